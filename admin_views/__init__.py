@@ -1,0 +1,70 @@
+"""Builds the admin panel inside the app factory (a module-level Admin breaks a second app)."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from admin_views.auth import init_auth
+from admin_views.context import current_actor
+from admin_views.customers import CustomerView
+from admin_views.forms import CsrfForm
+from admin_views.formatters import fmt_date, fmt_datetime, fmt_money
+from admin_views.notifications import NotificationView
+from admin_views.org import AddressBookView, DepartmentView, OnlineUsersView, RoleView, UserView
+from admin_views.system import AuditLogView, LoginLogView
+from admin_views.workbench import WorkbenchIndexView
+from models import AuditLog, Customer, Department, LoginLog, Notification, Role, User, db
+from rules import notifications
+
+CUSTOMERS, POOL, SALES, PRODUCTS = _l("客户管理"), _l("客户池"), _l("销售管理"), _l("产品管理")
+REPORTS, OFFICE, SETTINGS = _l("统计报表"), _l("综合办公"), _l("系统设置")
+
+
+def _fa(icon: str) -> dict[str, str]:
+    return {"menu_icon_type": "fa", "menu_icon_value": icon}
+
+
+def init_admin(app: Flask) -> Admin:
+    init_auth(app)
+    admin = Admin(
+        app,
+        name=_l("客池CRM"),
+        theme=Bootstrap4Theme(base_template="admin/kechi_master.html", swatch=app.config["ADMIN_SWATCH"],
+                              fluid=True),
+        index_view=WorkbenchIndexView(name=_l("工作台"), **_fa("fa-home")),
+    )
+    admin.add_views(
+        CustomerView(Customer, name=_l("客户列表"), category=CUSTOMERS, endpoint="customer", **_fa("fa-users")),
+        NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
+                         **_fa("fa-bell")),
+        AddressBookView(User, name=_l("内部通讯录"), category=OFFICE, endpoint="address_book",
+                        **_fa("fa-address-book")),
+        DepartmentView(Department, name=_l("部门管理"), category=SETTINGS, endpoint="department",
+                       **_fa("fa-sitemap")),
+        RoleView(Role, name=_l("角色权限"), category=SETTINGS, endpoint="role", **_fa("fa-key")),
+        UserView(User, name=_l("员工管理"), category=SETTINGS, endpoint="user", **_fa("fa-user")),
+        OnlineUsersView(User, name=_l("在线用户"), category=SETTINGS, endpoint="online_users",
+                        **_fa("fa-signal")),
+        LoginLogView(LoginLog, name=_l("登录日志"), category=SETTINGS, endpoint="login_log",
+                     **_fa("fa-sign-in")),
+        AuditLogView(AuditLog, name=_l("操作日志"), category=SETTINGS, endpoint="audit_log",
+                     **_fa("fa-history")),
+    )
+
+    @app.context_processor
+    def kechi_globals() -> dict:
+        def bell() -> dict:
+            if not current_user.is_authenticated:
+                return {"count": 0, "items": []}
+            actor = current_actor()
+            return {"count": notifications.unread_count(db.session, actor),
+                    "items": notifications.latest_unread(db.session, actor)}
+
+        return {"kechi_bell": bell, "languages": app.config["LANGUAGES"],
+                "kechi_csrf_token": lambda: CsrfForm().csrf_token.current_token}
+
+    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money)
+    return admin

@@ -1,0 +1,166 @@
+"""Base model views: permission checks, CSRF, audit context and data scope in one place."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.tools import get_query_for_ids
+from flask_admin.form import SecureForm
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from wtforms.validators import ValidationError
+
+from admin_views.context import audit_context, current_actor
+from admin_views.formatters import DEFAULT_FORMATTERS
+from models import db
+from rules import audit, scope
+from rules.errors import OutOfScope, RuleViolation
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def escape_formula(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @; an apostrophe makes them text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class SecureModelView(ModelView):
+    """A model view that requires login and checks the role's permission for each operation.
+
+    Subclasses name the permissions; `None` means "not offered at all".
+    """
+
+    form_base_class = SecureForm
+    permission_view: str | None = None
+    permission_create: str | None = None
+    permission_edit: str | None = None
+    permission_delete: str | None = None
+    permission_export: str | None = None
+    action_permissions: dict[str, str] = {}
+
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    export_types = ["csv"]
+    column_type_formatters = DEFAULT_FORMATTERS
+    column_type_formatters_detail = DEFAULT_FORMATTERS
+
+    def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
+        super().__init__(model, db, *args, **kwargs)
+
+    # Flask-Admin reads these per request, so they can follow the user's role.
+    def _allowed(self, permission: str | None) -> bool:
+        return permission is not None and current_user.is_authenticated and current_actor().can(permission)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._allowed(self.permission_create)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._allowed(self.permission_edit)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._allowed(self.permission_delete)
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return self._allowed(self.permission_export)
+
+    def is_accessible(self) -> bool:
+        if not current_user.is_authenticated:
+            return False
+        return self.permission_view is None or current_actor().can(self.permission_view)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def is_action_allowed(self, name: str) -> bool:
+        needed = self.action_permissions.get(name)
+        if needed is not None and not self._allowed(needed):
+            return False
+        return super().is_action_allowed(name)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, RuleViolation):
+            flash(str(exc), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        try:
+            self.apply_rules(form, model, is_created)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def apply_rules(self, form: Any, model: Any, is_created: bool) -> None:
+        """Subclasses call into rules/ here; a RuleViolation keeps the form and shows why."""
+
+    def on_model_delete(self, model: Any) -> None:
+        try:
+            self.check_delete(model)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def check_delete(self, model: Any) -> None:
+        """Subclasses refuse deletes that rules forbid."""
+
+    def get_export_value(self, model: Any, name: str) -> Any:
+        return escape_formula(super().get_export_value(model, name))
+
+    def _export_data(self) -> tuple[int, list[Any]]:
+        count, data = super()._export_data()
+        audit.record(db.session, ctx=audit_context(), action="export",
+                     entity=self.model.__name__, details={"rows": len(data)})
+        db.session.commit()
+        return count, data
+
+
+class ScopedModelView(SecureModelView):
+    """Adds the data scope of rules/scope.py to every path Flask-Admin offers:
+    list, count, export and built-in batch actions (get_query), details/edit/delete/ajax-update
+    (get_one) and custom actions (`scoped_batch`). Out of scope answers 404."""
+
+    def get_query(self) -> Any:
+        return scope.scoped(super().get_query(), self.model, current_actor())
+
+    def get_count_query(self) -> Any:
+        return scope.scoped(super().get_count_query(), self.model, current_actor())
+
+    def get_one(self, id: Any) -> Any:
+        try:
+            return scope.get_in_scope(db.session, self.model, id, current_actor())
+        except OutOfScope:
+            abort(404)
+
+    def scoped_batch(self, ids: list[str]) -> list[Any]:
+        """Load every selected record, or refuse the whole batch if one is out of scope:
+        a forged id must not leave the batch half-applied."""
+        wanted = {str(i) for i in ids}
+        allowed = scope.ids_in_scope(db.session, self.model, list(wanted), current_actor())
+        if len(allowed) != len(wanted):
+            abort(404)
+        return list(get_query_for_ids(self.get_query(), self.model, allowed).all())
+
+    @action("delete", _l("删除"), _l("确定要删除所选记录吗？此操作不可撤销。"))
+    def action_delete(self, ids: tuple[str, ...]) -> None:
+        records = self.scoped_batch(list(ids))
+        try:
+            for record in records:
+                self.on_model_delete(record)
+                db.session.delete(record)
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return
+        flash(ngettext("已删除 %(num)d 条记录。", "已删除 %(num)d 条记录。", len(records)), "success")
+

@@ -1,0 +1,34 @@
+"""Per-request helpers shared by the views: the acting user as a rules Actor, the audit
+context, the current time."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from models.base import utcnow
+from rules.actor import Actor
+from rules.audit import AuditContext
+
+
+def current_actor() -> Actor:
+    if "actor" not in g:
+        g.actor = Actor.from_user(current_user)
+    return g.actor
+
+
+def client_ip() -> str | None:
+    # Behind a reverse proxy, configure ProxyFix so remote_addr is the client's address.
+    return request.remote_addr
+
+
+def audit_context() -> AuditContext:
+    if current_user.is_authenticated:
+        return AuditContext(current_user.id, current_user.display_name, client_ip())
+    return AuditContext(None, None, client_ip())
+
+
+def now() -> datetime:
+    """The current UTC time; tests move the clock through app.config["CLOCK"]."""
+    return current_app.config.get("CLOCK", utcnow)()

@@ -1,0 +1,81 @@
+"""How values look on screen: dates as 2026-11-22 in the firm's time zone, money as ¥1,234.50."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_admin.model import typefmt
+from markupsafe import Markup, escape
+
+
+def local(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    return local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def fmt_date(value: date | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def fmt_money(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return ""
+    amount = Decimal(value).quantize(Decimal("0.01"))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount):,.2f}"
+
+
+def _type_datetime(view: Any, value: datetime, name: str) -> str:
+    return fmt_datetime(value)
+
+
+def _type_date(view: Any, value: date, name: str) -> str:
+    return fmt_date(value)
+
+
+DEFAULT_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+DEFAULT_FORMATTERS.update({datetime: _type_datetime, date: _type_date})
+
+
+def choice_label(choices: dict[str, Any]):
+    """A list formatter showing the translated label of a stored code."""
+
+    def formatter(view: Any, context: Any, model: Any, name: str) -> str:
+        value = getattr(model, name)
+        return str(choices.get(str(value), value or ""))
+
+    return formatter
+
+
+def changes_table(view: Any, context: Any, model: Any, name: str) -> Markup:
+    """Audit before/after values as a compact table."""
+    changes = getattr(model, name) or {}
+    if not changes:
+        return Markup("")
+    rows = []
+    for field, pair in changes.items():
+        if isinstance(pair, list) and len(pair) == 2:
+            before, after = pair
+            rows.append(
+                f"<tr><th class='pr-2'>{escape(field)}</th><td class='text-muted'>{escape(_plain(before))}</td>"
+                f"<td>→</td><td>{escape(_plain(after))}</td></tr>"
+            )
+        else:
+            rows.append(f"<tr><th class='pr-2'>{escape(field)}</th><td colspan='3'>{escape(_plain(pair))}</td></tr>")
+    return Markup("<table class='table table-sm table-borderless mb-0 small'>" + "".join(rows) + "</table>")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

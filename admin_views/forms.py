@@ -1,0 +1,58 @@
+"""Form pieces shared by the views: the login form and the grouped permission checkboxes."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_admin.form import SecureForm
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from wtforms import PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+
+from rules.permissions import PERMISSION_GROUPS
+
+
+class LoginForm(SecureForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])
+
+
+class GroupedCheckboxWidget:
+    """Permissions as checkboxes under their group headings (客户管理, 客户池, ...)."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        chosen = set(field.data or [])
+        parts = ["<div class='kechi-permissions'>"]
+        for group, perms in PERMISSION_GROUPS:
+            parts.append(f"<fieldset class='mb-2'><legend class='h6 mb-1'>{escape(str(group))}</legend>")
+            for code, text in perms:
+                box_id = f"{field.id}-{code.replace('.', '-')}"
+                checked = " checked" if code in chosen else ""
+                parts.append(
+                    "<div class='form-check form-check-inline'>"
+                    f"<input class='form-check-input' type='checkbox' name='{escape(field.name)}' "
+                    f"id='{box_id}' value='{escape(code)}'{checked}>"
+                    f"<label class='form-check-label' for='{box_id}'>{escape(str(text))}</label></div>"
+                )
+            parts.append("</fieldset>")
+        parts.append("</div>")
+        return Markup("".join(parts))
+
+
+class PermissionsField(SelectMultipleField):
+    widget = GroupedCheckboxWidget()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        choices = [(code, str(text)) for _g, perms in PERMISSION_GROUPS for code, text in perms]
+        super().__init__(label, validators, choices=choices, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        # Choices are fixed codes; SelectMultipleField's check would compare lazy labels.
+        known = {code for code, _ in self.choices}
+        for value in self.data or []:
+            if value not in known:
+                raise ValueError(_l("未知权限：%(p)s", p=value))
+
+
+class CsrfForm(SecureForm):
+    """A form with nothing but the CSRF token, for POST buttons such as logout."""

@@ -1,0 +1,43 @@
+"""My notifications (the bell's full list): one's own inbox, whatever the role."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.helpers import is_safe_url
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from admin_views.base import ScopedModelView
+from admin_views.filters import LocalDateBetween
+from admin_views.context import current_actor, now
+from models import Notification, db
+from rules import notifications
+
+
+class NotificationView(ScopedModelView):
+    column_list = ["created_at", "title", "body", "read_at"]
+    column_labels = {"created_at": _l("时间"), "title": _l("标题"), "body": _l("内容"), "read_at": _l("已读时间")}
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ["title"]
+    column_filters = [LocalDateBetween(Notification.created_at, _l("时间"))]
+    list_template = "admin/notifications/list.html"
+
+    @action("mark_read", _l("标为已读"))
+    def action_mark_read(self, ids: list[str]) -> None:
+        records = self.scoped_batch(ids)
+        count = notifications.mark_read(db.session, [r.id for r in records], actor=current_actor(), now=now())
+        db.session.commit()
+        flash(ngettext("已将 %(num)d 条提醒标为已读。", "已将 %(num)d 条提醒标为已读。", count), "success")
+
+    @expose("/open/<int:note_id>")
+    def open(self, note_id: int) -> Any:
+        note = self.get_one(note_id)
+        if note is None:
+            abort(404)
+        notifications.mark_read(db.session, [note.id], actor=current_actor(), now=now())
+        db.session.commit()
+        target = note.link if note.link and is_safe_url(note.link) else url_for(".index_view")
+        return redirect(target)

@@ -1,0 +1,208 @@
+"""Departments, roles, staff, the internal address book and online users."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash
+from flask_admin.actions import action
+from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from wtforms import PasswordField, SelectField
+from wtforms.validators import Optional
+
+from admin_views.base import SecureModelView
+from admin_views.context import current_actor, now
+from admin_views.formatters import choice_label, fmt_datetime
+from admin_views.forms import PermissionsField
+from models import DataScope, Department, Role, User, db
+from rules import auth as auth_rules
+from rules import org
+from rules.errors import InvalidValue, RuleViolation
+
+DATA_SCOPE_LABELS = {
+    DataScope.SELF.value: _l("本人"),
+    DataScope.SELF_AND_SUBORDINATES.value: _l("本人及下属"),
+    DataScope.DEPARTMENT.value: _l("本部门"),
+    DataScope.DEPARTMENT_TREE.value: _l("本部门及下属部门"),
+    DataScope.ALL.value: _l("全部"),
+}
+LOCALE_LABELS = {"zh_CN": "简体中文", "en": "English"}
+
+
+def _departments_by_path() -> Any:
+    return db.session.scalars(select(Department).order_by(Department.path))
+
+
+def _indented(dept: Department) -> str:
+    return "　" * dept.depth + ("└ " if dept.depth else "") + dept.name
+
+
+def apply_to_users(ids: list[str], change: Any, message: str) -> None:
+    """Run one rule over the selected staff; all or nothing, with the reason if refused."""
+    wanted = [int(i) for i in ids if str(i).isdigit()]
+    users = list(db.session.scalars(select(User).where(User.id.in_(wanted))))
+    try:
+        for user in users:
+            change(user)
+        db.session.commit()
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return
+    flash(message(len(users)), "success")
+
+
+class OrgAdminView(SecureModelView):
+    permission_view = permission_create = permission_edit = permission_delete = "org.manage"
+
+
+class DepartmentView(OrgAdminView):
+    column_list = ["name", "parent", "member_count"]
+    column_labels = {"name": _l("部门名称"), "parent": _l("上级部门"), "member_count": _l("人数"),
+                     "sort_order": _l("排序"), "path": _l("路径")}
+    column_default_sort = "path"
+    column_sortable_list = []
+    column_searchable_list = ["name"]
+    form_columns = ["name", "parent", "sort_order"]
+    form_args = {"parent": {"query_factory": _departments_by_path, "get_label": _indented}}
+    column_formatters = {
+        "name": lambda v, c, m, n: _indented(m),
+        "member_count": lambda v, c, m, n: db.session.scalar(
+            select(func.count(User.id)).where(User.department_id == m.id, User.active.is_(True))),
+    }
+
+    def apply_rules(self, form: Any, model: Department, is_created: bool) -> None:
+        org.place_department(db.session, model, model.parent)
+
+    def check_delete(self, model: Department) -> None:
+        busy = db.session.scalar(select(func.count(User.id)).where(User.department_id == model.id))
+        if model.children or busy:
+            raise RuleViolation(_l("部门“%(n)s”下还有员工或下级部门，请先调整后再删除", n=model.name))
+
+
+class RoleView(OrgAdminView):
+    column_list = ["name", "data_scope", "permissions", "description"]
+    column_labels = {"name": _l("角色名称"), "data_scope": _l("数据范围"), "permissions": _l("权限"),
+                     "description": _l("说明")}
+    column_formatters = {
+        "data_scope": choice_label(DATA_SCOPE_LABELS),
+        "permissions": lambda v, c, m, n: _l("%(n)d 项", n=len(m.permissions or [])),
+    }
+    form_columns = ["name", "data_scope", "permissions", "description"]
+    form_overrides = {"data_scope": SelectField, "permissions": PermissionsField}
+    form_args = {
+        "data_scope": {"choices": [(k, v) for k, v in DATA_SCOPE_LABELS.items()],
+                       "label": _l("数据范围")},
+        "permissions": {"label": _l("权限")},
+    }
+
+    def check_delete(self, model: Role) -> None:
+        if model.users:
+            raise RuleViolation(_l("还有员工使用角色“%(n)s”，不能删除", n=model.name))
+
+
+class UserView(OrgAdminView):
+    column_list = ["username", "display_name", "department", "role", "superior", "mobile", "active",
+                   "locked_at", "last_login_at"]
+    column_labels = {
+        "username": _l("用户名"), "display_name": _l("姓名"), "department": _l("部门"),
+        "role": _l("角色"), "superior": _l("上级"), "mobile": _l("手机"), "email": _l("邮箱"),
+        "active": _l("在职"), "locked_at": _l("锁定"), "last_login_at": _l("最后登录"),
+        "locale": _l("界面语言"), "new_password": _l("密码"), "last_seen_at": _l("最后活动"),
+        "last_ip": _l("IP 地址"),
+    }
+    column_searchable_list = ["username", "display_name", "mobile"]
+    column_filters = ["active", "department.name", "role.name"]
+    column_default_sort = "id"
+    column_formatters = {
+        "locked_at": lambda v, c, m, n: Markup(f"<span class='badge badge-danger'>{escape(_l('已锁定'))}</span>")
+        if m.locked_at and auth_rules.is_locked(m, now=now(), tz=current_app.config["TIMEZONE"]) else "",
+    }
+    column_details_list = ["username", "display_name", "department", "role", "superior", "mobile", "email",
+                           "active", "locale", "last_login_at", "last_seen_at", "last_ip"]
+    form_columns = ["username", "display_name", "department", "role", "superior", "mobile", "email",
+                    "locale", "new_password"]
+    form_extra_fields = {"new_password": PasswordField(_l("密码"), validators=[Optional()],
+                                                       description=_l("新建时必填；编辑时留空表示不修改"))}
+    form_overrides = {"locale": SelectField}
+    form_args = {
+        "locale": {"choices": list(LOCALE_LABELS.items()), "label": _l("界面语言")},
+        "department": {"query_factory": _departments_by_path, "get_label": _indented},
+        "superior": {"query_factory": lambda: db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.display_name))},
+    }
+    action_permissions = {"disable": "org.manage", "enable": "org.manage", "unlock": "org.manage"}
+
+    def on_form_prefill(self, form: Any, id: Any) -> None:
+        form.new_password.data = ""
+
+    def apply_rules(self, form: Any, model: User, is_created: bool) -> None:
+        password = form.new_password.data
+        if is_created and not password:
+            raise InvalidValue(_l("新建员工时请设置密码"))
+        if password:
+            org.set_password(model, password)
+        if is_created:
+            db.session.add(model)
+            db.session.flush()
+        elif form.department.object_data != form.department.data:
+            org.move_user_department(db.session, model, form.department.data)
+        org.set_superior(db.session, model, model.superior)
+
+    @action("disable", _l("离职停用"), _l("停用后该员工将无法登录，已登录的会话立即失效。确定停用所选员工吗？"))
+    def action_disable(self, ids: list[str]) -> None:
+        apply_to_users(ids, lambda u: org.disable_user(u, actor=current_actor()), lambda n: gettext("已停用 %(num)d 名员工。", num=n))
+
+    @action("enable", _l("恢复启用"))
+    def action_enable(self, ids: list[str]) -> None:
+        apply_to_users(ids, org.enable_user, lambda n: gettext("已启用 %(num)d 名员工。", num=n))
+
+    @action("unlock", _l("解除锁定"))
+    def action_unlock(self, ids: list[str]) -> None:
+        apply_to_users(ids, lambda u: org.unlock_user(u, now=now()), lambda n: gettext("已解锁 %(num)d 名员工。", num=n))
+
+
+class AddressBookView(SecureModelView):
+    """内部通讯录: every active colleague, for everyone who is logged in."""
+
+    can_view_details = False
+    column_list = ["display_name", "department", "mobile", "email"]
+    column_labels = {"display_name": _l("姓名"), "department": _l("部门"), "mobile": _l("手机"),
+                     "email": _l("邮箱")}
+    column_searchable_list = ["display_name", "mobile", "email"]
+    column_filters = ["department.name"]
+    column_default_sort = "display_name"
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(User.active.is_(True))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(User.active.is_(True))
+
+
+class OnlineUsersView(SecureModelView):
+    """Who is using the system now; an administrator can force someone out."""
+
+    permission_view = "session.manage"
+    action_permissions = {"force_logout": "session.manage"}
+    can_view_details = False
+    column_list = ["display_name", "username", "department", "last_login_at", "last_seen_at", "last_ip"]
+    column_labels = UserView.column_labels
+    column_default_sort = ("last_seen_at", True)
+
+    def _online(self, query: Any) -> Any:
+        since = now() - current_app.config["IDLE_TIMEOUT"]
+        return query.filter(User.last_seen_at >= since, User.active.is_(True))
+
+    def get_query(self) -> Any:
+        return self._online(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._online(super().get_count_query())
+
+    @action("force_logout", _l("强制下线"), _l("所选员工将被立即退出登录，确定吗？"))
+    def action_force_logout(self, ids: list[str]) -> None:
+        apply_to_users(ids, lambda u: org.force_logout(u, actor=current_actor()), lambda n: gettext("已强制 %(num)d 名员工下线。", num=n))
+

@@ -1,0 +1,55 @@
+"""Read-only logs: the audit log and the login log."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from admin_views.base import SecureModelView
+from admin_views.filters import LocalDateBetween
+from admin_views.formatters import changes_table, choice_label
+from models import AuditLog, LoginLog
+
+AUDIT_ACTIONS = {"create": _l("新建"), "update": _l("修改"), "delete": _l("删除"), "export": _l("导出")}
+ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角色"), "Department": _l("部门")}
+LOGIN_REASONS = {"bad_password": _l("密码错误"), "unknown_user": _l("用户不存在"), "disabled": _l("账号已停用"),
+                 "locked": _l("账号已锁定")}
+
+
+class ReadOnlyLogView(SecureModelView):
+    """Nobody edits or deletes a log: the views offer no form, and no permission opens one."""
+
+    can_view_details = True
+    column_default_sort = ("at", True)
+    page_size = 50
+
+    def create_model(self, form):  # belt and braces: no path writes through this view
+        return False
+
+    def update_model(self, form, model):
+        return False
+
+    def delete_model(self, model):
+        return False
+
+
+class AuditLogView(ReadOnlyLogView):
+    permission_view = "audit.view"
+    column_list = ["at", "actor_name", "action", "entity", "entity_id", "entity_label", "changes", "ip"]
+    column_labels = {"at": _l("时间"), "actor_name": _l("操作人"), "action": _l("操作"), "entity": _l("对象"),
+                     "entity_id": _l("编号"), "entity_label": _l("名称"), "changes": _l("变更内容"),
+                     "ip": _l("IP 地址")}
+    column_details_list = column_list
+    column_filters = [LocalDateBetween(AuditLog.at, _l("时间")), "actor_name", "action", "entity", "entity_id"]
+    column_searchable_list = ["entity_label", "actor_name"]
+    column_formatters = {"action": choice_label(AUDIT_ACTIONS), "entity": choice_label(ENTITY_LABELS),
+                         "changes": changes_table}
+    column_formatters_detail = column_formatters
+
+
+class LoginLogView(ReadOnlyLogView):
+    permission_view = "login_log.view"
+    column_list = ["at", "username", "success", "reason", "ip", "user_agent"]
+    column_labels = {"at": _l("时间"), "username": _l("用户名"), "success": _l("成功"), "reason": _l("原因"),
+                     "ip": _l("IP 地址"), "user_agent": _l("浏览器")}
+    column_details_list = column_list
+    column_filters = [LocalDateBetween(LoginLog.at, _l("时间")), "username", "success", "ip"]
+    column_formatters = {"reason": choice_label(LOGIN_REASONS)}

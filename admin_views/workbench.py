@@ -1,0 +1,58 @@
+"""The workbench (工作台): the landing page, made of widgets later issues add to."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from admin_views.context import current_actor
+from models import Customer, db
+from rules import notifications, scope
+
+
+@dataclass
+class Widget:
+    key: str
+    title: Any
+    value: Any
+    link: str | None = None
+    hint: Any = None
+
+
+def _my_customers() -> Widget:
+    actor = current_actor()
+    count = db.session.scalar(scope.scoped(select(func.count(Customer.id)), Customer, actor))
+    return Widget("customers", _l("我可见的客户"), count, url_for("customer.index_view"),
+                  _l("按您的数据范围统计"))
+
+
+def _unread() -> Widget:
+    count = notifications.unread_count(db.session, current_actor())
+    return Widget("notifications", _l("未读提醒"), count, url_for("notification.index_view"),
+                  _l("点击右上角铃铛查看"))
+
+
+# Later issues append here (due contacts, recycle warnings, claim requests, orders to review...).
+WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
+    ("customer.view", _my_customers),
+    (None, _unread),
+]
+
+
+class WorkbenchIndexView(AdminIndexView):
+    def is_visible(self) -> bool:
+        return True
+
+    @expose("/")
+    def index(self) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        actor = current_actor()
+        widgets = [build() for permission, build in WIDGETS if permission is None or actor.can(permission)]
+        return self.render("admin/index.html", widgets=widgets, user=current_user)

@@ -1,0 +1,98 @@
+"""Configuration classes. Every key can be overridden by an environment variable.
+
+Embedded mode (the default) needs nothing: a SQLite file under instance/, jobs run in-process.
+Production sets DATABASE_URL, REDIS_URL and SECRET_KEY.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KECHI_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _embedded_secret_key() -> str:
+    """A per-installation secret kept in instance/, so sessions survive restarts without setup."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'kechi.db'}"
+    # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RQ_QUEUE_NAME = os.environ.get("RQ_QUEUE_NAME", "kechi")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+    ADMIN_SWATCH = os.environ.get("ADMIN_SWATCH", "default")
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
+
+    # Sessions: signed cookies carry a per-user version (see models.org.User.get_id),
+    # so logout, disable, password change and forced logout end every copy of the cookie.
+    IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", 30)))
+    PERMANENT_SESSION_LIFETIME = IDLE_TIMEOUT
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_DURATION = timedelta(days=1)
+    LOGIN_MAX_FAILURES_PER_DAY = int(os.environ.get("LOGIN_MAX_FAILURES_PER_DAY", 10))
+    LOGIN_LOG_RETENTION_DAYS = int(os.environ.get("LOGIN_LOG_RETENTION_DAYS", 365))
+
+    # The in-process scheduler fires periodic jobs only in the serving process of embedded mode.
+    EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "0") == "1"
+    SEED_DEMO_ON_FIRST_START = os.environ.get("SEED_DEMO", "1") == "1"
+
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _embedded_secret_key()
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///"):
+            Path(self.SQLALCHEMY_DATABASE_URI.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    REDIS_URL = None
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
+    EMBEDDED_SCHEDULER = False
+    SEED_DEMO_ON_FIRST_START = False
+    # Embedded jobs run synchronously in tests so a request's effects are visible at once.
+    EMBEDDED_JOBS_SYNC = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    SEED_DEMO_ON_FIRST_START = False
+
+    def __init__(self) -> None:
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(k)]
+        if missing:
+            raise RuntimeError(f"ProductionConfig needs environment variables: {', '.join(missing)}")
+        super().__init__()

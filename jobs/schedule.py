@@ -1,0 +1,57 @@
+"""The periodic schedule: one table, fed to `rq cron` in production and to the in-process
+scheduler in embedded mode. Cron strings are in the firm's local time (TIMEZONE)."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from flask import Flask
+
+from jobs import maintenance
+from jobs.queue import enqueue
+
+log = logging.getLogger(__name__)
+
+SCHEDULE: list[tuple[Callable[[], object], str]] = [
+    (maintenance.heartbeat, "* * * * *"),
+    (maintenance.purge_old_login_logs, "30 3 * * *"),
+]
+
+
+class EmbeddedScheduler(threading.Thread):
+    """Wakes every few seconds and enqueues whatever the schedule says is due."""
+
+    def __init__(self, app: Flask, schedule=SCHEDULE, tick_seconds: float = 5.0) -> None:
+        super().__init__(name="kechi-scheduler", daemon=True)
+        self.app = app
+        self.schedule = schedule
+        self.tick_seconds = tick_seconds
+        self.stopped = threading.Event()
+        self.zone = ZoneInfo(app.config["TIMEZONE"])
+
+    def run(self) -> None:
+        now = datetime.now(self.zone)
+        due = {func: croniter(expr, now).get_next(datetime) for func, expr in self.schedule}
+        while not self.stopped.wait(self.tick_seconds):
+            now = datetime.now(self.zone)
+            for func, expr in self.schedule:
+                if due[func] <= now:
+                    due[func] = croniter(expr, now).get_next(datetime)
+                    with self.app.app_context():
+                        try:
+                            enqueue(func)
+                        except Exception:  # the scheduler must outlive one failing job
+                            log.exception("periodic job %s failed", func.__name__)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler:
+    scheduler = EmbeddedScheduler(app)
+    scheduler.start()
+    return scheduler

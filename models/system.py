@@ -1,0 +1,60 @@
+"""System records: audit log, login log, periodic job runs."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import UTCDateTime, db, format_repr, utcnow
+
+
+class AuditLog(db.Model):
+    """Who changed what. Written by rules.audit from session events; never edited."""
+
+    __tablename__ = "audit_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16), nullable=False)  # create/update/delete/export
+    entity: Mapped[str] = mapped_column(String(64), nullable=False)
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    entity_label: Mapped[str | None] = mapped_column(String(200))
+    changes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_logs_entity", "entity", "entity_id"),)
+
+    def __repr__(self) -> str:
+        return format_repr(self, "id", "action", "entity", "entity_id")
+
+
+class LoginLog(db.Model):
+    __tablename__ = "login_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    success: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_login_logs_user_at", "user_id", "at"),)
+
+    def __repr__(self) -> str:
+        return format_repr(self, "id", "username", "success")
+
+
+class PeriodicRun(db.Model):
+    """Last run of each periodic job, so /healthz can tell whether the schedule is firing."""
+
+    __tablename__ = "periodic_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    runs: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_result: Mapped[str | None] = mapped_column(String(255))

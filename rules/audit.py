@@ -1,0 +1,133 @@
+"""The audit log, written from SQLAlchemy session events so no path can forget it.
+
+Whoever opens a unit of work on behalf of a person (a request, a job acting for a user)
+puts an AuditContext in `session.info["audit"]`; every flush then records the creates,
+updates and deletes of audited models (`__audited__ = True`) with before/after values,
+in the same transaction as the change itself.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.system import AuditLog
+
+MASK = "******"
+INFO_KEY = "audit"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor_id: int | None
+    actor_name: str | None
+    ip: str | None = None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _columns(obj: Any) -> list[str]:
+    ignored = getattr(obj, "__audit_ignored__", frozenset()) | {"created_at", "updated_at"}
+    return [a.key for a in inspect(type(obj)).column_attrs if a.key not in ignored]
+
+
+def _shown(obj: Any, key: str, value: Any) -> Any:
+    if key in getattr(obj, "__audit_masked__", frozenset()) and value is not None:
+        return MASK
+    return _plain(value)
+
+
+def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    out: dict[str, list[Any]] = {}
+    for key in _columns(obj):
+        if action == "create":
+            value = getattr(obj, key)
+            if value is not None:
+                out[key] = [None, _shown(obj, key, value)]
+        elif action == "delete":
+            value = state.dict.get(key)  # the row is gone: read what was loaded, never reload
+            if value is not None:
+                out[key] = [_shown(obj, key, value), None]
+        else:
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            before = hist.deleted[0] if hist.deleted else None
+            after = hist.added[0] if hist.added else None
+            if _plain(before) != _plain(after):
+                out[key] = [_shown(obj, key, before), _shown(obj, key, after)]
+    return out
+
+
+def _primary_key(obj: Any) -> str | None:
+    values = inspect(type(obj)).primary_key_from_instance(obj)
+    return ",".join(str(v) for v in values) if values and None not in values else None
+
+
+def _entry(obj: Any, action: str, ctx: AuditContext) -> dict[str, Any] | None:
+    changes = _changes(obj, action)
+    if action == "update" and not changes:
+        return None
+    return {
+        "at": utcnow(),
+        "actor_id": ctx.actor_id,
+        "actor_name": ctx.actor_name,
+        "action": action,
+        "entity": type(obj).__name__,
+        "entity_id": _primary_key(obj),
+        "entity_label": str(obj)[:200],
+        "changes": changes,
+        "ip": ctx.ip,
+    }
+
+
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    ctx = session.info.get(INFO_KEY)
+    if ctx is None:
+        return
+    rows = []
+    for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objs:
+            if not getattr(type(obj), "__audited__", False):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            entry = _entry(obj, action, ctx)
+            if entry:
+                rows.append(entry)
+    if rows:
+        # A Core insert on the flushing connection: same transaction, no nested flush.
+        session.connection().execute(AuditLog.__table__.insert(), rows)
+
+
+def install(session_class: type[Session]) -> None:
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def record(session: Session, *, ctx: AuditContext, action: str, entity: str,
+           details: dict[str, Any], entity_id: str | None = None) -> None:
+    """An audit row for an act that changes no row, such as an export."""
+    session.add(AuditLog(at=utcnow(), actor_id=ctx.actor_id, actor_name=ctx.actor_name,
+                         action=action, entity=entity, entity_id=entity_id,
+                         changes=_plain(details), ip=ctx.ip))
+    session.flush()

@@ -1,0 +1,91 @@
+"""The permission catalogue: every permission string the application checks, grouped the way
+the role editor shows them, with labels in the user's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+PERMISSION_GROUPS: list[tuple[object, list[tuple[str, object]]]] = [
+    (_l("客户管理"), [
+        ("customer.view", _l("查看客户")),
+        ("customer.create", _l("新建客户")),
+        ("customer.edit", _l("编辑客户")),
+        ("customer.delete", _l("删除客户")),
+        ("customer.export", _l("导出客户")),
+    ]),
+    (_l("客户池"), [
+        ("pool.view", _l("查看客户池")),
+        ("pool.claim", _l("领用客户")),
+        ("pool.assign", _l("指派客户")),
+        ("pool.recall", _l("收回客户")),
+        ("pool.approve", _l("批示领用申请")),
+    ]),
+    (_l("销售管理"), [
+        ("order.view", _l("查看订单")),
+        ("order.create", _l("录入订单")),
+        ("order.approve", _l("审核订单")),
+        ("order.ship", _l("订单发货")),
+        ("payment.approve", _l("审核回款")),
+    ]),
+    (_l("产品管理"), [
+        ("product.view", _l("查看产品")),
+        ("product.manage", _l("管理产品与库存")),
+    ]),
+    (_l("统计报表"), [
+        ("report.view", _l("查看报表")),
+    ]),
+    (_l("综合办公"), [
+        ("office.announce", _l("发布公告")),
+    ]),
+    (_l("系统设置"), [
+        ("org.manage", _l("管理部门、角色和员工")),
+        ("audit.view", _l("查看操作日志")),
+        ("login_log.view", _l("查看登录日志")),
+        ("session.manage", _l("在线用户与强制下线")),
+        ("settings.manage", _l("系统参数与策略")),
+    ]),
+]
+
+ALL_PERMISSIONS: frozenset[str] = frozenset(
+    code for _group, perms in PERMISSION_GROUPS for code, _label in perms
+)
+
+SYSTEM_PERMISSIONS = frozenset(
+    {"org.manage", "login_log.view", "session.manage", "settings.manage"}
+)
+
+
+def label(code: str) -> str:
+    for _group, perms in PERMISSION_GROUPS:
+        for perm, text in perms:
+            if perm == code:
+                return str(text)
+    return code
+
+
+def unknown(codes: list[str]) -> list[str]:
+    return [c for c in codes if c not in ALL_PERMISSIONS]
+
+
+def _all_but(*excluded: str) -> list[str]:
+    return sorted(ALL_PERMISSIONS - set(excluded))
+
+
+# The roles a new installation starts with: (name, data scope, permissions, description).
+DEFAULT_ROLES: list[tuple[str, str, list[str], str]] = [
+    ("系统管理员", "all", sorted(ALL_PERMISSIONS), "维护部门、员工、权限与系统设置"),
+    ("总经理", "all", _all_but(*SYSTEM_PERMISSIONS), "查看全公司的客户、订单与报表"),
+    ("经理", "department_tree",
+     ["customer.view", "customer.create", "customer.edit", "customer.delete", "customer.export",
+      "pool.view", "pool.claim", "pool.assign", "pool.recall", "pool.approve",
+      "order.view", "order.create", "order.approve", "report.view", "product.view", "office.announce"],
+     "管理本部门及下属部门"),
+    ("主管", "department",
+     ["customer.view", "customer.create", "customer.edit", "customer.delete", "customer.export",
+      "pool.view", "pool.claim", "pool.assign", "pool.recall", "pool.approve",
+      "order.view", "order.create", "report.view", "product.view"],
+     "管理本部门"),
+    ("业务员", "self",
+     ["customer.view", "customer.create", "customer.edit", "customer.delete", "customer.export",
+      "pool.view", "pool.claim", "order.view", "order.create", "product.view"],
+     "只看自己的客户"),
+]

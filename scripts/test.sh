@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the whole suite against real services: installs Debian's postgresql, redis-server,
+# chromium and CJK fonts if missing, starts PostgreSQL and Redis on loopback in a temporary
+# folder, runs pytest, and stops them again. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "Installing: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+TMP=$(mktemp -d /tmp/kechi-test.XXXXXX)
+chmod 755 "$TMP"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+free_port() { "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PGPORT=$(free_port)
+REDISPORT=$(free_port)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+cleanup() {
+  as_pg "$PG_BIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1 || true
+  [ -f "$TMP/redis.pid" ] && kill "$(cat "$TMP/redis.pid")" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$TMP/pg" "$TMP/pgsock"
+[ "$(id -u)" = 0 ] && chown postgres "$TMP/pg" "$TMP/pgsock"
+as_pg "$PG_BIN/initdb" -D "$TMP/pg" -U kechi --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/server.log" -w \
+  -o "-p $PGPORT -k $TMP/pgsock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  start >/dev/null
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kechi kechi_test
+
+redis-server --port "$REDISPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+  --dir "$TMP" --pidfile "$TMP/redis.pid" --logfile "$TMP/redis.log"
+
+export KECHI_TEST_PG_URL="postgresql+psycopg://kechi@127.0.0.1:$PGPORT/kechi_test"
+export KECHI_TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
+export KECHI_TEST_REQUIRE_SERVICES=1
+export KECHI_INSTANCE_DIR="$TMP/instance"
+
+"$VENV/bin/python" -m pytest "$@"
