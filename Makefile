@@ -18,7 +18,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel compile -f -d translations >/dev/null
 
 install: $(VENV)/.runtime translations
 

@@ -25,13 +25,14 @@ def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
     from admin_views.health import bp as health_bp
     from jobs.queue import init_queue
     from models import db
-    from rules import audit
+    from rules import audit, org
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     if isinstance(config, str):
         config = import_string(config)
     app.config.from_object(config() if isinstance(config, type) else config)
     app.config.from_prefixed_env("KECHI")
+    org.use_password_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
     audit.install(db.session.session_factory.class_)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

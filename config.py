@@ -57,6 +57,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_DURATION = timedelta(days=1)
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     LOGIN_MAX_FAILURES_PER_DAY = int(os.environ.get("LOGIN_MAX_FAILURES_PER_DAY", 10))
     LOGIN_LOG_RETENTION_DAYS = int(os.environ.get("LOGIN_LOG_RETENTION_DAYS", 365))
 
@@ -65,6 +66,7 @@ class Config:
     SEED_DEMO_ON_FIRST_START = os.environ.get("SEED_DEMO", "1") == "1"
 
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
+    EMBEDDED_JOBS_SYNC = False
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:
@@ -83,6 +85,7 @@ class TestConfig(Config):
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     EMBEDDED_SCHEDULER = False
     SEED_DEMO_ON_FIRST_START = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Embedded jobs run synchronously in tests so a request's effects are visible at once.
     EMBEDDED_JOBS_SYNC = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, flash, redirect, render_template, request, session, url_for
 from flask_admin.helpers import is_safe_url
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -105,6 +105,8 @@ def set_language(code: str) -> Any:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and jobs speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -13,9 +13,10 @@ from rules.audit import AuditContext
 
 
 def current_actor() -> Actor:
-    if "actor" not in g:
-        g.actor = Actor.from_user(current_user)
-    return g.actor
+    actor = g.get("actor")
+    if actor is None or actor.user_id != current_user.id:
+        actor = g.actor = Actor.from_user(current_user)
+    return actor
 
 
 def client_ip() -> str | None:

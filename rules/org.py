@@ -14,6 +14,13 @@ from rules.actor import Actor
 from rules.errors import DuplicateEntry, InvalidValue, RuleViolation
 
 MIN_PASSWORD_LENGTH = 8
+_password_method = "scrypt"
+
+
+def use_password_method(method: str) -> None:
+    """Set by the app factory from PASSWORD_HASH_METHOD (tests trade cost for speed)."""
+    global _password_method
+    _password_method = method
 
 
 def _rebase_paths(session: Session, column, old: str, new: str) -> None:
@@ -84,7 +91,7 @@ def set_superior(session: Session, user: User, superior: User | None) -> None:
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidValue(_l("密码至少需要 %(n)d 位", n=MIN_PASSWORD_LENGTH))
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=_password_method)
 
 
 def password_matches(user: User, password: str) -> bool:

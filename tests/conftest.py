@@ -1,0 +1,166 @@
+"""Fixtures: an app per test on a real SQLite file (or the real PostgreSQL that
+scripts/test.sh starts), a client that logs in the way a browser does (CSRF token included),
+and factories for staff and customers."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app import create_app
+from config import TestConfig
+from models import Customer, CustomerKind, Role, User, db
+from rules import org, setup
+
+PG_URL = os.environ.get("KECHI_TEST_PG_URL")
+REDIS_URL = os.environ.get("KECHI_TEST_REDIS_URL")
+REQUIRE_SERVICES = os.environ.get("KECHI_TEST_REQUIRE_SERVICES") == "1"
+PASSWORD = "secret-123"
+FIXED_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Asia/Shanghai
+
+
+def need_service(url: str | None, what: str) -> str:
+    """Services are started by scripts/test.sh; under it a missing one is a failure."""
+    if not url:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{what} is required but was not started")
+        pytest.skip(f"{what} not running (use `make test`)")
+    return url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_dbs") and "app" in metafunc.fixturenames:
+        metafunc.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_dbs: run the test on SQLite and on PostgreSQL")
+
+
+def build_app(kind: str, tmp_path, **overrides) -> Flask:
+    class Cfg(TestConfig):
+        pass
+
+    if kind == "postgresql":
+        Cfg.SQLALCHEMY_DATABASE_URI = need_service(PG_URL, "PostgreSQL")
+    else:
+        Cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'kechi-test.db'}"
+    for key, value in overrides.items():
+        setattr(Cfg, key, value)
+    application = create_app(Cfg)
+    with application.app_context():
+        if kind == "postgresql":
+            db.drop_all()
+        db.create_all()
+        setup.ensure_default_roles(db.session)
+        db.session.commit()
+    return application
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:
+    kind = getattr(request, "param", "sqlite")
+    application = build_app(kind, tmp_path)
+    application.config["DB_KIND"] = kind
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if kind == "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Browserish:
+    """A test client used the way a person uses the site: GET a page, then POST its form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def token(self, url: str = "/login") -> str:
+        return csrf_token(self.client.get(url).get_data(as_text=True))
+
+    def login(self, username: str, password: str = PASSWORD, follow: bool = False):
+        token = self.token("/login")
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": token}, follow_redirects=follow)
+
+    def logout(self):
+        token = self.token("/admin/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+    def post_form(self, form_url: str, data: dict, *, to: str | None = None, follow: bool = False):
+        """POST to `to` (default: the form's own URL) with the token from the form page."""
+        data = dict(data, csrf_token=self.token(form_url))
+        return self.client.post(to or form_url, data=data, follow_redirects=follow)
+
+    def action(self, list_url: str, action: str, ids: list[int], follow: bool = True):
+        return self.post_form(list_url, {"action": action, "rowid": [str(i) for i in ids]},
+                              to=list_url.rstrip("/") + "/action/", follow=follow)
+
+    def __getattr__(self, name: str):
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def client(app: Flask) -> Browserish:
+    return Browserish(app.test_client())
+
+
+@pytest.fixture
+def new_client(app: Flask) -> Callable[[], Browserish]:
+    return lambda: Browserish(app.test_client())
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    def make(username: str, role: str = "业务员", department: tuple[str, ...] | None = ("销售部", "销售一部"),
+             superior: str | None = None, display_name: str | None = None) -> int:
+        with app.app_context():
+            role_obj = db.session.scalar(select(Role).where(Role.name == role))
+            assert role_obj is not None, role
+            dept = org.ensure_department_path(db.session, list(department)) if department else None
+            boss = db.session.scalar(select(User).where(User.username == superior)) if superior else None
+            user = org.create_user(db.session, username=username, password=PASSWORD,
+                                   display_name=display_name or username, role=role_obj,
+                                   department=dept, superior=boss)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def make_customer(app: Flask) -> Callable[..., int]:
+    def make(name: str, owner_id: int | None, phone: str | None = None) -> int:
+        with app.app_context():
+            owner = db.session.get(User, owner_id) if owner_id else None
+            customer = Customer(name=name, kind=CustomerKind.COMPANY, phone=phone, owner_id=owner_id,
+                                department_id=owner.department_id if owner else None)
+            db.session.add(customer)
+            db.session.commit()
+            return customer.id
+
+    return make
+
+
+@pytest.fixture
+def admin_id(make_user) -> int:
+    return make_user("admin", role="系统管理员", department=("总经办",), display_name="管理员")

@@ -1,0 +1,110 @@
+"""Data scope truth table: who sees which customer, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import Customer, DataScope, Role, User, db
+from rules import org, scope
+from rules.actor import Actor
+from rules.errors import OutOfScope
+
+# username -> (role, department path, superior)
+STAFF = {
+    "gm": ("总经理", ("总经办",), None),
+    "mgr": ("经理", ("销售部",), "gm"),
+    "sup1": ("主管", ("销售部", "销售一部"), "mgr"),
+    "rep1": ("业务员", ("销售部", "销售一部"), "sup1"),
+    "rep2": ("业务员", ("销售部", "销售一部"), "sup1"),
+    "lead": ("组长", ("销售部", "销售二部"), "mgr"),
+    "rep3": ("业务员", ("销售部", "销售二部"), "lead"),
+    "rep4": ("业务员", ("销售部", "销售二部"), "rep3"),
+    "other": ("业务员", ("客服部",), None),
+}
+
+VISIBLE = {
+    "rep1": {"rep1"},
+    "sup1": {"sup1", "rep1", "rep2"},
+    "mgr": {"mgr", "sup1", "rep1", "rep2", "lead", "rep3", "rep4"},
+    "gm": {"gm", "mgr", "sup1", "rep1", "rep2", "lead", "rep3", "rep4", "other", "pool"},
+    "lead": {"lead", "rep3", "rep4"},
+    "rep3": {"rep3"},
+}
+
+
+@pytest.fixture
+def company(app, make_user, make_customer):
+    with app.app_context():
+        db.session.add(Role(name="组长", data_scope=DataScope.SELF_AND_SUBORDINATES,
+                            permissions=["customer.view"]))
+        db.session.commit()
+    ids = {}
+    for username, (role, dept, boss) in STAFF.items():
+        ids[username] = make_user(username, role=role, department=dept, superior=boss)
+    customers = {name: make_customer(f"{name}的客户", uid) for name, uid in ids.items()}
+    customers["pool"] = make_customer("公海客户", None)
+    return ids, customers
+
+
+def actor_for(username: str) -> Actor:
+    return Actor.from_user(db.session.scalar(select(User).where(User.username == username)))
+
+
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("username", sorted(VISIBLE))
+def test_each_role_sees_exactly_its_scope(app, company, username):
+    _ids, customers = company
+    with app.app_context():
+        actor = actor_for(username)
+        seen = set(db.session.scalars(scope.scoped(select(Customer.id), Customer, actor)))
+        expected = {customers[name] for name in VISIBLE[username]}
+        assert seen == expected
+        outside = set(customers.values()) - expected
+        for cid in outside:
+            with pytest.raises(OutOfScope):
+                scope.get_in_scope(db.session, Customer, cid, actor)
+        assert scope.ids_in_scope(db.session, Customer, sorted(outside) + ["x"], actor) == []
+
+
+@pytest.mark.both_dbs
+def test_reporting_line_moves_with_its_subtree(app, company):
+    """Moving a team lead under another boss moves their reports' reports along."""
+    ids, customers = company
+    with app.app_context():
+        lead = db.session.get(User, ids["lead"])
+        sup1 = db.session.get(User, ids["sup1"])
+        org.set_superior(db.session, lead, sup1)
+        db.session.commit()
+        rep4 = db.session.get(User, ids["rep4"])
+        assert rep4.report_path.startswith(db.session.get(User, ids["sup1"]).report_path)
+        sup1.role = db.session.scalar(select(Role).where(Role.name == "组长"))
+        db.session.commit()
+        seen = set(db.session.scalars(scope.scoped(select(Customer.id), Customer, actor_for("sup1"))))
+        assert customers["rep4"] in seen and customers["rep3"] in seen and customers["rep2"] in seen
+
+
+@pytest.mark.both_dbs
+def test_reporting_cycles_and_department_cycles_are_refused(app, company):
+    ids, _ = company
+    with app.app_context():
+        mgr = db.session.get(User, ids["mgr"])
+        rep4 = db.session.get(User, ids["rep4"])
+        with pytest.raises(Exception, match="下属"):
+            org.set_superior(db.session, mgr, rep4)
+        db.session.rollback()
+        top = org.ensure_department_path(db.session, ["销售部"])
+        child = org.ensure_department_path(db.session, ["销售部", "销售一部"])
+        with pytest.raises(Exception, match="下级部门"):
+            org.place_department(db.session, top, child)
+
+
+@pytest.mark.both_dbs
+def test_moving_a_department_moves_its_subtree_into_a_managers_scope(app, company, make_user, make_customer):
+    ids, customers = company
+    with app.app_context():
+        support = org.ensure_department_path(db.session, ["客服部"])
+        sales = org.ensure_department_path(db.session, ["销售部"])
+        org.place_department(db.session, support, sales)
+        db.session.commit()
+        seen = set(db.session.scalars(scope.scoped(select(Customer.id), Customer, actor_for("mgr"))))
+        assert customers["other"] in seen
