@@ -11,6 +11,7 @@ from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from wtforms.validators import ValidationError
 
 from admin_views.context import audit_context, current_actor
@@ -118,9 +119,11 @@ class SecureModelView(ModelView):
 
     def _export_data(self) -> tuple[int, list[Any]]:
         count, data = super()._export_data()
-        audit.record(db.session, ctx=audit_context(), action="export",
-                     entity=self.model.__name__, details={"rows": len(data)})
-        db.session.commit()
+        # Its own short transaction: committing db.session would expire the rows being streamed.
+        with Session(db.engine) as log_session:
+            audit.record(log_session, ctx=audit_context(), action="export",
+                         entity=self.model.__name__, details={"rows": len(data)})
+            log_session.commit()
         return count, data
 
 

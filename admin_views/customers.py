@@ -24,6 +24,7 @@ class CustomerView(ScopedModelView):
     permission_delete = "customer.delete"
     permission_export = "customer.export"
 
+    can_view_details = True
     list_template = "admin/customers/list.html"
     column_list = ["name", "kind", "phone", "owner", "department", "parent", "created_at"]
     column_labels = {"name": _l("客户名称"), "kind": _l("类型"), "phone": _l("电话"), "owner": _l("业务员"),

@@ -15,5 +15,8 @@ class ScopedAjaxModelLoader(QueryAjaxModelLoader):
 
     def get_one(self, pk: Any) -> Any:
         # Validating a submitted form also goes through here: a forged id is not found.
-        query = self.get_query().filter(self.model.id == pk)
-        return query.one_or_none()
+        try:
+            ident = int(pk)
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().filter(self.model.id == ident).one_or_none()

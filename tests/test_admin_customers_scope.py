@@ -1,0 +1,105 @@
+"""A salesperson cannot reach a colleague's customer by any URL; managers see their scope.
+Run on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models import Customer, db
+
+pytestmark = pytest.mark.both_dbs
+
+
+@pytest.fixture
+def two_reps(make_user, make_customer):
+    sup = make_user("sup1", role="主管")
+    rep1 = make_user("rep1", superior="sup1")
+    rep2 = make_user("rep2", superior="sup1")
+    mine = make_customer("华为技术有限公司", rep1, phone="13800000001")
+    theirs = make_customer("华润置地有限公司", rep2, phone="13800000002")
+    return {"sup": sup, "rep1": rep1, "rep2": rep2, "mine": mine, "theirs": theirs}
+
+
+def exists(app, cid: int) -> bool:
+    with app.app_context():
+        return db.session.get(Customer, cid) is not None
+
+
+def test_list_count_and_search_show_only_own_customers(app, client, two_reps):
+    client.login("rep1")
+    page = client.get("/admin/customer/").get_data(as_text=True)
+    assert "华为技术有限公司" in page
+    assert "华润置地有限公司" not in page
+    assert "列表 (1)" in page or "List (1)" in page
+    found = client.get("/admin/customer/?search=华润").get_data(as_text=True)
+    assert "华润置地有限公司" not in found
+
+
+def test_details_edit_and_delete_of_a_colleagues_customer_answer_404(app, client, two_reps):
+    client.login("rep1")
+    theirs = two_reps["theirs"]
+    assert client.get(f"/admin/customer/details/?id={theirs}").status_code == 404
+    assert client.get(f"/admin/customer/edit/?id={theirs}").status_code == 404
+    edit = client.post_form(f"/admin/customer/edit/?id={two_reps['mine']}",
+                            {"name": "改名", "kind": "company"}, to=f"/admin/customer/edit/?id={theirs}")
+    assert edit.status_code == 404
+    delete = client.post_form("/admin/customer/", {"id": str(theirs), "url": "/admin/customer/"},
+                              to="/admin/customer/delete/")
+    assert delete.status_code == 404
+    assert exists(app, theirs)
+    with app.app_context():
+        assert db.session.get(Customer, theirs).name == "华润置地有限公司"
+
+
+def test_a_forged_id_in_a_batch_action_refuses_the_whole_batch(app, client, two_reps):
+    client.login("rep1")
+    response = client.action("/admin/customer/", "delete", [two_reps["mine"], two_reps["theirs"]], follow=False)
+    assert response.status_code == 404
+    assert exists(app, two_reps["mine"]) and exists(app, two_reps["theirs"])
+    ok = client.action("/admin/customer/", "delete", [two_reps["mine"]])
+    assert "已删除 1 条记录" in ok.get_data(as_text=True)
+    assert not exists(app, two_reps["mine"])
+
+
+def test_export_holds_only_customers_in_scope(app, client, two_reps):
+    client.login("rep1")
+    response = client.get("/admin/customer/export/csv/")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "华为技术有限公司" in body and "华润置地有限公司" not in body
+
+
+def test_ajax_lookup_offers_only_customers_in_scope(app, client, two_reps):
+    client.login("rep1")
+    response = client.get("/admin/customer/ajax/lookup/?name=parent&query=华")
+    names = [label for _id, label in json.loads(response.get_data(as_text=True))]
+    assert names == ["华为技术有限公司"]
+
+
+def test_forged_parent_in_a_form_is_refused(app, client, two_reps):
+    client.login("rep1")
+    response = client.post_form(f"/admin/customer/edit/?id={two_reps['mine']}",
+                                {"name": "华为技术有限公司", "kind": "company", "parent": str(two_reps["theirs"])},
+                                follow=True)
+    with app.app_context():
+        assert db.session.get(Customer, two_reps["mine"]).parent_id is None
+    assert response.status_code == 200
+
+
+def test_supervisor_sees_the_department_and_a_new_customer_belongs_to_its_creator(app, client, two_reps):
+    client.login("sup1")
+    page = client.get("/admin/customer/").get_data(as_text=True)
+    assert "华为技术有限公司" in page and "华润置地有限公司" in page
+    assert client.get(f"/admin/customer/details/?id={two_reps['theirs']}").status_code == 200
+    created = client.post_form("/admin/customer/new/", {"name": " 阿里巴巴 ", "kind": "company",
+                                                         "phone": "0571-88888888"}, follow=True)
+    assert created.status_code == 200
+    with app.app_context():
+        row = db.session.query(Customer).filter_by(name="阿里巴巴").one()
+        assert row.owner_id == two_reps["sup"]
+
+
+def test_anonymous_visitors_are_sent_to_login(app, client, two_reps):
+    response = client.get(f"/admin/customer/details/?id={two_reps['mine']}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
