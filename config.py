@@ -78,6 +78,7 @@ class Config:
 
 
 class TestConfig(Config):
+    __test__ = False  # not a pytest test class
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -7,7 +7,7 @@ from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import PasswordField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from rules.permissions import PERMISSION_GROUPS
 
@@ -51,7 +51,7 @@ class PermissionsField(SelectMultipleField):
         known = {code for code, _ in self.choices}
         for value in self.data or []:
             if value not in known:
-                raise ValueError(_l("未知权限：%(p)s", p=value))
+                raise ValidationError(_l("未知权限：%(p)s", p=value))
 
 
 class CsrfForm(SecureForm):

@@ -41,6 +41,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_dbs: run the test on SQLite and on PostgreSQL")
+    _compile_translations()
+
+
+def _compile_translations() -> None:
+    """What `make` does with pybabel, so a bare `pytest` sees the English catalogue too."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in Path(__file__).resolve().parent.parent.glob("translations/*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
 
 
 def build_app(kind: str, tmp_path, **overrides) -> Flask:
