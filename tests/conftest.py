@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -179,3 +181,57 @@ def make_customer(app: Flask) -> Callable[..., int]:
 @pytest.fixture
 def admin_id(make_user) -> int:
     return make_user("admin", role="系统管理员", department=("总经办",), display_name="管理员")
+
+
+# --- Browser journeys: a real server (waitress on loopback) and Debian's Chromium -------------
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if REQUIRE_SERVICES:
+            pytest.fail("Chromium is required but missing")
+        pytest.skip("Chromium not installed (use `make test`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str):
+    """A page that records every request, so a test can prove nothing left the machine."""
+    context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    tab.base = live_server
+    yield tab
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Saved under test-artifacts/browser/ for people to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
