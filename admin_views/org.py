@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash
+from flask import current_app, flash, g
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import gettext
@@ -33,6 +33,15 @@ LOCALE_LABELS = {"zh_CN": "简体中文", "en": "English"}
 
 def _departments_by_path() -> Any:
     return db.session.scalars(select(Department).order_by(Department.path))
+
+
+def _member_counts() -> dict[int, int]:
+    """Active staff per department, one GROUP BY per request rather than a query per row."""
+    if "member_counts" not in g:
+        rows = db.session.execute(select(User.department_id, func.count(User.id))
+                                  .where(User.active.is_(True)).group_by(User.department_id))
+        g.member_counts = {dept_id: count for dept_id, count in rows}
+    return g.member_counts
 
 
 def _indented(dept: Department) -> str:
@@ -69,8 +78,7 @@ class DepartmentView(OrgAdminView):
     form_args = {"parent": {"query_factory": _departments_by_path, "get_label": _indented}}
     column_formatters = {
         "name": lambda v, c, m, n: _indented(m),
-        "member_count": lambda v, c, m, n: db.session.scalar(
-            select(func.count(User.id)).where(User.department_id == m.id, User.active.is_(True))),
+        "member_count": lambda v, c, m, n: _member_counts().get(m.id, 0),
     }
 
     def apply_rules(self, form: Any, model: Department, is_created: bool) -> None:
