@@ -112,6 +112,8 @@ class RoleView(OrgAdminView):
 
 
 class UserView(OrgAdminView):
+    # Staff are never deleted (logs and customers point at them): 离职停用 instead.
+    permission_delete = None
     column_list = ["username", "display_name", "department", "role", "superior", "mobile", "active",
                    "locked_at", "last_login_at"]
     column_labels = {
