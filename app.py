@@ -65,7 +65,7 @@ def _init_schema() -> bool:
 
     was_empty = not inspect(db.engine).has_table("users")
     upgrade(directory=MIGRATIONS_DIR)
-    setup.ensure_default_roles(db.session)
+    setup.ensure_defaults(db.session)
     db.session.commit()
     return was_empty
 
@@ -89,7 +89,7 @@ def _register_cli(app: Flask) -> None:
     def create_admin(username: str, password: str, display_name: str | None) -> None:
         """Create a system administrator (系统管理员)."""
         _init_schema()
-        roles = setup.ensure_default_roles(db.session)
+        roles = setup.ensure_defaults(db.session)
         try:
             org.create_user(db.session, username=username, password=password,
                             display_name=display_name or username, role=roles["系统管理员"])
@@ -109,7 +109,7 @@ def _register_cli(app: Flask) -> None:
     def create_user(username: str, password: str, role_name: str, department: str,
                     parent_department: str | None, superior: str | None, display_name: str | None) -> None:
         """Create a user, creating the department path and the role if missing."""
-        setup.ensure_default_roles(db.session)
+        setup.ensure_defaults(db.session)
         role = org.ensure_role(db.session, role_name)
         dept = org.ensure_department_path(db.session, [n for n in (parent_department, department) if n])
         boss = db.session.scalar(select(User).where(User.username == superior)) if superior else None

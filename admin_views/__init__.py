@@ -9,14 +9,21 @@ from flask_login import current_user
 
 from admin_views.auth import init_auth
 from admin_views.context import current_actor
-from admin_views.customers import CustomerView
+from admin_views.customers import CustomerView, DueCustomerView, RecycleBinView
+from admin_views.followups import FollowUpView
+from admin_views.personal import PersonalContactView
+from admin_views.settings import CustomerSettingsView, DictItemView, FollowUpTemplateView
+from admin_views.sharing import SharedByMeView, SharedWithMeView
 from admin_views.forms import CsrfForm
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_money
 from admin_views.notifications import NotificationView
 from admin_views.org import AddressBookView, DepartmentView, OnlineUsersView, RoleView, UserView
 from admin_views.system import AuditLogView, LoginLogView
 from admin_views.workbench import WorkbenchIndexView
-from models import AuditLog, Customer, Department, LoginLog, Notification, Role, User, db
+from models import (
+    AuditLog, Customer, CustomerShare, Department, DictItem, FollowUp, FollowUpTemplate, LoginLog, Notification,
+    PersonalContact, Role, User, db,
+)
 from rules import notifications
 
 CUSTOMERS, POOL, SALES, PRODUCTS = _l("客户管理"), _l("客户池"), _l("销售管理"), _l("产品管理")
@@ -38,10 +45,25 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_views(
         CustomerView(Customer, name=_l("客户列表"), category=CUSTOMERS, endpoint="customer", **_fa("fa-users")),
+        DueCustomerView(Customer, name=_l("待回访客户"), category=CUSTOMERS, endpoint="due_customer",
+                        **_fa("fa-clock-o")),
+        FollowUpView(FollowUp, name=_l("联系记录"), category=CUSTOMERS, endpoint="follow_up", **_fa("fa-phone")),
+        SharedByMeView(CustomerShare, name=_l("我共享给他人的"), category=CUSTOMERS, endpoint="shared_by_me",
+                       **_fa("fa-share-alt")),
+        SharedWithMeView(CustomerShare, name=_l("他人共享给我的"), category=CUSTOMERS, endpoint="shared_with_me",
+                         **_fa("fa-handshake-o")),
+        RecycleBinView(Customer, name=_l("回收站"), category=CUSTOMERS, endpoint="customer_bin", **_fa("fa-trash")),
         NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
                          **_fa("fa-bell")),
         AddressBookView(User, name=_l("内部通讯录"), category=OFFICE, endpoint="address_book",
                         **_fa("fa-address-book")),
+        PersonalContactView(PersonalContact, name=_l("个人通讯录"), category=OFFICE, endpoint="personal_contact",
+                            **_fa("fa-book")),
+        CustomerSettingsView(name=_l("客户设置"), category=SETTINGS, endpoint="customer_settings",
+                             **_fa("fa-sliders")),
+        DictItemView(DictItem, name=_l("数据字典"), category=SETTINGS, endpoint="dict_item", **_fa("fa-list")),
+        FollowUpTemplateView(FollowUpTemplate, name=_l("跟进模板"), category=SETTINGS, endpoint="follow_up_template",
+                             **_fa("fa-file-text-o")),
         DepartmentView(Department, name=_l("部门管理"), category=SETTINGS, endpoint="department",
                        **_fa("fa-sitemap")),
         RoleView(Role, name=_l("角色权限"), category=SETTINGS, endpoint="role", **_fa("fa-key")),

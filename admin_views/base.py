@@ -119,6 +119,10 @@ class SecureModelView(ModelView):
 
     def _export_data(self) -> tuple[int, list[Any]]:
         count, data = super()._export_data()
+        # The CSV streams after the request's session is gone: read every value now.
+        for row in data:
+            for column, _label in self._export_columns:
+                self.get_export_value(row, column)
         # Its own short transaction: committing db.session would expire the rows being streamed.
         with Session(db.engine) as log_session:
             audit.record(log_session, ctx=audit_context(), action="export",
@@ -138,20 +142,36 @@ class ScopedModelView(SecureModelView):
     def get_count_query(self) -> Any:
         return scope.scoped(super().get_count_query(), self.model, current_actor())
 
+    WRITE_ENDPOINTS = ("edit_view", "delete_view", "ajax_update", "action_view")
+
+    def write_clause(self) -> Any:
+        """Records the actor may change; by default the same as those they may see."""
+        return None
+
+    def _clause_for_request(self) -> Any:
+        if (request.endpoint or "").rsplit(".", 1)[-1] in self.WRITE_ENDPOINTS:
+            return self.write_clause()
+        return None
+
     def get_one(self, id: Any) -> Any:
         try:
-            return scope.get_in_scope(db.session, self.model, id, current_actor())
+            return scope.get_in_scope(db.session, self.model, id, current_actor(), self._clause_for_request())
         except OutOfScope:
             abort(404)
 
-    def scoped_batch(self, ids: list[str]) -> list[Any]:
+    def scoped_batch(self, ids: list[str], clause: Any = None) -> list[Any]:
         """Load every selected record, or refuse the whole batch if one is out of scope:
         a forged id must not leave the batch half-applied."""
         wanted = {str(i) for i in ids}
-        allowed = scope.ids_in_scope(db.session, self.model, list(wanted), current_actor())
+        clause = clause if clause is not None else self.write_clause()
+        allowed = scope.ids_in_scope(db.session, self.model, list(wanted), current_actor(), clause)
         if len(allowed) != len(wanted):
             abort(404)
         return list(get_query_for_ids(self.get_query(), self.model, allowed).all())
+
+    def remove(self, record: Any) -> None:
+        """What deleting means for this model (customers go to the recycle bin)."""
+        db.session.delete(record)
 
     @action("delete", _l("删除"), _l("确定要删除所选记录吗？此操作不可撤销。"))
     def action_delete(self, ids: tuple[str, ...]) -> None:
@@ -159,7 +179,7 @@ class ScopedModelView(SecureModelView):
         try:
             for record in records:
                 self.on_model_delete(record)
-                db.session.delete(record)
+                self.remove(record)
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()

@@ -10,12 +10,14 @@ from flask_login import current_user
 from models.base import utcnow
 from rules.actor import Actor
 from rules.audit import AuditContext
+from rules.clock import local_date
 
 
 def current_actor() -> Actor:
     actor = g.get("actor")
     if actor is None or actor.user_id != current_user.id:
-        actor = g.actor = Actor.from_user(current_user)
+        today = local_date(now(), current_app.config["TIMEZONE"])
+        actor = g.actor = Actor.from_user(current_user, today=today)
     return actor
 
 

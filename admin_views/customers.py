@@ -1,20 +1,95 @@
-"""Customers (客户管理). The foundation's view: scoped list, form, details, export, delete."""
+"""客户管理: the customer list, form, 360 page, sharing, follow-ups from the page, the
+recycle bin and merging. Decisions are in rules/; this module turns requests into calls."""
 from __future__ import annotations
 
 from typing import Any
 
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms import BooleanField, SelectField
+from wtforms.validators import ValidationError
 
 from admin_views.base import ScopedModelView
-from admin_views.filters import LocalDateBetween
+from admin_views.context import current_actor, now
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
+from admin_views.forms import FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
-from models import Customer, CustomerKind, db
-from rules import customers
-from admin_views.context import current_actor
+from models import (
+    Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
+    OwnershipEvent, ShareMode, User, db,
+)
+from rules import customers, dictionaries, followups, regions, scope, sharing
+from rules.clock import local_date
+from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
 
 KIND_LABELS = {CustomerKind.COMPANY.value: _l("企业"), CustomerKind.PERSON.value: _l("个人")}
+GENDER_LABELS = {Gender.MALE.value: _l("男"), Gender.FEMALE.value: _l("女")}
+FOLLOW_UP_KIND_LABELS = {
+    FollowUpKind.PHONE.value: _l("电话"), FollowUpKind.VISIT.value: _l("拜访"), FollowUpKind.WECHAT.value: _l("微信"),
+    FollowUpKind.EMAIL.value: _l("邮件"), FollowUpKind.SMS.value: _l("短信"), FollowUpKind.OTHER.value: _l("其他"),
+}
+SHARE_MODE_LABELS = {ShareMode.READ_ONLY.value: _l("只读"), ShareMode.COLLABORATE.value: _l("协作")}
+OWNERSHIP_REASONS = {"created": _l("新建"), "claim": _l("领用"), "release": _l("放弃"), "assign": _l("指派"),
+                     "recall": _l("收回"), "recycle": _l("回收"), "import": _l("导入")}
+
+LABELS = {
+    "code": _l("客户编号"), "name": _l("客户名称"), "kind": _l("类型"), "mnemonic": _l("助记码"),
+    "gender": _l("性别"), "birthday": _l("生日"), "legal_representative": _l("法人代表"),
+    "registered_capital": _l("注册资金（万元）"), "category": _l("客户分类"), "source": _l("客户来源"),
+    "industry": _l("所属行业"), "value_level": _l("价值等级"), "stage": _l("跟进程度"), "credit_rating": _l("信誉度"),
+    "province": _l("省份"), "city": _l("城市"), "district": _l("区县"), "address": _l("地址"), "zip_code": _l("邮编"),
+    "phone": _l("电话"), "mobile": _l("手机"), "fax": _l("传真"), "email": _l("邮箱"), "qq": _l("QQ"),
+    "wechat": _l("微信"), "website": _l("网址"), "notes": _l("备注"), "owner": _l("业务员"), "department": _l("部门"),
+    "parent": _l("上级客户"), "created_at": _l("创建时间"), "updated_at": _l("更新时间"),
+    "last_follow_up_at": _l("最后联系"), "next_contact_at": _l("下次联系"), "contacts": _l("联系人"),
+    "region": _l("地区"), "deleted_at": _l("删除时间"),
+}
+CONTACT_LABELS = {"name": _l("姓名"), "is_primary": _l("首要联系人"), "position": _l("职务"), "mobile": _l("手机"),
+                  "phone": _l("电话"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
+                  "birthday": _l("生日"), "gender": _l("性别")}
+DICT_FIELDS = ("category", "source", "industry", "value_level", "stage", "credit_rating")
+
+
+def _dict_choices(kind: DictKind):
+    return lambda: dictionaries.items(db.session, kind)
+
+
+def _dict_filter(column: Any, kind: DictKind) -> IdEqual:
+    return IdEqual(column, dictionaries.LABELS[kind], options=LazyOptions(
+        lambda: [(str(i.id), i.name) for i in dictionaries.items(db.session, kind)]))
+
+
+def _local_today():
+    return local_date(now(), current_app.config["TIMEZONE"])
+
+
+def _editable_ids(ids: list[int]) -> set[int]:
+    """Of the customers on this page, those the actor may change (shares are read-only)."""
+    if not ids:
+        return set()
+    clause = scope.customer_edit_clause(current_actor())
+    return set(db.session.scalars(select(Customer.id).where(clause, Customer.id.in_(ids))))
+
+
+def _name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Markup:
+    link = url_for(".details_view", id=model.id)
+    html = f"<a href='{escape(link)}'>{escape(model.name)}</a>"
+    if model.owner_id != current_actor().user_id and model.id in g.get("kechi_shared_ids", set()):
+        html += f" <span class='badge badge-info' title='{escape(gettext('他人共享给我的'))}'>{escape(gettext('共享'))}</span>"
+    return Markup(html)
+
+
+def _region(view: Any, context: Any, model: Customer, name: str) -> str:
+    return " ".join(p for p in (model.province, model.city if model.city != model.province else None) if p)
 
 
 class CustomerView(ScopedModelView):
@@ -23,38 +98,363 @@ class CustomerView(ScopedModelView):
     permission_edit = "customer.edit"
     permission_delete = "customer.delete"
     permission_export = "customer.export"
+    action_permissions = {"share": "customer.share", "merge": "customer.merge"}
 
     can_view_details = True
     list_template = "admin/customers/list.html"
-    column_list = ["name", "kind", "phone", "owner", "department", "parent", "created_at"]
-    column_labels = {"name": _l("客户名称"), "kind": _l("类型"), "phone": _l("电话"), "owner": _l("业务员"),
-                     "department": _l("部门"), "parent": _l("上级客户"), "created_at": _l("创建时间"),
-                     "updated_at": _l("更新时间")}
-    column_details_list = ["name", "kind", "phone", "owner", "department", "parent", "created_at", "updated_at"]
-    column_export_list = ["name", "kind", "phone", "owner", "department", "parent", "created_at"]
-    column_searchable_list = ["name", "phone"]
-    column_filters = ["kind", LocalDateBetween(Customer.created_at, _l("创建时间"))]
-    column_default_sort = ("id", True)
-    column_formatters = {"kind": choice_label(KIND_LABELS)}
+    details_template = "admin/customers/details.html"
+    extra_js = ["/static/js/kechi-customer-form.js"]
+
+    column_list = ["code", "name", "kind", "category", "stage", "value_level", "region", "mobile", "owner",
+                   "last_follow_up_at", "next_contact_at"]
+    column_labels = LABELS
+    column_export_list = ["code", "name", "kind", "category", "source", "industry", "value_level", "stage",
+                          "credit_rating", "province", "city", "district", "address", "zip_code", "phone", "mobile",
+                          "fax", "email", "qq", "wechat", "website", "owner", "department", "created_at",
+                          "last_follow_up_at", "next_contact_at", "notes"]
+    column_sortable_list = ["code", "name", "created_at", "last_follow_up_at", "next_contact_at"]
+    column_default_sort = [("last_follow_up_at", True), ("id", True)]
+    column_searchable_list = ["name", "code", "mnemonic", "phone", "mobile"]
+    column_formatters = {"kind": choice_label(KIND_LABELS), "name": _name_with_marks, "region": _region}
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
-    column_formatters_detail = column_formatters
-    column_choices = {"kind": list(KIND_LABELS.items())}
-    form_columns = ["name", "kind", "phone", "parent"]
-    form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": list(KIND_LABELS.items()), "label": _l("类型")}}
-    form_ajax_refs = {
-        "parent": ScopedAjaxModelLoader("parent", db, Customer, fields=["name"], page_size=10,
-                                        placeholder=_l("输入客户名称搜索"), minimum_input_length=1),
+    column_filters = [
+        FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),
+        _dict_filter(Customer.category_id, DictKind.CATEGORY),
+        _dict_filter(Customer.source_id, DictKind.SOURCE),
+        _dict_filter(Customer.industry_id, DictKind.INDUSTRY),
+        _dict_filter(Customer.value_level_id, DictKind.VALUE_LEVEL),
+        _dict_filter(Customer.stage_id, DictKind.STAGE),
+        _dict_filter(Customer.credit_rating_id, DictKind.CREDIT_RATING),
+        FilterEqual(Customer.province, _l("省份"), options=LazyOptions(lambda: [(p, p) for p in regions.tree()])),
+        IdEqual(Customer.owner_id, _l("业务员"), options=LazyOptions(lambda: [
+            (str(u.id), u.display_name) for u in db.session.scalars(
+                select(User).where(User.active.is_(True)).order_by(User.display_name))])),
+        LocalDateBetween(Customer.created_at, _l("创建时间")),
+        LocalDateBetween(Customer.last_follow_up_at, _l("最后联系")),
+    ]
+    form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
+                    *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",
+                    "email", "qq", "wechat", "website", "parent", "notes", "confirm_duplicates"]
+    form_overrides = {"kind": SelectField, "gender": SelectField}
+    form_args = {
+        "kind": {"choices": list(KIND_LABELS.items()), "label": _l("类型")},
+        "gender": {"choices": [("", "—")] + list(GENDER_LABELS.items()), "label": _l("性别")},
+        "code": {"description": _l("留空则按编号规则自动生成")},
+        **{f: {"query_factory": _dict_choices(DictKind(f)), "label": LABELS[f]} for f in DICT_FIELDS},
+        "province": {"render_kw": {"data-region": "province"}},
+        "city": {"render_kw": {"data-region": "city"}},
+        "district": {"render_kw": {"data-region": "district"}},
     }
+    form_extra_fields = {"confirm_duplicates": BooleanField(_l("重名提示已知晓，仍然保存"))}
+    form_ajax_refs = {
+        "parent": ScopedAjaxModelLoader("parent", db, Customer, fields=["name", "code"], page_size=10,
+                                        placeholder=_l("输入客户名称或编号搜索"), minimum_input_length=1),
+    }
+    inline_models = [(Contact, {
+        "form_columns": ["id", "name", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
+                         "birthday"],
+        "column_labels": CONTACT_LABELS,
+        "form_label": _l("联系人"),
+    })]
+
+    def write_clause(self) -> Any:
+        return scope.customer_edit_clause(current_actor())
 
     def get_query(self) -> Any:
         # Eager-load what the list shows, so a page costs a fixed number of queries.
-        from sqlalchemy.orm import joinedload
+        return super().get_query().options(
+            joinedload(Customer.owner), joinedload(Customer.category), joinedload(Customer.stage),
+            joinedload(Customer.value_level))
 
-        return super().get_query().options(joinedload(Customer.owner), joinedload(Customer.department),
-                                           joinedload(Customer.parent))
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        ids = [r.id for r in rows]
+        actor = current_actor()
+        g.kechi_shared_ids = set(db.session.scalars(scope.shared_with(actor).where(
+            CustomerShare.customer_id.in_(ids)))) if ids else set()
+        g.kechi_editable_ids = _editable_ids(ids)
+        return count, rows
 
+    # --- saving ---------------------------------------------------------------------------------
     def apply_rules(self, form: Any, model: Customer, is_created: bool) -> None:
+        actor = current_actor()
+        contacts = [c for c in model.contacts if c is not None]
+        try:
+            customers.validate(db.session, model, contacts, confirmed=bool(form.confirm_duplicates.data))
+        except NeedsConfirmation as exc:
+            raise ValidationError(gettext("请确认：%(m)s。如确需保存，请勾选“重名提示已知晓，仍然保存”后再次提交。",
+                                          m=str(exc))) from exc
+        except EntryRefused as exc:
+            raise ValidationError(str(exc)) from exc
         if is_created:
-            customers.take_new(model, actor=current_actor())
-        customers.check_parent(model)
+            customers.take_new(db.session, model, actor=actor, now=now(), tz=current_app.config["TIMEZONE"])
+        customers.arrange_primary(db.session, model)
+        customers.refresh_keys(db.session, model)
+
+    def remove(self, record: Customer) -> None:
+        customers.to_bin(db.session, record, actor=current_actor(), now=now())
+
+    def delete_model(self, model: Customer) -> bool:
+        try:
+            self.on_model_delete(model)
+            self.remove(model)
+            db.session.commit()
+        except (ValidationError, RuleViolation) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        self.after_model_delete(model)
+        return True
+
+    # --- the 360 page ---------------------------------------------------------------------------
+    @expose("/details/")
+    def details_view(self) -> Any:
+        customer = self.get_one(request.args.get("id"))
+        return self.render(self.details_template, **self._page_context(customer))
+
+    @expose("/print/")
+    def print_view(self) -> Any:
+        customer = self.get_one(request.args.get("id"))
+        return self.render("admin/customers/print.html", **self._page_context(customer))
+
+    def _page_context(self, customer: Customer) -> dict[str, Any]:
+        actor = current_actor()
+        can_edit = bool(_editable_ids([customer.id])) and self.can_edit
+        can_contribute = db.session.scalar(select(Customer.id).where(
+            scope.customer_contribute_clause(actor), Customer.id == customer.id)) is not None
+        timeline = list(db.session.scalars(
+            select(FollowUp).where(FollowUp.customer_id == customer.id)
+            .options(joinedload(FollowUp.user), joinedload(FollowUp.contact), selectinload(FollowUp.comments))
+            .order_by(FollowUp.happened_at.desc(), FollowUp.id.desc()).limit(100)))
+        shares = list(db.session.scalars(
+            select(CustomerShare).where(CustomerShare.customer_id == customer.id, CustomerShare.revoked_at.is_(None))
+            .options(joinedload(CustomerShare.user)).order_by(CustomerShare.id)))
+        history = list(db.session.scalars(
+            select(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id)
+            .options(joinedload(OwnershipEvent.from_user), joinedload(OwnershipEvent.to_user),
+                     joinedload(OwnershipEvent.actor)).order_by(OwnershipEvent.at.desc())))
+        return {
+            "model": customer, "labels": LABELS, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
+            "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
+            "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
+            "can_edit": can_edit, "can_contribute": can_contribute,
+            "can_share": can_edit and actor.can("customer.share"),
+            "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),
+            "return_url": get_redirect_target() or self.get_url(".index_view"),
+            "today": _local_today(),
+        }
+
+    def _follow_up_form(self, customer: Customer, formdata: Any = None) -> FollowUpQuickForm:
+        form = FollowUpQuickForm(formdata)
+        form.kind.choices = list(FOLLOW_UP_KIND_LABELS.items())
+        form.contact_id.choices = [("", "—")] + [(str(c.id), c.name) for c in customer.contacts]
+        form.template_id.choices = [("", "—")] + [
+            (str(t.id), t.name) for t in db.session.scalars(
+                select(FollowUpTemplate).where(FollowUpTemplate.active.is_(True)).order_by(FollowUpTemplate.name))]
+        return form
+
+    def _share_form(self, formdata: Any = None) -> ShareForm:
+        form = ShareForm(formdata)
+        form.mode.choices = list(SHARE_MODE_LABELS.items())
+        form.user_ids.choices = [(str(u.id), f"{u.display_name}（{u.department.name if u.department else ''}）")
+                                 for u in db.session.scalars(select(User).where(User.active.is_(True))
+                                                             .options(joinedload(User.department))
+                                                             .order_by(User.display_name))]
+        return form
+
+    @expose("/follow-up/", methods=["POST"])
+    def add_follow_up(self) -> Any:
+        actor = current_actor()
+        try:
+            customer = scope.get_in_scope(db.session, Customer, request.args.get("id"), actor,
+                                          scope.customer_contribute_clause(actor))
+        except OutOfScope:
+            abort(404)
+        form = self._follow_up_form(customer, request.form)
+        back = url_for(".details_view", id=customer.id)
+        if not form.validate():
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(str(error), "error")
+            return redirect(back)
+        template = db.session.get(FollowUpTemplate, int(form.template_id.data)) if form.template_id.data else None
+        contact = next((c for c in customer.contacts if str(c.id) == form.contact_id.data), None)
+        try:
+            followups.record(db.session, FollowUp(
+                customer_id=customer.id, contact_id=contact.id if contact else None, kind=form.kind.data,
+                content=form.content.data, next_contact_at=form.next_contact_at.data,
+                template_id=template.id if template else None), actor=actor, now=now(), today=_local_today())
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(back)
+        flash(gettext("已添加联系记录"), "success")
+        return redirect(back)
+
+    # --- sharing --------------------------------------------------------------------------------
+    @action("share", _l("共享给同事"))
+    def action_share(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)  # refuse the batch if any id is not the actor's to share
+        return redirect(url_for(".share_view", ids=",".join(ids)))
+
+    @expose("/share/", methods=["GET", "POST"])
+    def share_view(self) -> Any:
+        actor = current_actor()
+        if not actor.can("customer.share"):
+            abort(403)
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
+        records = self.scoped_batch(ids, scope.customer_edit_clause(actor)) if ids else []
+        if not records:
+            abort(404)
+        form = self._share_form(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate():
+            users = list(db.session.scalars(select(User).where(User.id.in_([int(u) for u in form.user_ids.data
+                                                                             if u.isdigit()]))))
+            try:
+                for customer in records:
+                    for user in users:
+                        sharing.share(db.session, customer, to_user=user, mode=form.mode.data,
+                                      until=form.until.data, actor=actor, now=now())
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(gettext("已将 %(c)d 位客户共享给 %(u)d 位同事", c=len(records), u=len(users)), "success")
+                target = url_for(".details_view", id=records[0].id) if len(records) == 1 else url_for(".index_view")
+                return redirect(target)
+        return self.render("admin/customers/share.html", form=form, records=records, ids=",".join(ids))
+
+    @expose("/unshare/", methods=["POST"])
+    def unshare(self) -> Any:
+        from admin_views.forms import CsrfForm
+
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        record = db.session.get(CustomerShare, int(request.form.get("share_id", "0") or 0))
+        if record is None:
+            abort(404)
+        customer = self.get_one_editable(record.customer_id)
+        sharing.revoke(db.session, record, now=now())
+        db.session.commit()
+        flash(gettext("已取消共享"), "success")
+        return redirect(url_for(".details_view", id=customer.id))
+
+    def get_one_editable(self, ident: Any) -> Customer:
+        try:
+            return scope.get_in_scope(db.session, Customer, ident, current_actor(), self.write_clause())
+        except OutOfScope:
+            abort(404)
+
+    # --- merging --------------------------------------------------------------------------------
+    @action("merge", _l("合并客户"))
+    def action_merge(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)
+        return redirect(url_for(".merge_view", ids=",".join(ids)))
+
+    @expose("/merge/", methods=["GET", "POST"])
+    def merge_view(self) -> Any:
+        actor = current_actor()
+        if not actor.can("customer.merge"):
+            abort(403)
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
+        records = self.scoped_batch(ids, scope.customer_edit_clause(actor)) if ids else []
+        if len(records) < 2:
+            flash(gettext("请至少选择两个客户进行合并"), "error")
+            return redirect(url_for(".index_view"))
+        if request.method == "POST":
+            from admin_views.forms import CsrfForm
+
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            keep = next((r for r in records if str(r.id) == request.form.get("keep")), None)
+            if keep is None:
+                flash(gettext("请选择保留哪一个客户"), "error")
+            else:
+                merged = customers.merge(db.session, keep, records, actor=actor, now=now())
+                db.session.commit()
+                flash(gettext("已将 %(n)d 个客户合并到「%(k)s」", n=merged, k=keep.name), "success")
+                return redirect(url_for(".details_view", id=keep.id))
+        counts = dict(db.session.execute(select(FollowUp.customer_id, func.count(FollowUp.id))
+                                         .where(FollowUp.customer_id.in_([r.id for r in records]))
+                                         .group_by(FollowUp.customer_id)).all())
+        return self.render("admin/customers/merge.html", records=records, ids=",".join(ids), counts=counts)
+
+    # --- region pickers -------------------------------------------------------------------------
+    @expose("/regions.json")
+    def regions_json(self) -> Any:
+        response = jsonify(regions.as_json())
+        response.cache_control.max_age = 86400
+        response.cache_control.private = True
+        return response
+
+
+class DueCustomerView(CustomerView):
+    """待回访客户: customers whose next contact date has come."""
+
+    list_template = "admin/customers/due_list.html"
+    column_default_sort = [("next_contact_at", False), ("id", False)]
+    column_list = ["code", "name", "mobile", "phone", "stage", "owner", "last_follow_up_at", "next_contact_at"]
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    def _due(self, query: Any) -> Any:
+        return query.filter(followups.due_clause(_local_today()))
+
+    def get_query(self) -> Any:
+        return self._due(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._due(super().get_count_query())
+
+
+
+class RecycleBinView(ScopedModelView):
+    """回收站: restore or purge deleted customers (those whose owner is in scope)."""
+
+    permission_view = "customer.bin"
+    permission_delete = None
+    action_permissions = {"restore": "customer.bin", "purge": "customer.bin"}
+    list_template = "admin/customers/bin_list.html"
+    column_list = ["code", "name", "owner", "deleted_at"]
+    column_labels = LABELS
+    column_default_sort = ("deleted_at", True)
+    column_searchable_list = ["name", "code"]
+
+    def _bin(self, query: Any) -> Any:
+        return query.filter(scope.binned_clause(current_actor()))
+
+    def get_query(self) -> Any:
+        # Not the live-customer scope: the bin's own clause (deleted, owner in scope).
+        return self._bin(db.session.query(Customer))
+
+    def get_count_query(self) -> Any:
+        return self._bin(db.session.query(func.count(Customer.id)))
+
+    def write_clause(self) -> Any:
+        return scope.binned_clause(current_actor())
+
+    def get_one(self, id: Any) -> Any:
+        try:
+            return scope.get_in_scope(db.session, Customer, id, current_actor(), self.write_clause())
+        except OutOfScope:
+            abort(404)
+
+    @action("restore", _l("恢复"))
+    def action_restore(self, ids: list[str]) -> None:
+        records = self.scoped_batch(ids)
+        for record in records:
+            customers.restore(db.session, record)
+        db.session.commit()
+        flash(gettext("已恢复 %(n)d 位客户，联系人和联系记录一并恢复", n=len(records)), "success")
+
+    @action("purge", _l("彻底删除"), _l("彻底删除后无法恢复，客户的联系人和联系记录也将一并删除。确定吗？"))
+    def action_purge(self, ids: list[str]) -> None:
+        records = self.scoped_batch(ids)
+        for record in records:
+            customers.purge(db.session, record)
+        db.session.commit()
+        flash(gettext("已彻底删除 %(n)d 位客户", n=len(records)), "success")

@@ -6,8 +6,8 @@ from typing import Any
 from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import PasswordField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from rules.permissions import PERMISSION_GROUPS
 
@@ -56,3 +56,24 @@ class PermissionsField(SelectMultipleField):
 
 class CsrfForm(SecureForm):
     """A form with nothing but the CSRF token, for POST buttons such as logout."""
+
+
+class FollowUpQuickForm(SecureForm):
+    """添加联系记录 on the customer page."""
+
+    kind = SelectField(_l("联系方式"), choices=[])
+    contact_id = SelectField(_l("联系人"), choices=[], validate_choice=False)
+    template_id = SelectField(_l("跟进模板"), choices=[], validate_choice=False)
+    content = TextAreaField(_l("联系内容"), validators=[DataRequired(_l("请填写联系内容"))])
+    next_contact_at = DateField(_l("下次联系日期"), validators=[Optional()])
+
+
+class ShareForm(SecureForm):
+    user_ids = SelectMultipleField(_l("共享给"), choices=[], validate_choice=False,
+                                   validators=[DataRequired(_l("请选择共享给谁"))])
+    mode = SelectField(_l("共享方式"), choices=[])
+    until = DateField(_l("共享截止日期（可不填）"), validators=[Optional()])
+
+
+class CommentForm(SecureForm):
+    content = TextAreaField(_l("点评内容"), validators=[DataRequired(_l("请填写点评内容"))])

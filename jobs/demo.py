@@ -35,7 +35,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     """Create the demo company unless it exists. Returns True if anything was created."""
     if session.scalar(select(User.id).where(User.username == "chenxm")) is not None:
         return False
-    roles = setup.ensure_default_roles(session)
+    roles = setup.ensure_defaults(session)
     users: dict[str, User] = {}
     for username, name, role, dept_path, superior in DEMO_STAFF:
         user = session.scalar(select(User).where(User.username == username))

@@ -1,11 +1,17 @@
 """All models, importable from one place."""
 from models.base import db
-from models.customer import Customer, CustomerKind
+from models.customer import (
+    Contact, Customer, CustomerKey, CustomerKind, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
+    FollowUpTemplate, Gender, OwnershipEvent, PersonalContact, ShareMode,
+)
+from models.dictionary import DictItem, DictKind
 from models.office import Notification
 from models.org import DataScope, Department, Role, User
-from models.system import AuditLog, LoginLog, PeriodicRun
+from models.system import AuditLog, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
-    "db", "AuditLog", "Customer", "CustomerKind", "DataScope", "Department", "LoginLog",
-    "Notification", "PeriodicRun", "Role", "User",
+    "db", "AuditLog", "Contact", "Customer", "CustomerKey", "CustomerKind", "CustomerShare", "DataScope", "Department",
+    "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
+    "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
+    "Setting", "ShareMode", "User",
 ]

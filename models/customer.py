@@ -1,12 +1,15 @@
-"""Customers. The foundation keeps the minimal record that proves data scope."""
+"""Customers and what hangs off them: contacts, follow-ups, shares, ownership history."""
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TimestampMixin, db, format_repr
+from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
+from models.dictionary import DictItem
 from models.org import Department, User
 
 
@@ -15,28 +18,273 @@ class CustomerKind(enum.StrEnum):
     COMPANY = "company"
 
 
+class Gender(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+def _dict_fk() -> Mapped[int | None]:
+    return mapped_column(ForeignKey("dict_items.id"), index=True)
+
+
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customers"
     __audited__ = True
+    __audit_ignored__ = frozenset({"last_follow_up_at", "next_contact_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     kind: Mapped[CustomerKind] = mapped_column(String(16), nullable=False, default=CustomerKind.COMPANY)
-    phone: Mapped[str | None] = mapped_column(String(32))
-    province: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    mnemonic: Mapped[str | None] = mapped_column(String(64), index=True)
+    # person
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    # company
+    legal_representative: Mapped[str | None] = mapped_column(String(64))
+    registered_capital: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+
+    category_id: Mapped[int | None] = _dict_fk()
+    source_id: Mapped[int | None] = _dict_fk()
+    industry_id: Mapped[int | None] = _dict_fk()
+    value_level_id: Mapped[int | None] = _dict_fk()
+    stage_id: Mapped[int | None] = _dict_fk()
+    credit_rating_id: Mapped[int | None] = _dict_fk()
+
+    province: Mapped[str | None] = mapped_column(String(32), index=True)
     city: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(255))
+    zip_code: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    fax: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(128))
+    qq: Mapped[str | None] = mapped_column(String(20))
+    wechat: Mapped[str | None] = mapped_column(String(64))
+    website: Mapped[str | None] = mapped_column(String(255))
+    notes: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
     # NULL owner = in the pool. The owner's department is copied at each change of owner
     # so reports can group by the department that owned the customer.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_contact_at: Mapped[date | None] = mapped_column(Date)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     department: Mapped[Department | None] = relationship()
-    parent: Mapped[Customer | None] = relationship(remote_side=[id])
+    parent: Mapped[Customer | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    category: Mapped[DictItem | None] = relationship(foreign_keys=[category_id])
+    source: Mapped[DictItem | None] = relationship(foreign_keys=[source_id])
+    industry: Mapped[DictItem | None] = relationship(foreign_keys=[industry_id])
+    value_level: Mapped[DictItem | None] = relationship(foreign_keys=[value_level_id])
+    stage: Mapped[DictItem | None] = relationship(foreign_keys=[stage_id])
+    credit_rating: Mapped[DictItem | None] = relationship(foreign_keys=[credit_rating_id])
+    contacts: Mapped[list[Contact]] = relationship(back_populates="customer", order_by="Contact.id")
+
+    __table_args__ = (
+        # The list pages: "my customers, newest follow-up first" and the due-contact list.
+        Index("ix_customers_owner_last_follow_up", "owner_id", "last_follow_up_at"),
+        Index("ix_customers_owner_next_contact", "owner_id", "next_contact_at"),
+        Index("ix_customers_deleted_at", "deleted_at"),
+    )
 
     def __str__(self) -> str:
         return self.name
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "name", "owner_id")
+
+
+class Contact(TimestampMixin, db.Model):
+    __tablename__ = "contacts"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    position: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(128))
+    qq: Mapped[str | None] = mapped_column(String(20))
+    wechat: Mapped[str | None] = mapped_column(String(64))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    __table_args__ = (
+        # At most one primary contact per customer, enforced by the database itself.
+        Index("uq_contacts_one_primary", "customer_id", unique=True,
+              sqlite_where=text("is_primary"), postgresql_where=text("is_primary")),
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return format_repr(self, "id", "customer_id", "name", "is_primary")
+
+
+class FollowUpKind(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    WECHAT = "wechat"
+    EMAIL = "email"
+    SMS = "sms"
+    OTHER = "other"
+
+
+class FollowUpTemplate(db.Model):
+    """跟进模板: an administrator's canned text for a kind of follow-up."""
+
+    __tablename__ = "follow_up_templates"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUp(TimestampMixin, db.Model):
+    """联系记录."""
+
+    __tablename__ = "follow_ups"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default=FollowUpKind.PHONE)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    next_contact_at: Mapped[date | None] = mapped_column(Date)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_templates.id"))
+
+    customer: Mapped[Customer] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    user: Mapped[User] = relationship()
+    template: Mapped[FollowUpTemplate | None] = relationship()
+    comments: Mapped[list[FollowUpComment]] = relationship(back_populates="follow_up",
+                                                           order_by="FollowUpComment.id")
+
+    __table_args__ = (
+        Index("ix_follow_ups_customer_happened", "customer_id", "happened_at"),
+        Index("ix_follow_ups_user_happened", "user_id", "happened_at"),
+    )
+
+    def __str__(self) -> str:
+        return (self.content or "")[:30]
+
+
+class FollowUpComment(db.Model):
+    """点评: a supervisor's remark on a follow-up."""
+
+    __tablename__ = "follow_up_comments"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="comments")
+    user: Mapped[User] = relationship()
+
+
+class ShareMode(enum.StrEnum):
+    READ_ONLY = "read_only"
+    COLLABORATE = "collaborate"
+
+
+class CustomerShare(db.Model):
+    """共享: a customer shown to a colleague outside the owner's scope, read-only or to
+    collaborate (add follow-ups and contacts), until a date or until revoked."""
+
+    __tablename__ = "customer_shares"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    shared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False, default=ShareMode.READ_ONLY)
+    until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    shared_by: Mapped[User] = relationship(foreign_keys=[shared_by_id])
+
+    __table_args__ = (Index("ix_customer_shares_user_active", "user_id", "revoked_at", "customer_id"),)
+
+
+class OwnershipEvent(db.Model):
+    """流转记录: every change of a customer's owner, with who did it and why."""
+
+    __tablename__ = "ownership_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    note: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    from_user: Mapped[User | None] = relationship(foreign_keys=[from_user_id])
+    to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class PersonalContact(TimestampMixin, db.Model):
+    """个人通讯录: a salesperson's own address book, seen by nobody else."""
+
+    __tablename__ = "personal_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    company: Mapped[str | None] = mapped_column(String(128))
+    position: Mapped[str | None] = mapped_column(String(64))
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(128))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerKey(db.Model):
+    """Normalised values that duplicate checks compare (name, code, contact names, phones, ...),
+    one row per value, so "is this phone already entered?" is one indexed look-up at any size."""
+
+    __tablename__ = "customer_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    field: Mapped[str] = mapped_column(String(16), nullable=False)
+    value: Mapped[str] = mapped_column(String(128), nullable=False)
+
+    __table_args__ = (Index("ix_customer_keys_lookup", "field", "value"),)

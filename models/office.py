@@ -22,10 +22,15 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for reminders a job may raise more than once (e.g. "due:2026-11-23"): one per user.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+        Index("uq_notifications_user_dedupe", "user_id", "dedupe_key", unique=True),
+    )
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "user_id", "title")

@@ -58,3 +58,28 @@ class PeriodicRun(db.Model):
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     runs: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_result: Mapped[str | None] = mapped_column(String(255))
+
+
+class Setting(db.Model):
+    """Administrator settings that are data, not deployment config (e.g. the customer code
+    pattern). Values are JSON; defaults live in rules/settings.py."""
+
+    __tablename__ = "settings"
+    __audited__ = True
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, nullable=False)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Sequence(db.Model):
+    """Counters behind generated numbers: one row per (name, period), bumped by a guarded
+    UPDATE so two sessions never get the same number."""
+
+    __tablename__ = "sequences"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

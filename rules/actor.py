@@ -1,7 +1,8 @@
 """Who is acting: a plain value built once per request (or job) from the user row."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 
 from models.org import DataScope, User
 
@@ -15,9 +16,11 @@ class Actor:
     report_path: str
     data_scope: DataScope
     permissions: frozenset[str]
+    # The actor's local calendar day: shares "until" a date end when it has passed.
+    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
 
     @classmethod
-    def from_user(cls, user: User) -> Actor:
+    def from_user(cls, user: User, *, today: date | None = None) -> Actor:
         return cls(
             user_id=user.id,
             display_name=user.display_name,
@@ -26,6 +29,7 @@ class Actor:
             report_path=user.report_path,
             data_scope=DataScope(user.role.data_scope),
             permissions=frozenset(user.role.permissions or ()),
+            **({"today": today} if today else {}),
         )
 
     def can(self, permission: str) -> bool:

@@ -100,11 +100,31 @@ def _entry(obj: Any, action: str, ctx: AuditContext) -> dict[str, Any] | None:
     }
 
 
+PENDING_KEY = "audit_pending"
+
+
+def _merge(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any] | None:
+    """One row per record per transaction: a create then updates stays a create with the
+    final values; updates keep the first "before" and the last "after"."""
+    if earlier["action"] == "create" and later["action"] == "delete":
+        return None
+    if later["action"] == "delete":
+        return later
+    changes = dict(earlier["changes"])
+    for key, (before, after) in later["changes"].items():
+        first_before = changes[key][0] if key in changes else before
+        changes[key] = [first_before, after]
+    if earlier["action"] == "update":
+        changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+    merged = dict(earlier, changes=changes, entity_label=later["entity_label"])
+    return merged if merged["changes"] or merged["action"] != "update" else None
+
+
 def _after_flush(session: Session, _flush_context: Any) -> None:
     ctx = session.info.get(INFO_KEY)
     if ctx is None:
         return
-    rows = []
+    pending: dict[tuple[str, str | None], dict[str, Any] | None] = session.info.setdefault(PENDING_KEY, {})
     for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objs:
             if not getattr(type(obj), "__audited__", False):
@@ -112,16 +132,35 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue
             entry = _entry(obj, action, ctx)
-            if entry:
-                rows.append(entry)
+            if entry is None:
+                continue
+            key = (entry["entity"], entry["entity_id"])
+            if key in pending:
+                pending[key] = _merge(pending[key], entry) if pending[key] else entry
+            else:
+                pending[key] = entry
+
+
+def _before_commit(session: Session) -> None:
+    # SAVEPOINT releases fire this event too; only the outermost commit writes the log.
+    if session.info.get(INFO_KEY) is None or session.in_nested_transaction():
+        return
+    session.flush()  # the last changes of the transaction reach _after_flush first
+    rows = [row for row in session.info.pop(PENDING_KEY, {}).values() if row]
     if rows:
-        # A Core insert on the flushing connection: same transaction, no nested flush.
+        # A Core insert on the transaction's connection: committed with the change itself.
         session.connection().execute(AuditLog.__table__.insert(), rows)
 
 
+def _after_soft_rollback(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
 def install(session_class: type[Session]) -> None:
-    if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
+    for name, handler in (("after_flush", _after_flush), ("before_commit", _before_commit),
+                          ("after_soft_rollback", _after_soft_rollback)):
+        if not event.contains(session_class, name, handler):
+            event.listen(session_class, name, handler)
 
 
 def record(session: Session, *, ctx: AuditContext, action: str, entity: str,

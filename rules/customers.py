@@ -1,22 +1,176 @@
-"""Customer record rules (the foundation's part: who owns a new customer)."""
+"""Customer records: entering, changing, contacts, the recycle bin and merging."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
 
-from models.customer import Customer
+from models.customer import (
+    Contact, Customer, CustomerKey, CustomerShare, FollowUp, OwnershipEvent,
+)
+from rules import entry, normalize, numbering, regions, settings
 from rules.actor import Actor
-from rules.errors import InvalidValue
+from rules.clock import local_date
+from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, RuleViolation
+
+CODE_SEQUENCE = "customer"
 
 
-def take_new(customer: Customer, *, actor: Actor) -> None:
-    """A customer entered by a salesperson belongs to them and their department."""
-    if not (customer.name or "").strip():
-        raise InvalidValue(_l("请填写客户名称"))
-    customer.name = customer.name.strip()
+def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetime, tz: str) -> None:
+    """A customer entered by a salesperson belongs to them and their department, and gets
+    its number and mnemonic."""
     customer.owner_id = actor.user_id
     customer.department_id = actor.department_id
+    if not normalize.text(customer.code):
+        pattern = settings.get(session, "customer_code_pattern")
+        customer.code = numbering.next_number(session, CODE_SEQUENCE, pattern, today=local_date(now, tz))
+    session.add(customer)
+    session.flush()
+    session.add(OwnershipEvent(customer_id=customer.id, from_user_id=None, to_user_id=actor.user_id,
+                               actor_id=actor.user_id, reason="created", at=now))
 
 
-def check_parent(customer: Customer) -> None:
-    if customer.parent is not None and customer.parent.id == customer.id:
+def validate(session: Session, customer: Customer, contacts: Iterable[Contact], *,
+             confirmed: bool) -> None:
+    """Tidy the values and apply the entry policy. Raises EntryRefused for errors and
+    NeedsConfirmation for warnings the user has not confirmed."""
+    contacts = [c for c in contacts if c is not None]
+    customer.name = normalize.text(customer.name)
+    for field in ("code", "phone", "mobile", "fax", "email", "qq", "zip_code", "website", "wechat"):
+        value = getattr(customer, field)
+        setattr(customer, field, normalize.text(value) or None)
+    customer.mnemonic = normalize.mnemonic(customer.name)
+    if not regions.is_valid(customer.province, customer.city, customer.district):
+        raise InvalidValue(_l("省、市、区县不匹配，请重新选择"))
+    if customer.parent_id is not None and customer.parent_id == customer.id:
         raise InvalidValue(_l("上级客户不能是客户自己"))
+    primaries = [c for c in contacts if c.is_primary]
+    if len(primaries) > 1:
+        raise InvalidValue(_l("只能有一个首要联系人"))
+    values = {field: getattr(customer, field) for field in entry.FIELDS if field != "contact_name"}
+    values["contact_name"] = [c.name for c in contacts]
+    for field in ("phone", "mobile", "email", "qq"):
+        values[field] = [values.get(field)] + [getattr(c, field) for c in contacts]
+    # One customer may list the same number twice (company and contact): not a duplicate.
+    values = {k: _unique(v) if isinstance(v, list) else v for k, v in values.items()}
+    issues = entry.check(values, entry.load_policy(session),
+                         lookup=entry.database_lookup(session, exclude_id=customer.id))
+    errors = [i for i in issues if i.is_error]
+    if errors:
+        raise EntryRefused(errors)
+    if issues and not confirmed:
+        raise NeedsConfirmation(issues)
+
+
+def _unique(values: list) -> list:
+    seen, out = set(), []
+    for v in values:
+        k = normalize.text(v)
+        if k and k not in seen:
+            seen.add(k)
+            out.append(v)
+    return out
+
+
+def arrange_primary(session: Session, customer: Customer) -> None:
+    """Exactly one primary contact when there are contacts: the one chosen, else the first.
+    Clearing before setting keeps the one-primary index satisfied at every step."""
+    contacts = [c for c in customer.contacts if c is not None]
+    if not contacts:
+        return
+    chosen = next((c for c in contacts if c.is_primary), contacts[0])
+    for contact in contacts:
+        contact.is_primary = False
+    session.flush()
+    chosen.is_primary = True
+    session.flush()
+
+
+def set_primary(session: Session, contact: Contact) -> None:
+    session.execute(update(Contact).where(Contact.customer_id == contact.customer_id)
+                    .values(is_primary=False).execution_options(synchronize_session="fetch"))
+    session.flush()
+    contact.is_primary = True
+    session.flush()
+
+
+def refresh_keys(session: Session, customer: Customer) -> None:
+    """Rewrite the duplicate-check keys of one customer."""
+    session.flush()
+    session.execute(delete(CustomerKey).where(CustomerKey.customer_id == customer.id))
+    keys = entry.keys_for(customer, session.scalars(select(Contact).where(Contact.customer_id == customer.id)))
+    if keys:
+        session.execute(insert(CustomerKey), [{"customer_id": customer.id, "field": f, "value": v}
+                                              for f, v in sorted(keys)])
+
+
+def to_bin(session: Session, customer: Customer, *, actor: Actor, now: datetime) -> None:
+    """删除 sends a customer to the recycle bin; contacts and follow-ups stay with it."""
+    if customer.deleted_at is not None:
+        return
+    customer.deleted_at = now
+    customer.deleted_by_id = actor.user_id
+    session.flush()
+
+
+def restore(session: Session, customer: Customer) -> None:
+    if customer.deleted_at is None:
+        raise RuleViolation(_l("该客户不在回收站中"))
+    customer.deleted_at = None
+    customer.deleted_by_id = None
+    session.flush()
+
+
+def purge(session: Session, customer: Customer) -> None:
+    """彻底删除 from the bin: the customer and everything that hangs off it."""
+    if customer.deleted_at is None:
+        raise RuleViolation(_l("只能彻底删除回收站中的客户"))
+    from models.customer import FollowUpComment
+
+    follow_ups = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
+    session.execute(delete(FollowUpComment).where(FollowUpComment.follow_up_id.in_(follow_ups)))
+    session.execute(delete(FollowUp).where(FollowUp.customer_id == customer.id))
+    session.execute(delete(CustomerShare).where(CustomerShare.customer_id == customer.id))
+    session.execute(delete(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id))
+    session.execute(delete(CustomerKey).where(CustomerKey.customer_id == customer.id))
+    session.execute(delete(Contact).where(Contact.customer_id == customer.id))
+    session.execute(update(Customer).where(Customer.parent_id == customer.id).values(parent_id=None))
+    session.delete(customer)
+    session.flush()
+
+
+def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Actor, now: datetime) -> int:
+    """客户合并: move the others' contacts, follow-ups and shares onto `keep` and put the
+    others in the recycle bin, marked as merged. Returns how many were merged."""
+    others = [o for o in others if o.id != keep.id]
+    if not others:
+        raise RuleViolation(_l("请至少选择两个客户进行合并"))
+    ids = [o.id for o in others]
+    has_primary = session.scalar(select(Contact.id).where(Contact.customer_id == keep.id,
+                                                          Contact.is_primary.is_(True))) is not None
+    if has_primary:
+        session.execute(update(Contact).where(Contact.customer_id.in_(ids)).values(is_primary=False))
+    else:
+        # keep one primary at most: the first of the merged customers' primaries
+        first = session.scalar(select(Contact.id).where(Contact.customer_id.in_(ids), Contact.is_primary.is_(True))
+                               .order_by(Contact.id).limit(1))
+        session.execute(update(Contact).where(Contact.customer_id.in_(ids), Contact.id != (first or -1))
+                        .values(is_primary=False))
+    session.execute(update(Contact).where(Contact.customer_id.in_(ids)).values(customer_id=keep.id))
+    session.execute(update(FollowUp).where(FollowUp.customer_id.in_(ids)).values(customer_id=keep.id))
+    session.execute(update(CustomerShare).where(CustomerShare.customer_id.in_(ids)).values(customer_id=keep.id))
+    for other in others:
+        for field in ("phone", "mobile", "fax", "email", "qq", "wechat", "website", "address", "zip_code"):
+            if not getattr(keep, field) and getattr(other, field):
+                setattr(keep, field, getattr(other, field))
+        other.merged_into_id = keep.id
+        to_bin(session, other, actor=actor, now=now)
+    session.flush()
+    session.expire(keep, ["contacts"])
+    refresh_keys(session, keep)
+    for other in others:
+        refresh_keys(session, other)
+    return len(others)

@@ -36,3 +36,23 @@ class LoginRefused(RuleViolation):
     def __init__(self, message: str | LazyString, *, reason: str) -> None:
         super().__init__(message, reason=reason)
         self.reason = reason
+
+
+class EntryRefused(RuleViolation):
+    """The entry policy refused a record; `issues` lists every reason."""
+
+    def __init__(self, issues: list) -> None:
+        super().__init__("；".join(i.message for i in issues))
+        self.issues = issues
+
+
+class NeedsConfirmation(RuleViolation):
+    """Only warnings (e.g. 重名提示): the user may confirm and save anyway."""
+
+    def __init__(self, issues: list) -> None:
+        super().__init__("；".join(i.message for i in issues))
+        self.issues = issues
+
+
+class NotEditable(RuleViolation):
+    """Visible (e.g. shared read-only) but not the actor's to change."""

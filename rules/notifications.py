@@ -11,9 +11,16 @@ from rules.actor import Actor
 from rules.scope import clause_for, scoped
 
 
-def notify(session: Session, *, user_id: int, title: str, now: datetime,
-           body: str | None = None, link: str | None = None) -> Notification:
-    note = Notification(user_id=user_id, title=title, body=body, link=link, created_at=now)
+def notify(session: Session, *, user_id: int, title: str, now: datetime, body: str | None = None,
+           link: str | None = None, dedupe_key: str | None = None) -> Notification | None:
+    """Add a notification; with `dedupe_key`, at most one per user and key (None if it exists)."""
+    if dedupe_key is not None:
+        exists = session.scalar(select(Notification.id).where(Notification.user_id == user_id,
+                                                              Notification.dedupe_key == dedupe_key))
+        if exists is not None:
+            return None
+    note = Notification(user_id=user_id, title=title, body=body, link=link, created_at=now,
+                        dedupe_key=dedupe_key)
     session.add(note)
     session.flush()
     return note

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
-from models.customer import Customer
+from models.customer import Contact, Customer, CustomerShare, FollowUp, PersonalContact, ShareMode
 from models.office import Notification
 from models.org import DataScope, Department, User
 from rules.actor import Actor
@@ -46,9 +46,55 @@ def owner_clause(owner_column: Any, actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
+def shared_with(actor: Actor, *, collaborate_only: bool = False) -> Select:
+    """Ids of customers shared with the actor by a share that is still running today."""
+    stmt = select(CustomerShare.customer_id).where(
+        CustomerShare.user_id == actor.user_id,
+        CustomerShare.revoked_at.is_(None),
+        or_(CustomerShare.until.is_(None), CustomerShare.until >= actor.today),
+    )
+    if collaborate_only:
+        stmt = stmt.where(CustomerShare.mode == ShareMode.COLLABORATE)
+    return stmt
+
+
 def customer_clause(actor: Actor) -> ColumnElement[bool]:
-    # Shared customers and pool membership join this clause in the customers and pool issues.
-    return owner_clause(Customer.owner_id, actor)
+    """Live customers the actor may see: owned within scope, or shared with them.
+    Pool membership joins this clause in the pool issue."""
+    return and_(Customer.deleted_at.is_(None),
+                or_(owner_clause(Customer.owner_id, actor), Customer.id.in_(shared_with(actor))))
+
+
+def customer_edit_clause(actor: Actor) -> ColumnElement[bool]:
+    """Live customers the actor may change, delete or hand on: shares never grant this."""
+    return and_(Customer.deleted_at.is_(None), owner_clause(Customer.owner_id, actor))
+
+
+def customer_contribute_clause(actor: Actor) -> ColumnElement[bool]:
+    """Customers the actor may add follow-ups and contacts to: editable ones and
+    collaborative shares."""
+    return and_(Customer.deleted_at.is_(None),
+                or_(owner_clause(Customer.owner_id, actor),
+                    Customer.id.in_(shared_with(actor, collaborate_only=True))))
+
+
+def binned_clause(actor: Actor) -> ColumnElement[bool]:
+    """Customers in the recycle bin whose owner is in the actor's scope."""
+    return and_(Customer.deleted_at.is_not(None), owner_clause(Customer.owner_id, actor))
+
+
+def _through_customer(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    def clause(actor: Actor) -> ColumnElement[bool]:
+        return column.in_(select(Customer.id).where(customer_clause(actor)))
+
+    return clause
+
+
+def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
+    """Follow-ups written by someone in scope, or on a customer the actor sees."""
+    visible_customers = select(Customer.id).where(customer_clause(actor))
+    return and_(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))),
+                or_(owner_clause(FollowUp.user_id, actor), FollowUp.customer_id.in_(visible_customers)))
 
 
 def recipient_clause(actor: Actor) -> ColumnElement[bool]:
@@ -56,9 +102,17 @@ def recipient_clause(actor: Actor) -> ColumnElement[bool]:
     return Notification.user_id == actor.user_id
 
 
+def personal_clause(actor: Actor) -> ColumnElement[bool]:
+    return PersonalContact.owner_id == actor.user_id
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
+    Contact: _through_customer(Contact.customer_id),
+    FollowUp: follow_up_clause,
+    CustomerShare: _through_customer(CustomerShare.customer_id),
     Notification: recipient_clause,
+    PersonalContact: personal_clause,
 }
 
 
@@ -81,19 +135,23 @@ def scoped(stmt: Select | Query, model: type, actor: Actor) -> Select | Query:
     return stmt.filter(clause) if isinstance(stmt, Query) else stmt.where(clause)
 
 
-def get_in_scope(session: Session, model: type[M], ident: Any, actor: Actor) -> M:
-    """Load one record the actor may see, or raise OutOfScope (the view answers 404)."""
+def get_in_scope(session: Session, model: type[M], ident: Any, actor: Actor,
+                 clause: ColumnElement[bool] | None = None) -> M:
+    """Load one record the actor may see (or the narrower `clause`), or raise OutOfScope
+    (the view answers 404)."""
     try:
         pk = int(ident)
     except (TypeError, ValueError):
         raise OutOfScope(_l("记录不存在")) from None
-    obj = session.scalar(scoped(select(model), model, actor).where(model.id == pk))
+    stmt = select(model).where(clause if clause is not None else clause_for(model, actor))
+    obj = session.scalar(stmt.where(model.id == pk))
     if obj is None:
         raise OutOfScope(_l("记录不存在"))
     return obj
 
 
-def ids_in_scope(session: Session, model: type, ids: list[Any], actor: Actor) -> list[int]:
+def ids_in_scope(session: Session, model: type, ids: list[Any], actor: Actor,
+                 clause: ColumnElement[bool] | None = None) -> list[int]:
     """Batch actions receive raw ids from the form: keep the ones in scope, in order."""
     wanted = []
     for raw in ids:
@@ -103,5 +161,6 @@ def ids_in_scope(session: Session, model: type, ids: list[Any], actor: Actor) ->
             continue
     if not wanted:
         return []
-    found = set(session.scalars(scoped(select(model.id), model, actor).where(model.id.in_(wanted))))
+    where = clause if clause is not None else clause_for(model, actor)
+    found = set(session.scalars(select(model.id).where(where, model.id.in_(wanted))))
     return [i for i in wanted if i in found]

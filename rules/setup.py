@@ -1,10 +1,10 @@
-"""What a new installation needs before anyone logs in: the default roles."""
+"""What a new installation needs before anyone logs in: default roles and dictionaries."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from models.org import DataScope, Role
-from rules import org
+from rules import dictionaries, org
 from rules.permissions import DEFAULT_ROLES
 
 
@@ -15,4 +15,11 @@ def ensure_default_roles(session: Session) -> dict[str, Role]:
         role.description = role.description or description
         roles[name] = role
     session.flush()
+    return roles
+
+
+def ensure_defaults(session: Session) -> dict[str, Role]:
+    """Everything a new installation starts with; safe to run on every start."""
+    roles = ensure_default_roles(session)
+    dictionaries.ensure_defaults(session)
     return roles

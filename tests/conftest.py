@@ -75,7 +75,7 @@ def build_app(kind: str, tmp_path, **overrides) -> Flask:
         if kind == "postgresql":
             db.drop_all()
         db.create_all()
-        setup.ensure_default_roles(db.session)
+        setup.ensure_defaults(db.session)
         db.session.commit()
     return application
 

@@ -22,8 +22,10 @@ def two_reps(make_user, make_customer):
 
 
 def exists(app, cid: int) -> bool:
+    """Still a live customer (not deleted, not in the recycle bin)."""
     with app.app_context():
-        return db.session.get(Customer, cid) is not None
+        customer = db.session.get(Customer, cid)
+        return customer is not None and customer.deleted_at is None
 
 
 def test_list_count_and_search_show_only_own_customers(app, client, two_reps):

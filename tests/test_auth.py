@@ -147,7 +147,7 @@ def test_posts_without_a_csrf_token_are_refused(app, client, make_user, make_cus
     client.post("/admin/customer/action/", data={"action": "delete", "rowid": [str(cid)]})
     client.post("/logout")
     with app.app_context():
-        assert db.session.get(Customer, cid) is not None
+        assert db.session.get(Customer, cid).deleted_at is None
         assert db.session.scalar(select(Customer).where(Customer.name == "无令牌客户")) is None
     assert client.get("/admin/").status_code == 200  # the token-less logout did nothing
 

@@ -1,0 +1,38 @@
+"""Administrator-managed dictionaries (数据字典): customer category, source, industry, value
+level, stage (跟进程度) and credit rating. One table; `kind` says which list an item is in."""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import db, format_repr
+
+
+class DictKind(enum.StrEnum):
+    CATEGORY = "category"
+    SOURCE = "source"
+    INDUSTRY = "industry"
+    VALUE_LEVEL = "value_level"
+    STAGE = "stage"
+    CREDIT_RATING = "credit_rating"
+
+
+class DictItem(db.Model):
+    __tablename__ = "dict_items"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_dict_items_kind_name"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return format_repr(self, "id", "kind", "name")

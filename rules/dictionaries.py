@@ -1,0 +1,49 @@
+"""数据字典 defaults and look-ups."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.dictionary import DictItem, DictKind
+
+LABELS = {
+    DictKind.CATEGORY: _l("客户分类"),
+    DictKind.SOURCE: _l("客户来源"),
+    DictKind.INDUSTRY: _l("所属行业"),
+    DictKind.VALUE_LEVEL: _l("价值等级"),
+    DictKind.STAGE: _l("跟进程度"),
+    DictKind.CREDIT_RATING: _l("信誉度"),
+}
+
+DEFAULTS: dict[DictKind, list[str]] = {
+    DictKind.CATEGORY: ["潜在客户", "意向客户", "成交客户", "重点客户", "流失客户"],
+    DictKind.SOURCE: ["电话营销", "网络推广", "客户介绍", "展会", "老客户", "其他"],
+    DictKind.INDUSTRY: ["制造业", "批发零售", "信息技术", "建筑工程", "教育培训", "医疗健康", "金融服务", "其他"],
+    DictKind.VALUE_LEVEL: ["A", "B", "C"],
+    DictKind.STAGE: ["初步接触", "需求确认", "方案报价", "商务谈判", "成交", "搁置"],
+    DictKind.CREDIT_RATING: ["优", "良", "中", "差"],
+}
+
+
+def ensure_defaults(session: Session) -> None:
+    """Fill an empty dictionary with sensible items; never touches one the admin edited."""
+    existing = set(session.scalars(select(DictItem.kind).distinct()))
+    for kind, names in DEFAULTS.items():
+        if kind.value in existing:
+            continue
+        session.add_all(DictItem(kind=kind.value, name=n, sort_order=i) for i, n in enumerate(names))
+    session.flush()
+
+
+def items(session: Session, kind: DictKind | str, *, include_inactive: bool = False) -> list[DictItem]:
+    stmt = select(DictItem).where(DictItem.kind == str(kind))
+    if not include_inactive:
+        stmt = stmt.where(DictItem.active.is_(True))
+    return list(session.scalars(stmt.order_by(DictItem.sort_order, DictItem.id)))
+
+
+def by_name(session: Session, kind: DictKind | str, name: str | None) -> DictItem | None:
+    if not name:
+        return None
+    return session.scalar(select(DictItem).where(DictItem.kind == str(kind), DictItem.name == name.strip()))

@@ -1,0 +1,80 @@
+"""联系记录, 点评 and the due-contact reminders (待回访)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from models.customer import Customer, FollowUp, FollowUpComment
+from models.org import User
+from rules import notifications, normalize
+from rules.actor import Actor
+from rules.errors import InvalidValue
+
+DUE_LINK = "/admin/due_customer/"
+
+
+def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime, today: date) -> FollowUp:
+    """Save a follow-up and move the customer's last/next contact dates along."""
+    if not normalize.text(follow_up.content):
+        raise InvalidValue(_l("请填写联系内容"))
+    follow_up.user_id = follow_up.user_id or actor.user_id
+    follow_up.happened_at = follow_up.happened_at or now
+    if follow_up.next_contact_at is not None and follow_up.next_contact_at < today:
+        raise InvalidValue(_l("下次联系日期不能早于今天"))
+    session.add(follow_up)
+    session.flush()
+    customer = session.get(Customer, follow_up.customer_id)
+    latest = session.scalar(select(func.max(FollowUp.happened_at)).where(FollowUp.customer_id == customer.id))
+    customer.last_follow_up_at = latest
+    newest = session.scalar(select(FollowUp).where(FollowUp.customer_id == customer.id)
+                            .order_by(FollowUp.happened_at.desc(), FollowUp.id.desc()).limit(1))
+    customer.next_contact_at = newest.next_contact_at
+    session.flush()
+    if customer.next_contact_at is not None and customer.next_contact_at <= today and customer.owner_id:
+        remind_due(session, customer.owner_id, today=today, now=now)
+    return follow_up
+
+
+def comment(session: Session, follow_up: FollowUp, *, actor: Actor, content: str, now: datetime) -> FollowUpComment:
+    """点评: several supervisors may remark; the author hears about each remark."""
+    if not normalize.text(content):
+        raise InvalidValue(_l("请填写点评内容"))
+    remark = FollowUpComment(follow_up_id=follow_up.id, user_id=actor.user_id, content=content.strip(),
+                             created_at=now)
+    session.add(remark)
+    session.flush()
+    if follow_up.user_id != actor.user_id:
+        notifications.notify(session, user_id=follow_up.user_id, now=now,
+                             title=str(_l("%(who)s 点评了您对「%(c)s」的联系记录", who=actor.display_name,
+                                          c=follow_up.customer.name)),
+                             body=content.strip()[:500], link=f"/admin/customer/details/?id={follow_up.customer_id}")
+    return remark
+
+
+def due_clause(today: date) -> ColumnElement[bool]:
+    """待回访: customers whose next contact date has come."""
+    return and_(Customer.next_contact_at.is_not(None), Customer.next_contact_at <= today)
+
+
+def remind_due(session: Session, owner_id: int, *, today: date, now: datetime) -> None:
+    """One reminder a day per owner, counting the customers due (raised again if more come due)."""
+    count = session.scalar(select(func.count(Customer.id)).where(
+        Customer.owner_id == owner_id, Customer.deleted_at.is_(None), due_clause(today))) or 0
+    if count:
+        notifications.notify(session, user_id=owner_id, now=now, link=DUE_LINK,
+                             title=str(_l("今天有 %(n)d 位客户需要回访", n=count)),
+                             dedupe_key=f"due:{today.isoformat()}:{count}")
+
+
+def remind_all_due(session: Session, *, today: date, now: datetime) -> int:
+    """The daily job's work: a reminder for every owner with customers due today."""
+    owners = session.scalars(select(Customer.owner_id).join(User, User.id == Customer.owner_id).where(
+        Customer.deleted_at.is_(None), due_clause(today), User.active.is_(True)).distinct())
+    count = 0
+    for owner_id in list(owners):
+        remind_due(session, owner_id, today=today, now=now)
+        count += 1
+    return count

@@ -1,0 +1,16 @@
+/* Choosing a follow-up template (跟进模板) fills the content box with its text. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var picker = document.querySelector("select[name=template_id], select#template");
+    var content = document.querySelector("textarea[name=content]");
+    if (!picker || !content) { return; }
+    var url = picker.dataset.templatesUrl || "/admin/follow_up/templates.json";
+    var templates = null;
+    fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (t) { templates = t; });
+    picker.addEventListener("change", function () {
+      var chosen = templates && templates[picker.value];
+      if (chosen && (!content.value.trim() || confirm("用模板内容替换已填写的内容吗？"))) { content.value = chosen.content; }
+    });
+  });
+})();
