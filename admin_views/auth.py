@@ -119,12 +119,15 @@ def _check_session() -> Any:
     if not current_user.is_authenticated:
         return None
     moment = now()
+    expired_on_login_page = request.endpoint == "auth.login"
     last = session.get("last_active")
     idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
     if last is not None and moment.timestamp() - last > idle:
         logout_user()
         session.clear()
         flash(gettext("您已超过 %(m)d 分钟未操作，请重新登录", m=int(idle // 60)), "warning")
+        if expired_on_login_page:
+            return None
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["last_active"] = moment.timestamp()
     user = current_user._get_current_object()

@@ -103,6 +103,8 @@ class CustomerView(ScopedModelView):
     can_view_details = True
     list_template = "admin/customers/list.html"
     details_template = "admin/customers/details.html"
+    create_template = "admin/customers/create.html"
+    edit_template = "admin/customers/edit.html"
     extra_js = ["/static/js/kechi-customer-form.js"]
 
     column_list = ["code", "name", "kind", "category", "stage", "value_level", "region", "mobile", "owner",
@@ -140,7 +142,8 @@ class CustomerView(ScopedModelView):
         "kind": {"choices": list(KIND_LABELS.items()), "label": _l("类型")},
         "gender": {"choices": [("", "—")] + list(GENDER_LABELS.items()), "label": _l("性别")},
         "code": {"description": _l("留空则按编号规则自动生成")},
-        **{f: {"query_factory": _dict_choices(DictKind(f)), "label": LABELS[f]} for f in DICT_FIELDS},
+        **{f: {"query_factory": _dict_choices(DictKind(f)), "label": LABELS[f], "blank_text": "—"}
+           for f in DICT_FIELDS},
         "province": {"render_kw": {"data-region": "province"}},
         "city": {"render_kw": {"data-region": "city"}},
         "district": {"render_kw": {"data-region": "district"}},

@@ -45,7 +45,7 @@ class FollowUpView(ScopedModelView):
                            "template"]
     column_labels = {"happened_at": _l("联系时间"), "customer": _l("客户"), "contact": _l("联系人"), "kind": _l("方式"),
                      "content": _l("内容"), "user": _l("业务员"), "next_contact_at": _l("下次联系"),
-                     "template": _l("跟进模板")}
+                     "template": _l("跟进模板"), "customer.name": _l("客户名称")}
     column_default_sort = [("happened_at", True), ("id", True)]
     column_searchable_list = ["content", "customer.name"]
     column_formatters = {"kind": choice_label(FOLLOW_UP_KIND_LABELS),

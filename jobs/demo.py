@@ -8,9 +8,14 @@ from faker import Faker
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Customer, CustomerKind, User
+from models import (
+    Contact, Customer, CustomerKind, CustomerShare, DictItem, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
+    PersonalContact, ShareMode, User,
+)
 from models.base import utcnow
-from rules import notifications, org, setup
+from rules import customers as customer_rules
+from rules import dictionaries, normalize, notifications, numbering, org, regions, settings, setup
+from rules.clock import local_date
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -56,25 +61,98 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     return True
 
 
+FOLLOW_UP_LINES = [
+    "电话沟通了采购计划，客户下月有新需求，约好月底再联系。",
+    "上门拜访，见到了采购经理，介绍了新产品，客户要求发一份报价。",
+    "微信发送了产品资料，客户表示会转给技术部门评估。",
+    "客户反馈上批货质量不错，准备追加订单，需要确认交期。",
+    "电话未接通，稍后再打。",
+    "参加了客户的供应商会议，竞争对手也在，价格压力较大。",
+    "邮件发送了合同草稿，等待法务审核。",
+]
+TEMPLATES = [
+    ("首次电话沟通", "phone", "介绍公司和产品；了解客户主营业务、采购负责人和采购周期；约定下次联系时间。"),
+    ("上门拜访", "visit", "拜访对象：\n沟通内容：\n客户需求：\n下一步计划："),
+    ("节日问候", "wechat", "节日问候，顺便了解近期采购需求。"),
+]
+
+
 def _seed_customers(session: Session, users: list[User], count: int) -> None:
     fake = Faker("zh_CN")
     fake.seed_instance(20261123)
     rng = random.Random(20261123)
     sales = [u for u in users if u.role.name in ("业务员", "主管", "经理")]
     now = utcnow()
-    rows = []
+    today = local_date(now, "Asia/Shanghai")
+    items = {kind: dictionaries.items(session, kind) for kind in dictionaries.DEFAULTS}
+    for name, kind, content in TEMPLATES:
+        session.add(FollowUpTemplate(name=name, kind=kind, content=content))
+    provinces = list(regions.tree().values())
+    pattern = settings.get(session, "customer_code_pattern")
     for i in range(count):
         company = rng.random() < 0.75
         owner = rng.choice(sales) if rng.random() < 0.85 else None  # the rest wait in the pool
-        rows.append(Customer(
-            name=fake.company() if company else fake.name(),
+        created = now - timedelta(days=rng.randint(30, 720), minutes=i)
+        province = rng.choice(provinces)
+        city = rng.choice(list(province.children.values())) if province.children else None
+        district = rng.choice(list(city.children)) if city and city.children else None
+        name = fake.company() if company else fake.name()
+        customer = Customer(
+            name=name, mnemonic=normalize.mnemonic(name),
             kind=CustomerKind.COMPANY if company else CustomerKind.PERSON,
-            phone=fake.phone_number(),
-            province=fake.province(),
-            city=fake.city_name(),
-            owner_id=owner.id if owner else None,
-            department_id=owner.department_id if owner else None,
-            created_at=now - timedelta(days=rng.randint(0, 720), minutes=i),
-        ))
-    session.add_all(rows)
+            code=numbering.next_number(session, customer_rules.CODE_SEQUENCE, pattern,
+                                       today=local_date(created, "Asia/Shanghai")),
+            phone=fake.phone_number() if rng.random() < 0.5 else None, mobile=fake.phone_number(),
+            email=fake.company_email() if company else fake.free_email(),
+            province=province.name, city=city.name if city else None, district=district,
+            address=fake.street_address(), zip_code=fake.postcode(),
+            legal_representative=fake.name() if company else None,
+            gender=None if company else rng.choice(["male", "female"]),
+            **{f"{kind.value}_id": rng.choice(items[kind]).id for kind in items if rng.random() < 0.9},
+            owner_id=owner.id if owner else None, department_id=owner.department_id if owner else None,
+            created_at=created,
+        )
+        session.add(customer)
+        session.flush()
+        session.add(OwnershipEvent(customer_id=customer.id, to_user_id=owner.id if owner else None,
+                                   actor_id=owner.id if owner else None, reason="created", at=created))
+        for n in range(rng.randint(1, 3) if company else 1):
+            session.add(Contact(customer_id=customer.id, name=fake.name(), is_primary=(n == 0),
+                                position=rng.choice(["总经理", "采购经理", "财务", "技术主管", "行政"]) if company else None,
+                                mobile=fake.phone_number(), email=fake.free_email()))
+        if owner:
+            _seed_follow_ups(session, customer, owner, rng, now, today)
+    session.flush()
+    for customer in session.scalars(select(Customer)):
+        customer_rules.refresh_keys(session, customer)
+    _seed_shares_and_address_books(session, users, fake, rng, now)
+
+
+def _seed_follow_ups(session: Session, customer: Customer, owner: User, rng: random.Random, now, today) -> None:
+    last = None
+    for _ in range(rng.randint(0, 4)):
+        when = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 8))
+        session.add(FollowUp(customer_id=customer.id, user_id=owner.id, content=rng.choice(FOLLOW_UP_LINES),
+                             kind=rng.choice(list(FollowUpKind)).value, happened_at=when))
+        last = max(last, when) if last else when
+    customer.last_follow_up_at = last
+    roll = rng.random()
+    if roll < 0.08:
+        customer.next_contact_at = today  # due today: shows in 待回访客户
+    elif roll < 0.35:
+        customer.next_contact_at = today + timedelta(days=rng.randint(1, 30))
+
+
+def _seed_shares_and_address_books(session: Session, users: list[User], fake: Faker, rng: random.Random, now) -> None:
+    reps = [u for u in users if u.role.name == "业务员"]
+    for giver in reps:
+        taker = rng.choice([u for u in reps if u.id != giver.id])
+        owned = list(session.scalars(select(Customer).where(Customer.owner_id == giver.id).limit(2)))
+        for customer, mode in zip(owned, (ShareMode.READ_ONLY, ShareMode.COLLABORATE)):
+            session.add(CustomerShare(customer_id=customer.id, user_id=taker.id, shared_by_id=giver.id, mode=mode,
+                                      created_at=now))
+    for user in users:
+        for _ in range(3):
+            session.add(PersonalContact(owner_id=user.id, name=fake.name(), company=fake.company(),
+                                        mobile=fake.phone_number(), email=fake.free_email()))
     session.flush()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import maintenance
+from jobs import maintenance, reminders
 from jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (maintenance.heartbeat, "* * * * *"),
     (maintenance.purge_old_login_logs, "30 3 * * *"),
+    (reminders.send_due_reminders, "0 8 * * *"),
 ]
 
 

@@ -235,3 +235,9 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def list_table(html: str) -> str:
+    """Just the list's table, so the bell's and the menu's texts do not count."""
+    start = html.find("model-list")
+    return html[start:html.find("</table>", start)] if start >= 0 else ""

@@ -46,3 +46,20 @@
 
   document.addEventListener("DOMContentLoaded", initRegions);
 })();
+
+/* Person-only and company-only fields follow the 类型 choice. */
+(function () {
+  "use strict";
+  var PERSON = ["gender", "birthday"], COMPANY = ["legal_representative", "registered_capital"];
+  function group(id) { var el = document.getElementById(id); return el && el.closest(".form-group"); }
+  function sync(kind) {
+    PERSON.forEach(function (id) { var g = group(id); if (g) { g.classList.toggle("kechi-hidden", kind !== "person"); } });
+    COMPANY.forEach(function (id) { var g = group(id); if (g) { g.classList.toggle("kechi-hidden", kind !== "company"); } });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var kind = document.getElementById("kind");
+    if (!kind || !document.getElementById("legal_representative")) { return; }
+    sync(kind.value);
+    kind.addEventListener("change", function () { sync(kind.value); });
+  });
+})();
