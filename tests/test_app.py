@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app import MIGRATIONS_DIR, create_app
 from conftest import PG_URL, need_service
 import config
-from models import Customer, Department, Role, User, db
+from models import Customer, CustomerShare, Department, FollowUp, Role, User, db
 
 
 def fresh_app(uri: str):
@@ -82,8 +82,12 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         assert counts[0] == 8 and counts[1] >= 200
         assert roles == {"系统管理员", "总经理", "经理", "主管", "业务员"}
         assert departments >= 3
-        sample = db.session.scalars(select(Customer).where(Customer.owner_id.is_not(None)).limit(5)).all()
-        assert all(c.province and c.phone for c in sample)
+        sample = db.session.scalars(select(Customer).where(Customer.owner_id.is_not(None)).limit(20)).all()
+        assert all(c.province and c.mobile and c.code and c.mnemonic and c.contacts for c in sample)
+        assert sum(1 for c in sample for contact in c.contacts if contact.is_primary) == len(sample)
+        assert db.session.scalar(select(func.count(FollowUp.id))) > 100
+        assert db.session.scalar(select(func.count(CustomerShare.id))) >= 3
+        assert db.session.scalar(select(func.count(Customer.id)).where(Customer.next_contact_at.is_not(None))) > 10
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "已存在" in second.output
     with app.app_context():
