@@ -28,6 +28,7 @@ from models import (
     OwnershipEvent, ShareMode, User, db,
 )
 from rules import customers, dictionaries, followups, regions, scope, sharing
+from rules import search as search_rules
 from rules.clock import local_date
 from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
 
@@ -169,6 +170,17 @@ class CustomerView(ScopedModelView):
             joinedload(Customer.owner), joinedload(Customer.category), joinedload(Customer.stage),
             joinedload(Customer.value_level))
 
+    def search_placeholder(self) -> str:
+        return gettext("名称、编号、助记码、联系人或电话")
+
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
+        """One box for name, code, mnemonic, contact names and phones (rules/search.py)."""
+        where = search_rules.clause(db.session, search)
+        if where is not None:
+            query = query.filter(where)
+            count_query = count_query.filter(where) if count_query is not None else None
+        return query, count_query, joins, count_joins
+
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
         count, rows = super().get_list(*args, **kwargs)
         ids = [r.id for r in rows]
@@ -192,7 +204,7 @@ class CustomerView(ScopedModelView):
         if is_created:
             customers.take_new(db.session, model, actor=actor, now=now(), tz=current_app.config["TIMEZONE"])
         customers.arrange_primary(db.session, model)
-        customers.refresh_keys(db.session, model)
+        customers.reindex(db.session, model)
 
     def remove(self, record: Customer) -> None:
         customers.to_bin(db.session, record, actor=current_actor(), now=now())

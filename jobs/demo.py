@@ -124,7 +124,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
             _seed_follow_ups(session, customer, owner, rng, now, today)
     session.flush()
     for customer in session.scalars(select(Customer)):
-        customer_rules.refresh_keys(session, customer)
+        customer_rules.reindex(session, customer)
     _seed_shares_and_address_books(session, users, fake, rng, now)
 
 

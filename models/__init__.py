@@ -1,7 +1,7 @@
 """All models, importable from one place."""
 from models.base import db
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerKind, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
+    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
     FollowUpTemplate, Gender, OwnershipEvent, PersonalContact, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
@@ -10,7 +10,7 @@ from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
-    "db", "AuditLog", "Contact", "Customer", "CustomerKey", "CustomerKind", "CustomerShare", "DataScope", "Department",
+    "db", "AuditLog", "Contact", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
     "Setting", "ShareMode", "User",

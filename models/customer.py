@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Numeric, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
@@ -288,3 +288,42 @@ class CustomerKey(db.Model):
     value: Mapped[str] = mapped_column(String(128), nullable=False)
 
     __table_args__ = (Index("ix_customer_keys_lookup", "field", "value"),)
+
+
+class CustomerSearch(db.Model):
+    """What quick search looks in, one row per customer: `body` holds the searchable values
+    (name, code, mnemonic, contact names, phones), normalised and lower-cased, one per line;
+    `tokens` their character n-grams (see rules/search.py). PostgreSQL indexes the tokens
+    with GIN; SQLite mirrors them into the FTS5 table customer_fts (triggers below)."""
+
+    __tablename__ = "customer_search"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    tokens: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    __table_args__ = (
+        Index("ix_customer_search_tokens", text("string_to_array(tokens, ' ')"),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
+    )
+
+
+SQLITE_FTS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS customer_fts USING fts5(tokens, content='customer_search', "
+    "content_rowid='customer_id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_ai AFTER INSERT ON customer_search BEGIN "
+    "INSERT INTO customer_fts(rowid, tokens) VALUES (new.customer_id, new.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_ad AFTER DELETE ON customer_search BEGIN "
+    "INSERT INTO customer_fts(customer_fts, rowid, tokens) VALUES ('delete', old.customer_id, old.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_au AFTER UPDATE ON customer_search BEGIN "
+    "INSERT INTO customer_fts(customer_fts, rowid, tokens) VALUES ('delete', old.customer_id, old.tokens); "
+    "INSERT INTO customer_fts(rowid, tokens) VALUES (new.customer_id, new.tokens); END",
+]
+
+for _statement in SQLITE_FTS_DDL:
+    event.listen(CustomerSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+
+
+def alembic_include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's autogenerate skips SQLite's FTS5 mirror, which is created by hand above."""
+    return not (type_ == "table" and (name or "").startswith("customer_fts"))

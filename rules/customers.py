@@ -9,9 +9,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerShare, FollowUp, OwnershipEvent,
+    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
 )
-from rules import entry, normalize, numbering, regions, settings
+from rules import entry, normalize, numbering, regions, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, RuleViolation
@@ -97,6 +97,12 @@ def set_primary(session: Session, contact: Contact) -> None:
     session.flush()
 
 
+def reindex(session: Session, customer: Customer) -> None:
+    """After any change to a customer or its contacts: duplicate-check keys and search row."""
+    refresh_keys(session, customer)
+    search.refresh(session, customer)
+
+
 def refresh_keys(session: Session, customer: Customer) -> None:
     """Rewrite the duplicate-check keys of one customer."""
     session.flush()
@@ -136,6 +142,7 @@ def purge(session: Session, customer: Customer) -> None:
     session.execute(delete(CustomerShare).where(CustomerShare.customer_id == customer.id))
     session.execute(delete(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id))
     session.execute(delete(CustomerKey).where(CustomerKey.customer_id == customer.id))
+    session.execute(delete(CustomerSearch).where(CustomerSearch.customer_id == customer.id))
     session.execute(delete(Contact).where(Contact.customer_id == customer.id))
     session.execute(update(Customer).where(Customer.parent_id == customer.id).values(parent_id=None))
     session.delete(customer)
@@ -170,7 +177,7 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
         to_bin(session, other, actor=actor, now=now)
     session.flush()
     session.expire(keep, ["contacts"])
-    refresh_keys(session, keep)
+    reindex(session, keep)
     for other in others:
-        refresh_keys(session, other)
+        reindex(session, other)
     return len(others)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app import create_app
 from config import TestConfig
 from models import Customer, CustomerKind, Role, User, db
-from rules import org, setup
+from rules import customers, normalize, org, setup
 
 PG_URL = os.environ.get("KECHI_TEST_PG_URL")
 REDIS_URL = os.environ.get("KECHI_TEST_REDIS_URL")
@@ -170,8 +170,11 @@ def make_customer(app: Flask) -> Callable[..., int]:
         with app.app_context():
             owner = db.session.get(User, owner_id) if owner_id else None
             customer = Customer(name=name, kind=CustomerKind.COMPANY, phone=phone, owner_id=owner_id,
-                                department_id=owner.department_id if owner else None)
+                                department_id=owner.department_id if owner else None,
+                                mnemonic=normalize.mnemonic(name))
             db.session.add(customer)
+            db.session.flush()
+            customers.reindex(db.session, customer)
             db.session.commit()
             return customer.id
 

@@ -1,6 +1,8 @@
 """Factory, CLI and migrations."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from app import MIGRATIONS_DIR, create_app
 from conftest import PG_URL, need_service
 import config
+from models.customer import alembic_include_object
 from models import Customer, CustomerShare, Department, FollowUp, Role, User, db
 
 
@@ -35,8 +38,11 @@ def test_migrations_build_exactly_the_models_schema(tmp_path, kind):
         reset()
         try:
             upgrade(directory=MIGRATIONS_DIR)
-            with db.engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            with db.engine.connect() as conn, warnings.catch_warnings():
+                # Alembic cannot compare the GIN expression index; the migration creates it by hand.
+                warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression")
+                diff = compare_metadata(MigrationContext.configure(
+                    conn, opts={"include_object": alembic_include_object}), db.metadata)
             assert diff == []
         finally:
             reset()

@@ -79,7 +79,7 @@ def test_forbidden_duplicate_name_is_refused_naming_the_existing_customer_not_it
         from rules import customers
         c = db.session.get(Customer, existing)
         c.code = "KH202600099"
-        customers.refresh_keys(db.session, c)
+        customers.reindex(db.session, c)
         db.session.commit()
     set_policy(app, name="forbid")
     client.login("rep1")

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 72643442a74f
+Revision ID: dd6695cdc489
 Revises: 
-Create Date: 2026-11-23 13:38:58.338955
+Create Date: 2026-11-23 13:47:48.837920
 
 """
 from alembic import op
@@ -12,10 +12,23 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '72643442a74f'
+revision = 'dd6695cdc489'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Copied, not imported: a migration must not change when the models do.
+SQLITE_FTS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS customer_fts USING fts5(tokens, content='customer_search', "
+    "content_rowid='customer_id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_ai AFTER INSERT ON customer_search BEGIN "
+    "INSERT INTO customer_fts(rowid, tokens) VALUES (new.customer_id, new.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_ad AFTER DELETE ON customer_search BEGIN "
+    "INSERT INTO customer_fts(customer_fts, rowid, tokens) VALUES ('delete', old.customer_id, old.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS customer_search_au AFTER UPDATE ON customer_search BEGIN "
+    "INSERT INTO customer_fts(customer_fts, rowid, tokens) VALUES ('delete', old.customer_id, old.tokens); "
+    "INSERT INTO customer_fts(rowid, tokens) VALUES (new.customer_id, new.tokens); END",
+]
 
 
 def upgrade():
@@ -293,6 +306,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_customer_keys_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_customer_keys_lookup', ['field', 'value'], unique=False)
 
+    op.create_table('customer_search',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('tokens', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_search_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_search'))
+    )
+    # Search indexes that only one dialect has (see models/customer.py CustomerSearch).
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("CREATE INDEX ix_customer_search_tokens ON customer_search "
+                   "USING gin (string_to_array(tokens, ' '))")
+    elif bind.dialect.name == "sqlite":
+        for statement in SQLITE_FTS_DDL:
+            op.execute(statement)
     op.create_table('customer_shares',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -387,6 +415,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_customer_shares_customer_id'))
 
     op.drop_table('customer_shares')
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS customer_fts")
+    op.drop_table('customer_search')
     with op.batch_alter_table('customer_keys', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_keys_lookup')
         batch_op.drop_index(batch_op.f('ix_customer_keys_customer_id'))

@@ -1,0 +1,108 @@
+"""Quick search (一键搜索) over name, code, mnemonic, contact names and phones.
+
+Users type 1–2 Chinese characters (华为, 科技) as often as longer strings, pinyin initials
+(bjhy) and phone fragments (1380). A trigram index cannot answer short CJK patterns, so each
+customer's searchable values are cut into tokens:
+- runs of CJK characters: every single character and every pair of neighbours;
+- runs of letters and digits: every three neighbours (a run shorter than 3 is one token).
+A query is cut the same way; a customer matches when it holds all the query's tokens AND its
+text contains the query as a substring (the tokens only narrow the rows; the substring check
+makes the answer exact). ASCII parts shorter than 3 characters cannot use the index and fall
+back to the substring check alone.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
+
+from models.customer import Contact, Customer, CustomerSearch
+from rules import normalize
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{_CJK}]+|[0-9a-z]+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+
+
+def _run_tokens(run: str, *, query: bool) -> set[str]:
+    if _IS_CJK.match(run):
+        if len(run) == 1:
+            return {run}
+        pairs = {run[i:i + 2] for i in range(len(run) - 1)}
+        return pairs if query else pairs | set(run)
+    if len(run) < 3:
+        return set() if query else {run}
+    return {run[i:i + 3] for i in range(len(run) - 2)}
+
+
+def normalised(value: object) -> str:
+    return normalize.text(value).lower()
+
+
+def tokens_of(values: Iterable[object]) -> set[str]:
+    tokens: set[str] = set()
+    for value in values:
+        for run in _RUNS.findall(normalised(value)):
+            tokens |= _run_tokens(run, query=False)
+    return tokens
+
+
+def query_tokens(term: str) -> set[str]:
+    tokens: set[str] = set()
+    for run in _RUNS.findall(normalised(term)):
+        tokens |= _run_tokens(run, query=True)
+    return tokens
+
+
+def searchable_values(customer: Customer, contacts: Iterable[Contact]) -> list[str]:
+    values = [customer.name, customer.code, customer.mnemonic, customer.phone, customer.mobile]
+    for contact in contacts:
+        values += [contact.name, contact.mobile, contact.phone]
+    values += [customer.custom.get(k) for k in sorted(customer.custom or {}) if isinstance(customer.custom.get(k), str)]
+    # Phone numbers are also searchable by their digits alone (138-0013-8000 → 13800138000).
+    values += [normalize.phone(v) for v in (customer.phone, customer.mobile) if v]
+    return [normalised(v) for v in values if normalize.text(v)]
+
+
+def row_for(customer: Customer, contacts: Iterable[Contact]) -> dict[str, object]:
+    return index_row(customer.id, searchable_values(customer, contacts))
+
+
+def index_row(customer_id: int, values: list[str]) -> dict[str, object]:
+    """The customer_search row for already-normalised values (bulk loaders call this)."""
+    return {"customer_id": customer_id, "body": "\n".join(values), "tokens": " ".join(sorted(tokens_of(values)))}
+
+
+def refresh(session: Session, customer: Customer) -> None:
+    """Rewrite one customer's search row (after a save, a contact change, a merge)."""
+    session.flush()
+    contacts = session.scalars(select(Contact).where(Contact.customer_id == customer.id))
+    session.execute(delete(CustomerSearch).where(CustomerSearch.customer_id == customer.id))
+    session.execute(insert(CustomerSearch), [row_for(customer, contacts)])
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def clause(session: Session, term: str) -> ColumnElement[bool] | None:
+    """Customers matching the quick-search term, as a WHERE clause on Customer."""
+    needle = normalised(term)
+    if not needle:
+        return None
+    tokens = sorted(query_tokens(needle))
+    matches = select(CustomerSearch.customer_id).where(
+        CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\"))
+    if tokens:
+        if session.get_bind().dialect.name == "postgresql":
+            matches = matches.where(func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(
+                literal(tokens, ARRAY(Text))))
+        else:
+            fts = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+            matches = matches.where(CustomerSearch.customer_id.in_(
+                text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts").bindparams(fts=fts)))
+    return and_(Customer.id.in_(matches))
