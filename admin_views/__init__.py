@@ -9,6 +9,8 @@ from flask_login import current_user
 
 from admin_views.auth import init_auth
 from admin_views.context import current_actor
+from admin_views.contacts import ContactView
+from admin_views.custom_fields import CustomFieldView
 from admin_views.customers import CustomerView, DueCustomerView, RecycleBinView
 from admin_views.followups import FollowUpView
 from admin_views.personal import PersonalContactView
@@ -21,7 +23,7 @@ from admin_views.org import AddressBookView, DepartmentView, OnlineUsersView, Ro
 from admin_views.system import AuditLogView, LoginLogView
 from admin_views.workbench import WorkbenchIndexView
 from models import (
-    AuditLog, Customer, CustomerShare, Department, DictItem, FollowUp, FollowUpTemplate, LoginLog, Notification,
+    AuditLog, Contact, CustomField, Customer, CustomerShare, Department, DictItem, FollowUp, FollowUpTemplate, LoginLog, Notification,
     PersonalContact, Role, User, db,
 )
 from rules import notifications
@@ -47,6 +49,7 @@ def init_admin(app: Flask) -> Admin:
         CustomerView(Customer, name=_l("客户列表"), category=CUSTOMERS, endpoint="customer", **_fa("fa-users")),
         DueCustomerView(Customer, name=_l("待回访客户"), category=CUSTOMERS, endpoint="due_customer",
                         **_fa("fa-clock-o")),
+        ContactView(Contact, name=_l("联系人"), category=CUSTOMERS, endpoint="contact", **_fa("fa-id-card-o")),
         FollowUpView(FollowUp, name=_l("联系记录"), category=CUSTOMERS, endpoint="follow_up", **_fa("fa-phone")),
         SharedByMeView(CustomerShare, name=_l("我共享给他人的"), category=CUSTOMERS, endpoint="shared_by_me",
                        **_fa("fa-share-alt")),
@@ -61,6 +64,8 @@ def init_admin(app: Flask) -> Admin:
                             **_fa("fa-book")),
         CustomerSettingsView(name=_l("客户设置"), category=SETTINGS, endpoint="customer_settings",
                              **_fa("fa-sliders")),
+        CustomFieldView(CustomField, name=_l("自定义字段"), category=SETTINGS, endpoint="custom_field",
+                        **_fa("fa-plus-square-o")),
         DictItemView(DictItem, name=_l("数据字典"), category=SETTINGS, endpoint="dict_item", **_fa("fa-list")),
         FollowUpTemplateView(FollowUpTemplate, name=_l("跟进模板"), category=SETTINGS, endpoint="follow_up_template",
                              **_fa("fa-file-text-o")),

@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
+from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
 from admin_views.forms import FollowUpQuickForm, ShareForm
@@ -27,7 +28,7 @@ from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
     OwnershipEvent, ShareMode, User, db,
 )
-from rules import customers, dictionaries, followups, regions, scope, sharing
+from rules import custom_fields, customers, dictionaries, followups, regions, scope, sharing
 from rules import search as search_rules
 from rules.clock import local_date
 from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
@@ -93,7 +94,7 @@ def _region(view: Any, context: Any, model: Customer, name: str) -> str:
     return " ".join(p for p in (model.province, model.city if model.city != model.province else None) if p)
 
 
-class CustomerView(ScopedModelView):
+class CustomerView(CustomFieldsMixin, ScopedModelView):
     permission_view = "customer.view"
     permission_create = "customer.create"
     permission_edit = "customer.edit"
@@ -193,14 +194,18 @@ class CustomerView(ScopedModelView):
     # --- saving ---------------------------------------------------------------------------------
     def apply_rules(self, form: Any, model: Customer, is_created: bool) -> None:
         actor = current_actor()
-        contacts = [c for c in model.contacts if c is not None]
-        try:
-            customers.validate(db.session, model, contacts, confirmed=bool(form.confirm_duplicates.data))
-        except NeedsConfirmation as exc:
-            raise ValidationError(gettext("请确认：%(m)s。如确需保存，请勾选“重名提示已知晓，仍然保存”后再次提交。",
-                                          m=str(exc))) from exc
-        except EntryRefused as exc:
-            raise ValidationError(str(exc)) from exc
+        # Check everything before anything is written: a half-valid form must not reach the
+        # database (the one-primary-contact index would refuse it with a stack trace).
+        with db.session.no_autoflush:
+            self.apply_custom_fields(form, model)
+            contacts = [c for c in model.contacts if c is not None]
+            try:
+                customers.validate(db.session, model, contacts, confirmed=bool(form.confirm_duplicates.data))
+            except NeedsConfirmation as exc:
+                raise ValidationError(gettext("请确认：%(m)s。如确需保存，请勾选“重名提示已知晓，仍然保存”后再次提交。",
+                                              m=str(exc))) from exc
+            except EntryRefused as exc:
+                raise ValidationError(str(exc)) from exc
         if is_created:
             customers.take_new(db.session, model, actor=actor, now=now(), tz=current_app.config["TIMEZONE"])
         customers.arrange_primary(db.session, model)
@@ -248,8 +253,10 @@ class CustomerView(ScopedModelView):
             select(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id)
             .options(joinedload(OwnershipEvent.from_user), joinedload(OwnershipEvent.to_user),
                      joinedload(OwnershipEvent.actor)).order_by(OwnershipEvent.at.desc())))
+        custom = [(d.label, custom_fields.display(d, (customer.custom or {}).get(d.key)))
+                  for d in self.sync_custom_fields()]
         return {
-            "model": customer, "labels": LABELS, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
+            "model": customer, "labels": LABELS, "custom": custom, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
             "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
             "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
             "can_edit": can_edit, "can_contribute": can_contribute,

@@ -7,10 +7,10 @@ from models.customer import (
 from models.dictionary import DictItem, DictKind
 from models.office import Notification
 from models.org import DataScope, Department, Role, User
-from models.system import AuditLog, LoginLog, PeriodicRun, Sequence, Setting
+from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
-    "db", "AuditLog", "Contact", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
+    "db", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
     "Setting", "ShareMode", "User",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, db, format_repr, utcnow
@@ -83,3 +83,30 @@ class Sequence(db.Model):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class CustomField(db.Model):
+    """自定义字段: a field the administrator adds to customers or contacts. Values live in the
+    record's `custom` JSON under `key`, so no migration or restart is needed."""
+
+    __tablename__ = "custom_fields"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16), nullable=False, default="customer")
+    key: Mapped[str] = mapped_column(String(32), nullable=False)
+    label: Mapped[str] = mapped_column(String(64), nullable=False)
+    field_type: Mapped[str] = mapped_column(String(16), nullable=False, default="text")
+    options: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    show_in_list: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    searchable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    importable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("entity", "key", name="uq_custom_fields_entity_key"),)
+
+    def __str__(self) -> str:
+        return self.label

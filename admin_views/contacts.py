@@ -1,0 +1,67 @@
+"""联系人: every contact of the customers the user may see, with their custom fields."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms.validators import ValidationError
+
+from admin_views.base import ScopedModelView
+from admin_views.context import current_actor
+from admin_views.custom_fields import CustomFieldsMixin
+from admin_views.customers import CONTACT_LABELS
+from admin_views.followups import ContributableCustomerLoader
+from models import Contact, Customer, db
+from rules import customers, scope
+from rules.errors import RuleViolation
+
+
+def _customer_link(view: Any, context: Any, model: Contact, name: str) -> Markup:
+    from flask import url_for
+
+    return Markup(f"<a href='{escape(url_for('customer.details_view', id=model.customer_id))}'>"
+                  f"{escape(model.customer.name)}</a>")
+
+
+class ContactView(CustomFieldsMixin, ScopedModelView):
+    custom_entity = "contact"
+    permission_view = "customer.view"
+    permission_create = permission_edit = permission_delete = "customer.edit"
+    column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email"]
+    column_labels = {**CONTACT_LABELS, "customer": _l("客户"), "customer.name": _l("客户名称")}
+    column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
+                          "birthday"]
+    column_searchable_list = ["name", "mobile", "phone", "customer.name"]
+    column_formatters = {"customer": _customer_link}
+    column_formatters_export = {}
+    column_filters: list[Any] = []
+    column_default_sort = ("id", True)
+    form_columns = ["customer", "name", "position", "gender", "mobile", "phone", "email", "qq", "wechat", "birthday",
+                    "notes"]
+    form_ajax_refs = {"customer": ContributableCustomerLoader("customer", db, Customer, fields=["name", "code"],
+                                                              page_size=10, minimum_input_length=1,
+                                                              placeholder=_l("输入客户名称或编号搜索"))}
+
+    def write_clause(self) -> Any:
+        return Contact.customer_id.in_(select(Customer.id).where(
+            scope.customer_contribute_clause(current_actor())))
+
+    def get_query(self) -> Any:
+        return super().get_query().options(joinedload(Contact.customer))
+
+    def apply_rules(self, form: Any, model: Contact, is_created: bool) -> None:
+        self.apply_custom_fields(form, model)
+        if not (model.name or "").strip():
+            raise ValidationError(str(_l("请填写联系人姓名")))
+        if model.customer is None:
+            raise ValidationError(str(_l("请选择客户")))
+        db.session.flush()
+        customer = db.session.get(Customer, model.customer_id)
+        try:
+            customers.arrange_primary(db.session, customer)
+            customers.reindex(db.session, customer)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc

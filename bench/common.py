@@ -1,0 +1,54 @@
+"""Shared by the bench scripts: put the project on sys.path and build the app on a URL."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# Nothing from a bench run lands in the project's instance/ folder.
+os.environ.setdefault("KECHI_INSTANCE_DIR", str(Path(tempfile.gettempdir()) / "kechi-bench-instance"))
+
+BENCH_PASSWORD = "bench-123"
+SALES_USERNAME = "sales01"  # a 业务员 (data scope: 本人)
+GM_USERNAME = "gm"          # the 总经理 (data scope: 全部)
+
+
+def normalise_url(url: str) -> str:
+    """Bare postgresql:// URLs mean psycopg 3 here, as in config.py."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL without its driver, for a raw psycopg connection."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def sqlite_path(url: str) -> str:
+    assert url.startswith("sqlite:///"), url
+    return url.removeprefix("sqlite:///")
+
+
+def make_app(url: str, **overrides):
+    """The real application on `url`, configured like production (not TESTING)."""
+    from app import create_app
+    from config import Config
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        SECRET_KEY = "bench-secret-key-not-for-production"
+        TESTING = False
+        REDIS_URL = None
+        EMBEDDED_SCHEDULER = False
+        SEED_DEMO_ON_FIRST_START = False
+        FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
+
+    for key, value in overrides.items():
+        setattr(BenchConfig, key, value)
+    return create_app(BenchConfig)
