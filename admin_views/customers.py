@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterLike
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
 from admin_views.base import ScopedModelView
-from admin_views.context import current_actor, now
+from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
@@ -28,7 +28,7 @@ from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
     OwnershipEvent, ShareMode, User, db,
 )
-from rules import custom_fields, customers, dictionaries, followups, regions, scope, sharing
+from rules import audit, custom_fields, customers, dictionaries, followups, regions, scope, sharing
 from rules import search as search_rules
 from rules.clock import local_date
 from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
@@ -133,8 +133,13 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         IdEqual(Customer.owner_id, _l("业务员"), options=LazyOptions(lambda: [
             (str(u.id), u.display_name) for u in db.session.scalars(
                 select(User).where(User.active.is_(True)).order_by(User.display_name))])),
+        FilterLike(Customer.name, _l("客户名称")),
+        FilterLike(Customer.code, _l("客户编号")),
+        FilterLike(Customer.city, _l("城市")),
+        FilterLike(Customer.address, _l("地址")),
         LocalDateBetween(Customer.created_at, _l("创建时间")),
         LocalDateBetween(Customer.last_follow_up_at, _l("最后联系")),
+        DateBetweenFilter(Customer.next_contact_at, _l("下次联系")),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",
@@ -395,6 +400,9 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
                 flash(gettext("请选择保留哪一个客户"), "error")
             else:
                 merged = customers.merge(db.session, keep, records, actor=actor, now=now())
+                audit.record(db.session, ctx=audit_context(), action="merge", entity="Customer",
+                             entity_id=str(keep.id), details={"merged": [r.id for r in records if r.id != keep.id],
+                                                              "names": [r.name for r in records if r.id != keep.id]})
                 db.session.commit()
                 flash(gettext("已将 %(n)d 个客户合并到「%(k)s」", n=merged, k=keep.name), "success")
                 return redirect(url_for(".details_view", id=keep.id))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from admin_views.context import current_actor
 from models import Customer, db
-from rules import notifications, scope
+from rules import followups, notifications, scope
 
 
 @dataclass
@@ -38,8 +38,17 @@ def _unread() -> Widget:
                   _l("点击右上角铃铛查看"))
 
 
+def _due_today() -> Widget:
+    actor = current_actor()
+    stmt = scope.scoped(select(func.count(Customer.id)), Customer, actor).where(
+        Customer.owner_id == actor.user_id, followups.due_clause(actor.today))
+    return Widget("due", _l("今日待回访"), db.session.scalar(stmt), url_for("due_customer.index_view"),
+                  _l("下次联系日期已到的客户"))
+
+
 # Later issues append here (due contacts, recycle warnings, claim requests, orders to review...).
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
+    ("customer.view", _due_today),
     ("customer.view", _my_customers),
     (None, _unread),
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
-    Contact, Customer, CustomerKind, CustomerShare, DictItem, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
+    Contact, CustomField, Customer, CustomerKind, CustomerShare, DictItem, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
     PersonalContact, ShareMode, User,
 )
 from models.base import utcnow
@@ -87,6 +87,14 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
     items = {kind: dictionaries.items(session, kind) for kind in dictionaries.DEFAULTS}
     for name, kind, content in TEMPLATES:
         session.add(FollowUpTemplate(name=name, kind=kind, content=content))
+    session.add_all([
+        CustomField(entity="customer", key="annual_budget", label="年采购额（万元）", field_type="number",
+                    show_in_list=False, sort_order=1),
+        CustomField(entity="customer", key="grade", label="客户级别", field_type="choice",
+                    options=["战略客户", "重要客户", "普通客户"], show_in_list=True, sort_order=2),
+        CustomField(entity="contact", key="hobby", label="爱好", field_type="multi_choice",
+                    options=["高尔夫", "钓鱼", "喝茶", "跑步"], sort_order=1),
+    ])
     provinces = list(regions.tree().values())
     pattern = settings.get(session, "customer_code_pattern")
     for i in range(count):
@@ -111,6 +119,8 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
             **{f"{kind.value}_id": rng.choice(items[kind]).id for kind in items if rng.random() < 0.9},
             owner_id=owner.id if owner else None, department_id=owner.department_id if owner else None,
             created_at=created,
+            custom={"annual_budget": rng.choice([20, 50, 120, 300, 800]),
+                    "grade": rng.choice(["战略客户", "重要客户", "普通客户", "普通客户"])} if company else {},
         )
         session.add(customer)
         session.flush()

@@ -196,14 +196,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    from waitress import create_server
+    """waitress on a free loopback port, its loop stepped in a thread until the test ends
+    (closing the socket under a running loop makes the thread die with EBADF)."""
+    from waitress import create_server, wasyncore
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    stop.set()
     thread.join(timeout=5)
+    server.close()
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

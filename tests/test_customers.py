@@ -312,6 +312,8 @@ def test_merge_moves_contacts_follow_ups_and_shares_to_the_kept_customer(app, cl
         assert kept.phone == "0571-88888888"
         gone = db.session.get(Customer, dup)
         assert gone.deleted_at is not None and gone.merged_into_id == keep
+        merge_log = db.session.scalars(select(AuditLog).where(AuditLog.action == "merge")).one()
+        assert merge_log.entity_id == str(keep) and merge_log.changes["names"] == ["合并重复"]
 
 
 def test_dictionaries_are_editable_and_feed_the_form_and_filters(app, client, admin_id, make_user, make_customer):
