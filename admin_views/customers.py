@@ -298,7 +298,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         except OutOfScope:
             abort(404)
         form = self._follow_up_form(customer, request.form)
-        back = url_for(".details_view", id=customer.id)
+        back = url_for(".details_view", id=customer.id, _anchor="tab-timeline")
         if not form.validate():
             for errors in form.errors.values():
                 for error in errors:
@@ -366,7 +366,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         sharing.revoke(db.session, record, now=now())
         db.session.commit()
         flash(gettext("已取消共享"), "success")
-        return redirect(url_for(".details_view", id=customer.id))
+        return redirect(url_for(".details_view", id=customer.id, _anchor="tab-shares"))
 
     def get_one_editable(self, ident: Any) -> Customer:
         try:

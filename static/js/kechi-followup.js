@@ -14,3 +14,17 @@
     });
   });
 })();
+
+/* Open the tab named in the address (#tab-timeline) so a page comes back where the user was. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var hash = window.location.hash;
+    if (!hash || !window.jQuery) { return; }
+    var link = document.querySelector('a[data-toggle="tab"][href="' + hash + '"]');
+    if (link) { window.jQuery(link).tab("show"); }
+    window.jQuery('a[data-toggle="tab"]').on("shown.bs.tab", function (e) {
+      history.replaceState(null, "", e.target.getAttribute("href"));
+    });
+  });
+})();

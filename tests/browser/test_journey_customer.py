@@ -49,6 +49,8 @@ def test_new_customer_with_contacts_and_a_follow_up_due_today(app, page, make_us
     page.fill(".kechi-followup-form input[name=next_contact_at]", today)
     page.click(".kechi-followup-form button[type=submit]")
     expect(page.locator(".alert-success")).to_contain_text("已添加联系记录")
+    expect(page.locator("#tab-timeline")).to_be_visible()  # back on the tab the user was using
+    expect(page.locator("#tab-timeline .kechi-timeline-item")).to_contain_text("春茶采购")
     expect(page.locator(".badge-warning")).to_have_text("今日需回访")
     screenshot(page, "11-customer-360")
 
