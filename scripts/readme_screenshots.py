@@ -36,6 +36,15 @@ def main() -> None:
                 page.goto(BASE + path)
                 page.screenshot(path=str(OUT / f"{name}.png"))
                 print(OUT / f"{name}.png")
+            if username == "chenxm":
+                page.goto(BASE + "/admin/customer/new/")
+                page.wait_for_timeout(500)  # the region pickers load their data
+                page.screenshot(path=str(OUT / "customer-form.png"))
+                page.goto(BASE + "/admin/customer/")
+                page.click("table.model-list tbody tr:first-child td:nth-child(4) a")
+                page.click("a[href='#tab-timeline']")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(OUT / "customer-360.png"))
             page.close()
         browser.close()
 
