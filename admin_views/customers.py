@@ -325,13 +325,18 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         self.scoped_batch(ids)  # refuse the batch if any id is not the actor's to share
         return redirect(url_for(".share_view", ids=",".join(ids)))
 
+    def _selection(self, permission: str) -> tuple[list[str], list[Customer]]:
+        """The customers named in ?ids=1,2,3 for a batch page: all the actor's to change, or 404."""
+        if not current_actor().can(permission):
+            abort(403)
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
+        records = self.scoped_batch(ids, self.write_clause()) if ids else []
+        return ids, records
+
     @expose("/share/", methods=["GET", "POST"])
     def share_view(self) -> Any:
         actor = current_actor()
-        if not actor.can("customer.share"):
-            abort(403)
-        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
-        records = self.scoped_batch(ids, scope.customer_edit_clause(actor)) if ids else []
+        ids, records = self._selection("customer.share")
         if not records:
             abort(404)
         form = self._share_form(request.form if request.method == "POST" else None)
@@ -383,10 +388,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     @expose("/merge/", methods=["GET", "POST"])
     def merge_view(self) -> Any:
         actor = current_actor()
-        if not actor.can("customer.merge"):
-            abort(403)
-        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
-        records = self.scoped_batch(ids, scope.customer_edit_clause(actor)) if ids else []
+        ids, records = self._selection("customer.merge")
         if len(records) < 2:
             flash(gettext("请至少选择两个客户进行合并"), "error")
             return redirect(url_for(".index_view"))

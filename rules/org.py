@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -36,21 +37,30 @@ def _rebase_paths(session: Session, column, old: str, new: str) -> None:
     )
 
 
-def place_department(session: Session, dept: Department, parent: Department | None) -> None:
-    """Put `dept` under `parent` (or at the top), keeping every descendant's path right."""
-    if dept.id is None:
-        session.add(dept)
+def _move_in_tree(session: Session, node: Any, parent: Any | None, *, path: Any, parent_id: str,
+                  refusal: Any) -> None:
+    """Hang `node` under `parent` in a materialized-path tree ("/1/4/9/"): refuse cycles,
+    then rewrite the node's path and its whole subtree's in one UPDATE."""
+    if node.id is None:
+        session.add(node)
         session.flush()
-    old_path = dept.path if dept.path and dept.path != "/" else None
-    if parent is not None and (parent.id == dept.id or (old_path and parent.path.startswith(old_path))):
-        raise InvalidValue(_l("不能把部门移到它自己或它的下级部门之下"))
-    new_path = (parent.path if parent else "/") + f"{dept.id}/"
-    dept.parent_id = parent.id if parent else None
-    dept.path = new_path
+    current = getattr(node, path.key)
+    old_path = current if current and current != "/" else None
+    if parent is not None and (parent.id == node.id or (old_path and getattr(parent, path.key).startswith(old_path))):
+        raise InvalidValue(refusal)
+    new_path = (getattr(parent, path.key) if parent else "/") + f"{node.id}/"
+    setattr(node, parent_id, parent.id if parent else None)
+    setattr(node, path.key, new_path)
     session.flush()
     if old_path:
-        _rebase_paths(session, Department.path, old_path, new_path)
+        _rebase_paths(session, path, old_path, new_path)
         session.expire_all()
+
+
+def place_department(session: Session, dept: Department, parent: Department | None) -> None:
+    """Put `dept` under `parent` (or at the top), keeping every descendant's path right."""
+    _move_in_tree(session, dept, parent, path=Department.path, parent_id="parent_id",
+                  refusal=_l("不能把部门移到它自己或它的下级部门之下"))
 
 
 def ensure_department_path(session: Session, names: list[str]) -> Department:
@@ -73,19 +83,8 @@ def ensure_department_path(session: Session, names: list[str]) -> Department:
 
 def set_superior(session: Session, user: User, superior: User | None) -> None:
     """Change whom `user` reports to; everyone below `user` moves along."""
-    if user.id is None:
-        session.add(user)
-        session.flush()
-    own = user.report_path if user.report_path and user.report_path != "/" else None
-    if superior is not None and (superior.id == user.id or (own and superior.report_path.startswith(own))):
-        raise InvalidValue(_l("不能把本人或本人的下属设为上级"))
-    new_path = (superior.report_path if superior else "/") + f"{user.id}/"
-    user.superior_id = superior.id if superior else None
-    user.report_path = new_path
-    session.flush()
-    if own:
-        _rebase_paths(session, User.report_path, own, new_path)
-        session.expire_all()
+    _move_in_tree(session, user, superior, path=User.report_path, parent_id="superior_id",
+                  refusal=_l("不能把本人或本人的下属设为上级"))
 
 
 def hash_password(password: str) -> str:
