@@ -11,7 +11,8 @@ from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import Session
+from sqlalchemy import desc, func, literal_column, select
+from sqlalchemy.orm import Query, Session
 from wtforms.validators import ValidationError
 
 from admin_views.context import audit_context, current_actor
@@ -131,6 +132,18 @@ class SecureModelView(ModelView):
         return count, data
 
 
+class CappedCountQuery(Query):
+    """A count that stops at COUNT_CAP: paging a million rows needs "10000+", not the exact
+    number, and an exact count would read every matching row on each page view."""
+
+    def scalar(self) -> Any:
+        rows = self.with_entities(literal_column("1")).order_by(None).limit(COUNT_CAP + 1).subquery()
+        return self.session.execute(select(func.count()).select_from(rows)).scalar()
+
+
+COUNT_CAP = 10_000
+
+
 class ScopedModelView(SecureModelView):
     """Adds the data scope of rules/scope.py to every path Flask-Admin offers:
     list, count, export and built-in batch actions (get_query), details/edit/delete/ajax-update
@@ -139,8 +152,29 @@ class ScopedModelView(SecureModelView):
     def get_query(self) -> Any:
         return scope.scoped(super().get_query(), self.model, current_actor())
 
+    capped_count = False
+
     def get_count_query(self) -> Any:
-        return scope.scoped(super().get_count_query(), self.model, current_actor())
+        if self.capped_count:
+            query = CappedCountQuery([func.count(literal_column("*"))], session=db.session).select_from(self.model)
+        else:
+            query = super().get_count_query()
+        return scope.scoped(query, self.model, current_actor())
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        # The pager was already computed from the number; the tab shows "10000+".
+        if self.capped_count and isinstance(kwargs.get("count"), int) and kwargs["count"] > COUNT_CAP:
+            kwargs["count"] = f"{COUNT_CAP}+"
+        return super().render(template, **kwargs)
+
+    def _order_by(self, query: Any, joins: Any, sort_joins: Any, sort_field: Any, sort_desc: bool) -> Any:
+        """Empty values last in either direction, as people expect (PostgreSQL would put
+        NULLs first when sorting newest-first)."""
+        if sort_field is None or not sort_desc or db.engine.dialect.name != "postgresql":
+            return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
+        query, joins, alias = self._apply_path_joins(query, joins, sort_joins, inner_join=False)
+        column = sort_field if alias is None else getattr(alias, sort_field.key)
+        return query.order_by(desc(column).nulls_last()), joins
 
     WRITE_ENDPOINTS = ("edit_view", "delete_view", "ajax_update", "action_view")
 

@@ -16,8 +16,12 @@ from rules.clock import local_date
 def current_actor() -> Actor:
     actor = g.get("actor")
     if actor is None or actor.user_id != current_user.id:
+        from models import db
+        from rules.scope import has_active_shares
+
         today = local_date(now(), current_app.config["TIMEZONE"])
-        actor = g.actor = Actor.from_user(current_user, today=today)
+        actor = g.actor = Actor.from_user(current_user, today=today,
+                                          has_shares=has_active_shares(db.session, current_user.id, today))
     return actor
 
 

@@ -65,9 +65,18 @@ def _dict_choices(kind: DictKind):
     return lambda: dictionaries.items(db.session, kind)
 
 
+def _dict_options(kind: DictKind) -> list[tuple[str, str]]:
+    """All dictionaries are read once per request and shared by the six filters."""
+    if "kechi_dict_options" not in g:
+        options: dict[str, list[tuple[str, str]]] = {}
+        for item in dictionaries.all_items(db.session):
+            options.setdefault(item.kind, []).append((str(item.id), item.name))
+        g.kechi_dict_options = options
+    return g.kechi_dict_options.get(kind.value, [])
+
+
 def _dict_filter(column: Any, kind: DictKind) -> IdEqual:
-    return IdEqual(column, dictionaries.LABELS[kind], options=LazyOptions(
-        lambda: [(str(i.id), i.name) for i in dictionaries.items(db.session, kind)]))
+    return IdEqual(column, dictionaries.LABELS[kind], options=LazyOptions(lambda: _dict_options(kind)))
 
 
 def _local_today():
@@ -103,6 +112,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     action_permissions = {"share": "customer.share", "merge": "customer.merge"}
 
     can_view_details = True
+    capped_count = True
     list_template = "admin/customers/list.html"
     details_template = "admin/customers/details.html"
     create_template = "admin/customers/create.html"

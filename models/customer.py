@@ -89,10 +89,19 @@ class Customer(TimestampMixin, db.Model):
     contacts: Mapped[list[Contact]] = relationship(back_populates="customer", order_by="Contact.id")
 
     __table_args__ = (
-        # The list pages: "my customers, newest follow-up first" and the due-contact list.
-        Index("ix_customers_owner_last_follow_up", "owner_id", "last_follow_up_at"),
+        # The list pages: "my customers, newest follow-up first" (per owner and for everyone)
+        # and the due-contact list. PostgreSQL sorts NULLs first in DESC order, so it gets
+        # DESC NULLS LAST indexes; SQLite puts NULLs last in DESC order by itself.
+        Index("ix_customers_owner_last_follow_up", "owner_id", "last_follow_up_at", "id"),
+        Index("ix_customers_last_follow_up", "last_follow_up_at", "id"),
+        Index("ix_customers_owner_last_follow_up_pg", "owner_id", text("last_follow_up_at DESC NULLS LAST"),
+              text("id DESC")).ddl_if(dialect="postgresql"),
+        Index("ix_customers_last_follow_up_pg", text("last_follow_up_at DESC NULLS LAST"),
+              text("id DESC")).ddl_if(dialect="postgresql"),
         Index("ix_customers_owner_next_contact", "owner_id", "next_contact_at"),
-        Index("ix_customers_deleted_at", "deleted_at"),
+        # Only the recycle bin asks for deleted rows; an index of all rows would mislead planners.
+        Index("ix_customers_binned", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
     )
 
     def __str__(self) -> str:

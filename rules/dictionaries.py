@@ -43,6 +43,11 @@ def items(session: Session, kind: DictKind | str, *, include_inactive: bool = Fa
     return list(session.scalars(stmt.order_by(DictItem.sort_order, DictItem.id)))
 
 
+def all_items(session: Session) -> list[DictItem]:
+    stmt = select(DictItem).where(DictItem.active.is_(True))
+    return list(session.scalars(stmt.order_by(DictItem.kind, DictItem.sort_order, DictItem.id)))
+
+
 def by_name(session: Session, kind: DictKind | str, name: str | None) -> DictItem | None:
     if not name:
         return None

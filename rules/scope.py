@@ -6,6 +6,7 @@ look-up, API) builds its query through `scoped()` or loads through `get_in_scope
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -61,8 +62,17 @@ def shared_with(actor: Actor, *, collaborate_only: bool = False) -> Select:
 def customer_clause(actor: Actor) -> ColumnElement[bool]:
     """Live customers the actor may see: owned within scope, or shared with them.
     Pool membership joins this clause in the pool issue."""
-    return and_(Customer.deleted_at.is_(None),
-                or_(owner_clause(Customer.owner_id, actor), Customer.id.in_(shared_with(actor))))
+    owned = owner_clause(Customer.owner_id, actor)
+    if actor.data_scope is DataScope.ALL or not actor.has_shares:
+        return and_(Customer.deleted_at.is_(None), owned)
+    return and_(Customer.deleted_at.is_(None), or_(owned, Customer.id.in_(shared_with(actor))))
+
+
+def has_active_shares(session: Session, user_id: int, today: date) -> bool:
+    stmt = select(CustomerShare.id).where(
+        CustomerShare.user_id == user_id, CustomerShare.revoked_at.is_(None),
+        or_(CustomerShare.until.is_(None), CustomerShare.until >= today)).limit(1)
+    return session.scalar(stmt) is not None
 
 
 def customer_edit_clause(actor: Actor) -> ColumnElement[bool]:
@@ -73,9 +83,11 @@ def customer_edit_clause(actor: Actor) -> ColumnElement[bool]:
 def customer_contribute_clause(actor: Actor) -> ColumnElement[bool]:
     """Customers the actor may add follow-ups and contacts to: editable ones and
     collaborative shares."""
+    owned = owner_clause(Customer.owner_id, actor)
+    if not actor.has_shares:
+        return and_(Customer.deleted_at.is_(None), owned)
     return and_(Customer.deleted_at.is_(None),
-                or_(owner_clause(Customer.owner_id, actor),
-                    Customer.id.in_(shared_with(actor, collaborate_only=True))))
+                or_(owned, Customer.id.in_(shared_with(actor, collaborate_only=True))))
 
 
 def binned_clause(actor: Actor) -> ColumnElement[bool]:

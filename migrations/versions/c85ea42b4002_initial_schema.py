@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0dcf7ae4becc
+Revision ID: c85ea42b4002
 Revises: 
-Create Date: 2026-11-23 13:54:55.602887
+Create Date: 2026-11-23 14:10:39.862660
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0dcf7ae4becc'
+revision = 'c85ea42b4002'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -221,15 +221,16 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_customers_code'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index('ix_customers_binned', ['deleted_at'], unique=False, sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_customers_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_credit_rating_id'), ['credit_rating_id'], unique=False)
-        batch_op.create_index('ix_customers_deleted_at', ['deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_industry_id'), ['industry_id'], unique=False)
+        batch_op.create_index('ix_customers_last_follow_up', ['last_follow_up_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_mnemonic'), ['mnemonic'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index('ix_customers_owner_last_follow_up', ['owner_id', 'last_follow_up_at'], unique=False)
+        batch_op.create_index('ix_customers_owner_last_follow_up', ['owner_id', 'last_follow_up_at', 'id'], unique=False)
         batch_op.create_index('ix_customers_owner_next_contact', ['owner_id', 'next_contact_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_province'), ['province'], unique=False)
@@ -335,6 +336,12 @@ def upgrade():
     if bind.dialect.name == "postgresql":
         op.execute("CREATE INDEX ix_customer_search_tokens ON customer_search "
                    "USING gin (string_to_array(tokens, ' '))")
+        # PostgreSQL puts NULLs first in DESC order; the list sorts newest follow-up first with
+        # empty ones last, which only an index in that order serves.
+        op.execute("CREATE INDEX ix_customers_owner_last_follow_up_pg ON customers "
+                   "(owner_id, last_follow_up_at DESC NULLS LAST, id DESC)")
+        op.execute("CREATE INDEX ix_customers_last_follow_up_pg ON customers "
+                   "(last_follow_up_at DESC NULLS LAST, id DESC)")
     elif bind.dialect.name == "sqlite":
         for statement in SQLITE_FTS_DDL:
             op.execute(statement)
@@ -470,11 +477,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_customers_owner_id'))
         batch_op.drop_index(batch_op.f('ix_customers_name'))
         batch_op.drop_index(batch_op.f('ix_customers_mnemonic'))
+        batch_op.drop_index('ix_customers_last_follow_up')
         batch_op.drop_index(batch_op.f('ix_customers_industry_id'))
         batch_op.drop_index(batch_op.f('ix_customers_department_id'))
-        batch_op.drop_index('ix_customers_deleted_at')
         batch_op.drop_index(batch_op.f('ix_customers_credit_rating_id'))
         batch_op.drop_index(batch_op.f('ix_customers_category_id'))
+        batch_op.drop_index('ix_customers_binned', sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
 
     op.drop_table('customers')
     with op.batch_alter_table('audit_logs', schema=None) as batch_op:
