@@ -7,11 +7,12 @@ from models.customer import (
 from models.dictionary import DictItem, DictKind
 from models.office import Notification
 from models.org import DataScope, Department, Role, User
+from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
     "db", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
-    "Setting", "ShareMode", "User",
+    "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
 ]

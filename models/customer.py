@@ -73,6 +73,14 @@ class Customer(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_contact_at: Mapped[date | None] = mapped_column(Date)
+    # 客户池: the pool the customer belongs to, why and when it last entered it, when its
+    # owner claimed it, protection against colliding sales, and whether it has a deal.
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"), index=True)
+    pool_reason: Mapped[str | None] = mapped_column(String(16))
+    pool_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    protected_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    has_deal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
@@ -99,6 +107,9 @@ class Customer(TimestampMixin, db.Model):
         Index("ix_customers_last_follow_up_pg", text("last_follow_up_at DESC NULLS LAST"),
               text("id DESC")).ddl_if(dialect="postgresql"),
         Index("ix_customers_owner_next_contact", "owner_id", "next_contact_at"),
+        # The pool list: unowned customers of a pool, newest arrivals first.
+        Index("ix_customers_pool", "pool_id", "pool_entered_at", sqlite_where=text("owner_id IS NULL"),
+              postgresql_where=text("owner_id IS NULL")),
         # Only the recycle bin asks for deleted rows; an index of all rows would mislead planners.
         Index("ix_customers_binned", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
               postgresql_where=text("deleted_at IS NOT NULL")),

@@ -1,0 +1,186 @@
+"""回收: owned customers go back to the pool when their owner lets them go cold.
+
+Three rules, each switchable per pool, each with N days that may differ per value level:
+(a) no_contact: claimed N days ago and no follow-up since the claim (领用未联系收回);
+(b) idle: no follow-up for N days, the clock starting at the later of claim and last
+    follow-up (间隔未联系收回);
+(c) no_deal: claimed N days ago and still no deal (跟进未成功收回).
+Protected customers are exempt, and so (optionally) are customers with a deal.
+
+Everything is set-based SQL: one INSERT ... SELECT of the events, one UPDATE of the
+customers, one notification per former owner. Running it twice moves nothing the second time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, false, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from models.customer import Customer, OwnershipEvent
+from models.org import User
+from models.pool import Pool
+from rules import notifications
+from rules.pool import home_pool
+
+RULES = ("no_contact", "idle", "no_deal")
+RULE_FIELDS = {"no_contact": "no_contact_days", "idle": "idle_days", "no_deal": "no_deal_days"}
+RULE_LABELS = {"no_contact": _l("领用后未联系"), "idle": _l("长期未联系"), "no_deal": _l("未成交")}
+
+
+@dataclass(frozen=True)
+class RecycleRun:
+    moved: dict[str, int]
+    owners_notified: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.moved.values())
+
+
+def _days(pool: Pool, rule: str) -> dict[int | None, int]:
+    """Days for a rule: {value level id: days}, with None for customers of any other level."""
+    field = RULE_FIELDS[rule]
+    days: dict[int | None, int] = {}
+    base = getattr(pool, field)
+    if base:
+        days[None] = int(base)
+    for level, overrides in (pool.level_days or {}).items():
+        if overrides.get(field):
+            days[int(level)] = int(overrides[field])
+    return days
+
+
+def _older_than(column, days: dict[int | None, int], now: datetime) -> ColumnElement[bool]:
+    """`column` is older than the rule's N days for the customer's value level."""
+    specific = [k for k in days if k is not None]
+    parts = [and_(Customer.value_level_id == level, column < now - timedelta(days=days[level])) for level in specific]
+    if None in days:
+        other = Customer.value_level_id.is_(None) if not specific else or_(
+            Customer.value_level_id.is_(None), Customer.value_level_id.not_in(specific))
+        parts.append(and_(other, column < now - timedelta(days=days[None])))
+    return or_(*parts) if parts else false()
+
+
+def rule_clause(pool: Pool, rule: str, now: datetime) -> ColumnElement[bool]:
+    days = _days(pool, rule)
+    if not days:
+        return false()
+    if rule == "no_contact":
+        return and_(_older_than(Customer.claimed_at, days, now),
+                    or_(Customer.last_follow_up_at.is_(None), Customer.last_follow_up_at < Customer.claimed_at))
+    if rule == "idle":
+        return and_(_older_than(Customer.claimed_at, days, now),
+                    or_(Customer.last_follow_up_at.is_(None), _older_than(Customer.last_follow_up_at, days, now)))
+    return and_(_older_than(Customer.claimed_at, days, now), Customer.has_deal.is_(False))
+
+
+def _candidates(pool: Pool, owner_ids: list[int], now: datetime) -> ColumnElement[bool]:
+    exempt = [or_(Customer.protected_until.is_(None), Customer.protected_until < now)]
+    if pool.exempt_deals:
+        exempt.append(Customer.has_deal.is_(False))
+    return and_(Customer.owner_id.in_(owner_ids), Customer.deleted_at.is_(None), Customer.claimed_at.is_not(None),
+                *exempt)
+
+
+def _owners_by_pool(session: Session) -> dict[int, list[int]]:
+    owners: dict[int, list[int]] = {}
+    for user_id in session.scalars(select(User.id)):
+        owners.setdefault(home_pool(session, user_id), []).append(user_id)
+    return owners
+
+
+def due_clause(session: Session, now: datetime) -> ColumnElement[bool]:
+    """Every owned customer that tonight's run would move, across pools."""
+    parts = []
+    for pool_id, owner_ids in _owners_by_pool(session).items():
+        pool = session.get(Pool, pool_id)
+        if pool is None or not pool.recycle_enabled:
+            continue
+        rules = or_(*(rule_clause(pool, rule, now) for rule in RULES))
+        parts.append(and_(_candidates(pool, owner_ids, now), rules))
+    return or_(*parts) if parts else false()
+
+
+def preview(session: Session, *, now: datetime) -> dict[str, int]:
+    """How many customers each rule would move now (a customer counts under its first rule)."""
+    return recycle_due(session, now=now, dry_run=True).moved
+
+
+def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> RecycleRun:
+    moved = {rule: 0 for rule in RULES}
+    owners_notified = 0
+    for pool_id, owner_ids in _owners_by_pool(session).items():
+        pool = session.get(Pool, pool_id)
+        if pool is None or not pool.recycle_enabled:
+            continue
+        already: ColumnElement[bool] = false()
+        for rule in RULES:
+            clause = and_(_candidates(pool, owner_ids, now), rule_clause(pool, rule, now), ~already)
+            if dry_run:
+                moved[rule] += session.scalar(select(func.count(Customer.id)).where(clause)) or 0
+            else:
+                moved[rule] += _move(session, clause, pool, rule, now)
+            already = or_(already, rule_clause(pool, rule, now))
+    if not dry_run and sum(moved.values()):
+        owners_notified = _notify_owners(session, now)
+    return RecycleRun(moved=moved, owners_notified=owners_notified)
+
+
+def _move(session: Session, clause: ColumnElement[bool], pool: Pool, rule: str, now: datetime) -> int:
+    """One rule's moves: log them, then move them, in two statements."""
+    note = str(RULE_LABELS[rule])
+    session.execute(insert(OwnershipEvent).from_select(
+        ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "note", "at"],
+        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal("recycle"), literal(note),
+               literal(now, OwnershipEvent.at.type)).where(clause)))
+    return session.execute(
+        update(Customer).where(clause)
+        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason="recycled", pool_entered_at=now,
+                claimed_at=None, protected_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _notify_owners(session: Session, now: datetime) -> int:
+    """One summary per former owner of this run's moves."""
+    counts = session.execute(select(OwnershipEvent.from_user_id, func.count(OwnershipEvent.id)).where(
+        OwnershipEvent.reason == "recycle", OwnershipEvent.at == now).group_by(OwnershipEvent.from_user_id)).all()
+    for owner_id, count in counts:
+        notifications.notify(session, user_id=owner_id, now=now, link="/admin/ownership_event/",
+                             title=str(_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count)),
+                             dedupe_key=f"recycle:{now.isoformat()}")
+    return len(counts)
+
+
+def deadline(customer: Customer, pool: Pool) -> datetime | None:
+    """When a customer would be recycled if nothing happens (None: never)."""
+    if not pool.recycle_enabled or customer.claimed_at is None or customer.owner_id is None:
+        return None
+    if pool.exempt_deals and customer.has_deal:
+        return None
+    dates = []
+    for rule in RULES:
+        days = _days(pool, rule)
+        n = days.get(customer.value_level_id, days.get(None))
+        if not n:
+            continue
+        if rule == "no_contact":
+            if customer.last_follow_up_at is None or customer.last_follow_up_at < customer.claimed_at:
+                dates.append(customer.claimed_at + timedelta(days=n))
+        elif rule == "idle":
+            start = max(customer.claimed_at, customer.last_follow_up_at or customer.claimed_at)
+            dates.append(start + timedelta(days=n))
+        elif not customer.has_deal:
+            dates.append(customer.claimed_at + timedelta(days=n))
+    if customer.protected_until and dates:
+        dates = [max(d, customer.protected_until) for d in dates]
+    return min(dates) if dates else None
+
+
+def days_left(customer: Customer, pool: Pool, now: datetime) -> int | None:
+    due = deadline(customer, pool)
+    if due is None:
+        return None
+    return max(0, (due - now).days)
