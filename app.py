@@ -158,6 +158,18 @@ def _register_cli(app: Flask) -> None:
         click.echo(f"客池CRM 已启动：http://{host}:{port}/  (Ctrl+C 停止)")
         waitress_serve(app, host=host, port=port, threads=8)
 
+    @app.cli.command("recycle")
+    @click.option("--dry-run", is_flag=True, help="只显示将被回收的数量，不做修改")
+    def recycle_command(dry_run: bool) -> None:
+        """Run the recycle rules now (客户回收); --dry-run prints what would move."""
+        from jobs.recycle import recycle_customers
+        from rules.recycle import RULE_LABELS
+
+        moved = recycle_customers(dry_run=dry_run)
+        click.echo(("将回收" if dry_run else "已回收") + f" {sum(moved.values())} 位客户：")
+        for rule, count in moved.items():
+            click.echo(f"  {RULE_LABELS[rule]}: {count}")
+
     @app.cli.command("worker")
     def worker() -> None:
         """Run an RQ worker (with its scheduler) for REDIS_URL's queue."""

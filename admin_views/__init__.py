@@ -11,9 +11,10 @@ from admin_views.auth import init_auth
 from admin_views.context import current_actor
 from admin_views.contacts import ContactView
 from admin_views.custom_fields import CustomFieldView
-from admin_views.customers import CustomerView, DueCustomerView, RecycleBinView
+from admin_views.customers import CustomerView, DueCustomerView, RecycleBinView, SoonRecycledView
 from admin_views.followups import FollowUpView
 from admin_views.personal import PersonalContactView
+from admin_views.pool import ClaimRequestView, OwnershipEventView, PoolSettingsView, PoolView
 from admin_views.settings import CustomerSettingsView, DictItemView, FollowUpTemplateView
 from admin_views.sharing import SharedByMeView, SharedWithMeView
 from admin_views.forms import CsrfForm
@@ -24,8 +25,9 @@ from admin_views.system import AuditLogView, LoginLogView
 from admin_views.workbench import WorkbenchIndexView
 from models import (
     AuditLog, Contact, CustomField, Customer, CustomerShare, Department, DictItem, FollowUp, FollowUpTemplate, LoginLog, Notification,
-    PersonalContact, Role, User, db,
+    OwnershipEvent, PersonalContact, Pool, Role, User, db,
 )
+from models import ClaimRequest
 from rules import notifications
 
 CUSTOMERS, POOL, SALES, PRODUCTS = _l("客户管理"), _l("客户池"), _l("销售管理"), _l("产品管理")
@@ -56,6 +58,13 @@ def init_admin(app: Flask) -> Admin:
         SharedWithMeView(CustomerShare, name=_l("他人共享给我的"), category=CUSTOMERS, endpoint="shared_with_me",
                          **_fa("fa-handshake-o")),
         RecycleBinView(Customer, name=_l("回收站"), category=CUSTOMERS, endpoint="customer_bin", **_fa("fa-trash")),
+        PoolView(Customer, name=_l("公共客户"), category=POOL, endpoint="pool", **_fa("fa-inbox")),
+        SoonRecycledView(Customer, name=_l("将被回收"), category=POOL, endpoint="recycle_soon",
+                         **_fa("fa-hourglass-half")),
+        ClaimRequestView(ClaimRequest, name=_l("领用申请"), category=POOL, endpoint="claim_request",
+                         **_fa("fa-hand-paper-o")),
+        OwnershipEventView(OwnershipEvent, name=_l("流转记录"), category=POOL, endpoint="ownership_event",
+                           **_fa("fa-exchange")),
         NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
                          **_fa("fa-bell")),
         AddressBookView(User, name=_l("内部通讯录"), category=OFFICE, endpoint="address_book",
@@ -64,6 +73,8 @@ def init_admin(app: Flask) -> Admin:
                             **_fa("fa-book")),
         CustomerSettingsView(name=_l("客户设置"), category=SETTINGS, endpoint="customer_settings",
                              **_fa("fa-sliders")),
+        PoolSettingsView(Pool, name=_l("客户池设置"), category=SETTINGS, endpoint="pool_settings",
+                         **_fa("fa-cogs")),
         CustomFieldView(CustomField, name=_l("自定义字段"), category=SETTINGS, endpoint="custom_field",
                         **_fa("fa-plus-square-o")),
         DictItemView(DictItem, name=_l("数据字典"), category=SETTINGS, endpoint="dict_item", **_fa("fa-list")),

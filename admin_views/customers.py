@@ -26,9 +26,10 @@ from admin_views.forms import FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
-    OwnershipEvent, ShareMode, User, db,
+    OwnershipEvent, Pool, ShareMode, User, db,
 )
-from rules import audit, custom_fields, customers, dictionaries, followups, regions, scope, sharing
+from rules import audit, custom_fields, customers, dictionaries, followups, recycle, regions, scope, sharing
+from rules import pool as pool_rules
 from rules import search as search_rules
 from rules.clock import local_date
 from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
@@ -41,7 +42,7 @@ FOLLOW_UP_KIND_LABELS = {
 }
 SHARE_MODE_LABELS = {ShareMode.READ_ONLY.value: _l("只读"), ShareMode.COLLABORATE.value: _l("协作")}
 OWNERSHIP_REASONS = {"created": _l("新建"), "claim": _l("领用"), "release": _l("放弃"), "assign": _l("指派"),
-                     "recall": _l("收回"), "recycle": _l("回收"), "import": _l("导入")}
+                     "recall": _l("收回"), "recycle": _l("回收"), "import": _l("导入"), "approved": _l("申请获批")}
 
 LABELS = {
     "code": _l("客户编号"), "name": _l("客户名称"), "kind": _l("类型"), "mnemonic": _l("助记码"),
@@ -53,7 +54,7 @@ LABELS = {
     "wechat": _l("微信"), "website": _l("网址"), "notes": _l("备注"), "owner": _l("业务员"), "department": _l("部门"),
     "parent": _l("上级客户"), "created_at": _l("创建时间"), "updated_at": _l("更新时间"),
     "last_follow_up_at": _l("最后联系"), "next_contact_at": _l("下次联系"), "contacts": _l("联系人"),
-    "region": _l("地区"), "deleted_at": _l("删除时间"),
+    "region": _l("地区"), "deleted_at": _l("删除时间"), "recycle_in": _l("回收倒计时"),
 }
 CONTACT_LABELS = {"name": _l("姓名"), "is_primary": _l("首要联系人"), "position": _l("职务"), "mobile": _l("手机"),
                   "phone": _l("电话"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
@@ -99,6 +100,25 @@ def _name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Mar
     return Markup(html)
 
 
+def _pool_of_owner(owner_id: int) -> Pool | None:
+    """The owner's pool (whose recycle rules apply), looked up once per owner per request."""
+    cache = g.setdefault("kechi_owner_pools", {})
+    if owner_id not in cache:
+        cache[owner_id] = db.session.get(Pool, pool_rules.home_pool(db.session, owner_id))
+    return cache[owner_id]
+
+
+def _recycle_in(view: Any, context: Any, model: Customer, name: str) -> Markup | str:
+    """还剩N天: when the owner's pool would take the customer back."""
+    if model.owner_id is None:
+        return ""
+    left = recycle.days_left(model, _pool_of_owner(model.owner_id), now())
+    if left is None:
+        return ""
+    css = "badge-danger" if left <= 7 else "badge-light border"
+    return Markup(f"<span class='badge {css}'>{escape(gettext('还剩 %(n)d 天', n=left))}</span>")
+
+
 def _region(view: Any, context: Any, model: Customer, name: str) -> str:
     return " ".join(p for p in (model.province, model.city if model.city != model.province else None) if p)
 
@@ -109,7 +129,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     permission_edit = "customer.edit"
     permission_delete = "customer.delete"
     permission_export = "customer.export"
-    action_permissions = {"share": "customer.share", "merge": "customer.merge"}
+    action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
+                          "assign": "pool.assign", "recall": "pool.recall"}
 
     can_view_details = True
     capped_count = True
@@ -120,7 +141,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     extra_js = ["/static/js/kechi-customer-form.js"]
 
     column_list = ["code", "name", "kind", "category", "stage", "value_level", "region", "mobile", "owner",
-                   "last_follow_up_at", "next_contact_at"]
+                   "last_follow_up_at", "next_contact_at", "recycle_in"]
     column_labels = LABELS
     column_export_list = ["code", "name", "kind", "category", "source", "industry", "value_level", "stage",
                           "credit_rating", "province", "city", "district", "address", "zip_code", "phone", "mobile",
@@ -129,7 +150,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     column_sortable_list = ["code", "name", "created_at", "last_follow_up_at", "next_contact_at"]
     column_default_sort = [("last_follow_up_at", True), ("id", True)]
     column_searchable_list = ["name", "code", "mnemonic", "phone", "mobile"]
-    column_formatters = {"kind": choice_label(KIND_LABELS), "name": _name_with_marks, "region": _region}
+    column_formatters = {"kind": choice_label(KIND_LABELS), "name": _name_with_marks, "region": _region,
+                         "recycle_in": _recycle_in}
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
     column_filters = [
         FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),
@@ -389,6 +411,92 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         except OutOfScope:
             abort(404)
 
+    # --- pool moves ---------------------------------------------------------------------------
+    @action("release", _l("放弃到客户池"))
+    def action_release(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)
+        return redirect(url_for(".release_view", ids=",".join(ids)))
+
+    @expose("/release/", methods=["GET", "POST"])
+    def release_view(self) -> Any:
+        actor = current_actor()
+        ids, records = self._selection("pool.claim")
+        if not records:
+            abort(404)
+        if request.method == "POST":
+            from admin_views.forms import CsrfForm
+
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            try:
+                for record in records:
+                    pool_rules.release(db.session, record.id, actor=actor, reason=request.form.get("reason", ""),
+                                       now=now())
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(gettext("已将 %(n)d 位客户放弃到客户池", n=len(records)), "success")
+                return redirect(url_for(".index_view"))
+        return self.render("admin/customers/release.html", records=records, ids=",".join(ids),
+                           reason=request.form.get("reason", ""))
+
+    @action("assign", _l("指派给同事"))
+    def action_assign(self, ids: list[str]) -> Any:
+        return redirect(url_for(".assign_view", ids=",".join(ids)))
+
+    @expose("/assign/", methods=["GET", "POST"])
+    def assign_view(self) -> Any:
+        """指派: customers in the manager's scope (or from their pool) to a colleague in scope."""
+        actor = current_actor()
+        if not actor.can("pool.assign"):
+            abort(403)
+        wanted = [int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()]
+        back = request.values.get("back") or url_for(".index_view")
+        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True),
+                                                                scope.owner_clause(User.id, actor))
+                                             .order_by(User.display_name)))
+        if request.method == "POST":
+            from admin_views.forms import CsrfForm
+
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            to_user = next((u for u in colleagues if str(u.id) == request.form.get("to_user")), None)
+            try:
+                if to_user is None:
+                    raise RuleViolation(_l("请选择要指派给谁"))
+                count = pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now())
+                db.session.commit()
+            except OutOfScope:
+                db.session.rollback()
+                abort(404)
+            except RuleViolation as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                flash(gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name), "success")
+                return redirect(back if back.startswith("/") else url_for(".index_view"))
+        names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(wanted))))
+        return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
+                           ids=",".join(str(i) for i in wanted), back=back)
+
+    @action("recall", _l("收回到客户池"), _l("所选客户将从业务员名下收回到客户池，确定吗？"))
+    def action_recall(self, ids: list[str]) -> None:
+        actor = current_actor()
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        try:
+            count = pool_rules.recall(db.session, wanted, actor=actor, now=now())
+            db.session.commit()
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return
+        flash(gettext("已收回 %(n)d 位客户到客户池", n=count), "success")
+
     # --- merging --------------------------------------------------------------------------------
     @action("merge", _l("合并客户"))
     def action_merge(self, ids: list[str]) -> Any:
@@ -452,6 +560,28 @@ class DueCustomerView(CustomerView):
     def get_count_query(self) -> Any:
         return self._due(super().get_count_query())
 
+
+
+class SoonRecycledView(CustomerView):
+    """将被回收: one's own customers that the recycle rules will take back within the warning days."""
+
+    list_template = "admin/customers/soon_list.html"
+    column_default_sort = [("last_follow_up_at", False), ("id", False)]
+    column_list = ["code", "name", "mobile", "stage", "claimed_at", "last_follow_up_at", "recycle_in"]
+    column_labels = {**LABELS, "claimed_at": _l("领用时间")}
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    def _soon(self, query: Any) -> Any:
+        return query.filter(Customer.owner_id == current_actor().user_id, recycle.soon_clause(db.session, now()))
+
+    def get_query(self) -> Any:
+        return self._soon(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._soon(super().get_count_query())
 
 
 class RecycleBinView(ScopedModelView):

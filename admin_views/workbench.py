@@ -11,9 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from admin_views.context import current_actor
-from models import Customer, db
-from rules import followups, notifications, scope
+from admin_views.context import current_actor, now
+from models import ClaimRequest, Customer, db
+from rules import followups, notifications, recycle, scope
+from rules import pool as pool_rules
 
 
 @dataclass
@@ -46,9 +47,25 @@ def _due_today() -> Widget:
                   _l("下次联系日期已到的客户"))
 
 
+def _recycle_soon() -> Widget:
+    actor = current_actor()
+    count = db.session.scalar(select(func.count(Customer.id)).where(
+        Customer.owner_id == actor.user_id, recycle.soon_clause(db.session, now())))
+    return Widget("recycle_soon", _l("即将被回收"), count, url_for("recycle_soon.index_view"),
+                  _l("尽快跟进，以免回到客户池"))
+
+
+def _requests_to_approve() -> Widget:
+    count = db.session.scalar(select(func.count(ClaimRequest.id)).where(
+        pool_rules.requests_for_approver(current_actor())))
+    return Widget("claim_requests", _l("待批示的领用申请"), count, url_for("claim_request.index_view"))
+
+
 # Later issues append here (due contacts, recycle warnings, claim requests, orders to review...).
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
+    ("pool.claim", _recycle_soon),
+    ("pool.approve", _requests_to_approve),
     ("customer.view", _my_customers),
     (None, _unread),
 ]

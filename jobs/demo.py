@@ -14,6 +14,7 @@ from models import (
 )
 from models.base import utcnow
 from rules import customers as customer_rules
+from rules import pool as pool_rules
 from rules import dictionaries, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 
@@ -95,6 +96,10 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
         CustomField(entity="contact", key="hobby", label="爱好", field_type="multi_choice",
                     options=["高尔夫", "钓鱼", "喝茶", "跑步"], sort_order=1),
     ])
+    pool = pool_rules.default_pool(session)
+    pool.hidden_fields = ["phone", "mobile"]
+    pool.max_claims_per_day, pool.max_owned, pool.cooldown_days = 10, 200, 7
+    pool.recycle_enabled, pool.no_contact_days, pool.idle_days, pool.no_deal_days = True, 15, 60, 365
     provinces = list(regions.tree().values())
     pattern = settings.get(session, "customer_code_pattern")
     for i in range(count):
@@ -118,7 +123,9 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
             gender=None if company else rng.choice(["male", "female"]),
             **{f"{kind.value}_id": rng.choice(items[kind]).id for kind in items if rng.random() < 0.9},
             owner_id=owner.id if owner else None, department_id=owner.department_id if owner else None,
-            created_at=created,
+            created_at=created, claimed_at=created if owner else None,
+            pool_id=None if owner else pool.id, pool_reason=None if owner else "new",
+            pool_entered_at=None if owner else created,
             custom={"annual_budget": rng.choice([20, 50, 120, 300, 800]),
                     "grade": rng.choice(["战略客户", "重要客户", "普通客户", "普通客户"])} if company else {},
         )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import maintenance, reminders
+from jobs import maintenance, recycle, reminders
 from jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (maintenance.heartbeat, "* * * * *"),
     (maintenance.purge_old_login_logs, "30 3 * * *"),
     (reminders.send_due_reminders, "0 8 * * *"),
+    (recycle.recycle_customers, "0 1 * * *"),
+    (recycle.warn_due_recycles, "30 8 * * *"),
 ]
 
 

@@ -271,6 +271,7 @@ class OwnershipEvent(db.Model):
     note: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
+    customer: Mapped[Customer] = relationship()
     from_user: Mapped[User | None] = relationship(foreign_keys=[from_user_id])
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

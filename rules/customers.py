@@ -24,6 +24,7 @@ def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetim
     its number and mnemonic."""
     customer.owner_id = actor.user_id
     customer.department_id = actor.department_id
+    customer.claimed_at = now  # the owner's clock (recycle rules) starts when they take it on
     if not normalize.text(customer.code):
         pattern = settings.get(session, "customer_code_pattern")
         customer.code = numbering.next_number(session, CODE_SEQUENCE, pattern, today=local_date(now, tz))

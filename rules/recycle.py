@@ -184,3 +184,27 @@ def days_left(customer: Customer, pool: Pool, now: datetime) -> int | None:
     if due is None:
         return None
     return max(0, (due - now).days)
+
+
+def soon_clause(session: Session, now: datetime, *, within_days: int | None = None) -> ColumnElement[bool]:
+    """Owned customers that will be recycled within their pool's warning days (将被回收)."""
+    parts = []
+    for pool_id, owner_ids in _owners_by_pool(session).items():
+        pool = session.get(Pool, pool_id)
+        if pool is None or not pool.recycle_enabled:
+            continue
+        ahead = now + timedelta(days=within_days if within_days is not None else pool.warn_days)
+        rules = or_(*(rule_clause(pool, rule, ahead) for rule in RULES))
+        parts.append(and_(_candidates(pool, owner_ids, ahead), rules))
+    return or_(*parts) if parts else false()
+
+
+def warn_owners(session: Session, *, now: datetime, today) -> int:
+    """One reminder a day per owner with customers about to be recycled."""
+    counts = session.execute(select(Customer.owner_id, func.count(Customer.id))
+                             .where(soon_clause(session, now)).group_by(Customer.owner_id)).all()
+    for owner_id, count in counts:
+        notifications.notify(session, user_id=owner_id, now=now, link="/admin/recycle_soon/",
+                             title=str(_l("%(n)d 位客户即将被回收，请尽快跟进", n=count)),
+                             dedupe_key=f"recycle-warn:{today.isoformat()}")
+    return len(counts)

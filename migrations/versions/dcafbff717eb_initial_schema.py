@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c85ea42b4002
+Revision ID: dcafbff717eb
 Revises: 
-Create Date: 2026-11-23 14:10:39.862660
+Create Date: 2026-11-23 14:21:14.427762
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'c85ea42b4002'
+revision = 'dcafbff717eb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -90,6 +90,28 @@ def upgrade():
     sa.Column('last_result', sa.String(length=255), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_periodic_runs'))
     )
+    op.create_table('pools',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('hidden_fields', sa.JSON(), nullable=False),
+    sa.Column('max_owned', sa.Integer(), nullable=False),
+    sa.Column('deals_count_as_owned', sa.Boolean(), nullable=False),
+    sa.Column('max_claims_per_day', sa.Integer(), nullable=False),
+    sa.Column('cooldown_days', sa.Integer(), nullable=False),
+    sa.Column('role_limits', sa.JSON(), nullable=False),
+    sa.Column('recycle_enabled', sa.Boolean(), nullable=False),
+    sa.Column('no_contact_days', sa.Integer(), nullable=True),
+    sa.Column('idle_days', sa.Integer(), nullable=True),
+    sa.Column('no_deal_days', sa.Integer(), nullable=True),
+    sa.Column('level_days', sa.JSON(), nullable=False),
+    sa.Column('exempt_deals', sa.Boolean(), nullable=False),
+    sa.Column('warn_days', sa.Integer(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pools')),
+    sa.UniqueConstraint('name', name=op.f('uq_pools_name'))
+    )
     op.create_table('roles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -166,6 +188,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_logs_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_logs_entity', ['entity', 'entity_id'], unique=False)
 
+    op.create_table('claim_quotas',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('claims', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_claim_quotas_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'day', name=op.f('pk_claim_quotas'))
+    )
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -201,6 +230,12 @@ def upgrade():
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('last_follow_up_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('next_contact_at', sa.Date(), nullable=True),
+    sa.Column('pool_id', sa.Integer(), nullable=True),
+    sa.Column('pool_reason', sa.String(length=16), nullable=True),
+    sa.Column('pool_entered_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('protected_until', models.base.UTCDateTime(), nullable=True),
+    sa.Column('has_deal', sa.Boolean(), nullable=False),
     sa.Column('deleted_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
@@ -214,6 +249,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['merged_into_id'], ['customers.id'], name=op.f('fk_customers_merged_into_id_customers')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_customers_owner_id_users')),
     sa.ForeignKeyConstraint(['parent_id'], ['customers.id'], name=op.f('fk_customers_parent_id_customers')),
+    sa.ForeignKeyConstraint(['pool_id'], ['pools.id'], name=op.f('fk_customers_pool_id_pools')),
     sa.ForeignKeyConstraint(['source_id'], ['dict_items.id'], name=op.f('fk_customers_source_id_dict_items')),
     sa.ForeignKeyConstraint(['stage_id'], ['dict_items.id'], name=op.f('fk_customers_stage_id_dict_items')),
     sa.ForeignKeyConstraint(['value_level_id'], ['dict_items.id'], name=op.f('fk_customers_value_level_id_dict_items')),
@@ -233,6 +269,8 @@ def upgrade():
         batch_op.create_index('ix_customers_owner_last_follow_up', ['owner_id', 'last_follow_up_at', 'id'], unique=False)
         batch_op.create_index('ix_customers_owner_next_contact', ['owner_id', 'next_contact_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_customers_pool', ['pool_id', 'pool_entered_at'], unique=False, sqlite_where=sa.text('owner_id IS NULL'), postgresql_where=sa.text('owner_id IS NULL'))
+        batch_op.create_index(batch_op.f('ix_customers_pool_id'), ['pool_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_province'), ['province'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_source_id'), ['source_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_stage_id'), ['stage_id'], unique=False)
@@ -287,6 +325,43 @@ def upgrade():
     )
     with op.batch_alter_table('personal_contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_personal_contacts_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('pool_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pool_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_pool_members_department_id_departments')),
+    sa.ForeignKeyConstraint(['pool_id'], ['pools.id'], name=op.f('fk_pool_members_pool_id_pools')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pool_members_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pool_members'))
+    )
+    with op.batch_alter_table('pool_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pool_members_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pool_members_pool_id'), ['pool_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pool_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('claim_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=255), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', models.base.UTCDateTime(), nullable=True),
+    sa.Column('decision_note', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['applicant_id'], ['users.id'], name=op.f('fk_claim_requests_applicant_id_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_claim_requests_customer_id_customers')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_claim_requests_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_claim_requests_owner_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_requests'))
+    )
+    with op.batch_alter_table('claim_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_claim_requests_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_claim_requests_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -452,6 +527,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_contacts_customer_id'))
 
     op.drop_table('contacts')
+    with op.batch_alter_table('claim_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_claim_requests_status_created')
+        batch_op.drop_index(batch_op.f('ix_claim_requests_customer_id'))
+
+    op.drop_table('claim_requests')
+    with op.batch_alter_table('pool_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pool_members_user_id'))
+        batch_op.drop_index(batch_op.f('ix_pool_members_pool_id'))
+        batch_op.drop_index(batch_op.f('ix_pool_members_department_id'))
+
+    op.drop_table('pool_members')
     with op.batch_alter_table('personal_contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_personal_contacts_owner_id'))
 
@@ -471,6 +557,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_customers_stage_id'))
         batch_op.drop_index(batch_op.f('ix_customers_source_id'))
         batch_op.drop_index(batch_op.f('ix_customers_province'))
+        batch_op.drop_index(batch_op.f('ix_customers_pool_id'))
+        batch_op.drop_index('ix_customers_pool', sqlite_where=sa.text('owner_id IS NULL'), postgresql_where=sa.text('owner_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_customers_parent_id'))
         batch_op.drop_index('ix_customers_owner_next_contact')
         batch_op.drop_index('ix_customers_owner_last_follow_up')
@@ -485,6 +573,7 @@ def downgrade():
         batch_op.drop_index('ix_customers_binned', sqlite_where=sa.text('deleted_at IS NOT NULL'), postgresql_where=sa.text('deleted_at IS NOT NULL'))
 
     op.drop_table('customers')
+    op.drop_table('claim_quotas')
     with op.batch_alter_table('audit_logs', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_logs_entity')
         batch_op.drop_index(batch_op.f('ix_audit_logs_at'))
@@ -503,6 +592,7 @@ def downgrade():
     op.drop_table('settings')
     op.drop_table('sequences')
     op.drop_table('roles')
+    op.drop_table('pools')
     op.drop_table('periodic_runs')
     op.drop_table('follow_up_templates')
     op.drop_table('dict_items')

@@ -1,0 +1,34 @@
+"""The nightly recycle run and the "soon to be recycled" warnings."""
+from __future__ import annotations
+
+from flask import current_app
+
+from jobs.queue import job_app_context
+from models import db
+from models.base import utcnow
+from rules import periodic, recycle
+from rules.clock import local_date
+
+
+def recycle_customers(dry_run: bool = False) -> dict[str, int]:
+    """Move every due customer back to its pool (set-based; a second run moves nothing)."""
+    with job_app_context():
+        now = utcnow()
+        run = recycle.recycle_due(db.session, now=now, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            periodic.record_run(db.session, "recycle_customers", now=now,
+                                result=", ".join(f"{k} {v}" for k, v in run.moved.items()))
+            db.session.commit()
+        return run.moved
+
+
+def warn_due_recycles() -> int:
+    """Tell each owner how many of their customers will be recycled within the warning days."""
+    with job_app_context():
+        now = utcnow()
+        owners = recycle.warn_owners(db.session, now=now, today=local_date(now, current_app.config["TIMEZONE"]))
+        periodic.record_run(db.session, "warn_due_recycles", now=now, result=f"owners {owners}")
+        db.session.commit()
+        return owners
