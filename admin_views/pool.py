@@ -17,7 +17,7 @@ from wtforms import SelectMultipleField
 
 from admin_views.base import ScopedModelView, SecureModelView
 from admin_views.context import current_actor, now
-from admin_views.customers import LABELS, OWNERSHIP_REASONS, _local_today, _region
+from admin_views.customers import KIND_LABELS, LABELS, OWNERSHIP_REASONS, _local_today, _region
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
@@ -78,7 +78,8 @@ class PoolView(ScopedModelView):
         # Read per request (Flask-Admin also reads it once at start-up, outside any request).
         hidden = self._hidden() if has_request_context() and current_user.is_authenticated else set()
         masked = {f: (lambda v, c, m, n: gettext("领用后可见")) for f in hidden}
-        return {"pool_reason": choice_label(POOL_REASONS), "region": _region, **masked}
+        return {"pool_reason": choice_label(POOL_REASONS), "region": _region, "kind": choice_label(KIND_LABELS),
+                **masked}
 
     def get_query(self) -> Any:
         return db.session.query(Customer).filter(pool_rules.pool_clause(db.session, current_actor(), now=now()))
@@ -216,7 +217,8 @@ class OwnershipEventView(ScopedModelView):
     def _visible(self) -> Any:
         actor = current_actor()
         return or_(OwnershipEvent.customer_id.in_(select(Customer.id).where(scope.customer_clause(actor))),
-                   scope.owner_clause(OwnershipEvent.from_user_id, actor))
+                   scope.owner_clause(OwnershipEvent.from_user_id, actor),
+                   scope.owner_clause(OwnershipEvent.to_user_id, actor))
 
     def get_query(self) -> Any:
         return db.session.query(OwnershipEvent).filter(self._visible()).options(
