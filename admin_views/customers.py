@@ -28,7 +28,7 @@ from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
     OwnershipEvent, Pool, ShareMode, User, db,
 )
-from rules import audit, custom_fields, customers, dictionaries, followups, recycle, regions, scope, sharing
+from rules import audit, custom_fields, customers, dictionaries, followups, protection, recycle, regions, scope, sharing
 from rules import pool as pool_rules
 from rules import search as search_rules
 from rules.clock import local_date
@@ -95,6 +95,8 @@ def _editable_ids(ids: list[int]) -> set[int]:
 def _name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Markup:
     link = url_for(".details_view", id=model.id)
     html = f"<a href='{escape(link)}'>{escape(model.name)}</a>"
+    if model.protected_until and model.protected_until > now():
+        html += f" <i class='fa fa-shield text-success' title='{escape(gettext('受保护'))}'></i>"
     if model.owner_id != current_actor().user_id and model.id in g.get("kechi_shared_ids", set()):
         html += f" <span class='badge badge-info' title='{escape(gettext('他人共享给我的'))}'>{escape(gettext('共享'))}</span>"
     return Markup(html)
@@ -130,7 +132,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     permission_delete = "customer.delete"
     permission_export = "customer.export"
     action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
-                          "assign": "pool.assign", "recall": "pool.recall"}
+                          "assign": "pool.assign", "recall": "pool.recall", "protect": "pool.claim",
+                          "unprotect": "pool.claim"}
 
     can_view_details = True
     capped_count = True
@@ -237,7 +240,10 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
             self.apply_custom_fields(form, model)
             contacts = [c for c in model.contacts if c is not None]
             try:
-                customers.validate(db.session, model, contacts, confirmed=bool(form.confirm_duplicates.data))
+                if is_created:
+                    model.owner_id = model.owner_id or actor.user_id  # collisions ignore one's own
+                customers.validate(db.session, model, contacts, confirmed=bool(form.confirm_duplicates.data),
+                                   now=now())
             except NeedsConfirmation as exc:
                 raise ValidationError(gettext("请确认：%(m)s。如确需保存，请勾选“重名提示已知晓，仍然保存”后再次提交。",
                                               m=str(exc))) from exc
@@ -496,6 +502,37 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
             flash(str(exc), "error")
             return
         flash(gettext("已收回 %(n)d 位客户到客户池", n=count), "success")
+
+    @action("protect", _l("保护客户"))
+    def action_protect(self, ids: list[str]) -> None:
+        actor = current_actor()
+        try:
+            ends = [protection.protect(db.session, int(i), actor=actor, now=now()) for i in ids if str(i).isdigit()]
+            db.session.commit()
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return
+        flash(gettext("已保护 %(n)d 位客户，保护期内不会被回收，他人录入同名客户会收到撞单提示", n=len(ends)), "success")
+
+    @action("unprotect", _l("取消保护"))
+    def action_unprotect(self, ids: list[str]) -> None:
+        actor = current_actor()
+        try:
+            for i in ids:
+                protection.unprotect(db.session, int(i), actor=actor)
+            db.session.commit()
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return
+        flash(gettext("已取消保护 %(n)d 位客户", n=len(ids)), "success")
 
     # --- merging --------------------------------------------------------------------------------
     @action("merge", _l("合并客户"))

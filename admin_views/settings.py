@@ -17,7 +17,7 @@ from admin_views.customers import FOLLOW_UP_KIND_LABELS
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
 from models import DictKind, db
-from rules import entry, numbering, settings
+from rules import entry, numbering, protection, settings
 from rules.dictionaries import LABELS as DICT_LABELS
 from rules.errors import RuleViolation
 
@@ -90,8 +90,10 @@ class CustomerSettingsView(BaseView):
                 return self.render("admin/settings/customers.html", policy={
                     "duplicates": duplicates, "required": required,
                     "check_formats": bool(request.form.get("check_formats"))}, pattern=new_pattern,
-                    fields=entry.FIELDS, actions=ENTRY_ACTIONS, preview=None)
+                    fields=entry.FIELDS, actions=ENTRY_ACTIONS, preview=None,
+                    protection_policy=_protection_from(request.form))
             settings.put(db.session, "customer_code_pattern", new_pattern)
+            settings.put(db.session, "protection_policy", _protection_from(request.form))
             settings.put(db.session, "entry_policy", {"duplicates": duplicates, "required": required,
                                                       "check_formats": bool(request.form.get("check_formats"))})
             db.session.commit()
@@ -101,4 +103,16 @@ class CustomerSettingsView(BaseView):
 
         preview = numbering.peek(db.session, "customer", pattern, today=_local_today())
         return self.render("admin/settings/customers.html", policy=policy, pattern=pattern, fields=entry.FIELDS,
-                           actions=ENTRY_ACTIONS, preview=preview)
+                           actions=ENTRY_ACTIONS, preview=preview,
+                           protection_policy=protection.load_policy(db.session))
+
+
+def _protection_from(form: Any) -> dict[str, Any]:
+    """The protection policy as submitted; numbers that do not parse keep their defaults."""
+    policy = dict(protection.DEFAULT_POLICY)
+    for key in ("max_protected", "days", "warn_days"):
+        value = form.get(f"protect_{key}", "")
+        if value.isdigit():
+            policy[key] = int(value)
+    policy["on_collision"] = "forbid" if form.get("protect_on_collision") == "forbid" else "warn"
+    return policy

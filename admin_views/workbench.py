@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from admin_views.context import current_actor, now
 from models import ClaimRequest, Customer, db
-from rules import followups, notifications, recycle, scope
+from rules import followups, notifications, protection, recycle, scope
 from rules import pool as pool_rules
 
 
@@ -55,6 +55,15 @@ def _recycle_soon() -> Widget:
                   _l("尽快跟进，以免回到客户池"))
 
 
+def _protection_expiring() -> Widget:
+    actor = current_actor()
+    warn = int(protection.load_policy(db.session)["warn_days"])
+    count = db.session.scalar(select(func.count(Customer.id)).where(
+        protection.expiring_clause(actor.user_id, now(), warn)))
+    return Widget("protection_expiring", _l("保护即将到期"), count, url_for("customer.index_view"),
+                  _l("%(d)d 天内到期的受保护客户", d=warn))
+
+
 def _requests_to_approve() -> Widget:
     count = db.session.scalar(select(func.count(ClaimRequest.id)).where(
         pool_rules.requests_for_approver(current_actor())))
@@ -65,6 +74,7 @@ def _requests_to_approve() -> Widget:
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
     ("pool.claim", _recycle_soon),
+    ("pool.claim", _protection_expiring),
     ("pool.approve", _requests_to_approve),
     ("customer.view", _my_customers),
     (None, _unread),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
 )
-from rules import entry, normalize, numbering, regions, search, settings
+from rules import entry, normalize, numbering, protection, regions, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, RuleViolation
@@ -35,7 +35,7 @@ def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetim
 
 
 def validate(session: Session, customer: Customer, contacts: Iterable[Contact], *,
-             confirmed: bool) -> None:
+             confirmed: bool, now: datetime | None = None) -> None:
     """Tidy the values and apply the entry policy. Raises EntryRefused for errors and
     NeedsConfirmation for warnings the user has not confirmed."""
     contacts = [c for c in contacts if c is not None]
@@ -59,6 +59,8 @@ def validate(session: Session, customer: Customer, contacts: Iterable[Contact], 
     values = {k: _unique(v) if isinstance(v, list) else v for k, v in values.items()}
     issues = entry.check(values, entry.load_policy(session),
                          lookup=entry.database_lookup(session, exclude_id=customer.id))
+    if now is not None:
+        issues += protection.collisions(session, customer, now=now)
     errors = [i for i in issues if i.is_error]
     if errors:
         raise EntryRefused(errors)

@@ -184,3 +184,37 @@ def test_soon_to_be_recycled_list_and_countdown(app, client, make_user):
     assert "快到期" in soon and "还早呢" not in soon and "还剩 3 天" in soon
     assert "还剩 8 天" in list_table(client.get("/admin/customer/").get_data(as_text=True))
     assert 'data-widget="recycle_soon"' in client.get("/admin/").get_data(as_text=True)
+
+
+def test_protection_keeps_a_customer_from_recycling_and_warns_or_refuses_colliding_entries(
+        app, client, new_client, admin_id, make_user, make_customer):
+    rep = make_user("rep1")
+    make_user("rep2")
+    protected = _make_due(app, rep, "杭州撞单科技")
+    client.login("rep1")
+    done = client.action("/admin/customer/", "protect", [protected]).get_data(as_text=True)
+    assert "已保护 1 位客户" in done
+    assert 'data-widget="protection_expiring"' in client.get("/admin/").get_data(as_text=True)
+    with app.app_context():
+        from rules import customers, recycle
+        customers.reindex(db.session, db.session.get(Customer, protected))
+        db.session.commit()
+        assert recycle.recycle_due(db.session, now=utcnow()).total == 0
+    other = new_client()
+    other.login("rep2")
+    warned = other.post_form("/admin/customer/new/", {"kind": "company", "name": "杭州撞单科技"}).get_data(as_text=True)
+    assert "与受保护的客户「杭州撞单科技」撞单" in warned
+    admin = new_client()
+    admin.login("admin")
+    admin.post_form("/admin/customer_settings/", {"customer_code_pattern": "KH{yyyy}{seq:05d}", "dup_name": "allow",
+                                                  "protect_max_protected": "1", "protect_days": "30",
+                                                  "protect_warn_days": "3", "protect_on_collision": "forbid"})
+    refused = other.post_form("/admin/customer/new/", {"kind": "company", "name": "杭州撞单科技",
+                                                       "confirm_duplicates": "y"}).get_data(as_text=True)
+    assert "撞单，不允许录入" in refused
+    second = make_customer("第二个客户", rep)
+    over = client.action("/admin/customer/", "protect", [second]).get_data(as_text=True)
+    assert "最多只能保护 1 位客户" in over
+    client.action("/admin/customer/", "unprotect", [protected])
+    with app.app_context():
+        assert db.session.get(Customer, protected).protected_until is None

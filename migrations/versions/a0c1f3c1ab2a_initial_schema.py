@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: dcafbff717eb
+Revision ID: a0c1f3c1ab2a
 Revises: 
-Create Date: 2026-11-23 14:21:14.427762
+Create Date: 2026-11-23 14:29:40.212010
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'dcafbff717eb'
+revision = 'a0c1f3c1ab2a'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,0 +1,74 @@
+"""客户保护: a salesperson protects own customers against colliding sales (撞单). A protected
+customer is never recycled nor shown in the pool, and a new entry with the same name or phone
+is warned or refused, per the administrator's policy."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.customer import Customer, CustomerKey
+from rules import normalize, settings
+from rules.actor import Actor
+from rules.entry import EntryIssue
+from rules.errors import InvalidValue, OutOfScope, RuleViolation
+
+DEFAULT_POLICY: dict[str, Any] = {"max_protected": 20, "days": 30, "warn_days": 3, "on_collision": "warn"}
+
+
+def load_policy(session: Session) -> dict[str, Any]:
+    return {**DEFAULT_POLICY, **(settings.get(session, "protection_policy") or {})}
+
+
+def protect(session: Session, customer_id: int, *, actor: Actor, now: datetime) -> datetime:
+    """Protect one of one's own customers for the policy's days; returns the end."""
+    policy = load_policy(session)
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.owner_id != actor.user_id or customer.deleted_at is not None:
+        raise OutOfScope(_l("记录不存在"))
+    active = session.scalar(select(func.count(Customer.id)).where(
+        Customer.owner_id == actor.user_id, Customer.protected_until > now, Customer.id != customer_id)) or 0
+    if active >= int(policy["max_protected"]):
+        raise RuleViolation(_l("最多只能保护 %(m)d 位客户，您已保护 %(n)d 位", m=int(policy["max_protected"]), n=active))
+    customer.protected_until = now + timedelta(days=int(policy["days"]))
+    session.flush()
+    return customer.protected_until
+
+
+def unprotect(session: Session, customer_id: int, *, actor: Actor) -> None:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.owner_id != actor.user_id:
+        raise OutOfScope(_l("记录不存在"))
+    if customer.protected_until is None:
+        raise InvalidValue(_l("该客户没有受保护"))
+    customer.protected_until = None
+    session.flush()
+
+
+def expiring_clause(owner_id: int, now: datetime, warn_days: int):
+    return (Customer.owner_id == owner_id) & (Customer.protected_until > now) & (
+        Customer.protected_until <= now + timedelta(days=warn_days))
+
+
+def collisions(session: Session, customer: Customer, *, now: datetime) -> list[EntryIssue]:
+    """撞单: the entry's name or phones match a customer someone else protects."""
+    policy = load_policy(session)
+    keys = [("name", normalize.key("name", customer.name))]
+    keys += [(f, normalize.key(f, getattr(customer, f))) for f in ("phone", "mobile") if getattr(customer, f)]
+    level = "error" if policy["on_collision"] == "forbid" else "warning"
+    issues = []
+    for field, value in keys:
+        hit = session.scalar(
+            select(Customer.name).join(CustomerKey, CustomerKey.customer_id == Customer.id)
+            .where(CustomerKey.field == field, CustomerKey.value == value, Customer.protected_until > now,
+                   Customer.deleted_at.is_(None), Customer.id != (customer.id or -1),
+                   Customer.owner_id != customer.owner_id if customer.owner_id else Customer.id.is_not(None))
+            .limit(1))
+        if hit:
+            message = (_l("与受保护的客户「%(c)s」撞单，不允许录入", c=hit) if level == "error"
+                       else _l("与受保护的客户「%(c)s」撞单", c=hit))
+            issues.append(EntryIssue(field, level, str(message)))
+    return issues
