@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, StringField
 
 from admin_views.base import ScopedModelView, SecureModelView
 from admin_views.context import current_actor, now
@@ -21,9 +21,11 @@ from admin_views.customers import KIND_LABELS, LABELS, OWNERSHIP_REASONS, _local
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
-from models import ClaimRequest, Customer, Department, OwnershipEvent, Pool, PoolMember, RequestStatus, User, db
+from models import (
+    ClaimRequest, Customer, Department, OwnershipEvent, Pool, PoolMember, RequestStatus, Role, User, db,
+)
 from rules import pool as pool_rules
-from rules import recycle, scope
+from rules import dictionaries, recycle, scope
 from rules.errors import OutOfScope, RuleViolation
 
 POOL_REASONS = {"released": _l("放弃"), "recycled": _l("回收"), "recalled": _l("收回"), "imported": _l("导入"),
@@ -65,6 +67,9 @@ class PoolView(ScopedModelView):
     column_sortable_list = ["code", "name", "pool_entered_at"]
     column_searchable_list = ["name", "code"]
     column_filters = [LocalDateBetween(Customer.pool_entered_at, _l("入池时间"))]
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and pool_rules.enabled(db.session)
 
     def _hidden(self) -> set[str]:
         pools = pool_rules.pools_of(db.session, current_actor().user_id)
@@ -229,6 +234,56 @@ class OwnershipEventView(ScopedModelView):
         return db.session.query(func.count(OwnershipEvent.id)).filter(self._visible())
 
 
+class _TableWidget:
+    """Renders a small table of number inputs (per role, per value level) inside the form."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        return Markup(self.build(field))
+
+
+def _role_limits_table(field: Any) -> str:
+    limits = field.object_data or {}
+    rows = []
+    for role in db.session.scalars(select(Role).order_by(Role.id)):
+        own = limits.get(str(role.id), {})
+        cells = "".join(
+            f"<td><input class='form-control form-control-sm' type='number' min='0' name='role_{role.id}_{key}' "
+            f"value='{escape(own.get(key, ''))}' placeholder='{escape(gettext('同上'))}'></td>"
+            for key in ("max_owned", "max_claims_per_day"))
+        rows.append(f"<tr><th class='font-weight-normal'>{escape(role.name)}</th>{cells}</tr>")
+    head = (f"<tr><th>{escape(gettext('角色'))}</th><th>{escape(gettext('拥有上限'))}</th>"
+            f"<th>{escape(gettext('每日领用上限'))}</th></tr>")
+    return f"<table class='table table-sm mb-0' style='max-width:560px'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _level_days_table(field: Any) -> str:
+    days = field.object_data or {}
+    rows = []
+    for level in dictionaries.items(db.session, "value_level"):
+        own = days.get(str(level.id), {})
+        cells = "".join(
+            f"<td><input class='form-control form-control-sm' type='number' min='1' name='level_{level.id}_{key}' "
+            f"value='{escape(own.get(key, ''))}' placeholder='{escape(gettext('同上'))}'></td>"
+            for key in recycle.RULE_FIELDS.values())
+        rows.append(f"<tr><th class='font-weight-normal'>{escape(level.name)}</th>{cells}</tr>")
+    head = "<tr><th>{}</th>{}</tr>".format(escape(gettext("价值等级")), "".join(
+        f"<th>{escape(str(label))}</th>" for label in recycle.RULE_LABELS.values()))
+    return f"<table class='table table-sm mb-0' style='max-width:720px'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _numbers(prefix: str, ids: list[int], keys: list[str]) -> dict[str, dict[str, int]]:
+    """{id: {key: n}} from inputs named <prefix>_<id>_<key>; blanks mean "as the pool"."""
+    out: dict[str, dict[str, int]] = {}
+    for ident in ids:
+        values = {k: int(v) for k in keys if (v := request.form.get(f"{prefix}_{ident}_{k}", "").strip()).isdigit()}
+        if values:
+            out[str(ident)] = values
+    return out
+
+
 class PoolSettingsView(SecureModelView):
     """客户池设置: pools, members, claim and recycle rules, with a preview of tonight's run."""
 
@@ -244,13 +299,15 @@ class PoolSettingsView(SecureModelView):
                      "warn_days": _l("提前提醒（天）"), "hidden_fields": _l("领用前隐藏的字段"),
                      "member_users": _l("成员（员工）"), "member_departments": _l("成员（部门）")}
     form_columns = ["name", "is_default", "member_departments", "member_users", "hidden_fields", "max_owned",
-                    "deals_count_as_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
-                    "no_contact_days", "idle_days", "no_deal_days", "exempt_deals", "warn_days"]
-    form_overrides = {"hidden_fields": SelectMultipleField}
+                    "deals_count_as_owned", "max_claims_per_day", "cooldown_days", "role_limits", "recycle_enabled",
+                    "no_contact_days", "idle_days", "no_deal_days", "level_days", "exempt_deals", "warn_days"]
+    form_overrides = {"hidden_fields": SelectMultipleField, "role_limits": StringField, "level_days": StringField}
     form_args = {"hidden_fields": {"choices": list(HIDEABLE.items()), "validate_choice": False,
                                    "label": _l("领用前隐藏的字段")},
                  "max_owned": {"description": _l("0 表示不限")}, "max_claims_per_day": {"description": _l("0 表示不限")},
-                 "no_contact_days": {"description": _l("留空表示不启用此规则")}}
+                 "no_contact_days": {"description": _l("留空表示不启用此规则")},
+                 "role_limits": {"label": _l("按角色的领用限额（留空同上）"), "widget": _TableWidget(_role_limits_table)},
+                 "level_days": {"label": _l("按价值等级的回收天数（留空同上）"), "widget": _TableWidget(_level_days_table)}}
     form_extra_fields = {
         "member_users": SelectMultipleField(_l("成员（员工）"), choices=[], validate_choice=False),
         "member_departments": SelectMultipleField(_l("成员（部门）"), choices=[], validate_choice=False),
@@ -273,6 +330,10 @@ class PoolSettingsView(SecureModelView):
         return self._with_choices(super().edit_form(obj), obj)
 
     def apply_rules(self, form: Any, model: Pool, is_created: bool) -> None:
+        roles = list(db.session.scalars(select(Role.id)))
+        levels = [item.id for item in dictionaries.items(db.session, "value_level")]
+        model.role_limits = _numbers("role", roles, ["max_owned", "max_claims_per_day"])
+        model.level_days = _numbers("level", levels, list(recycle.RULE_FIELDS.values()))
         model.hidden_fields = [f for f in (form.hidden_fields.data or []) if f in HIDEABLE]
         model.members = [PoolMember(user_id=int(u)) for u in form.member_users.data or [] if u.isdigit()] + [
             PoolMember(department_id=int(d)) for d in form.member_departments.data or [] if d.isdigit()]

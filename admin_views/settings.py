@@ -91,9 +91,11 @@ class CustomerSettingsView(BaseView):
                     "duplicates": duplicates, "required": required,
                     "check_formats": bool(request.form.get("check_formats"))}, pattern=new_pattern,
                     fields=entry.FIELDS, actions=ENTRY_ACTIONS, preview=None,
-                    protection_policy=_protection_from(request.form))
+                    protection_policy=_protection_from(request.form),
+                    pool_enabled=bool(request.form.get("pool_enabled")))
             settings.put(db.session, "customer_code_pattern", new_pattern)
             settings.put(db.session, "protection_policy", _protection_from(request.form))
+            settings.put(db.session, "pool_enabled", bool(request.form.get("pool_enabled")))
             settings.put(db.session, "entry_policy", {"duplicates": duplicates, "required": required,
                                                       "check_formats": bool(request.form.get("check_formats"))})
             db.session.commit()
@@ -104,7 +106,8 @@ class CustomerSettingsView(BaseView):
         preview = numbering.peek(db.session, "customer", pattern, today=_local_today())
         return self.render("admin/settings/customers.html", policy=policy, pattern=pattern, fields=entry.FIELDS,
                            actions=ENTRY_ACTIONS, preview=preview,
-                           protection_policy=protection.load_policy(db.session))
+                           protection_policy=protection.load_policy(db.session),
+                           pool_enabled=settings.get(db.session, "pool_enabled"))
 
 
 def _protection_from(form: Any) -> dict[str, Any]:

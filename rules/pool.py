@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, OwnershipEvent
 from models.org import User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
-from rules import notifications
+from rules import notifications, settings
 from rules.actor import Actor
 from rules.errors import InvalidValue, OutOfScope, PermissionDenied, RuleViolation
 from rules.scope import owner_clause
@@ -32,6 +32,16 @@ class ClaimRules:
     deals_count_as_owned: bool
     max_claims_per_day: int
     cooldown_days: int
+
+
+def enabled(session: Session) -> bool:
+    """是否开启客户池: with the pool off, nothing is claimed, released or recycled."""
+    return bool(settings.get(session, "pool_enabled"))
+
+
+def _require_enabled(session: Session) -> None:
+    if not enabled(session):
+        raise RuleViolation(_l("客户池未开启，请联系管理员"))
 
 
 def default_pool(session: Session) -> Pool:
@@ -138,6 +148,7 @@ def _check_limits(session: Session, customer_ids: list[int], pool: Pool, *, acto
 def claim(session: Session, customer_id: int, *, actor: Actor, role_id: int, now: datetime,
           today: date) -> OwnershipEvent:
     """领用 one pool customer."""
+    _require_enabled(session)
     if not actor.can("pool.claim"):
         raise PermissionDenied(_l("您没有领用客户的权限"))
     customer = session.get(Customer, customer_id)
@@ -189,6 +200,7 @@ def claim_random(session: Session, count: int, *, actor: Actor, role_id: int, no
 
 def release(session: Session, customer_id: int, *, actor: Actor, reason: str, now: datetime) -> OwnershipEvent:
     """放弃: give one's own customer back to one's pool, saying why."""
+    _require_enabled(session)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidValue(_l("请填写放弃原因"))
@@ -261,6 +273,7 @@ def recall(session: Session, customer_ids: list[int], *, actor: Actor, now: date
 
 def request_claim(session: Session, customer_id: int, *, actor: Actor, reason: str, now: datetime) -> ClaimRequest:
     """申请: ask for a pool customer (or a colleague's customer one can see)."""
+    _require_enabled(session)
     customer = session.get(Customer, customer_id)
     if customer is None or customer.deleted_at is not None:
         raise OutOfScope(_l("记录不存在"))

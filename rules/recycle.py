@@ -23,6 +23,7 @@ from models.customer import Customer, OwnershipEvent
 from models.org import User
 from models.pool import Pool
 from rules import notifications
+from rules.pool import enabled as pool_enabled
 from rules.pool import home_pool
 
 RULES = ("no_contact", "idle", "no_deal")
@@ -112,6 +113,8 @@ def preview(session: Session, *, now: datetime) -> dict[str, int]:
 def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> RecycleRun:
     moved = {rule: 0 for rule in RULES}
     owners_notified = 0
+    if not pool_enabled(session):
+        return RecycleRun(moved=moved, owners_notified=0)
     for pool_id, owner_ids in _owners_by_pool(session).items():
         pool = session.get(Pool, pool_id)
         if pool is None or not pool.recycle_enabled:

@@ -9,6 +9,7 @@ from models.system import Setting
 
 DEFAULTS: dict[str, Any] = {
     "customer_code_pattern": "KH{yyyy}{seq:05d}",
+    "pool_enabled": True,
 }
 
 

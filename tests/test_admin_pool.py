@@ -207,6 +207,7 @@ def test_protection_keeps_a_customer_from_recycling_and_warns_or_refuses_collidi
     admin = new_client()
     admin.login("admin")
     admin.post_form("/admin/customer_settings/", {"customer_code_pattern": "KH{yyyy}{seq:05d}", "dup_name": "allow",
+                                                  "pool_enabled": "1",
                                                   "protect_max_protected": "1", "protect_days": "30",
                                                   "protect_warn_days": "3", "protect_on_collision": "forbid"})
     refused = other.post_form("/admin/customer/new/", {"kind": "company", "name": "杭州撞单科技",
@@ -218,3 +219,41 @@ def test_protection_keeps_a_customer_from_recycling_and_warns_or_refuses_collidi
     client.action("/admin/customer/", "unprotect", [protected])
     with app.app_context():
         assert db.session.get(Customer, protected).protected_until is None
+
+
+def test_pool_settings_take_role_limits_and_value_level_days(app, client, admin_id, pool_customers):
+    from models import DictItem, Pool
+
+    client.login("admin")
+    with app.app_context():
+        pool = pool_rules.default_pool(db.session)
+        rep_role = db.session.scalar(select(Role.id).where(Role.name == "业务员"))
+        level_a = db.session.scalar(select(DictItem.id).where(DictItem.kind == "value_level", DictItem.name == "A"))
+        pool_id = pool.id
+    page = client.get(f"/admin/pool_settings/edit/?id={pool_id}").get_data(as_text=True)
+    assert f"role_{rep_role}_max_owned" in page and f"level_{level_a}_idle_days" in page
+    client.post_form(f"/admin/pool_settings/edit/?id={pool_id}", {
+        "name": "公共客户池", "is_default": "y", "max_owned": "100", "max_claims_per_day": "10", "cooldown_days": "0",
+        "recycle_enabled": "y", "idle_days": "30", "exempt_deals": "y", "warn_days": "7",
+        f"role_{rep_role}_max_claims_per_day": "2", f"level_{level_a}_idle_days": "60"})
+    with app.app_context():
+        pool = db.session.get(Pool, pool_id)
+        assert pool.role_limits == {str(rep_role): {"max_claims_per_day": 2}}
+        assert pool.level_days == {str(level_a): {"idle_days": 60}}
+        rules = pool_rules.claim_rules(db.session, pool, role_id=rep_role)
+        assert (rules.max_owned, rules.max_claims_per_day) == (100, 2)
+
+
+def test_with_the_pool_switched_off_nothing_moves(app, client, admin_id, pool_customers):
+    rep1, _rep2, ids = pool_customers
+    admin = client
+    admin.login("admin")
+    admin.post_form("/admin/customer_settings/", {"customer_code_pattern": "KH{yyyy}{seq:05d}"})
+    admin.logout()
+    client.login("rep1")
+    assert client.get("/admin/pool/").status_code == 403
+    due = _make_due(app, rep1, "不会被回收")
+    with app.app_context():
+        from rules import recycle
+        assert recycle.recycle_due(db.session, now=utcnow()).total == 0
+        assert db.session.get(Customer, due).owner_id == rep1

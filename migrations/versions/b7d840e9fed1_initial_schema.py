@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a0c1f3c1ab2a
+Revision ID: b7d840e9fed1
 Revises: 
-Create Date: 2026-11-23 14:29:40.212010
+Create Date: 2026-11-23 15:20:51.435436
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'a0c1f3c1ab2a'
+revision = 'b7d840e9fed1'
 down_revision = None
 branch_labels = None
 depends_on = None
