@@ -115,11 +115,18 @@ def create_schema_and_staff(app, seed: int) -> dict:
                 reps.append(org.create_user(db.session, username=f"sales{n:02d}", password=BENCH_PASSWORD,
                                             display_name=fake.name(), role=roles["业务员"], department=dept,
                                             superior=lead, mobile=f"1391000{n:04d}"))
+        pool_id = None
+        try:  # the shared pool (客户池) that unowned customers belong to, where the app has one
+            from rules import pool as pool_rules
+        except ImportError:
+            pool_rules = None
+        if pool_rules is not None and hasattr(pool_rules, "default_pool"):
+            pool_id = pool_rules.default_pool(db.session).id
         db.session.commit()
         dict_ids: dict[str, list[int]] = {}
         for item in db.session.scalars(select(DictItem).order_by(DictItem.id)):
             dict_ids.setdefault(item.kind, []).append(item.id)
-        staff = {"reps": [(u.id, u.department_id) for u in reps], "dict_ids": dict_ids}
+        staff = {"reps": [(u.id, u.department_id) for u in reps], "dict_ids": dict_ids, "pool_id": pool_id}
         db.session.remove()
         db.engine.dispose()
     return staff
@@ -190,6 +197,8 @@ def build_context(dialect: str, n: int, seed: int, staff: dict) -> dict:
         "dict_ids": [staff["dict_ids"].get(k, []) for k in
                      ("category", "source", "industry", "value_level", "stage", "credit_rating")],
         "year_starts": year_starts(n),
+        "pool_id": staff.get("pool_id"),
+        "extras": staff.get("extras", {}),
     }
 
 
@@ -239,6 +248,10 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
     suffixes, sw = c["suffixes"], list(_accumulate(c["suffix_weights"]))
     reps, rw = c["reps"], c["rep_cum_weights"]
     dict_ids, year_first = c["dict_ids"], c["year_starts"]
+    pool_id = c["pool_id"]
+    extras = c["extras"]
+    tails = {t: tuple(v for _n, v in extras.get(t, [])) for t in COLUMNS}
+    customer_extras = extras.get("customers", [])
 
     def mobile() -> str:
         return choice(MOBILE_PREFIXES) + f"{randrange(10 ** 8):08d}"
@@ -307,7 +320,7 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
             cqq = str(randrange(10 ** 5, 10 ** 10)) if rand() < 0.1 else None
             local_id = len(contacts)
             contacts.append((local_id, cid, cname, k == 0, cgender, choice(POSITIONS) if company else None, cphone,
-                             cmob, cemail, cqq, None, None, None, "{}", dt(created), dt(created)))
+                             cmob, cemail, cqq, None, None, None, "{}", dt(created), dt(created)) + tails["contacts"])
             cust_contacts.append(SimpleNamespace(name=cname, phone=cphone, mobile=cmob, email=cemail, qq=cqq))
 
         # follow-ups by the owner (for a pool customer, by whoever held it before)
@@ -321,7 +334,7 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
                 happened = created
             contact_local = len(contacts) - len(cust_contacts) if rand() < 0.6 else None
             follow_ups.append((cid, contact_local, writer, choice(FOLLOW_UP_KINDS), choice(FOLLOW_UP_LINES),
-                               dt(happened), None, None, dt(happened), dt(happened)))
+                               dt(happened), None, None, dt(happened), dt(happened)) + tails["follow_ups"])
             last = happened if last is None or happened > last else last
         next_contact = None
         if last is not None:
@@ -335,18 +348,26 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
             deleted_at = max(created, NOW - timedelta(days=90 * rand()))
             deleted_by = writer
         updated = created + timedelta(seconds=age * rand()) if rand() < 0.3 else created
+        tail = ()
+        if customer_extras:
+            if owner_id is None:  # in the shared pool since it was released, recycled or recalled
+                computed = {"pool_id": pool_id, "pool_reason": choice(("recycled", "recycled", "released", "recalled")),
+                            "pool_entered_at": dt(created + timedelta(seconds=age * rand())), "has_deal": False}
+            else:
+                computed = {"claimed_at": dt(created), "has_deal": rand() < 0.12}
+            tail = tuple(computed.get(name, default) for name, default in customer_extras)
         customers.append((
             cid, "company" if company else "person", name, code, mnem, gender, birthday, legal, capital,
             *ids, province, city, district, address, zip_code, phone, mob, fax, email, qq, wechat, website,
             None, "{}", owner_id, dept_id, None, dt(last), dd(next_contact), dt(deleted_at), deleted_by, None,
-            dt(created), dt(updated)))
+            dt(created), dt(updated)) + tail)
 
         # what the app writes for duplicate checks and quick search (same functions)
         ns = SimpleNamespace(id=cid, name=name, code=code, mnemonic=mnem, phone=phone, mobile=mob, fax=fax,
                              qq=qq, email=email, zip_code=zip_code, website=website, custom={})
-        keys.extend((cid, f, v) for f, v in sorted(entry.keys_for(ns, cust_contacts)))
+        keys.extend((cid, f, v) + tails["customer_keys"] for f, v in sorted(entry.keys_for(ns, cust_contacts)))
         row = search.row_for(ns, cust_contacts)
-        searches.append((cid, row["body"], row["tokens"]))
+        searches.append((cid, row["body"], row["tokens"]) + tails["customer_search"])
     return {"chunk_no": chunk_no, "customers": customers, "contacts": contacts, "follow_ups": follow_ups,
             "customer_keys": keys, "customer_search": searches}
 
@@ -380,20 +401,50 @@ def fix_ids(chunk: dict, contact_offset: int) -> None:
                            for r in chunk["follow_ups"]]
 
 
-def check_columns(app) -> None:
-    """Fail early and clearly if the models gained a NOT NULL column this loader does not fill."""
+# Customer columns that newer models have and that this loader fills with believable values
+# when they exist (the pool issue's columns); anything else NOT NULL gets the model's default.
+COMPUTED_CUSTOMER_EXTRAS = ("pool_id", "pool_reason", "pool_entered_at", "claimed_at", "protected_until", "has_deal")
+
+
+def check_columns(app) -> dict[str, list[tuple[str, object]]]:
+    """The columns each table has beyond the ones this loader writes: known customer columns
+    are computed per row, NOT NULL columns with a plain default get that default, nullable ones
+    stay NULL. Fails clearly if a NOT NULL column has no usable default."""
     from models import db
 
+    extras: dict[str, list[tuple[str, object]]] = {}
     for table_name, cols in COLUMNS.items():
         table = db.metadata.tables[table_name]
         unknown = set(cols) - set(table.c.keys())
-        missing = [c.name for c in table.c if c.name not in cols and not c.nullable
-                   and c.server_default is None and not (c.primary_key and c.autoincrement)]
-        if unknown or missing:
-            raise SystemExit(f"{table_name}: loader out of date (unknown {sorted(unknown)}, unfilled {missing})")
+        if unknown:
+            raise SystemExit(f"{table_name}: loader out of date (columns {sorted(unknown)} are gone)")
+        extra: list[tuple[str, object]] = []
+        for column in table.c:
+            if column.name in cols or (column.primary_key and column.autoincrement and column.name == "id"):
+                continue
+            if table_name == "customers" and column.name in COMPUTED_CUSTOMER_EXTRAS:
+                extra.append((column.name, None))
+            elif not column.nullable:
+                default = column.default
+                if default is not None and default.is_scalar:
+                    value = default.arg
+                    value = bool(value) if isinstance(value, bool) else str(value) if isinstance(value, str) else value
+                    extra.append((column.name, value))
+                elif default is not None and default.is_callable and default.arg.__name__ == "dict":
+                    extra.append((column.name, "{}"))
+                elif default is not None and default.is_callable and default.arg.__name__ == "list":
+                    extra.append((column.name, "[]"))
+                elif column.server_default is None:
+                    raise SystemExit(f"{table_name}.{column.name}: NOT NULL without a default; teach the loader")
+        extras[table_name] = extra
+    return extras
 
 
 # --- writers ------------------------------------------------------------------------------------
+def all_columns() -> dict[str, tuple[str, ...]]:
+    return {t: cols + tuple(name for name, _v in CTX["extras"].get(t, [])) for t, cols in COLUMNS.items()}
+
+
 class Timer:
     def __init__(self) -> None:
         self.start = self.last = time.perf_counter()
@@ -423,7 +474,7 @@ def load_sqlite(url: str, n: int, workers: int, timer: Timer) -> None:
     for name in triggers:
         con.execute(f'DROP TRIGGER "{name}"')
     inserts = {t: f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-               for t, cols in COLUMNS.items()}
+               for t, cols in all_columns().items()}
     timer.lap(f"dropped {len(indexes)} indexes and {len(triggers)} FTS triggers")
     contact_offset = loaded = 0
     con.execute("BEGIN")
@@ -469,7 +520,7 @@ def load_postgresql(url: str, n: int, workers: int, timer: Timer) -> None:
         cur.execute(f'DROP INDEX "{name}"')
     con.commit()
     timer.lap(f"dropped {len(indexes)} indexes and {len(fkeys)} foreign keys")
-    copies = {t: f"COPY {t} ({', '.join(cols)}) FROM STDIN" for t, cols in COLUMNS.items()}
+    copies = {t: f"COPY {t} ({', '.join(cols)}) FROM STDIN" for t, cols in all_columns().items()}
     contact_offset = loaded = 0
     for chunk in chunks_in_order(n, workers):
         fix_ids(chunk, contact_offset)
@@ -565,8 +616,12 @@ def main() -> None:
     timer = Timer()
     print(f"Generating {args.customers:,} customers into {url} (seed {args.seed}, {args.workers} workers)")
     app = make_app(url)
-    check_columns(app)
+    extras = check_columns(app)
     staff = create_schema_and_staff(app, args.seed)
+    staff["extras"] = extras
+    for table, extra in extras.items():
+        if extra:
+            print(f"  {table}: also filling {', '.join(name for name, _v in extra)}")
     timer.lap("schema, roles, dictionaries, 4 departments, 26 staff")
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
     CTX.update(build_context(dialect, args.customers, args.seed, staff))
