@@ -31,6 +31,23 @@ def escape_formula(value: Any) -> Any:
     return value
 
 
+def commit_or_explain(change: Any, success: Any) -> bool:
+    """Run a rules call and commit; out of scope answers 404, any other refusal rolls back and
+    is flashed. `success(result)` is the message on success."""
+    try:
+        result = change()
+        db.session.commit()
+    except OutOfScope:
+        db.session.rollback()
+        abort(404)
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    flash(success(result), "success")
+    return True
+
+
 class SecureModelView(ModelView):
     """A model view that requires login and checks the role's permission for each operation.
 

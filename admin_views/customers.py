@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
-from admin_views.base import ScopedModelView
+from admin_views.base import ScopedModelView, commit_or_explain
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
@@ -506,33 +506,16 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     @action("protect", _l("保护客户"))
     def action_protect(self, ids: list[str]) -> None:
         actor = current_actor()
-        try:
-            ends = [protection.protect(db.session, int(i), actor=actor, now=now()) for i in ids if str(i).isdigit()]
-            db.session.commit()
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(gettext("已保护 %(n)d 位客户，保护期内不会被回收，他人录入同名客户会收到撞单提示", n=len(ends)), "success")
+        commit_or_explain(
+            lambda: [protection.protect(db.session, int(i), actor=actor, now=now()) for i in ids if str(i).isdigit()],
+            lambda ends: gettext("已保护 %(n)d 位客户，保护期内不会被回收，他人录入同名客户会收到撞单提示", n=len(ends)))
 
     @action("unprotect", _l("取消保护"))
     def action_unprotect(self, ids: list[str]) -> None:
         actor = current_actor()
-        try:
-            for i in ids:
-                protection.unprotect(db.session, int(i), actor=actor)
-            db.session.commit()
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(gettext("已取消保护 %(n)d 位客户", n=len(ids)), "success")
+        commit_or_explain(
+            lambda: [protection.unprotect(db.session, int(i), actor=actor) for i in ids if str(i).isdigit()],
+            lambda done: gettext("已取消保护 %(n)d 位客户", n=len(done)))
 
     # --- merging --------------------------------------------------------------------------------
     @action("merge", _l("合并客户"))

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField, StringField
 
-from admin_views.base import ScopedModelView, SecureModelView
+from admin_views.base import ScopedModelView, SecureModelView, commit_or_explain
 from admin_views.context import current_actor, now
 from admin_views.customers import KIND_LABELS, LABELS, OWNERSHIP_REASONS, _local_today, _region
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
@@ -40,17 +40,7 @@ def _role_id() -> int:
     return current_user.role_id
 
 
-def _run(change: Any, success: Any) -> bool:
-    """Commit a rules call, or roll back and say why."""
-    try:
-        result = change()
-        db.session.commit()
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return False
-    flash(success(result), "success")
-    return True
+_run = commit_or_explain  # the pool actions share the panel's commit-or-explain step
 
 
 class PoolView(ScopedModelView):
