@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext
@@ -62,10 +62,14 @@ class PoolView(ScopedModelView):
         return super().is_accessible() and pool_rules.enabled(db.session)
 
     def _hidden(self) -> set[str]:
+        # Flask-Admin reads column_formatters once per cell: work it out once per request.
+        if "kechi_pool_hidden" in g:
+            return g.kechi_pool_hidden
         pools = pool_rules.pools_of(db.session, current_actor().user_id)
         hidden: set[str] = set()
         for pool in db.session.scalars(select(Pool).where(Pool.id.in_(pools))):
             hidden |= set(pool.hidden_fields or [])
+        g.kechi_pool_hidden = hidden
         return hidden
 
     @property

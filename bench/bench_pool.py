@@ -1,7 +1,7 @@
 """客户池 benchmarks: the nightly recycle job, and claims by concurrent HTTP clients against a
 real server process. Each figure is printed with the raw SQL doing the same work.
 
-    .venv/bin/python bench/bench_pool.py recycle --url URL [--due 0.10] [--repeat 3]
+    .venv/bin/python bench/bench_pool.py recycle --url URL [--due 0.10] [--repeat 3] [--levels pool|each]
     .venv/bin/python bench/bench_pool.py claims  --url URL [--clients 16] [--pool 10000] [--duration 60]
 
 Both run on a database made by bench/generate.py and CHANGE it (see below): on SQLite pass
@@ -13,6 +13,9 @@ recycle
   was claimed 150-300 days ago and followed up 1-45 days ago, except a pseudo-random --due share
   of all customers (default 10%, drawn from the owned, live customers without a deal): half of
   those were last followed up before their claim (rule a), half 120 days ago (rule b).
+  --levels pool (default) sets the days on the pool only, the usual setting; --levels each also
+  gives every value level the same days (level_days), which must select the same customers. The
+  script refuses to time anything unless the app's preview counts exactly what the bare SQL counts.
   Then, --repeat times, alternately:
     bare    one hand-written UPDATE customers SET owner_id = NULL, ... WHERE <the same selection>,
             committed (and, as a second reference, the same UPDATE preceded by the INSERT ... SELECT

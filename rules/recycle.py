@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, false, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, OwnershipEvent
@@ -59,7 +59,8 @@ def _older_than(column, days: dict[int | None, int], now: datetime) -> ColumnEle
     specific = [k for k in days if k is not None]
     parts = [and_(Customer.value_level_id == level, column < now - timedelta(days=days[level])) for level in specific]
     if None in days:
-        other = Customer.value_level_id.is_(None) if not specific else or_(
+        # Customers of any level without days of its own (every customer when no level has any).
+        other = true() if not specific else or_(
             Customer.value_level_id.is_(None), Customer.value_level_id.not_in(specific))
         parts.append(and_(other, column < now - timedelta(days=days[None])))
     return or_(*parts) if parts else false()

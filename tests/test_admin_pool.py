@@ -42,6 +42,15 @@ def test_claim_then_release_with_a_reason_and_both_moves_are_in_the_history(app,
     pool_page = client.get("/admin/pool/").get_data(as_text=True)
     table = list_table(pool_page)
     assert "公海0号" in table and "0571-87654320" not in table and "领用后可见" in table
+    statements = []
+    from sqlalchemy import event
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    client.get("/admin/pool/")
+    event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) < 25  # a page costs a bounded number of queries, not one per cell
     done = client.action("/admin/pool/", "claim", ids[:2]).get_data(as_text=True)
     assert "已领用 2 位客户" in done
     mine = client.get(f"/admin/customer/details/?id={ids[0]}").get_data(as_text=True)

@@ -271,3 +271,21 @@ def test_countdown_shows_days_left(app, owned):
         assert recycle.days_left(fresh, pool, FIXED_NOW) == 5      # no_contact: 10 days from claim
         assert recycle.days_left(active, pool, FIXED_NOW) == 27    # idle: 30 days from last follow-up
         assert recycle.days_left(deal, pool, FIXED_NOW) is None    # deals are exempt
+
+
+def test_pool_wide_days_apply_to_customers_of_every_value_level(app, pooled, make_user):
+    """With days set on the pool only (the usual setting), a customer with a value level is
+    recycled like any other, and its countdown keeps its promise."""
+    pool_id, _ = pooled
+    set_pool(app, pool_id, recycle_enabled=True, no_contact_days=10)
+    with app.app_context():
+        rep = db.session.scalar(select(User).where(User.username == "rep1"))
+        level_b = db.session.scalar(select(DictItem).where(DictItem.kind == "value_level", DictItem.name == "B"))
+        customer = Customer(name="B级客户", owner_id=rep.id, value_level_id=level_b.id,
+                            claimed_at=FIXED_NOW - timedelta(days=20))
+        db.session.add(customer)
+        db.session.commit()
+        assert recycle.days_left(customer, db.session.get(Pool, pool_id), FIXED_NOW) == 0
+        assert recycle.recycle_due(db.session, now=FIXED_NOW).total == 1
+        db.session.commit()
+        assert db.session.get(Customer, customer.id).owner_id is None
