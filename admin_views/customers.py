@@ -22,7 +22,7 @@ from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label
-from admin_views.forms import FollowUpQuickForm, ShareForm
+from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
@@ -398,8 +398,6 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
 
     @expose("/unshare/", methods=["POST"])
     def unshare(self) -> Any:
-        from admin_views.forms import CsrfForm
-
         if not CsrfForm(request.form).validate():
             abort(400)
         record = db.session.get(CustomerShare, int(request.form.get("share_id", "0") or 0))
@@ -430,20 +428,12 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         if not records:
             abort(404)
         if request.method == "POST":
-            from admin_views.forms import CsrfForm
-
             if not CsrfForm(request.form).validate():
                 abort(400)
-            try:
-                for record in records:
-                    pool_rules.release(db.session, record.id, actor=actor, reason=request.form.get("reason", ""),
-                                       now=now())
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                flash(gettext("已将 %(n)d 位客户放弃到客户池", n=len(records)), "success")
+            if commit_or_explain(
+                    lambda: [pool_rules.release(db.session, record.id, actor=actor, now=now(),
+                                                reason=request.form.get("reason", "")) for record in records],
+                    lambda moved: gettext("已将 %(n)d 位客户放弃到客户池", n=len(moved))):
                 return redirect(url_for(".index_view"))
         return self.render("admin/customers/release.html", records=records, ids=",".join(ids),
                            reason=request.form.get("reason", ""))
@@ -464,24 +454,14 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
                                                                 scope.owner_clause(User.id, actor))
                                              .order_by(User.display_name)))
         if request.method == "POST":
-            from admin_views.forms import CsrfForm
-
             if not CsrfForm(request.form).validate():
                 abort(400)
             to_user = next((u for u in colleagues if str(u.id) == request.form.get("to_user")), None)
-            try:
-                if to_user is None:
-                    raise RuleViolation(_l("请选择要指派给谁"))
-                count = pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now())
-                db.session.commit()
-            except OutOfScope:
-                db.session.rollback()
-                abort(404)
-            except RuleViolation as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                flash(gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name), "success")
+            if to_user is None:
+                flash(gettext("请选择要指派给谁"), "error")
+            elif commit_or_explain(
+                    lambda: pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now()),
+                    lambda count: gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name)):
                 return redirect(back if back.startswith("/") else url_for(".index_view"))
         names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(wanted))))
         return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
@@ -491,17 +471,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     def action_recall(self, ids: list[str]) -> None:
         actor = current_actor()
         wanted = [int(i) for i in ids if str(i).isdigit()]
-        try:
-            count = pool_rules.recall(db.session, wanted, actor=actor, now=now())
-            db.session.commit()
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(gettext("已收回 %(n)d 位客户到客户池", n=count), "success")
+        commit_or_explain(lambda: pool_rules.recall(db.session, wanted, actor=actor, now=now()),
+                          lambda count: gettext("已收回 %(n)d 位客户到客户池", n=count))
 
     @action("protect", _l("保护客户"))
     def action_protect(self, ids: list[str]) -> None:
@@ -531,8 +502,6 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
             flash(gettext("请至少选择两个客户进行合并"), "error")
             return redirect(url_for(".index_view"))
         if request.method == "POST":
-            from admin_views.forms import CsrfForm
-
             if not CsrfForm(request.form).validate():
                 abort(400)
             keep = next((r for r in records if str(r.id) == request.form.get("keep")), None)
@@ -560,29 +529,36 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         return response
 
 
-class DueCustomerView(CustomerView):
+class NarrowedCustomerView(CustomerView):
+    """A customer list narrowed by one more rule (待回访, 将被回收); entry happens elsewhere."""
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return False
+
+    def narrow(self, query: Any) -> Any:
+        raise NotImplementedError
+
+    def get_query(self) -> Any:
+        return self.narrow(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self.narrow(super().get_count_query())
+
+
+class DueCustomerView(NarrowedCustomerView):
     """待回访客户: customers whose next contact date has come."""
 
     list_template = "admin/customers/due_list.html"
     column_default_sort = [("next_contact_at", False), ("id", False)]
     column_list = ["code", "name", "mobile", "phone", "stage", "owner", "last_follow_up_at", "next_contact_at"]
 
-    @property
-    def can_create(self) -> bool:  # type: ignore[override]
-        return False
-
-    def _due(self, query: Any) -> Any:
+    def narrow(self, query: Any) -> Any:
         return query.filter(followups.due_clause(_local_today()))
 
-    def get_query(self) -> Any:
-        return self._due(super().get_query())
-
-    def get_count_query(self) -> Any:
-        return self._due(super().get_count_query())
 
 
-
-class SoonRecycledView(CustomerView):
+class SoonRecycledView(NarrowedCustomerView):
     """将被回收: one's own customers that the recycle rules will take back within the warning days."""
 
     list_template = "admin/customers/soon_list.html"
@@ -590,18 +566,8 @@ class SoonRecycledView(CustomerView):
     column_list = ["code", "name", "mobile", "stage", "claimed_at", "last_follow_up_at", "recycle_in"]
     column_labels = {**LABELS, "claimed_at": _l("领用时间")}
 
-    @property
-    def can_create(self) -> bool:  # type: ignore[override]
-        return False
-
-    def _soon(self, query: Any) -> Any:
+    def narrow(self, query: Any) -> Any:
         return query.filter(Customer.owner_id == current_actor().user_id, recycle.soon_clause(db.session, now()))
-
-    def get_query(self) -> Any:
-        return self._soon(super().get_query())
-
-    def get_count_query(self) -> Any:
-        return self._soon(super().get_count_query())
 
 
 class RecycleBinView(ScopedModelView):
