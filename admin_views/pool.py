@@ -283,6 +283,8 @@ class PoolSettingsView(SecureModelView):
 
     permission_view = permission_create = permission_edit = "settings.manage"
     list_template = "admin/pool/settings_list.html"
+    create_template = "admin/pool/settings_create.html"
+    edit_template = "admin/pool/settings_edit.html"
     column_list = ["name", "is_default", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
                    "no_contact_days", "idle_days", "no_deal_days"]
     column_labels = {"name": _l("客户池名称"), "is_default": _l("默认客户池"), "max_owned": _l("拥有上限"),
