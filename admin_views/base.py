@@ -166,8 +166,12 @@ class ScopedModelView(SecureModelView):
     list, count, export and built-in batch actions (get_query), details/edit/delete/ajax-update
     (get_one) and custom actions (`scoped_batch`). Out of scope answers 404."""
 
+    def scope_clause(self) -> Any:
+        """What the list, count and export may show (rules/scope.py)."""
+        return scope.clause_for(self.model, current_actor())
+
     def get_query(self) -> Any:
-        return scope.scoped(super().get_query(), self.model, current_actor())
+        return super().get_query().filter(self.scope_clause())
 
     capped_count = False
 
@@ -176,7 +180,7 @@ class ScopedModelView(SecureModelView):
             query = CappedCountQuery([func.count(literal_column("*"))], session=db.session).select_from(self.model)
         else:
             query = super().get_count_query()
-        return scope.scoped(query, self.model, current_actor())
+        return query.filter(self.scope_clause())
 
     def render(self, template: str, **kwargs: Any) -> Any:
         # The pager was already computed from the number; the tab shows "10000+".

@@ -103,10 +103,14 @@ def _name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Mar
 
 
 def _pool_of_owner(owner_id: int) -> Pool | None:
-    """The owner's pool (whose recycle rules apply), looked up once per owner per request."""
+    """The owner's pool (whose recycle rules apply). The first call on a list page looks up
+    every owner on the page at once (rules.pool.home_pools)."""
     cache = g.setdefault("kechi_owner_pools", {})
     if owner_id not in cache:
-        cache[owner_id] = db.session.get(Pool, pool_rules.home_pool(db.session, owner_id))
+        wanted = {owner_id, *g.get("kechi_page_owner_ids", ())} - set(cache)
+        homes = pool_rules.home_pools(db.session, wanted)
+        pools = {p.id: p for p in db.session.scalars(select(Pool).where(Pool.id.in_(set(homes.values()))))}
+        cache.update({owner: pools.get(pool_id) for owner, pool_id in homes.items()})
     return cache[owner_id]
 
 
@@ -119,6 +123,20 @@ def _recycle_in(view: Any, context: Any, model: Customer, name: str) -> Markup |
         return ""
     css = "badge-danger" if left <= 7 else "badge-light border"
     return Markup(f"<span class='badge {css}'>{escape(gettext('还剩 %(n)d 天', n=left))}</span>")
+
+
+def _sort_key(field: str, descending: bool) -> Any:
+    """Python's order for one list column, as the database sorts it: empty values last when
+    newest-first (both databases here), first otherwise on SQLite and last on PostgreSQL."""
+    empty_last = descending or db.engine.dialect.name == "postgresql"
+
+    def key(row: Customer) -> tuple[bool, Any]:
+        value = getattr(row, field)
+        if value is None:
+            return (not descending) == empty_last, 0
+        return (not descending) != empty_last, value
+
+    return key
 
 
 def _region(view: Any, context: Any, model: Customer, name: str) -> str:
@@ -222,14 +240,54 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
             count_query = count_query.filter(where) if count_query is not None else None
         return query, count_query, joins, count_joins
 
-    def get_list(self, *args: Any, **kwargs: Any) -> Any:
-        count, rows = super().get_list(*args, **kwargs)
+    def scope_clause(self) -> Any:
+        branch = g.get("kechi_customer_branch")  # set while _merged_list reads one branch
+        return branch if branch is not None else super().scope_clause()
+
+    def get_list(self, page: Any, sort_column: Any, sort_desc: bool, search: Any, filters: Any,
+                 execute: bool = True, page_size: int | None = None) -> Any:
+        branches = scope.customer_branches(current_actor())
+        if not execute:  # the export streams the query itself
+            return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if len(branches) == 1:
+            count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        else:
+            count, rows = self._merged_list(branches, page or 0, sort_column, sort_desc, search, filters,
+                                            page_size if page_size is not None else self.page_size)
+        self._prepare_rows(rows)
+        return count, rows
+
+    def _merged_list(self, branches: list[Any], page: int, sort_column: Any, sort_desc: bool, search: Any,
+                     filters: Any, page_size: int) -> tuple[int, list[Customer]]:
+        """One page from each scope branch (rules/scope.customer_branches), merged in the
+        list's sort order: each branch reads its own index in order and stops early."""
+        total, rows = 0, []
+        for branch in branches:
+            g.kechi_customer_branch = branch
+            try:
+                count, part = super().get_list(0, sort_column, sort_desc, search, filters,
+                                               page_size=(page + 1) * page_size if page_size else page_size)
+            finally:
+                g.pop("kechi_customer_branch", None)
+            total += count or 0
+            rows += part
+        for field, descending in reversed(self._sort_order(sort_column, sort_desc)):
+            rows.sort(key=_sort_key(field, descending), reverse=descending)
+        return total, rows[page * page_size:(page + 1) * page_size] if page_size else rows
+
+    def _sort_order(self, sort_column: Any, sort_desc: bool) -> list[tuple[str, bool]]:
+        if sort_column is not None and sort_column in self._sortable_columns:
+            return [(sort_column, sort_desc)]
+        default = self.column_default_sort
+        return list(default) if isinstance(default, list) else [default]
+
+    def _prepare_rows(self, rows: list[Customer]) -> None:
         ids = [r.id for r in rows]
         actor = current_actor()
         g.kechi_shared_ids = set(db.session.scalars(scope.shared_with(actor).where(
             CustomerShare.customer_id.in_(ids)))) if ids else set()
         g.kechi_editable_ids = _editable_ids(ids)
-        return count, rows
+        g.kechi_page_owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
 
     # --- saving ---------------------------------------------------------------------------------
     def apply_rules(self, form: Any, model: Customer, is_created: bool) -> None:

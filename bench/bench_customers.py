@@ -106,48 +106,78 @@ class Bare:
         self.raw.rollback()
         return found
 
-    def _where(self, user_id: int | None, term: str | None) -> tuple[str, dict]:
+    def _branches(self, user_id: int | None, term: str | None) -> tuple[list[str], dict]:
+        """The WHERE clause of each disjoint part of what the user sees: one part, or for a
+        salesperson with shares the owned part and the shared-but-not-owned part (a UNION ALL
+        keeps each part on its own index; an OR would sort every owned row)."""
         from rules import search
 
-        where = ["c.deleted_at IS NULL"]
+        live = "c.deleted_at IS NULL"
         params: dict = {}
         if user_id is not None and self.has_shares(user_id):  # 本人: own, or shared with me by a running share
-            where.append("(c.owner_id = :uid OR c.id IN (SELECT s.customer_id FROM customer_shares s "
-                         "WHERE s.user_id = :uid AND s.revoked_at IS NULL AND (s.until IS NULL OR s.until >= :today)))")
+            branches = [f"{live} AND c.owner_id = :uid",
+                        f"{live} AND (c.owner_id IS NULL OR c.owner_id != :uid) AND c.id IN (SELECT s.customer_id "
+                        "FROM customer_shares s WHERE s.user_id = :uid AND s.revoked_at IS NULL "
+                        "AND (s.until IS NULL OR s.until >= :today))"]
             params.update(uid=user_id, today=self.today)
         elif user_id is not None:  # 本人, nothing shared with me
-            where.append("c.owner_id = :uid")
+            branches = [f"{live} AND c.owner_id = :uid"]
             params.update(uid=user_id)
+        else:
+            branches = [live]
         if term:
             needle = search.normalised(term)
             params["like"] = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             tokens = sorted(search.query_tokens(needle))
+            # One token that is the whole term: the index is exact, no substring re-check.
+            like = "" if tokens and search.index_is_exact(needle) else "q.body LIKE :like ESCAPE '\\'"
             if not tokens:
-                where.append("c.id IN (SELECT q.customer_id FROM customer_search q WHERE q.body LIKE :like ESCAPE '\\')")
+                cond = f"c.id IN (SELECT q.customer_id FROM customer_search q WHERE {like})"
             elif self.dialect == "postgresql":
-                where.append("c.id IN (SELECT q.customer_id FROM customer_search q WHERE q.body LIKE :like ESCAPE '\\' "
-                             "AND string_to_array(q.tokens, ' ') @> CAST(:tokens AS text[]))")
+                cond = ("c.id IN (SELECT q.customer_id FROM customer_search q WHERE "
+                        + (like + " AND " if like else "") + "string_to_array(q.tokens, ' ') @> CAST(:tokens AS text[]))")
                 params["tokens"] = tokens
             else:
-                where.append("c.id IN (SELECT q.customer_id FROM customer_search q WHERE q.body LIKE :like ESCAPE '\\' "
-                             "AND q.customer_id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts))")
                 params["fts"] = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-        return " AND ".join(where), params
+                # A common term: hide the key from the planner so the sort index drives (+c.id).
+                key = "+c.id" if self._fts_hits(params["fts"]) >= search.COMMON_HITS else "c.id"
+                cond = (f"{key} IN (SELECT q.customer_id FROM customer_search q WHERE "
+                        + (like + " AND " if like else "")
+                        + "q.customer_id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts))")
+            branches = [f"{b} AND {cond}" for b in branches]
+        return branches, params
+
+    def _fts_hits(self, fts: str) -> int:
+        from rules import search
+
+        cursor = self.raw.cursor()
+        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?)",
+                       (fts, search.COMMON_HITS))
+        found = cursor.fetchone()[0]
+        cursor.close()
+        self.raw.rollback()
+        return found
 
     def statements(self, user_id: int | None, term: str | None) -> list[tuple[str, dict]]:
-        where, params = self._where(user_id, term)
+        branches, params = self._branches(user_id, term)
         if self.count_cap:  # the page stops counting at the cap and shows "10000+"
-            count = f"SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {where} LIMIT {self.count_cap + 1}) AS t"
+            count = "SELECT " + " + ".join(
+                f"(SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {w} LIMIT {self.count_cap + 1}) AS t{i})"
+                for i, w in enumerate(branches))
         else:
-            count = f"SELECT count(*) FROM customers c WHERE {where}"
+            count = "SELECT " + " + ".join(f"(SELECT count(*) FROM customers c WHERE {w})" for w in branches)
         # Newest follow-up first, never-followed-up last (SQLite puts NULLs last in DESC by itself).
         nulls = " NULLS LAST" if self.dialect == "postgresql" else ""
-        data = (f"SELECT c.*, u.display_name, cat.name, val.name, stg.name FROM customers c "
-                f"LEFT JOIN users u ON u.id = c.owner_id "
-                f"LEFT JOIN dict_items cat ON cat.id = c.category_id "
-                f"LEFT JOIN dict_items val ON val.id = c.value_level_id "
-                f"LEFT JOIN dict_items stg ON stg.id = c.stage_id "
-                f"WHERE {where} ORDER BY c.last_follow_up_at DESC{nulls}, c.id DESC LIMIT {PAGE_SIZE} OFFSET 0")
+        order = f"ORDER BY last_follow_up_at DESC{nulls}, id DESC LIMIT {PAGE_SIZE}"
+        parts = [f"SELECT * FROM (SELECT c.* FROM customers c WHERE {w} {order}) AS b{i}"
+                 for i, w in enumerate(branches)]
+        page = parts[0] if len(parts) == 1 else f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS u {order}"
+        data = (f"SELECT p.*, u.display_name, cat.name, val.name, stg.name FROM ({page}) AS p "
+                f"LEFT JOIN users u ON u.id = p.owner_id "
+                f"LEFT JOIN dict_items cat ON cat.id = p.category_id "
+                f"LEFT JOIN dict_items val ON val.id = p.value_level_id "
+                f"LEFT JOIN dict_items stg ON stg.id = p.stage_id "
+                f"ORDER BY p.last_follow_up_at DESC{nulls}, p.id DESC")
         return [(self._paramstyle(count), params), (self._paramstyle(data), params)]
 
     def _paramstyle(self, sql: str) -> str:

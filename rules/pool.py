@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, OwnershipEvent
-from models.org import User
+from models.org import Department, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from rules import notifications, settings
 from rules.actor import Actor
@@ -67,6 +67,28 @@ def pools_of(session: Session, user_id: int) -> list[int]:
 def home_pool(session: Session, user_id: int) -> int:
     """Where a user's released or recycled customers go: their first pool."""
     return pools_of(session, user_id)[0]
+
+
+def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:
+    """`home_pool` for many users in three queries whatever their number (a list page's
+    owners, every user in the recycle run)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    paths = dict(session.execute(select(User.id, Department.path).outerjoin(
+        Department, User.department_id == Department.id).where(User.id.in_(wanted))).all())
+    chains = {uid: {int(p) for p in (paths.get(uid) or "").split("/") if p} for uid in wanted}
+    departments = set().union(*chains.values())
+    members = session.execute(select(PoolMember.pool_id, PoolMember.user_id, PoolMember.department_id).where(
+        or_(PoolMember.user_id.in_(wanted), PoolMember.department_id.in_(departments)))).all()
+    fallback: int | None = None
+    homes: dict[int, int] = {}
+    for uid in wanted:
+        pools = [pool for pool, user, dept in members if user == uid or (dept is not None and dept in chains[uid])]
+        if not pools and fallback is None:
+            fallback = default_pool(session).id
+        homes[uid] = min(pools) if pools else fallback  # type: ignore[assignment]
+    return homes
 
 
 def claim_rules(session: Session, pool: Pool, *, role_id: int) -> ClaimRules:

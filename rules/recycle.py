@@ -7,16 +7,17 @@ Three rules, each switchable per pool, each with N days that may differ per valu
 (c) no_deal: claimed N days ago and still no deal (跟进未成功收回).
 Protected customers are exempt, and so (optionally) are customers with a deal.
 
-Everything is set-based SQL: one INSERT ... SELECT of the events, one UPDATE of the
-customers, one notification per former owner. Running it twice moves nothing the second time.
+Everything is set-based SQL: per pool one INSERT ... SELECT of the events (each naming its
+rule) and one UPDATE of the customers, then one notification per former owner. Running it twice moves nothing the second time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, OwnershipEvent
@@ -24,7 +25,7 @@ from models.org import User
 from models.pool import Pool
 from rules import notifications
 from rules.pool import enabled as pool_enabled
-from rules.pool import home_pool
+from rules.pool import home_pools
 
 RULES = ("no_contact", "idle", "no_deal")
 RULE_FIELDS = {"no_contact": "no_contact_days", "idle": "idle_days", "no_deal": "no_deal_days"}
@@ -89,8 +90,8 @@ def _candidates(pool: Pool, owner_ids: list[int], now: datetime) -> ColumnElemen
 
 def _owners_by_pool(session: Session) -> dict[int, list[int]]:
     owners: dict[int, list[int]] = {}
-    for user_id in session.scalars(select(User.id)):
-        owners.setdefault(home_pool(session, user_id), []).append(user_id)
+    for user_id, pool_id in sorted(home_pools(session, set(session.scalars(select(User.id)))).items()):
+        owners.setdefault(pool_id, []).append(user_id)
     return owners
 
 
@@ -111,34 +112,52 @@ def preview(session: Session, *, now: datetime) -> dict[str, int]:
     return recycle_due(session, now=now, dry_run=True).moved
 
 
+def _first_rule(pool: Pool, now: datetime) -> tuple[ColumnElement[bool], Any]:
+    """Whether any rule applies, and the label of the first one that does."""
+    clauses = {rule: rule_clause(pool, rule, now) for rule in RULES}
+    which = case(*((clauses[rule], literal(str(RULE_LABELS[rule]))) for rule in RULES), else_=literal(None))
+    return or_(*clauses.values()), which
+
+
 def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> RecycleRun:
+    """Per pool, one INSERT ... SELECT logs the moves (with the rule that caused each) and one
+    UPDATE makes them: two passes over the candidates whatever the number of rules."""
     moved = {rule: 0 for rule in RULES}
-    owners_notified = 0
     if not pool_enabled(session):
         return RecycleRun(moved=moved, owners_notified=0)
+    by_label = {str(RULE_LABELS[rule]): rule for rule in RULES}
+    # This run's events are the ones after this id (a primary-key range, not a scan of the log).
+    before = session.scalar(select(func.max(OwnershipEvent.id))) or 0
     for pool_id, owner_ids in _owners_by_pool(session).items():
         pool = session.get(Pool, pool_id)
         if pool is None or not pool.recycle_enabled:
             continue
-        already: ColumnElement[bool] = false()
-        for rule in RULES:
-            clause = and_(_candidates(pool, owner_ids, now), rule_clause(pool, rule, now), ~already)
-            if dry_run:
-                moved[rule] += session.scalar(select(func.count(Customer.id)).where(clause)) or 0
-            else:
-                moved[rule] += _move(session, clause, pool, rule, now)
-            already = or_(already, rule_clause(pool, rule, now))
-    if not dry_run and sum(moved.values()):
-        owners_notified = _notify_owners(session, now)
-    return RecycleRun(moved=moved, owners_notified=owners_notified)
+        due, which = _first_rule(pool, now)
+        clause = and_(_candidates(pool, owner_ids, now), due)
+        if dry_run:
+            counted = session.execute(select(which, func.count(Customer.id)).where(clause).group_by(which))
+            for label, count in counted:
+                moved[by_label[label]] += count
+        else:
+            _move(session, clause, which, pool, now)
+    if dry_run:
+        return RecycleRun(moved=moved, owners_notified=0)
+    counts = session.execute(select(OwnershipEvent.from_user_id, OwnershipEvent.note, func.count(OwnershipEvent.id))
+                             .where(OwnershipEvent.id > before, OwnershipEvent.reason == "recycle")
+                             .group_by(OwnershipEvent.from_user_id, OwnershipEvent.note)).all()
+    per_owner: dict[int, int] = {}
+    for owner_id, note, count in counts:
+        moved[by_label[note]] += count
+        per_owner[owner_id] = per_owner.get(owner_id, 0) + count
+    _notify_owners(session, per_owner, now)
+    return RecycleRun(moved=moved, owners_notified=len(per_owner))
 
 
-def _move(session: Session, clause: ColumnElement[bool], pool: Pool, rule: str, now: datetime) -> int:
-    """One rule's moves: log them, then move them, in two statements."""
-    note = str(RULE_LABELS[rule])
+def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool, now: datetime) -> int:
+    """Log the moves, then make them: two statements for every rule of the pool."""
     session.execute(insert(OwnershipEvent).from_select(
         ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "note", "at"],
-        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal("recycle"), literal(note),
+        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal("recycle"), which,
                literal(now, OwnershipEvent.at.type)).where(clause)))
     return session.execute(
         update(Customer).where(clause)
@@ -147,15 +166,12 @@ def _move(session: Session, clause: ColumnElement[bool], pool: Pool, rule: str, 
         .execution_options(synchronize_session=False)).rowcount
 
 
-def _notify_owners(session: Session, now: datetime) -> int:
+def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -> None:
     """One summary per former owner of this run's moves."""
-    counts = session.execute(select(OwnershipEvent.from_user_id, func.count(OwnershipEvent.id)).where(
-        OwnershipEvent.reason == "recycle", OwnershipEvent.at == now).group_by(OwnershipEvent.from_user_id)).all()
-    for owner_id, count in counts:
+    for owner_id, count in per_owner.items():
         notifications.notify(session, user_id=owner_id, now=now, link="/admin/ownership_event/",
                              title=str(_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count)),
                              dedupe_key=f"recycle:{now.isoformat()}")
-    return len(counts)
 
 
 def deadline(customer: Customer, pool: Pool) -> datetime | None:

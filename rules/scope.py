@@ -68,6 +68,19 @@ def customer_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(Customer.deleted_at.is_(None), or_(owned, Customer.id.in_(shared_with(actor))))
 
 
+def customer_branches(actor: Actor) -> list[ColumnElement[bool]]:
+    """`customer_clause` cut into disjoint parts whose union is the same set: owned within
+    scope, and shared with the actor but not owned within scope. Each part keeps an index order,
+    so a list can take one page from each and merge them; `owned OR shared` makes both SQLite
+    and PostgreSQL fetch and sort every owned row to show one page."""
+    if actor.data_scope is DataScope.ALL or not actor.has_shares:
+        return [customer_clause(actor)]
+    live = Customer.deleted_at.is_(None)
+    owned = owner_clause(Customer.owner_id, actor)
+    not_owned = or_(Customer.owner_id.is_(None), ~owned)
+    return [and_(live, owned), and_(live, not_owned, Customer.id.in_(shared_with(actor)))]
+
+
 def has_active_shares(session: Session, user_id: int, today: date) -> bool:
     stmt = select(CustomerShare.id).where(
         CustomerShare.user_id == user_id, CustomerShare.revoked_at.is_(None),

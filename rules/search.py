@@ -7,7 +7,8 @@ customer's searchable values are cut into tokens:
 - runs of letters and digits: every three neighbours (a run shorter than 3 is one token).
 A query is cut the same way; a customer matches when it holds all the query's tokens AND its
 text contains the query as a substring (the tokens only narrow the rows; the substring check
-makes the answer exact). ASCII parts shorter than 3 characters cannot use the index and fall
+makes the answer exact). When the term is itself one token the index is already exact and the
+substring check is skipped. ASCII parts shorter than 3 characters cannot use the index and fall
 back to the substring check alone.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select, text
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
@@ -89,20 +90,51 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def index_is_exact(needle: str) -> bool:
+    """The token index alone answers a term that is one token: 1–2 Chinese characters or
+    exactly 3 letters/digits (the commonest searches). Every customer holding that token
+    contains the term, so the substring re-check, which costs a row read per hit, is skipped."""
+    if not _RUNS.fullmatch(needle):
+        return False
+    return len(needle) <= 2 if _IS_CJK.match(needle) else len(needle) == 3
+
+
+# Above this many index hits, SQLite should walk the list's sort index and test each row
+# against the hits, stopping after a page, rather than fetch and sort every hit.
+COMMON_HITS = 2_000
+
+
+def _fts_query(tokens: list[str]) -> str:
+    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+def _sqlite_hits_at_least(session: Session, fts: str, n: int) -> bool:
+    found = session.execute(text(
+        "SELECT count(*) FROM (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts LIMIT :n)"),
+        {"fts": fts, "n": n}).scalar()
+    return bool(found and found >= n)
+
+
 def clause(session: Session, term: str) -> ColumnElement[bool] | None:
     """Customers matching the quick-search term, as a WHERE clause on Customer."""
     needle = normalised(term)
     if not needle:
         return None
     tokens = sorted(query_tokens(needle))
-    matches = select(CustomerSearch.customer_id).where(
-        CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\"))
-    if tokens:
-        if session.get_bind().dialect.name == "postgresql":
-            matches = matches.where(func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(
-                literal(tokens, ARRAY(Text))))
-        else:
-            fts = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-            matches = matches.where(CustomerSearch.customer_id.in_(
-                text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts").bindparams(fts=fts)))
-    return and_(Customer.id.in_(matches))
+    matches = select(CustomerSearch.customer_id)
+    if not (tokens and index_is_exact(needle)):
+        matches = matches.where(CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\"))
+    if not tokens:
+        return Customer.id.in_(matches)
+    if session.get_bind().dialect.name == "postgresql":
+        matches = matches.where(func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(
+            literal(tokens, ARRAY(Text))))
+        return Customer.id.in_(matches)
+    fts = _fts_query(tokens)
+    matches = matches.where(CustomerSearch.customer_id.in_(
+        text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts").bindparams(fts=fts)))
+    if _sqlite_hits_at_least(session, fts, COMMON_HITS):
+        # `id + 0` hides the primary key from SQLite's planner, so it keeps the sort order's
+        # index and stops after a page instead of sorting every hit.
+        return (Customer.id + 0).in_(matches)
+    return Customer.id.in_(matches)
