@@ -8,6 +8,8 @@ from models.dictionary import DictItem, DictKind
 from models.office import Notification
 from models.org import DataScope, Department, Role, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
+from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
+from models.sales import Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
 from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [

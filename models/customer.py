@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Numeric, String, Text, event, text
+from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
@@ -81,6 +81,12 @@ class Customer(TimestampMixin, db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protected_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     has_deal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # 成交统计 and 积分, kept by rules/orders.py when an order completes or is returned.
+    purchase_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    purchase_total: Mapped[Decimal] = mapped_column(Numeric(16, 2), nullable=False, default=Decimal("0"),
+                                                    server_default="0")
+    last_purchase_on: Mapped[date | None] = mapped_column(Date)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))

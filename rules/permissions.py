@@ -95,4 +95,8 @@ DEFAULT_ROLES: list[tuple[str, str, list[str], str]] = [
       "customer.share",
       "pool.view", "pool.claim", "order.view", "order.create", "product.view"],
      "只看自己的客户"),
+    ("内勤", "all",
+     ["customer.view", "order.view", "order.approve", "order.ship", "payment.approve", "product.view",
+      "product.manage"],
+     "审核订单、配货发货、确认回款、管理库存"),
 ]

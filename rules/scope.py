@@ -15,6 +15,7 @@ from sqlalchemy.orm import Query, Session
 
 from models.customer import Contact, Customer, CustomerShare, FollowUp, PersonalContact, ShareMode
 from models.office import Notification
+from models.sales import Order, OrderLine, Payment, PointsEntry
 from models.org import DataScope, Department, User
 from rules.actor import Actor
 from rules.errors import OutOfScope
@@ -131,6 +132,18 @@ def personal_clause(actor: Actor) -> ColumnElement[bool]:
     return PersonalContact.owner_id == actor.user_id
 
 
+def order_clause(actor: Actor) -> ColumnElement[bool]:
+    """Orders of customers the actor sees, or sold by a salesperson in the actor's scope."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(owner_clause(Order.salesperson_id, actor),
+               Order.customer_id.in_(select(Customer.id).where(customer_clause(actor))))
+
+
+def _through_order(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: column.in_(select(Order.id).where(order_clause(actor)))
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -138,6 +151,10 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     CustomerShare: _through_customer(CustomerShare.customer_id),
     Notification: recipient_clause,
     PersonalContact: personal_clause,
+    Order: order_clause,
+    OrderLine: _through_order(OrderLine.order_id),
+    Payment: _through_order(Payment.order_id),
+    PointsEntry: _through_customer(PointsEntry.customer_id),
 }
 
 

@@ -1,0 +1,410 @@
+"""订单: pricing (Decimal, 税款分离, 毛利), entry, and the state machine of DESIGN §6.
+
+    (entry) → pending_review 等待审核 → picking 正在配货 (approve) → shipped 已发货 (ship)
+            → completed 已完成 (sign);  pending_review | picking → cancelled 已取消;
+            shipped | completed → returned 退货.
+
+Every move is one conditional `UPDATE orders ... WHERE id = :id AND state = :from` checked by
+its row count (with_for_update does nothing on SQLite), plus one OrderEvent. Two clerks
+approving the same order at once get one approval and one event. Nothing here commits."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session
+
+from models.customer import Contact, Customer
+from models.dictionary import DictItem, DictKind
+from models.org import User
+from models.product import Product, ProductPrice
+from models.sales import Order, OrderEvent, OrderLine, OrderStatus, PointsEntry
+from rules import normalize, numbering, scope, settings, stock
+from rules.actor import Actor
+from rules.clock import local_date
+from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+NUMBER_SEQUENCE = "order"
+
+# Administrator settings (rows in `settings`) and their defaults.
+DEFAULTS: dict[str, Any] = {
+    "order_number_pattern": "DD{yyyy}{mm}{dd}{seq:04d}",
+    "order_tax_rate": "0.13",          # 税率 used to split tax out of tax-included amounts
+    "order_deal_category": "成交客户",  # 客户分类 a customer moves to on a completed order ("" = keep)
+    "allow_negative_stock": False,
+    "payment_requires_approval": False,
+}
+
+STATE_LABELS = {
+    OrderStatus.PENDING_REVIEW.value: _l("等待审核"),
+    OrderStatus.PICKING.value: _l("正在配货"),
+    OrderStatus.SHIPPED.value: _l("已发货"),
+    OrderStatus.COMPLETED.value: _l("已完成"),
+    OrderStatus.CANCELLED.value: _l("已取消"),
+    OrderStatus.RETURNED.value: _l("退货"),
+}
+
+
+class TransitionRefused(RuleViolation):
+    """The order is not in a state this move starts from (or lost a race to another clerk)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    label: Any
+    sources: tuple[str, ...]
+    target: str
+    permissions: tuple[str, ...]  # any one of them
+
+
+S = OrderStatus
+TRANSITIONS: dict[str, Transition] = {
+    "approve": Transition(_l("审核"), (S.PENDING_REVIEW,), S.PICKING, ("order.approve",)),
+    "ship": Transition(_l("发货"), (S.PICKING,), S.SHIPPED, ("order.ship",)),
+    "sign": Transition(_l("签收"), (S.SHIPPED,), S.COMPLETED, ("order.ship",)),
+    "cancel": Transition(_l("取消"), (S.PENDING_REVIEW, S.PICKING), S.CANCELLED, ("order.create", "order.approve")),
+    "return": Transition(_l("退货"), (S.SHIPPED, S.COMPLETED), S.RETURNED, ("order.approve",)),
+}
+EVENT_LABELS = {"submit": _l("提交"), **{name: t.label for name, t in TRANSITIONS.items()}}
+
+
+def setting(session: Session, key: str) -> Any:
+    value = settings.get(session, key)
+    return DEFAULTS[key] if value is None else value
+
+
+def tax_rate(session: Session) -> Decimal:
+    return Decimal(str(setting(session, "order_tax_rate")))
+
+
+# --- money ------------------------------------------------------------------------------------
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: int, unit_price: Decimal, discount_rate: Decimal) -> Decimal:
+    return money(Decimal(quantity) * unit_price * discount_rate)
+
+
+def split_tax(total: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
+    """税款分离: a tax-included amount → (amount excluding tax, tax); the two add up exactly."""
+    ex_tax = money(total / (Decimal(1) + rate))
+    return ex_tax, total - ex_tax
+
+
+def compute(order: Order) -> Order:
+    """Fill each line's amount and the order's totals from the lines. Pure arithmetic on
+    Decimal: 金额 = 数量 × 单价 × 折扣 (rounded half-up to the cent, per line)."""
+    gross = total = cost = ZERO
+    for line in order.lines:
+        line.amount = line_amount(line.quantity, line.unit_price, line.discount_rate)
+        gross += money(Decimal(line.quantity) * line.unit_price)
+        total += line.amount
+        cost += money(Decimal(line.quantity) * line.unit_cost)
+    order.gross, order.total, order.discount, order.cost = gross, total, gross - total, cost
+    order.amount_ex_tax, order.tax = split_tax(total, order.tax_rate)
+    order.margin = order.amount_ex_tax - cost
+    return order
+
+
+def default_price(session: Session, product_id: int, level_id: int | None) -> Decimal | None:
+    """The product's price at the order's price level, or its first level's price."""
+    prices = dict(session.execute(select(ProductPrice.level_id, ProductPrice.price)
+                                  .where(ProductPrice.product_id == product_id)).all())
+    if level_id in prices:
+        return prices[level_id]
+    return prices[min(prices)] if prices else None
+
+
+def _decimal(value: Any, message: Any) -> Decimal:
+    try:
+        return Decimal(str(value).replace(",", "").replace("¥", "").strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidValue(message) from None
+
+
+def prepare_lines(session: Session, order: Order) -> None:
+    """Check the lines and fill what the user left out: unit price from the chosen price
+    level, cost from the product (kept on the line, so later cost changes keep old margins)."""
+    lines = [line for line in order.lines if line is not None]
+    if not lines:
+        raise InvalidValue(_l("订单至少需要一条产品明细"))
+    for line in lines:
+        product = line.product or (session.get(Product, line.product_id) if line.product_id else None)
+        if product is None:
+            raise InvalidValue(_l("请为每条明细选择产品"))
+        if not line.quantity or line.quantity <= 0:
+            raise InvalidValue(_l("“%(p)s”的数量必须大于 0", p=product.name))
+        if line.unit_price is None or line.unit_price == "":
+            line.unit_price = default_price(session, product.id, order.price_level_id)
+            if line.unit_price is None:
+                raise InvalidValue(_l("“%(p)s”没有设置价格，请填写单价", p=product.name))
+        line.unit_price = _decimal(line.unit_price, _l("单价格式不正确"))
+        if line.unit_price < 0:
+            raise InvalidValue(_l("“%(p)s”的单价不能为负数", p=product.name))
+        rate = ZERO + _decimal(line.discount_rate if line.discount_rate not in (None, "") else 1,
+                               _l("折扣格式不正确"))
+        if not (ZERO < rate <= 1):
+            raise InvalidValue(_l("折扣应在 0 到 1 之间（0.95 表示九五折）"))
+        line.discount_rate = rate
+        line.unit_cost = product.cost or ZERO
+        line.product = product
+
+
+# --- entry ------------------------------------------------------------------------------------
+
+def _event(session: Session, order_id: int, action: str, *, from_state: str | None, to_state: str,
+           actor: Actor | None, now: datetime, note: str | None = None) -> OrderEvent:
+    event = OrderEvent(order_id=order_id, action=action, from_state=from_state, to_state=to_state,
+                       actor_id=actor.user_id if actor else None, note=note, at=now)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def fill_consignee(session: Session, order: Order, customer: Customer) -> None:
+    """收货信息 defaults from the customer and its primary contact."""
+    contact = session.scalar(select(Contact).where(Contact.customer_id == customer.id)
+                             .order_by(Contact.is_primary.desc(), Contact.id).limit(1))
+    order.consignee = order.consignee or (contact.name if contact else customer.name)
+    order.phone = order.phone or (contact.mobile if contact and contact.mobile else None) or customer.mobile \
+        or customer.phone
+    if not (order.province or order.address):
+        order.province, order.city, order.district = customer.province, customer.city, customer.district
+        order.address = customer.address
+
+
+def submit(session: Session, order: Order, *, actor: Actor, now: datetime, tz: str) -> OrderEvent:
+    """录入并提交: a new order for a customer in the actor's scope goes to 等待审核."""
+    if not actor.can("order.create"):
+        raise PermissionDenied(_l("您没有录入订单的权限"))
+    customer = scope.get_in_scope(session, Customer, order.customer_id, actor)
+    salesperson_id = order.salesperson_id or customer.owner_id or actor.user_id
+    if salesperson_id not in (actor.user_id, customer.owner_id) and session.scalar(
+            select(User.id).where(User.id == salesperson_id, scope.owner_clause(User.id, actor))) is None:
+        raise InvalidValue(_l("只能选择您数据范围内的业务员"))
+    order.salesperson_id = salesperson_id
+    order.created_by_id = actor.user_id
+    order.state = OrderStatus.PENDING_REVIEW
+    order.submitted_at = now
+    order.order_date = order.order_date or local_date(now, tz)
+    order.tax_rate = tax_rate(session) if order.tax_rate in (None, "") else order.tax_rate
+    order.warehouse_id = order.warehouse_id or stock.default_warehouse(session).id
+    fill_consignee(session, order, customer)
+    for field in ("consignee", "phone", "address"):
+        setattr(order, field, normalize.text(getattr(order, field)) or None)
+    prepare_lines(session, order)
+    compute(order)
+    if not order.number:
+        order.number = numbering.next_number(session, NUMBER_SEQUENCE, setting(session, "order_number_pattern"),
+                                             today=local_date(now, tz))
+    session.add(order)
+    session.flush()
+    return _event(session, order.id, "submit", from_state=None, to_state=OrderStatus.PENDING_REVIEW,
+                  actor=actor, now=now)
+
+
+def revise(session: Session, order: Order, *, actor: Actor) -> None:
+    """Changing an order (lines, prices, consignee) is allowed only while it waits for review."""
+    previous = session.scalar(select(Order.state).where(Order.id == order.id))
+    if previous != OrderStatus.PENDING_REVIEW:
+        raise TransitionRefused(_l("订单%(n)s当前状态为“%(s)s”，只有“等待审核”的订单可以修改",
+                                   n=order.number, s=STATE_LABELS.get(previous, previous)))
+    if not actor.can("order.create"):
+        raise PermissionDenied(_l("您没有修改订单的权限"))
+    scope.get_in_scope(session, Customer, order.customer_id, actor)
+    prepare_lines(session, order)
+    compute(order)
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+def refusal(order: Order, action: str, state: str) -> TransitionRefused:
+    rule = TRANSITIONS[action]
+    allowed = "、".join(f"“{STATE_LABELS[s]}”" for s in rule.sources)
+    return TransitionRefused(_l("订单%(n)s当前状态为“%(s)s”，不能%(a)s：只有%(allowed)s的订单可以%(a)s",
+                                n=order.number, s=STATE_LABELS.get(state, state), a=rule.label, allowed=allowed))
+
+
+def _move(session: Session, order_id: Any, action: str, *, actor: Actor, now: datetime, note: str | None = None,
+          values: Mapping[str, Any] | None = None) -> tuple[Order, OrderEvent, str]:
+    rule = TRANSITIONS[action]
+    if not any(actor.can(p) for p in rule.permissions):
+        raise PermissionDenied(_l("您没有%(a)s订单的权限", a=rule.label))
+    order = scope.get_in_scope(session, Order, order_id, actor)
+    state = session.scalar(select(Order.state).where(Order.id == order.id))
+    if state not in rule.sources:
+        raise refusal(order, action, state)
+    stamp = {"approve": "approved_at", "ship": "shipped_at", "sign": "completed_at", "cancel": "closed_at",
+             "return": "closed_at"}[action]
+    moved = session.execute(
+        update(Order).where(Order.id == order.id, Order.state == state)
+        .values(state=rule.target, **{stamp: now}, **dict(values or {}))
+        .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        now_state = session.scalar(select(Order.state).where(Order.id == order.id))
+        raise TransitionRefused(_l("订单%(n)s刚刚已被他人处理（现在是“%(s)s”），请刷新后再试",
+                                   n=order.number, s=STATE_LABELS.get(now_state, now_state)))
+    event = _event(session, order.id, action, from_state=state, to_state=rule.target, actor=actor, now=now,
+                   note=note)
+    session.refresh(order)
+    return order, event, state
+
+
+def approve(session: Session, order_id: Any, *, actor: Actor, now: datetime, note: str | None = None) -> OrderEvent:
+    """审核通过 → 正在配货."""
+    return _move(session, order_id, "approve", actor=actor, now=now, note=note)[1]
+
+
+def ship(session: Session, order_id: Any, *, carrier: str, tracking_no: str, actor: Actor, now: datetime,
+         note: str | None = None) -> OrderEvent:
+    """发货: needs the carrier and tracking number; takes the goods out of stock."""
+    carrier, tracking_no = normalize.text(carrier), normalize.text(tracking_no)
+    if not carrier or not tracking_no:
+        raise InvalidValue(_l("发货需要填写物流公司和物流单号"))
+    order, event, _ = _move(session, order_id, "ship", actor=actor, now=now, note=note,
+                            values={"carrier": carrier[:64], "tracking_no": tracking_no[:64]})
+    warehouse_id = order.warehouse_id or stock.default_warehouse(session).id
+    allow_negative = bool(setting(session, "allow_negative_stock"))
+    for line in order.lines:
+        stock.change(session, product_id=line.product_id, warehouse_id=warehouse_id, quantity=-line.quantity,
+                     reason="ship", now=now, actor=actor, order_id=order.id, note=order.number,
+                     allow_negative=allow_negative)
+    return event
+
+
+def sign(session: Session, order_id: Any, *, actor: Actor, now: datetime, note: str | None = None) -> OrderEvent:
+    """签收 → 已完成: the customer's totals, deal flag, category and points follow."""
+    order, event, _ = _move(session, order_id, "sign", actor=actor, now=now, note=note)
+    _record_deal(session, order, actor=actor, now=now)
+    return event
+
+
+def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: datetime) -> OrderEvent:
+    reason = normalize.text(reason)
+    if not reason:
+        raise InvalidValue(_l("请填写取消原因"))
+    return _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
+                 values={"close_reason": reason[:255]})[1]
+
+
+def return_order(session: Session, order_id: Any, *, reason: str, actor: Actor, now: datetime,
+                 quantities: Mapping[int, int] | None = None) -> OrderEvent:
+    """退货, all lines (quantities=None) or some: the goods go back into stock, and if the
+    order was completed the customer's totals and points are taken back for what returned."""
+    reason = normalize.text(reason)
+    if not reason:
+        raise InvalidValue(_l("请填写退货原因"))
+    order = scope.get_in_scope(session, Order, order_id, actor)
+    wanted = {line.id: line.quantity for line in order.lines} if quantities is None else dict(quantities)
+    for line in order.lines:
+        qty = int(wanted.get(line.id, 0) or 0)
+        if qty < 0 or qty > line.quantity:
+            raise InvalidValue(_l("“%(p)s”的退货数量应在 0 到 %(n)d 之间", p=line.product.name, n=line.quantity))
+    if not any(int(wanted.get(line.id, 0) or 0) for line in order.lines):
+        raise InvalidValue(_l("请填写退货数量"))
+    order, event, was = _move(session, order.id, "return", actor=actor, now=now, note=reason[:255],
+                              values={"close_reason": reason[:255]})
+    warehouse_id = order.warehouse_id or stock.default_warehouse(session).id
+    returned = ZERO
+    for line in order.lines:
+        qty = int(wanted.get(line.id, 0) or 0)
+        if not qty:
+            continue
+        line.returned_quantity = qty
+        returned += line.amount if qty == line.quantity else money(line.amount * qty / line.quantity)
+        stock.change(session, product_id=line.product_id, warehouse_id=warehouse_id, quantity=qty, reason="return",
+                     now=now, actor=actor, order_id=order.id, note=order.number, allow_negative=True)
+    order.returned_amount = returned
+    if was == OrderStatus.COMPLETED:
+        _undo_deal(session, order, actor=actor, now=now)
+    session.flush()
+    return event
+
+
+# --- the customer side ------------------------------------------------------------------------
+
+def order_points(order: Order, *, returned: bool = False) -> int:
+    return sum((line.returned_quantity if returned else line.quantity) * (line.product.points or 0)
+               for line in order.lines)
+
+
+def _record_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -> None:
+    """A completed order: 购买次数 +1, 累计金额, 最近购买日期, 成交 (recycle exemption), the
+    deal category, and points. Increments in SQL, so concurrent completions add up."""
+    values: dict[str, Any] = {
+        "purchase_count": Customer.purchase_count + 1,
+        "purchase_total": Customer.purchase_total + order.total,
+        "last_purchase_on": case((Customer.last_purchase_on.is_(None), order.order_date),
+                                 (Customer.last_purchase_on < order.order_date, order.order_date),
+                                 else_=Customer.last_purchase_on),
+        "has_deal": True,
+    }
+    category = normalize.text(setting(session, "order_deal_category"))
+    if category:
+        item = session.scalar(select(DictItem.id).where(DictItem.kind == DictKind.CATEGORY.value,
+                                                        DictItem.name == category))
+        if item is not None:
+            values["category_id"] = item
+    points = order_points(order)
+    if points:
+        values["points"] = Customer.points + points
+    session.execute(update(Customer).where(Customer.id == order.customer_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    if points:
+        _points_entry(session, order.customer_id, points, "order", order_id=order.id, actor=actor, now=now,
+                      note=order.number)
+        order.points_awarded = points
+    session.flush()
+    session.expire(order.customer)
+
+
+def _undo_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -> None:
+    full = all(line.returned_quantity == line.quantity for line in order.lines)
+    points = min(order_points(order, returned=True), order.points_awarded or 0)
+    values: dict[str, Any] = {"purchase_total": Customer.purchase_total - order.returned_amount}
+    if full:
+        values["purchase_count"] = case((Customer.purchase_count > 0, Customer.purchase_count - 1), else_=0)
+    if points:
+        values["points"] = Customer.points - points
+    session.execute(update(Customer).where(Customer.id == order.customer_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    if points:
+        _points_entry(session, order.customer_id, -points, "return", order_id=order.id, actor=actor, now=now,
+                      note=order.number)
+    session.expire(order.customer)
+
+
+def _points_entry(session: Session, customer_id: int, change: int, reason: str, *, actor: Actor | None,
+                  now: datetime, order_id: int | None = None, note: str | None = None) -> PointsEntry:
+    balance = session.scalar(select(Customer.points).where(Customer.id == customer_id)) or 0
+    entry = PointsEntry(customer_id=customer_id, change=change, balance=balance, reason=reason, order_id=order_id,
+                        actor_id=actor.user_id if actor else None, note=note, at=now)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def redeem_points(session: Session, customer_id: Any, points: int, *, note: str, actor: Actor,
+                  now: datetime) -> PointsEntry:
+    """积分兑换: never below zero (a guarded UPDATE), always logged."""
+    if points <= 0:
+        raise InvalidValue(_l("兑换积分必须大于 0"))
+    customer = scope.get_in_scope(session, Customer, customer_id, actor, scope.customer_edit_clause(actor))
+    done = session.execute(update(Customer).where(Customer.id == customer.id, Customer.points >= points)
+                           .values(points=Customer.points - points)
+                           .execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        have = session.scalar(select(Customer.points).where(Customer.id == customer.id))
+        raise RuleViolation(_l("积分不足：现有 %(h)d 分，需要 %(n)d 分", h=have or 0, n=points))
+    session.expire(customer)
+    return _points_entry(session, customer.id, -points, "redeem", actor=actor, now=now,
+                         note=normalize.text(note)[:255] or None)
