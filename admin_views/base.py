@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
@@ -154,11 +154,18 @@ class CappedCountQuery(Query):
     number, and an exact count would read every matching row on each page view."""
 
     def scalar(self) -> Any:
-        rows = self.with_entities(literal_column("1")).order_by(None).limit(COUNT_CAP + 1).subquery()
+        rows = self.with_entities(literal_column("1")).order_by(None).limit(count_cap() + 1).subquery()
         return self.session.execute(select(func.count()).select_from(rows)).scalar()
 
 
 COUNT_CAP = 10_000
+# Search results stop counting sooner: "1000+" hits says as much to a person as "10000+",
+# and counting a common term's hits costs far more than showing a page of them.
+SEARCH_COUNT_CAP = 1_000
+
+
+def count_cap() -> int:
+    return g.get("kechi_count_cap", COUNT_CAP)
 
 
 class ScopedModelView(SecureModelView):
@@ -184,8 +191,8 @@ class ScopedModelView(SecureModelView):
 
     def render(self, template: str, **kwargs: Any) -> Any:
         # The pager was already computed from the number; the tab shows "10000+".
-        if self.capped_count and isinstance(kwargs.get("count"), int) and kwargs["count"] > COUNT_CAP:
-            kwargs["count"] = f"{COUNT_CAP}+"
+        if self.capped_count and isinstance(kwargs.get("count"), int) and kwargs["count"] > count_cap():
+            kwargs["count"] = f"{count_cap()}+"
         return super().render(template, **kwargs)
 
     def _order_by(self, query: Any, joins: Any, sort_joins: Any, sort_field: Any, sort_desc: bool) -> Any:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
-from admin_views.base import ScopedModelView, commit_or_explain
+from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explain
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
@@ -237,7 +237,9 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         where = search_rules.clause(db.session, search)
         if where is not None:
             query = query.filter(where)
-            count_query = count_query.filter(where) if count_query is not None else None
+            if count_query is not None:
+                count_query = count_query.filter(search_rules.clause(db.session, search, counting=True))
+            g.kechi_count_cap = SEARCH_COUNT_CAP
         return query, count_query, joins, count_joins
 
     def scope_clause(self) -> Any:

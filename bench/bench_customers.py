@@ -94,6 +94,7 @@ class Bare:
         self.dialect = engine.dialect.name
         self.today = today
         self.count_cap = count_cap
+        self.search_cap = search_count_cap()
         self.raw = engine.raw_connection()
 
     def has_shares(self, user_id: int) -> bool:
@@ -106,7 +107,7 @@ class Bare:
         self.raw.rollback()
         return found
 
-    def _branches(self, user_id: int | None, term: str | None) -> tuple[list[str], dict]:
+    def _branches(self, user_id: int | None, term: str | None, counting: bool = False) -> tuple[list[str], dict]:
         """The WHERE clause of each disjoint part of what the user sees: one part, or for a
         salesperson with shares the owned part and the shared-but-not-owned part (a UNION ALL
         keeps each part on its own index; an OR would sort every owned row)."""
@@ -139,11 +140,12 @@ class Bare:
                 params["tokens"] = tokens
             else:
                 params["fts"] = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-                # A common term: hide the key from the planner so the sort index drives (+c.id).
-                key = "+c.id" if self._fts_hits(params["fts"]) >= search.COMMON_HITS else "c.id"
-                cond = (f"{key} IN (SELECT q.customer_id FROM customer_search q WHERE "
-                        + (like + " AND " if like else "")
-                        + "q.customer_id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts))")
+                hits = "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts"
+                if like:
+                    hits = f"SELECT q.customer_id FROM customer_search q WHERE {like} AND q.customer_id IN ({hits})"
+                cond = f"c.id IN ({hits})"
+                if not counting and self._fts_hits(params["fts"]) >= search.COMMON_HITS:
+                    cond = f"+{cond}"  # a common term: hide the key so the sort index drives
             branches = [f"{b} AND {cond}" for b in branches]
         return branches, params
 
@@ -160,12 +162,14 @@ class Bare:
 
     def statements(self, user_id: int | None, term: str | None) -> list[tuple[str, dict]]:
         branches, params = self._branches(user_id, term)
-        if self.count_cap:  # the page stops counting at the cap and shows "10000+"
+        counted, _ = self._branches(user_id, term, counting=True)
+        if self.count_cap:  # the page stops counting at the cap and shows "10000+" (searches "1000+")
+            cap = min(self.count_cap, self.search_cap or self.count_cap) if term else self.count_cap
             count = "SELECT " + " + ".join(
-                f"(SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {w} LIMIT {self.count_cap + 1}) AS t{i})"
-                for i, w in enumerate(branches))
+                f"(SELECT count(*) FROM (SELECT 1 FROM customers c WHERE {w} LIMIT {cap + 1}) AS t{i})"
+                for i, w in enumerate(counted))
         else:
-            count = "SELECT " + " + ".join(f"(SELECT count(*) FROM customers c WHERE {w})" for w in branches)
+            count = "SELECT " + " + ".join(f"(SELECT count(*) FROM customers c WHERE {w})" for w in counted)
         # Newest follow-up first, never-followed-up last (SQLite puts NULLs last in DESC by itself).
         nulls = " NULLS LAST" if self.dialect == "postgresql" else ""
         order = f"ORDER BY last_follow_up_at DESC{nulls}, id DESC LIMIT {PAGE_SIZE}"
@@ -349,6 +353,14 @@ def detect_count_cap() -> int | None:
     except ImportError:
         return None
     return getattr(base, "COUNT_CAP", None) if getattr(CustomerView, "capped_count", False) else None
+
+
+def search_count_cap() -> int | None:
+    try:
+        from admin_views import base
+    except ImportError:
+        return None
+    return getattr(base, "SEARCH_COUNT_CAP", None)
 
 
 def time_now():

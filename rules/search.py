@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text
+from sqlalchemy import ColumnElement, delete, func, insert, literal, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
@@ -115,25 +115,26 @@ def _sqlite_hits_at_least(session: Session, fts: str, n: int) -> bool:
     return bool(found and found >= n)
 
 
-def clause(session: Session, term: str) -> ColumnElement[bool] | None:
-    """Customers matching the quick-search term, as a WHERE clause on Customer."""
+def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElement[bool] | None:
+    """Customers matching the quick-search term, as a WHERE clause on Customer. `counting`:
+    the clause is for the (capped) count, which is best driven by the hits themselves."""
     needle = normalised(term)
     if not needle:
         return None
     tokens = sorted(query_tokens(needle))
-    matches = select(CustomerSearch.customer_id)
-    if not (tokens and index_is_exact(needle)):
-        matches = matches.where(CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\"))
+    exact = bool(tokens) and index_is_exact(needle)
+    like = CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\")
     if not tokens:
-        return Customer.id.in_(matches)
+        return Customer.id.in_(select(CustomerSearch.customer_id).where(like))
     if session.get_bind().dialect.name == "postgresql":
-        matches = matches.where(func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(
-            literal(tokens, ARRAY(Text))))
-        return Customer.id.in_(matches)
+        matches = select(CustomerSearch.customer_id).where(
+            func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(literal(tokens, ARRAY(Text))))
+        return Customer.id.in_(matches if exact else matches.where(like))
     fts = _fts_query(tokens)
-    matches = matches.where(CustomerSearch.customer_id.in_(
-        text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts").bindparams(fts=fts)))
-    if _sqlite_hits_at_least(session, fts, COMMON_HITS):
+    hits = select(literal_column("rowid")).select_from(table("customer_fts")).where(
+        literal_column("customer_fts").op("MATCH")(literal(fts)))
+    matches = hits if exact else select(CustomerSearch.customer_id).where(like, CustomerSearch.customer_id.in_(hits))
+    if not counting and _sqlite_hits_at_least(session, fts, COMMON_HITS):
         # `id + 0` hides the primary key from SQLite's planner, so it keeps the sort order's
         # index and stops after a page instead of sorting every hit.
         return (Customer.id + 0).in_(matches)

@@ -120,3 +120,18 @@ def test_a_long_list_is_counted_up_to_a_cap(app, client, two_reps, make_customer
     page = client.get("/admin/customer/?page_size=20").get_data(as_text=True)
     assert "列表 (3+)" in page
     assert list_table(page).count("额外客户") == 4  # the rows themselves are all there
+
+
+def test_search_results_are_counted_up_to_a_lower_cap(app, client, two_reps, make_customer, monkeypatch):
+    """A common search term shows "N+" sooner than the plain list: counting every hit of
+    科技 among a million customers would cost more than the page itself."""
+    import admin_views.customers
+
+    monkeypatch.setattr(admin_views.customers, "SEARCH_COUNT_CAP", 2)
+    for i in range(3):
+        make_customer(f"瑞和科技{i}", two_reps["rep1"])
+    client.login("rep1")
+    page = client.get("/admin/customer/?search=科技").get_data(as_text=True)
+    assert "列表 (2+)" in page
+    assert list_table(page).count("瑞和科技") == 3
+    assert "列表 (2+)" not in client.get("/admin/customer/").get_data(as_text=True)  # the plain list counts on
