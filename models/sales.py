@@ -91,21 +91,21 @@ class Order(TimestampMixin, db.Model):
     )
 
     @property
-    def outstanding(self) -> Decimal:
-        """欠款: what the customer still owes on what they kept."""
-        return max(self.total - self.returned_amount - self.received + self.refunded, Decimal("0"))
-
-    @property
-    def refundable(self) -> Decimal:
-        """应退: money received beyond what the customer kept, not yet paid back."""
-        return max(self.received - self.refunded - (self.total - self.returned_amount), Decimal("0"))
-
-    @property
     def receivable(self) -> Decimal:
-        """应收: the order's value net of returns (cancelled orders owe nothing)."""
+        """应收: the order's value net of returns (a cancelled order owes nothing)."""
         if self.state == OrderStatus.CANCELLED:
             return Decimal("0")
         return self.total - self.returned_amount
+
+    @property
+    def outstanding(self) -> Decimal:
+        """欠款: what the customer still owes."""
+        return max(self.receivable - self.received + self.refunded, Decimal("0"))
+
+    @property
+    def refundable(self) -> Decimal:
+        """应退: money received beyond what is owed (after a return or cancellation), not yet paid back."""
+        return max(self.received - self.refunded - self.receivable, Decimal("0"))
 
     def __str__(self) -> str:
         return self.number

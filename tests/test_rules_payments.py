@@ -1,0 +1,96 @@
+"""回款: instalments, refunds against returns, approval before a payment counts."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from conftest import FIXED_NOW
+from models import Order, Payment, db
+from rules import payments, settings
+from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from test_rules_orders import actor_of, move, new_order, shop  # noqa: F401 - fixture
+
+DAY = date(2026, 11, 23)
+
+
+def pay(app, order_id, amount, who="rep", kind="receipt"):
+    with app.app_context():
+        try:
+            payment = payments.record(db.session, order_id, kind=kind, amount=amount, paid_on=DAY, method="transfer",
+                                      actor=actor_of(db.session, who), now=FIXED_NOW)
+            db.session.commit()
+            return payment.id
+        except Exception:
+            db.session.rollback()
+            raise
+
+
+def money_of(app, order_id):
+    with app.app_context():
+        o = db.session.get(Order, order_id)
+        return {"receivable": o.receivable, "received": o.received, "outstanding": o.outstanding,
+                "refundable": o.refundable, "refunded": o.refunded}
+
+
+def test_instalments_reduce_what_is_owed_and_overpaying_is_refused(app, shop):
+    order_id = new_order(app, shop)  # ¥77.23
+    pay(app, order_id, "30")
+    pay(app, order_id, "40.00")
+    assert money_of(app, order_id) == {"receivable": Decimal("77.23"), "received": Decimal("70.00"),
+                                       "outstanding": Decimal("7.23"), "refundable": Decimal("0"),
+                                       "refunded": Decimal("0.00")}
+    with pytest.raises(InvalidValue, match=r"回款金额 ¥8.00 超过欠款 ¥7.23"):
+        pay(app, order_id, "8")
+    with pytest.raises(InvalidValue, match="金额必须大于 0"):
+        pay(app, order_id, "-1")
+    with pytest.raises(InvalidValue, match="退款金额 ¥1.00 超过应退金额 ¥0.00"):
+        pay(app, order_id, "1", kind="refund")
+
+
+def test_refunds_follow_a_return(app, shop):
+    order_id = new_order(app, shop)
+    pay(app, order_id, "77.23")
+    for step in ("approve", "ship"):
+        move(app, order_id, step)
+    with app.app_context():
+        tea_line = db.session.get(Order, order_id).lines[0].id
+    move(app, order_id, "return", quantities={tea_line: 3})  # the tea: ¥56.72
+    assert money_of(app, order_id)["refundable"] == Decimal("56.72")
+    pay(app, order_id, "50", who="clerk", kind="refund")
+    assert money_of(app, order_id) == {"receivable": Decimal("20.51"), "received": Decimal("77.23"),
+                                       "outstanding": Decimal("0"), "refundable": Decimal("6.72"),
+                                       "refunded": Decimal("50.00")}
+
+
+def test_payments_can_require_approval_before_they_count(app, shop):
+    with app.app_context():
+        settings.put(db.session, "payment_requires_approval", True)
+        db.session.commit()
+    order_id = new_order(app, shop)
+    first = pay(app, order_id, "20")
+    second = pay(app, order_id, "10")
+    assert money_of(app, order_id)["received"] == Decimal("0.00")
+    with app.app_context():
+        with pytest.raises(PermissionDenied, match="审核回款"):
+            payments.approve(db.session, first, actor=actor_of(db.session, "rep"), now=FIXED_NOW)
+        payments.approve(db.session, first, actor=actor_of(db.session, "clerk"), now=FIXED_NOW)
+        payments.reject(db.session, second, actor=actor_of(db.session, "clerk"), now=FIXED_NOW)
+        db.session.commit()
+        with pytest.raises(RuleViolation, match="已经审核过了"):
+            payments.approve(db.session, first, actor=actor_of(db.session, "clerk2"), now=FIXED_NOW)
+        db.session.rollback()
+        assert [(p.status, p.approved_by_id) for p in db.session.query(Payment).order_by(Payment.id)] == [
+            ("approved", shop["clerk"]), ("rejected", shop["clerk"])]
+    assert money_of(app, order_id)["received"] == Decimal("20.00")
+    # a clerk's own entry needs no second look
+    pay(app, order_id, "5", who="clerk")
+    assert money_of(app, order_id)["received"] == Decimal("25.00")
+
+
+def test_cancelled_orders_take_no_receipts(app, shop):
+    order_id = new_order(app, shop)
+    move(app, order_id, "cancel")
+    with pytest.raises(RuleViolation, match="已取消，不能登记回款"):
+        pay(app, order_id, "1")
