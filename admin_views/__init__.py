@@ -11,6 +11,7 @@ from admin_views.auth import init_auth
 from admin_views.context import current_actor
 from admin_views.contacts import ContactView
 from admin_views.custom_fields import CustomFieldView
+from admin_views.excel import ExcelView
 from admin_views.customers import CustomerView, DueCustomerView, RecycleBinView, SoonRecycledView
 from admin_views.followups import FollowUpView
 from admin_views.personal import PersonalContactView
@@ -58,6 +59,8 @@ def init_admin(app: Flask) -> Admin:
         SharedWithMeView(CustomerShare, name=_l("他人共享给我的"), category=CUSTOMERS, endpoint="shared_with_me",
                          **_fa("fa-handshake-o")),
         RecycleBinView(Customer, name=_l("回收站"), category=CUSTOMERS, endpoint="customer_bin", **_fa("fa-trash")),
+        ExcelView(name=_l("导入/导出"), category=CUSTOMERS, endpoint="excel", url="/admin/excel",
+                  **_fa("fa-file-excel-o")),
         PoolView(Customer, name=_l("公共客户"), category=POOL, endpoint="pool", **_fa("fa-inbox")),
         SoonRecycledView(Customer, name=_l("将被回收"), category=POOL, endpoint="recycle_soon",
                          **_fa("fa-hourglass-half")),

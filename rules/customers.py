@@ -38,6 +38,20 @@ def validate(session: Session, customer: Customer, contacts: Iterable[Contact], 
              confirmed: bool, now: datetime | None = None) -> None:
     """Tidy the values and apply the entry policy. Raises EntryRefused for errors and
     NeedsConfirmation for warnings the user has not confirmed."""
+    issues = entry_issues(session, customer, contacts, now=now)
+    errors = [i for i in issues if i.is_error]
+    if errors:
+        raise EntryRefused(errors)
+    if issues and not confirmed:
+        raise NeedsConfirmation(issues)
+
+
+def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contact], *,
+                 now: datetime | None = None, policy: dict | None = None, lookup: entry.Lookup | None = None,
+                 protected: protection.ProtectedLookup | None = None,
+                 protection_policy: dict | None = None) -> list[entry.EntryIssue]:
+    """Tidy the values and return every entry-policy issue (errors and warnings). The
+    importer passes the policy once and look-ups answered from one query per batch."""
     contacts = [c for c in contacts if c is not None]
     customer.name = normalize.text(customer.name)
     for field in ("code", "phone", "mobile", "fax", "email", "qq", "zip_code", "website", "wechat"):
@@ -57,15 +71,11 @@ def validate(session: Session, customer: Customer, contacts: Iterable[Contact], 
         values[field] = [values.get(field)] + [getattr(c, field) for c in contacts]
     # One customer may list the same number twice (company and contact): not a duplicate.
     values = {k: _unique(v) if isinstance(v, list) else v for k, v in values.items()}
-    issues = entry.check(values, entry.load_policy(session),
-                         lookup=entry.database_lookup(session, exclude_id=customer.id))
+    issues = entry.check(values, policy if policy is not None else entry.load_policy(session),
+                         lookup=lookup or entry.database_lookup(session, exclude_id=customer.id))
     if now is not None:
-        issues += protection.collisions(session, customer, now=now)
-    errors = [i for i in issues if i.is_error]
-    if errors:
-        raise EntryRefused(errors)
-    if issues and not confirmed:
-        raise NeedsConfirmation(issues)
+        issues += protection.collisions(session, customer, now=now, find=protected, policy=protection_policy)
+    return issues
 
 
 def _unique(values: list) -> list:

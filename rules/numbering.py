@@ -62,3 +62,17 @@ def peek(session: Session, name: str, pattern: str, *, today: date) -> str:
     current = session.scalar(select(Sequence.value).where(Sequence.name == name,
                                                           Sequence.period == _period(pattern, today)))
     return render(pattern, today, (current or 0) + 1)
+
+
+def reserve(session: Session, name: str, pattern: str, *, today: date, count: int) -> list[str]:
+    """Reserve `count` consecutive numbers with one guarded UPDATE (bulk imports)."""
+    if count <= 0:
+        return []
+    first = next_number(session, name, pattern, today=today)
+    if count == 1:
+        return [first]
+    period = _period(pattern, today)
+    last = session.execute(
+        update(Sequence).where(Sequence.name == name, Sequence.period == period)
+        .values(value=Sequence.value + (count - 1)).returning(Sequence.value)).scalar()
+    return [render(pattern, today, seq) for seq in range(last - count + 1, last + 1)]

@@ -3,6 +3,7 @@ customer is never recycled nor shown in the pool, and a new entry with the same 
 is warned or refused, per the administrator's policy."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,20 +54,33 @@ def expiring_clause(owner_id: int, now: datetime, warn_days: int):
         Customer.protected_until <= now + timedelta(days=warn_days))
 
 
-def collisions(session: Session, customer: Customer, *, now: datetime) -> list[EntryIssue]:
-    """撞单: the entry's name or phones match a customer someone else protects."""
-    policy = load_policy(session)
+# (field, normalised value, owner id of the new entry) -> name of a protected customer or None
+ProtectedLookup = Callable[[str, str, "int | None"], "str | None"]
+
+
+def collision_keys(customer: Customer) -> list[tuple[str, str]]:
     keys = [("name", normalize.key("name", customer.name))]
     keys += [(f, normalize.key(f, getattr(customer, f))) for f in ("phone", "mobile") if getattr(customer, f)]
+    return keys
+
+
+def collisions(session: Session, customer: Customer, *, now: datetime, find: ProtectedLookup | None = None,
+               policy: dict[str, Any] | None = None) -> list[EntryIssue]:
+    """撞单: the entry's name or phones match a customer someone else protects. `find`
+    answers from memory when the importer has looked up a whole batch at once."""
+    policy = policy or load_policy(session)
     level = "error" if policy["on_collision"] == "forbid" else "warning"
     issues = []
-    for field, value in keys:
-        hit = session.scalar(
-            select(Customer.name).join(CustomerKey, CustomerKey.customer_id == Customer.id)
-            .where(CustomerKey.field == field, CustomerKey.value == value, Customer.protected_until > now,
-                   Customer.deleted_at.is_(None), Customer.id != (customer.id or -1),
-                   Customer.owner_id != customer.owner_id if customer.owner_id else Customer.id.is_not(None))
-            .limit(1))
+    for field, value in collision_keys(customer):
+        if find is not None:
+            hit = find(field, value, customer.owner_id)
+        else:
+            hit = session.scalar(
+                select(Customer.name).join(CustomerKey, CustomerKey.customer_id == Customer.id)
+                .where(CustomerKey.field == field, CustomerKey.value == value, Customer.protected_until > now,
+                       Customer.deleted_at.is_(None), Customer.id != (customer.id or -1),
+                       Customer.owner_id != customer.owner_id if customer.owner_id else Customer.id.is_not(None))
+                .limit(1))
         if hit:
             message = (_l("与受保护的客户「%(c)s」撞单，不允许录入", c=hit) if level == "error"
                        else _l("与受保护的客户「%(c)s」撞单", c=hit))

@@ -106,3 +106,48 @@ def is_valid(province: str | None, city: str | None, district: str | None) -> bo
     if city_region is None:
         return False
     return not district or district in city_region.children
+
+
+def match_district(province: str | None, city: str | None, text: str | None) -> str | None:
+    """The full district name for "朝阳" or "朝阳区" inside a known city."""
+    text = (text or "").strip()
+    city_region = tree().get(province or "", Region("", "")).children.get(city or "")
+    if not text or city_region is None:
+        return None
+    for name in city_region.children:
+        if text == name or (len(name) > 2 and text == name[:-1]):
+            return name
+    return None
+
+
+def _take_prefix(text: str, names) -> tuple[str | None, str]:
+    """The name (full or short) that `text` starts with, longest first, and the rest."""
+    best = None
+    for name in names:
+        for form in (name, short(name)):
+            if len(form) >= 2 and text.startswith(form) and (best is None or len(form) > len(best[1])):
+                best = (name, form)
+    if best is None:
+        return None, text
+    return best[0], text[len(best[1]):]
+
+
+def recognise(address: str | None, province: str | None = None) -> tuple[str | None, str | None, str | None]:
+    """Province, city and district read from the start of an address ("广东省深圳市南山区…",
+    "北京朝阳区…", "上海市浦东新区…"); with a known province the address may start at the city
+    ("杭州市西湖区…"). Whatever cannot be recognised is None."""
+    text = (address or "").strip().replace(" ", "")
+    found, rest = _take_prefix(text, tree())
+    if province is not None and found not in (None, province):
+        return province, None, None
+    province = province or found
+    if province is None or province not in tree():
+        return None, None, None
+    region = tree()[province]
+    city, rest2 = _take_prefix(rest, region.children)
+    if city is None and province in region.children:  # 北京朝阳区: the municipality is its own city
+        city, rest2 = province, rest
+    if city is None:
+        return province, None, None
+    district, _rest = _take_prefix(rest2, region.children[city].children)
+    return province, city, district

@@ -1,0 +1,383 @@
+"""导入/导出: the import wizard (upload → mapping and preview → job with progress → result)
+and Excel exports of the customer, contact and follow-up lists. The work is in
+rules/importing.py, rules/exporting.py and jobs/excel.py; this module turns requests into calls."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from admin_views.context import client_ip, current_actor, now
+from admin_views.forms import CsrfForm
+from jobs import excel as excel_jobs
+from jobs.queue import QueueUnavailable, enqueue
+from models import User, db
+from models.job import JobRecord, JobRowIssue
+from rules import entry, exporting, importing, pool as pool_rules, scope, spreadsheet
+from rules.clock import local_date
+
+PREVIEW_ROWS = 10
+STATUS = {"draft": _l("待确认"), "queued": _l("排队中"), "running": _l("进行中"), "done": _l("已完成"),
+          "failed": _l("已中断")}
+KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"),
+              "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
+              "export_follow_up": _l("导出联系记录")}
+EXAMPLES = {
+    "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
+    "contact_mobile": "13900139000", "mobile": "13800138000", "phone": "0571-88888888", "email": "info@example.com",
+    "province": "浙江省", "city": "杭州市", "district": "西湖区", "address": "文三路 100 号", "zip_code": "310000",
+    "customer": "杭州示例科技有限公司", "is_primary": "是", "position": "采购经理",
+}
+
+
+def _job_for_user(job_id: int) -> JobRecord:
+    """A job is its starter's: anyone else gets 404."""
+    job = db.session.get(JobRecord, job_id)
+    if job is None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+def _stale(job: JobRecord) -> bool:
+    if job.status != "running" or job.heartbeat_at is None:
+        return False
+    return (now() - job.heartbeat_at).total_seconds() > int(current_app.config.get("JOB_STALE_SECONDS", 600))
+
+
+def _status(job: JobRecord) -> dict[str, Any]:
+    return {"id": job.id, "status": job.status, "status_label": str(STATUS.get(job.status, job.status)),
+            "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
+            "skipped": job.skipped, "rejected": job.rejected, "error": job.error, "stale": _stale(job),
+            "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == "done" else 0),
+            "result_url": url_for(".result_file", job_id=job.id) if job.result_path else None}
+
+
+def _enqueue(func: Any, job: JobRecord) -> bool:
+    try:
+        job.queue_id = enqueue(func, job.id, job_timeout=int(current_app.config.get("EXCEL_JOB_TIMEOUT", 3600)))
+    except QueueUnavailable:
+        db.session.rollback()
+        job = db.session.get(JobRecord, job.id)
+        job.status = "failed"
+        job.error = str(_l("任务队列暂时不可用，请稍后点击“继续”重试；已上传的文件不会丢失"))
+        db.session.commit()
+        flash(job.error, "error")
+        return False
+    db.session.commit()
+    return True
+
+
+class ExcelView(BaseView):
+    """导入/导出: the wizard, the job pages and the export endpoints."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_actor().can("customer.view")
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _require(self, permission: str) -> None:
+        if not current_actor().can(permission):
+            abort(403)
+
+    # --- import: upload ------------------------------------------------------------------------
+    @expose("/", methods=["GET", "POST"])
+    def index(self) -> Any:
+        actor = current_actor()
+        entity = request.values.get("entity", "customer")
+        if entity not in importing.ENTITIES:
+            entity = "customer"
+        if request.method == "POST":
+            self._require("customer.create" if entity == "customer" else "customer.edit")
+            if not CsrfForm(request.form).validate():
+                flash(gettext("页面已过期，请重新提交"), "error")
+                return redirect(url_for(".index", entity=entity))
+            job = self._store_upload(entity)
+            if job is not None:
+                return redirect(url_for(".mapping", job_id=job.id))
+        jobs = list(db.session.scalars(select(JobRecord).where(JobRecord.user_id == actor.user_id)
+                                       .order_by(JobRecord.id.desc()).limit(20)))
+        limit = int(current_app.config.get("IMPORT_MAX_BYTES") or current_app.config["MAX_CONTENT_LENGTH"])
+        return self.render("admin/imports/upload.html", entity=entity, entities=importing.ENTITIES, jobs=jobs,
+                           status_names=STATUS, kind_names=KIND_NAMES, max_mb=limit / 1048576)
+
+    def _store_upload(self, entity: str) -> JobRecord | None:
+        limit = int(current_app.config.get("IMPORT_MAX_BYTES") or current_app.config["MAX_CONTENT_LENGTH"])
+        try:
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            flash(gettext("文件太大，最大允许 %(max).0f MB；请分成几个文件导入", max=limit / 1048576), "error")
+            return None
+        if upload is None or not upload.filename:
+            flash(gettext("请选择要导入的文件"), "error")
+            return None
+        data = upload.read(limit + 1)
+        try:
+            kind = spreadsheet.check_upload(data, upload.filename, max_bytes=limit)
+        except spreadsheet.SheetRefused as exc:
+            flash(str(exc), "error")
+            return None
+        suffix = {"xlsx": ".xlsx", "ole": ".xls", "csv": ".csv"}[kind]
+        name = excel_jobs.new_file_name("uploads", suffix)
+        path = excel_jobs.stored_path(name)
+        path.write_bytes(data)
+        try:
+            sheet = spreadsheet.read(path, filename=upload.filename, max_rows=200)
+        except spreadsheet.SheetRefused as exc:
+            path.unlink(missing_ok=True)
+            flash(str(exc), "error")
+            return None
+        job = JobRecord(kind=f"import_{entity}", status="draft", user_id=current_user.id,
+                        file_name=Path(upload.filename).name[:255], file_path=name, params={"sheet": sheet.name})
+        self._detect(job, sheet, entity)
+        db.session.add(job)
+        db.session.commit()
+        return job
+
+    def _detect(self, job: JobRecord, sheet: spreadsheet.Sheet, entity: str) -> None:
+        cols = importing.columns(db.session, entity)
+        header_row = importing.find_header(sheet.rows, cols)
+        headers = [importing.cell_text(h) for h in sheet.rows[header_row]]
+        remembered = importing.remembered_mapping(db.session, entity, current_user.id)
+        job.params = {**job.params, "sheet": sheet.name, "sheets": sheet.names, "header_row": header_row,
+                      "headers": headers, "mapping": importing.auto_mapping(headers, cols, remembered),
+                      "options": job.params.get("options") or {"on_duplicate": "skip"}}
+
+    # --- import: mapping, options and preview ---------------------------------------------------
+    @expose("/<int:job_id>/mapping/", methods=["GET", "POST"])
+    def mapping(self, job_id: int) -> Any:
+        job = _job_for_user(job_id)
+        if job.status != "draft":
+            return redirect(url_for(".job_view", job_id=job.id))
+        entity = excel_jobs.IMPORT_KINDS[job.kind]
+        actor = current_actor()
+        cols = importing.columns(db.session, entity)
+        params = dict(job.params)
+        path = excel_jobs.stored_path(job.file_path)
+        if request.method == "POST":
+            if not CsrfForm(request.form).validate():
+                flash(gettext("页面已过期，请重新提交"), "error")
+                return redirect(url_for(".mapping", job_id=job.id))
+            if request.form.get("sheet") and request.form["sheet"] != params.get("sheet"):
+                try:
+                    sheet = spreadsheet.read(path, filename=job.file_name, sheet=request.form["sheet"], max_rows=200)
+                except spreadsheet.SheetRefused as exc:
+                    flash(str(exc), "error")
+                    return redirect(url_for(".mapping", job_id=job.id))
+                self._detect(job, sheet, entity)
+                db.session.commit()
+                return redirect(url_for(".mapping", job_id=job.id))
+            params = self._read_mapping_form(params, len(params["headers"]))
+            error = self._option_error(params["options"])
+            job.params = params
+            if request.form.get("go") == "start":
+                missing = importing.missing_required(entity, params["mapping"], db.session)
+                if missing:
+                    flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(missing)), "error")
+                elif error:
+                    flash(error, "error")
+                else:
+                    importing.remember_mapping(db.session, entity, current_user.id, params["headers"],
+                                               params["mapping"])
+                    job.status = "queued"
+                    db.session.commit()
+                    if _enqueue(excel_jobs.run_import, job):
+                        return redirect(url_for(".job_view", job_id=job.id))
+                    return redirect(url_for(".job_view", job_id=job.id))
+            db.session.commit()
+        try:
+            sheet = spreadsheet.read(path, filename=job.file_name, sheet=params.get("sheet"),
+                                     max_rows=int(params["header_row"]) + 200)
+        except spreadsheet.SheetRefused as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index", entity=entity))
+        sample = importing.data_rows(sheet.rows, int(params["header_row"]))[:PREVIEW_ROWS]
+        options = importing.Options(**params.get("options", {}))
+        try:
+            outcomes = importing.preview(db.session, entity, sample, params["mapping"], actor=actor,
+                                         options=options, now=now(),
+                                         today=local_date(now(), current_app.config["TIMEZONE"]))
+        finally:
+            db.session.rollback()  # a preview never writes
+        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True), scope.owner_clause(User.id, actor))
+                                             .order_by(User.display_name)))
+        header_choices = [(i, " | ".join(importing.cell_text(v) for v in row if v not in ("", None))[:80])
+                          for i, row in enumerate(sheet.rows[:20])]
+        return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
+                           header_choices=header_choices, colleagues=colleagues,
+                           on_duplicate=importing.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
+                           policy_fields=entry.FIELDS, policy=entry.load_policy(db.session),
+                           required=set(importing.missing_required(entity, [], db.session)),
+                           outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
+                                          "rejected": _l("不能导入")})
+
+    def _read_mapping_form(self, params: dict[str, Any], width: int) -> dict[str, Any]:
+        params = dict(params)
+        header_row = request.form.get("header_row", "")
+        if header_row.isdigit() and int(header_row) != params["header_row"]:
+            path = excel_jobs.stored_path(db.session.get(JobRecord, int(request.view_args["job_id"])).file_path)
+            job = db.session.get(JobRecord, int(request.view_args["job_id"]))
+            sheet = spreadsheet.read(path, filename=job.file_name, sheet=params.get("sheet"), max_rows=200)
+            index = min(int(header_row), len(sheet.rows) - 1)
+            entity = excel_jobs.IMPORT_KINDS[job.kind]
+            headers = [importing.cell_text(h) for h in sheet.rows[index]]
+            params.update(header_row=index, headers=headers,
+                          mapping=importing.auto_mapping(headers, importing.columns(db.session, entity),
+                                                         importing.remembered_mapping(db.session, entity,
+                                                                                      current_user.id)))
+        else:
+            mapping = [request.form.get(f"col_{i}", "") for i in range(width)]
+            seen: set[str] = set()
+            clean = []
+            for target in mapping:  # one column per field: a later repeat is dropped
+                clean.append(target if target and target not in seen else "")
+                seen.add(target)
+            params["mapping"] = clean
+        owner = request.form.get("owner", "me")
+        options = {"on_duplicate": request.form.get("on_duplicate", "skip")}
+        if options["on_duplicate"] not in importing.ON_DUPLICATE:
+            options["on_duplicate"] = "skip"
+        if owner == "pool":
+            options["to_pool"] = True
+        elif owner.isdigit():
+            options["owner_id"] = int(owner)
+        params["options"] = options
+        params["owner_choice"] = owner
+        return params
+
+    def _option_error(self, options: dict[str, Any]) -> str | None:
+        actor = current_actor()
+        if options.get("to_pool") or (options.get("owner_id") and options["owner_id"] != actor.user_id):
+            if not actor.can("pool.assign"):
+                return gettext("您没有指派客户的权限，只能导入为自己的客户")
+        if options.get("to_pool"):
+            options["pool_id"] = pool_rules.home_pool(db.session, actor.user_id)
+        if options.get("owner_id"):
+            ok = db.session.scalar(select(User.id).where(User.id == options["owner_id"], User.active.is_(True),
+                                                         scope.owner_clause(User.id, actor)))
+            if ok is None:
+                return gettext("请选择您权限范围内的同事")
+        return None
+
+    # --- jobs --------------------------------------------------------------------------------------
+    @expose("/<int:job_id>/")
+    def job_view(self, job_id: int) -> Any:
+        job = _job_for_user(job_id)
+        if job.status == "draft" and job.kind.startswith("import_"):
+            return redirect(url_for(".mapping", job_id=job.id))
+        return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES)
+
+    @expose("/<int:job_id>/status.json")
+    def job_status(self, job_id: int) -> Any:
+        return jsonify(_status(_job_for_user(job_id)))
+
+    @expose("/<int:job_id>/resume/", methods=["POST"])
+    def resume(self, job_id: int) -> Any:
+        job = _job_for_user(job_id)
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        if job.status == "failed" or _stale(job):
+            job.status, job.error = "queued", None
+            db.session.commit()
+            func = excel_jobs.run_import if job.kind.startswith("import_") else excel_jobs.run_export
+            if _enqueue(func, job):
+                flash(gettext("已继续执行，已完成的部分不会重复"), "success")
+        return redirect(url_for(".job_view", job_id=job.id))
+
+    @expose("/<int:job_id>/result.xlsx")
+    def result_file(self, job_id: int) -> Any:
+        job = _job_for_user(job_id)
+        path = excel_jobs.stored_path(job.result_path)
+        if path is None or not path.exists():
+            abort(404)
+        if job.kind.startswith("import_"):
+            name = gettext("未导入的行-%(f)s", f=Path(job.file_name or "import").stem) + ".xlsx"
+        else:
+            name = f"{KIND_NAMES[job.kind]}-{exporting.today_stamp(job.created_at, current_app.config['TIMEZONE'])}.xlsx"
+        return send_file(path, as_attachment=True, download_name=name,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # --- templates -----------------------------------------------------------------------------
+    @expose("/template/<entity>.xlsx")
+    def template(self, entity: str) -> Any:
+        if entity not in importing.ENTITIES:
+            abort(404)
+        cols = importing.columns(db.session, entity)
+        policy = entry.load_policy(db.session)
+        required = {c.key for c in cols if c.required or (entity == "customer" and c.key in policy["required"])}
+        example = [EXAMPLES.get(c.key, "") for c in cols]
+        note = gettext("带 * 的列必须填写。\n第一行是表头，请不要修改表头文字；示例行可以删除。\n"
+                       "手机号码、电话请填写数字；日期可写 2023-05-01 或 2023年5月1日。\n"
+                       "客户分类、来源、行业等须与“数据字典”中的名称一致。")
+        name = excel_jobs.new_file_name("templates", ".xlsx")
+        path = excel_jobs.stored_path(name)
+        exporting.template_xlsx(path, cols, required, example=example, note=note)
+        data = path.read_bytes()
+        path.unlink(missing_ok=True)
+        from io import BytesIO
+
+        return send_file(BytesIO(data), as_attachment=True,
+                         download_name=gettext("%(e)s导入模板", e=str(importing.ENTITIES[entity]).split("（")[0]) + ".xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # --- export --------------------------------------------------------------------------------
+    @expose("/export/<entity>/", methods=["GET", "POST"])
+    def export(self, entity: str) -> Any:
+        if entity not in exporting.ENTITIES:
+            abort(404)
+        self._require("customer.export")
+        columns = exporting.COLUMNS[entity](db.session)
+        list_args = request.query_string.decode()  # the list page's search, filters and sort
+        if request.method == "GET":
+            return self.render("admin/imports/export.html", entity=entity, entity_name=exporting.ENTITIES[entity],
+                               columns=columns, list_args=list_args, back=self._list_url(entity, list_args))
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        chosen = [c.key for c in columns if request.form.get(f"c_{c.key}")]
+        if not chosen:
+            flash(gettext("请至少选择一列"), "error")
+            return self.render("admin/imports/export.html", entity=entity, entity_name=exporting.ENTITIES[entity],
+                               columns=columns, list_args=list_args, back=self._list_url(entity, list_args))
+        ids = self._list_ids(entity)
+        name = excel_jobs.new_file_name("exports", ".ids")
+        excel_jobs.stored_path(name).write_text("\n".join(str(i) for i in ids))
+        job = JobRecord(kind=f"export_{entity}", status="queued", user_id=current_user.id, file_path=name,
+                        file_name=None, total=len(ids), params={"columns": chosen, "ip": client_ip()})
+        db.session.add(job)
+        db.session.commit()
+        if len(ids) <= int(current_app.config.get("EXPORT_INLINE_ROWS", 2000)):
+            excel_jobs.export_now(job.id)  # small: the file comes back in this response
+            return self.result_file(job.id)
+        _enqueue(excel_jobs.run_export, job)
+        return redirect(url_for(".job_view", job_id=job.id))
+
+    LIST_ENDPOINTS = {"customer": "customer", "contact": "contact", "follow_up": "follow_up"}
+
+    def _list_url(self, entity: str, list_args: str) -> str:
+        base = url_for(f"{self.LIST_ENDPOINTS[entity]}.index_view")
+        return base + ("?" + list_args if list_args else "")
+
+    def _list_view(self, entity: str) -> ModelView:
+        endpoint = self.LIST_ENDPOINTS[entity]
+        return next(v for v in self.admin._views if getattr(v, "endpoint", None) == endpoint)
+
+    def _list_ids(self, entity: str) -> list[int]:
+        """The ids the list page shows for these URL arguments, in its order: the registered
+        list view's own scope, search, filters and sort (its query, not a copy of it)."""
+        view = self._list_view(entity)
+        model = exporting.MODELS[entity]
+        args = view._get_list_extra_args()  # this request carries the list page's arguments
+        sort = view._get_column_by_idx(args.sort)
+        _count, query = ModelView.get_list(view, None, sort[0] if sort else None, args.sort_desc, args.search,
+                                           args.filters, execute=False, page_size=0)
+        return list(db.session.scalars(query.with_entities(model.id)))

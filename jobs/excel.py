@@ -1,0 +1,201 @@
+"""Import and export jobs. Each takes the id of its JobRecord, which holds the file, the
+mapping and options, and receives the progress, so the page can show a progress bar in RQ
+and embedded mode alike. An import commits batch by batch; rerunning a job that was killed
+continues after its last committed batch."""
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from jobs.queue import job_app_context
+from models import User, db
+from models.base import utcnow
+from models.job import JobRecord, JobRowIssue
+from rules import audit, exporting, importing, spreadsheet
+from rules.actor import Actor
+from rules.audit import AuditContext
+from rules.clock import local_date
+from rules.errors import RuleViolation
+
+log = logging.getLogger(__name__)
+IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact"}
+EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up"}
+
+
+def storage_dir(kind: str) -> Path:
+    """The shared directory for uploads and generated files (config UPLOAD_DIR)."""
+    path = Path(current_app.config["UPLOAD_DIR"]) / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stored_path(name: str | None) -> Path | None:
+    """Job rows keep paths relative to UPLOAD_DIR, so hosts may mount it anywhere."""
+    return Path(current_app.config["UPLOAD_DIR"]) / name if name else None
+
+
+def new_file_name(kind: str, suffix: str) -> str:
+    storage_dir(kind)
+    return f"{kind}/{uuid.uuid4().hex}{suffix}"
+
+
+def _actor(user: User) -> Actor:
+    return Actor.from_user(user, today=local_date(utcnow(), current_app.config["TIMEZONE"]))
+
+
+def _fail(job_id: int, message: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
+                       .values(status="failed", error=message[:2000], heartbeat_at=utcnow()))
+    db.session.commit()
+
+
+def run_import(job_id: int) -> str:
+    """Import a stored sheet batch by batch; safe to run again after a crash."""
+    with job_app_context() as app, force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        session = db.session
+        job = session.get(JobRecord, job_id)
+        if job is None or job.status == "done":
+            return "nothing to do"
+        user = session.get(User, job.user_id)
+        session.info[audit.INFO_KEY] = AuditContext(user.id, user.display_name)
+        job.status, job.error = "running", None
+        job.started_at = job.started_at or utcnow()
+        job.heartbeat_at = utcnow()
+        session.commit()
+        try:
+            return _import(job_id, user, app.config)
+        except spreadsheet.SheetRefused as exc:
+            _fail(job_id, str(exc))
+            return "refused"
+        except Exception as exc:  # recorded for the page, then re-raised for the worker's log
+            log.exception("import job %s failed", job_id)
+            _fail(job_id, str(_l("导入中断：%(e)s。已导入的批次已保存，可点击“继续导入”完成剩余的行。", e=type(exc).__name__)))
+            raise
+        finally:
+            session.info.pop(audit.INFO_KEY, None)
+
+
+def _import(job_id: int, user: User, config: Any) -> str:
+    session = db.session
+    job = session.get(JobRecord, job_id)
+    params = job.params
+    entity = IMPORT_KINDS[job.kind]
+    sheet = spreadsheet.read(stored_path(job.file_path), filename=job.file_name, sheet=params.get("sheet"))
+    rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
+    job.total = len(rows)
+    session.commit()
+    now = utcnow()
+    actor = _actor(user)
+    options = importing.Options(**params.get("options", {}))
+    reader = importing.Reader(session, entity, params["mapping"])
+    if entity == "customer":
+        importer: Any = importing.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
+                                                   today=local_date(now, config["TIMEZONE"]))
+    else:
+        importer = importing.ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+    start = job.done
+    if start:  # a rerun: the committed rows count for duplicates within the file
+        not_taken = importing.issue_rows(session, job_id)
+        for row_no, row in rows[:start]:
+            if row_no not in not_taken:
+                importer.remember(reader.read(row_no, row))
+    size = int(config.get("IMPORT_BATCH_SIZE", 500))
+    fail_after = config.get("IMPORT_FAIL_AFTER_BATCHES")  # tests: a crash between two batches
+    batches = 0
+    for begin in range(start, len(rows), size):
+        chunk = rows[begin:begin + size]
+        parsed = [reader.read(row_no, row) for row_no, row in chunk]
+        with session.no_autoflush:
+            outcomes = importer.check(parsed)
+        importer.write(outcomes)
+        if not importing.record_batch(session, job, start=begin, end=begin + len(chunk), outcomes=outcomes):
+            session.rollback()  # another runner took this batch
+            return "superseded"
+        session.commit()
+        batches += 1
+        if fail_after is not None and batches >= int(fail_after):
+            raise RuntimeError("stopped by IMPORT_FAIL_AFTER_BATCHES")
+    job = session.get(JobRecord, job_id)
+    session.refresh(job)
+    _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
+    job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
+    audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=exporting.MODELS.get(
+        entity, type(None)).__name__, details={"file": job.file_name, "rows": job.total, "imported": job.imported,
+                                               "updated": job.updated, "skipped": job.skipped,
+                                               "rejected": job.rejected})
+    session.commit()
+    return "done"
+
+
+def _write_rejects(job: JobRecord, header: list[Any]) -> None:
+    """未导入的行 and 跳过的行, each with the sheet row number, the original values and why."""
+    issues = db.session.scalars(select(JobRowIssue).where(JobRowIssue.job_id == job.id).order_by(JobRowIssue.row_no))
+    rejected: list[list[Any]] = []
+    skipped: list[list[Any]] = []
+    for issue in issues:
+        (rejected if issue.outcome == "rejected" else skipped).append([issue.row_no, *issue.values, issue.reason])
+    head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
+    name = new_file_name("results", ".xlsx")
+    exporting.write_rows_xlsx(stored_path(name), [(str(_l("未导入的行")), head, rejected),
+                                                  (str(_l("跳过的行")), head, skipped)])
+    job.result_path = name
+
+
+def run_export(job_id: int) -> str:
+    """Write the export file of a job (ids chosen by the list page, re-checked against scope)."""
+    with job_app_context() as app, force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        session = db.session
+        job = session.get(JobRecord, job_id)
+        if job is None or job.status == "done":
+            return "nothing to do"
+        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        session.commit()
+        try:
+            return export_now(job_id)
+        except Exception as exc:
+            log.exception("export job %s failed", job_id)
+            _fail(job_id, str(_l("导出失败：%(e)s", e=type(exc).__name__)))
+            raise
+
+
+def export_now(job_id: int) -> str:
+    session = db.session
+    config = current_app.config
+    job = session.get(JobRecord, job_id)
+    user = session.get(User, job.user_id)
+    entity = EXPORT_KINDS[job.kind]
+    ids_file = stored_path(job.file_path)
+    ids = [int(x) for x in ids_file.read_text().split()] if ids_file and ids_file.exists() else []
+    job.total = len(ids)
+    session.commit()
+    wanted = job.params.get("columns") or []
+    columns = [c for c in exporting.COLUMNS[entity](session) if not wanted or c.key in wanted]
+    rows = exporting.Rows(session, entity, actor=_actor(user), tz=config["TIMEZONE"])
+    name = new_file_name("exports", ".xlsx")
+
+    def progress(count: int) -> None:
+        session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=utcnow()))
+        session.commit()
+
+    written = exporting.write_xlsx(stored_path(name), str(exporting.ENTITIES[entity]), columns, rows(ids),
+                                   progress=progress)
+    job = session.get(JobRecord, job_id)
+    job.result_path, job.done, job.imported = name, written, written
+    job.status, job.finished_at = "done", utcnow()
+    audit.record(session, ctx=AuditContext(user.id, user.display_name, job.params.get("ip")), action="export",
+                 entity=exporting.MODELS[entity].__name__,
+                 details={"rows": written, "columns": [c.key for c in columns], "job": job.id})
+    session.commit()
+    return "done"
+
+
+def refuse_message(exc: RuleViolation) -> str:
+    return str(exc)

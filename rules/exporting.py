@@ -1,0 +1,277 @@
+"""Excel exports (客户、联系人、联系记录) of exactly the records an actor may see, streamed with
+openpyxl's write-only workbook so 100k rows never sit in memory at once.
+
+Customer headers are the importer's labels (rules/importing.py), so an exported sheet imports
+back unchanged. Text that starts with = + - @ is written as a text cell marked with Excel's
+quote prefix: never a formula, and it reads back as typed."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session, aliased
+
+from models.customer import Contact, Customer, FollowUp
+from models.dictionary import DictItem
+from models.org import Department, User
+from rules import custom_fields, importing, scope
+from rules.actor import Actor
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+CHUNK = 1000
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    key: str
+    label: Any
+    get: Callable[[dict[str, Any]], Any]
+
+
+KIND_NAMES = {"company": _l("企业"), "person": _l("个人")}
+GENDER_NAMES = {"male": _l("男"), "female": _l("女")}
+FOLLOW_UP_KINDS = {"phone": _l("电话"), "visit": _l("拜访"), "wechat": _l("微信"), "email": _l("邮件"),
+                   "sms": _l("短信"), "other": _l("其他")}
+
+
+def _plain(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row.get(key)
+
+
+def _named(key: str, names: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: str(names[row[key]]) if row.get(key) in names else row.get(key)
+
+
+def _custom(definition: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: custom_fields.display(definition, (row.get("custom") or {}).get(definition.key)) or None
+
+
+def customer_columns(session: Session) -> list[ExportColumn]:
+    """Every exportable customer column: the import catalogue (so exports import back), then
+    who owns it and when, then custom fields."""
+    cols = []
+    for col in importing.CUSTOMER_COLUMNS:
+        if col.kind == "kind":
+            getter = _named("kind", KIND_NAMES)
+        elif col.kind == "gender":
+            getter = _named("gender", GENDER_NAMES)
+        elif col.kind == "dict":
+            getter = _plain(col.key + "_name")
+        else:
+            getter = _plain(col.key)
+        cols.append(ExportColumn(col.key, col.label, getter))
+    cols += [ExportColumn("owner", _l("业务员"), _plain("owner")),
+             ExportColumn("department", _l("部门"), _plain("department")),
+             ExportColumn("created_at", _l("创建时间"), _plain("created_at")),
+             ExportColumn("last_follow_up_at", _l("最后联系"), _plain("last_follow_up_at")),
+             ExportColumn("next_contact_at", _l("下次联系"), _plain("next_contact_at"))]
+    for definition in custom_fields.definitions(session, "customer"):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
+def contact_columns(session: Session) -> list[ExportColumn]:
+    cols = [ExportColumn("customer", _l("所属客户"), _plain("customer")),
+            ExportColumn("customer_code", _l("客户编号"), _plain("customer_code"))]
+    for col in importing.CONTACT_COLUMNS[1:]:
+        if col.kind == "gender":
+            getter = _named("gender", GENDER_NAMES)
+        elif col.kind == "bool":
+            getter = lambda row, k=col.key: str(_l("是")) if row.get(k) else str(_l("否"))  # noqa: E731
+        else:
+            getter = _plain(col.key)
+        cols.append(ExportColumn(col.key, col.label, getter))
+    for definition in custom_fields.definitions(session, "contact"):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
+def follow_up_columns(session: Session) -> list[ExportColumn]:
+    return [ExportColumn("happened_at", _l("联系时间"), _plain("happened_at")),
+            ExportColumn("customer", _l("客户名称"), _plain("customer")),
+            ExportColumn("customer_code", _l("客户编号"), _plain("customer_code")),
+            ExportColumn("contact", _l("联系人"), _plain("contact")),
+            ExportColumn("kind", _l("联系方式"), _named("kind", FOLLOW_UP_KINDS)),
+            ExportColumn("content", _l("联系内容"), _plain("content")),
+            ExportColumn("user", _l("业务员"), _plain("user")),
+            ExportColumn("next_contact_at", _l("下次联系"), _plain("next_contact_at"))]
+
+
+COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns}
+MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp}
+ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录")}
+
+
+def _local(value: Any, tz: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return value
+
+
+class Rows:
+    """Reads records by id in chunks, each re-checked against the actor's scope (a forged or
+    stale id list can never widen what is exported), in the order of the ids."""
+
+    def __init__(self, session: Session, entity: str, *, actor: Actor, tz: str) -> None:
+        self.session, self.entity, self.actor, self.tz = session, entity, actor, ZoneInfo(tz)
+        self.dicts = {i.id: i.name for i in session.scalars(select(DictItem))}
+        self.users = {u.id: u.display_name for u in session.scalars(select(User))}
+        self.departments = {d.id: d.name for d in session.scalars(select(Department))}
+
+    def _select(self, ids: list[int]) -> Any:
+        model = MODELS[self.entity]
+        where: ColumnElement[bool] = and_(scope.clause_for(model, self.actor), model.id.in_(ids))
+        if self.entity == "customer":
+            primary = aliased(Contact)
+            return (select(Customer, primary.name, primary.mobile, primary.position)
+                    .outerjoin(primary, and_(primary.customer_id == Customer.id, primary.is_primary.is_(True)))
+                    .where(where))
+        if self.entity == "contact":
+            return select(Contact, Customer.name, Customer.code).join(Customer, Customer.id == Contact.customer_id) \
+                .where(where)
+        contact = aliased(Contact)
+        return (select(FollowUp, Customer.name, Customer.code, contact.name)
+                .join(Customer, Customer.id == FollowUp.customer_id)
+                .outerjoin(contact, contact.id == FollowUp.contact_id).where(where))
+
+    def _row(self, found: tuple) -> tuple[int, dict[str, Any]]:
+        obj = found[0]
+        values = {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+        if self.entity == "customer":
+            values.update(contact_name=found[1], contact_mobile=found[2], contact_position=found[3],
+                          owner=self.users.get(obj.owner_id), department=self.departments.get(obj.department_id))
+            for key in ("category", "source", "industry", "value_level", "stage", "credit_rating"):
+                values[key + "_name"] = self.dicts.get(values.get(key + "_id"))
+        elif self.entity == "contact":
+            values.update(customer=found[1], customer_code=found[2])
+        else:
+            values.update(customer=found[1], customer_code=found[2], contact=found[3],
+                          user=self.users.get(obj.user_id))
+        return obj.id, {k: _local(v, self.tz) for k, v in values.items()}
+
+    def __call__(self, ids: Iterable[int]) -> Iterator[dict[str, Any]]:
+        chunk: list[int] = []
+        for ident in ids:
+            chunk.append(ident)
+            if len(chunk) >= CHUNK:
+                yield from self._chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._chunk(chunk)
+
+    def _chunk(self, ids: list[int]) -> Iterator[dict[str, Any]]:
+        by_id = {}
+        for found in self.session.execute(self._select(ids)).unique():
+            ident, values = self._row(found)
+            by_id[ident] = values
+            self.session.expunge(found[0])  # a long export keeps no rows in the session
+        for ident in ids:
+            if ident in by_id:
+                yield by_id[ident]
+
+
+def cell_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return str(value)
+    return value
+
+
+def write_xlsx(path: str | Path, sheet_title: str, columns: list[ExportColumn], rows: Iterable[dict[str, Any]],
+               *, progress: Callable[[int], None] | None = None, every: int = 2000) -> int:
+    """Stream rows into a write-only workbook; returns the number of data rows written."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title[:31])
+    sheet.append([str(c.label) for c in columns])
+    getters = [c.get for c in columns]
+    count = 0
+    for row in rows:
+        values = []
+        for get in getters:
+            value = cell_value(get(row))
+            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # stored as text: never evaluated
+                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+                value = cell
+            values.append(value)
+        sheet.append(values)
+        count += 1
+        if progress is not None and count % every == 0:
+            progress(count)
+    workbook.save(str(path))
+    return count
+
+
+def write_rows_xlsx(path: str | Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> None:
+    """Plain sheets of text rows (the rejected-rows file), formula-like text kept as text."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for row in rows:
+            out = []
+            for value in row:
+                if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    value = cell
+                out.append(value)
+            sheet.append(out)
+    workbook.save(str(path))
+
+
+def template_xlsx(path: str | Path, columns: list[importing.Column], required: set[str], *, example: list[Any],
+                  note: str) -> None:
+    """The import template: required headers marked with *, one example row, and a note."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(_l("导入模板"))
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
+    for index, col in enumerate(columns, start=1):
+        label = str(col.label) + ("*" if col.key in required else "")
+        cell = sheet.cell(row=1, column=index, value=label)
+        cell.font = bold
+        if col.key in required:
+            cell.fill = fill
+            cell.comment = Comment(str(_l("必填")), "客池CRM")
+        if col.custom is not None and col.custom.options:
+            cell.comment = Comment(str(_l("可选：%(o)s", o="、".join(col.custom.options))), "客池CRM")
+        sheet.column_dimensions[cell.column_letter].width = max(10, len(label) * 2 + 2)
+    for index, value in enumerate(example, start=1):
+        sheet.cell(row=2, column=index, value=value)
+    notes = workbook.create_sheet(str(_l("填写说明")))
+    for line in note.split("\n"):
+        notes.append([line])
+    workbook.save(str(path))
+
+
+def today_stamp(now: datetime, tz: str) -> str:
+    return now.astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")

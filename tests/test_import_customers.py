@@ -1,0 +1,363 @@
+"""客户资料导入: a messy sheet through the wizard, the counts and the rejected-rows file, bad files,
+resuming after a crash (embedded and a real rq worker killed mid-import), templates."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from conftest import REDIS_URL, build_app, need_service
+from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, User, db
+from models.job import JobRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def messy_workbook() -> bytes:
+    """What firms really send: a merged title row above the header, a blank row, merged
+    category cells, phones as floats and full-width digits, three kinds of dates,
+    an in-file duplicate, an existing customer, rows missing required fields or badly formed."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户资料"
+    ws.append(["2023年客户资料（从旧系统导出）"])
+    ws.merge_cells("A1:I1")
+    ws.append([])
+    ws.append(["公司名称", "联系人", "手机号码", "电话", "客户分类", "所在省份", "地址", "签约日期", "Email"])
+    rows = [
+        ["杭州甲科技有限公司", "王一", 13800138001.0, "0571-88880001", "意向客户", "浙江", "杭州市西湖区文三路1号",
+         "2023年5月1日", "a@example.com"],                                                        # 4 imported
+        ["北京乙贸易有限公司", "李二", "１３８００１３８００２", None, None, "北京", None, "2023/5/1", None],  # 5 imported
+        [None] * 9,                                                                                # 6 blank
+        ["丙商行", "张三", "1.3800138003E+10", None, "潜在客户", None, "广东省深圳市南山区科技园", 45047, None],  # 7 imported
+        ["杭州甲科技有限公司", "王一", 13800138001.0, None, "意向客户", "浙江", None, None, None],     # 8 skipped: row 4
+        ["老客户有限公司", "赵四", 13800138005.0, None, None, None, None, None, None],                # 9 skipped: existing
+        [None, "钱五", 13800138006.0, None, None, None, None, None, None],                           # 10 rejected: no name
+        ["丁公司", "孙六", 12345.0, None, None, None, None, None, None],                             # 11 rejected: mobile
+        ["戊公司", "周七", 13800138008.0, None, None, None, None, "明年", "not-an-email"],            # 12 rejected: date+email
+        ["己公司", "吴八", 13800138009.0, None, "不存在的分类", None, None, None, None],              # 13 rejected: dict
+    ]
+    for row in rows:
+        ws.append(row)
+    ws.merge_cells("E4:E5")  # one category for two customers
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def sales(make_user, make_customer, app):
+    uid = make_user("chenxm", display_name="陈晓明")
+    make_customer("老客户有限公司", uid, phone="0571-88889999")
+    with app.app_context():
+        db.session.add(CustomField(entity="customer", key="sign_date", label="签约日期", field_type="date"))
+        db.session.commit()
+    return uid
+
+
+def upload(client, data: bytes, name: str = "客户.xlsx", entity: str = "customer"):
+    token = client.token("/admin/excel/")
+    return client.post("/admin/excel/", data={"csrf_token": token, "entity": entity,
+                                              "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def start(client, job_id: int, **changes):
+    page = client.get(f"/admin/excel/{job_id}/mapping/").get_data(as_text=True)
+    from conftest import csrf_token
+    import re
+
+    form = {"csrf_token": csrf_token(page), "go": "start", "on_duplicate": "skip", "owner": "me"}
+    for name, value in re.findall(r'<select class="form-control form-control-sm" name="(col_\d+)"[^>]*>(.*?)</select>',
+                                  page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', value)
+        form[name] = chosen.group(1) if chosen else ""
+    form["header_row"] = re.search(r'<option value="(\d+)" selected>第', page).group(1)
+    form.update(changes)
+    return client.post(f"/admin/excel/{job_id}/mapping/", data=form)
+
+
+def latest_job(app) -> JobRecord:
+    with app.app_context():
+        job = db.session.scalar(select(JobRecord).order_by(JobRecord.id.desc()).limit(1))
+        db.session.expunge(job)
+        return job
+
+
+def test_a_messy_sheet_imports_with_exactly_the_expected_counts(app, client, sales):
+    client.login("chenxm")
+    response = upload(client, messy_workbook())
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    job = latest_job(app)
+    assert job.params["header_row"] == 2  # the title row and the blank row are passed over
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    assert "不能导入" in page and "与文件第 4 行重复" in page  # the preview shows each row's problem
+
+    response = start(client, job.id)
+    assert response.status_code == 302
+    job = latest_job(app)
+    assert job.status == "done", job.error
+    assert (job.total, job.imported, job.updated, job.skipped, job.rejected) == (9, 3, 0, 2, 4), (job.params["mapping"], job.params["options"])
+    assert job.imported + job.updated + job.skipped + job.rejected == job.total
+
+    with app.app_context():
+        rows = {c.name: c for c in db.session.scalars(select(Customer))}
+        assert set(rows) == {"老客户有限公司", "杭州甲科技有限公司", "北京乙贸易有限公司", "丙商行"}
+        a, b, c = rows["杭州甲科技有限公司"], rows["北京乙贸易有限公司"], rows["丙商行"]
+        assert a.owner_id == sales and a.code and a.mnemonic == "hzjkjyxgs"
+        assert (a.province, a.city) == ("浙江省", "杭州市")
+        assert (b.province, b.city) == ("北京市", "北京市")
+        assert (c.province, c.city, c.district) == ("广东省", "深圳市", "南山区")  # read from the address
+        assert a.category.name == b.category.name == "意向客户"  # the merged cell fills both rows
+        assert [x.custom["sign_date"] for x in (a, b, c)] == ["2023-05-01"] * 3
+        contacts = {x.name: x for x in db.session.scalars(select(Contact))}
+        assert contacts["王一"].customer_id == a.id and contacts["王一"].is_primary
+        assert contacts["李二"].mobile is None and b.mobile == "13800138002"
+        assert a.mobile == "13800138001" and c.mobile == "13800138003"
+        # found by duplicate checks and quick search like any customer entered by hand
+        assert db.session.scalar(select(func.count()).select_from(CustomerKey).where(
+            CustomerKey.customer_id == c.id, CustomerKey.field == "mobile", CustomerKey.value == "13800138003")) == 1
+        assert db.session.get(CustomerSearch, c.id) is not None
+        assert db.session.scalar(select(func.count()).select_from(OwnershipEvent).where(
+            OwnershipEvent.reason == "import")) == 3
+
+    with client.get(f"/admin/excel/{job.id}/result.xlsx") as result:
+        assert result.status_code == 200 and result.mimetype == XLSX
+        book = openpyxl.load_workbook(io.BytesIO(result.data))
+    rejected = list(book["未导入的行"].iter_rows(values_only=True))
+    assert rejected[0][:3] == ("行号", "公司名称", "联系人") and rejected[0][-1] == "原因"
+    reasons = {row[0]: row[-1] for row in rejected[1:]}
+    assert set(reasons) == {10, 11, 12, 13}
+    assert "请填写客户名称" in reasons[10]
+    assert "手机号码格式不正确" in reasons[11]
+    assert "签约日期" in reasons[12] and "邮箱格式不正确" in reasons[12]
+    assert "不存在的分类" in reasons[13] and "数据字典" in reasons[13]
+    assert rejected[2][1:4] == ("丁公司", "孙六", "12345")  # the original values, as typed
+    skipped = {row[0]: row[-1] for row in list(book["跳过的行"].iter_rows(values_only=True))[1:]}
+    assert "与文件第 4 行重复" in skipped[8]
+    assert "老客户有限公司" in skipped[9] and "重复" in skipped[9]
+
+
+def test_update_existing_and_mapping_is_remembered(app, client, sales):
+    client.login("chenxm")
+    wb = openpyxl.Workbook()
+    wb.active.append(["客户", "备注说明", "微信"])
+    wb.active.append(["老客户有限公司", "大客户", "wx-old"])
+    wb.active.append(["新客户有限公司", "新的", "wx-new"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    upload(client, buf.getvalue())
+    job = latest_job(app)
+    assert job.params["mapping"] == ["name", "", "wechat"]  # 备注说明 is not a known header
+    start(client, job.id, col_1="notes", on_duplicate="update")
+    job = latest_job(app)
+    assert (job.imported, job.updated, job.skipped, job.rejected) == (1, 1, 0, 0), job.error
+    with app.app_context():
+        old = db.session.scalar(select(Customer).where(Customer.name == "老客户有限公司"))
+        assert (old.notes, old.wechat, old.phone) == ("大客户", "wx-old", "0571-88889999")
+    upload(client, buf.getvalue())  # the user's choice for 备注说明 is remembered
+    assert latest_job(app).params["mapping"] == ["name", "notes", "wechat"]
+
+
+def test_csv_in_gbk_and_owner_choices(app, client, sales, make_user):
+    make_user("lizg", role="主管", display_name="李强")
+    client.login("lizg")
+    text = "客户名称,手机\n甲公司,13900139001\n乙公司,13900139002\n"
+    upload(client, text.encode("gbk"), name="客户.csv")
+    job = latest_job(app)
+    start(client, job.id, owner=str(sales))
+    assert latest_job(app).imported == 2
+    with app.app_context():
+        assert {c.owner_id for c in db.session.scalars(select(Customer).where(Customer.name.in_(["甲公司", "乙公司"])))} \
+            == {sales}
+    upload(client, "客户名称\n丙公司\n".encode("utf-8-sig"), name="pool.csv")
+    start(client, latest_job(app).id, owner="pool")
+    with app.app_context():
+        pooled = db.session.scalar(select(Customer).where(Customer.name == "丙公司"))
+        assert pooled.owner_id is None and pooled.pool_id is not None and pooled.pool_reason == "imported"
+
+
+def test_a_salesperson_cannot_import_for_a_colleague(app, client, sales, make_user):
+    other = make_user("liufang")
+    client.login("chenxm")
+    upload(client, "客户名称\n甲公司\n".encode(), name="a.csv")
+    response = start(client, latest_job(app).id, owner=str(other))
+    assert response.status_code == 200 and "没有指派客户的权限" in response.get_data(as_text=True)
+    assert latest_job(app).status == "draft"
+
+
+@pytest.mark.parametrize("data,name,message", [
+    (b"", "a.xlsx", "文件是空的"),
+    (b"%PDF-1.4 not a sheet", "a.pdf", "不是 Excel 文件"),
+    (b"PK\x03\x04broken zip", "a.xlsx", "文件已损坏"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64, "a.xlsx",
+     "文件已加密"),
+    (b"x" * 3000, "big.csv", "文件太大"),
+])
+def test_bad_files_get_a_clear_message(app, client, sales, data, name, message):
+    app.config["IMPORT_MAX_BYTES"] = 2048
+    client.login("chenxm")
+    response = upload(client, data, name=name)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_an_empty_sheet_and_a_missing_required_column(app, client, sales):
+    client.login("chenxm")
+    wb = openpyxl.Workbook()
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert "是空的" in upload(client, buf.getvalue()).get_data(as_text=True)
+    upload(client, "手机\n13900139001\n".encode(), name="a.csv")
+    response = start(client, latest_job(app).id)
+    assert "请为必填项选择对应的列：客户名称" in response.get_data(as_text=True)
+
+
+def big_sheet(path: Path, rows: int) -> None:
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("客户")
+    ws.append(["客户名称", "手机"])
+    for i in range(rows):
+        ws.append([f"批量客户{i:05d}", f"139{i:08d}" if i % 10 else f"139{i + 1:08d}"])
+    wb.save(str(path))
+
+
+def test_a_crash_between_batches_then_continue_imports_every_row_once(app, client, sales, tmp_path):
+    client.login("chenxm")
+    big_sheet(tmp_path / "big.xlsx", 450)
+    upload(client, (tmp_path / "big.xlsx").read_bytes())
+    job = latest_job(app)
+    app.config.update(IMPORT_BATCH_SIZE=100, IMPORT_FAIL_AFTER_BATCHES=2)
+    with pytest.raises(RuntimeError):
+        start(client, job.id)
+    job = latest_job(app)
+    assert job.status == "failed" and job.done == 200 and "继续导入" in job.error
+    page = client.get(f"/admin/excel/{job.id}/").get_data(as_text=True)
+    assert "继续" in page
+    app.config["IMPORT_FAIL_AFTER_BATCHES"] = None
+    token = client.token(f"/admin/excel/{job.id}/")
+    client.post(f"/admin/excel/{job.id}/resume/", data={"csrf_token": token})
+    job = latest_job(app)
+    assert job.status == "done" and job.done == job.total == 450
+    assert (job.imported, job.skipped) == (405, 45)  # every tenth row takes its next neighbour's mobile
+    with app.app_context():
+        names = list(db.session.scalars(select(Customer.name).where(Customer.name.like("批量客户%"))))
+        assert len(names) == len(set(names)) == 405
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = need_service(REDIS_URL, "Redis")
+    from redis import Redis
+
+    Redis.from_url(url).flushdb()
+    return url
+
+
+def _worker(app, redis_url: str, tmp_path: Path, **env_extra) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
+               KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test",
+               KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"], **env_extra)
+    log = (tmp_path / "worker.log").open("a")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        log.close()
+
+
+def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_path, redis_url):
+    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
+                    UPLOAD_DIR=str(tmp_path / "shared"))
+    from conftest import Browserish
+    from rules import org
+
+    with app.app_context():
+        from models import Role
+
+        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
+        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
+        db.session.commit()
+    client = Browserish(app.test_client())
+    client.login("chenxm")
+    big_sheet(tmp_path / "big.xlsx", 3000)
+    upload(client, (tmp_path / "big.xlsx").read_bytes())
+    job = latest_job(app)
+    assert start(client, job.id).status_code == 302
+    assert latest_job(app).status == "queued"
+
+    worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="50")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = latest_job(app).done
+        if done >= 100:
+            break
+        time.sleep(0.02)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse die mid-import, no clean-up
+    worker.wait(timeout=30)
+    job = latest_job(app)
+    assert 0 < job.done < 3000 and job.status == "running"
+
+    app.config["JOB_STALE_SECONDS"] = 0  # the page offers to continue a job nobody is running
+    page = client.get(f"/admin/excel/{job.id}/").get_data(as_text=True)
+    assert 'id="job-resume" method="post"' in page and 'id="job-resume" method="post" action' in page
+    token = client.token(f"/admin/excel/{job.id}/")
+    client.post(f"/admin/excel/{job.id}/resume/", data={"csrf_token": token})
+    worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="500")
+    assert worker.wait(timeout=240) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    job = latest_job(app)
+    assert job.status == "done", (tmp_path / "worker.log").read_text()[-3000:]
+    assert (job.total, job.imported, job.skipped, job.rejected) == (3000, 2700, 300, 0)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Customer.id))) == 2700
+        assert db.session.scalar(select(func.count(func.distinct(Customer.name)))) == 2700
+    status = client.get(f"/admin/excel/{job.id}/status.json").get_json()
+    assert status["percent"] == 100 and status["result_url"]
+
+
+def test_templates_mark_required_columns_and_include_custom_fields(app, client, sales):
+    client.login("chenxm")
+    response = client.get("/admin/excel/template/customer.xlsx")
+    assert response.status_code == 200
+    header = next(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert header[0] == "客户名称*" and "签约日期" in header and "手机" in header
+    contact = client.get("/admin/excel/template/contact.xlsx")
+    header = next(openpyxl.load_workbook(io.BytesIO(contact.data)).active.iter_rows(values_only=True))
+    assert header[:2] == ("所属客户*", "姓名*")
+
+
+def test_contacts_import_to_existing_customers(app, client, sales):
+    client.login("chenxm")
+    text = "所属客户,姓名,手机,首要联系人\n老客户有限公司,钱经理,13700137001,是\n不存在公司,孙经理,13700137002,\n" \
+           "老客户有限公司,钱经理,13700137001,\n"
+    upload(client, text.encode(), name="contacts.csv", entity="contact")
+    job = latest_job(app)
+    assert job.params["mapping"] == ["customer", "name", "mobile", "is_primary"]
+    start(client, job.id)
+    job = latest_job(app)
+    assert (job.imported, job.skipped, job.rejected) == (1, 1, 1), job.error
+    with app.app_context():
+        contact = db.session.scalar(select(Contact).where(Contact.name == "钱经理"))
+        assert contact.is_primary and contact.mobile == "13700137001"
+
+
+def test_someone_elses_job_is_404(app, client, sales, make_user, new_client):
+    make_user("liufang")
+    client.login("chenxm")
+    upload(client, "客户名称\n甲\n".encode(), name="a.csv")
+    job = latest_job(app)
+    other = new_client()
+    other.login("liufang")
+    assert other.get(f"/admin/excel/{job.id}/").status_code == 404
+    assert other.get(f"/admin/excel/{job.id}/mapping/").status_code == 404
+    assert other.get(f"/admin/excel/{job.id}/status.json").status_code == 404
