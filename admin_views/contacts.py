@@ -28,6 +28,7 @@ def _customer_link(view: Any, context: Any, model: Contact, name: str) -> Markup
 
 class ContactView(CustomFieldsMixin, ScopedModelView):
     custom_entity = "contact"
+    list_template = "admin/contacts/list.html"
     permission_view = "customer.view"
     permission_create = permission_edit = permission_delete = "customer.edit"
     column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email"]

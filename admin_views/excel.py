@@ -380,4 +380,4 @@ class ExcelView(BaseView):
         sort = view._get_column_by_idx(args.sort)
         _count, query = ModelView.get_list(view, None, sort[0] if sort else None, args.sort_desc, args.search,
                                            args.filters, execute=False, page_size=0)
-        return list(db.session.scalars(query.with_entities(model.id)))
+        return [row[0] for row in query.with_entities(model.id)]

@@ -93,6 +93,7 @@ def latest_job(app) -> JobRecord:
         return job
 
 
+@pytest.mark.both_dbs
 def test_a_messy_sheet_imports_with_exactly_the_expected_counts(app, client, sales):
     client.login("chenxm")
     response = upload(client, messy_workbook())
@@ -231,6 +232,7 @@ def big_sheet(path: Path, rows: int) -> None:
     wb.save(str(path))
 
 
+@pytest.mark.both_dbs
 def test_a_crash_between_batches_then_continue_imports_every_row_once(app, client, sales, tmp_path):
     client.login("chenxm")
     big_sheet(tmp_path / "big.xlsx", 450)
