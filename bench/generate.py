@@ -25,6 +25,7 @@ import sys
 import time
 from collections import deque
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -429,6 +430,8 @@ def check_columns(app) -> dict[str, list[tuple[str, object]]]:
                 if default is not None and default.is_scalar:
                     value = default.arg
                     value = bool(value) if isinstance(value, bool) else str(value) if isinstance(value, str) else value
+                    if isinstance(value, Decimal):  # neither sqlite3 nor COPY text takes a Decimal object
+                        value = str(value)
                     extra.append((column.name, value))
                 elif default is not None and default.is_callable and default.arg.__name__ == "dict":
                     extra.append((column.name, "{}"))

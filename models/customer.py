@@ -275,7 +275,7 @@ class OwnershipEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
     note: Mapped[str | None] = mapped_column(String(255))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
     customer: Mapped[Customer] = relationship()
     from_user: Mapped[User | None] = relationship(foreign_keys=[from_user_id])
