@@ -370,6 +370,7 @@ class Outcome:
     customer: Customer | None = None
     contact: Contact | None = None
     target_id: int | None = None  # the existing customer to update
+    keys: set[tuple[str, str]] = field(default_factory=set)  # its duplicate-check keys
 
 
 class BatchLookup:
@@ -426,8 +427,7 @@ class CustomerImporter:
         self.pattern = settings.get(session, "customer_code_pattern")
 
     # keys the file compares on: those the policy checks, normalised as the rules do
-    def _file_keys(self, customer: Customer, contact: Contact | None) -> set[tuple[str, str]]:
-        keys = entry.keys_for(customer, [contact] if contact is not None else [])
+    def _file_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         return {(f, v) for f, v in keys if f in self.checked}
 
     def build(self, parsed: Parsed) -> tuple[Customer, Contact | None]:
@@ -449,7 +449,7 @@ class CustomerImporter:
             return
         customer, contact = self.build(parsed)
         customer.name = normalize.text(customer.name)
-        for key in self._file_keys(customer, contact):
+        for key in self._file_keys(entry.keys_for(customer, [contact] if contact else [])):
             self.seen.setdefault(key, parsed.row_no)
 
     def check(self, rows: list[Parsed]) -> list[Outcome]:
@@ -457,14 +457,20 @@ class CustomerImporter:
         all_keys: set[tuple[str, str]] = set()
         for parsed in rows:
             customer, contact = self.build(parsed)
-            built.append((parsed, customer, contact))
-            all_keys |= entry.keys_for(customer, [contact] if contact else [])
+            keys = entry.keys_for(customer, [contact] if contact else [])
+            built.append((parsed, customer, contact, keys))
+            all_keys |= keys
             all_keys |= set(protection.collision_keys(customer)) if customer.name else set()
-        batch = BatchLookup(self.session, {(f, v) for f, v in all_keys}, now=self.now)
-        return [self._check_one(parsed, customer, contact, batch) for parsed, customer, contact in built]
+        batch = BatchLookup(self.session, all_keys, now=self.now)
+        outcomes = []
+        for parsed, customer, contact, keys in built:
+            outcome = self._check_one(parsed, customer, contact, batch, keys)
+            outcome.keys = keys
+            outcomes.append(outcome)
+        return outcomes
 
     def _check_one(self, parsed: Parsed, customer: Customer, contact: Contact | None,
-                   batch: BatchLookup) -> Outcome:
+                   batch: BatchLookup, keys: set[tuple[str, str]]) -> Outcome:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
         problems = list(parsed.problems) + list(custom_errors.values())
@@ -478,11 +484,13 @@ class CustomerImporter:
             problems.append(str(exc))
             issues = []
         dup_fields = {f for f, _cid in batch.hits} | set(batch.protected_hits)
+        if "code" in dup_fields and self.options.on_duplicate != "update":  # codes are unique, whatever the policy
+            problems.append(str(_l("客户编号“%(c)s”已被其他客户使用", c=customer.code)))
         duplicates = [i for i in issues if i.field in dup_fields]
         problems += [i.message for i in issues if i.is_error and i.field not in dup_fields]
         if problems:
             return Outcome(parsed, "rejected", "；".join(problems))
-        file_keys = self._file_keys(customer, contact)
+        file_keys = self._file_keys(keys)
         earlier = sorted({self.seen[k] for k in file_keys if k in self.seen})
         if earlier:
             return Outcome(parsed, "skipped", str(_l("与文件第 %(n)s 行重复", n="、".join(str(n) for n in earlier))))
@@ -555,7 +563,13 @@ class CustomerImporter:
             if owner_id is None:
                 row.update(pool_id=options.pool_id, pool_reason="imported", pool_entered_at=self.now)
             rows.append(row)
-        ids = session.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows).scalars().all()
+        # One executemany; the new ids are found again by their (unique) codes, which works the
+        # same on SQLite and PostgreSQL and keeps the insert batched.
+        connection = session.connection()
+        connection.execute(Customer.__table__.insert(), rows)
+        by_code = dict(connection.execute(select(Customer.code, Customer.id).where(
+            Customer.code.in_([r["code"] for r in rows]))).all())
+        ids = [by_code[r["code"]] for r in rows]
         contact_rows, key_rows, search_rows, events = [], [], [], []
         for outcome, cid in zip(outcomes, ids):
             customer, contact = outcome.customer, outcome.contact
@@ -567,14 +581,17 @@ class CustomerImporter:
                                      "position": contact.position, "mobile": normalize.text(contact.mobile) or None,
                                      "custom": {}, "created_at": self.now, "updated_at": self.now})
                 contacts = [contact]
-            key_rows += [{"customer_id": cid, "field": f, "value": v} for f, v in sorted(entry.keys_for(customer, contacts))]
+            keys = set(outcome.keys)
+            if customer.code:
+                keys.add(("code", normalize.key("code", customer.code)[:128]))
+            key_rows += [{"customer_id": cid, "field": f, "value": v} for f, v in sorted(keys)]
             search_rows.append(search.row_for(customer, contacts))
             events.append({"customer_id": cid, "from_user_id": None, "to_user_id": owner_id,
                            "actor_id": self.actor.user_id, "reason": "import", "at": self.now})
         for table, payload in ((Contact, contact_rows), (CustomerKey, key_rows), (CustomerSearch, search_rows),
                                (OwnershipEvent, events)):
             if payload:
-                session.execute(insert(table), payload)
+                session.connection().execute(table.__table__.insert(), payload)
 
     def _update(self, outcome: Outcome) -> None:
         """Fill the existing customer with the row's non-empty values; add the contact if new."""

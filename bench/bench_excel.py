@@ -1,0 +1,260 @@
+"""Excel import and export at scale, against the bare library calls doing the same work.
+
+    # a 100,000-row sheet: 15 columns of Chinese text, 5% duplicates (half of an existing
+    # customer, half within the file), 2% bad rows (no name, or a malformed mobile)
+    .venv/bin/python bench/bench_excel.py sheet --url sqlite:////tmp/bench/kechi-1m-copy.db --rows 100000 \
+        --out /tmp/bench/import-100k.xlsx
+    # import it end to end (the job function the import page enqueues) vs. parsing it with calamine
+    .venv/bin/python bench/bench_excel.py import --url sqlite:////tmp/bench/kechi-1m-copy.db \
+        --sheet /tmp/bench/import-100k.xlsx
+    # export 100,000 customers (the export job) vs. a bare openpyxl write-only loop over the same rows
+    .venv/bin/python bench/bench_excel.py export --url sqlite:////tmp/bench/kechi-1m-copy.db --rows 100000
+
+The import WRITES to the database: run it on a copy (sqlite3 SRC ".backup DST"), never on the
+shared generated database. Each phase runs in its own process and reports its peak memory (max RSS).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import GM_USERNAME, make_app, normalise_url  # noqa: E402
+
+HEADER = ["客户名称", "客户类型", "联系人", "联系人职务", "手机", "电话", "邮箱", "QQ", "省份", "城市", "地址",
+          "客户分类", "客户来源", "所属行业", "备注"]
+CITIES = [("浙江", "杭州市", "西湖区文三路"), ("广东省", "深圳市", "南山区科技园"), ("北京", "北京市", "朝阳区建国路"),
+          ("江苏省", "南京市", "鼓楼区中山路"), ("上海", "上海市", "浦东新区世纪大道"), ("四川省", "成都市", "武侯区天府大道")]
+WORDS = "华信达通恒泰鑫源宏盛瑞祥博创新智联天安明德利丰隆兴海金嘉和益凯旭东方中正永昌远航汇鼎晟佳美康优云腾飞星辰"
+TRADES = ["科技", "贸易", "机械", "建材", "电子", "物流", "食品", "医疗器械", "文化传媒", "环保"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_sheet(url: str, rows: int, out: str, seed: int = 7) -> None:
+    from openpyxl import Workbook
+    from sqlalchemy import create_engine, text
+
+    rng = random.Random(seed)
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        existing = [r[0] for r in conn.execute(text(
+            "SELECT name FROM customers WHERE deleted_at IS NULL ORDER BY id LIMIT 20000"))]
+        dicts = {k: [r[0] for r in conn.execute(text("SELECT name FROM dict_items WHERE kind = :k"), {"k": k})]
+                 for k in ("category", "source", "industry")}
+    engine.dispose()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("客户资料")
+    ws.append(["客户资料导入（基准测试）"])
+    ws.append(HEADER)
+    made: list[list] = []
+    stamp = int(time.time()) % 100000
+    for i in range(rows):
+        roll = rng.random()
+        if roll < 0.025 and existing:  # an existing customer again
+            name = rng.choice(existing)
+        elif roll < 0.05 and made:  # the same customer twice in the file
+            ws.append(list(rng.choice(made)))
+            continue
+        else:
+            name = (f"{rng.choice(CITIES)[1][:2]}{''.join(rng.sample(WORDS, 3))}{rng.choice(TRADES)}"
+                    f"有限公司{stamp:05d}{i:06d}")
+        province, city, street = rng.choice(CITIES)
+        mobile: object = int(f"13{stamp % 10}{i:08d}")
+        if rng.random() < 0.3:
+            mobile = float(mobile)  # as Excel stores a number
+        row = [name, "企业", rng.choice(SURNAMES) + rng.choice(WORDS) + rng.choice(WORDS), "采购经理", mobile,
+               f"0571-8{rng.randint(1000000, 9999999)}", f"c{stamp}{i}@example.com", str(rng.randint(100000, 99999999)),
+               province, city, f"{street}{rng.randint(1, 999)}号", rng.choice(dicts["category"]),
+               rng.choice(dicts["source"]), rng.choice(dicts["industry"]), "从旧系统导出的客户资料，请核对联系人"]
+        bad = rng.random()
+        if bad < 0.01:
+            row[0] = None  # no name
+        elif bad < 0.02:
+            row[4] = "138001"  # a malformed mobile
+        made.append(row)
+        ws.append(row)
+    wb.save(out)
+    print(json.dumps({"sheet": out, "rows": rows, "existing_pool": len(existing)}))
+
+
+def bare_parse(sheet: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    with CalamineWorkbook.from_path(sheet) as wb:
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"phase": "bare_parse", "rows": len(rows) - 2, "seconds": round(seconds, 2),
+                      "peak_mb": round(peak_mb())}))
+
+
+def run_import(url: str, sheet: str, batch: int) -> None:
+    import shutil
+
+    from sqlalchemy import func, select
+
+    from jobs import excel as excel_jobs
+    from models import Customer, User, db
+    from models.job import JobRecord
+    from rules import importing, spreadsheet
+
+    app = make_app(normalise_url(url), IMPORT_BATCH_SIZE=batch)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == GM_USERNAME))
+        before = db.session.scalar(select(func.count(Customer.id)))
+        name = excel_jobs.new_file_name("uploads", ".xlsx")
+        shutil.copy(sheet, excel_jobs.stored_path(name))
+        preview = spreadsheet.read(sheet, filename="bench.xlsx", max_rows=50)
+        cols = importing.columns(db.session, "customer")
+        header_row = importing.find_header(preview.rows, cols)
+        mapping = importing.auto_mapping(preview.rows[header_row], cols)
+        job = JobRecord(kind="import_customer", status="queued", user_id=user.id, file_name="bench.xlsx",
+                        file_path=name, params={"sheet": preview.name, "header_row": header_row, "mapping": mapping,
+                                                "headers": preview.rows[header_row], "options": {"on_duplicate": "skip"}})
+        db.session.add(job)
+        db.session.commit()
+        started = time.perf_counter()
+        excel_jobs.run_import(job.id)
+        seconds = time.perf_counter() - started
+        db.session.expire_all()
+        job = db.session.get(JobRecord, job.id)
+        after = db.session.scalar(select(func.count(Customer.id)))
+        print(json.dumps({"phase": "import", "rows": job.total, "seconds": round(seconds, 2),
+                          "rows_per_second": round(job.total / seconds), "imported": job.imported,
+                          "skipped": job.skipped, "rejected": job.rejected, "customers_before": before,
+                          "customers_after": after, "mapping": mapping, "status": job.status, "error": job.error,
+                          "peak_mb": round(peak_mb())}))
+
+
+def _export_ids(rows: int) -> list[int]:
+    from sqlalchemy import select
+
+    from models import Customer, db
+
+    return list(db.session.scalars(select(Customer.id).where(Customer.deleted_at.is_(None))
+                                   .order_by(Customer.id.desc()).limit(rows)))
+
+
+def run_export(url: str, rows: int) -> None:
+    from sqlalchemy import select
+
+    from jobs import excel as excel_jobs
+    from models import User, db
+    from models.job import JobRecord
+    from rules import exporting
+
+    app = make_app(normalise_url(url))
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == GM_USERNAME))
+        ids = _export_ids(rows)
+        name = excel_jobs.new_file_name("exports", ".ids")
+        excel_jobs.stored_path(name).write_text("\n".join(map(str, ids)))
+        columns = [c.key for c in exporting.customer_columns(db.session)]
+        job = JobRecord(kind="export_customer", status="queued", user_id=user.id, file_path=name,
+                        params={"columns": columns})
+        db.session.add(job)
+        db.session.commit()
+        started = time.perf_counter()
+        excel_jobs.export_now(job.id)
+        seconds = time.perf_counter() - started
+        job = db.session.get(JobRecord, job.id)
+        size = excel_jobs.stored_path(job.result_path).stat().st_size
+        print(json.dumps({"phase": "export", "rows": job.done, "columns": len(columns),
+                          "seconds": round(seconds, 2), "file_mb": round(size / 1048576, 1),
+                          "peak_mb": round(peak_mb())}))
+
+
+def bare_export(url: str, rows: int) -> None:
+    """The same rows and columns (one SELECT with the same joins, values as plain tuples)
+    written by a bare openpyxl write-only loop."""
+    from openpyxl import Workbook
+    from sqlalchemy import text
+
+    from models import db
+
+    app = make_app(normalise_url(url))
+    with app.app_context():
+        ids = _export_ids(rows)
+        sql = text(
+            "SELECT c.name, c.code, c.kind, p.name, p.position, p.mobile, c.mobile, c.phone, c.fax, c.email, c.qq, "
+            "c.wechat, c.website, c.province, c.city, c.district, c.address, c.zip_code, d1.name, d2.name, d3.name, "
+            "d4.name, d5.name, d6.name, c.legal_representative, c.registered_capital, c.gender, c.birthday, c.notes, "
+            "u.display_name, dep.name, c.created_at, c.last_follow_up_at, c.next_contact_at, c.custom "
+            "FROM customers c LEFT JOIN contacts p ON p.customer_id = c.id AND p.is_primary "
+            "LEFT JOIN dict_items d1 ON d1.id = c.category_id LEFT JOIN dict_items d2 ON d2.id = c.source_id "
+            "LEFT JOIN dict_items d3 ON d3.id = c.industry_id LEFT JOIN dict_items d4 ON d4.id = c.value_level_id "
+            "LEFT JOIN dict_items d5 ON d5.id = c.stage_id LEFT JOIN dict_items d6 ON d6.id = c.credit_rating_id "
+            "LEFT JOIN users u ON u.id = c.owner_id LEFT JOIN departments dep ON dep.id = c.department_id "
+            "WHERE c.id >= :low ORDER BY c.id DESC")
+        started = time.perf_counter()
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("客户")
+        ws.append([f"c{i}" for i in range(35)])
+        count = 0
+        with db.engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=2000).execute(sql, {"low": min(ids)}):
+                ws.append([str(v) if isinstance(v, (dict, list)) else v for v in row])
+                count += 1
+        out = Path("/tmp/bench/bare-export.xlsx")
+        wb.save(str(out))
+        seconds = time.perf_counter() - started
+        print(json.dumps({"phase": "bare_export", "rows": count, "seconds": round(seconds, 2),
+                          "peak_mb": round(peak_mb())}))
+
+
+def phase(*args: str) -> dict:
+    """Run one phase in a fresh process (its own peak memory) and return its JSON line."""
+    result = subprocess.run([sys.executable, __file__, "_phase", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-4000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["sheet", "import", "export", "_phase"])
+    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--url")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--out", default="/tmp/bench/import-100k.xlsx")
+    parser.add_argument("--sheet", default="/tmp/bench/import-100k.xlsx")
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    if args.command == "_phase":
+        name, *rest = args.rest
+        {"bare_parse": lambda: bare_parse(rest[0]),
+         "import": lambda: run_import(rest[0], rest[1], int(rest[2])),
+         "export": lambda: run_export(rest[0], int(rest[1])),
+         "bare_export": lambda: bare_export(rest[0], int(rest[1]))}[name]()
+        return
+    if args.command == "sheet":
+        make_sheet(args.url, args.rows, args.out)
+        return
+    if args.command == "import":
+        bare = phase("bare_parse", args.sheet)
+        full = phase("import", args.url, args.sheet, str(args.batch))
+        print(json.dumps(bare, ensure_ascii=False))
+        print(json.dumps(full, ensure_ascii=False))
+        print(f"import: {full['rows_per_second']} rows/s end to end; {full['seconds'] / bare['seconds']:.1f}× "
+              f"bare calamine parsing ({bare['seconds']} s); peak {full['peak_mb']} MB")
+        return
+    bare = phase("bare_export", args.url, str(args.rows))
+    full = phase("export", args.url, str(args.rows))
+    print(json.dumps(bare, ensure_ascii=False))
+    print(json.dumps(full, ensure_ascii=False))
+    print(f"export: {full['rows']} rows in {full['seconds']} s; {full['seconds'] / bare['seconds']:.2f}× a bare "
+          f"openpyxl write-only loop ({bare['seconds']} s); peak {full['peak_mb']} MB (bare {bare['peak_mb']} MB)")
+
+
+if __name__ == "__main__":
+    main()
