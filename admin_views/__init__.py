@@ -95,6 +95,10 @@ def init_admin(app: Flask) -> Admin:
                      **_fa("fa-history")),
     )
 
+    from admin_views import messaging as messaging_views
+
+    messaging_views.register(admin, app)
+
     @app.context_processor
     def kechi_globals() -> dict:
         def bell() -> dict:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import maintenance, recycle, reminders
+from jobs import maintenance, messaging, recycle, reminders
 from jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,10 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (reminders.send_due_reminders, "0 8 * * *"),
     (recycle.recycle_customers, "0 1 * * *"),
     (recycle.warn_due_recycles, "30 8 * * *"),
+    (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis
+    (messaging.birthday_greetings, "5 * * * *"),
+    (messaging.holiday_greetings, "10 * * * *"),
+    (messaging.run_sfa, "15 * * * *"),
 ]
 
 

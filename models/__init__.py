@@ -5,6 +5,10 @@ from models.customer import (
     FollowUpTemplate, Gender, OwnershipEvent, PersonalContact, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
+from models.messaging import (
+    Channel, HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus, SfaEnrollment,
+    SfaPlan, SmsReply,
+)
 from models.office import Notification
 from models.org import DataScope, Department, Role, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
@@ -17,4 +21,6 @@ __all__ = [
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
+    "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",
+    "OutboxStatus", "SfaEnrollment", "SfaPlan", "SmsReply",
 ]

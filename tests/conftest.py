@@ -212,6 +212,9 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.effective_port}"
     stop.set()
     thread.join(timeout=5)
+    for channel in list(server._map.values()):  # keep-alive connections the browser left open
+        if channel is not server:
+            channel.close()
     server.close()
     server.task_dispatcher.shutdown()
 

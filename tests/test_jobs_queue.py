@@ -106,5 +106,6 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
 
     scheduler = cron.create_cron(Redis.from_url(redis_url))
     names = sorted(job.func.__name__ for job in scheduler.get_jobs())
-    assert names == ["heartbeat", "purge_old_login_logs", "recycle_customers", "send_due_reminders",
+    assert names == ["birthday_greetings", "dispatch_pending", "heartbeat", "holiday_greetings",
+                     "purge_old_login_logs", "recycle_customers", "run_sfa", "send_due_reminders",
                      "warn_due_recycles"]

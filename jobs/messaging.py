@@ -1,0 +1,237 @@
+"""Sending SMS and email, and the periodic greetings. Every job takes ids and may run twice:
+the outbox row is claimed with a conditional UPDATE and committed before the provider is
+called, so a second run finds it taken, sent, or (if a worker died mid-send) asks the provider
+by the row's key instead of sending again."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from jobs.queue import job_app_context
+from models import db
+from models.base import utcnow
+from models.messaging import Channel, HolidayGreeting, MessageTemplate, Outbox, OutboxStatus
+from rules import messaging, periodic, providers, sfa
+from rules.clock import local_date
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return current_app.config.get("CLOCK", utcnow)()
+
+
+def _tz() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def send_message(outbox_id: int) -> str:
+    """Send one outbox row (or find out what happened to it)."""
+    with job_app_context():
+        return deliver(outbox_id)
+
+
+def send_batch(batch_id: int) -> int:
+    """A bulk send: every due message of the batch, one after another. Messages held back by
+    rates or quiet hours get a later time and go out with dispatch_pending."""
+    with job_app_context():
+        return _send_due(batch_id=batch_id)
+
+
+def send_messages(outbox_ids: list[int]) -> int:
+    """重新发送: these messages, each once."""
+    with job_app_context():
+        return sum(1 for outbox_id in outbox_ids if deliver(outbox_id) == OutboxStatus.SENT)
+
+
+def dispatch_pending() -> int:
+    """Every minute: recover messages whose worker died, then send whatever is due (scheduled
+    sends, retries, messages written while Redis was down)."""
+    with job_app_context():
+        now = _now()
+        for outbox_id in messaging.stale_ids(db.session, now=now):
+            deliver(outbox_id)
+        sent = _send_due(batch_id=None)
+        periodic.record_run(db.session, "dispatch_pending", now=now, result=f"sent {sent}")
+        db.session.commit()
+        return sent
+
+
+def _send_due(batch_id: int | None) -> int:
+    sent, seen = 0, set()
+    while True:
+        ids = [i for i in messaging.pending_ids(db.session, batch_id=batch_id, now=_now()) if i not in seen]
+        if not ids:
+            return sent
+        for outbox_id in ids:
+            seen.add(outbox_id)
+            if deliver(outbox_id) == OutboxStatus.SENT:
+                sent += 1
+
+
+def deliver(outbox_id: int) -> str:
+    session = db.session
+    now, tz = _now(), _tz()
+    row = session.get(Outbox, outbox_id)
+    if row is None:
+        return "missing"
+    if row.status == OutboxStatus.SENDING:
+        return _recover(row, now)
+    if row.status != OutboxStatus.PENDING:
+        return row.status
+    if row.scheduled_at is not None and row.scheduled_at > now:
+        return "scheduled"
+    config = messaging.load_settings(session)
+    account = None
+    if row.channel == Channel.SMS:
+        if row.respect_quiet_hours:
+            until = messaging.quiet_until(now, config, tz)
+            if until is not None:
+                messaging.defer(session, row.id, until=until)
+                session.commit()
+                return "quiet"
+        wait = messaging.rate_wait(session, now=now, config=config, tz=tz)
+        if wait is not None:
+            messaging.defer(session, row.id, until=wait, reason="已达发送速率上限，稍后自动发送")
+            session.commit()
+            return "rate"
+    else:
+        account = providers.take_account(session, today=local_date(now, tz))
+        if account is None:
+            session.rollback()
+            zone = ZoneInfo(tz)
+            tomorrow = datetime.combine(local_date(now, tz) + timedelta(days=1), time.min, tzinfo=zone)
+            messaging.defer(session, outbox_id, until=tomorrow.astimezone(timezone.utc),
+                            reason="所有邮件账户今日额度已用完，明天自动发送")
+            session.commit()
+            return "quota"
+    if not messaging.claim(session, outbox_id, now=now, account_id=account.id if account else None):
+        session.rollback()
+        return "taken"
+    session.commit()  # claimed for good before anything leaves the building
+    row = session.get(Outbox, outbox_id)
+    if row.channel == Channel.SMS:
+        provider = providers.sms_provider(config)
+        name = provider.name
+        result = provider.send(row.to_address, row.body, row.key)
+    else:
+        account = session.get(type(account), account.id)
+        name = f"smtp:{account.id}"
+        message = providers.build_email(account, to_address=row.to_address, to_name=row.to_name,
+                                        subject=row.subject or "", html=row.body,
+                                        text=messaging.html_to_text(row.body), key=row.key)
+        result = providers.send_email(account, message)
+        providers.count_result(session, account.id, result.ok)
+    if result.ok:
+        messaging.mark_sent(session, row, provider=name, provider_id=result.provider_id, now=now, tz=tz)
+        outcome = OutboxStatus.SENT.value
+    else:
+        outcome = messaging.mark_failed(session, row, error=result.error or "", retryable=result.retryable, now=now,
+                                        provider=name)
+    session.commit()
+    return outcome
+
+
+def _recover(row: Outbox, now: datetime) -> str:
+    """A row left in `sending`: ask the provider by our key; resend only when it says it never
+    got the message, and mark it 状态未知 when it cannot tell."""
+    session = db.session
+    config = messaging.load_settings(session)
+    found = providers.sms_provider(config).lookup(row.key) if row.channel == Channel.SMS else None
+    if found is not None and found.ok:
+        messaging.mark_sent(session, row, provider=providers.sms_provider(config).name,
+                            provider_id=found.provider_id, now=now, tz=_tz())
+        session.commit()
+        return OutboxStatus.SENT.value
+    if row.claimed_at is not None and row.claimed_at > now - messaging.LEASE:
+        return "in_progress"
+    if found is not None:
+        messaging.release_stale(session, row)
+        session.commit()
+        return deliver(row.id)
+    messaging.mark_unknown(session, row)
+    session.commit()
+    return OutboxStatus.UNKNOWN.value
+
+
+# --- periodic greetings ------------------------------------------------------------------------
+def birthday_greetings() -> int:
+    """Hourly: from the configured hour on, greet customers and contacts born on this day.
+    Keys carry the date, so later runs of the same day add nobody twice."""
+    with job_app_context():
+        now, tz = _now(), _tz()
+        config = messaging.load_settings(db.session)
+        local = messaging.local_now(now, tz)
+        added = 0
+        template = db.session.get(MessageTemplate, config["birthday_template_id"] or 0)
+        if config["birthday_enabled"] and template is not None and template.active \
+                and local.hour >= int(config["birthday_hour"]):
+            customers, contacts = messaging.birthday_people(db.session, local.date(),
+                                                            include_contacts=bool(config["birthday_contacts"]))
+            added = _greet(template, customers, contacts, include_contacts=False, source="birthday",
+                           title=f"生日祝福 {local.date().isoformat()}",
+                           key=lambda r: f"birthday:{local.date().isoformat()}:{r.customer.id}:"
+                                         f"{r.contact.id if r.contact else 0}:{r.address}")
+        periodic.record_run(db.session, "birthday_greetings", now=now, result=f"added {added}")
+        db.session.commit()
+        return added
+
+
+def holiday_greetings() -> int:
+    """Hourly: on a holiday's date, from its hour on, greet every customer (and contacts if set)."""
+    with job_app_context():
+        now, tz = _now(), _tz()
+        local = messaging.local_now(now, tz)
+        added = 0
+        holidays = db.session.scalars(select(HolidayGreeting).where(
+            HolidayGreeting.active.is_(True), HolidayGreeting.on_date == local.date(),
+            HolidayGreeting.send_hour <= local.hour))
+        for holiday in list(holidays):
+            if not holiday.template.active:
+                continue
+            added += _greet(holiday.template, messaging.live_customers(db.session), [],
+                            include_contacts=holiday.include_contacts, source="holiday",
+                            title=f"{holiday.name} {local.date().isoformat()}",
+                            key=lambda r, h=holiday: f"holiday:{h.id}:{local.date().isoformat()}:{r.customer.id}:"
+                                                     f"{r.contact.id if r.contact else 0}:{r.address}")
+        periodic.record_run(db.session, "holiday_greetings", now=now, result=f"added {added}")
+        db.session.commit()
+        return added
+
+
+def _greet(template: MessageTemplate, customers: list, contacts: list, *, include_contacts: bool, source: str,
+           title: str, key) -> int:
+    now = _now()
+    recipients = messaging.collect(db.session, customers, channel=template.channel,
+                                   include_contacts=include_contacts, contacts=contacts)
+    if not recipients.send:
+        return 0
+    batch = messaging.queue_messages(db.session, recipients.send, channel=template.channel, body=template.body,
+                                     subject=template.subject, sender=None, now=now, title=title,
+                                     template_id=template.id, respect_quiet_hours=True, source=source,
+                                     skipped=len(recipients.skipped), key=key, owner_as_sender=True)
+    if batch.total == 0:
+        db.session.delete(batch)
+        db.session.flush()
+        return 0
+    db.session.commit()
+    _send_due(batch_id=batch.id)
+    return batch.total
+
+
+def run_sfa() -> int:
+    """Hourly: SFA plans whose next day has come (an SMS to the customer or a reminder to the
+    salesperson), each step taken once by a guarded UPDATE of the enrollment."""
+    with job_app_context():
+        now, tz = _now(), _tz()
+        done = sfa.run_due(db.session, now=now, today=local_date(now, tz))
+        periodic.record_run(db.session, "run_sfa", now=now, result=f"steps {len(done)}")
+        db.session.commit()
+        for batch_id in done:
+            if batch_id:
+                _send_due(batch_id=batch_id)
+        return len(done)

@@ -1,0 +1,170 @@
+"""短信邮件 pages: templates refused on save, the send page with its confirmation, scope on
+every path, the outbox and retry, 拒收, and the provider callback."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from sqlalchemy import func, select
+
+from conftest import list_table
+from models import Customer, FollowUp, Notification, db
+from models.base import utcnow
+from models.messaging import MessageTemplate, OptOut, Outbox, SmsReply
+from rules import messaging
+
+
+def customers_with_mobiles(app, make_customer, owner_id: int, rows: list[tuple[str, str | None]]) -> list[int]:
+    ids = [make_customer(name, owner_id) for name, _m in rows]
+    with app.app_context():
+        for cid, (_n, mobile) in zip(ids, rows):
+            db.session.get(Customer, cid).mobile = mobile
+        db.session.commit()
+    return ids
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused_and_the_form_kept(app, client, admin_id):
+    client.login("admin")
+    response = client.post_form("/admin/message_template/new/", {
+        "channel": "sms", "name": "发货通知", "body": "{称呼}您好，您的{订单号}已发货", "active": "y"}, follow=True)
+    html = response.get_data(as_text=True)
+    assert "不支持的占位符：{订单号}" in html
+    assert "{称呼}您好，您的{订单号}已发货" in html  # what the user typed is still there
+    with app.app_context():
+        assert db.session.scalar(select(func.count(MessageTemplate.id))) == 0
+    response = client.post_form("/admin/message_template/new/", {
+        "channel": "sms", "name": "发货通知", "body": "{称呼}您好，您的订单已发货，{业务员}", "active": "y"}, follow=True)
+    assert "不支持的占位符" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(MessageTemplate.id))) == 1
+
+
+def test_send_page_confirms_counts_then_writes_the_outbox(app, client, make_user, make_customer):
+    uid = make_user("chenxm", display_name="陈晓明")
+    ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000001"),
+                                                           ("丙公司", None), ("丁公司", "13900000004")])
+    with app.app_context():
+        messaging.mark_opt_out(db.session, customer_ids=[ids[3]], now=utcnow())
+        db.session.commit()
+    client.login("chenxm")
+    url = "/admin/message_send/?ids=" + ",".join(map(str, ids))
+    page = client.get(url).get_data(as_text=True)
+    assert "4 位客户" in page
+    form = {"channel": "sms", "ids": ",".join(map(str, ids)), "audience": "selected",
+            "body": "{客户名称}您好，" + "新品到货" * 20, "step": "preview"}
+    confirm = client.post_form(url, form, to="/admin/message_send/").get_data(as_text=True)
+    assert 'data-testid="recipient-count">1<' in confirm
+    assert 'data-testid="segment-count">2<' in confirm   # 84 characters: two parts
+    assert 'data-testid="skipped-count">3<' in confirm
+    assert "重复号码 1" in confirm and "拒收 1" in confirm and "无手机号/邮箱 1" in confirm
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Outbox.id))) == 0  # nothing before confirming
+    done = client.post_form(url, dict(form, step="confirm"), to="/admin/message_send/", follow=True)
+    text = done.get_data(as_text=True)
+    assert "已提交发送 1 条消息" in text and "群发进度" in text
+    with app.app_context():
+        rows = list(db.session.scalars(select(Outbox)))
+        assert [(r.to_address, r.status, r.segments) for r in rows] == [("13900000001", "sent", 2)]
+        assert db.session.scalar(select(func.count(FollowUp.id)).where(FollowUp.customer_id == ids[0])) == 1
+    outbox = client.get("/admin/outbox/").get_data(as_text=True)
+    assert "甲公司" in list_table(outbox) and "已发送" in list_table(outbox)
+
+
+def test_a_forged_id_outside_scope_is_refused(app, client, make_user, make_customer):
+    mine = make_user("chenxm")
+    other = make_user("liufang")
+    a = make_customer("甲公司", mine)
+    b = make_customer("别人的公司", other)
+    client.login("chenxm")
+    assert client.get(f"/admin/message_send/?ids={a}").status_code == 200
+    assert client.get(f"/admin/message_send/?ids={a},{b}").status_code == 404
+    response = client.post_form(f"/admin/message_send/?ids={a}", {
+        "channel": "sms", "ids": f"{a},{b}", "audience": "selected", "body": "你好", "step": "confirm"},
+        to="/admin/message_send/")
+    assert response.status_code == 404
+
+
+def test_outbox_is_scoped_and_failed_messages_can_be_retried(app, client, new_client, make_user, make_customer):
+    mine = make_user("chenxm")
+    make_user("liufang")
+    cid = customers_with_mobiles(app, make_customer, mine, [("甲公司", "13900000001")])[0]
+    with app.app_context():
+        customer = db.session.get(Customer, cid)
+        recipients = messaging.collect(db.session, [customer], channel="sms")
+        messaging.queue_messages(db.session, recipients.send, channel="sms", body="你好", sender=customer.owner,
+                                 now=utcnow(),
+                                 title="t")
+        row = db.session.scalar(select(Outbox))
+        row.status, row.error = "failed", "网关拒绝"
+        db.session.commit()
+        row_id = row.id
+    other = new_client()
+    other.login("liufang")
+    assert "甲公司" not in list_table(other.get("/admin/outbox/").get_data(as_text=True))
+    assert other.get(f"/admin/outbox/details/?id={row_id}").status_code == 404
+    client.login("chenxm")
+    unsent = client.get("/admin/unsent_sms/").get_data(as_text=True)
+    assert "网关拒绝" in list_table(unsent)
+    response = client.action("/admin/unsent_sms/", "retry", [row_id])
+    assert "已重新提交 1 条消息" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Outbox, row_id).status == "sent"
+    assert "甲公司" not in list_table(client.get("/admin/unsent_sms/").get_data(as_text=True))
+
+
+def test_opt_out_page_marks_customers_and_sends_skip_them(app, client, make_user, make_customer):
+    uid = make_user("chenxm")
+    cid = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001")])[0]
+    client.login("chenxm")
+    response = client.post_form(f"/admin/message_send/optout/?ids={cid}", {"mark": "1", "reason": "客户要求"},
+                                follow=True)
+    assert "已将 1 位客户标记为拒收" in response.get_data(as_text=True)
+    confirm = client.post_form(f"/admin/message_send/?ids={cid}", {
+        "channel": "sms", "ids": str(cid), "audience": "selected", "body": "你好", "step": "preview"},
+        to="/admin/message_send/").get_data(as_text=True)
+    assert 'data-testid="recipient-count">0<' in confirm and "拒收 1" in confirm
+
+
+def _callback(client, payload, secret: str | None = "s3cret"):
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Kechi-Signature"] = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post("/sms/callback", data=body, headers=headers)
+
+
+def test_callback_needs_the_secret_and_records_replies_and_receipts(app, client, make_user, make_customer):
+    uid = make_user("chenxm", display_name="陈晓明")
+    cid = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001")])[0]
+    with app.app_context():
+        messaging.save_settings(db.session, {"callback_secret": "s3cret"})
+        customer = db.session.get(Customer, cid)
+        recipients = messaging.collect(db.session, [customer], channel="sms")
+        messaging.queue_messages(db.session, recipients.send, channel="sms", body="新品到货", sender=customer.owner,
+                                 now=utcnow(),
+                                 title="t")
+        db.session.commit()
+        from jobs import messaging as jobs
+
+        row = db.session.scalar(select(Outbox))
+        jobs.send_message(row.id)
+        key = row.key
+    assert _callback(client, {"type": "reply", "mobile": "13900000001", "content": "收到"}, secret="wrong").status_code == 403
+    assert _callback(client, {"type": "reply", "mobile": "13900000001", "content": "收到"}, secret=None).status_code == 403
+    answer = _callback(client, [{"type": "receipt", "key": key, "status": "DELIVRD"},
+                                {"type": "reply", "mobile": "+86 139 0000 0001", "content": "收到，谢谢", "id": "r1"},
+                                {"type": "reply", "mobile": "13900000001", "content": "收到，谢谢", "id": "r1"}])
+    assert answer.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Outbox.delivery_status)) == "DELIVRD"
+        replies = list(db.session.scalars(select(SmsReply)))
+        assert [(r.customer_id, r.content) for r in replies] == [(cid, "收到，谢谢")]
+        contents = list(db.session.scalars(select(FollowUp.content).where(FollowUp.customer_id == cid)))
+        assert any("收到，谢谢" in c for c in contents)
+        assert db.session.scalar(select(func.count(Notification.id)).where(Notification.user_id == uid)) == 1
+    client.login("chenxm")
+    assert "收到，谢谢" in list_table(client.get("/admin/sms_reply/").get_data(as_text=True))
+    _callback(client, {"type": "reply", "mobile": "13900000001", "content": "TD", "id": "r2"})
+    with app.app_context():
+        assert db.session.scalar(select(OptOut.address)) == "13900000001"
