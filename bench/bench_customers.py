@@ -136,7 +136,7 @@ class Bare:
                 cond = f"c.id IN (SELECT q.customer_id FROM customer_search q WHERE {like})"
             elif self.dialect == "postgresql":
                 cond = ("c.id IN (SELECT q.customer_id FROM customer_search q WHERE "
-                        + (like + " AND " if like else "") + "string_to_array(q.tokens, ' ') @> CAST(:tokens AS text[]))")
+                        + (like + " AND " if like else "") + "q.token_array @> CAST(:tokens AS text[]))")
                 params["tokens"] = tokens
             else:
                 params["fts"] = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)

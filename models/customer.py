@@ -320,8 +320,9 @@ class CustomerKey(db.Model):
 class CustomerSearch(db.Model):
     """What quick search looks in, one row per customer: `body` holds the searchable values
     (name, code, mnemonic, contact names, phones), normalised and lower-cased, one per line;
-    `tokens` their character n-grams (see rules/search.py). PostgreSQL indexes the tokens
-    with GIN; SQLite mirrors them into the FTS5 table customer_fts (triggers below)."""
+    `tokens` their character n-grams (see rules/search.py). PostgreSQL keeps them as an array
+    too (a stored generated column with a GIN index, below); SQLite mirrors them into the FTS5
+    table customer_fts (triggers below)."""
 
     __tablename__ = "customer_search"
 
@@ -329,10 +330,19 @@ class CustomerSearch(db.Model):
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     tokens: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
-    __table_args__ = (
-        Index("ix_customer_search_tokens", text("string_to_array(tokens, ' ')"),
-              postgresql_using="gin").ddl_if(dialect="postgresql"),
-    )
+
+# A stored array rather than a GIN index on string_to_array(tokens): PostgreSQL re-checks every
+# GIN hit of `@>`, and splitting the string again for each of a common term's 150k hits cost a
+# second per count at a million customers; comparing a stored array costs a tenth of that.
+PG_SEARCH_DDL = [
+    "ALTER TABLE customer_search ADD COLUMN token_array text[] "
+    "GENERATED ALWAYS AS (string_to_array(tokens, ' ')) STORED",
+    "CREATE INDEX ix_customer_search_token_array ON customer_search USING gin (token_array)",
+]
+PG_SEARCH_OBJECTS = frozenset({"token_array", "ix_customer_search_token_array"})
+
+for _statement in PG_SEARCH_DDL:
+    event.listen(CustomerSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 SQLITE_FTS_DDL = [
@@ -352,5 +362,8 @@ for _statement in SQLITE_FTS_DDL:
 
 
 def alembic_include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's autogenerate skips SQLite's FTS5 mirror, which is created by hand above."""
-    return not (type_ == "table" and (name or "").startswith("customer_fts"))
+    """Alembic's autogenerate skips what is created by hand above: SQLite's FTS5 mirror and
+    PostgreSQL's token array with its index."""
+    if type_ == "table" and (name or "").startswith("customer_fts"):
+        return False
+    return not (type_ in ("column", "index") and name in PG_SEARCH_OBJECTS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, literal_column, select, table, text
+from sqlalchemy import ColumnElement, delete, insert, literal, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
@@ -127,8 +127,8 @@ def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElem
     if not tokens:
         return Customer.id.in_(select(CustomerSearch.customer_id).where(like))
     if session.get_bind().dialect.name == "postgresql":
-        matches = select(CustomerSearch.customer_id).where(
-            func.string_to_array(CustomerSearch.tokens, literal(" ")).op("@>")(literal(tokens, ARRAY(Text))))
+        token_array = literal_column("customer_search.token_array", ARRAY(Text))  # see models/customer.py
+        matches = select(CustomerSearch.customer_id).where(token_array.op("@>")(literal(tokens, ARRAY(Text))))
         return Customer.id.in_(matches if exact else matches.where(like))
     fts = _fts_query(tokens)
     hits = select(literal_column("rowid")).select_from(table("customer_fts")).where(

@@ -47,7 +47,7 @@ def test_migrations_build_exactly_the_models_schema(tmp_path, kind):
             if kind == "postgresql":  # indexes Alembic cannot compare: check they exist
                 names = set(db.session.execute(db.text(
                     "SELECT indexname FROM pg_indexes WHERE tablename IN ('customers', 'customer_search')")).scalars())
-                assert {"ix_customer_search_tokens", "ix_customers_last_follow_up_pg",
+                assert {"ix_customer_search_token_array", "ix_customers_last_follow_up_pg",
                         "ix_customers_owner_last_follow_up_pg"} <= names
         finally:
             reset()
