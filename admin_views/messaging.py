@@ -39,7 +39,9 @@ from rules import dictionaries, messaging, regions, scope, sfa
 from rules.clock import local_date
 from rules.errors import RuleViolation
 
-AUDIENCES = {"selected": _l("所选客户"), "region": _l("按地区"), "category": _l("按客户分类"), "all": _l("我能看到的全部客户")}
+AUDIENCES = {"selected": _l("所选客户"), "filter": _l("列表当前的搜索和筛选结果"), "region": _l("按地区"),
+             "category": _l("按客户分类"), "all": _l("我能看到的全部客户")}
+MAX_RECIPIENTS = 50_000
 
 
 def _today():
@@ -83,10 +85,26 @@ class SendView(_PermissionView):
 
     extra_js = ["/static/js/kechi-messaging.js"]
 
+    LIST_ARGS = ("flt", "search", "sort", "desc")
+
+    def _list_args(self) -> str:
+        """The customer or contact list's own search and filters, carried in the URL."""
+        from urllib.parse import urlencode
+
+        pairs = [(k, v) for k, v in request.args.items(multi=True) if k.startswith(self.LIST_ARGS)]
+        if request.args.get("list") == "contact":
+            pairs.append(("list", "contact"))
+        return urlencode(pairs)
+
     def _inputs(self) -> dict[str, Any]:
-        v = request.values
-        audience = v.get("audience") or ("selected" if (v.get("ids") or v.get("contact_ids")) else "all")
+        v = request.form if request.method == "POST" else request.args
+        has_filter = any(k.startswith(("flt", "search")) for k in request.args)
+        default = "selected" if (v.get("ids") or v.get("contact_ids")) else ("filter" if has_filter else "all")
+        audience = v.get("audience") or default
+        if audience == "filter" and not has_filter:
+            audience = "all"
         return {
+            "list_args": self._list_args(), "list": "contact" if request.args.get("list") == "contact" else "customer",
             "channel": v.get("channel") if v.get("channel") in messaging.CHANNEL_LABELS else "sms",
             "ids": ",".join(str(i) for i in _ids(v.get("ids"))),
             "contact_ids": ",".join(str(i) for i in _ids(v.get("contact_ids"))),
@@ -111,12 +129,31 @@ class SendView(_PermissionView):
             contacts = list(db.session.scalars(select(Contact).where(Contact.id.in_(ok_contacts))
                                                 .options(joinedload(Contact.customer)).order_by(Contact.id)))
             return customers, contacts
+        if form["audience"] == "filter":
+            return self._filtered(form["list"])
         stmt = select(Customer).where(scope.customer_clause(actor))
         if form["audience"] == "region":
             stmt = stmt.where(Customer.province == form["province"])
         elif form["audience"] == "category":
             stmt = stmt.where(Customer.category_id == (int(form["category_id"]) if form["category_id"].isdigit() else -1))
         return list(db.session.scalars(stmt.options(selectinload(Customer.contacts)).order_by(Customer.id))), []
+
+    def _filtered(self, entity: str) -> tuple[list[Customer], list[Contact]]:
+        """Everything the customer (or contact) list shows for its search and filters: the
+        registered list view's own scoped query, not a copy of it."""
+        from flask_admin.contrib.sqla import ModelView
+
+        view = next(v for v in self.admin._views if getattr(v, "endpoint", None) == entity)
+        args = view._get_list_extra_args()
+        _count, query = ModelView.get_list(view, None, None, False, args.search, args.filters, execute=False,
+                                           page_size=0)
+        model = Contact if entity == "contact" else Customer
+        ids = [row[0] for row in query.with_entities(model.id).limit(MAX_RECIPIENTS)]
+        if entity == "contact":
+            return [], list(db.session.scalars(select(Contact).where(Contact.id.in_(ids))
+                                               .options(joinedload(Contact.customer)).order_by(Contact.id)))
+        return list(db.session.scalars(select(Customer).where(Customer.id.in_(ids))
+                                       .options(selectinload(Customer.contacts)).order_by(Customer.id))), []
 
     def _send_at(self, form: dict[str, Any]) -> datetime | None:
         if not form["send_at"]:
@@ -157,25 +194,29 @@ class SendView(_PermissionView):
     def index(self) -> Any:
         form = self._inputs()
         if request.method == "GET":
-            if form["audience"] == "selected":
-                self._selection(form)  # refuse a forged id before showing anything
-            return self._page(form, step="form", selection=self._selection(form)[0][:50]
-                              if form["audience"] == "selected" else [])
+            selection: list[Any] = []
+            if form["audience"] in ("selected", "filter"):
+                customers, contacts = self._selection(form)  # refuses a forged id before showing anything
+                selection = (customers or contacts)[:50]
+                form["count"] = len(customers) + len(contacts)
+            return self._page(form, step="form", selection=selection)
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
             return self._page(form, step="form", selection=[])
         customers, contacts = self._selection(form)
         if request.form.get("step") == "edit":
-            return self._page(form, step="form", selection=customers[:50])
+            form["count"] = len(customers) + len(contacts)
+            return self._page(form, step="form", selection=(customers or contacts)[:50])
         try:
             self._check(form)
             send_at = self._send_at(form)
         except RuleViolation as exc:
             flash(str(exc), "error")
-            return self._page(form, step="form", selection=customers[:50])
+            form["count"] = len(customers) + len(contacts)
+            return self._page(form, step="form", selection=(customers or contacts)[:50])
         recipients = messaging.collect(db.session, customers, channel=form["channel"],
                                        include_contacts=form["include_contacts"],
-                                       contacts=contacts if form["audience"] == "selected" else None)
+                                       contacts=contacts if form["audience"] in ("selected", "filter") else None)
         if request.form.get("step") != "confirm":
             return self._confirm(form, recipients, send_at)
         if not recipients.send:
@@ -329,7 +370,7 @@ class OutboxView(SecureModelView):
     can_view_details = True
     list_template = "admin/messaging/outbox_list.html"
     column_list = ["created_at", "channel", "customer", "to_name", "to_address", "body", "segments", "status",
-                   "attempts", "sent_at", "user", "error"]
+                   "sent_at", "user"]
     column_details_list = ["created_at", "channel", "customer", "to_name", "to_address", "subject", "body",
                            "segments", "status", "scheduled_at", "attempts", "sent_at", "provider", "provider_id",
                            "account", "delivery_status", "delivered_at", "user", "error"]

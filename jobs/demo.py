@@ -15,7 +15,7 @@ from models import (
 from models.base import utcnow
 from rules import customers as customer_rules
 from rules import pool as pool_rules
-from rules import dictionaries, normalize, notifications, numbering, org, regions, settings, setup
+from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 
 DEMO_PASSWORD = "kechi123"
@@ -59,6 +59,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title="欢迎使用客池CRM",
                              body="这是演示数据：可以随意新建、修改和删除。", link="/admin/")
+    messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     return True
 
 

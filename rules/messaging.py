@@ -640,3 +640,27 @@ def receive_reply(session: Session, *, mobile: str, content: str, provider_id: s
         notifications.notify(session, user_id=user_id, now=now, link=f"/admin/customer/details/?id={customer.id}",
                              title=str(_l("%(c)s 回复短信：%(t)s", c=customer.name, t=content[:40])))
     return reply
+
+
+def seed_demo(session: Session, *, today: date) -> None:
+    """Demo templates, a holiday greeting, an SFA plan and birthday greetings switched on."""
+    from models.messaging import HolidayGreeting, SfaPlan
+
+    if session.scalar(select(MessageTemplate.id).limit(1)) is not None:
+        return
+    birthday = MessageTemplate(channel=Channel.SMS, name="生日祝福",
+                               body="{称呼}，今天是您的生日，{公司名称}{业务员}祝您生日快乐、万事如意！")
+    news = MessageTemplate(channel=Channel.SMS, name="新品通知",
+                           body="{称呼}您好，{客户名称}关注的新品已到货，详情请致电{业务员} {业务员手机}。回T退订")
+    holiday = MessageTemplate(channel=Channel.SMS, name="春节问候",
+                              body="{称呼}，{公司名称}恭祝您新春快乐、阖家幸福！{业务员}")
+    quote = MessageTemplate(channel=Channel.EMAIL, name="报价单", subject="{客户名称}：本月报价",
+                            body="<p>{称呼}您好：</p><p>附上本月报价，如有疑问请随时联系。</p><p>{业务员}<br>{业务员手机}</p>")
+    session.add_all([birthday, news, holiday, quote])
+    session.flush()
+    spring = date(today.year + 1, 2, 6) if today.month > 2 else date(today.year, 2, 6)
+    session.add(HolidayGreeting(name="春节", on_date=spring, template_id=holiday.id, send_hour=9))
+    session.add(SfaPlan(name="每30天问候一次", action="sms", template_id=news.id, interval_days=30))
+    session.add(SfaPlan(name="每7天提醒回访", action="remind", remind_text="给客户打个电话", interval_days=7))
+    save_settings(session, {"company_name": "客池科技", "signature": "【客池科技】", "birthday_enabled": True,
+                            "birthday_template_id": birthday.id})

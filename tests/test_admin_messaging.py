@@ -168,3 +168,94 @@ def test_callback_needs_the_secret_and_records_replies_and_receipts(app, client,
     _callback(client, {"type": "reply", "mobile": "13900000001", "content": "TD", "id": "r2"})
     with app.app_context():
         assert db.session.scalar(select(OptOut.address)) == "13900000001"
+
+
+def test_send_to_everything_the_customer_list_search_matches(app, client, make_user, make_customer):
+    mine = make_user("chenxm")
+    other = make_user("liufang")
+    customers_with_mobiles(app, make_customer, mine, [("西湖茶业", "13900000001"), ("龙井茶业", "13900000002"),
+                                                      ("宁波物流", "13900000003")])
+    customers_with_mobiles(app, make_customer, other, [("别人的茶业", "13900000004")])
+    client.login("chenxm")
+    url = "/admin/message_send/?search=茶业"
+    page = client.get(url).get_data(as_text=True)
+    assert "列表当前的搜索和筛选结果" in page and "2 位客户" in page
+    confirm = client.post_form(url, {"channel": "sms", "audience": "filter", "body": "{客户名称}您好",
+                                     "step": "preview"}, to=url).get_data(as_text=True)
+    assert 'data-testid="recipient-count">2<' in confirm
+    assert "西湖茶业您好" in confirm and "别人的茶业" not in confirm
+
+
+def test_send_to_contacts_chosen_in_the_contact_list(app, client, make_user, make_customer):
+    from models import Contact
+
+    uid = make_user("chenxm")
+    cid = make_customer("西湖茶业", uid)
+    with app.app_context():
+        contacts = [Contact(customer_id=cid, name="龙井", mobile="13900000011", is_primary=True),
+                    Contact(customer_id=cid, name="碧螺", mobile="13900000012")]
+        db.session.add_all(contacts)
+        db.session.commit()
+        ids = [c.id for c in contacts]
+    client.login("chenxm")
+    url = f"/admin/message_send/?contact_ids={ids[1]}"
+    assert "1 位联系人" in client.get(url).get_data(as_text=True)
+    confirm = client.post_form(url, {"channel": "sms", "audience": "selected", "contact_ids": str(ids[1]),
+                                     "body": "{联系人}您好", "step": "preview"}, to="/admin/message_send/")
+    text = confirm.get_data(as_text=True)
+    assert 'data-testid="recipient-count">1<' in text and "碧螺您好" in text and "13900000012" in text
+
+
+def test_every_messaging_page_opens_for_the_administrator_and_settings_save(app, client, admin_id, make_customer):
+    cid = make_customer("甲公司", admin_id)
+    client.login("admin")
+    for url in ["/admin/message_send/", "/admin/outbox/", "/admin/unsent_sms/", "/admin/sms_reply/",
+                "/admin/message_template/", "/admin/message_template/new/", "/admin/holiday_greeting/",
+                "/admin/holiday_greeting/new/", "/admin/sfa_plan/", "/admin/sfa_plan/new/", "/admin/sfa_enrollment/",
+                f"/admin/sfa_enrollment/start/?ids={cid}", "/admin/opt_out/", "/admin/mail_account/",
+                "/admin/mail_account/new/", "/admin/messaging_settings/", f"/admin/message_send/optout/?ids={cid}"]:
+        assert client.get(url).status_code == 200, url
+    response = client.post_form("/admin/messaging_settings/", {
+        "company_name": "客池科技", "signature": "【客池科技】", "quiet_start": "22", "quiet_end": "8",
+        "per_minute": "30", "per_day": "1000", "birthday_hour": "9", "provider_kind": "http",
+        "provider_url": "https://sms.example.cn/send", "provider_method": "POST", "provider_format": "json",
+        "provider_params": "mobile={mobile}\ncontent={content}", "provider_secret": "abc",
+        "callback_secret": "cb"}, follow=True)
+    assert "短信邮件设置已保存" in response.get_data(as_text=True)
+    with app.app_context():
+        config = messaging.load_settings(db.session)
+        assert (config["quiet_start"], config["per_minute"], config["provider"]["url"], config["provider"]["secret"],
+                config["callback_secret"]) == (22, 30, "https://sms.example.cn/send", "abc", "cb")
+    bad = client.post_form("/admin/messaging_settings/", {"quiet_start": "25", "quiet_end": "8", "per_minute": "1",
+                                                          "per_day": "1", "birthday_hour": "9"}, follow=True)
+    assert "0 到 23" in bad.get_data(as_text=True)
+
+
+def test_a_salesperson_cannot_open_the_administration_pages(app, client, make_user):
+    make_user("chenxm")
+    client.login("chenxm")
+    assert client.get("/admin/message_send/").status_code == 200
+    for url in ["/admin/messaging_settings/", "/admin/mail_account/", "/admin/opt_out/"]:
+        assert client.get(url).status_code == 403, url
+    assert client.get("/admin/message_template/new/").status_code in (302, 403)
+
+
+def test_sfa_can_be_started_for_selected_customers_then_paused(app, client, make_user, make_customer):
+    from models.messaging import SfaEnrollment, SfaPlan
+
+    uid = make_user("chenxm")
+    ids = [make_customer("甲公司", uid), make_customer("乙公司", uid)]
+    with app.app_context():
+        db.session.add(SfaPlan(name="每7天提醒", action="remind", remind_text="打电话", interval_days=7))
+        db.session.commit()
+        plan_id = db.session.scalar(select(SfaPlan.id))
+    client.login("chenxm")
+    url = f"/admin/sfa_enrollment/start/?ids={ids[0]},{ids[1]}"
+    response = client.post_form(url, {"plan_id": str(plan_id), "start_on": "2026-12-01"}, follow=True)
+    assert "已为 2 位客户启动“每7天提醒”" in response.get_data(as_text=True)
+    with app.app_context():
+        enrollment_ids = list(db.session.scalars(select(SfaEnrollment.id)))
+    response = client.action("/admin/sfa_enrollment/", "pause", enrollment_ids)
+    assert "已暂停 2 项" in response.get_data(as_text=True)
+    with app.app_context():
+        assert all(e.paused for e in db.session.scalars(select(SfaEnrollment)))

@@ -236,3 +236,46 @@ def test_sfa_plan_repeats_pauses_and_resumes(app, make_user):
         db.session.commit()
         assert jobs.run_sfa() == 2
         assert len(outbox(status="sent")) == 2
+
+
+def test_per_minute_rate_holds_the_rest_for_the_next_minute(app, make_user):
+    uid = make_user("chenxm")
+    with app.app_context():
+        ids = [person(uid, f"客户{i}", mobile=f"1390000000{i}") for i in range(3)]
+        messaging.save_settings(db.session, {"per_minute": 2, "per_day": 5000})
+        db.session.commit()
+        set_clock(app, at(2026, 11, 23, 10, 0))
+        customers = list(db.session.scalars(select(Customer).where(Customer.id.in_(ids))))
+        batch = messaging.queue_messages(db.session, messaging.collect(db.session, customers, channel="sms").send,
+                                         channel="sms", body="你好", sender=db.session.get(User, uid),
+                                         now=at(2026, 11, 23, 10, 0), title="t")
+        db.session.commit()
+        assert jobs.send_batch(batch.id) == 2
+        held = outbox(status="pending")
+        assert len(held) == 1 and held[0].scheduled_at == at(2026, 11, 23, 10, 1)
+        set_clock(app, at(2026, 11, 23, 10, 1))
+        assert jobs.dispatch_pending() == 1
+        messaging.save_settings(db.session, {"per_minute": 100, "per_day": 3})
+        db.session.commit()
+        extra = messaging.queue_messages(db.session, messaging.collect(db.session, customers[:1], channel="sms").send,
+                                         channel="sms", body="再见", sender=None, now=at(2026, 11, 23, 11), title="t")
+        db.session.commit()
+        set_clock(app, at(2026, 11, 23, 11))
+        assert jobs.send_batch(extra.id) == 0  # three already went today: tomorrow 00:00 local
+        assert outbox(status="pending")[0].scheduled_at == at(2026, 11, 24, 0)
+
+
+def test_http_provider_signs_the_sorted_fields():
+    import hashlib
+    import hmac
+
+    from rules.providers import HttpSmsProvider
+
+    provider = HttpSmsProvider({"secret": "k", "sign_field": "sign"})
+    fields = provider._fields({"mobile": "{mobile}", "content": "{content}", "out_id": "{key}"},
+                              {"mobile": "13900000001", "content": "你好", "key": "abc", "timestamp": "1"})
+    plain = "content=你好&mobile=13900000001&out_id=abc"
+    assert fields["sign"] == hmac.new(b"k", plain.encode(), hashlib.sha256).hexdigest()
+    md5 = HttpSmsProvider({"secret": "k", "sign_field": "sign", "sign_method": "md5"})._fields(
+        {"a": "1"}, {"mobile": "", "content": "", "key": "", "timestamp": ""})
+    assert md5["sign"] == hashlib.md5(b"a=1k").hexdigest()
