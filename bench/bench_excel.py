@@ -110,6 +110,7 @@ def run_import(url: str, sheet: str, batch: int) -> None:
 
     app = make_app(normalise_url(url), IMPORT_BATCH_SIZE=batch)
     with app.app_context():
+        db.create_all()  # the job tables, if the database was generated before they existed
         user = db.session.scalar(select(User).where(User.username == GM_USERNAME))
         before = db.session.scalar(select(func.count(Customer.id)))
         name = excel_jobs.new_file_name("uploads", ".xlsx")
@@ -155,6 +156,7 @@ def run_export(url: str, rows: int) -> None:
 
     app = make_app(normalise_url(url))
     with app.app_context():
+        db.create_all()  # the job tables, if the database was generated before they existed
         user = db.session.scalar(select(User).where(User.username == GM_USERNAME))
         ids = _export_ids(rows)
         name = excel_jobs.new_file_name("exports", ".ids")

@@ -137,11 +137,12 @@ def _import(job_id: int, user: User, config: Any) -> str:
 
 def _write_rejects(job: JobRecord, header: list[Any]) -> None:
     """未导入的行 and 跳过的行, each with the sheet row number, the original values and why."""
-    issues = db.session.scalars(select(JobRowIssue).where(JobRowIssue.job_id == job.id).order_by(JobRowIssue.row_no))
+    issues = db.session.execute(select(JobRowIssue.row_no, JobRowIssue.outcome, JobRowIssue.values, JobRowIssue.reason)
+                                .where(JobRowIssue.job_id == job.id).order_by(JobRowIssue.row_no))
     rejected: list[list[Any]] = []
     skipped: list[list[Any]] = []
-    for issue in issues:
-        (rejected if issue.outcome == "rejected" else skipped).append([issue.row_no, *issue.values, issue.reason])
+    for row_no, outcome, values, reason in issues:
+        (rejected if outcome == "rejected" else skipped).append([row_no, *values, reason])
     head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
     name = new_file_name("results", ".xlsx")
     exporting.write_rows_xlsx(stored_path(name), [(str(_l("未导入的行")), head, rejected),
