@@ -70,7 +70,7 @@ class _PermissionView(BaseView):
 
 def _enqueue_or_explain(func: Any, arg: Any, count: int) -> bool:
     try:
-        enqueue(func, arg)
+        enqueue(func, arg, job_timeout=message_jobs.BULK_TIMEOUT)
     except QueueUnavailable:
         flash(gettext("任务队列（Redis）暂时连不上：%(n)d 条消息已保存在发件箱，状态为“待发送”，"
                       "队列恢复后会自动发出，请不要重复发送。", n=count), "warning")
@@ -239,8 +239,9 @@ class SendView(_PermissionView):
         config = messaging.load_settings(db.session)
         sender = current_user._get_current_object()
         samples, segments = [], 0
+        fields = messaging.active_fields(db.session)
         for r in recipients.send:
-            values = messaging.values_for(db.session, r.customer, r.contact, sender, config)
+            values = messaging.values_for(db.session, r.customer, r.contact, sender, config, fields)
             if form["channel"] == Channel.SMS:
                 text = messaging.render_sms(form["body"], values, config)
                 segments += messaging.segments(text)

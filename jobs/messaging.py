@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta, timezone
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
-from jobs.queue import job_app_context
+from jobs.queue import QueueUnavailable, enqueue, job_app_context
 from models import db
 from models.base import utcnow
-from models.messaging import Channel, HolidayGreeting, MessageTemplate, Outbox, OutboxStatus
+from models.messaging import Channel, HolidayGreeting, MessageBatch, MessageTemplate, Outbox, OutboxStatus
 from rules import messaging, periodic, providers, sfa
 from rules.clock import local_date
 
 log = logging.getLogger(__name__)
+BULK_TIMEOUT = 6 * 3600   # a bulk send may take hours under the per-minute rate
+DISPATCH_SECONDS = 50     # the every-minute dispatch stops in time for the next one
 
 
 def _now() -> datetime:
@@ -55,15 +58,16 @@ def dispatch_pending() -> int:
         now = _now()
         for outbox_id in messaging.stale_ids(db.session, now=now):
             deliver(outbox_id)
-        sent = _send_due(batch_id=None)
+        sent = _send_due(batch_id=None, deadline=monotonic() + DISPATCH_SECONDS)
         periodic.record_run(db.session, "dispatch_pending", now=now, result=f"sent {sent}")
         db.session.commit()
         return sent
 
 
-def _send_due(batch_id: int | None) -> int:
+def _send_due(batch_id: int | None, deadline: float | None = None) -> int:
+    """Send what is due, oldest first; stop at `deadline` (the next run goes on from there)."""
     sent, seen = 0, set()
-    while True:
+    while deadline is None or monotonic() < deadline:
         ids = [i for i in messaging.pending_ids(db.session, batch_id=batch_id, now=_now()) if i not in seen]
         if not ids:
             return sent
@@ -71,6 +75,9 @@ def _send_due(batch_id: int | None) -> int:
             seen.add(outbox_id)
             if deliver(outbox_id) == OutboxStatus.SENT:
                 sent += 1
+            if deadline is not None and monotonic() >= deadline:
+                break
+    return sent
 
 
 def deliver(outbox_id: int) -> str:
@@ -172,10 +179,12 @@ def birthday_greetings() -> int:
                 and local.hour >= int(config["birthday_hour"]):
             customers, contacts = messaging.birthday_people(db.session, local.date(),
                                                             include_contacts=bool(config["birthday_contacts"]))
-            added = _greet(template, customers, contacts, include_contacts=False, source="birthday",
-                           title=f"生日祝福 {local.date().isoformat()}",
-                           key=lambda r: f"birthday:{local.date().isoformat()}:{r.customer.id}:"
-                                         f"{r.contact.id if r.contact else 0}:{r.address}")
+            day = local.date().isoformat()
+            batch, added = _greet(template, customers, contacts, include_contacts=False, source="birthday",
+                                  title=f"生日祝福 {day}",
+                                  key=lambda r: f"birthday:{day}:{r.customer.id}:{r.contact.id if r.contact else 0}:"
+                                                f"{r.address}")
+            _start_sending(batch)
         periodic.record_run(db.session, "birthday_greetings", now=now, result=f"added {added}")
         db.session.commit()
         return added
@@ -193,34 +202,49 @@ def holiday_greetings() -> int:
         for holiday in list(holidays):
             if not holiday.template.active:
                 continue
-            added += _greet(holiday.template, messaging.live_customers(db.session), [],
-                            include_contacts=holiday.include_contacts, source="holiday",
-                            title=f"{holiday.name} {local.date().isoformat()}",
-                            key=lambda r, h=holiday: f"holiday:{h.id}:{local.date().isoformat()}:{r.customer.id}:"
-                                                     f"{r.contact.id if r.contact else 0}:{r.address}")
+            day = local.date().isoformat()
+            batch = None
+            for chunk in messaging.customer_chunks(db.session):
+                # one message per number: customers sharing a mobile get one greeting
+                batch, n = _greet(holiday.template, chunk, [], include_contacts=holiday.include_contacts,
+                                  source="holiday", title=f"{holiday.name} {day}", batch=batch,
+                                  key=lambda r, h=holiday: f"holiday:{h.id}:{day}:{r.address}")
+                added += n
+            _start_sending(batch)
         periodic.record_run(db.session, "holiday_greetings", now=now, result=f"added {added}")
         db.session.commit()
         return added
 
 
 def _greet(template: MessageTemplate, customers: list, contacts: list, *, include_contacts: bool, source: str,
-           title: str, key) -> int:
-    now = _now()
+           title: str, key, batch: MessageBatch | None = None) -> tuple[MessageBatch | None, int]:
+    """Write the greetings of these recipients (keys already present are left out) and commit."""
     recipients = messaging.collect(db.session, customers, channel=template.channel,
                                    include_contacts=include_contacts, contacts=contacts)
     if not recipients.send:
-        return 0
+        return batch, 0
+    before = batch.total if batch is not None else 0
     batch = messaging.queue_messages(db.session, recipients.send, channel=template.channel, body=template.body,
-                                     subject=template.subject, sender=None, now=now, title=title,
+                                     subject=template.subject, sender=None, now=_now(), title=title,
                                      template_id=template.id, respect_quiet_hours=True, source=source,
-                                     skipped=len(recipients.skipped), key=key, owner_as_sender=True)
+                                     skipped=len(recipients.skipped), key=key, owner_as_sender=True, batch=batch)
+    added = batch.total - before
     if batch.total == 0:
         db.session.delete(batch)
-        db.session.flush()
-        return 0
+        db.session.commit()
+        return None, 0
     db.session.commit()
-    _send_due(batch_id=batch.id)
-    return batch.total
+    return batch, added
+
+
+def _start_sending(batch: MessageBatch | None) -> None:
+    """A bulk job of its own (long timeout); if Redis is down, dispatch_pending sends later."""
+    if batch is None:
+        return
+    try:
+        enqueue(send_batch, batch.id, job_timeout=BULK_TIMEOUT)
+    except QueueUnavailable:
+        log.warning("queue unavailable: batch %s waits for dispatch_pending", batch.id)
 
 
 def run_sfa() -> int:
@@ -233,5 +257,5 @@ def run_sfa() -> int:
         db.session.commit()
         for batch_id in done:
             if batch_id:
-                _send_due(batch_id=batch_id)
+                _start_sending(db.session.get(MessageBatch, batch_id))
         return len(done)
