@@ -65,6 +65,7 @@ def queue_to(customer_ids: list[int], *, channel: str, body: str, subject: str |
     return batch.id
 
 
+@pytest.mark.both_dbs
 def test_bulk_email_travels_through_two_accounts_rotated_by_quota(app, make_user, make_customer, smtp_server):
     controller, inbox = smtp_server
     uid = make_user("chenxm", display_name="陈晓明")
@@ -283,3 +284,38 @@ def test_redis_down_when_sending_keeps_the_messages_pending_until_it_is_back(tmp
         db.session.expire_all()
         rows = list(db.session.scalars(select(Outbox)))
         assert [(r.status, r.body) for r in rows] == [("sent", "王芳您好")]
+
+
+@pytest.mark.both_dbs
+def test_workers_racing_for_one_message_send_it_once(app, make_user, gateway):
+    """Four workers pick up the same message at the same moment: one claims it, the gateway
+    hears from exactly one of them."""
+    make_user("chenxm")
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "chenxm"))
+        customer = Customer(name="王芳", kind="person", owner_id=user.id, mobile="13900000001")
+        db.session.add(customer)
+        messaging.save_settings(db.session, {"provider": gateway.settings()})
+        db.session.commit()
+        queue_to([customer.id], channel="sms", body="你好", sender_id=user.id)
+        row_id = db.session.scalar(select(Outbox.id))
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(jobs.deliver(row_id))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert gateway.calls == 1
+    assert "sent" in outcomes and len(outcomes) == 4
+    with app.app_context():
+        row = db.session.get(Outbox, row_id)
+        assert (row.status, row.attempts) == ("sent", 1)
+        assert len(list(db.session.scalars(select(FollowUp)))) == 1

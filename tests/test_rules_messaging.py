@@ -117,6 +117,7 @@ def test_recipients_skip_no_mobile_opted_out_and_duplicates(app, make_user):
 
 
 # --- the outbox ----------------------------------------------------------------------------------
+@pytest.mark.both_dbs
 def test_a_message_is_sent_once_however_often_its_job_runs(app, make_user):
     uid = make_user("chenxm", display_name="陈晓明")
     with app.app_context():
@@ -159,6 +160,7 @@ def greeting_setup(app, make_user):
     return people
 
 
+@pytest.mark.both_dbs
 def test_birthday_greetings_pick_exactly_todays_birthdays_at_the_configured_hour(app, greeting_setup):
     with app.app_context():
         set_clock(app, at(2026, 11, 23, 8, 30))
@@ -189,6 +191,7 @@ def test_quiet_hours_hold_scheduled_sms_until_morning(app, greeting_setup):
         assert len(outbox(status="sent")) == 2
 
 
+@pytest.mark.both_dbs
 def test_holiday_greetings_on_the_set_date_only(app, greeting_setup):
     with app.app_context():
         t = template("{称呼}，中秋快乐！", name="中秋")
@@ -206,6 +209,7 @@ def test_holiday_greetings_on_the_set_date_only(app, greeting_setup):
         assert names == ["今天生日", "明天生日", "某公司", "闰日生日"]
 
 
+@pytest.mark.both_dbs
 def test_sfa_plan_repeats_pauses_and_resumes(app, make_user):
     uid = make_user("chenxm", display_name="陈晓明")
     with app.app_context():
