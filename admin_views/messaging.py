@@ -367,9 +367,10 @@ OUTBOX_LABELS = {
 class OutboxView(SecureModelView):
     """发件箱: every message, newest first, with retry for those that did not go out."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("这里还没有消息。在客户列表勾选客户后发短信/邮件，或打开“发送短信/邮件”按地区、分类群发。")
     permission_view = "message.send"
     can_view_details = True
-    list_template = "admin/messaging/outbox_list.html"
     column_list = ["created_at", "channel", "customer", "to_name", "to_address", "body", "segments", "status",
                    "sent_at", "user"]
     column_details_list = ["created_at", "channel", "customer", "to_name", "to_address", "subject", "body",
@@ -434,6 +435,8 @@ class OutboxView(SecureModelView):
 class UnsentSmsView(OutboxView):
     """未发出的短信: waiting, failed, or of unknown fate."""
 
+    empty_message = _l("所有短信都已发出。发送失败或等待发送的短信会出现在这里，可以勾选后重新发送。")
+
     column_list = ["created_at", "customer", "to_name", "to_address", "body", "status", "attempts", "error", "user"]
 
     def narrow(self, query: Any) -> Any:
@@ -443,6 +446,8 @@ class UnsentSmsView(OutboxView):
 class SmsReplyView(SecureModelView):
     """查看客户回复短信."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有客户回复。在“短信设置”里把回调地址和密钥交给短信网关后，客户的回复会出现在这里和客户的联系记录中。")
     permission_view = "message.send"
     column_list = ["received_at", "customer", "contact", "mobile", "content"]
     column_labels = {"received_at": _l("收到时间"), "customer": _l("客户"), "contact": _l("联系人"),
@@ -470,6 +475,8 @@ class _ManageModelView(SecureModelView):
 class MessageTemplateView(_ManageModelView):
     """短信模板 / 邮件模板, checked on save; the form shows a live preview and an SMS counter."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有模板。点“创建”写一条短信或邮件模板，可用 {称呼}、{业务员} 等占位符。")
     permission_view = "message.send"
     create_template = "admin/messaging/template_create.html"
     edit_template = "admin/messaging/template_edit.html"
@@ -505,6 +512,8 @@ def _quota(view: Any, context: Any, model: MailAccount, name: str) -> str:
 class MailAccountView(_ManageModelView):
     """邮件配置: SMTP accounts used in turn; one whose daily quota is used up is skipped."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有邮件账户。点“创建”填写 SMTP 服务器、发件地址和每日额度；可以添加多个，额度用完自动换下一个。")
     column_list = ["name", "from_address", "host", "port", "security", "quota", "success_count", "failure_count",
                    "sort_order", "active"]
     column_labels = {"name": _l("名称"), "from_address": _l("发件地址"), "from_name": _l("发件人名称"),
@@ -536,6 +545,8 @@ class MailAccountView(_ManageModelView):
 class HolidayGreetingView(_ManageModelView):
     """节日问候: the date each year (春节, 中秋 …), the template, the hour."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有节日问候。点“创建”设置节日日期（如春节、中秋）、模板和发送时间。")
     column_list = ["name", "on_date", "send_hour", "template", "include_contacts", "active"]
     column_labels = {"name": _l("节日"), "on_date": _l("日期"), "send_hour": _l("发送时间（点）"),
                      "template": _l("模板"), "include_contacts": _l("同时发给联系人"), "active": _l("启用")}
@@ -555,6 +566,8 @@ class HolidayGreetingView(_ManageModelView):
 class SfaPlanView(_ManageModelView):
     """销售自动化方案."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有方案。点“创建”设置间隔天数，以及给客户发短信还是提醒业务员。")
     column_list = ["name", "action", "interval_days", "template", "remind_text", "active"]
     column_labels = {"name": _l("方案名称"), "action": _l("动作"), "interval_days": _l("间隔天数"),
                      "template": _l("短信模板"), "remind_text": _l("提醒内容"), "active": _l("启用")}
@@ -577,6 +590,8 @@ class SfaPlanView(_ManageModelView):
 class SfaEnrollmentView(SecureModelView):
     """执行中的方案: which customers follow which plan; pause, resume, stop; start for a batch."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有客户在执行方案。在客户列表勾选客户后选择“启动自动化方案”。")
     permission_view = "message.send"
     column_list = ["customer", "plan", "next_run_on", "runs", "paused", "started_by", "created_at"]
     column_labels = {"customer": _l("客户"), "plan": _l("方案"), "next_run_on": _l("下次执行"), "runs": _l("已执行次数"),
@@ -663,6 +678,8 @@ class SfaEnrollmentView(SecureModelView):
 class OptOutView(SecureModelView):
     """拒收名单: customers, contacts and numbers that are never messaged."""
 
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("没有拒收的客户。客户回复“TD”或“退订”会自动加入；也可以在客户列表勾选客户后标记拒收。")
     permission_view = permission_delete = "message.manage"
     column_list = ["customer", "contact", "address", "reason", "created_at", "created_by"]
     column_labels = {"customer": _l("客户"), "contact": _l("联系人"), "address": _l("号码/邮箱"), "reason": _l("原因"),
