@@ -300,31 +300,39 @@ class SendView(_PermissionView):
 
     @expose("/optout/", methods=["GET", "POST"])
     def optout_view(self) -> Any:
-        """拒收: mark the chosen customers (all their numbers and addresses) or undo it."""
+        """拒收: mark the chosen customers (all their numbers and addresses) or contacts, or undo it."""
         actor = current_actor()
-        wanted = _ids(request.values.get("ids"))
-        ok = scope.ids_in_scope(db.session, Customer, wanted, actor, scope.customer_edit_clause(actor))
-        if not wanted or len(ok) != len(wanted):
+        editable = scope.customer_edit_clause(actor)
+        wanted, wanted_contacts = _ids(request.values.get("ids")), _ids(request.values.get("contact_ids"))
+        ok = scope.ids_in_scope(db.session, Customer, wanted, actor, editable)
+        ok_contacts = scope.ids_in_scope(db.session, Contact, wanted_contacts, actor,
+                                         Contact.customer_id.in_(select(Customer.id).where(editable)))
+        if not (wanted or wanted_contacts) or len(ok) != len(wanted) or len(ok_contacts) != len(wanted_contacts):
             abort(404)
         records = list(db.session.scalars(select(Customer).where(Customer.id.in_(ok)).order_by(Customer.id)))
+        contacts = list(db.session.scalars(select(Contact).where(Contact.id.in_(ok_contacts)).order_by(Contact.id)))
+        back = url_for("contact.index_view") if contacts and not records else url_for("customer.index_view")
         if request.method == "POST":
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
             elif request.form.get("mark") == "1":
-                n = messaging.mark_opt_out(db.session, customer_ids=ok, reason=request.form.get("reason") or None,
-                                           actor_id=actor.user_id, now=now())
+                n = messaging.mark_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts,
+                                           reason=request.form.get("reason") or None, actor_id=actor.user_id,
+                                           now=now())
                 db.session.commit()
-                flash(gettext("已将 %(n)d 位客户标记为拒收，今后不会再给他们发短信或邮件", n=n), "success")
-                return redirect(url_for("customer.index_view"))
+                flash(gettext("已标记 %(n)d 项拒收，今后不会再给他们发短信或邮件", n=n), "success")
+                return redirect(back)
             else:
-                n = messaging.clear_opt_out(db.session, customer_ids=ok)
+                n = messaging.clear_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts)
                 db.session.commit()
-                flash(gettext("已恢复 %(n)d 位客户接收短信和邮件", n=n), "success")
-                return redirect(url_for("customer.index_view"))
+                flash(gettext("已恢复 %(n)d 项接收短信和邮件", n=n), "success")
+                return redirect(back)
         marked = set(db.session.scalars(select(OptOut.customer_id).where(OptOut.customer_id.in_(ok),
                                                                            OptOut.contact_id.is_(None))))
-        return self.render("admin/messaging/optout.html", records=records, marked=marked,
-                           ids=",".join(str(i) for i in ok))
+        marked_contacts = set(db.session.scalars(select(OptOut.contact_id).where(OptOut.contact_id.in_(ok_contacts))))
+        return self.render("admin/messaging/optout.html", records=records, marked=marked, contacts=contacts,
+                           marked_contacts=marked_contacts, back=back,
+                           ids=",".join(str(i) for i in ok), contact_ids=",".join(str(i) for i in ok_contacts))
 
 
 # --- outbox, unsent, replies -------------------------------------------------------------------
@@ -680,13 +688,23 @@ class OptOutView(SecureModelView):
 
     list_template = "admin/messaging/list.html"
     empty_message = _l("没有拒收的客户。客户回复“TD”或“退订”会自动加入；也可以在客户列表勾选客户后标记拒收。")
-    permission_view = permission_delete = "message.manage"
+    permission_view = permission_create = permission_delete = "message.manage"
+    form_columns = ["address", "reason"]
     column_list = ["customer", "contact", "address", "reason", "created_at", "created_by"]
     column_labels = {"customer": _l("客户"), "contact": _l("联系人"), "address": _l("号码/邮箱"), "reason": _l("原因"),
                      "created_at": _l("时间"), "created_by": _l("操作人")}
     column_formatters = {"customer": _customer_link}
     column_searchable_list = ["address"]
     column_default_sort = ("created_at", True)
+    form_args = {"address": {"label": _l("手机号或邮箱")}, "reason": {"label": _l("原因")}}
+
+    def on_model_change(self, form: Any, model: OptOut, is_created: bool) -> None:
+        raw = (model.address or "").strip()
+        model.address = messaging.normalize_address("email" if "@" in raw else "sms", raw)
+        if not model.address:
+            raise ValidationError(gettext("请填写手机号或邮箱"))
+        model.created_by_id = current_user.id
+        model.created_at = now()
 
 
 class MessagingSettingsView(_PermissionView):

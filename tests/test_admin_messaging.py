@@ -119,7 +119,7 @@ def test_opt_out_page_marks_customers_and_sends_skip_them(app, client, make_user
     client.login("chenxm")
     response = client.post_form(f"/admin/message_send/optout/?ids={cid}", {"mark": "1", "reason": "客户要求"},
                                 follow=True)
-    assert "已将 1 位客户标记为拒收" in response.get_data(as_text=True)
+    assert "已标记 1 项拒收" in response.get_data(as_text=True)
     confirm = client.post_form(f"/admin/message_send/?ids={cid}", {
         "channel": "sms", "ids": str(cid), "audience": "selected", "body": "你好", "step": "preview"},
         to="/admin/message_send/").get_data(as_text=True)
@@ -259,3 +259,25 @@ def test_sfa_can_be_started_for_selected_customers_then_paused(app, client, make
     assert "已暂停 2 项" in response.get_data(as_text=True)
     with app.app_context():
         assert all(e.paused for e in db.session.scalars(select(SfaEnrollment)))
+
+
+def test_a_contact_can_refuse_messages_and_a_bare_number_can_be_listed(app, client, admin_id, make_customer):
+    from models import Contact
+
+    cid = make_customer("西湖茶业", admin_id)
+    with app.app_context():
+        contacts = [Contact(customer_id=cid, name="龙井", mobile="13900000011", is_primary=True),
+                    Contact(customer_id=cid, name="碧螺", mobile="13900000012")]
+        db.session.add_all(contacts)
+        db.session.commit()
+        ids = [c.id for c in contacts]
+    client.login("admin")
+    response = client.post_form(f"/admin/message_send/optout/?contact_ids={ids[0]}", {"mark": "1"}, follow=True)
+    assert "已标记 1 项拒收" in response.get_data(as_text=True)
+    client.post_form("/admin/opt_out/new/", {"address": "139 0000 0012", "reason": "电话里要求"}, follow=True)
+    with app.app_context():
+        assert db.session.scalar(select(OptOut.address).where(OptOut.address.is_not(None))) == "13900000012"
+    confirm = client.post_form(f"/admin/message_send/?ids={cid}", {
+        "channel": "sms", "ids": str(cid), "audience": "selected", "include_contacts": "1", "body": "你好",
+        "step": "preview"}, to="/admin/message_send/").get_data(as_text=True)
+    assert 'data-testid="recipient-count">0<' in confirm and "拒收 2" in confirm
