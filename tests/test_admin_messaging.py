@@ -281,3 +281,45 @@ def test_a_contact_can_refuse_messages_and_a_bare_number_can_be_listed(app, clie
         "channel": "sms", "ids": str(cid), "audience": "selected", "include_contacts": "1", "body": "你好",
         "step": "preview"}, to="/admin/message_send/").get_data(as_text=True)
     assert 'data-testid="recipient-count">0<' in confirm and "拒收 2" in confirm
+
+
+def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app, client, make_user, make_customer):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from jobs import messaging as jobs
+
+    def at(day: int, hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 11, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    uid = make_user("chenxm")
+    ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000002")])
+    app.config["CLOCK"] = lambda: at(23, 10)
+    client.login("chenxm")
+    for cid, when in ((ids[0], "2026-11-23T15:30"), (ids[1], "2026-11-23T22:30")):
+        done = client.post_form(f"/admin/message_send/?ids={cid}", {
+            "channel": "sms", "ids": str(cid), "audience": "selected", "body": "你好", "send_at": when,
+            "step": "confirm"}, to="/admin/message_send/", follow=True)
+        assert f"已安排 1 条消息在 {when.replace('T', ' ')} 发送" in done.get_data(as_text=True)
+    past = client.post_form(f"/admin/message_send/?ids={ids[0]}", {
+        "channel": "sms", "ids": str(ids[0]), "audience": "selected", "body": "你好", "send_at": "2026-11-22T09:00",
+        "step": "preview"}, to="/admin/message_send/")
+    assert "定时发送的时间已经过去" in past.get_data(as_text=True)
+
+    def sent() -> list[str]:
+        with app.app_context():
+            return sorted(r.to_address for r in db.session.scalars(select(Outbox).where(Outbox.status == "sent")))
+
+    with app.app_context():
+        app.config["CLOCK"] = lambda: at(23, 15, 29)
+        jobs.dispatch_pending()
+        assert sent() == []
+        app.config["CLOCK"] = lambda: at(23, 15, 30)
+        jobs.dispatch_pending()
+        assert sent() == ["13900000001"]
+        app.config["CLOCK"] = lambda: at(23, 22, 31)  # 22:30 falls in quiet hours (21:00–08:00)
+        jobs.dispatch_pending()
+        assert sent() == ["13900000001"]
+        app.config["CLOCK"] = lambda: at(24, 8, 0)
+        jobs.dispatch_pending()
+        assert sent() == ["13900000001", "13900000002"]
