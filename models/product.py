@@ -153,5 +153,6 @@ class StockMovement(db.Model):
     product: Mapped[Product] = relationship()
     warehouse: Mapped[Warehouse] = relationship()
     actor: Mapped[User | None] = relationship()
+    order: Mapped["Order | None"] = relationship(viewonly=True)  # noqa: F821 - models/sales.py
 
     __table_args__ = (Index("ix_stock_movements_product_at", "product_id", "at"),)

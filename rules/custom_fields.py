@@ -19,7 +19,7 @@ TYPES = {
     "text": _l("单行文本"), "textarea": _l("多行文本"), "number": _l("数字"), "date": _l("日期"),
     "choice": _l("单选"), "multi_choice": _l("多选"), "boolean": _l("是/否"),
 }
-ENTITIES = {"customer": _l("客户"), "contact": _l("联系人")}
+ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "product": _l("产品")}
 CHOICE_TYPES = ("choice", "multi_choice")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _CN_DATE = re.compile(r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?$")

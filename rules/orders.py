@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models.customer import Contact, Customer
 from models.dictionary import DictItem, DictKind
 from models.org import User
-from models.product import Product, ProductPrice
+from models.product import PriceLevel, Product, ProductPrice, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderStatus, PointsEntry
 from rules import normalize, numbering, scope, settings, stock
 from rules.actor import Actor
@@ -131,6 +131,10 @@ def _decimal(value: Any, message: Any) -> Decimal:
         raise InvalidValue(message) from None
 
 
+def _id(related: Any, fallback: int | None) -> int | None:
+    return related.id if related is not None else fallback
+
+
 def prepare_lines(session: Session, order: Order) -> None:
     """Check the lines and fill what the user left out: unit price from the chosen price
     level, cost from the product (kept on the line, so later cost changes keep old margins)."""
@@ -144,7 +148,7 @@ def prepare_lines(session: Session, order: Order) -> None:
         if not line.quantity or line.quantity <= 0:
             raise InvalidValue(_l("“%(p)s”的数量必须大于 0", p=product.name))
         if line.unit_price is None or line.unit_price == "":
-            line.unit_price = default_price(session, product.id, order.price_level_id)
+            line.unit_price = default_price(session, product.id, _id(order.price_level, order.price_level_id))
             if line.unit_price is None:
                 raise InvalidValue(_l("“%(p)s”没有设置价格，请填写单价", p=product.name))
         line.unit_price = _decimal(line.unit_price, _l("单价格式不正确"))
@@ -186,18 +190,23 @@ def submit(session: Session, order: Order, *, actor: Actor, now: datetime, tz: s
     """录入并提交: a new order for a customer in the actor's scope goes to 等待审核."""
     if not actor.can("order.create"):
         raise PermissionDenied(_l("您没有录入订单的权限"))
-    customer = scope.get_in_scope(session, Customer, order.customer_id, actor)
-    salesperson_id = order.salesperson_id or customer.owner_id or actor.user_id
+    # A form sets relationships (order.customer), code sets ids (order.customer_id): accept both.
+    customer = scope.get_in_scope(session, Customer, _id(order.customer, order.customer_id), actor)
+    salesperson_id = _id(order.salesperson, order.salesperson_id) or customer.owner_id or actor.user_id
     if salesperson_id not in (actor.user_id, customer.owner_id) and session.scalar(
             select(User.id).where(User.id == salesperson_id, scope.owner_clause(User.id, actor))) is None:
         raise InvalidValue(_l("只能选择您数据范围内的业务员"))
-    order.salesperson_id = salesperson_id
+    order.customer = customer
+    order.salesperson = session.get(User, salesperson_id)
     order.created_by_id = actor.user_id
     order.state = OrderStatus.PENDING_REVIEW
     order.submitted_at = now
     order.order_date = order.order_date or local_date(now, tz)
     order.tax_rate = tax_rate(session) if order.tax_rate in (None, "") else order.tax_rate
-    order.warehouse_id = order.warehouse_id or stock.default_warehouse(session).id
+    order.warehouse = order.warehouse or (session.get(Warehouse, order.warehouse_id) if order.warehouse_id
+                                          else stock.default_warehouse(session))
+    if order.price_level is None and order.price_level_id:
+        order.price_level = session.get(PriceLevel, order.price_level_id)
     fill_consignee(session, order, customer)
     for field in ("consignee", "phone", "address"):
         setattr(order, field, normalize.text(getattr(order, field)) or None)
@@ -220,7 +229,7 @@ def revise(session: Session, order: Order, *, actor: Actor) -> None:
                                    n=order.number, s=STATE_LABELS.get(previous, previous)))
     if not actor.can("order.create"):
         raise PermissionDenied(_l("您没有修改订单的权限"))
-    scope.get_in_scope(session, Customer, order.customer_id, actor)
+    scope.get_in_scope(session, Customer, _id(order.customer, order.customer_id), actor)
     prepare_lines(session, order)
     compute(order)
 
@@ -408,3 +417,23 @@ def redeem_points(session: Session, customer_id: Any, points: int, *, note: str,
     session.expire(customer)
     return _points_entry(session, customer.id, -points, "redeem", actor=actor, now=now,
                          note=normalize.text(note)[:255] or None)
+
+
+def save_settings(session: Session, values: Mapping[str, Any]) -> None:
+    """订单设置: number pattern, tax rate, deal category, negative stock, payment approval."""
+    pattern = normalize.text(values.get("order_number_pattern"))
+    numbering.validate_pattern(pattern)
+    rate = _decimal(values.get("order_tax_rate") or "0", _l("税率格式不正确"))
+    if rate > 1:  # typed as a percentage: 13 means 13%
+        rate = rate / 100
+    if not (ZERO <= rate < 1):
+        raise InvalidValue(_l("税率应在 0 到 100% 之间"))
+    category = normalize.text(values.get("order_deal_category"))
+    if category and session.scalar(select(DictItem.id).where(DictItem.kind == DictKind.CATEGORY.value,
+                                                             DictItem.name == category)) is None:
+        raise InvalidValue(_l("客户分类中没有“%(c)s”", c=category))
+    settings.put(session, "order_number_pattern", pattern)
+    settings.put(session, "order_tax_rate", str(rate.normalize()))
+    settings.put(session, "order_deal_category", category)
+    settings.put(session, "allow_negative_stock", bool(values.get("allow_negative_stock")))
+    settings.put(session, "payment_requires_approval", bool(values.get("payment_requires_approval")))

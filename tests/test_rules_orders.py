@@ -40,7 +40,7 @@ def shop(app, make_user, make_customer):
     with app.app_context():
         retail, wholesale = PriceLevel(name="零售价", sort_order=1), PriceLevel(name="批发价", sort_order=2)
         warehouse = Warehouse(name="上海仓")
-        tea = Product(code="P001", name="龙井茶", spec="250g/罐", unit="罐", cost=Decimal("12.35"), points=2,
+        tea = Product(code="P001", name="龙井茶", mnemonic="ljc", spec="250g/罐", unit="罐", cost=Decimal("12.35"), points=2,
                       safety_stock=5)
         cup = Product(code="P002", name="茶杯", spec="6只/盒", unit="盒", cost=Decimal("1.11"), points=1)
         db.session.add_all([retail, wholesale, warehouse, tea, cup])

@@ -1,0 +1,558 @@
+"""订单 in the panel: entry, 订单综合查询, one list per state, the order page with its
+history, and every move (single and batch) as a call into rules/orders.py."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterLike, FilterSmaller,
+)
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms.validators import InputRequired, Optional
+
+from admin_views.base import ScopedModelView, commit_or_explain
+from admin_views.context import current_actor, now
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.formatters import choice_label, fmt_money
+from admin_views.forms import CsrfForm
+from admin_views.loaders import ScopedAjaxModelLoader
+from models import (
+    Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PriceLevel, Product, User, Warehouse, db,
+)
+from rules import dictionaries, numbering, orders, payments, regions, scope
+from rules.clock import local_date
+from rules.errors import OutOfScope, RuleViolation
+
+S = OrderStatus
+STATE_CSS = {S.PENDING_REVIEW: "warning", S.PICKING: "info", S.SHIPPED: "primary", S.COMPLETED: "success",
+             S.CANCELLED: "secondary", S.RETURNED: "danger"}
+CARRIERS = ["顺丰速运", "中通快递", "圆通速递", "申通快递", "韵达快递", "京东物流", "EMS", "德邦物流", "自提", "送货上门"]
+LABELS = {
+    "number": _l("订单编号"), "order_date": _l("订单日期"), "customer": _l("客户"), "salesperson": _l("业务员"),
+    "state": _l("状态"), "consignee": _l("收货人"), "phone": _l("收货电话"), "province": _l("省份"),
+    "city": _l("城市"), "district": _l("区县"), "address": _l("收货地址"), "region": _l("地区"),
+    "price_level": _l("价格等级"), "warehouse": _l("发货仓库"), "notes": _l("备注"), "total": _l("订单金额"),
+    "gross": _l("原价合计"), "discount": _l("折扣金额"), "amount_ex_tax": _l("不含税金额"), "tax": _l("税额"),
+    "tax_rate": _l("税率"), "cost": _l("成本"), "margin": _l("毛利"), "received": _l("已收"),
+    "outstanding": _l("欠款"), "refunded": _l("已退"), "carrier": _l("物流公司"), "tracking_no": _l("物流单号"),
+    "approved_at": _l("审核时间"), "shipped_at": _l("发货时间"), "completed_at": _l("完成时间"),
+    "created_by": _l("录入人"), "lines": _l("产品明细"), "close_reason": _l("取消/退货原因"),
+}
+LINE_LABELS = {"product": _l("产品"), "quantity": _l("数量"), "unit_price": _l("单价（留空按价格等级）"),
+               "discount_rate": _l("折扣（1=不打折，0.9=九折）")}
+
+
+def _tz() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def _money(view: Any, context: Any, model: Any, name: str) -> str:
+    return fmt_money(getattr(model, name))
+
+
+def _state_badge(view: Any, context: Any, model: Order, name: str) -> Markup:
+    label = orders.STATE_LABELS.get(model.state, model.state)
+    return Markup(f"<span class='badge badge-{STATE_CSS.get(model.state, 'light')}'>{escape(str(label))}</span>")
+
+
+def _number_link(view: Any, context: Any, model: Order, name: str) -> Markup:
+    return Markup(f"<a href='{escape(url_for('order.details_view', id=model.id))}'>{escape(model.number)}</a>")
+
+
+def _region(view: Any, context: Any, model: Order, name: str) -> str:
+    return " ".join(p for p in (model.province, model.city if model.city != model.province else None) if p)
+
+
+def _outstanding(view: Any, context: Any, model: Order, name: str) -> Markup | str:
+    owed = model.outstanding
+    if not owed:
+        return ""
+    return Markup(f"<span class='text-danger'>{escape(fmt_money(owed))}</span>")
+
+
+def _active_products() -> Any:
+    return db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
+
+
+def _salespeople() -> Any:
+    return db.session.scalars(select(User).where(User.active.is_(True), scope.owner_clause(User.id, current_actor()))
+                              .order_by(User.display_name))
+
+
+class ProductOrdered(BaseSQLAFilter):
+    """订单综合查询 by product: orders with a line whose product code or name matches."""
+
+    def operation(self) -> Any:
+        return _l("包含")
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        like = f"%{value}%"
+        products = select(Product.id).where(or_(Product.code == value.upper(), Product.name.like(like)))
+        return query.filter(Order.id.in_(select(OrderLine.order_id).where(OrderLine.product_id.in_(products))))
+
+
+def _salesperson_options() -> list[tuple[str, str]]:
+    return [(str(u.id), u.display_name) for u in _salespeople()]
+
+
+class OrderView(ScopedModelView):
+    """订单 / 订单综合查询: every order the user may see, any filter combination."""
+
+    permission_view = "order.view"
+    permission_create = "order.create"
+    permission_edit = "order.create"
+    permission_delete = None
+    permission_export = "order.view"
+    action_permissions = {"approve": "order.approve", "ship": "order.ship", "sign": "order.ship",
+                          "cancel": "order.view", "return": "order.approve"}
+    state: str | None = None  # the per-state lists narrow to one state
+
+    can_view_details = True
+    capped_count = True
+    list_template = "admin/orders/list.html"
+    details_template = "admin/orders/details.html"
+    create_template = "admin/orders/create.html"
+    edit_template = "admin/orders/edit.html"
+
+    column_list = ["number", "order_date", "customer", "consignee", "phone", "region", "total", "outstanding",
+                   "salesperson", "state"]
+    column_labels = LABELS
+    column_export_list = ["number", "order_date", "customer", "salesperson", "state", "consignee", "phone",
+                          "province", "city", "district", "address", "gross", "discount", "total", "amount_ex_tax",
+                          "tax", "cost", "margin", "received", "refunded", "carrier", "tracking_no", "approved_at",
+                          "shipped_at", "completed_at", "notes"]
+    column_sortable_list = ["number", "order_date", "total"]
+    column_default_sort = [("order_date", True), ("id", True)]
+    column_searchable_list = ["number", "consignee", "phone"]
+    column_formatters = {"number": _number_link, "state": _state_badge, "total": _money, "region": _region,
+                         "outstanding": _outstanding}
+    column_formatters_export = {"state": choice_label(orders.STATE_LABELS)}
+    column_filters = [
+        FilterEqual(Order.state, _l("状态"), options=list(orders.STATE_LABELS.items())),
+        FilterLike(Order.number, _l("订单编号")),
+        FilterLike(Order.consignee, _l("收货人")),
+        FilterLike(Order.phone, _l("收货电话")),
+        FilterEqual(Order.province, _l("省份"), options=LazyOptions(lambda: [(p, p) for p in regions.tree()])),
+        FilterLike(Order.city, _l("城市")),
+        IdEqual(Order.salesperson_id, _l("业务员"), options=LazyOptions(_salesperson_options)),
+        DateBetweenFilter(Order.order_date, _l("订单日期")),
+        LocalDateBetween(Order.approved_at, _l("审核/配货日期")),
+        LocalDateBetween(Order.shipped_at, _l("发货日期")),
+        LocalDateBetween(Order.completed_at, _l("完成日期")),
+        FilterGreater(Order.total, _l("订单金额")),
+        FilterSmaller(Order.total, _l("订单金额")),
+        ProductOrdered(Order.id, _l("产品（编号或名称）")),
+    ]
+    form_columns = ["customer", "salesperson", "order_date", "price_level", "warehouse", "consignee", "phone",
+                    "province", "city", "district", "address", "notes"]
+    form_args = {
+        "customer": {"label": _l("客户")},
+        "salesperson": {"query_factory": _salespeople, "label": _l("业务员"), "allow_blank": True,
+                        "blank_text": _l("（客户的业务员）"), "validators": [Optional()]},
+        "price_level": {"query_factory": lambda: db.session.scalars(
+            select(PriceLevel).where(PriceLevel.active.is_(True)).order_by(PriceLevel.sort_order, PriceLevel.id)),
+            "label": _l("价格等级"), "allow_blank": True, "blank_text": "—"},
+        "warehouse": {"query_factory": lambda: db.session.scalars(
+            select(Warehouse).where(Warehouse.active.is_(True)).order_by(Warehouse.id)),
+            "label": _l("发货仓库"), "allow_blank": True, "blank_text": _l("（默认仓库）")},
+        "order_date": {"label": _l("订单日期"), "description": _l("留空为今天"), "validators": [Optional()]},
+        "consignee": {"description": _l("留空则取客户的首要联系人")},
+        "province": {"render_kw": {"data-region": "province"}},
+        "city": {"render_kw": {"data-region": "city"}},
+        "district": {"render_kw": {"data-region": "district"}},
+    }
+    form_ajax_refs = {
+        "customer": ScopedAjaxModelLoader("customer", db, Customer, fields=["name", "code", "mnemonic"], page_size=10,
+                                          placeholder=_l("输入客户名称、编号或助记码搜索"), minimum_input_length=1),
+    }
+    inline_models = [(OrderLine, {
+        "form_columns": ["id", "product", "quantity", "unit_price", "discount_rate"],
+        "column_labels": LINE_LABELS,
+        "form_label": _l("产品明细"),
+        "form_args": {"product": {"query_factory": _active_products, "label": _l("产品")},
+                      "quantity": {"default": 1}, "discount_rate": {"default": Decimal("1")}},
+    })]
+
+    # --- the query --------------------------------------------------------------------------------
+    def narrow(self, query: Any) -> Any:
+        return query.filter(Order.state == self.state) if self.state else query
+
+    def get_query(self) -> Any:
+        return self.narrow(super().get_query()).options(joinedload(Order.customer), joinedload(Order.salesperson))
+
+    def get_count_query(self) -> Any:
+        return self.narrow(super().get_count_query())
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self.state is None and self._allowed(self.permission_create)
+
+    def search_placeholder(self) -> str:
+        return gettext("订单编号、收货人或电话")
+
+    # --- entry ----------------------------------------------------------------------------------
+    @staticmethod
+    def _optional(form: Any) -> Any:
+        """订单日期 and 业务员 are filled by the rules when left empty: not required on screen."""
+        for name in ("order_date", "salesperson"):
+            field = form[name]
+            field.validators = [v for v in field.validators if not isinstance(v, InputRequired)]
+            field.flags.required = False
+        return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._optional(super().edit_form(obj))
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = self._optional(super().create_form(obj))
+        wanted = request.args.get("customer_id")
+        if request.method == "GET" and wanted:
+            try:
+                form.customer.data = scope.get_in_scope(db.session, Customer, wanted, current_actor())
+            except OutOfScope:
+                abort(404)
+        return form
+
+    def apply_rules(self, form: Any, model: Order, is_created: bool) -> None:
+        actor = current_actor()
+        with db.session.no_autoflush:
+            model.lines = [line for line in model.lines if line is not None and line.product_id is not None
+                           or (line is not None and line.product is not None)]
+            if is_created:
+                # Flask-Admin added the order already; the rules add it once it has its number.
+                if model in db.session:
+                    db.session.expunge(model)
+                orders.submit(db.session, model, actor=actor, now=now(), tz=_tz())
+            else:
+                orders.revise(db.session, model, actor=actor)
+
+    def after_model_change(self, form: Any, model: Order, is_created: bool) -> None:
+        if is_created:
+            flash(gettext("订单 %(n)s 已提交，等待审核", n=model.number), "success")
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        return url_for(".details_view", id=model.id)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        order = self.get_one(request.args.get("id"))
+        if order.state != S.PENDING_REVIEW:
+            flash(gettext("订单 %(n)s 当前状态为“%(s)s”，只有“等待审核”的订单可以修改", n=order.number,
+                          s=orders.STATE_LABELS.get(order.state)), "error")
+            return redirect(url_for(".details_view", id=order.id))
+        return super().edit_view()
+
+    # --- the order page ---------------------------------------------------------------------------
+    @expose("/details/")
+    def details_view(self) -> Any:
+        order = self.get_one(request.args.get("id"))
+        actor = current_actor()
+        events = list(db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                         .options(joinedload(OrderEvent.actor)).order_by(OrderEvent.id)))
+        paid = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id)
+                                       .options(joinedload(Payment.recorded_by)).order_by(Payment.id)))
+        moves = {name: order.state in t.sources and any(actor.can(p) for p in t.permissions)
+                 for name, t in orders.TRANSITIONS.items()}
+        return self.render(self.details_template, model=order, events=events, payments=paid, moves=moves,
+                           labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
+                           state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
+                           payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
+                           can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit,
+                           today=local_date(now(), _tz()), return_url=get_redirect_target() or url_for(".index_view"))
+
+    @expose("/move/<move>/", methods=["POST"])
+    def move_view(self, move: str) -> Any:
+        """One order, one move, from the buttons on the order page."""
+        name = move
+        if name not in orders.TRANSITIONS or not CsrfForm(request.form).validate():
+            abort(400)
+        order = self.get_one(request.args.get("id"))
+        actor, form = current_actor(), request.form
+        back = url_for(".details_view", id=order.id)
+        quantities = None
+        if name == "return" and form.get("partial"):
+            quantities = {line.id: _int(form.get(f"qty_{line.id}")) for line in order.lines}
+        commit_or_explain(lambda: _apply(name, order.id, actor, form, quantities),
+                          lambda _e: _done_message(name, 1))
+        return redirect(back)
+
+    @expose("/pay/", methods=["POST"])
+    def pay_view(self) -> Any:
+        """登记回款/退款 from the order page."""
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        order = self.get_one(request.args.get("id"))
+        actor, form = current_actor(), request.form
+        try:
+            paid_on = date.fromisoformat(form.get("paid_on") or "")
+        except ValueError:
+            paid_on = local_date(now(), _tz())
+        commit_or_explain(
+            lambda: payments.record(db.session, order.id, kind=form.get("kind", "receipt"), amount=form.get("amount"),
+                                    paid_on=paid_on, method=form.get("method"), note=form.get("note"), actor=actor,
+                                    now=now()),
+            lambda p: gettext("已登记 %(k)s %(a)s", k=payments.KIND_LABELS[p.kind], a=fmt_money(p.amount))
+            + (gettext("，等待审核后计入") if p.status == "pending" else ""))
+        return redirect(url_for(".details_view", id=order.id, _anchor="payments"))
+
+    # --- batch moves from the lists ---------------------------------------------------------------
+    def _batch(self, name: str, ids: list[str], form: Any = None) -> bool:
+        records = self.scoped_batch(ids)  # any forged id → 404, nothing applied
+        actor = current_actor()
+        return commit_or_explain(lambda: [_apply(name, r.id, actor, form or {}, None, tracking=_tracking(form, r))
+                                          for r in records],
+                                 lambda done: _done_message(name, len(done)))
+
+    @action("approve", _l("审核通过"), _l("确定审核通过所选订单吗？审核后进入配货。"))
+    def action_approve(self, ids: list[str]) -> None:
+        self._batch("approve", ids)
+
+    @action("sign", _l("签收完成"), _l("确定所选订单已被客户签收吗？"))
+    def action_sign(self, ids: list[str]) -> None:
+        self._batch("sign", ids)
+
+    @action("ship", _l("发货"))
+    def action_ship(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)
+        return redirect(url_for(".batch_view", move="ship", ids=",".join(ids), url=request.referrer))
+
+    @action("cancel", _l("取消订单"))
+    def action_cancel(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)
+        return redirect(url_for(".batch_view", move="cancel", ids=",".join(ids), url=request.referrer))
+
+    @action("return", _l("退货"))
+    def action_return(self, ids: list[str]) -> Any:
+        self.scoped_batch(ids)
+        return redirect(url_for(".batch_view", move="return", ids=",".join(ids), url=request.referrer))
+
+    @expose("/batch/<move>/", methods=["GET", "POST"])
+    def batch_view(self, move: str) -> Any:
+        """The second step of 发货 (carrier and tracking numbers), 取消 and 退货 (a reason)."""
+        name = move
+        if name not in ("ship", "cancel", "return"):
+            abort(404)
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
+        records = self.scoped_batch(ids) if ids else []
+        if not records:
+            abort(404)
+        back = request.values.get("url") or url_for(".index_view")
+        back = back if back.startswith("/") or back.startswith(request.host_url) else url_for(".index_view")
+        if request.method == "POST":
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            if self._batch(name, ids, request.form):
+                return redirect(back)
+        return self.render("admin/orders/batch.html", name=name, records=records, ids=",".join(ids), back=back,
+                           carriers=CARRIERS, form=request.form, title=orders.TRANSITIONS[name].label,
+                           state_labels=orders.STATE_LABELS)
+
+
+def _int(raw: Any) -> int:
+    try:
+        return int(str(raw or "0").strip() or 0)
+    except ValueError:
+        raise RuleViolation(_l("退货数量应为整数")) from None
+
+
+def _tracking(form: Any, order: Order) -> str | None:
+    if not form:
+        return None
+    return form.get(f"tracking_{order.id}") or form.get("tracking_no")
+
+
+def _apply(name: str, order_id: int, actor: Any, form: Any, quantities: Any, tracking: str | None = None) -> Any:
+    session, when = db.session, now()
+    if name == "approve":
+        return orders.approve(session, order_id, actor=actor, now=when, note=form.get("note"))
+    if name == "ship":
+        return orders.ship(session, order_id, carrier=form.get("carrier", ""),
+                           tracking_no=tracking or form.get("tracking_no", ""), actor=actor, now=when)
+    if name == "sign":
+        return orders.sign(session, order_id, actor=actor, now=when, note=form.get("note"))
+    if name == "cancel":
+        return orders.cancel(session, order_id, reason=form.get("reason", ""), actor=actor, now=when)
+    return orders.return_order(session, order_id, reason=form.get("reason", ""), quantities=quantities,
+                               actor=actor, now=when)
+
+
+def _done_message(name: str, count: int) -> str:
+    return {
+        "approve": gettext("已审核 %(n)d 个订单，进入配货", n=count),
+        "ship": gettext("已发货 %(n)d 个订单，库存已扣减", n=count),
+        "sign": gettext("已签收 %(n)d 个订单", n=count),
+        "cancel": gettext("已取消 %(n)d 个订单", n=count),
+        "return": gettext("已办理 %(n)d 个订单的退货，退回的货物已入库", n=count),
+    }[name]
+
+
+class OrderStateView(OrderView):
+    """One list per state (等待审核, 正在配货, ...). The moves offered are those the state allows."""
+
+    list_template = "admin/orders/state_list.html"
+    moves: tuple[str, ...] = ()
+
+    def is_action_allowed(self, name: str) -> bool:
+        return name in self.moves and super().is_action_allowed(name)
+
+
+def state_view(state: str, moves: tuple[str, ...]) -> type[OrderStateView]:
+    return type(f"Order{state.title().replace('_', '')}View", (OrderStateView,), {"state": state, "moves": moves})
+
+
+PendingOrderView = state_view(S.PENDING_REVIEW, ("approve", "cancel"))
+PickingOrderView = state_view(S.PICKING, ("ship", "cancel"))
+ShippedOrderView = state_view(S.SHIPPED, ("sign", "return"))
+CompletedOrderView = state_view(S.COMPLETED, ("return",))
+CancelledOrderView = state_view(S.CANCELLED, ())
+ReturnedOrderView = state_view(S.RETURNED, ())
+
+
+class PaymentView(ScopedModelView):
+    """回款记录: receipts and refunds of the orders the user sees; approval of pending ones."""
+
+    permission_view = "order.view"
+    action_permissions = {"approve": "payment.approve", "reject": "payment.approve"}
+    can_view_details = False
+    list_template = "admin/orders/payment_list.html"
+    column_list = ["paid_on", "order", "customer", "kind", "amount", "method", "status", "recorded_by", "note"]
+    column_labels = {"paid_on": _l("日期"), "order": _l("订单"), "customer": _l("客户"), "kind": _l("类型"),
+                     "amount": _l("金额"), "method": _l("方式"), "status": _l("状态"), "recorded_by": _l("登记人"),
+                     "note": _l("备注"), "approved_by": _l("审核人")}
+    column_default_sort = [("paid_on", True), ("id", True)]
+    column_formatters = {"amount": _money, "kind": choice_label(payments.KIND_LABELS),
+                         "status": choice_label(payments.STATUS_LABELS), "method": choice_label(payments.METHODS),
+                         "order": lambda v, c, m, n: Markup(
+                             f"<a href='{escape(url_for('order.details_view', id=m.order_id))}'>"
+                             f"{escape(m.order.number)}</a>")}
+    column_filters = [FilterEqual(Payment.status, _l("状态"), options=list(payments.STATUS_LABELS.items())),
+                      FilterEqual(Payment.kind, _l("类型"), options=list(payments.KIND_LABELS.items())),
+                      DateBetweenFilter(Payment.paid_on, _l("日期"))]
+
+    def get_query(self) -> Any:
+        return super().get_query().options(joinedload(Payment.order), joinedload(Payment.customer),
+                                           joinedload(Payment.recorded_by))
+
+    def _decide(self, ids: list[str], decide: Any, message: str) -> None:
+        records = self.scoped_batch(ids)
+        actor = current_actor()
+        commit_or_explain(lambda: [decide(db.session, r.id, actor=actor, now=now()) for r in records],
+                          lambda done: gettext(message, n=len(done)))
+
+    @action("approve", _l("确认到账"), _l("确认所选款项已到账？确认后计入订单的已收/已退金额。"))
+    def action_approve(self, ids: list[str]) -> None:
+        self._decide(ids, payments.approve, "已确认 %(n)d 笔款项")
+
+    @action("reject", _l("驳回"), _l("确定驳回所选款项吗？"))
+    def action_reject(self, ids: list[str]) -> None:
+        self._decide(ids, payments.reject, "已驳回 %(n)d 笔款项")
+
+
+def customer_sales(customer_id: int) -> dict[str, Any]:
+    """For the customer 360 page's 订单 and 回款 tabs (a template global): the orders and
+    payments the user may see, with the receivable/received/outstanding sums."""
+    actor = current_actor()
+    if not actor.can("order.view"):
+        return {"allowed": False, "orders": [], "payments": [], "sums": {}}
+    found = list(db.session.scalars(
+        scope.scoped(select(Order), Order, actor).where(Order.customer_id == customer_id)
+        .options(joinedload(Order.salesperson)).order_by(Order.order_date.desc(), Order.id.desc()).limit(100)))
+    paid = list(db.session.scalars(
+        scope.scoped(select(Payment), Payment, actor).where(Payment.customer_id == customer_id)
+        .options(joinedload(Payment.order), selectinload(Payment.recorded_by))
+        .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(100)))
+    zero = Decimal("0")
+    sums = {key: sum((getattr(o, key) for o in found), zero)
+            for key in ("receivable", "received", "outstanding", "refundable", "refunded")}
+    return {"allowed": True, "orders": found, "payments": paid, "sums": sums, "state_labels": orders.STATE_LABELS,
+            "state_css": STATE_CSS, "kinds": payments.KIND_LABELS, "status": payments.STATUS_LABELS,
+            "can_create": actor.can("order.create")}
+
+
+def init_templates(app: Any) -> None:
+    """The customer 360 page's 订单/回款 tabs call `kechi_customer_sales(customer_id)`."""
+    app.add_template_global(customer_sales, "kechi_customer_sales")
+
+
+
+class OrderSettingsView(BaseView):
+    """订单设置 (settings.manage): number pattern, tax rate, deal category, stock and payment policy."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_actor().can("settings.manage")
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self) -> Any:
+        values = {key: orders.setting(db.session, key) for key in orders.DEFAULTS}
+        if request.method == "POST":
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            values = {key: request.form.get(key, "") for key in orders.DEFAULTS}
+            if commit_or_explain(lambda: orders.save_settings(db.session, request.form),
+                                 lambda _r: gettext("订单设置已保存")):
+                return redirect(url_for(".index"))
+        try:
+            preview = numbering.peek(db.session, orders.NUMBER_SEQUENCE, values["order_number_pattern"],
+                                     today=local_date(now(), _tz()))
+        except (KeyError, ValueError, IndexError):
+            preview = ""
+        rate = values["order_tax_rate"]
+        try:
+            percent = f"{Decimal(str(rate)) * 100:g}" if Decimal(str(rate)) <= 1 else str(rate)
+        except ArithmeticError:
+            percent = str(rate)
+        categories = [item.name for item in dictionaries.items(db.session, "category")]
+        return self.render("admin/orders/settings.html", values=values, preview=preview, percent=percent,
+                           categories=categories)
+
+
+def views(sales: Any, products_category: Any) -> list[Any]:
+    """The 销售管理 and 产品管理 menus, in the order they appear."""
+    from admin_views.products import (
+        LowStockView, PriceLevelView, ProductCategoryView, ProductView, StockMovementView, StockView, WarehouseView,
+    )
+    from models import PriceLevel, Product, ProductCategory, Stock, StockMovement, Warehouse
+
+    def fa(icon: str) -> dict[str, str]:
+        return {"menu_icon_type": "fa", "menu_icon_value": icon}
+
+    return [
+        OrderView(Order, name=_l("订单综合查询"), category=sales, endpoint="order", **fa("fa-search")),
+        PendingOrderView(Order, name=_l("等待审核"), category=sales, endpoint="order_pending", **fa("fa-gavel")),
+        PickingOrderView(Order, name=_l("正在配货"), category=sales, endpoint="order_picking", **fa("fa-cube")),
+        ShippedOrderView(Order, name=_l("已经发货"), category=sales, endpoint="order_shipped", **fa("fa-truck")),
+        CompletedOrderView(Order, name=_l("已经完成"), category=sales, endpoint="order_completed",
+                           **fa("fa-check-circle")),
+        CancelledOrderView(Order, name=_l("已取消"), category=sales, endpoint="order_cancelled", **fa("fa-ban")),
+        ReturnedOrderView(Order, name=_l("退货"), category=sales, endpoint="order_returned", **fa("fa-undo")),
+        PaymentView(Payment, name=_l("回款记录"), category=sales, endpoint="payment", **fa("fa-jpy")),
+        OrderSettingsView(name=_l("订单设置"), category=sales, endpoint="order_settings", **fa("fa-sliders")),
+        ProductView(Product, name=_l("产品列表"), category=products_category, endpoint="product", **fa("fa-cubes")),
+        ProductCategoryView(ProductCategory, name=_l("产品类别"), category=products_category,
+                            endpoint="product_category", **fa("fa-sitemap")),
+        StockView(Stock, name=_l("库存"), category=products_category, endpoint="stock", **fa("fa-archive")),
+        LowStockView(Product, name=_l("库存不足"), category=products_category, endpoint="low_stock",
+                     **fa("fa-exclamation-triangle")),
+        StockMovementView(StockMovement, name=_l("库存变动记录"), category=products_category,
+                          endpoint="stock_movement", **fa("fa-history")),
+        PriceLevelView(PriceLevel, name=_l("价格等级"), category=products_category, endpoint="price_level",
+                       **fa("fa-tags")),
+        WarehouseView(Warehouse, name=_l("仓库"), category=products_category, endpoint="warehouse",
+                      **fa("fa-building")),
+    ]

@@ -1,0 +1,262 @@
+"""订单 in the panel: a salesperson enters an order, clerks move it through the per-state lists
+(single and batch), refusals say why, forged ids in a batch refuse the whole batch, other
+salespeople get 404, payments, the customer 360 tabs, products and stock pages."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import list_table
+from models import Customer, Order, OrderEvent, Product, Stock, db
+from rules import settings
+from test_rules_orders import move, new_order, shop  # noqa: F401 - fixture
+
+
+def login(new_client, username):
+    client = new_client()
+    client.login(username)
+    return client
+
+
+def order_form(shop, **extra):
+    data = {"customer": str(shop["customer"]), "price_level": str(shop["retail"]),
+            "warehouse": str(shop["warehouse"]), "salesperson": "", "order_date": "", "consignee": "",
+            "phone": "", "province": "", "city": "", "district": "", "address": "", "notes": "加急",
+            "lines-0-product": str(shop["tea"]), "lines-0-quantity": "3", "lines-0-unit_price": "",
+            "lines-0-discount_rate": "0.95",
+            "lines-1-product": str(shop["cup"]), "lines-1-quantity": "7", "lines-1-unit_price": "3.33",
+            "lines-1-discount_rate": "0.88"}
+    data.update(extra)
+    return data
+
+
+def test_a_salesperson_enters_an_order_with_two_lines(app, shop, new_client):
+    rep = login(new_client, "rep")
+    page = rep.get(f"/admin/order/new/?customer_id={shop['customer']}").get_data(as_text=True)
+    assert f'data-json="[{shop["customer"]}, ' in page  # the customer chosen on its page is preselected
+    response = rep.post_form("/admin/order/new/", order_form(shop), follow=True)
+    html = response.get_data(as_text=True)
+    assert "已提交，等待审核" in html
+    assert "¥77.23" in html and "¥68.35" in html and "¥8.88" in html  # total, ex tax, tax
+    assert "等待审核" in html
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert (order.total, order.salesperson_id, order.notes) == (Decimal("77.23"), shop["rep"], "加急")
+        assert len(order.lines) == 2
+
+
+def test_a_bad_order_form_keeps_what_was_typed_and_says_why(app, shop, new_client):
+    rep = login(new_client, "rep")
+    html = rep.post_form("/admin/order/new/", order_form(shop, **{"lines-0-discount_rate": "1.5"}),
+                         follow=True).get_data(as_text=True)
+    assert "折扣应在 0 到 1 之间" in html
+    assert "加急" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_a_salesperson_cannot_order_for_a_customer_out_of_scope(app, shop, new_client):
+    rep = login(new_client, "rep")
+    assert rep.get(f"/admin/order/new/?customer_id={shop['other_customer']}").status_code == 404
+    rep.post_form("/admin/order/new/", order_form(shop, customer=str(shop["other_customer"])))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_clerks_approve_from_the_waiting_list_and_each_state_has_its_list(app, shop, new_client):
+    first, second = new_order(app, shop), new_order(app, shop)
+    clerk = login(new_client, "clerk")
+    waiting = list_table(clerk.get("/admin/order_pending/").get_data(as_text=True))
+    assert "DD202611230001" in waiting and "DD202611230002" in waiting
+    html = clerk.action("/admin/order_pending/", "approve", [first, second]).get_data(as_text=True)
+    assert "已审核 2 个订单，进入配货" in html
+    assert "DD202611230001" not in list_table(clerk.get("/admin/order_pending/").get_data(as_text=True))
+    assert "没有等待审核的订单" in clerk.get("/admin/order_pending/").get_data(as_text=True)
+    picking = list_table(clerk.get("/admin/order_picking/").get_data(as_text=True))
+    assert "DD202611230001" in picking
+    # the shipped list offers 签收 and 退货, the waiting list does not offer 发货
+    assert "execute('ship')" not in clerk.get("/admin/order_pending/").get_data(as_text=True)
+    assert "execute('sign')" in clerk.get("/admin/order_shipped/").get_data(as_text=True)
+
+
+def test_batch_ship_asks_for_tracking_numbers_and_deducts_stock(app, shop, new_client):
+    first, second = new_order(app, shop), new_order(app, shop, lines=[(shop["tea"], 1, None, "1")])
+    for order_id in (first, second):
+        move(app, order_id, "approve")
+    clerk = login(new_client, "clerk")
+    response = clerk.action("/admin/order_picking/", "ship", [first, second], follow=False)
+    assert "/batch/ship/" in response.headers["Location"]
+    form_url = response.headers["Location"]
+    html = clerk.post_form(form_url, {"carrier": "顺丰速运", f"tracking_{first}": "SF001", f"tracking_{second}": ""},
+                           follow=True).get_data(as_text=True)
+    assert "发货需要填写物流公司和物流单号" in html  # nothing shipped: all or nothing
+    assert 'value="SF001"' in html  # what was typed is kept
+    html = clerk.post_form(form_url, {"carrier": "顺丰速运", f"tracking_{first}": "SF001",
+                                      f"tracking_{second}": "SF002"}, follow=True).get_data(as_text=True)
+    assert "已发货 2 个订单，库存已扣减" in html
+    with app.app_context():
+        assert [o.tracking_no for o in db.session.scalars(select(Order).order_by(Order.id))] == ["SF001", "SF002"]
+        assert db.session.scalar(select(Stock.quantity).where(Stock.product_id == shop["tea"])) == 6
+
+
+def test_a_refused_move_says_why_and_a_mixed_batch_applies_nothing(app, shop, new_client):
+    waiting, picking = new_order(app, shop), new_order(app, shop)
+    move(app, picking, "approve")
+    clerk = login(new_client, "clerk")
+    html = clerk.action("/admin/order/", "approve", [waiting, picking]).get_data(as_text=True)
+    assert "订单DD202611230002当前状态为“正在配货”，不能审核：只有“等待审核”的订单可以审核" in html
+    with app.app_context():
+        assert db.session.get(Order, waiting).state == "pending_review"  # not half-applied
+
+
+def test_a_forged_id_in_a_batch_is_refused_without_half_applying(app, shop, new_client):
+    mine = new_order(app, shop)
+    theirs = new_order(app, shop, who="rep2", customer="other_customer")
+    rep = login(new_client, "rep")
+    response = rep.action("/admin/order/", "cancel", [mine, theirs], follow=False)
+    assert response.status_code == 404
+    assert rep.get(f"/admin/order/batch/cancel/?ids={mine},{theirs}").status_code == 404
+    with app.app_context():
+        assert {o.state for o in db.session.scalars(select(Order))} == {"pending_review"}
+
+
+def test_salespeople_see_and_act_only_on_orders_in_scope(app, shop, new_client):
+    mine = new_order(app, shop)
+    theirs = new_order(app, shop, who="rep2", customer="other_customer")
+    rep = login(new_client, "rep")
+    table = list_table(rep.get("/admin/order/").get_data(as_text=True))
+    assert "DD202611230001" in table and "DD202611230002" not in table
+    for url in (f"/admin/order/details/?id={theirs}", f"/admin/order/edit/?id={theirs}"):
+        assert rep.get(url).status_code == 404, url
+    token = rep.token(f"/admin/order/details/?id={mine}")
+    assert rep.post(f"/admin/order/move/cancel/?id={theirs}", data={"csrf_token": token,
+                                                                    "reason": "x"}).status_code == 404
+    assert rep.post(f"/admin/order/pay/?id={theirs}", data={"csrf_token": token, "amount": "1"}).status_code == 404
+    # the clerk (all) sees both
+    clerk = login(new_client, "clerk")
+    assert "DD202611230002" in list_table(clerk.get("/admin/order/").get_data(as_text=True))
+
+
+def test_the_order_page_moves_an_order_and_shows_its_history(app, shop, new_client):
+    order_id = new_order(app, shop)
+    clerk = login(new_client, "clerk")
+    page = f"/admin/order/details/?id={order_id}"
+    html = clerk.get(page).get_data(as_text=True)
+    assert "kechi-approve" in html and "kechi-ship" not in html
+    clerk.post_form(page, {}, to=f"/admin/order/move/approve/?id={order_id}")
+    html = clerk.post_form(page, {"carrier": "中通快递", "tracking_no": ""}, to=f"/admin/order/move/ship/?id={order_id}",
+                           follow=True).get_data(as_text=True)
+    assert "发货需要填写物流公司和物流单号" in html
+    html = clerk.post_form(page, {"carrier": "中通快递", "tracking_no": "ZT123"},
+                           to=f"/admin/order/move/ship/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "已发货 1 个订单" in html and "中通快递 ZT123" in html
+    history = html[html.find("kechi-order-history"):]
+    assert history.index("提交") < history.index("审核") < history.index("发货")
+    html = clerk.post_form(page, {"partial": "1", "qty_1": "1", "qty_2": "0", "reason": "破损"},
+                           to=f"/admin/order/move/return/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "已办理 1 个订单的退货" in html and "破损" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OrderEvent.id))) == 4
+
+
+def test_payments_from_the_order_page_and_the_customer_360_tabs(app, shop, new_client):
+    order_id = new_order(app, shop)
+    rep = login(new_client, "rep")
+    page = f"/admin/order/details/?id={order_id}"
+    html = rep.post_form(page, {"kind": "receipt", "amount": "50", "paid_on": "2026-11-23", "method": "transfer",
+                                "note": "首付"}, to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "已登记 回款 ¥50.00" in html
+    html = rep.post_form(page, {"kind": "receipt", "amount": "99", "paid_on": "2026-11-23"},
+                         to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "回款金额 ¥99.00 超过欠款 ¥27.23" in html
+    customer = rep.get(f"/admin/customer/details/?id={shop['customer']}").get_data(as_text=True)
+    orders_tab = customer[customer.find('id="tab-orders"'):customer.find('id="tab-payments"')]
+    assert "DD202611230001" in orders_tab and "¥27.23" in orders_tab
+    payments_tab = customer[customer.find('id="tab-payments"'):]
+    assert "¥50.00" in payments_tab
+
+
+def test_payments_waiting_for_approval_are_confirmed_from_the_payment_list(app, shop, new_client):
+    with app.app_context():
+        settings.put(db.session, "payment_requires_approval", True)
+        db.session.commit()
+    order_id = new_order(app, shop)
+    rep = login(new_client, "rep")
+    html = rep.post_form(f"/admin/order/details/?id={order_id}", {"kind": "receipt", "amount": "20"},
+                         to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "等待审核后计入" in html
+    assert "execute('approve')" not in rep.get("/admin/payment/").get_data(as_text=True)
+    clerk = login(new_client, "clerk")
+    html = clerk.action("/admin/payment/", "approve", [1]).get_data(as_text=True)
+    assert "已确认 1 笔款项" in html
+    with app.app_context():
+        assert db.session.get(Order, order_id).received == Decimal("20.00")
+
+
+def test_completing_an_order_updates_the_customer(app, shop, new_client):
+    order_id = new_order(app, shop)
+    for step in ("approve", "ship"):
+        move(app, order_id, step)
+    clerk = login(new_client, "clerk")
+    html = clerk.action("/admin/order_shipped/", "sign", [order_id]).get_data(as_text=True)
+    assert "已签收 1 个订单" in html
+    with app.app_context():
+        customer = db.session.get(Customer, shop["customer"])
+        assert (customer.purchase_count, customer.has_deal, customer.points) == (1, True, 13)
+
+
+def test_order_search_combines_filters(app, shop, new_client):
+    cheap = new_order(app, shop, lines=[(shop["cup"], 1, None, "1")])
+    dear = new_order(app, shop)
+    move(app, dear, "approve")
+    clerk = login(new_client, "clerk")
+    html = clerk.get("/admin/order/").get_data(as_text=True)
+    assert "订单金额" in html and "产品（编号或名称）" in html
+    # filters are addressed by position in column_filters: state=0, total greater=11, product=13
+    table = list_table(clerk.get("/admin/order/?flt0_0=picking&flt1_13=龙井").get_data(as_text=True))
+    assert "DD202611230002" in table and "DD202611230001" not in table
+    table = list_table(clerk.get("/admin/order/?flt1_13=茶杯&flt2_11=50").get_data(as_text=True))
+    assert "DD202611230002" in table and "DD202611230001" not in table
+    table = list_table(clerk.get("/admin/order/?search=DD202611230001").get_data(as_text=True))
+    assert "DD202611230001" in table and "DD202611230002" not in table
+    assert cheap
+
+
+def test_product_entry_warns_of_a_second_product_with_the_same_name(app, shop, new_client):
+    clerk = login(new_client, "clerk")
+    form = {"code": "P900", "name": "龙井茶", "spec": "500g", "unit": "罐", "category": "", "cost": "20",
+            "points": "1", "safety_stock": "0", "active": "y", "notes": "", f"price_{shop['retail']}": "39.9",
+            f"price_{shop['wholesale']}": ""}
+    html = clerk.post_form("/admin/product/new/", form, follow=True).get_data(as_text=True)
+    assert "已有同名产品“龙井茶”（编号 P001，250g/罐）" in html
+    html = clerk.post_form("/admin/product/new/", dict(form, confirm_duplicates="y"), follow=True).get_data(as_text=True)
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.code == "P900"))
+        assert product is not None and [p.price for p in product.prices] == [Decimal("39.90")]
+    html = clerk.post_form("/admin/product/new/", dict(form, code="p001", name="别的"), follow=True).get_data(as_text=True)
+    assert "产品编号“P001”已被“龙井茶”使用" in html
+    listing = list_table(clerk.get("/admin/product/?search=ljc").get_data(as_text=True))
+    assert "P001" in listing and "P900" in listing and "P002" not in listing
+    assert "零售价 ¥19.90" in listing
+
+
+def test_stock_pages(app, shop, new_client):
+    clerk = login(new_client, "clerk")
+    html = clerk.post_form("/admin/stock/adjust/", {"product_id": str(shop["tea"]), "warehouse_id": str(shop["warehouse"]),
+                                                    "reason": "out", "quantity": "20"}, follow=True).get_data(as_text=True)
+    assert "“龙井茶”在“上海仓”库存不足：现有 10，需要 20" in html
+    html = clerk.post_form("/admin/stock/adjust/", {"product_id": str(shop["tea"]), "warehouse_id": str(shop["warehouse"]),
+                                                    "reason": "out", "quantity": "6"}, follow=True).get_data(as_text=True)
+    assert "已记录库存变动，现有 4" in html
+    assert "龙井茶" in list_table(clerk.get("/admin/low_stock/").get_data(as_text=True))
+    assert "出库" in list_table(clerk.get("/admin/stock_movement/").get_data(as_text=True))
+    rep = login(new_client, "rep")
+    assert rep.get("/admin/stock/adjust/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/admin/order_settings/", "/admin/price_level/", "/admin/warehouse/"])
+def test_settings_pages_are_for_their_roles(app, shop, new_client, url):
+    rep = login(new_client, "rep")
+    assert rep.get(url).status_code == 403
