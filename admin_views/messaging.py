@@ -136,7 +136,8 @@ class SendView(_PermissionView):
             stmt = stmt.where(Customer.province == form["province"])
         elif form["audience"] == "category":
             stmt = stmt.where(Customer.category_id == (int(form["category_id"]) if form["category_id"].isdigit() else -1))
-        return list(db.session.scalars(stmt.options(selectinload(Customer.contacts)).order_by(Customer.id))), []
+        return list(db.session.scalars(stmt.options(selectinload(Customer.contacts)).order_by(Customer.id)
+                                       .limit(MAX_RECIPIENTS + 1))), []
 
     def _filtered(self, entity: str) -> tuple[list[Customer], list[Contact]]:
         """Everything the customer (or contact) list shows for its search and filters: the
@@ -148,7 +149,7 @@ class SendView(_PermissionView):
         _count, query = ModelView.get_list(view, None, None, False, args.search, args.filters, execute=False,
                                            page_size=0)
         model = Contact if entity == "contact" else Customer
-        ids = [row[0] for row in query.with_entities(model.id).limit(MAX_RECIPIENTS)]
+        ids = [row[0] for row in query.with_entities(model.id).limit(MAX_RECIPIENTS + 1)]
         if entity == "contact":
             return [], list(db.session.scalars(select(Contact).where(Contact.id.in_(ids))
                                                .options(joinedload(Contact.customer)).order_by(Contact.id)))
@@ -167,7 +168,9 @@ class SendView(_PermissionView):
             raise RuleViolation(_l("定时发送的时间已经过去"))
         return moment
 
-    def _check(self, form: dict[str, Any]) -> None:
+    def _check(self, form: dict[str, Any], count: int = 0) -> None:
+        if count > MAX_RECIPIENTS:
+            raise RuleViolation(_l("一次最多发给 %(n)d 位，请按地区、分类或筛选条件缩小范围", n=MAX_RECIPIENTS))
         if not form["body"].strip():
             raise RuleViolation(_l("请填写内容或选择模板"))
         if form["channel"] == Channel.EMAIL and not form["subject"].strip():
@@ -208,7 +211,7 @@ class SendView(_PermissionView):
             form["count"] = len(customers) + len(contacts)
             return self._page(form, step="form", selection=(customers or contacts)[:50])
         try:
-            self._check(form)
+            self._check(form, len(customers) + len(contacts))
             send_at = self._send_at(form)
         except RuleViolation as exc:
             flash(str(exc), "error")
