@@ -12,4 +12,5 @@ from jobs.schedule import SCHEDULE
 QUEUE = os.environ.get("RQ_QUEUE_NAME", "kechi")
 
 for func, expression in SCHEDULE:
-    cron.register(func, queue_name=QUEUE, cron=expression)
+    # a job may name its own timeout (e.g. greetings to every customer); rq's default is 180 s
+    cron.register(func, queue_name=QUEUE, cron=expression, job_timeout=getattr(func, "job_timeout", None))

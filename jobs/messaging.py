@@ -259,3 +259,10 @@ def run_sfa() -> int:
             if batch_id:
                 _start_sending(db.session.get(MessageBatch, batch_id))
         return len(done)
+
+
+# Periodic jobs that may outlast rq's default 180 s (read by jobs/cron_config.py).
+birthday_greetings.job_timeout = BULK_TIMEOUT  # type: ignore[attr-defined]
+holiday_greetings.job_timeout = BULK_TIMEOUT  # type: ignore[attr-defined]
+run_sfa.job_timeout = BULK_TIMEOUT  # type: ignore[attr-defined]
+dispatch_pending.job_timeout = 120  # type: ignore[attr-defined]
