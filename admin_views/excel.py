@@ -20,8 +20,8 @@ from admin_views.forms import CsrfForm
 from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
-from models.job import JobRecord, JobRowIssue
-from rules import entry, exporting, importing, pool as pool_rules, scope, spreadsheet
+from models.job import JobRecord
+from rules import exporting, importing, pool as pool_rules, scope, spreadsheet
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
@@ -216,8 +216,7 @@ class ExcelView(BaseView):
         return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
                            header_choices=header_choices, colleagues=colleagues,
                            on_duplicate=importing.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
-                           policy_fields=entry.FIELDS, policy=entry.load_policy(db.session),
-                           required=set(importing.missing_required(entity, [], db.session)),
+                           required=importing.required_keys(db.session, entity),
                            outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
                                           "rejected": _l("不能导入")})
 
@@ -313,8 +312,7 @@ class ExcelView(BaseView):
         if entity not in importing.ENTITIES:
             abort(404)
         cols = importing.columns(db.session, entity)
-        policy = entry.load_policy(db.session)
-        required = {c.key for c in cols if c.required or (entity == "customer" and c.key in policy["required"])}
+        required = importing.required_keys(db.session, entity)
         example = [EXAMPLES.get(c.key, "") for c in cols]
         note = gettext("带 * 的列必须填写。\n第一行是表头，请不要修改表头文字；示例行可以删除。\n"
                        "手机号码、电话请填写数字；日期可写 2023-05-01 或 2023年5月1日。\n"

@@ -22,7 +22,6 @@ from rules import audit, exporting, importing, spreadsheet
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
-from rules.errors import RuleViolation
 
 log = logging.getLogger(__name__)
 IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact"}
@@ -196,7 +195,3 @@ def export_now(job_id: int) -> str:
                  details={"rows": written, "columns": [c.key for c in columns], "job": job.id})
     session.commit()
     return "done"
-
-
-def refuse_message(exc: RuleViolation) -> str:
-    return str(exc)

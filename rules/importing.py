@@ -772,8 +772,16 @@ def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]]
         return ContactImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
 
 
-def missing_required(entity: str, mapping: list[str], session: Session) -> list[str]:
-    chosen = set(mapping)
+def required_keys(session: Session, entity: str) -> set[str]:
+    """Columns a file must fill: the entity's own, custom fields marked required, and (for
+    customers) the fields the entry policy makes required."""
     policy = entry.load_policy(session) if entity == "customer" else {"required": []}
-    required = [c for c in columns(session, entity) if c.required or c.key in policy["required"]]
-    return [str(c.label) for c in required if c.key not in chosen and c.kind != "custom"]
+    return {c.key for c in columns(session, entity) if c.required or c.key in policy["required"]}
+
+
+def missing_required(entity: str, mapping: list[str], session: Session) -> list[str]:
+    """Labels of required columns the mapping leaves out (custom fields are checked per row)."""
+    chosen = set(mapping)
+    needed = required_keys(session, entity)
+    return [str(c.label) for c in columns(session, entity)
+            if c.key in needed and c.key not in chosen and c.kind != "custom"]
