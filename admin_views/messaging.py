@@ -226,11 +226,13 @@ class SendView(_PermissionView):
             flash(gettext("没有可以发送的收件人"), "error")
             return self._confirm(form, recipients, send_at)
         template_id = int(form["template_id"]) if form["template_id"].isdigit() else None
+        template = db.session.get(MessageTemplate, template_id) if template_id else None
+        title = template.name if template is not None else (form["subject"] or form["body"])[:40]
         batch = messaging.queue_messages(
             db.session, recipients.send, channel=form["channel"], body=form["body"], subject=form["subject"] or None,
             sender=current_user._get_current_object(), now=now(), template_id=template_id, scheduled_at=send_at,
             respect_quiet_hours=send_at is not None, skipped=len(recipients.skipped),
-            title=(form["subject"] or form["body"])[:40])
+            title=title)
         db.session.commit()  # the outbox rows exist before any job can look for them
         if send_at is not None:
             flash(gettext("已安排 %(n)d 条消息在 %(t)s 发送", n=batch.total, t=fmt_datetime(send_at)), "success")
