@@ -17,6 +17,7 @@ from rules import customers as customer_rules
 from rules import pool as pool_rules
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
+from jobs import demo_sales
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -29,6 +30,7 @@ DEMO_STAFF = [
     ("chenxm", "陈晓明", "业务员", ["销售部", "销售一部"], "lizg"),
     ("liufang", "刘芳", "业务员", ["销售部", "销售一部"], "lizg"),
     ("sunwei", "孙伟", "业务员", ["销售部", "销售二部"], "zhaozg"),
+    ("zhouqin", "周琴", "内勤", ["商务部"], "zhangzong"),
 ]
 DEMO_CUSTOMERS = 300
 
@@ -55,6 +57,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         users[username] = user
     if not session.scalar(select(func.count(Customer.id))):
         _seed_customers(session, list(users.values()), customers)
+        demo_sales.seed_sales(session, users, now=utcnow())
     now = utcnow()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title="欢迎使用客池CRM",

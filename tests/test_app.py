@@ -90,8 +90,8 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         counts = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Customer.id))))
         roles = set(db.session.scalars(select(Role.name).join(User, User.role_id == Role.id)))
         departments = db.session.scalar(select(func.count(Department.id)))
-        assert counts[0] == 8 and counts[1] >= 200
-        assert roles == {"系统管理员", "总经理", "经理", "主管", "业务员"}
+        assert counts[0] == 9 and counts[1] >= 200
+        assert roles == {"系统管理员", "总经理", "经理", "主管", "业务员", "内勤"}
         assert departments >= 3
         sample = db.session.scalars(select(Customer).where(Customer.owner_id.is_not(None)).limit(20)).all()
         assert all(c.province and c.mobile and c.code and c.mnemonic and c.contacts for c in sample)
@@ -99,6 +99,13 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         assert db.session.scalar(select(func.count(FollowUp.id))) > 100
         assert db.session.scalar(select(func.count(CustomerShare.id))) >= 3
         assert db.session.scalar(select(func.count(Customer.id)).where(Customer.next_contact_at.is_not(None))) > 10
+        # a year of orders in every state, with payments, stock movements and customer totals
+        from models import Order, Payment, StockMovement
+        states = dict(db.session.execute(select(Order.state, func.count(Order.id)).group_by(Order.state)).all())
+        assert set(states) == {"pending_review", "picking", "shipped", "completed", "cancelled", "returned"}, states
+        assert db.session.scalar(select(func.count(Payment.id))) > 50
+        assert db.session.scalar(select(func.count(StockMovement.id)).where(StockMovement.reason == "ship")) > 100
+        assert db.session.scalar(select(func.count(Customer.id)).where(Customer.purchase_count > 0)) > 50
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "已存在" in second.output
     with app.app_context():
