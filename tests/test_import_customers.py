@@ -363,3 +363,27 @@ def test_someone_elses_job_is_404(app, client, sales, make_user, new_client):
     assert other.get(f"/admin/excel/{job.id}/").status_code == 404
     assert other.get(f"/admin/excel/{job.id}/mapping/").status_code == 404
     assert other.get(f"/admin/excel/{job.id}/status.json").status_code == 404
+
+
+def test_import_in_embedded_mode_runs_in_a_background_thread_and_the_page_follows_it(app, client, sales, tmp_path):
+    """`make run`: no Redis; the job runs in a thread of the web process while the page polls."""
+    from jobs.queue import EXTENSION, EmbeddedRunner
+
+    app.config.update(EMBEDDED_JOBS_SYNC=False, IMPORT_BATCH_SIZE=100)
+    runner = app.extensions[EXTENSION] = EmbeddedRunner(app)
+    client.login("chenxm")
+    big_sheet(tmp_path / "big.xlsx", 600)
+    upload(client, (tmp_path / "big.xlsx").read_bytes())
+    job = latest_job(app)
+    assert start(client, job.id).status_code == 302
+    seen = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(f"/admin/excel/{job.id}/status.json").get_json()
+        seen.add(status["status"])
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    runner.pool.shutdown(wait=True)
+    assert status["status"] == "done" and status["percent"] == 100, status
+    assert (status["imported"], status["skipped"]) == (540, 60)
