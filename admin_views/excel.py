@@ -21,7 +21,7 @@ from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
 from models.job import JobRecord
-from rules import exporting, importing, pool as pool_rules, scope, spreadsheet
+from rules import exporting, import_batch, importing, pool as pool_rules, scope, spreadsheet
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
@@ -202,9 +202,9 @@ class ExcelView(BaseView):
             flash(str(exc), "error")
             return redirect(url_for(".index", entity=entity))
         sample = importing.data_rows(sheet.rows, int(params["header_row"]))[:PREVIEW_ROWS]
-        options = importing.Options(**params.get("options", {}))
+        options = import_batch.Options(**params.get("options", {}))
         try:
-            outcomes = importing.preview(db.session, entity, sample, params["mapping"], actor=actor,
+            outcomes = import_batch.preview(db.session, entity, sample, params["mapping"], actor=actor,
                                          options=options, now=now(),
                                          today=local_date(now(), current_app.config["TIMEZONE"]))
         finally:
@@ -215,7 +215,7 @@ class ExcelView(BaseView):
                           for i, row in enumerate(sheet.rows[:20])]
         return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
                            header_choices=header_choices, colleagues=colleagues,
-                           on_duplicate=importing.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
+                           on_duplicate=import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
                            required=importing.required_keys(db.session, entity),
                            outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
                                           "rejected": _l("不能导入")})
@@ -244,7 +244,7 @@ class ExcelView(BaseView):
             params["mapping"] = clean
         owner = request.form.get("owner", "me")
         options = {"on_duplicate": request.form.get("on_duplicate", "skip")}
-        if options["on_duplicate"] not in importing.ON_DUPLICATE:
+        if options["on_duplicate"] not in import_batch.ON_DUPLICATE:
             options["on_duplicate"] = "skip"
         if owner == "pool":
             options["to_pool"] = True

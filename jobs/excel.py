@@ -18,7 +18,7 @@ from jobs.queue import job_app_context
 from models import User, db
 from models.base import utcnow
 from models.job import JobRecord, JobRowIssue
-from rules import audit, exporting, importing, spreadsheet
+from rules import audit, exporting, import_batch, importing, spreadsheet
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
@@ -93,16 +93,16 @@ def _import(job_id: int, user: User, config: Any) -> str:
     session.commit()
     now = utcnow()
     actor = _actor(user)
-    options = importing.Options(**params.get("options", {}))
+    options = import_batch.Options(**params.get("options", {}))
     reader = importing.Reader(session, entity, params["mapping"])
     if entity == "customer":
-        importer: Any = importing.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
+        importer: Any = import_batch.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
                                                    today=local_date(now, config["TIMEZONE"]))
     else:
-        importer = importing.ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+        importer = import_batch.ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
     start = job.done
     if start:  # a rerun: the committed rows count for duplicates within the file
-        not_taken = importing.issue_rows(session, job_id)
+        not_taken = import_batch.issue_rows(session, job_id)
         for row_no, row in rows[:start]:
             if row_no not in not_taken:
                 importer.remember(reader.read(row_no, row))
@@ -115,7 +115,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
         with session.no_autoflush:
             outcomes = importer.check(parsed)
         importer.write(outcomes)
-        if not importing.record_batch(session, job, start=begin, end=begin + len(chunk), outcomes=outcomes):
+        if not import_batch.record_batch(session, job, start=begin, end=begin + len(chunk), outcomes=outcomes):
             session.rollback()  # another runner took this batch
             return "superseded"
         session.commit()

@@ -102,16 +102,21 @@ def _read_workbook(path: str | Path, *, sheet: str | None, max_rows: int | None)
         names = list(workbook.sheet_names)
         if not names:
             raise SheetRefused(_l("工作簿里没有工作表"))
-        name = sheet or names[0]
-        if name not in names:
-            raise SheetRefused(_l("找不到工作表“%(s)s”，文件中的工作表有：%(all)s", s=name, all="、".join(names)))
-        try:
-            data = workbook.get_sheet_by_name(name)
-            rows = data.to_python(skip_empty_area=False, nrows=max_rows) if max_rows else \
-                data.to_python(skip_empty_area=False)
-            merged = data.merged_cell_ranges or []
-        except (CalamineError, ValueError) as exc:
-            raise SheetRefused(_l("工作表“%(s)s”无法读取：%(e)s", s=name, e=str(exc))) from exc
+        if sheet is not None and sheet not in names:
+            raise SheetRefused(_l("找不到工作表“%(s)s”，文件中的工作表有：%(all)s", s=sheet, all="、".join(names)))
+        # Without a choice, the first sheet holding data (workbooks often open on an empty or
+        # instructions sheet); the mapping page lets the user pick another.
+        candidates = [sheet] if sheet is not None else names
+        for name in candidates:
+            try:
+                data = workbook.get_sheet_by_name(name)
+                rows = data.to_python(skip_empty_area=False, nrows=max_rows) if max_rows else \
+                    data.to_python(skip_empty_area=False)
+                merged = data.merged_cell_ranges or []
+            except (CalamineError, ValueError) as exc:
+                raise SheetRefused(_l("工作表“%(s)s”无法读取：%(e)s", s=name, e=str(exc))) from exc
+            if any(_filled(row) for row in rows):
+                break
     rows = [list(r) for r in rows]
     _fill_merged(rows, merged)
     return Sheet(names=names, name=name, rows=rows)

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REDIS_URL, build_app, need_service
+from conftest import REDIS_URL, build_app, csrf_token, need_service
 from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, User, db
 from models.job import JobRecord
 
@@ -212,12 +212,25 @@ def test_bad_files_get_a_clear_message(app, client, sales, data, name, message):
     assert message in response.get_data(as_text=True)
 
 
-def test_an_empty_sheet_and_a_missing_required_column(app, client, sales):
+def test_an_empty_sheet_a_wrong_sheet_and_a_missing_required_column(app, client, sales):
     client.login("chenxm")
     wb = openpyxl.Workbook()
     buf = io.BytesIO()
     wb.save(buf)
     assert "是空的" in upload(client, buf.getvalue()).get_data(as_text=True)
+
+    wb.active.title = "填写说明"  # an empty first sheet: the data on the second one is found
+    wb.create_sheet("客户").append(["客户名称"])
+    wb["客户"].append(["甲公司"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert upload(client, buf.getvalue()).status_code == 302
+    job = latest_job(app)
+    assert job.params["sheet"] == "客户" and job.params["sheets"] == ["填写说明", "客户"]
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    response = client.post(f"/admin/excel/{job.id}/mapping/", data={"csrf_token": csrf_token(page), "sheet": "客户2"},
+                           follow_redirects=True)
+    assert "找不到工作表“客户2”，文件中的工作表有：填写说明、客户" in response.get_data(as_text=True)
     upload(client, "手机\n13900139001\n".encode(), name="a.csv")
     response = start(client, latest_job(app).id)
     assert "请为必填项选择对应的列：客户名称" in response.get_data(as_text=True)
