@@ -833,3 +833,15 @@ def register(admin: Any, app: Any) -> None:
                               url="/admin/messaging_settings", **fa("fa-cog")),
     )
     app.register_blueprint(callback_bp)
+
+    @app.context_processor
+    def messaging_globals() -> dict:
+        """For the customer page: its 拒收 mark and the 发短信 button."""
+        def opted_out(customer_id: int) -> bool:
+            return db.session.scalar(select(OptOut.id).where(OptOut.customer_id == customer_id,
+                                                             OptOut.contact_id.is_(None)).limit(1)) is not None
+
+        def can_send() -> bool:
+            return current_user.is_authenticated and current_actor().can("message.send")
+
+        return {"kechi_opted_out": opted_out, "kechi_can_send_messages": can_send}

@@ -124,6 +124,8 @@ def test_opt_out_page_marks_customers_and_sends_skip_them(app, client, make_user
         "channel": "sms", "ids": str(cid), "audience": "selected", "body": "你好", "step": "preview"},
         to="/admin/message_send/").get_data(as_text=True)
     assert 'data-testid="recipient-count">0<' in confirm and "拒收 1" in confirm
+    page = client.get(f"/admin/customer/details/?id={cid}").get_data(as_text=True)
+    assert 'data-testid="opt-out"' in page and f"/admin/message_send/?ids={cid}" in page
 
 
 def _callback(client, payload, secret: str | None = "s3cret"):
