@@ -59,6 +59,19 @@ def test_sms_placeholders_stay_as_typed():
             assert tokens <= set(re.findall(r"\{[^{}]+\}", message.string)), message.id
 
 
+def test_translations_inside_javascript_quotes_have_no_apostrophe():
+    """confirm('{{ _('…') }}') in an onsubmit attribute: the browser decodes &#39; before the
+    script runs, so an apostrophe in the English text would end the string and break the button."""
+    templates = PO_PATH.parent.parent.parent.parent / "templates"
+    quoted = set()
+    for path in templates.rglob("*.html"):
+        quoted |= set(re.findall(r"'\{\{ _\('([^']+)'\) \}\}'", path.read_text(encoding="utf-8")))
+    assert quoted, "expected confirm('{{ _(...) }}') prompts in the templates"
+    translations = {message.id: message.string for message in _entries()}
+    bad = {msgid: translations.get(msgid) for msgid in quoted if "'" in (translations.get(msgid) or "")}
+    assert not bad, bad
+
+
 @pytest.fixture
 def english_user(app, make_user, make_customer) -> int:
     rep = make_user("rep1", display_name="Li Lei")
