@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from jobs import messaging as jobs
 from models import Contact, Customer, CustomField, FollowUp, Notification, User, db
-from models.messaging import HolidayGreeting, MessageTemplate, Outbox, OutboxStatus, SfaEnrollment, SfaPlan
+from models.messaging import HolidayGreeting, MessageTemplate, Outbox, SfaEnrollment, SfaPlan
 from rules import messaging, sfa
 from rules.actor import Actor
 from rules.errors import InvalidValue
