@@ -48,6 +48,11 @@ class Config:
     ADMIN_SWATCH = os.environ.get("ADMIN_SWATCH", "default")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
+    # Excel import and export (uploads and generated files live under UPLOAD_DIR, shared by all hosts)
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+    IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", 1000))
+    EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", 2000))  # more rows: a job with a download link
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))  # a running job silent this long may be resumed
 
     # Sessions: signed cookies carry a per-user version (see models.org.User.get_id),
     # so logout, disable, password change and forced logout end every copy of the cookie.

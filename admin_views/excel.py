@@ -38,6 +38,12 @@ EXAMPLES = {
 }
 
 
+def _upload_limit() -> int:
+    """IMPORT_MAX_BYTES (default: the request limit MAX_CONTENT_LENGTH), never above the latter."""
+    request_limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    return min(int(current_app.config.get("IMPORT_MAX_BYTES") or request_limit), request_limit)
+
+
 def _job_for_user(job_id: int) -> JobRecord:
     """A job is its starter's: anyone else gets 404."""
     job = db.session.get(JobRecord, job_id)
@@ -94,7 +100,11 @@ class ExcelView(BaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Any:
         actor = current_actor()
-        entity = request.values.get("entity", "customer")
+        try:
+            entity = request.values.get("entity", "customer")  # parsing an oversized upload refuses it
+        except RequestEntityTooLarge:
+            flash(gettext("文件太大，最大允许 %(max).0f MB；请分成几个文件导入", max=_upload_limit() / 1048576), "error")
+            return redirect(url_for(".index"))
         if entity not in importing.ENTITIES:
             entity = "customer"
         if request.method == "POST":
@@ -107,17 +117,13 @@ class ExcelView(BaseView):
                 return redirect(url_for(".mapping", job_id=job.id))
         jobs = list(db.session.scalars(select(JobRecord).where(JobRecord.user_id == actor.user_id)
                                        .order_by(JobRecord.id.desc()).limit(20)))
-        limit = int(current_app.config.get("IMPORT_MAX_BYTES") or current_app.config["MAX_CONTENT_LENGTH"])
+        limit = _upload_limit()
         return self.render("admin/imports/upload.html", entity=entity, entities=importing.ENTITIES, jobs=jobs,
                            status_names=STATUS, kind_names=KIND_NAMES, max_mb=limit / 1048576)
 
     def _store_upload(self, entity: str) -> JobRecord | None:
-        limit = int(current_app.config.get("IMPORT_MAX_BYTES") or current_app.config["MAX_CONTENT_LENGTH"])
-        try:
-            upload = request.files.get("file")
-        except RequestEntityTooLarge:
-            flash(gettext("文件太大，最大允许 %(max).0f MB；请分成几个文件导入", max=limit / 1048576), "error")
-            return None
+        limit = _upload_limit()
+        upload = request.files.get("file")
         if upload is None or not upload.filename:
             flash(gettext("请选择要导入的文件"), "error")
             return None

@@ -212,6 +212,16 @@ def test_bad_files_get_a_clear_message(app, client, sales, data, name, message):
     assert message in response.get_data(as_text=True)
 
 
+def test_an_upload_over_the_request_limit_gets_a_clear_message(app, client, sales):
+    client.login("chenxm")
+    token = client.token("/admin/excel/")
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    response = client.post("/admin/excel/", data={"csrf_token": token, "entity": "customer",
+                                                  "file": (io.BytesIO(b"x" * 8192), "big.csv")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200 and "文件太大" in response.get_data(as_text=True)
+
+
 def test_an_empty_sheet_a_wrong_sheet_and_a_missing_required_column(app, client, sales):
     client.login("chenxm")
     wb = openpyxl.Workbook()
