@@ -283,3 +283,31 @@ def test_http_provider_signs_the_sorted_fields():
     md5 = HttpSmsProvider({"secret": "k", "sign_field": "sign", "sign_method": "md5"})._fields(
         {"a": "1"}, {"mobile": "", "content": "", "key": "", "timestamp": ""})
     assert md5["sign"] == hashlib.md5(b"a=1k").hexdigest()
+
+
+def test_a_message_left_sending_by_a_dead_worker_becomes_unknown_then_can_be_retried(app, make_user):
+    """The log provider cannot say whether it got the message: rather than risk a second copy,
+    the message is marked 状态未知 for a person to decide (重新发送)."""
+    uid = make_user("chenxm")
+    with app.app_context():
+        cid = person(uid, "王芳", mobile="13900000001")
+        set_clock(app, at(2026, 11, 23, 10))
+        messaging.queue_messages(db.session, messaging.collect(db.session, [db.session.get(Customer, cid)],
+                                                               channel="sms").send,
+                                 channel="sms", body="你好", sender=db.session.get(User, uid),
+                                 now=at(2026, 11, 23, 10), title="t")
+        db.session.commit()
+        row_id = outbox()[0].id
+        assert messaging.claim(db.session, row_id, now=at(2026, 11, 23, 10))  # a worker took it, then died
+        db.session.commit()
+        set_clock(app, at(2026, 11, 23, 10, 5))
+        assert jobs.dispatch_pending() == 0
+        assert db.session.get(Outbox, row_id).status == "sending"  # maybe still at work: leave it
+        set_clock(app, at(2026, 11, 23, 10, 11))
+        jobs.dispatch_pending()
+        db.session.expire_all()
+        assert db.session.get(Outbox, row_id).status == "unknown"
+        assert messaging.retry(db.session, [row_id]) == [row_id]
+        db.session.commit()
+        assert jobs.send_messages([row_id]) == 1
+        assert db.session.get(Outbox, row_id).status == "sent"
