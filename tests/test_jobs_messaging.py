@@ -319,3 +319,29 @@ def test_workers_racing_for_one_message_send_it_once(app, make_user, gateway):
         row = db.session.get(Outbox, row_id)
         assert (row.status, row.attempts) == ("sent", 1)
         assert len(list(db.session.scalars(select(FollowUp)))) == 1
+
+
+def test_an_email_sent_from_the_send_page_arrives_with_a_safe_body(app, client, admin_id, make_customer, smtp_server):
+    controller, inbox = smtp_server
+    cid = make_customer("西湖茶业", admin_id)
+    with app.app_context():
+        db.session.get(Customer, cid).email = "buyer@example.cn"
+        db.session.add(MailAccount(name="主账户", host="127.0.0.1", port=controller.port, security="none",
+                                   from_address="sales@kechi.test", from_name="客池科技", daily_quota=10))
+        db.session.commit()
+    client.login("admin")
+    form = {"channel": "email", "ids": str(cid), "audience": "selected", "subject": "{客户名称}的报价",
+            "body": '<p>{客户名称}您好</p><img src=x onerror="alert(1)"><script>alert(2)</script>', "step": "preview"}
+    confirm = client.post_form(f"/admin/message_send/?ids={cid}", form, to="/admin/message_send/")
+    html = confirm.get_data(as_text=True)
+    assert 'data-testid="recipient-count">1<' in html
+    assert 'onerror="alert(1)"' not in html and "<script>alert(2)" not in html  # the preview is inert
+    done = client.post_form(f"/admin/message_send/?ids={cid}", dict(form, step="confirm"), to="/admin/message_send/",
+                            follow=True)
+    assert "已提交发送 1 条消息" in done.get_data(as_text=True)
+    assert len(inbox.messages) == 1
+    parsed = email.message_from_bytes(inbox.messages[0][2], policy=policy.default)
+    assert str(parsed["Subject"]) == "西湖茶业的报价" and "客池科技" in str(parsed["From"])
+    body = parsed.get_body(("html",)).get_content()
+    assert "西湖茶业您好" in body and "onerror" not in body and "<script" not in body
+    assert "西湖茶业您好" in parsed.get_body(("plain",)).get_content()
