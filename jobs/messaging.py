@@ -18,6 +18,7 @@ from models.base import utcnow
 from models.messaging import Channel, HolidayGreeting, MessageBatch, MessageTemplate, Outbox, OutboxStatus
 from rules import messaging, periodic, providers, sfa
 from rules.clock import local_date
+from rules.errors import RuleViolation
 
 log = logging.getLogger(__name__)
 BULK_TIMEOUT = 6 * 3600   # a bulk send may take hours under the per-minute rate
@@ -222,6 +223,11 @@ def _greet(template: MessageTemplate, customers: list, contacts: list, *, includ
     recipients = messaging.collect(db.session, customers, channel=template.channel,
                                    include_contacts=include_contacts, contacts=contacts)
     if not recipients.send:
+        return batch, 0
+    try:
+        messaging.check_text(db.session, template.body, template.subject)
+    except RuleViolation as exc:  # e.g. a custom field renamed since the template was saved
+        log.warning("template %s not sent: %s", template.name, exc)
         return batch, 0
     before = batch.total if batch is not None else 0
     batch = messaging.queue_messages(db.session, recipients.send, channel=template.channel, body=template.body,

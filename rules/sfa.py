@@ -95,6 +95,10 @@ def run_due(session: Session, *, now: datetime, today: date) -> list[int | None]
         template = plan.template
         if template is None or not template.active:
             continue
+        try:
+            messaging.check_text(session, template.body, template.subject)
+        except InvalidValue:  # the template names a placeholder that no longer exists: skip the step
+            continue
         recipients = messaging.collect(session, [customer], channel=template.channel)
         if not recipients.send:
             continue
