@@ -564,6 +564,7 @@ class HolidayGreetingView(_ManageModelView):
     column_labels = {"name": _l("节日"), "on_date": _l("日期"), "send_hour": _l("发送时间（点）"),
                      "template": _l("模板"), "include_contacts": _l("同时发给联系人"), "active": _l("启用")}
     column_default_sort = ("on_date", False)
+    column_formatters = {"send_hour": lambda v, c, m, n: f"{m.send_hour:02d}:00"}
     form_columns = ["name", "on_date", "send_hour", "template", "include_contacts", "active"]
     form_args = {"template": {"query_factory": lambda: db.session.scalars(
         select(MessageTemplate).where(MessageTemplate.active.is_(True)).order_by(MessageTemplate.name)),
