@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install install-dev translations clean
 
+# ECharts comes from the npm registry at install time (pinned), served from static/, not committed.
+ECHARTS_VERSION := 6.0.0
+ECHARTS_JS := static/vendor/echarts/echarts.min.js
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -20,9 +24,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 translations: $(VENV)/.runtime
 	@$(BIN)/pybabel compile -f -d translations >/dev/null
 
-install: $(VENV)/.runtime translations
+$(ECHARTS_JS):
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null) && \
+	  tar -xzf $$tmp/echarts-$(ECHARTS_VERSION).tgz -C $$tmp package/dist/echarts.min.js && \
+	  mkdir -p $(dir $@) && cp $$tmp/package/dist/echarts.min.js $@ && rm -rf $$tmp
 
-install-dev: $(VENV)/.dev translations
+install: $(VENV)/.runtime translations $(ECHARTS_JS)
+
+install-dev: $(VENV)/.dev translations $(ECHARTS_JS)
 
 run: install
 	$(BIN)/flask --app app serve

@@ -23,6 +23,7 @@ from admin_views.formatters import fmt_date, fmt_datetime, fmt_money
 from admin_views.notifications import NotificationView
 from admin_views.org import AddressBookView, DepartmentView, OnlineUsersView, RoleView, UserView
 from admin_views import orders as order_views
+from admin_views import reports as report_views
 from admin_views.system import AuditLogView, LoginLogView
 from admin_views.workbench import WorkbenchIndexView
 from models import (
@@ -70,6 +71,7 @@ def init_admin(app: Flask) -> Admin:
         OwnershipEventView(OwnershipEvent, name=_l("流转记录"), category=POOL, endpoint="ownership_event",
                            **_fa("fa-exchange")),
         *order_views.views(SALES, PRODUCTS),
+        *report_views.views(REPORTS),
         NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
                          **_fa("fa-bell")),
         AddressBookView(User, name=_l("内部通讯录"), category=OFFICE, endpoint="address_book",

@@ -98,7 +98,7 @@ DEFAULT_ROLES: list[tuple[str, str, list[str], str]] = [
     ("业务员", "self",
      ["customer.view", "customer.create", "customer.edit", "customer.delete", "customer.export",
       "customer.share",
-      "pool.view", "pool.claim", "order.view", "order.create", "product.view", "message.send"],
+      "pool.view", "pool.claim", "order.view", "order.create", "report.view", "product.view", "message.send"],
      "只看自己的客户"),
     ("内勤", "all",
      ["customer.view", "order.view", "order.approve", "order.ship", "payment.approve", "product.view",

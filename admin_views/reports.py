@@ -1,0 +1,419 @@
+"""统计报表 pages: a date range and department/salesperson choice within scope, a chart the
+user switches between bar, line and pie, the table of numbers under it, its Excel export, and
+a click on a bar or slice that opens the scoped customer list behind it.
+
+The numbers come from rules/reports.py and rules/rfm.py (SQL GROUP BYs built on
+rules/scope.py); this module only reads the request, draws the chart options with pyecharts
+and renders."""
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from pyecharts import options as opts
+from pyecharts.charts import Bar, Funnel, Line, Pie
+from pyecharts.globals import CurrentConfig
+
+from admin_views.context import current_actor, now
+from admin_views.formatters import fmt_date, fmt_money
+from admin_views.forms import CsrfForm
+from models import db
+from models.customer import Customer
+from models.dictionary import DictKind
+from rules import dictionaries, regions, reports, rfm
+from rules.clock import local_date
+from rules.exporting import ExportColumn, write_xlsx
+
+# ECharts is served by this app (the Makefile copies it from the pinned npm package); no
+# chart may point a browser at pyecharts' CDN.
+ECHARTS_URL = "/static/vendor/echarts/"
+CurrentConfig.ONLINE_HOST = ECHARTS_URL
+
+CHART_NAMES = {"bar": _l("柱状图"), "line": _l("折线图"), "pie": _l("饼图"), "funnel": _l("漏斗图")}
+
+
+# --- request → filters -----------------------------------------------------------------------
+
+def _today() -> date:
+    return local_date(now(), current_app.config["TIMEZONE"])
+
+
+def _parse_date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+def _int(raw: Any) -> int | None:
+    return int(raw) if str(raw or "").strip().isdigit() else None
+
+
+def filters_from_request() -> tuple[reports.Filters, list[str]]:
+    """The page's filters; bad input keeps the default and says why."""
+    default = reports.default_filters(_today(), current_app.config["TIMEZONE"])
+    problems = []
+    start, end = default.start, default.end
+    if request.args.get("start"):
+        start = _parse_date(request.args["start"]) or start
+        if _parse_date(request.args["start"]) is None:
+            problems.append(gettext("开始日期“%(v)s”无法识别，请按 2026-01-01 的格式填写", v=request.args["start"]))
+    if request.args.get("end"):
+        end = _parse_date(request.args["end"]) or end
+        if _parse_date(request.args["end"]) is None:
+            problems.append(gettext("结束日期“%(v)s”无法识别，请按 2026-01-01 的格式填写", v=request.args["end"]))
+    if end < start:
+        problems.append(gettext("结束日期早于开始日期，已对调"))
+        start, end = end, start
+    return reports.Filters(start=start, end=end, tz=default.tz, department_id=_int(request.args.get("department")),
+                           salesperson_id=_int(request.args.get("salesperson"))), problems
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value if isinstance(value, (int, float)) else 0
+
+
+def chart_options(table: reports.Table, types: tuple[str, ...]) -> dict[str, Any]:
+    """ECharts options for each chart type, drawn with pyecharts."""
+    rows = table.extra.get("chart_rows", table.rows)
+    label = table.extra.get("chart_label", table.label)
+    series = table.extra.get("chart_columns") or table.series_columns()
+    labels = [str(r.get(label)) for r in rows]
+    init = opts.InitOpts(width="100%", height="380px")
+    result: dict[str, Any] = {}
+    if not rows or not series:
+        return result
+    for kind in types:
+        if kind in ("bar", "line"):
+            chart = (Bar if kind == "bar" else Line)(init_opts=init)
+            chart.add_xaxis(labels)
+            for col in series:
+                chart.add_yaxis(str(col.label), [_number(r.get(col.key)) for r in rows],
+                                label_opts=opts.LabelOpts(is_show=len(rows) <= 12 and len(series) == 1))
+            chart.set_global_opts(tooltip_opts=opts.TooltipOpts(trigger="axis"),
+                                  xaxis_opts=opts.AxisOpts(axislabel_opts=opts.LabelOpts(rotate=30 if len(rows) > 8 else 0)),
+                                  datazoom_opts=[opts.DataZoomOpts(range_start=0, range_end=100)] if len(rows) > 24 else None,
+                                  legend_opts=opts.LegendOpts(is_show=len(series) > 1))
+        elif kind == "pie":
+            col = series[0]
+            chart = Pie(init_opts=init)
+            chart.add(str(col.label), [(l, _number(r.get(col.key))) for l, r in zip(labels, rows)],
+                      radius=["30%", "65%"])
+            chart.set_global_opts(legend_opts=opts.LegendOpts(type_="scroll", orient="vertical", pos_left="0"),
+                                  tooltip_opts=opts.TooltipOpts(trigger="item", formatter="{b}: {c} ({d}%)"))
+        else:
+            col = series[0]
+            chart = Funnel(init_opts=init)
+            chart.add(str(col.label), [(l, _number(r.get(col.key))) for l, r in zip(labels, rows)], sort_="none",
+                      label_opts=opts.LabelOpts(position="inside"))
+            chart.set_global_opts(tooltip_opts=opts.TooltipOpts(trigger="item"))
+        result[kind] = json.loads(chart.dump_options())
+    return result
+
+
+# --- drill-down: the scoped customer list with Flask-Admin's filter arguments ---------------
+
+def _customer_view(admin: Any) -> Any:
+    for view in admin._views:
+        if getattr(view, "endpoint", None) == "customer":
+            return view
+    return None
+
+
+def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
+    """/admin/customer/?flt0_<arg>=value... for the filters of CustomerView.column_filters whose
+    column matches each key of `drill`; None when one of them has no list filter."""
+    if not drill:
+        return None
+    view = _customer_view(admin)
+    if view is None or not view._filter_args:
+        return None
+    by_column: dict[str, str] = {}
+    for arg, (_idx, flt) in view._filter_args.items():
+        key = getattr(getattr(flt, "column", None), "key", None)
+        if key and key not in by_column and type(flt).__name__ in (
+                "FilterEqual", "IdEqual", "FilterLike", "LocalDateBetween"):
+            by_column[key] = arg
+    params = []
+    for pos, (key, value) in enumerate(drill.items()):
+        arg = by_column.get(key)
+        if arg is None:
+            return None
+        if isinstance(value, tuple):
+            value = f"{value[0].isoformat()} to {value[1].isoformat()}"
+        params.append((f"flt{pos}_{arg}", str(value)))
+    return url_for("customer.index_view") + "?" + urlencode(params)
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None or value == "":
+        return "—" if kind in ("percent", "money", "int") else ""
+    if kind == "money":
+        return fmt_money(value)
+    if kind == "percent":
+        return f"{Decimal(value):.1f}%"
+    if kind == "date":
+        return fmt_date(value)
+    return str(value)
+
+
+def _export_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "percent":
+        return float(round(Decimal(value), 1))
+    if kind == "money":
+        return Decimal(value)
+    return value if isinstance(value, (int, date)) else str(value)
+
+
+class ReportView(BaseView):
+    """One report page; subclasses say which numbers and which choices."""
+
+    chart_types: tuple[str, ...] = ("bar", "line", "pie")
+    title: Any = ""
+    description: Any = ""
+    # (request arg, label, [(value, label)], default)
+    choices: list[tuple[str, Any, list[tuple[str, Any]], str]] = []
+    show_people = True
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_actor().can("report.view")
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def choice(self, arg: str) -> str:
+        for name, _label, options, default in self.current_choices():
+            if name == arg:
+                value = request.args.get(arg, default)
+                return value if value in {o[0] for o in options} or not options else default
+        return request.args.get(arg, "")
+
+    def current_choices(self) -> list[tuple[str, Any, list[tuple[str, Any]], str]]:
+        return self.choices
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        raise NotImplementedError
+
+    def _build(self) -> tuple[reports.Filters, list[str], reports.Table]:
+        filters, problems = filters_from_request()
+        return filters, problems, self.compute(filters)
+
+    @expose("/")
+    def index(self) -> Any:
+        filters, problems, table = self._build()
+        for problem in problems:
+            flash(problem, "error")
+        actor = current_actor()
+        types = self.chart_types
+        drill = [customer_list_url(self.admin, r.get("drill")) for r in table.extra.get("chart_rows", table.rows)]
+        row_drill = drill if "chart_rows" not in table.extra else [None] * len(table.rows)
+        chart = {"options": chart_options(table, types), "drill": drill,
+                 "initial": request.args.get("chart") if request.args.get("chart") in types else types[0]}
+        args = {k: v for k, v in request.args.items() if k != "chart"}
+        return self.render(
+            "admin/reports/report.html", report=self, table=table, filters=filters, chart=chart,
+            chart_json=json.dumps(chart, ensure_ascii=False), chart_names=CHART_NAMES,
+            people=reports.people_in_scope(db.session, actor) if self.show_people else [],
+            departments=reports.departments_in_scope(db.session, actor) if self.show_people else [],
+            choices=[(n, l, o, self.choice(n)) for n, l, o, _d in self.current_choices()],
+            rows=[{c.key: _cell(r.get(c.key), c.kind) for c in table.columns} | {"_drill": d, "_raw": r}
+                  for r, d in zip(table.rows, row_drill)],
+            totals={c.key: _cell(table.totals.get(c.key), c.kind) for c in table.columns} if table.totals else None,
+            export_url=url_for(f"{self.endpoint}.export", **args), extra=self.extra_context(table))
+
+    def extra_context(self, table: reports.Table) -> dict[str, Any]:
+        return {}
+
+    @expose("/export")
+    def export(self) -> Any:
+        _filters, _problems, table = self._build()
+        columns = [ExportColumn(c.key, c.label, (lambda key, kind: lambda row: _export_value(row.get(key), kind))(
+            c.key, c.kind)) for c in table.columns]
+        rows = list(table.rows) + ([table.totals] if table.totals else [])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "report.xlsx"
+            write_xlsx(path, str(self.title), columns, rows)
+            data = path.read_bytes()
+        from io import BytesIO
+
+        name = f"{self.title}-{_today().isoformat()}.xlsx"
+        return send_file(BytesIO(data), as_attachment=True, download_name=name,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class CustomerCountReport(ReportView):
+    title = _l("客户数量报表")
+    description = _l("按创建时间统计客户数量；点击柱子或扇区查看这些客户。")
+    choices = [("by", _l("统计维度"), [(k, v) for k, v in reports.DIMENSIONS.items()], "province")]
+
+    def current_choices(self) -> list[tuple[str, Any, list[tuple[str, Any]], str]]:
+        base = list(self.choices)
+        if request.args.get("by") == "city":
+            base.append(("province", _l("省份"), [(p, p) for p in regions.tree()], "浙江省"))
+        return base
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        by = self.choice("by")
+        return reports.customer_counts(db.session, current_actor(), filters, by=by,
+                                       province=self.choice("province") if by == "city" else None)
+
+
+class NewCustomerReport(ReportView):
+    title = _l("新增客户走势")
+    chart_types = ("line", "bar")
+    choices = [("grain", _l("按"), [("day", _l("日")), ("week", _l("周")), ("month", _l("月")), ("year", _l("年"))],
+                "month")]
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return reports.new_customers(db.session, current_actor(), filters, grain=self.choice("grain"))
+
+
+class FunnelReport(ReportView):
+    title = _l("销售漏斗")
+    description = _l("按跟进程度统计客户，越往后的阶段包含已经走过前面阶段的客户。")
+    chart_types = ("funnel", "bar")
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return reports.funnel(db.session, current_actor(), filters)
+
+
+class CompanySalesReport(ReportView):
+    title = _l("公司销售报表")
+    chart_types = ("bar", "line")
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return reports.company_sales(db.session, current_actor(), filters)
+
+
+class ProductSalesReport(ReportView):
+    title = _l("产品销售报表")
+    choices = [("by", _l("统计维度"), [("product", _l("按产品")), ("category", _l("按产品类别"))], "product")]
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return reports.product_sales(db.session, current_actor(), filters, by=self.choice("by"))
+
+
+class SalespersonReport(ReportView):
+    title = _l("业务员业绩报表")
+    description = _l("可作为提成计算的依据：销售额已扣除退货，实收已扣除退款。")
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return reports.salesperson_performance(db.session, current_actor(), filters)
+
+
+class FollowUpReport(ReportView):
+    title = _l("客户跟进报表")
+    choices = [("by", _l("统计维度"), [("salesperson", _l("按业务员")), ("department", _l("按部门")),
+                                   ("day", _l("按日")), ("month", _l("按月")), ("year", _l("按年")),
+                                   ("idle", _l("超过 N 天未跟进"))], "salesperson"),
+               ("days", _l("N（天）"), [], "30")]
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        by = self.choice("by")
+        if by == "idle":
+            days = _int(request.args.get("days")) or 30
+            return reports.not_followed(db.session, current_actor(), filters, days=days, now=now())
+        return reports.follow_ups(db.session, current_actor(), filters, by=by)
+
+
+class PoolReport(ReportView):
+    title = _l("客户池报表")
+    choices = [("view", _l("内容"), [("people", _l("领用/放弃/回收（按业务员）")), ("size", _l("客户池大小（按月）"))],
+                "people")]
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        if self.choice("view") == "size":
+            return reports.pool_size(db.session, current_actor(), filters)
+        return reports.pool_activity(db.session, current_actor(), filters)
+
+
+class CustomerSalesReport(ReportView):
+    title = _l("客户销售报表")
+    description = _l("客户按购买金额或次数排名，并按 RFM 模型分群；可把一个分群的客户批量设为某个客户分类。")
+    chart_types = ("pie", "bar")
+    choices = [("sort", _l("排名依据"), [("amount", _l("购买金额")), ("count", _l("购买次数"))], "amount"),
+               ("segment", _l("RFM 分群"), [("", _l("全部"))] + [(k, v) for k, v in rfm.SEGMENTS.items()], "")]
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        table = rfm.customer_sales(db.session, current_actor(), filters, today=_today(),
+                                   segment=self.choice("segment") or None, sort=self.choice("sort"))
+        table.extra.update(chart_rows=table.extra["segments"], chart_label="name",
+                           chart_columns=[reports.Column("count", _l("客户数"), "int")])
+        return table
+
+    def extra_context(self, table: reports.Table) -> dict[str, Any]:
+        actor = current_actor()
+        return {"rfm": table.extra, "categories": dictionaries.items(db.session, DictKind.CATEGORY),
+                "can_set_category": actor.can("customer.edit"),
+                "detail_url": lambda cid: url_for("customer.details_view", id=cid)}
+
+    @expose("/set-category", methods=["POST"])
+    def set_category(self) -> Any:
+        back = url_for(f"{self.endpoint}.index", **{k: v for k, v in request.args.items()})
+        if not current_actor().can("customer.edit"):
+            abort(403)
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(back)
+        segment, category_id = request.form.get("segment", ""), _int(request.form.get("category"))
+        if segment not in rfm.SEGMENTS or category_id is None:
+            flash(gettext("请选择分群和客户分类"), "error")
+            return redirect(back)
+        filters, _problems = filters_from_request()
+        try:
+            changed = rfm.set_category(db.session, current_actor(), filters, today=_today(), segment=segment,
+                                       category_id=category_id)
+        except ValueError:
+            db.session.rollback()
+            flash(gettext("请选择分群和客户分类"), "error")
+            return redirect(back)
+        db.session.commit()
+        flash(gettext("已将 %(n)d 个“%(s)s”的客户设为所选分类", n=changed, s=rfm.SEGMENTS[segment]), "success")
+        return redirect(back)
+
+
+def views(category: Any) -> list[BaseView]:
+    """The report pages in menu order."""
+    def fa(icon: str) -> dict[str, str]:
+        return {"menu_icon_type": "fa", "menu_icon_value": icon}
+
+    return [
+        CompanySalesReport(name=_l("公司销售报表"), category=category, endpoint="report_sales",
+                           url="/admin/reports/sales", **fa("fa-line-chart")),
+        ProductSalesReport(name=_l("产品销售报表"), category=category, endpoint="report_products",
+                           url="/admin/reports/products", **fa("fa-cube")),
+        SalespersonReport(name=_l("业务员业绩报表"), category=category, endpoint="report_salespeople",
+                          url="/admin/reports/salespeople", **fa("fa-trophy")),
+        CustomerSalesReport(name=_l("客户销售报表"), category=category, endpoint="report_customer_sales",
+                            url="/admin/reports/customer-sales", **fa("fa-diamond")),
+        CustomerCountReport(name=_l("客户数量报表"), category=category, endpoint="report_customers",
+                            url="/admin/reports/customers", **fa("fa-pie-chart")),
+        NewCustomerReport(name=_l("新增客户走势"), category=category, endpoint="report_new_customers",
+                          url="/admin/reports/new-customers", **fa("fa-area-chart")),
+        FollowUpReport(name=_l("客户跟进报表"), category=category, endpoint="report_follow_ups",
+                       url="/admin/reports/follow-ups", **fa("fa-phone-square")),
+        PoolReport(name=_l("客户池报表"), category=category, endpoint="report_pool",
+                   url="/admin/reports/pool", **fa("fa-inbox")),
+        FunnelReport(name=_l("销售漏斗"), category=category, endpoint="report_funnel",
+                     url="/admin/reports/funnel", **fa("fa-filter")),
+    ]

@@ -1,0 +1,617 @@
+"""统计报表: every figure is one GROUP BY in SQL over the rows the actor may see.
+
+Each report is a function `(session, actor, filters, ...) -> Table`. The WHERE clause of each
+starts from rules/scope.py (customer_clause, owner_clause, order_clause, follow_up_clause) and
+adds the page's date range and department/salesperson choice, so a 主管's chart counts only
+their department and a 业务员's only their own. Only the grouped rows (a few dozen) reach
+Python; the raw rows never do.
+
+Timestamps are stored in UTC; a report's days, weeks and months are the firm's local calendar,
+so datetime columns are shifted by the zone's offset inside SQL before they are bucketed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, or_, select, true, type_coerce
+from sqlalchemy.orm import Session
+
+from models.customer import Customer, FollowUp, OwnershipEvent
+from models.dictionary import DictItem, DictKind
+from models.org import Department, User
+from models.product import Product, ProductCategory
+from models.sales import Order, OrderLine, OrderStatus
+from rules import scope
+from rules.actor import Actor
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MONEY_SUM = Numeric(18, 2)
+
+
+# --- what every report takes and gives -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """The page's choices: a local date range (both days included) and, within the actor's
+    scope, one department (with its sub-departments) or one salesperson."""
+
+    start: date
+    end: date
+    tz: str = "Asia/Shanghai"
+    department_id: int | None = None
+    salesperson_id: int | None = None
+
+    @property
+    def utc_start(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=ZoneInfo(self.tz)).astimezone(timezone.utc)
+
+    @property
+    def utc_end(self) -> datetime:
+        """The first instant after the range."""
+        return datetime.combine(self.end + timedelta(days=1), time.min,
+                                tzinfo=ZoneInfo(self.tz)).astimezone(timezone.utc)
+
+    @property
+    def offset_minutes(self) -> int:
+        moment = datetime.combine(self.start, time(12), tzinfo=ZoneInfo(self.tz))
+        return int(moment.utcoffset().total_seconds() // 60)
+
+
+def default_filters(today: date, tz: str) -> Filters:
+    """1 January of this year → today."""
+    return Filters(start=date(today.year, 1, 1), end=today, tz=tz)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+    kind: str = "text"  # text | int | money | percent
+
+
+@dataclass
+class Table:
+    """A report's numbers: the rows under the chart, the column charted as categories (`label`)
+    and the columns charted as series. A row may carry `drill`: the list filter that shows the
+    records behind it ({"province": "浙江省"}, {"owner_id": 3} ...)."""
+
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    label: str
+    series: list[str]
+    totals: dict[str, Any] | None = None
+    note: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def series_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.key in self.series]
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value if value is not None else 0).quantize(CENT)
+
+
+def _sum(expr: Any) -> Any:
+    return type_coerce(func.coalesce(func.sum(expr), 0), MONEY_SUM)
+
+
+def _totals(rows: list[dict[str, Any]], columns: list[Column], label: str) -> dict[str, Any]:
+    total: dict[str, Any] = {label: _l("合计")}
+    for col in columns:
+        if col.kind == "int":
+            total[col.key] = sum(int(r.get(col.key) or 0) for r in rows)
+        elif col.kind == "money":
+            total[col.key] = sum((r.get(col.key) or ZERO for r in rows), ZERO)
+    return total
+
+
+# --- scope helpers ---------------------------------------------------------------------------
+
+def people_clause(column: Any, actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """`column` (an owner / salesperson / writer id) inside the actor's scope and the chosen
+    department subtree or salesperson."""
+    clauses = [scope.owner_clause(column, actor)]
+    clauses.extend(_choice_clauses(column, filters))
+    return and_(*clauses)
+
+
+def _choice_clauses(column: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.salesperson_id:
+        clauses.append(column == filters.salesperson_id)
+    if filters.department_id:
+        subtree = (select(Department.path).where(Department.id == filters.department_id)).scalar_subquery()
+        members = (select(User.id).join(Department, User.department_id == Department.id)
+                   .where(Department.path.startswith(subtree)))
+        clauses.append(column.in_(members))
+    return clauses
+
+
+def customer_where(actor: Actor, filters: Filters, *, created: bool = True) -> ColumnElement[bool]:
+    """Customers the actor sees (rules/scope.customer_clause), owned by the chosen department or
+    salesperson, created within the range (local days)."""
+    clauses = [scope.customer_clause(actor), *_choice_clauses(Customer.owner_id, filters)]
+    if created:
+        clauses += [Customer.created_at >= filters.utc_start, Customer.created_at < filters.utc_end]
+    return and_(*clauses)
+
+
+def order_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """Orders the actor sees (rules/scope.order_clause) dated within the range, sold by the
+    chosen department or salesperson; orders still 等待审核 never count."""
+    return and_(scope.order_clause(actor), *_choice_clauses(Order.salesperson_id, filters),
+                Order.order_date >= filters.start, Order.order_date <= filters.end,
+                Order.state != OrderStatus.PENDING_REVIEW)
+
+
+def follow_up_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    return and_(scope.follow_up_clause(actor), *_choice_clauses(FollowUp.user_id, filters),
+                FollowUp.happened_at >= filters.utc_start, FollowUp.happened_at < filters.utc_end)
+
+
+def people_in_scope(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The salesperson drop-down: staff inside the actor's scope."""
+    stmt = (select(User.id, User.display_name).where(scope.owner_clause(User.id, actor))
+            .order_by(User.active.desc(), User.display_name))
+    return [(row.id, row.display_name) for row in session.execute(stmt)]
+
+
+def departments_in_scope(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The department drop-down: every department for a company-wide scope, otherwise those
+    where someone in scope works; indented by depth."""
+    stmt = select(Department.id, Department.name, Department.path)
+    if actor.data_scope.value != "all":
+        stmt = stmt.where(Department.id.in_(select(User.department_id).where(scope.owner_clause(User.id, actor))))
+    rows = session.execute(stmt.order_by(Department.path)).all()
+    return [(r.id, "\u3000" * max(r.path.strip("/").count("/"), 0) + r.name) for r in rows]
+
+
+# --- local-calendar buckets in SQL -----------------------------------------------------------
+
+GRAINS = ("day", "week", "month", "year")
+_SQLITE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+_PG_FORMATS = {"day": "YYYY-MM-DD", "month": "YYYY-MM", "year": "YYYY"}
+
+
+def bucket(session: Session, column: Any, grain: str, filters: Filters, *, is_date: bool = False) -> Any:
+    """The local day / week (its Monday) / month / year of `column` as text, e.g. 2026-03."""
+    dialect = session.get_bind().dialect.name
+    minutes = 0 if is_date else filters.offset_minutes
+    if dialect == "postgresql":
+        shifted = column if is_date else column + func.make_interval(0, 0, 0, 0, 0, minutes)
+        if grain == "week":
+            return func.to_char(func.date_trunc("week", shifted), "YYYY-MM-DD")
+        return func.to_char(shifted, _PG_FORMATS[grain])
+    modifier = f"{minutes:+d} minutes"
+    if grain == "week":
+        return func.date(column, modifier, "weekday 0", "-6 days")
+    return func.strftime(_SQLITE_FORMATS[grain], column, modifier)
+
+
+def bucket_labels(filters: Filters, grain: str) -> list[str]:
+    """Every bucket of the range, so quiet months show as zero instead of vanishing."""
+    labels: list[str] = []
+    day = filters.start
+    if grain == "week":
+        day -= timedelta(days=day.weekday())
+    while day <= filters.end and len(labels) < 5000:
+        if grain == "day":
+            labels.append(day.isoformat())
+            day += timedelta(days=1)
+        elif grain == "week":
+            labels.append(day.isoformat())
+            day += timedelta(days=7)
+        elif grain == "month":
+            labels.append(f"{day.year:04d}-{day.month:02d}")
+            day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        else:
+            labels.append(f"{day.year:04d}")
+            day = date(day.year + 1, 1, 1)
+    return labels
+
+
+# --- 客户数量报表 / 新增客户走势 / 销售漏斗 -------------------------------------------------------
+
+DIMENSIONS: dict[str, Any] = {
+    "province": _l("省份"), "city": _l("城市"), "department": _l("部门"), "category": _l("客户分类"),
+    "salesperson": _l("业务员"), "source": _l("客户来源"), "industry": _l("所属行业"),
+    "value_level": _l("价值等级"), "stage": _l("跟进程度"), "year": _l("创建年份"),
+}
+_DICT_COLUMNS = {"category": Customer.category_id, "source": Customer.source_id, "industry": Customer.industry_id,
+                 "value_level": Customer.value_level_id, "stage": Customer.stage_id}
+UNSET = _l("未设置")
+
+
+def _names(session: Session, model: Any, ids: Iterable[Any], attr: str) -> dict[Any, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return dict(session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(wanted))).all())
+
+
+def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str = "province",
+                    province: str | None = None) -> Table:
+    """客户数量报表: customers created within the range, counted by one dimension."""
+    if by not in DIMENSIONS:
+        by = "province"
+    where = customer_where(actor, filters)
+    if by == "city":
+        key = Customer.city
+        where = and_(where, Customer.province == province) if province else where
+    elif by == "province":
+        key = Customer.province
+    elif by == "department":
+        key = Customer.department_id
+    elif by == "salesperson":
+        key = Customer.owner_id
+    elif by == "year":
+        key = bucket(session, Customer.created_at, "year", filters)
+    else:
+        key = _DICT_COLUMNS[by]
+    count = func.count(Customer.id)
+    stmt = select(key.label("key"), count.label("count")).where(where).group_by(key)
+    stmt = stmt.order_by(key) if by == "year" else stmt.order_by(count.desc(), key)
+    found = session.execute(stmt).all()
+    keys = [r.key for r in found]
+    if by == "department":
+        names = _names(session, Department, keys, "name")
+    elif by == "salesperson":
+        names = _names(session, User, keys, "display_name")
+    elif by in _DICT_COLUMNS:
+        names = _names(session, DictItem, keys, "name")
+    else:
+        names = {k: k for k in keys if k is not None}
+    total = sum(r.count for r in found) or 1
+    rows = []
+    for r in found:
+        row = {"name": names.get(r.key) or (str(UNSET) if r.key is None else str(r.key)),
+               "count": int(r.count), "share": Decimal(r.count * 100) / total, "drill": None}
+        if r.key is not None and not filters.department_id:
+            row["drill"] = _customer_drill(by, r.key, province, filters)
+        rows.append(row)
+    if by == "year" and len(rows) > 1:
+        for before, after in zip(rows, rows[1:]):
+            after["growth"] = (Decimal(after["count"] - before["count"]) * 100 / before["count"]
+                               if before["count"] else None)
+    columns = [Column("name", DIMENSIONS[by]), Column("count", _l("客户数"), "int"),
+               Column("share", _l("占比"), "percent")]
+    if by == "year":
+        columns.append(Column("growth", _l("比上年增长"), "percent"))
+    table = Table(columns, rows, "name", ["count"])
+    table.totals = _totals(rows, columns, "name")
+    if by == "department" or filters.department_id:
+        table.note = _l("客户列表没有按部门筛选的条件，按部门统计时不能点开明细。")
+    return table
+
+
+def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -> dict[str, Any] | None:
+    """What the customer list must filter on to show the customers behind one bar."""
+    base: dict[str, Any] = {"created_at": (filters.start, filters.end)}
+    if filters.salesperson_id:
+        base["owner_id"] = filters.salesperson_id
+    if by == "province":
+        return base | {"province": key}
+    if by == "city":
+        return base | {"city": key, **({"province": province} if province else {})}
+    if by == "salesperson":
+        if filters.salesperson_id and filters.salesperson_id != key:
+            return None
+        return base | {"owner_id": key}
+    if by in _DICT_COLUMNS:
+        return base | {f"{by}_id": key}
+    if by == "year":
+        year = int(key)
+        start, end = max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31))
+        return base | {"created_at": (start, end)}
+    return None
+
+
+def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: str = "month") -> Table:
+    """新增客户走势: customers created per local day / week / month / year."""
+    grain = grain if grain in GRAINS else "month"
+    key = bucket(session, Customer.created_at, grain, filters)
+    stmt = (select(key.label("key"), func.count(Customer.id).label("count"))
+            .where(customer_where(actor, filters)).group_by(key))
+    counts = {r.key: int(r.count) for r in session.execute(stmt)}
+    rows = []
+    for label in bucket_labels(filters, grain):
+        rows.append({"period": label, "count": counts.get(label, 0), "drill": None})
+    columns = [Column("period", _l("时间")), Column("count", _l("新增客户"), "int")]
+    table = Table(columns, rows, "period", ["count"])
+    table.totals = _totals(rows, columns, "period")
+    return table
+
+
+def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
+    """销售漏斗: customers by 跟进程度 in the dictionary's order; a customer at a later stage has
+    passed the earlier ones, so each stage counts those at it or beyond."""
+    stages = session.execute(select(DictItem.id, DictItem.name).where(DictItem.kind == DictKind.STAGE)
+                             .order_by(DictItem.sort_order, DictItem.id)).all()
+    stmt = (select(Customer.stage_id, func.count(Customer.id)).where(customer_where(actor, filters))
+            .group_by(Customer.stage_id))
+    at = dict(session.execute(stmt).all())
+    rows: list[dict[str, Any]] = []
+    reached = sum(at.get(s.id, 0) for s in stages)
+    previous = None
+    for stage in stages:
+        here = at.get(stage.id, 0)
+        rows.append({"name": stage.name, "at": here, "reached": reached,
+                     "conversion": (Decimal(reached * 100) / previous) if previous else None,
+                     "drill": None if filters.department_id else _customer_drill("stage", stage.id, None, filters)})
+        previous = reached
+        reached -= here
+    columns = [Column("name", _l("跟进程度")), Column("at", _l("处于该阶段"), "int"),
+               Column("reached", _l("到达该阶段"), "int"), Column("conversion", _l("上一阶段转化率"), "percent")]
+    table = Table(columns, rows, "name", ["reached"])
+    table.note = _l("未设置跟进程度的客户 %(n)d 个不计入漏斗。", n=at.get(None, 0))
+    return table
+
+
+# --- 公司销售报表 / 产品销售报表 / 业务员业绩报表 -------------------------------------------------
+
+def _receivable() -> Any:
+    """应收 of one order: its value net of returns; a cancelled order owes nothing."""
+    return case((Order.state == OrderStatus.CANCELLED, literal(0)), else_=Order.total - Order.returned_amount)
+
+
+def _positive(expr: Any) -> Any:
+    return case((expr > 0, expr), else_=literal(0))
+
+
+def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
+    """公司销售报表 by month of the order date: 应收, 实收, 欠款, 应退, 实退 (orders 等待审核
+    excluded); 欠款 and 应退 are per order, as on the order page."""
+    month = bucket(session, Order.order_date, "month", filters, is_date=True)
+    receivable = _receivable()
+    stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
+                   _sum(receivable).label("receivable"), _sum(Order.received).label("received"),
+                   _sum(_positive(receivable - Order.received + Order.refunded)).label("outstanding"),
+                   _sum(_positive(Order.received - Order.refunded - receivable)).label("refundable"),
+                   _sum(Order.refunded).label("refunded"))
+            .where(order_where(actor, filters)).group_by(month))
+    found = {r.month: r for r in session.execute(stmt)}
+    keys = ("receivable", "received", "outstanding", "refundable", "refunded")
+    rows = []
+    for label in bucket_labels(filters, "month"):
+        r = found.get(label)
+        rows.append({"month": label, "orders": int(r.orders) if r else 0,
+                     **{k: _money(getattr(r, k)) if r else ZERO for k in keys}, "drill": None})
+    columns = [Column("month", _l("月份")), Column("orders", _l("订单数"), "int"),
+               Column("receivable", _l("应收"), "money"), Column("received", _l("实收"), "money"),
+               Column("outstanding", _l("欠款"), "money"), Column("refundable", _l("应退"), "money"),
+               Column("refunded", _l("实退"), "money")]
+    table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
+    table.totals = _totals(rows, columns, "month")
+    table.note = _l("不含等待审核的订单；应收扣除退货，已取消订单应收为 0。")
+    return table
+
+
+def _sold_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """Orders that sold something: past review and not cancelled."""
+    return and_(order_where(actor, filters), Order.state != OrderStatus.CANCELLED)
+
+
+def _returned_amount_of_line() -> Any:
+    """A line's share of its order's returned value, as rules/orders.return_order computes it."""
+    part = func.round(OrderLine.amount * OrderLine.returned_quantity / OrderLine.quantity, 2)
+    return case((OrderLine.returned_quantity == 0, literal(0)),
+                (OrderLine.returned_quantity == OrderLine.quantity, OrderLine.amount), else_=part)
+
+
+def product_sales(session: Session, actor: Actor, filters: Filters, *, by: str = "product") -> Table:
+    """产品销售报表 by product or by category: quantity, amount, returned quantity and amount,
+    ranked by net amount."""
+    by = by if by in ("product", "category") else "product"
+    key = Product.id if by == "product" else Product.category_id
+    stmt = (select(key.label("key"), func.sum(OrderLine.quantity).label("quantity"),
+                   _sum(OrderLine.amount).label("amount"),
+                   func.sum(OrderLine.returned_quantity).label("returned_quantity"),
+                   _sum(_returned_amount_of_line()).label("returned_amount"))
+            .join(Order, OrderLine.order_id == Order.id).join(Product, OrderLine.product_id == Product.id)
+            .where(_sold_where(actor, filters)).group_by(key))
+    found = session.execute(stmt).all()
+    if by == "product":
+        names = {r.id: f"{r.code} {r.name}" for r in session.execute(
+            select(Product.id, Product.code, Product.name).where(Product.id.in_([f.key for f in found])))}
+    else:
+        names = _names(session, ProductCategory, [f.key for f in found], "name")
+    rows = []
+    for r in found:
+        amount, returned = _money(r.amount), _money(r.returned_amount)
+        rows.append({"name": names.get(r.key) or str(UNSET), "quantity": int(r.quantity or 0), "amount": amount,
+                     "returned_quantity": int(r.returned_quantity or 0), "returned_amount": returned,
+                     "net_quantity": int(r.quantity or 0) - int(r.returned_quantity or 0),
+                     "net_amount": amount - returned, "drill": None})
+    rows.sort(key=lambda row: (-row["net_amount"], row["name"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    columns = [Column("rank", _l("排名"), "int"),
+               Column("name", _l("产品") if by == "product" else _l("产品类别")),
+               Column("quantity", _l("销售数量"), "int"), Column("amount", _l("销售金额"), "money"),
+               Column("returned_quantity", _l("退货数量"), "int"), Column("returned_amount", _l("退货金额"), "money"),
+               Column("net_quantity", _l("净销量"), "int"), Column("net_amount", _l("净销售额"), "money")]
+    table = Table(columns, rows, "name", ["net_amount"])
+    table.totals = _totals(rows, columns, "name")
+    table.totals["rank"] = None
+    table.note = _l("不含等待审核和已取消的订单。")
+    return table
+
+
+def salesperson_performance(session: Session, actor: Actor, filters: Filters) -> Table:
+    """业务员业绩报表, the basis for commission: orders, sales net of returns, money received net of
+    refunds, new customers and follow-ups of each salesperson in scope."""
+    sales = {r.uid: r for r in session.execute(
+        select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
+               _sum(Order.total - Order.returned_amount).label("amount"),
+               _sum(Order.received - Order.refunded).label("received"))
+        .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
+        .group_by(Order.salesperson_id))}
+    new = dict(session.execute(
+        select(Customer.owner_id, func.count(Customer.id))
+        .where(customer_where(actor, filters), people_clause(Customer.owner_id, actor, filters))
+        .group_by(Customer.owner_id)).all())
+    follow = dict(session.execute(
+        select(FollowUp.user_id, func.count(FollowUp.id))
+        .where(follow_up_where(actor, filters), people_clause(FollowUp.user_id, actor, filters))
+        .group_by(FollowUp.user_id)).all())
+    ids = set(sales) | {k for k in new if k is not None} | set(follow)
+    names = _names(session, User, ids, "display_name")
+    rows = []
+    for uid in ids:
+        s = sales.get(uid)
+        rows.append({"name": names.get(uid, str(uid)), "orders": int(s.orders) if s else 0,
+                     "amount": _money(s.amount) if s else ZERO, "received": _money(s.received) if s else ZERO,
+                     "new_customers": int(new.get(uid, 0)), "follow_ups": int(follow.get(uid, 0)),
+                     "drill": None})
+    rows.sort(key=lambda row: (-row["amount"], -row["orders"], row["name"]))
+    columns = [Column("name", _l("业务员")), Column("orders", _l("成交订单"), "int"),
+               Column("amount", _l("销售额"), "money"), Column("received", _l("实收"), "money"),
+               Column("new_customers", _l("新增客户"), "int"), Column("follow_ups", _l("跟进次数"), "int")]
+    table = Table(columns, rows, "name", ["amount", "received"])
+    table.totals = _totals(rows, columns, "name")
+    table.note = _l("销售额扣除退货，实收扣除退款；不含等待审核和已取消的订单。")
+    return table
+
+
+# --- 客户跟进报表 / 客户池报表 -------------------------------------------------------------------
+
+def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "salesperson") -> Table:
+    """客户跟进报表: follow-ups by salesperson, by department, or per day / month / year."""
+    if by in ("day", "month", "year"):
+        key = bucket(session, FollowUp.happened_at, by, filters)
+        counts = dict(session.execute(select(key, func.count(FollowUp.id))
+                                      .where(follow_up_where(actor, filters)).group_by(key)).all())
+        rows = [{"name": label, "count": int(counts.get(label, 0)), "drill": None}
+                for label in bucket_labels(filters, by)]
+        label = _l("时间")
+    elif by == "department":
+        stmt = (select(User.department_id, func.count(FollowUp.id)).join(User, FollowUp.user_id == User.id)
+                .where(follow_up_where(actor, filters)).group_by(User.department_id))
+        counts = dict(session.execute(stmt).all())
+        names = _names(session, Department, counts, "name")
+        rows = [{"name": names.get(k) or str(UNSET), "count": int(v), "drill": None} for k, v in counts.items()]
+        rows.sort(key=lambda r: -r["count"])
+        label = _l("部门")
+    else:
+        by = "salesperson"
+        counts = dict(session.execute(select(FollowUp.user_id, func.count(FollowUp.id))
+                                      .where(follow_up_where(actor, filters)).group_by(FollowUp.user_id)).all())
+        names = _names(session, User, counts, "display_name")
+        rows = [{"name": names.get(k, str(k)), "count": int(v), "drill": None} for k, v in counts.items()]
+        rows.sort(key=lambda r: -r["count"])
+        label = _l("业务员")
+    columns = [Column("name", label), Column("count", _l("跟进次数"), "int")]
+    table = Table(columns, rows, "name", ["count"])
+    table.totals = _totals(rows, columns, "name")
+    return table
+
+
+def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int, now: datetime) -> Table:
+    """Owned customers in scope with no follow-up for `days` days (or never), per salesperson."""
+    since = now - timedelta(days=days)
+    stmt = (select(Customer.owner_id, func.count(Customer.id))
+            .where(customer_where(actor, filters, created=False), Customer.owner_id.is_not(None),
+                   or_(Customer.last_follow_up_at.is_(None), Customer.last_follow_up_at < since))
+            .group_by(Customer.owner_id))
+    counts = dict(session.execute(stmt).all())
+    names = _names(session, User, counts, "display_name")
+    rows = [{"name": names.get(k, str(k)), "count": int(v), "drill": None} for k, v in counts.items()]
+    rows.sort(key=lambda r: -r["count"])
+    columns = [Column("name", _l("业务员")), Column("count", _l("超过 %(n)d 天未跟进", n=days), "int")]
+    table = Table(columns, rows, "name", ["count"])
+    table.totals = _totals(rows, columns, "name")
+    return table
+
+
+CLAIM_REASONS = ("claim", "approved")
+LEAVE_REASONS = ("release", "recycle", "recall")
+
+
+def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
+    """客户池报表 per salesperson in scope: claims (领用, approved requests), releases, recycles,
+    recalls within the range, from the ownership log."""
+    in_range = and_(OwnershipEvent.at >= filters.utc_start, OwnershipEvent.at < filters.utc_end)
+    taken = session.execute(
+        select(OwnershipEvent.to_user_id, func.count(OwnershipEvent.id))
+        .where(in_range, OwnershipEvent.from_user_id.is_(None), OwnershipEvent.reason.in_(CLAIM_REASONS),
+               people_clause(OwnershipEvent.to_user_id, actor, filters))
+        .group_by(OwnershipEvent.to_user_id))
+    left = session.execute(
+        select(OwnershipEvent.from_user_id, OwnershipEvent.reason, func.count(OwnershipEvent.id))
+        .where(in_range, OwnershipEvent.to_user_id.is_(None), OwnershipEvent.reason.in_(LEAVE_REASONS),
+               people_clause(OwnershipEvent.from_user_id, actor, filters))
+        .group_by(OwnershipEvent.from_user_id, OwnershipEvent.reason))
+    per: dict[int, dict[str, int]] = {}
+    for uid, n in taken:
+        per.setdefault(uid, {})["claim"] = int(n)
+    for uid, reason, n in left:
+        per.setdefault(uid, {})[reason] = int(n)
+    names = _names(session, User, per, "display_name")
+    rows = [{"name": names.get(uid, str(uid)), "claim": c.get("claim", 0), "release": c.get("release", 0),
+             "recycle": c.get("recycle", 0), "recall": c.get("recall", 0), "drill": None}
+            for uid, c in per.items()]
+    rows.sort(key=lambda r: (-r["claim"], r["name"]))
+    columns = [Column("name", _l("业务员")), Column("claim", _l("领用"), "int"), Column("release", _l("放弃"), "int"),
+               Column("recycle", _l("被回收"), "int"), Column("recall", _l("被收回"), "int")]
+    table = Table(columns, rows, "name", ["claim", "release", "recycle"])
+    table.totals = _totals(rows, columns, "name")
+    return table
+
+
+def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
+    """客户池 size at the end of each month of the range: today's size walked back through the
+    monthly in- and outflows of the ownership log (two GROUP BYs, whatever the table size)."""
+    now_size = session.scalar(select(func.count(Customer.id)).where(
+        Customer.owner_id.is_(None), Customer.deleted_at.is_(None)))
+    month = bucket(session, OwnershipEvent.at, "month", filters)
+    since = filters.utc_start
+    flows = session.execute(
+        select(month.label("month"),
+               func.sum(case((OwnershipEvent.to_user_id.is_(None), 1), else_=0)).label("inflow"),
+               func.sum(case((OwnershipEvent.from_user_id.is_(None), 1), else_=0)).label("outflow"))
+        .where(OwnershipEvent.at >= since,
+               or_(OwnershipEvent.to_user_id.is_(None), OwnershipEvent.from_user_id.is_(None)))
+        .group_by(month)).all()
+    net = {r.month: int(r.inflow or 0) - int(r.outflow or 0) for r in flows}
+    flow = {r.month: r for r in flows}
+    labels = bucket_labels(filters, "month")
+    later = sum(v for k, v in net.items() if k > labels[-1]) if labels else 0
+    size = int(now_size or 0) - later
+    rows: list[dict[str, Any]] = []
+    for label in reversed(labels):
+        r = flow.get(label)
+        rows.append({"month": label, "size": size, "inflow": int(r.inflow or 0) if r else 0,
+                     "outflow": int(r.outflow or 0) if r else 0, "drill": None})
+        size -= net.get(label, 0)
+    rows.reverse()
+    columns = [Column("month", _l("月份")), Column("size", _l("月末池内客户"), "int"),
+               Column("inflow", _l("进入客户池"), "int"), Column("outflow", _l("被领用/分配"), "int")]
+    return Table(columns, rows, "month", ["size"])
+
+
+# --- workbench -------------------------------------------------------------------------------
+
+def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[Decimal, Decimal, list[Any]]:
+    """This month's and last month's sales (net of returns, past review, not cancelled) for the
+    workbench, and this month's daily figures for its small chart."""
+    first = today.replace(day=1)
+    last_first = (first - timedelta(days=1)).replace(day=1)
+    filters = Filters(start=last_first, end=today, tz=tz)
+    month = bucket(session, Order.order_date, "month", filters, is_date=True)
+    stmt = (select(month.label("month"), _sum(Order.total - Order.returned_amount).label("amount"))
+            .where(_sold_where(actor, filters)).group_by(month))
+    found = {r.month: _money(r.amount) for r in session.execute(stmt)}
+    this = found.get(f"{first.year:04d}-{first.month:02d}", ZERO)
+    previous = found.get(f"{last_first.year:04d}-{last_first.month:02d}", ZERO)
+    days = replace(filters, start=first)
+    day = bucket(session, Order.order_date, "day", days, is_date=True)
+    daily = dict(session.execute(select(day, _sum(Order.total - Order.returned_amount))
+                                 .where(_sold_where(actor, days)).group_by(day)).all())
+    return this, previous, [(label[5:], _money(daily.get(label))) for label in bucket_labels(days, "day")]

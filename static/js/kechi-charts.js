@@ -1,0 +1,40 @@
+/* Report charts: draw the ECharts options the page carries, switch between the chart types
+   the report offers, and open the records behind a bar or slice on click. */
+(function () {
+  "use strict";
+  var box = document.getElementById("kechi-chart");
+  var source = document.getElementById("kechi-chart-data");
+  if (!box || !source || !window.echarts) { return; }
+  var data = JSON.parse(source.textContent);
+  var chart = window.echarts.init(box);
+  var buttons = document.querySelectorAll("[data-chart-type]");
+
+  function show(kind) {
+    if (!data.options[kind]) { return; }
+    box.setAttribute("data-rendered", "");
+    chart.setOption(data.options[kind], true);
+    box.setAttribute("data-chart-type", kind);
+    buttons.forEach(function (b) {
+      var on = b.getAttribute("data-chart-type") === kind;
+      b.classList.toggle("active", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    if (window.history && window.history.replaceState) {
+      var url = new URL(window.location.href);
+      url.searchParams.set("chart", kind);
+      window.history.replaceState(null, "", url.toString());
+    }
+  }
+
+  chart.on("finished", function () { box.setAttribute("data-rendered", box.getAttribute("data-chart-type")); });
+  chart.on("click", function (params) {
+    var url = data.drill[params.dataIndex];
+    if (url) { window.location.href = url; }
+  });
+  buttons.forEach(function (b) {
+    b.addEventListener("click", function () { show(b.getAttribute("data-chart-type")); });
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+  window.kechiChart = chart;
+  show(data.initial);
+}());
