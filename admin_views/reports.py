@@ -125,6 +125,19 @@ def chart_options(table: reports.Table, types: tuple[str, ...]) -> dict[str, Any
     return result
 
 
+def mini_line(labels: list[str], values: list[Any]) -> dict[str, Any]:
+    """A small line chart without axes' clutter, for a workbench widget."""
+    chart = Line(init_opts=opts.InitOpts(width="100%", height="80px"))
+    chart.add_xaxis(labels)
+    chart.add_yaxis("", [_number(v) for v in values], is_symbol_show=False,
+                    label_opts=opts.LabelOpts(is_show=False), areastyle_opts=opts.AreaStyleOpts(opacity=0.2))
+    chart.set_global_opts(xaxis_opts=opts.AxisOpts(is_show=False), yaxis_opts=opts.AxisOpts(is_show=False),
+                          legend_opts=opts.LegendOpts(is_show=False), tooltip_opts=opts.TooltipOpts(trigger="axis"))
+    options = json.loads(chart.dump_options())
+    options["grid"] = {"left": 2, "right": 2, "top": 4, "bottom": 4}
+    return options
+
+
 # --- drill-down: the scoped customer list with Flask-Admin's filter arguments ---------------
 
 def _customer_view(admin: Any) -> Any:

@@ -5,16 +5,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin_views.context import current_actor, now
-from models import ClaimRequest, Customer, db
-from rules import followups, notifications, protection, recycle, scope
+from admin_views.formatters import fmt_money
+from admin_views.forms import CsrfForm
+from models import ClaimRequest, Customer, Order, db
+from models.sales import OrderStatus
+from rules import followups, notifications, protection, recycle, reports, scope
 from rules import pool as pool_rules
+from rules import workbench as layout_rules
 
 
 @dataclass
@@ -24,6 +29,7 @@ class Widget:
     value: Any
     link: str | None = None
     hint: Any = None
+    chart: Any = None  # ECharts options of a small chart under the figure
 
 
 def _my_customers() -> Widget:
@@ -70,15 +76,67 @@ def _requests_to_approve() -> Widget:
     return Widget("claim_requests", _l("待批示的领用申请"), count, url_for("claim_request.index_view"))
 
 
-# Later issues append here (due contacts, recycle warnings, claim requests, orders to review...).
+def _overdue() -> Widget:
+    actor = current_actor()
+    stmt = scope.scoped(select(func.count(Customer.id)), Customer, actor).where(
+        Customer.owner_id == actor.user_id, Customer.next_contact_at < actor.today)
+    return Widget("overdue", _l("逾期未联系"), db.session.scalar(stmt), url_for("due_customer.index_view"),
+                  _l("下次联系日期已过仍未联系"))
+
+
+def _orders_to_review() -> Widget:
+    actor = current_actor()
+    count = db.session.scalar(scope.scoped(select(func.count(Order.id)), Order, actor).where(
+        Order.state == OrderStatus.PENDING_REVIEW))
+    return Widget("orders_to_review", _l("待审核订单"), count, url_for("order_pending.index_view"),
+                  _l("等待您审核的订单"))
+
+
+def _month_sales() -> Widget:
+    """This month's sales (net of returns) against last month's, with a small daily chart."""
+    from admin_views.reports import mini_line  # the report module owns the chart drawing
+
+    actor = current_actor()
+    this, previous, daily = reports.month_sales(db.session, actor, actor.today, current_app.config["TIMEZONE"])
+    if previous:
+        change = (this - previous) * 100 / previous
+        hint = _l("上月 %(m)s，%(c)s", m=fmt_money(previous), c=f"{change:+.1f}%")
+    else:
+        hint = _l("上月 %(m)s", m=fmt_money(previous))
+    return Widget("month_sales", _l("本月销售额"), fmt_money(this), url_for("report_sales.index"), hint,
+                  chart=mini_line([d for d, _ in daily], [v for _, v in daily]))
+
+
+# Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
+    ("customer.view", _overdue),
     ("pool.claim", _recycle_soon),
     ("pool.claim", _protection_expiring),
     ("pool.approve", _requests_to_approve),
+    ("order.approve", _orders_to_review),
+    ("report.view", _month_sales),
     ("customer.view", _my_customers),
     (None, _unread),
 ]
+WIDGET_TITLES: dict[str, Any] = {
+    "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
+    "protection_expiring": _l("保护即将到期"), "claim_requests": _l("待批示的领用申请"),
+    "orders_to_review": _l("待审核订单"), "month_sales": _l("本月销售额"), "customers": _l("我可见的客户"),
+    "notifications": _l("未读提醒"),
+}
+_KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
+             "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
+             "orders_to_review": _orders_to_review, "month_sales": _month_sales, "customers": _my_customers,
+             "notifications": _unread}
+
+
+def _offered() -> dict[str, Callable[[], Widget]]:
+    """The widgets the actor's permissions offer, by key, in the default order."""
+    actor = current_actor()
+    keys = {build: key for key, build in _KEYS.items()}
+    return {keys.get(build, build.__name__.strip("_")): build for permission, build in WIDGETS
+            if permission is None or actor.can(permission)}
 
 
 class WorkbenchIndexView(AdminIndexView):
@@ -89,6 +147,31 @@ class WorkbenchIndexView(AdminIndexView):
     def index(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
-        actor = current_actor()
-        widgets = [build() for permission, build in WIDGETS if permission is None or actor.can(permission)]
-        return self.render("admin/index.html", widgets=widgets, user=current_user)
+        offered = _offered()
+        shown, hidden = layout_rules.arrange(list(offered), layout_rules.load_layout(db.session, current_user.id))
+        widgets = [offered[key]() for key in shown]
+        return self.render("admin/index.html", widgets=widgets, user=current_user,
+                           widget_layout=[(key, WIDGET_TITLES.get(key, key), key in hidden) for key in shown + hidden])
+
+    @expose("/workbench/layout", methods=["POST"])
+    def layout(self) -> Any:
+        """自定义工作台: the widgets to show and their order, remembered per user."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(url_for(".index"))
+        offered = list(_offered())
+        if request.form.get("reset"):
+            layout_rules.save_layout(db.session, current_user.id, order=[], hidden=[], known=offered)
+        else:
+            def position(key: str) -> tuple[int, int]:
+                raw = request.form.get(f"pos_{key}", "")
+                return (int(raw) if raw.strip().lstrip("-").isdigit() else 999, offered.index(key))
+
+            order = sorted(offered, key=position)
+            hidden = [k for k in offered if not request.form.get(f"show_{k}")]
+            layout_rules.save_layout(db.session, current_user.id, order=order, hidden=hidden, known=offered)
+        db.session.commit()
+        flash(gettext("工作台设置已保存"), "success")
+        return redirect(url_for(".index"))

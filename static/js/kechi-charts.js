@@ -2,6 +2,14 @@
    the report offers, and open the records behind a bar or slice on click. */
 (function () {
   "use strict";
+  if (window.echarts) {
+    document.querySelectorAll(".kechi-mini-chart[data-options]").forEach(function (el) {
+      var mini = window.echarts.init(el);
+      mini.on("finished", function () { el.setAttribute("data-rendered", "1"); });
+      mini.setOption(JSON.parse(el.getAttribute("data-options")));
+      window.addEventListener("resize", function () { mini.resize(); });
+    });
+  }
   var box = document.getElementById("kechi-chart");
   var source = document.getElementById("kechi-chart-data");
   if (!box || !source || !window.echarts) { return; }
