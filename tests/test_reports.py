@@ -130,6 +130,7 @@ def by_name(table: reports.Table) -> dict[str, dict]:
 
 # --- numbers ---------------------------------------------------------------------------------------
 
+@pytest.mark.both_dbs
 def test_company_sales_by_month_excludes_orders_awaiting_review(app, shop):
     with app.app_context():
         table = reports.company_sales(db.session, actor(app, shop["boss"]), FILTERS)
@@ -149,6 +150,7 @@ def test_company_sales_by_month_excludes_orders_awaiting_review(app, shop):
         Decimal("2300.00"), Decimal("2100.00"), Decimal("600.00"), Decimal("300.00"), Decimal("100.00"))
 
 
+@pytest.mark.both_dbs
 def test_company_sales_of_a_supervisor_count_only_their_department(app, shop):
     with app.app_context():
         table = reports.company_sales(db.session, actor(app, shop["li"]), FILTERS)
@@ -159,6 +161,7 @@ def test_company_sales_of_a_supervisor_count_only_their_department(app, shop):
     assert table.totals["orders"] == 4
 
 
+@pytest.mark.both_dbs
 def test_product_sales_with_returns_and_ranking(app, shop):
     with app.app_context():
         products = reports.product_sales(db.session, actor(app, shop["boss"]), FILTERS)
@@ -173,6 +176,7 @@ def test_product_sales_with_returns_and_ranking(app, shop):
     assert by_name(categories)["茶叶"]["net_amount"] == Decimal("1100.00")
 
 
+@pytest.mark.both_dbs
 def test_salesperson_performance_is_the_basis_for_commission(app, shop):
     with app.app_context():
         boss = by_name(reports.salesperson_performance(db.session, actor(app, shop["boss"]), FILTERS))
@@ -190,6 +194,7 @@ def test_salesperson_performance_is_the_basis_for_commission(app, shop):
     assert set(chen) == {"陈晓明"}
 
 
+@pytest.mark.both_dbs
 def test_customer_counts_by_province_per_scope(app, shop):
     with app.app_context():
         boss = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="province")
@@ -205,6 +210,7 @@ def test_customer_counts_by_province_per_scope(app, shop):
     assert by_name(boss)["浙江省"]["share"] == Decimal(80)
 
 
+@pytest.mark.both_dbs
 def test_new_customers_per_local_month_and_follow_ups(app, shop):
     with app.app_context():
         who = actor(app, shop["boss"])
@@ -221,6 +227,7 @@ def test_new_customers_per_local_month_and_follow_ups(app, shop):
     assert (pool["陈晓明"]["claim"], pool["陈晓明"]["release"], pool["孙伟"]["recycle"]) == (2, 1, 1)
 
 
+@pytest.mark.both_dbs
 def test_rfm_segments_and_batch_category(app, shop):
     with app.app_context():
         who = actor(app, shop["boss"])
@@ -251,6 +258,7 @@ def test_rfm_segments_and_batch_category(app, shop):
         assert db.session.get(Customer, shop["c2"]).category_id is None
 
 
+@pytest.mark.both_dbs
 def test_funnel_counts_customers_at_or_beyond_each_stage(app, shop):
     with app.app_context():
         stages = db.session.scalars(select(DictItem).where(DictItem.kind == DictKind.STAGE)
@@ -281,6 +289,7 @@ def test_every_report_page_opens_for_each_role(app, shop, new_client):
             assert "kechi-report-table" in response.get_data(as_text=True)
 
 
+@pytest.mark.both_dbs
 def test_a_supervisors_page_and_drill_down_show_only_their_department(app, shop, new_client):
     li = login(new_client, "li")
     html = li.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
