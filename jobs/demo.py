@@ -17,7 +17,7 @@ from rules import customers as customer_rules
 from rules import pool as pool_rules
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
-from jobs import demo_sales
+from jobs import demo_reports, demo_sales
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -58,6 +58,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     if not session.scalar(select(func.count(Customer.id))):
         _seed_customers(session, list(users.values()), customers)
         demo_sales.seed_sales(session, users, now=utcnow())
+        demo_reports.seed_pool_history(session, list(users.values()), now=utcnow())
     now = utcnow()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title="欢迎使用客池CRM",

@@ -361,3 +361,27 @@ def test_bad_dates_are_explained_and_the_batch_category_needs_csrf(app, shop, ne
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Customer, shop["c1"]).category_id is None
+
+
+def test_demo_data_gives_every_report_something_to_show(app, new_client):
+    from datetime import timedelta
+
+    from jobs.demo import seed_demo
+    from models.base import utcnow
+
+    with app.app_context():
+        seed_demo(db.session, customers=150)
+        db.session.commit()
+    today = utcnow().date()
+    span = f"start={(today - timedelta(days=365)).isoformat()}&end={today.isoformat()}"
+    boss = new_client()
+    boss.login("zhangzong", password="kechi123")
+    for name in ["sales", "products", "products?by=category", "salespeople", "customer-sales", "customers",
+                 "customers?by=stage", "customers?by=category", "new-customers", "follow-ups", "follow-ups?by=month",
+                 "pool", "pool?view=size", "funnel"]:
+        path, _, query = name.partition("?")
+        html = boss.get(f"/admin/reports/{path}/?{span}&{query}").get_data(as_text=True)
+        body = page_table(html)[1:]
+        numbers = [c for row in body for c in row[1:] if re.fullmatch(r"¥?[\d,]+(\.\d+)?%?", c)]
+        assert any(re.search(r"[1-9]", n) for n in numbers), name
+        assert 'id="kechi-chart"' in html, name
