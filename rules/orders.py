@@ -369,8 +369,7 @@ def _record_deal(session: Session, order: Order, *, actor: Actor, now: datetime)
     session.execute(update(Customer).where(Customer.id == order.customer_id).values(**values)
                     .execution_options(synchronize_session=False))
     if points:
-        _points_entry(session, order.customer_id, points, "order", order_id=order.id, actor=actor, now=now,
-                      note=order.number)
+        _points_entry(session, order.customer_id, points, "order", order_id=order.id, actor=actor, now=now)
         order.points_awarded = points
     session.flush()
     session.expire(order.customer)
@@ -387,8 +386,7 @@ def _undo_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -
     session.execute(update(Customer).where(Customer.id == order.customer_id).values(**values)
                     .execution_options(synchronize_session=False))
     if points:
-        _points_entry(session, order.customer_id, -points, "return", order_id=order.id, actor=actor, now=now,
-                      note=order.number)
+        _points_entry(session, order.customer_id, -points, "return", order_id=order.id, actor=actor, now=now)
     session.expire(order.customer)
 
 
@@ -405,6 +403,8 @@ def _points_entry(session: Session, customer_id: int, change: int, reason: str, 
 def redeem_points(session: Session, customer_id: Any, points: int, *, note: str, actor: Actor,
                   now: datetime) -> PointsEntry:
     """积分兑换: never below zero (a guarded UPDATE), always logged."""
+    if not (actor.can("order.create") or actor.can("customer.edit")):
+        raise PermissionDenied(_l("您没有兑换积分的权限"))
     if points <= 0:
         raise InvalidValue(_l("兑换积分必须大于 0"))
     customer = scope.get_in_scope(session, Customer, customer_id, actor, scope.customer_edit_clause(actor))

@@ -260,3 +260,23 @@ def test_stock_pages(app, shop, new_client):
 def test_settings_pages_are_for_their_roles(app, shop, new_client, url):
     rep = login(new_client, "rep")
     assert rep.get(url).status_code == 403
+
+
+def test_points_are_redeemed_from_the_customer_page_with_a_log(app, shop, new_client):
+    order_id = new_order(app, shop)
+    for step in ("approve", "ship", "sign"):
+        move(app, order_id, step)
+    rep = login(new_client, "rep")
+    page = f"/admin/customer/details/?id={shop['customer']}"
+    html = rep.post_form(page, {"points": "10", "note": "兑换茶具一套"},
+                         to=f"/admin/order/redeem/?customer_id={shop['customer']}", follow=True).get_data(as_text=True)
+    assert "已兑换 10 积分，剩余 3 分" in html
+    log = html[html.find("kechi-points-log"):]
+    assert "兑换茶具一套" in log and "-10" in log and "+13" in log
+    html = rep.post_form(page, {"points": "5"}, to=f"/admin/order/redeem/?customer_id={shop['customer']}",
+                         follow=True).get_data(as_text=True)
+    assert "积分不足：现有 3 分，需要 5 分" in html
+    rep2 = login(new_client, "rep2")
+    token = rep2.token("/admin/")
+    assert rep2.post(f"/admin/order/redeem/?customer_id={shop['customer']}",
+                     data={"csrf_token": token, "points": "1"}).status_code == 404
