@@ -21,7 +21,7 @@ from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explai
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
-from admin_views.formatters import choice_label
+from admin_views.formatters import choice_label, day_with_time_on_hover
 from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
@@ -172,7 +172,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     column_default_sort = [("last_follow_up_at", True), ("id", True)]
     column_searchable_list = ["name", "code", "mnemonic", "phone", "mobile"]
     column_formatters = {"kind": choice_label(KIND_LABELS), "name": _name_with_marks, "region": _region,
-                         "recycle_in": _recycle_in}
+                         "recycle_in": _recycle_in, "last_follow_up_at": day_with_time_on_hover}
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
     column_filters = [
         FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),

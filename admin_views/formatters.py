@@ -45,6 +45,14 @@ DEFAULT_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 DEFAULT_FORMATTERS.update({datetime: _type_datetime, date: _type_date})
 
 
+def day_with_time_on_hover(view: Any, context: Any, model: Any, name: str) -> Markup:
+    """A list cell showing the day; the time is in the tooltip (lists are wide enough already)."""
+    value = getattr(model, name)
+    if not value:
+        return Markup("")
+    return Markup(f"<span title='{escape(fmt_datetime(value))}'>{escape(local(value).strftime('%Y-%m-%d'))}</span>")
+
+
 def choice_label(choices: dict[str, Any]):
     """A list formatter showing the translated label of a stored code."""
 
