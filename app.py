@@ -22,6 +22,7 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
     from admin_views import init_admin
     from admin_views.auth import select_locale
+    from admin_views.errors import init_errors
     from admin_views.health import bp as health_bp
     from jobs.queue import init_queue
     from models import db
@@ -40,6 +41,7 @@ def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
                    default_timezone=app.config["TIMEZONE"])
     init_queue(app)
     init_admin(app)
+    init_errors(app)
     app.register_blueprint(health_bp)
     app.add_url_rule("/", "root", lambda: redirect(url_for("admin.index")))
     _register_cli(app)

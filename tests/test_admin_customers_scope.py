@@ -42,7 +42,11 @@ def test_list_count_and_search_show_only_own_customers(app, client, two_reps):
 def test_details_edit_and_delete_of_a_colleagues_customer_answer_404(app, client, two_reps):
     client.login("rep1")
     theirs = two_reps["theirs"]
-    assert client.get(f"/admin/customer/details/?id={theirs}").status_code == 404
+    details = client.get(f"/admin/customer/details/?id={theirs}")
+    assert details.status_code == 404
+    # The page says nothing about the record, only that it cannot be shown, in the product's language.
+    text = details.get_data(as_text=True)
+    assert "记录不存在，或不在您的数据范围内" in text and "华润置地" not in text and "回到工作台" in text
     assert client.get(f"/admin/customer/edit/?id={theirs}").status_code == 404
     edit = client.post_form(f"/admin/customer/edit/?id={two_reps['mine']}",
                             {"name": "改名", "kind": "company"}, to=f"/admin/customer/edit/?id={theirs}")
