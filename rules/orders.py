@@ -17,6 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer
@@ -229,7 +230,14 @@ def revise(session: Session, order: Order, *, actor: Actor) -> None:
                                    n=order.number, s=STATE_LABELS.get(previous, previous)))
     if not actor.can("order.create"):
         raise PermissionDenied(_l("您没有修改订单的权限"))
-    scope.get_in_scope(session, Customer, _id(order.customer, order.customer_id), actor)
+    customer = scope.get_in_scope(session, Customer, _id(order.customer, order.customer_id), actor)
+    # Fields left empty keep what they had (or take the same defaults as a new order).
+    history = sa_inspect(order).attrs.order_date.history
+    if order.order_date is None:
+        order.order_date = history.deleted[0] if history.deleted else order.submitted_at.date()
+    if order.salesperson is None:  # the unflushed id still names the previous salesperson
+        order.salesperson = session.get(User, order.salesperson_id or customer.owner_id or actor.user_id)
+    fill_consignee(session, order, customer)
     prepare_lines(session, order)
     compute(order)
 

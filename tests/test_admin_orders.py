@@ -280,3 +280,50 @@ def test_points_are_redeemed_from_the_customer_page_with_a_log(app, shop, new_cl
     token = rep2.token("/admin/")
     assert rep2.post(f"/admin/order/redeem/?customer_id={shop['customer']}",
                      data={"csrf_token": token, "points": "1"}).status_code == 404
+
+
+def test_order_settings_change_numbering_tax_and_policies(app, shop, new_client, admin_id):
+    admin = login(new_client, "admin")
+    html = admin.post_form("/admin/order_settings/", {"order_number_pattern": "SO{yyyy}", "order_tax_rate": "13",
+                                                      "order_deal_category": "成交客户"}, follow=True).get_data(as_text=True)
+    assert "编号规则必须且只能包含一个 {seq}" in html
+    assert 'value="SO{yyyy}"' in html  # what was typed stays
+    html = admin.post_form("/admin/order_settings/", {"order_number_pattern": "SO{yyyy}-{seq:05d}", "order_tax_rate": "6",
+                                                      "order_deal_category": "重点客户", "allow_negative_stock": "1",
+                                                      "payment_requires_approval": "1"}, follow=True).get_data(as_text=True)
+    assert "订单设置已保存" in html and "SO2026-00001" in html  # the next number, previewed
+    order_id = new_order(app, shop)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert order.number.startswith("SO") and order.tax_rate == Decimal("0.06")
+        assert settings.get(db.session, "allow_negative_stock") is True
+
+
+def test_an_order_waiting_for_review_can_be_changed_and_then_not(app, shop, new_client):
+    order_id = new_order(app, shop)
+    rep = login(new_client, "rep")
+    edit = f"/admin/order/edit/?id={order_id}"
+    html = rep.get(edit).get_data(as_text=True)
+    assert 'name="lines-0-quantity"' in html
+    with app.app_context():
+        line_ids = [line.id for line in db.session.get(Order, order_id).lines]
+    form = order_form(shop, **{"lines-0-id": str(line_ids[0]), "lines-1-id": str(line_ids[1]), "lines-0-quantity": "4"})
+    rep.post_form(edit, form, follow=True)
+    with app.app_context():
+        assert db.session.get(Order, order_id).total == Decimal("96.13")
+    move(app, order_id, "approve")
+    html = rep.get(edit, follow_redirects=True).get_data(as_text=True)
+    assert "只有“等待审核”的订单可以修改" in html
+
+
+def test_products_take_custom_fields(app, shop, new_client, admin_id):
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="product", key="origin", label="产地", field_type="text", show_in_list=True))
+        db.session.commit()
+    admin = login(new_client, "admin")
+    form = {"code": "P777", "name": "安吉白茶", "spec": "", "unit": "", "category": "", "cost": "10", "points": "0",
+            "safety_stock": "0", "active": "y", "notes": "", "cf_origin": "浙江安吉"}
+    admin.post_form("/admin/product/new/", form, follow=True)
+    assert "浙江安吉" in list_table(admin.get("/admin/product/").get_data(as_text=True))
