@@ -71,6 +71,8 @@ class ProductView(CustomFieldsMixin, SecureModelView):
     permission_create = permission_edit = permission_delete = permission_export = "product.manage"
 
     list_template = "admin/products/list.html"
+    create_template = "admin/products/create.html"
+    edit_template = "admin/products/edit.html"
     column_list = ["code", "name", "spec", "unit", "category", "prices", "cost", "stock_total", "active"]
     column_labels = LABELS
     column_export_list = ["code", "name", "spec", "unit", "category", "prices", "cost", "points", "safety_stock",
@@ -94,7 +96,8 @@ class ProductView(CustomFieldsMixin, SecureModelView):
     ]
     form_columns = ["code", "name", "spec", "unit", "category", "cost", "points", "safety_stock", "active", "notes",
                     "confirm_duplicates"]
-    form_args = {"category": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("产品类别")},
+    form_args = {"category": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("产品类别"),
+                              "allow_blank": True, "blank_text": "—"},
                  "code": {"label": _l("产品编号")}}
     form_extra_fields = {"confirm_duplicates": BooleanField(_l("同名提示已知晓，仍然保存"))}
 
@@ -120,9 +123,10 @@ class ProductView(CustomFieldsMixin, SecureModelView):
     # --- the form: one price field per level, defined by the administrator -------------------------
     def _form_class_with(self, base_cls: Any, defs: list) -> Any:
         cls = super()._form_class_with(base_cls, defs)
-        attrs = {f"{PRICE}{level.id}": StringField(level.name, render_kw={"inputmode": "decimal"})
-                 for level in products.levels(db.session)}
-        return type(cls.__name__, (cls,), attrs) if attrs else cls
+        attrs: dict[str, Any] = {f"{PRICE}{level.id}": StringField(level.name, render_kw={"inputmode": "decimal"})
+                                 for level in products.levels(db.session)}
+        attrs["confirm_duplicates"] = BooleanField(_l("同名提示已知晓，仍然保存"))  # made last: shown last
+        return type(cls.__name__, (cls,), attrs)
 
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
@@ -162,7 +166,8 @@ class ProductCategoryView(SecureModelView):
     column_sortable_list = []
     column_searchable_list = ["name"]
     form_columns = ["name", "parent", "sort_order"]
-    form_args = {"parent": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("上级类别")}}
+    form_args = {"parent": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("上级类别"),
+                            "allow_blank": True, "blank_text": _l("（顶级类别）")}}
     column_formatters = {"name": lambda v, c, m, n: _indented(m),
                          "product_count": lambda v, c, m, n: ProductCategoryView._counts().get(m.id, 0)}
 
@@ -202,8 +207,9 @@ class StockView(SecureModelView):
 
     permission_view = "product.view"
     list_template = "admin/products/stock_list.html"
-    column_list = ["product", "product.spec", "warehouse", "quantity"]
-    column_labels = {"product": _l("产品"), "product.spec": _l("规格"), "warehouse": _l("仓库"), "quantity": _l("数量")}
+    column_display_actions = False
+    column_list = ["product", "warehouse", "quantity"]
+    column_labels = {"product": _l("产品"), "warehouse": _l("仓库"), "quantity": _l("数量")}
     column_default_sort = [("product_id", False), ("warehouse_id", False)]
     column_filters = [FilterEqual(Stock.warehouse_id, _l("仓库"), options=LazyOptions(
         lambda: [(str(w.id), w.name) for w in db.session.scalars(select(Warehouse).order_by(Warehouse.id))]))]
