@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import maintenance, messaging, recycle, reminders
+from jobs import maintenance, messaging, recycle, reminders, reports
 from jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (messaging.birthday_greetings, "5 * * * *"),
     (messaging.holiday_greetings, "10 * * * *"),
     (messaging.run_sfa, "15 * * * *"),
+    (reports.refresh_summaries, "*/10 * * * *"),  # report totals on large databases
 ]
 
 

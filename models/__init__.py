@@ -14,6 +14,7 @@ from models.org import DataScope, Department, Role, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
+from models.report import FollowUpDay, ProductDay, SalesDay
 from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [

@@ -26,8 +26,9 @@ from models.customer import Customer, FollowUp, OwnershipEvent
 from models.dictionary import DictItem, DictKind
 from models.org import Department, User
 from models.product import Product, ProductCategory
+from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import scope
+from rules import report_summary, scope
 from rules.actor import Actor
 
 ZERO = Decimal("0.00")
@@ -368,14 +369,22 @@ def _positive(expr: Any) -> Any:
 def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     """公司销售报表 by month of the order date: 应收, 实收, 欠款, 应退, 实退 (orders 等待审核
     excluded); 欠款 and 应退 are per order, as on the order page."""
-    month = bucket(session, Order.order_date, "month", filters, is_date=True)
-    receivable = _receivable()
-    stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
-                   _sum(receivable).label("receivable"), _sum(Order.received).label("received"),
-                   _sum(_positive(receivable - Order.received + Order.refunded)).label("outstanding"),
-                   _sum(_positive(Order.received - Order.refunded - receivable)).label("refundable"),
-                   _sum(Order.refunded).label("refunded"))
-            .where(order_where(actor, filters)).group_by(month))
+    if report_summary.built_at(session):
+        month = bucket(session, SalesDay.day, "month", filters, is_date=True)
+        stmt = (select(month.label("month"), func.sum(SalesDay.orders).label("orders"),
+                       _sum(SalesDay.receivable).label("receivable"), _sum(SalesDay.received).label("received"),
+                       _sum(SalesDay.outstanding).label("outstanding"), _sum(SalesDay.refundable).label("refundable"),
+                       _sum(SalesDay.refunded).label("refunded"))
+                .where(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters)).group_by(month))
+    else:
+        month = bucket(session, Order.order_date, "month", filters, is_date=True)
+        receivable = _receivable()
+        stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
+                       _sum(receivable).label("receivable"), _sum(Order.received).label("received"),
+                       _sum(_positive(receivable - Order.received + Order.refunded)).label("outstanding"),
+                       _sum(_positive(Order.received - Order.refunded - receivable)).label("refundable"),
+                       _sum(Order.refunded).label("refunded"))
+                .where(order_where(actor, filters)).group_by(month))
     found = {r.month: r for r in session.execute(stmt)}
     keys = ("receivable", "received", "outstanding", "refundable", "refunded")
     rows = []
@@ -390,7 +399,20 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
     table.totals = _totals(rows, columns, "month")
     table.note = _l("不含等待审核的订单；应收扣除退货，已取消订单应收为 0。")
+    _summary_note(session, table)
     return table
+
+
+def _summary_where(day: Any, person: Any, actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """Summary rows of the range whose salesperson (or writer) is in the actor's scope."""
+    return and_(day >= filters.start, day <= filters.end, people_clause(person, actor, filters))
+
+
+def _summary_note(session: Session, table: Table) -> None:
+    at = report_summary.built_at(session)
+    if at:
+        table.extra["summary_at"] = at
+        table.note = _l("%(note)s 数据来自定时汇总，按业务员归属统计。", note=table.note or "")
 
 
 def _sold_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
@@ -410,12 +432,20 @@ def product_sales(session: Session, actor: Actor, filters: Filters, *, by: str =
     ranked by net amount."""
     by = by if by in ("product", "category") else "product"
     key = Product.id if by == "product" else Product.category_id
-    stmt = (select(key.label("key"), func.sum(OrderLine.quantity).label("quantity"),
-                   _sum(OrderLine.amount).label("amount"),
-                   func.sum(OrderLine.returned_quantity).label("returned_quantity"),
-                   _sum(_returned_amount_of_line()).label("returned_amount"))
-            .join(Order, OrderLine.order_id == Order.id).join(Product, OrderLine.product_id == Product.id)
-            .where(_sold_where(actor, filters)).group_by(key))
+    if report_summary.built_at(session):
+        stmt = (select(key.label("key"), func.sum(ProductDay.quantity).label("quantity"),
+                       _sum(ProductDay.amount).label("amount"),
+                       func.sum(ProductDay.returned_quantity).label("returned_quantity"),
+                       _sum(ProductDay.returned_amount).label("returned_amount"))
+                .join(Product, ProductDay.product_id == Product.id)
+                .where(_summary_where(ProductDay.day, ProductDay.salesperson_id, actor, filters)).group_by(key))
+    else:
+        stmt = (select(key.label("key"), func.sum(OrderLine.quantity).label("quantity"),
+                       _sum(OrderLine.amount).label("amount"),
+                       func.sum(OrderLine.returned_quantity).label("returned_quantity"),
+                       _sum(_returned_amount_of_line()).label("returned_amount"))
+                .join(Order, OrderLine.order_id == Order.id).join(Product, OrderLine.product_id == Product.id)
+                .where(_sold_where(actor, filters)).group_by(key))
     found = session.execute(stmt).all()
     if by == "product":
         names = {r.id: f"{r.code} {r.name}" for r in session.execute(
@@ -441,26 +471,39 @@ def product_sales(session: Session, actor: Actor, filters: Filters, *, by: str =
     table.totals = _totals(rows, columns, "name")
     table.totals["rank"] = None
     table.note = _l("不含等待审核和已取消的订单。")
+    _summary_note(session, table)
     return table
 
 
 def salesperson_performance(session: Session, actor: Actor, filters: Filters) -> Table:
     """业务员业绩报表, the basis for commission: orders, sales net of returns, money received net of
     refunds, new customers and follow-ups of each salesperson in scope."""
-    sales = {r.uid: r for r in session.execute(
-        select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
-               _sum(Order.total - Order.returned_amount).label("amount"),
-               _sum(Order.received - Order.refunded).label("received"))
-        .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
-        .group_by(Order.salesperson_id))}
+    summary = report_summary.built_at(session) is not None
+    if summary:
+        sales_stmt = (select(SalesDay.salesperson_id.label("uid"), func.sum(SalesDay.orders).label("orders"),
+                             _sum(SalesDay.amount).label("amount"),
+                             _sum(SalesDay.received - SalesDay.refunded).label("received"))
+                      .where(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters),
+                             SalesDay.state != OrderStatus.CANCELLED)
+                      .group_by(SalesDay.salesperson_id))
+        follow_stmt = (select(FollowUpDay.user_id, func.sum(FollowUpDay.count))
+                       .where(_summary_where(FollowUpDay.day, FollowUpDay.user_id, actor, filters))
+                       .group_by(FollowUpDay.user_id))
+    else:
+        sales_stmt = (select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
+                             _sum(Order.total - Order.returned_amount).label("amount"),
+                             _sum(Order.received - Order.refunded).label("received"))
+                      .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
+                      .group_by(Order.salesperson_id))
+        follow_stmt = (select(FollowUp.user_id, func.count(FollowUp.id))
+                       .where(follow_up_where(actor, filters), people_clause(FollowUp.user_id, actor, filters))
+                       .group_by(FollowUp.user_id))
+    sales = {r.uid: r for r in session.execute(sales_stmt)}
     new = dict(session.execute(
         select(Customer.owner_id, func.count(Customer.id))
         .where(customer_where(actor, filters), people_clause(Customer.owner_id, actor, filters))
         .group_by(Customer.owner_id)).all())
-    follow = dict(session.execute(
-        select(FollowUp.user_id, func.count(FollowUp.id))
-        .where(follow_up_where(actor, filters), people_clause(FollowUp.user_id, actor, filters))
-        .group_by(FollowUp.user_id)).all())
+    follow = dict(session.execute(follow_stmt).all())
     ids = set(sales) | {k for k in new if k is not None} | set(follow)
     names = _names(session, User, ids, "display_name")
     rows = []
@@ -477,6 +520,7 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
     table = Table(columns, rows, "name", ["amount", "received"])
     table.totals = _totals(rows, columns, "name")
     table.note = _l("销售额扣除退货，实收扣除退款；不含等待审核和已取消的订单。")
+    _summary_note(session, table)
     return table
 
 
@@ -484,25 +528,29 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
 
 def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "salesperson") -> Table:
     """客户跟进报表: follow-ups by salesperson, by department, or per day / month / year."""
+    summary = report_summary.built_at(session) is not None
+    if summary:
+        writer, count = FollowUpDay.user_id, func.sum(FollowUpDay.count)
+        where = _summary_where(FollowUpDay.day, FollowUpDay.user_id, actor, filters)
+        when, is_date = FollowUpDay.day, True
+    else:
+        writer, count, where = FollowUp.user_id, func.count(FollowUp.id), follow_up_where(actor, filters)
+        when, is_date = FollowUp.happened_at, False
     if by in ("day", "month", "year"):
-        key = bucket(session, FollowUp.happened_at, by, filters)
-        counts = dict(session.execute(select(key, func.count(FollowUp.id))
-                                      .where(follow_up_where(actor, filters)).group_by(key)).all())
+        key = bucket(session, when, by, filters, is_date=is_date)
+        counts = dict(session.execute(select(key, count).where(where).group_by(key)).all())
         rows = [{"name": label, "count": int(counts.get(label, 0)), "drill": None}
                 for label in bucket_labels(filters, by)]
         label = _l("时间")
     elif by == "department":
-        stmt = (select(User.department_id, func.count(FollowUp.id)).join(User, FollowUp.user_id == User.id)
-                .where(follow_up_where(actor, filters)).group_by(User.department_id))
+        stmt = select(User.department_id, count).join(User, writer == User.id).where(where).group_by(User.department_id)
         counts = dict(session.execute(stmt).all())
         names = _names(session, Department, counts, "name")
         rows = [{"name": names.get(k) or str(UNSET), "count": int(v), "drill": None} for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
         label = _l("部门")
     else:
-        by = "salesperson"
-        counts = dict(session.execute(select(FollowUp.user_id, func.count(FollowUp.id))
-                                      .where(follow_up_where(actor, filters)).group_by(FollowUp.user_id)).all())
+        counts = dict(session.execute(select(writer, count).where(where).group_by(writer)).all())
         names = _names(session, User, counts, "display_name")
         rows = [{"name": names.get(k, str(k)), "count": int(v), "drill": None} for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
@@ -510,6 +558,8 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
     columns = [Column("name", label), Column("count", _l("跟进次数"), "int")]
     table = Table(columns, rows, "name", ["count"])
     table.totals = _totals(rows, columns, "name")
+    if summary:
+        _summary_note(session, table)
     return table
 
 
@@ -604,14 +654,19 @@ def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[D
     first = today.replace(day=1)
     last_first = (first - timedelta(days=1)).replace(day=1)
     filters = Filters(start=last_first, end=today, tz=tz)
-    month = bucket(session, Order.order_date, "month", filters, is_date=True)
-    stmt = (select(month.label("month"), _sum(Order.total - Order.returned_amount).label("amount"))
-            .where(_sold_where(actor, filters)).group_by(month))
-    found = {r.month: _money(r.amount) for r in session.execute(stmt)}
+    days = replace(filters, start=first)
+    if report_summary.built_at(session):
+        where = and_(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters),
+                     SalesDay.state != OrderStatus.CANCELLED)
+        column, amount, day_where = SalesDay.day, _sum(SalesDay.amount), and_(where, SalesDay.day >= first)
+    else:
+        where = _sold_where(actor, filters)
+        column, amount = Order.order_date, _sum(Order.total - Order.returned_amount)
+        day_where = _sold_where(actor, days)
+    month = bucket(session, column, "month", filters, is_date=True)
+    found = {r[0]: _money(r[1]) for r in session.execute(select(month, amount).where(where).group_by(month))}
     this = found.get(f"{first.year:04d}-{first.month:02d}", ZERO)
     previous = found.get(f"{last_first.year:04d}-{last_first.month:02d}", ZERO)
-    days = replace(filters, start=first)
-    day = bucket(session, Order.order_date, "day", days, is_date=True)
-    daily = dict(session.execute(select(day, _sum(Order.total - Order.returned_amount))
-                                 .where(_sold_where(actor, days)).group_by(day)).all())
+    day = bucket(session, column, "day", days, is_date=True)
+    daily = dict(session.execute(select(day, amount).where(day_where).group_by(day)).all())
     return this, previous, [(label[5:], _money(daily.get(label))) for label in bucket_labels(days, "day")]

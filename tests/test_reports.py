@@ -385,3 +385,46 @@ def test_demo_data_gives_every_report_something_to_show(app, new_client):
         numbers = [c for row in body for c in row[1:] if re.fullmatch(r"¥?[\d,]+(\.\d+)?%?", c)]
         assert any(re.search(r"[1-9]", n) for n in numbers), name
         assert 'id="kechi-chart"' in html, name
+
+
+@pytest.mark.both_dbs
+def test_summaries_give_the_same_figures_as_the_raw_rows(app, shop):
+    """Large databases read per-day summaries rebuilt by the periodic job; on the fixed data set
+    they must agree with the raw aggregation for every scope."""
+    from rules import report_summary
+
+    with app.app_context():
+        tz = app.config["TIMEZONE"]
+
+        def figures(user_id):
+            who = actor(app, user_id)
+            return [
+                reports.company_sales(db.session, who, FILTERS).rows,
+                reports.product_sales(db.session, who, FILTERS).rows,
+                reports.product_sales(db.session, who, FILTERS, by="category").rows,
+                sorted(reports.salesperson_performance(db.session, who, FILTERS).rows, key=lambda r: r["name"]),
+                reports.follow_ups(db.session, who, FILTERS).rows,
+                reports.follow_ups(db.session, who, FILTERS, by="month").rows,
+                reports.follow_ups(db.session, who, FILTERS, by="department").rows,
+                reports.month_sales(db.session, who, date(2026, 4, 23), tz),
+            ]
+
+        raw = {u: figures(shop[u]) for u in ("boss", "li", "chen", "sun")}
+        assert report_summary.refresh(db.session, now=FIXED_NOW, tz=tz) is False  # small: stays raw
+        assert report_summary.built_at(db.session) is None
+        assert report_summary.refresh(db.session, now=FIXED_NOW, tz=tz, threshold=0) is True
+        db.session.commit()
+        assert report_summary.built_at(db.session) == FIXED_NOW
+        for user, expected in raw.items():
+            assert figures(shop[user]) == expected, user
+        note = reports.company_sales(db.session, actor(app, shop["boss"]), FILTERS).note
+        assert "定时汇总" in str(note)
+
+
+def test_the_refresh_job_is_scheduled(app):
+    from jobs import reports as report_jobs
+    from jobs.schedule import SCHEDULE
+
+    assert (report_jobs.refresh_summaries, "*/10 * * * *") in SCHEDULE
+    with app.app_context():
+        assert report_jobs.refresh_summaries() is False  # an empty database aggregates raw rows

@@ -1,0 +1,65 @@
+"""Report summaries (统计报表): per-day totals that rules/report_summary.py rebuilds by a job, for
+databases where aggregating the raw orders, order lines and follow-ups on each page view is too
+slow; and the covering index the customer-count reports read instead of the customer table."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import db
+from models.customer import Customer
+
+SUM = Numeric(18, 2)
+
+
+class SalesDay(db.Model):
+    """Orders of one salesperson on one order date in one state, and their money (per order
+    欠款/应退 summed, as the order page computes them). Orders awaiting review are left out."""
+
+    __tablename__ = "report_sales_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    salesperson_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(SUM, nullable=False)       # total − returned
+    receivable: Mapped[Decimal] = mapped_column(SUM, nullable=False)   # 0 when cancelled
+    received: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+    refunded: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+    outstanding: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+    refundable: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+
+
+class ProductDay(db.Model):
+    """Order lines of sold orders (past review, not cancelled) per day, salesperson and product."""
+
+    __tablename__ = "report_product_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    salesperson_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+    returned_quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    returned_amount: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+
+
+class FollowUpDay(db.Model):
+    """Follow-ups on live customers per local day and writer."""
+
+    __tablename__ = "report_follow_up_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# 客户数量报表, 新增客户走势 and the funnel group live customers created in a date range by one of
+# these columns: read from this index alone, never from the wide customer rows.
+REPORT_COLUMNS = ("created_at", "owner_id", "province", "city", "department_id", "category_id", "source_id",
+                  "industry_id", "value_level_id", "stage_id")
+Index("ix_customers_report", *(Customer.__table__.c[name] for name in REPORT_COLUMNS),
+      sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
