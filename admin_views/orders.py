@@ -28,7 +28,8 @@ from admin_views.formatters import choice_label, fmt_money
 from admin_views.forms import CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
-    Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, User, Warehouse,
+    Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, ProductPrice, User,
+    Warehouse,
     DataScope, db,
 )
 from rules import dictionaries, numbering, orders, payments, regions, scope
@@ -513,9 +514,21 @@ def customer_sales(customer_id: int) -> dict[str, Any]:
             "can_redeem": actor.can("order.create") or actor.can("customer.edit")}
 
 
+def product_prices() -> dict[str, dict[str, str]]:
+    """For the order form's script: every active product's price per level."""
+    rows = db.session.execute(select(ProductPrice.product_id, ProductPrice.level_id, ProductPrice.price)
+                              .join(Product, Product.id == ProductPrice.product_id).where(Product.active.is_(True)))
+    out: dict[str, dict[str, str]] = {}
+    for product_id, level_id, price in rows:
+        out.setdefault(str(product_id), {})[str(level_id)] = f"{price:.2f}"
+    return out
+
+
 def init_templates(app: Any) -> None:
-    """The customer 360 page's 订单/回款 tabs call `kechi_customer_sales(customer_id)`."""
+    """The customer 360 page's 订单/回款 tabs call `kechi_customer_sales(customer_id)`; the
+    order form calls `kechi_product_prices()`."""
     app.add_template_global(customer_sales, "kechi_customer_sales")
+    app.add_template_global(product_prices, "kechi_product_prices")
 
 
 

@@ -111,6 +111,7 @@ def test_a_refused_move_says_why_and_a_mixed_batch_applies_nothing(app, shop, ne
         assert db.session.get(Order, waiting).state == "pending_review"  # not half-applied
 
 
+@pytest.mark.both_dbs
 def test_a_forged_id_in_a_batch_is_refused_without_half_applying(app, shop, new_client):
     mine = new_order(app, shop)
     theirs = new_order(app, shop, who="rep2", customer="other_customer")
@@ -122,6 +123,7 @@ def test_a_forged_id_in_a_batch_is_refused_without_half_applying(app, shop, new_
         assert {o.state for o in db.session.scalars(select(Order))} == {"pending_review"}
 
 
+@pytest.mark.both_dbs
 def test_salespeople_see_and_act_only_on_orders_in_scope(app, shop, new_client):
     mine = new_order(app, shop)
     theirs = new_order(app, shop, who="rep2", customer="other_customer")

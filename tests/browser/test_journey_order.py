@@ -57,6 +57,9 @@ def test_enter_approve_ship_and_see_it_on_the_customer_page(app, page, browser, 
         page.select_option(f"#lines-{index}-product", value=str(product_id), force=True)
         page.fill(f"#lines-{index}-quantity", quantity)
         page.fill(f"#lines-{index}-discount_rate", discount)
+    # the default price of the chosen level shows in each empty 单价 box
+    expect(page.locator("#lines-0-unit_price")).to_have_attribute("placeholder", "¥268.00")
+    expect(page.locator("#lines-1-unit_price")).to_have_attribute("placeholder", "¥88.00")
     screenshot(page, "30-order-form")
     save = page.locator("input[type=submit][value='保存']")
     try:
