@@ -147,6 +147,10 @@ def purge(session: Session, customer: Customer) -> None:
     """彻底删除 from the bin: the customer and everything that hangs off it."""
     if customer.deleted_at is None:
         raise RuleViolation(_l("只能彻底删除回收站中的客户"))
+    from models.sales import Order
+
+    if session.scalar(select(Order.id).where(Order.customer_id == customer.id).limit(1)) is not None:
+        raise RuleViolation(_l("客户“%(n)s”有订单，订单和回款记录需要保留，不能彻底删除", n=customer.name))
     from models.customer import FollowUpComment
 
     follow_ups = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
@@ -182,6 +186,7 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
     session.execute(update(Contact).where(Contact.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(FollowUp).where(FollowUp.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(CustomerShare).where(CustomerShare.customer_id.in_(ids)).values(customer_id=keep.id))
+    _merge_sales(session, keep, others)
     for other in others:
         for field in ("phone", "mobile", "fax", "email", "qq", "wechat", "website", "address", "zip_code"):
             if not getattr(keep, field) and getattr(other, field):
@@ -194,3 +199,24 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
     for other in others:
         reindex(session, other)
     return len(others)
+
+
+def _merge_sales(session: Session, keep: Customer, others: list[Customer]) -> None:
+    """Orders, payments and points of the merged customers move to the one kept, and so do
+    their purchase totals."""
+    from decimal import Decimal
+
+    from models.sales import Order, Payment, PointsEntry
+
+    ids = [o.id for o in others]
+    for model in (Order, Payment, PointsEntry):
+        session.execute(update(model).where(model.customer_id.in_(ids)).values(customer_id=keep.id)
+                        .execution_options(synchronize_session=False))
+    everyone = [keep, *others]
+    keep.purchase_count = sum(c.purchase_count or 0 for c in everyone)
+    keep.purchase_total = sum((c.purchase_total or Decimal("0") for c in everyone), Decimal("0"))
+    keep.points = sum(c.points or 0 for c in everyone)
+    keep.last_purchase_on = max((c.last_purchase_on for c in everyone if c.last_purchase_on), default=None)
+    keep.has_deal = any(c.has_deal for c in everyone)
+    for other in others:
+        other.purchase_count, other.purchase_total, other.points = 0, Decimal("0"), 0

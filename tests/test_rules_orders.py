@@ -406,3 +406,30 @@ def test_two_shipments_of_the_last_units_cannot_both_succeed(app, shop):
     assert results.count("ok") == 1, results
     assert any("库存不足" in r for r in results)
     assert stock_of(app, shop, "tea") == 4
+
+
+def test_customers_with_orders_merge_with_their_orders_and_are_never_purged(app, shop, make_customer):
+    from rules import customers as customer_rules
+
+    twin = make_customer("华星贸易（重复）", shop["rep"])
+    first = new_order(app, shop)
+    second = new_order(app, shop)
+    with app.app_context():
+        db.session.get(Order, second).customer_id = twin
+        db.session.commit()
+    for order_id in (first, second):
+        for step in ("approve", "ship", "sign"):
+            move(app, order_id, step)
+    with app.app_context():
+        rep = actor_of(db.session, "rep")
+        keep, other = db.session.get(Customer, shop["customer"]), db.session.get(Customer, twin)
+        customer_rules.merge(db.session, keep, [other], actor=rep, now=FIXED_NOW)
+        db.session.commit()
+        assert {o.customer_id for o in db.session.scalars(select(Order))} == {keep.id}
+        assert (keep.purchase_count, keep.purchase_total, keep.points) == (2, Decimal("154.46"), 26)
+        with pytest.raises(Exception, match="有订单，订单和回款记录需要保留，不能彻底删除"):
+            customer_rules.to_bin(db.session, keep, actor=rep, now=FIXED_NOW)
+            customer_rules.purge(db.session, keep)
+        db.session.rollback()
+        customer_rules.purge(db.session, db.session.get(Customer, twin))  # its orders moved: it may go
+        db.session.commit()
