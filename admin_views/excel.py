@@ -183,7 +183,7 @@ class ExcelView(BaseView):
                 self._detect(job, sheet, entity)
                 db.session.commit()
                 return redirect(url_for(".mapping", job_id=job.id))
-            params = self._read_mapping_form(params, len(params["headers"]))
+            params = self._read_mapping_form(job, params)
             error = self._option_error(params["options"])
             job.params = params
             if request.form.get("go") == "start":
@@ -226,13 +226,13 @@ class ExcelView(BaseView):
                            outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
                                           "rejected": _l("不能导入")})
 
-    def _read_mapping_form(self, params: dict[str, Any], width: int) -> dict[str, Any]:
+    def _read_mapping_form(self, job: JobRecord, params: dict[str, Any]) -> dict[str, Any]:
+        """The mapping and options as submitted; choosing another header row maps afresh."""
         params = dict(params)
         header_row = request.form.get("header_row", "")
         if header_row.isdigit() and int(header_row) != params["header_row"]:
-            path = excel_jobs.stored_path(db.session.get(JobRecord, int(request.view_args["job_id"])).file_path)
-            job = db.session.get(JobRecord, int(request.view_args["job_id"]))
-            sheet = spreadsheet.read(path, filename=job.file_name, sheet=params.get("sheet"), max_rows=200)
+            sheet = spreadsheet.read(excel_jobs.stored_path(job.file_path), filename=job.file_name,
+                                     sheet=params.get("sheet"), max_rows=200)
             index = min(int(header_row), len(sheet.rows) - 1)
             entity = excel_jobs.IMPORT_KINDS[job.kind]
             headers = [importing.cell_text(h) for h in sheet.rows[index]]
@@ -241,7 +241,7 @@ class ExcelView(BaseView):
                                                          importing.remembered_mapping(db.session, entity,
                                                                                       current_user.id)))
         else:
-            mapping = [request.form.get(f"col_{i}", "") for i in range(width)]
+            mapping = [request.form.get(f"col_{i}", "") for i in range(len(params["headers"]))]
             seen: set[str] = set()
             clean = []
             for target in mapping:  # one column per field: a later repeat is dropped

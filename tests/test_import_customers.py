@@ -410,3 +410,16 @@ def test_import_in_embedded_mode_runs_in_a_background_thread_and_the_page_follow
     runner.pool.shutdown(wait=True)
     assert status["status"] == "done" and status["percent"] == 100, status
     assert (status["imported"], status["skipped"]) == (540, 60)
+
+
+def test_choosing_another_header_row_maps_the_columns_afresh(app, client, sales):
+    client.login("chenxm")
+    upload(client, messy_workbook())
+    job = latest_job(app)
+    assert job.params["header_row"] == 2 and job.params["mapping"][:3] == ["name", "contact_name", "mobile"]
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    client.post(f"/admin/excel/{job.id}/mapping/", data={"csrf_token": csrf_token(page), "header_row": "3",
+                                                         "go": "preview"})
+    job = latest_job(app)
+    assert job.params["header_row"] == 3 and job.params["headers"][0] == "杭州甲科技有限公司"
+    assert job.params["mapping"][0] == ""  # a data row names no known column
