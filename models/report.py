@@ -63,3 +63,6 @@ REPORT_COLUMNS = ("created_at", "owner_id", "province", "city", "department_id",
                   "industry_id", "value_level_id", "stage_id")
 Index("ix_customers_report", *(Customer.__table__.c[name] for name in REPORT_COLUMNS),
       sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
+# 超过 N 天未跟进 per salesperson (and live customers per owner): read from this index alone.
+Index("ix_customers_live_owner", Customer.__table__.c.owner_id, Customer.__table__.c.last_follow_up_at,
+      sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))

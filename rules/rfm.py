@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from models.customer import Customer
 from models.dictionary import DictItem, DictKind
-from models.sales import Order
-from rules import scope
+from models.sales import Order, OrderStatus
+from rules import report_summary, scope
 from rules.actor import Actor
-from rules.reports import Column, Filters, Table, _money, _sold_where, _sum
+from rules.reports import Column, Filters, Table, _money, _sold_where, _sum, people_clause
 
 # (R high, F high, M high) → segment
 SEGMENTS: dict[str, Any] = {
@@ -47,25 +47,34 @@ def _days_since(session: Session, column: Any, today: date) -> Any:
     return func.julianday(literal(today.isoformat())) - func.julianday(column)
 
 
+def _where(session: Session, actor: Actor, filters: Filters) -> Any:
+    """Sold orders of the range in scope. On a large database (summaries built) an order counts
+    for its salesperson's scope, as the other sales reports then do, so the salesperson/date
+    index answers it; otherwise rules/scope.order_clause as everywhere."""
+    if report_summary.built_at(session):
+        return and_(Order.order_date >= filters.start, Order.order_date <= filters.end,
+                    Order.state.not_in((OrderStatus.PENDING_REVIEW, OrderStatus.CANCELLED)),
+                    people_clause(Order.salesperson_id, actor, filters))
+    return _sold_where(actor, filters)
+
+
 def per_customer(session: Session, actor: Actor, filters: Filters, today: date) -> Any:
-    """One row per customer who bought: customer_id, f, m, last, r (days)."""
+    """One row per customer who bought: customer_id, f, m, last, r (days), and the averages of
+    r, f and m over all those customers (ar, af, am: window functions, so one pass)."""
     last = func.max(Order.order_date)
-    return (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("f"),
-                   _sum(Order.total - Order.returned_amount).label("m"), last.label("last"),
-                   _days_since(session, last, today).label("r"))
-            .where(_sold_where(actor, filters)).group_by(Order.customer_id)).subquery("rfm")
+    grouped = (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("f"),
+                      _sum(Order.total - Order.returned_amount).label("m"), last.label("last"),
+                      _days_since(session, last, today).label("r"))
+               .where(_where(session, actor, filters)).group_by(Order.customer_id)).subquery("rfm")
+    return select(grouped, func.avg(grouped.c.r).over().label("ar"), func.avg(grouped.c.f).over().label("af"),
+                  func.avg(grouped.c.m).over().label("am")).subquery("rfm_avg")
 
 
-def _segment_expr(sub: Any, averages: Any) -> Any:
-    r_high, f_high, m_high = (sub.c.r <= averages[0]), (sub.c.f > averages[1]), (sub.c.m > averages[2])
+def _segment_expr(sub: Any) -> Any:
+    r_high, f_high, m_high = (sub.c.r <= sub.c.ar), (sub.c.f > sub.c.af), (sub.c.m > sub.c.am)
     whens = [(and_(r_high if r else ~r_high, f_high if f else ~f_high, m_high if m else ~m_high), literal(key))
              for (r, f, m), key in _BY_FLAGS.items()]
     return case(*whens, else_=literal("general_retain"))
-
-
-def _averages(session: Session, sub: Any) -> tuple[float, float, float]:
-    row = session.execute(select(func.avg(sub.c.r), func.avg(sub.c.f), func.avg(sub.c.m))).one()
-    return (float(row[0] or 0), float(row[1] or 0), float(row[2] or 0))
 
 
 def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: date, segment: str | None = None,
@@ -73,14 +82,16 @@ def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: d
     """Customers ranked by purchase amount (or count), each with its RFM segment; the chart
     counts customers per segment. The table shows the first TOP customers."""
     sub = per_customer(session, actor, filters, today)
-    averages = _averages(session, sub)
-    seg = _segment_expr(sub, averages).label("segment")
-    counts = dict(session.execute(select(seg, func.count()).select_from(sub).group_by(seg)).all())
+    seg = _segment_expr(sub).label("segment")
+    found = session.execute(select(seg, func.count(), func.max(sub.c.ar), func.max(sub.c.af), func.max(sub.c.am))
+                            .group_by(seg)).all()
+    counts = {row[0]: row[1] for row in found}
+    averages = (float(found[0][2] or 0), float(found[0][3] or 0), float(found[0][4] or 0)) if found else (0, 0, 0)
     order = (sub.c.f.desc(), sub.c.m.desc()) if sort == "count" else (sub.c.m.desc(), sub.c.f.desc())
     stmt = (select(sub.c.customer_id, sub.c.f, sub.c.m, sub.c.last, sub.c.r, seg, Customer.name)
             .join(Customer, Customer.id == sub.c.customer_id).order_by(*order, sub.c.customer_id).limit(TOP))
     if segment in SEGMENTS:
-        stmt = stmt.where(_segment_expr(sub, averages) == segment)
+        stmt = stmt.where(_segment_expr(sub) == segment)
     rows = []
     for rank, r in enumerate(session.execute(stmt), 1):
         rows.append({"rank": rank, "name": r.name, "customer_id": r.customer_id, "count": int(r.f),
@@ -110,8 +121,7 @@ def set_category(session: Session, actor: Actor, filters: Filters, *, today: dat
     if category is None or category.kind != DictKind.CATEGORY:
         raise ValueError(category_id)
     sub = per_customer(session, actor, filters, today)
-    averages = _averages(session, sub)
-    members = select(sub.c.customer_id).where(_segment_expr(sub, averages) == segment)
+    members = select(sub.c.customer_id).where(_segment_expr(sub) == segment)
     result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor))
                              .values(category_id=category_id).execution_options(synchronize_session=False))
     session.flush()

@@ -407,6 +407,7 @@ def test_summaries_give_the_same_figures_as_the_raw_rows(app, shop):
                 reports.follow_ups(db.session, who, FILTERS, by="month").rows,
                 reports.follow_ups(db.session, who, FILTERS, by="department").rows,
                 reports.month_sales(db.session, who, date(2026, 4, 23), tz),
+                rfm.customer_sales(db.session, who, FILTERS, today=date(2026, 11, 23)).rows,
             ]
 
         raw = {u: figures(shop[u]) for u in ("boss", "li", "chen", "sun")}
