@@ -151,7 +151,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     permission_export = "customer.export"
     action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
                           "assign": "pool.assign", "recall": "pool.recall", "protect": "pool.claim",
-                          "unprotect": "pool.claim"}
+                          "unprotect": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
+                          "sfa": "message.send"}
 
     can_view_details = True
     capped_count = True
@@ -549,6 +550,19 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
             lambda done: gettext("已取消保护 %(n)d 位客户", n=len(done)))
 
     # --- merging --------------------------------------------------------------------------------
+    # 短信中心 (admin_views/messaging.py) re-checks the ids against the scope on its own pages.
+    @action("send_message", _l("发短信/发邮件"))
+    def action_send_message(self, ids: list[str]) -> Any:
+        return redirect(url_for("message_send.index", ids=",".join(ids)))
+
+    @action("opt_out", _l("拒收设置"))
+    def action_opt_out(self, ids: list[str]) -> Any:
+        return redirect(url_for("message_send.optout_view", ids=",".join(ids)))
+
+    @action("sfa", _l("启动自动化方案"))
+    def action_sfa(self, ids: list[str]) -> Any:
+        return redirect(url_for("sfa_enrollment.start_view", ids=",".join(ids)))
+
     @action("merge", _l("合并客户"))
     def action_merge(self, ids: list[str]) -> Any:
         self.scoped_batch(ids)

@@ -325,3 +325,36 @@ def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app,
         app.config["CLOCK"] = lambda: at(24, 8, 0)
         jobs.dispatch_pending()
         assert sent() == ["13900000001", "13900000002"]
+
+
+def test_the_customer_and_contact_lists_send_the_selection_to_the_send_page(app, client, make_user, make_customer):
+    uid = make_user("chenxm")
+    other = make_user("liufang")
+    ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000002")])
+    theirs = make_customer("别人的公司", other)
+    client.login("chenxm")
+    listing = client.get("/admin/customer/").get_data(as_text=True)
+    assert "发短信/发邮件" in listing and "群发给筛选结果" in listing
+    chosen = client.action("/admin/customer/", "send_message", ids, follow=False)
+    assert chosen.status_code == 302 and "/admin/message_send/" in chosen.headers["Location"]
+    assert "2 位客户" in client.get(chosen.headers["Location"]).get_data(as_text=True)
+    forged = client.action("/admin/customer/", "send_message", [ids[0], theirs], follow=True)
+    assert forged.status_code == 404  # the send page re-checks the scope: nothing of the colleague's leaks
+    with app.app_context():
+        from models import Contact
+        contact = Contact(customer_id=ids[0], name="王经理", is_primary=True, mobile="13900000003")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+    picked = client.action("/admin/contact/", "send_message", [contact_id], follow=False)
+    assert picked.status_code == 302 and f"contact_ids={contact_id}" in picked.headers["Location"]
+
+
+def test_a_clerk_without_the_send_permission_sees_no_send_action(app, client, make_user, make_customer):
+    make_user("clerk", role="内勤", department=("总经办",))
+    make_customer("甲公司", make_user("chenxm"))
+    client.login("clerk")
+    listing = client.get("/admin/customer/")
+    assert listing.status_code == 200  # 内勤 may look customers up, not message them
+    html = listing.get_data(as_text=True)
+    assert "甲公司" in html and "群发给筛选结果" not in html and "发短信/发邮件" not in html
