@@ -410,21 +410,21 @@ class OutboxView(SecureModelView):
         return query
 
     def get_query(self) -> Any:
-        return self.narrow(super().get_query().filter(messaging.outbox_clause(current_actor()))).options(
+        return self.narrow(super().get_query().filter(scope.outbox_clause(current_actor()))).options(
             joinedload(Outbox.customer), joinedload(Outbox.user))
 
     def get_count_query(self) -> Any:
-        return self.narrow(super().get_count_query().filter(messaging.outbox_clause(current_actor())))
+        return self.narrow(super().get_count_query().filter(scope.outbox_clause(current_actor())))
 
     def get_one(self, id: Any) -> Any:
         try:
-            return scope.get_in_scope(db.session, Outbox, id, current_actor(), messaging.outbox_clause(current_actor()))
+            return scope.get_in_scope(db.session, Outbox, id, current_actor(), scope.outbox_clause(current_actor()))
         except RuleViolation:
             abort(404)
 
     def _scoped_ids(self, ids: list[str]) -> list[int]:
         allowed = scope.ids_in_scope(db.session, Outbox, list(ids), current_actor(),
-                                     messaging.outbox_clause(current_actor()))
+                                     scope.outbox_clause(current_actor()))
         if len(allowed) != len(set(ids)):
             abort(404)
         return allowed
@@ -470,11 +470,11 @@ class SmsReplyView(SecureModelView):
     column_default_sort = ("received_at", True)
 
     def get_query(self) -> Any:
-        return super().get_query().filter(messaging.reply_clause(current_actor())).options(
+        return super().get_query().filter(scope.sms_reply_clause(current_actor())).options(
             joinedload(SmsReply.customer), joinedload(SmsReply.contact))
 
     def get_count_query(self) -> Any:
-        return super().get_count_query().filter(messaging.reply_clause(current_actor()))
+        return super().get_count_query().filter(scope.sms_reply_clause(current_actor()))
 
     def get_one(self, id: Any) -> Any:
         abort(404)

@@ -587,30 +587,6 @@ def clear_opt_out(session: Session, *, customer_ids: Iterable[int] = (), contact
 
 
 # --- who sees which messages -------------------------------------------------------------------
-def outbox_clause(actor: Actor) -> Any:
-    """Messages the actor sent, or sent to customers they see; the messaging administrator
-    sees all."""
-    from sqlalchemy import true
-
-    from rules import scope
-
-    if actor.can("message.manage"):
-        return true()
-    return or_(scope.owner_clause(Outbox.user_id, actor),
-               Outbox.customer_id.in_(select(Customer.id).where(scope.customer_clause(actor))))
-
-
-def reply_clause(actor: Actor) -> Any:
-    from sqlalchemy import true
-
-    from models.messaging import SmsReply
-    from rules import scope
-
-    if actor.can("message.manage"):
-        return true()
-    return SmsReply.customer_id.in_(select(Customer.id).where(scope.customer_clause(actor)))
-
-
 # --- provider callbacks: delivery receipts and replies -------------------------------------------
 OPT_OUT_WORDS = frozenset({"td", "t", "n", "退订", "退", "0000"})
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
 from models.customer import Contact, Customer, CustomerShare, FollowUp, PersonalContact, ShareMode
+from models.messaging import Outbox, SmsReply
 from models.office import Notification
 from models.sales import Order, OrderLine, Payment, PointsEntry
 from models.org import DataScope, Department, User
@@ -123,6 +124,22 @@ def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
                 or_(owner_clause(FollowUp.user_id, actor), FollowUp.customer_id.in_(visible_customers)))
 
 
+def outbox_clause(actor: Actor) -> ColumnElement[bool]:
+    """Messages the actor sent, or sent to customers they see; the messaging administrator
+    sees all."""
+    if actor.can("message.manage"):
+        return true()
+    return or_(owner_clause(Outbox.user_id, actor),
+               Outbox.customer_id.in_(select(Customer.id).where(customer_clause(actor))))
+
+
+def sms_reply_clause(actor: Actor) -> ColumnElement[bool]:
+    """Replies from customers the actor sees; the messaging administrator sees all."""
+    if actor.can("message.manage"):
+        return true()
+    return SmsReply.customer_id.in_(select(Customer.id).where(customer_clause(actor)))
+
+
 def recipient_clause(actor: Actor) -> ColumnElement[bool]:
     """A personal inbox: one's own rows, whatever the role's data scope."""
     return Notification.user_id == actor.user_id
@@ -152,6 +169,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     FollowUp: follow_up_clause,
     CustomerShare: _through_customer(CustomerShare.customer_id),
     Notification: recipient_clause,
+    Outbox: outbox_clause,
+    SmsReply: sms_reply_clause,
     PersonalContact: personal_clause,
     Order: order_clause,
     OrderLine: _through_order(OrderLine.order_id),
