@@ -622,12 +622,14 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
         Customer.owner_id.is_(None), Customer.deleted_at.is_(None)))
     month = bucket(session, OwnershipEvent.at, "month", filters)
     since = filters.utc_start
+    # a customer entered with an owner never was in the pool: its "created" row is no outflow
+    taken = and_(OwnershipEvent.from_user_id.is_(None), OwnershipEvent.to_user_id.is_not(None),
+                 OwnershipEvent.reason != "created")
     flows = session.execute(
         select(month.label("month"),
                func.sum(case((OwnershipEvent.to_user_id.is_(None), 1), else_=0)).label("inflow"),
-               func.sum(case((OwnershipEvent.from_user_id.is_(None), 1), else_=0)).label("outflow"))
-        .where(OwnershipEvent.at >= since,
-               or_(OwnershipEvent.to_user_id.is_(None), OwnershipEvent.from_user_id.is_(None)))
+               func.sum(case((taken, 1), else_=0)).label("outflow"))
+        .where(OwnershipEvent.at >= since, or_(OwnershipEvent.to_user_id.is_(None), taken))
         .group_by(month)).all()
     net = {r.month: int(r.inflow or 0) - int(r.outflow or 0) for r in flows}
     flow = {r.month: r for r in flows}

@@ -429,3 +429,17 @@ def test_the_refresh_job_is_scheduled(app):
     assert (report_jobs.refresh_summaries, "*/10 * * * *") in SCHEDULE
     with app.app_context():
         assert report_jobs.refresh_summaries() is False  # an empty database aggregates raw rows
+
+
+def test_pool_size_walks_back_from_today(app, shop):
+    """Today the pool holds 温州六茶 only. Ownership log in the shop: February claims 2 and
+    releases 1 (net −1), March recycles 1 (+1); customers entered with an owner never were in it."""
+    with app.app_context():
+        db.session.add(OwnershipEvent(customer_id=shop["c2"], from_user_id=None, to_user_id=shop["chen"],
+                                      reason="created", at=utc(2026, 3, 20, 2)))
+        db.session.commit()
+        rows = {r["month"]: r for r in reports.pool_size(db.session, actor(app, shop["boss"]), FILTERS).rows}
+    assert rows["2026-11"]["size"] == 1 and rows["2026-03"]["size"] == 1
+    assert (rows["2026-03"]["inflow"], rows["2026-03"]["outflow"]) == (1, 0)
+    assert (rows["2026-02"]["size"], rows["2026-02"]["inflow"], rows["2026-02"]["outflow"]) == (0, 1, 2)
+    assert rows["2026-01"]["size"] == 1
