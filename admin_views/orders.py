@@ -12,7 +12,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterLike, FilterSmaller,
 )
-from flask_admin.helpers import get_redirect_target
+from flask_admin.helpers import get_redirect_target, is_safe_url
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -291,11 +291,13 @@ class OrderView(ScopedModelView):
         order = self.get_one(request.args.get("id"))
         actor, form = current_actor(), request.form
         back = url_for(".details_view", id=order.id)
-        quantities = None
-        if name == "return" and form.get("partial"):
-            quantities = {line.id: _int(form.get(f"qty_{line.id}")) for line in order.lines}
-        commit_or_explain(lambda: _apply(name, order.id, actor, form, quantities),
-                          lambda _e: _done_message(name, 1))
+        partial = name == "return" and bool(form.get("partial"))
+
+        def change() -> Any:
+            quantities = {line.id: _int(form.get(f"qty_{line.id}")) for line in order.lines} if partial else None
+            return _apply(name, order.id, actor, form, quantities)
+
+        commit_or_explain(change, lambda _e: _done_message(name, 1))
         return redirect(back)
 
     @expose("/pay/", methods=["POST"])
@@ -376,8 +378,8 @@ class OrderView(ScopedModelView):
         records = self.scoped_batch(ids) if ids else []
         if not records:
             abort(404)
-        back = request.values.get("url") or url_for(".index_view")
-        back = back if back.startswith("/") or back.startswith(request.host_url) else url_for(".index_view")
+        back = request.values.get("url") or ""
+        back = back if back and is_safe_url(back) else url_for(".index_view")
         if request.method == "POST":
             if not CsrfForm(request.form).validate():
                 abort(400)

@@ -329,3 +329,23 @@ def test_products_take_custom_fields(app, shop, new_client, admin_id):
             "safety_stock": "0", "active": "y", "notes": "", "cf_origin": "浙江安吉"}
     admin.post_form("/admin/product/new/", form, follow=True)
     assert "浙江安吉" in list_table(admin.get("/admin/product/").get_data(as_text=True))
+
+
+def test_bad_return_quantities_and_foreign_return_urls_are_refused(app, shop, new_client):
+    order_id = new_order(app, shop)
+    for step in ("approve", "ship"):
+        move(app, order_id, step)
+    clerk = login(new_client, "clerk")
+    page = f"/admin/order/details/?id={order_id}"
+    html = clerk.post_form(page, {"partial": "1", "qty_1": "两个", "qty_2": "0", "reason": "破损"},
+                           to=f"/admin/order/move/return/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "退货数量应为整数" in html
+    html = clerk.post_form(page, {"partial": "1", "qty_1": "9", "qty_2": "0", "reason": "破损"},
+                           to=f"/admin/order/move/return/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "“龙井茶”的退货数量应在 0 到 3 之间" in html
+    with app.app_context():
+        assert db.session.get(Order, order_id).state == "shipped"
+    waiting = new_order(app, shop)
+    form_url = f"/admin/order/batch/cancel/?ids={waiting}&url=//evil.example/"
+    response = clerk.post_form(form_url, {"reason": "客户取消"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/order/")
