@@ -349,3 +349,12 @@ def test_bad_return_quantities_and_foreign_return_urls_are_refused(app, shop, ne
     form_url = f"/admin/order/batch/cancel/?ids={waiting}&url=//evil.example/"
     response = clerk.post_form(form_url, {"reason": "客户取消"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/order/")
+
+
+def test_export_holds_only_orders_in_scope(app, shop, new_client):
+    new_order(app, shop)
+    new_order(app, shop, who="rep2", customer="other_customer")
+    rep = login(new_client, "rep")
+    csv = rep.get("/admin/order/export/csv/").get_data(as_text=True)
+    assert "DD202611230001" in csv and "DD202611230002" not in csv
+    assert "订单编号" in csv and "77.23" in csv
