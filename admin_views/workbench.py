@@ -34,7 +34,7 @@ class Widget:
 
 def _my_customers() -> Widget:
     actor = current_actor()
-    count = db.session.scalar(scope.scoped(select(func.count(Customer.id)), Customer, actor))
+    count = db.session.scalar(scope.scoped(select(func.count()).select_from(Customer), Customer, actor))
     return Widget("customers", _l("我可见的客户"), count, url_for("customer.index_view"),
                   _l("按您的数据范围统计"))
 

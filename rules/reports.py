@@ -256,7 +256,7 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
         key = bucket(session, Customer.created_at, "year", filters)
     else:
         key = _DICT_COLUMNS[by]
-    count = func.count(Customer.id)
+    count = func.count()
     stmt = select(key.label("key"), count.label("count")).where(where).group_by(key)
     stmt = stmt.order_by(key) if by == "year" else stmt.order_by(count.desc(), key)
     found = session.execute(stmt).all()
@@ -318,7 +318,7 @@ def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: st
     """新增客户走势: customers created per local day / week / month / year."""
     grain = grain if grain in GRAINS else "month"
     key = bucket(session, Customer.created_at, grain, filters)
-    stmt = (select(key.label("key"), func.count(Customer.id).label("count"))
+    stmt = (select(key.label("key"), func.count().label("count"))
             .where(customer_where(actor, filters)).group_by(key))
     counts = {r.key: int(r.count) for r in session.execute(stmt)}
     rows = []
@@ -335,7 +335,7 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
     passed the earlier ones, so each stage counts those at it or beyond."""
     stages = session.execute(select(DictItem.id, DictItem.name).where(DictItem.kind == DictKind.STAGE)
                              .order_by(DictItem.sort_order, DictItem.id)).all()
-    stmt = (select(Customer.stage_id, func.count(Customer.id)).where(customer_where(actor, filters))
+    stmt = (select(Customer.stage_id, func.count()).where(customer_where(actor, filters))
             .group_by(Customer.stage_id))
     at = dict(session.execute(stmt).all())
     rows: list[dict[str, Any]] = []
@@ -500,7 +500,7 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
                        .group_by(FollowUp.user_id))
     sales = {r.uid: r for r in session.execute(sales_stmt)}
     new = dict(session.execute(
-        select(Customer.owner_id, func.count(Customer.id))
+        select(Customer.owner_id, func.count())
         .where(customer_where(actor, filters), people_clause(Customer.owner_id, actor, filters))
         .group_by(Customer.owner_id)).all())
     follow = dict(session.execute(follow_stmt).all())
@@ -566,7 +566,7 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
 def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int, now: datetime) -> Table:
     """Owned customers in scope with no follow-up for `days` days (or never), per salesperson."""
     since = now - timedelta(days=days)
-    stmt = (select(Customer.owner_id, func.count(Customer.id))
+    stmt = (select(Customer.owner_id, func.count())
             .where(customer_where(actor, filters, created=False), Customer.owner_id.is_not(None),
                    or_(Customer.last_follow_up_at.is_(None), Customer.last_follow_up_at < since))
             .group_by(Customer.owner_id))
@@ -618,7 +618,7 @@ def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
 def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
     """客户池 size at the end of each month of the range: today's size walked back through the
     monthly in- and outflows of the ownership log (two GROUP BYs, whatever the table size)."""
-    now_size = session.scalar(select(func.count(Customer.id)).where(
+    now_size = session.scalar(select(func.count()).select_from(Customer).where(
         Customer.owner_id.is_(None), Customer.deleted_at.is_(None)))
     month = bucket(session, OwnershipEvent.at, "month", filters)
     since = filters.utc_start
