@@ -475,19 +475,18 @@ class PaymentView(ScopedModelView):
         return super().get_query().options(joinedload(Payment.order), joinedload(Payment.customer),
                                            joinedload(Payment.recorded_by))
 
-    def _decide(self, ids: list[str], decide: Any, message: str) -> None:
+    def _decide(self, ids: list[str], decide: Any, message: Any) -> None:
         records = self.scoped_batch(ids)
         actor = current_actor()
-        commit_or_explain(lambda: [decide(db.session, r.id, actor=actor, now=now()) for r in records],
-                          lambda done: gettext(message, n=len(done)))
+        commit_or_explain(lambda: [decide(db.session, r.id, actor=actor, now=now()) for r in records], message)
 
     @action("approve", _l("确认到账"), _l("确认所选款项已到账？确认后计入订单的已收/已退金额。"))
     def action_approve(self, ids: list[str]) -> None:
-        self._decide(ids, payments.approve, "已确认 %(n)d 笔款项")
+        self._decide(ids, payments.approve, lambda done: gettext("已确认 %(n)d 笔款项", n=len(done)))
 
     @action("reject", _l("驳回"), _l("确定驳回所选款项吗？"))
     def action_reject(self, ids: list[str]) -> None:
-        self._decide(ids, payments.reject, "已驳回 %(n)d 笔款项")
+        self._decide(ids, payments.reject, lambda done: gettext("已驳回 %(n)d 笔款项", n=len(done)))
 
 
 def customer_sales(customer_id: int) -> dict[str, Any]:
