@@ -6,12 +6,16 @@ when it beats the average of the customers in the report (R: more recent than av
 three highs/lows name one of eight segments (重要价值客户 ... 一般挽留客户)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Float, and_, case, cast, func, literal, select, update
+from sqlalchemy import Date, Float, MetaData, and_, case, cast, func, literal, select, update
+from sqlalchemy.sql.ddl import CreateTableAs, DropTable
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
@@ -58,20 +62,28 @@ def _where(session: Session, actor: Actor, filters: Filters) -> Any:
     return _sold_where(actor, filters)
 
 
-def per_customer(session: Session, actor: Actor, filters: Filters, today: date) -> Any:
-    """One row per customer who bought: customer_id, f, m, last, r (days), and the averages of
-    r, f and m over all those customers (ar, af, am: window functions, so one pass)."""
+@contextmanager
+def per_customer(session: Session, actor: Actor, filters: Filters, today: date) -> Iterator[tuple[Any, tuple]]:
+    """One row per customer who bought (customer_id, f, m, last, r in days), grouped once into a
+    temporary table that the segment counts, the ranking and the batch action then read; and the
+    averages of r, f and m over those customers. The table is dropped on the way out."""
     last = func.max(Order.order_date)
     grouped = (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("f"),
                       _sum(Order.total - Order.returned_amount).label("m"), last.label("last"),
                       _days_since(session, last, today).label("r"))
-               .where(_where(session, actor, filters)).group_by(Order.customer_id)).subquery("rfm")
-    return select(grouped, func.avg(grouped.c.r).over().label("ar"), func.avg(grouped.c.f).over().label("af"),
-                  func.avg(grouped.c.m).over().label("am")).subquery("rfm_avg")
+               .where(_where(session, actor, filters)).group_by(Order.customer_id))
+    created = CreateTableAs(grouped, f"kechi_rfm_{uuid4().hex[:12]}", temporary=True, metadata=MetaData())
+    session.execute(created)
+    sub = created.table
+    try:
+        row = session.execute(select(func.avg(sub.c.r), func.avg(sub.c.f), func.avg(sub.c.m))).one()
+        yield sub, (float(row[0] or 0), float(row[1] or 0), float(row[2] or 0))
+    finally:
+        session.execute(DropTable(sub))
 
 
-def _segment_expr(sub: Any) -> Any:
-    r_high, f_high, m_high = (sub.c.r <= sub.c.ar), (sub.c.f > sub.c.af), (sub.c.m > sub.c.am)
+def _segment_expr(sub: Any, averages: tuple) -> Any:
+    r_high, f_high, m_high = (sub.c.r <= averages[0]), (sub.c.f > averages[1]), (sub.c.m > averages[2])
     whens = [(and_(r_high if r else ~r_high, f_high if f else ~f_high, m_high if m else ~m_high), literal(key))
              for (r, f, m), key in _BY_FLAGS.items()]
     return case(*whens, else_=literal("general_retain"))
@@ -81,19 +93,17 @@ def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: d
                    sort: str = "amount") -> Table:
     """Customers ranked by purchase amount (or count), each with its RFM segment; the chart
     counts customers per segment. The table shows the first TOP customers."""
-    sub = per_customer(session, actor, filters, today)
-    seg = _segment_expr(sub).label("segment")
-    found = session.execute(select(seg, func.count(), func.max(sub.c.ar), func.max(sub.c.af), func.max(sub.c.am))
-                            .group_by(seg)).all()
-    counts = {row[0]: row[1] for row in found}
-    averages = (float(found[0][2] or 0), float(found[0][3] or 0), float(found[0][4] or 0)) if found else (0, 0, 0)
-    order = (sub.c.f.desc(), sub.c.m.desc()) if sort == "count" else (sub.c.m.desc(), sub.c.f.desc())
-    stmt = (select(sub.c.customer_id, sub.c.f, sub.c.m, sub.c.last, sub.c.r, seg, Customer.name)
-            .join(Customer, Customer.id == sub.c.customer_id).order_by(*order, sub.c.customer_id).limit(TOP))
-    if segment in SEGMENTS:
-        stmt = stmt.where(_segment_expr(sub) == segment)
+    with per_customer(session, actor, filters, today) as (sub, averages):
+        seg = _segment_expr(sub, averages).label("segment")
+        counts = dict(session.execute(select(seg, func.count()).select_from(sub).group_by(seg)).all())
+        order = (sub.c.f.desc(), sub.c.m.desc()) if sort == "count" else (sub.c.m.desc(), sub.c.f.desc())
+        stmt = (select(sub.c.customer_id, sub.c.f, sub.c.m, sub.c.last, sub.c.r, seg, Customer.name)
+                .join(Customer, Customer.id == sub.c.customer_id).order_by(*order, sub.c.customer_id).limit(TOP))
+        if segment in SEGMENTS:
+            stmt = stmt.where(_segment_expr(sub, averages) == segment)
+        found = session.execute(stmt).all()
     rows = []
-    for rank, r in enumerate(session.execute(stmt), 1):
+    for rank, r in enumerate(found, 1):
         rows.append({"rank": rank, "name": r.name, "customer_id": r.customer_id, "count": int(r.f),
                      "amount": _money(r.m), "last": r.last if isinstance(r.last, date) else date.fromisoformat(str(r.last)),
                      "recency": int(round(float(r.r))), "segment": str(SEGMENTS[r.segment]), "drill": None})
@@ -120,10 +130,10 @@ def set_category(session: Session, actor: Actor, filters: Filters, *, today: dat
     category = session.get(DictItem, category_id)
     if category is None or category.kind != DictKind.CATEGORY:
         raise ValueError(category_id)
-    sub = per_customer(session, actor, filters, today)
-    members = select(sub.c.customer_id).where(_segment_expr(sub) == segment)
-    result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor))
-                             .values(category_id=category_id).execution_options(synchronize_session=False))
+    with per_customer(session, actor, filters, today) as (sub, averages):
+        members = select(sub.c.customer_id).where(_segment_expr(sub, averages) == segment)
+        result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor))
+                                 .values(category_id=category_id).execution_options(synchronize_session=False))
     session.flush()
     return int(result.rowcount or 0)
 
