@@ -19,10 +19,8 @@ from admin_views.context import audit_context, current_actor
 from admin_views.formatters import DEFAULT_FORMATTERS
 from models import db
 from rules import audit, scope
+from rules.exporting import FORMULA_PREFIXES
 from rules.errors import OutOfScope, RuleViolation
-
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-
 
 def escape_formula(value: Any) -> Any:
     """Spreadsheets run cells that start with = + - @; an apostrophe makes them text."""

@@ -221,6 +221,16 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         "form_label": _l("联系人"),
     })]
 
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        """Flask-Admin's CSV export is off here: 导出Excel (admin_views/excel.py) exports the same
+        list, scope and filters as xlsx with chosen columns."""
+        return False
+
+    @property
+    def can_export_excel(self) -> bool:
+        return self._allowed(self.permission_export)
+
     def write_clause(self) -> Any:
         return scope.customer_edit_clause(current_actor())
 

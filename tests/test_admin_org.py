@@ -24,16 +24,17 @@ def test_role_permissions_are_grouped_checkboxes_and_take_effect(app, client, ne
         assert heading in form
     rep_client = new_client()
     rep_client.login("rep1")
-    assert rep_client.get("/admin/customer/export/csv/").status_code == 200
+    assert "导出Excel" in rep_client.get("/admin/customer/").get_data(as_text=True)
+    assert rep_client.get("/admin/excel/export/customer/").status_code == 200
     client.post_form(f"/admin/role/edit/?id={rid}", {
         "name": "业务员", "data_scope": "self", "description": "",
         "permissions": ["customer.view", "customer.create", "customer.edit"]})
     with app.app_context():
         assert db.session.get(Role, rid).permissions == ["customer.view", "customer.create", "customer.edit"]
-    refused = rep_client.get("/admin/customer/export/csv/")
-    assert refused.status_code == 302 and refused.mimetype != "text/csv"  # no file, back to the list
-    listing = rep_client.get(refused.headers["Location"]).get_data(as_text=True)
-    assert "/admin/customer/export/csv/" not in listing  # and the export link is gone
+    refused = rep_client.get("/admin/excel/export/customer/")
+    assert refused.status_code == 403 and "没有权限" in refused.get_data(as_text=True)  # no file
+    listing = rep_client.get("/admin/customer/").get_data(as_text=True)
+    assert "/admin/excel/export/customer/" not in listing and "导出Excel" not in listing  # and no link
 
 
 def test_unknown_permissions_are_refused_with_the_form_kept(app, client, admin_id):

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from conftest import list_table
+from conftest import list_table, sheet_rows, xlsx_export
 from models import Contact, Customer, CustomField, db
 
 
@@ -58,8 +58,9 @@ def test_a_new_field_shows_in_form_list_filter_and_details_without_restart(app, 
 
     details = rep_client.get(f"/admin/customer/details/?id={cid}").get_data(as_text=True)
     assert "年采购额（万元）" in details and "1200" in details
-    export = rep_client.get("/admin/customer/export/csv/").get_data(as_text=True)
-    assert "年采购额（万元）" in export.splitlines()[0] and "战略" in export
+    header, *rows = sheet_rows(xlsx_export(rep_client))
+    assert "年采购额（万元）" in header and "客户级别" in header
+    assert any("战略" in row for row in rows)
 
 
 def test_field_definitions_are_checked(app, client, admin_id):

@@ -9,27 +9,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import build_app, csrf_token
+from conftest import build_app, csrf_token, sheet_rows
+from conftest import xlsx_export as export
 from models import AuditLog, Contact, Customer, CustomField, DictItem, FollowUp, User, db
 from models.job import JobRecord
 from rules import customers as customer_rules
-
-
-def export(client, entity: str = "customer", query: str = "", columns: list[str] | None = None):
-    url = f"/admin/excel/export/{entity}/" + (f"?{query}" if query else "")
-    page = client.get(url)
-    assert page.status_code == 200, page.status_code
-    html = page.get_data(as_text=True)
-    chosen = columns or re.findall(r'name="(c_[a-z_:]+)"', html)
-    data = {"csrf_token": csrf_token(html), **{c if c.startswith("c_") else f"c_{c}": "1" for c in chosen}}
-    return client.post(url, data=data)
-
-
-def sheet_rows(response) -> list[tuple]:
-    with response:
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        book = openpyxl.load_workbook(io.BytesIO(response.data))
-    return list(book.active.iter_rows(values_only=True))
 
 
 @pytest.fixture
