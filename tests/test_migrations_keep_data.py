@@ -1,0 +1,80 @@
+"""Upgrading a database of the first release to the newest schema keeps every customer,
+contact and follow-up, and quick search still finds them (on PostgreSQL through the token
+array that a later migration adds to rows that already exist)."""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select, text
+
+import config
+from app import MIGRATIONS_DIR, create_app
+from conftest import PG_URL, need_service
+from models import Contact, Customer, FollowUp, db
+from rules import search
+
+FIRST_RELEASE = "b7d840e9fed1"
+NOW = "2026-11-01 08:00:00"
+
+
+def release_one_rows(conn) -> None:
+    """Rows as the first release wrote them, with only the columns it had."""
+    conn.execute(text(
+        "INSERT INTO roles (id, name, data_scope, permissions, created_at, updated_at) VALUES "
+        "(1, '业务员', 'self', '[]', :now, :now)"), {"now": NOW})
+    conn.execute(text(
+        "INSERT INTO users (id, username, display_name, password_hash, role_id, report_path, active, locale, "
+        "session_version, created_at, updated_at) VALUES "
+        "(1, 'chenxm', '陈晓明', 'x', 1, '/1/', true, 'zh_CN', 1, :now, :now)"), {"now": NOW})
+    conn.execute(text(
+        "INSERT INTO customers (id, kind, name, mobile, owner_id, custom, has_deal, created_at, updated_at) VALUES "
+        "(1, 'company', '杭州瑞和科技有限公司', '13800138000', 1, '{}', false, :now, :now), "
+        "(2, 'person', '王小明', NULL, 1, '{\"grade\": \"A\"}', false, :now, :now)"), {"now": NOW})
+    conn.execute(text(
+        "INSERT INTO contacts (id, customer_id, name, is_primary, mobile, custom, created_at, updated_at) VALUES "
+        "(1, 1, '李经理', true, '13900139000', '{}', :now, :now)"), {"now": NOW})
+    conn.execute(text(
+        "INSERT INTO follow_ups (customer_id, user_id, kind, content, happened_at, created_at, updated_at) VALUES "
+        "(1, 1, 'phone', '约了下周拜访', :now, :now, :now)"), {"now": NOW})
+    for cid, values in ((1, ["杭州瑞和科技有限公司", "13800138000", "李经理", "13900139000"]), (2, ["王小明"])):
+        row = search.index_row(cid, [search.normalised(v) for v in values])
+        conn.execute(text("INSERT INTO customer_search (customer_id, body, tokens) VALUES (:customer_id, :body, "
+                          ":tokens)"), row)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_upgrading_from_the_first_release_keeps_every_record_and_search_works(tmp_path, kind):
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+
+    class Cfg(config.TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    app = create_app(Cfg)
+    with app.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
+            with db.engine.begin() as conn:
+                release_one_rows(conn)
+            upgrade(directory=MIGRATIONS_DIR)
+            names = list(db.session.scalars(select(Customer.name).order_by(Customer.id)))
+            assert names == ["杭州瑞和科技有限公司", "王小明"]
+            first = db.session.get(Customer, 1)
+            assert first.mobile == "13800138000" and first.purchase_count == 0 and first.points == 0
+            assert db.session.get(Customer, 2).custom == {"grade": "A"}
+            assert [c.name for c in db.session.scalars(select(Contact))] == ["李经理"]
+            assert [f.content for f in db.session.scalars(select(FollowUp))] == ["约了下周拜访"]
+            for term, expected in (("科技", ["杭州瑞和科技有限公司"]), ("李经理", ["杭州瑞和科技有限公司"]),
+                                   ("小明", ["王小明"]), ("13900", ["杭州瑞和科技有限公司"])):
+                where = search.clause(db.session, term)
+                assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()
