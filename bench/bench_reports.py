@@ -75,7 +75,7 @@ def prepare(url: str, orders: int, follow_ups: int) -> None:
                             "'-' || (i % 600) || ' minutes')")
                 else:
                     series = ""
-                    source = "generate_series(1, :n) AS seq(i)"
+                    source = "generate_series(1::bigint, :n) AS seq(i)"
                     when = ("TIMESTAMP '2026-11-23 02:00:00' - make_interval(days => (i % 700)::int) "
                             "- make_interval(mins => (i % 600)::int)")
                 # a customer in the pool has no owner to write its follow-ups: ask for a few more
@@ -135,7 +135,7 @@ def _pg_orders(app, n: int) -> None:
             "ELSE 'returned' END, DATE '2025-11-23' + (365 * i / :n)::int, 0.13, a, 0, a, a, 0, 0, 0, "
             "CASE WHEN i % 100 >= 95 THEN a ELSE 0 END, CASE WHEN i % 100 < 70 THEN a ELSE 0 END, 0, 0, now(), now() "
             "FROM (SELECT i, ((i * 7919) % :maxc) + 1 AS cid, ((i * 37) % 4900 + 100)::numeric AS a "
-            "FROM generate_series(1, :n) i) s JOIN customers c ON c.id = s.cid WHERE c.owner_id IS NOT NULL"),
+            "FROM generate_series(1::bigint, :n) i) s JOIN customers c ON c.id = s.cid WHERE c.owner_id IS NOT NULL"),
             {"n": n, "maxc": maxc})
         conn.execute(text(
             "INSERT INTO order_lines (order_id, product_id, quantity, unit_price, discount_rate, amount, unit_cost, "
