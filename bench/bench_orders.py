@@ -35,9 +35,12 @@ import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_PASSWORD, GM_USERNAME, SALES_USERNAME, make_app, normalise_url, sqlite_path  # noqa: E402
+from common import (  # noqa: E402
+    BENCH_PASSWORD, GM_USERNAME, SALES_USERNAME, libpq_url, make_app, normalise_url, sqlite_path,
+)
 
 STATES = [("completed", 0.70), ("shipped", 0.08), ("picking", 0.05), ("pending_review", 0.05),
           ("cancelled", 0.07), ("returned", 0.05)]
@@ -61,71 +64,93 @@ def copy_database(source: str, target: str) -> None:
     print(f"copied {source} → {target} in {time.perf_counter() - started:.0f} s")
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
+ORDER_COLUMNS = ("id", "number", "customer_id", "salesperson_id", "created_by_id", "state", "order_date",
+                 "price_level_id", "warehouse_id", "consignee", "phone", "province", "city", "tax_rate", "gross",
+                 "discount", "total", "amount_ex_tax", "tax", "cost", "margin", "returned_amount", "received",
+                 "refunded", "carrier", "tracking_no", "submitted_at", "approved_at", "shipped_at", "completed_at",
+                 "closed_at", "points_awarded", "created_at", "updated_at")
+LINE_COLUMNS = ("id", "order_id", "product_id", "quantity", "unit_price", "discount_rate", "amount", "unit_cost",
+                "returned_quantity")
+
+
+class Loader:
+    """Raw DB-API access for the bulk load: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.pg = url.startswith("postgresql")
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(libpq_url(url))
+        else:
+            sqlite3.register_adapter(Decimal, str)
+            sqlite3.register_adapter(datetime, lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f"))
+            sqlite3.register_adapter(date, lambda v: v.isoformat())
+            self.conn = sqlite3.connect(sqlite_path(url))
+            for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-800000"):
+                self.conn.execute(f"PRAGMA {pragma}")
+
+    def execute(self, sql: str, args: tuple = ()) -> Any:
+        cursor = self.conn.cursor()
+        cursor.execute(sql.replace("?", "%s") if self.pg else sql, args)
+        return cursor
+
+    def load(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        if self.pg:
+            with self.conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def generate(url: str, n: int, seed: int) -> None:
-    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.schema import CreateIndex
 
     from models import Order, OrderLine, db
 
     app = make_app(url)
     with app.app_context():
         db.create_all()  # order tables if the customers database predates them
-        index_ddl = []
-        for table in (Order.__table__, OrderLine.__table__):
-            for index in table.indexes:
-                index_ddl.append(index)
-        path = sqlite_path(url)
-        have = sa_inspect(db.engine).get_table_names()
-        assert "customers" in have, "run bench/generate.py first"
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-800000")
-    if conn.execute("SELECT count(*) FROM orders").fetchone()[0]:
+        indexes = [index for table in (Order.__table__, OrderLine.__table__) for index in table.indexes]
+        index_ddl = [(index.name, str(CreateIndex(index).compile(dialect=db.engine.dialect))) for index in indexes]
+    db_ = Loader(url)
+    if db_.execute("SELECT count(*) FROM orders").fetchone()[0]:
         sys.exit("the database already has orders")
     rng = random.Random(seed)
     started = time.perf_counter()
-    # products and a price level
-    conn.execute("INSERT INTO price_levels (id, name, sort_order, active) VALUES (1, '零售价', 0, 1)")
-    conn.execute("INSERT INTO warehouses (id, name, region, active) VALUES (1, '总仓', '华东', 1)")
-    now = "2026-11-23 02:00:00.000000"
+    db_.execute("INSERT INTO price_levels (id, name, sort_order, active) VALUES (1, '零售价', 0, ?)", (True,))
+    db_.execute("INSERT INTO warehouses (id, name, region, active) VALUES (1, '总仓', '华东', ?)", (True,))
+    now = datetime(2026, 11, 23, 2, 0)
     products = []
     for i in range(1, 61):
         price = Decimal(rng.randint(500, 80000)) / 100
         cost = (price * Decimal("0.45")).quantize(Decimal("0.01"))
-        conn.execute("INSERT INTO products (id, code, name, mnemonic, spec, unit, cost, points, safety_stock, active, "
-                     "custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 1, '{}', ?, ?)",
-                     (i, f"P{i:04d}", f"产品{i:02d}", f"cp{i:02d}", "1箱", "箱", _money(cost), 1, now, now))
-        conn.execute("INSERT INTO product_prices (product_id, level_id, price) VALUES (?, 1, ?)", (i, _money(price)))
+        db_.execute("INSERT INTO products (id, code, name, mnemonic, spec, unit, cost, points, safety_stock, active, "
+                    "custom, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '{}', ?, ?)",
+                    (i, f"P{i:04d}", f"产品{i:02d}", f"cp{i:02d}", "1箱", "箱", cost, 1, True, now, now))
+        db_.execute("INSERT INTO product_prices (product_id, level_id, price) VALUES (?, 1, ?)", (i, price))
         products.append((i, price, cost))
-    owners = conn.execute("SELECT id, owner_id, name, province, city, mobile FROM customers "
-                          "WHERE owner_id IS NOT NULL AND deleted_at IS NULL").fetchall()
+    owners = db_.execute("SELECT id, owner_id, name, province, city, mobile FROM customers "
+                         "WHERE owner_id IS NOT NULL AND deleted_at IS NULL").fetchall()
     print(f"{len(owners)} owned customers")
-    for index in index_ddl:
-        conn.execute(f'DROP INDEX IF EXISTS "{index.name}"')
-    conn.commit()
+    for name, _ddl in index_ddl:
+        db_.execute(f'DROP INDEX IF EXISTS "{name}"')
+    db_.conn.commit()
     cumulative, total = [], 0.0
     for state, weight in STATES:
         total += weight
         cumulative.append((total, state))
     rate = Decimal("0.13")
-    order_rows, line_rows = [], []
+    order_rows: list[tuple] = []
+    line_rows: list[tuple] = []
     line_id = 0
     day_zero = TODAY - timedelta(days=365)
 
     def flush() -> None:
-        conn.executemany(
-            "INSERT INTO orders (id, number, customer_id, salesperson_id, created_by_id, state, order_date, "
-            "price_level_id, warehouse_id, consignee, phone, province, city, tax_rate, gross, discount, total, "
-            "amount_ex_tax, tax, cost, margin, returned_amount, received, refunded, carrier, tracking_no, "
-            "submitted_at, approved_at, shipped_at, completed_at, closed_at, points_awarded, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, '0.13', ?, ?, ?, ?, ?, ?, ?, '0', '0', '0', ?, ?, ?, ?, ?, "
-            "?, ?, 0, ?, ?)", order_rows)
-        conn.executemany("INSERT INTO order_lines (id, order_id, product_id, quantity, unit_price, discount_rate, "
-                         "amount, unit_cost, returned_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", line_rows)
+        db_.load("orders", ORDER_COLUMNS, order_rows)
+        db_.load("order_lines", LINE_COLUMNS, line_rows)
         order_rows.clear()
         line_rows.clear()
 
@@ -143,35 +168,41 @@ def generate(url: str, n: int, seed: int) -> None:
             gross += (Decimal(qty) * price).quantize(Decimal("0.01"))
             amount_total += amount
             cost_total += Decimal(qty) * cost
-            line_rows.append((line_id, order_id, product_id, qty, _money(price), str(disc), _money(amount),
-                              _money(cost)))
+            line_rows.append((line_id, order_id, product_id, qty, price, disc, amount, cost, 0))
         ex_tax = (amount_total / (1 + rate)).quantize(Decimal("0.01"))
-        stamp = f"{day.isoformat()} 03:00:00.000000"
-        approved = stamp if state not in ("pending_review", "cancelled") else None
+        stamp = datetime.combine(day, datetime.min.time()).replace(hour=3)
         shipped = stamp if state in ("shipped", "completed", "returned") else None
         order_rows.append((
-            order_id, f"DD{day:%Y%m%d}{order_id:07d}", customer_id, owner_id, owner_id, state, day.isoformat(),
-            name[:64], mobile, province, city, _money(gross), _money(gross - amount_total), _money(amount_total),
-            _money(ex_tax), _money(amount_total - ex_tax), _money(cost_total), _money(ex_tax - cost_total),
-            "顺丰速运" if shipped else None, f"SF{order_id:010d}" if shipped else None, stamp, approved, shipped,
-            stamp if state == "completed" else None, stamp if state in ("cancelled", "returned") else None,
+            order_id, f"DD{day:%Y%m%d}{order_id:07d}", customer_id, owner_id, owner_id, state, day, 1, 1,
+            name[:64], mobile, province, city, rate, gross, gross - amount_total, amount_total, ex_tax,
+            amount_total - ex_tax, cost_total, ex_tax - cost_total, 0, 0, 0,
+            "顺丰速运" if shipped else None, f"SF{order_id:010d}" if shipped else None, stamp,
+            stamp if state not in ("pending_review", "cancelled") else None, shipped,
+            stamp if state == "completed" else None, stamp if state in ("cancelled", "returned") else None, 0,
             stamp, stamp))
         if len(order_rows) >= 20_000:
             flush()
             if order_id % 200_000 == 0:
                 print(f"  {order_id} orders, {time.perf_counter() - started:.0f} s")
     flush()
-    conn.commit()
+    db_.conn.commit()
     print(f"loaded {n} orders and {line_id} lines in {time.perf_counter() - started:.0f} s")
-    from sqlalchemy.schema import CreateIndex
-
-    with app.app_context():
-        for index in index_ddl:
-            conn.execute(str(CreateIndex(index).compile(dialect=db.engine.dialect)))
-            print(f"  index {index.name}: {time.perf_counter() - started:.0f} s")
-    conn.execute("ANALYZE")
-    conn.commit()
-    conn.close()
+    for name, ddl in index_ddl:
+        db_.execute(ddl)
+        db_.conn.commit()
+        print(f"  index {name}: {time.perf_counter() - started:.0f} s")
+    if db_.pg:
+        db_.execute("SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT max(id) FROM orders))")
+        db_.execute("SELECT setval(pg_get_serial_sequence('order_lines', 'id'), (SELECT max(id) FROM order_lines))")
+        db_.execute("SELECT setval(pg_get_serial_sequence('products', 'id'), 60)")
+        db_.conn.commit()
+        db_.conn.autocommit = True
+        db_.execute("VACUUM ANALYZE orders")
+        db_.execute("VACUUM ANALYZE order_lines")
+    else:
+        db_.execute("ANALYZE")
+        db_.conn.commit()
+    db_.conn.close()
     print(f"done in {time.perf_counter() - started:.0f} s")
 
 
@@ -203,17 +234,17 @@ def bare_sql(conn, *, scope_user: int | None, state: str, salesperson: int | Non
                      "AND c2.deleted_at IS NULL AND (c2.owner_id = ? OR c2.id IN "
                      "(SELECT s.customer_id FROM customer_shares s WHERE s.user_id = ? AND s.revoked_at IS NULL "
                      "AND (s.until IS NULL OR s.until >= ?)))))")
-        args += [scope_user, scope_user, scope_user, date.today().isoformat()]
+        args += [scope_user, scope_user, scope_user, date.today()]
     if salesperson is not None:
         where.append("o.salesperson_id = ?")
         args.append(salesperson)
     if days is not None:
         where.append("o.order_date >= ? AND o.order_date <= ?")
-        args += [days[0].isoformat(), days[1].isoformat()]
+        args += [days[0], days[1]]
     clause = " AND ".join(where)
     count = None
     if scope_user is None:  # a salesperson's lists page without a total (OrderView.simple_list_pager)
-        count = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM orders o WHERE {clause} LIMIT {COUNT_CAP + 1})",
+        count = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM orders o WHERE {clause} LIMIT {COUNT_CAP + 1}) AS t",
                              args).fetchone()[0]
     rows = conn.execute(
         "SELECT o.number, o.order_date, c.name, o.consignee, o.phone, o.province, o.city, o.total, o.received, "
@@ -242,7 +273,7 @@ def run(url: str, repeat: int, explain: bool) -> None:
         event.listen(db.engine, "before_cursor_execute", before)
         event.listen(db.engine, "after_cursor_execute", after)
         ids = dict(db.session.execute(select(User.username, User.id)).all())
-    raw = sqlite3.connect(f"file:{sqlite_path(url)}?mode=ro", uri=True)
+    raw = Loader(url)
     clients = {}
     for username in (SALES_USERNAME, GM_USERNAME):
         client = app.test_client()
@@ -288,10 +319,15 @@ def run(url: str, repeat: int, explain: bool) -> None:
         print(f"{who:8} {label:34} {pm:9.1f} {pp:9.1f} {sm:8.1f} {bm:9.1f} {bp:9.1f} {pm / bm:9.1f} {pp / bp:9.1f} "
               f"{sm / bm:8.1f} {statements['n']:5d} {count if count is not None else '-':>6}")
         if explain:
-            where = "o.state = 'shipped'"
-            for row in raw.execute(f"EXPLAIN QUERY PLAN SELECT o.id FROM orders o WHERE {where} "
-                                   "ORDER BY o.order_date DESC, o.id DESC LIMIT 20"):
-                print("   ", row)
+            count_, _rows = bare_sql(raw, **bare_args)
+            plan = "EXPLAIN (ANALYZE, BUFFERS) " if raw.pg else "EXPLAIN QUERY PLAN "
+            where, args = ["o.state = ?"], [bare_args["state"]]
+            if bare_args.get("salesperson"):
+                where.append("o.salesperson_id = ?")
+                args.append(bare_args["salesperson"])
+            for row in raw.execute(plan + "SELECT o.id FROM orders o WHERE " + " AND ".join(where)
+                                   + " ORDER BY o.order_date DESC, o.id DESC LIMIT 20", tuple(args)).fetchall():
+                print("   ", row[-1] if not raw.pg else row[0])
 
 
 def main() -> None:
