@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -24,6 +25,23 @@ from rules import custom_fields, customers, entry, normalize, numbering, protect
 from rules.actor import Actor
 from rules.errors import RuleViolation
 from rules.importing import Parsed, Reader
+
+class _Draft:
+    """A row's customer or contact while it is checked and written: plain attributes named as
+    the model's columns (None when unset), without the ORM's instrumentation, which costs more
+    than the checks themselves at 100,000 rows. The rules read and tidy them as they do model
+    instances; the rows are written with bulk inserts."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+def _draft_type(model: type, name: str) -> type:
+    return type(name, (_Draft,), {a.key: None for a in sa_inspect(model).column_attrs})
+
+
+DraftCustomer = _draft_type(Customer, "DraftCustomer")
+DraftContact = _draft_type(Contact, "DraftContact")
 
 ON_DUPLICATE = {"skip": _l("跳过（不导入）"), "update": _l("更新已有客户"), "import": _l("仍然导入（录入策略允许时）")}
 OUTCOMES = ("imported", "updated", "skipped", "rejected")
@@ -42,8 +60,8 @@ class Outcome:
     row: Parsed
     result: str  # imported / updated / skipped / rejected
     reason: str = ""
-    customer: Customer | None = None
-    contact: Contact | None = None
+    customer: Any = None  # a DraftCustomer
+    contact: Any = None  # a DraftContact, or a Contact for contact imports
     target_id: int | None = None  # the existing customer to update
     keys: set[tuple[str, str]] = field(default_factory=set)  # its duplicate-check keys
 
@@ -105,15 +123,15 @@ class CustomerImporter:
     def _file_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
         return {(f, v) for f, v in keys if f in self.checked}
 
-    def build(self, parsed: Parsed) -> tuple[Customer, Contact | None]:
+    def build(self, parsed: Parsed) -> tuple[Any, Any]:
         values = dict(parsed.values)
         values.setdefault("kind", CustomerKind.COMPANY.value)
-        customer = Customer(**values)
+        customer = DraftCustomer(**values)
         customer.custom = {}
         contact = None
         if parsed.contact.get("name") or parsed.contact.get("mobile"):
-            contact = Contact(name=parsed.contact.get("name") or values.get("name"), is_primary=True,
-                              position=parsed.contact.get("position"), mobile=parsed.contact.get("mobile"))
+            contact = DraftContact(name=parsed.contact.get("name") or values.get("name"), is_primary=True,
+                                   position=parsed.contact.get("position"), mobile=parsed.contact.get("mobile"))
             contact.custom = {}
         customer.owner_id = None if self.options.to_pool else (self.options.owner_id or self.actor.user_id)
         return customer, contact
@@ -144,7 +162,7 @@ class CustomerImporter:
             outcomes.append(outcome)
         return outcomes
 
-    def _check_one(self, parsed: Parsed, customer: Customer, contact: Contact | None,
+    def _check_one(self, parsed: Parsed, customer: Any, contact: Any,
                    batch: BatchLookup, keys: set[tuple[str, str]]) -> Outcome:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
