@@ -195,8 +195,10 @@ class ScopedModelView(SecureModelView):
 
     def _order_by(self, query: Any, joins: Any, sort_joins: Any, sort_field: Any, sort_desc: bool) -> Any:
         """Empty values last in either direction, as people expect (PostgreSQL would put
-        NULLs first when sorting newest-first)."""
-        if sort_field is None or not sort_desc or db.engine.dialect.name != "postgresql":
+        NULLs first when sorting newest-first). Only for columns that can be empty: a plain DESC
+        on a NOT NULL column matches ordinary indexes, "DESC NULLS LAST" would not."""
+        if sort_field is None or not sort_desc or db.engine.dialect.name != "postgresql" \
+                or not getattr(getattr(sort_field, "expression", sort_field), "nullable", True):
             return super()._order_by(query, joins, sort_joins, sort_field, sort_desc)
         query, joins, alias = self._apply_path_joins(query, joins, sort_joins, inner_join=False)
         column = sort_field if alias is None else getattr(alias, sort_field.key)

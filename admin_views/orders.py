@@ -9,7 +9,6 @@ from typing import Any
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterLike, FilterSmaller,
 )
@@ -209,12 +208,6 @@ class OrderView(ScopedModelView):
     @property
     def can_create(self) -> bool:  # type: ignore[override]
         return self.state is None and self._allowed(self.permission_create)
-
-    def _order_by(self, query: Any, joins: Any, sort_joins: Any, sort_field: Any, sort_desc: bool) -> Any:
-        """Plain DESC: every sortable order column is NOT NULL, and "DESC NULLS LAST" (what
-        ScopedModelView asks PostgreSQL for) would not match the (state, order_date, id) index,
-        making PostgreSQL sort every order of the state for one page."""
-        return ModelView._order_by(self, query, joins, sort_joins, sort_field, sort_desc)
 
     def search_placeholder(self) -> str:
         return gettext("订单编号、收货人或电话")
