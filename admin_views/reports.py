@@ -140,19 +140,22 @@ def mini_line(labels: list[str], values: list[Any]) -> dict[str, Any]:
 
 # --- drill-down: the scoped customer list with Flask-Admin's filter arguments ---------------
 
-def _customer_view(admin: Any) -> Any:
+def _list_view(admin: Any, endpoint: str) -> Any:
     for view in admin._views:
-        if getattr(view, "endpoint", None) == "customer":
+        if getattr(view, "endpoint", None) == endpoint:
             return view
     return None
 
 
 def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
-    """/admin/customer/?flt0_<arg>=value... for the filters of CustomerView.column_filters whose
-    column matches each key of `drill`; None when one of them has no list filter."""
+    """/admin/customer/?flt0_<arg>=value... (or the list named by drill["_view"], e.g. the
+    follow-up list) for the filters of the view's column_filters whose column matches each key
+    of `drill`; None when one of them has no list filter. The list applies its own data scope."""
     if not drill:
         return None
-    view = _customer_view(admin)
+    drill = dict(drill)
+    endpoint = drill.pop("_view", "customer")
+    view = _list_view(admin, endpoint)
     if view is None or not view._filter_args:
         return None
     by_column: dict[str, str] = {}
@@ -169,7 +172,7 @@ def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
         if isinstance(value, tuple):
             value = f"{value[0].isoformat()} to {value[1].isoformat()}"
         params.append((f"flt{pos}_{arg}", str(value)))
-    return url_for("customer.index_view") + "?" + urlencode(params)
+    return url_for(f"{endpoint}.index_view") + "?" + urlencode(params)
 
 
 # --- the pages ---------------------------------------------------------------------------------

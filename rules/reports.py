@@ -539,7 +539,8 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
     if by in ("day", "month", "year"):
         key = bucket(session, when, by, filters, is_date=is_date)
         counts = dict(session.execute(select(key, count).where(where).group_by(key)).all())
-        rows = [{"name": label, "count": int(counts.get(label, 0)), "drill": None}
+        rows = [{"name": label, "count": int(counts.get(label, 0)),
+                 "drill": _follow_up_drill(filters, _bucket_range(label, by, filters))}
                 for label in bucket_labels(filters, by)]
         label = _l("时间")
     elif by == "department":
@@ -552,7 +553,9 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
     else:
         counts = dict(session.execute(select(writer, count).where(where).group_by(writer)).all())
         names = _names(session, User, counts, "display_name")
-        rows = [{"name": names.get(k, str(k)), "count": int(v), "drill": None} for k, v in counts.items()]
+        rows = [{"name": names.get(k, str(k)), "count": int(v),
+                 "drill": {"_view": "follow_up", "user_id": k, "happened_at": (filters.start, filters.end)}}
+                for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
         label = _l("业务员")
     columns = [Column("name", label), Column("count", _l("跟进次数"), "int")]
@@ -561,6 +564,29 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
     if summary:
         _summary_note(session, table)
     return table
+
+
+def _bucket_range(label: str, grain: str, filters: Filters) -> tuple[date, date]:
+    """The local days of one day / month / year bucket, within the range."""
+    if grain == "day":
+        first = last = date.fromisoformat(label)
+    elif grain == "month":
+        first = date.fromisoformat(label + "-01")
+        last = date(first.year + (first.month == 12), first.month % 12 + 1, 1) - timedelta(days=1)
+    else:
+        first, last = date(int(label), 1, 1), date(int(label), 12, 31)
+    return max(first, filters.start), min(last, filters.end)
+
+
+def _follow_up_drill(filters: Filters, days: tuple[date, date]) -> dict[str, Any] | None:
+    """The follow-up list of those days: only without a department choice, which the list
+    cannot express (it would show more than the chart counted)."""
+    if filters.department_id:
+        return None
+    drill: dict[str, Any] = {"_view": "follow_up", "happened_at": days}
+    if filters.salesperson_id:
+        drill["user_id"] = filters.salesperson_id
+    return drill
 
 
 def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int, now: datetime) -> Table:

@@ -443,3 +443,16 @@ def test_pool_size_walks_back_from_today(app, shop):
     assert (rows["2026-03"]["inflow"], rows["2026-03"]["outflow"]) == (1, 0)
     assert (rows["2026-02"]["size"], rows["2026-02"]["inflow"], rows["2026-02"]["outflow"]) == (0, 1, 2)
     assert rows["2026-01"]["size"] == 1
+
+
+def test_follow_up_drill_down_lists_exactly_what_was_counted(app, shop, new_client):
+    li = login(new_client, "li")
+    html = li.get(f"/admin/reports/follow-ups/?{RANGE}").get_data(as_text=True)
+    assert ["陈晓明", "3"] in page_table(html)
+    link = unescape(re.search(r'<a href="(/admin/follow_up/\\?[^"]+)">陈晓明</a>', html).group(1))
+    listed = list_table(li.get(link).get_data(as_text=True))
+    assert listed.count("<tr") - 1 == 3, listed
+    html = li.get(f"/admin/reports/follow-ups/?{RANGE}&by=month").get_data(as_text=True)
+    assert ["2026-06", "3"] in page_table(html)  # 陈 twice and 刘 once in June
+    link = unescape(re.search(r'<a href="(/admin/follow_up/\?[^"]+)">2026-06</a>', html).group(1))
+    assert list_table(li.get(link).get_data(as_text=True)).count("<tr") - 1 == 3
