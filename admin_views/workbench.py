@@ -17,7 +17,7 @@ from admin_views.formatters import fmt_money
 from admin_views.forms import CsrfForm
 from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
-from rules import followups, notifications, protection, recycle, reports, scope
+from rules import customers, followups, notifications, protection, recycle, reports, scope
 from rules import pool as pool_rules
 from rules import workbench as layout_rules
 
@@ -33,8 +33,7 @@ class Widget:
 
 
 def _my_customers() -> Widget:
-    actor = current_actor()
-    count = db.session.scalar(scope.scoped(select(func.count()).select_from(Customer), Customer, actor))
+    count = customers.visible_count(db.session, current_actor())
     return Widget("customers", _l("我可见的客户"), count, url_for("customer.index_view"),
                   _l("按您的数据范围统计"))
 

@@ -5,13 +5,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
 )
-from rules import entry, normalize, numbering, protection, regions, search, settings
+from models.org import DataScope
+from rules import entry, normalize, numbering, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, RuleViolation
@@ -86,6 +87,17 @@ def _unique(values: list) -> list:
             seen.add(k)
             out.append(v)
     return out
+
+
+def visible_count(session: Session, actor: Actor) -> int:
+    """How many live customers the actor sees. For everyone-scope it is all rows less the
+    recycle bin: a bare count(*) reads the narrowest index and the bin has a partial index of
+    its own, where `WHERE deleted_at IS NULL` makes SQLite read every customer row."""
+    if actor.data_scope is DataScope.ALL:
+        total = session.scalar(select(func.count()).select_from(Customer)) or 0
+        binned = session.scalar(select(func.count()).select_from(Customer).where(Customer.deleted_at.is_not(None)))
+        return total - (binned or 0)
+    return session.scalar(scope.scoped(select(func.count()).select_from(Customer), Customer, actor)) or 0
 
 
 def arrange_primary(session: Session, customer: Customer) -> None:

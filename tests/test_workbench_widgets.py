@@ -67,3 +67,18 @@ def test_hidden_and_reordered_widgets_are_remembered_per_user(app, shop, new_cli
     assert widget_keys(html) == keys
     forged = boss.post("/admin/workbench/layout", data={"reset": "1"})
     assert forged.status_code == 302
+
+
+def test_visible_customers_count_leaves_out_the_recycle_bin_and_follows_scope(app, shop, new_client):
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        live = db.session.scalar(select(func.count()).select_from(Customer).where(Customer.deleted_at.is_(None)))
+        chens = db.session.scalar(select(func.count()).select_from(Customer).where(
+            Customer.deleted_at.is_(None), Customer.owner_id == shop["chen"]))
+        db.session.get(Customer, shop["c3"]).deleted_at = db.func.now()  # liu's customer goes to the bin
+        db.session.commit()
+    boss = login(new_client, "boss").get("/admin/").get_data(as_text=True)
+    assert widget_value(boss, "customers") == str(live - 1)
+    chen = login(new_client, "chen").get("/admin/").get_data(as_text=True)
+    assert widget_value(chen, "customers") == str(chens)
