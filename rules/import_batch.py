@@ -26,6 +26,7 @@ from rules.actor import Actor
 from rules.errors import RuleViolation
 from rules.importing import Parsed, Reader
 
+
 class _Draft:
     """A row's customer or contact while it is checked and written: plain attributes named as
     the model's columns (None when unset), without the ORM's instrumentation, which costs more
