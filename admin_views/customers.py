@@ -22,7 +22,7 @@ from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label, day_with_time_on_hover
-from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
+from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
@@ -95,10 +95,13 @@ def _editable_ids(ids: list[int]) -> set[int]:
 def _name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Markup:
     link = url_for(".details_view", id=model.id)
     html = f"<a href='{escape(link)}'>{escape(model.name)}</a>"
+    # Translated outside the f-strings: Babel's extractor does not look inside them.
     if model.protected_until and model.protected_until > now():
-        html += f" <i class='fa fa-shield text-success' title='{escape(gettext('受保护'))}'></i>"
+        protected = escape(gettext("受保护"))
+        html += f" <i class='fa fa-shield text-success' title='{protected}'></i>"
     if model.owner_id != current_actor().user_id and model.id in g.get("kechi_shared_ids", set()):
-        html += f" <span class='badge badge-info' title='{escape(gettext('他人共享给我的'))}'>{escape(gettext('共享'))}</span>"
+        title, mark = escape(gettext("他人共享给我的")), escape(gettext("共享"))
+        html += f" <span class='badge badge-info' title='{title}'>{mark}</span>"
     return Markup(html)
 
 
@@ -122,7 +125,8 @@ def _recycle_in(view: Any, context: Any, model: Customer, name: str) -> Markup |
     if left is None:
         return ""
     css = "badge-danger" if left <= 7 else "badge-light border"
-    return Markup(f"<span class='badge {css}'>{escape(gettext('还剩 %(n)d 天', n=left))}</span>")
+    label = escape(gettext("还剩 %(n)d 天", n=left))
+    return Markup(f"<span class='badge {css}'>{label}</span>")
 
 
 def _sort_key(field: str, descending: bool) -> Any:
@@ -205,9 +209,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         "code": {"description": _l("留空则按编号规则自动生成")},
         **{f: {"query_factory": _dict_choices(DictKind(f)), "label": LABELS[f], "blank_text": "—"}
            for f in DICT_FIELDS},
-        "province": {"render_kw": {"data-region": "province"}},
-        "city": {"render_kw": {"data-region": "city"}},
-        "district": {"render_kw": {"data-region": "district"}},
+        **REGION_FIELD_ARGS,
     }
     form_extra_fields = {"confirm_duplicates": BooleanField(_l("重名提示已知晓，仍然保存"))}
     form_ajax_refs = {

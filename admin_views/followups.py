@@ -60,7 +60,8 @@ class FollowUpView(ScopedModelView):
     form_args = {
         "kind": {"choices": list(FOLLOW_UP_KIND_LABELS.items()), "label": _l("联系方式")},
         "template": {"query_factory": lambda: db.session.scalars(
-            select(FollowUpTemplate).where(FollowUpTemplate.active.is_(True)).order_by(FollowUpTemplate.name))},
+            select(FollowUpTemplate).where(FollowUpTemplate.active.is_(True)).order_by(FollowUpTemplate.name)),
+                     "render_kw": {"data-confirm": _l("用模板内容替换已填写的内容吗？")}},
     }
     form_ajax_refs = {"customer": ContributableCustomerLoader("customer", db, Customer, fields=["name", "code"],
                                                               page_size=10, minimum_input_length=1,

@@ -12,6 +12,15 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from rules.permissions import PERMISSION_GROUPS
 
 
+# Province → city → district inputs become cascading pickers in the browser
+# (static/js/kechi-customer-form.js); the empty choice's text is translated here.
+REGION_FIELD_ARGS: dict[str, dict[str, Any]] = {
+    "province": {"render_kw": {"data-region": "province", "data-placeholder": _l("— 省份 —")}},
+    "city": {"render_kw": {"data-region": "city", "data-placeholder": _l("— 城市 —")}},
+    "district": {"render_kw": {"data-region": "district", "data-placeholder": _l("— 区县 —")}},
+}
+
+
 class LoginForm(SecureForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])

@@ -275,11 +275,16 @@ class SendView(_PermissionView):
         config = messaging.load_settings(db.session)
         values = messaging.values_for(db.session, customer, None, current_user._get_current_object(), config) \
             if customer is not None else {p: "{%s}" % p for p in messaging.FIXED_PLACEHOLDERS}
+        # The page shows these sentences as they are: the browser has no catalogue of its own.
         answer: dict[str, Any] = {"customer": customer.name if customer else None,
-                                  "unknown": ["{%s}" % b for b in bad]}
+                                  "unknown": ["{%s}" % b for b in bad],
+                                  "problem": gettext("不支持的占位符：%(p)s", p="、".join("{%s}" % b for b in bad))
+                                  if bad else ""}
         if channel == Channel.SMS:
             text = messaging.render_sms(body, values, config)
-            answer.update(text=text, length=len(text), segments=messaging.segments(text))
+            count = messaging.segments(text)
+            answer.update(text=text, length=len(text), segments=count,
+                          counter=gettext("共 %(n)d 字，计 %(m)d 条短信", n=len(text), m=count))
         else:
             subject_out, html = messaging.render_email(subject, body, values)
             answer.update(subject=subject_out, html=html)

@@ -25,7 +25,7 @@ from admin_views.base import ScopedModelView, commit_or_explain
 from admin_views.context import current_actor, now
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import choice_label, fmt_money
-from admin_views.forms import CsrfForm
+from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
     Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, ProductPrice, User,
@@ -171,9 +171,7 @@ class OrderView(ScopedModelView):
             "label": _l("发货仓库"), "allow_blank": True, "blank_text": _l("（默认仓库）")},
         "order_date": {"label": _l("订单日期"), "description": _l("留空为今天"), "validators": [Optional()]},
         "consignee": {"description": _l("留空则取客户的首要联系人")},
-        "province": {"render_kw": {"data-region": "province"}},
-        "city": {"render_kw": {"data-region": "city"}},
-        "district": {"render_kw": {"data-region": "district"}},
+        **REGION_FIELD_ARGS,
     }
     form_ajax_refs = {
         "customer": ScopedAjaxModelLoader("customer", db, Customer, fields=["name", "code", "mnemonic"], page_size=10,

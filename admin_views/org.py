@@ -127,7 +127,7 @@ class UserView(OrgAdminView):
     column_filters = ["active", "department.name", "role.name"]
     column_default_sort = "id"
     column_formatters = {
-        "locked_at": lambda v, c, m, n: Markup(f"<span class='badge badge-danger'>{escape(_l('已锁定'))}</span>")
+        "locked_at": lambda v, c, m, n: Markup("<span class='badge badge-danger'>{}</span>").format(_l("已锁定"))
         if m.locked_at and auth_rules.is_locked(m, now=now(), tz=current_app.config["TIMEZONE"]) else "",
     }
     column_details_list = ["username", "display_name", "department", "role", "superior", "mobile", "email",

@@ -241,26 +241,29 @@ class _TableWidget:
 def _role_limits_table(field: Any) -> str:
     limits = field.object_data or {}
     rows = []
+    # Translated outside the f-strings: Babel's extractor does not look inside them.
+    same = escape(gettext("同上"))
     for role in db.session.scalars(select(Role).order_by(Role.id)):
         own = limits.get(str(role.id), {})
         cells = "".join(
             f"<td><input class='form-control form-control-sm' type='number' min='0' name='role_{role.id}_{key}' "
-            f"value='{escape(own.get(key, ''))}' placeholder='{escape(gettext('同上'))}'></td>"
+            f"value='{escape(own.get(key, ''))}' placeholder='{same}'></td>"
             for key in ("max_owned", "max_claims_per_day"))
         rows.append(f"<tr><th class='font-weight-normal'>{escape(role.name)}</th>{cells}</tr>")
-    head = (f"<tr><th>{escape(gettext('角色'))}</th><th>{escape(gettext('拥有上限'))}</th>"
-            f"<th>{escape(gettext('每日领用上限'))}</th></tr>")
+    head = "<tr><th>{}</th><th>{}</th><th>{}</th></tr>".format(
+        escape(gettext("角色")), escape(gettext("拥有上限")), escape(gettext("每日领用上限")))
     return f"<table class='table table-sm mb-0' style='max-width:560px'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _level_days_table(field: Any) -> str:
     days = field.object_data or {}
     rows = []
+    same = escape(gettext("同上"))
     for level in dictionaries.items(db.session, "value_level"):
         own = days.get(str(level.id), {})
         cells = "".join(
             f"<td><input class='form-control form-control-sm' type='number' min='1' name='level_{level.id}_{key}' "
-            f"value='{escape(own.get(key, ''))}' placeholder='{escape(gettext('同上'))}'></td>"
+            f"value='{escape(own.get(key, ''))}' placeholder='{same}'></td>"
             for key in recycle.RULE_FIELDS.values())
         rows.append(f"<tr><th class='font-weight-normal'>{escape(level.name)}</th>{cells}</tr>")
     head = "<tr><th>{}</th>{}</tr>".format(escape(gettext("价值等级")), "".join(

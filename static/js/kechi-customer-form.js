@@ -8,6 +8,7 @@
     var select = document.createElement("select");
     select.name = input.name; select.id = input.id; select.className = "form-control";
     select.dataset.region = input.dataset.region; select.dataset.current = input.value || "";
+    select.dataset.placeholder = input.dataset.placeholder || "—";
     input.parentNode.replaceChild(select, input);
     return select;
   }
@@ -33,7 +34,7 @@
     var url = (document.body.dataset.regionsUrl || "/admin/customer/regions.json");
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (tree) {
       var ps = toSelect(p), cs = toSelect(c), ds = toSelect(d);
-      var label = {p: ps.dataset.placeholder || "— 省份 —", c: "— 城市 —", d: "— 区县 —"};
+      var label = {p: ps.dataset.placeholder, c: cs.dataset.placeholder, d: ds.dataset.placeholder};
       function cities() { return Object.keys(tree[ps.value] || {}); }
       function districts() { return ((tree[ps.value] || {})[cs.value]) || []; }
       fill(ps, Object.keys(tree), ps.dataset.current, label.p);

@@ -10,7 +10,8 @@
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (t) { templates = t; });
     picker.addEventListener("change", function () {
       var chosen = templates && templates[picker.value];
-      if (chosen && (!content.value.trim() || confirm("用模板内容替换已填写的内容吗？"))) { content.value = chosen.content; }
+      var question = picker.dataset.confirm || "Replace what you typed with the template?";
+      if (chosen && (!content.value.trim() || confirm(question))) { content.value = chosen.content; }
     });
   });
 })();

@@ -41,11 +41,10 @@
             counter.textContent = "";
           } else {
             text.textContent = answer.text || "";
-            counter.textContent = "共 " + (answer.length || 0) + " 字，计 " + (answer.segments || 0) + " 条短信";
+            counter.textContent = answer.counter || "";
           }
           var error = panel.querySelector(".kechi-preview-error");
-          error.textContent = answer.unknown && answer.unknown.length ? "不支持的占位符：" + answer.unknown.join("、") :
-            (answer.error || "");
+          error.textContent = answer.problem || answer.error || "";
         })
         .catch(function () {});
     }
