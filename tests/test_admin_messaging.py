@@ -358,3 +358,23 @@ def test_a_clerk_without_the_send_permission_sees_no_send_action(app, client, ma
     assert listing.status_code == 200  # 内勤 may look customers up, not message them
     html = listing.get_data(as_text=True)
     assert "甲公司" in html and "群发给筛选结果" not in html and "发短信/发邮件" not in html
+
+
+def test_the_live_preview_counts_and_explains_in_the_users_language(app, client, make_user, make_customer):
+    uid = make_user("chenxm")
+    customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001")])
+    client.login("chenxm")
+    page = "/admin/message_send/"
+    answer = client.post_form(page, {"channel": "sms", "body": "{客户名称}您好", "customer": "甲公司"},
+                              to=page + "preview.json").get_json()
+    assert answer["text"].startswith("甲公司您好") and answer["segments"] == 1
+    assert answer["counter"] == f"共 {answer['length']} 字，计 1 条短信" and answer["problem"] == ""
+    wrong = client.post_form(page, {"channel": "sms", "body": "{订单号}到了"}, to=page + "preview.json").get_json()
+    assert wrong["problem"] == "不支持的占位符：{订单号}"
+    with app.app_context():
+        from models import User
+        db.session.get(User, uid).locale = "en"
+        db.session.commit()
+    english = client.post_form(page, {"channel": "sms", "body": "{订单号}"}, to=page + "preview.json").get_json()
+    assert str(english["length"]) in english["counter"] and "字" not in english["counter"]  # English now
+    assert "{订单号}" in english["problem"] and "不支持" not in english["problem"]
