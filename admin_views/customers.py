@@ -166,7 +166,9 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     edit_template = "admin/customers/edit.html"
     extra_js = ["/static/js/kechi-customer-form.js"]
 
-    column_list = ["code", "name", "kind", "category", "stage", "value_level", "region", "mobile", "owner",
+    # 类型 (person/company) is left to the filter and the details: at 1280 pixels every column
+    # must fit, and the name already tells a person from a firm.
+    column_list = ["code", "name", "category", "stage", "value_level", "region", "mobile", "owner",
                    "last_follow_up_at", "next_contact_at", "recycle_in"]
     column_labels = LABELS
     column_export_list = ["code", "name", "kind", "category", "source", "industry", "value_level", "stage",
