@@ -8,7 +8,8 @@ Three rules, each switchable per pool, each with N days that may differ per valu
 Protected customers are exempt, and so (optionally) are customers with a deal.
 
 Everything is set-based SQL: per pool one INSERT ... SELECT of the events (each naming its
-rule) and one UPDATE of the customers, then one notification per former owner. Running it twice moves nothing the second time.
+rule) and one UPDATE of the customers, then one notification per former owner. Running it
+twice moves nothing the second time.
 """
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> Re
 
 
 def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool, now: datetime) -> int:
-    """Log the moves, then make them: two statements for every rule of the pool."""
+    """Log the moves, then make them: two statements for all of the pool's rules together."""
     session.execute(insert(OwnershipEvent).from_select(
         ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "note", "at"],
         select(Customer.id, Customer.owner_id, literal(None), literal(None), literal("recycle"), which,
