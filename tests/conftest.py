@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import create_app
 from config import TestConfig
@@ -251,6 +252,31 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def run_at_once(app, jobs) -> list[str]:
+    """Run each job in its own thread with its own connection, all released together."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[str] = [""] * len(jobs)
+
+    def worker(index: int, job) -> None:
+        with app.app_context():
+            with Session(db.engine) as session:
+                barrier.wait()
+                try:
+                    job(session)
+                    session.commit()
+                    results[index] = "ok"
+                except Exception as exc:  # noqa: BLE001 - the message is the result
+                    session.rollback()
+                    results[index] = str(exc)
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
 
 
 def xlsx_export(client, entity: str = "customer", query: str = "", columns: list[str] | None = None):

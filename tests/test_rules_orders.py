@@ -3,7 +3,6 @@ shipping and returns, the customer side (totals, deal, category, points), and tw
 approving at once on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, run_at_once
 from models import (
     Customer, DictItem, Order, OrderEvent, OrderLine, OrderStatus, PointsEntry, PriceLevel, Product, ProductPrice,
     Stock, StockMovement, User, Warehouse, db,
@@ -345,30 +344,6 @@ def test_revising_is_only_possible_while_waiting_for_review(app, shop):
 
 
 # --- concurrency ----------------------------------------------------------------------------------
-
-def run_at_once(app, jobs) -> list[str]:
-    barrier = threading.Barrier(len(jobs))
-    results: list[str] = [""] * len(jobs)
-
-    def worker(index: int, job) -> None:
-        with app.app_context():
-            with Session(db.engine) as session:
-                barrier.wait()
-                try:
-                    job(session)
-                    session.commit()
-                    results[index] = "ok"
-                except Exception as exc:  # noqa: BLE001 - the message is the result
-                    session.rollback()
-                    results[index] = str(exc)
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
 
 @pytest.mark.both_dbs
 def test_two_clerks_approving_at_once_give_one_approval_and_one_event(app, shop):

@@ -2,14 +2,13 @@
 recall, requests; and the recycle rules."""
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, run_at_once
 from models import ClaimRequest, Customer, DictItem, Notification, OwnershipEvent, Pool, User, db
 from rules import pool as pool_rules
 from rules import recycle
@@ -51,31 +50,6 @@ def set_pool(app, pool_id: int, **values) -> None:
         for key, value in values.items():
             setattr(pool, key, value)
         db.session.commit()
-
-
-def run_at_once(app, jobs) -> list[str]:
-    """Run each job in its own thread with its own connection, all released together."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[str] = [""] * len(jobs)
-
-    def worker(index: int, job) -> None:
-        with app.app_context():
-            with Session(db.engine) as session:
-                barrier.wait()
-                try:
-                    job(session)
-                    session.commit()
-                    results[index] = "ok"
-                except Exception as exc:  # noqa: BLE001 - the message is the result
-                    session.rollback()
-                    results[index] = str(exc)
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.mark.both_dbs
