@@ -57,6 +57,29 @@ class FollowUpDay(db.Model):
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+class CustomerSales(db.Model):
+    """客户销售报表's per-customer figures for this year so far (1 January → the day of the
+    rebuild), company-wide: sold orders (past review, not cancelled), their amount net of
+    returns, the last order date and the RFM segment against the company's averages. The page
+    reads it when its range is exactly that one; any other range aggregates the orders."""
+
+    __tablename__ = "report_customer_sales"
+
+    # No foreign key: a derived table must never stand in the way of purging a customer.
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    orders: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(SUM, nullable=False)
+    last_day: Mapped[date] = mapped_column(Date, nullable=False)
+    segment: Mapped[str] = mapped_column(String(24), nullable=False)
+
+
+# The ranking reads the first customers by amount (or by count) from an index, never sorting all.
+# customer_id descending: read backwards, the index gives the ranking's own order (ties by id).
+Index("ix_report_customer_sales_amount", CustomerSales.amount, CustomerSales.orders, CustomerSales.customer_id.desc())
+Index("ix_report_customer_sales_orders", CustomerSales.orders, CustomerSales.amount, CustomerSales.customer_id.desc())
+Index("ix_report_customer_sales_segment", CustomerSales.segment)
+
+
 # 客户数量报表, 新增客户走势 and the funnel group live customers created in a date range by one of
 # these columns: read from this index alone, never from the wide customer rows.
 REPORT_COLUMNS = ("created_at", "owner_id", "province", "city", "department_id", "category_id", "source_id",

@@ -4,6 +4,7 @@ and raw figures are always up to the minute."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import Date, cast, delete, func, insert, select
@@ -32,13 +33,15 @@ def _day(session: Session, expr: Any) -> Any:
 def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESHOLD) -> bool:
     """Rebuild every summary in the caller's transaction (flush only). Returns False, and
     drops the summaries, when the database is small enough for raw aggregation."""
-    from rules.reports import Filters, _positive, _receivable, _returned_amount_of_line, bucket
+    from rules import rfm
+    from rules.reports import Filters, _positive, _receivable, _returned_amount_of_line, bucket, default_filters
 
     size = (session.scalar(select(func.count(Order.id))) or 0) + (session.scalar(select(func.count(FollowUp.id))) or 0)
     for model in (SalesDay, ProductDay, FollowUpDay):
         session.execute(delete(model))
     if size < threshold:
         settings.put(session, MARK, None)
+        rfm.drop_summary(session)
         return False
     receivable = _receivable()
     session.execute(insert(SalesDay).from_select(
@@ -64,6 +67,8 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
         select(_day(session, day), FollowUp.user_id, func.count(FollowUp.id))
         .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
         .group_by(day, FollowUp.user_id)))
+    today = now.astimezone(ZoneInfo(tz)).date()
+    rfm.rebuild_summary(session, default_filters(today, tz), today)
     settings.put(session, MARK, now.isoformat())
     session.flush()
     return True

@@ -1,9 +1,16 @@
 """客户销售报表 and its RFM segmentation, computed in SQL.
 
-Per customer (orders past review, not cancelled, within the range and the actor's scope):
+Per live customer, over the company's sold orders of the range (past review, not cancelled):
 R = days since the last order, F = number of orders, M = sales net of returns. Each is "high"
-when it beats the average of the customers in the report (R: more recent than average), and the
-three highs/lows name one of eight segments (重要价值客户 ... 一般挽留客户)."""
+when it beats the company's average over the customers who bought in the range (R: more recent
+than average), and the three highs/lows name one of eight segments (重要价值客户 ... 一般挽留客户).
+The averages are the company's, not the viewer's: a customer is in the same segment whoever
+looks, so a category set from a segment means the same thing for every salesperson. The actor's
+scope (and the page's department/salesperson choice, by owner) decides which customers are
+listed and counted.
+
+On a large database the summary job keeps these figures for this year so far
+(models/report.CustomerSales); the page reads them when its range is exactly that one."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,16 +21,18 @@ from typing import Any
 from uuid import uuid4
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Float, MetaData, and_, case, cast, func, literal, select, update
+from sqlalchemy import Date, Float, MetaData, and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.sql.ddl import CreateTableAs, DropTable
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
 from models.dictionary import DictItem, DictKind
+from models.report import CustomerSales
 from models.sales import Order, OrderStatus
-from rules import report_summary, scope
+from models.org import DataScope
+from rules import scope, settings
 from rules.actor import Actor
-from rules.reports import Column, Filters, Table, _money, _sold_where, _sum, people_clause
+from rules.reports import Column, Filters, Table, _money, _sum, customer_where
 
 # (R high, F high, M high) → segment
 SEGMENTS: dict[str, Any] = {
@@ -45,68 +54,114 @@ _BY_FLAGS = {
 TOP = 100
 
 
+# Settings key of the summary's range and the company averages it was segmented with.
+SUMMARY_KEY = "report_customer_sales"
+
+
 def _days_since(session: Session, column: Any, today: date) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return cast(literal(today, Date) - column, Float)
     return func.julianday(literal(today.isoformat())) - func.julianday(column)
 
 
-def _where(session: Session, actor: Actor, filters: Filters) -> Any:
-    """Sold orders of the range in scope. On a large database (summaries built) an order counts
-    for its salesperson's scope, as the other sales reports then do, so the salesperson/date
-    index answers it; otherwise rules/scope.order_clause as everywhere."""
-    if report_summary.built_at(session):
-        return and_(Order.order_date >= filters.start, Order.order_date <= filters.end,
-                    Order.state.not_in((OrderStatus.PENDING_REVIEW, OrderStatus.CANCELLED)),
-                    people_clause(Order.salesperson_id, actor, filters))
-    return _sold_where(actor, filters)
+def _grouped(filters: Filters) -> Any:
+    """One row per live customer who bought in the range: (customer_id, orders, amount, last_day)."""
+    return (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("orders"),
+                   _sum(Order.total - Order.returned_amount).label("amount"),
+                   func.max(Order.order_date).label("last_day"))
+            .where(Order.order_date >= filters.start, Order.order_date <= filters.end,
+                   Order.state.not_in((OrderStatus.PENDING_REVIEW, OrderStatus.CANCELLED)),
+                   Order.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
+            .group_by(Order.customer_id))
 
 
-@contextmanager
-def per_customer(session: Session, actor: Actor, filters: Filters, today: date) -> Iterator[tuple[Any, tuple]]:
-    """One row per customer who bought (customer_id, f, m, last, r in days), grouped once into a
-    temporary table that the segment counts, the ranking and the batch action then read; and the
-    averages of r, f and m over those customers. The table is dropped on the way out."""
-    last = func.max(Order.order_date)
-    grouped = (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("f"),
-                      _sum(Order.total - Order.returned_amount).label("m"), last.label("last"),
-                      _days_since(session, last, today).label("r"))
-               .where(_where(session, actor, filters)).group_by(Order.customer_id))
-    created = CreateTableAs(grouped, f"kechi_rfm_{uuid4().hex[:12]}", temporary=True, metadata=MetaData())
-    session.execute(created)
-    sub = created.table
-    try:
-        row = session.execute(select(func.avg(sub.c.r), func.avg(sub.c.f), func.avg(sub.c.m))).one()
-        yield sub, (float(row[0] or 0), float(row[1] or 0), float(row[2] or 0))
-    finally:
-        session.execute(DropTable(sub))
+def _averages(session: Session, table: Any, today: date) -> tuple[float, float, float]:
+    row = session.execute(select(func.avg(_days_since(session, table.c.last_day, today)),
+                                 func.avg(table.c.orders), func.avg(table.c.amount))).one()
+    return float(row[0] or 0), float(row[1] or 0), float(row[2] or 0)
 
 
-def _segment_expr(sub: Any, averages: tuple) -> Any:
-    r_high, f_high, m_high = (sub.c.r <= averages[0]), (sub.c.f > averages[1]), (sub.c.m > averages[2])
+def _segment_expr(session: Session, table: Any, averages: tuple, today: date) -> Any:
+    recency = _days_since(session, table.c.last_day, today)
+    r_high, f_high, m_high = (recency <= averages[0]), (table.c.orders > averages[1]), (table.c.amount > averages[2])
     whens = [(and_(r_high if r else ~r_high, f_high if f else ~f_high, m_high if m else ~m_high), literal(key))
              for (r, f, m), key in _BY_FLAGS.items()]
     return case(*whens, else_=literal("general_retain"))
+
+
+def rebuild_summary(session: Session, filters: Filters, today: date) -> None:
+    """The summary job's part: this year's figures per customer, segmented against the company's
+    averages, in the caller's transaction."""
+    table = CustomerSales.__table__
+    session.execute(delete(CustomerSales))
+    grouped = _grouped(filters).subquery()
+    session.execute(insert(CustomerSales).from_select(
+        ["customer_id", "orders", "amount", "last_day", "segment"],
+        select(grouped.c.customer_id, grouped.c.orders, grouped.c.amount, grouped.c.last_day,
+               literal("general_retain"))))
+    averages = _averages(session, table, today)
+    session.execute(update(CustomerSales).values(segment=_segment_expr(session, table, averages, today)))
+    settings.put(session, SUMMARY_KEY, {"start": filters.start.isoformat(), "end": filters.end.isoformat(),
+                                         "today": today.isoformat(), "averages": list(averages)})
+
+
+def drop_summary(session: Session) -> None:
+    session.execute(delete(CustomerSales))
+    settings.put(session, SUMMARY_KEY, None)
+
+
+@contextmanager
+def figures(session: Session, filters: Filters, today: date) -> Iterator[tuple[Any, Any, tuple]]:
+    """(table of per-customer figures, its segment expression, the company averages): the
+    summary when it covers exactly the range, else the orders grouped once into a temporary
+    table that is dropped on the way out."""
+    mark = settings.get(session, SUMMARY_KEY)
+    if mark and (mark["start"], mark["end"], mark["today"]) == (filters.start.isoformat(), filters.end.isoformat(),
+                                                                 today.isoformat()):
+        table = CustomerSales.__table__
+        yield table, table.c.segment, tuple(mark["averages"])
+        return
+    created = CreateTableAs(_grouped(filters), f"kechi_rfm_{uuid4().hex[:12]}", temporary=True, metadata=MetaData())
+    session.execute(created)
+    table = created.table
+    try:
+        averages = _averages(session, table, today)
+        yield table, _segment_expr(session, table, averages, today), averages
+    finally:
+        session.execute(DropTable(table))
+
+
+def _everyone(actor: Actor, filters: Filters) -> bool:
+    """Whether the actor sees every live customer with no narrowing choice: then every row of
+    the figures is theirs and counting needs no look at the customers."""
+    return actor.data_scope is DataScope.ALL and not filters.department_id and not filters.salesperson_id
 
 
 def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: date, segment: str | None = None,
                    sort: str = "amount") -> Table:
     """Customers ranked by purchase amount (or count), each with its RFM segment; the chart
     counts customers per segment. The table shows the first TOP customers."""
-    with per_customer(session, actor, filters, today) as (sub, averages):
-        seg = _segment_expr(sub, averages).label("segment")
-        counts = dict(session.execute(select(seg, func.count()).select_from(sub).group_by(seg)).all())
-        order = (sub.c.f.desc(), sub.c.m.desc()) if sort == "count" else (sub.c.m.desc(), sub.c.f.desc())
-        stmt = (select(sub.c.customer_id, sub.c.f, sub.c.m, sub.c.last, sub.c.r, seg, Customer.name)
-                .join(Customer, Customer.id == sub.c.customer_id).order_by(*order, sub.c.customer_id).limit(TOP))
+    visible = customer_where(actor, filters, created=False)
+    with figures(session, filters, today) as (fig, segment_of, averages):
+        seg = segment_of.label("segment")
+        counting = select(seg, func.count()).select_from(fig)
+        if not _everyone(actor, filters):
+            counting = counting.join(Customer, Customer.id == fig.c.customer_id).where(visible)
+        counts = dict(session.execute(counting.group_by(seg)).all())
+        order = ((fig.c.orders.desc(), fig.c.amount.desc()) if sort == "count"
+                 else (fig.c.amount.desc(), fig.c.orders.desc()))
+        stmt = (select(fig.c.customer_id, fig.c.orders, fig.c.amount, fig.c.last_day, seg, Customer.name)
+                .join(Customer, Customer.id == fig.c.customer_id).where(visible)
+                .order_by(*order, fig.c.customer_id).limit(TOP))
         if segment in SEGMENTS:
-            stmt = stmt.where(_segment_expr(sub, averages) == segment)
+            stmt = stmt.where(segment_of == segment)
         found = session.execute(stmt).all()
     rows = []
     for rank, r in enumerate(found, 1):
-        rows.append({"rank": rank, "name": r.name, "customer_id": r.customer_id, "count": int(r.f),
-                     "amount": _money(r.m), "last": r.last if isinstance(r.last, date) else date.fromisoformat(str(r.last)),
-                     "recency": int(round(float(r.r))), "segment": str(SEGMENTS[r.segment]), "drill": None})
+        last = r.last_day if isinstance(r.last_day, date) else date.fromisoformat(str(r.last_day))
+        rows.append({"rank": rank, "name": r.name, "customer_id": r.customer_id, "count": int(r.orders),
+                     "amount": _money(r.amount), "last": last, "recency": (today - last).days,
+                     "segment": str(SEGMENTS[r.segment]), "drill": None})
     columns = [Column("rank", _l("排名"), "int"), Column("name", _l("客户名称")),
                Column("count", _l("购买次数"), "int"), Column("amount", _l("购买金额"), "money"),
                Column("last", _l("最近购买"), "date"), Column("recency", _l("距今天数"), "int"),
@@ -116,8 +171,8 @@ def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: d
         "segments": [{"key": k, "name": str(v), "count": int(counts.get(k, 0))} for k, v in SEGMENTS.items()],
         "averages": {"r": round(averages[0], 1), "f": round(averages[1], 2), "m": _money(Decimal(str(averages[2])))},
     }
-    table.note = _l("R（最近一次购买距今天数）低于平均、F（购买次数）和 M（购买金额）高于平均为“高”；"
-                    "表格列出前 %(n)d 名。", n=TOP)
+    table.note = _l("与全公司平均比较：R（最近一次购买距今天数）不高于平均、F（购买次数）和 M（购买金额）"
+                    "高于平均为“高”；表格列出前 %(n)d 名。", n=TOP)
     return table
 
 
@@ -130,9 +185,10 @@ def set_category(session: Session, actor: Actor, filters: Filters, *, today: dat
     category = session.get(DictItem, category_id)
     if category is None or category.kind != DictKind.CATEGORY:
         raise ValueError(category_id)
-    with per_customer(session, actor, filters, today) as (sub, averages):
-        members = select(sub.c.customer_id).where(_segment_expr(sub, averages) == segment)
-        result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor))
+    with figures(session, filters, today) as (fig, segment_of, _averages_used):
+        members = select(fig.c.customer_id).where(segment_of == segment)
+        result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor),
+                                                        customer_where(actor, filters, created=False))
                                  .values(category_id=category_id).execution_options(synchronize_session=False))
     session.flush()
     return int(result.rowcount or 0)

@@ -245,10 +245,13 @@ def test_rfm_segments_and_batch_category(app, shop):
         vip = DictItem(kind=DictKind.CATEGORY, name="VIP客户")
         db.session.add(vip)
         db.session.flush()
-        # a 业务员's segments are measured against their own customers only: 刘's one buyer c3 is
-        # exactly average (R high, F and M not above) → 一般发展; c2 of that segment for the boss is not 刘's
+        # Segments are measured against the company's averages whoever looks: 刘 sees only his
+        # buyer c3, in the same segment as for the boss; setting it leaves 陈's c2 (same segment) alone.
         liu = actor(app, shop["liu"])
-        assert rfm.set_category(db.session, liu, FILTERS, today=date(2026, 11, 23), segment="general_develop",
+        mine = rfm.customer_sales(db.session, liu, FILTERS, today=date(2026, 11, 23))
+        assert [(r["name"], r["segment"]) for r in mine.rows] == [("南京三茶", "一般挽留客户")]
+        assert {s["key"]: s["count"] for s in mine.extra["segments"]}["general_retain"] == 1
+        assert rfm.set_category(db.session, liu, FILTERS, today=date(2026, 11, 23), segment="general_retain",
                                 category_id=vip.id) == 1
         assert rfm.set_category(db.session, who, FILTERS, today=date(2026, 11, 23), segment="important_value",
                                 category_id=vip.id) == 1
