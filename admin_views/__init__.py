@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin_views.auth import init_auth
+from admin_views.announcements import AnnouncementManageView, AnnouncementView
 from admin_views.context import current_actor
 from admin_views.contacts import ContactView
 from admin_views.custom_fields import CustomFieldView
@@ -31,6 +32,7 @@ from models import (
     OwnershipEvent, PersonalContact, Pool, Role, User, db,
 )
 from models import ClaimRequest
+from models import Announcement
 from rules import notifications
 
 CUSTOMERS, POOL, SALES, PRODUCTS = _l("客户管理"), _l("客户池"), _l("销售管理"), _l("产品管理")
@@ -72,6 +74,10 @@ def init_admin(app: Flask) -> Admin:
                            **_fa("fa-exchange")),
         *order_views.views(SALES, PRODUCTS),
         *report_views.views(REPORTS),
+        AnnouncementView(name=_l("公告"), category=OFFICE, endpoint="announcement", url="/admin/announcement",
+                         **_fa("fa-bullhorn")),
+        AnnouncementManageView(Announcement, name=_l("公告管理"), category=OFFICE, endpoint="announcement_manage",
+                               **_fa("fa-pencil-square-o")),
         NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
                          **_fa("fa-bell")),
         AddressBookView(User, name=_l("内部通讯录"), category=OFFICE, endpoint="address_book",

@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin_views.context import current_actor, now
-from admin_views.formatters import fmt_money
+from admin_views.formatters import fmt_money, local
 from admin_views.forms import CsrfForm
 from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
-from rules import customers, followups, notifications, protection, recycle, reports, scope
+from rules import announcements, customers, followups, notifications, protection, recycle, reports, scope
 from rules import pool as pool_rules
 from rules import workbench as layout_rules
 
@@ -30,6 +30,7 @@ class Widget:
     link: str | None = None
     hint: Any = None
     chart: Any = None  # ECharts options of a small chart under the figure
+    items: list[dict[str, Any]] | None = None  # a list widget (title, link, day, pinned) instead of a figure
 
 
 def _my_customers() -> Widget:
@@ -106,6 +107,16 @@ def _month_sales() -> Widget:
                   chart=mini_line([d for d, _ in daily], [v for _, v in daily]))
 
 
+def _announcements() -> Widget:
+    """最新公告: the 5 newest the user may read, pinned first (one query down the feed index)."""
+    rows = announcements.feed(db.session, current_actor(), limit=5)
+    items = [{"title": r.title, "pinned": r.pinned, "day": local(r.published_at).strftime("%Y-%m-%d"),
+              "link": url_for("announcement.detail", announcement_id=r.id)} for r in rows]
+    hint = (_l("暂无公告。可在“综合办公 › 公告管理”中写一条并发布") if current_actor().can("office.announce")
+            else _l("暂无公告。公司发布新公告时会在这里和铃铛里通知您"))
+    return Widget("announcements", _l("最新公告"), None, url_for("announcement.index"), hint, items=items)
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -115,6 +126,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("pool.approve", _requests_to_approve),
     ("order.approve", _orders_to_review),
     ("report.view", _month_sales),
+    (None, _announcements),
     ("customer.view", _my_customers),
     (None, _unread),
 ]
@@ -122,12 +134,12 @@ WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
     "protection_expiring": _l("保护即将到期"), "claim_requests": _l("待批示的领用申请"),
     "orders_to_review": _l("待审核订单"), "month_sales": _l("本月销售额"), "customers": _l("我可见的客户"),
-    "notifications": _l("未读提醒"),
+    "notifications": _l("未读提醒"), "announcements": _l("最新公告"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
              "orders_to_review": _orders_to_review, "month_sales": _month_sales, "customers": _my_customers,
-             "notifications": _unread}
+             "notifications": _unread, "announcements": _announcements}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

@@ -1,4 +1,5 @@
 """All models, importable from one place."""
+from models.announcement import Announcement, announcement_departments
 from models.base import db
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
@@ -18,7 +19,7 @@ from models.report import FollowUpDay, ProductDay, SalesDay
 from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
-    "db", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
+    "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
+from models.announcement import Announcement, announcement_departments
 from models.customer import Contact, Customer, CustomerShare, FollowUp, PersonalContact, ShareMode
 from models.messaging import Outbox, SmsReply
 from models.office import Notification
@@ -163,6 +164,25 @@ def _through_order(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: column.in_(select(Order.id).where(order_clause(actor)))
 
 
+def announcement_clause(actor: Actor) -> ColumnElement[bool]:
+    """Announcements the actor may read: published, not past their last day, and addressed to
+    the whole company or to the actor's department or one above it (a department's audience
+    includes its sub-departments). Drafts are seen only in the administrators' list."""
+    ancestors = [int(p) for p in (actor.department_path or "").strip("/").split("/") if p.isdigit()]
+    audience = Announcement.whole_company.is_(True)
+    if ancestors:
+        audience = or_(audience, Announcement.id.in_(
+            select(announcement_departments.c.announcement_id)
+            .where(announcement_departments.c.department_id.in_(ancestors))))
+    return and_(Announcement.published_at.is_not(None),
+                or_(Announcement.expires_on.is_(None), Announcement.expires_on >= actor.today), audience)
+
+
+def announcement_manage_clause(actor: Actor) -> ColumnElement[bool]:
+    """Announcements the actor may manage (drafts included): written by someone in scope."""
+    return owner_clause(Announcement.author_id, actor)
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -176,6 +196,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     OrderLine: _through_order(OrderLine.order_id),
     Payment: _through_order(Payment.order_id),
     PointsEntry: _through_customer(PointsEntry.customer_id),
+    Announcement: announcement_clause,
 }
 
 
