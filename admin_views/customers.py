@@ -20,7 +20,7 @@ from wtforms.validators import ValidationError
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explain
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment, department_options
 from admin_views.formatters import choice_label, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -200,6 +200,9 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         LocalDateBetween(Customer.created_at, _l("创建时间")),
         LocalDateBetween(Customer.last_follow_up_at, _l("最后联系")),
         DateBetweenFilter(Customer.next_contact_at, _l("下次联系")),
+        # appended last so the positions (flt0_13 ...) of saved filter links stay as they were
+        IdEqual(Customer.department_id, _l("部门"), options=LazyOptions(department_options)),
+        StaffInDepartment(Customer.owner_id, _l("业务员部门")),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -1,13 +1,18 @@
-"""List filters that understand the firm's calendar: a date range picked on screen is local
-days, while timestamps are stored in UTC."""
+"""List filters that understand the firm's calendar (a date range picked on screen is local
+days, while timestamps are stored in UTC), and the filters a report's drill-down needs: a
+person's department and a set of states."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, DateSmallerFilter, FilterEqual
+from flask import current_app, g
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, DateSmallerFilter, FilterEqual
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from models import Department, Order, OrderLine, Product, ProductCategory, User, db
 
 
 def _utc_start(day: date) -> datetime:
@@ -48,3 +53,105 @@ class IdEqual(FilterEqual):
         return int(value)
 
 
+def department_options() -> list[tuple[str, str]]:
+    """Every department, indented by depth, for a department drop-down: read once per page
+    view, however many filters of the page offer it."""
+    if "kechi_department_options" not in g:
+        rows = db.session.execute(select(Department.id, Department.name, Department.path).order_by(Department.path))
+        g.kechi_department_options = [(str(r.id), "\u3000" * max(r.path.strip("/").count("/"), 0) + r.name)
+                                      for r in rows]
+    return g.kechi_department_options
+
+
+class StaffInDepartment(IdEqual):
+    """People columns (业务员, writer) whose user works in the chosen department, or with
+    `subtree` in it and its sub-departments: the report pages' department choice, carried into
+    the lists a chart opens. `drill_key` names it for admin_views/reports.customer_list_url."""
+
+    def __init__(self, column: Any, name: Any, *, subtree: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("options", LazyOptions(department_options))
+        super().__init__(column, name, **kwargs)
+        self.subtree = subtree
+        self.drill_key = f"{column.key}:department" if subtree else f"{column.key}:department_only"
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        if self.subtree:
+            path = select(Department.path).where(Department.id == value).scalar_subquery()
+            members = (select(User.id).join(Department, User.department_id == Department.id)
+                       .where(Department.path.startswith(path)))
+        else:
+            members = select(User.id).where(User.department_id == value)
+        return query.filter(self.get_column(alias).in_(members))
+
+    def operation(self) -> Any:
+        return _l("属于（含下属部门）") if self.subtree else _l("等于")
+
+
+class OneOf(BaseSQLAFilter):
+    """The column takes one of a named set of values (e.g. order states past review); the
+    options are the sets, each a comma-joined value list with a label."""
+
+    def __init__(self, column: Any, name: Any, *, allowed: Any, **kwargs: Any) -> None:
+        super().__init__(column, name, **kwargs)
+        self.allowed = {str(v) for v in allowed}
+        self.drill_key = f"{column.key}:in"
+
+    def validate(self, value: Any) -> bool:
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        return bool(parts) and all(p in self.allowed for p in parts)
+
+    def clean(self, value: Any) -> list[str]:
+        return [p.strip() for p in str(value).split(",") if p.strip()]
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.get_column(alias).in_(value))
+
+    def operation(self) -> Any:
+        return _l("属于")
+
+
+def product_options() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(Product.id, Product.code, Product.name).order_by(Product.code))
+    return [(str(r.id), f"{r.code} {r.name}") for r in rows]
+
+
+def category_options() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(ProductCategory.id, ProductCategory.name, ProductCategory.path)
+                              .order_by(ProductCategory.path, ProductCategory.name))
+    return [(str(r.id), r.name) for r in rows]
+
+
+class OrderHasProduct(IdEqual):
+    """Orders with a line of the chosen product (by id, exactly as 产品销售报表 groups)."""
+
+    drill_key = "product_id"
+
+    def __init__(self, name: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options", LazyOptions(product_options))
+        super().__init__(Order.id, name, **kwargs)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        line = select(OrderLine.id).where(OrderLine.order_id == Order.id, OrderLine.product_id == value)
+        return query.filter(line.exists())
+
+    def operation(self) -> Any:
+        return _l("包含")
+
+
+class OrderHasCategory(IdEqual):
+    """Orders with a line of a product of the chosen category (that category itself, as
+    产品销售报表 by category groups)."""
+
+    drill_key = "product_category_id"
+
+    def __init__(self, name: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options", LazyOptions(category_options))
+        super().__init__(Order.id, name, **kwargs)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        line = (select(OrderLine.id).join(Product, OrderLine.product_id == Product.id)
+                .where(OrderLine.order_id == Order.id, Product.category_id == value))
+        return query.filter(line.exists())
+
+    def operation(self) -> Any:
+        return _l("包含")

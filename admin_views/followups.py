@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.customers import FOLLOW_UP_KIND_LABELS
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment
 from admin_views.formatters import choice_label
 from admin_views.forms import CommentForm
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -54,6 +54,8 @@ class FollowUpView(ScopedModelView):
         LocalDateBetween(FollowUp.happened_at, _l("联系时间")),
         IdEqual(FollowUp.user_id, _l("业务员"), options=LazyOptions(lambda: [
             (str(u.id), u.display_name) for u in db.session.scalars(select(User).order_by(User.display_name))])),
+        StaffInDepartment(FollowUp.user_id, _l("业务员部门")),
+        StaffInDepartment(FollowUp.user_id, _l("业务员部门"), subtree=False),
     ]
     form_columns = ["customer", "kind", "content", "next_contact_at", "template"]
     form_overrides = {"kind": SelectField}

@@ -23,7 +23,9 @@ from wtforms.validators import InputRequired, Optional
 
 from admin_views.base import ScopedModelView, commit_or_explain
 from admin_views.context import current_actor, now
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.filters import (
+    IdEqual, LazyOptions, LocalDateBetween, OneOf, OrderHasCategory, OrderHasProduct, StaffInDepartment,
+)
 from admin_views.formatters import choice_label, fmt_money
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -32,7 +34,7 @@ from models import (
     Warehouse,
     DataScope, db,
 )
-from rules import dictionaries, numbering, orders, payments, regions, scope
+from rules import dictionaries, numbering, orders, payments, regions, reports, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope, RuleViolation
 
@@ -156,6 +158,13 @@ class OrderView(ScopedModelView):
         FilterGreater(Order.total, _l("订单金额")),
         FilterSmaller(Order.total, _l("订单金额")),
         ProductOrdered(Order.id, _l("产品（编号或名称）")),
+        # appended last so the positions of saved filter links stay; the report drill-downs use them
+        OneOf(Order.state, _l("状态范围"), allowed=reports.REVIEWED_STATES + (S.PENDING_REVIEW.value,),
+              options=[(",".join(reports.REVIEWED_STATES), _l("已审核（不含等待审核）")),
+                       (",".join(reports.SOLD_STATES), _l("已成交（不含等待审核和已取消）"))]),
+        StaffInDepartment(Order.salesperson_id, _l("业务员部门")),
+        OrderHasProduct(_l("产品")),
+        OrderHasCategory(_l("产品类别")),
     ]
     form_columns = ["customer", "salesperson", "order_date", "price_level", "warehouse", "consignee", "phone",
                     "province", "city", "district", "address", "notes"]

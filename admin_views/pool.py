@@ -18,7 +18,7 @@ from wtforms import SelectMultipleField, StringField
 from admin_views.base import ScopedModelView, SecureModelView, commit_or_explain
 from admin_views.context import current_actor, now
 from admin_views.customers import KIND_LABELS, LABELS, OWNERSHIP_REASONS, _local_today, _region
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
 from models import (
@@ -193,6 +193,10 @@ class ClaimRequestView(ScopedModelView):
         self._decide(ids, False)
 
 
+def _staff_options() -> list[tuple[str, str]]:
+    return [(str(u.id), u.display_name) for u in db.session.scalars(select(User).order_by(User.display_name))]
+
+
 class OwnershipEventView(ScopedModelView):
     """流转记录: every move of the customers in one's scope, searchable."""
 
@@ -210,8 +214,13 @@ class OwnershipEventView(ScopedModelView):
     }
     column_default_sort = ("at", True)
     column_searchable_list = ["customer.name", "note"]
+    # 变动 takes a reason, or 领用 with approved requests as 客户池报表 counts them; 原/新业务员
+    # let the report open one salesperson's moves.
     column_filters = [LocalDateBetween(OwnershipEvent.at, _l("时间")),
-                      IdEqual(OwnershipEvent.reason, _l("变动"), options=list(OWNERSHIP_REASONS.items()))]
+                      OneOf(OwnershipEvent.reason, _l("变动"), allowed=OWNERSHIP_REASONS,
+                            options=[("claim,approved", _l("领用（含申请获批）")), *OWNERSHIP_REASONS.items()]),
+                      IdEqual(OwnershipEvent.from_user_id, _l("原业务员"), options=LazyOptions(_staff_options)),
+                      IdEqual(OwnershipEvent.to_user_id, _l("新业务员"), options=LazyOptions(_staff_options))]
 
     def _visible(self) -> Any:
         actor = current_actor()

@@ -149,8 +149,9 @@ def _list_view(admin: Any, endpoint: str) -> Any:
 
 def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
     """/admin/customer/?flt0_<arg>=value... (or the list named by drill["_view"], e.g. the
-    follow-up list) for the filters of the view's column_filters whose column matches each key
-    of `drill`; None when one of them has no list filter. The list applies its own data scope."""
+    follow-up or order list) for the filters of the view's column_filters whose column (or
+    `drill_key`, e.g. "owner_id:department") matches each key of `drill`; None when one of them
+    has no list filter. The list applies its own data scope."""
     if not drill:
         return None
     drill = dict(drill)
@@ -160,9 +161,11 @@ def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
         return None
     by_column: dict[str, str] = {}
     for arg, (_idx, flt) in view._filter_args.items():
-        key = getattr(getattr(flt, "column", None), "key", None)
-        if key and key not in by_column and type(flt).__name__ in (
-                "FilterEqual", "IdEqual", "FilterLike", "LocalDateBetween"):
+        key = getattr(flt, "drill_key", None)
+        if key is None and type(flt).__name__ in (
+                "FilterEqual", "IdEqual", "FilterLike", "LocalDateBetween", "DateBetweenFilter"):
+            key = getattr(getattr(flt, "column", None), "key", None)
+        if key and key not in by_column:
             by_column[key] = arg
     params = []
     for pos, (key, value) in enumerate(drill.items()):
@@ -241,9 +244,9 @@ class ReportView(BaseView):
             flash(problem, "error")
         actor = current_actor()
         types = self.chart_types
-        drill = [customer_list_url(self.admin, r.get("drill")) for r in table.extra.get("chart_rows", table.rows)]
+        drill, series_drill = self.chart_drill(table)
         row_drill = drill if "chart_rows" not in table.extra else [None] * len(table.rows)
-        chart = {"options": chart_options(table, types), "drill": drill,
+        chart = {"options": chart_options(table, types), "drill": drill, "series_drill": series_drill,
                  "initial": request.args.get("chart") if request.args.get("chart") in types else types[0]}
         args = {k: v for k, v in request.args.items() if k != "chart"}
         return self.render(
@@ -259,6 +262,21 @@ class ReportView(BaseView):
 
     def extra_context(self, table: reports.Table) -> dict[str, Any]:
         return {}
+
+    def chart_drill(self, table: reports.Table) -> tuple[list[str | None], list[list[str | None]] | None]:
+        """The list each bar or slice opens: one URL per chart row, or per series and row when
+        the rows carry `series_drill` (a bar of 领用 and one of 放弃 open different lists).
+        Figures read from the periodic summaries are a snapshot that a live list would not
+        match, so they open nothing."""
+        rows = table.extra.get("chart_rows", table.rows)
+        if table.extra.get("summary_at"):
+            return [None] * len(rows), None
+        drill = [customer_list_url(self.admin, r.get("drill")) for r in rows]
+        if not any(r.get("series_drill") for r in rows):
+            return drill, None
+        series = table.extra.get("chart_columns") or table.series_columns()
+        return drill, [[customer_list_url(self.admin, (r.get("series_drill") or {}).get(c.key)) for r in rows]
+                       for c in series]
 
     @expose("/export")
     def export(self) -> Any:
@@ -376,6 +394,13 @@ class CustomerSalesReport(ReportView):
         table.extra.update(chart_rows=table.extra["segments"], chart_label="name",
                            chart_columns=[reports.Column("count", _l("客户数"), "int")])
         return table
+
+    def chart_drill(self, table: reports.Table) -> tuple[list[str | None], list[list[str | None]] | None]:
+        """A segment's slice opens this page narrowed to that segment (same dates, people and
+        sort), whose table lists its customers."""
+        args = {k: v for k, v in request.args.items() if k != "segment"}
+        return [url_for(f"{self.endpoint}.index", **args, segment=s["key"]) if s.get("count") else None
+                for s in table.extra.get("chart_rows", [])], None
 
     def extra_context(self, table: reports.Table) -> dict[str, Any]:
         actor = current_actor()

@@ -152,6 +152,22 @@ def order_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
                 Order.state != OrderStatus.PENDING_REVIEW)
 
 
+# The order states each report counts, as the order list's 状态范围 filter takes them.
+REVIEWED_STATES = tuple(s.value for s in OrderStatus if s != OrderStatus.PENDING_REVIEW)
+SOLD_STATES = tuple(s for s in REVIEWED_STATES if s != OrderStatus.CANCELLED)
+
+
+def people_drill(filters: Filters, column: str) -> dict[str, Any]:
+    """The page's salesperson / department choice as list filters on `column` (owner_id,
+    salesperson_id, user_id), so a drill-down list narrows exactly as the chart did."""
+    drill: dict[str, Any] = {}
+    if filters.salesperson_id:
+        drill[column] = filters.salesperson_id
+    if filters.department_id:
+        drill[f"{column}:department"] = filters.department_id
+    return drill
+
+
 def follow_up_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
     return and_(scope.follow_up_clause(actor), *_choice_clauses(FollowUp.user_id, filters),
                 FollowUp.happened_at >= filters.utc_start, FollowUp.happened_at < filters.utc_end)
@@ -274,7 +290,7 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
     for r in found:
         row = {"name": names.get(r.key) or (str(UNSET) if r.key is None else str(r.key)),
                "count": int(r.count), "share": Decimal(r.count * 100) / total, "drill": None}
-        if r.key is not None and not filters.department_id:
+        if r.key is not None:
             row["drill"] = _customer_drill(by, r.key, province, filters)
         rows.append(row)
     if by == "year" and len(rows) > 1:
@@ -287,16 +303,12 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
         columns.append(Column("growth", _l("比上年增长"), "percent"))
     table = Table(columns, rows, "name", ["count"])
     table.totals = _totals(rows, columns, "name")
-    if by == "department" or filters.department_id:
-        table.note = _l("客户列表没有按部门筛选的条件，按部门统计时不能点开明细。")
     return table
 
 
 def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -> dict[str, Any] | None:
     """What the customer list must filter on to show the customers behind one bar."""
-    base: dict[str, Any] = {"created_at": (filters.start, filters.end)}
-    if filters.salesperson_id:
-        base["owner_id"] = filters.salesperson_id
+    base: dict[str, Any] = {"created_at": (filters.start, filters.end), **people_drill(filters, "owner_id")}
     if by == "province":
         return base | {"province": key}
     if by == "city":
@@ -307,6 +319,8 @@ def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -
         return base | {"owner_id": key}
     if by in _DICT_COLUMNS:
         return base | {f"{by}_id": key}
+    if by == "department":  # the department that owned the customer, as grouped
+        return base | {"department_id": key}
     if by == "year":
         year = int(key)
         start, end = max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31))
@@ -323,7 +337,8 @@ def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: st
     counts = {r.key: int(r.count) for r in session.execute(stmt)}
     rows = []
     for label in bucket_labels(filters, grain):
-        rows.append({"period": label, "count": counts.get(label, 0), "drill": None})
+        rows.append({"period": label, "count": counts.get(label, 0),
+                     "drill": {"created_at": _bucket_range(label, grain, filters), **people_drill(filters, "owner_id")}})
     columns = [Column("period", _l("时间")), Column("count", _l("新增客户"), "int")]
     table = Table(columns, rows, "period", ["count"])
     table.totals = _totals(rows, columns, "period")
@@ -345,7 +360,7 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
         here = at.get(stage.id, 0)
         rows.append({"name": stage.name, "at": here, "reached": reached,
                      "conversion": (Decimal(reached * 100) / previous) if previous else None,
-                     "drill": None if filters.department_id else _customer_drill("stage", stage.id, None, filters)})
+                     "drill": _customer_drill("stage", stage.id, None, filters)})
         previous = reached
         reached -= here
     columns = [Column("name", _l("跟进程度")), Column("at", _l("处于该阶段"), "int"),
@@ -391,7 +406,8 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     for label in bucket_labels(filters, "month"):
         r = found.get(label)
         rows.append({"month": label, "orders": int(r.orders) if r else 0,
-                     **{k: _money(getattr(r, k)) if r else ZERO for k in keys}, "drill": None})
+                     **{k: _money(getattr(r, k)) if r else ZERO for k in keys},
+                     "drill": _order_drill(filters, _bucket_range(label, "month", filters), REVIEWED_STATES)})
     columns = [Column("month", _l("月份")), Column("orders", _l("订单数"), "int"),
                Column("receivable", _l("应收"), "money"), Column("received", _l("实收"), "money"),
                Column("outstanding", _l("欠款"), "money"), Column("refundable", _l("应退"), "money"),
@@ -401,6 +417,14 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     table.note = _l("不含等待审核的订单；应收扣除退货，已取消订单应收为 0。")
     _summary_note(session, table)
     return table
+
+
+def _order_drill(filters: Filters, days: tuple[date, date], states: tuple[str, ...],
+                 **narrow: Any) -> dict[str, Any]:
+    """The order list of those days and states (and product, category or salesperson), with
+    the page's salesperson / department choice."""
+    return {"_view": "order", **narrow, "order_date": days, "state:in": ",".join(states),
+            **people_drill(filters, "salesperson_id")}
 
 
 def _summary_where(day: Any, person: Any, actor: Actor, filters: Filters) -> ColumnElement[bool]:
@@ -458,7 +482,10 @@ def product_sales(session: Session, actor: Actor, filters: Filters, *, by: str =
         rows.append({"name": names.get(r.key) or str(UNSET), "quantity": int(r.quantity or 0), "amount": amount,
                      "returned_quantity": int(r.returned_quantity or 0), "returned_amount": returned,
                      "net_quantity": int(r.quantity or 0) - int(r.returned_quantity or 0),
-                     "net_amount": amount - returned, "drill": None})
+                     "net_amount": amount - returned,
+                     "drill": None if r.key is None else _order_drill(
+                         filters, (filters.start, filters.end), SOLD_STATES,
+                         **{"product_id" if by == "product" else "product_category_id": r.key})})
     rows.sort(key=lambda row: (-row["net_amount"], row["name"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
@@ -512,7 +539,8 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
         rows.append({"name": names.get(uid, str(uid)), "orders": int(s.orders) if s else 0,
                      "amount": _money(s.amount) if s else ZERO, "received": _money(s.received) if s else ZERO,
                      "new_customers": int(new.get(uid, 0)), "follow_ups": int(follow.get(uid, 0)),
-                     "drill": None})
+                     "drill": _order_drill(filters, (filters.start, filters.end), SOLD_STATES, salesperson_id=uid)
+                     if s and s.orders else None})
     rows.sort(key=lambda row: (-row["amount"], -row["orders"], row["name"]))
     columns = [Column("name", _l("业务员")), Column("orders", _l("成交订单"), "int"),
                Column("amount", _l("销售额"), "money"), Column("received", _l("实收"), "money"),
@@ -547,7 +575,11 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
         stmt = select(User.department_id, count).join(User, writer == User.id).where(where).group_by(User.department_id)
         counts = dict(session.execute(stmt).all())
         names = _names(session, Department, counts, "name")
-        rows = [{"name": names.get(k) or str(UNSET), "count": int(v), "drill": None} for k, v in counts.items()]
+        rows = [{"name": names.get(k) or str(UNSET), "count": int(v),
+                 "drill": None if k is None else {"_view": "follow_up", "user_id:department_only": k,
+                                                  "happened_at": (filters.start, filters.end),
+                                                  **people_drill(filters, "user_id")}}
+                for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
         label = _l("部门")
     else:
@@ -567,9 +599,12 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
 
 
 def _bucket_range(label: str, grain: str, filters: Filters) -> tuple[date, date]:
-    """The local days of one day / month / year bucket, within the range."""
+    """The local days of one day / week / month / year bucket, within the range."""
     if grain == "day":
         first = last = date.fromisoformat(label)
+    elif grain == "week":  # labelled by its Monday
+        first = date.fromisoformat(label)
+        last = first + timedelta(days=6)
     elif grain == "month":
         first = date.fromisoformat(label + "-01")
         last = date(first.year + (first.month == 12), first.month % 12 + 1, 1) - timedelta(days=1)
@@ -579,14 +614,8 @@ def _bucket_range(label: str, grain: str, filters: Filters) -> tuple[date, date]
 
 
 def _follow_up_drill(filters: Filters, days: tuple[date, date]) -> dict[str, Any] | None:
-    """The follow-up list of those days: only without a department choice, which the list
-    cannot express (it would show more than the chart counted)."""
-    if filters.department_id:
-        return None
-    drill: dict[str, Any] = {"_view": "follow_up", "happened_at": days}
-    if filters.salesperson_id:
-        drill["user_id"] = filters.salesperson_id
-    return drill
+    """The follow-up list of those days, written by the chosen salesperson or department."""
+    return {"_view": "follow_up", "happened_at": days, **people_drill(filters, "user_id")}
 
 
 def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int, now: datetime) -> Table:
@@ -631,7 +660,8 @@ def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
         per.setdefault(uid, {})[reason] = int(n)
     names = _names(session, User, per, "display_name")
     rows = [{"name": names.get(uid, str(uid)), "claim": c.get("claim", 0), "release": c.get("release", 0),
-             "recycle": c.get("recycle", 0), "recall": c.get("recall", 0), "drill": None}
+             "recycle": c.get("recycle", 0), "recall": c.get("recall", 0), "drill": None,
+             "series_drill": _pool_drill(uid, filters)}
             for uid, c in per.items()]
     rows.sort(key=lambda r: (-r["claim"], r["name"]))
     columns = [Column("name", _l("业务员")), Column("claim", _l("领用"), "int"), Column("release", _l("放弃"), "int"),
@@ -639,6 +669,14 @@ def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
     table = Table(columns, rows, "name", ["claim", "release", "recycle"])
     table.totals = _totals(rows, columns, "name")
     return table
+
+
+def _pool_drill(uid: int, filters: Filters) -> dict[str, dict[str, Any]]:
+    """Per column of 客户池报表, the 流转记录 list of exactly the moves it counted."""
+    days = {"at": (filters.start, filters.end)}
+    return {"claim": {"_view": "ownership_event", "to_user_id": uid, "reason:in": ",".join(CLAIM_REASONS), **days},
+            **{reason: {"_view": "ownership_event", "from_user_id": uid, "reason:in": reason, **days}
+               for reason in LEAVE_REASONS}}
 
 
 def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:

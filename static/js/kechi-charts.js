@@ -36,7 +36,8 @@
 
   chart.on("finished", function () { box.setAttribute("data-rendered", box.getAttribute("data-chart-type")); });
   chart.on("click", function (params) {
-    var url = data.drill[params.dataIndex];
+    var bySeries = data.series_drill && data.series_drill[params.seriesIndex];
+    var url = bySeries ? bySeries[params.dataIndex] : data.drill[params.dataIndex];
     if (url) { window.location.href = url; }
   });
   buttons.forEach(function (b) {
