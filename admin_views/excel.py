@@ -21,13 +21,13 @@ from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
 from models.job import JobRecord
-from rules import exporting, import_batch, importing, pool as pool_rules, scope, spreadsheet
+from rules import exporting, import_batch, import_products, importing, pool as pool_rules, scope, spreadsheet
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
 STATUS = {"draft": _l("待确认"), "queued": _l("排队中"), "running": _l("进行中"), "done": _l("已完成"),
           "failed": _l("已中断")}
-KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"),
+KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
               "export_follow_up": _l("导出联系记录")}
 EXAMPLES = {
@@ -36,6 +36,16 @@ EXAMPLES = {
     "province": "浙江省", "city": "杭州市", "district": "西湖区", "address": "文三路 100 号", "zip_code": "310000",
     "customer": "杭州示例科技有限公司", "is_primary": "是", "position": "采购经理",
 }
+
+
+IMPORT_PERMISSIONS = {"customer": "customer.create", "contact": "customer.edit",
+                      "product": import_products.PERMISSION}
+
+
+def _importable(actor: Any) -> dict[str, Any]:
+    """The wizard's entities this user may import (products: whoever may manage products)."""
+    return {k: v for k, v in importing.ENTITIES.items()
+            if actor.can("customer.view" if k != "product" else IMPORT_PERMISSIONS[k])}
 
 
 def _upload_limit() -> int:
@@ -85,7 +95,8 @@ class ExcelView(BaseView):
     """导入/导出: the wizard, the job pages and the export endpoints."""
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can("customer.view")
+        return current_user.is_authenticated and (current_actor().can("customer.view")
+                                                  or current_actor().can(import_products.PERMISSION))
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
@@ -105,10 +116,13 @@ class ExcelView(BaseView):
         except RequestEntityTooLarge:
             flash(gettext("文件太大，最大允许 %(max).0f MB；请分成几个文件导入", max=_upload_limit() / 1048576), "error")
             return redirect(url_for(".index"))
-        if entity not in importing.ENTITIES:
-            entity = "customer"
+        entities = _importable(actor)
+        if entity not in entities:
+            if request.method == "POST" and entity in importing.ENTITIES:
+                abort(403)
+            entity = next(iter(entities), "customer")
         if request.method == "POST":
-            self._require("customer.create" if entity == "customer" else "customer.edit")
+            self._require(IMPORT_PERMISSIONS[entity])
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
                 return redirect(url_for(".index", entity=entity))
@@ -118,7 +132,7 @@ class ExcelView(BaseView):
         jobs = list(db.session.scalars(select(JobRecord).where(JobRecord.user_id == actor.user_id)
                                        .order_by(JobRecord.id.desc()).limit(20)))
         limit = _upload_limit()
-        return self.render("admin/imports/upload.html", entity=entity, entities=importing.ENTITIES, jobs=jobs,
+        return self.render("admin/imports/upload.html", entity=entity, entities=entities, jobs=jobs,
                            status_names=STATUS, kind_names=KIND_NAMES, max_mb=limit / 1048576)
 
     def _store_upload(self, entity: str) -> JobRecord | None:
@@ -188,6 +202,8 @@ class ExcelView(BaseView):
             job.params = params
             if request.form.get("go") == "start":
                 missing = importing.missing_required(entity, params["mapping"], db.session)
+                if entity == "product":
+                    missing = import_products.missing_required(missing, params["options"])
                 if missing:
                     flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(missing)), "error")
                 elif error:
@@ -221,7 +237,8 @@ class ExcelView(BaseView):
                           for i, row in enumerate(sheet.rows[:20])]
         return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
                            header_choices=header_choices, colleagues=colleagues,
-                           on_duplicate=import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
+                           on_duplicate=import_products.ON_DUPLICATE if entity == "product"
+                           else import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
                            required=importing.required_keys(db.session, entity),
                            outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
                                           "rejected": _l("不能导入")})
@@ -319,10 +336,12 @@ class ExcelView(BaseView):
             abort(404)
         cols = importing.columns(db.session, entity)
         required = importing.required_keys(db.session, entity)
-        example = [EXAMPLES.get(c.key, "") for c in cols]
-        note = gettext("带 * 的列必须填写。\n第一行是表头，请不要修改表头文字；示例行可以删除。\n"
-                       "手机号码、电话请填写数字；日期可写 2023-05-01 或 2023年5月1日。\n"
-                       "客户分类、来源、行业等须与“数据字典”中的名称一致。")
+        examples = import_products.EXAMPLES if entity == "product" else EXAMPLES
+        example = [examples.get(c.key, "") for c in cols]
+        note = str(import_products.TEMPLATE_NOTE) if entity == "product" else None
+        note = note or gettext("带 * 的列必须填写。\n第一行是表头，请不要修改表头文字；示例行可以删除。\n"
+                               "手机号码、电话请填写数字；日期可写 2023-05-01 或 2023年5月1日。\n"
+                               "客户分类、来源、行业等须与“数据字典”中的名称一致。")
         name = excel_jobs.new_file_name("templates", ".xlsx")
         path = excel_jobs.stored_path(name)
         exporting.template_xlsx(path, cols, required, example=example, note=note)

@@ -18,13 +18,13 @@ from jobs.queue import job_app_context
 from models import User, db
 from models.base import utcnow
 from models.job import JobRecord, JobRowIssue
-from rules import audit, exporting, import_batch, importing, spreadsheet
+from rules import audit, exporting, import_batch, import_products, importing, spreadsheet
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
 
 log = logging.getLogger(__name__)
-IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact"}
+IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product"}
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up"}
 
 
@@ -98,6 +98,8 @@ def _import(job_id: int, user: User, config: Any) -> str:
     if entity == "customer":
         importer: Any = import_batch.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
                                                    today=local_date(now, config["TIMEZONE"]))
+    elif entity == "product":
+        importer = import_products.ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
     else:
         importer = import_batch.ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
     start = job.done
@@ -126,10 +128,10 @@ def _import(job_id: int, user: User, config: Any) -> str:
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
     job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
-    audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=exporting.MODELS.get(
-        entity, type(None)).__name__, details={"file": job.file_name, "rows": job.total, "imported": job.imported,
-                                               "updated": job.updated, "skipped": job.skipped,
-                                               "rejected": job.rejected})
+    model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
+    audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
+                 details={"file": job.file_name, "rows": job.total, "imported": job.imported,
+                          "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})
     session.commit()
     return "done"
 

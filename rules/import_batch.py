@@ -452,5 +452,10 @@ def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]]
         importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)
         with session.no_autoflush:
             return importer.check(parsed)
+    if entity == "product":
+        from rules.import_products import ProductImporter
+
+        with session.no_autoflush:
+            return ProductImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
     with session.no_autoflush:
         return ContactImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)

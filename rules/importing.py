@@ -96,7 +96,7 @@ CONTACT_COLUMNS: list[Column] = [
     _c("notes", _l("备注"), "备注", "说明", "notes"),
 ]
 
-ENTITIES = {"customer": _l("客户（含首要联系人）"), "contact": _l("联系人")}
+ENTITIES = {"customer": _l("客户（含首要联系人）"), "contact": _l("联系人"), "product": _l("产品")}
 _BASE_COLUMNS = {"customer": CUSTOMER_COLUMNS, "contact": CONTACT_COLUMNS}
 _KIND_WORDS = {"企业": CustomerKind.COMPANY, "公司": CustomerKind.COMPANY, "单位": CustomerKind.COMPANY,
                "company": CustomerKind.COMPANY, "个人": CustomerKind.PERSON, "person": CustomerKind.PERSON}
@@ -109,7 +109,12 @@ _HEADER_NOISE = re.compile(r"[\s*＊:：]|（必填）|\(必填\)")
 
 def columns(session: Session, entity: str) -> list[Column]:
     """The importable columns of an entity, custom fields (by their label) included."""
-    base = list(_BASE_COLUMNS[entity])
+    if entity == "product":  # one column per price level: rules/import_products.py lists them
+        from rules import import_products
+
+        base = import_products.base_columns(session)
+    else:
+        base = list(_BASE_COLUMNS[entity])
     for definition in custom_fields.definitions(session, entity):
         if definition.importable:
             base.append(Column(CUSTOM_PREFIX + definition.key, definition.label, (definition.label, definition.key),
