@@ -160,8 +160,8 @@ class OrderView(ScopedModelView):
         ProductOrdered(Order.id, _l("产品（编号或名称）")),
         # appended last so the positions of saved filter links stay; the report drill-downs use them
         OneOf(Order.state, _l("状态范围"), allowed=reports.REVIEWED_STATES + (S.PENDING_REVIEW.value,),
-              options=[(",".join(reports.REVIEWED_STATES), _l("已审核（不含等待审核）")),
-                       (",".join(reports.SOLD_STATES), _l("已成交（不含等待审核和已取消）"))]),
+              options=[(",".join(reports.REVIEWED_STATES), _l("已审核")),
+                       (",".join(reports.SOLD_STATES), _l("已成交（不含取消）"))]),
         StaffInDepartment(Order.salesperson_id, _l("业务员部门")),
         OrderHasProduct(_l("产品")),
         OrderHasCategory(_l("产品类别")),
