@@ -171,9 +171,11 @@ def announcement_clause(actor: Actor) -> ColumnElement[bool]:
     ancestors = [int(p) for p in (actor.department_path or "").strip("/").split("/") if p.isdigit()]
     audience = Announcement.whole_company.is_(True)
     if ancestors:
-        audience = or_(audience, Announcement.id.in_(
-            select(announcement_departments.c.announcement_id)
-            .where(announcement_departments.c.department_id.in_(ancestors))))
+        # EXISTS, not IN: the feed walks its index newest first and checks each row by primary
+        # key, stopping at the page size, instead of collecting every link of the departments.
+        audience = or_(audience, select(announcement_departments.c.announcement_id).where(
+            announcement_departments.c.announcement_id == Announcement.id,
+            announcement_departments.c.department_id.in_(ancestors)).exists())
     return and_(Announcement.published_at.is_not(None),
                 or_(Announcement.expires_on.is_(None), Announcement.expires_on >= actor.today), audience)
 

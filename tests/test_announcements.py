@@ -302,3 +302,20 @@ def test_migration_creates_the_announcement_tables_as_modelled(tmp_path):
         assert [d for d in diff if "announcement" in repr(d)] == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_demo_company_has_announcements_on_the_workbench(app, new_client):
+    from jobs.demo import DEMO_PASSWORD, seed_demo
+
+    with app.app_context():
+        seed_demo(db.session, customers=20)
+        db.session.commit()
+        seed_demo(db.session, customers=20)  # idempotent
+        assert db.session.scalar(select(func.count(Announcement.id))) == 4
+    chen = new_client()
+    chen.login("chenxm", DEMO_PASSWORD)
+    titles = widget_titles(chen.get("/admin/").get_data(as_text=True))
+    assert titles[0] == "关于全面启用客池CRM的通知" and "十二月销售冲刺动员" in titles and "年终总结会安排" not in titles
+    clerk = new_client()
+    clerk.login("zhouqin", DEMO_PASSWORD)  # 商务部: not addressed by the 销售部 notice
+    assert "十二月销售冲刺动员" not in widget_titles(clerk.get("/admin/").get_data(as_text=True))
