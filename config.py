@@ -53,6 +53,8 @@ class Config:
     IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", 1000))
     EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", 2000))  # more rows: a job with a download link
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))  # a running job silent this long may be resumed
+    # uploads, rejected-row files and exports under UPLOAD_DIR are deleted this many days after their job ended
+    FILE_RETENTION_DAYS = int(os.environ.get("FILE_RETENTION_DAYS", 14))
 
     # Sessions: signed cookies carry a per-user version (see models.org.User.get_id),
     # so logout, disable, password change and forced logout end every copy of the cookie.

@@ -73,7 +73,9 @@ def _status(job: JobRecord) -> dict[str, Any]:
             "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
             "skipped": job.skipped, "rejected": job.rejected, "error": job.error, "stale": _stale(job),
             "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == "done" else 0),
-            "result_url": url_for(".result_file", job_id=job.id) if job.result_path else None}
+            "expired": job.files_expired_at is not None,
+            "result_url": url_for(".result_file", job_id=job.id)
+            if job.result_path and job.files_expired_at is None else None}
 
 
 def _enqueue(func: Any, job: JobRecord) -> bool:
@@ -180,6 +182,9 @@ class ExcelView(BaseView):
         if job.status != "draft":
             return redirect(url_for(".job_view", job_id=job.id))
         entity = excel_jobs.IMPORT_KINDS[job.kind]
+        if job.files_expired_at is not None:
+            flash(gettext("文件已过期清理，请重新上传"), "error")
+            return redirect(url_for(".index", entity=entity))
         actor = current_actor()
         cols = importing.columns(db.session, entity)
         params = dict(job.params)
@@ -308,7 +313,9 @@ class ExcelView(BaseView):
         job = _job_for_user(job_id)
         if not CsrfForm(request.form).validate():
             abort(400)
-        if job.status == "failed" or _stale(job):
+        if job.files_expired_at is not None:
+            flash(gettext("文件已过期清理，无法继续；请重新上传后导入"), "error")
+        elif job.status == "failed" or _stale(job):
             job.status, job.error = "queued", None
             db.session.commit()
             func = excel_jobs.run_import if job.kind.startswith("import_") else excel_jobs.run_export
@@ -319,6 +326,9 @@ class ExcelView(BaseView):
     @expose("/<int:job_id>/result.xlsx")
     def result_file(self, job_id: int) -> Any:
         job = _job_for_user(job_id)
+        if job.files_expired_at is not None:
+            flash(gettext("文件已过期清理（保留 %(d)d 天）", d=current_app.config["FILE_RETENTION_DAYS"]), "error")
+            return redirect(url_for(".job_view", job_id=job.id))
         path = excel_jobs.stored_path(job.result_path)
         if path is None or not path.exists():
             abort(404)

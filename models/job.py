@@ -25,6 +25,7 @@ class JobRecord(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    files_expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 文件已过期清理 (FILE_RETENTION_DAYS)
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_path: Mapped[str | None] = mapped_column(String(500))
     result_path: Mapped[str | None] = mapped_column(String(500))

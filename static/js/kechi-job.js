@@ -17,7 +17,7 @@
         set('c-updated', s.updated); set('c-skipped', s.skipped); set('c-rejected', s.rejected);
         var err = document.getElementById('job-error');
         if (s.error) { err.textContent = s.error; err.style.display = ''; } else { err.style.display = 'none'; }
-        document.getElementById('job-resume').style.display = (s.status === 'failed' || s.stale) ? '' : 'none';
+        document.getElementById('job-resume').style.display = ((s.status === 'failed' || s.stale) && !s.expired) ? '' : 'none';
         if (s.result_url) {
           var link = document.getElementById('job-result');
           link.href = s.result_url; link.classList.remove('d-none');
