@@ -107,6 +107,7 @@ def refresh_summaries(app) -> None:
     from rules import report_summary
 
     with app.app_context():
+        db.create_all()  # a summary table newer than the bench database
         t0 = time.perf_counter()
         report_summary.refresh(db.session, now=NOW, tz=app.config["TIMEZONE"])
         db.session.commit()

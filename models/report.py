@@ -71,13 +71,14 @@ class CustomerSales(db.Model):
     amount: Mapped[Decimal] = mapped_column(SUM, nullable=False)
     last_day: Mapped[date] = mapped_column(Date, nullable=False)
     segment: Mapped[str] = mapped_column(String(24), nullable=False)
+    owner_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # The ranking reads the first customers by amount (or by count) from an index, never sorting all.
 # customer_id descending: read backwards, the index gives the ranking's own order (ties by id).
 Index("ix_report_customer_sales_amount", CustomerSales.amount, CustomerSales.orders, CustomerSales.customer_id.desc())
 Index("ix_report_customer_sales_orders", CustomerSales.orders, CustomerSales.amount, CustomerSales.customer_id.desc())
-Index("ix_report_customer_sales_segment", CustomerSales.segment)
+Index("ix_report_customer_sales_owner", CustomerSales.owner_id, CustomerSales.segment)
 
 
 # 客户数量报表, 新增客户走势 and the funnel group live customers created in a date range by one of

@@ -68,7 +68,7 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
         .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
         .group_by(day, FollowUp.user_id)))
     today = now.astimezone(ZoneInfo(tz)).date()
-    rfm.rebuild_summary(session, default_filters(today, tz), today)
+    rfm.rebuild_summary(session, default_filters(today, tz), today, now)
     settings.put(session, MARK, now.isoformat())
     session.flush()
     return True

@@ -15,24 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Float, MetaData, and_, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy import Date, Float, MetaData, and_, case, cast, delete, func, insert, literal, select, text, union, update
 from sqlalchemy.sql.ddl import CreateTableAs, DropTable
 from sqlalchemy.orm import Session
 
-from models.customer import Customer
+from models.customer import Customer, OwnershipEvent
 from models.dictionary import DictItem, DictKind
+from models.org import DataScope
 from models.report import CustomerSales
 from models.sales import Order, OrderStatus
-from models.org import DataScope
 from rules import scope, settings
 from rules.actor import Actor
-from rules.reports import Column, Filters, Table, _money, _sum, customer_where
+from rules.reports import Column, Filters, Table, _money, _sum, customer_where, people_clause
 
 # (R high, F high, M high) → segment
 SEGMENTS: dict[str, Any] = {
@@ -65,14 +66,16 @@ def _days_since(session: Session, column: Any, today: date) -> Any:
 
 
 def _grouped(filters: Filters) -> Any:
-    """One row per live customer who bought in the range: (customer_id, orders, amount, last_day)."""
+    """One row per live customer who bought in the range: (customer_id, orders, amount,
+    last_day, owner_id)."""
     return (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("orders"),
                    _sum(Order.total - Order.returned_amount).label("amount"),
-                   func.max(Order.order_date).label("last_day"))
+                   func.max(Order.order_date).label("last_day"), Customer.owner_id.label("owner_id"))
+            .join(Customer, Customer.id == Order.customer_id)
             .where(Order.order_date >= filters.start, Order.order_date <= filters.end,
                    Order.state.not_in((OrderStatus.PENDING_REVIEW, OrderStatus.CANCELLED)),
-                   Order.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
-            .group_by(Order.customer_id))
+                   Customer.deleted_at.is_(None))
+            .group_by(Order.customer_id, Customer.owner_id))
 
 
 def _averages(session: Session, table: Any, today: date) -> tuple[float, float, float]:
@@ -89,20 +92,25 @@ def _segment_expr(session: Session, table: Any, averages: tuple, today: date) ->
     return case(*whens, else_=literal("general_retain"))
 
 
-def rebuild_summary(session: Session, filters: Filters, today: date) -> None:
+def rebuild_summary(session: Session, filters: Filters, today: date, now: datetime) -> None:
     """The summary job's part: this year's figures per customer, segmented against the company's
-    averages, in the caller's transaction."""
+    averages, in the caller's transaction. The mark remembers the last ownership event and the
+    time, so that counts can tell which customers moved or were binned since."""
     table = CustomerSales.__table__
     session.execute(delete(CustomerSales))
+    last_event = session.scalar(select(func.max(OwnershipEvent.id))) or 0
     grouped = _grouped(filters).subquery()
     session.execute(insert(CustomerSales).from_select(
-        ["customer_id", "orders", "amount", "last_day", "segment"],
-        select(grouped.c.customer_id, grouped.c.orders, grouped.c.amount, grouped.c.last_day,
+        ["customer_id", "orders", "amount", "last_day", "owner_id", "segment"],
+        select(grouped.c.customer_id, grouped.c.orders, grouped.c.amount, grouped.c.last_day, grouped.c.owner_id,
                literal("general_retain"))))
     averages = _averages(session, table, today)
     session.execute(update(CustomerSales).values(segment=_segment_expr(session, table, averages, today)))
+    # Fresh statistics, or SQLite ranks a department's customers by walking the whole table.
+    session.execute(text(f"ANALYZE {CustomerSales.__tablename__}"))
     settings.put(session, SUMMARY_KEY, {"start": filters.start.isoformat(), "end": filters.end.isoformat(),
-                                         "today": today.isoformat(), "averages": list(averages)})
+                                         "today": today.isoformat(), "averages": list(averages),
+                                         "event": last_event, "at": now.isoformat()})
 
 
 def drop_summary(session: Session) -> None:
@@ -110,31 +118,73 @@ def drop_summary(session: Session) -> None:
     settings.put(session, SUMMARY_KEY, None)
 
 
+@dataclass
+class Figures:
+    table: Any                            # customer_id, orders, amount, last_day (and owner_id)
+    segment: Any                          # each row's segment, an SQL expression
+    averages: tuple[float, float, float]  # the company's R (days), F, M
+    mark: dict[str, Any] | None = None    # the summary's mark; None for a temporary table
+
+
 @contextmanager
-def figures(session: Session, filters: Filters, today: date) -> Iterator[tuple[Any, Any, tuple]]:
-    """(table of per-customer figures, its segment expression, the company averages): the
-    summary when it covers exactly the range, else the orders grouped once into a temporary
-    table that is dropped on the way out."""
+def figures(session: Session, filters: Filters, today: date) -> Iterator[Figures]:
+    """The per-customer figures of the range: the summary when it covers exactly the range,
+    else the orders grouped once into a temporary table that is dropped on the way out."""
     mark = settings.get(session, SUMMARY_KEY)
     if mark and (mark["start"], mark["end"], mark["today"]) == (filters.start.isoformat(), filters.end.isoformat(),
                                                                  today.isoformat()):
         table = CustomerSales.__table__
-        yield table, table.c.segment, tuple(mark["averages"])
+        yield Figures(table, table.c.segment, tuple(mark["averages"]), mark)
         return
     created = CreateTableAs(_grouped(filters), f"kechi_rfm_{uuid4().hex[:12]}", temporary=True, metadata=MetaData())
     session.execute(created)
     table = created.table
     try:
         averages = _averages(session, table, today)
-        yield table, _segment_expr(session, table, averages, today), averages
+        yield Figures(table, _segment_expr(session, table, averages, today), averages)
     finally:
         session.execute(DropTable(table))
 
 
 def _everyone(actor: Actor, filters: Filters) -> bool:
-    """Whether the actor sees every live customer with no narrowing choice: then every row of
-    the figures is theirs and counting needs no look at the customers."""
+    """Whether the actor sees every live customer with no narrowing choice."""
     return actor.data_scope is DataScope.ALL and not filters.department_id and not filters.salesperson_id
+
+
+def _add(counts: dict[str, int], rows: Any) -> None:
+    for key, n in rows:
+        counts[key] = counts.get(key, 0) + int(n)
+
+
+def segment_counts(session: Session, actor: Actor, filters: Filters, fig: Figures) -> dict[str, int]:
+    """Customers per segment among those the actor sees (and the page's department/salesperson).
+    A temporary table is joined to the customers. The summary is counted by its owner column
+    (an index), which is exact for every customer not moved or binned since the rebuild; those
+    few are looked up among the customers as they are now, so the counts always follow the
+    scope of this moment."""
+    seg = fig.segment.label("segment")
+    counts: dict[str, int] = {}
+    if fig.mark is None:
+        stmt = select(seg, func.count()).select_from(fig.table)
+        if not _everyone(actor, filters):
+            stmt = stmt.join(Customer, Customer.id == fig.table.c.customer_id).where(
+                customer_where(actor, filters, created=False))
+        _add(counts, session.execute(stmt.group_by(seg)))
+        return counts
+    t = fig.table
+    since = datetime.fromisoformat(fig.mark["at"])
+    moved = union(select(OwnershipEvent.customer_id).where(OwnershipEvent.id > fig.mark["event"]),
+                  select(Customer.id).where(Customer.deleted_at >= since))
+    _add(counts, session.execute(select(seg, func.count()).where(
+        people_clause(t.c.owner_id, actor, filters), t.c.customer_id.not_in(moved)).group_by(seg)))
+    now_visible = customer_where(actor, filters, created=False)
+    _add(counts, session.execute(select(seg, func.count()).join(Customer, Customer.id == t.c.customer_id)
+                                 .where(t.c.customer_id.in_(moved), now_visible).group_by(seg)))
+    branches = scope.customer_branches(actor)
+    if len(branches) > 1:  # shared with the actor, not owned within scope
+        _add(counts, session.execute(select(seg, func.count()).join(Customer, Customer.id == t.c.customer_id)
+                                     .where(branches[1], now_visible, t.c.customer_id.not_in(moved)).group_by(seg)))
+    return counts
 
 
 def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: date, segment: str | None = None,
@@ -142,12 +192,10 @@ def customer_sales(session: Session, actor: Actor, filters: Filters, *, today: d
     """Customers ranked by purchase amount (or count), each with its RFM segment; the chart
     counts customers per segment. The table shows the first TOP customers."""
     visible = customer_where(actor, filters, created=False)
-    with figures(session, filters, today) as (fig, segment_of, averages):
+    with figures(session, filters, today) as found_figures:
+        fig, segment_of, averages = found_figures.table, found_figures.segment, found_figures.averages
         seg = segment_of.label("segment")
-        counting = select(seg, func.count()).select_from(fig)
-        if not _everyone(actor, filters):
-            counting = counting.join(Customer, Customer.id == fig.c.customer_id).where(visible)
-        counts = dict(session.execute(counting.group_by(seg)).all())
+        counts = segment_counts(session, actor, filters, found_figures)
         order = ((fig.c.orders.desc(), fig.c.amount.desc()) if sort == "count"
                  else (fig.c.amount.desc(), fig.c.orders.desc()))
         stmt = (select(fig.c.customer_id, fig.c.orders, fig.c.amount, fig.c.last_day, seg, Customer.name)
@@ -185,8 +233,8 @@ def set_category(session: Session, actor: Actor, filters: Filters, *, today: dat
     category = session.get(DictItem, category_id)
     if category is None or category.kind != DictKind.CATEGORY:
         raise ValueError(category_id)
-    with figures(session, filters, today) as (fig, segment_of, _averages_used):
-        members = select(fig.c.customer_id).where(segment_of == segment)
+    with figures(session, filters, today) as fig:
+        members = select(fig.table.c.customer_id).where(fig.segment == segment)
         result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor),
                                                         customer_where(actor, filters, created=False))
                                  .values(category_id=category_id).execution_options(synchronize_session=False))

@@ -459,3 +459,33 @@ def test_follow_up_drill_down_lists_exactly_what_was_counted(app, shop, new_clie
     assert ["2026-06", "3"] in page_table(html)  # 陈 twice and 刘 once in June
     link = unescape(re.search(r'<a href="(/admin/follow_up/\?[^"]+)">2026-06</a>', html).group(1))
     assert list_table(li.get(link).get_data(as_text=True)).count("<tr") - 1 == 3
+
+
+@pytest.mark.both_dbs
+def test_rfm_summary_counts_follow_moves_and_the_bin_at_once(app, shop):
+    """The RFM summary is rebuilt every ten minutes, but whose customers it counts is decided
+    now: a customer assigned to a colleague or binned after the rebuild moves at once."""
+    from rules import pool, report_summary
+
+    with app.app_context():
+        tz = app.config["TIMEZONE"]
+        assert report_summary.refresh(db.session, now=FIXED_NOW, tz=tz, threshold=0) is True
+        db.session.commit()
+
+        def seen(user):
+            table = rfm.customer_sales(db.session, actor(app, shop[user]), FILTERS, today=date(2026, 11, 23))
+            return sorted(r["name"] for r in table.rows), sum(s["count"] for s in table.extra["segments"])
+
+        assert seen("chen") == (["宁波二茶", "杭州一茶"], 2)
+        assert seen("sun") == ([], 0)
+        boss = actor(app, shop["boss"])
+        pool.assign(db.session, [shop["c2"]], to_user=db.session.get(User, shop["sun"]), actor=boss, now=FIXED_NOW)
+        db.session.commit()
+        assert seen("chen") == (["杭州一茶"], 1)
+        assert seen("sun") == (["宁波二茶"], 1)
+        assert seen("li") == (["南京三茶", "杭州一茶"], 2)  # 孙 is in 销售二部
+        db.session.get(Customer, shop["c1"]).deleted_at = FIXED_NOW
+        db.session.commit()
+        assert seen("chen") == ([], 0)
+        assert seen("boss") == (["南京三茶", "宁波二茶"], 2)
+

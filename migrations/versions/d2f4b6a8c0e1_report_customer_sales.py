@@ -26,15 +26,16 @@ def upgrade():
         sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column('last_day', sa.Date(), nullable=False),
         sa.Column('segment', sa.String(length=24), nullable=False),
+        sa.Column('owner_id', sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_report_customer_sales')),
     )
     op.create_index('ix_report_customer_sales_amount', 'report_customer_sales', ['amount', 'orders', sa.text('customer_id DESC')])
     op.create_index('ix_report_customer_sales_orders', 'report_customer_sales', ['orders', 'amount', sa.text('customer_id DESC')])
-    op.create_index('ix_report_customer_sales_segment', 'report_customer_sales', ['segment'])
+    op.create_index('ix_report_customer_sales_owner', 'report_customer_sales', ['owner_id', 'segment'])
 
 
 def downgrade():
-    op.drop_index('ix_report_customer_sales_segment', table_name='report_customer_sales')
+    op.drop_index('ix_report_customer_sales_owner', table_name='report_customer_sales')
     op.drop_index('ix_report_customer_sales_orders', table_name='report_customer_sales')
     op.drop_index('ix_report_customer_sales_amount', table_name='report_customer_sales')
     op.drop_table('report_customer_sales')
