@@ -172,10 +172,11 @@ def announcement_clause(actor: Actor) -> ColumnElement[bool]:
     audience = Announcement.whole_company.is_(True)
     if ancestors:
         # EXISTS, not IN: the feed walks its index newest first and checks each row by primary
-        # key, stopping at the page size, instead of collecting every link of the departments.
+        # key, stopping at the page size, instead of collecting every link of the departments
+        # (the OFFSET keeps PostgreSQL from turning it back into a hashed IN over all of them).
         audience = or_(audience, select(announcement_departments.c.announcement_id).where(
             announcement_departments.c.announcement_id == Announcement.id,
-            announcement_departments.c.department_id.in_(ancestors)).exists())
+            announcement_departments.c.department_id.in_(ancestors)).offset(0).exists())
     return and_(Announcement.published_at.is_not(None),
                 or_(Announcement.expires_on.is_(None), Announcement.expires_on >= actor.today), audience)
 
