@@ -203,6 +203,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         # appended last so the positions (flt0_13 ...) of saved filter links stay as they were
         IdEqual(Customer.department_id, _l("部门"), options=LazyOptions(department_options)),
         StaffInDepartment(Customer.owner_id, _l("业务员部门")),
+        FilterEqual(Customer.city, _l("城市")),  # exactly, as 客户数量报表 by city counts
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -160,13 +160,17 @@ def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
     if view is None or not view._filter_args:
         return None
     by_column: dict[str, str] = {}
+    inexact: set[str] = set()  # a "contains" filter, until an "equals" one on the column turns up
     for arg, (_idx, flt) in view._filter_args.items():
         key = getattr(flt, "drill_key", None)
         if key is None and type(flt).__name__ in (
                 "FilterEqual", "IdEqual", "FilterLike", "LocalDateBetween", "DateBetweenFilter"):
             key = getattr(getattr(flt, "column", None), "key", None)
-        if key and key not in by_column:
+        if key and (key not in by_column or key in inexact):
             by_column[key] = arg
+            inexact.discard(key)
+            if type(flt).__name__ == "FilterLike":
+                inexact.add(key)
     params = []
     for pos, (key, value) in enumerate(drill.items()):
         arg = by_column.get(key)

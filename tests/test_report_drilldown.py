@@ -286,3 +286,23 @@ def test_list_filters_refuse_values_outside_their_sets(app, shop, new_client):
     assert orders_in(listed) <= {"O1", "O2", "O6"}
     listed = rows_of(chen, "/admin/customer/?flt0_16=" + str(department_id(app, "销售二部")))
     assert customers_in(listed) == set()
+
+
+def test_a_city_opens_that_city_exactly(app, shop, new_client):
+    """A city typed by hand as 杭州 is its own bar; 杭州市's list must not pick it up by "contains"."""
+    from datetime import datetime, timezone
+
+    from models import Customer
+
+    with app.app_context():
+        at = datetime(2026, 5, 2, 2, tzinfo=timezone.utc)
+        db.session.add(Customer(name="杭州七茶", owner_id=None, province="浙江省", city="杭州", created_at=at,
+                                updated_at=at))
+        db.session.commit()
+    boss = login(new_client, "boss")
+    html = boss.get(f"/admin/reports/customers/?{RANGE}&by=city&province=浙江省").get_data(as_text=True)
+    assert figure(html, "杭州市") == 2 and figure(html, "杭州") == 1
+    listed = rows_of(boss, links(html)["杭州市"])
+    assert customers_in(listed) == {"杭州一茶", "杭州四茶"} and "杭州七茶" not in listed
+    listed = rows_of(boss, links(html)["杭州"])
+    assert "杭州七茶" in listed and customers_in(listed) == set()  # "contains 杭州" would add 杭州市's two
