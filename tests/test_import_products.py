@@ -198,3 +198,28 @@ def test_only_those_who_manage_products_import_them(app, client, clerk, make_use
     assert response.status_code == 403
     with app.app_context():
         assert db.session.scalar(select(JobRecord.id)) is None
+
+
+def test_a_crash_between_batches_then_continue_imports_every_product_once(app, client, clerk):
+    client.login("zhaoli")
+    rows = [[f"K-{i:04d}", f"批量产品{i}", "打印机", 10 + i] for i in range(250)]
+    rows.append(["k-0005", "文件里重复的编号", "打印机", 1])  # in the last batch: repeats the first batch's row
+    upload(client, book([["产品编号", "产品名称", "产品类别", "零售价"], *rows]))
+    job = latest_job(app)
+    app.config.update(IMPORT_BATCH_SIZE=100, IMPORT_FAIL_AFTER_BATCHES=2)
+    with pytest.raises(RuntimeError):
+        start(client, job.id)
+    job = latest_job(app)
+    assert job.status == "failed" and job.done == 200 and job.imported == 200
+    app.config["IMPORT_FAIL_AFTER_BATCHES"] = None
+    token = client.token(f"/admin/excel/{job.id}/")
+    client.post(f"/admin/excel/{job.id}/resume/", data={"csrf_token": token})
+    job = latest_job(app)
+    assert (job.status, job.total, job.imported, job.skipped, job.rejected) == ("done", 251, 250, 1, 0)
+    with app.app_context():
+        codes = list(db.session.scalars(select(Product.code).where(Product.code.like("K-%"))))
+        assert len(codes) == len(set(codes)) == 250
+    assert len(sheet_rows(client.get(f"/admin/excel/{job.id}/result.xlsx"))) == 1  # nothing rejected
+    with client.get(f"/admin/excel/{job.id}/result.xlsx") as response:
+        rows = list(openpyxl.load_workbook(io.BytesIO(response.data))["跳过的行"].iter_rows(values_only=True))
+    assert rows[1][0] == 252 and rows[1][-1] == "与文件第 7 行重复（产品编号 K-0005）"
