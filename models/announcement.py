@@ -35,8 +35,10 @@ class Announcement(TimestampMixin, db.Model):
     whole_company: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     author: Mapped[User] = relationship()
+    # The backref lets the ORM drop a deleted department's links on SQLite too, where the
+    # foreign key's ON DELETE CASCADE is not enforced.
     departments: Mapped[list[Department]] = relationship(secondary=announcement_departments,
-                                                         order_by=Department.path)
+                                                         order_by=Department.path, backref="announcements")
 
     # The feed (workbench widget, 公告 page) reads pinned first, newest first: walking this
     # index backwards gives that order and stops after the first page of visible rows.

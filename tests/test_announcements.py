@@ -319,3 +319,19 @@ def test_demo_company_has_announcements_on_the_workbench(app, new_client):
     clerk = new_client()
     clerk.login("zhouqin", DEMO_PASSWORD)  # 商务部: not addressed by the 销售部 notice
     assert "十二月销售冲刺动员" not in widget_titles(clerk.get("/admin/").get_data(as_text=True))
+
+
+def test_deleting_an_addressed_department_drops_only_its_links(app, office, new_client):
+    from rules import org
+
+    with app.app_context():
+        org.ensure_department_path(db.session, ["临时小组"])
+        db.session.commit()
+    add(app, office["boss"], "小组通知", departments=("销售一部", "临时小组"))
+    with app.app_context():
+        group = db.session.scalar(select(Department).where(Department.name == "临时小组"))
+        db.session.delete(group)
+        db.session.commit()
+        record = db.session.scalar(select(Announcement))
+        assert [d.name for d in record.departments] == ["销售一部"]
+    assert feed_titles(login(new_client, "chen").get("/admin/announcement/").get_data(as_text=True)) == ["小组通知"]
