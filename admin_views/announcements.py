@@ -11,18 +11,25 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, TextAreaField
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime
-from admin_views.org import _departments_by_path, _indented
-from models import Announcement, db
+from admin_views.org import _indented
+from models import Announcement, Department, db
 from rules import announcements, scope
 from rules.errors import OutOfScope, RuleViolation
 
 PER_PAGE = 20
+
+
+def _addressable_departments() -> Any:
+    """The picker offers only the departments the writer may address (rules/announcements.py)."""
+    return db.session.scalars(select(Department).where(announcements.addressable(current_actor()))
+                              .order_by(Department.path))
 
 
 def _status(view: Any, context: Any, model: Announcement, name: str) -> Markup:
@@ -84,7 +91,7 @@ class AnnouncementManageView(ScopedModelView):
                  "description": _l("直接输入文字即可，换行会保留；也可以粘贴 HTML，脚本等不安全的内容会被自动去除")},
         "whole_company": {"label": _l("全公司"), "default": True,
                           "description": _l("不勾选时，只发给下面选中的部门（含其下属部门）")},
-        "departments": {"label": _l("接收部门"), "query_factory": _departments_by_path, "get_label": _indented},
+        "departments": {"label": _l("接收部门"), "query_factory": _addressable_departments, "get_label": _indented},
         "pinned": {"label": _l("置顶"), "description": _l("置顶的公告排在最前面")},
         "expires_on": {"label": _l("有效期至"), "description": _l("留空表示长期有效；过了这一天就不再显示")},
     }
@@ -106,10 +113,10 @@ class AnnouncementManageView(ScopedModelView):
         if is_created:
             model.author_id = actor.user_id
         model.body = announcements.clean_body(model.body)
-        announcements.check(model)
+        announcements.check(model, actor=actor)
         if form.publish_now.data:
             db.session.add(model)
-            announcements.publish(db.session, model, now=now(), today=actor.today)
+            announcements.publish(db.session, model, actor=actor, now=now())
 
     def after_model_change(self, form: Any, model: Announcement, is_created: bool) -> None:
         if form.publish_now.data:
@@ -120,7 +127,7 @@ class AnnouncementManageView(ScopedModelView):
         records = self.scoped_batch(ids)
         actor = current_actor()
         try:
-            notified = sum(announcements.publish(db.session, r, now=now(), today=actor.today) for r in records)
+            notified = sum(announcements.publish(db.session, r, actor=actor, now=now()) for r in records)
             db.session.commit()
         except RuleViolation as exc:
             db.session.rollback()

@@ -7,18 +7,18 @@ commits.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import Row, delete, exists, insert, literal, select
+from sqlalchemy import ColumnElement, Row, delete, exists, false, insert, literal, select, true
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from models.announcement import Announcement, announcement_departments
 from models.base import UTCDateTime
 from models.office import Notification
-from models.org import Department, User
+from models.org import DataScope, Department, User
 from rules.actor import Actor
 from rules.errors import InvalidValue
 from rules.messaging import clean_html, html_to_text
@@ -54,8 +54,18 @@ def excerpt(body: str | None, length: int = 80) -> str:
     return text if len(text) <= length else text[:length].rstrip() + "…"
 
 
-def check(announcement: Announcement) -> None:
-    """A title, a body and someone to read it."""
+def addressable(actor: Actor) -> ColumnElement[bool]:
+    """Departments the actor may address: any with a company-wide data scope, otherwise their
+    own department and the ones below it."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    if not actor.department_path:
+        return false()
+    return Department.path.startswith(actor.department_path)
+
+
+def check(announcement: Announcement, *, actor: Actor) -> None:
+    """A title, a body and someone to read it, within the reach of the one who sends it."""
     announcement.title = (announcement.title or "").strip()
     if not announcement.title:
         raise InvalidValue(_l("请填写公告标题"))
@@ -63,14 +73,19 @@ def check(announcement: Announcement) -> None:
         raise InvalidValue(_l("请填写公告内容"))
     if not announcement.whole_company and not announcement.departments:
         raise InvalidValue(_l("请选择接收部门，或勾选“全公司”"))
+    if actor.data_scope is not DataScope.ALL:
+        if announcement.whole_company:
+            raise InvalidValue(_l("您只能向本部门及下属部门发布公告，请取消“全公司”并选择部门"))
+        if any(not d.path.startswith(actor.department_path or "/-/") for d in announcement.departments):
+            raise InvalidValue(_l("您只能向本部门及下属部门发布公告"))
 
 
-def publish(session: Session, announcement: Announcement, *, now: datetime, today: date) -> int:
+def publish(session: Session, announcement: Announcement, *, actor: Actor, now: datetime) -> int:
     """Publish (or publish again, moving it to the top) and put it under the audience's bell.
     Returns how many people were notified: one INSERT … SELECT, never a loop over users;
     someone already notified of this announcement is not notified twice."""
-    check(announcement)
-    if announcement.expires_on is not None and announcement.expires_on < today:
+    check(announcement, actor=actor)
+    if announcement.expires_on is not None and announcement.expires_on < actor.today:
         raise InvalidValue(_l("公告“%(t)s”的有效期已过，请先修改有效期再发布", t=announcement.title))
     announcement.published_at = now
     session.flush()

@@ -335,3 +335,25 @@ def test_deleting_an_addressed_department_drops_only_its_links(app, office, new_
         record = db.session.scalar(select(Announcement))
         assert [d.name for d in record.departments] == ["销售一部"]
     assert feed_titles(login(new_client, "chen").get("/admin/announcement/").get_data(as_text=True)) == ["小组通知"]
+
+
+def test_a_department_manager_addresses_only_their_own_departments(app, office, new_client):
+    wang = login(new_client, "wang")  # 经理 of 销售部 (本部门及下属部门)
+    form_page = wang.get("/admin/announcement_manage/new/").get_data(as_text=True)
+    picker = form_page[form_page.index('name="departments"'):]
+    picker = picker[:picker.index("</select>")]
+    assert "销售一部" in picker and "销售二部" in picker and "总经办" not in picker
+    html = wang.post_form("/admin/announcement_manage/new/", {"title": "全员通知", "body": "x", "whole_company": "y"},
+                          follow=True).get_data(as_text=True)
+    assert "您只能向本部门及下属部门发布公告" in html
+    html = wang.post_form("/admin/announcement_manage/new/",
+                          {"title": "总经办通知", "body": "x", "departments": [str(dept_id(app, "总经办"))]},
+                          follow=True).get_data(as_text=True)
+    assert "总经办通知" in html  # the form is shown again with what was typed
+    html = wang.post_form("/admin/announcement_manage/new/",
+                          {"title": "二部通知", "body": "x", "departments": [str(dept_id(app, "销售二部"))],
+                           "publish_now": "y"}, follow=True).get_data(as_text=True)
+    assert "公告“二部通知”已发布。" in html
+    with app.app_context():
+        assert db.session.scalars(select(Announcement.title)).all() == ["二部通知"]
+    assert "二部通知" in login(new_client, "sun").get("/admin/").get_data(as_text=True)
