@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import (
@@ -97,7 +97,14 @@ def visible_count(session: Session, actor: Actor) -> int:
         total = session.scalar(select(func.count()).select_from(Customer)) or 0
         binned = session.scalar(select(func.count()).select_from(Customer).where(Customer.deleted_at.is_not(None)))
         return total - (binned or 0)
-    return session.scalar(scope.scoped(select(func.count()).select_from(Customer), Customer, actor)) or 0
+    # Owned (with the staff written out: rules/scope.owner_clause_listed) and shared apart:
+    # SQLite then counts a department's customers from the live-owner index alone (264k of
+    # 1M: 220 → 30 ms) instead of reading every customer row.
+    owned = and_(Customer.deleted_at.is_(None), scope.owner_clause_listed(session, Customer.owner_id, actor))
+    count = session.scalar(select(func.count()).select_from(Customer).where(owned)) or 0
+    for branch in scope.customer_branches(actor)[1:]:
+        count += session.scalar(select(func.count()).select_from(Customer).where(branch)) or 0
+    return count
 
 
 def arrange_primary(session: Session, customer: Customer) -> None:
