@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
 from rules import normalize
 from rules.errors import DuplicateEntry, InvalidValue, NeedsConfirmation, RuleViolation
-from rules.org import _move_in_tree
+from rules.org import move_in_tree
 
 
 def place_category(session: Session, category: ProductCategory, parent: ProductCategory | None) -> None:
@@ -19,7 +19,7 @@ def place_category(session: Session, category: ProductCategory, parent: ProductC
     category.name = normalize.text(category.name)
     if not category.name:
         raise InvalidValue(_l("请填写类别名称"))
-    _move_in_tree(session, category, parent, path=ProductCategory.path, parent_id="parent_id",
+    move_in_tree(session, category, parent, path=ProductCategory.path, parent_id="parent_id",
                   refusal=_l("不能把类别移到它自己或它的下级类别之下"))
 
 
