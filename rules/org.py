@@ -38,7 +38,7 @@ def _rebase_paths(session: Session, column, old: str, new: str) -> None:
 
 
 def move_in_tree(session: Session, node: Any, parent: Any | None, *, path: Any, parent_id: str,
-                  refusal: Any) -> None:
+                 refusal: Any) -> None:
     """Hang `node` under `parent` in a materialized-path tree ("/1/4/9/"): refuse cycles,
     then rewrite the node's path and its whole subtree's in one UPDATE."""
     if node.id is None:
@@ -60,7 +60,7 @@ def move_in_tree(session: Session, node: Any, parent: Any | None, *, path: Any, 
 def place_department(session: Session, dept: Department, parent: Department | None) -> None:
     """Put `dept` under `parent` (or at the top), keeping every descendant's path right."""
     move_in_tree(session, dept, parent, path=Department.path, parent_id="parent_id",
-                  refusal=_l("不能把部门移到它自己或它的下级部门之下"))
+                 refusal=_l("不能把部门移到它自己或它的下级部门之下"))
 
 
 def ensure_department_path(session: Session, names: list[str]) -> Department:
@@ -84,7 +84,7 @@ def ensure_department_path(session: Session, names: list[str]) -> Department:
 def set_superior(session: Session, user: User, superior: User | None) -> None:
     """Change whom `user` reports to; everyone below `user` moves along."""
     move_in_tree(session, user, superior, path=User.report_path, parent_id="superior_id",
-                  refusal=_l("不能把本人或本人的下属设为上级"))
+                 refusal=_l("不能把本人或本人的下属设为上级"))
 
 
 def hash_password(password: str) -> str:

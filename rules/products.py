@@ -20,7 +20,7 @@ def place_category(session: Session, category: ProductCategory, parent: ProductC
     if not category.name:
         raise InvalidValue(_l("请填写类别名称"))
     move_in_tree(session, category, parent, path=ProductCategory.path, parent_id="parent_id",
-                  refusal=_l("不能把类别移到它自己或它的下级类别之下"))
+                 refusal=_l("不能把类别移到它自己或它的下级类别之下"))
 
 
 def ensure_category_path(session: Session, names: list[str]) -> ProductCategory:
