@@ -19,7 +19,7 @@ from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime
 from admin_views.org import _indented
-from models import Announcement, Department, db
+from models import Announcement, DataScope, Department, db
 from rules import announcements, scope
 from rules.errors import OutOfScope, RuleViolation
 
@@ -107,6 +107,12 @@ class AnnouncementManageView(ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Announcement.author), selectinload(Announcement.departments))
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        if request.method == "GET":  # only a company-wide writer starts with 全公司 ticked
+            form.whole_company.data = current_actor().data_scope is DataScope.ALL
+        return form
 
     def apply_rules(self, form: Any, model: Announcement, is_created: bool) -> None:
         actor = current_actor()

@@ -35,9 +35,10 @@ def seed_announcements(session: Session, users: dict[str, User], *, now: datetim
     today = local_date(now, "Asia/Shanghai")
     for author, title, body, days_ago, pinned, departments, valid_days in DEMO_ANNOUNCEMENTS:
         chosen = list(session.scalars(select(Department).where(Department.name.in_(departments)))) if departments else []
+        published = now - timedelta(days=days_ago, hours=2) if days_ago is not None else None
         session.add(Announcement(
             title=title, body=announcements.clean_body(body), author_id=users[author].id, pinned=pinned,
-            published_at=now - timedelta(days=days_ago, hours=2) if days_ago is not None else None,
+            published_at=published, created_at=published or now, updated_at=published or now,
             whole_company=not departments, departments=chosen,
             expires_on=today + timedelta(days=valid_days) if valid_days else None))
     session.flush()

@@ -343,6 +343,9 @@ def test_a_department_manager_addresses_only_their_own_departments(app, office, 
     picker = form_page[form_page.index('name="departments"'):]
     picker = picker[:picker.index("</select>")]
     assert "销售一部" in picker and "销售二部" in picker and "总经办" not in picker
+    assert not re.search(r'<input[^>]*checked[^>]*name="whole_company"|<input[^>]*name="whole_company"[^>]*checked', form_page)
+    boss_form = login(new_client, "boss").get("/admin/announcement_manage/new/").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="whole_company"|<input[^>]*name="whole_company"[^>]*checked', boss_form)
     html = wang.post_form("/admin/announcement_manage/new/", {"title": "全员通知", "body": "x", "whole_company": "y"},
                           follow=True).get_data(as_text=True)
     assert "您只能向本部门及下属部门发布公告" in html
