@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import abort, current_app, flash, has_request_context, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterLike, FilterSmaller,
 )
@@ -258,6 +259,15 @@ class OrderView(ScopedModelView):
     def after_model_change(self, form: Any, model: Order, is_created: bool) -> None:
         if is_created:
             flash(gettext("订单 %(n)s 已提交，等待审核", n=model.number), "success")
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        """Flask-Admin's own "record created" would stand beside the order's message above."""
+        response = super().create_view()
+        generic = admin_gettext("Record was successfully created.")
+        if session.get("_flashes"):
+            session["_flashes"] = [f for f in session["_flashes"] if f[1] != generic]
+        return response
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         return url_for(".details_view", id=model.id)
