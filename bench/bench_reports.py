@@ -9,7 +9,8 @@
 `prepare` creates the report index and tables if the database predates them, adds N orders with bench/bench_orders.py's generator (SQLite; skipped when the database
 already has orders; on PostgreSQL orders are made by one INSERT … SELECT over generate_series),
 tops the follow-ups up to the wanted total with one INSERT … SELECT (owner of the customer as
-writer, times spread over two years), runs ANALYZE and rebuilds the report summaries (timed: the
+writer, times spread over two years), fills an empty 流转记录 (a "created" event per customer and
+--moves claims/releases/recycles over two years), runs ANALYZE and rebuilds the report summaries (timed: the
 periodic job does the same every ten minutes). `refresh` only rebuilds the summaries.
 
 `run` logs in through the real login form as gm (总经理, scope 全部) and lead1 (主管 of a department,
@@ -40,7 +41,7 @@ START_DAY, END_DAY = "2026-01-01", "2026-11-23"
 
 # --- prepare ------------------------------------------------------------------------------------
 
-def prepare(url: str, orders: int, follow_ups: int) -> None:
+def prepare(url: str, orders: int, follow_ups: int, moves: int = 400_000) -> None:
     from sqlalchemy import text
 
     from models import db
@@ -88,6 +89,7 @@ def prepare(url: str, orders: int, follow_ups: int) -> None:
                     "WHERE c.owner_id IS NOT NULL LIMIT :missing"), {"n": n, "maxc": maxc, "missing": missing})
             print(f"follow-ups: {have} → {conn.scalar(text('SELECT count(*) FROM follow_ups'))}, "
                   f"{time.perf_counter() - started:.0f} s")
+        _ownership_log(db.engine, dialect, moves)
         from models.customer import Customer
 
         for index in Customer.__table__.indexes:  # the report index, on databases made before it
@@ -99,6 +101,39 @@ def prepare(url: str, orders: int, follow_ups: int) -> None:
             conn.exec_driver_sql("ANALYZE")
         refresh_summaries(app)
     print(f"prepared in {time.perf_counter() - started:.0f} s")
+
+
+def _ownership_log(engine, dialect: str, moves: int) -> None:
+    """流转记录 as a live install has it: one "created" event per customer (to its owner, or
+    none for the pool) at its creation, and `moves` claims, releases and recycles by the owners
+    spread over two years. Skipped when the log already has the "created" events."""
+    from sqlalchemy import text
+
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        if conn.scalar(text("SELECT count(*) FROM ownership_events WHERE reason = 'created'")):
+            return
+        conn.execute(text("INSERT INTO ownership_events (customer_id, from_user_id, to_user_id, actor_id, reason, at) "
+                          "SELECT id, NULL, owner_id, owner_id, 'created', created_at FROM customers"))
+        maxc = conn.scalar(text("SELECT max(id) FROM customers"))
+        if dialect == "sqlite":
+            series = "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :n) "
+            source = "seq"
+            when = "datetime('2026-11-23 02:00:00', '-' || (i % 700) || ' days', '-' || (i % 600) || ' minutes')"
+        else:
+            series = ""
+            source = "generate_series(1::bigint, :n) AS seq(i)"
+            when = ("TIMESTAMP '2026-11-23 02:00:00' - make_interval(days => (i % 700)::int) "
+                    "- make_interval(mins => (i % 600)::int)")
+        reason = "CASE i % 3 WHEN 0 THEN 'claim' WHEN 1 THEN 'release' ELSE 'recycle' END"
+        conn.execute(text(
+            series + "INSERT INTO ownership_events (customer_id, from_user_id, to_user_id, actor_id, reason, at) "
+            f"SELECT c.id, CASE WHEN i % 3 = 0 THEN NULL ELSE c.owner_id END, "
+            f"CASE WHEN i % 3 = 0 THEN c.owner_id ELSE NULL END, c.owner_id, {reason}, {when} "
+            f"FROM {source} JOIN customers c ON c.id = ((i * 7919) % :maxc) + 1 WHERE c.owner_id IS NOT NULL"),
+            {"n": moves, "maxc": maxc})
+        total = conn.scalar(text("SELECT count(*) FROM ownership_events"))
+    print(f"ownership log: {total:,} events, {time.perf_counter() - started:.0f} s")
 
 
 def refresh_summaries(app) -> None:
@@ -278,6 +313,7 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--orders", type=int, default=1_000_000)
     p.add_argument("--follow-ups", type=int, default=5_000_000)
+    p.add_argument("--moves", type=int, default=400_000, help="claims/releases/recycles in the ownership log")
     f = sub.add_parser("refresh")
     f.add_argument("--url", required=True)
     r = sub.add_parser("run")
@@ -289,7 +325,7 @@ def main() -> None:
     if args.command == "prepare":
         if url.startswith("sqlite"):
             assert Path(sqlite_path(url)).exists(), url
-        prepare(url, args.orders, args.follow_ups)
+        prepare(url, args.orders, args.follow_ups, args.moves)
     elif args.command == "refresh":
         refresh_summaries(make_app(url))
     else:
