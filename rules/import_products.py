@@ -195,7 +195,8 @@ class ProductImporter:
             product = Product(id=target.id, **{n: getattr(target, n) for n in (*TEXT_FIELDS, *NUMBER_FIELDS,
                                                                                  "category_id", "active")})
             product.custom = {**(target.custom or {}), **custom_clean}
-            custom_errors = {k: v for k, v in custom_errors.items() if k in parsed.custom or not target.custom.get(k)}
+            custom_errors = {k: v for k, v in custom_errors.items()
+                             if k in parsed.custom or not (target.custom or {}).get(k)}
         else:
             product = Product(cost=Decimal("0"), points=0, safety_stock=0, active=True)
             product.custom = custom_clean
