@@ -251,9 +251,13 @@ def bare_sql(kind: str, dialect: str, lead_dept: int | None) -> str:
         return (f"SELECT owner_id, count(*) FROM customers WHERE {live} AND owner_id IS NOT NULL{c_scope} AND "
                 "(last_follow_up_at IS NULL OR last_follow_up_at < '2026-10-24 02:00:00') GROUP BY owner_id")
     if kind == "pool":
-        scope = f" AND to_user_id IN {owners}" if owners else ""
-        return (f"SELECT to_user_id, count(*) FROM ownership_events WHERE at >= '{START_UTC}' AND at < '{END_UTC}' "
-                f"AND from_user_id IS NULL AND reason IN ('claim', 'approved'){scope} GROUP BY to_user_id")
+        taken = f" AND to_user_id IN {owners}" if owners else ""
+        left = f" AND from_user_id IN {owners}" if owners else ""
+        return (f"SELECT reason, from_user_id, to_user_id, count(*) FROM ownership_events WHERE reason IN "
+                f"('claim', 'approved', 'release', 'recycle', 'recall') AND at >= '{START_UTC}' AND at < '{END_UTC}' "
+                f"AND ((reason IN ('claim', 'approved') AND from_user_id IS NULL{taken}) OR "
+                f"(reason IN ('release', 'recycle', 'recall') AND to_user_id IS NULL{left})) "
+                "GROUP BY reason, from_user_id, to_user_id")
     raise ValueError(kind)
 
 

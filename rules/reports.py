@@ -627,7 +627,8 @@ def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int,
             .group_by(Customer.owner_id))
     counts = dict(session.execute(stmt).all())
     names = _names(session, User, counts, "display_name")
-    rows = [{"name": names.get(k, str(k)), "count": int(v), "drill": None} for k, v in counts.items()]
+    rows = [{"name": names.get(k, str(k)), "count": int(v),
+             "drill": {"owner_id": k, "last_follow_up_at:before": since}} for k, v in counts.items()]
     rows.sort(key=lambda r: -r["count"])
     columns = [Column("name", _l("业务员")), Column("count", _l("超过 %(n)d 天未跟进", n=days), "int")]
     table = Table(columns, rows, "name", ["count"])
@@ -643,21 +644,20 @@ def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
     """客户池报表 per salesperson in scope: claims (领用, approved requests), releases, recycles,
     recalls within the range, from the ownership log."""
     in_range = and_(OwnershipEvent.at >= filters.utc_start, OwnershipEvent.at < filters.utc_end)
-    taken = session.execute(
-        select(OwnershipEvent.to_user_id, func.count(OwnershipEvent.id))
-        .where(in_range, OwnershipEvent.from_user_id.is_(None), OwnershipEvent.reason.in_(CLAIM_REASONS),
-               people_clause(OwnershipEvent.to_user_id, actor, filters))
-        .group_by(OwnershipEvent.to_user_id))
-    left = session.execute(
-        select(OwnershipEvent.from_user_id, OwnershipEvent.reason, func.count(OwnershipEvent.id))
-        .where(in_range, OwnershipEvent.to_user_id.is_(None), OwnershipEvent.reason.in_(LEAVE_REASONS),
-               people_clause(OwnershipEvent.from_user_id, actor, filters))
-        .group_by(OwnershipEvent.from_user_id, OwnershipEvent.reason))
+    taken = and_(OwnershipEvent.reason.in_(CLAIM_REASONS), OwnershipEvent.from_user_id.is_(None),
+                 people_clause(OwnershipEvent.to_user_id, actor, filters))
+    left = and_(OwnershipEvent.reason.in_(LEAVE_REASONS), OwnershipEvent.to_user_id.is_(None),
+                people_clause(OwnershipEvent.from_user_id, actor, filters))
+    # One pass over the range of each counted reason (models/report.py's reason/time index).
+    found = session.execute(
+        select(OwnershipEvent.reason, OwnershipEvent.from_user_id, OwnershipEvent.to_user_id, func.count())
+        .where(OwnershipEvent.reason.in_(CLAIM_REASONS + LEAVE_REASONS), in_range, or_(taken, left))
+        .group_by(OwnershipEvent.reason, OwnershipEvent.from_user_id, OwnershipEvent.to_user_id))
     per: dict[int, dict[str, int]] = {}
-    for uid, n in taken:
-        per.setdefault(uid, {})["claim"] = int(n)
-    for uid, reason, n in left:
-        per.setdefault(uid, {})[reason] = int(n)
+    for reason, from_user, to_user, n in found:
+        uid, key = (to_user, "claim") if reason in CLAIM_REASONS else (from_user, reason)
+        counts = per.setdefault(uid, {})
+        counts[key] = counts.get(key, 0) + int(n)
     names = _names(session, User, per, "display_name")
     rows = [{"name": names.get(uid, str(uid)), "claim": c.get("claim", 0), "release": c.get("release", 0),
              "recycle": c.get("recycle", 0), "recall": c.get("recall", 0), "drill": None,
