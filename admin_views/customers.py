@@ -20,7 +20,9 @@ from wtforms.validators import ValidationError
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explain
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment, department_options
+from admin_views.filters import (
+    ContactedBefore, IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
+)
 from admin_views.formatters import choice_label, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -204,6 +206,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         IdEqual(Customer.department_id, _l("部门"), options=LazyOptions(department_options)),
         StaffInDepartment(Customer.owner_id, _l("业务员部门")),
         FilterEqual(Customer.city, _l("城市")),  # exactly, as 客户数量报表 by city counts
+        ContactedBefore(Customer.last_follow_up_at, _l("最后联系")),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, DateSmallerFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from models import Department, Order, OrderLine, Product, ProductCategory, User, db
 
@@ -51,6 +51,37 @@ class IdEqual(FilterEqual):
 
     def clean(self, value: Any) -> int:
         return int(value)
+
+
+class ContactedBefore(BaseSQLAFilter):
+    """最后联系 before an instant, or never: the customers 客户跟进报表 counts as not followed
+    up for N days. The value is the report's own cut-off (an ISO time with its offset), so the
+    list shows exactly the customers it counted, however much later it is opened."""
+
+    def __init__(self, column: Any, name: Any, **kwargs: Any) -> None:
+        super().__init__(column, name, **kwargs)
+        self.drill_key = f"{column.key}:before"
+
+    def validate(self, value: Any) -> bool:
+        return self._parse(value) is not None
+
+    def clean(self, value: Any) -> datetime:
+        return self._parse(value)
+
+    @staticmethod
+    def _parse(value: Any) -> datetime | None:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        column = self.get_column(alias)
+        return query.filter(or_(column.is_(None), column < value))
+
+    def operation(self) -> Any:
+        return _l("早于（含从未联系）")
 
 
 def department_options() -> list[tuple[str, str]]:

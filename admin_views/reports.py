@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
@@ -178,6 +179,8 @@ def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
             return None
         if isinstance(value, tuple):
             value = f"{value[0].isoformat()} to {value[1].isoformat()}"
+        elif isinstance(value, datetime):  # an instant, shown in the firm's time zone
+            value = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat(sep=" ", timespec="seconds")
         params.append((f"flt{pos}_{arg}", str(value)))
     return url_for(f"{endpoint}.index_view") + "?" + urlencode(params)
 
