@@ -306,3 +306,30 @@ def test_a_city_opens_that_city_exactly(app, shop, new_client):
     assert customers_in(listed) == {"杭州一茶", "杭州四茶"} and "杭州七茶" not in listed
     listed = rows_of(boss, links(html)["杭州"])
     assert "杭州七茶" in listed and customers_in(listed) == set()  # "contains 杭州" would add 杭州市's two
+
+
+@pytest.mark.parametrize("user, expected", [
+    ("boss", {"陈晓明": {"宁波二茶"}, "刘芳": {"南京三茶"}, "孙伟": {"杭州四茶", "广州五茶"}}),
+    ("li", {"陈晓明": {"宁波二茶"}, "刘芳": {"南京三茶"}}),
+    ("chen", {"陈晓明": {"宁波二茶"}}),
+])
+def test_customers_not_followed_up_open_exactly_those_customers(app, shop, new_client, user, expected):
+    """杭州一茶 was followed up 5 days ago, 宁波二茶 40 days ago, the others never: over 30 days
+    idle are 宁波二茶 and every customer never followed up (whenever it was created)."""
+    from datetime import timedelta
+
+    from conftest import FIXED_NOW
+    from models import Customer
+
+    with app.app_context():
+        db.session.get(Customer, shop["c1"]).last_follow_up_at = FIXED_NOW - timedelta(days=5)
+        db.session.get(Customer, shop["c2"]).last_follow_up_at = FIXED_NOW - timedelta(days=40)
+        db.session.commit()
+    client = login(new_client, user)
+    html = client.get(f"/admin/reports/follow-ups/?{RANGE}&by=idle&days=30").get_data(as_text=True)
+    drills = links(html)
+    assert set(drills) == set(expected)
+    for name, names in expected.items():
+        listed = rows_of(client, drills[name])
+        assert row_count(listed) == figure(html, name) == len(names), (user, name)
+        assert customers_in(listed) == names
