@@ -228,12 +228,13 @@ class ProductImporter:
         return Outcome(parsed, "imported", "", customer=product)
 
     def write(self, outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            checked = outcome.customer  # the checked product (Outcome names its record `customer`)
-            if outcome.result == "imported":
-                self.session.add(checked)
-            elif outcome.result == "updated":
-                self._update(outcome, checked)
+        """One flush per batch (loading an updated product's prices must not flush the new ones
+        row by row). Outcome names its checked record `customer`."""
+        with self.session.no_autoflush:
+            for outcome in outcomes:
+                if outcome.result == "updated":
+                    self._update(outcome, outcome.customer)
+            self.session.add_all(o.customer for o in outcomes if o.result == "imported")
         self.session.flush()
 
     def _update(self, outcome: Outcome, checked: Product) -> None:
