@@ -21,7 +21,7 @@ from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explai
 from admin_views.context import audit_context, current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import (
-    ContactedBefore, IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
+    ContactedBefore, IdEqual, IdsIn, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
 )
 from admin_views.formatters import choice_label, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, ShareForm
@@ -76,6 +76,12 @@ def _dict_options(kind: DictKind) -> list[tuple[str, str]]:
             options.setdefault(item.kind, []).append((str(item.id), item.name))
         g.kechi_dict_options = options
     return g.kechi_dict_options.get(kind.value, [])
+
+
+def _stages_reached() -> list[tuple[str, str]]:
+    """跟进程度 到达 X: X and every later stage, as 销售漏斗 counts."""
+    stages = _dict_options(DictKind.STAGE)
+    return [(",".join(i for i, _n in stages[pos:]), name) for pos, (_id, name) in enumerate(stages)]
 
 
 def _dict_filter(column: Any, kind: DictKind) -> IdEqual:
@@ -207,6 +213,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         StaffInDepartment(Customer.owner_id, _l("业务员部门")),
         FilterEqual(Customer.city, _l("城市")),  # exactly, as 客户数量报表 by city counts
         ContactedBefore(Customer.last_follow_up_at, _l("最后联系")),
+        IdsIn(Customer.stage_id, _l("跟进程度"), operation=_l("已到达（含以后阶段）"),
+              options=LazyOptions(_stages_reached)),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -141,6 +141,29 @@ class OneOf(BaseSQLAFilter):
         return _l("属于")
 
 
+class IdsIn(BaseSQLAFilter):
+    """An id column in a set of ids given as "3,4,5", each option one such set (e.g. a stage and
+    every later one: the customers 销售漏斗 counts as having reached it)."""
+
+    def __init__(self, column: Any, name: Any, *, operation: Any, **kwargs: Any) -> None:
+        super().__init__(column, name, **kwargs)
+        self.operation_label = operation
+        self.drill_key = f"{column.key}:in"
+
+    def validate(self, value: Any) -> bool:
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        return bool(parts) and all(p.isdigit() for p in parts)
+
+    def clean(self, value: Any) -> list[int]:
+        return [int(p) for p in str(value).split(",") if p.strip()]
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.get_column(alias).in_(value))
+
+    def operation(self) -> Any:
+        return self.operation_label
+
+
 def product_options() -> list[tuple[str, str]]:
     rows = db.session.execute(select(Product.id, Product.code, Product.name).order_by(Product.code))
     return [(str(r.id), f"{r.code} {r.name}") for r in rows]

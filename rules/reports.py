@@ -321,6 +321,8 @@ def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -
         return base | {f"{by}_id": key}
     if by == "department":  # the department that owned the customer, as grouped
         return base | {"department_id": key}
+    if by == "reached":  # 销售漏斗: the stage ids "3,4,5" of a stage and the later ones
+        return base | {"stage_id:in": key}
     if by == "year":
         year = int(key)
         start, end = max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31))
@@ -356,11 +358,12 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
     rows: list[dict[str, Any]] = []
     reached = sum(at.get(s.id, 0) for s in stages)
     previous = None
-    for stage in stages:
+    for pos, stage in enumerate(stages):
         here = at.get(stage.id, 0)
+        later = ",".join(str(s.id) for s in stages[pos:])  # reached = at this stage or a later one
         rows.append({"name": stage.name, "at": here, "reached": reached,
                      "conversion": (Decimal(reached * 100) / previous) if previous else None,
-                     "drill": _customer_drill("stage", stage.id, None, filters)})
+                     "drill": _customer_drill("reached", later, None, filters)})
         previous = reached
         reached -= here
     columns = [Column("name", _l("跟进程度")), Column("at", _l("处于该阶段"), "int"),

@@ -333,3 +333,29 @@ def test_customers_not_followed_up_open_exactly_those_customers(app, shop, new_c
         listed = rows_of(client, drills[name])
         assert row_count(listed) == figure(html, name) == len(names), (user, name)
         assert customers_in(listed) == names
+
+
+@pytest.mark.parametrize("user, reached", [
+    ("boss", [{"杭州一茶", "宁波二茶", "南京三茶", "杭州四茶"}, {"宁波二茶", "南京三茶", "杭州四茶"}, {"南京三茶", "杭州四茶"}]),
+    ("li", [{"杭州一茶", "宁波二茶", "南京三茶"}, {"宁波二茶", "南京三茶"}, {"南京三茶"}]),
+    ("chen", [{"杭州一茶", "宁波二茶"}, {"宁波二茶"}, set()]),
+])
+def test_a_funnel_stage_opens_every_customer_that_reached_it(app, shop, new_client, user, reached):
+    """The funnel's bar is 到达该阶段 (at that stage or a later one): its list shows the same."""
+    from models import Customer
+    from models.dictionary import DictItem, DictKind
+
+    with app.app_context():
+        stages = db.session.scalars(select(DictItem).where(DictItem.kind == DictKind.STAGE)
+                                    .order_by(DictItem.sort_order, DictItem.id)).all()
+        names = [s.name for s in stages[:3]]
+        for cid, stage in [(shop["c1"], stages[0]), (shop["c2"], stages[1]), (shop["c3"], stages[2]),
+                           (shop["c4"], stages[2])]:
+            db.session.get(Customer, cid).stage_id = stage.id
+        db.session.commit()
+    client = login(new_client, user)
+    html = client.get(f"/admin/reports/funnel/?{RANGE}").get_data(as_text=True)
+    drills = links(html)
+    for name, expected in zip(names, reached):
+        assert figure(html, name, column=2) == len(expected), (user, name)
+        assert customers_in(rows_of(client, drills[name])) == expected, (user, name)
