@@ -194,7 +194,11 @@ class ClaimRequestView(ScopedModelView):
 
 
 def _staff_options() -> list[tuple[str, str]]:
-    return [(str(u.id), u.display_name) for u in db.session.scalars(select(User).order_by(User.display_name))]
+    """原业务员 and 新业务员 offer the same people: read once per page view."""
+    if "kechi_staff_options" not in g:
+        g.kechi_staff_options = [(str(u.id), u.display_name)
+                                 for u in db.session.scalars(select(User).order_by(User.display_name))]
+    return g.kechi_staff_options
 
 
 class OwnershipEventView(ScopedModelView):
