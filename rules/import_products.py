@@ -132,6 +132,24 @@ def _limit_problems(values: dict[str, Any]) -> list[str]:
     return out
 
 
+class _BatchLookup:
+    """The products a batch's codes and names could collide with, read in two queries and
+    answered to `products.duplicates` through its `lookup` hook (as one query per row would)."""
+
+    def __init__(self, session: Session, *, codes: set[str], names: set[str]) -> None:
+        self.found: dict[tuple[str, str], list[Any]] = {}
+        for field, column, values in (("code", func.lower(Product.code), codes), ("name", Product.name, names)):
+            if not values:
+                continue
+            stmt = (select(column.label("match"), Product.id, Product.name, Product.code, Product.spec)
+                    .where(column.in_(values)).order_by(Product.id))
+            for row in session.execute(stmt):
+                self.found.setdefault((field, row.match), []).append(row)
+
+    def lookup(self, field: str, value: str, own_id: int | None) -> Any:
+        return next((row for row in self.found.get((field, value), []) if row.id != own_id), None)
+
+
 class ProductImporter:
     """Checks and writes product rows batch by batch for one job (the pipeline's interface:
     `remember`, `check`, `write`)."""
@@ -158,6 +176,8 @@ class ProductImporter:
         if codes:
             for product in self.session.scalars(select(Product).where(func.upper(Product.code).in_(codes))):
                 existing.setdefault(product.code.upper(), product)
+        names = {normalize.text(p.values.get("name")) for p in rows} | {p.name for p in existing.values()}
+        self.batch = _BatchLookup(self.session, codes={c.lower() for c in codes}, names=names - {""})
         return [self._check_one(p, existing) for p in rows]
 
     def _fields(self, parsed: Parsed, problems: list[str]) -> dict[str, Any]:
@@ -210,7 +230,7 @@ class ProductImporter:
             problems.append(str(exc))
         duplicate = ""
         try:
-            products.validate(self.session, product, confirmed=True)
+            products.validate(self.session, product, confirmed=True, lookup=self.batch.lookup)
         except DuplicateEntry as exc:
             duplicate = str(exc)
         except RuleViolation as exc:

@@ -1,6 +1,7 @@
 """产品管理: the category tree, product entry (再次录入提醒), named prices and search."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -50,22 +51,28 @@ def subtree_clause(category_id: int, session: Session) -> ColumnElement[bool]:
     return Product.category_id.in_(select(ProductCategory.id).where(ProductCategory.path.startswith(path)))
 
 
-def duplicates(session: Session, product: Product) -> list[tuple[str, str]]:
-    """再次录入提醒: (field, message) for other products with the same code or name."""
+Lookup = Callable[[str, str, int | None], Any]  # (field, value, own id) → another product or None
+
+
+def duplicates(session: Session, product: Product, *, lookup: Lookup | None = None) -> list[tuple[str, str]]:
+    """再次录入提醒: (field, message) for other products with the same code or name. `lookup`
+    answers from rows read for a whole batch (the importer) instead of a query per product."""
     messages = []
     others = select(Product).where(Product.id != (product.id or -1))
     if product.code:
-        same = session.scalar(others.where(func.lower(Product.code) == product.code.lower()).limit(1))
+        same = (lookup("code", product.code.lower(), product.id) if lookup is not None else
+                session.scalar(others.where(func.lower(Product.code) == product.code.lower()).limit(1)))
         if same is not None:
             messages.append(("code", str(_l("产品编号“%(c)s”已被“%(n)s”使用", c=product.code, n=same.name))))
-    same_name = session.scalar(others.where(Product.name == product.name).limit(1))
+    same_name = (lookup("name", product.name, product.id) if lookup is not None else
+                 session.scalar(others.where(Product.name == product.name).limit(1)))
     if same_name is not None:
         messages.append(("name", str(_l("已有同名产品“%(n)s”（编号 %(c)s%(s)s）", n=same_name.name,
                                         c=same_name.code, s=f"，{same_name.spec}" if same_name.spec else ""))))
     return messages
 
 
-def validate(session: Session, product: Product, *, confirmed: bool) -> None:
+def validate(session: Session, product: Product, *, confirmed: bool, lookup: Lookup | None = None) -> None:
     """Tidy and check a product before it is saved. A duplicate code is refused (codes are
     unique); a duplicate name is a warning the user may confirm."""
     with session.no_autoflush:
@@ -82,7 +89,7 @@ def validate(session: Session, product: Product, *, confirmed: bool) -> None:
         if (product.points or 0) < 0:
             raise InvalidValue(_l("积分不能为负数"))
         product.mnemonic = normalize.mnemonic(product.name)
-        found = duplicates(session, product)
+        found = duplicates(session, product, lookup=lookup)
     for field, message in found:
         if field == "code":
             raise DuplicateEntry(message)
