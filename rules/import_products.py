@@ -159,6 +159,7 @@ class ProductImporter:
         self.categories = CategoryIndex(session)
         self.labels = {c.key: c.label for c in reader.cols.values()}
         self.seen: dict[str, int] = {}  # product code (upper case) → the file row that holds it
+        self.batch = _BatchLookup(session, codes=set(), names=set())  # filled by `check` per batch
 
     @staticmethod
     def _code(parsed: Parsed) -> str:
