@@ -10,6 +10,11 @@
     # export 100,000 customers (the export job) vs. a bare openpyxl write-only loop over the same rows
     .venv/bin/python bench/bench_excel.py export --url sqlite:////tmp/bench/kechi-1m-copy.db --rows 100000
 
+    # everything an import wrote (customers above an id, their contacts, duplicate keys, search
+    # rows and FTS answers, events, the job's counts and row issues), to compare two runs
+    .venv/bin/python bench/bench_excel.py digest --url sqlite:////tmp/bench/kechi-1m-copy.db --after-id 1000000 \
+        --out /tmp/bench/import-digest.txt
+
 The import WRITES to the database: run it on a copy (sqlite3 SRC ".backup DST"), never on the
 shared generated database. Each phase runs in its own process and reports its peak memory (max RSS).
 """
@@ -214,6 +219,65 @@ def bare_export(url: str, rows: int) -> None:
                           "peak_mb": round(peak_mb())}))
 
 
+DIGEST_QUERIES = {
+    "customers": "SELECT * FROM customers WHERE id > :after ORDER BY id",
+    "contacts": "SELECT * FROM contacts WHERE customer_id > :after ORDER BY id",
+    "keys": "SELECT customer_id, field, value FROM customer_keys WHERE customer_id > :after "
+            "ORDER BY customer_id, field, value",
+    "search": "SELECT customer_id, body, tokens FROM customer_search WHERE customer_id > :after ORDER BY customer_id",
+    "events": "SELECT * FROM ownership_events WHERE customer_id > :after ORDER BY id",
+    "jobs": "SELECT kind, status, total, done, imported, updated, skipped, rejected, error FROM job_records ORDER BY id",
+    "issues": 'SELECT row_no, outcome, "values", reason FROM job_row_issues ORDER BY job_id, row_no',
+    "sequences": "SELECT name, period, value FROM sequences ORDER BY name, period",
+}
+
+
+def digest(url: str, after_id: int, out: str) -> None:
+    """Write every row an import wrote (timestamps as "T": they differ between runs) to `out`
+    and print a count and hash per table; on SQLite also what the FTS index answers for tokens of
+    the new rows. Two runs of the same sheet on copies of the same database must print the same."""
+    import datetime
+    import hashlib
+
+    from sqlalchemy import create_engine, text
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime.datetime) or (
+                isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[13] == ":"):
+            return "T"
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        if isinstance(value, bool):
+            return int(value)
+        return value if value is None or isinstance(value, (int, str)) else str(value)
+
+    engine = create_engine(normalise_url(url))
+    summary: dict[str, list] = {}
+    with engine.connect() as conn, open(out, "w") as handle:
+        for name, sql in DIGEST_QUERIES.items():
+            hashed, count = hashlib.sha256(), 0
+            for row in conn.execute(text(sql), {"after": after_id}):
+                line = json.dumps([plain(v) for v in row], ensure_ascii=False, default=str)
+                handle.write(f"{name}\t{line}\n")
+                hashed.update(line.encode())
+                count += 1
+            summary[name] = [count, hashed.hexdigest()[:16]]
+        if engine.dialect.name == "sqlite":
+            tokens = sorted({t for (ts,) in conn.execute(text(
+                "SELECT tokens FROM customer_search WHERE customer_id > :after ORDER BY customer_id LIMIT 400"),
+                {"after": after_id}) for t in ts.split()[:3]})[:300]
+            hashed, count = hashlib.sha256(), 0
+            for token in tokens:
+                ids = [r[0] for r in conn.execute(text(
+                    "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :q AND rowid > :after ORDER BY rowid"),
+                    {"q": '"' + token + '"', "after": after_id})]
+                hashed.update(f"{token}:{','.join(map(str, ids))}".encode())
+                count += len(ids)
+            summary["fts"] = [count, hashed.hexdigest()[:16]]
+    engine.dispose()
+    print(json.dumps(summary))
+
+
 def phase(*args: str) -> dict:
     """Run one phase in a fresh process (its own peak memory) and return its JSON line."""
     result = subprocess.run([sys.executable, __file__, "_phase", *args], capture_output=True, text=True)
@@ -224,14 +288,18 @@ def phase(*args: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["sheet", "import", "export", "_phase"])
+    parser.add_argument("command", choices=["sheet", "import", "export", "digest", "_phase"])
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--url")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--out", default="/tmp/bench/import-100k.xlsx")
     parser.add_argument("--sheet", default="/tmp/bench/import-100k.xlsx")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--after-id", type=int, default=1_000_000, help="digest: rows of customers above this id")
     args = parser.parse_args()
+    if args.command == "digest":
+        digest(args.url, args.after_id, args.out)
+        return
     if args.command == "_phase":
         name, *rest = args.rest
         {"bare_parse": lambda: bare_parse(rest[0]),

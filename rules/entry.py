@@ -82,9 +82,25 @@ _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 _CN_MOBILE_RANGES = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 
 
+# phonenumbers' answers are remembered (an importer works them out ahead, in a thread, while
+# the database writes the previous batch). Bounded: cleared when full.
+_VALID: dict[tuple[str, bool | None], bool] = {}
+_VALID_CACHE_SIZE = 20_000
+
+
 def _valid_cn(number: str, *, mobile: bool | None) -> bool:
     if _CN_MOBILE.fullmatch(number) and _CN_MOBILE_RANGES.fullmatch(number):
         return True
+    cached = _VALID.get((number, mobile))
+    if cached is None:
+        cached = _parse_valid_cn(number, mobile=mobile)
+        if len(_VALID) >= _VALID_CACHE_SIZE:
+            _VALID.clear()
+        _VALID[(number, mobile)] = cached
+    return cached
+
+
+def _parse_valid_cn(number: str, *, mobile: bool | None) -> bool:
     try:
         parsed = phonenumbers.parse(number, "CN")
     except phonenumbers.NumberParseException:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -318,7 +319,7 @@ class Reader:
         values = parsed.values
         province, city, district = values.get("province"), values.get("city"), values.get("district")
         if province:
-            full = regions.match_province(province)
+            full = _match_province(province)
             if full is None:
                 parsed.problems.append(str(_l("省份“%(v)s”无法识别", v=province)))
                 return
@@ -333,18 +334,24 @@ class Reader:
             if not city and province in regions.tree()[province].children:
                 city = province  # the four municipalities
             if city:
-                full_city = regions.match_city(province, city)
+                full_city = _match_city(province, city)
                 if full_city is None:
                     parsed.problems.append(str(_l("城市“%(v)s”不属于%(p)s", v=city, p=province)))
                     return
                 city = full_city
                 if district:
-                    full_district = regions.match_district(province, city, district)
+                    full_district = _match_district(province, city, district)
                     if full_district is None:
                         parsed.problems.append(str(_l("区县“%(v)s”不属于%(c)s", v=district, c=city)))
                         return
                     district = full_district
         values["province"], values["city"], values["district"] = province or None, city or None, district or None
+
+
+# A sheet names the same few hundred regions over and over; each match scans the region tree.
+_match_province = lru_cache(maxsize=4096)(regions.match_province)
+_match_city = lru_cache(maxsize=4096)(regions.match_city)
+_match_district = lru_cache(maxsize=4096)(regions.match_district)
 
 
 def data_rows(rows: list[list[Any]], header_index: int) -> list[tuple[int, list[Any]]]:
