@@ -111,19 +111,19 @@ def _import(job_id: int, user: User, config: Any) -> str:
     size = int(config.get("IMPORT_BATCH_SIZE", 500))
     fail_after = config.get("IMPORT_FAIL_AFTER_BATCHES")  # tests: a crash between two batches
     batches = 0
-    begins = range(start, len(rows), size)
-    with import_batch.ReadAhead(reader, [rows[begin:begin + size] for begin in begins]) as ahead:
-        for begin, parsed in zip(begins, ahead):
-            with session.no_autoflush:
-                outcomes = importer.check(parsed)
-            importer.write(outcomes)
-            if not import_batch.record_batch(session, job, start=begin, end=begin + len(parsed), outcomes=outcomes):
-                session.rollback()  # another runner took this batch
-                return "superseded"
-            session.commit()
-            batches += 1
-            if fail_after is not None and batches >= int(fail_after):
-                raise RuntimeError("stopped by IMPORT_FAIL_AFTER_BATCHES")
+    for begin in range(start, len(rows), size):
+        chunk = rows[begin:begin + size]
+        parsed = [reader.read(row_no, row) for row_no, row in chunk]
+        with session.no_autoflush:
+            outcomes = importer.check(parsed)
+        importer.write(outcomes)
+        if not import_batch.record_batch(session, job, start=begin, end=begin + len(chunk), outcomes=outcomes):
+            session.rollback()  # another runner took this batch
+            return "superseded"
+        session.commit()
+        batches += 1
+        if fail_after is not None and batches >= int(fail_after):
+            raise RuntimeError("stopped by IMPORT_FAIL_AFTER_BATCHES")
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])

@@ -82,25 +82,24 @@ _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 _CN_MOBILE_RANGES = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 
 
-# phonenumbers' answers are remembered (an importer works them out ahead, in a thread, while
-# the database writes the previous batch). Bounded: cleared when full.
-_VALID: dict[tuple[str, bool | None], bool] = {}
-_VALID_CACHE_SIZE = 20_000
+# A Chinese landline as typed (0571-88888888, 01088888888): the 0 is the national prefix that
+# parsing strips, and a national number inside phonenumbers' own general and fixed-line patterns
+# and lengths is a valid number. Anything else, and every "no", is left to phonenumbers.
+_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_LANDLINE = re.compile(r"0([1-9]\d{1,2})-?(\d{7,8})")
+_CN_GENERAL = re.compile(_CN.general_desc.national_number_pattern)
+_CN_FIXED_LINE = re.compile(_CN.fixed_line.national_number_pattern)
+_CN_FIXED_LENGTHS = frozenset(_CN.general_desc.possible_length) & frozenset(_CN.fixed_line.possible_length)
 
 
 def _valid_cn(number: str, *, mobile: bool | None) -> bool:
     if _CN_MOBILE.fullmatch(number) and _CN_MOBILE_RANGES.fullmatch(number):
         return True
-    cached = _VALID.get((number, mobile))
-    if cached is None:
-        cached = _parse_valid_cn(number, mobile=mobile)
-        if len(_VALID) >= _VALID_CACHE_SIZE:
-            _VALID.clear()
-        _VALID[(number, mobile)] = cached
-    return cached
-
-
-def _parse_valid_cn(number: str, *, mobile: bool | None) -> bool:
+    if mobile is None and (landline := _CN_LANDLINE.fullmatch(number)):
+        national = landline.group(1) + landline.group(2)
+        if (len(national) in _CN_FIXED_LENGTHS and _CN_GENERAL.fullmatch(national)
+                and _CN_FIXED_LINE.fullmatch(national)):
+            return True
     try:
         parsed = phonenumbers.parse(number, "CN")
     except phonenumbers.NumberParseException:

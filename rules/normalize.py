@@ -76,22 +76,9 @@ def _segment_initials(words: str) -> list[str]:
     return cached
 
 
-# Whole names' mnemonics too, so an importer can work them out ahead (in a thread, while the
-# database writes the previous batch) and the rules find them ready. Bounded: cleared when full.
-_MNEMONICS: dict[str, str] = {}
-_MNEMONIC_CACHE_SIZE = 20_000
-
-
 def mnemonic(name: str | None) -> str:
     """助记码: the pinyin initials of a name (华为技术 → hwjs); letters and digits kept.
     The same as lazy_pinyin(name, style=Style.FIRST_LETTER, errors=list), phrases included
     (重庆 → cq, 银行 → yh), with the conversion of each segment cached."""
-    tidy = text(name)
-    cached = _MNEMONICS.get(tidy)
-    if cached is None:
-        initials = chain.from_iterable(_segment_initials(words) for words in _pinyin_core._default_pinyin.seg(tidy))
-        cached = "".join(ch for ch in "".join(initials).lower() if ch.isalnum())[:64]
-        if len(_MNEMONICS) >= _MNEMONIC_CACHE_SIZE:
-            _MNEMONICS.clear()
-        _MNEMONICS[tidy] = cached
-    return cached
+    initials = chain.from_iterable(_segment_initials(words) for words in _pinyin_core._default_pinyin.seg(text(name)))
+    return "".join(ch for ch in "".join(initials).lower() if ch.isalnum())[:64]

@@ -44,32 +44,11 @@ def normalised(value: object) -> str:
     return normalize.text(value).lower()
 
 
-# Each value's tokens are remembered (an importer works them out ahead, in a thread, while the
-# database writes the previous batch). Bounded: cleared when full.
-_TOKENS: dict[str, frozenset[str]] = {}
-_TOKEN_CACHE_SIZE = 20_000
-
-
-def value_tokens(value: object) -> frozenset[str]:
-    """The index tokens of one searchable value."""
-    key = normalised(value)
-    cached = _TOKENS.get(key)
-    if cached is None:
-        found: set[str] = set()
-        for run in _RUNS.findall(key):
-            found |= _run_tokens(run, query=False)
-        cached = frozenset(found)
-        if len(key) <= 256:
-            if len(_TOKENS) >= _TOKEN_CACHE_SIZE:
-                _TOKENS.clear()
-            _TOKENS[key] = cached
-    return cached
-
-
 def tokens_of(values: Iterable[object]) -> set[str]:
     tokens: set[str] = set()
     for value in values:
-        tokens |= value_tokens(value)
+        for run in _RUNS.findall(normalised(value)):
+            tokens |= _run_tokens(run, query=False)
     return tokens
 
 
