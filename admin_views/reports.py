@@ -158,7 +158,7 @@ def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
     drill = dict(drill)
     endpoint = drill.pop("_view", "customer")
     view = _list_view(admin, endpoint)
-    if view is None or not view._filter_args:
+    if view is None or not view._filter_args or not view.is_accessible():  # no link to a 403
         return None
     by_column: dict[str, str] = {}
     inexact: set[str] = set()  # a "contains" filter, until an "equals" one on the column turns up

@@ -359,3 +359,19 @@ def test_a_funnel_stage_opens_every_customer_that_reached_it(app, shop, new_clie
     for name, expected in zip(names, reached):
         assert figure(html, name, column=2) == len(expected), (user, name)
         assert customers_in(rows_of(client, drills[name])) == expected, (user, name)
+
+
+def test_no_link_to_a_list_the_user_may_not_open(app, shop, new_client, make_user):
+    """A role that may read reports and customers but not orders gets no dead links to the
+    order list; its customer drill-downs still work."""
+    from models.org import Role
+
+    with app.app_context():
+        db.session.add(Role(name="报表员", data_scope="all", permissions=["report.view", "customer.view"]))
+        db.session.commit()
+    make_user("analyst", role="报表员", department=("总经办",), display_name="分析员")
+    analyst = login(new_client, "analyst")
+    html = analyst.get(f"/admin/reports/sales/?{RANGE}").get_data(as_text=True)
+    assert figure(html, "2026-04") == 3 and not links(html) and not any(chart(html)["drill"])
+    html = analyst.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
+    assert customers_in(rows_of(analyst, links(html)["江苏省"])) == {"南京三茶"}
