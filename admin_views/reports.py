@@ -1,6 +1,7 @@
 """统计报表 pages: a date range and department/salesperson choice within scope, a chart the
 user switches between bar, line and pie, the table of numbers under it, its Excel export, and
-a click on a bar or slice that opens the scoped customer list behind it.
+a click on a bar or slice that opens the scoped list behind it (customers, orders, follow-ups or
+流转记录, narrowed exactly as the chart counted; nothing where a list could not match).
 
 The numbers come from rules/reports.py and rules/rfm.py (SQL GROUP BYs built on
 rules/scope.py); this module only reads the request, draws the chart options with pyecharts
