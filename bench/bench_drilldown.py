@@ -76,8 +76,10 @@ def main() -> None:
     for username in (GM_USERNAME, args.lead):
         baseline = None
         for name, drill in only:
-            with app.test_request_context("/"):
+            with app.test_request_context("/"):  # the link is offered to a user who may open the list
+                login_user(db.session.scalar(select(User).where(User.username == username)))
                 url = customer_list_url(admin, drill)
+                db.session.remove()
             if url is None:
                 print(f"{username:6} {name:34} no list filter")
                 continue

@@ -213,6 +213,8 @@ class FollowUp(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_follow_ups_customer_happened", "customer_id", "happened_at"),
         Index("ix_follow_ups_user_happened", "user_id", "happened_at"),
+        # The whole firm's list newest first, and a day/month of it (客户跟进报表's drill-down).
+        Index("ix_follow_ups_happened", "happened_at", "id"),
     )
 
     def __str__(self) -> str:

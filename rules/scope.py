@@ -129,10 +129,14 @@ def _through_customer(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
 
 
 def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
-    """Follow-ups written by someone in scope, or on a customer the actor sees."""
+    """Follow-ups on live customers, written by someone in scope or on a customer the actor
+    sees. "Live" is asked as "not in the recycle bin": the bin is small and has its own index,
+    where the list of every live customer costs seconds at a million."""
+    live = FollowUp.customer_id.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
+    if actor.data_scope is DataScope.ALL:
+        return live
     visible_customers = select(Customer.id).where(customer_clause(actor))
-    return and_(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))),
-                or_(owner_clause(FollowUp.user_id, actor), FollowUp.customer_id.in_(visible_customers)))
+    return and_(live, or_(owner_clause(FollowUp.user_id, actor), FollowUp.customer_id.in_(visible_customers)))
 
 
 def outbox_clause(actor: Actor) -> ColumnElement[bool]:
