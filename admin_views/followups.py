@@ -40,6 +40,8 @@ class FollowUpView(ScopedModelView):
     can_view_details = True
     list_template = "admin/followups/list.html"
     details_template = "admin/followups/details.html"
+    # Millions of follow-ups: "10000+" instead of reading every visible row on each page view.
+    capped_count = True
     column_list = ["happened_at", "customer", "kind", "content", "user", "next_contact_at"]
     column_details_list = ["happened_at", "customer", "contact", "kind", "content", "user", "next_contact_at",
                            "template"]

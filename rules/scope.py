@@ -135,8 +135,12 @@ def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
     live = FollowUp.customer_id.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
     if actor.data_scope is DataScope.ALL:
         return live
-    visible_customers = select(Customer.id).where(customer_clause(actor))
-    return and_(live, or_(owner_clause(FollowUp.user_id, actor), FollowUp.customer_id.in_(visible_customers)))
+    # EXISTS per row, not IN (every visible customer): a page of the newest follow-ups checks
+    # twenty customers by primary key instead of listing a department's 260k first. OFFSET 0
+    # keeps PostgreSQL from turning it back into a hashed list of them all.
+    on_visible_customer = select(Customer.id).where(Customer.id == FollowUp.customer_id,
+                                                    customer_clause(actor)).offset(0).exists()
+    return and_(live, or_(owner_clause(FollowUp.user_id, actor), on_visible_customer))
 
 
 def outbox_clause(actor: Actor) -> ColumnElement[bool]:
