@@ -106,6 +106,42 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+# --- the Excel import wizard, driven as a person would -------------------------------------------
+
+def upload_sheet(client: FlaskClient, data: bytes, *, name: str, entity: str):
+    """Step 1: upload a file for `entity` (customer, contact, product)."""
+    import io
+
+    token = client.token("/admin/excel/")
+    return client.post("/admin/excel/", data={"csrf_token": token, "entity": entity,
+                                              "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def start_import(client: FlaskClient, job_id: int, **changes: str):
+    """Step 2: submit the mapping page as shown (the columns it chose, duplicates skipped),
+    with `changes` to some of its fields."""
+    page = client.get(f"/admin/excel/{job_id}/mapping/").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(page), "go": "start", "on_duplicate": "skip"}
+    for name, value in re.findall(r'<select class="form-control form-control-sm" name="(col_\d+)"[^>]*>(.*?)</select>',
+                                  page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', value)
+        form[name] = chosen.group(1) if chosen else ""
+    form["header_row"] = re.search(r'<option value="(\d+)" selected>第', page).group(1)
+    form.update(changes)
+    return client.post(f"/admin/excel/{job_id}/mapping/", data=form)
+
+
+def latest_job(app: Flask):
+    """The newest import/export job, detached from its session."""
+    from models.job import JobRecord
+
+    with app.app_context():
+        job = db.session.scalar(select(JobRecord).order_by(JobRecord.id.desc()).limit(1))
+        db.session.expunge(job)
+        return job
+
+
 class Browserish:
     """A test client used the way a person uses the site: GET a page, then POST its form."""
 

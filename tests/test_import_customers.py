@@ -14,9 +14,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REDIS_URL, build_app, csrf_token, need_service
-from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, User, db
-from models.job import JobRecord
+from conftest import REDIS_URL, build_app, csrf_token, latest_job, need_service, start_import, upload_sheet
+from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, db
 
 ROOT = Path(__file__).resolve().parent.parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,32 +64,11 @@ def sales(make_user, make_customer, app):
 
 
 def upload(client, data: bytes, name: str = "客户.xlsx", entity: str = "customer"):
-    token = client.token("/admin/excel/")
-    return client.post("/admin/excel/", data={"csrf_token": token, "entity": entity,
-                                              "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return upload_sheet(client, data, name=name, entity=entity)
 
 
 def start(client, job_id: int, **changes):
-    page = client.get(f"/admin/excel/{job_id}/mapping/").get_data(as_text=True)
-    from conftest import csrf_token
-    import re
-
-    form = {"csrf_token": csrf_token(page), "go": "start", "on_duplicate": "skip", "owner": "me"}
-    for name, value in re.findall(r'<select class="form-control form-control-sm" name="(col_\d+)"[^>]*>(.*?)</select>',
-                                  page, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', value)
-        form[name] = chosen.group(1) if chosen else ""
-    form["header_row"] = re.search(r'<option value="(\d+)" selected>第', page).group(1)
-    form.update(changes)
-    return client.post(f"/admin/excel/{job_id}/mapping/", data=form)
-
-
-def latest_job(app) -> JobRecord:
-    with app.app_context():
-        job = db.session.scalar(select(JobRecord).order_by(JobRecord.id.desc()).limit(1))
-        db.session.expunge(job)
-        return job
+    return start_import(client, job_id, **{"owner": "me", **changes})
 
 
 @pytest.mark.both_dbs

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token, sheet_rows
+from conftest import csrf_token, latest_job, sheet_rows, start_import, upload_sheet
 from models import CustomField, Product, db
 from models.job import JobRecord
 from rules import products
@@ -63,29 +63,11 @@ def clerk(make_user, app):
 
 
 def upload(client, data: bytes, name: str = "产品.xlsx", entity: str = "product"):
-    token = client.token("/admin/excel/")
-    return client.post("/admin/excel/", data={"csrf_token": token, "entity": entity,
-                                              "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return upload_sheet(client, data, name=name, entity=entity)
 
 
 def start(client, job_id: int, **changes):
-    page = client.get(f"/admin/excel/{job_id}/mapping/").get_data(as_text=True)
-    form = {"csrf_token": csrf_token(page), "go": "start", "on_duplicate": "skip"}
-    for name, value in re.findall(r'<select class="form-control form-control-sm" name="(col_\d+)"[^>]*>(.*?)</select>',
-                                  page, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', value)
-        form[name] = chosen.group(1) if chosen else ""
-    form["header_row"] = re.search(r'<option value="(\d+)" selected>第', page).group(1)
-    form.update(changes)
-    return client.post(f"/admin/excel/{job_id}/mapping/", data=form)
-
-
-def latest_job(app) -> JobRecord:
-    with app.app_context():
-        job = db.session.scalar(select(JobRecord).order_by(JobRecord.id.desc()).limit(1))
-        db.session.expunge(job)
-        return job
+    return start_import(client, job_id, **changes)
 
 
 def prices_of(code: str) -> dict[str, Decimal]:
