@@ -1,19 +1,35 @@
 """What a new installation needs before anyone logs in: default roles and dictionaries."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.org import DataScope, Role
-from rules import dictionaries, org
-from rules.permissions import DEFAULT_ROLES
+from rules import dictionaries, org, settings
+from rules.permissions import ALL_PERMISSIONS, DEFAULT_ROLES
+
+# The permissions this installation has already offered to its administrators. A release that
+# adds permissions grants them to the default roles that list them, once; a permission the
+# administrator took away from a role after it was offered stays away.
+SEEN_KEY = "permissions_seen"
 
 
 def ensure_default_roles(session: Session) -> dict[str, Role]:
+    seen = settings.get(session, SEEN_KEY)
+    if seen is None:
+        # An installation from before this record: a permission some role holds was offered;
+        # one no role holds arrived with this release. A new installation has no roles yet.
+        seen = {p for role in session.scalars(select(Role)) for p in (role.permissions or [])} or ALL_PERMISSIONS
+    arrived = ALL_PERMISSIONS - set(seen)
     roles = {}
     for name, scope, permissions, description in DEFAULT_ROLES:
         role = org.ensure_role(session, name, data_scope=DataScope(scope), permissions=permissions)
         role.description = role.description or description
+        granted = [p for p in permissions if p in arrived and p not in (role.permissions or [])]
+        if granted:
+            role.permissions = [*(role.permissions or []), *granted]
         roles[name] = role
+    settings.put(session, SEEN_KEY, sorted(ALL_PERMISSIONS))
     session.flush()
     return roles
 
