@@ -35,4 +35,15 @@
     if (event.target && event.target.id && /-button$/.test(event.target.id)) { window.setTimeout(update, 0); }
   });
   update();
+
+  // A second click while the order is on its way would submit it twice: the buttons wait for
+  // the answer. (After the submit event, so the clicked button still goes with the form.)
+  var form = document.querySelector("form.admin-form");
+  if (form) {
+    form.addEventListener("submit", function () {
+      window.setTimeout(function () {
+        form.querySelectorAll("[type=submit]").forEach(function (button) { button.disabled = true; });
+      }, 0);
+    });
+  }
 }());

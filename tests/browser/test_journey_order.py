@@ -62,13 +62,17 @@ def test_enter_approve_ship_and_see_it_on_the_customer_page(app, page, browser, 
     expect(page.locator("#lines-1-unit_price")).to_have_attribute("placeholder", "¥88.00")
     screenshot(page, "30-order-form")
     save = page.locator("input[type=submit][value='保存']")
-    try:
-        with page.expect_navigation(timeout=5000):
-            save.click()
-    except Exception:  # noqa: BLE001 - about 1 run in 5 the first click sends nothing (no request
-        # reaches the server); a person would click again, and so does the test
-        with page.expect_navigation():
-            save.click()
+    # While the order is on its way the buttons wait, so an impatient second click cannot send
+    # it twice (held here by a listener that cancels this first submission).
+    page.evaluate("""() => { window.kechiHold = e => e.preventDefault();
+                             document.querySelector('form.admin-form').addEventListener('submit', window.kechiHold); }""")
+    save.click()
+    expect(save).to_be_disabled()
+    page.evaluate("""() => { const form = document.querySelector('form.admin-form');
+                             form.removeEventListener('submit', window.kechiHold);
+                             form.querySelectorAll('[type=submit]').forEach(b => { b.disabled = false; }); }""")
+    with page.expect_navigation():
+        save.click()
     expect(page.locator(".alert-success", has_text="等待审核")).to_contain_text("已提交，等待审核")
     expect(page.locator(".kechi-order-total")).to_have_text("¥746.40")  # 2×268×0.9 + 3×88
     expect(page.locator(".kechi-order-state")).to_have_text("等待审核")
