@@ -137,9 +137,10 @@ def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
         return live
     # EXISTS per row, not IN (every visible customer): a page of the newest follow-ups checks
     # twenty customers by primary key instead of listing a department's 260k first. OFFSET 0
-    # keeps PostgreSQL from turning it back into a hashed list of them all.
+    # keeps PostgreSQL from turning it back into a hashed list of them all; only the follow-up
+    # correlates (an export that also selects the customer keeps this customers table its own).
     on_visible_customer = select(Customer.id).where(Customer.id == FollowUp.customer_id,
-                                                    customer_clause(actor)).offset(0).exists()
+                                                    customer_clause(actor)).offset(0).correlate(FollowUp).exists()
     return and_(live, or_(owner_clause(FollowUp.user_id, actor), on_visible_customer))
 
 
