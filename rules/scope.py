@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
 from models.announcement import Announcement, announcement_departments
-from models.customer import Contact, Customer, CustomerShare, FollowUp, PersonalContact, ShareMode
+from models.customer import Contact, Customer, CustomerShare, FollowUp, OwnershipEvent, PersonalContact, ShareMode
 from models.messaging import Outbox, SmsReply
 from models.office import Notification
 from models.sales import Order, OrderLine, Payment, PointsEntry
@@ -121,27 +121,40 @@ def binned_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(Customer.deleted_at.is_not(None), owner_clause(Customer.owner_id, actor))
 
 
-def _through_customer(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
-    def clause(actor: Actor) -> ColumnElement[bool]:
-        return column.in_(select(Customer.id).where(customer_clause(actor)))
+def on_visible_customer(column: Any, actor: Actor) -> ColumnElement[bool]:
+    """Rows (contacts, follow-ups, messages, moves...) whose customer, `column`, the actor sees.
 
-    return clause
+    Asked per row, never as `column IN (every visible customer)`: at a million customers that
+    list costs seconds to build on each page view, where a page of twenty rows needs twenty
+    look-ups by primary key. Everyone-scope only asks "not in the recycle bin" (small, indexed).
+    The EXISTS correlates only `column`'s table (an export that also selects the customer keeps
+    this customers table its own); OFFSET 0 keeps PostgreSQL from hashing every visible
+    customer first."""
+    if actor.data_scope is DataScope.ALL:
+        return and_(column.is_not(None), column.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None))))
+    return (select(Customer.id).where(Customer.id == column, customer_clause(actor))
+            .offset(0).correlate(column.table).exists())
+
+
+def _through_customer(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: on_visible_customer(column, actor)
 
 
 def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
     """Follow-ups on live customers, written by someone in scope or on a customer the actor
-    sees. "Live" is asked as "not in the recycle bin": the bin is small and has its own index,
-    where the list of every live customer costs seconds at a million."""
-    live = FollowUp.customer_id.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
+    sees."""
+    on_customer = on_visible_customer(FollowUp.customer_id, actor)
     if actor.data_scope is DataScope.ALL:
-        return live
-    # EXISTS per row, not IN (every visible customer): a page of the newest follow-ups checks
-    # twenty customers by primary key instead of listing a department's 260k first. OFFSET 0
-    # keeps PostgreSQL from turning it back into a hashed list of them all; only the follow-up
-    # correlates (an export that also selects the customer keeps this customers table its own).
-    on_visible_customer = select(Customer.id).where(Customer.id == FollowUp.customer_id,
-                                                    customer_clause(actor)).offset(0).correlate(FollowUp).exists()
-    return and_(live, or_(owner_clause(FollowUp.user_id, actor), on_visible_customer))
+        return on_customer
+    live = FollowUp.customer_id.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
+    return and_(live, or_(owner_clause(FollowUp.user_id, actor), on_customer))
+
+
+def ownership_event_clause(actor: Actor) -> ColumnElement[bool]:
+    """流转记录: moves of customers the actor sees, and moves to or from someone in scope (a
+    salesperson sees what left them for the pool)."""
+    return or_(on_visible_customer(OwnershipEvent.customer_id, actor),
+               owner_clause(OwnershipEvent.from_user_id, actor), owner_clause(OwnershipEvent.to_user_id, actor))
 
 
 def outbox_clause(actor: Actor) -> ColumnElement[bool]:
@@ -149,15 +162,14 @@ def outbox_clause(actor: Actor) -> ColumnElement[bool]:
     sees all."""
     if actor.can("message.manage"):
         return true()
-    return or_(owner_clause(Outbox.user_id, actor),
-               Outbox.customer_id.in_(select(Customer.id).where(customer_clause(actor))))
+    return or_(owner_clause(Outbox.user_id, actor), on_visible_customer(Outbox.customer_id, actor))
 
 
 def sms_reply_clause(actor: Actor) -> ColumnElement[bool]:
     """Replies from customers the actor sees; the messaging administrator sees all."""
     if actor.can("message.manage"):
         return true()
-    return SmsReply.customer_id.in_(select(Customer.id).where(customer_clause(actor)))
+    return on_visible_customer(SmsReply.customer_id, actor)
 
 
 def recipient_clause(actor: Actor) -> ColumnElement[bool]:
@@ -209,6 +221,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
     FollowUp: follow_up_clause,
+    OwnershipEvent: ownership_event_clause,
     CustomerShare: _through_customer(CustomerShare.customer_id),
     Notification: recipient_clause,
     Outbox: outbox_clause,

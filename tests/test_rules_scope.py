@@ -67,6 +67,32 @@ def test_each_role_sees_exactly_its_scope(app, company, username):
 
 
 @pytest.mark.both_dbs
+@pytest.mark.parametrize("username", sorted(VISIBLE))
+def test_contacts_and_moves_follow_their_customers_scope(app, company, username):
+    """Rows reached through their customer (asked per row, rules/scope.on_visible_customer):
+    exactly the visible customers' contacts and moves, none of a binned customer's."""
+    from models import Contact, OwnershipEvent
+    from models.base import utcnow
+
+    ids, customers = company
+    with app.app_context():
+        for name, cid in customers.items():
+            db.session.add(Contact(customer_id=cid, name=f"{name}的联系人"))
+            # a move done by someone outside every scope here, so only the customer decides
+            db.session.add(OwnershipEvent(customer_id=cid, reason="assign", actor_id=ids["other"], at=utcnow()))
+        binned = db.session.get(Customer, customers[username])
+        binned.deleted_at = utcnow()
+        db.session.commit()
+        actor = actor_for(username)
+        expected = {customers[name] for name in VISIBLE[username]} - {binned.id}
+        contacts = set(db.session.scalars(scope.scoped(select(Contact.customer_id), Contact, actor)))
+        moves = set(db.session.scalars(scope.scoped(select(OwnershipEvent.customer_id), OwnershipEvent, actor)))
+        assert contacts == expected
+        # the 总经理 sees every move (his scope holds every mover, and the bin is his to see)
+        assert moves == (set(customers.values()) if username == "gm" else expected)
+
+
+@pytest.mark.both_dbs
 def test_reporting_line_moves_with_its_subtree(app, company):
     """Moving a team lead under another boss moves their reports' reports along."""
     ids, customers = company
