@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, DateSmallerFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 

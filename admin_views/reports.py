@@ -30,7 +30,6 @@ from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
 from models import db
-from models.customer import Customer
 from models.dictionary import DictKind
 from rules import dictionaries, regions, reports, rfm
 from rules.clock import local_date

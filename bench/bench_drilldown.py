@@ -32,7 +32,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from admin_views.reports import customer_list_url
-    from models import Department, Product, User, db
+    from models import Product, User, db
     from models.dictionary import DictItem, DictKind
     from rules import reports
 

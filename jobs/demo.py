@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
-    Contact, CustomField, Customer, CustomerKind, CustomerShare, DictItem, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
+    Contact, CustomField, Customer, CustomerKind, CustomerShare, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
     PersonalContact, ShareMode, User,
 )
 from models.base import utcnow
