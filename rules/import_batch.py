@@ -189,7 +189,10 @@ class CustomerImporter:
             problems.append(str(exc))
             issues = []
         dup_fields = {f for f, _cid in batch.hits} | set(batch.protected_hits)
-        if "code" in dup_fields and self.options.on_duplicate != "update":  # codes are unique, whatever the policy
+        # Codes are unique, whatever the policy; a code an earlier row of this file brought in is
+        # an in-file duplicate (reported below), whether that row's batch is committed yet or not.
+        code_key = ("code", normalize.key("code", customer.code)[:128]) if customer.code else None
+        if "code" in dup_fields and self.options.on_duplicate != "update" and code_key not in self.seen:
             problems.append(str(_l("客户编号“%(c)s”已被其他客户使用", c=customer.code)))
         duplicates = [i for i in issues if i.field in dup_fields]
         problems += [i.message for i in issues if i.is_error and i.field not in dup_fields]

@@ -233,6 +233,31 @@ def big_sheet(path: Path, rows: int) -> None:
     wb.save(str(path))
 
 
+@pytest.mark.parametrize("batch_size", [2, 100])
+def test_a_repeated_customer_code_is_an_in_file_duplicate_whatever_the_batches(app, client, sales, batch_size):
+    """The second row with a code is reported against the first, whether the first row's batch
+    was already committed (batches of 2) or not (one batch)."""
+    from models.job import JobRowIssue
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户名称", "客户编号"])
+    for row in (["甲公司", "K-001"], ["乙公司", "K-002"], ["丙公司", "K-001"], ["丁公司", "K-003"]):
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    client.login("chenxm")
+    upload(client, out.getvalue())
+    app.config["IMPORT_BATCH_SIZE"] = batch_size
+    start(client, latest_job(app).id)
+    job = latest_job(app)
+    assert (job.imported, job.skipped, job.rejected) == (3, 1, 0)
+    with app.app_context():
+        issue = db.session.scalar(select(JobRowIssue).where(JobRowIssue.job_id == job.id))
+        assert (issue.row_no, issue.outcome) == (4, "skipped") and "与文件第 2 行重复" in issue.reason
+        assert db.session.scalar(select(Customer.name).where(Customer.code == "K-001")) == "甲公司"
+
+
 @pytest.mark.both_dbs
 def test_a_crash_between_batches_then_continue_imports_every_row_once(app, client, sales, tmp_path):
     client.login("chenxm")
