@@ -93,16 +93,17 @@ def _orders_to_review() -> Widget:
 
 
 def _month_sales() -> Widget:
-    """This month's sales (net of returns) against last month's, with a small daily chart."""
+    """This month's sales so far (net of returns) against the same days of last month, with a
+    small daily chart."""
     from admin_views.reports import mini_line  # the report module owns the chart drawing
 
     actor = current_actor()
     this, previous, daily = reports.month_sales(db.session, actor, actor.today, current_app.config["TIMEZONE"])
     if previous:
         change = (this - previous) * 100 / previous
-        hint = _l("上月 %(m)s，%(c)s", m=fmt_money(previous), c=f"{change:+.1f}%")
+        hint = _l("上月同期 %(m)s，%(c)s", m=fmt_money(previous), c=f"{change:+.1f}%")
     else:
-        hint = _l("上月 %(m)s", m=fmt_money(previous))
+        hint = _l("上月同期 %(m)s", m=fmt_money(previous))
     return Widget("month_sales", _l("本月销售额"), fmt_money(this), url_for("report_sales.index"), hint,
                   chart=mini_line([d for d, _ in daily], [v for _, v in daily]))
 

@@ -718,24 +718,24 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
 # --- workbench -------------------------------------------------------------------------------
 
 def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[Decimal, Decimal, list[Any]]:
-    """This month's and last month's sales (net of returns, past review, not cancelled) for the
-    workbench, and this month's daily figures for its small chart."""
+    """This month's sales so far (net of returns, past review, not cancelled) for the workbench,
+    the same days of last month (1st to today's day: a month-to-date figure against a whole month
+    would read -75 % early in every month), and this month's daily figures for its small chart."""
     first = today.replace(day=1)
-    last_first = (first - timedelta(days=1)).replace(day=1)
+    last_end = first - timedelta(days=1)
+    last_first = last_end.replace(day=1)
+    last_same_day = last_first.replace(day=min(today.day, last_end.day))  # 31 March → 28/29 February
     filters = Filters(start=last_first, end=today, tz=tz)
-    days = replace(filters, start=first)
     if report_summary.built_at(session):
         where = and_(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters),
                      SalesDay.state != OrderStatus.CANCELLED)
-        column, amount, day_where = SalesDay.day, _sum(SalesDay.amount), and_(where, SalesDay.day >= first)
+        column, amount = SalesDay.day, _sum(SalesDay.amount)
     else:
         where = _sold_where(actor, filters)
         column, amount = Order.order_date, _sum(Order.total - Order.returned_amount)
-        day_where = _sold_where(actor, days)
-    month = bucket(session, column, "month", filters, is_date=True)
-    found = {r[0]: _money(r[1]) for r in session.execute(select(month, amount).where(where).group_by(month))}
-    this = found.get(f"{first.year:04d}-{first.month:02d}", ZERO)
-    previous = found.get(f"{last_first.year:04d}-{last_first.month:02d}", ZERO)
-    day = bucket(session, column, "day", days, is_date=True)
-    daily = dict(session.execute(select(day, amount).where(day_where).group_by(day)).all())
-    return this, previous, [(label[5:], _money(daily.get(label))) for label in bucket_labels(days, "day")]
+    day = bucket(session, column, "day", filters, is_date=True)
+    daily = {label: _money(value) for label, value in session.execute(select(day, amount).where(where).group_by(day))}
+    this = sum((v for label, v in daily.items() if label >= first.isoformat()), ZERO)
+    previous = sum((v for label, v in daily.items() if label <= last_same_day.isoformat()), ZERO)
+    days = replace(filters, start=first)
+    return this, previous, [(label[5:], daily.get(label, ZERO)) for label in bucket_labels(days, "day")]

@@ -1,6 +1,6 @@
 """Workbench (工作台) widgets of the reports issue: orders awaiting review, this month's sales
-against last month with its small chart, overdue contacts; a user hides and reorders widgets
-and the choice is remembered for them alone."""
+against the same days of last month with its small chart, overdue contacts; a user hides and
+reorders widgets and the choice is remembered for them alone."""
 from __future__ import annotations
 
 import re
@@ -26,14 +26,16 @@ def test_orders_to_review_and_month_sales(app, shop, new_client):
         for number, day, state, total, returned in [("N1", date(2026, 11, 5), "completed", 1000, 200),
                                                     ("N2", date(2026, 11, 6), "pending_review", 5000, 0),
                                                     ("N3", date(2026, 10, 10), "shipped", 400, 0),
-                                                    ("N4", date(2026, 10, 11), "cancelled", 900, 0)]:
+                                                    ("N4", date(2026, 10, 11), "cancelled", 900, 0),
+                                                    ("N5", date(2026, 10, 28), "completed", 700, 0)]:
             db.session.add(Order(number=number, customer_id=c1.id, salesperson_id=shop["chen"], order_date=day,
                                  state=state, total=Decimal(total), returned_amount=Decimal(returned)))
         db.session.commit()
     html = login(new_client, "boss").get("/admin/").get_data(as_text=True)
     assert widget_value(html, "orders_to_review") == "2"  # O5 and N2 await review
     assert widget_value(html, "month_sales") == "¥800.00"  # N1 net of its return; N2 pending
-    assert "上月 ¥400.00，+100.0%" in html  # N4 cancelled
+    # today is 23 November: October's 1st–23rd, so N5 (28 October) is not counted, N4 cancelled
+    assert "上月同期 ¥400.00，+100.0%" in html
     assert "kechi-mini-chart" in html and "vendor/echarts/echarts.min.js" in html
     chen = login(new_client, "chen").get("/admin/").get_data(as_text=True)
     assert "orders_to_review" not in widget_keys(chen)  # no 审核 permission
