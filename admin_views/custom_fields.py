@@ -128,6 +128,9 @@ class CustomFieldsMixin:
     `custom_entity` and keep their own column_list/filters/export list as the base."""
 
     custom_entity = "customer"
+    # Inline lists on the form whose rows have custom fields of their own: attribute → entity
+    # (the customer form's contacts). Their rows save through `store_inline_custom_fields`.
+    custom_inline: dict[str, str] = {}
     _cf_version: Any = None
     _cf_lock = threading.Lock()
 
@@ -170,9 +173,18 @@ class CustomFieldsMixin:
         return lambda view, context, model, name: custom_fields.display(field, (model.custom or {}).get(field.key))
 
     def _form_class_with(self, base_cls: Any, defs: list[CustomField]) -> Any:
-        if not defs:
-            return base_cls
         attrs = {PREFIX + d.key: _form_field(d) for d in defs}
+        for name, entity in self.custom_inline.items():
+            inline_defs = custom_fields.definitions(db.session, entity)
+            unbound = getattr(base_cls, name, None)
+            if inline_defs and unbound is not None:
+                # Flask-Admin builds an inline list's row form once, with the view: the list is
+                # built again around a row form that has today's fields.
+                row_form, session, model, prop, inline_view = unbound.args
+                extended = type(row_form.__name__, (row_form,), {PREFIX + d.key: _form_field(d) for d in inline_defs})
+                attrs[name] = unbound.field_class(extended, session, model, prop, inline_view, **unbound.kwargs)
+        if not attrs:
+            return base_cls
         return type(base_cls.__name__, (base_cls,), attrs)
 
     def create_form(self, obj: Any = None) -> Any:
@@ -185,22 +197,19 @@ class CustomFieldsMixin:
         if obj is not None and not is_form_submitted():
             for d in defs:
                 form[PREFIX + d.key].data = _to_form(d, (obj.custom or {}).get(d.key))
+            for name, entity in self.custom_inline.items():
+                inline_defs = custom_fields.definitions(db.session, entity)
+                for entry in (form[name].entries if name in form else []):
+                    row = entry.object_data
+                    for d in inline_defs:
+                        if row is not None and PREFIX + d.key in entry.form:
+                            entry.form[PREFIX + d.key].data = _to_form(d, (row.custom or {}).get(d.key))
         return form
 
     def apply_custom_fields(self, form: Any, model: Any) -> None:
         """Validate the custom values with rules/custom_fields and store them on the model;
         wrong ones are marked on their fields and refuse the save with every reason."""
-        defs = self._custom_definitions()
-        if not defs:
-            return
-        raw = {d.key: form[PREFIX + d.key].data for d in defs if PREFIX + d.key in form}
-        clean, errors = custom_fields.validate(defs, raw)
-        if errors:
-            for key, message in errors.items():
-                form[PREFIX + key].errors = list(form[PREFIX + key].errors or []) + [message]
-            raise ValidationError("；".join(errors.values()))
-        kept = {k: v for k, v in (model.custom or {}).items() if k not in {d.key for d in defs}}
-        model.custom = {**kept, **clean}  # a new dict, so the change is seen and audited
+        store_custom_fields(form, model, self._custom_definitions())
 
     @expose("/")
     def index_view(self) -> Any:
@@ -211,6 +220,32 @@ class CustomFieldsMixin:
     def export(self, export_type: str) -> Any:
         self.sync_custom_fields()
         return super().export(export_type)
+
+
+def store_custom_fields(form: Any, model: Any, defs: list[CustomField]) -> None:
+    """The form's custom values, checked by rules/custom_fields, into `model.custom`; wrong ones
+    are marked on their fields and refuse the save (ValidationError) with every reason."""
+    defs = [d for d in defs if PREFIX + d.key in form]
+    if not defs:
+        return
+    raw = {d.key: form[PREFIX + d.key].data for d in defs}
+    clean, errors = custom_fields.validate(defs, raw)
+    if errors:
+        for key, message in errors.items():
+            form[PREFIX + key].errors = list(form[PREFIX + key].errors or []) + [message]
+        raise ValidationError("；".join(errors.values()))
+    kept = {k: v for k, v in (model.custom or {}).items() if k not in {d.key for d in defs}}
+    model.custom = {**kept, **clean}  # a new dict, so the change is seen and audited
+
+
+def store_inline_custom_fields(form: Any, model: Any, entity: str) -> None:
+    """For an inline row (a contact on the customer form): as `store_custom_fields`. Rows are
+    filled one by one, so nothing may be flushed in between (two rows can be primary for a moment)."""
+    if not any(name.startswith(PREFIX) for name in form._fields):
+        return
+    with db.session.no_autoflush:
+        defs = custom_fields.definitions(db.session, entity)
+    store_custom_fields(form, model, defs)
 
 
 class CustomFieldView(SecureModelView):

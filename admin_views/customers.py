@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.model.form import InlineFormAdmin
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterLike
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
@@ -19,7 +20,7 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, commit_or_explain
 from admin_views.context import audit_context, current_actor, now
-from admin_views.custom_fields import CustomFieldsMixin
+from admin_views.custom_fields import CustomFieldsMixin, store_inline_custom_fields
 from admin_views.filters import (
     ContactedBefore, IdEqual, IdsIn, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
 )
@@ -155,6 +156,19 @@ def _region(view: Any, context: Any, model: Customer, name: str) -> str:
     return " ".join(p for p in (model.province, model.city if model.city != model.province else None) if p)
 
 
+class ContactInline(InlineFormAdmin):
+    """Contacts on the customer form, with the administrator's contact custom fields (the same
+    rules as the contact form: required, formats)."""
+
+    form_columns = ["id", "name", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat", "birthday"]
+    column_labels = CONTACT_LABELS
+    form_label = _l("联系人")
+
+    def on_model_change(self, form: Any, model: Contact, is_created: bool) -> None:
+        # Flask-Admin passes the row's field (a FormField); its form holds the values.
+        store_inline_custom_fields(getattr(form, "form", form), model, "contact")
+
+
 class CustomerView(CustomFieldsMixin, ScopedModelView):
     permission_view = "customer.view"
     permission_create = "customer.create"
@@ -233,12 +247,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         "parent": ScopedAjaxModelLoader("parent", db, Customer, fields=["name", "code"], page_size=10,
                                         placeholder=_l("输入客户名称或编号搜索"), minimum_input_length=1),
     }
-    inline_models = [(Contact, {
-        "form_columns": ["id", "name", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
-                         "birthday"],
-        "column_labels": CONTACT_LABELS,
-        "form_label": _l("联系人"),
-    })]
+    inline_models = [ContactInline(Contact)]
+    custom_inline = {"contacts": "contact"}
 
     @property
     def can_export(self) -> bool:  # type: ignore[override]

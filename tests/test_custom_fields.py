@@ -92,3 +92,40 @@ def test_contacts_get_custom_fields_through_the_same_mechanism(app, client, new_
         assert contact.is_primary  # the first contact of a customer becomes its primary one
     table = list_table(rep_client.get("/admin/contact/").get_data(as_text=True))
     assert "任总" in table and "钓鱼" in table
+
+
+def test_contacts_on_the_customer_form_have_the_contact_custom_fields_with_the_same_rules(
+        app, client, new_client, admin_id, make_user):
+    """A contact field added after the customer view was built shows on the customer form's
+    contact rows (and on the blank row the 添加联系人 button copies), is required there as on the
+    contact form, keeps what was typed when refused, and shows the stored value when editing."""
+    make_user("rep1")
+    rep_client = new_client()
+    rep_client.login("rep1")
+    rep_client.get("/admin/customer/new/")  # the view has built its forms before the field exists
+    client.login("admin")
+    add_field(client, entity="contact", label="微信昵称", key="nickname", field_type="text", required="y")
+    add_field(client, entity="contact", label="生日月份", key="month", field_type="number")
+
+    blank = rep_client.get("/admin/customer/new/").get_data(as_text=True)
+    row_template = blank.split("inline-field-template", 1)[1]  # the row 添加联系人 copies
+    assert "微信昵称 *" in row_template and "cf_nickname" in row_template
+
+    refused = rep_client.post_form("/admin/customer/new/", {
+        "kind": "company", "name": "行内字段公司", "contacts-0-name": "王总", "contacts-0-mobile": "13911112222",
+        "contacts-0-cf_month": "五月"}, follow=True).get_data(as_text=True)
+    assert "请填写微信昵称" in refused
+    assert 'value="王总"' in refused and 'value="五月"' in refused  # what was typed is kept
+    with app.app_context():
+        assert db.session.scalar(select(Customer).where(Customer.name == "行内字段公司")) is None
+
+    rep_client.post_form("/admin/customer/new/", {
+        "kind": "company", "name": "行内字段公司", "contacts-0-name": "王总", "contacts-0-mobile": "13911112222",
+        "contacts-0-cf_nickname": "老王", "contacts-0-cf_month": "5"})
+    with app.app_context():
+        customer = db.session.scalar(select(Customer).where(Customer.name == "行内字段公司"))
+        contact = db.session.scalar(select(Contact).where(Contact.customer_id == customer.id))
+        assert contact.custom == {"nickname": "老王", "month": 5}
+        cid = customer.id
+    edit = rep_client.get(f"/admin/customer/edit/?id={cid}").get_data(as_text=True)
+    assert 'name="contacts-0-cf_nickname"' in edit and 'value="老王"' in edit
