@@ -4,9 +4,10 @@
     # customer, half within the file), 2% bad rows (no name, or a malformed mobile)
     .venv/bin/python bench/bench_excel.py sheet --url sqlite:////tmp/bench/kechi-1m-copy.db --rows 100000 \
         --out /tmp/bench/import-100k.xlsx
-    # import it end to end (the job function the import page enqueues) vs. parsing it with calamine
+    # import it end to end (the job function the import page enqueues) vs. parsing it with calamine,
+    # and vs. the bare driver writing the same rows into a second copy (the raw-SQL floor)
     .venv/bin/python bench/bench_excel.py import --url sqlite:////tmp/bench/kechi-1m-copy.db \
-        --sheet /tmp/bench/import-100k.xlsx
+        --sheet /tmp/bench/import-100k.xlsx --floor-url sqlite:////tmp/bench/kechi-1m-copy2.db
     # export 100,000 customers (the export job) vs. a bare openpyxl write-only loop over the same rows
     .venv/bin/python bench/bench_excel.py export --url sqlite:////tmp/bench/kechi-1m-copy.db --rows 100000
 
@@ -281,6 +282,142 @@ def digest(url: str, after_id: int, out: str) -> None:
     print(json.dumps(summary))
 
 
+def raw_floor(source_url: str, url: str, after_id: int, file_rows: int, batch: int) -> None:
+    """The same writes with the bare driver: read what an import wrote into `source_url` (customers
+    above `after_id`, their contacts, duplicate keys, search rows and events) and insert it into
+    `url`, a second copy of the database as it was before the import, in as many transactions as
+    the import committed. Each transaction also runs the import's batch duplicate look-up for its
+    rows' keys and moves a job mark, as the import does. No parsing, no checks, no ORM."""
+    from common import libpq_url
+
+    source_url, url = normalise_url(source_url), normalise_url(url)
+    postgres = url.startswith("postgresql")
+    if postgres:
+        import psycopg
+
+        def connect(u: str):
+            return psycopg.connect(libpq_url(u))
+        mark = "%s"
+    else:
+        import sqlite3
+
+        def connect(u: str):
+            return sqlite3.connect(u.removeprefix("sqlite:///"), isolation_level=None)
+        mark = "?"
+
+    def table(conn, sql: str) -> tuple[list[str], list[tuple]]:
+        cur = conn.execute(sql, (after_id,))
+        return [c[0] for c in cur.description], cur.fetchall()
+
+    src = connect(source_url)
+    json_columns: set[tuple[str, str]] = set()
+    if postgres:
+        json_columns = {tuple(r) for r in src.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE data_type IN ('json', 'jsonb')")}
+
+    def select_all(name: str, where: str) -> tuple[list[str], list[tuple]]:
+        cols = [r[0] for r in (src.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+            (name,)) if postgres else src.execute(f"SELECT name FROM pragma_table_info('{name}')"))]
+        exprs = [f"{c}::text" if (name, c) in json_columns else c for c in cols if c != "id"]
+        return cols, src.execute(f"SELECT {', '.join(exprs)} FROM {name} WHERE {where} ORDER BY id",
+                                 (after_id,)).fetchall()
+
+    customers = select_all("customers", f"id > {mark}")
+    contacts = select_all("contacts", f"customer_id > {mark}")
+    events = select_all("ownership_events", f"customer_id > {mark} AND reason = 'import'")
+    _c, ids = table(src, f"SELECT id FROM customers WHERE id > {mark} ORDER BY id")
+    _c, keys = table(src, f"SELECT customer_id, field, value FROM customer_keys WHERE customer_id > {mark}")
+    _c, search = table(src, f"SELECT customer_id, body, tokens FROM customer_search WHERE customer_id > {mark}")
+    src.close()
+
+    def insert_sql(name: str, cols: list[str]) -> str:
+        cols = [c for c in cols if c != "id"]
+        marks = [f"{mark}::json" if (name, c) in json_columns else mark for c in cols]
+        return f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join(marks)})"
+
+    old_ids = [r[0] for r in ids]
+    code_at = [c for c in customers[0] if c != "id"].index("code")
+    cid_at = {name: [c for c in cols if c != "id"].index("customer_id")
+              for name, (cols, _rows) in (("contacts", contacts), ("ownership_events", events))}
+    by_customer: dict[str, dict[int, list]] = {"contacts": {}, "ownership_events": {}, "keys": {}, "search": {}}
+    for name, (_cols, rows) in (("contacts", contacts), ("ownership_events", events)):
+        for row in rows:
+            by_customer[name].setdefault(row[cid_at[name]], []).append(row)
+    for row in keys:
+        by_customer["keys"].setdefault(row[0], []).append(row)
+    for row in search:
+        by_customer["search"].setdefault(row[0], []).append(row)
+
+    dst = connect(url)
+    if not postgres:
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000", "synchronous=NORMAL"):
+            dst.execute("PRAGMA " + pragma)
+        dst.execute("INSERT INTO customer_fts(customer_fts, rank) VALUES ('automerge', 16)")
+    transactions = -(-file_rows // batch)
+    size = -(-len(old_ids) // transactions)
+    steps: dict[str, float] = {}
+
+    def timed(step: str, started: float) -> None:
+        steps[step] = steps.get(step, 0.0) + time.perf_counter() - started
+
+    started = time.perf_counter()
+    for begin in range(0, len(old_ids), size):
+        chunk = customers[1][begin:begin + size]
+        olds = old_ids[begin:begin + size]
+        if postgres:  # psycopg opens the transaction itself
+            dst.execute("SET LOCAL synchronous_commit TO OFF")
+        else:
+            dst.execute("BEGIN")
+        t = time.perf_counter()
+        wanted = [(f, v) for old in olds for _c, f, v in by_customer["keys"].get(old, [])]
+        lookup = ("SELECT k.field, k.value, c.id, c.name, c.code, c.protected_until, c.owner_id "
+                  "FROM customer_keys k JOIN customers c ON c.id = k.customer_id WHERE c.deleted_at IS NULL AND ")
+        if postgres:
+            dst.execute(lookup.replace("FROM customer_keys k", "FROM unnest(%s::text[], %s::text[]) AS w(field, value) "
+                                       "JOIN customer_keys k ON k.field = w.field AND k.value = w.value")
+                        + "TRUE ORDER BY c.id", ([f for f, _v in wanted], [v for _f, v in wanted])).fetchall()
+        else:
+            by_field: dict[str, list[str]] = {}
+            for f, v in wanted:
+                by_field.setdefault(f, []).append(v)
+            where = " OR ".join(f"(k.field = ? AND k.value IN ({', '.join('?' * len(vs))}))" for vs in by_field.values())
+            dst.execute(lookup + f"({where}) ORDER BY c.id",
+                        [x for f, vs in by_field.items() for x in (f, *vs)]).fetchall()
+        timed("look-up", t)
+        t = time.perf_counter()
+        cur = dst.cursor()
+        cur.executemany(insert_sql("customers", customers[0]), chunk)
+        codes = [r[code_at] for r in chunk]
+        new_ids = dict(dst.execute(f"SELECT code, id FROM customers WHERE code IN ({', '.join([mark] * len(codes))})",
+                                   codes).fetchall())
+        mapping = {old: new_ids[row[code_at]] for old, row in zip(olds, chunk)}
+        timed("customers", t)
+        for name, cols in (("contacts", contacts[0]), ("ownership_events", events[0])):
+            at = cid_at[name]
+            rows = [(*r[:at], mapping[old], *r[at + 1:]) for old in olds for r in by_customer[name].get(old, [])]
+            t = time.perf_counter()
+            if rows:
+                cur.executemany(insert_sql(name, cols), rows)
+            timed(name, t)
+        for name, cols in (("keys", ("customer_id", "field", "value")), ("search", ("customer_id", "body", "tokens"))):
+            rows = [(mapping[old], *r[1:]) for old in olds for r in by_customer[name].get(old, [])]
+            table_name = "customer_keys" if name == "keys" else "customer_search"
+            t = time.perf_counter()
+            if rows:
+                cur.executemany(f"INSERT INTO {table_name} ({', '.join(cols)}) VALUES ({', '.join([mark] * 3)})", rows)
+            timed(table_name, t)
+        dst.execute(f"UPDATE sequences SET value = value + {mark} WHERE name = 'bench-floor'", (len(chunk),))
+        t = time.perf_counter()
+        dst.execute("COMMIT") if not postgres else dst.commit()
+        timed("commit", t)
+    seconds = time.perf_counter() - started
+    dst.close()
+    print(json.dumps({"phase": "raw_floor", "customers": len(old_ids), "transactions": transactions,
+                      "seconds": round(seconds, 2), "steps": {k: round(v, 2) for k, v in steps.items()},
+                      "peak_mb": round(peak_mb())}))
+
+
 def phase(*args: str) -> dict:
     """Run one phase in a fresh process (its own peak memory) and return its JSON line."""
     result = subprocess.run([sys.executable, __file__, "_phase", *args], capture_output=True, text=True)
@@ -299,6 +436,8 @@ def main() -> None:
     parser.add_argument("--sheet", default="/tmp/bench/import-100k.xlsx")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--after-id", type=int, default=1_000_000, help="digest: rows of customers above this id")
+    parser.add_argument("--floor-url", help="import: a second copy of the database as it was before the import, "
+                                             "into which the bare driver writes the same rows (the raw-SQL floor)")
     args = parser.parse_args()
     if args.command == "digest":
         digest(args.url, args.after_id, args.out)
@@ -308,7 +447,8 @@ def main() -> None:
         {"bare_parse": lambda: bare_parse(rest[0]),
          "import": lambda: run_import(rest[0], rest[1], int(rest[2])),
          "export": lambda: run_export(rest[0], int(rest[1])),
-         "bare_export": lambda: bare_export(rest[0], int(rest[1]))}[name]()
+         "bare_export": lambda: bare_export(rest[0], int(rest[1])),
+         "raw_floor": lambda: raw_floor(rest[0], rest[1], int(rest[2]), int(rest[3]), int(rest[4]))}[name]()
         return
     if args.command == "sheet":
         make_sheet(args.url, args.rows, args.out)
@@ -320,6 +460,14 @@ def main() -> None:
         print(json.dumps(full, ensure_ascii=False))
         print(f"import: {full['rows_per_second']} rows/s end to end; {full['seconds'] / bare['seconds']:.1f}× "
               f"bare calamine parsing ({bare['seconds']} s); peak {full['peak_mb']} MB")
+        if args.floor_url:
+            floor = phase("raw_floor", args.url, args.floor_url, str(args.after_id), str(full["rows"]), str(args.batch))
+            print(json.dumps(floor, ensure_ascii=False))
+            print(f"raw floor: the same {floor['customers']} customers written by the bare driver in "
+                  f"{floor['transactions']} transactions: {floor['seconds']} s "
+                  f"(= {round(full['rows'] / floor['seconds'])} sheet rows/s at most); the import takes "
+                  f"{full['seconds'] / floor['seconds']:.2f}× that, or {full['seconds'] / (bare['seconds'] + floor['seconds']):.2f}× "
+                  "bare parsing plus bare writing")
         return
     bare = phase("bare_export", args.url, str(args.rows))
     full = phase("export", args.url, str(args.rows))
