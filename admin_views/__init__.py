@@ -123,5 +123,6 @@ def init_admin(app: Flask) -> Admin:
         return {"kechi_bell": bell, "languages": app.config["LANGUAGES"],
                 "kechi_csrf_token": lambda: CsrfForm().csrf_token.current_token}
 
-    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money)
+    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money,
+                                 notification_title=notifications.title_of)
     return admin

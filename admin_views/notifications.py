@@ -21,7 +21,8 @@ class NotificationView(ScopedModelView):
     column_list = ["created_at", "title", "body", "read_at"]
     column_labels = {"created_at": _l("时间"), "title": _l("标题"), "body": _l("内容"), "read_at": _l("已读时间")}
     column_default_sort = ("created_at", True)
-    column_searchable_list = ["title"]
+    column_searchable_list = ["title"]  # the text in the default language
+    column_formatters = {"title": lambda view, context, model, name: notifications.title_of(model)}
     column_filters = [LocalDateBetween(Notification.created_at, _l("时间"))]
     list_template = "admin/notifications/list.html"
 

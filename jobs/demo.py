@@ -5,6 +5,7 @@ import random
 from datetime import timedelta
 
 from faker import Faker
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -61,7 +62,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         demo_reports.seed_pool_history(session, list(users.values()), now=utcnow())
     now = utcnow()
     for user in users.values():
-        notifications.notify(session, user_id=user.id, now=now, title="欢迎使用客池CRM",
+        notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),
                              body="这是演示数据：可以随意新建、修改和删除。", link="/admin/")
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)

@@ -12,13 +12,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, delete, exists, false, insert, literal, select, true
+from sqlalchemy import JSON, ColumnElement, Row, delete, exists, false, insert, literal, select, true
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from models.announcement import Announcement, announcement_departments
 from models.base import UTCDateTime
 from models.office import Notification
 from models.org import DataScope, Department, User
+from rules import notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
 from rules.messaging import clean_html, html_to_text
@@ -110,11 +111,11 @@ def _notice_key(announcement: Announcement) -> str:
 
 def _notify_audience(session: Session, announcement: Announcement, *, now: datetime) -> int:
     key = _notice_key(announcement)
-    title = str(_l("新公告：%(t)s", t=announcement.title))[:200]
+    title, title_key, title_params = notifications.title_parts(_l("新公告：%(t)s", t=announcement.title))
     already = exists().where(Notification.user_id == User.id, Notification.dedupe_key == key)
     users = select(
-        User.id, literal(title), literal(READ_LINK.format(id=announcement.id)), literal(now, UTCDateTime()),
-        literal(key),
+        User.id, literal(title), literal(title_key), literal(title_params, JSON()),
+        literal(READ_LINK.format(id=announcement.id)), literal(now, UTCDateTime()), literal(key),
     ).where(User.active.is_(True), User.id != announcement.author_id, ~already)
     if not announcement.whole_company:
         chosen = aliased(Department)
@@ -127,8 +128,9 @@ def _notify_audience(session: Session, announcement: Announcement, *, now: datet
         )
         users = users.join(Department, User.department_id == Department.id).where(addressed)
     stmt = insert(Notification).from_select(
-        ["user_id", "title", "link", "created_at", "dedupe_key"], users)
-    return session.execute(stmt).rowcount
+        ["user_id", "title", "title_key", "title_params", "link", "created_at", "dedupe_key"], users)
+    # SQLAlchemy keeps an INSERT's row count only when asked (PostgreSQL reported -1 people).
+    return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
 
 def feed(session: Session, actor: Actor, *, limit: int, offset: int = 0) -> list[Row[Any]]:

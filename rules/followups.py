@@ -48,8 +48,8 @@ def comment(session: Session, follow_up: FollowUp, *, actor: Actor, content: str
     session.flush()
     if follow_up.user_id != actor.user_id:
         notifications.notify(session, user_id=follow_up.user_id, now=now,
-                             title=str(_l("%(who)s 点评了您对「%(c)s」的联系记录", who=actor.display_name,
-                                          c=follow_up.customer.name)),
+                             title=_l("%(who)s 点评了您对「%(c)s」的联系记录", who=actor.display_name,
+                                      c=follow_up.customer.name),
                              body=content.strip()[:500], link=f"/admin/customer/details/?id={follow_up.customer_id}")
     return remark
 
@@ -65,7 +65,7 @@ def remind_due(session: Session, owner_id: int, *, today: date, now: datetime) -
         Customer.owner_id == owner_id, Customer.deleted_at.is_(None), due_clause(today))) or 0
     if count:
         notifications.notify(session, user_id=owner_id, now=now, link=DUE_LINK,
-                             title=str(_l("今天有 %(n)d 位客户需要回访", n=count)),
+                             title=_l("今天有 %(n)d 位客户需要回访", n=count),
                              dedupe_key=f"due:{today.isoformat()}:{count}")
 
 

@@ -642,7 +642,7 @@ def receive_reply(session: Session, *, mobile: str, content: str, provider_id: s
                                            happened_at=now),
                          actor=Actor.from_user(user), now=now, today=local_date(now, tz))
         notifications.notify(session, user_id=user_id, now=now, link=f"/admin/customer/details/?id={customer.id}",
-                             title=str(_l("%(c)s 回复短信：%(t)s", c=customer.name, t=content[:40])))
+                             title=_l("%(c)s 回复短信：%(t)s", c=customer.name, t=content[:40]))
     return reply
 
 

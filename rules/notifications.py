@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from flask_babel import LazyString, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -11,16 +13,38 @@ from rules.actor import Actor
 from rules.scope import clause_for, scoped
 
 
-def notify(session: Session, *, user_id: int, title: str, now: datetime, body: str | None = None,
+def title_parts(title: str | LazyString) -> tuple[str, str | None, dict[str, Any] | None]:
+    """A title given as a lazy message (_l("%(n)d 位客户…", n=3)) is kept as its message and values,
+    so each reader sees it in their own language, and as its text in the default language
+    (the catalogue's messages are the Chinese texts) for search and lists; plain text as it is."""
+    if isinstance(title, LazyString) and title._args and isinstance(title._args[0], str):
+        key, params = title._args[0], dict(title._kwargs)
+        return (key % params if params else key)[:200], key, params
+    return str(title)[:200], None, None
+
+
+def title_of(note: Notification) -> str:
+    """The title in the reader's language."""
+    if note.title_key:
+        try:
+            return gettext(note.title_key, **(note.title_params or {}))
+        except (KeyError, TypeError, ValueError):  # a translation whose placeholders do not fit
+            return note.title
+    return note.title
+
+
+def notify(session: Session, *, user_id: int, title: str | LazyString, now: datetime, body: str | None = None,
            link: str | None = None, dedupe_key: str | None = None) -> Notification | None:
-    """Add a notification; with `dedupe_key`, at most one per user and key (None if it exists)."""
+    """Add a notification; with `dedupe_key`, at most one per user and key (None if it exists).
+    Give `title` as a lazy message (see `title_parts`), not as text rendered for the actor."""
     if dedupe_key is not None:
         exists = session.scalar(select(Notification.id).where(Notification.user_id == user_id,
                                                               Notification.dedupe_key == dedupe_key))
         if exists is not None:
             return None
-    note = Notification(user_id=user_id, title=title, body=body, link=link, created_at=now,
-                        dedupe_key=dedupe_key)
+    text, key, params = title_parts(title)
+    note = Notification(user_id=user_id, title=text, title_key=key, title_params=params, body=body, link=link,
+                        created_at=now, dedupe_key=dedupe_key)
     session.add(note)
     session.flush()
     return note

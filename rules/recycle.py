@@ -171,7 +171,7 @@ def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -
     """One summary per former owner of this run's moves."""
     for owner_id, count in per_owner.items():
         notifications.notify(session, user_id=owner_id, now=now, link="/admin/ownership_event/",
-                             title=str(_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count)),
+                             title=_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count),
                              dedupe_key=f"recycle:{now.isoformat()}")
 
 
@@ -226,6 +226,6 @@ def warn_owners(session: Session, *, now: datetime, today) -> int:
                              .where(soon_clause(session, now)).group_by(Customer.owner_id)).all()
     for owner_id, count in counts:
         notifications.notify(session, user_id=owner_id, now=now, link="/admin/recycle_soon/",
-                             title=str(_l("%(n)d 位客户即将被回收，请尽快跟进", n=count)),
+                             title=_l("%(n)d 位客户即将被回收，请尽快跟进", n=count),
                              dedupe_key=f"recycle-warn:{today.isoformat()}")
     return len(counts)

@@ -87,7 +87,7 @@ def run_due(session: Session, *, now: datetime, today: date) -> list[int | None]
         if plan.action == "remind":
             if customer.owner_id:
                 notifications.notify(session, user_id=customer.owner_id, now=now,
-                                     title=str(_l("销售自动化：%(text)s（%(c)s）", text=plan.remind_text, c=customer.name)),
+                                     title=_l("销售自动化：%(text)s（%(c)s）", text=plan.remind_text, c=customer.name),
                                      link=f"/admin/customer/details/?id={customer.id}",
                                      dedupe_key=f"sfa:{e.id}:{step_day.isoformat()}")
             done.append(None)

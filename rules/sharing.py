@@ -35,7 +35,7 @@ def share(session: Session, customer: Customer, *, to_user: User, mode: str, unt
     current.until = until
     session.flush()
     notifications.notify(session, user_id=to_user.id, now=now,
-                         title=str(_l("%(who)s 向您共享了客户「%(c)s」", who=actor.display_name, c=customer.name)),
+                         title=_l("%(who)s 向您共享了客户「%(c)s」", who=actor.display_name, c=customer.name),
                          link=f"/admin/customer/details/?id={customer.id}")
     return current
 

@@ -168,6 +168,7 @@ def test_a_manager_manages_only_announcements_written_in_their_scope(app, office
         assert db.session.get(Announcement, boss_note).published_at is None
 
 
+@pytest.mark.both_dbs
 def test_create_publish_notify_withdraw(app, office, new_client):
     boss = login(new_client, "boss")
     team = dept_id(app, "销售一部")

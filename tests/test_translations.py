@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from models import User, db
+from sqlalchemy import select
+
+from conftest import list_table
+from models import Customer, User, db
 
 PO_PATH = Path(__file__).resolve().parent.parent / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 # %(name)s, %(max).0f, %(a)02d, %d, %s and the escaped %%
@@ -102,3 +105,42 @@ def test_an_english_user_sees_the_customer_list_in_english(client, english_user)
         assert text in page, text
     for chinese in ("客户名称", "客户编号", "导出Excel", "放弃到客户池"):
         assert chinese not in page, chinese
+
+
+def test_notifications_are_shown_in_the_readers_language_not_the_senders(app, make_user, make_customer, new_client):
+    """An English-speaking manager assigns customers to a Chinese-speaking salesperson and the other
+    way round: each bell reads in its owner's language; the list still finds the Chinese text."""
+    from rules import pool as pool_rules
+
+    make_user("mgr", role="经理", department=("销售部",), display_name="Manager Wang")
+    make_user("rep1", superior="mgr", display_name="陈晓明")
+    rep2 = make_user("rep2", superior="mgr", display_name="Li Lei")
+    ids = [make_customer(f"公海{i}号", None) for i in range(3)]
+    with app.app_context():
+        pool = pool_rules.default_pool(db.session)
+        for cid in ids:
+            customer = db.session.get(Customer, cid)
+            customer.pool_id, customer.pool_reason = pool.id, "new"
+        for username, locale in (("mgr", "en"), ("rep2", "en")):
+            db.session.scalar(select(User).where(User.username == username)).locale = locale
+        rep1 = db.session.scalar(select(User.id).where(User.username == "rep1"))
+        db.session.commit()
+    manager = new_client()
+    manager.login("mgr")
+    manager.post_form(f"/admin/customer/assign/?ids={ids[0]},{ids[1]}", {"to_user": str(rep1)})
+    manager.post_form(f"/admin/customer/assign/?ids={ids[2]}", {"to_user": str(rep2)})
+
+    chinese = new_client()
+    chinese.login("rep1")
+    bell = chinese.get("/admin/").get_data(as_text=True)
+    assert "Manager Wang 给您指派了 2 位客户" in bell and "assigned" not in bell
+    listed = chinese.get("/admin/notification/?search=指派").get_data(as_text=True)
+    assert "Manager Wang 给您指派了 2 位客户" in list_table(listed)
+
+    english = new_client()
+    english.login("rep2")
+    bell = english.get("/admin/").get_data(as_text=True)
+    assert "Manager Wang assigned 1 customer(s) to you" in bell
+    assert "给您指派了" not in bell
+    listed = english.get("/admin/notification/").get_data(as_text=True)
+    assert "给您指派了" not in list_table(listed)
