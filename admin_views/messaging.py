@@ -35,7 +35,7 @@ from models.messaging import (
     Channel, HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus,
     SfaEnrollment, SfaPlan, SmsReply,
 )
-from rules import dictionaries, messaging, regions, scope, sfa
+from rules import dictionaries, i18n, messaging, regions, scope, sfa
 from rules.clock import local_date
 from rules.errors import RuleViolation
 
@@ -353,9 +353,12 @@ def _customer_link(view: Any, context: Any, model: Any, name: str) -> Markup | s
                   f"{escape(model.customer.name)}</a>")
 
 
-def _short(field: str, size: int = 40):
+def _short(field: str, size: int = 40, *, stored_message: bool = False):
+    """The field cut to `size`; a `stored_message` (a reason the system wrote) in the reader's language."""
     def fmt(view: Any, context: Any, model: Any, name: str) -> str:
         value = getattr(model, field) or ""
+        if stored_message:
+            value = i18n.shown(value)
         if getattr(model, "channel", None) == Channel.EMAIL and field == "body":
             value = f"{model.subject or ''}：{messaging.html_to_text(value)}"
         return value if len(value) <= size else value[:size] + "…"
@@ -396,9 +399,10 @@ class OutboxView(SecureModelView):
                            "account", "delivery_status", "delivered_at", "user", "error"]
     column_labels = OUTBOX_LABELS
     column_formatters = {"channel": choice_label(messaging.CHANNEL_LABELS), "customer": _customer_link,
-                         "body": _short("body"), "status": _status, "error": _short("error", 30)}
+                         "body": _short("body"), "status": _status,
+                         "error": _short("error", 30, stored_message=True)}
     column_formatters_detail = {"channel": choice_label(messaging.CHANNEL_LABELS), "customer": _customer_link,
-                                "status": _status,
+                                "status": _status, "error": lambda v, c, m, n: i18n.shown(m.error),
                                 "body": lambda v, c, m, n: Markup(messaging.clean_html(m.body))
                                 if m.channel == Channel.EMAIL else m.body}
     column_filters = [
@@ -704,7 +708,8 @@ class OptOutView(SecureModelView):
     column_list = ["customer", "contact", "address", "reason", "created_at", "created_by"]
     column_labels = {"customer": _l("客户"), "contact": _l("联系人"), "address": _l("号码/邮箱"), "reason": _l("原因"),
                      "created_at": _l("时间"), "created_by": _l("操作人")}
-    column_formatters = {"customer": _customer_link}
+    column_formatters = {"customer": _customer_link,
+                         "reason": lambda view, context, model, name: i18n.shown(model.reason)}
     column_searchable_list = ["address"]
     column_default_sort = ("created_at", True)
     form_args = {"address": {"label": _l("手机号或邮箱")}, "reason": {"label": _l("原因")}}

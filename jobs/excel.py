@@ -56,9 +56,17 @@ def _fail(job_id: int, message: str) -> None:
     db.session.commit()
 
 
+def _language(app: Any, job_id: int) -> str:
+    """A job speaks the language of whoever started it: its row reasons, the result file's sheet
+    names and headers, its error (only they see the job)."""
+    locale = db.session.scalar(select(User.locale).join(JobRecord, JobRecord.user_id == User.id)
+                               .where(JobRecord.id == job_id))
+    return locale if locale in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def run_import(job_id: int) -> str:
     """Import a stored sheet batch by batch; safe to run again after a crash."""
-    with job_app_context() as app, force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+    with job_app_context() as app, force_locale(_language(app, job_id)):
         session = db.session
         job = session.get(JobRecord, job_id)
         if job is None or job.status == "done":
@@ -153,7 +161,7 @@ def _write_rejects(job: JobRecord, header: list[Any]) -> None:
 
 def run_export(job_id: int) -> str:
     """Write the export file of a job (ids chosen by the list page, re-checked against scope)."""
-    with job_app_context() as app, force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+    with job_app_context() as app, force_locale(_language(app, job_id)):
         session = db.session
         job = session.get(JobRecord, job_id)
         if job is None or job.status == "done":

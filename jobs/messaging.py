@@ -10,13 +10,14 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from jobs.queue import QueueUnavailable, enqueue, job_app_context
 from models import db
 from models.base import utcnow
 from models.messaging import Channel, HolidayGreeting, MessageBatch, MessageTemplate, Outbox, OutboxStatus
-from rules import messaging, periodic, providers, sfa
+from rules import i18n, messaging, periodic, providers, sfa
 from rules.clock import local_date
 from rules.errors import RuleViolation
 
@@ -104,7 +105,7 @@ def deliver(outbox_id: int) -> str:
                 return "quiet"
         wait = messaging.rate_wait(session, now=now, config=config, tz=tz)
         if wait is not None:
-            messaging.defer(session, row.id, until=wait, reason="已达发送速率上限，稍后自动发送")
+            messaging.defer(session, row.id, until=wait, reason=i18n.source_text(_l("已达发送速率上限，稍后自动发送")))
             session.commit()
             return "rate"
     else:
@@ -114,7 +115,7 @@ def deliver(outbox_id: int) -> str:
             zone = ZoneInfo(tz)
             tomorrow = datetime.combine(local_date(now, tz) + timedelta(days=1), time.min, tzinfo=zone)
             messaging.defer(session, outbox_id, until=tomorrow.astimezone(timezone.utc),
-                            reason="所有邮件账户今日额度已用完，明天自动发送")
+                            reason=i18n.source_text(_l("所有邮件账户今日额度已用完，明天自动发送")))
             session.commit()
             return "quota"
     if not messaging.claim(session, outbox_id, now=now, account_id=account.id if account else None):

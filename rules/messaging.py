@@ -26,7 +26,7 @@ from models.customer import Contact, Customer, FollowUp, FollowUpKind
 from models.messaging import Channel, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus
 from models.org import User
 from models.system import CustomField
-from rules import custom_fields, followups, normalize, settings
+from rules import custom_fields, followups, i18n, normalize, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue
@@ -423,7 +423,7 @@ def mark_failed(session: Session, row: Outbox, *, error: str, retryable: bool, n
 def mark_unknown(session: Session, row: Outbox) -> None:
     session.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == OutboxStatus.SENDING)
                     .values(status=OutboxStatus.UNKNOWN.value,
-                            error=str(_l("发送过程中断，无法确认对方是否收到；请核实后再决定是否重发")))
+                            error=i18n.source_text(_l("发送过程中断，无法确认对方是否收到；请核实后再决定是否重发")))
                     .execution_options(synchronize_session=False))
 
 
@@ -632,7 +632,7 @@ def receive_reply(session: Session, *, mobile: str, content: str, provider_id: s
     session.add(reply)
     session.flush()
     if normalize.text(content).lower() in OPT_OUT_WORDS:
-        mark_opt_out(session, address=mobile, reason=str(_l("短信回复退订")), now=now)
+        mark_opt_out(session, address=mobile, reason=i18n.source_text(_l("短信回复退订")), now=now)
     customer = session.get(Customer, customer_id) if customer_id else None
     user_id = (last.user_id if last else None) or (customer.owner_id if customer else None)
     if customer is not None and user_id is not None:

@@ -9,18 +9,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.office import Notification
+from rules import i18n
 from rules.actor import Actor
 from rules.scope import clause_for, scoped
 
 
 def title_parts(title: str | LazyString) -> tuple[str, str | None, dict[str, Any] | None]:
     """A title given as a lazy message (_l("%(n)d 位客户…", n=3)) is kept as its message and values,
-    so each reader sees it in their own language, and as its text in the default language
-    (the catalogue's messages are the Chinese texts) for search and lists; plain text as it is."""
-    if isinstance(title, LazyString) and title._args and isinstance(title._args[0], str):
-        key, params = title._args[0], dict(title._kwargs)
-        return (key % params if params else key)[:200], key, params
-    return str(title)[:200], None, None
+    so each reader sees it in their own language, and as its text in the default language for
+    search and lists (rules/i18n.py); plain text as it is."""
+    text, key, params = i18n.parts(title)
+    return text[:200], key, params
 
 
 def title_of(note: Notification) -> str:

@@ -24,10 +24,12 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.messaging import MailAccount
+from rules import i18n
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ class HttpSmsProvider:
     def send(self, mobile: str, text: str, key: str) -> SendResult:
         url = self.config.get("url")
         if not url:
-            return SendResult(ok=False, error="短信网关地址未设置")
+            return SendResult(ok=False, error=i18n.source_text(_l("短信网关地址未设置")))
         fields = self._fields(parse_mapping(self.config.get("params")), self._values(key, mobile, text))
         try:
             status, body = self._call(url, fields)

@@ -127,7 +127,8 @@ def start_import(client: FlaskClient, job_id: int, **changes: str):
                                   page, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected', value)
         form[name] = chosen.group(1) if chosen else ""
-    form["header_row"] = re.search(r'<option value="(\d+)" selected>第', page).group(1)
+    header_select = page.split('name="header_row"', 1)[1].split("</select>", 1)[0]
+    form["header_row"] = re.search(r'<option value="(\d+)" selected>', header_select).group(1)
     form.update(changes)
     return client.post(f"/admin/excel/{job_id}/mapping/", data=form)
 

@@ -378,3 +378,34 @@ def test_the_live_preview_counts_and_explains_in_the_users_language(app, client,
     english = client.post_form(page, {"channel": "sms", "body": "{订单号}"}, to=page + "preview.json").get_json()
     assert str(english["length"]) in english["counter"] and "字" not in english["counter"]  # English now
     assert "{订单号}" in english["problem"] and "不支持" not in english["problem"]
+
+
+def test_a_held_back_message_says_why_in_the_readers_language(app, make_user, make_customer, new_client):
+    """The sending job writes why a message waits (rate limit) once, in the default language; the
+    salesperson reads it in 未发出的短信 in Chinese, then in English after switching language."""
+    from models import User
+
+    uid = make_user("chenxm", display_name="陈晓明")
+    ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000002")])
+    with app.app_context():
+        messaging.save_settings(db.session, {"per_minute": 1})
+        recipients = messaging.collect(db.session, [db.session.get(Customer, c) for c in ids], channel="sms")
+        messaging.queue_messages(db.session, recipients.send, channel="sms", body="新品到货",
+                                 sender=db.session.get(User, uid), now=utcnow(), title="t")
+        db.session.commit()
+        from jobs import messaging as jobs
+
+        outcomes = [jobs.send_message(row_id) for row_id in db.session.scalars(select(Outbox.id).order_by(Outbox.id))]
+        assert outcomes[1] == "rate"
+        assert db.session.scalar(select(Outbox.error).where(Outbox.id == max(db.session.scalars(select(Outbox.id))))) \
+            == "已达发送速率上限，稍后自动发送"
+    chinese = new_client()
+    chinese.login("chenxm")
+    assert "已达发送速率上限" in list_table(chinese.get("/admin/unsent_sms/").get_data(as_text=True))
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "chenxm")).locale = "en"
+        db.session.commit()
+    english = new_client()
+    english.login("chenxm")
+    table = list_table(english.get("/admin/unsent_sms/").get_data(as_text=True))
+    assert "Sending rate limit reached" in table and "已达发送速率上限" not in table

@@ -258,6 +258,33 @@ def test_a_repeated_customer_code_is_an_in_file_duplicate_whatever_the_batches(a
         assert db.session.scalar(select(Customer.name).where(Customer.code == "K-001")) == "甲公司"
 
 
+def test_an_english_speaking_user_gets_the_reasons_and_the_result_file_in_english(app, client, sales):
+    """The import job runs in the language of whoever started it, not the server's default."""
+    from models import User
+
+    with app.app_context():
+        db.session.get(User, sales).locale = "en"
+        db.session.commit()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Customer Name", "Mobile"])
+    ws.append(["Good Trading Ltd", "13800138011"])
+    ws.append(["Bad Phone Ltd", "12345"])
+    out = io.BytesIO()
+    wb.save(out)
+    client.login("chenxm")
+    upload(client, out.getvalue(), name="customers.xlsx")
+    start(client, latest_job(app).id)
+    job = latest_job(app)
+    assert (job.imported, job.rejected) == (1, 1)
+    with client.get(f"/admin/excel/{job.id}/result.xlsx") as result:
+        book = openpyxl.load_workbook(io.BytesIO(result.data))
+    assert book.sheetnames[0] == "Rows Not Imported"
+    rows = list(book["Rows Not Imported"].values)
+    assert rows[1][0] == 3 and rows[1][1] == "Bad Phone Ltd"
+    assert "Invalid mobile number" in rows[1][-1] and "手机" not in rows[1][-1]
+
+
 @pytest.mark.both_dbs
 def test_a_crash_between_batches_then_continue_imports_every_row_once(app, client, sales, tmp_path):
     client.login("chenxm")
