@@ -172,6 +172,37 @@ def _register_cli(app: Flask) -> None:
         for rule, count in moved.items():
             click.echo(f"  {RULE_LABELS[rule]}: {count}")
 
+    @app.cli.command("restore-backup")
+    @click.argument("backup_name")
+    @click.option("--yes", is_flag=True, help="不再询问，直接恢复")
+    def restore_backup(backup_name: str, yes: bool) -> None:
+        """Replace the embedded database with a backup (stop the application first). BACKUP_NAME is a
+        name from 数据备份 (kechi-20261130-022000.db) or the path of a backup file."""
+        from pathlib import Path
+
+        from models.base import utcnow
+        from rules import backup
+
+        database = backup.database_path(app.config["SQLALCHEMY_DATABASE_URI"])
+        if database is None:
+            raise click.ClickException("当前不是内置 SQLite 数据库：PostgreSQL 请用 pg_restore / psql 恢复（见 README）")
+        folder = Path(app.config["BACKUP_DIR"])
+        tz = app.config["TIMEZONE"]
+        found = backup.find(folder, backup_name, tz)
+        source = found.path if found else Path(backup_name)
+        if not source.is_file():
+            raise click.ClickException(f"找不到备份 {backup_name}（在 {folder} 中，或请给出文件路径）")
+        if not yes:
+            click.confirm(f"将用 {source.name} 替换当前数据库 {database}，请确认客池CRM已停止。继续？", abort=True)
+        db.session.remove()
+        db.engine.dispose()  # no connection of this process may hold the file while it is replaced
+        try:
+            before = backup.restore(source, database, folder, now=utcnow(), tz=tz)
+        except RuleViolation as exc:
+            raise click.ClickException(str(exc)) from exc
+        _init_schema()  # a backup from an earlier release is brought up to this one
+        click.echo(f"已恢复 {source.name}。恢复前的数据已另存为 {before.name}，如需改回：restore-backup {before.name}")
+
     @app.cli.command("worker")
     def worker() -> None:
         """Run an RQ worker (with its scheduler) for REDIS_URL's queue."""

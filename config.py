@@ -55,6 +55,10 @@ class Config:
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))  # a running job silent this long may be resumed
     # uploads, rejected-row files and exports under UPLOAD_DIR are deleted this many days after their job ended
     FILE_RETENTION_DAYS = int(os.environ.get("FILE_RETENTION_DAYS", 14))
+    # 数据备份 (embedded SQLite): a copy every night at 02:20 into BACKUP_DIR, the newest BACKUP_KEEP kept.
+    # Keep BACKUP_DIR on another disk (or copy it off the machine) to survive a disk failure.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", 14))
 
     # Sessions: signed cookies carry a per-user version (see models.org.User.get_id),
     # so logout, disable, password change and forced logout end every copy of the cookie.

@@ -25,6 +25,7 @@ from admin_views.notifications import NotificationView
 from admin_views.org import AddressBookView, DepartmentView, OnlineUsersView, RoleView, UserView
 from admin_views import orders as order_views
 from admin_views import reports as report_views
+from admin_views.backup import BackupView
 from admin_views.system import AuditLogView, LoginLogView
 from admin_views.workbench import WorkbenchIndexView
 from models import (
@@ -103,6 +104,8 @@ def init_admin(app: Flask) -> Admin:
                      **_fa("fa-sign-in")),
         AuditLogView(AuditLog, name=_l("操作日志"), category=SETTINGS, endpoint="audit_log",
                      **_fa("fa-history")),
+        BackupView(name=_l("数据备份"), category=SETTINGS, endpoint="backup", url="/admin/backup",
+                   **_fa("fa-database")),
     )
 
     from admin_views import messaging as messaging_views

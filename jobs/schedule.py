@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import file_retention, maintenance, messaging, recycle, reminders, reports
+from jobs import backup, file_retention, maintenance, messaging, recycle, reminders, reports
 from jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (maintenance.heartbeat, "* * * * *"),
     (maintenance.purge_old_login_logs, "30 3 * * *"),
     (file_retention.purge_expired_files, "40 3 * * *"),  # import/export files past FILE_RETENTION_DAYS
+    (backup.backup_database, "20 2 * * *"),  # embedded mode: a copy of the SQLite database, BACKUP_KEEP kept
     (reminders.send_due_reminders, "0 8 * * *"),
     (recycle.recycle_customers, "0 1 * * *"),
     (recycle.warn_due_recycles, "30 8 * * *"),

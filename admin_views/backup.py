@@ -1,0 +1,86 @@
+"""数据备份: the embedded database's backups (rules/backup.py), for whoever manages settings."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_login import current_user
+
+from admin_views.context import audit_context, current_actor, now
+from admin_views.forms import CsrfForm
+from models import PeriodicRun, db
+from rules import audit, backup
+from rules.errors import RuleViolation
+
+
+class BackupView(BaseView):
+    permission = "settings.manage"
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_actor().can(self.permission)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    @staticmethod
+    def _database() -> Path | None:
+        return backup.database_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+    @staticmethod
+    def _folder() -> Path:
+        return Path(current_app.config["BACKUP_DIR"])
+
+    @expose("/")
+    def index(self) -> Any:
+        database = self._database()
+        return self.render("admin/backup/index.html", embedded=database is not None,
+                           backups=backup.listing(self._folder(), _tz()) if database else [],
+                           keep=int(current_app.config["BACKUP_KEEP"]), folder=self._folder(),
+                           last_run=db.session.get(PeriodicRun, "backup_database"), size_text=size_text)
+
+    @expose("/take", methods=["POST"])
+    def take(self) -> Any:
+        database = self._database()
+        if database is None:
+            abort(404)
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(url_for(".index"))
+        try:
+            taken = backup.take(database, self._folder(), now=now(), tz=_tz())
+        except RuleViolation as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        backup.prune(self._folder(), keep=int(current_app.config["BACKUP_KEEP"]), tz=_tz())
+        audit.record(db.session, ctx=audit_context(), action="backup", entity="Database",
+                     details={"file": taken.name, "bytes": taken.size})
+        db.session.commit()
+        flash(gettext("已备份：%(f)s（%(s)s）", f=taken.name, s=size_text(taken.size)), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/download/<file_name>")
+    def download(self, file_name: str) -> Any:
+        found = backup.find(self._folder(), file_name, _tz()) if self._database() else None
+        if found is None:
+            abort(404)
+        audit.record(db.session, ctx=audit_context(), action="download_backup", entity="Database",
+                     details={"file": found.name, "bytes": found.size})
+        db.session.commit()
+        return send_file(found.path, as_attachment=True, download_name=found.name,
+                         mimetype="application/vnd.sqlite3")
+
+
+def _tz() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def size_text(size: int) -> str:
+    """1.2 MB, 830 KB."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:,.1f} MB"
+    return f"{max(size, 1024) // 1024:,} KB"
