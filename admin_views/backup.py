@@ -5,27 +5,19 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext
-from flask_login import current_user
 
-from admin_views.context import audit_context, current_actor, now
+from admin_views.base import PermissionView
+from admin_views.context import audit_context, now
 from admin_views.forms import CsrfForm
 from models import PeriodicRun, db
 from rules import audit, backup
 from rules.errors import RuleViolation
 
 
-class BackupView(BaseView):
+class BackupView(PermissionView):
     permission = "settings.manage"
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can(self.permission)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
 
     @staticmethod
     def _database() -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
@@ -44,6 +45,20 @@ def commit_or_explain(change: Any, success: Any) -> bool:
         return False
     flash(success(result), "success")
     return True
+
+
+class PermissionView(BaseView):
+    """A page (not a model list) open to the roles holding `permission`."""
+
+    permission = "message.send"
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_actor().can(self.permission)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
 
 
 class SecureModelView(ModelView):

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import gettext
@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
-from admin_views.base import SecureModelView
+from admin_views.base import PermissionView, SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label, fmt_datetime
@@ -56,18 +56,6 @@ def _ids(raw: str | None) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-class _PermissionView(BaseView):
-    permission = "message.send"
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can(self.permission)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-
 def _enqueue_or_explain(func: Any, arg: Any, count: int) -> bool:
     try:
         enqueue(func, arg, job_timeout=message_jobs.BULK_TIMEOUT)
@@ -79,7 +67,7 @@ def _enqueue_or_explain(func: Any, arg: Any, count: int) -> bool:
 
 
 # --- the send page -------------------------------------------------------------------------------
-class SendView(_PermissionView):
+class SendView(PermissionView):
     """发送短信/邮件: ?ids=1,2,3 (customers chosen in the list), ?contact_ids=… (contacts), or a
     region, a category, or everyone the user may see; now or at a chosen time."""
 
@@ -723,7 +711,7 @@ class OptOutView(SecureModelView):
         model.created_at = now()
 
 
-class MessagingSettingsView(_PermissionView):
+class MessagingSettingsView(PermissionView):
     """短信设置: provider, signature, quiet hours, rates, birthday greetings, callback secret."""
 
     permission = "message.manage"

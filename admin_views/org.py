@@ -7,14 +7,14 @@ from flask import current_app, flash, g
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import gettext
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
-from admin_views.formatters import choice_label, fmt_datetime
+from admin_views.formatters import choice_label
 from admin_views.forms import PermissionsField
 from models import DataScope, Department, Role, User, db
 from rules import auth as auth_rules

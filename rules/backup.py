@@ -90,7 +90,8 @@ def take(database: Path, folder: Path, *, now: datetime, tz: str) -> Backup:
         name = f"kechi-{stamp}-{n}.db"
     part = folder / (name + ".part")
     part.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    # A plain connection: read-only ones cannot open a WAL database whose -shm file is gone.
+    source = sqlite3.connect(database, timeout=30)
     target = sqlite3.connect(part)
     try:
         source.backup(target)  # one step: a consistent snapshot, writers are not blocked in WAL mode

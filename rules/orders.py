@@ -24,7 +24,7 @@ from models.customer import Contact, Customer
 from models.dictionary import DictItem, DictKind
 from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
-from models.sales import Order, OrderEvent, OrderLine, OrderStatus, PointsEntry
+from models.sales import Order, OrderEvent, OrderStatus, PointsEntry
 from rules import normalize, numbering, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, FollowUp, OwnershipEvent
