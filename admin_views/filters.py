@@ -4,11 +4,12 @@ person's department and a set of states."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterSmaller
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -41,6 +42,29 @@ class LazyOptions:
 
     def __bool__(self) -> bool:
         return True
+
+
+class _Amount:
+    """A money filter's value as a number (1,200.50 too): compared as text, PostgreSQL refuses
+    numeric > varchar and the list failed."""
+
+    def validate(self, value: Any) -> bool:
+        try:
+            Decimal(str(value).replace(",", "").strip())
+        except InvalidOperation:
+            return False
+        return True
+
+    def clean(self, value: Any) -> Decimal:
+        return Decimal(str(value).replace(",", "").strip())
+
+
+class AmountGreater(_Amount, FilterGreater):
+    pass
+
+
+class AmountSmaller(_Amount, FilterSmaller):
+    pass
 
 
 class IdEqual(FilterEqual):

@@ -10,9 +10,7 @@ from flask import abort, current_app, flash, has_request_context, redirect, requ
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
-from flask_admin.contrib.sqla.filters import (
-    BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterGreater, FilterLike, FilterSmaller,
-)
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterLike
 from flask_admin.helpers import get_redirect_target, is_safe_url
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -25,7 +23,7 @@ from wtforms.validators import InputRequired, Optional
 from admin_views.base import ScopedModelView, commit_or_explain
 from admin_views.context import current_actor, now
 from admin_views.filters import (
-    IdEqual, LazyOptions, LocalDateBetween, OneOf, OrderHasCategory, OrderHasProduct, StaffInDepartment,
+    AmountGreater, AmountSmaller, IdEqual, LazyOptions, LocalDateBetween, OneOf, OrderHasCategory, OrderHasProduct, StaffInDepartment,
 )
 from admin_views.formatters import choice_label, fmt_money
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
@@ -156,8 +154,8 @@ class OrderView(ScopedModelView):
         LocalDateBetween(Order.approved_at, _l("审核/配货日期")),
         LocalDateBetween(Order.shipped_at, _l("发货日期")),
         LocalDateBetween(Order.completed_at, _l("完成日期")),
-        FilterGreater(Order.total, _l("订单金额")),
-        FilterSmaller(Order.total, _l("订单金额")),
+        AmountGreater(Order.total, _l("订单金额")),
+        AmountSmaller(Order.total, _l("订单金额")),
         ProductOrdered(Order.id, _l("产品（编号或名称）")),
         # appended last so the positions of saved filter links stay; the report drill-downs use them
         OneOf(Order.state, _l("状态范围"), allowed=reports.REVIEWED_STATES + (S.PENDING_REVIEW.value,),

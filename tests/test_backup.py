@@ -61,8 +61,10 @@ def test_a_backup_taken_while_others_write_is_whole_and_sound(backup_app, make_c
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        while len(written) < 20:
+        deadline = time.monotonic() + 30
+        while len(written) < 20 and writer.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert len(written) >= 20, "the writer did not get going"
         taken = backup.take(database, tmp_path / "backups", now=FIXED_NOW, tz=TZ)
     finally:
         stop.set()
