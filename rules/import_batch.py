@@ -141,7 +141,7 @@ class CustomerImporter:
         customer = DraftCustomer(**values)
         customer.custom = {}
         contact = None
-        if parsed.contact.get("name") or parsed.contact.get("mobile"):
+        if parsed.contact.get("name") or parsed.contact.get("mobile") or parsed.contact_custom:
             contact = DraftContact(name=parsed.contact.get("name") or values.get("name"), is_primary=True,
                                    position=parsed.contact.get("position"), mobile=parsed.contact.get("mobile"))
             contact.custom = {}
@@ -179,6 +179,10 @@ class CustomerImporter:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
         problems = list(parsed.problems) + list(custom_errors.values())
+        if contact is not None:  # the contact's own fields, as the contact form checks them
+            contact.custom, contact_errors = custom_fields.validate(self.reader.contact_custom_defs,
+                                                                    parsed.contact_custom)
+            problems += [str(_l("联系人：%(m)s", m=m)) for m in contact_errors.values()]
         batch.hits, batch.protected_hits = [], []
         try:
             issues = customers.entry_issues(self.session, customer, [contact] if contact else [], now=self.now,
@@ -293,7 +297,8 @@ class CustomerImporter:
                 contact.customer_id = cid
                 contact_rows.append({"customer_id": cid, "name": normalize.text(contact.name), "is_primary": True,
                                      "position": contact.position, "mobile": normalize.text(contact.mobile) or None,
-                                     "custom": {}, "created_at": self.now, "updated_at": self.now})
+                                     "custom": contact.custom or {}, "created_at": self.now,
+                                     "updated_at": self.now})
                 contacts = [contact]
             keys = set(outcome.keys)
             if customer.code:
@@ -336,7 +341,7 @@ class CustomerImporter:
                 has_primary = any(c.is_primary for c in target.contacts)
                 session.add(Contact(customer_id=target.id, name=normalize.text(contact.name),
                                     is_primary=not has_primary, position=contact.position,
-                                    mobile=normalize.text(contact.mobile) or None, custom={}))
+                                    mobile=normalize.text(contact.mobile) or None, custom=contact.custom or {}))
         session.flush()
         session.expire(target, ["contacts"])
         customers.reindex(session, target)

@@ -29,6 +29,7 @@ from models.system import CustomField
 from rules import custom_fields, entry, normalize, regions, settings
 
 CUSTOM_PREFIX = "cf:"
+CONTACT_CUSTOM_PREFIX = "ccf:"  # a contact custom field of the customer's primary contact
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Column:
     key: str
     label: Any
     aliases: tuple[str, ...] = ()
-    kind: str = "text"  # text, phone, digits, date, decimal, kind, gender, dict, custom
+    kind: str = "text"  # text, phone, digits, date, decimal, kind, gender, dict, custom, contact_custom
     required: bool = False
     dict_kind: str | None = None
     custom: CustomField | None = None
@@ -120,6 +121,13 @@ def columns(session: Session, entity: str) -> list[Column]:
         if definition.importable:
             base.append(Column(CUSTOM_PREFIX + definition.key, definition.label, (definition.label, definition.key),
                                "custom", definition.required, custom=definition))
+    if entity == "customer":  # the primary contact's own custom fields, checked as on the contact form
+        for definition in custom_fields.definitions(session, "contact"):
+            if definition.importable:
+                base.append(Column(CONTACT_CUSTOM_PREFIX + definition.key, _l("联系人·%(f)s", f=definition.label),
+                                   (f"联系人{definition.label}", f"联系人·{definition.label}",
+                                    f"contact {definition.key}"), "contact_custom", definition.required,
+                                   custom=definition))
     return base
 
 
@@ -233,6 +241,7 @@ class Parsed:
     values: dict[str, Any] = field(default_factory=dict)
     contact: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)
+    contact_custom: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -247,7 +256,8 @@ class Reader:
         self.dicts: dict[str, dict[str, int]] = {}
         for item in session.scalars(select(DictItem).where(DictItem.active.is_(True))):
             self.dicts.setdefault(item.kind, {})[normalize.text(item.name).lower()] = item.id
-        self.custom_defs = [c.custom for c in self.cols.values() if c.custom is not None]
+        self.custom_defs = [c.custom for c in self.cols.values() if c.kind == "custom"]
+        self.contact_custom_defs = [c.custom for c in self.cols.values() if c.kind == "contact_custom"]
 
     def read(self, row_no: int, row: list[Any]) -> Parsed:
         parsed = Parsed(row_no, [cell_text(v) for v in row])
@@ -270,10 +280,11 @@ class Reader:
 
     def _put(self, parsed: Parsed, col: Column, value: Any) -> None:
         kind = col.kind
-        if kind == "custom":
+        if kind in ("custom", "contact_custom"):
             if col.custom.field_type == "date" and not isinstance(value, str):
                 value = parse_date(value).isoformat()
-            parsed.custom[col.custom.key] = cell_text(value) if not isinstance(value, str) else value
+            target = parsed.custom if kind == "custom" else parsed.contact_custom
+            target[col.custom.key] = cell_text(value) if not isinstance(value, str) else value
             return
         if kind == "phone" or kind == "digits":
             text = digits_text(value)
@@ -376,4 +387,4 @@ def missing_required(entity: str, mapping: list[str], session: Session) -> list[
     chosen = set(mapping)
     needed = required_keys(session, entity)
     return [str(c.label) for c in columns(session, entity)
-            if c.key in needed and c.key not in chosen and c.kind != "custom"]
+            if c.key in needed and c.key not in chosen and c.kind not in ("custom", "contact_custom")]

@@ -258,6 +258,49 @@ def test_a_repeated_customer_code_is_an_in_file_duplicate_whatever_the_batches(a
         assert db.session.scalar(select(Customer.name).where(Customer.code == "K-001")) == "甲公司"
 
 
+def test_the_primary_contacts_custom_fields_are_imported_and_checked_as_on_the_contact_form(app, client, sales):
+    """A contact custom field has its column in the customer sheet (and the template); a required
+    one refuses a row whose contact lacks it, as the contact form does; rows without a contact
+    need none."""
+    from models import Contact
+
+    with app.app_context():
+        db.session.add(CustomField(entity="contact", key="nickname", label="微信昵称", field_type="text",
+                                   required=True))
+        db.session.add(CustomField(entity="contact", key="month", label="生日月份", field_type="number"))
+        db.session.commit()
+    client.login("chenxm")
+    template = openpyxl.load_workbook(io.BytesIO(client.get("/admin/excel/template/customer.xlsx").data))
+    headers = [c.value for c in template.active[1]]
+    assert "联系人·微信昵称*" in headers and "联系人·生日月份" in headers
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["客户名称", "联系人", "联系人·微信昵称", "联系人微信昵称2", "联系人生日月份"])
+    ws.append(["有昵称公司", "王总", "老王", None, 5])
+    ws.append(["没昵称公司", "李总", None, None, None])
+    ws.append(["没联系人公司", None, None, None, None])
+    ws.append(["月份不对公司", "赵总", "老赵", None, "五月"])
+    out = io.BytesIO()
+    wb.save(out)
+    upload(client, out.getvalue())
+    job = latest_job(app)
+    assert job.params["mapping"] == ["name", "contact_name", "ccf:nickname", "", "ccf:month"]
+    start(client, job.id)
+    job = latest_job(app)
+    assert (job.imported, job.rejected) == (2, 2)
+    with app.app_context():
+        from models.job import JobRowIssue
+
+        reasons = dict(db.session.execute(select(JobRowIssue.row_no, JobRowIssue.reason)
+                                          .where(JobRowIssue.job_id == job.id)).all())
+        assert reasons[3] == "联系人：请填写微信昵称"
+        assert "生日月份" in reasons[5] and reasons[5].startswith("联系人：")
+        contact = db.session.scalar(select(Contact).join(Customer).where(Customer.name == "有昵称公司"))
+        assert contact.custom == {"nickname": "老王", "month": 5} and contact.is_primary
+        assert db.session.scalar(select(func.count(Contact.id)).join(Customer)
+                                 .where(Customer.name == "没联系人公司")) == 0
+
+
 def test_an_english_speaking_user_gets_the_reasons_and_the_result_file_in_english(app, client, sales):
     """The import job runs in the language of whoever started it, not the server's default."""
     from models import User
