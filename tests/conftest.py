@@ -283,6 +283,14 @@ def page(browser, live_server: str):
     context.close()
 
 
+def log_in(page, username: str) -> None:
+    """Sign in through the login page as a person does."""
+    page.goto(page.base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
 def screenshot(page, name: str) -> Path:
     """Saved under test-artifacts/browser/ for people to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

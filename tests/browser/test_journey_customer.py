@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, screenshot
+from conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -13,10 +13,7 @@ def test_new_customer_with_contacts_and_a_follow_up_due_today(app, page, make_us
     from playwright.sync_api import expect
 
     make_user("chenxm", display_name="陈晓明")
-    page.goto(page.base + "/login")
-    page.fill("#username", "chenxm")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "chenxm")
 
     page.goto(page.base + "/admin/customer/new/")
     page.fill("#name", "杭州西湖茶业有限公司")

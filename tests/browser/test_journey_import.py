@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import PASSWORD, screenshot
+from conftest import log_in, screenshot
 from jobs.queue import EXTENSION, EmbeddedRunner
 
 pytestmark = pytest.mark.browser
@@ -40,10 +40,7 @@ def test_upload_map_watch_progress_and_download_rejected_rows(app, page, make_us
     path = tmp_path / "客户资料.xlsx"
     sheet(path)
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "chenxm")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "chenxm")
     page.goto(page.base + "/admin/customer/")
     page.click("#kechi-import")
     page.set_input_files("#file", str(path))

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from conftest import PASSWORD, screenshot
+from conftest import log_in, screenshot
 from jobs import file_retention
 from jobs.queue import EXTENSION, EmbeddedRunner
 from models import db
@@ -27,10 +27,7 @@ def test_a_clerk_imports_products_from_the_product_list(app, page, clerk, tmp_pa
     path = tmp_path / "产品目录.xlsx"
     path.write_bytes(book([["2026年产品目录"], HEADER, *ROWS]))
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "zhaoli")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "zhaoli")
     page.goto(page.base + "/admin/product/")
     page.click("#kechi-import")
     expect(page.locator("#entity")).to_have_value("product")

@@ -7,18 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import FIXED_NOW, PASSWORD, screenshot
+from conftest import FIXED_NOW, log_in, screenshot
 from models import PriceLevel, Product, ProductPrice, Warehouse, db
 from rules import stock
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, username: str) -> None:
-    page.goto(page.base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_enter_approve_ship_and_see_it_on_the_customer_page(app, page, browser, live_server, make_user,

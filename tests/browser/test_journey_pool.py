@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXED_NOW, PASSWORD, screenshot
+from conftest import FIXED_NOW, log_in, screenshot
 from models import Customer, db
 from rules import pool as pool_rules
 
@@ -23,10 +23,7 @@ def test_claim_two_release_one_and_see_the_history(app, page, make_user, make_cu
             c.pool_id, c.pool_reason, c.pool_entered_at = pool.id, "new", FIXED_NOW
         db.session.commit()
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "chenxm")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "chenxm")
     page.goto(page.base + "/admin/pool/")
     for name in ("西湖龙井茶庄", "千岛湖鱼业"):
         page.locator("table.model-list tr", has_text=name).locator("input.action-checkbox").check()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, screenshot
+from conftest import log_in, screenshot
 from test_reports import shop  # noqa: F401  (the fixed data set of the report tests)
 
 pytestmark = pytest.mark.browser
@@ -19,10 +19,7 @@ BAR = """([series, index]) => {
 def test_a_month_bar_of_company_sales_opens_that_months_orders(app, page, shop):  # noqa: F811
     from playwright.sync_api import expect
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "li")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "li")
     page.goto(page.base + "/admin/reports/sales/?start=2026-01-01&end=2026-11-23")
     chart = page.locator("#kechi-chart")
     expect(chart).to_have_attribute("data-rendered", "bar")

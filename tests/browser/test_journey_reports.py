@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import FIXED_NOW, PASSWORD, screenshot
+from conftest import FIXED_NOW, log_in, screenshot
 from models import Customer, User, db
 
 pytestmark = pytest.mark.browser
@@ -37,10 +37,7 @@ def test_customer_count_by_province_bar_to_pie_then_drill_down(app, page, make_u
         db.session.commit()
     assert boss
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "boss")
     page.goto(page.base + "/admin/reports/customers/?by=province")
     chart = page.locator("#kechi-chart")
     expect(chart).to_have_attribute("data-rendered", "bar")

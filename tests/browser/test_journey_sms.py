@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, screenshot
+from conftest import log_in, screenshot
 from models import Customer, db
 from models.messaging import MessageTemplate
 
@@ -24,10 +24,7 @@ def test_select_three_customers_and_send_an_sms_from_a_template(app, page, make_
                                        body="{客户名称}您好，春茶新品已到货，欢迎来电。{业务员}"))
         db.session.commit()
 
-    page.goto(page.base + "/login")
-    page.fill("#username", "chenxm")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, "chenxm")
 
     page.goto(page.base + "/admin/customer/")
     for cid in ids[:3]:
