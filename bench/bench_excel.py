@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import GM_USERNAME, make_app, normalise_url  # noqa: E402
+from common import GM_USERNAME, make_app, normalise_url, run_import_job  # noqa: E402
 
 HEADER = ["客户名称", "客户类型", "联系人", "联系人职务", "手机", "电话", "邮箱", "QQ", "省份", "城市", "地址",
           "客户分类", "客户来源", "所属行业", "备注"]
@@ -105,14 +105,9 @@ def bare_parse(sheet: str) -> None:
 
 
 def run_import(url: str, sheet: str, batch: int) -> None:
-    import shutil
-
     from sqlalchemy import func, select, text
 
-    from jobs import excel as excel_jobs
     from models import Customer, User, db
-    from models.job import JobRecord
-    from rules import importing, spreadsheet
 
     app = make_app(normalise_url(url), IMPORT_BATCH_SIZE=batch)
     with app.app_context():
@@ -122,27 +117,12 @@ def run_import(url: str, sheet: str, batch: int) -> None:
             db.session.commit()
         user = db.session.scalar(select(User).where(User.username == GM_USERNAME))
         before = db.session.scalar(select(func.count(Customer.id)))
-        name = excel_jobs.new_file_name("uploads", ".xlsx")
-        shutil.copy(sheet, excel_jobs.stored_path(name))
-        preview = spreadsheet.read(sheet, filename="bench.xlsx", max_rows=50)
-        cols = importing.columns(db.session, "customer")
-        header_row = importing.find_header(preview.rows, cols)
-        mapping = importing.auto_mapping(preview.rows[header_row], cols)
-        job = JobRecord(kind="import_customer", status="queued", user_id=user.id, file_name="bench.xlsx",
-                        file_path=name, params={"sheet": preview.name, "header_row": header_row, "mapping": mapping,
-                                                "headers": preview.rows[header_row], "options": {"on_duplicate": "skip"}})
-        db.session.add(job)
-        db.session.commit()
-        started = time.perf_counter()
-        excel_jobs.run_import(job.id)
-        seconds = time.perf_counter() - started
-        db.session.expire_all()
-        job = db.session.get(JobRecord, job.id)
+        job, seconds = run_import_job(user.id, sheet, entity="customer", options={"on_duplicate": "skip"})
         after = db.session.scalar(select(func.count(Customer.id)))
         print(json.dumps({"phase": "import", "rows": job.total, "seconds": round(seconds, 2),
                           "rows_per_second": round(job.total / seconds), "imported": job.imported,
                           "skipped": job.skipped, "rejected": job.rejected, "customers_before": before,
-                          "customers_after": after, "mapping": mapping, "status": job.status, "error": job.error,
+                          "customers_after": after, "mapping": job.params["mapping"], "status": job.status, "error": job.error,
                           "peak_mb": round(peak_mb())}))
 
 

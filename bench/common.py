@@ -52,3 +52,32 @@ def make_app(url: str, **overrides):
     for key, value in overrides.items():
         setattr(BenchConfig, key, value)
     return create_app(BenchConfig)
+
+
+def run_import_job(user_id: int, sheet: str, *, entity: str, options: dict) -> tuple[object, float]:
+    """Store `sheet`, map it as the wizard would by its headers, and run the import job the page
+    enqueues; the finished job and its seconds. Call inside the app's context."""
+    import shutil
+    import time
+
+    from jobs import excel as excel_jobs
+    from models import db
+    from models.job import JobRecord
+    from rules import importing, spreadsheet
+
+    name = excel_jobs.new_file_name("uploads", ".xlsx")
+    shutil.copy(sheet, excel_jobs.stored_path(name))
+    preview = spreadsheet.read(sheet, filename=Path(sheet).name, max_rows=50)
+    cols = importing.columns(db.session, entity)
+    header_row = importing.find_header(preview.rows, cols)
+    mapping = importing.auto_mapping(preview.rows[header_row], cols)
+    job = JobRecord(kind=f"import_{entity}", status="queued", user_id=user_id, file_name=Path(sheet).name,
+                    file_path=name, params={"sheet": preview.name, "header_row": header_row, "mapping": mapping,
+                                            "headers": preview.rows[header_row], "options": options})
+    db.session.add(job)
+    db.session.commit()
+    started = time.perf_counter()
+    excel_jobs.run_import(job.id)
+    seconds = time.perf_counter() - started
+    db.session.expire_all()
+    return db.session.get(JobRecord, job.id), seconds
