@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from flask import g
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.helpers import get_form_data, is_form_submitted
@@ -135,7 +136,7 @@ class CustomFieldsMixin:
     _cf_lock = threading.Lock()
 
     def _custom_definitions(self) -> list[CustomField]:
-        return custom_fields.definitions(db.session, self.custom_entity)
+        return request_definitions(self.custom_entity)
 
     def sync_custom_fields(self) -> list[CustomField]:
         """Rebuild list columns, filters and export columns if definitions changed."""
@@ -175,7 +176,7 @@ class CustomFieldsMixin:
     def _form_class_with(self, base_cls: Any, defs: list[CustomField]) -> Any:
         attrs = {PREFIX + d.key: _form_field(d) for d in defs}
         for name, entity in self.custom_inline.items():
-            inline_defs = custom_fields.definitions(db.session, entity)
+            inline_defs = request_definitions(entity)
             unbound = getattr(base_cls, name, None)
             if inline_defs and unbound is not None:
                 # Flask-Admin builds an inline list's row form once, with the view: the list is
@@ -198,7 +199,7 @@ class CustomFieldsMixin:
             for d in defs:
                 form[PREFIX + d.key].data = _to_form(d, (obj.custom or {}).get(d.key))
             for name, entity in self.custom_inline.items():
-                inline_defs = custom_fields.definitions(db.session, entity)
+                inline_defs = request_definitions(entity)
                 for entry in (form[name].entries if name in form else []):
                     row = entry.object_data
                     for d in inline_defs:
@@ -241,11 +242,18 @@ def store_custom_fields(form: Any, model: Any, defs: list[CustomField]) -> None:
 def store_inline_custom_fields(form: Any, model: Any, entity: str) -> None:
     """For an inline row (a contact on the customer form): as `store_custom_fields`. Rows are
     filled one by one, so nothing may be flushed in between (two rows can be primary for a moment)."""
-    if not any(name.startswith(PREFIX) for name in form._fields):
-        return
-    with db.session.no_autoflush:
-        defs = custom_fields.definitions(db.session, entity)
-    store_custom_fields(form, model, defs)
+    if any(name.startswith(PREFIX) for name in form._fields):
+        store_custom_fields(form, model, request_definitions(entity))
+
+
+def request_definitions(entity: str) -> list[CustomField]:
+    """The active definitions, read once per request: the form class, its prefill, the save and
+    every contact row ask. Never flushes (rows are being filled when it is asked)."""
+    cache = g.setdefault("kechi_custom_definitions", {})
+    if entity not in cache:
+        with db.session.no_autoflush:
+            cache[entity] = custom_fields.definitions(db.session, entity)
+    return cache[entity]
 
 
 class CustomFieldView(SecureModelView):
