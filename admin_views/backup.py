@@ -44,11 +44,11 @@ class BackupView(PermissionView):
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".index"))
         try:
-            taken = backup.take(database, self._folder(), now=now(), tz=_tz())
+            taken, _removed = backup.take_and_prune(database, self._folder(), now=now(), tz=_tz(),
+                                                    keep=int(current_app.config["BACKUP_KEEP"]))
         except RuleViolation as exc:
             flash(str(exc), "error")
             return redirect(url_for(".index"))
-        backup.prune(self._folder(), keep=int(current_app.config["BACKUP_KEEP"]), tz=_tz())
         audit.record(db.session, ctx=audit_context(), action="backup", entity="Database",
                      details={"file": taken.name, "bytes": taken.size})
         db.session.commit()

@@ -22,8 +22,8 @@ def backup_database() -> str:
         else:
             folder = Path(current_app.config["BACKUP_DIR"])
             tz = current_app.config["TIMEZONE"]
-            taken = backup.take(database, folder, now=now, tz=tz)
-            removed = backup.prune(folder, keep=int(current_app.config["BACKUP_KEEP"]), tz=tz)
+            taken, removed = backup.take_and_prune(database, folder, now=now, tz=tz,
+                                                   keep=int(current_app.config["BACKUP_KEEP"]))
             result = f"{taken.name} ({taken.size} bytes), removed {len(removed)}"
         periodic.record_run(db.session, "backup_database", now=now, result=result)
         db.session.commit()

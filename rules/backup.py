@@ -120,6 +120,12 @@ def prune(folder: Path, *, keep: int, tz: str) -> list[str]:
     return [b.name for b in gone]
 
 
+def take_and_prune(database: Path, folder: Path, *, now: datetime, tz: str, keep: int) -> tuple[Backup, list[str]]:
+    """A new backup, then only the `keep` newest kept (the nightly job and 立即备份 alike)."""
+    taken = take(database, folder, now=now, tz=tz)
+    return taken, prune(folder, keep=keep, tz=tz)
+
+
 def restore(backup_file: Path, database: Path, folder: Path, *, now: datetime, tz: str) -> Backup:
     """Put a backup in place of the database (the application must be stopped). The current
     database is backed up first, so a restore can itself be undone; returns that backup."""

@@ -110,6 +110,10 @@ def test_the_page_takes_and_lists_backups_for_the_administrator_only(backup_app,
     assert sales.get(f"/admin/backup/download/{listed[0].name}").status_code == 403
     assert sales.post("/admin/backup/take", data={}).status_code == 403
     assert len(backup.listing(tmp_path / "backups", TZ)) == 1
+    for _ in range(3):  # BACKUP_KEEP is 3: the page keeps only the newest too
+        admin.post_form("/admin/backup/", {}, to="/admin/backup/take")
+    kept = backup.listing(tmp_path / "backups", TZ)
+    assert len(kept) == 3 and listed[0].name not in {b.name for b in kept}
 
 
 def test_old_backups_are_pruned_and_the_nightly_job_records_its_run(backup_app, tmp_path):
