@@ -17,8 +17,7 @@ from wtforms import BooleanField, TextAreaField
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
-from admin_views.formatters import fmt_date, fmt_datetime
-from admin_views.org import _indented
+from admin_views.formatters import fmt_date, fmt_datetime, indented
 from models import Announcement, DataScope, Department, db
 from rules import announcements, scope
 from rules.errors import OutOfScope, RuleViolation
@@ -35,7 +34,7 @@ def _addressable_departments() -> Any:
 def _status(view: Any, context: Any, model: Announcement, name: str) -> Markup:
     if model.published_at is None:
         return Markup("<span class='badge badge-secondary'>{}</span>").format(_l("草稿"))
-    if model.expires_on is not None and model.expires_on < current_actor().today:
+    if announcements.expired(model, current_actor().today):
         return Markup("<span class='badge badge-light'>{}</span>").format(_l("已过期"))
     return Markup("<span class='badge badge-success'>{}</span>").format(_l("已发布"))
 
@@ -91,7 +90,7 @@ class AnnouncementManageView(ScopedModelView):
                  "description": _l("直接输入文字即可，换行会保留；也可以粘贴 HTML，脚本等不安全的内容会被自动去除")},
         "whole_company": {"label": _l("全公司"), "default": True,
                           "description": _l("不勾选时，只发给下面选中的部门（含其下属部门）")},
-        "departments": {"label": _l("接收部门"), "query_factory": _addressable_departments, "get_label": _indented},
+        "departments": {"label": _l("接收部门"), "query_factory": _addressable_departments, "get_label": indented},
         "pinned": {"label": _l("置顶"), "description": _l("置顶的公告排在最前面")},
         "expires_on": {"label": _l("有效期至"), "description": _l("留空表示长期有效；过了这一天就不再显示")},
     }

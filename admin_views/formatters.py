@@ -87,3 +87,8 @@ def _plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def indented(node: Any) -> str:
+    """A department or product category in a tree-ordered list: indented by its depth."""
+    return "　" * node.depth + ("└ " if node.depth else "") + node.name

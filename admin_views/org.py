@@ -14,7 +14,7 @@ from wtforms.validators import Optional
 
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
-from admin_views.formatters import choice_label
+from admin_views.formatters import choice_label, indented
 from admin_views.forms import PermissionsField
 from models import DataScope, Department, Role, User, db
 from rules import auth as auth_rules
@@ -44,10 +44,6 @@ def _member_counts() -> dict[int, int]:
     return g.member_counts
 
 
-def _indented(dept: Department) -> str:
-    return "　" * dept.depth + ("└ " if dept.depth else "") + dept.name
-
-
 def apply_to_users(ids: list[str], change: Any, message: str) -> None:
     """Run one rule over the selected staff; all or nothing, with the reason if refused."""
     wanted = [int(i) for i in ids if str(i).isdigit()]
@@ -75,9 +71,9 @@ class DepartmentView(OrgAdminView):
     column_sortable_list = []
     column_searchable_list = ["name"]
     form_columns = ["name", "parent", "sort_order"]
-    form_args = {"parent": {"query_factory": _departments_by_path, "get_label": _indented}}
+    form_args = {"parent": {"query_factory": _departments_by_path, "get_label": indented}}
     column_formatters = {
-        "name": lambda v, c, m, n: _indented(m),
+        "name": lambda v, c, m, n: indented(m),
         "member_count": lambda v, c, m, n: _member_counts().get(m.id, 0),
     }
 
@@ -139,7 +135,7 @@ class UserView(OrgAdminView):
     form_overrides = {"locale": SelectField}
     form_args = {
         "locale": {"choices": list(LOCALE_LABELS.items()), "label": _l("界面语言")},
-        "department": {"query_factory": _departments_by_path, "get_label": _indented},
+        "department": {"query_factory": _departments_by_path, "get_label": indented},
         "superior": {"query_factory": lambda: db.session.scalars(
             select(User).where(User.active.is_(True)).order_by(User.display_name))},
     }

@@ -19,7 +19,7 @@ from admin_views.base import SecureModelView, commit_or_explain
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import LazyOptions
-from admin_views.formatters import choice_label, fmt_money
+from admin_views.formatters import choice_label, fmt_money, indented
 from admin_views.forms import CsrfForm
 from models import OrderLine, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse, db
 from rules import products, stock
@@ -34,10 +34,6 @@ PRICE = "price_"
 
 def _categories_by_path() -> Any:
     return db.session.scalars(select(ProductCategory).order_by(ProductCategory.path))
-
-
-def _indented(category: ProductCategory) -> str:
-    return "　" * category.depth + ("└ " if category.depth else "") + category.name
 
 
 def _stock_total(view: Any, context: Any, model: Product, name: str) -> int:
@@ -91,12 +87,12 @@ class ProductView(CustomFieldsMixin, SecureModelView):
     }
     column_filters = [
         CategoryFilter(Product.category_id, _l("产品类别"), options=LazyOptions(
-            lambda: [(str(c.id), _indented(c)) for c in _categories_by_path()])),
+            lambda: [(str(c.id), indented(c)) for c in _categories_by_path()])),
         FilterEqual(Product.active, _l("在售"), options=[("1", _l("是")), ("0", _l("否"))]),
     ]
     form_columns = ["code", "name", "spec", "unit", "category", "cost", "points", "safety_stock", "active", "notes",
                     "confirm_duplicates"]
-    form_args = {"category": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("产品类别"),
+    form_args = {"category": {"query_factory": _categories_by_path, "get_label": indented, "label": _l("产品类别"),
                               "allow_blank": True, "blank_text": "—"},
                  "code": {"label": _l("产品编号")}}
     form_extra_fields = {"confirm_duplicates": BooleanField(_l("同名提示已知晓，仍然保存"))}
@@ -166,9 +162,9 @@ class ProductCategoryView(SecureModelView):
     column_sortable_list = []
     column_searchable_list = ["name"]
     form_columns = ["name", "parent", "sort_order"]
-    form_args = {"parent": {"query_factory": _categories_by_path, "get_label": _indented, "label": _l("上级类别"),
+    form_args = {"parent": {"query_factory": _categories_by_path, "get_label": indented, "label": _l("上级类别"),
                             "allow_blank": True, "blank_text": _l("（顶级类别）")}}
-    column_formatters = {"name": lambda v, c, m, n: _indented(m),
+    column_formatters = {"name": lambda v, c, m, n: indented(m),
                          "product_count": lambda v, c, m, n: ProductCategoryView._counts().get(m.id, 0)}
 
     @staticmethod

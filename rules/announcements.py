@@ -7,7 +7,7 @@ commits.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -81,12 +81,17 @@ def check(announcement: Announcement, *, actor: Actor) -> None:
             raise InvalidValue(_l("您只能向本部门及下属部门发布公告"))
 
 
+def expired(announcement: Announcement, today: date) -> bool:
+    """Past its 有效期至 (the day itself still counts), as scope.announcement_clause reads it."""
+    return announcement.expires_on is not None and announcement.expires_on < today
+
+
 def publish(session: Session, announcement: Announcement, *, actor: Actor, now: datetime) -> int:
     """Publish (or publish again, moving it to the top) and put it under the audience's bell.
     Returns how many people were notified: one INSERT … SELECT, never a loop over users;
     someone already notified of this announcement is not notified twice."""
     check(announcement, actor=actor)
-    if announcement.expires_on is not None and announcement.expires_on < actor.today:
+    if expired(announcement, actor.today):
         raise InvalidValue(_l("公告“%(t)s”的有效期已过，请先修改有效期再发布", t=announcement.title))
     announcement.published_at = now
     session.flush()
