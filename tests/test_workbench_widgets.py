@@ -84,3 +84,20 @@ def test_visible_customers_count_leaves_out_the_recycle_bin_and_follows_scope(ap
     assert widget_value(boss, "customers") == str(live - 1)
     chen = login(new_client, "chen").get("/admin/").get_data(as_text=True)
     assert widget_value(chen, "customers") == str(chens)
+
+
+def test_the_same_days_of_last_month_stop_at_its_last_day(app, shop):
+    """上月同期 on 15 March is 1–15 February; on 31 March it is the whole of February (28 days)."""
+    from rules import reports
+    from test_reports import actor
+
+    with app.app_context():
+        c1 = db.session.get(Customer, shop["c1"])
+        for number, day, total in [("F1", date(2026, 2, 10), 100), ("F2", date(2026, 2, 27), 200),
+                                   ("F3", date(2026, 2, 28), 400)]:
+            db.session.add(Order(number=number, customer_id=c1.id, salesperson_id=shop["chen"], order_date=day,
+                                 state="completed", total=Decimal(total), returned_amount=Decimal(0)))
+        db.session.commit()
+        boss, tz = actor(app, shop["boss"]), app.config["TIMEZONE"]
+        assert reports.month_sales(db.session, boss, date(2026, 3, 15), tz)[1] == Decimal("100.00")
+        assert reports.month_sales(db.session, boss, date(2026, 3, 31), tz)[1] == Decimal("700.00")
