@@ -29,7 +29,7 @@ from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, Sh
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
     Contact, Customer, CustomerKind, CustomerShare, DictKind, FollowUp, FollowUpKind, FollowUpTemplate, Gender,
-    OwnershipEvent, Pool, ShareMode, User, db,
+    OwnershipEvent, OwnershipReason, Pool, ShareMode, User, db,
 )
 from rules import audit, custom_fields, customers, dictionaries, followups, protection, recycle, regions, scope, sharing
 from rules import pool as pool_rules
@@ -44,8 +44,10 @@ FOLLOW_UP_KIND_LABELS = {
     FollowUpKind.EMAIL.value: _l("邮件"), FollowUpKind.SMS.value: _l("短信"), FollowUpKind.OTHER.value: _l("其他"),
 }
 SHARE_MODE_LABELS = {ShareMode.READ_ONLY.value: _l("只读"), ShareMode.COLLABORATE.value: _l("协作")}
-OWNERSHIP_REASONS = {"created": _l("新建"), "claim": _l("领用"), "release": _l("放弃"), "assign": _l("指派"),
-                     "recall": _l("收回"), "recycle": _l("回收"), "import": _l("导入"), "approved": _l("申请获批")}
+OWNERSHIP_REASONS = {
+    OwnershipReason.CREATED: _l("新建"), OwnershipReason.CLAIM: _l("领用"), OwnershipReason.RELEASE: _l("放弃"),
+    OwnershipReason.ASSIGN: _l("指派"), OwnershipReason.RECALL: _l("收回"), OwnershipReason.RECYCLE: _l("回收"),
+    OwnershipReason.IMPORT: _l("导入"), OwnershipReason.APPROVED: _l("申请获批")}
 
 LABELS = {
     "code": _l("客户编号"), "name": _l("客户名称"), "kind": _l("类型"), "mnemonic": _l("助记码"),
@@ -401,7 +403,7 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         return {
             "model": customer, "labels": LABELS, "custom": custom, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
             "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
-            "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
+            "ownership_reasons": OWNERSHIP_REASONS, "recycle_rules": recycle.RULE_LABELS, "timeline": timeline, "shares": shares, "history": history,
             "can_edit": can_edit, "can_contribute": can_contribute,
             "can_share": can_edit and actor.can("customer.share"),
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),

@@ -20,13 +20,13 @@ from admin_views.forms import CsrfForm
 from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
-from models.job import JobRecord
+from models.job import JobRecord, JobStatus, RowOutcome
 from rules import exporting, import_batch, import_products, importing, pool as pool_rules, scope, spreadsheet
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
-STATUS = {"draft": _l("待确认"), "queued": _l("排队中"), "running": _l("进行中"), "done": _l("已完成"),
-          "failed": _l("已中断")}
+STATUS = {JobStatus.DRAFT: _l("待确认"), JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("进行中"),
+          JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
               "export_follow_up": _l("导出联系记录")}
@@ -63,7 +63,7 @@ def _job_for_user(job_id: int) -> JobRecord:
 
 
 def _stale(job: JobRecord) -> bool:
-    if job.status != "running" or job.heartbeat_at is None:
+    if job.status != JobStatus.RUNNING or job.heartbeat_at is None:
         return False
     return (now() - job.heartbeat_at).total_seconds() > int(current_app.config.get("JOB_STALE_SECONDS", 600))
 
@@ -72,7 +72,7 @@ def _status(job: JobRecord) -> dict[str, Any]:
     return {"id": job.id, "status": job.status, "status_label": str(STATUS.get(job.status, job.status)),
             "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
             "skipped": job.skipped, "rejected": job.rejected, "error": job.error, "stale": _stale(job),
-            "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == "done" else 0),
+            "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == JobStatus.DONE else 0),
             "expired": job.files_expired_at is not None,
             "result_url": url_for(".result_file", job_id=job.id)
             if job.result_path and job.files_expired_at is None else None}
@@ -84,7 +84,7 @@ def _enqueue(func: Any, job: JobRecord) -> bool:
     except QueueUnavailable:
         db.session.rollback()
         job = db.session.get(JobRecord, job.id)
-        job.status = "failed"
+        job.status = JobStatus.FAILED
         job.error = str(_l("任务队列暂时不可用，请稍后点击“继续”重试；已上传的文件不会丢失"))
         db.session.commit()
         flash(job.error, "error")
@@ -159,7 +159,7 @@ class ExcelView(BaseView):
             path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return None
-        job = JobRecord(kind=f"import_{entity}", status="draft", user_id=current_user.id,
+        job = JobRecord(kind=f"import_{entity}", status=JobStatus.DRAFT, user_id=current_user.id,
                         file_name=Path(upload.filename).name[:255], file_path=name, params={"sheet": sheet.name})
         self._detect(job, sheet, entity)
         db.session.add(job)
@@ -179,7 +179,7 @@ class ExcelView(BaseView):
     @expose("/<int:job_id>/mapping/", methods=["GET", "POST"])
     def mapping(self, job_id: int) -> Any:
         job = _job_for_user(job_id)
-        if job.status != "draft":
+        if job.status != JobStatus.DRAFT:
             return redirect(url_for(".job_view", job_id=job.id))
         entity = excel_jobs.IMPORT_KINDS[job.kind]
         if job.files_expired_at is not None:
@@ -210,13 +210,13 @@ class ExcelView(BaseView):
                 if entity == "product":
                     missing = import_products.missing_required(missing, params["options"])
                 if missing:
-                    flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(missing)), "error")
+                    flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(str(c.label) for c in missing)), "error")
                 elif error:
                     flash(error, "error")
                 else:
                     importing.remember_mapping(db.session, entity, current_user.id, params["headers"],
                                                params["mapping"])
-                    job.status = "queued"
+                    job.status = JobStatus.QUEUED
                     db.session.commit()
                     if _enqueue(excel_jobs.run_import, job):
                         return redirect(url_for(".job_view", job_id=job.id))
@@ -245,8 +245,8 @@ class ExcelView(BaseView):
                            on_duplicate=import_products.ON_DUPLICATE if entity == "product"
                            else import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
                            required=importing.required_keys(db.session, entity),
-                           outcome_names={"imported": _l("将导入"), "updated": _l("将更新"), "skipped": _l("将跳过"),
-                                          "rejected": _l("不能导入")})
+                           outcome_names={RowOutcome.IMPORTED: _l("将导入"), RowOutcome.UPDATED: _l("将更新"),
+                                          RowOutcome.SKIPPED: _l("将跳过"), RowOutcome.REJECTED: _l("不能导入")})
 
     def _read_mapping_form(self, job: JobRecord, params: dict[str, Any]) -> dict[str, Any]:
         """The mapping and options as submitted; choosing another header row maps afresh."""
@@ -300,9 +300,10 @@ class ExcelView(BaseView):
     @expose("/<int:job_id>/")
     def job_view(self, job_id: int) -> Any:
         job = _job_for_user(job_id)
-        if job.status == "draft" and job.kind.startswith("import_"):
+        if job.status == JobStatus.DRAFT and job.kind.startswith("import_"):
             return redirect(url_for(".mapping", job_id=job.id))
-        return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES)
+        return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES,
+                           JobStatus=JobStatus)
 
     @expose("/<int:job_id>/status.json")
     def job_status(self, job_id: int) -> Any:
@@ -315,8 +316,8 @@ class ExcelView(BaseView):
             abort(400)
         if job.files_expired_at is not None:
             flash(gettext("文件已过期清理，无法继续；请重新上传后导入"), "error")
-        elif job.status == "failed" or _stale(job):
-            job.status, job.error = "queued", None
+        elif job.status == JobStatus.FAILED or _stale(job):
+            job.status, job.error = JobStatus.QUEUED, None
             db.session.commit()
             func = excel_jobs.run_import if job.kind.startswith("import_") else excel_jobs.run_export
             if _enqueue(func, job):
@@ -384,7 +385,7 @@ class ExcelView(BaseView):
         ids = self._list_ids(entity)
         name = excel_jobs.new_file_name("exports", ".ids")
         excel_jobs.stored_path(name).write_text("\n".join(str(i) for i in ids))
-        job = JobRecord(kind=f"export_{entity}", status="queued", user_id=current_user.id, file_path=name,
+        job = JobRecord(kind=f"export_{entity}", status=JobStatus.QUEUED, user_id=current_user.id, file_path=name,
                         file_name=None, total=len(ids), params={"columns": chosen, "ip": client_ip()})
         db.session.add(job)
         db.session.commit()

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, g, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla import tools
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,14 +23,14 @@ from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
 from models import (
-    ClaimRequest, Customer, Department, OwnershipEvent, Pool, PoolMember, RequestStatus, Role, User, db,
+    ClaimRequest, Customer, Department, OwnershipEvent, Pool, PoolMember, PoolReason, RequestStatus, Role, User, db,
 )
 from rules import pool as pool_rules
-from rules import dictionaries, recycle, scope
+from rules import dictionaries, i18n, recycle, scope
 from rules.errors import OutOfScope
 
-POOL_REASONS = {"released": _l("放弃"), "recycled": _l("回收"), "recalled": _l("收回"), "imported": _l("导入"),
-                "new": _l("新建")}
+POOL_REASONS = {PoolReason.RELEASED: _l("放弃"), PoolReason.RECYCLED: _l("回收"), PoolReason.RECALLED: _l("收回"),
+                PoolReason.IMPORTED: _l("导入"), PoolReason.NEW: _l("新建")}
 REQUEST_STATUS = {RequestStatus.PENDING.value: _l("待批示"), RequestStatus.APPROVED.value: _l("已批准"),
                   RequestStatus.REJECTED.value: _l("未批准")}
 HIDEABLE = {"phone": _l("电话"), "mobile": _l("手机"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
@@ -216,6 +217,7 @@ class OwnershipEventView(ScopedModelView):
                                               f"{escape(m.customer.name)}</a>"),
         "to_user": lambda v, c, m, n: m.to_user or gettext("客户池"),
         "actor": lambda v, c, m, n: m.actor or gettext("系统"),
+        "note": lambda v, c, m, n: ownership_note(m),
     }
     column_default_sort = ("at", True)
     column_searchable_list = ["customer.name", "note"]
@@ -231,6 +233,28 @@ class OwnershipEventView(ScopedModelView):
         return super().get_query().options(
             joinedload(OwnershipEvent.customer), joinedload(OwnershipEvent.from_user),
             joinedload(OwnershipEvent.to_user), joinedload(OwnershipEvent.actor))
+
+    def _apply_search(self, query: Any, count_query: Any, joins: dict, count_joins: dict, search: str) -> tuple:
+        """说明 shows a recycle's rule as its label, which is not stored: a word of a label (in
+        the reader's language or in Chinese) also finds the events of that rule."""
+        for term in search.split(" "):
+            rules = [rule for rule, label in recycle.RULE_LABELS.items()
+                     if term and (term.lower() in str(label).lower() or term in i18n.source_text(label))]
+            if not rules:
+                query, count_query, joins, count_joins = super()._apply_search(query, count_query, joins,
+                                                                               count_joins, term)
+                continue
+            like = tools.parse_like_term(term)
+            found = or_(OwnershipEvent.customer_id.in_(select(Customer.id).where(Customer.name.ilike(like))),
+                        OwnershipEvent.note.ilike(like), OwnershipEvent.recycle_rule.in_(rules))
+            query = query.filter(found)
+            count_query = count_query.filter(found) if count_query is not None else None
+        return query, count_query, joins, count_joins
+
+
+def ownership_note(event: OwnershipEvent) -> str:
+    """说明 of a move: the recycle rule's label in the reader's language, or what a person wrote."""
+    return str(recycle.RULE_LABELS[event.recycle_rule]) if event.recycle_rule else (event.note or "")
 
 
 class _TableWidget:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from jobs.queue import job_app_context
 from models import User, db
 from models.base import utcnow
-from models.job import JobRecord, JobRowIssue
+from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
 from rules import audit, exporting, import_batch, import_products, importing, spreadsheet
 from rules.actor import Actor
 from rules.audit import AuditContext
@@ -52,7 +52,7 @@ def _actor(user: User) -> Actor:
 def _fail(job_id: int, message: str) -> None:
     db.session.rollback()
     db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
-                       .values(status="failed", error=message[:2000], heartbeat_at=utcnow()))
+                       .values(status=JobStatus.FAILED, error=message[:2000], heartbeat_at=utcnow()))
     db.session.commit()
 
 
@@ -69,11 +69,11 @@ def run_import(job_id: int) -> str:
     with job_app_context() as app, force_locale(_language(app, job_id)):
         session = db.session
         job = session.get(JobRecord, job_id)
-        if job is None or job.status == "done":
+        if job is None or job.status == JobStatus.DONE:
             return "nothing to do"
         user = session.get(User, job.user_id)
         session.info[audit.INFO_KEY] = AuditContext(user.id, user.display_name)
-        job.status, job.error = "running", None
+        job.status, job.error = JobStatus.RUNNING, None
         job.started_at = job.started_at or utcnow()
         job.heartbeat_at = utcnow()
         session.commit()
@@ -135,7 +135,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
-    job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
+    job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, utcnow(), utcnow()
     model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
@@ -151,7 +151,7 @@ def _write_rejects(job: JobRecord, header: list[Any]) -> None:
     rejected: list[list[Any]] = []
     skipped: list[list[Any]] = []
     for row_no, outcome, values, reason in issues:
-        (rejected if outcome == "rejected" else skipped).append([row_no, *values, reason])
+        (rejected if outcome == RowOutcome.REJECTED else skipped).append([row_no, *values, reason])
     head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
     name = new_file_name("results", ".xlsx")
     exporting.write_rows_xlsx(stored_path(name), [(str(_l("未导入的行")), head, rejected),
@@ -164,9 +164,9 @@ def run_export(job_id: int) -> str:
     with job_app_context() as app, force_locale(_language(app, job_id)):
         session = db.session
         job = session.get(JobRecord, job_id)
-        if job is None or job.status == "done":
+        if job is None or job.status == JobStatus.DONE:
             return "nothing to do"
-        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
         session.commit()
         try:
             return export_now(job_id)
@@ -199,7 +199,7 @@ def export_now(job_id: int) -> str:
                                    progress=progress)
     job = session.get(JobRecord, job_id)
     job.result_path, job.done, job.imported = name, written, written
-    job.status, job.finished_at = "done", utcnow()
+    job.status, job.finished_at = JobStatus.DONE, utcnow()
     audit.record(session, ctx=AuditContext(user.id, user.display_name, job.params.get("ip")), action="export",
                  entity=exporting.MODELS[entity].__name__,
                  details={"rows": written, "columns": [c.key for c in columns], "job": job.id})

@@ -3,7 +3,7 @@ from models.announcement import Announcement, announcement_departments
 from models.base import db
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
-    FollowUpTemplate, Gender, OwnershipEvent, PersonalContact, ShareMode,
+    FollowUpTemplate, Gender, OwnershipEvent, OwnershipReason, PersonalContact, PoolReason, RecycleRule, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
 from models.messaging import (
@@ -21,7 +21,7 @@ from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
-    "LoginLog", "Notification", "OwnershipEvent", "PeriodicRun", "PersonalContact", "Role", "Sequence",
+    "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PoolReason", "RecycleRule", "PersonalContact", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
     "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",
     "OutboxStatus", "SfaEnrollment", "SfaPlan", "SmsReply",

@@ -23,6 +23,16 @@ class Gender(enum.StrEnum):
     FEMALE = "female"
 
 
+class PoolReason(enum.StrEnum):
+    """Why a customer is in the pool (Customer.pool_reason, 入池原因)."""
+
+    NEW = "new"
+    RELEASED = "released"
+    RECYCLED = "recycled"
+    RECALLED = "recalled"
+    IMPORTED = "imported"
+
+
 def _dict_fk() -> Mapped[int | None]:
     return mapped_column(ForeignKey("dict_items.id"), index=True)
 
@@ -76,7 +86,7 @@ class Customer(TimestampMixin, db.Model):
     # 客户池: the pool the customer belongs to, why and when it last entered it, when its
     # owner claimed it, protection against colliding sales, and whether it has a deal.
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"), index=True)
-    pool_reason: Mapped[str | None] = mapped_column(String(16))
+    pool_reason: Mapped[PoolReason | None] = mapped_column(String(16))
     pool_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protected_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -265,8 +275,31 @@ class CustomerShare(db.Model):
     __table_args__ = (Index("ix_customer_shares_user_active", "user_id", "revoked_at", "customer_id"),)
 
 
+class OwnershipReason(enum.StrEnum):
+    """Why a customer changed hands (OwnershipEvent.reason)."""
+
+    CREATED = "created"
+    CLAIM = "claim"
+    RELEASE = "release"
+    ASSIGN = "assign"
+    RECALL = "recall"
+    RECYCLE = "recycle"
+    IMPORT = "import"
+    APPROVED = "approved"  # a claim request approved
+
+
+class RecycleRule(enum.StrEnum):
+    """Which recycle rule sent a customer back to the pool (OwnershipEvent.recycle_rule)."""
+
+    NO_CONTACT = "no_contact"  # claimed N days ago, no follow-up since the claim
+    IDLE = "idle"  # no follow-up for N days
+    NO_DEAL = "no_deal"  # claimed N days ago, still no deal
+
+
 class OwnershipEvent(db.Model):
-    """流转记录: every change of a customer's owner, with who did it and why."""
+    """流转记录: every change of a customer's owner, with who did it and why. `note` is what a
+    person wrote (a release reason, an approval note); a recycle's rule is a key, shown as a
+    label in the reader's language."""
 
     __tablename__ = "ownership_events"
 
@@ -275,7 +308,8 @@ class OwnershipEvent(db.Model):
     from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    reason: Mapped[OwnershipReason] = mapped_column(String(32), nullable=False)
+    recycle_rule: Mapped[RecycleRule | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
 

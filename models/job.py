@@ -2,6 +2,7 @@
 mode and the user can leave and come back; and the rows an import did not take, with why."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -9,6 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, format_repr, utcnow
 from models.org import User
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is (JobRecord.status)."""
+
+    DRAFT = "draft"  # an uploaded sheet whose columns are not yet confirmed
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # stopped with an error; an import may be resumed
+
+
+class RowOutcome(enum.StrEnum):
+    """What an import did with a row of the file (JobRowIssue.outcome keeps the last two)."""
+
+    IMPORTED = "imported"
+    UPDATED = "updated"
+    SKIPPED = "skipped"  # a duplicate, left alone
+    REJECTED = "rejected"  # refused, with the reason
 
 
 class JobRecord(db.Model):
@@ -19,7 +39,7 @@ class JobRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)  # import_customers, export_contacts, ...
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    status: Mapped[JobStatus] = mapped_column(String(16), nullable=False, default=JobStatus.DRAFT)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,7 +75,7 @@ class JobRowIssue(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job_records.id", ondelete="CASCADE"), nullable=False)
     row_no: Mapped[int] = mapped_column(Integer, nullable=False)
-    outcome: Mapped[str] = mapped_column(String(16), nullable=False)  # rejected / skipped
+    outcome: Mapped[RowOutcome] = mapped_column(String(16), nullable=False)  # rejected / skipped
     values: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
 

@@ -9,13 +9,13 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
+    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent, OwnershipReason,
 )
 from models.org import DataScope
 from rules import entry, normalize, numbering, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, RuleViolation
+from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
 
 CODE_SEQUENCE = "customer"
 
@@ -32,7 +32,7 @@ def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetim
     session.add(customer)
     session.flush()
     session.add(OwnershipEvent(customer_id=customer.id, from_user_id=None, to_user_id=actor.user_id,
-                               actor_id=actor.user_id, reason="created", at=now))
+                               actor_id=actor.user_id, reason=OwnershipReason.CREATED, at=now))
 
 
 def validate(session: Session, customer: Customer, contacts: Iterable[Contact], *,
@@ -165,11 +165,11 @@ def restore(session: Session, customer: Customer) -> None:
 def purge(session: Session, customer: Customer) -> None:
     """彻底删除 from the bin: the customer and everything that hangs off it."""
     if customer.deleted_at is None:
-        raise RuleViolation(_l("只能彻底删除回收站中的客户"))
+        raise PurgeRefused(_l("只能彻底删除回收站中的客户"))
     from models.sales import Order
 
     if session.scalar(select(Order.id).where(Order.customer_id == customer.id).limit(1)) is not None:
-        raise RuleViolation(_l("客户“%(n)s”有订单，订单和回款记录需要保留，不能彻底删除", n=customer.name))
+        raise PurgeRefused(_l("客户“%(n)s”有订单，订单和回款记录需要保留，不能彻底删除", n=customer.name))
     from models.customer import FollowUpComment
 
     follow_ups = select(FollowUp.id).where(FollowUp.customer_id == customer.id)

@@ -56,3 +56,47 @@ class NeedsConfirmation(RuleViolation):
 
 class NotEditable(RuleViolation):
     """Visible (e.g. shared read-only) but not the actor's to change."""
+
+
+class ClaimRefused(RuleViolation):
+    """A claim was refused; the subclass says which limit, the message says the numbers."""
+
+
+class AlreadyClaimed(ClaimRefused):
+    """Someone else took the customer first (the conditional UPDATE matched no row)."""
+
+
+class DailyClaimLimit(ClaimRefused):
+    """The actor has claimed today's allowance (每日领用上限)."""
+
+
+class OwnedLimit(ClaimRefused):
+    """The actor owns as many customers as the pool allows (拥有上限)."""
+
+
+class ClaimCooldown(ClaimRefused):
+    """The actor let this customer go too recently to take it back (再次领用间隔)."""
+
+
+class PoolDisabled(RuleViolation):
+    """客户池 is switched off: nothing is claimed, released or recycled."""
+
+
+class ChangedMeanwhile(RuleViolation):
+    """Someone else changed the record between reading and writing; the user should retry."""
+
+
+class AlreadyDecided(RuleViolation):
+    """A request was approved or rejected by someone else first."""
+
+
+class TreeCycle(InvalidValue):
+    """A department or a reporting line would end up under itself."""
+
+
+class PointsShort(RuleViolation):
+    """A customer has fewer points than a redemption asks for."""
+
+
+class PurgeRefused(RuleViolation):
+    """A binned customer cannot be deleted for good (e.g. its orders must be kept)."""

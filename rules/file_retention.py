@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.job import JobRecord
+from models.job import JobRecord, JobStatus
 
 MANAGED_DIRS = ("uploads", "results", "exports", "templates")
-ACTIVE = ("queued", "running")
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def _expirable(cutoff: datetime) -> tuple:

@@ -20,8 +20,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.customer import Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, OwnershipEvent
-from models.job import JobRecord, JobRowIssue
+from models.customer import (
+    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, OwnershipEvent, OwnershipReason, PoolReason,
+)
+from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import custom_fields, customers, entry, normalize, numbering, protection, scope, search, settings
 from rules.actor import Actor
 from rules.errors import RuleViolation
@@ -46,7 +48,8 @@ DraftCustomer = _draft_type(Customer, "DraftCustomer")
 DraftContact = _draft_type(Contact, "DraftContact")
 
 ON_DUPLICATE = {"skip": _l("跳过（不导入）"), "update": _l("更新已有客户"), "import": _l("仍然导入（录入策略允许时）")}
-OUTCOMES = ("imported", "updated", "skipped", "rejected")
+OUTCOMES = tuple(RowOutcome)
+NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)  # the rows kept as JobRowIssue, with why
 
 
 @dataclass
@@ -60,7 +63,7 @@ class Options:
 @dataclass
 class Outcome:
     row: Parsed
-    result: str  # imported / updated / skipped / rejected
+    result: RowOutcome
     reason: str = ""
     customer: Any = None  # a DraftCustomer
     contact: Any = None  # a DraftContact, or a Contact for contact imports
@@ -201,11 +204,11 @@ class CustomerImporter:
         duplicates = [i for i in issues if i.field in dup_fields]
         problems += [i.message for i in issues if i.is_error and i.field not in dup_fields]
         if problems:
-            return Outcome(parsed, "rejected", "；".join(problems))
+            return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         file_keys = self._file_keys(keys)
         earlier = sorted({self.seen[k] for k in file_keys if k in self.seen})
         if earlier:
-            return Outcome(parsed, "skipped", str(_l("与文件第 %(n)s 行重复", n="、".join(str(n) for n in earlier))))
+            return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n="、".join(str(n) for n in earlier))))
         warnings = [i for i in issues if not i.is_error]
         if duplicates or warnings:
             reason = "；".join(i.message for i in issues)
@@ -213,20 +216,20 @@ class CustomerImporter:
             if option == "update":
                 target = self._target(batch.hits)
                 if target is None:
-                    return Outcome(parsed, "rejected", reason + "；" + str(_l("已有客户不在您的权限范围内，无法更新")))
+                    return Outcome(parsed, RowOutcome.REJECTED, reason + "；" + str(_l("已有客户不在您的权限范围内，无法更新")))
                 for key in file_keys:
                     self.seen.setdefault(key, parsed.row_no)
-                return Outcome(parsed, "updated", reason, customer, contact, target_id=target)
+                return Outcome(parsed, RowOutcome.UPDATED, reason, customer, contact, target_id=target)
             if option == "import" and not any(i.is_error for i in issues):
                 for key in file_keys:
                     self.seen.setdefault(key, parsed.row_no)
-                return Outcome(parsed, "imported", "", customer, contact)
+                return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
             if option == "import":
-                return Outcome(parsed, "rejected", reason)
-            return Outcome(parsed, "skipped", reason)
+                return Outcome(parsed, RowOutcome.REJECTED, reason)
+            return Outcome(parsed, RowOutcome.SKIPPED, reason)
         for key in file_keys:
             self.seen.setdefault(key, parsed.row_no)
-        return Outcome(parsed, "imported", "", customer, contact)
+        return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
 
     def _target(self, hits: list[tuple[str, int]]) -> int | None:
         """The existing customer a duplicate row updates: matched by code first, then name,
@@ -241,11 +244,11 @@ class CustomerImporter:
 
     # --- writing --------------------------------------------------------------------------------
     def write(self, outcomes: list[Outcome]) -> None:
-        new = [o for o in outcomes if o.result == "imported"]
+        new = [o for o in outcomes if o.result == RowOutcome.IMPORTED]
         if new:
             self._insert(new)
         for outcome in outcomes:
-            if outcome.result == "updated":
+            if outcome.result == RowOutcome.UPDATED:
                 self._update(outcome)
 
     def _insert(self, outcomes: list[Outcome]) -> None:
@@ -273,7 +276,7 @@ class CustomerImporter:
             row.update(owner_id=owner_id, department_id=department_id, created_at=self.now, updated_at=self.now,
                        has_deal=False, claimed_at=self.now if owner_id else None)
             if owner_id is None:
-                row.update(pool_id=options.pool_id, pool_reason="imported", pool_entered_at=self.now)
+                row.update(pool_id=options.pool_id, pool_reason=PoolReason.IMPORTED, pool_entered_at=self.now)
             rows.append(row)
         connection = session.connection()
         if connection.dialect.name == "postgresql":
@@ -307,7 +310,7 @@ class CustomerImporter:
             found = search.row_for(customer, contacts)
             search_rows.append((cid, found["body"], found["tokens"]))
             events.append({"customer_id": cid, "from_user_id": None, "to_user_id": owner_id,
-                           "actor_id": self.actor.user_id, "reason": "import", "at": self.now})
+                           "actor_id": self.actor.user_id, "reason": OwnershipReason.IMPORT, "at": self.now})
         for table, payload in ((Contact, contact_rows), (OwnershipEvent, events)):
             if payload:
                 connection.execute(table.__table__.insert(), payload)
@@ -404,7 +407,7 @@ class ContactImporter:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         problems += list(custom_errors.values())
         if problems:
-            return Outcome(parsed, "rejected", "；".join(problems))
+            return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         customer_id = matches[0]
         contact = Contact(customer_id=customer_id, name=name, is_primary=bool(values.get("is_primary")),
                           **{k: values.get(k) for k in ("gender", "position", "mobile", "phone", "email", "qq",
@@ -412,21 +415,21 @@ class ContactImporter:
         contact.custom = custom_clean
         key = (customer_id, name.lower())
         if key in self.seen:
-            return Outcome(parsed, "skipped", str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))
+            return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))
         self.seen[key] = parsed.row_no
         if key in existing:
             reason = str(_l("客户已有名为“%(n)s”的联系人", n=name))
             if self.options.on_duplicate == "update":
-                return Outcome(parsed, "updated", reason, contact=contact, target_id=existing[key])
+                return Outcome(parsed, RowOutcome.UPDATED, reason, contact=contact, target_id=existing[key])
             if self.options.on_duplicate == "skip":
-                return Outcome(parsed, "skipped", reason)
-        return Outcome(parsed, "imported", "", contact=contact)
+                return Outcome(parsed, RowOutcome.SKIPPED, reason)
+        return Outcome(parsed, RowOutcome.IMPORTED, "", contact=contact)
 
     def write(self, outcomes: list[Outcome]) -> None:
         touched: set[int] = set()
         for outcome in outcomes:
             contact = outcome.contact
-            if outcome.result == "imported":
+            if outcome.result == RowOutcome.IMPORTED:
                 wants_primary = contact.is_primary
                 contact.is_primary = False
                 self.session.add(contact)
@@ -436,7 +439,7 @@ class ContactImporter:
                 if wants_primary or has_primary is None:
                     customers.set_primary(self.session, contact)
                 touched.add(contact.customer_id)
-            elif outcome.result == "updated":
+            elif outcome.result == RowOutcome.UPDATED:
                 target = self.session.get(Contact, outcome.target_id)
                 for name in ("gender", "position", "mobile", "phone", "email", "qq", "wechat", "birthday", "notes"):
                     if name in outcome.row.values and getattr(contact, name) not in (None, ""):
@@ -466,7 +469,7 @@ def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outc
     if moved != 1:
         return False
     issues = [{"job_id": job.id, "row_no": o.row.row_no, "outcome": o.result, "values": o.row.raw,
-               "reason": o.reason} for o in outcomes if o.result in ("skipped", "rejected")]
+               "reason": o.reason} for o in outcomes if o.result in NOT_TAKEN]
     if issues:
         session.execute(insert(JobRowIssue), issues)
     return True

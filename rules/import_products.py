@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.job import RowOutcome
 from models.product import Product, ProductCategory
 from rules import custom_fields, normalize, products
 from rules.actor import Actor
@@ -237,25 +238,25 @@ class ProductImporter:
         except RuleViolation as exc:
             problems.append(str(exc))
         if problems:
-            return Outcome(parsed, "rejected", "；".join(problems))
+            return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         earlier = self.seen.get(product.code)
         if earlier is not None:
-            return Outcome(parsed, "skipped", str(_l("与文件第 %(n)s 行重复（产品编号 %(c)s）", n=earlier, c=product.code)))
+            return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复（产品编号 %(c)s）", n=earlier, c=product.code)))
         self.seen[product.code] = parsed.row_no
         if updating:
-            return Outcome(parsed, "updated", duplicate, customer=product, target_id=target.id)
+            return Outcome(parsed, RowOutcome.UPDATED, duplicate, customer=product, target_id=target.id)
         if duplicate:
-            return Outcome(parsed, "skipped", duplicate)
-        return Outcome(parsed, "imported", "", customer=product)
+            return Outcome(parsed, RowOutcome.SKIPPED, duplicate)
+        return Outcome(parsed, RowOutcome.IMPORTED, "", customer=product)
 
     def write(self, outcomes: list[Outcome]) -> None:
         """One flush per batch (loading an updated product's prices must not flush the new ones
         row by row). Outcome names its checked record `customer`."""
         with self.session.no_autoflush:
             for outcome in outcomes:
-                if outcome.result == "updated":
+                if outcome.result == RowOutcome.UPDATED:
                     self._update(outcome, outcome.customer)
-            self.session.add_all(o.customer for o in outcomes if o.result == "imported")
+            self.session.add_all(o.customer for o in outcomes if o.result == RowOutcome.IMPORTED)
         self.session.flush()
 
     def _update(self, outcome: Outcome, checked: Product) -> None:
@@ -274,9 +275,9 @@ class ProductImporter:
         products.set_prices(self.session, target, prices)
 
 
-def missing_required(missing: list[str], options: dict[str, Any]) -> list[str]:
+def missing_required(missing: list[Column], options: dict[str, Any]) -> list[Column]:
     """Required columns a product file must map: updating by code needs only the code (a row
     that turns out to be new is still refused without a name)."""
     if options.get("on_duplicate") == "update":
-        return [m for m in missing if m != str(_l("产品名称"))]
+        return [c for c in missing if c.key != "name"]
     return missing

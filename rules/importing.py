@@ -382,9 +382,9 @@ def required_keys(session: Session, entity: str) -> set[str]:
     return {c.key for c in columns(session, entity) if c.required or c.key in policy["required"]}
 
 
-def missing_required(entity: str, mapping: list[str], session: Session) -> list[str]:
-    """Labels of required columns the mapping leaves out (custom fields are checked per row)."""
+def missing_required(entity: str, mapping: list[str], session: Session) -> list[Column]:
+    """Required columns the mapping leaves out (custom fields are checked per row)."""
     chosen = set(mapping)
     needed = required_keys(session, entity)
-    return [str(c.label) for c in columns(session, entity)
+    return [c for c in columns(session, entity)
             if c.key in needed and c.key not in chosen and c.kind not in ("custom", "contact_custom")]

@@ -28,7 +28,7 @@ from models.sales import Order, OrderEvent, OrderStatus, PointsEntry
 from rules import normalize, numbering, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -421,7 +421,7 @@ def redeem_points(session: Session, customer_id: Any, points: int, *, note: str,
                            .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         have = session.scalar(select(Customer.points).where(Customer.id == customer.id))
-        raise RuleViolation(_l("积分不足：现有 %(h)d 分，需要 %(n)d 分", h=have or 0, n=points))
+        raise PointsShort(_l("积分不足：现有 %(h)d 分，需要 %(n)d 分", h=have or 0, n=points))
     session.expire(customer)
     return _points_entry(session, customer.id, -points, "redeem", actor=actor, now=now,
                          note=normalize.text(note)[:255] or None)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models.customer import Customer
 from models.org import DataScope, Department, Role, User
 from rules.actor import Actor
-from rules.errors import DuplicateEntry, InvalidValue, RuleViolation
+from rules.errors import DuplicateEntry, InvalidValue, RuleViolation, TreeCycle
 
 MIN_PASSWORD_LENGTH = 8
 _password_method = "scrypt"
@@ -47,7 +47,7 @@ def move_in_tree(session: Session, node: Any, parent: Any | None, *, path: Any, 
     current = getattr(node, path.key)
     old_path = current if current and current != "/" else None
     if parent is not None and (parent.id == node.id or (old_path and getattr(parent, path.key).startswith(old_path))):
-        raise InvalidValue(refusal)
+        raise TreeCycle(refusal)
     new_path = (getattr(parent, path.key) if parent else "/") + f"{node.id}/"
     setattr(node, parent_id, parent.id if parent else None)
     setattr(node, path.key, new_path)

@@ -13,17 +13,19 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, OwnershipEvent
+from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason
 from models.org import Department, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from rules import notifications, settings
 from rules.actor import Actor
-from rules.errors import InvalidValue, OutOfScope, PermissionDenied, RuleViolation
+from rules.errors import (
+    AlreadyClaimed, AlreadyDecided, ChangedMeanwhile, ClaimCooldown, ClaimRefused, DailyClaimLimit, InvalidValue,
+    OutOfScope, OwnedLimit, PermissionDenied, PoolDisabled,
+)
 from rules.scope import owner_clause
 
-
-class ClaimRefused(RuleViolation):
-    """A claim was refused; the message says which limit and the numbers."""
+# The moves that take a customer from its owner back to the pool; the re-claim cooldown counts from them.
+BACK_TO_POOL = (OwnershipReason.RELEASE, OwnershipReason.RECYCLE, OwnershipReason.RECALL)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def enabled(session: Session) -> bool:
 
 def _require_enabled(session: Session) -> None:
     if not enabled(session):
-        raise RuleViolation(_l("客户池未开启，请联系管理员"))
+        raise PoolDisabled(_l("客户池未开启，请联系管理员"))
 
 
 def default_pool(session: Session) -> Pool:
@@ -109,7 +111,7 @@ def pool_clause(session: Session, actor: Actor, *, now: datetime) -> ColumnEleme
 
 
 def _event(session: Session, customer_id: int, *, from_user: int | None, to_user: int | None, actor: Actor | None,
-           reason: str, now: datetime, note: str | None = None) -> OwnershipEvent:
+           reason: OwnershipReason, now: datetime, note: str | None = None) -> OwnershipEvent:
     event = OwnershipEvent(customer_id=customer_id, from_user_id=from_user, to_user_id=to_user,
                            actor_id=actor.user_id if actor else None, reason=reason, note=note, at=now)
     session.add(event)
@@ -137,9 +139,9 @@ def _take_quota(session: Session, user_id: int, *, today: date, limit: int) -> N
             except IntegrityError:
                 continue  # someone created today's row at the same moment: count on it
         if 0 < limit <= current:
-            raise ClaimRefused(_l("已达到每日领用上限：今天已领用 %(n)d 个，上限 %(m)d 个", n=current, m=limit))
+            raise DailyClaimLimit(_l("已达到每日领用上限：今天已领用 %(n)d 个，上限 %(m)d 个", n=current, m=limit))
         # the row appeared or changed after our UPDATE looked: look again
-    raise RuleViolation(_l("系统繁忙，请稍后重试"))
+    raise ChangedMeanwhile(_l("系统繁忙，请稍后重试"))
 
 
 def _owned_count(session: Session, user_id: int, rules: ClaimRules) -> int:
@@ -157,14 +159,14 @@ def _check_limits(session: Session, customer_ids: list[int], pool: Pool, *, acto
     if rules.max_owned > 0:
         owned = _owned_count(session, actor.user_id, rules)
         if owned + len(customer_ids) > rules.max_owned:
-            raise ClaimRefused(_l("已达到客户拥有上限：您已有 %(n)d 个客户，上限 %(m)d 个", n=owned, m=rules.max_owned))
+            raise OwnedLimit(_l("已达到客户拥有上限：您已有 %(n)d 个客户，上限 %(m)d 个", n=owned, m=rules.max_owned))
     if rules.cooldown_days > 0:
         since = now - timedelta(days=rules.cooldown_days)
         recent = session.scalar(select(OwnershipEvent.customer_id).where(
             OwnershipEvent.customer_id.in_(customer_ids), OwnershipEvent.from_user_id == actor.user_id,
-            OwnershipEvent.reason.in_(("release", "recycle", "recall")), OwnershipEvent.at >= since).limit(1))
+            OwnershipEvent.reason.in_(BACK_TO_POOL), OwnershipEvent.at >= since).limit(1))
         if recent is not None:
-            raise ClaimRefused(_l("放弃或被回收的客户需 %(d)d 天后才能再次领用", d=rules.cooldown_days))
+            raise ClaimCooldown(_l("放弃或被回收的客户需 %(d)d 天后才能再次领用", d=rules.cooldown_days))
 
 
 def claim(session: Session, customer_id: int, *, actor: Actor, role_id: int, now: datetime,
@@ -186,9 +188,9 @@ def claim(session: Session, customer_id: int, *, actor: Actor, role_id: int, now
         .values(owner_id=actor.user_id, department_id=actor.department_id, claimed_at=now, pool_reason=None)
         .execution_options(synchronize_session=False)).rowcount
     if won != 1:
-        raise ClaimRefused(_l("客户“%(n)s”已被他人领用", n=customer.name))
+        raise AlreadyClaimed(_l("客户“%(n)s”已被他人领用", n=customer.name))
     session.refresh(customer)
-    return _event(session, customer_id, from_user=None, to_user=actor.user_id, actor=actor, reason="claim", now=now)
+    return _event(session, customer_id, from_user=None, to_user=actor.user_id, actor=actor, reason=OwnershipReason.CLAIM, now=now)
 
 
 def claim_random(session: Session, count: int, *, actor: Actor, role_id: int, now: datetime, today: date,
@@ -211,9 +213,9 @@ def claim_random(session: Session, count: int, *, actor: Actor, role_id: int, no
         try:
             with session.begin_nested():
                 events.append(claim(session, customer_id, actor=actor, role_id=role_id, now=now, today=today))
-        except ClaimRefused as exc:
-            if "已被他人领用" in str(exc):
-                continue
+        except AlreadyClaimed:
+            continue  # taken meanwhile: the next candidate
+        except ClaimRefused:  # a limit: keep what was taken, or say why nothing was
             if not events:
                 raise
             break
@@ -230,11 +232,11 @@ def release(session: Session, customer_id: int, *, actor: Actor, reason: str, no
     moved = session.execute(
         update(Customer).where(Customer.id == customer_id, Customer.owner_id == actor.user_id,
                                Customer.deleted_at.is_(None))
-        .values(owner_id=None, department_id=None, pool_id=pool_id, pool_reason="released", pool_entered_at=now,
+        .values(owner_id=None, department_id=None, pool_id=pool_id, pool_reason=PoolReason.RELEASED, pool_entered_at=now,
                 claimed_at=None, protected_until=None).execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         raise OutOfScope(_l("记录不存在"))
-    return _event(session, customer_id, from_user=actor.user_id, to_user=None, actor=actor, reason="release",
+    return _event(session, customer_id, from_user=actor.user_id, to_user=None, actor=actor, reason=OwnershipReason.RELEASE,
                   now=now, note=reason[:255])
 
 
@@ -260,8 +262,8 @@ def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: A
             .values(owner_id=to_user.id, department_id=to_user.department_id, claimed_at=now, pool_reason=None)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
-            raise RuleViolation(_l("客户已被他人改动，请刷新后重试"))
-        _event(session, customer_id, from_user=previous, to_user=to_user.id, actor=actor, reason="assign", now=now)
+            raise ChangedMeanwhile(_l("客户已被他人改动，请刷新后重试"))
+        _event(session, customer_id, from_user=previous, to_user=to_user.id, actor=actor, reason=OwnershipReason.ASSIGN, now=now)
     if rows and to_user.id != actor.user_id:
         notifications.notify(session, user_id=to_user.id, now=now, link="/admin/customer/",
                              title=_l("%(who)s 给您指派了 %(n)d 位客户", who=actor.display_name, n=len(rows)))
@@ -284,12 +286,12 @@ def recall(session: Session, customer_ids: list[int], *, actor: Actor, now: date
     for customer_id, owner in rows:
         moved = session.execute(
             update(Customer).where(Customer.id == customer_id, Customer.owner_id == owner)
-            .values(owner_id=None, department_id=None, pool_id=home_pool(session, owner), pool_reason="recalled",
+            .values(owner_id=None, department_id=None, pool_id=home_pool(session, owner), pool_reason=PoolReason.RECALLED,
                     pool_entered_at=now, claimed_at=None, protected_until=None)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
-            raise RuleViolation(_l("客户已被他人改动，请刷新后重试"))
-        _event(session, customer_id, from_user=owner, to_user=None, actor=actor, reason="recall", now=now, note=note)
+            raise ChangedMeanwhile(_l("客户已被他人改动，请刷新后重试"))
+        _event(session, customer_id, from_user=owner, to_user=None, actor=actor, reason=OwnershipReason.RECALL, now=now, note=note)
     return len(rows)
 
 
@@ -328,14 +330,14 @@ def decide(session: Session, request_id: int, *, approve: bool, actor: Actor, no
     if request is None:
         raise OutOfScope(_l("记录不存在"))
     if request.status != RequestStatus.PENDING:
-        raise RuleViolation(_l("该申请已被他人批示"))
+        raise AlreadyDecided(_l("该申请已被他人批示"))
     status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     decided = session.execute(
         update(ClaimRequest).where(ClaimRequest.id == request_id, ClaimRequest.status == RequestStatus.PENDING)
         .values(status=status, decided_by_id=actor.user_id, decided_at=now, decision_note=note)
         .execution_options(synchronize_session=False)).rowcount
     if decided != 1:
-        raise RuleViolation(_l("该申请已被他人批示"))
+        raise AlreadyDecided(_l("该申请已被他人批示"))
     customer = session.get(Customer, request.customer_id)
     if approve:
         applicant = session.get(User, request.applicant_id)
@@ -345,9 +347,9 @@ def decide(session: Session, request_id: int, *, approve: bool, actor: Actor, no
             .values(owner_id=applicant.id, department_id=applicant.department_id, claimed_at=now, pool_reason=None)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
-            raise RuleViolation(_l("客户已被他人领用或改动，无法批准"))
+            raise ChangedMeanwhile(_l("客户已被他人领用或改动，无法批准"))
         _event(session, customer.id, from_user=request.owner_id, to_user=applicant.id, actor=actor,
-               reason="approved", now=now, note=note)
+               reason=OwnershipReason.APPROVED, now=now, note=note)
     title = (_l("您对客户「%(c)s」的领用申请已批准", c=customer.name) if approve
              else _l("您对客户「%(c)s」的领用申请未获批准", c=customer.name))
     notifications.notify(session, user_id=request.applicant_id, now=now, title=title, body=note,

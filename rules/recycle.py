@@ -21,21 +21,24 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, OwnershipEvent
+from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason, RecycleRule
 from models.org import User
 from models.pool import Pool
 from rules import notifications
 from rules.pool import enabled as pool_enabled
 from rules.pool import home_pools
 
-RULES = ("no_contact", "idle", "no_deal")
-RULE_FIELDS = {"no_contact": "no_contact_days", "idle": "idle_days", "no_deal": "no_deal_days"}
-RULE_LABELS = {"no_contact": _l("领用后未联系"), "idle": _l("长期未联系"), "no_deal": _l("未成交")}
+RULES = tuple(RecycleRule)
+RULE_FIELDS = {RecycleRule.NO_CONTACT: "no_contact_days", RecycleRule.IDLE: "idle_days",
+               RecycleRule.NO_DEAL: "no_deal_days"}
+# Shown, never stored: an event keeps the rule's key (OwnershipEvent.recycle_rule).
+RULE_LABELS = {RecycleRule.NO_CONTACT: _l("领用后未联系"), RecycleRule.IDLE: _l("长期未联系"),
+               RecycleRule.NO_DEAL: _l("未成交")}
 
 
 @dataclass(frozen=True)
 class RecycleRun:
-    moved: dict[str, int]
+    moved: dict[RecycleRule, int]
     owners_notified: int
 
     @property
@@ -43,7 +46,7 @@ class RecycleRun:
         return sum(self.moved.values())
 
 
-def _days(pool: Pool, rule: str) -> dict[int | None, int]:
+def _days(pool: Pool, rule: RecycleRule) -> dict[int | None, int]:
     """Days for a rule: {value level id: days}, with None for customers of any other level."""
     field = RULE_FIELDS[rule]
     days: dict[int | None, int] = {}
@@ -68,14 +71,14 @@ def _older_than(column, days: dict[int | None, int], now: datetime) -> ColumnEle
     return or_(*parts) if parts else false()
 
 
-def rule_clause(pool: Pool, rule: str, now: datetime) -> ColumnElement[bool]:
+def rule_clause(pool: Pool, rule: RecycleRule, now: datetime) -> ColumnElement[bool]:
     days = _days(pool, rule)
     if not days:
         return false()
-    if rule == "no_contact":
+    if rule == RecycleRule.NO_CONTACT:
         return and_(_older_than(Customer.claimed_at, days, now),
                     or_(Customer.last_follow_up_at.is_(None), Customer.last_follow_up_at < Customer.claimed_at))
-    if rule == "idle":
+    if rule == RecycleRule.IDLE:
         return and_(_older_than(Customer.claimed_at, days, now),
                     or_(Customer.last_follow_up_at.is_(None), _older_than(Customer.last_follow_up_at, days, now)))
     return and_(_older_than(Customer.claimed_at, days, now), Customer.has_deal.is_(False))
@@ -108,15 +111,15 @@ def due_clause(session: Session, now: datetime) -> ColumnElement[bool]:
     return or_(*parts) if parts else false()
 
 
-def preview(session: Session, *, now: datetime) -> dict[str, int]:
+def preview(session: Session, *, now: datetime) -> dict[RecycleRule, int]:
     """How many customers each rule would move now (a customer counts under its first rule)."""
     return recycle_due(session, now=now, dry_run=True).moved
 
 
 def _first_rule(pool: Pool, now: datetime) -> tuple[ColumnElement[bool], Any]:
-    """Whether any rule applies, and the label of the first one that does."""
+    """Whether any rule applies, and the key of the first one that does."""
     clauses = {rule: rule_clause(pool, rule, now) for rule in RULES}
-    which = case(*((clauses[rule], literal(str(RULE_LABELS[rule]))) for rule in RULES), else_=literal(None))
+    which = case(*((clauses[rule], literal(rule.value)) for rule in RULES), else_=literal(None))
     return or_(*clauses.values()), which
 
 
@@ -126,7 +129,6 @@ def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> Re
     moved = {rule: 0 for rule in RULES}
     if not pool_enabled(session):
         return RecycleRun(moved=moved, owners_notified=0)
-    by_label = {str(RULE_LABELS[rule]): rule for rule in RULES}
     # This run's events are the ones after this id (a primary-key range, not a scan of the log).
     before = session.scalar(select(func.max(OwnershipEvent.id))) or 0
     for pool_id, owner_ids in _owners_by_pool(session).items():
@@ -137,18 +139,19 @@ def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> Re
         clause = and_(_candidates(pool, owner_ids, now), due)
         if dry_run:
             counted = session.execute(select(which, func.count(Customer.id)).where(clause).group_by(which))
-            for label, count in counted:
-                moved[by_label[label]] += count
+            for rule, count in counted:
+                moved[RecycleRule(rule)] += count
         else:
             _move(session, clause, which, pool, now)
     if dry_run:
         return RecycleRun(moved=moved, owners_notified=0)
-    counts = session.execute(select(OwnershipEvent.from_user_id, OwnershipEvent.note, func.count(OwnershipEvent.id))
-                             .where(OwnershipEvent.id > before, OwnershipEvent.reason == "recycle")
-                             .group_by(OwnershipEvent.from_user_id, OwnershipEvent.note)).all()
+    counts = session.execute(
+        select(OwnershipEvent.from_user_id, OwnershipEvent.recycle_rule, func.count(OwnershipEvent.id))
+        .where(OwnershipEvent.id > before, OwnershipEvent.reason == OwnershipReason.RECYCLE)
+        .group_by(OwnershipEvent.from_user_id, OwnershipEvent.recycle_rule)).all()
     per_owner: dict[int, int] = {}
-    for owner_id, note, count in counts:
-        moved[by_label[note]] += count
+    for owner_id, rule, count in counts:
+        moved[RecycleRule(rule)] += count
         per_owner[owner_id] = per_owner.get(owner_id, 0) + count
     _notify_owners(session, per_owner, now)
     return RecycleRun(moved=moved, owners_notified=len(per_owner))
@@ -157,12 +160,12 @@ def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> Re
 def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool, now: datetime) -> int:
     """Log the moves, then make them: two statements for all of the pool's rules together."""
     session.execute(insert(OwnershipEvent).from_select(
-        ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "note", "at"],
-        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal("recycle"), which,
-               literal(now, OwnershipEvent.at.type)).where(clause)))
+        ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "recycle_rule", "at"],
+        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal(OwnershipReason.RECYCLE.value),
+               which, literal(now, OwnershipEvent.at.type)).where(clause)))
     return session.execute(
         update(Customer).where(clause)
-        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason="recycled", pool_entered_at=now,
+        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason=PoolReason.RECYCLED, pool_entered_at=now,
                 claimed_at=None, protected_until=None)
         .execution_options(synchronize_session=False)).rowcount
 
@@ -187,10 +190,10 @@ def deadline(customer: Customer, pool: Pool) -> datetime | None:
         n = days.get(customer.value_level_id, days.get(None))
         if not n:
             continue
-        if rule == "no_contact":
+        if rule == RecycleRule.NO_CONTACT:
             if customer.last_follow_up_at is None or customer.last_follow_up_at < customer.claimed_at:
                 dates.append(customer.claimed_at + timedelta(days=n))
-        elif rule == "idle":
+        elif rule == RecycleRule.IDLE:
             start = max(customer.claimed_at, customer.last_follow_up_at or customer.claimed_at)
             dates.append(start + timedelta(days=n))
         elif not customer.has_deal:

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, FollowUp, OwnershipEvent
+from models.customer import Customer, FollowUp, OwnershipEvent, OwnershipReason
 from models.dictionary import DictItem, DictKind
 from models.org import Department, User
 from models.product import Product, ProductCategory
@@ -639,8 +639,8 @@ def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int,
     return table
 
 
-CLAIM_REASONS = ("claim", "approved")
-LEAVE_REASONS = ("release", "recycle", "recall")
+CLAIM_REASONS = (OwnershipReason.CLAIM, OwnershipReason.APPROVED)
+LEAVE_REASONS = (OwnershipReason.RELEASE, OwnershipReason.RECYCLE, OwnershipReason.RECALL)
 
 
 def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
@@ -691,7 +691,7 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
     since = filters.utc_start
     # a customer entered with an owner never was in the pool: its "created" row is no outflow
     taken = and_(OwnershipEvent.from_user_id.is_(None), OwnershipEvent.to_user_id.is_not(None),
-                 OwnershipEvent.reason != "created")
+                 OwnershipEvent.reason != OwnershipReason.CREATED)
     flows = session.execute(
         select(month.label("month"),
                func.sum(case((OwnershipEvent.to_user_id.is_(None), 1), else_=0)).label("inflow"),

@@ -1,6 +1,7 @@
 """Upgrading a database of the first release to the newest schema keeps every customer,
-contact and follow-up, and quick search still finds them (on PostgreSQL through the token
-array that a later migration adds to rows that already exist)."""
+contact, follow-up and ownership move (a recycle's rule label becomes its key), and quick
+search still finds them (on PostgreSQL through the token array that a later migration adds to
+rows that already exist)."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select, text
 import config
 from app import MIGRATIONS_DIR, create_app
 from conftest import PG_URL, need_service
-from models import Contact, Customer, FollowUp, db
+from models import Contact, Customer, FollowUp, OwnershipEvent, db
 from rules import search
 
 FIRST_RELEASE = "b7d840e9fed1"
@@ -36,6 +37,13 @@ def release_one_rows(conn) -> None:
     conn.execute(text(
         "INSERT INTO follow_ups (customer_id, user_id, kind, content, happened_at, created_at, updated_at) VALUES "
         "(1, 1, 'phone', '约了下周拜访', :now, :now, :now)"), {"now": NOW})
+    # The recycle rule was stored as its label in the note (Chinese, or English from a run in an
+    # English context); a person's note is kept as written.
+    conn.execute(text(
+        "INSERT INTO ownership_events (id, customer_id, from_user_id, to_user_id, reason, note, at) VALUES "
+        "(1, 1, 1, NULL, 'recycle', '领用后未联系', :now), (2, 2, 1, NULL, 'recycle', 'No deal', :now), "
+        "(3, 1, NULL, 1, 'claim', NULL, :now), (4, 2, 1, NULL, 'release', '未成交', :now), "
+        "(5, 1, 1, NULL, 'recycle', '长期未联系', :now)"), {"now": NOW})
     for cid, values in ((1, ["杭州瑞和科技有限公司", "13800138000", "李经理", "13900139000"]), (2, ["王小明"])):
         row = search.index_row(cid, [search.normalised(v) for v in values])
         conn.execute(text("INSERT INTO customer_search (customer_id, body, tokens) VALUES (:customer_id, :body, "
@@ -70,6 +78,11 @@ def test_upgrading_from_the_first_release_keeps_every_record_and_search_works(tm
             assert db.session.get(Customer, 2).custom == {"grade": "A"}
             assert [c.name for c in db.session.scalars(select(Contact))] == ["李经理"]
             assert [f.content for f in db.session.scalars(select(FollowUp))] == ["约了下周拜访"]
+            moves = db.session.execute(select(OwnershipEvent.id, OwnershipEvent.reason, OwnershipEvent.recycle_rule,
+                                              OwnershipEvent.note).order_by(OwnershipEvent.id)).all()
+            assert [tuple(m) for m in moves] == [(1, "recycle", "no_contact", None), (2, "recycle", "no_deal", None),
+                                                 (3, "claim", None, None), (4, "release", None, "未成交"),
+                                                 (5, "recycle", "idle", None)]
             for term, expected in (("科技", ["杭州瑞和科技有限公司"]), ("李经理", ["杭州瑞和科技有限公司"]),
                                    ("小明", ["王小明"]), ("13900", ["杭州瑞和科技有限公司"])):
                 where = search.clause(db.session, term)

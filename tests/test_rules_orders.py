@@ -17,7 +17,7 @@ from models import (
 )
 from rules import orders, settings, stock
 from rules.actor import Actor
-from rules.errors import InvalidValue, OutOfScope, PermissionDenied
+from rules.errors import InvalidValue, OutOfScope, PermissionDenied, PointsShort, PurgeRefused
 
 TODAY = date(2026, 11, 23)
 TZ = "Asia/Shanghai"
@@ -319,7 +319,7 @@ def test_points_redeem_with_a_log_and_never_below_zero(app, shop):
         rep = actor_of(db.session, "rep")
         orders.redeem_points(db.session, shop["customer"], 10, note="兑换茶具", actor=rep, now=FIXED_NOW)
         db.session.commit()
-        with pytest.raises(Exception, match="积分不足：现有 3 分，需要 5 分"):
+        with pytest.raises(PointsShort, match="积分不足：现有 3 分，需要 5 分"):
             orders.redeem_points(db.session, shop["customer"], 5, note="", actor=rep, now=FIXED_NOW)
         db.session.rollback()
         log = db.session.execute(select(PointsEntry.change, PointsEntry.balance, PointsEntry.reason)
@@ -402,7 +402,7 @@ def test_customers_with_orders_merge_with_their_orders_and_are_never_purged(app,
         db.session.commit()
         assert {o.customer_id for o in db.session.scalars(select(Order))} == {keep.id}
         assert (keep.purchase_count, keep.purchase_total, keep.points) == (2, Decimal("154.46"), 26)
-        with pytest.raises(Exception, match="有订单，订单和回款记录需要保留，不能彻底删除"):
+        with pytest.raises(PurgeRefused, match="有订单，订单和回款记录需要保留，不能彻底删除"):
             customer_rules.to_bin(db.session, keep, actor=rep, now=FIXED_NOW)
             customer_rules.purge(db.session, keep)
         db.session.rollback()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models import Customer, DataScope, Role, User, db
 from rules import org, scope
 from rules.actor import Actor
-from rules.errors import OutOfScope
+from rules.errors import OutOfScope, TreeCycle
 
 # username -> (role, department path, superior)
 STAFF = {
@@ -115,12 +115,12 @@ def test_reporting_cycles_and_department_cycles_are_refused(app, company):
     with app.app_context():
         mgr = db.session.get(User, ids["mgr"])
         rep4 = db.session.get(User, ids["rep4"])
-        with pytest.raises(Exception, match="下属"):
+        with pytest.raises(TreeCycle, match="下属"):
             org.set_superior(db.session, mgr, rep4)
         db.session.rollback()
         top = org.ensure_department_path(db.session, ["销售部"])
         child = org.ensure_department_path(db.session, ["销售部", "销售一部"])
-        with pytest.raises(Exception, match="下级部门"):
+        with pytest.raises(TreeCycle, match="下级部门"):
             org.place_department(db.session, top, child)
 
 
