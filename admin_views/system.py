@@ -7,6 +7,7 @@ from admin_views.base import SecureModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import changes_table, choice_label
 from models import AuditLog, LoginLog
+from models.system import LoginReason
 
 AUDIT_ACTIONS = {"create": _l("新建"), "update": _l("修改"), "delete": _l("删除"), "export": _l("导出"),
                  "merge": _l("合并")}
@@ -14,8 +15,8 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "Contact": _l("联系人"), "FollowUp": _l("联系记录"), "FollowUpComment": _l("点评"),
                  "CustomerShare": _l("共享"), "DictItem": _l("数据字典"), "FollowUpTemplate": _l("跟进模板"),
                  "CustomField": _l("自定义字段"), "Setting": _l("系统设置")}
-LOGIN_REASONS = {"bad_password": _l("密码错误"), "unknown_user": _l("用户不存在"), "disabled": _l("账号已停用"),
-                 "locked": _l("账号已锁定")}
+LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
+                 LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定")}
 
 
 class ReadOnlyLogView(SecureModelView):

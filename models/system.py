@@ -1,6 +1,7 @@
 """System records: audit log, login log, periodic job runs."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -31,6 +32,15 @@ class AuditLog(db.Model):
         return format_repr(self, "id", "action", "entity", "entity_id")
 
 
+class LoginReason(enum.StrEnum):
+    """Why a login was refused (LoginLog.reason; empty for a success)."""
+
+    BAD_PASSWORD = "bad_password"
+    UNKNOWN_USER = "unknown_user"
+    DISABLED = "disabled"
+    LOCKED = "locked"
+
+
 class LoginLog(db.Model):
     __tablename__ = "login_logs"
 
@@ -41,7 +51,7 @@ class LoginLog(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
     success: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    reason: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[LoginReason | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_login_logs_user_at", "user_id", "at"),)
 

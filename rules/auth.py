@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.org import User
-from models.system import LoginLog
+from models.system import LoginLog, LoginReason
 from rules.clock import local_date, local_day_start
 from rules.errors import LoginRefused
 from rules.org import password_matches
@@ -27,7 +27,7 @@ def failures_today(session: Session, user: User, *, now: datetime, tz: str) -> i
         select(func.count(LoginLog.id)).where(
             LoginLog.user_id == user.id,
             LoginLog.success.is_(False),
-            LoginLog.reason == "bad_password",
+            LoginLog.reason == LoginReason.BAD_PASSWORD,
             LoginLog.at >= since,
         )
     ) or 0
@@ -39,31 +39,31 @@ def authenticate(session: Session, *, username: str, password: str, ip: str | No
     username = (username or "").strip()
     user = session.scalar(select(User).where(User.username == username)) if username else None
 
-    def log(success: bool, reason: str | None) -> None:
+    def log(success: bool, reason: LoginReason | None) -> None:
         session.add(LoginLog(at=now, user_id=user.id if user else None, username=username[:64],
                              ip=ip, user_agent=(user_agent or "")[:255], success=success,
                              reason=reason))
         session.flush()
 
     if user is None:
-        log(False, "unknown_user")
-        raise LoginRefused(_l("用户名或密码错误"), reason="unknown_user")
+        log(False, LoginReason.UNKNOWN_USER)
+        raise LoginRefused(_l("用户名或密码错误"), reason=LoginReason.UNKNOWN_USER)
     if not user.active:
-        log(False, "disabled")
-        raise LoginRefused(_l("该账号已停用，请联系管理员"), reason="disabled")
+        log(False, LoginReason.DISABLED)
+        raise LoginRefused(_l("该账号已停用，请联系管理员"), reason=LoginReason.DISABLED)
     if is_locked(user, now=now, tz=tz):
-        log(False, "locked")
-        raise LoginRefused(_l("今日登录失败次数过多，账号已锁定，请联系管理员解锁"), reason="locked")
+        log(False, LoginReason.LOCKED)
+        raise LoginRefused(_l("今日登录失败次数过多，账号已锁定，请联系管理员解锁"), reason=LoginReason.LOCKED)
     if not password_matches(user, password):
-        log(False, "bad_password")
+        log(False, LoginReason.BAD_PASSWORD)
         failures = failures_today(session, user, now=now, tz=tz)
         if failures >= max_failures:
             user.locked_at = now
             session.flush()
-            raise LoginRefused(_l("今日登录失败次数过多，账号已锁定，请联系管理员解锁"), reason="locked")
+            raise LoginRefused(_l("今日登录失败次数过多，账号已锁定，请联系管理员解锁"), reason=LoginReason.LOCKED)
         raise LoginRefused(
             _l("用户名或密码错误，今日还可尝试 %(n)d 次", n=max_failures - failures),
-            reason="bad_password",
+            reason=LoginReason.BAD_PASSWORD,
         )
     log(True, None)
     user.last_login_at = now
