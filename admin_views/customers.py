@@ -403,7 +403,8 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
         return {
             "model": customer, "labels": LABELS, "custom": custom, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
             "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
-            "ownership_reasons": OWNERSHIP_REASONS, "recycle_rules": recycle.RULE_LABELS, "timeline": timeline, "shares": shares, "history": history,
+            "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
+            "recycle_rules": recycle.RULE_LABELS,
             "can_edit": can_edit, "can_contribute": can_contribute,
             "can_share": can_edit and actor.can("customer.share"),
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),

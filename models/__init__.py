@@ -21,7 +21,8 @@ from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
-    "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PoolReason", "RecycleRule", "PersonalContact", "Role", "Sequence",
+    "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
+    "RecycleRule", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
     "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",
     "OutboxStatus", "SfaEnrollment", "SfaPlan", "SmsReply",

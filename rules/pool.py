@@ -190,7 +190,8 @@ def claim(session: Session, customer_id: int, *, actor: Actor, role_id: int, now
     if won != 1:
         raise AlreadyClaimed(_l("客户“%(n)s”已被他人领用", n=customer.name))
     session.refresh(customer)
-    return _event(session, customer_id, from_user=None, to_user=actor.user_id, actor=actor, reason=OwnershipReason.CLAIM, now=now)
+    return _event(session, customer_id, from_user=None, to_user=actor.user_id, actor=actor,
+                  reason=OwnershipReason.CLAIM, now=now)
 
 
 def claim_random(session: Session, count: int, *, actor: Actor, role_id: int, now: datetime, today: date,
@@ -232,12 +233,13 @@ def release(session: Session, customer_id: int, *, actor: Actor, reason: str, no
     moved = session.execute(
         update(Customer).where(Customer.id == customer_id, Customer.owner_id == actor.user_id,
                                Customer.deleted_at.is_(None))
-        .values(owner_id=None, department_id=None, pool_id=pool_id, pool_reason=PoolReason.RELEASED, pool_entered_at=now,
-                claimed_at=None, protected_until=None).execution_options(synchronize_session=False)).rowcount
+        .values(owner_id=None, department_id=None, pool_id=pool_id, pool_reason=PoolReason.RELEASED,
+                pool_entered_at=now, claimed_at=None, protected_until=None)
+        .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         raise OutOfScope(_l("记录不存在"))
-    return _event(session, customer_id, from_user=actor.user_id, to_user=None, actor=actor, reason=OwnershipReason.RELEASE,
-                  now=now, note=reason[:255])
+    return _event(session, customer_id, from_user=actor.user_id, to_user=None, actor=actor,
+                  reason=OwnershipReason.RELEASE, now=now, note=reason[:255])
 
 
 def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: Actor, now: datetime) -> int:
@@ -263,7 +265,8 @@ def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: A
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             raise ChangedMeanwhile(_l("客户已被他人改动，请刷新后重试"))
-        _event(session, customer_id, from_user=previous, to_user=to_user.id, actor=actor, reason=OwnershipReason.ASSIGN, now=now)
+        _event(session, customer_id, from_user=previous, to_user=to_user.id, actor=actor,
+               reason=OwnershipReason.ASSIGN, now=now)
     if rows and to_user.id != actor.user_id:
         notifications.notify(session, user_id=to_user.id, now=now, link="/admin/customer/",
                              title=_l("%(who)s 给您指派了 %(n)d 位客户", who=actor.display_name, n=len(rows)))
@@ -286,12 +289,13 @@ def recall(session: Session, customer_ids: list[int], *, actor: Actor, now: date
     for customer_id, owner in rows:
         moved = session.execute(
             update(Customer).where(Customer.id == customer_id, Customer.owner_id == owner)
-            .values(owner_id=None, department_id=None, pool_id=home_pool(session, owner), pool_reason=PoolReason.RECALLED,
-                    pool_entered_at=now, claimed_at=None, protected_until=None)
+            .values(owner_id=None, department_id=None, pool_id=home_pool(session, owner),
+                    pool_reason=PoolReason.RECALLED, pool_entered_at=now, claimed_at=None, protected_until=None)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             raise ChangedMeanwhile(_l("客户已被他人改动，请刷新后重试"))
-        _event(session, customer_id, from_user=owner, to_user=None, actor=actor, reason=OwnershipReason.RECALL, now=now, note=note)
+        _event(session, customer_id, from_user=owner, to_user=None, actor=actor, reason=OwnershipReason.RECALL,
+               now=now, note=note)
     return len(rows)
 
 

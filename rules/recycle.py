@@ -165,8 +165,8 @@ def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool,
                which, literal(now, OwnershipEvent.at.type)).where(clause)))
     return session.execute(
         update(Customer).where(clause)
-        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason=PoolReason.RECYCLED, pool_entered_at=now,
-                claimed_at=None, protected_until=None)
+        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason=PoolReason.RECYCLED,
+                pool_entered_at=now, claimed_at=None, protected_until=None)
         .execution_options(synchronize_session=False)).rowcount
 
 
