@@ -27,6 +27,7 @@ from models.pool import Pool
 from rules import notifications
 from rules.pool import enabled as pool_enabled
 from rules.pool import home_pools
+from rules.links import ListKind, ListLink
 
 RULES = ("no_contact", "idle", "no_deal")
 RULE_FIELDS = {"no_contact": "no_contact_days", "idle": "idle_days", "no_deal": "no_deal_days"}
@@ -170,7 +171,7 @@ def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool,
 def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -> None:
     """One summary per former owner of this run's moves."""
     for owner_id, count in per_owner.items():
-        notifications.notify(session, user_id=owner_id, now=now, link="/admin/ownership_event/",
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.OWNERSHIP_EVENT),
                              title=_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count),
                              dedupe_key=f"recycle:{now.isoformat()}")
 
@@ -225,7 +226,7 @@ def warn_owners(session: Session, *, now: datetime, today) -> int:
     counts = session.execute(select(Customer.owner_id, func.count(Customer.id))
                              .where(soon_clause(session, now)).group_by(Customer.owner_id)).all()
     for owner_id, count in counts:
-        notifications.notify(session, user_id=owner_id, now=now, link="/admin/recycle_soon/",
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.SOON_RECYCLED),
                              title=_l("%(n)d 位客户即将被回收，请尽快跟进", n=count),
                              dedupe_key=f"recycle-warn:{today.isoformat()}")
     return len(counts)
