@@ -126,7 +126,7 @@ def load(text: str | None) -> Link | None:
         return ListLink(kind) if kind else None
     name, slash, ident = text.partition("/")
     kind = _kind(name)
-    if slash and kind and ident.isdigit():
+    if slash and kind and ident.isascii() and ident.isdigit():
         return RecordLink(kind, int(ident))
     return None
 
