@@ -79,10 +79,10 @@ def list_url(admin: Any, link: ListLink | None) -> str | None:
         return None
     if not link.filters:
         return _index_url(view)
-    named = declared(view.column_filters)
+    named = declared(getattr(view, "column_filters", None))
     # Flask-Admin's own table of argument → (index, filter), the one it decodes list URLs with;
     # the declared filter is found in it by identity.
-    argument = {id(flt): arg for arg, (_index, flt) in (view._filter_args or {}).items()}
+    argument = {id(flt): arg for arg, (_index, flt) in (getattr(view, "_filter_args", None) or {}).items()}
     params = []
     for pos, (name, value) in enumerate(link.filters):
         flt = named.get(name)
@@ -106,14 +106,16 @@ def record_url(admin: Any, link: RecordLink) -> str | None:
 
 
 def url(admin: Any, link: Link | None) -> str | None:
-    if isinstance(link, RecordLink):
-        return record_url(admin, link)
+    """Where a link leads: a filtered list as `list_url` builds it; a whole list or a record
+    page as it is (the page itself answers 403 or 404 to a reader who may not see it)."""
     if link is None:
         return None
+    if isinstance(link, RecordLink):
+        return record_url(admin, link)
+    if link.filters:
+        return list_url(admin, link)
     view = find_view(admin, link.kind)
-    if view is None:
-        return None
-    return list_url(admin, link) if link.filters else _index_url(view)
+    return _index_url(view) if view is not None else None
 
 
 def stored_url(admin: Any, text: str | None) -> str | None:
