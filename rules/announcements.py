@@ -22,8 +22,8 @@ from models.org import DataScope, Department, User
 from rules import links, notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
-from rules.messaging import clean_html, html_to_text
 from rules.links import ListKind, RecordLink
+from rules.messaging import clean_html, html_to_text
 from rules.scope import clause_for
 
 # Anything that looks like a tag makes the body HTML (cleaned by nh3); otherwise it is plain
