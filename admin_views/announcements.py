@@ -167,6 +167,10 @@ class AnnouncementView(BaseView):
         return self.render("admin/announcements/list.html", items=items, page=number, more=more,
                            can_announce=current_actor().can("office.announce"))
 
+    def record_url(self, announcement_id: int) -> str:
+        """Where a link to one announcement leads (admin_views/links.record_url)."""
+        return url_for(f"{self.endpoint}.detail", announcement_id=announcement_id)
+
     @expose("/<int:announcement_id>/")
     def detail(self, announcement_id: int) -> Any:
         try:

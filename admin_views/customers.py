@@ -25,6 +25,7 @@ from admin_views.filters import (
     ContactedBefore, IdEqual, IdsIn, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
 )
 from admin_views.formatters import choice_label, day_with_time_on_hover
+from admin_views.links import drill
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
@@ -36,6 +37,7 @@ from rules import pool as pool_rules
 from rules import search as search_rules
 from rules.clock import local_date
 from rules.errors import EntryRefused, NeedsConfirmation, OutOfScope, RuleViolation
+from rules.links import DrillFilter as F
 
 KIND_LABELS = {CustomerKind.COMPANY.value: _l("企业"), CustomerKind.PERSON.value: _l("个人")}
 GENDER_LABELS = {Gender.MALE.value: _l("男"), Gender.FEMALE.value: _l("女")}
@@ -207,30 +209,31 @@ class CustomerView(CustomFieldsMixin, ScopedModelView):
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
     column_filters = [
         FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),
-        _dict_filter(Customer.category_id, DictKind.CATEGORY),
-        _dict_filter(Customer.source_id, DictKind.SOURCE),
-        _dict_filter(Customer.industry_id, DictKind.INDUSTRY),
-        _dict_filter(Customer.value_level_id, DictKind.VALUE_LEVEL),
-        _dict_filter(Customer.stage_id, DictKind.STAGE),
+        drill(F.CATEGORY, _dict_filter(Customer.category_id, DictKind.CATEGORY)),
+        drill(F.SOURCE, _dict_filter(Customer.source_id, DictKind.SOURCE)),
+        drill(F.INDUSTRY, _dict_filter(Customer.industry_id, DictKind.INDUSTRY)),
+        drill(F.VALUE_LEVEL, _dict_filter(Customer.value_level_id, DictKind.VALUE_LEVEL)),
+        drill(F.STAGE, _dict_filter(Customer.stage_id, DictKind.STAGE)),
         _dict_filter(Customer.credit_rating_id, DictKind.CREDIT_RATING),
-        FilterEqual(Customer.province, _l("省份"), options=LazyOptions(lambda: [(p, p) for p in regions.tree()])),
-        IdEqual(Customer.owner_id, _l("业务员"), options=LazyOptions(lambda: [
+        drill(F.PROVINCE, FilterEqual(Customer.province, _l("省份"),
+                                      options=LazyOptions(lambda: [(p, p) for p in regions.tree()]))),
+        drill(F.OWNER, IdEqual(Customer.owner_id, _l("业务员"), options=LazyOptions(lambda: [
             (str(u.id), u.display_name) for u in db.session.scalars(
-                select(User).where(User.active.is_(True)).order_by(User.display_name))])),
+                select(User).where(User.active.is_(True)).order_by(User.display_name))]))),
         FilterLike(Customer.name, _l("客户名称")),
         FilterLike(Customer.code, _l("客户编号")),
         FilterLike(Customer.city, _l("城市")),
         FilterLike(Customer.address, _l("地址")),
-        LocalDateBetween(Customer.created_at, _l("创建时间")),
+        drill(F.CREATED_ON, LocalDateBetween(Customer.created_at, _l("创建时间"))),
         LocalDateBetween(Customer.last_follow_up_at, _l("最后联系")),
         DateBetweenFilter(Customer.next_contact_at, _l("下次联系")),
         # appended last so the positions (flt0_13 ...) of saved filter links stay as they were
-        IdEqual(Customer.department_id, _l("部门"), options=LazyOptions(department_options)),
-        StaffInDepartment(Customer.owner_id, _l("业务员部门")),
-        FilterEqual(Customer.city, _l("城市")),  # exactly, as 客户数量报表 by city counts
-        ContactedBefore(Customer.last_follow_up_at, _l("最后联系")),
-        IdsIn(Customer.stage_id, _l("跟进程度"), operation=_l("已到达（含以后阶段）"),
-              options=LazyOptions(_stages_reached)),
+        drill(F.DEPARTMENT, IdEqual(Customer.department_id, _l("部门"), options=LazyOptions(department_options))),
+        drill(F.OWNER_DEPARTMENT_TREE, StaffInDepartment(Customer.owner_id, _l("业务员部门"))),
+        drill(F.CITY, FilterEqual(Customer.city, _l("城市"))),  # exactly, as 客户数量报表 by city counts
+        drill(F.LAST_FOLLOW_UP_BEFORE, ContactedBefore(Customer.last_follow_up_at, _l("最后联系"))),
+        drill(F.STAGE_REACHED, IdsIn(Customer.stage_id, _l("跟进程度"), operation=_l("已到达（含以后阶段）"),
+                                     options=LazyOptions(_stages_reached))),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -1,6 +1,7 @@
 """List filters that understand the firm's calendar (a date range picked on screen is local
 days, while timestamps are stored in UTC), and the filters a report's drill-down needs: a
-person's department and a set of states."""
+person's department and a set of states. Which filter a drill-down uses is declared on the list
+view (admin_views/links.drill), not here."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -82,10 +83,6 @@ class ContactedBefore(BaseSQLAFilter):
     up for N days. The value is the report's own cut-off (an ISO time with its offset), so the
     list shows exactly the customers it counted, however much later it is opened."""
 
-    def __init__(self, column: Any, name: Any, **kwargs: Any) -> None:
-        super().__init__(column, name, **kwargs)
-        self.drill_key = f"{column.key}:before"
-
     def validate(self, value: Any) -> bool:
         return self._parse(value) is not None
 
@@ -121,13 +118,12 @@ def department_options() -> list[tuple[str, str]]:
 class StaffInDepartment(IdEqual):
     """People columns (业务员, writer) whose user works in the chosen department, or with
     `subtree` in it and its sub-departments: the report pages' department choice, carried into
-    the lists a chart opens. `drill_key` names it for admin_views/reports.customer_list_url."""
+    the lists a chart opens."""
 
     def __init__(self, column: Any, name: Any, *, subtree: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("options", LazyOptions(department_options))
         super().__init__(column, name, **kwargs)
         self.subtree = subtree
-        self.drill_key = f"{column.key}:department" if subtree else f"{column.key}:department_only"
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         if self.subtree:
@@ -149,7 +145,6 @@ class OneOf(BaseSQLAFilter):
     def __init__(self, column: Any, name: Any, *, allowed: Any, **kwargs: Any) -> None:
         super().__init__(column, name, **kwargs)
         self.allowed = {str(v) for v in allowed}
-        self.drill_key = f"{column.key}:in"
 
     def validate(self, value: Any) -> bool:
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
@@ -172,7 +167,6 @@ class IdsIn(BaseSQLAFilter):
     def __init__(self, column: Any, name: Any, *, operation: Any, **kwargs: Any) -> None:
         super().__init__(column, name, **kwargs)
         self.operation_label = operation
-        self.drill_key = f"{column.key}:in"
 
     def validate(self, value: Any) -> bool:
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
@@ -202,8 +196,6 @@ def category_options() -> list[tuple[str, str]]:
 class OrderHasProduct(IdEqual):
     """Orders with a line of the chosen product (by id, exactly as 产品销售报表 groups)."""
 
-    drill_key = "product_id"
-
     def __init__(self, name: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options", LazyOptions(product_options))
         super().__init__(Order.id, name, **kwargs)
@@ -219,8 +211,6 @@ class OrderHasProduct(IdEqual):
 class OrderHasCategory(IdEqual):
     """Orders with a line of a product of the chosen category (that category itself, as
     产品销售报表 by category groups)."""
-
-    drill_key = "product_category_id"
 
     def __init__(self, name: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options", LazyOptions(category_options))

@@ -18,11 +18,13 @@ from admin_views.customers import FOLLOW_UP_KIND_LABELS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment
 from admin_views.formatters import choice_label
 from admin_views.forms import CommentForm
+from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import Customer, FollowUp, FollowUpTemplate, User, db
 from rules import followups, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope, RuleViolation
+from rules.links import DrillFilter as F
 
 WHO = {"mine": _l("我的"), "team": _l("我下属的"), "all": _l("全部")}
 
@@ -53,11 +55,11 @@ class FollowUpView(ScopedModelView):
     column_formatters = {"kind": choice_label(FOLLOW_UP_KIND_LABELS),
                          "content": lambda v, c, m, n: (m.content or "")[:80]}
     column_filters = [
-        LocalDateBetween(FollowUp.happened_at, _l("联系时间")),
-        IdEqual(FollowUp.user_id, _l("业务员"), options=LazyOptions(lambda: [
-            (str(u.id), u.display_name) for u in db.session.scalars(select(User).order_by(User.display_name))])),
-        StaffInDepartment(FollowUp.user_id, _l("业务员部门")),
-        StaffInDepartment(FollowUp.user_id, _l("业务员部门"), subtree=False),
+        drill(F.HAPPENED_ON, LocalDateBetween(FollowUp.happened_at, _l("联系时间"))),
+        drill(F.OWNER, IdEqual(FollowUp.user_id, _l("业务员"), options=LazyOptions(lambda: [
+            (str(u.id), u.display_name) for u in db.session.scalars(select(User).order_by(User.display_name))]))),
+        drill(F.OWNER_DEPARTMENT_TREE, StaffInDepartment(FollowUp.user_id, _l("业务员部门"))),
+        drill(F.OWNER_DEPARTMENT_ONLY, StaffInDepartment(FollowUp.user_id, _l("业务员部门"), subtree=False)),
     ]
     form_columns = ["customer", "kind", "content", "next_contact_at", "template"]
     form_overrides = {"kind": SelectField}

@@ -6,10 +6,10 @@ from typing import Any
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import is_safe_url
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from admin_views import links
 from admin_views.base import ScopedModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.context import current_actor, now
@@ -40,5 +40,5 @@ class NotificationView(ScopedModelView):
             abort(404)
         notifications.mark_read(db.session, [note.id], actor=current_actor(), now=now())
         db.session.commit()
-        target = note.link if note.link and is_safe_url(note.link) else url_for(".index_view")
+        target = links.stored_url(self.admin, note.link) or url_for(".index_view")
         return redirect(target)

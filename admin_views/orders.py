@@ -26,6 +26,7 @@ from admin_views.filters import (
     AmountGreater, AmountSmaller, IdEqual, LazyOptions, LocalDateBetween, OneOf, OrderHasCategory, OrderHasProduct, StaffInDepartment,
 )
 from admin_views.formatters import choice_label, fmt_money
+from admin_views.links import drill
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from models import (
@@ -36,6 +37,7 @@ from models import (
 from rules import dictionaries, numbering, orders, payments, regions, reports, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope, RuleViolation
+from rules.links import DrillFilter as F
 
 S = OrderStatus
 STATE_CSS = {S.PENDING_REVIEW: "warning", S.PICKING: "info", S.SHIPPED: "primary", S.COMPLETED: "success",
@@ -149,21 +151,22 @@ class OrderView(ScopedModelView):
         FilterLike(Order.phone, _l("收货电话")),
         FilterEqual(Order.province, _l("省份"), options=LazyOptions(lambda: [(p, p) for p in regions.tree()])),
         FilterLike(Order.city, _l("城市")),
-        IdEqual(Order.salesperson_id, _l("业务员"), options=LazyOptions(_salesperson_options)),
-        DateBetweenFilter(Order.order_date, _l("订单日期")),
+        drill(F.OWNER, IdEqual(Order.salesperson_id, _l("业务员"), options=LazyOptions(_salesperson_options))),
+        drill(F.ORDER_DATE, DateBetweenFilter(Order.order_date, _l("订单日期"))),
         LocalDateBetween(Order.approved_at, _l("审核/配货日期")),
         LocalDateBetween(Order.shipped_at, _l("发货日期")),
         LocalDateBetween(Order.completed_at, _l("完成日期")),
         AmountGreater(Order.total, _l("订单金额")),
         AmountSmaller(Order.total, _l("订单金额")),
         ProductOrdered(Order.id, _l("产品（编号或名称）")),
-        # appended last so the positions of saved filter links stay; the report drill-downs use them
-        OneOf(Order.state, _l("状态范围"), allowed=reports.REVIEWED_STATES + (S.PENDING_REVIEW.value,),
-              options=[(",".join(reports.REVIEWED_STATES), _l("已审核")),
-                       (",".join(reports.SOLD_STATES), _l("已成交（不含取消）"))]),
-        StaffInDepartment(Order.salesperson_id, _l("业务员部门")),
-        OrderHasProduct(_l("产品")),
-        OrderHasCategory(_l("产品类别")),
+        # appended last so the positions of saved filter links stay
+        drill(F.STATE_IN, OneOf(Order.state, _l("状态范围"),
+                                allowed=reports.REVIEWED_STATES + (S.PENDING_REVIEW.value,),
+                                options=[(",".join(reports.REVIEWED_STATES), _l("已审核")),
+                                         (",".join(reports.SOLD_STATES), _l("已成交（不含取消）"))])),
+        drill(F.OWNER_DEPARTMENT_TREE, StaffInDepartment(Order.salesperson_id, _l("业务员部门"))),
+        drill(F.PRODUCT, OrderHasProduct(_l("产品"))),
+        drill(F.PRODUCT_CATEGORY, OrderHasCategory(_l("产品类别"))),
     ]
     form_columns = ["customer", "salesperson", "order_date", "price_level", "warehouse", "consignee", "phone",
                     "province", "city", "district", "address", "notes"]

@@ -22,12 +22,14 @@ from admin_views.customers import KIND_LABELS, LABELS, OWNERSHIP_REASONS, _local
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
+from admin_views.links import drill
 from models import (
     ClaimRequest, Customer, Department, OwnershipEvent, Pool, PoolMember, PoolReason, RequestStatus, Role, User, db,
 )
 from rules import pool as pool_rules
 from rules import dictionaries, i18n, recycle, scope
 from rules.errors import OutOfScope
+from rules.links import DrillFilter as F
 
 POOL_REASONS = {PoolReason.RELEASED: _l("放弃"), PoolReason.RECYCLED: _l("回收"), PoolReason.RECALLED: _l("收回"),
                 PoolReason.IMPORTED: _l("导入"), PoolReason.NEW: _l("新建")}
@@ -223,11 +225,14 @@ class OwnershipEventView(ScopedModelView):
     column_searchable_list = ["customer.name", "note"]
     # 变动 takes a reason, or 领用 with approved requests as 客户池报表 counts them; 原/新业务员
     # let the report open one salesperson's moves.
-    column_filters = [LocalDateBetween(OwnershipEvent.at, _l("时间")),
-                      OneOf(OwnershipEvent.reason, _l("变动"), allowed=OWNERSHIP_REASONS,
-                            options=[("claim,approved", _l("领用（含申请获批）")), *OWNERSHIP_REASONS.items()]),
-                      IdEqual(OwnershipEvent.from_user_id, _l("原业务员"), options=LazyOptions(_staff_options)),
-                      IdEqual(OwnershipEvent.to_user_id, _l("新业务员"), options=LazyOptions(_staff_options))]
+    column_filters = [
+        drill(F.HAPPENED_ON, LocalDateBetween(OwnershipEvent.at, _l("时间"))),
+        drill(F.REASON_IN, OneOf(OwnershipEvent.reason, _l("变动"), allowed=OWNERSHIP_REASONS,
+                                 options=[("claim,approved", _l("领用（含申请获批）")), *OWNERSHIP_REASONS.items()])),
+        drill(F.FROM_USER, IdEqual(OwnershipEvent.from_user_id, _l("原业务员"),
+                                   options=LazyOptions(_staff_options))),
+        drill(F.TO_USER, IdEqual(OwnershipEvent.to_user_id, _l("新业务员"), options=LazyOptions(_staff_options))),
+    ]
 
     def get_query(self) -> Any:
         return super().get_query().options(

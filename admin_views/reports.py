@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
@@ -26,6 +24,7 @@ from pyecharts import options as opts
 from pyecharts.charts import Bar, Funnel, Line, Pie
 from pyecharts.globals import CurrentConfig
 
+from admin_views import links
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
@@ -139,52 +138,6 @@ def mini_line(labels: list[str], values: list[Any]) -> dict[str, Any]:
     return options
 
 
-# --- drill-down: the scoped customer list with Flask-Admin's filter arguments ---------------
-
-def _list_view(admin: Any, endpoint: str) -> Any:
-    for view in admin._views:
-        if getattr(view, "endpoint", None) == endpoint:
-            return view
-    return None
-
-
-def customer_list_url(admin: Any, drill: dict[str, Any] | None) -> str | None:
-    """/admin/customer/?flt0_<arg>=value... (or the list named by drill["_view"], e.g. the
-    follow-up or order list) for the filters of the view's column_filters whose column (or
-    `drill_key`, e.g. "owner_id:department") matches each key of `drill`; None when one of them
-    has no list filter. The list applies its own data scope."""
-    if not drill:
-        return None
-    drill = dict(drill)
-    endpoint = drill.pop("_view", "customer")
-    view = _list_view(admin, endpoint)
-    if view is None or not view._filter_args or not view.is_accessible():  # no link to a 403
-        return None
-    by_column: dict[str, str] = {}
-    inexact: set[str] = set()  # a "contains" filter, until an "equals" one on the column turns up
-    for arg, (_idx, flt) in view._filter_args.items():
-        key = getattr(flt, "drill_key", None)
-        if key is None and type(flt).__name__ in (
-                "FilterEqual", "IdEqual", "FilterLike", "LocalDateBetween", "DateBetweenFilter"):
-            key = getattr(getattr(flt, "column", None), "key", None)
-        if key and (key not in by_column or key in inexact):
-            by_column[key] = arg
-            inexact.discard(key)
-            if type(flt).__name__ == "FilterLike":
-                inexact.add(key)
-    params = []
-    for pos, (key, value) in enumerate(drill.items()):
-        arg = by_column.get(key)
-        if arg is None:
-            return None
-        if isinstance(value, tuple):
-            value = f"{value[0].isoformat()} to {value[1].isoformat()}"
-        elif isinstance(value, datetime):  # an instant, shown in the firm's time zone
-            value = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat(sep=" ", timespec="seconds")
-        params.append((f"flt{pos}_{arg}", str(value)))
-    return url_for(f"{endpoint}.index_view") + "?" + urlencode(params)
-
-
 # --- the pages ---------------------------------------------------------------------------------
 
 def _cell(value: Any, kind: str) -> str:
@@ -278,11 +231,11 @@ class ReportView(BaseView):
         rows = table.extra.get("chart_rows", table.rows)
         if table.extra.get("summary_at"):
             return [None] * len(rows), None
-        drill = [customer_list_url(self.admin, r.get("drill")) for r in rows]
+        drill = [links.list_url(self.admin, r.get("drill")) for r in rows]
         if not any(r.get("series_drill") for r in rows):
             return drill, None
         series = table.extra.get("chart_columns") or table.series_columns()
-        return drill, [[customer_list_url(self.admin, (r.get("series_drill") or {}).get(c.key)) for r in rows]
+        return drill, [[links.list_url(self.admin, (r.get("series_drill") or {}).get(c.key)) for r in rows]
                        for c in series]
 
     @expose("/export")

@@ -18,6 +18,7 @@ from rules import customers as customer_rules
 from rules import pool as pool_rules
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
+from rules.links import ListKind, ListLink
 from jobs import demo_office, demo_reports, demo_sales
 
 DEMO_PASSWORD = "kechi123"
@@ -63,7 +64,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     now = utcnow()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),
-                             body="这是演示数据：可以随意新建、修改和删除。", link="/admin/")
+                             body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
     return True

@@ -19,16 +19,16 @@ from models.announcement import Announcement, announcement_departments
 from models.base import UTCDateTime
 from models.office import Notification
 from models.org import DataScope, Department, User
-from rules import notifications
+from rules import links, notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
+from rules.links import ListKind, RecordLink
 from rules.messaging import clean_html, html_to_text
 from rules.scope import clause_for
 
 # Anything that looks like a tag makes the body HTML (cleaned by nh3); otherwise it is plain
 # text, shown escaped with its line breaks.
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-READ_LINK = "/admin/announcement/{id}/"
 
 
 def is_html(body: str | None) -> bool:
@@ -120,7 +120,8 @@ def _notify_audience(session: Session, announcement: Announcement, *, now: datet
     already = exists().where(Notification.user_id == User.id, Notification.dedupe_key == key)
     users = select(
         User.id, literal(title), literal(title_key), literal(title_params, JSON()),
-        literal(READ_LINK.format(id=announcement.id)), literal(now, UTCDateTime()), literal(key),
+        literal(links.dump(RecordLink(ListKind.ANNOUNCEMENT, announcement.id))), literal(now, UTCDateTime()),
+        literal(key),
     ).where(User.active.is_(True), User.id != announcement.author_id, ~already)
     if not announcement.whole_company:
         chosen = aliased(Department)

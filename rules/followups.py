@@ -12,8 +12,7 @@ from models.org import User
 from rules import notifications, normalize
 from rules.actor import Actor
 from rules.errors import InvalidValue
-
-DUE_LINK = "/admin/due_customer/"
+from rules.links import ListKind, ListLink, RecordLink
 
 
 def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime, today: date) -> FollowUp:
@@ -50,7 +49,7 @@ def comment(session: Session, follow_up: FollowUp, *, actor: Actor, content: str
         notifications.notify(session, user_id=follow_up.user_id, now=now,
                              title=_l("%(who)s 点评了您对「%(c)s」的联系记录", who=actor.display_name,
                                       c=follow_up.customer.name),
-                             body=content.strip()[:500], link=f"/admin/customer/details/?id={follow_up.customer_id}")
+                             body=content.strip()[:500], link=RecordLink(ListKind.CUSTOMER, follow_up.customer_id))
     return remark
 
 
@@ -64,7 +63,7 @@ def remind_due(session: Session, owner_id: int, *, today: date, now: datetime) -
     count = session.scalar(select(func.count(Customer.id)).where(
         Customer.owner_id == owner_id, Customer.deleted_at.is_(None), due_clause(today))) or 0
     if count:
-        notifications.notify(session, user_id=owner_id, now=now, link=DUE_LINK,
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.DUE_CUSTOMER),
                              title=_l("今天有 %(n)d 位客户需要回访", n=count),
                              dedupe_key=f"due:{today.isoformat()}:{count}")
 

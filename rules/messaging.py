@@ -30,6 +30,7 @@ from rules import custom_fields, followups, i18n, normalize, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue
+from rules.links import ListKind, RecordLink
 
 # The placeholders every template may use; custom fields add their labels.
 FIXED_PLACEHOLDERS: tuple[str, ...] = ("客户名称", "联系人", "称呼", "业务员", "业务员手机", "公司名称")
@@ -641,7 +642,7 @@ def receive_reply(session: Session, *, mobile: str, content: str, provider_id: s
                                            kind=FollowUpKind.SMS.value, content=f"[客户回复短信 {mobile}] {content}",
                                            happened_at=now),
                          actor=Actor.from_user(user), now=now, today=local_date(now, tz))
-        notifications.notify(session, user_id=user_id, now=now, link=f"/admin/customer/details/?id={customer.id}",
+        notifications.notify(session, user_id=user_id, now=now, link=RecordLink(ListKind.CUSTOMER, customer.id),
                              title=_l("%(c)s 回复短信：%(t)s", c=customer.name, t=content[:40]))
     return reply
 

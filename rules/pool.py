@@ -23,6 +23,7 @@ from rules.errors import (
     OutOfScope, OwnedLimit, PermissionDenied, PoolDisabled,
 )
 from rules.scope import owner_clause
+from rules.links import ListKind, ListLink, RecordLink
 
 # The moves that take a customer from its owner back to the pool; the re-claim cooldown counts from them.
 BACK_TO_POOL = (OwnershipReason.RELEASE, OwnershipReason.RECYCLE, OwnershipReason.RECALL)
@@ -268,7 +269,7 @@ def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: A
         _event(session, customer_id, from_user=previous, to_user=to_user.id, actor=actor,
                reason=OwnershipReason.ASSIGN, now=now)
     if rows and to_user.id != actor.user_id:
-        notifications.notify(session, user_id=to_user.id, now=now, link="/admin/customer/",
+        notifications.notify(session, user_id=to_user.id, now=now, link=ListLink(ListKind.CUSTOMER),
                              title=_l("%(who)s 给您指派了 %(n)d 位客户", who=actor.display_name, n=len(rows)))
     return len(rows)
 
@@ -357,7 +358,7 @@ def decide(session: Session, request_id: int, *, approve: bool, actor: Actor, no
     title = (_l("您对客户「%(c)s」的领用申请已批准", c=customer.name) if approve
              else _l("您对客户「%(c)s」的领用申请未获批准", c=customer.name))
     notifications.notify(session, user_id=request.applicant_id, now=now, title=title, body=note,
-                         link=f"/admin/customer/details/?id={customer.id}" if approve else "/admin/pool/")
+                         link=RecordLink(ListKind.CUSTOMER, customer.id) if approve else ListLink(ListKind.POOL))
     session.refresh(request)
     return request
 

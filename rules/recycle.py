@@ -27,6 +27,7 @@ from models.pool import Pool
 from rules import notifications
 from rules.pool import enabled as pool_enabled
 from rules.pool import home_pools
+from rules.links import ListKind, ListLink
 
 RULES = tuple(RecycleRule)
 RULE_FIELDS = {RecycleRule.NO_CONTACT: "no_contact_days", RecycleRule.IDLE: "idle_days",
@@ -173,7 +174,7 @@ def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool,
 def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -> None:
     """One summary per former owner of this run's moves."""
     for owner_id, count in per_owner.items():
-        notifications.notify(session, user_id=owner_id, now=now, link="/admin/ownership_event/",
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.OWNERSHIP_EVENT),
                              title=_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count),
                              dedupe_key=f"recycle:{now.isoformat()}")
 
@@ -228,7 +229,7 @@ def warn_owners(session: Session, *, now: datetime, today) -> int:
     counts = session.execute(select(Customer.owner_id, func.count(Customer.id))
                              .where(soon_clause(session, now)).group_by(Customer.owner_id)).all()
     for owner_id, count in counts:
-        notifications.notify(session, user_id=owner_id, now=now, link="/admin/recycle_soon/",
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.SOON_RECYCLED),
                              title=_l("%(n)d 位客户即将被回收，请尽快跟进", n=count),
                              dedupe_key=f"recycle-warn:{today.isoformat()}")
     return len(counts)

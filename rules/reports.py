@@ -30,6 +30,9 @@ from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
 from rules import report_summary, scope
 from rules.actor import Actor
+from rules.links import Days, DrillFilter, ListKind, ListLink
+
+F = DrillFilter
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -80,8 +83,8 @@ class Column:
 @dataclass
 class Table:
     """A report's numbers: the rows under the chart, the column charted as categories (`label`)
-    and the columns charted as series. A row may carry `drill`: the list filter that shows the
-    records behind it ({"province": "浙江省"}, {"owner_id": 3} ...)."""
+    and the columns charted as series. A row may carry `drill`: the list (a ListLink) that
+    shows the records behind it, or `series_drill`: one per charted column."""
 
     columns: list[Column]
     rows: list[dict[str, Any]]
@@ -157,14 +160,15 @@ REVIEWED_STATES = tuple(s.value for s in OrderStatus if s != OrderStatus.PENDING
 SOLD_STATES = tuple(s for s in REVIEWED_STATES if s != OrderStatus.CANCELLED)
 
 
-def people_drill(filters: Filters, column: str) -> dict[str, Any]:
-    """The page's salesperson / department choice as list filters on `column` (owner_id,
-    salesperson_id, user_id), so a drill-down list narrows exactly as the chart did."""
-    drill: dict[str, Any] = {}
+def people_drill(filters: Filters) -> dict[DrillFilter, Any]:
+    """The page's salesperson / department choice as list filters on the list's owner (a
+    customer's or an order's 业务员, a follow-up's writer), so a drill-down list narrows exactly
+    as the chart did."""
+    drill: dict[DrillFilter, Any] = {}
     if filters.salesperson_id:
-        drill[column] = filters.salesperson_id
+        drill[F.OWNER] = filters.salesperson_id
     if filters.department_id:
-        drill[f"{column}:department"] = filters.department_id
+        drill[F.OWNER_DEPARTMENT_TREE] = filters.department_id
     return drill
 
 
@@ -243,6 +247,8 @@ DIMENSIONS: dict[str, Any] = {
 }
 _DICT_COLUMNS = {"category": Customer.category_id, "source": Customer.source_id, "industry": Customer.industry_id,
                  "value_level": Customer.value_level_id, "stage": Customer.stage_id}
+_DICT_FILTERS = {"category": F.CATEGORY, "source": F.SOURCE, "industry": F.INDUSTRY, "value_level": F.VALUE_LEVEL,
+                 "stage": F.STAGE}
 UNSET = _l("未设置")
 
 
@@ -306,28 +312,29 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
     return table
 
 
-def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -> dict[str, Any] | None:
-    """What the customer list must filter on to show the customers behind one bar."""
-    base: dict[str, Any] = {"created_at": (filters.start, filters.end), **people_drill(filters, "owner_id")}
+def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -> ListLink | None:
+    """The customer list narrowed to the customers behind one bar."""
+    base: dict[DrillFilter, Any] = {F.CREATED_ON: Days(filters.start, filters.end), **people_drill(filters)}
     if by == "province":
-        return base | {"province": key}
-    if by == "city":
-        return base | {"city": key, **({"province": province} if province else {})}
-    if by == "salesperson":
+        narrow = {F.PROVINCE: key}
+    elif by == "city":
+        narrow = {F.CITY: key, **({F.PROVINCE: province} if province else {})}
+    elif by == "salesperson":
         if filters.salesperson_id and filters.salesperson_id != key:
             return None
-        return base | {"owner_id": key}
-    if by in _DICT_COLUMNS:
-        return base | {f"{by}_id": key}
-    if by == "department":  # the department that owned the customer, as grouped
-        return base | {"department_id": key}
-    if by == "reached":  # 销售漏斗: the stage ids "3,4,5" of a stage and the later ones
-        return base | {"stage_id:in": key}
-    if by == "year":
+        narrow = {F.OWNER: key}
+    elif by in _DICT_FILTERS:
+        narrow = {_DICT_FILTERS[by]: key}
+    elif by == "department":  # the department that owned the customer, as grouped
+        narrow = {F.DEPARTMENT: key}
+    elif by == "reached":  # 销售漏斗: the ids of a stage and the later ones
+        narrow = {F.STAGE_REACHED: tuple(key)}
+    elif by == "year":
         year = int(key)
-        start, end = max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31))
-        return base | {"created_at": (start, end)}
-    return None
+        narrow = {F.CREATED_ON: Days(max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31)))}
+    else:
+        return None
+    return ListLink.of(ListKind.CUSTOMER, base | narrow)
 
 
 def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: str = "month") -> Table:
@@ -340,7 +347,8 @@ def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: st
     rows = []
     for label in bucket_labels(filters, grain):
         rows.append({"period": label, "count": counts.get(label, 0),
-                     "drill": {"created_at": _bucket_range(label, grain, filters), **people_drill(filters, "owner_id")}})
+                     "drill": ListLink.of(ListKind.CUSTOMER, {F.CREATED_ON: _bucket_range(label, grain, filters),
+                                                              **people_drill(filters)})})
     columns = [Column("period", _l("时间")), Column("count", _l("新增客户"), "int")]
     table = Table(columns, rows, "period", ["count"])
     table.totals = _totals(rows, columns, "period")
@@ -360,7 +368,7 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
     previous = None
     for pos, stage in enumerate(stages):
         here = at.get(stage.id, 0)
-        later = ",".join(str(s.id) for s in stages[pos:])  # reached = at this stage or a later one
+        later = tuple(s.id for s in stages[pos:])  # reached = at this stage or a later one
         rows.append({"name": stage.name, "at": here, "reached": reached,
                      "conversion": (Decimal(reached * 100) / previous) if previous else None,
                      "drill": _customer_drill("reached", later, None, filters)})
@@ -422,12 +430,12 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     return table
 
 
-def _order_drill(filters: Filters, days: tuple[date, date], states: tuple[str, ...],
-                 **narrow: Any) -> dict[str, Any]:
+def _order_drill(filters: Filters, days: Days, states: tuple[str, ...],
+                 narrow: dict[DrillFilter, Any] | None = None) -> ListLink:
     """The order list of those days and states (and product, category or salesperson), with
     the page's salesperson / department choice."""
-    return {"_view": "order", **narrow, "order_date": days, "state:in": ",".join(states),
-            **people_drill(filters, "salesperson_id")}
+    return ListLink.of(ListKind.ORDER, {**(narrow or {}), F.ORDER_DATE: days, F.STATE_IN: tuple(states),
+                                        **people_drill(filters)})
 
 
 def _summary_where(day: Any, person: Any, actor: Actor, filters: Filters) -> ColumnElement[bool]:
@@ -487,8 +495,8 @@ def product_sales(session: Session, actor: Actor, filters: Filters, *, by: str =
                      "net_quantity": int(r.quantity or 0) - int(r.returned_quantity or 0),
                      "net_amount": amount - returned,
                      "drill": None if r.key is None else _order_drill(
-                         filters, (filters.start, filters.end), SOLD_STATES,
-                         **{"product_id" if by == "product" else "product_category_id": r.key})})
+                         filters, Days(filters.start, filters.end), SOLD_STATES,
+                         {F.PRODUCT if by == "product" else F.PRODUCT_CATEGORY: r.key})})
     rows.sort(key=lambda row: (-row["net_amount"], row["name"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
@@ -542,7 +550,7 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
         rows.append({"name": names.get(uid, str(uid)), "orders": int(s.orders) if s else 0,
                      "amount": _money(s.amount) if s else ZERO, "received": _money(s.received) if s else ZERO,
                      "new_customers": int(new.get(uid, 0)), "follow_ups": int(follow.get(uid, 0)),
-                     "drill": _order_drill(filters, (filters.start, filters.end), SOLD_STATES, salesperson_id=uid)
+                     "drill": _order_drill(filters, Days(filters.start, filters.end), SOLD_STATES, {F.OWNER: uid})
                      if s and s.orders else None})
     rows.sort(key=lambda row: (-row["amount"], -row["orders"], row["name"]))
     columns = [Column("name", _l("业务员")), Column("orders", _l("成交订单"), "int"),
@@ -579,9 +587,9 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
         counts = dict(session.execute(stmt).all())
         names = _names(session, Department, counts, "name")
         rows = [{"name": names.get(k) or str(UNSET), "count": int(v),
-                 "drill": None if k is None else {"_view": "follow_up", "user_id:department_only": k,
-                                                  "happened_at": (filters.start, filters.end),
-                                                  **people_drill(filters, "user_id")}}
+                 "drill": None if k is None else ListLink.of(ListKind.FOLLOW_UP, {
+                     F.OWNER_DEPARTMENT_ONLY: k, F.HAPPENED_ON: Days(filters.start, filters.end),
+                     **people_drill(filters)})}
                 for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
         label = _l("部门")
@@ -589,7 +597,8 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
         counts = dict(session.execute(select(writer, count).where(where).group_by(writer)).all())
         names = _names(session, User, counts, "display_name")
         rows = [{"name": names.get(k, str(k)), "count": int(v),
-                 "drill": {"_view": "follow_up", "user_id": k, "happened_at": (filters.start, filters.end)}}
+                 "drill": ListLink.of(ListKind.FOLLOW_UP, {F.OWNER: k,
+                                                           F.HAPPENED_ON: Days(filters.start, filters.end)})}
                 for k, v in counts.items()]
         rows.sort(key=lambda r: -r["count"])
         label = _l("业务员")
@@ -601,7 +610,7 @@ def follow_ups(session: Session, actor: Actor, filters: Filters, *, by: str = "s
     return table
 
 
-def _bucket_range(label: str, grain: str, filters: Filters) -> tuple[date, date]:
+def _bucket_range(label: str, grain: str, filters: Filters) -> Days:
     """The local days of one day / week / month / year bucket, within the range."""
     if grain == "day":
         first = last = date.fromisoformat(label)
@@ -613,12 +622,12 @@ def _bucket_range(label: str, grain: str, filters: Filters) -> tuple[date, date]
         last = date(first.year + (first.month == 12), first.month % 12 + 1, 1) - timedelta(days=1)
     else:
         first, last = date(int(label), 1, 1), date(int(label), 12, 31)
-    return max(first, filters.start), min(last, filters.end)
+    return Days(max(first, filters.start), min(last, filters.end))
 
 
-def _follow_up_drill(filters: Filters, days: tuple[date, date]) -> dict[str, Any] | None:
+def _follow_up_drill(filters: Filters, days: Days) -> ListLink:
     """The follow-up list of those days, written by the chosen salesperson or department."""
-    return {"_view": "follow_up", "happened_at": days, **people_drill(filters, "user_id")}
+    return ListLink.of(ListKind.FOLLOW_UP, {F.HAPPENED_ON: days, **people_drill(filters)})
 
 
 def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int, now: datetime) -> Table:
@@ -631,7 +640,8 @@ def not_followed(session: Session, actor: Actor, filters: Filters, *, days: int,
     counts = dict(session.execute(stmt).all())
     names = _names(session, User, counts, "display_name")
     rows = [{"name": names.get(k, str(k)), "count": int(v),
-             "drill": {"owner_id": k, "last_follow_up_at:before": since}} for k, v in counts.items()]
+             "drill": ListLink.of(ListKind.CUSTOMER, {F.OWNER: k, F.LAST_FOLLOW_UP_BEFORE: since})}
+            for k, v in counts.items()]
     rows.sort(key=lambda r: -r["count"])
     columns = [Column("name", _l("业务员")), Column("count", _l("超过 %(n)d 天未跟进", n=days), "int")]
     table = Table(columns, rows, "name", ["count"])
@@ -674,11 +684,11 @@ def pool_activity(session: Session, actor: Actor, filters: Filters) -> Table:
     return table
 
 
-def _pool_drill(uid: int, filters: Filters) -> dict[str, dict[str, Any]]:
+def _pool_drill(uid: int, filters: Filters) -> dict[str, ListLink]:
     """Per column of 客户池报表, the 流转记录 list of exactly the moves it counted."""
-    days = {"at": (filters.start, filters.end)}
-    return {"claim": {"_view": "ownership_event", "to_user_id": uid, "reason:in": ",".join(CLAIM_REASONS), **days},
-            **{reason: {"_view": "ownership_event", "from_user_id": uid, "reason:in": reason, **days}
+    days = {F.HAPPENED_ON: Days(filters.start, filters.end)}
+    return {"claim": ListLink.of(ListKind.OWNERSHIP_EVENT, {F.TO_USER: uid, F.REASON_IN: CLAIM_REASONS, **days}),
+            **{reason: ListLink.of(ListKind.OWNERSHIP_EVENT, {F.FROM_USER: uid, F.REASON_IN: (reason,), **days})
                for reason in LEAVE_REASONS}}
 
 

@@ -13,6 +13,7 @@ from models.messaging import SfaEnrollment, SfaPlan
 from rules import messaging, normalize, notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
+from rules.links import ListKind, RecordLink
 
 ACTIONS = {"sms": _l("给客户发短信"), "remind": _l("提醒业务员")}
 
@@ -88,7 +89,7 @@ def run_due(session: Session, *, now: datetime, today: date) -> list[int | None]
             if customer.owner_id:
                 notifications.notify(session, user_id=customer.owner_id, now=now,
                                      title=_l("销售自动化：%(text)s（%(c)s）", text=plan.remind_text, c=customer.name),
-                                     link=f"/admin/customer/details/?id={customer.id}",
+                                     link=RecordLink(ListKind.CUSTOMER, customer.id),
                                      dedupe_key=f"sfa:{e.id}:{step_day.isoformat()}")
             done.append(None)
             continue

@@ -12,6 +12,7 @@ from models.org import User
 from rules import notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
+from rules.links import ListKind, RecordLink
 
 
 def share(session: Session, customer: Customer, *, to_user: User, mode: str, until: date | None,
@@ -36,7 +37,7 @@ def share(session: Session, customer: Customer, *, to_user: User, mode: str, unt
     session.flush()
     notifications.notify(session, user_id=to_user.id, now=now,
                          title=_l("%(who)s 向您共享了客户「%(c)s」", who=actor.display_name, c=customer.name),
-                         link=f"/admin/customer/details/?id={customer.id}")
+                         link=RecordLink(ListKind.CUSTOMER, customer.id))
     return current
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from conftest import FIXED_NOW
 from models import Department, Role, User, db
 from rules import notifications
+from rules.links import ListKind, ListLink
 
 
 def role_id(app, name: str) -> int:
@@ -104,7 +105,7 @@ def test_the_bell_counts_unread_notifications_and_opening_one_marks_it_read(app,
     other = make_user("rep2")
     with app.app_context():
         note = notifications.notify(db.session, user_id=rep, title="客户华为明天回访", now=FIXED_NOW,
-                                    link="/admin/customer/")
+                                    link=ListLink(ListKind.CUSTOMER))
         foreign = notifications.notify(db.session, user_id=other, title="别人的提醒", now=FIXED_NOW)
         db.session.commit()
         note_id, foreign_id = note.id, foreign.id

@@ -375,3 +375,94 @@ def test_no_link_to_a_list_the_user_may_not_open(app, shop, new_client, make_use
     assert figure(html, "2026-04") == 3 and not links(html) and not any(chart(html)["drill"])
     html = analyst.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
     assert customers_in(rows_of(analyst, links(html)["江苏省"])) == {"南京三茶"}
+
+
+# --- every drill-down a report can build is one its list declares --------------------------------
+
+def _report_links(app, user_id: int, department: int, salesperson: int) -> list:
+    """Every list link the report pages build (rows and series), over each choice of each page
+    (one option at a time) with no, a department and a salesperson choice."""
+    from flask_login import login_user
+
+    from admin_views.reports import ReportView
+    from models import User
+    from rules.links import ListLink
+
+    admin = app.extensions["admin"][0]
+    found = []
+    for view in (v for v in admin._views if isinstance(v, ReportView)):
+        for people in ({}, {"department": department}, {"salesperson": salesperson}):
+            base = {"start": "2026-01-01", "end": "2026-11-23", **people}
+            with app.test_request_context(query_string=base):
+                login_user(db.session.get(User, user_id))
+                variations = [base] + [base | {name: value} for name, _label, options, _default
+                                       in view.current_choices() for value, _text in options]
+            for args in variations:
+                with app.test_request_context(query_string=args):
+                    login_user(db.session.get(User, user_id))
+                    table = view.compute(view._build()[0])
+                    for row in table.rows + table.extra.get("chart_rows", []):
+                        found += [row.get("drill"), *(row.get("series_drill") or {}).values()]
+                    db.session.remove()
+    return [link for link in found if isinstance(link, ListLink)]
+
+
+def test_every_filter_a_report_drills_by_is_declared_by_its_list(app, shop):
+    """A report names the filters of the list it opens; the list declares which of its filters
+    answers to each name. A name the list does not declare would silently drop the link, so it
+    fails here instead."""
+    from admin_views.links import declared, find_view, list_url
+    from models import User
+    from rules.links import ListKind
+
+    admin = app.extensions["admin"][0]
+    links_built = _report_links(app, shop["boss"], department_id(app, "销售部"), shop["chen"])
+    assert {link.kind for link in links_built} == {ListKind.CUSTOMER, ListKind.ORDER, ListKind.FOLLOW_UP,
+                                                   ListKind.OWNERSHIP_EVENT}
+    for link in set(links_built):
+        view = find_view(admin, link.kind)
+        assert view is not None, link.kind
+        assert link.names() <= set(declared(view.column_filters)), (link.kind, link.names() - set(
+            declared(view.column_filters)))
+    from flask_login import login_user
+
+    with app.test_request_context():
+        login_user(db.session.get(User, shop["boss"]))
+        assert all(list_url(admin, link) for link in set(links_built))
+
+
+def test_a_filter_the_list_lacks_opens_nothing(app, shop):
+    """No link beats a link to rows the chart did not count."""
+    from flask_login import login_user
+
+    from admin_views.links import list_url
+    from models import User
+    from rules.links import DrillFilter, ListKind, ListLink
+
+    admin = app.extensions["admin"][0]
+    with app.test_request_context():
+        login_user(db.session.get(User, shop["boss"]))
+        assert list_url(admin, ListLink.of(ListKind.FOLLOW_UP, {DrillFilter.OWNER: shop["chen"]}))
+        assert list_url(admin, ListLink.of(ListKind.FOLLOW_UP, {DrillFilter.OWNER: shop["chen"],
+                                                                DrillFilter.PROVINCE: "浙江省"})) is None
+
+
+def test_every_list_kind_is_a_page_of_the_panel(app):
+    from admin_views.links import find_view
+    from rules.links import ListKind
+
+    admin = app.extensions["admin"][0]
+    assert [kind for kind in ListKind if find_view(admin, kind) is None] == []
+
+
+def test_a_name_is_declared_once_per_list():
+    from flask_admin.contrib.sqla.filters import FilterEqual
+
+    from admin_views.links import declared, drill
+    from models import Customer
+    from rules.links import DrillFilter
+
+    twice = [drill(DrillFilter.CITY, FilterEqual(Customer.city, "城市")),
+             drill(DrillFilter.CITY, FilterEqual(Customer.province, "省份"))]
+    with pytest.raises(ValueError):
+        declared(twice)

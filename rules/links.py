@@ -1,0 +1,138 @@
+"""Where a figure or a reminder leads, as a value: "the order list with these named filters" or
+"customer 123", never a URL.
+
+A report bar and a notification used to carry URLs and dict keys ("owner_id:department",
+"_view": "follow_up", "/admin/customer/details/?id=3") that rules, filters and views had to agree
+on by convention. Now rules say *what* to open with the three vocabularies below, each list view
+declares which of its filters answers to which `DrillFilter` (admin_views/links.py), and one
+function there turns a link into a URL, so a misspelt name is an AttributeError and a filter a list
+lacks fails a test instead of silently opening the wrong rows.
+
+A new list is one line in `ListKind` (its value is the view's endpoint); a new filter is one line
+in `DrillFilter` and its declaration on the list view. Notifications store links in the stable
+text form of `dump` ("customer/123", "list:due_customer"), resolved to a URL when opened.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class ListKind(StrEnum):
+    """A page of the back office a link may open: a list (optionally filtered) or one record
+    shown by it. The value is the view's endpoint and is stored in notification links, so
+    renaming an endpoint needs a data migration."""
+
+    CUSTOMER = "customer"
+    DUE_CUSTOMER = "due_customer"          # 待回访客户
+    SOON_RECYCLED = "recycle_soon"         # 将被回收
+    POOL = "pool"                          # 公共客户
+    FOLLOW_UP = "follow_up"                # 联系记录
+    OWNERSHIP_EVENT = "ownership_event"    # 流转记录
+    ORDER = "order"
+    ANNOUNCEMENT = "announcement"
+    WORKBENCH = "admin"                    # the front page: one's day at a glance
+
+
+class DrillFilter(StrEnum):
+    """A list filter named by what it means. Each list declares the names it answers to; the
+    value type each name takes is given beside it. "Owner" is the person a list is about: a
+    customer's 业务员, an order's 业务员, a follow-up's writer."""
+
+    OWNER = "owner"                                  # int: user id
+    OWNER_DEPARTMENT_TREE = "owner_department_tree"  # int: department id, its sub-departments included
+    OWNER_DEPARTMENT_ONLY = "owner_department_only"  # int: department id, exactly
+    DEPARTMENT = "department"                        # int: the record's own department column
+    CREATED_ON = "created_on"                        # Days
+    HAPPENED_ON = "happened_on"                      # Days: a follow-up's contact, an ownership move
+    ORDER_DATE = "order_date"                        # Days
+    LAST_FOLLOW_UP_BEFORE = "last_follow_up_before"  # datetime (aware): before it, or never
+    PROVINCE = "province"                            # str, exactly
+    CITY = "city"                                    # str, exactly
+    CATEGORY = "category"                            # int: dictionary item id
+    SOURCE = "source"                                # int: dictionary item id
+    INDUSTRY = "industry"                            # int: dictionary item id
+    VALUE_LEVEL = "value_level"                      # int: dictionary item id
+    STAGE = "stage"                                  # int: dictionary item id
+    STAGE_REACHED = "stage_reached"                  # tuple[int, ...]: a stage and every later one
+    STATE_IN = "state_in"                            # tuple[str, ...]: order states
+    REASON_IN = "reason_in"                          # tuple[str, ...]: ownership move reasons
+    FROM_USER = "from_user"                          # int: user id a move took the customer from
+    TO_USER = "to_user"                              # int: user id a move gave the customer to
+    PRODUCT = "product"                              # int: product id on one of the lines
+    PRODUCT_CATEGORY = "product_category"            # int: product category id on one of the lines
+
+
+class Days(NamedTuple):
+    """Local calendar days, both included."""
+
+    first: date
+    last: date
+
+
+FilterValue = int | str | datetime | Days | tuple[str, ...] | tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ListLink:
+    """Open list `kind` narrowed by the named filters (in this order), within the reader's own
+    data scope."""
+
+    kind: ListKind
+    filters: tuple[tuple[DrillFilter, FilterValue], ...] = ()
+
+    @classmethod
+    def of(cls, kind: ListKind, filters: Mapping[DrillFilter, FilterValue] | None = None) -> ListLink:
+        return cls(kind, tuple((DrillFilter(name), value) for name, value in (filters or {}).items()))
+
+    def names(self) -> set[DrillFilter]:
+        return {name for name, _value in self.filters}
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    """Open record `id` as list `kind` shows it (its details page)."""
+
+    kind: ListKind
+    id: int
+
+
+Link = ListLink | RecordLink
+
+_LIST_PREFIX = "list:"
+
+
+def dump(link: Link) -> str:
+    """The stable text a notification stores: "customer/123" or "list:due_customer". Stored
+    links name a list, not a filtered one: the filters a report builds hold the report's
+    moment and belong to its page."""
+    if isinstance(link, RecordLink):
+        return f"{link.kind.value}/{int(link.id)}"
+    if link.filters:
+        raise ValueError("a stored link opens a whole list; narrow it with a list of its own")
+    return _LIST_PREFIX + link.kind.value
+
+
+def load(text: str | None) -> Link | None:
+    """The link `dump` wrote, or None for anything else (empty, or a URL from before links
+    were values)."""
+    if not text:
+        return None
+    if text.startswith(_LIST_PREFIX):
+        kind = _kind(text[len(_LIST_PREFIX):])
+        return ListLink(kind) if kind else None
+    name, slash, ident = text.partition("/")
+    kind = _kind(name)
+    if slash and kind and ident.isascii() and ident.isdigit():
+        return RecordLink(kind, int(ident))
+    return None
+
+
+def _kind(name: str) -> ListKind | None:
+    try:
+        return ListKind(name)
+    except ValueError:
+        return None
