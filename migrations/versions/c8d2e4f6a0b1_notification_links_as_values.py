@@ -1,7 +1,7 @@
 """notifications: links as values ("customer/3", "list:due_customer") instead of panel URLs
 
 Revision ID: c8d2e4f6a0b1
-Revises: b3d5f7a9c1e4
+Revises: d836b8f63f48
 Create Date: 2026-12-02 09:00:00
 
 Rules wrote notification links as URLs of the panel ("/admin/customer/details/?id=3"), so a
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c8d2e4f6a0b1'
-down_revision = 'b3d5f7a9c1e4'
+down_revision = 'd836b8f63f48'
 branch_labels = None
 depends_on = None
 
