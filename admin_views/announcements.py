@@ -18,6 +18,7 @@ from wtforms import BooleanField, TextAreaField
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime, indented
+from admin_views.menu import OFFICE, fa
 from models import Announcement, DataScope, Department, db
 from rules import announcements, scope
 from rules.errors import OutOfScope, RuleViolation
@@ -181,3 +182,12 @@ class AnnouncementView(BaseView):
                            body=announcements.body_html(record.body),
                            audience=announcements.audience_label(record),
                            can_announce=current_actor().can("office.announce"))
+
+
+def views() -> list[Any]:
+    return [
+        AnnouncementView(name=_l("公告"), category=OFFICE, endpoint="announcement", url="/admin/announcement",
+                         **fa("fa-bullhorn")),
+        AnnouncementManageView(Announcement, name=_l("公告管理"), category=OFFICE, endpoint="announcement_manage",
+                               **fa("fa-pencil-square-o")),
+    ]

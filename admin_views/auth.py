@@ -159,7 +159,7 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
-def init_auth(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(_check_session)

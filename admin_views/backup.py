@@ -7,10 +7,12 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from admin_views.base import PermissionView
 from admin_views.context import audit_context, now
 from admin_views.forms import CsrfForm
+from admin_views.menu import SETTINGS, fa
 from models import PeriodicRun, db
 from rules import audit, backup
 from rules.errors import RuleViolation
@@ -76,3 +78,8 @@ def size_text(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:,.1f} MB"
     return f"{max(size, 1024) // 1024:,} KB"
+
+
+def views() -> list[Any]:
+    return [BackupView(name=_l("数据备份"), category=SETTINGS, endpoint="backup", url="/admin/backup",
+                       **fa("fa-database"))]

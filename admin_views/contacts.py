@@ -14,8 +14,9 @@ from wtforms.validators import ValidationError
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.customers import CONTACT_LABELS
+from admin_views.customer_labels import CONTACT_LABELS
 from admin_views.followups import ContributableCustomerLoader
+from admin_views.menu import CUSTOMERS, fa
 from models import Contact, Customer, db
 from rules import customers, scope
 from rules.errors import RuleViolation
@@ -55,7 +56,7 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
         return Contact.customer_id.in_(select(Customer.id).where(
             scope.customer_contribute_clause(current_actor())))
 
-    # 短信中心 (admin_views/messaging.py) re-checks the ids against the scope on its own pages.
+    # 短信中心 (admin_views/messaging/) re-checks the ids against the scope on its own pages.
     @action("send_message", _l("发短信/发邮件"))
     def action_send_message(self, ids: list[str]) -> Any:
         return redirect(url_for("message_send.index", contact_ids=",".join(ids)))
@@ -80,3 +81,7 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
             customers.reindex(db.session, customer)
         except RuleViolation as exc:
             raise ValidationError(str(exc)) from exc
+
+
+def views() -> list[Any]:
+    return [ContactView(Contact, name=_l("联系人"), category=CUSTOMERS, endpoint="contact", **fa("fa-id-card-o"))]

@@ -2,7 +2,7 @@
 context, the current time."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app, g, request
 from flask_login import current_user
@@ -39,3 +39,8 @@ def audit_context() -> AuditContext:
 def now() -> datetime:
     """The current UTC time; tests move the clock through app.config["CLOCK"]."""
     return current_app.config.get("CLOCK", utcnow)()
+
+
+def local_today() -> date:
+    """Today in the firm's time zone (TIMEZONE), by the same clock as now()."""
+    return local_date(now(), current_app.config["TIMEZONE"])

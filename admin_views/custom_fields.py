@@ -20,6 +20,7 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import SecureModelView
 from admin_views.formatters import choice_label
+from admin_views.menu import SETTINGS, fa
 from models import CustomField, db
 from rules import custom_fields
 
@@ -299,3 +300,8 @@ class CustomFieldView(SecureModelView):
         text = form.options.data or ""
         model.options = text.splitlines() if isinstance(text, str) else list(text)
         custom_fields.check_definition(db.session, model)
+
+
+def views() -> list[Any]:
+    return [CustomFieldView(CustomField, name=_l("自定义字段"), category=SETTINGS, endpoint="custom_field",
+                            **fa("fa-plus-square-o"))]

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
+from admin_views.menu import CUSTOMERS, fa
 from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
@@ -415,3 +416,8 @@ class ExcelView(BaseView):
         _count, query = ModelView.get_list(view, None, sort[0] if sort else None, args.sort_desc, args.search,
                                            args.filters, execute=False, page_size=0)
         return [row[0] for row in query.with_entities(model.id)]
+
+
+def views() -> list[Any]:
+    return [ExcelView(name=_l("导入/导出"), category=CUSTOMERS, endpoint="excel", url="/admin/excel",
+                      **fa("fa-file-excel-o"))]

@@ -14,12 +14,13 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
-from admin_views.customers import FOLLOW_UP_KIND_LABELS
+from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment
 from admin_views.formatters import choice_label
 from admin_views.forms import CommentForm
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
+from admin_views.menu import CUSTOMERS, fa
 from models import Customer, FollowUp, FollowUpTemplate, User, db
 from rules import followups, scope
 from rules.clock import local_date
@@ -136,3 +137,7 @@ class FollowUpView(ScopedModelView):
     def templates_json(self) -> Any:
         rows = db.session.scalars(select(FollowUpTemplate).where(FollowUpTemplate.active.is_(True)))
         return jsonify({str(t.id): {"content": t.content, "kind": t.kind} for t in rows})
+
+
+def views() -> list[Any]:
+    return [FollowUpView(FollowUp, name=_l("联系记录"), category=CUSTOMERS, endpoint="follow_up", **fa("fa-phone"))]

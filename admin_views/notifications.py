@@ -13,6 +13,7 @@ from admin_views import links
 from admin_views.base import ScopedModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.context import current_actor, now
+from admin_views.menu import OFFICE, fa
 from models import Notification, db
 from rules import notifications
 
@@ -42,3 +43,8 @@ class NotificationView(ScopedModelView):
         db.session.commit()
         target = links.stored_url(self.admin, note.link) or url_for(".index_view")
         return redirect(target)
+
+
+def views() -> list[Any]:
+    return [NotificationView(Notification, name=_l("我的提醒"), category=OFFICE, endpoint="notification",
+                             **fa("fa-bell"))]

@@ -29,6 +29,7 @@ from admin_views.formatters import choice_label, fmt_money
 from admin_views.links import drill
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
+from admin_views.menu import SALES, fa
 from models import (
     Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, ProductPrice, User,
     Warehouse,
@@ -543,7 +544,7 @@ def product_prices() -> dict[str, dict[str, str]]:
     return out
 
 
-def init_templates(app: Any) -> None:
+def init_app(app: Any) -> None:
     """The customer 360 page's 订单/回款 tabs call `kechi_customer_sales(customer_id)`; the
     order form calls `kechi_product_prices()`."""
     app.add_template_global(customer_sales, "kechi_customer_sales")
@@ -587,37 +588,16 @@ class OrderSettingsView(BaseView):
                            categories=categories)
 
 
-def views(sales: Any, products_category: Any) -> list[Any]:
-    """The 销售管理 and 产品管理 menus, in the order they appear."""
-    from admin_views.products import (
-        LowStockView, PriceLevelView, ProductCategoryView, ProductView, StockMovementView, StockView, WarehouseView,
-    )
-    from models import PriceLevel, Product, ProductCategory, Stock, StockMovement, Warehouse
-
-    def fa(icon: str) -> dict[str, str]:
-        return {"menu_icon_type": "fa", "menu_icon_value": icon}
-
+def views() -> list[Any]:
     return [
-        OrderView(Order, name=_l("订单综合查询"), category=sales, endpoint="order", **fa("fa-search")),
-        PendingOrderView(Order, name=_l("等待审核"), category=sales, endpoint="order_pending", **fa("fa-gavel")),
-        PickingOrderView(Order, name=_l("正在配货"), category=sales, endpoint="order_picking", **fa("fa-cube")),
-        ShippedOrderView(Order, name=_l("已经发货"), category=sales, endpoint="order_shipped", **fa("fa-truck")),
-        CompletedOrderView(Order, name=_l("已经完成"), category=sales, endpoint="order_completed",
+        OrderView(Order, name=_l("订单综合查询"), category=SALES, endpoint="order", **fa("fa-search")),
+        PendingOrderView(Order, name=_l("等待审核"), category=SALES, endpoint="order_pending", **fa("fa-gavel")),
+        PickingOrderView(Order, name=_l("正在配货"), category=SALES, endpoint="order_picking", **fa("fa-cube")),
+        ShippedOrderView(Order, name=_l("已经发货"), category=SALES, endpoint="order_shipped", **fa("fa-truck")),
+        CompletedOrderView(Order, name=_l("已经完成"), category=SALES, endpoint="order_completed",
                            **fa("fa-check-circle")),
-        CancelledOrderView(Order, name=_l("已取消"), category=sales, endpoint="order_cancelled", **fa("fa-ban")),
-        ReturnedOrderView(Order, name=_l("退货"), category=sales, endpoint="order_returned", **fa("fa-undo")),
-        PaymentView(Payment, name=_l("回款记录"), category=sales, endpoint="payment", **fa("fa-jpy")),
-        OrderSettingsView(name=_l("订单设置"), category=sales, endpoint="order_settings", **fa("fa-sliders")),
-        ProductView(Product, name=_l("产品列表"), category=products_category, endpoint="product", **fa("fa-cubes")),
-        ProductCategoryView(ProductCategory, name=_l("产品类别"), category=products_category,
-                            endpoint="product_category", **fa("fa-sitemap")),
-        StockView(Stock, name=_l("库存"), category=products_category, endpoint="stock", **fa("fa-archive")),
-        LowStockView(Product, name=_l("库存不足"), category=products_category, endpoint="low_stock",
-                     **fa("fa-exclamation-triangle")),
-        StockMovementView(StockMovement, name=_l("库存变动记录"), category=products_category,
-                          endpoint="stock_movement", **fa("fa-history")),
-        PriceLevelView(PriceLevel, name=_l("价格等级"), category=products_category, endpoint="price_level",
-                       **fa("fa-tags")),
-        WarehouseView(Warehouse, name=_l("仓库"), category=products_category, endpoint="warehouse",
-                      **fa("fa-building")),
+        CancelledOrderView(Order, name=_l("已取消"), category=SALES, endpoint="order_cancelled", **fa("fa-ban")),
+        ReturnedOrderView(Order, name=_l("退货"), category=SALES, endpoint="order_returned", **fa("fa-undo")),
+        PaymentView(Payment, name=_l("回款记录"), category=SALES, endpoint="payment", **fa("fa-jpy")),
+        OrderSettingsView(name=_l("订单设置"), category=SALES, endpoint="order_settings", **fa("fa-sliders")),
     ]

@@ -1,4 +1,4 @@
-"""Departments, roles, staff, the internal address book and online users."""
+"""Departments, roles, staff and online users (the internal address book is admin_views/address_books.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,6 +16,7 @@ from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import choice_label, indented
 from admin_views.forms import PermissionsField
+from admin_views.menu import SETTINGS, fa
 from models import DataScope, Department, Role, User, db
 from rules import auth as auth_rules
 from rules import org
@@ -170,24 +171,6 @@ class UserView(OrgAdminView):
         apply_to_users(ids, lambda u: org.unlock_user(u, now=now()), lambda n: gettext("已解锁 %(num)d 名员工。", num=n))
 
 
-class AddressBookView(SecureModelView):
-    """内部通讯录: every active colleague, for everyone who is logged in."""
-
-    can_view_details = False
-    column_list = ["display_name", "department", "mobile", "email"]
-    column_labels = {"display_name": _l("姓名"), "department": _l("部门"), "mobile": _l("手机"),
-                     "email": _l("邮箱")}
-    column_searchable_list = ["display_name", "mobile", "email"]
-    column_filters = ["department.name"]
-    column_default_sort = "display_name"
-
-    def get_query(self) -> Any:
-        return super().get_query().filter(User.active.is_(True))
-
-    def get_count_query(self) -> Any:
-        return super().get_count_query().filter(User.active.is_(True))
-
-
 class OnlineUsersView(SecureModelView):
     """Who is using the system now; an administrator can force someone out."""
 
@@ -212,3 +195,11 @@ class OnlineUsersView(SecureModelView):
     def action_force_logout(self, ids: list[str]) -> None:
         apply_to_users(ids, lambda u: org.force_logout(u, actor=current_actor()), lambda n: gettext("已强制 %(num)d 名员工下线。", num=n))
 
+
+def views() -> list[Any]:
+    return [
+        DepartmentView(Department, name=_l("部门管理"), category=SETTINGS, endpoint="department", **fa("fa-sitemap")),
+        RoleView(Role, name=_l("角色权限"), category=SETTINGS, endpoint="role", **fa("fa-key")),
+        UserView(User, name=_l("员工管理"), category=SETTINGS, endpoint="user", **fa("fa-user")),
+        OnlineUsersView(User, name=_l("在线用户"), category=SETTINGS, endpoint="online_users", **fa("fa-signal")),
+    ]

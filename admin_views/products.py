@@ -21,7 +21,10 @@ from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import LazyOptions
 from admin_views.formatters import choice_label, fmt_money, indented
 from admin_views.forms import CsrfForm
-from models import OrderLine, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse, db
+from admin_views.menu import PRODUCTS, fa
+from models import (
+    OrderLine, PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse, db,
+)
 from rules import products, stock
 from rules.errors import NeedsConfirmation, RuleViolation
 
@@ -279,3 +282,17 @@ class LowStockView(SecureModelView):
         _remember_page(rows)
         return count, rows
 
+
+def views() -> list[Any]:
+    return [
+        ProductView(Product, name=_l("产品列表"), category=PRODUCTS, endpoint="product", **fa("fa-cubes")),
+        ProductCategoryView(ProductCategory, name=_l("产品类别"), category=PRODUCTS, endpoint="product_category",
+                            **fa("fa-sitemap")),
+        StockView(Stock, name=_l("库存"), category=PRODUCTS, endpoint="stock", **fa("fa-archive")),
+        LowStockView(Product, name=_l("库存不足"), category=PRODUCTS, endpoint="low_stock",
+                     **fa("fa-exclamation-triangle")),
+        StockMovementView(StockMovement, name=_l("库存变动记录"), category=PRODUCTS, endpoint="stock_movement",
+                          **fa("fa-history")),
+        PriceLevelView(PriceLevel, name=_l("价格等级"), category=PRODUCTS, endpoint="price_level", **fa("fa-tags")),
+        WarehouseView(Warehouse, name=_l("仓库"), category=PRODUCTS, endpoint="warehouse", **fa("fa-building")),
+    ]

@@ -28,6 +28,7 @@ from admin_views import links
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
+from admin_views.menu import REPORTS, fa
 from models import db
 from models.dictionary import DictKind
 from rules import dictionaries, regions, reports, rfm
@@ -393,28 +394,25 @@ class CustomerSalesReport(ReportView):
         return redirect(back)
 
 
-def views(category: Any) -> list[BaseView]:
+def views() -> list[BaseView]:
     """The report pages in menu order."""
-    def fa(icon: str) -> dict[str, str]:
-        return {"menu_icon_type": "fa", "menu_icon_value": icon}
-
     return [
-        CompanySalesReport(name=_l("公司销售报表"), category=category, endpoint="report_sales",
+        CompanySalesReport(name=_l("公司销售报表"), category=REPORTS, endpoint="report_sales",
                            url="/admin/reports/sales", **fa("fa-line-chart")),
-        ProductSalesReport(name=_l("产品销售报表"), category=category, endpoint="report_products",
+        ProductSalesReport(name=_l("产品销售报表"), category=REPORTS, endpoint="report_products",
                            url="/admin/reports/products", **fa("fa-cube")),
-        SalespersonReport(name=_l("业务员业绩报表"), category=category, endpoint="report_salespeople",
+        SalespersonReport(name=_l("业务员业绩报表"), category=REPORTS, endpoint="report_salespeople",
                           url="/admin/reports/salespeople", **fa("fa-trophy")),
-        CustomerSalesReport(name=_l("客户销售报表"), category=category, endpoint="report_customer_sales",
+        CustomerSalesReport(name=_l("客户销售报表"), category=REPORTS, endpoint="report_customer_sales",
                             url="/admin/reports/customer-sales", **fa("fa-diamond")),
-        CustomerCountReport(name=_l("客户数量报表"), category=category, endpoint="report_customers",
+        CustomerCountReport(name=_l("客户数量报表"), category=REPORTS, endpoint="report_customers",
                             url="/admin/reports/customers", **fa("fa-pie-chart")),
-        NewCustomerReport(name=_l("新增客户走势"), category=category, endpoint="report_new_customers",
+        NewCustomerReport(name=_l("新增客户走势"), category=REPORTS, endpoint="report_new_customers",
                           url="/admin/reports/new-customers", **fa("fa-area-chart")),
-        FollowUpReport(name=_l("客户跟进报表"), category=category, endpoint="report_follow_ups",
+        FollowUpReport(name=_l("客户跟进报表"), category=REPORTS, endpoint="report_follow_ups",
                        url="/admin/reports/follow-ups", **fa("fa-phone-square")),
-        PoolReport(name=_l("客户池报表"), category=category, endpoint="report_pool",
+        PoolReport(name=_l("客户池报表"), category=REPORTS, endpoint="report_pool",
                    url="/admin/reports/pool", **fa("fa-inbox")),
-        FunnelReport(name=_l("销售漏斗"), category=category, endpoint="report_funnel",
+        FunnelReport(name=_l("销售漏斗"), category=REPORTS, endpoint="report_funnel",
                      url="/admin/reports/funnel", **fa("fa-filter")),
     ]

@@ -1,5 +1,5 @@
-"""系统设置 for customers: dictionaries, follow-up templates, the entry policy and the
-customer code pattern."""
+"""客户设置: the entry policy (录入策略), the customer code pattern, the protection policy and
+whether the pool is on (数据字典 and 跟进模板 are admin_views/dictionaries.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,55 +9,15 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField
 
-from admin_views.base import SecureModelView
-from admin_views.context import current_actor
-from admin_views.customers import FOLLOW_UP_KIND_LABELS
-from admin_views.formatters import choice_label
+from admin_views.context import current_actor, local_today
 from admin_views.forms import CsrfForm
-from models import DictKind, db
+from admin_views.menu import SETTINGS, fa
+from models import db
 from rules import entry, numbering, protection, settings
-from rules.dictionaries import LABELS as DICT_LABELS
 from rules.errors import RuleViolation
 
-DICT_KIND_LABELS = {k.value: v for k, v in DICT_LABELS.items()}
 ENTRY_ACTIONS = {entry.ALLOW: _l("不检查"), entry.WARN: _l("重名提示"), entry.FORBID: _l("重名禁止")}
-
-
-class SettingsModelView(SecureModelView):
-    permission_view = permission_create = permission_edit = permission_delete = "settings.manage"
-
-
-class DictItemView(SettingsModelView):
-    column_list = ["kind", "name", "sort_order", "active"]
-    column_labels = {"kind": _l("字典"), "name": _l("名称"), "sort_order": _l("排序"), "active": _l("启用")}
-    column_default_sort = [("kind", False), ("sort_order", False)]
-    column_formatters = {"kind": choice_label(DICT_KIND_LABELS)}
-    column_filters = ["kind"]
-    column_searchable_list = ["name"]
-    form_columns = ["kind", "name", "sort_order", "active"]
-    form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": list(DICT_KIND_LABELS.items()), "label": _l("字典")}}
-
-    def check_delete(self, model: Any) -> None:
-        from sqlalchemy import select
-
-        from models import Customer
-
-        column = {k.value: getattr(Customer, f"{k.value}_id") for k in DictKind}[model.kind]
-        if db.session.scalar(select(Customer.id).where(column == model.id).limit(1)) is not None:
-            raise RuleViolation(_l("还有客户使用“%(n)s”，请改为停用", n=model.name))
-
-
-class FollowUpTemplateView(SettingsModelView):
-    column_list = ["name", "kind", "content", "active"]
-    column_labels = {"name": _l("模板名称"), "kind": _l("联系方式"), "content": _l("内容"), "active": _l("启用")}
-    column_formatters = {"kind": choice_label(FOLLOW_UP_KIND_LABELS),
-                         "content": lambda v, c, m, n: (m.content or "")[:60]}
-    form_columns = ["name", "kind", "content", "active"]
-    form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": [("", "—")] + list(FOLLOW_UP_KIND_LABELS.items()), "label": _l("联系方式")}}
 
 
 class CustomerSettingsView(BaseView):
@@ -101,9 +61,7 @@ class CustomerSettingsView(BaseView):
             db.session.commit()
             flash(gettext("客户设置已保存"), "success")
             return redirect(url_for(".index"))
-        from admin_views.customers import _local_today
-
-        preview = numbering.peek(db.session, "customer", pattern, today=_local_today())
+        preview = numbering.peek(db.session, "customer", pattern, today=local_today())
         return self.render("admin/settings/customers.html", policy=policy, pattern=pattern, fields=entry.FIELDS,
                            actions=ENTRY_ACTIONS, preview=preview,
                            protection_policy=protection.load_policy(db.session),
@@ -119,3 +77,8 @@ def _protection_from(form: Any) -> dict[str, Any]:
             policy[key] = int(value)
     policy["on_collision"] = "forbid" if form.get("protect_on_collision") == "forbid" else "warn"
     return policy
+
+
+def views() -> list[Any]:
+    return [CustomerSettingsView(name=_l("客户设置"), category=SETTINGS, endpoint="customer_settings",
+                                 **fa("fa-sliders"))]

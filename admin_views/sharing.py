@@ -13,8 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
-from admin_views.customers import SHARE_MODE_LABELS
+from admin_views.customer_labels import SHARE_MODE_LABELS
 from admin_views.formatters import choice_label
+from admin_views.menu import CUSTOMERS, fa
 from models import Customer, CustomerShare, db
 from rules import scope, sharing
 
@@ -79,3 +80,12 @@ class SharedWithMeView(_ShareListView):
 
     def mine(self, query: Any) -> Any:
         return query.filter(CustomerShare.user_id == current_actor().user_id)
+
+
+def views() -> list[Any]:
+    return [
+        SharedByMeView(CustomerShare, name=_l("我共享给他人的"), category=CUSTOMERS, endpoint="shared_by_me",
+                       **fa("fa-share-alt")),
+        SharedWithMeView(CustomerShare, name=_l("他人共享给我的"), category=CUSTOMERS, endpoint="shared_with_me",
+                         **fa("fa-handshake-o")),
+    ]

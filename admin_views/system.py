@@ -1,11 +1,14 @@
 """Read-only logs: the audit log and the login log."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from admin_views.base import SecureModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import changes_table, choice_label
+from admin_views.menu import SETTINGS, fa
 from models import AuditLog, LoginLog
 from models.system import LoginReason
 
@@ -58,3 +61,10 @@ class LoginLogView(ReadOnlyLogView):
     column_details_list = column_list
     column_filters = [LocalDateBetween(LoginLog.at, _l("时间")), "username", "success", "ip"]
     column_formatters = {"reason": choice_label(LOGIN_REASONS)}
+
+
+def views() -> list[Any]:
+    return [
+        LoginLogView(LoginLog, name=_l("登录日志"), category=SETTINGS, endpoint="login_log", **fa("fa-sign-in")),
+        AuditLogView(AuditLog, name=_l("操作日志"), category=SETTINGS, endpoint="audit_log", **fa("fa-history")),
+    ]

@@ -1,0 +1,146 @@
+"""销售自动化方案 (SFA: a plan of SMS to the customer or reminders to the salesperson every N
+days) and 执行中的方案 (which customers follow which plan: start, pause, resume, stop)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField
+from wtforms.validators import ValidationError
+
+from admin_views.base import SecureModelView
+from admin_views.context import current_actor, local_today
+from admin_views.formatters import choice_label
+from admin_views.forms import CsrfForm
+from admin_views.menu import MESSAGING, fa
+from admin_views.messaging.common import ManageModelView, customer_link, ids_from
+from models import Customer, db
+from models.messaging import Channel, MessageTemplate, SfaEnrollment, SfaPlan
+from rules import scope, sfa
+from rules.errors import RuleViolation
+
+
+class SfaPlanView(ManageModelView):
+    """销售自动化方案."""
+
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有方案。点“创建”设置间隔天数，以及给客户发短信还是提醒业务员。")
+    column_list = ["name", "action", "interval_days", "template", "remind_text", "active"]
+    column_labels = {"name": _l("方案名称"), "action": _l("动作"), "interval_days": _l("间隔天数"),
+                     "template": _l("短信模板"), "remind_text": _l("提醒内容"), "active": _l("启用")}
+    column_formatters = {"action": choice_label(sfa.ACTIONS)}
+    form_columns = ["name", "action", "interval_days", "template", "remind_text", "active"]
+    form_overrides = {"action": SelectField}
+    form_args = {"action": {"choices": list(sfa.ACTIONS.items()), "label": _l("动作")},
+                 "template": {"query_factory": lambda: db.session.scalars(
+                     select(MessageTemplate).where(MessageTemplate.active.is_(True),
+                                                   MessageTemplate.channel == Channel.SMS)
+                     .order_by(MessageTemplate.name)), "label": _l("短信模板")}}
+
+    def on_model_change(self, form: Any, model: SfaPlan, is_created: bool) -> None:
+        try:
+            sfa.check_plan(model)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class SfaEnrollmentView(SecureModelView):
+    """执行中的方案: which customers follow which plan; pause, resume, stop; start for a batch."""
+
+    list_template = "admin/messaging/list.html"
+    empty_message = _l("还没有客户在执行方案。在客户列表勾选客户后选择“启动自动化方案”。")
+    permission_view = "message.send"
+    column_list = ["customer", "plan", "next_run_on", "runs", "paused", "started_by", "created_at"]
+    column_labels = {"customer": _l("客户"), "plan": _l("方案"), "next_run_on": _l("下次执行"), "runs": _l("已执行次数"),
+                     "paused": _l("已暂停"), "started_by": _l("启动人"), "created_at": _l("启动时间")}
+    column_formatters = {"customer": customer_link}
+    column_default_sort = ("next_run_on", False)
+    action_permissions = {"pause": "message.send", "resume": "message.send", "stop": "message.send"}
+
+    def _clause(self) -> Any:
+        actor = current_actor()
+        return SfaEnrollment.customer_id.in_(select(Customer.id).where(scope.customer_edit_clause(actor)))
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(self._clause()).options(joinedload(SfaEnrollment.customer),
+                                                                  joinedload(SfaEnrollment.plan))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(self._clause())
+
+    def get_one(self, id: Any) -> Any:
+        abort(404)
+
+    def _records(self, ids: list[str]) -> list[SfaEnrollment]:
+        ok = scope.ids_in_scope(db.session, SfaEnrollment, list(ids), current_actor(), self._clause())
+        if len(ok) != len(set(ids)):
+            abort(404)
+        return list(db.session.scalars(select(SfaEnrollment).where(SfaEnrollment.id.in_(ok))))
+
+    @action("pause", _l("暂停"))
+    def action_pause(self, ids: list[str]) -> None:
+        n = sfa.set_paused(db.session, self._records(ids), paused=True, today=local_today())
+        db.session.commit()
+        flash(gettext("已暂停 %(n)d 项", n=n), "success")
+
+    @action("resume", _l("恢复"))
+    def action_resume(self, ids: list[str]) -> None:
+        n = sfa.set_paused(db.session, self._records(ids), paused=False, today=local_today())
+        db.session.commit()
+        flash(gettext("已恢复 %(n)d 项", n=n), "success")
+
+    @action("stop", _l("停止"), _l("停止后这些客户不再执行该方案，确定吗？"))
+    def action_stop(self, ids: list[str]) -> None:
+        records = self._records(ids)
+        for record in records:
+            db.session.delete(record)
+        db.session.commit()
+        flash(gettext("已停止 %(n)d 项", n=len(records)), "success")
+
+    @expose("/start/", methods=["GET", "POST"])
+    def start_view(self) -> Any:
+        """Start a plan for the customers chosen in the list (?ids=1,2,3)."""
+        actor = current_actor()
+        wanted = ids_from(request.values.get("ids"))
+        ok = scope.ids_in_scope(db.session, Customer, wanted, actor, scope.customer_edit_clause(actor))
+        if not wanted or len(ok) != len(wanted):
+            abort(404)
+        records = list(db.session.scalars(select(Customer).where(Customer.id.in_(ok)).order_by(Customer.id)))
+        plans = list(db.session.scalars(select(SfaPlan).where(SfaPlan.active.is_(True)).order_by(SfaPlan.name)))
+        start_on = request.form.get("start_on") or local_today().isoformat()
+        if request.method == "POST":
+            plan = db.session.get(SfaPlan, int(request.form.get("plan_id") or 0))
+            if not CsrfForm(request.form).validate():
+                flash(gettext("页面已过期，请重新提交"), "error")
+            elif plan is None:
+                flash(gettext("请选择方案"), "error")
+            else:
+                try:
+                    from datetime import date
+
+                    n = sfa.enroll(db.session, plan, records, actor=actor, today=local_today(),
+                                   start_on=date.fromisoformat(start_on))
+                    db.session.commit()
+                    flash(gettext("已为 %(n)d 位客户启动“%(p)s”", n=n, p=plan.name), "success")
+                    return redirect(url_for(".index_view"))
+                except ValueError:
+                    flash(gettext("开始日期格式不对"), "error")
+                except RuleViolation as exc:
+                    db.session.rollback()
+                    flash(str(exc), "error")
+        return self.render("admin/messaging/sfa_start.html", records=records, plans=plans, start_on=start_on,
+                           ids=",".join(str(i) for i in ok), chosen=request.form.get("plan_id", ""))
+
+
+def views() -> list[Any]:
+    return [
+        SfaPlanView(SfaPlan, name=_l("销售自动化方案"), category=MESSAGING, endpoint="sfa_plan", **fa("fa-magic")),
+        SfaEnrollmentView(SfaEnrollment, name=_l("执行中的方案"), category=MESSAGING, endpoint="sfa_enrollment",
+                          **fa("fa-play-circle")),
+    ]

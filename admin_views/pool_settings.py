@@ -1,0 +1,147 @@
+"""客户池设置: pools, their members, claim and recycle rules (with per-role and per-value-level
+numbers), and a preview of tonight's recycling."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectMultipleField, StringField
+
+from admin_views.base import SecureModelView
+from admin_views.context import now
+from admin_views.menu import SETTINGS, fa
+from models import Customer, Department, Pool, PoolMember, Role, User, db
+from rules import dictionaries, recycle
+
+HIDEABLE = {"phone": _l("电话"), "mobile": _l("手机"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
+            "address": _l("地址")}
+
+
+class _TableWidget:
+    """Renders a small table of number inputs (per role, per value level) inside the form."""
+
+    def __init__(self, build) -> None:
+        self.build = build
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        return Markup(self.build(field))
+
+
+def _role_limits_table(field: Any) -> str:
+    limits = field.object_data or {}
+    rows = []
+    # Translated outside the f-strings: Babel's extractor does not look inside them.
+    same = escape(gettext("同上"))
+    for role in db.session.scalars(select(Role).order_by(Role.id)):
+        own = limits.get(str(role.id), {})
+        cells = "".join(
+            f"<td><input class='form-control form-control-sm' type='number' min='0' name='role_{role.id}_{key}' "
+            f"value='{escape(own.get(key, ''))}' placeholder='{same}'></td>"
+            for key in ("max_owned", "max_claims_per_day"))
+        rows.append(f"<tr><th class='font-weight-normal'>{escape(role.name)}</th>{cells}</tr>")
+    head = "<tr><th>{}</th><th>{}</th><th>{}</th></tr>".format(
+        escape(gettext("角色")), escape(gettext("拥有上限")), escape(gettext("每日领用上限")))
+    return f"<table class='table table-sm mb-0' style='max-width:560px'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _level_days_table(field: Any) -> str:
+    days = field.object_data or {}
+    rows = []
+    same = escape(gettext("同上"))
+    for level in dictionaries.items(db.session, "value_level"):
+        own = days.get(str(level.id), {})
+        cells = "".join(
+            f"<td><input class='form-control form-control-sm' type='number' min='1' name='level_{level.id}_{key}' "
+            f"value='{escape(own.get(key, ''))}' placeholder='{same}'></td>"
+            for key in recycle.RULE_FIELDS.values())
+        rows.append(f"<tr><th class='font-weight-normal'>{escape(level.name)}</th>{cells}</tr>")
+    head = "<tr><th>{}</th>{}</tr>".format(escape(gettext("价值等级")), "".join(
+        f"<th>{escape(str(label))}</th>" for label in recycle.RULE_LABELS.values()))
+    return f"<table class='table table-sm mb-0' style='max-width:720px'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _numbers(prefix: str, ids: list[int], keys: list[str]) -> dict[str, dict[str, int]]:
+    """{id: {key: n}} from inputs named <prefix>_<id>_<key>; blanks mean "as the pool"."""
+    out: dict[str, dict[str, int]] = {}
+    for ident in ids:
+        values = {k: int(v) for k in keys if (v := request.form.get(f"{prefix}_{ident}_{k}", "").strip()).isdigit()}
+        if values:
+            out[str(ident)] = values
+    return out
+
+
+class PoolSettingsView(SecureModelView):
+    """客户池设置: pools, members, claim and recycle rules, with a preview of tonight's run."""
+
+    permission_view = permission_create = permission_edit = "settings.manage"
+    list_template = "admin/pool/settings_list.html"
+    create_template = "admin/pool/settings_create.html"
+    edit_template = "admin/pool/settings_edit.html"
+    column_list = ["name", "is_default", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
+                   "no_contact_days", "idle_days", "no_deal_days"]
+    column_labels = {"name": _l("客户池名称"), "is_default": _l("默认客户池"), "max_owned": _l("拥有上限"),
+                     "deals_count_as_owned": _l("成交客户计入上限"), "max_claims_per_day": _l("每日领用上限"),
+                     "cooldown_days": _l("再次领用间隔（天）"), "recycle_enabled": _l("开启自动回收"),
+                     "no_contact_days": _l("领用后未联系收回（天）"), "idle_days": _l("间隔未联系收回（天）"),
+                     "no_deal_days": _l("未成交收回（天）"), "exempt_deals": _l("成交客户不回收"),
+                     "warn_days": _l("提前提醒（天）"), "hidden_fields": _l("领用前隐藏的字段"),
+                     "member_users": _l("成员（员工）"), "member_departments": _l("成员（部门）")}
+    form_columns = ["name", "is_default", "member_departments", "member_users", "hidden_fields", "max_owned",
+                    "deals_count_as_owned", "max_claims_per_day", "cooldown_days", "role_limits", "recycle_enabled",
+                    "no_contact_days", "idle_days", "no_deal_days", "level_days", "exempt_deals", "warn_days"]
+    form_overrides = {"hidden_fields": SelectMultipleField, "role_limits": StringField, "level_days": StringField}
+    form_args = {"hidden_fields": {"choices": list(HIDEABLE.items()), "validate_choice": False,
+                                   "label": _l("领用前隐藏的字段")},
+                 "max_owned": {"description": _l("0 表示不限")}, "max_claims_per_day": {"description": _l("0 表示不限")},
+                 "no_contact_days": {"description": _l("留空表示不启用此规则")},
+                 "role_limits": {"label": _l("按角色的领用限额（留空同上）"), "widget": _TableWidget(_role_limits_table)},
+                 "level_days": {"label": _l("按价值等级的回收天数（留空同上）"), "widget": _TableWidget(_level_days_table)}}
+    form_extra_fields = {
+        "member_users": SelectMultipleField(_l("成员（员工）"), choices=[], validate_choice=False),
+        "member_departments": SelectMultipleField(_l("成员（部门）"), choices=[], validate_choice=False),
+    }
+
+    def _with_choices(self, form: Any, obj: Pool | None) -> Any:
+        form.member_users.choices = [(str(u.id), u.display_name) for u in db.session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.display_name))]
+        form.member_departments.choices = [(str(d.id), d.name) for d in db.session.scalars(
+            select(Department).order_by(Department.path))]
+        if obj is not None and request.method == "GET":
+            form.member_users.data = [str(m.user_id) for m in obj.members if m.user_id]
+            form.member_departments.data = [str(m.department_id) for m in obj.members if m.department_id]
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._with_choices(super().create_form(obj), None)
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._with_choices(super().edit_form(obj), obj)
+
+    def apply_rules(self, form: Any, model: Pool, is_created: bool) -> None:
+        roles = list(db.session.scalars(select(Role.id)))
+        levels = [item.id for item in dictionaries.items(db.session, "value_level")]
+        model.role_limits = _numbers("role", roles, ["max_owned", "max_claims_per_day"])
+        model.level_days = _numbers("level", levels, list(recycle.RULE_FIELDS.values()))
+        model.hidden_fields = [f for f in (form.hidden_fields.data or []) if f in HIDEABLE]
+        model.members = [PoolMember(user_id=int(u)) for u in form.member_users.data or [] if u.isdigit()] + [
+            PoolMember(department_id=int(d)) for d in form.member_departments.data or [] if d.isdigit()]
+        if model.is_default:
+            db.session.execute(Pool.__table__.update().where(Pool.id != (model.id or -1)).values(is_default=False))
+
+    @expose("/preview/")
+    def preview_view(self) -> Any:
+        moved = recycle.preview(db.session, now=now())
+        due = list(db.session.scalars(select(Customer).where(recycle.due_clause(db.session, now()))
+                                      .options(joinedload(Customer.owner)).order_by(Customer.claimed_at).limit(50)))
+        return self.render("admin/pool/preview.html", moved=moved, due=due, labels=recycle.RULE_LABELS,
+                           total=sum(moved.values()))
+
+
+def views() -> list[Any]:
+    return [PoolSettingsView(Pool, name=_l("客户池设置"), category=SETTINGS, endpoint="pool_settings", **fa("fa-cogs"))]
