@@ -142,6 +142,7 @@ def recycle_command(dry_run: bool) -> None:
 def restore_backup(backup_name: str, yes: bool) -> None:
     """Replace the embedded database with a backup (stop the application first). BACKUP_NAME is a
     name from 数据备份 (kechi-20261130-022000.db) or the path of a backup file."""
+    from adapters.backup_files import BackupFiles
     from models.base import utcnow
     from rules import backup
 
@@ -150,7 +151,8 @@ def restore_backup(backup_name: str, yes: bool) -> None:
         raise click.ClickException("当前不是内置 SQLite 数据库：PostgreSQL 请用 pg_restore / psql 恢复（见 README）")
     folder = Path(current_app.config["BACKUP_DIR"])
     tz = current_app.config["TIMEZONE"]
-    found = backup.find(folder, backup_name, tz)
+    files = BackupFiles(folder)
+    found = backup.find(files, backup_name, tz)
     source = found.path if found else Path(backup_name)
     if not source.is_file():
         raise click.ClickException(f"找不到备份 {backup_name}（在 {folder} 中，或请给出文件路径）")
@@ -159,7 +161,7 @@ def restore_backup(backup_name: str, yes: bool) -> None:
     db.session.remove()
     db.engine.dispose()  # no connection of this process may hold the file while it is replaced
     try:
-        before = backup.restore(source, database, folder, now=utcnow(), tz=tz)
+        before = backup.restore(source, database, files, now=utcnow(), tz=tz)
     except RuleViolation as exc:
         raise click.ClickException(str(exc)) from exc
     init_schema()  # a backup from an earlier release is brought up to this one
