@@ -118,8 +118,6 @@ def _import(job_id: int, user: User, config: Any) -> str:
             if row_no not in not_taken:
                 importer.remember(reader.read(row_no, row))
     size = int(config.get("IMPORT_BATCH_SIZE", 500))
-    fail_after = config.get("IMPORT_FAIL_AFTER_BATCHES")  # tests: a crash between two batches
-    batches = 0
     for begin in range(start, len(rows), size):
         chunk = rows[begin:begin + size]
         parsed = [reader.read(row_no, row) for row_no, row in chunk]
@@ -130,9 +128,6 @@ def _import(job_id: int, user: User, config: Any) -> str:
             session.rollback()  # another runner took this batch
             return "superseded"
         session.commit()
-        batches += 1
-        if fail_after is not None and batches >= int(fail_after):
-            raise RuntimeError("stopped by IMPORT_FAIL_AFTER_BATCHES")
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
