@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from adapters.backup_files import BackupFiles
 from admin_views.base import PermissionView
 from admin_views.context import audit_context, now
 from admin_views.forms import CsrfForm
@@ -29,11 +30,14 @@ class BackupView(PermissionView):
     def _folder() -> Path:
         return Path(current_app.config["BACKUP_DIR"])
 
+    def _files(self) -> BackupFiles:
+        return BackupFiles(self._folder())
+
     @expose("/")
     def index(self) -> Any:
         database = self._database()
         return self.render("admin/backup/index.html", embedded=database is not None,
-                           backups=backup.listing(self._folder(), _tz()) if database else [],
+                           backups=backup.listing(self._files(), _tz()) if database else [],
                            keep=int(current_app.config["BACKUP_KEEP"]), folder=self._folder(),
                            last_run=db.session.get(PeriodicRun, "backup_database"), size_text=size_text)
 
@@ -46,7 +50,7 @@ class BackupView(PermissionView):
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".index"))
         try:
-            taken, _removed = backup.take_and_prune(database, self._folder(), now=now(), tz=_tz(),
+            taken, _removed = backup.take_and_prune(database, self._files(), now=now(), tz=_tz(),
                                                     keep=int(current_app.config["BACKUP_KEEP"]))
         except RuleViolation as exc:
             flash(str(exc), "error")
@@ -59,7 +63,7 @@ class BackupView(PermissionView):
 
     @expose("/download/<file_name>")
     def download(self, file_name: str) -> Any:
-        found = backup.find(self._folder(), file_name, _tz()) if self._database() else None
+        found = backup.find(self._files(), file_name, _tz()) if self._database() else None
         if found is None:
             abort(404)
         audit.record(db.session, ctx=audit_context(), action="download_backup", entity="Database",

@@ -16,11 +16,11 @@ from sqlalchemy import desc, func, literal_column, select
 from sqlalchemy.orm import Query, Session
 from wtforms.validators import ValidationError
 
+from adapters.spreadsheet import FORMULA_PREFIXES
 from admin_views.context import audit_context, current_actor
 from admin_views.formatters import DEFAULT_FORMATTERS
 from models import db
 from rules import audit, scope
-from rules.exporting import FORMULA_PREFIXES
 from rules.errors import OutOfScope, RuleViolation
 
 def escape_formula(value: Any) -> Any:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from adapters import spreadsheet
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import CUSTOMERS, fa
@@ -22,7 +23,7 @@ from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
 from models.job import JobRecord, JobStatus, RowOutcome
-from rules import exporting, import_batch, import_products, importing, pool as pool_rules, scope, spreadsheet
+from rules import exporting, import_batch, import_products, importing, pool as pool_rules, scope
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
@@ -356,7 +357,8 @@ class ExcelView(BaseView):
                                "客户分类、来源、行业等须与“数据字典”中的名称一致。")
         name = excel_jobs.new_file_name("templates", ".xlsx")
         path = excel_jobs.stored_path(name)
-        exporting.template_xlsx(path, cols, required, example=example, note=note)
+        spreadsheet.write_template(path, title=gettext("导入模板"), header=exporting.template_header(cols, required),
+                                   example=example, notes_title=gettext("填写说明"), notes=note, author="客池CRM")
         data = path.read_bytes()
         path.unlink(missing_ok=True)
         from io import BytesIO

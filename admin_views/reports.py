@@ -24,6 +24,7 @@ from pyecharts import options as opts
 from pyecharts.charts import Bar, Funnel, Line, Pie
 from pyecharts.globals import CurrentConfig
 
+from adapters import spreadsheet
 from admin_views import links
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
@@ -33,7 +34,8 @@ from models import db
 from models.dictionary import DictKind
 from rules import dictionaries, regions, reports, rfm
 from rules.clock import local_date
-from rules.exporting import ExportColumn, write_xlsx
+from rules.exporting import ExportColumn
+from rules.exporting import table as export_table
 
 # ECharts is served by this app (the Makefile copies it from the pinned npm package); no
 # chart may point a browser at pyecharts' CDN.
@@ -247,7 +249,7 @@ class ReportView(BaseView):
         rows = list(table.rows) + ([table.totals] if table.totals else [])
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "report.xlsx"
-            write_xlsx(path, str(self.title), columns, rows)
+            spreadsheet.write_table(path, str(self.title), *export_table(columns, rows))
             data = path.read_bytes()
         from io import BytesIO
 

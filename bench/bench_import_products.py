@@ -42,7 +42,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from models import Product, Role, db
-    from rules import org, products, setup, spreadsheet
+    from adapters import spreadsheet
+    from rules import org, products, setup
 
     app = make_app(f"sqlite:///{folder / 'bench.db'}", UPLOAD_DIR=str(folder / "uploads"), IMPORT_BATCH_SIZE=1000)
     rng = random.Random(7)

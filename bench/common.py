@@ -63,7 +63,8 @@ def run_import_job(user_id: int, sheet: str, *, entity: str, options: dict) -> t
     from jobs import excel as excel_jobs
     from models import db
     from models.job import JobRecord
-    from rules import importing, spreadsheet
+    from adapters import spreadsheet
+    from rules import importing
 
     name = excel_jobs.new_file_name("uploads", ".xlsx")
     shutil.copy(sheet, excel_jobs.stored_path(name))

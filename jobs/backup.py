@@ -1,10 +1,11 @@
-"""The daily backup of the embedded database (rules/backup.py)."""
+"""The daily backup of the embedded database (rules/backup.py over adapters/backup_files.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import current_app
 
+from adapters.backup_files import BackupFiles
 from jobs.queue import job_app_context
 from models import db
 from models.base import utcnow
@@ -22,7 +23,7 @@ def backup_database() -> str:
         else:
             folder = Path(current_app.config["BACKUP_DIR"])
             tz = current_app.config["TIMEZONE"]
-            taken, removed = backup.take_and_prune(database, folder, now=now, tz=tz,
+            taken, removed = backup.take_and_prune(database, BackupFiles(folder), now=now, tz=tz,
                                                    keep=int(current_app.config["BACKUP_KEEP"]))
             result = f"{taken.name} ({taken.size} bytes), removed {len(removed)}"
         periodic.record_run(db.session, "backup_database", now=now, result=result)

@@ -14,11 +14,12 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from adapters import spreadsheet
 from jobs.queue import job_app_context
 from models import User, db
 from models.base import utcnow
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
-from rules import audit, exporting, import_batch, import_products, importing, spreadsheet
+from rules import audit, exporting, import_batch, import_products, importing
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
@@ -117,8 +118,6 @@ def _import(job_id: int, user: User, config: Any) -> str:
             if row_no not in not_taken:
                 importer.remember(reader.read(row_no, row))
     size = int(config.get("IMPORT_BATCH_SIZE", 500))
-    fail_after = config.get("IMPORT_FAIL_AFTER_BATCHES")  # tests: a crash between two batches
-    batches = 0
     for begin in range(start, len(rows), size):
         chunk = rows[begin:begin + size]
         parsed = [reader.read(row_no, row) for row_no, row in chunk]
@@ -129,9 +128,6 @@ def _import(job_id: int, user: User, config: Any) -> str:
             session.rollback()  # another runner took this batch
             return "superseded"
         session.commit()
-        batches += 1
-        if fail_after is not None and batches >= int(fail_after):
-            raise RuntimeError("stopped by IMPORT_FAIL_AFTER_BATCHES")
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
@@ -154,8 +150,8 @@ def _write_rejects(job: JobRecord, header: list[Any]) -> None:
         (rejected if outcome == RowOutcome.REJECTED else skipped).append([row_no, *values, reason])
     head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
     name = new_file_name("results", ".xlsx")
-    exporting.write_rows_xlsx(stored_path(name), [(str(_l("未导入的行")), head, rejected),
-                                                  (str(_l("跳过的行")), head, skipped)])
+    spreadsheet.write_sheets(stored_path(name), [(str(_l("未导入的行")), head, rejected),
+                                                 (str(_l("跳过的行")), head, skipped)])
     job.result_path = name
 
 
@@ -195,8 +191,9 @@ def export_now(job_id: int) -> str:
         session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=utcnow()))
         session.commit()
 
-    written = exporting.write_xlsx(stored_path(name), str(exporting.ENTITIES[entity]), columns, rows(ids),
-                                   progress=progress)
+    header, values = exporting.table(columns, rows(ids))
+    written = spreadsheet.write_table(stored_path(name), str(exporting.ENTITIES[entity]), header, values,
+                                      progress=progress)
     job = session.get(JobRecord, job_id)
     job.result_path, job.done, job.imported = name, written, written
     job.status, job.finished_at = JobStatus.DONE, utcnow()

@@ -1,23 +1,24 @@
 """Sending SMS and email, and the periodic greetings. Every job takes ids and may run twice:
 the outbox row is claimed with a conditional UPDATE and committed before the provider is
 called, so a second run finds it taken, sent, or (if a worker died mid-send) asks the provider
-by the row's key instead of sending again."""
+by the row's key instead of sending again. Whether a message goes now is rules.delivery's
+decision; the SMS gateways and SMTP are adapters/sms.py and adapters/mail.py."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta, timezone
+from dataclasses import replace
+from datetime import datetime
 from time import monotonic
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from adapters import mail, sms
 from jobs.queue import QueueUnavailable, enqueue, job_app_context
 from models import db
 from models.base import utcnow
 from models.messaging import Channel, HolidayGreeting, MessageBatch, MessageTemplate, Outbox, OutboxStatus
-from rules import i18n, messaging, periodic, providers, sfa
+from rules import delivery, mail_accounts, messaging, periodic, sfa
 from rules.clock import local_date
 from rules.errors import RuleViolation
 
@@ -83,58 +84,49 @@ def _send_due(batch_id: int | None, deadline: float | None = None) -> int:
 
 
 def deliver(outbox_id: int) -> str:
+    """Carry out rules.delivery's decision for one row: send it, hold it, or recover it."""
     session = db.session
     now, tz = _now(), _tz()
     row = session.get(Outbox, outbox_id)
     if row is None:
         return "missing"
-    if row.status == OutboxStatus.SENDING:
-        return _recover(row, now)
-    if row.status != OutboxStatus.PENDING:
-        return row.status
-    if row.scheduled_at is not None and row.scheduled_at > now:
-        return "scheduled"
     config = messaging.load_settings(session)
+    facts = delivery.Row(status=row.status, channel=row.channel, scheduled_at=row.scheduled_at,
+                         respect_quiet_hours=row.respect_quiet_hours)
+    channels = _channels(row.channel, now, tz)
+    decision = delivery.decide(facts, channels, config=config, now=now, tz=tz)
     account = None
-    if row.channel == Channel.SMS:
-        if row.respect_quiet_hours:
-            until = messaging.quiet_until(now, config, tz)
-            if until is not None:
-                messaging.defer(session, row.id, until=until)
-                session.commit()
-                return "quiet"
-        wait = messaging.rate_wait(session, now=now, config=config, tz=tz)
-        if wait is not None:
-            messaging.defer(session, row.id, until=wait, reason=i18n.source_text(_l("已达发送速率上限，稍后自动发送")))
-            session.commit()
-            return "rate"
-    else:
-        account = providers.take_account(session, today=local_date(now, tz))
-        if account is None:
+    if decision.act == delivery.Act.SEND and row.channel == Channel.EMAIL:
+        account = mail_accounts.take_account(session, today=local_date(now, tz))
+        if account is None:  # a parallel job took the last of the quota since we looked
             session.rollback()
-            zone = ZoneInfo(tz)
-            tomorrow = datetime.combine(local_date(now, tz) + timedelta(days=1), time.min, tzinfo=zone)
-            messaging.defer(session, outbox_id, until=tomorrow.astimezone(timezone.utc),
-                            reason=i18n.source_text(_l("所有邮件账户今日额度已用完，明天自动发送")))
-            session.commit()
-            return "quota"
+            decision = delivery.decide(facts, replace(channels, mail_quota_left=False), config=config, now=now,
+                                       tz=tz)
+    if decision.act == delivery.Act.RECOVER:
+        return _recover(row, now)
+    if decision.act == delivery.Act.LEAVE:
+        return decision.outcome
+    if decision.act == delivery.Act.DEFER:
+        messaging.defer(session, outbox_id, until=decision.until, reason=decision.reason)
+        session.commit()
+        return decision.outcome
     if not messaging.claim(session, outbox_id, now=now, account_id=account.id if account else None):
         session.rollback()
         return "taken"
     session.commit()  # claimed for good before anything leaves the building
     row = session.get(Outbox, outbox_id)
     if row.channel == Channel.SMS:
-        provider = providers.sms_provider(config)
+        provider = sms.sms_provider(config)
         name = provider.name
         result = provider.send(row.to_address, row.body, row.key)
     else:
         account = session.get(type(account), account.id)
         name = f"smtp:{account.id}"
-        message = providers.build_email(account, to_address=row.to_address, to_name=row.to_name,
-                                        subject=row.subject or "", html=row.body,
-                                        text=messaging.html_to_text(row.body), key=row.key)
-        result = providers.send_email(account, message)
-        providers.count_result(session, account.id, result.ok)
+        message = mail.build_email(account, to_address=row.to_address, to_name=row.to_name,
+                                   subject=row.subject or "", html=row.body,
+                                   text=messaging.html_to_text(row.body), key=row.key)
+        result = mail.send_email(account, message)
+        mail_accounts.count_result(session, account.id, result.ok)
     if result.ok:
         messaging.mark_sent(session, row, provider=name, provider_id=result.provider_id, now=now, tz=tz)
         outcome = OutboxStatus.SENT.value
@@ -145,14 +137,22 @@ def deliver(outbox_id: int) -> str:
     return outcome
 
 
+def _channels(channel: str, now: datetime, tz: str) -> delivery.Channels:
+    """What rules.delivery needs to know about the channel this message takes."""
+    if channel == Channel.SMS:
+        today, last_minute = messaging.sms_load(db.session, now=now, tz=tz)
+        return delivery.Channels(sms_today=today, sms_last_minute=last_minute)
+    return delivery.Channels(mail_quota_left=mail_accounts.quota_left(db.session, today=local_date(now, tz)))
+
+
 def _recover(row: Outbox, now: datetime) -> str:
     """A row left in `sending`: ask the provider by our key; resend only when it says it never
     got the message, and mark it 状态未知 when it cannot tell."""
     session = db.session
     config = messaging.load_settings(session)
-    found = providers.sms_provider(config).lookup(row.key) if row.channel == Channel.SMS else None
+    found = sms.sms_provider(config).lookup(row.key) if row.channel == Channel.SMS else None
     if found is not None and found.ok:
-        messaging.mark_sent(session, row, provider=providers.sms_provider(config).name,
+        messaging.mark_sent(session, row, provider=sms.sms_provider(config).name,
                             provider_id=found.provider_id, now=now, tz=_tz())
         session.commit()
         return OutboxStatus.SENT.value

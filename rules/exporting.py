@@ -1,16 +1,15 @@
-"""Excel exports (客户、联系人、联系记录) of exactly the records an actor may see, streamed with
-openpyxl's write-only workbook so 100k rows never sit in memory at once.
+"""Excel exports (客户、联系人、联系记录) of exactly the records an actor may see, row by row in
+chunks, so 100k rows never sit in memory at once (adapters/spreadsheet.py writes them, with
+formula-like text kept as text), and the import template's header.
 
 Customer headers are the importer's labels (rules/importing.py), so an exported sheet imports
-back unchanged. Text that starts with = + - @ is written as a text cell marked with Excel's
-quote prefix: never a formula, and it reads back as typed."""
+back unchanged."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,12 +23,7 @@ from models.org import Department, User
 from rules import custom_fields, importing, scope
 from rules.actor import Actor
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 CHUNK = 1000
-
-
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -189,84 +183,23 @@ def cell_value(value: Any) -> Any:
     return value
 
 
-def write_xlsx(path: str | Path, sheet_title: str, columns: list[ExportColumn], rows: Iterable[dict[str, Any]],
-               *, progress: Callable[[int], None] | None = None, every: int = 2000) -> int:
-    """Stream rows into a write-only workbook; returns the number of data rows written."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
-    sheet.append([str(c.label) for c in columns])
+def table(columns: list[ExportColumn], rows: Iterable[dict[str, Any]]) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and the cell values of an export, row by row (written by adapters.spreadsheet)."""
     getters = [c.get for c in columns]
-    count = 0
-    for row in rows:
-        values = []
-        for get in getters:
-            value = cell_value(get(row))
-            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # stored as text: never evaluated
-                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-                value = cell
-            values.append(value)
-        sheet.append(values)
-        count += 1
-        if progress is not None and count % every == 0:
-            progress(count)
-    workbook.save(str(path))
-    return count
+    return [str(c.label) for c in columns], ([cell_value(get(row)) for get in getters] for row in rows)
 
 
-def write_rows_xlsx(path: str | Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> None:
-    """Plain sheets of text rows (the rejected-rows file), formula-like text kept as text."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
-        for row in rows:
-            out = []
-            for value in row:
-                if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-                    value = cell
-                out.append(value)
-            sheet.append(out)
-    workbook.save(str(path))
-
-
-def template_xlsx(path: str | Path, columns: list[importing.Column], required: set[str], *, example: list[Any],
-                  note: str) -> None:
-    """The import template: required headers marked with *, one example row, and a note."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(_l("导入模板"))
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
-    for index, col in enumerate(columns, start=1):
-        label = str(col.label) + ("*" if col.key in required else "")
-        cell = sheet.cell(row=1, column=index, value=label)
-        cell.font = bold
-        if col.key in required:
-            cell.fill = fill
-            cell.comment = Comment(str(_l("必填")), "客池CRM")
+def template_header(columns: list[importing.Column], required: set[str]) -> list[tuple[str, bool, str | None]]:
+    """The import template's header cells: (text, required, comment). Required headers end in *
+    and say 必填; a custom field with options lists them."""
+    cells = []
+    for col in columns:
+        is_required = col.key in required
+        comment = str(_l("必填")) if is_required else None
         if col.custom is not None and col.custom.options:
-            cell.comment = Comment(str(_l("可选：%(o)s", o="、".join(col.custom.options))), "客池CRM")
-        sheet.column_dimensions[cell.column_letter].width = max(10, len(label) * 2 + 2)
-    for index, value in enumerate(example, start=1):
-        sheet.cell(row=2, column=index, value=value)
-    notes = workbook.create_sheet(str(_l("填写说明")))
-    for line in note.split("\n"):
-        notes.append([line])
-    workbook.save(str(path))
+            comment = str(_l("可选：%(o)s", o="、".join(col.custom.options)))
+        cells.append((str(col.label) + ("*" if is_required else ""), is_required, comment))
+    return cells
 
 
 def today_stamp(now: datetime, tz: str) -> str:

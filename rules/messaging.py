@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from models.system import CustomField
 from rules import custom_fields, followups, i18n, normalize, settings
 from rules.actor import Actor
 from rules.clock import local_date
+from rules.delivery import local_day_start
 from rules.errors import InvalidValue
 from rules.links import ListKind, RecordLink
 
@@ -467,38 +468,15 @@ def record_timeline(session: Session, row: Outbox, *, now: datetime, tz: str) ->
                      actor=Actor.from_user(user), now=now, today=local_date(now, tz))
 
 
-# --- quiet hours and rates ---------------------------------------------------------------------
-def in_quiet_hours(local: datetime, config: dict[str, Any]) -> bool:
-    start, end = int(config["quiet_start"]), int(config["quiet_end"])
-    if start == end:
-        return False
-    hour = local.hour
-    return start <= hour or hour < end if start > end else start <= hour < end
-
-
-def quiet_until(now: datetime, config: dict[str, Any], tz: str) -> datetime | None:
-    """When a scheduled SMS held by quiet hours may go, or None if it may go now."""
-    local = now.astimezone(ZoneInfo(tz))
-    if not in_quiet_hours(local, config):
-        return None
-    end = int(config["quiet_end"])
-    day = local.date() if local.hour < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, time(end), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-
-
-def rate_wait(session: Session, *, now: datetime, config: dict[str, Any], tz: str) -> datetime | None:
-    """None if another SMS may go now; otherwise when the per-minute or per-day limit frees up."""
+# --- rates ------------------------------------------------------------------------------------
+def sms_load(session: Session, *, now: datetime, tz: str) -> tuple[int, int]:
+    """SMS claimed for sending since local midnight, and in the last minute: what the rate
+    limits (rules.delivery) count."""
     claimed = (Outbox.channel == Channel.SMS, Outbox.claimed_at.is_not(None),
                Outbox.status.in_([OutboxStatus.SENDING.value, OutboxStatus.SENT.value, OutboxStatus.UNKNOWN.value]))
-    zone = ZoneInfo(tz)
-    day_start = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone).astimezone(timezone.utc)
-    today = session.scalar(select(func.count(Outbox.id)).where(*claimed, Outbox.claimed_at >= day_start)) or 0
-    if today >= int(config["per_day"]):
-        return day_start + timedelta(days=1)
+    today = session.scalar(select(func.count(Outbox.id)).where(*claimed, Outbox.claimed_at >= local_day_start(now, tz)))
     minute = session.scalar(select(func.count(Outbox.id)).where(*claimed, Outbox.claimed_at > now - timedelta(minutes=1)))
-    if (minute or 0) >= int(config["per_minute"]):
-        return now + timedelta(minutes=1)
-    return None
+    return today or 0, minute or 0
 
 
 # --- scheduled greetings -----------------------------------------------------------------------

@@ -306,7 +306,7 @@ def test_migration_creates_the_announcement_tables_as_modelled(tmp_path):
 
 
 def test_demo_company_has_announcements_on_the_workbench(app, new_client):
-    from jobs.demo import DEMO_PASSWORD, seed_demo
+    from demo import DEMO_PASSWORD, seed_demo
 
     with app.app_context():
         seed_demo(db.session, customers=20)

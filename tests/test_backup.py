@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from adapters.backup_files import BackupFiles
 from conftest import FIXED_NOW
 from models import AuditLog, Customer, PeriodicRun, db
 from rules import backup
@@ -65,7 +66,7 @@ def test_a_backup_taken_while_others_write_is_whole_and_sound(backup_app, make_c
         while len(written) < 20 and writer.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(written) >= 20, "the writer did not get going"
-        taken = backup.take(database, tmp_path / "backups", now=FIXED_NOW, tz=TZ)
+        taken = backup.take(database, BackupFiles(tmp_path / "backups"), now=FIXED_NOW, tz=TZ)
     finally:
         stop.set()
         writer.join()
@@ -92,7 +93,7 @@ def test_the_page_takes_and_lists_backups_for_the_administrator_only(backup_app,
     assert "还没有备份" in page and "立即备份" in page and "每天 02:20 自动备份" in page
     done = admin.post_form("/admin/backup/", {}, to="/admin/backup/take", follow=True).get_data(as_text=True)
     assert "已备份：kechi-" in done
-    listed = backup.listing(tmp_path / "backups", TZ)
+    listed = backup.listing(BackupFiles(tmp_path / "backups"), TZ)
     assert len(listed) == 1 and listed[0].name in done and "下载" in done
     with admin.get(f"/admin/backup/download/{listed[0].name}") as response:
         assert response.status_code == 200 and response.data[:16] == b"SQLite format 3\x00"
@@ -109,10 +110,10 @@ def test_the_page_takes_and_lists_backups_for_the_administrator_only(backup_app,
     assert sales.get("/admin/backup/").status_code == 403
     assert sales.get(f"/admin/backup/download/{listed[0].name}").status_code == 403
     assert sales.post("/admin/backup/take", data={}).status_code == 403
-    assert len(backup.listing(tmp_path / "backups", TZ)) == 1
+    assert len(backup.listing(BackupFiles(tmp_path / "backups"), TZ)) == 1
     for _ in range(3):  # BACKUP_KEEP is 3: the page keeps only the newest too
         admin.post_form("/admin/backup/", {}, to="/admin/backup/take")
-    kept = backup.listing(tmp_path / "backups", TZ)
+    kept = backup.listing(BackupFiles(tmp_path / "backups"), TZ)
     assert len(kept) == 3 and listed[0].name not in {b.name for b in kept}
 
 
@@ -124,16 +125,16 @@ def test_old_backups_are_pruned_and_the_nightly_job_records_its_run(backup_app, 
     folder = tmp_path / "backups"
     database = _database(backup_app)
     for day in range(4):
-        backup.take(database, folder, now=datetime(2026, 11, 20 + day, 18, 20, tzinfo=timezone.utc), tz=TZ)
-    same_second = backup.take(database, folder, now=datetime(2026, 11, 23, 18, 20, tzinfo=timezone.utc), tz=TZ)
+        backup.take(database, BackupFiles(folder), now=datetime(2026, 11, 20 + day, 18, 20, tzinfo=timezone.utc), tz=TZ)
+    same_second = backup.take(database, BackupFiles(folder), now=datetime(2026, 11, 23, 18, 20, tzinfo=timezone.utc), tz=TZ)
     assert same_second.name == "kechi-20261124-022000-2.db"
-    assert backup.listing(folder, TZ)[0] == same_second  # the newest first
+    assert backup.listing(BackupFiles(folder), TZ)[0] == same_second  # the newest first
     same_second.path.unlink()
-    assert backup.prune(folder, keep=3, tz=TZ) == ["kechi-20261121-022000.db"]
+    assert backup.prune(BackupFiles(folder), keep=3, tz=TZ) == ["kechi-20261121-022000.db"]
     with backup_app.app_context():
         result = backup_database()  # keeps BACKUP_KEEP = 3: today's and the two newest before it
     assert result.startswith("kechi-") and "removed 1" in result
-    assert [b.name for b in backup.listing(folder, TZ)][1:] == ["kechi-20261124-022000.db",
+    assert [b.name for b in backup.listing(BackupFiles(folder), TZ)][1:] == ["kechi-20261124-022000.db",
                                                                  "kechi-20261123-022000.db"]
     with backup_app.app_context():
         assert db.session.get(PeriodicRun, "backup_database").last_result == result
@@ -161,7 +162,7 @@ def test_restore_backup_puts_the_data_back_and_keeps_what_it_replaced(backup_app
     with app.app_context():  # as an installed database, it names its schema version
         stamp(directory=MIGRATIONS_DIR)
     database = _database(app)
-    taken = backup.take(database, tmp_path / "backups", now=FIXED_NOW - timedelta(days=1), tz=TZ)
+    taken = backup.take(database, BackupFiles(tmp_path / "backups"), now=FIXED_NOW - timedelta(days=1), tz=TZ)
     with app.app_context():
         db.session.delete(db.session.get(Customer, cid))
         db.session.commit()
@@ -178,5 +179,5 @@ def test_restore_backup_puts_the_data_back_and_keeps_what_it_replaced(backup_app
     with app.app_context():
         db.session.remove()
         assert db.session.scalar(select(Customer.name)) == "恢复测试有限公司"
-    replaced = [b for b in backup.listing(tmp_path / "backups", TZ) if b.name != taken.name]
+    replaced = [b for b in backup.listing(BackupFiles(tmp_path / "backups"), TZ) if b.name != taken.name]
     assert len(replaced) == 1 and _count(replaced[0].path) == 0  # what the restore replaced, kept

@@ -14,6 +14,7 @@ from conftest import csrf_token, latest_job, sheet_rows, start_import, upload_sh
 from models import CustomField, Product, db
 from models.job import JobRecord
 from rules import products
+from test_import_customers import crash_after_batches
 
 
 def book(rows: list[list]) -> bytes:
@@ -182,18 +183,19 @@ def test_only_those_who_manage_products_import_them(app, client, clerk, make_use
         assert db.session.scalar(select(JobRecord.id)) is None
 
 
-def test_a_crash_between_batches_then_continue_imports_every_product_once(app, client, clerk):
+def test_a_crash_between_batches_then_continue_imports_every_product_once(app, client, clerk, monkeypatch):
     client.login("zhaoli")
     rows = [[f"K-{i:04d}", f"批量产品{i}", "打印机", 10 + i] for i in range(250)]
     rows.append(["k-0005", "文件里重复的编号", "打印机", 1])  # in the last batch: repeats the first batch's row
     upload(client, book([["产品编号", "产品名称", "产品类别", "零售价"], *rows]))
     job = latest_job(app)
-    app.config.update(IMPORT_BATCH_SIZE=100, IMPORT_FAIL_AFTER_BATCHES=2)
+    app.config.update(IMPORT_BATCH_SIZE=100)
+    crash_after_batches(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         start(client, job.id)
     job = latest_job(app)
     assert job.status == "failed" and job.done == 200 and job.imported == 200
-    app.config["IMPORT_FAIL_AFTER_BATCHES"] = None
+    monkeypatch.undo()
     token = client.token(f"/admin/excel/{job.id}/")
     client.post(f"/admin/excel/{job.id}/resume/", data={"csrf_token": token})
     job = latest_job(app)

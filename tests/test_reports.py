@@ -369,7 +369,7 @@ def test_bad_dates_are_explained_and_the_batch_category_needs_csrf(app, shop, ne
 def test_demo_data_gives_every_report_something_to_show(app, new_client):
     from datetime import timedelta
 
-    from jobs.demo import seed_demo
+    from demo import seed_demo
     from models.base import utcnow
 
     with app.app_context():

@@ -273,7 +273,7 @@ def test_http_provider_signs_the_sorted_fields():
     import hashlib
     import hmac
 
-    from rules.providers import HttpSmsProvider
+    from adapters.sms import HttpSmsProvider
 
     provider = HttpSmsProvider({"secret": "k", "sign_field": "sign"})
     fields = provider._fields({"mobile": "{mobile}", "content": "{content}", "out_id": "{key}"},

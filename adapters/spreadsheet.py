@@ -1,26 +1,39 @@
-"""Reading uploaded sheets (.xlsx, .xls, .csv in UTF-8 or GBK) into plain rows, with a clear
-Chinese message for every file that cannot be read: not a spreadsheet, encrypted, empty, too
-large, no such sheet. python-calamine parses about ten times faster than openpyxl's read-only
-mode; numbers come back as floats and are tidied by the importer (rules/importing.py)."""
+"""Spreadsheet files. Reading uploaded sheets (.xlsx, .xls, .csv in UTF-8 or GBK) into plain rows,
+with a clear Chinese message for every file that cannot be read: not a spreadsheet, encrypted,
+empty, too large, no such sheet. python-calamine parses about ten times faster than openpyxl's
+read-only mode; numbers come back as floats and are tidied by the importer (rules/importing.py).
+
+Writing .xlsx with openpyxl: streamed tables (exports, the rejected rows) and the import
+template. Text that starts with = + - @ is written as a text cell marked with Excel's quote
+prefix: never a formula, and it reads back as typed. What goes into the cells is decided by
+rules/exporting.py."""
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from rules.errors import RuleViolation
-
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SCAN_ROWS = 20
 
 
-class SheetRefused(RuleViolation):
-    """The file cannot be imported; the message says why, in words a user understands."""
+class SheetRefused(Exception):
+    """The file cannot be imported; `str(exc)` says why, in words a user understands."""
+
+    def __init__(self, message: str | LazyString) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass
@@ -141,3 +154,74 @@ def _filled(row: list[Any]) -> bool:
 
 def is_blank(row: list[Any]) -> bool:
     return not _filled(row)
+
+
+# --- writing -----------------------------------------------------------------------------------
+def _as_text_if_formula(sheet: Any, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # stored as text: never evaluated
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return cell
+    return value
+
+
+def write_table(path: str | Path, title: str, header: list[str], rows: Iterable[list[Any]], *,
+                progress: Callable[[int], None] | None = None, every: int = 2000) -> int:
+    """Stream rows into a write-only workbook; returns the number of data rows written."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append([_as_text_if_formula(sheet, value) for value in row])
+        count += 1
+        if progress is not None and count % every == 0:
+            progress(count)
+    workbook.save(str(path))
+    return count
+
+
+def write_sheets(path: str | Path, sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> None:
+    """Plain sheets of rows (the rejected-rows file), each (title, header, rows)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_as_text_if_formula(sheet, value) for value in row])
+    workbook.save(str(path))
+
+
+def write_template(path: str | Path, *, title: str, header: list[tuple[str, bool, str | None]], example: list[Any],
+                   notes_title: str, notes: str, author: str) -> None:
+    """An import template: header cells (text, highlighted, comment) in bold, required ones
+    highlighted, one example row, and a second sheet of notes, one line per row."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
+    for index, (label, highlighted, comment) in enumerate(header, start=1):
+        cell = sheet.cell(row=1, column=index, value=label)
+        cell.font = bold
+        if highlighted:
+            cell.fill = fill
+        if comment:
+            cell.comment = Comment(comment, author)
+        sheet.column_dimensions[cell.column_letter].width = max(10, len(label) * 2 + 2)
+    for index, value in enumerate(example, start=1):
+        sheet.cell(row=2, column=index, value=value)
+    notes_sheet = workbook.create_sheet(notes_title)
+    for line in notes.split("\n"):
+        notes_sheet.append([line])
+    workbook.save(str(path))

@@ -19,7 +19,9 @@ from rules import pool as pool_rules
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
-from jobs import demo_office, demo_reports, demo_sales
+from demo import office as demo_office
+from demo import reports as demo_reports
+from demo import sales as demo_sales
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)

@@ -1,6 +1,6 @@
-"""Who carries the messages: SMS providers (a log provider that only records, and a generic
-HTTP provider configured per gateway, since Chinese SMS gateways all differ) and SMTP accounts
-rotated by their daily quotas.
+"""SMS gateways: a log provider that only records, and a generic HTTP provider configured per
+gateway (Chinese SMS gateways all differ: URL, method, form or JSON, field names, signature,
+how success reads).
 
 A provider's `send` gets the outbox row's idempotency key; `lookup(key)` asks the gateway
 whether it already has that message (None: the provider cannot tell), which is how a job that
@@ -12,26 +12,20 @@ import hashlib
 import hmac
 import json
 import logging
-import smtplib
-import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from datetime import date
-from email.message import EmailMessage
-from email.utils import formataddr
 from typing import Any, Protocol
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, select, update
-from sqlalchemy.orm import Session
-
-from models.messaging import MailAccount
-from rules import i18n
-
 log = logging.getLogger(__name__)
+
+
+def N_(text: str) -> str:
+    """Marks a fixed reason for the catalogue without translating it: it is stored as written and
+    shown in the reader's language (rules.i18n.shown)."""
+    return text
 
 
 @dataclass
@@ -158,7 +152,7 @@ class HttpSmsProvider:
     def send(self, mobile: str, text: str, key: str) -> SendResult:
         url = self.config.get("url")
         if not url:
-            return SendResult(ok=False, error=i18n.source_text(_l("短信网关地址未设置")))
+            return SendResult(ok=False, error=N_("短信网关地址未设置"))
         fields = self._fields(parse_mapping(self.config.get("params")), self._values(key, mobile, text))
         try:
             status, body = self._call(url, fields)
@@ -179,66 +173,8 @@ class HttpSmsProvider:
 
 
 def sms_provider(config: dict[str, Any]) -> SmsProvider:
+    """The gateway the 短信设置 describe (config["provider"]); the log provider when none is set."""
     provider = config.get("provider") or {}
     if provider.get("kind") == "http":
         return HttpSmsProvider(provider)
     return LogSmsProvider()
-
-
-# --- email -------------------------------------------------------------------------------------
-def take_account(session: Session, *, today: date) -> MailAccount | None:
-    """The first active account with quota left today; its counter goes up in the same
-    transaction (a guarded UPDATE, so two jobs never overrun a quota)."""
-    accounts = session.scalars(select(MailAccount.id).where(MailAccount.active.is_(True))
-                               .order_by(MailAccount.sort_order, MailAccount.id))
-    for account_id in list(accounts):
-        result = session.execute(
-            update(MailAccount)
-            .where(MailAccount.id == account_id,
-                   or_(MailAccount.used_day.is_(None), MailAccount.used_day != today,
-                       MailAccount.used_today < MailAccount.daily_quota),
-                   MailAccount.daily_quota > 0)
-            .values(used_today=case((MailAccount.used_day == today, MailAccount.used_today + 1), else_=1),
-                    used_day=today)
-            .execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            return session.get(MailAccount, account_id)
-    return None
-
-
-def count_result(session: Session, account_id: int, ok: bool) -> None:
-    column = MailAccount.success_count if ok else MailAccount.failure_count
-    session.execute(update(MailAccount).where(MailAccount.id == account_id).values({column: column + 1})
-                    .execution_options(synchronize_session=False))
-
-
-def build_email(account: MailAccount, *, to_address: str, to_name: str | None, subject: str, html: str,
-                text: str, key: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = formataddr((account.from_name or account.name, account.from_address))
-    message["To"] = formataddr((to_name or "", to_address))
-    message["Subject"] = subject
-    message["Message-ID"] = f"<{key}@kechi-crm>"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
-
-
-def send_email(account: MailAccount, message: EmailMessage, *, timeout: float = 30) -> SendResult:
-    try:
-        if account.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(account.host, account.port, timeout=timeout,
-                                                  context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(account.host, account.port, timeout=timeout)
-        with smtp:
-            if account.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if account.username:
-                smtp.login(account.username, account.password or "")
-            smtp.send_message(message)
-    except smtplib.SMTPRecipientsRefused as exc:
-        return SendResult(ok=False, error=f"收件人被拒绝: {exc}"[:300])
-    except (smtplib.SMTPException, OSError) as exc:
-        return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:300], retryable=True)
-    return SendResult(ok=True, provider_id=message["Message-ID"])
