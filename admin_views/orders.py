@@ -474,7 +474,7 @@ class PaymentView(ScopedModelView):
     """回款记录: receipts and refunds of the orders the user sees; approval of pending ones."""
 
     permission_view = "order.view"
-    action_permissions = {"approve": "payment.approve", "reject": "payment.approve"}
+    action_permissions = {"approve": payments.APPROVE_PERMISSION, "reject": payments.APPROVE_PERMISSION}
     can_view_details = False
     list_template = "admin/orders/payment_list.html"
     column_list = ["paid_on", "order", "customer", "kind", "amount", "method", "status", "recorded_by", "note"]
