@@ -6,7 +6,7 @@ look-up, API) builds its query through `scoped()` or loads through `get_in_scope
 Every model is in exactly one of two tables here: `_CLAUSES` (who sees which rows, and in
 `_WRITE_CLAUSES` who may change them where that is narrower) or `UNSCOPED` (why every user who
 may open its page sees all of it). A new domain adds its models to one of them; a test fails
-until it does (tests/test_access.py).
+until it does (tests/test_admin_access.py).
 """
 from __future__ import annotations
 
