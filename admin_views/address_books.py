@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from admin_views.base import ScopedModelView, SecureModelView
+from admin_views.base import SIGNED_IN, ScopedModelView, SecureModelView
 from admin_views.context import current_actor
 from admin_views.menu import OFFICE, fa
 from models import PersonalContact, User
@@ -15,6 +15,7 @@ from models import PersonalContact, User
 class AddressBookView(SecureModelView):
     """内部通讯录: every active colleague, for everyone who is logged in."""
 
+    permission_view = SIGNED_IN
     can_view_details = False
     column_list = ["display_name", "department", "mobile", "email"]
     column_labels = {"display_name": _l("姓名"), "department": _l("部门"), "mobile": _l("手机"),
@@ -32,7 +33,7 @@ class AddressBookView(SecureModelView):
 
 class PersonalContactView(ScopedModelView):
     # Everyone has their own book; the scope rule shows each user only their own rows.
-    permission_view = None
+    permission_view = SIGNED_IN
     permission_create = permission_edit = permission_delete = "customer.view"
     column_list = ["name", "company", "position", "mobile", "phone", "email"]
     column_labels = {"name": _l("姓名"), "company": _l("单位"), "position": _l("职务"), "mobile": _l("手机"),

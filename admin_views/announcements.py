@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import abort, flash, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, TextAreaField
 
-from admin_views.base import ScopedModelView
+from admin_views.base import SIGNED_IN, PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime, indented
 from admin_views.menu import OFFICE, fa
@@ -150,14 +149,10 @@ class AnnouncementManageView(ScopedModelView):
         flash(ngettext("已撤回 %(num)d 条公告。", "已撤回 %(num)d 条公告。", count), "success")
 
 
-class AnnouncementView(BaseView):
+class AnnouncementView(PermissionView):
     """公告: what the reader's audience allows, pinned first, newest first; outside it → 404."""
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        return redirect(url_for("auth.login", next=request.full_path))
+    permission = SIGNED_IN  # the audience (rules/scope.announcement_clause) decides what each reads
 
     @expose("/")
     def index(self) -> Any:

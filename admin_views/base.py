@@ -47,33 +47,73 @@ def commit_or_explain(change: Any, success: Any) -> bool:
     return True
 
 
-class PermissionView(BaseView):
-    """A page (not a model list) open to the roles holding `permission`."""
+class SignedIn:
+    """The access of pages for every signed-in user, whatever their role (the workbench, one's
+    own inbox and address books, the announcements addressed to them). A named marker, so that
+    "open to everyone" is a decision written down, while a forgotten declaration stays closed."""
 
-    permission = "message.send"
+    def __repr__(self) -> str:
+        return "SIGNED_IN"
+
+
+SIGNED_IN = SignedIn()
+
+# Who may open a page or use an action: one permission, any one of several, every signed-in
+# user, or None: nobody (the default, so a view that declares nothing is closed, not open).
+Access = str | tuple[str, ...] | SignedIn | None
+
+
+def allowed(access: Access) -> bool:
+    """Whether the signed-in user passes `access`."""
+    if access is None or not current_user.is_authenticated:
+        return False
+    if isinstance(access, SignedIn):
+        return True
+    return current_actor().can_any((access,) if isinstance(access, str) else access)
+
+
+class AccessMixin:
+    """The one access check of every page: denied unless the view declares who may open it
+    (`permission`). Anonymous users go to the login page, others get 403."""
+
+    permission: Access = None
+
+    def access(self) -> Access:
+        return self.permission
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can(self.permission)
+        return allowed(self.access())
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
 
+    def require(self, access: Access) -> None:
+        """A step of the page that needs more than opening it (importing, exporting): 403."""
+        if not allowed(access):
+            abort(403)
 
-class SecureModelView(ModelView):
+
+class PermissionView(AccessMixin, BaseView):
+    """A page (not a model list) open to those `permission` admits."""
+
+
+class SecureModelView(AccessMixin, ModelView):
     """A model view that requires login and checks the role's permission for each operation.
 
-    Subclasses name the permissions; `None` means "not offered at all".
+    Subclasses name the permissions (`Access`); `None` means "nobody": a list nobody declared
+    access to stays closed, a create/edit/delete/export nobody declared is not offered.
+    `action_permissions` narrows an action further than the list itself.
     """
 
     form_base_class = SecureForm
-    permission_view: str | None = None
-    permission_create: str | None = None
-    permission_edit: str | None = None
-    permission_delete: str | None = None
-    permission_export: str | None = None
-    action_permissions: dict[str, str] = {}
+    permission_view: Access = None
+    permission_create: Access = None
+    permission_edit: Access = None
+    permission_delete: Access = None
+    permission_export: Access = None
+    action_permissions: dict[str, Access] = {}
 
     page_size = 20
     can_set_page_size = True
@@ -85,9 +125,12 @@ class SecureModelView(ModelView):
     def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
         super().__init__(model, db, *args, **kwargs)
 
+    def access(self) -> Access:
+        return self.permission_view
+
     # Flask-Admin reads these per request, so they can follow the user's role.
-    def _allowed(self, permission: str | None) -> bool:
-        return permission is not None and current_user.is_authenticated and current_actor().can(permission)
+    def _allowed(self, permission: Access) -> bool:
+        return allowed(permission)
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
@@ -105,19 +148,8 @@ class SecureModelView(ModelView):
     def can_export(self) -> bool:  # type: ignore[override]
         return self._allowed(self.permission_export)
 
-    def is_accessible(self) -> bool:
-        if not current_user.is_authenticated:
-            return False
-        return self.permission_view is None or current_actor().can(self.permission_view)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
     def is_action_allowed(self, name: str) -> bool:
-        needed = self.action_permissions.get(name)
-        if needed is not None and not self._allowed(needed):
+        if name in self.action_permissions and not self._allowed(self.action_permissions[name]):
             return False
         return super().is_action_allowed(name)
 
@@ -222,8 +254,8 @@ class ScopedModelView(SecureModelView):
     WRITE_ENDPOINTS = ("edit_view", "delete_view", "ajax_update", "action_view")
 
     def write_clause(self) -> Any:
-        """Records the actor may change; by default the same as those they may see."""
-        return None
+        """Records the actor may change (rules/scope.py); None: the same as those they may see."""
+        return scope.write_clause_for(self.model, current_actor())
 
     def _clause_for_request(self) -> Any:
         if (request.endpoint or "").rsplit(".", 1)[-1] in self.WRITE_ENDPOINTS:

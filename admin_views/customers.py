@@ -133,9 +133,6 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     def can_export_excel(self) -> bool:
         return self._allowed(self.permission_export)
 
-    def write_clause(self) -> Any:
-        return scope.customer_edit_clause(current_actor())
-
     def get_query(self) -> Any:
         # Eager-load what the list shows, so a page costs a fixed number of queries.
         return super().get_query().options(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import spreadsheet
+from admin_views.base import PermissionView
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import CUSTOMERS, fa
@@ -95,21 +96,11 @@ def _enqueue(func: Any, job: JobRecord) -> bool:
     return True
 
 
-class ExcelView(BaseView):
-    """导入/导出: the wizard, the job pages and the export endpoints."""
+class ExcelView(PermissionView):
+    """导入/导出: the wizard, the job pages and the export endpoints. Each import and export
+    step asks for its own permission on top (`require`)."""
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and (current_actor().can("customer.view")
-                                                  or current_actor().can(import_products.PERMISSION))
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _require(self, permission: str) -> None:
-        if not current_actor().can(permission):
-            abort(403)
+    permission = ("customer.view", import_products.PERMISSION)
 
     # --- import: upload ------------------------------------------------------------------------
     @expose("/", methods=["GET", "POST"])
@@ -126,7 +117,7 @@ class ExcelView(BaseView):
                 abort(403)
             entity = next(iter(entities), "customer")
         if request.method == "POST":
-            self._require(IMPORT_PERMISSIONS[entity])
+            self.require(IMPORT_PERMISSIONS[entity])
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
                 return redirect(url_for(".index", entity=entity))
@@ -372,7 +363,7 @@ class ExcelView(BaseView):
     def export(self, entity: str) -> Any:
         if entity not in exporting.ENTITIES:
             abort(404)
-        self._require("customer.export")
+        self.require("customer.export")
         columns = exporting.COLUMNS[entity](db.session)
         list_args = request.query_string.decode()  # the list page's search, filters and sort
         if request.method == "GET":

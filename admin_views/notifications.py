@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from admin_views import links
-from admin_views.base import ScopedModelView
+from admin_views.base import SIGNED_IN, ScopedModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.context import current_actor, now
 from admin_views.menu import OFFICE, fa
@@ -19,6 +19,7 @@ from rules import notifications
 
 
 class NotificationView(ScopedModelView):
+    permission_view = SIGNED_IN  # one's own inbox (rules/scope.recipient_clause), whatever the role
     column_list = ["created_at", "title", "body", "read_at"]
     column_labels = {"created_at": _l("时间"), "title": _l("标题"), "body": _l("内容"), "read_at": _l("已读时间")}
     column_default_sort = ("created_at", True)

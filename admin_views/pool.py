@@ -153,7 +153,8 @@ class SoonRecycledView(NarrowedCustomerView):
 
 
 class ClaimRequestView(ScopedModelView):
-    """领用申请: one's own requests, and for approvers those of their team."""
+    """领用申请: one's own requests, and for approvers those of their team
+    (rules/scope.claim_request_clause)."""
 
     permission_view = "pool.view"
     action_permissions = {"approve": "pool.approve", "reject": "pool.approve"}
@@ -168,28 +169,12 @@ class ClaimRequestView(ScopedModelView):
     column_filters = [IdEqual(ClaimRequest.status, _l("状态"), options=list(REQUEST_STATUS.items()))]
     list_template = "admin/pool/requests.html"
 
-    def _mine_or_team(self) -> Any:
-        actor = current_actor()
-        clause = ClaimRequest.applicant_id == actor.user_id
-        if actor.can("pool.approve"):
-            clause = or_(clause, scope.owner_clause(ClaimRequest.applicant_id, actor))
-        return clause
-
     def get_query(self) -> Any:
-        return db.session.query(ClaimRequest).filter(self._mine_or_team()).options(
+        return super().get_query().options(
             joinedload(ClaimRequest.applicant), joinedload(ClaimRequest.owner), joinedload(ClaimRequest.decided_by))
-
-    def get_count_query(self) -> Any:
-        return db.session.query(func.count(ClaimRequest.id)).filter(self._mine_or_team())
 
     def write_clause(self) -> Any:
         return pool_rules.requests_for_approver(current_actor())
-
-    def get_one(self, id: Any) -> Any:
-        try:
-            return scope.get_in_scope(db.session, ClaimRequest, id, current_actor(), self._mine_or_team())
-        except OutOfScope:
-            abort(404)
 
     def _decide(self, ids: list[str], approve: bool) -> None:
         actor = current_actor()

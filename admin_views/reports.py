@@ -15,17 +15,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from pyecharts import options as opts
 from pyecharts.charts import Bar, Funnel, Line, Pie
 from pyecharts.globals import CurrentConfig
 
 from adapters import spreadsheet
 from admin_views import links
+from admin_views.base import PermissionView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
@@ -165,8 +165,10 @@ def _export_value(value: Any, kind: str) -> Any:
     return value if isinstance(value, (int, date)) else str(value)
 
 
-class ReportView(BaseView):
+class ReportView(PermissionView):
     """One report page; subclasses say which numbers and which choices."""
+
+    permission = "report.view"
 
     chart_types: tuple[str, ...] = ("bar", "line", "pie")
     title: Any = ""
@@ -174,14 +176,6 @@ class ReportView(BaseView):
     # (request arg, label, [(value, label)], default)
     choices: list[tuple[str, Any, list[tuple[str, Any]], str]] = []
     show_people = True
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can("report.view")
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
 
     def choice(self, arg: str) -> str:
         for name, _label, options, default in self.current_choices():
@@ -374,8 +368,7 @@ class CustomerSalesReport(ReportView):
     @expose("/set-category", methods=["POST"])
     def set_category(self) -> Any:
         back = url_for(f"{self.endpoint}.index", **{k: v for k, v in request.args.items()})
-        if not current_actor().can("customer.edit"):
-            abort(403)
+        self.require("customer.edit")
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(back)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
-from admin_views.context import current_actor, local_today
+from admin_views.base import PermissionView
+from admin_views.context import local_today
 from admin_views.forms import CsrfForm
 from admin_views.menu import SETTINGS, fa
 from models import db
@@ -20,16 +20,10 @@ from rules.errors import RuleViolation
 ENTRY_ACTIONS = {entry.ALLOW: _l("不检查"), entry.WARN: _l("重名提示"), entry.FORBID: _l("重名禁止")}
 
 
-class CustomerSettingsView(BaseView):
+class CustomerSettingsView(PermissionView):
     """客户设置: the entry policy (录入策略) and the customer code pattern."""
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_actor().can("settings.manage")
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        return ("", 403)
+    permission = "settings.manage"
 
     @expose("/", methods=["GET", "POST"])
     def index(self) -> Any:

@@ -8,7 +8,7 @@ from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import ScopedModelView
@@ -16,7 +16,7 @@ from admin_views.context import current_actor, now
 from admin_views.customer_labels import SHARE_MODE_LABELS
 from admin_views.formatters import choice_label
 from admin_views.menu import CUSTOMERS, fa
-from models import Customer, CustomerShare, db
+from models import CustomerShare, db
 from rules import scope, sharing
 
 
@@ -57,12 +57,7 @@ class SharedByMeView(_ShareListView):
     action_permissions = {"revoke": "customer.share"}
 
     def mine(self, query: Any) -> Any:
-        return query.filter(CustomerShare.customer_id.in_(
-            select(Customer.id).where(scope.customer_edit_clause(current_actor()))))
-
-    def write_clause(self) -> Any:
-        return CustomerShare.customer_id.in_(
-            select(Customer.id).where(scope.customer_edit_clause(current_actor())))
+        return query.filter(scope.share_write_clause(current_actor()))
 
     @action("revoke", _l("取消共享"), _l("确定取消所选共享吗？"))
     def action_revoke(self, ids: list[str]) -> None:

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from admin_views.base import SIGNED_IN, AccessMixin
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_money, local
 from admin_views.forms import CsrfForm
@@ -151,14 +152,14 @@ def _offered() -> dict[str, Callable[[], Widget]]:
             if permission is None or actor.can(permission)}
 
 
-class WorkbenchIndexView(AdminIndexView):
+class WorkbenchIndexView(AccessMixin, AdminIndexView):
+    permission = SIGNED_IN  # each widget asks for its own permission (WIDGETS)
+
     def is_visible(self) -> bool:
         return True
 
     @expose("/")
     def index(self) -> Any:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
         offered = _offered()
         shown, hidden = layout_rules.arrange(list(offered), layout_rules.load_layout(db.session, current_user.id))
         widgets = [offered[key]() for key in shown]
@@ -168,8 +169,6 @@ class WorkbenchIndexView(AdminIndexView):
     @expose("/workbench/layout", methods=["POST"])
     def layout(self) -> Any:
         """自定义工作台: the widgets to show and their order, remembered per user."""
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login"))
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".index"))

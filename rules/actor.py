@@ -38,3 +38,7 @@ class Actor:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def can_any(self, permissions: tuple[str, ...] | frozenset[str]) -> bool:
+        """Holds at least one of `permissions` (a move several roles may make)."""
+        return not self.permissions.isdisjoint(permissions)

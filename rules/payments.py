@@ -21,10 +21,13 @@ METHODS = {"transfer": _l("银行转账"), "cash": _l("现金"), "wechat": _l("�
 KIND_LABELS = {PaymentKind.RECEIPT.value: _l("回款"), PaymentKind.REFUND.value: _l("退款")}
 STATUS_LABELS = {PaymentStatus.PENDING.value: _l("待审核"), PaymentStatus.APPROVED.value: _l("已确认"),
                  PaymentStatus.REJECTED.value: _l("已驳回")}
+# Who confirms (or rejects) a payment waiting for approval; the payment list offers its actions
+# to the same people.
+APPROVE_PERMISSION = "payment.approve"
 
 
 def may_record(actor: Actor) -> bool:
-    return actor.can("order.create") or actor.can("payment.approve")
+    return actor.can("order.create") or actor.can(APPROVE_PERMISSION)
 
 
 def requires_approval(session: Session) -> bool:
@@ -76,7 +79,7 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
                                   a=f"{value:,.2f}", r=f"{order.refundable:,.2f}"))
     else:
         raise InvalidValue(_l("请选择回款或退款"))
-    pending = requires_approval(session) and not actor.can("payment.approve")
+    pending = requires_approval(session) and not actor.can(APPROVE_PERMISSION)
     payment = Payment(order_id=order.id, customer_id=order.customer_id, kind=kind, amount=value, paid_on=paid_on,
                       method=method if method in METHODS else None, note=normalize.text(note)[:255] or None,
                       status=PaymentStatus.PENDING if pending else PaymentStatus.APPROVED,
@@ -89,7 +92,7 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
 
 
 def _decide(session: Session, payment_id: Any, status: str, *, actor: Actor, now: datetime) -> Payment:
-    if not actor.can("payment.approve"):
+    if not actor.can(APPROVE_PERMISSION):
         raise PermissionDenied(_l("您没有审核回款的权限"))
     payment = scope.get_in_scope(session, Payment, payment_id, actor)
     done = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)

@@ -2,6 +2,11 @@
 
 Every path (list, count, detail, edit, delete, batch action, export, report, chart, ajax
 look-up, API) builds its query through `scoped()` or loads through `get_in_scope()`.
+
+Every model is in exactly one of two tables here: `_CLAUSES` (who sees which rows, and in
+`_WRITE_CLAUSES` who may change them where that is narrower) or `UNSCOPED` (why every user who
+may open its page sees all of it). A new domain adds its models to one of them; a test fails
+until it does (tests/test_admin_access.py).
 """
 from __future__ import annotations
 
@@ -14,11 +19,22 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
 from models.announcement import Announcement, announcement_departments
-from models.customer import Contact, Customer, CustomerShare, FollowUp, OwnershipEvent, PersonalContact, ShareMode
-from models.messaging import Outbox, SmsReply
+from models.customer import (
+    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpTemplate,
+    OwnershipEvent, PersonalContact, ShareMode,
+)
+from models.dictionary import DictItem
+from models.job import JobRecord, JobRowIssue
+from models.messaging import (
+    HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
+)
 from models.office import Notification
-from models.sales import Order, OrderLine, Payment, PointsEntry
-from models.org import DataScope, Department, User
+from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
+from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
+from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
+from models.sales import Order, OrderEvent, OrderLine, Payment, PointsEntry
+from models.org import DataScope, Department, Role, User
+from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -172,6 +188,31 @@ def sms_reply_clause(actor: Actor) -> ColumnElement[bool]:
     return on_visible_customer(SmsReply.customer_id, actor)
 
 
+def contact_write_clause(actor: Actor) -> ColumnElement[bool]:
+    """Contacts the actor may add, change or delete: those of customers they may contribute to."""
+    return Contact.customer_id.in_(select(Customer.id).where(customer_contribute_clause(actor)))
+
+
+def share_write_clause(actor: Actor) -> ColumnElement[bool]:
+    """Shares the actor may revoke: those of customers they may change (a share never grants
+    sharing on)."""
+    return CustomerShare.customer_id.in_(select(Customer.id).where(customer_edit_clause(actor)))
+
+
+def sfa_enrollment_clause(actor: Actor) -> ColumnElement[bool]:
+    """执行中的方案 of customers the actor may change: a plan writes to the customer (SMS) or
+    to its salesperson, which a read-only share does not allow."""
+    return SfaEnrollment.customer_id.in_(select(Customer.id).where(customer_edit_clause(actor)))
+
+
+def claim_request_clause(actor: Actor) -> ColumnElement[bool]:
+    """领用申请: one's own, and for an approver also those of applicants in their scope."""
+    mine = ClaimRequest.applicant_id == actor.user_id
+    if actor.can("pool.approve"):
+        return or_(mine, owner_clause(ClaimRequest.applicant_id, actor))
+    return mine
+
+
 def recipient_clause(actor: Actor) -> ColumnElement[bool]:
     """A personal inbox: one's own rows, whatever the role's data scope."""
     return Notification.user_id == actor.user_id
@@ -232,20 +273,76 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Payment: _through_order(Payment.order_id),
     PointsEntry: _through_customer(PointsEntry.customer_id),
     Announcement: announcement_clause,
+    SfaEnrollment: sfa_enrollment_clause,
+    ClaimRequest: claim_request_clause,
+}
+
+# Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
+# they do not hand it over.
+_WRITE_CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
+    Customer: customer_edit_clause,
+    Contact: contact_write_clause,
+    CustomerShare: share_write_clause,
+}
+
+# Models without a row-level scope, and why. Whoever may open their pages (the permission on the
+# view) sees every row; data reached through a scoped parent is loaded only after the parent.
+UNSCOPED: dict[type, str] = {
+    CustomerKey: "search index rows of customers, never listed",
+    CustomerSearch: "search index rows of customers, never listed",
+    FollowUpComment: "shown only under a follow-up the actor already sees",
+    FollowUpTemplate: "a dictionary (settings.manage)",
+    DictItem: "a dictionary (settings.manage)",
+    JobRecord: "an import/export job is its starter's alone (admin_views/excel.py checks user_id)",
+    JobRowIssue: "shown only inside its job",
+    HolidayGreeting: "messaging settings (message.manage)",
+    MailAccount: "messaging settings (message.manage)",
+    MessageBatch: "progress of one bulk send, opened by its id from the send page",
+    MessageTemplate: "company-wide templates everyone who sends may use",
+    OptOut: "a company-wide do-not-contact list (message.manage)",
+    SfaPlan: "messaging settings (message.manage)",
+    Department: "the organisation (org.manage); every user sees the tree in their address book",
+    Role: "the organisation (org.manage)",
+    User: "colleagues: the internal address book is for everyone",
+    Pool: "pool settings (settings.manage); pool membership decides the pool list",
+    PoolMember: "pool settings (settings.manage)",
+    ClaimQuota: "a counter per user, never listed",
+    PriceLevel: "the product catalogue is company-wide",
+    Product: "the product catalogue is company-wide",
+    ProductCategory: "the product catalogue is company-wide",
+    ProductPrice: "the product catalogue is company-wide",
+    Warehouse: "the product catalogue is company-wide",
+    Stock: "stock is company-wide (product.view)",
+    StockMovement: "stock is company-wide (product.view)",
+    CustomerSales: "a report summary read only by rules/rfm.py, which narrows it to the actor's customers",
+    FollowUpDay: "a report summary; rules/reports.py narrows it by owner_clause on the writer",
+    ProductDay: "a report summary; rules/reports.py narrows it by owner_clause on the salesperson",
+    SalesDay: "a report summary; rules/reports.py narrows it by owner_clause on the salesperson",
+    OrderEvent: "shown only on the page of an order the actor sees",
+    AuditLog: "the administrators' log (audit.view)",
+    LoginLog: "the administrators' log (login_log.view)",
+    PeriodicRun: "the scheduler's own bookkeeping",
+    Sequence: "number counters",
+    Setting: "system settings (settings.manage)",
+    CustomField: "field definitions (settings.manage)",
 }
 
 
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
-    if model in _CLAUSES:
-        return _CLAUSES[model](actor)
-    owner = getattr(model, "owner_id", None)
-    if owner is None:
+    """The rows of `model` the actor may see."""
+    if model not in _CLAUSES:
         raise TypeError(f"{model.__name__} has no data-scope rule")
-    return owner_clause(owner, actor)
+    return _CLAUSES[model](actor)
+
+
+def write_clause_for(model: type, actor: Actor) -> ColumnElement[bool] | None:
+    """The rows of `model` the actor may change, or None when that is every row they see."""
+    rule = _WRITE_CLAUSES.get(model)
+    return rule(actor) if rule is not None else None
 
 
 def is_scoped(model: type) -> bool:
-    return model in _CLAUSES or hasattr(model, "owner_id")
+    return model in _CLAUSES
 
 
 def scoped(stmt: Select | Query, model: type, actor: Actor) -> Select | Query:

@@ -364,3 +364,35 @@ def test_export_holds_only_orders_in_scope(app, shop, new_client):
     csv = rep.get("/admin/order/export/csv/").get_data(as_text=True)
     assert "DD202611230001" in csv and "DD202611230002" not in csv
     assert "订单编号" in csv and "77.23" in csv
+
+
+def test_the_cancel_action_is_offered_to_exactly_those_the_rule_lets_cancel(app, shop, new_client, make_user):
+    """取消 needs order.create or order.approve (rules/orders.TRANSITIONS): someone who may only
+    look at orders is not offered it on the lists or the order page, and a forged request does
+    nothing; a salesperson who enters orders is offered it and it works."""
+    from models import Role
+
+    with app.app_context():
+        db.session.add(Role(name="查单员", data_scope="all", permissions=["order.view"]))
+        db.session.commit()
+    make_user("viewer", role="查单员", department=("内勤部",))
+    order_id = new_order(app, shop)
+    viewer = login(new_client, "viewer")
+    for url in ("/admin/order/", "/admin/order_pending/"):
+        html = viewer.get(url).get_data(as_text=True)
+        assert "DD202611230001" in list_table(html)
+        assert "execute('cancel')" not in html, url
+    assert 'id="kechi-cancel"' not in viewer.get(f"/admin/order/details/?id={order_id}").get_data(as_text=True)
+    response = viewer.action("/admin/order/", "cancel", [order_id], follow=False)
+    assert "/batch/" not in response.headers.get("Location", "")
+    assert viewer.get(f"/admin/order/batch/cancel/?ids={order_id}").status_code == 403
+    with app.app_context():
+        assert db.session.get(Order, order_id).state == "pending_review"
+
+    rep = login(new_client, "rep")
+    assert "execute('cancel')" in rep.get("/admin/order_pending/").get_data(as_text=True)
+    assert 'id="kechi-cancel"' in rep.get(f"/admin/order/details/?id={order_id}").get_data(as_text=True)
+    form_url = rep.action("/admin/order_pending/", "cancel", [order_id], follow=False).headers["Location"]
+    assert "已取消 1 个订单" in rep.post_form(form_url, {"reason": "客户不要了"}, follow=True).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Order, order_id).state == "cancelled"

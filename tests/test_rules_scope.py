@@ -134,3 +134,91 @@ def test_moving_a_department_moves_its_subtree_into_a_managers_scope(app, compan
         db.session.commit()
         seen = set(db.session.scalars(scope.scoped(select(Customer.id), Customer, actor_for("mgr"))))
         assert customers["other"] in seen
+
+
+# Messages, replies, running SFA plans and claim requests, per reader. A share of rep2's customer
+# with rep1 shows its messages and replies, never its running plans (those act on the customer).
+SHARED = {"rep1": {"rep2"}}
+MESSAGE_MANAGERS = {"gm", "msgadmin"}  # message.manage: every message and reply
+APPROVERS = {"gm", "mgr", "sup1"}  # pool.approve: requests of applicants in scope
+
+
+def _staff_in_scope(username: str) -> set[str]:
+    if username == "msgadmin":
+        return {"msgadmin"}
+    return (VISIBLE[username] - {"pool"}) | ({"msgadmin"} if username == "gm" else set())
+
+
+def _customers_in_scope(username: str) -> set[str]:
+    return _staff_in_scope(username) | ({"pool"} if username == "gm" else set())
+
+
+@pytest.fixture
+def messages(app, company, make_user, make_customer):
+    """For each customer a message (sent by someone outside every scope, so only the customer
+    decides), a reply and a running plan; for each colleague a message without a customer and a
+    claim request; one reply from an unknown number."""
+    from conftest import FIXED_NOW
+    from models import ClaimRequest, CustomerShare, Outbox, SfaEnrollment, SfaPlan, SmsReply
+
+    ids, customers = company
+    with app.app_context():
+        db.session.add(Role(name="短信管理员", data_scope=DataScope.SELF,
+                            permissions=["message.send", "message.manage"]))
+        db.session.commit()
+    ids = {**ids, "msgadmin": make_user("msgadmin", role="短信管理员", department=("客服部",))}
+    customers = {**customers, "msgadmin": make_customer("msgadmin的客户", ids["msgadmin"])}
+    with app.app_context():
+        plan = SfaPlan(name="每周提醒", action="remind", remind_text="打电话", interval_days=7)
+        db.session.add(plan)
+        db.session.flush()
+        for name, cid in customers.items():
+            db.session.add(Outbox(channel="sms", key=f"c-{name}", customer_id=cid, user_id=ids["other"],
+                                  to_address="13900000000", body=f"c:{name}", created_at=FIXED_NOW))
+            db.session.add(SmsReply(mobile="13900000000", content=f"c:{name}", customer_id=cid, received_at=FIXED_NOW))
+            db.session.add(SfaEnrollment(plan_id=plan.id, customer_id=cid, next_run_on=FIXED_NOW.date(),
+                                         created_at=FIXED_NOW))
+        for name, uid in ids.items():
+            db.session.add(Outbox(channel="sms", key=f"s-{name}", user_id=uid, to_address="13900000000",
+                                  body=f"s:{name}", created_at=FIXED_NOW))
+            db.session.add(ClaimRequest(customer_id=customers["pool"], applicant_id=uid, reason=name,
+                                        created_at=FIXED_NOW))
+        db.session.add(SmsReply(mobile="13700000000", content="unknown", received_at=FIXED_NOW))
+        for reader, owners in SHARED.items():
+            for owner in owners:
+                db.session.add(CustomerShare(customer_id=customers[owner], user_id=ids[reader],
+                                             shared_by_id=ids[owner], mode="collaborate", created_at=FIXED_NOW))
+        db.session.commit()
+    return ids, customers
+
+
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("username", sorted(VISIBLE) + ["msgadmin"])
+def test_messages_replies_plans_and_requests_follow_the_scope(app, messages, username):
+    from models import ClaimRequest, Outbox, SfaEnrollment, SmsReply
+
+    ids, customers = messages
+    names = {cid: name for name, cid in customers.items()}
+    with app.app_context():
+        actor = actor_for(username)
+        outbox = set(db.session.scalars(scope.scoped(select(Outbox.body), Outbox, actor)))
+        replies = set(db.session.scalars(scope.scoped(select(SmsReply.content), SmsReply, actor)))
+        plans = {names[c] for c in db.session.scalars(scope.scoped(select(SfaEnrollment.customer_id),
+                                                                   SfaEnrollment, actor))}
+        requests = set(db.session.scalars(scope.scoped(select(ClaimRequest.reason), ClaimRequest, actor)))
+        readable = _customers_in_scope(username) | SHARED.get(username, set())
+        if username in MESSAGE_MANAGERS:
+            assert outbox == {f"c:{n}" for n in customers} | {f"s:{n}" for n in ids}
+            assert replies == {f"c:{n}" for n in customers} | {"unknown"}
+        else:
+            assert outbox == {f"c:{n}" for n in readable} | {f"s:{n}" for n in _staff_in_scope(username)}
+            assert replies == {f"c:{n}" for n in readable}
+        assert plans == _customers_in_scope(username)  # a share never reaches the running plans
+        assert requests == (_staff_in_scope(username) if username in APPROVERS else {username})
+        # what the list shows is what one record or a batch may load
+        hidden = set(db.session.scalars(select(SfaEnrollment.id))) - set(
+            db.session.scalars(scope.scoped(select(SfaEnrollment.id), SfaEnrollment, actor)))
+        for enrollment_id in hidden:
+            with pytest.raises(OutOfScope):
+                scope.get_in_scope(db.session, SfaEnrollment, enrollment_id, actor)
+        assert scope.ids_in_scope(db.session, SfaEnrollment, sorted(hidden), actor) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash
+from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import gettext
@@ -11,8 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import SecureModelView
-from admin_views.context import current_actor
+from admin_views.base import ScopedModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label, fmt_datetime
 from admin_views.menu import MESSAGING, fa
@@ -20,8 +19,7 @@ from admin_views.messaging.common import customer_link, enqueue_or_explain, shor
 from jobs import messaging as message_jobs
 from models import db
 from models.messaging import Channel, Outbox, OutboxStatus
-from rules import i18n, messaging, scope
-from rules.errors import RuleViolation
+from rules import i18n, messaging
 
 
 def _status(view: Any, context: Any, model: Outbox, name: str) -> Markup:
@@ -43,8 +41,9 @@ OUTBOX_LABELS = {
 }
 
 
-class OutboxView(SecureModelView):
-    """发件箱: every message, newest first, with retry for those that did not go out."""
+class OutboxView(ScopedModelView):
+    """发件箱: every message in scope (rules/scope.outbox_clause), newest first, with retry for those
+    that did not go out."""
 
     list_template = "admin/messaging/list.html"
     empty_message = _l("这里还没有消息。在客户列表勾选客户后发短信/邮件，或打开“发送短信/邮件”按地区、分类群发。")
@@ -77,28 +76,14 @@ class OutboxView(SecureModelView):
         return query
 
     def get_query(self) -> Any:
-        return self.narrow(super().get_query().filter(scope.outbox_clause(current_actor()))).options(
-            joinedload(Outbox.customer), joinedload(Outbox.user))
+        return self.narrow(super().get_query()).options(joinedload(Outbox.customer), joinedload(Outbox.user))
 
     def get_count_query(self) -> Any:
-        return self.narrow(super().get_count_query().filter(scope.outbox_clause(current_actor())))
-
-    def get_one(self, id: Any) -> Any:
-        try:
-            return scope.get_in_scope(db.session, Outbox, id, current_actor(), scope.outbox_clause(current_actor()))
-        except RuleViolation:
-            abort(404)
-
-    def _scoped_ids(self, ids: list[str]) -> list[int]:
-        allowed = scope.ids_in_scope(db.session, Outbox, list(ids), current_actor(),
-                                     scope.outbox_clause(current_actor()))
-        if len(allowed) != len(set(ids)):
-            abort(404)
-        return allowed
+        return self.narrow(super().get_count_query())
 
     @action("retry", _l("重新发送"), _l("所选的未发出消息将重新发送，确定吗？"))
     def action_retry(self, ids: list[str]) -> None:
-        ready = messaging.retry(db.session, self._scoped_ids(ids))
+        ready = messaging.retry(db.session, [r.id for r in self.scoped_batch(ids)])
         db.session.commit()
         if ready and enqueue_or_explain(message_jobs.send_messages, ready, len(ready)):
             flash(gettext("已重新提交 %(n)d 条消息", n=len(ready)), "success")
@@ -107,7 +92,7 @@ class OutboxView(SecureModelView):
 
     @action("cancel", _l("取消发送"), _l("所选的未发出消息将不再发送，确定吗？"))
     def action_cancel(self, ids: list[str]) -> None:
-        n = messaging.cancel(db.session, self._scoped_ids(ids))
+        n = messaging.cancel(db.session, [r.id for r in self.scoped_batch(ids)])
         db.session.commit()
         flash(gettext("已取消 %(n)d 条消息", n=n), "success")
 

@@ -7,21 +7,21 @@ import json
 from hashlib import sha256
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import SecureModelView
-from admin_views.context import current_actor, now
+from admin_views.base import ScopedModelView
+from admin_views.context import now
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import customer_link
 from models import db
 from models.messaging import SmsReply
-from rules import messaging, scope
+from rules import messaging
 
 
-class SmsReplyView(SecureModelView):
-    """查看客户回复短信."""
+class SmsReplyView(ScopedModelView):
+    """查看客户回复短信: replies from customers in scope (rules/scope.sms_reply_clause)."""
 
     list_template = "admin/messaging/list.html"
     empty_message = _l("还没有客户回复。在“短信设置”里把回调地址和密钥交给短信网关后，客户的回复会出现在这里和客户的联系记录中。")
@@ -34,14 +34,7 @@ class SmsReplyView(SecureModelView):
     column_default_sort = ("received_at", True)
 
     def get_query(self) -> Any:
-        return super().get_query().filter(scope.sms_reply_clause(current_actor())).options(
-            joinedload(SmsReply.customer), joinedload(SmsReply.contact))
-
-    def get_count_query(self) -> Any:
-        return super().get_count_query().filter(scope.sms_reply_clause(current_actor()))
-
-    def get_one(self, id: Any) -> Any:
-        abort(404)
+        return super().get_query().options(joinedload(SmsReply.customer), joinedload(SmsReply.contact))
 
 
 callback_bp = Blueprint("messaging_callback", __name__)

@@ -38,6 +38,7 @@ class SendView(OptOutPageMixin, PermissionView):
     """发送短信/邮件: ?ids=1,2,3 (customers chosen in the list), ?contact_ids=… (contacts), or a
     region, a category, or everyone the user may see; now or at a chosen time."""
 
+    permission = "message.send"
     extra_js = ["/static/js/kechi-messaging.js"]
 
     LIST_ARGS = ("flt", "search", "sort", "desc")

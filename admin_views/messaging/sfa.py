@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
-from admin_views.base import SecureModelView
+from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today
 from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
@@ -50,8 +50,9 @@ class SfaPlanView(ManageModelView):
             raise ValidationError(str(exc)) from exc
 
 
-class SfaEnrollmentView(SecureModelView):
-    """执行中的方案: which customers follow which plan; pause, resume, stop; start for a batch."""
+class SfaEnrollmentView(ScopedModelView):
+    """执行中的方案 of customers in scope (rules/scope.sfa_enrollment_clause): pause, resume, stop;
+    start for a batch."""
 
     list_template = "admin/messaging/list.html"
     empty_message = _l("还没有客户在执行方案。在客户列表勾选客户后选择“启动自动化方案”。")
@@ -63,41 +64,24 @@ class SfaEnrollmentView(SecureModelView):
     column_default_sort = ("next_run_on", False)
     action_permissions = {"pause": "message.send", "resume": "message.send", "stop": "message.send"}
 
-    def _clause(self) -> Any:
-        actor = current_actor()
-        return SfaEnrollment.customer_id.in_(select(Customer.id).where(scope.customer_edit_clause(actor)))
-
     def get_query(self) -> Any:
-        return super().get_query().filter(self._clause()).options(joinedload(SfaEnrollment.customer),
-                                                                  joinedload(SfaEnrollment.plan))
-
-    def get_count_query(self) -> Any:
-        return super().get_count_query().filter(self._clause())
-
-    def get_one(self, id: Any) -> Any:
-        abort(404)
-
-    def _records(self, ids: list[str]) -> list[SfaEnrollment]:
-        ok = scope.ids_in_scope(db.session, SfaEnrollment, list(ids), current_actor(), self._clause())
-        if len(ok) != len(set(ids)):
-            abort(404)
-        return list(db.session.scalars(select(SfaEnrollment).where(SfaEnrollment.id.in_(ok))))
+        return super().get_query().options(joinedload(SfaEnrollment.customer), joinedload(SfaEnrollment.plan))
 
     @action("pause", _l("暂停"))
     def action_pause(self, ids: list[str]) -> None:
-        n = sfa.set_paused(db.session, self._records(ids), paused=True, today=local_today())
+        n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=True, today=local_today())
         db.session.commit()
         flash(gettext("已暂停 %(n)d 项", n=n), "success")
 
     @action("resume", _l("恢复"))
     def action_resume(self, ids: list[str]) -> None:
-        n = sfa.set_paused(db.session, self._records(ids), paused=False, today=local_today())
+        n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=False, today=local_today())
         db.session.commit()
         flash(gettext("已恢复 %(n)d 项", n=n), "success")
 
     @action("stop", _l("停止"), _l("停止后这些客户不再执行该方案，确定吗？"))
     def action_stop(self, ids: list[str]) -> None:
-        records = self._records(ids)
+        records = self.scoped_batch(ids)
         for record in records:
             db.session.delete(record)
         db.session.commit()
