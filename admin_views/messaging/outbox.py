@@ -17,6 +17,7 @@ from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label, fmt_datetime
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import customer_link, enqueue_or_explain, short
+from admin_views.transaction import transaction
 from jobs import messaging as message_jobs
 from models import db
 from models.messaging import Channel, Outbox, OutboxStatus
@@ -98,8 +99,10 @@ class OutboxView(SecureModelView):
 
     @action("retry", _l("重新发送"), _l("所选的未发出消息将重新发送，确定吗？"))
     def action_retry(self, ids: list[str]) -> None:
-        ready = messaging.retry(db.session, self._scoped_ids(ids))
-        db.session.commit()
+        with transaction() as outcome:
+            ready = messaging.retry(db.session, self._scoped_ids(ids))
+        if not outcome.ok:
+            return
         if ready and enqueue_or_explain(message_jobs.send_messages, ready, len(ready)):
             flash(gettext("已重新提交 %(n)d 条消息", n=len(ready)), "success")
         elif not ready:
@@ -107,9 +110,9 @@ class OutboxView(SecureModelView):
 
     @action("cancel", _l("取消发送"), _l("所选的未发出消息将不再发送，确定吗？"))
     def action_cancel(self, ids: list[str]) -> None:
-        n = messaging.cancel(db.session, self._scoped_ids(ids))
-        db.session.commit()
-        flash(gettext("已取消 %(n)d 条消息", n=n), "success")
+        with transaction() as outcome:
+            n = messaging.cancel(db.session, self._scoped_ids(ids))
+            outcome.done(gettext("已取消 %(n)d 条消息", n=n))
 
 
 class UnsentSmsView(OutboxView):
