@@ -197,4 +197,6 @@ class CustomerActionsMixin:
         counts = dict(db.session.execute(select(FollowUp.customer_id, func.count(FollowUp.id))
                                          .where(FollowUp.customer_id.in_([r.id for r in records]))
                                          .group_by(FollowUp.customer_id)).all())
-        return self.render("admin/customers/merge.html", records=records, ids=",".join(ids), counts=counts)
+        chosen = next((r.id for r in records if str(r.id) == request.form.get("keep")), records[0].id)
+        return self.render("admin/customers/merge.html", records=records, ids=",".join(ids), counts=counts,
+                           chosen=chosen)

@@ -82,21 +82,23 @@ def test_a_refused_merge_shows_its_reason_keeps_the_choice_and_merges_nothing(ap
                                                                              clock, monkeypatch):
     make_user("sup1", role="主管")
     rep = make_user("rep1", superior="sup1")
-    keep, dup = make_customer("合并保留", rep), make_customer("合并重复", rep)
+    first, second = make_customer("合并甲", rep), make_customer("合并乙", rep)
     with app.app_context():
-        db.session.add(Contact(customer_id=dup, name="乙", is_primary=True))
+        db.session.add(Contact(customer_id=first, name="甲联系人", is_primary=True))
         db.session.commit()
-    monkeypatch.setattr(rules.customers, "merge", refusing_after(rules.customers.merge, "合并重复有未完成的订单，不能合并"))
+    monkeypatch.setattr(rules.customers, "merge", refusing_after(rules.customers.merge, "合并甲有未完成的订单，不能合并"))
     client.login("sup1")
-    page = client.post_form(f"/admin/customer/merge/?ids={keep},{dup}", {"keep": str(keep)}, follow=True)
+    page = client.post_form(f"/admin/customer/merge/?ids={first},{second}", {"keep": str(second)}, follow=True)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "合并重复有未完成的订单，不能合并" in html
-    assert "合并保留" in html and "合并重复" in html and 'name="keep"' in html  # the choice, to try again
+    assert "合并甲有未完成的订单，不能合并" in html
+    # The merge page again, with the customer the user chose to keep still chosen.
+    assert "合并甲" in html and "合并乙" in html
+    assert f'name="keep" value="{second}" checked' in html and f'value="{first}" checked' not in html
     with app.app_context():
-        assert db.session.get(Customer, dup).deleted_at is None
-        assert db.session.get(Customer, dup).merged_into_id is None
-        assert db.session.scalar(select(Contact.customer_id).where(Contact.name == "乙")) == dup
+        gone = db.session.get(Customer, first)
+        assert gone.deleted_at is None and gone.merged_into_id is None
+        assert db.session.scalar(select(Contact.customer_id).where(Contact.name == "甲联系人")) == first
         assert db.session.scalar(select(AuditLog.id).where(AuditLog.action == "merge")) is None
 
 
