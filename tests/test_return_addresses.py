@@ -1,6 +1,6 @@
 """A return address never leads off the site. Every page that takes one from the request or the
 database (the login's `next`, the assign page's `back`, the order batch page's `url`, the
-language switch's referrer, a notification's stored link, the 返回列表 of a record page) sends
+language switch's referrer, a notification's stored link, the 返回列表 of a record page, a record form's save) sends
 the user, or links them, to a page of this site: an address that a browser would read as another
 host or as a script is replaced by the page's own default; a local address is kept."""
 from __future__ import annotations
@@ -123,9 +123,16 @@ def order_back_to_list(client, app, site, target: str) -> str:
     return link(page, r'href="([^"]*)"><i class="fa fa-arrow-left">')
 
 
+def record_saved(client, app, site, target: str) -> str:
+    """Flask-Admin's own create/edit pages (their `url=`, checked by the library's is_safe_url)."""
+    form_url = f"/admin/dict_item/new/?url={quote(target)}"
+    return location(client.post_form(form_url, {"kind": "source", "name": f"来源{next(ORDER_NUMBERS)}",
+                                                "sort_order": "9", "active": "y"}))
+
+
 PAGES: list[Callable[..., str]] = [
     assign_done, assign_cancel_link, login_next, login_page_when_logged_in, language_switch, order_batch_done,
-    order_batch_back_link, notification_opened, customer_back_to_list, order_back_to_list,
+    order_batch_back_link, notification_opened, customer_back_to_list, order_back_to_list, record_saved,
 ]
 
 
