@@ -1,8 +1,9 @@
 """A return address never leads off the site. Every page that takes one from the request or the
 database (the login's `next`, the assign page's `back`, the order batch page's `url`, the
-language switch's referrer, a notification's stored link, the 返回列表 of a record page, a record form's save) sends
-the user, or links them, to a page of this site: an address that a browser would read as another
-host or as a script is replaced by the page's own default; a local address is kept."""
+language switch's referrer, a notification's stored link, the 返回列表 of a record page, a
+record form's save) sends the user, or links them, to a page of this site: an address that a
+browser would read as another host or as a script is replaced by the page's own default; a local
+address is kept."""
 from __future__ import annotations
 
 import html
