@@ -24,11 +24,10 @@ Message = str | LazyString
 
 
 class Outcome:
-    """What became of one transaction: `ok` once committed; `refusal` when a rule said no."""
+    """What became of one transaction: `ok` once committed."""
 
     def __init__(self, success: Message | None) -> None:
         self.ok = False
-        self.refusal: Exception | None = None
         self._message: tuple[Message, str] | None = (success, "success") if success else None
 
     def done(self, message: Message | None, category: str = "success") -> None:
@@ -57,7 +56,6 @@ def transaction(success: Message | None = None) -> Iterator[Outcome]:
         abort(404)
     except (RuleViolation, ValidationError) as exc:
         db.session.rollback()
-        outcome.refusal = exc
         flash(str(exc), "error")
         return
     except BaseException:
