@@ -18,9 +18,10 @@ from admin_views.base import SIGNED_IN, PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime, indented
 from admin_views.menu import OFFICE, fa
+from admin_views.transaction import transaction
 from models import Announcement, DataScope, Department, db
 from rules import announcements, scope
-from rules.errors import OutOfScope, RuleViolation
+from rules.errors import OutOfScope
 
 PER_PAGE = 20
 
@@ -131,22 +132,17 @@ class AnnouncementManageView(ScopedModelView):
     def action_publish(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
         actor = current_actor()
-        try:
+        with transaction() as outcome:
             notified = sum(announcements.publish(db.session, r, actor=actor, now=now()) for r in records)
-            db.session.commit()
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(ngettext("已发布 %(num)d 条公告，已提醒 %(people)d 人。", "已发布 %(num)d 条公告，已提醒 %(people)d 人。",
-                       len(records), people=notified), "success")
+            outcome.done(ngettext("已发布 %(num)d 条公告，已提醒 %(people)d 人。", "已发布 %(num)d 条公告，已提醒 %(people)d 人。",
+                                  len(records), people=notified))
 
     @action("withdraw", _l("撤回"), _l("撤回后公告变回草稿，员工将看不到它。确定撤回所选公告吗？"))
     def action_withdraw(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        count = sum(announcements.withdraw(db.session, r) for r in records)
-        db.session.commit()
-        flash(ngettext("已撤回 %(num)d 条公告。", "已撤回 %(num)d 条公告。", count), "success")
+        with transaction() as outcome:
+            count = sum(announcements.withdraw(db.session, r) for r in records)
+            outcome.done(ngettext("已撤回 %(num)d 条公告。", "已撤回 %(num)d 条公告。", count))
 
 
 class AnnouncementView(PermissionView):

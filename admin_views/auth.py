@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, has_request_context, flash, redirect, render_template, request, session, url_for
-from flask_admin.helpers import is_safe_url
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from admin_views.context import audit_context, client_ip, now
 from admin_views.forms import CsrfForm, LoginForm
+from admin_views.navigation import back_url
+from admin_views.transaction import commit_bookkeeping, transaction
 from models import User, db
 from rules import auth as auth_rules
 from rules.audit import INFO_KEY
@@ -39,10 +40,9 @@ def load_user(token: str) -> User | None:
 
 
 def _next_url() -> str:
-    target = request.args.get("next") or request.form.get("next")
-    if target and is_safe_url(target) and not target.startswith(url_for("auth.login")):
-        return target
-    return url_for("admin.index")
+    home = url_for("admin.index")
+    target = back_url(request.args.get("next") or request.form.get("next"), home)
+    return home if target.startswith(url_for("auth.login")) else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,10 +61,10 @@ def login() -> Any:
                     max_failures=current_app.config["LOGIN_MAX_FAILURES_PER_DAY"],
                 )
             except LoginRefused as exc:
-                db.session.commit()  # the failure is logged (and may have locked the account)
+                commit_bookkeeping()  # the failure is logged (and may have locked the account)
                 error = str(exc)
             else:
-                db.session.commit()
+                commit_bookkeeping()
                 target = _next_url()
                 session.clear()  # a fresh session at login: nothing carries over
                 login_user(user)
@@ -83,10 +83,10 @@ def logout() -> Any:
         flash(gettext("页面已过期，请重试"), "error")
         return redirect(url_for("admin.index"))
     if current_user.is_authenticated:
-        user = db.session.get(User, current_user.id)
-        user.session_version += 1  # copies of this cookie die too
-        user.last_seen_at = None
-        db.session.commit()
+        with transaction():
+            user = db.session.get(User, current_user.id)
+            user.session_version += 1  # copies of this cookie die too
+            user.last_seen_at = None
     logout_user()
     session.clear()
     flash(gettext("您已安全退出"), "info")
@@ -98,10 +98,9 @@ def set_language(code: str) -> Any:
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
-            db.session.get(User, current_user.id).locale = code
-            db.session.commit()
-    target = request.referrer
-    return redirect(target if target and is_safe_url(target) else url_for("admin.index"))
+            with transaction():
+                db.session.get(User, current_user.id).locale = code
+    return redirect(back_url(request.referrer, url_for("admin.index")))
 
 
 def select_locale() -> str:
@@ -134,7 +133,7 @@ def _check_session() -> Any:
     if user.last_seen_at is None or (moment - user.last_seen_at).total_seconds() > LAST_SEEN_EVERY_SECONDS:
         user.last_seen_at = moment
         user.last_ip = client_ip()
-        db.session.commit()
+        commit_bookkeeping()
     db.session.info[INFO_KEY] = audit_context()
     return None
 

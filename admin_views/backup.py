@@ -14,9 +14,9 @@ from admin_views.base import PermissionView
 from admin_views.context import audit_context, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import SETTINGS, fa
+from admin_views.transaction import commit_bookkeeping, transaction
 from models import PeriodicRun, db
 from rules import audit, backup
-from rules.errors import RuleViolation
 
 
 class BackupView(PermissionView):
@@ -49,16 +49,12 @@ class BackupView(PermissionView):
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".index"))
-        try:
+        with transaction() as outcome:
             taken, _removed = backup.take_and_prune(database, self._files(), now=now(), tz=_tz(),
                                                     keep=int(current_app.config["BACKUP_KEEP"]))
-        except RuleViolation as exc:
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
-        audit.record(db.session, ctx=audit_context(), action="backup", entity="Database",
-                     details={"file": taken.name, "bytes": taken.size})
-        db.session.commit()
-        flash(gettext("已备份：%(f)s（%(s)s）", f=taken.name, s=size_text(taken.size)), "success")
+            audit.record(db.session, ctx=audit_context(), action="backup", entity="Database",
+                         details={"file": taken.name, "bytes": taken.size})
+            outcome.done(gettext("已备份：%(f)s（%(s)s）", f=taken.name, s=size_text(taken.size)))
         return redirect(url_for(".index"))
 
     @expose("/download/<file_name>")
@@ -68,7 +64,7 @@ class BackupView(PermissionView):
             abort(404)
         audit.record(db.session, ctx=audit_context(), action="download_backup", entity="Database",
                      details={"file": found.name, "bytes": found.size})
-        db.session.commit()
+        commit_bookkeeping()
         return send_file(found.path, as_attachment=True, download_name=found.name,
                          mimetype="application/vnd.sqlite3")
 

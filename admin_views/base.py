@@ -13,12 +13,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import desc, func, literal_column, select
-from sqlalchemy.orm import Query, Session
+from sqlalchemy.orm import Query
 from wtforms.validators import ValidationError
 
 from adapters.spreadsheet import FORMULA_PREFIXES
 from admin_views.context import audit_context, current_actor
 from admin_views.formatters import DEFAULT_FORMATTERS
+from admin_views.transaction import commit_apart, transaction
 from models import db
 from rules import audit, scope
 from rules.errors import OutOfScope, RuleViolation
@@ -28,23 +29,6 @@ def escape_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
-
-
-def commit_or_explain(change: Any, success: Any) -> bool:
-    """Run a rules call and commit; out of scope answers 404, any other refusal rolls back and
-    is flashed. `success(result)` is the message on success."""
-    try:
-        result = change()
-        db.session.commit()
-    except OutOfScope:
-        db.session.rollback()
-        abort(404)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return False
-    flash(success(result), "success")
-    return True
 
 
 class SignedIn:
@@ -186,11 +170,8 @@ class SecureModelView(AccessMixin, ModelView):
         for row in data:
             for column, _label in self._export_columns:
                 self.get_export_value(row, column)
-        # Its own short transaction: committing db.session would expire the rows being streamed.
-        with Session(db.engine) as log_session:
-            audit.record(log_session, ctx=audit_context(), action="export",
-                         entity=self.model.__name__, details={"rows": len(data)})
-            log_session.commit()
+        commit_apart(lambda log_session: audit.record(log_session, ctx=audit_context(), action="export",
+                                                      entity=self.model.__name__, details={"rows": len(data)}))
         return count, data
 
 
@@ -285,14 +266,8 @@ class ScopedModelView(SecureModelView):
     @action("delete", _l("删除"), _l("确定要删除所选记录吗？此操作不可撤销。"))
     def action_delete(self, ids: tuple[str, ...]) -> None:
         records = self.scoped_batch(list(ids))
-        try:
+        with transaction(ngettext("已删除 %(num)d 条记录。", "已删除 %(num)d 条记录。", len(records))):
             for record in records:
                 self.on_model_delete(record)
                 self.remove(record)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        flash(ngettext("已删除 %(num)d 条记录。", "已删除 %(num)d 条记录。", len(records)), "success")
 

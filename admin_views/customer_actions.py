@@ -13,13 +13,14 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from admin_views.base import commit_or_explain
 from admin_views.context import audit_context, current_actor, now
 from admin_views.forms import CsrfForm
+from admin_views.navigation import back_url
+from admin_views.transaction import commit_or_explain, transaction
 from models import Customer, CustomerShare, FollowUp, User, db
 from rules import audit, customers, protection, scope, sharing
 from rules import pool as pool_rules
-from rules.errors import OutOfScope, RuleViolation
+from rules.errors import OutOfScope
 
 
 class CustomerActionsMixin:
@@ -49,17 +50,12 @@ class CustomerActionsMixin:
         if request.method == "POST" and form.validate():
             users = list(db.session.scalars(select(User).where(User.id.in_([int(u) for u in form.user_ids.data
                                                                              if u.isdigit()]))))
-            try:
+            with transaction(gettext("已将 %(c)d 位客户共享给 %(u)d 位同事", c=len(records), u=len(users))) as outcome:
                 for customer in records:
                     for user in users:
                         sharing.share(db.session, customer, to_user=user, mode=form.mode.data,
                                       until=form.until.data, actor=actor, now=now())
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                flash(gettext("已将 %(c)d 位客户共享给 %(u)d 位同事", c=len(records), u=len(users)), "success")
+            if outcome.ok:
                 target = url_for(".details_view", id=records[0].id) if len(records) == 1 else url_for(".index_view")
                 return redirect(target)
         return self.render("admin/customers/share.html", form=form, records=records, ids=",".join(ids))
@@ -72,9 +68,8 @@ class CustomerActionsMixin:
         if record is None:
             abort(404)
         customer = self.get_one_editable(record.customer_id)
-        sharing.revoke(db.session, record, now=now())
-        db.session.commit()
-        flash(gettext("已取消共享"), "success")
+        with transaction(gettext("已取消共享")):
+            sharing.revoke(db.session, record, now=now())
         return redirect(url_for(".details_view", id=customer.id, _anchor="tab-shares"))
 
     def get_one_editable(self, ident: Any) -> Customer:
@@ -117,7 +112,7 @@ class CustomerActionsMixin:
         if not actor.can("pool.assign"):
             abort(403)
         wanted = [int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()]
-        back = request.values.get("back") or url_for(".index_view")
+        back = back_url(request.values.get("back"), url_for(".index_view"))
         colleagues = list(db.session.scalars(select(User).where(User.active.is_(True),
                                                                 scope.owner_clause(User.id, actor))
                                              .order_by(User.display_name)))
@@ -130,7 +125,7 @@ class CustomerActionsMixin:
             elif commit_or_explain(
                     lambda: pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now()),
                     lambda count: gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name)):
-                return redirect(back if back.startswith("/") else url_for(".index_view"))
+                return redirect(back)
         names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(wanted))))
         return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
                            ids=",".join(str(i) for i in wanted), back=back)
@@ -190,14 +185,18 @@ class CustomerActionsMixin:
             if keep is None:
                 flash(gettext("请选择保留哪一个客户"), "error")
             else:
-                merged = customers.merge(db.session, keep, records, actor=actor, now=now())
-                audit.record(db.session, ctx=audit_context(), action="merge", entity="Customer",
-                             entity_id=str(keep.id), details={"merged": [r.id for r in records if r.id != keep.id],
-                                                              "names": [r.name for r in records if r.id != keep.id]})
-                db.session.commit()
-                flash(gettext("已将 %(n)d 个客户合并到「%(k)s」", n=merged, k=keep.name), "success")
-                return redirect(url_for(".details_view", id=keep.id))
+                with transaction() as outcome:
+                    merged = customers.merge(db.session, keep, records, actor=actor, now=now())
+                    audit.record(db.session, ctx=audit_context(), action="merge", entity="Customer",
+                                 entity_id=str(keep.id),
+                                 details={"merged": [r.id for r in records if r.id != keep.id],
+                                          "names": [r.name for r in records if r.id != keep.id]})
+                    outcome.done(gettext("已将 %(n)d 个客户合并到「%(k)s」", n=merged, k=keep.name))
+                if outcome.ok:
+                    return redirect(url_for(".details_view", id=keep.id))
         counts = dict(db.session.execute(select(FollowUp.customer_id, func.count(FollowUp.id))
                                          .where(FollowUp.customer_id.in_([r.id for r in records]))
                                          .group_by(FollowUp.customer_id)).all())
-        return self.render("admin/customers/merge.html", records=records, ids=",".join(ids), counts=counts)
+        chosen = next((r.id for r in records if str(r.id) == request.form.get("keep")), records[0].id)
+        return self.render("admin/customers/merge.html", records=records, ids=",".join(ids), counts=counts,
+                           chosen=chosen)

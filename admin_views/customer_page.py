@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -18,9 +17,11 @@ from admin_views.customer_labels import (
     FOLLOW_UP_KIND_LABELS, GENDER_LABELS, KIND_LABELS, LABELS, OWNERSHIP_REASONS, SHARE_MODE_LABELS,
 )
 from admin_views.forms import FollowUpQuickForm, ShareForm
+from admin_views.navigation import back_url
+from admin_views.transaction import transaction
 from models import Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
 from rules import custom_fields, followups, recycle, scope
-from rules.errors import OutOfScope, RuleViolation
+from rules.errors import OutOfScope
 
 
 class CustomerPageMixin:
@@ -62,7 +63,7 @@ class CustomerPageMixin:
             "can_edit": can_edit, "can_contribute": can_contribute,
             "can_share": can_edit and actor.can("customer.share"),
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),
-            "return_url": get_redirect_target() or self.get_url(".index_view"),
+            "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
         }
 
@@ -101,15 +102,9 @@ class CustomerPageMixin:
             return redirect(back)
         template = db.session.get(FollowUpTemplate, int(form.template_id.data)) if form.template_id.data else None
         contact = next((c for c in customer.contacts if str(c.id) == form.contact_id.data), None)
-        try:
+        with transaction(gettext("已添加联系记录")):
             followups.record(db.session, FollowUp(
                 customer_id=customer.id, contact_id=contact.id if contact else None, kind=form.kind.data,
                 content=form.content.data, next_contact_at=form.next_contact_at.data,
                 template_id=template.id if template else None), actor=actor, now=now(), today=local_today())
-            db.session.commit()
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(back)
-        flash(gettext("已添加联系记录"), "success")
         return redirect(back)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, g, jsonify
+from flask import current_app, g, jsonify
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterLike
 from flask_babel import gettext
@@ -34,10 +34,11 @@ from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from models import Contact, Customer, CustomerShare, DictKind, User, db
 from rules import customers, followups, regions, scope
 from rules import search as search_rules
-from rules.errors import EntryRefused, NeedsConfirmation, RuleViolation
+from rules.errors import EntryRefused, NeedsConfirmation
 from rules.links import DrillFilter as F
 
 
@@ -228,13 +229,10 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
         customers.to_bin(db.session, record, actor=current_actor(), now=now())
 
     def delete_model(self, model: Customer) -> bool:
-        try:
+        with transaction() as outcome:
             self.on_model_delete(model)
             self.remove(model)
-            db.session.commit()
-        except (ValidationError, RuleViolation) as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        if not outcome.ok:
             return False
         self.after_model_delete(model)
         return True

@@ -20,6 +20,7 @@ from admin_views.base import PermissionView
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from jobs import excel as excel_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
@@ -82,17 +83,18 @@ def _status(job: JobRecord) -> dict[str, Any]:
 
 
 def _enqueue(func: Any, job: JobRecord) -> bool:
+    job_id = job.id
     try:
-        job.queue_id = enqueue(func, job.id, job_timeout=int(current_app.config.get("EXCEL_JOB_TIMEOUT", 3600)))
+        with transaction():
+            job.queue_id = enqueue(func, job_id, job_timeout=int(current_app.config.get("EXCEL_JOB_TIMEOUT", 3600)))
     except QueueUnavailable:
-        db.session.rollback()
-        job = db.session.get(JobRecord, job.id)
-        job.status = JobStatus.FAILED
-        job.error = str(_l("任务队列暂时不可用，请稍后点击“继续”重试；已上传的文件不会丢失"))
-        db.session.commit()
-        flash(job.error, "error")
+        error = str(_l("任务队列暂时不可用，请稍后点击“继续”重试；已上传的文件不会丢失"))
+        with transaction():
+            job = db.session.get(JobRecord, job_id)
+            job.status = JobStatus.FAILED
+            job.error = error
+        flash(error, "error")
         return False
-    db.session.commit()
     return True
 
 
@@ -155,8 +157,8 @@ class ExcelView(PermissionView):
         job = JobRecord(kind=f"import_{entity}", status=JobStatus.DRAFT, user_id=current_user.id,
                         file_name=Path(upload.filename).name[:255], file_path=name, params={"sheet": sheet.name})
         self._detect(job, sheet, entity)
-        db.session.add(job)
-        db.session.commit()
+        with transaction():
+            db.session.add(job)
         return job
 
     def _detect(self, job: JobRecord, sheet: spreadsheet.Sheet, entity: str) -> None:
@@ -192,29 +194,31 @@ class ExcelView(PermissionView):
                 except spreadsheet.SheetRefused as exc:
                     flash(str(exc), "error")
                     return redirect(url_for(".mapping", job_id=job.id))
-                self._detect(job, sheet, entity)
-                db.session.commit()
+                with transaction():
+                    self._detect(job, sheet, entity)
                 return redirect(url_for(".mapping", job_id=job.id))
             params = self._read_mapping_form(job, params)
             error = self._option_error(params["options"])
-            job.params = params
-            if request.form.get("go") == "start":
-                missing = importing.missing_required(entity, params["mapping"], db.session)
-                if entity == "product":
-                    missing = import_products.missing_required(missing, params["options"])
-                if missing:
-                    flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(str(c.label) for c in missing)), "error")
-                elif error:
-                    flash(error, "error")
-                else:
-                    importing.remember_mapping(db.session, entity, current_user.id, params["headers"],
-                                               params["mapping"])
-                    job.status = JobStatus.QUEUED
-                    db.session.commit()
-                    if _enqueue(excel_jobs.run_import, job):
-                        return redirect(url_for(".job_view", job_id=job.id))
-                    return redirect(url_for(".job_view", job_id=job.id))
-            db.session.commit()
+            starting = False
+            with transaction():
+                job.params = params
+                if request.form.get("go") == "start":
+                    missing = importing.missing_required(entity, params["mapping"], db.session)
+                    if entity == "product":
+                        missing = import_products.missing_required(missing, params["options"])
+                    if missing:
+                        flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(str(c.label) for c in missing)),
+                              "error")
+                    elif error:
+                        flash(error, "error")
+                    else:
+                        importing.remember_mapping(db.session, entity, current_user.id, params["headers"],
+                                                   params["mapping"])
+                        job.status = JobStatus.QUEUED
+                        starting = True
+            if starting:
+                _enqueue(excel_jobs.run_import, job)
+                return redirect(url_for(".job_view", job_id=job.id))
         try:
             sheet = spreadsheet.read(path, filename=job.file_name, sheet=params.get("sheet"),
                                      max_rows=int(params["header_row"]) + 200)
@@ -310,8 +314,8 @@ class ExcelView(PermissionView):
         if job.files_expired_at is not None:
             flash(gettext("文件已过期清理，无法继续；请重新上传后导入"), "error")
         elif job.status == JobStatus.FAILED or _stale(job):
-            job.status, job.error = JobStatus.QUEUED, None
-            db.session.commit()
+            with transaction():
+                job.status, job.error = JobStatus.QUEUED, None
             func = excel_jobs.run_import if job.kind.startswith("import_") else excel_jobs.run_export
             if _enqueue(func, job):
                 flash(gettext("已继续执行，已完成的部分不会重复"), "success")
@@ -381,8 +385,8 @@ class ExcelView(PermissionView):
         excel_jobs.stored_path(name).write_text("\n".join(str(i) for i in ids))
         job = JobRecord(kind=f"export_{entity}", status=JobStatus.QUEUED, user_id=current_user.id, file_path=name,
                         file_name=None, total=len(ids), params={"columns": chosen, "ip": client_ip()})
-        db.session.add(job)
-        db.session.commit()
+        with transaction():
+            db.session.add(job)
         if len(ids) <= int(current_app.config.get("EXPORT_INLINE_ROWS", 2000)):
             excel_jobs.export_now(job.id)  # small: the file comes back in this response
             return self.result_file(job.id)

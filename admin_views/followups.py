@@ -21,10 +21,11 @@ from admin_views.forms import CommentForm
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from models import Customer, FollowUp, FollowUpTemplate, User, db
 from rules import followups, scope
 from rules.clock import local_date
-from rules.errors import OutOfScope, RuleViolation
+from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
 
 WHO = {"mine": _l("我的"), "team": _l("我下属的"), "all": _l("全部")}
@@ -122,13 +123,8 @@ class FollowUpView(ScopedModelView):
             abort(404)
         form = CommentForm(request.form)
         if form.validate():
-            try:
+            with transaction(gettext("点评已发送，业务员会收到提醒")):
                 followups.comment(db.session, record, actor=actor, content=form.content.data, now=now())
-                db.session.commit()
-                flash(gettext("点评已发送，业务员会收到提醒"), "success")
-            except RuleViolation as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
         else:
             flash(gettext("请填写点评内容"), "error")
         return redirect(url_for(".details_view", id=record.id))

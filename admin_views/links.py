@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_admin.helpers import is_safe_url
 from flask_admin.model.filters import BaseFilter
 
+from admin_views.navigation import back_url
 from rules import links
 from rules.links import Days, DrillFilter, FilterValue, Link, ListKind, ListLink, RecordLink
 
@@ -125,6 +125,4 @@ def stored_url(admin: Any, text: str | None) -> str | None:
     link = links.load(text)
     if link is not None:
         return url(admin, link)
-    if text and text.startswith("/") and is_safe_url(text):
-        return text
-    return None
+    return back_url(text, "") or None

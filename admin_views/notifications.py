@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from admin_views.base import SIGNED_IN, ScopedModelView
 from admin_views.filters import LocalDateBetween
 from admin_views.context import current_actor, now
 from admin_views.menu import OFFICE, fa
+from admin_views.transaction import transaction
 from models import Notification, db
 from rules import notifications
 
@@ -31,19 +32,18 @@ class NotificationView(ScopedModelView):
     @action("mark_read", _l("标为已读"))
     def action_mark_read(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        count = notifications.mark_read(db.session, [r.id for r in records], actor=current_actor(), now=now())
-        db.session.commit()
-        flash(ngettext("已将 %(num)d 条提醒标为已读。", "已将 %(num)d 条提醒标为已读。", count), "success")
+        with transaction() as outcome:
+            count = notifications.mark_read(db.session, [r.id for r in records], actor=current_actor(), now=now())
+            outcome.done(ngettext("已将 %(num)d 条提醒标为已读。", "已将 %(num)d 条提醒标为已读。", count))
 
     @expose("/open/<int:note_id>")
     def open(self, note_id: int) -> Any:
         note = self.get_one(note_id)
         if note is None:
             abort(404)
-        notifications.mark_read(db.session, [note.id], actor=current_actor(), now=now())
-        db.session.commit()
-        target = links.stored_url(self.admin, note.link) or url_for(".index_view")
-        return redirect(target)
+        with transaction():
+            notifications.mark_read(db.session, [note.id], actor=current_actor(), now=now())
+        return redirect(links.stored_url(self.admin, note.link) or url_for(".index_view"))
 
 
 def views() -> list[Any]:

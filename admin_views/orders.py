@@ -11,7 +11,6 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterLike
-from flask_admin.helpers import get_redirect_target, is_safe_url
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import InputRequired, Optional
 
-from admin_views.base import PermissionView, ScopedModelView, commit_or_explain
+from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import (
     AmountGreater, AmountSmaller, IdEqual, LazyOptions, LocalDateBetween, OneOf, OrderHasCategory, OrderHasProduct, StaffInDepartment,
@@ -30,6 +29,8 @@ from admin_views.links import drill
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import SALES, fa
+from admin_views.navigation import back_url
+from admin_views.transaction import commit_or_explain
 from models import (
     Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, ProductPrice, User,
     Warehouse,
@@ -298,7 +299,7 @@ class OrderView(ScopedModelView):
                            state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
                            payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
                            can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit,
-                           today=local_date(now(), _tz()), return_url=get_redirect_target() or url_for(".index_view"))
+                           today=local_date(now(), _tz()), return_url=back_url(request.values.get("url"), url_for(".index_view")))
 
     @expose("/move/<move>/", methods=["POST"])
     def move_view(self, move: str) -> Any:
@@ -398,8 +399,7 @@ class OrderView(ScopedModelView):
         records = self.scoped_batch(ids) if ids else []
         if not records:
             abort(404)
-        back = request.values.get("url") or ""
-        back = back if back and is_safe_url(back) else url_for(".index_view")
+        back = back_url(request.values.get("url"), url_for(".index_view"))
         if request.method == "POST":
             if not CsrfForm(request.form).validate():
                 abort(400)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, g
+from flask import current_app, g
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import gettext
@@ -17,6 +17,7 @@ from admin_views.context import current_actor, now
 from admin_views.formatters import choice_label, indented
 from admin_views.forms import PermissionsField
 from admin_views.menu import SETTINGS, fa
+from admin_views.transaction import transaction
 from models import DataScope, Department, Role, User, db
 from rules import auth as auth_rules
 from rules import org
@@ -49,15 +50,9 @@ def apply_to_users(ids: list[str], change: Any, message: str) -> None:
     """Run one rule over the selected staff; all or nothing, with the reason if refused."""
     wanted = [int(i) for i in ids if str(i).isdigit()]
     users = list(db.session.scalars(select(User).where(User.id.in_(wanted))))
-    try:
+    with transaction(message(len(users))):
         for user in users:
             change(user)
-        db.session.commit()
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return
-    flash(message(len(users)), "success")
 
 
 class OrgAdminView(SecureModelView):

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import ScopedModelView, commit_or_explain
+from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_columns import region
 from admin_views.customer_labels import KIND_LABELS, LABELS, OWNERSHIP_REASONS
@@ -25,6 +25,7 @@ from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
 from admin_views.links import drill
 from admin_views.menu import POOL, fa
+from admin_views.transaction import commit_or_explain
 from models import ClaimRequest, Customer, OwnershipEvent, Pool, PoolReason, RequestStatus, User, db
 from rules import pool as pool_rules
 from rules import i18n, recycle, scope

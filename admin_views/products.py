@@ -15,13 +15,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, StringField
 from wtforms.validators import ValidationError
 
-from admin_views.base import SecureModelView, commit_or_explain
+from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.filters import LazyOptions
 from admin_views.formatters import choice_label, fmt_money, indented
 from admin_views.forms import CsrfForm
 from admin_views.menu import PRODUCTS, fa
+from admin_views.transaction import commit_or_explain
 from models import (
     OrderLine, PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse, db,
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash
+from flask import abort
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from admin_views.base import ScopedModelView
 from admin_views.context import current_actor
 from admin_views.customer_labels import LABELS
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from models import Customer, db
 from rules import customers, scope
 from rules.errors import OutOfScope
@@ -52,18 +53,16 @@ class RecycleBinView(ScopedModelView):
     @action("restore", _l("恢复"))
     def action_restore(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        for record in records:
-            customers.restore(db.session, record)
-        db.session.commit()
-        flash(gettext("已恢复 %(n)d 位客户，联系人和联系记录一并恢复", n=len(records)), "success")
+        with transaction(gettext("已恢复 %(n)d 位客户，联系人和联系记录一并恢复", n=len(records))):
+            for record in records:
+                customers.restore(db.session, record)
 
     @action("purge", _l("彻底删除"), _l("彻底删除后无法恢复，客户的联系人和联系记录也将一并删除。确定吗？"))
     def action_purge(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        for record in records:
-            customers.purge(db.session, record)
-        db.session.commit()
-        flash(gettext("已彻底删除 %(n)d 位客户", n=len(records)), "success")
+        with transaction(gettext("已彻底删除 %(n)d 位客户", n=len(records))):
+            for record in records:
+                customers.purge(db.session, record)
 
 
 def views() -> list[Any]:

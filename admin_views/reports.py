@@ -30,6 +30,7 @@ from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
 from admin_views.menu import REPORTS, fa
+from admin_views.transaction import transaction
 from models import db
 from models.dictionary import DictKind
 from rules import dictionaries, regions, reports, rfm
@@ -378,14 +379,12 @@ class CustomerSalesReport(ReportView):
             return redirect(back)
         filters, _problems = filters_from_request()
         try:
-            changed = rfm.set_category(db.session, current_actor(), filters, today=_today(), segment=segment,
-                                       category_id=category_id)
-        except ValueError:
-            db.session.rollback()
+            with transaction() as outcome:
+                changed = rfm.set_category(db.session, current_actor(), filters, today=_today(), segment=segment,
+                                           category_id=category_id)
+                outcome.done(gettext("已将 %(n)d 个“%(s)s”的客户设为所选分类", n=changed, s=rfm.SEGMENTS[segment]))
+        except ValueError:  # not a category of the dictionary (the transaction has rolled back)
             flash(gettext("请选择分群和客户分类"), "error")
-            return redirect(back)
-        db.session.commit()
-        flash(gettext("已将 %(n)d 个“%(s)s”的客户设为所选分类", n=changed, s=rfm.SEGMENTS[segment]), "success")
         return redirect(back)
 
 

@@ -13,9 +13,9 @@ from admin_views.base import PermissionView
 from admin_views.context import local_today
 from admin_views.forms import CsrfForm
 from admin_views.menu import SETTINGS, fa
+from admin_views.transaction import transaction
 from models import db
 from rules import entry, numbering, protection, settings
-from rules.errors import RuleViolation
 
 ENTRY_ACTIONS = {entry.ALLOW: _l("不检查"), entry.WARN: _l("重名提示"), entry.FORBID: _l("重名禁止")}
 
@@ -37,24 +37,21 @@ class CustomerSettingsView(PermissionView):
             duplicates = {f: request.form.get(f"dup_{f}", entry.ALLOW) for f in entry.FIELDS}
             duplicates = {f: a if a in ENTRY_ACTIONS else entry.ALLOW for f, a in duplicates.items()}
             required = [f for f in entry.FIELDS if request.form.get(f"req_{f}")]
-            try:
+            with transaction(gettext("客户设置已保存")) as outcome:
                 numbering.validate_pattern(new_pattern)
-            except RuleViolation as exc:
-                flash(str(exc), "error")
-                return self.render("admin/settings/customers.html", policy={
-                    "duplicates": duplicates, "required": required,
-                    "check_formats": bool(request.form.get("check_formats"))}, pattern=new_pattern,
-                    fields=entry.FIELDS, actions=ENTRY_ACTIONS, preview=None,
-                    protection_policy=_protection_from(request.form),
-                    pool_enabled=bool(request.form.get("pool_enabled")))
-            settings.put(db.session, "customer_code_pattern", new_pattern)
-            settings.put(db.session, "protection_policy", _protection_from(request.form))
-            settings.put(db.session, "pool_enabled", bool(request.form.get("pool_enabled")))
-            settings.put(db.session, "entry_policy", {"duplicates": duplicates, "required": required,
-                                                      "check_formats": bool(request.form.get("check_formats"))})
-            db.session.commit()
-            flash(gettext("客户设置已保存"), "success")
-            return redirect(url_for(".index"))
+                settings.put(db.session, "customer_code_pattern", new_pattern)
+                settings.put(db.session, "protection_policy", _protection_from(request.form))
+                settings.put(db.session, "pool_enabled", bool(request.form.get("pool_enabled")))
+                settings.put(db.session, "entry_policy", {"duplicates": duplicates, "required": required,
+                                                          "check_formats": bool(request.form.get("check_formats"))})
+            if outcome.ok:
+                return redirect(url_for(".index"))
+            return self.render("admin/settings/customers.html", policy={
+                "duplicates": duplicates, "required": required,
+                "check_formats": bool(request.form.get("check_formats"))}, pattern=new_pattern,
+                fields=entry.FIELDS, actions=ENTRY_ACTIONS, preview=None,
+                protection_policy=_protection_from(request.form),
+                pool_enabled=bool(request.form.get("pool_enabled")))
         preview = numbering.peek(db.session, "customer", pattern, today=local_today())
         return self.render("admin/settings/customers.html", policy=policy, pattern=pattern, fields=entry.FIELDS,
                            actions=ENTRY_ACTIONS, preview=preview,

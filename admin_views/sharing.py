@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -16,6 +15,7 @@ from admin_views.context import current_actor, now
 from admin_views.customer_labels import SHARE_MODE_LABELS
 from admin_views.formatters import choice_label
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from models import CustomerShare, db
 from rules import scope, sharing
 
@@ -62,10 +62,9 @@ class SharedByMeView(_ShareListView):
     @action("revoke", _l("取消共享"), _l("确定取消所选共享吗？"))
     def action_revoke(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        for record in records:
-            sharing.revoke(db.session, record, now=now())
-        db.session.commit()
-        flash(gettext("已取消 %(n)d 项共享", n=len(records)), "success")
+        with transaction(gettext("已取消 %(n)d 项共享", n=len(records))):
+            for record in records:
+                sharing.revoke(db.session, record, now=now())
 
 
 class SharedWithMeView(_ShareListView):

@@ -16,6 +16,7 @@ from admin_views.base import SIGNED_IN, AccessMixin
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_money, local
 from admin_views.forms import CsrfForm
+from admin_views.transaction import transaction
 from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
 from rules import announcements, customers, followups, notifications, protection, recycle, reports, scope
@@ -173,16 +174,16 @@ class WorkbenchIndexView(AccessMixin, AdminIndexView):
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".index"))
         offered = list(_offered())
-        if request.form.get("reset"):
-            layout_rules.save_layout(db.session, current_user.id, order=[], hidden=[], known=offered)
-        else:
-            def position(key: str) -> tuple[int, int]:
-                raw = request.form.get(f"pos_{key}", "")
-                return (int(raw) if raw.strip().lstrip("-").isdigit() else 999, offered.index(key))
 
-            order = sorted(offered, key=position)
-            hidden = [k for k in offered if not request.form.get(f"show_{k}")]
-            layout_rules.save_layout(db.session, current_user.id, order=order, hidden=hidden, known=offered)
-        db.session.commit()
-        flash(gettext("工作台设置已保存"), "success")
+        def position(key: str) -> tuple[int, int]:
+            raw = request.form.get(f"pos_{key}", "")
+            return (int(raw) if raw.strip().lstrip("-").isdigit() else 999, offered.index(key))
+
+        with transaction(gettext("工作台设置已保存")):
+            if request.form.get("reset"):
+                layout_rules.save_layout(db.session, current_user.id, order=[], hidden=[], known=offered)
+            else:
+                order = sorted(offered, key=position)
+                hidden = [k for k in offered if not request.form.get(f"show_{k}")]
+                layout_rules.save_layout(db.session, current_user.id, order=order, hidden=hidden, known=offered)
         return redirect(url_for(".index"))

@@ -18,6 +18,7 @@ from admin_views.context import current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import customer_link, ids_from
+from admin_views.transaction import transaction
 from models import Contact, Customer, db
 from models.messaging import OptOut
 from rules import i18n, messaging, scope
@@ -43,18 +44,18 @@ class OptOutPageMixin:
         if request.method == "POST":
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
-            elif request.form.get("mark") == "1":
-                n = messaging.mark_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts,
-                                           reason=request.form.get("reason") or None, actor_id=actor.user_id,
-                                           now=now())
-                db.session.commit()
-                flash(gettext("已标记 %(n)d 项拒收，今后不会再给他们发短信或邮件", n=n), "success")
-                return redirect(back)
             else:
-                n = messaging.clear_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts)
-                db.session.commit()
-                flash(gettext("已恢复 %(n)d 项接收短信和邮件", n=n), "success")
-                return redirect(back)
+                with transaction() as outcome:
+                    if request.form.get("mark") == "1":
+                        n = messaging.mark_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts,
+                                                   reason=request.form.get("reason") or None,
+                                                   actor_id=actor.user_id, now=now())
+                        outcome.done(gettext("已标记 %(n)d 项拒收，今后不会再给他们发短信或邮件", n=n))
+                    else:
+                        n = messaging.clear_opt_out(db.session, customer_ids=ok, contact_ids=ok_contacts)
+                        outcome.done(gettext("已恢复 %(n)d 项接收短信和邮件", n=n))
+                if outcome.ok:
+                    return redirect(back)
         marked = set(db.session.scalars(select(OptOut.customer_id).where(OptOut.customer_id.in_(ok),
                                                                            OptOut.contact_id.is_(None))))
         marked_contacts = set(db.session.scalars(select(OptOut.contact_id).where(OptOut.contact_id.in_(ok_contacts))))

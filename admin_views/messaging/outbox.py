@@ -16,6 +16,7 @@ from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label, fmt_datetime
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import customer_link, enqueue_or_explain, short
+from admin_views.transaction import transaction
 from jobs import messaging as message_jobs
 from models import db
 from models.messaging import Channel, Outbox, OutboxStatus
@@ -83,8 +84,10 @@ class OutboxView(ScopedModelView):
 
     @action("retry", _l("重新发送"), _l("所选的未发出消息将重新发送，确定吗？"))
     def action_retry(self, ids: list[str]) -> None:
-        ready = messaging.retry(db.session, [r.id for r in self.scoped_batch(ids)])
-        db.session.commit()
+        with transaction() as outcome:
+            ready = messaging.retry(db.session, [r.id for r in self.scoped_batch(ids)])
+        if not outcome.ok:
+            return
         if ready and enqueue_or_explain(message_jobs.send_messages, ready, len(ready)):
             flash(gettext("已重新提交 %(n)d 条消息", n=len(ready)), "success")
         elif not ready:
@@ -92,9 +95,9 @@ class OutboxView(ScopedModelView):
 
     @action("cancel", _l("取消发送"), _l("所选的未发出消息将不再发送，确定吗？"))
     def action_cancel(self, ids: list[str]) -> None:
-        n = messaging.cancel(db.session, [r.id for r in self.scoped_batch(ids)])
-        db.session.commit()
-        flash(gettext("已取消 %(n)d 条消息", n=n), "success")
+        with transaction() as outcome:
+            n = messaging.cancel(db.session, [r.id for r in self.scoped_batch(ids)])
+            outcome.done(gettext("已取消 %(n)d 条消息", n=n))
 
 
 class UnsentSmsView(OutboxView):

@@ -15,6 +15,7 @@ from admin_views.base import ScopedModelView
 from admin_views.context import now
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import customer_link
+from admin_views.transaction import commit_bookkeeping
 from models import db
 from models.messaging import SmsReply
 from rules import messaging
@@ -79,7 +80,7 @@ def callback() -> Any:
         elif event.get("type") == "receipt":
             handled += messaging.receive_receipt(db.session, key=event.get("key"), provider_id=event.get("provider_id"),
                                                  status=str(event.get("status", "")), now=moment)
-    db.session.commit()
+    commit_bookkeeping()
     return jsonify({"ok": True, "handled": handled})
 
 

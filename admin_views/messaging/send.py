@@ -23,6 +23,7 @@ from admin_views.forms import CsrfForm
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import enqueue_or_explain, ids_from
 from admin_views.messaging.opt_out import OptOutPageMixin
+from admin_views.transaction import transaction
 from jobs import messaging as message_jobs
 from models import Contact, Customer, DictKind, db
 from models.messaging import Channel, MessageBatch, MessageTemplate
@@ -184,12 +185,14 @@ class SendView(OptOutPageMixin, PermissionView):
         template_id = int(form["template_id"]) if form["template_id"].isdigit() else None
         template = db.session.get(MessageTemplate, template_id) if template_id else None
         title = template.name if template is not None else (form["subject"] or form["body"])[:40]
-        batch = messaging.queue_messages(
-            db.session, recipients.send, channel=form["channel"], body=form["body"], subject=form["subject"] or None,
-            sender=current_user._get_current_object(), now=now(), template_id=template_id, scheduled_at=send_at,
-            respect_quiet_hours=send_at is not None, skipped=len(recipients.skipped),
-            title=title)
-        db.session.commit()  # the outbox rows exist before any job can look for them
+        with transaction() as outcome:  # the outbox rows exist before any job can look for them
+            batch = messaging.queue_messages(
+                db.session, recipients.send, channel=form["channel"], body=form["body"],
+                subject=form["subject"] or None, sender=current_user._get_current_object(), now=now(),
+                template_id=template_id, scheduled_at=send_at, respect_quiet_hours=send_at is not None,
+                skipped=len(recipients.skipped), title=title)
+        if not outcome.ok:
+            return self._confirm(form, recipients, send_at)
         if send_at is not None:
             flash(gettext("已安排 %(n)d 条消息在 %(t)s 发送", n=batch.total, t=fmt_datetime(send_at)), "success")
         elif enqueue_or_explain(message_jobs.send_batch, batch.id, batch.total):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from admin_views.base import PermissionView
 from admin_views.forms import CsrfForm
 from admin_views.menu import MESSAGING, fa
+from admin_views.transaction import transaction
 from models import db
 from models.messaging import MessageTemplate
 from rules import messaging
@@ -40,7 +41,7 @@ class MessagingSettingsView(PermissionView):
                 birthday_template_id=int(f["birthday_template_id"]) if f.get("birthday_template_id", "").isdigit()
                 else None,
                 callback_secret=f.get("callback_secret", "").strip() or config["callback_secret"], provider=provider)
-            try:
+            with transaction(gettext("短信邮件设置已保存")) as outcome:
                 for key in ("quiet_start", "quiet_end", "per_minute", "per_day", "birthday_hour"):
                     raw = f.get(key, "").strip()
                     if not raw.isdigit():
@@ -51,13 +52,9 @@ class MessagingSettingsView(PermissionView):
                 if provider["kind"] == "http" and not provider["url"].startswith(("http://", "https://")):
                     raise RuleViolation(_l("短信网关地址须以 http:// 或 https:// 开头"))
                 messaging.save_settings(db.session, values)
-                db.session.commit()
-                flash(gettext("短信邮件设置已保存"), "success")
+            if outcome.ok:
                 return redirect(url_for(".index"))
-            except RuleViolation as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                config = values
+            config = values
         templates = list(db.session.scalars(select(MessageTemplate).where(MessageTemplate.active.is_(True))
                                             .order_by(MessageTemplate.name)))
         return self.render("admin/messaging/settings.html", cfg=config, provider=config.get("provider") or {},

@@ -20,6 +20,7 @@ from admin_views.formatters import choice_label
 from admin_views.forms import CsrfForm
 from admin_views.menu import MESSAGING, fa
 from admin_views.messaging.common import ManageModelView, customer_link, ids_from
+from admin_views.transaction import transaction
 from models import Customer, db
 from models.messaging import Channel, MessageTemplate, SfaEnrollment, SfaPlan
 from rules import scope, sfa
@@ -69,23 +70,22 @@ class SfaEnrollmentView(ScopedModelView):
 
     @action("pause", _l("暂停"))
     def action_pause(self, ids: list[str]) -> None:
-        n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=True, today=local_today())
-        db.session.commit()
-        flash(gettext("已暂停 %(n)d 项", n=n), "success")
+        with transaction() as outcome:
+            n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=True, today=local_today())
+            outcome.done(gettext("已暂停 %(n)d 项", n=n))
 
     @action("resume", _l("恢复"))
     def action_resume(self, ids: list[str]) -> None:
-        n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=False, today=local_today())
-        db.session.commit()
-        flash(gettext("已恢复 %(n)d 项", n=n), "success")
+        with transaction() as outcome:
+            n = sfa.set_paused(db.session, self.scoped_batch(ids), paused=False, today=local_today())
+            outcome.done(gettext("已恢复 %(n)d 项", n=n))
 
     @action("stop", _l("停止"), _l("停止后这些客户不再执行该方案，确定吗？"))
     def action_stop(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        for record in records:
-            db.session.delete(record)
-        db.session.commit()
-        flash(gettext("已停止 %(n)d 项", n=len(records)), "success")
+        with transaction(gettext("已停止 %(n)d 项", n=len(records))):
+            for record in records:
+                db.session.delete(record)
 
     @expose("/start/", methods=["GET", "POST"])
     def start_view(self) -> Any:
@@ -105,19 +105,18 @@ class SfaEnrollmentView(ScopedModelView):
             elif plan is None:
                 flash(gettext("请选择方案"), "error")
             else:
-                try:
-                    from datetime import date
+                from datetime import date
 
-                    n = sfa.enroll(db.session, plan, records, actor=actor, today=local_today(),
-                                   start_on=date.fromisoformat(start_on))
-                    db.session.commit()
-                    flash(gettext("已为 %(n)d 位客户启动“%(p)s”", n=n, p=plan.name), "success")
-                    return redirect(url_for(".index_view"))
+                try:
+                    first_day = date.fromisoformat(start_on)
                 except ValueError:
                     flash(gettext("开始日期格式不对"), "error")
-                except RuleViolation as exc:
-                    db.session.rollback()
-                    flash(str(exc), "error")
+                else:
+                    with transaction() as outcome:
+                        n = sfa.enroll(db.session, plan, records, actor=actor, today=local_today(), start_on=first_day)
+                        outcome.done(gettext("已为 %(n)d 位客户启动“%(p)s”", n=n, p=plan.name))
+                    if outcome.ok:
+                        return redirect(url_for(".index_view"))
         return self.render("admin/messaging/sfa_start.html", records=records, plans=plans, start_on=start_on,
                            ids=",".join(str(i) for i in ok), chosen=request.form.get("plan_id", ""))
 
