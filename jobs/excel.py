@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 
 from jobs.queue import job_app_context
 from models import User, db
-from models.base import utcnow
 from models.job import JobRecord, JobRowIssue
-from rules import audit, exporting, import_batch, import_products, importing, spreadsheet
+from rules import audit, clock, exporting, import_batch, import_products, importing, spreadsheet
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
@@ -46,13 +45,13 @@ def new_file_name(kind: str, suffix: str) -> str:
 
 
 def _actor(user: User) -> Actor:
-    return Actor.from_user(user, today=local_date(utcnow(), current_app.config["TIMEZONE"]))
+    return Actor.from_user(user, today=local_date(clock.now(), current_app.config["TIMEZONE"]))
 
 
 def _fail(job_id: int, message: str) -> None:
     db.session.rollback()
     db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
-                       .values(status="failed", error=message[:2000], heartbeat_at=utcnow()))
+                       .values(status="failed", error=message[:2000], heartbeat_at=clock.now()))
     db.session.commit()
 
 
@@ -74,8 +73,8 @@ def run_import(job_id: int) -> str:
         user = session.get(User, job.user_id)
         session.info[audit.INFO_KEY] = AuditContext(user.id, user.display_name)
         job.status, job.error = "running", None
-        job.started_at = job.started_at or utcnow()
-        job.heartbeat_at = utcnow()
+        job.started_at = job.started_at or clock.now()
+        job.heartbeat_at = clock.now()
         session.commit()
         try:
             return _import(job_id, user, app.config)
@@ -99,7 +98,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
     job.total = len(rows)
     session.commit()
-    now = utcnow()
+    now = clock.now()
     actor = _actor(user)
     options = import_batch.Options(**params.get("options", {}))
     reader = importing.Reader(session, entity, params["mapping"])
@@ -135,7 +134,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
-    job.status, job.finished_at, job.heartbeat_at = "done", utcnow(), utcnow()
+    job.status, job.finished_at, job.heartbeat_at = "done", clock.now(), clock.now()
     model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
@@ -166,7 +165,7 @@ def run_export(job_id: int) -> str:
         job = session.get(JobRecord, job_id)
         if job is None or job.status == "done":
             return "nothing to do"
-        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+        job.status, job.started_at, job.heartbeat_at = "running", clock.now(), clock.now()
         session.commit()
         try:
             return export_now(job_id)
@@ -192,14 +191,14 @@ def export_now(job_id: int) -> str:
     name = new_file_name("exports", ".xlsx")
 
     def progress(count: int) -> None:
-        session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=utcnow()))
+        session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=clock.now()))
         session.commit()
 
     written = exporting.write_xlsx(stored_path(name), str(exporting.ENTITIES[entity]), columns, rows(ids),
                                    progress=progress)
     job = session.get(JobRecord, job_id)
     job.result_path, job.done, job.imported = name, written, written
-    job.status, job.finished_at = "done", utcnow()
+    job.status, job.finished_at = "done", clock.now()
     audit.record(session, ctx=AuditContext(user.id, user.display_name, job.params.get("ip")), action="export",
                  entity=exporting.MODELS[entity].__name__,
                  details={"rows": written, "columns": [c.key for c in columns], "job": job.id})

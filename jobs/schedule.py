@@ -13,6 +13,7 @@ from flask import Flask
 
 from jobs import backup, file_retention, maintenance, messaging, recycle, reminders, reports
 from jobs.queue import enqueue
+from rules import clock
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
 
 
 class EmbeddedScheduler(threading.Thread):
-    """Wakes every few seconds and enqueues whatever the schedule says is due."""
+    """Wakes every few seconds and enqueues whatever the schedule says is due. The wake-ups are
+    wall-clock waits; what is due is decided by the process clock (rules.clock), so a pinned or
+    moved clock fires exactly what a real day at that instant would."""
 
     def __init__(self, app: Flask, schedule=SCHEDULE, tick_seconds: float = 5.0) -> None:
         super().__init__(name="kechi-scheduler", daemon=True)
@@ -44,10 +47,10 @@ class EmbeddedScheduler(threading.Thread):
         self.zone = ZoneInfo(app.config["TIMEZONE"])
 
     def run(self) -> None:
-        now = datetime.now(self.zone)
+        now = self._now()
         due = {func: croniter(expr, now).get_next(datetime) for func, expr in self.schedule}
         while not self.stopped.wait(self.tick_seconds):
-            now = datetime.now(self.zone)
+            now = self._now()
             for func, expr in self.schedule:
                 if due[func] <= now:
                     due[func] = croniter(expr, now).get_next(datetime)
@@ -56,6 +59,9 @@ class EmbeddedScheduler(threading.Thread):
                             enqueue(func)
                         except Exception:  # the scheduler must outlive one failing job
                             log.exception("periodic job %s failed", func.__name__)
+
+    def _now(self) -> datetime:
+        return clock.now().astimezone(self.zone)
 
     def stop(self) -> None:
         self.stopped.set()

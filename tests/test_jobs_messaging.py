@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, REDIS_URL, Browserish, build_app, need_service
+from conftest import PASSWORD, REDIS_URL, Browserish, build_app, need_service, worker_env
 from jobs import messaging as jobs
 from jobs.queue import enqueue
 from models import Customer, FollowUp, User, db
@@ -193,11 +193,6 @@ def redis_url() -> str:
 
     Redis.from_url(url).flushdb()
     return url
-
-
-def worker_env(app, tmp_path, redis_url: str) -> dict:
-    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-                KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test")
 
 
 WORKER = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url"]
