@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select
+from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -194,22 +194,38 @@ class SqliteSessionApp(SessionApp):
         os.replace(staging, self.path)
 
 
+def _serial_key(table) -> str | None:
+    """The name of a table's single integer primary key (a serial column on PostgreSQL)."""
+    keys = list(table.primary_key.columns)
+    if len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0].autoincrement in (True, "auto"):
+        return keys[0].name
+    return None
+
+
 class PostgresSessionApp(SessionApp):
-    """A database of its own (kechi_test stays free for the migration tests), cloned per test
-    from a template database with CREATE DATABASE ... TEMPLATE."""
+    """A database of its own (kechi_test stays free for the migration tests), emptied per test
+    and given back the rows a fresh database starts with. Measured per test: DELETE + re-insert
+    ~10 ms, TRUNCATE + ensure_defaults ~200 ms, CREATE DATABASE ... TEMPLATE ~400 ms."""
 
     def __init__(self, url: str) -> None:
         base = make_url(url)
-        self.name, self.template = f"{base.database}_app", f"{base.database}_template"
+        self.name = f"{base.database}_app"
         self.server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        for name in (self.name, self.template):
-            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self._sql(f'CREATE DATABASE "{self.name}"')
         application = create_app(_config(base.set(database=self.name).render_as_string(hide_password=False)))
         _fill(application)
-        with application.app_context():
-            db.engine.dispose()
-        self._sql(f'CREATE DATABASE "{self.template}" TEMPLATE "{self.name}"')
+        tables = db.metadata.sorted_tables
+        with application.app_context(), db.engine.connect() as conn:
+            self.rows = {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
+        self.rows = {t: rows for t, rows in self.rows.items() if rows}
+        # Children before parents; every sequence back to 1, then past the default rows' ids.
+        self.empty = "; ".join([f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
+            "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema()"])
+        self.sequences = "; ".join(
+            f"SELECT setval(pg_get_serial_sequence('{t.name}', '{key}'), max({key})) FROM {t.name}"
+            for t in self.rows if (key := _serial_key(t)))
         super().__init__(application, "postgresql")
 
     def _sql(self, statement: str) -> None:
@@ -217,14 +233,17 @@ class PostgresSessionApp(SessionApp):
             conn.exec_driver_sql(statement)
 
     def reset_database(self) -> None:
-        self._sql(f'DROP DATABASE "{self.name}" WITH (FORCE)')
-        self._sql(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+        with self.app.app_context(), db.engine.begin() as conn:
+            conn.exec_driver_sql(self.empty)
+            for table, rows in self.rows.items():
+                conn.execute(table.insert(), rows)
+            if self.sequences:
+                conn.exec_driver_sql(self.sequences)
 
     def close(self) -> None:
         with self.app.app_context():
             db.engine.dispose()
-        for name in (self.name, self.template):
-            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self.server.dispose()
 
 
