@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -49,7 +50,7 @@ class EmbeddedScheduler(threading.Thread):
     def run(self) -> None:
         now = self._now()
         due = {func: croniter(expr, now).get_next(datetime) for func, expr in self.schedule}
-        while not self.stopped.wait(self.tick_seconds):
+        while not self._sleep():
             now = self._now()
             for func, expr in self.schedule:
                 if due[func] <= now:
@@ -62,6 +63,12 @@ class EmbeddedScheduler(threading.Thread):
 
     def _now(self) -> datetime:
         return clock.now().astimezone(self.zone)
+
+    def _sleep(self) -> bool:
+        """One tick; True once stopped. A plain sleep rather than Event.wait(timeout): a timed
+        wait never returns under libfaketime (`make test-clock`, wolfcw/libfaketime#390)."""
+        time.sleep(self.tick_seconds)
+        return self.stopped.is_set()
 
     def stop(self) -> None:
         self.stopped.set()

@@ -4,10 +4,10 @@
 # folder, runs pytest, and stops them again. Extra arguments go to pytest.
 #
 # KECHI_FAKETIME="<spec>" runs pytest under libfaketime (Debian's faketime) to prove no test
-# reads the wall clock: "+400d" (a year and a month from now) or "@2027-03-01 16:00:30" (an
-# absolute start, read as UTC; just after midnight in Asia/Shanghai). Only pytest and what it
-# starts (rq workers, Chromium) see the fake time: redis-server --daemonize hangs under it, so
-# the services start first on real time.
+# depends on the wall clock: "+400d" (a year and a month from now) or "@2027-03-01 16:00:30" (an
+# absolute start, read as UTC: just after midnight in Asia/Shanghai). Only the pytest process
+# sees the fake time: redis-server --daemonize hangs under it, so the services start first, and
+# tests/conftest.py starts rq workers and Chromium on real time (they get the pinned clock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}

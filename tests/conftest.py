@@ -51,6 +51,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_dbs: run the test on SQLite and on PostgreSQL")
     _compile_translations()
+    _children_on_real_time()
+
+
+def _children_on_real_time() -> None:
+    """Under `make test-clock` (libfaketime) only this process runs on the fake time; what it
+    starts (rq workers, Chromium) runs on the real one. Under libfaketime a timed lock wait
+    never returns (wolfcw/libfaketime#390: rq's worker threads hang), and a worker reads the
+    test's instant from KECHI_CLOCK anyway."""
+    if "FAKETIME" not in os.environ:
+        return
+    kept = [lib for lib in re.split(r"[:\s]+", os.environ.get("LD_PRELOAD", "")) if lib and "faketime" not in lib]
+    if kept:
+        os.environ["LD_PRELOAD"] = ":".join(kept)
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+    for name in [n for n in os.environ if n.startswith("FAKETIME")]:
+        del os.environ[name]
 
 
 def _compile_translations() -> None:
