@@ -270,12 +270,17 @@ def test_redis_down_when_sending_keeps_the_messages_pending_until_it_is_back(tmp
 
     from jobs.queue import init_queue
 
+    class Worker(SimpleWorker):
+        def subscribe(self) -> None:
+            """No command channel: its listener thread's timed wait never returns under
+            libfaketime (`make test-clock`), and a burst run takes no commands."""
+
     app.config["REDIS_URL"] = redis_url
     init_queue(app)
     with app.app_context():
         enqueue(jobs.dispatch_pending)
         queue = Queue(app.config["RQ_QUEUE_NAME"], connection=Redis.from_url(redis_url))
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        Worker([queue], connection=queue.connection).work(burst=True)
         db.session.expire_all()
         rows = list(db.session.scalars(select(Outbox)))
         assert [(r.status, r.body) for r in rows] == [("sent", "王芳您好")]
