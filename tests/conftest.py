@@ -58,16 +58,16 @@ def _children_on_real_time() -> None:
     """Under `make test-clock` (libfaketime) only this process runs on the fake time; what it
     starts (rq workers, Chromium) runs on the real one. Under libfaketime a timed lock wait
     never returns (wolfcw/libfaketime#390: rq's worker threads hang), and a worker reads the
-    test's instant from KECHI_CLOCK anyway."""
-    if "FAKETIME" not in os.environ:
+    test's instant from KECHI_CLOCK anyway. Only LD_PRELOAD changes: libfaketime re-reads the
+    FAKETIME variables every few seconds, so removing them would end the fake time here too."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "faketime" not in preload:
         return
-    kept = [lib for lib in re.split(r"[:\s]+", os.environ.get("LD_PRELOAD", "")) if lib and "faketime" not in lib]
+    kept = [lib for lib in re.split(r"[:\s]+", preload) if lib and "faketime" not in lib]
     if kept:
         os.environ["LD_PRELOAD"] = ":".join(kept)
     else:
-        os.environ.pop("LD_PRELOAD", None)
-    for name in [n for n in os.environ if n.startswith("FAKETIME")]:
-        del os.environ[name]
+        del os.environ["LD_PRELOAD"]
 
 
 def _compile_translations() -> None:
