@@ -25,13 +25,15 @@ def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
     from jobs import cli
     from jobs.queue import init_queue
     from models import db
-    from rules import audit, org
+    from rules import audit, clock, org
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     if isinstance(config, str):
         config = import_string(config)
     app.config.from_object(config() if isinstance(config, type) else config)
     app.config.from_prefixed_env("KECHI")
+    if app.config.get("CLOCK"):
+        clock.pin(app.config["CLOCK"])
     org.use_password_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
     audit.install(db.session.session_factory.class_)

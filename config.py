@@ -78,6 +78,10 @@ class Config:
 
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
     EMBEDDED_JOBS_SYNC = False
+    # An ISO instant ("2026-11-23T02:00:00+00:00", env KECHI_CLOCK) pins the process clock
+    # (rules.clock) when the app starts: how tests hand their instant to an `rq worker` process.
+    # Unset, the clock is the wall clock.
+    CLOCK: str | None = None
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from flask import current_app, g, request
 from flask_login import current_user
 
-from models.base import utcnow
 from rules.actor import Actor
 from rules.audit import AuditContext
+from rules import clock
 from rules.clock import local_date
 
 
@@ -37,8 +37,8 @@ def audit_context() -> AuditContext:
 
 
 def now() -> datetime:
-    """The current UTC time; tests move the clock through app.config["CLOCK"]."""
-    return current_app.config.get("CLOCK", utcnow)()
+    """The current UTC time: the process clock (rules.clock), which tests pin and move."""
+    return clock.now()
 
 
 def local_today() -> date:

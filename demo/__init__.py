@@ -13,7 +13,7 @@ from models import (
     Contact, CustomField, Customer, CustomerKind, CustomerShare, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
     PersonalContact, ShareMode, User,
 )
-from models.base import utcnow
+from rules import clock
 from rules import customers as customer_rules
 from rules import pool as pool_rules
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
@@ -61,9 +61,9 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         users[username] = user
     if not session.scalar(select(func.count(Customer.id))):
         _seed_customers(session, list(users.values()), customers)
-        demo_sales.seed_sales(session, users, now=utcnow())
-        demo_reports.seed_pool_history(session, list(users.values()), now=utcnow())
-    now = utcnow()
+        demo_sales.seed_sales(session, users, now=clock.now())
+        demo_reports.seed_pool_history(session, list(users.values()), now=clock.now())
+    now = clock.now()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),
                              body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
@@ -93,7 +93,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
     fake.seed_instance(20261123)
     rng = random.Random(20261123)
     sales = [u for u in users if u.role.name in ("业务员", "主管", "经理")]
-    now = utcnow()
+    now = clock.now()
     today = local_date(now, "Asia/Shanghai")
     items = {kind: dictionaries.items(session, kind) for kind in dictionaries.DEFAULTS}
     for name, kind, content in TEMPLATES:

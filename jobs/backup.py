@@ -8,15 +8,14 @@ from flask import current_app
 from adapters.backup_files import BackupFiles
 from jobs.queue import job_app_context
 from models import db
-from models.base import utcnow
-from rules import backup, periodic
+from rules import backup, clock, periodic
 
 
 def backup_database() -> str:
     """Take a backup of the SQLite database and keep the BACKUP_KEEP newest. On PostgreSQL
     nothing is copied here: the server is backed up with pg_dump (README)."""
     with job_app_context():
-        now = utcnow()
+        now = clock.now()
         database = backup.database_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
         if database is None:
             result = "PostgreSQL: back up with pg_dump on the database server"

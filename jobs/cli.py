@@ -143,7 +143,7 @@ def restore_backup(backup_name: str, yes: bool) -> None:
     """Replace the embedded database with a backup (stop the application first). BACKUP_NAME is a
     name from 数据备份 (kechi-20261130-022000.db) or the path of a backup file."""
     from adapters.backup_files import BackupFiles
-    from models.base import utcnow
+    from rules import clock
     from rules import backup
 
     database = backup.database_path(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -161,7 +161,7 @@ def restore_backup(backup_name: str, yes: bool) -> None:
     db.session.remove()
     db.engine.dispose()  # no connection of this process may hold the file while it is replaced
     try:
-        before = backup.restore(source, database, files, now=utcnow(), tz=tz)
+        before = backup.restore(source, database, files, now=clock.now(), tz=tz)
     except RuleViolation as exc:
         raise click.ClickException(str(exc)) from exc
     init_schema()  # a backup from an earlier release is brought up to this one

@@ -17,9 +17,8 @@ from sqlalchemy import select, update
 from adapters import spreadsheet
 from jobs.queue import job_app_context
 from models import User, db
-from models.base import utcnow
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
-from rules import audit, exporting, import_batch, import_products, importing
+from rules import audit, clock, exporting, import_batch, import_products, importing
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
@@ -47,13 +46,13 @@ def new_file_name(kind: str, suffix: str) -> str:
 
 
 def _actor(user: User) -> Actor:
-    return Actor.from_user(user, today=local_date(utcnow(), current_app.config["TIMEZONE"]))
+    return Actor.from_user(user, today=local_date(clock.now(), current_app.config["TIMEZONE"]))
 
 
 def _fail(job_id: int, message: str) -> None:
     db.session.rollback()
     db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
-                       .values(status=JobStatus.FAILED, error=message[:2000], heartbeat_at=utcnow()))
+                       .values(status=JobStatus.FAILED, error=message[:2000], heartbeat_at=clock.now()))
     db.session.commit()
 
 
@@ -75,8 +74,8 @@ def run_import(job_id: int) -> str:
         user = session.get(User, job.user_id)
         session.info[audit.INFO_KEY] = AuditContext(user.id, user.display_name)
         job.status, job.error = JobStatus.RUNNING, None
-        job.started_at = job.started_at or utcnow()
-        job.heartbeat_at = utcnow()
+        job.started_at = job.started_at or clock.now()
+        job.heartbeat_at = clock.now()
         session.commit()
         try:
             return _import(job_id, user, app.config)
@@ -100,7 +99,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
     job.total = len(rows)
     session.commit()
-    now = utcnow()
+    now = clock.now()
     actor = _actor(user)
     options = import_batch.Options(**params.get("options", {}))
     reader = importing.Reader(session, entity, params["mapping"])
@@ -131,7 +130,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     job = session.get(JobRecord, job_id)
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
-    job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, utcnow(), utcnow()
+    job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, clock.now(), clock.now()
     model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
@@ -162,7 +161,7 @@ def run_export(job_id: int) -> str:
         job = session.get(JobRecord, job_id)
         if job is None or job.status == JobStatus.DONE:
             return "nothing to do"
-        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, utcnow(), utcnow()
+        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, clock.now(), clock.now()
         session.commit()
         try:
             return export_now(job_id)
@@ -188,7 +187,7 @@ def export_now(job_id: int) -> str:
     name = new_file_name("exports", ".xlsx")
 
     def progress(count: int) -> None:
-        session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=utcnow()))
+        session.execute(update(JobRecord).where(JobRecord.id == job_id).values(done=count, heartbeat_at=clock.now()))
         session.commit()
 
     header, values = exporting.table(columns, rows(ids))
@@ -196,7 +195,7 @@ def export_now(job_id: int) -> str:
                                       progress=progress)
     job = session.get(JobRecord, job_id)
     job.result_path, job.done, job.imported = name, written, written
-    job.status, job.finished_at = JobStatus.DONE, utcnow()
+    job.status, job.finished_at = JobStatus.DONE, clock.now()
     audit.record(session, ctx=AuditContext(user.id, user.display_name, job.params.get("ip")), action="export",
                  entity=exporting.MODELS[entity].__name__,
                  details={"rows": written, "columns": [c.key for c in columns], "job": job.id})

@@ -8,8 +8,7 @@ from flask import current_app
 
 from jobs.queue import job_app_context
 from models import db
-from models.base import utcnow
-from rules import file_retention, periodic
+from rules import clock, file_retention, periodic
 
 
 def purge_expired_files() -> int:
@@ -17,7 +16,7 @@ def purge_expired_files() -> int:
     them forever). Jobs are marked and committed first, then their files go, so a page never
     links to a deleted file."""
     with job_app_context():
-        now = utcnow()
+        now = clock.now()
         days = int(current_app.config.get("FILE_RETENTION_DAYS") or 0)
         if days <= 0:
             periodic.record_run(db.session, "purge_expired_files", now=now, result="retention off")

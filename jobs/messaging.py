@@ -16,9 +16,8 @@ from sqlalchemy import select
 from adapters import mail, sms
 from jobs.queue import QueueUnavailable, enqueue, job_app_context
 from models import db
-from models.base import utcnow
 from models.messaging import Channel, HolidayGreeting, MessageBatch, MessageTemplate, Outbox, OutboxStatus
-from rules import delivery, mail_accounts, messaging, periodic, sfa
+from rules import clock, delivery, mail_accounts, messaging, periodic, sfa
 from rules.clock import local_date
 from rules.errors import RuleViolation
 
@@ -28,7 +27,7 @@ DISPATCH_SECONDS = 50     # the every-minute dispatch stops in time for the next
 
 
 def _now() -> datetime:
-    return current_app.config.get("CLOCK", utcnow)()
+    return clock.now()
 
 
 def _tz() -> str:

@@ -5,15 +5,14 @@ from flask import current_app
 
 from jobs.queue import job_app_context
 from models import db
-from models.base import utcnow
-from rules import periodic, recycle
+from rules import clock, periodic, recycle
 from rules.clock import local_date
 
 
 def recycle_customers(dry_run: bool = False) -> dict[str, int]:
     """Move every due customer back to its pool (set-based; a second run moves nothing)."""
     with job_app_context():
-        now = utcnow()
+        now = clock.now()
         run = recycle.recycle_due(db.session, now=now, dry_run=dry_run)
         if dry_run:
             db.session.rollback()
@@ -27,7 +26,7 @@ def recycle_customers(dry_run: bool = False) -> dict[str, int]:
 def warn_due_recycles() -> int:
     """Tell each owner how many of their customers will be recycled within the warning days."""
     with job_app_context():
-        now = utcnow()
+        now = clock.now()
         owners = recycle.warn_owners(db.session, now=now, today=local_date(now, current_app.config["TIMEZONE"]))
         periodic.record_run(db.session, "warn_due_recycles", now=now, result=f"owners {owners}")
         db.session.commit()

@@ -5,13 +5,12 @@ from flask import current_app
 
 from jobs.queue import job_app_context
 from models import db
-from models.base import utcnow
-from rules import periodic, report_summary
+from rules import clock, periodic, report_summary
 
 
 def refresh_summaries() -> bool:
     with job_app_context():
-        now = utcnow()
+        now = clock.now()
         built = report_summary.refresh(db.session, now=now, tz=current_app.config["TIMEZONE"])
         periodic.record_run(db.session, "refresh_report_summaries", now=now,
                             result="built" if built else "raw (small database)")

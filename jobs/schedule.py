@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from flask import Flask
 
 from jobs import backup, file_retention, maintenance, messaging, recycle, reminders, reports
 from jobs.queue import enqueue
+from rules import clock
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,9 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
 
 
 class EmbeddedScheduler(threading.Thread):
-    """Wakes every few seconds and enqueues whatever the schedule says is due."""
+    """Wakes every few seconds and enqueues whatever the schedule says is due. The wake-ups are
+    wall-clock waits; what is due is decided by the process clock (rules.clock), so a pinned or
+    moved clock fires exactly what a real day at that instant would."""
 
     def __init__(self, app: Flask, schedule=SCHEDULE, tick_seconds: float = 5.0) -> None:
         super().__init__(name="kechi-scheduler", daemon=True)
@@ -44,10 +48,10 @@ class EmbeddedScheduler(threading.Thread):
         self.zone = ZoneInfo(app.config["TIMEZONE"])
 
     def run(self) -> None:
-        now = datetime.now(self.zone)
+        now = self._now()
         due = {func: croniter(expr, now).get_next(datetime) for func, expr in self.schedule}
-        while not self.stopped.wait(self.tick_seconds):
-            now = datetime.now(self.zone)
+        while not self._sleep():
+            now = self._now()
             for func, expr in self.schedule:
                 if due[func] <= now:
                     due[func] = croniter(expr, now).get_next(datetime)
@@ -56,6 +60,15 @@ class EmbeddedScheduler(threading.Thread):
                             enqueue(func)
                         except Exception:  # the scheduler must outlive one failing job
                             log.exception("periodic job %s failed", func.__name__)
+
+    def _now(self) -> datetime:
+        return clock.now().astimezone(self.zone)
+
+    def _sleep(self) -> bool:
+        """One tick; True once stopped. A plain sleep rather than Event.wait(timeout): a timed
+        wait never returns under libfaketime (`make test-clock`, wolfcw/libfaketime#390)."""
+        time.sleep(self.tick_seconds)
+        return self.stopped.is_set()
 
     def stop(self) -> None:
         self.stopped.set()

@@ -36,8 +36,28 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+# The process clock's state. rules.clock is its API (pin, move, unpin); the state lives here
+# because column defaults (created_at, ...) must follow it and models import no rules. A plain
+# module global, not app config or a context variable, so every thread of the process (waitress
+# serving a browser test, an embedded job) reads the same instant.
+_pinned: datetime | None = None
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, aware UTC: the pinned instant if the process clock is pinned, else the wall clock."""
+    pinned = _pinned
+    return pinned if pinned is not None else datetime.now(timezone.utc)
+
+
+def pinned_instant() -> datetime | None:
+    """The hook behind rules.clock; call that instead."""
+    return _pinned
+
+
+def set_pinned(instant: datetime | None) -> None:
+    """The hook behind rules.clock; call that instead."""
+    global _pinned
+    _pinned = instant
 
 
 class Base(DeclarativeBase):

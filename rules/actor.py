@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 
 from models.org import DataScope, User
+from rules import clock
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Actor:
     data_scope: DataScope
     permissions: frozenset[str]
     # The actor's local calendar day: shares "until" a date end when it has passed.
-    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    today: date = field(default_factory=lambda: clock.now().date())
     # Whether anything is shared with the actor today. Most users have no shares, and leaving
     # the share branch out of the scope clause lets the database walk one index in order.
     has_shares: bool = True

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
 from models.system import AuditLog
+from rules import clock
 
 MASK = "******"
 INFO_KEY = "audit"
@@ -88,7 +88,7 @@ def _entry(obj: Any, action: str, ctx: AuditContext) -> dict[str, Any] | None:
     if action == "update" and not changes:
         return None
     return {
-        "at": utcnow(),
+        "at": clock.now(),
         "actor_id": ctx.actor_id,
         "actor_name": ctx.actor_name,
         "action": action,
@@ -166,7 +166,7 @@ def install(session_class: type[Session]) -> None:
 def record(session: Session, *, ctx: AuditContext, action: str, entity: str,
            details: dict[str, Any], entity_id: str | None = None) -> None:
     """An audit row for an act that changes no row, such as an export."""
-    session.add(AuditLog(at=utcnow(), actor_id=ctx.actor_id, actor_name=ctx.actor_name,
+    session.add(AuditLog(at=clock.now(), actor_id=ctx.actor_id, actor_name=ctx.actor_name,
                          action=action, entity=entity, entity_id=entity_id,
                          changes=_plain(details), ip=ctx.ip))
     session.flush()

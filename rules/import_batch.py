@@ -19,12 +19,11 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from models.base import utcnow
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, OwnershipEvent, OwnershipReason, PoolReason,
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
-from rules import custom_fields, customers, entry, normalize, numbering, protection, scope, search, settings
+from rules import clock, custom_fields, customers, entry, normalize, numbering, protection, scope, search, settings
 from rules.actor import Actor
 from rules.errors import RuleViolation
 from rules.importing import Parsed, Reader
@@ -464,7 +463,7 @@ def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outc
         update(JobRecord).where(JobRecord.id == job.id, JobRecord.done == start)
         .values(done=end, imported=JobRecord.imported + counts["imported"],
                 updated=JobRecord.updated + counts["updated"], skipped=JobRecord.skipped + counts["skipped"],
-                rejected=JobRecord.rejected + counts["rejected"], heartbeat_at=utcnow())
+                rejected=JobRecord.rejected + counts["rejected"], heartbeat_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         return False

@@ -2,11 +2,19 @@
 # Runs the whole suite against real services: installs Debian's postgresql, redis-server,
 # chromium and CJK fonts if missing, starts PostgreSQL and Redis on loopback in a temporary
 # folder, runs pytest, and stops them again. Extra arguments go to pytest.
+#
+# KECHI_FAKETIME="<spec>" runs pytest under libfaketime (Debian's faketime) to prove no test
+# depends on the wall clock: "+400d" (a year and a month from now) or "@2027-03-01 16:00:30" (an
+# absolute start, read as UTC: just after midnight in Asia/Shanghai). Only the pytest process
+# sees the fake time: redis-server --daemonize hangs under it, so the services start first, and
+# tests/conftest.py starts rq workers and Chromium on real time (they get the pinned clock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+FAKETIME_SPEC=${KECHI_FAKETIME:-}
 
 need=()
+[ -z "$FAKETIME_SPEC" ] || command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -49,4 +57,9 @@ export KECHI_TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT/0"
 export KECHI_TEST_REQUIRE_SERVICES=1
 export KECHI_INSTANCE_DIR="$TMP/instance"
 
-"$VENV/bin/python" -m pytest "$@"
+if [ -n "$FAKETIME_SPEC" ]; then
+  echo "pytest under faketime -f \"$FAKETIME_SPEC\" (TZ=UTC)"
+  TZ=UTC faketime -f "$FAKETIME_SPEC" "$VENV/bin/python" -m pytest "$@"
+else
+  "$VENV/bin/python" -m pytest "$@"
+fi

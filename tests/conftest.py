@@ -1,24 +1,30 @@
-"""Fixtures: an app per test on a real SQLite file (or the real PostgreSQL that
-scripts/test.sh starts), a client that logs in the way a browser does (CSRF token included),
-and factories for staff and customers."""
+"""Fixtures: one app per database kind for the whole session, with a pristine database and
+pristine settings for every test (a real SQLite file, or the real PostgreSQL that
+scripts/test.sh starts), the process clock pinned at FIXED_NOW, a client that logs in the way a
+browser does (CSRF token included), and factories for staff and customers."""
 from __future__ import annotations
 
+import copy
 import os
 import re
-from collections.abc import Callable, Iterator
+import shutil
 import threading
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Integer, create_engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from config import TestConfig
 from models import Customer, CustomerKind, Role, User, db
+from rules import clock as process_clock
 from rules import customers, normalize, org, setup
 
 PG_URL = os.environ.get("KECHI_TEST_PG_URL")
@@ -45,6 +51,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_dbs: run the test on SQLite and on PostgreSQL")
     _compile_translations()
+    _children_on_real_time()
+
+
+def _children_on_real_time() -> None:
+    """Under `make test-clock` (libfaketime) only this process runs on the fake time; what it
+    starts (rq workers, Chromium) runs on the real one. Under libfaketime a timed lock wait
+    never returns (wolfcw/libfaketime#390: rq's worker threads hang), and a worker reads the
+    test's instant from KECHI_CLOCK anyway. Only LD_PRELOAD changes: libfaketime re-reads the
+    FAKETIME variables every few seconds, so removing them would end the fake time here too."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "faketime" not in preload:
+        return
+    kept = [lib for lib in re.split(r"[:\s]+", preload) if lib and "faketime" not in lib]
+    if kept:
+        os.environ["LD_PRELOAD"] = ":".join(kept)
+    else:
+        del os.environ["LD_PRELOAD"]
 
 
 def _compile_translations() -> None:
@@ -61,37 +84,210 @@ def _compile_translations() -> None:
             write_mo(mo_file, catalog)
 
 
-def build_app(kind: str, tmp_path, **overrides) -> Flask:
-    class Cfg(TestConfig):
-        pass
+# --- the clock: every test runs at FIXED_NOW unless it moves the clock ---------------------------
 
-    if kind == "postgresql":
-        Cfg.SQLALCHEMY_DATABASE_URI = need_service(PG_URL, "PostgreSQL")
-    else:
-        Cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'kechi-test.db'}"
+class Clock:
+    """The process clock (rules.clock) as a test drives it. Views, jobs, rules and column
+    defaults all read it, in every thread; it stands still until moved."""
+
+    @property
+    def now(self) -> datetime:
+        return process_clock.now()
+
+    def set(self, instant: datetime) -> datetime:
+        return process_clock.pin(instant)
+
+    def advance(self, **delta: float) -> datetime:
+        return process_clock.move(timedelta(**delta))
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Clock]:
+    process_clock.pin(FIXED_NOW)
+    yield Clock()
+    process_clock.unpin()
+
+
+def worker_env(app: Flask, tmp_path: Path, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an `rq worker` process serving `app`: its database, its Redis and the
+    test's clock (KECHI_CLOCK pins the worker's process clock at the instant the test is at)."""
+    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
+                KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test",
+                KECHI_CLOCK=process_clock.now().isoformat(), **extra)
+
+
+# --- apps and databases --------------------------------------------------------------------------
+
+def _config(uri: str, **overrides) -> type[TestConfig]:
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
     for key, value in overrides.items():
         setattr(Cfg, key, value)
-    application = create_app(Cfg)
-    with application.app_context():
-        if kind == "postgresql":
-            db.drop_all()
+    return Cfg
+
+
+def _fill(application: Flask) -> None:
+    """The schema and the default roles, at FIXED_NOW so their timestamps never vary."""
+    with application.app_context(), process_clock.pinned(FIXED_NOW):
         db.create_all()
         setup.ensure_defaults(db.session)
         db.session.commit()
+
+
+def build_app(kind: str, tmp_path, **overrides) -> Flask:
+    """A fresh app of its own, for a test that needs settings create_app reads once (REDIS_URL,
+    the queue mode); most tests take the session's `app` fixture instead."""
+    if kind == "postgresql":
+        uri = need_service(PG_URL, "PostgreSQL")
+    else:
+        uri = f"sqlite:///{tmp_path / 'kechi-test.db'}"
+    application = create_app(_config(uri, **overrides))
+    if kind == "postgresql":
+        with application.app_context():
+            db.drop_all()
+    _fill(application)
     return application
 
 
+class SessionApp:
+    """One app for the session (create_app compiles ~550 routes: too slow to repeat per test)
+    and, before each test, a database, settings and views exactly as a fresh app would have."""
+
+    def __init__(self, application: Flask, kind: str) -> None:
+        self.app = application
+        self.kind = kind
+        application.config["DB_KIND"] = kind
+        self.config = copy.deepcopy(dict(application.config))
+        self.extensions = dict(application.extensions)
+        # Views keep lazily built state (the custom-field columns of the last database they saw).
+        self.views = [(view, dict(vars(view))) for admin in application.extensions.get("admin", [])
+                      for view in admin._views]
+
+    def fresh(self) -> Flask:
+        self.app.config.clear()
+        self.app.config.update(copy.deepcopy(self.config))
+        self.app.extensions.clear()
+        self.app.extensions.update(self.extensions)
+        for view, state in self.views:
+            vars(view).clear()
+            vars(view).update(state)
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection may outlive the database it was opened on
+        self.reset_database()
+        return self.app
+
+    def done(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+
+    def reset_database(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteSessionApp(SessionApp):
+    """A template file built once (schema + defaults), copied over the app's file per test."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "kechi-test.db"
+        self.template = folder / "template.db"
+        application = create_app(_config(f"sqlite:///{self.path}"))
+        _fill(application)
+        with application.app_context():
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.engine.dispose()
+        shutil.copyfile(self.path, self.template)
+        super().__init__(application, "sqlite")
+
+    def reset_database(self) -> None:
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        # A new file replaces the old one: a connection some stray thread still holds keeps
+        # the old file and cannot write into the next test's database.
+        staging = self.path.with_name("next.db")
+        shutil.copyfile(self.template, staging)
+        os.replace(staging, self.path)
+
+
+def _serial_key(table) -> str | None:
+    """The name of a table's single integer primary key (a serial column on PostgreSQL)."""
+    keys = list(table.primary_key.columns)
+    if len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0].autoincrement in (True, "auto"):
+        return keys[0].name
+    return None
+
+
+class PostgresSessionApp(SessionApp):
+    """A database of its own (kechi_test stays free for the migration tests), emptied per test
+    and given back the rows a fresh database starts with. Measured per test: DELETE + re-insert
+    ~10 ms, TRUNCATE + ensure_defaults ~200 ms, CREATE DATABASE ... TEMPLATE ~400 ms."""
+
+    def __init__(self, url: str) -> None:
+        base = make_url(url)
+        self.name = f"{base.database}_app"
+        self.server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._sql(f'CREATE DATABASE "{self.name}"')
+        application = create_app(_config(base.set(database=self.name).render_as_string(hide_password=False)))
+        _fill(application)
+        tables = db.metadata.sorted_tables
+        with application.app_context(), db.engine.connect() as conn:
+            self.rows = {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
+        self.rows = {t: rows for t, rows in self.rows.items() if rows}
+        # Children before parents; every sequence back to 1, then past the default rows' ids.
+        self.empty = "; ".join([f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
+            "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema()"])
+        self.sequences = "; ".join(
+            f"SELECT setval(pg_get_serial_sequence('{t.name}', '{key}'), max({key})) FROM {t.name}"
+            for t in self.rows if (key := _serial_key(t)))
+        super().__init__(application, "postgresql")
+
+    def _sql(self, statement: str) -> None:
+        with self.server.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    def reset_database(self) -> None:
+        with self.app.app_context(), db.engine.begin() as conn:
+            conn.exec_driver_sql(self.empty)
+            for table, rows in self.rows.items():
+                conn.execute(table.insert(), rows)
+            if self.sequences:
+                conn.exec_driver_sql(self.sequences)
+
+    def close(self) -> None:
+        with self.app.app_context():
+            db.engine.dispose()
+        self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.server.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SessionApp]]:
+    """Built on first use, so a run of SQLite tests never needs PostgreSQL."""
+    class Apps(dict):
+        def __missing__(self, kind: str) -> SessionApp:
+            if kind == "postgresql":
+                shared = PostgresSessionApp(need_service(PG_URL, "PostgreSQL"))
+            else:
+                shared = SqliteSessionApp(tmp_path_factory.mktemp("session-db"))
+            self[kind] = shared
+            return shared
+
+    apps = Apps()
+    yield apps
+    for shared in apps.values():
+        if isinstance(shared, PostgresSessionApp):
+            shared.close()
+
+
 @pytest.fixture
-def app(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:
-    kind = getattr(request, "param", "sqlite")
-    application = build_app(kind, tmp_path)
-    application.config["DB_KIND"] = kind
-    yield application
-    with application.app_context():
-        db.session.remove()
-        if kind == "postgresql":
-            db.drop_all()
-        db.engine.dispose()
+def app(request: pytest.FixtureRequest, session_apps: dict[str, SessionApp], clock: Clock) -> Iterator[Flask]:
+    shared = session_apps[getattr(request, "param", "sqlite")]
+    yield shared.fresh()
+    shared.done()
 
 
 @pytest.fixture

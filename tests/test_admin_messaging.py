@@ -8,9 +8,8 @@ import json
 
 from sqlalchemy import func, select
 
-from conftest import list_table
+from conftest import FIXED_NOW, list_table
 from models import Customer, FollowUp, Notification, db
-from models.base import utcnow
 from models.messaging import MessageTemplate, OptOut, Outbox, SmsReply
 from rules import messaging
 
@@ -45,7 +44,7 @@ def test_send_page_confirms_counts_then_writes_the_outbox(app, client, make_user
     ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000001"),
                                                            ("丙公司", None), ("丁公司", "13900000004")])
     with app.app_context():
-        messaging.mark_opt_out(db.session, customer_ids=[ids[3]], now=utcnow())
+        messaging.mark_opt_out(db.session, customer_ids=[ids[3]], now=FIXED_NOW)
         db.session.commit()
     client.login("chenxm")
     url = "/admin/message_send/?ids=" + ",".join(map(str, ids))
@@ -93,7 +92,7 @@ def test_outbox_is_scoped_and_failed_messages_can_be_retried(app, client, new_cl
         customer = db.session.get(Customer, cid)
         recipients = messaging.collect(db.session, [customer], channel="sms")
         messaging.queue_messages(db.session, recipients.send, channel="sms", body="你好", sender=customer.owner,
-                                 now=utcnow(),
+                                 now=FIXED_NOW,
                                  title="t")
         row = db.session.scalar(select(Outbox))
         row.status, row.error = "failed", "网关拒绝"
@@ -144,7 +143,7 @@ def test_callback_needs_the_secret_and_records_replies_and_receipts(app, client,
         customer = db.session.get(Customer, cid)
         recipients = messaging.collect(db.session, [customer], channel="sms")
         messaging.queue_messages(db.session, recipients.send, channel="sms", body="新品到货", sender=customer.owner,
-                                 now=utcnow(),
+                                 now=FIXED_NOW,
                                  title="t")
         db.session.commit()
         from jobs import messaging as jobs
@@ -242,8 +241,11 @@ def test_a_salesperson_cannot_open_the_administration_pages(app, client, make_us
     assert client.get("/admin/message_template/new/").status_code in (302, 403)
 
 
-def test_sfa_can_be_started_for_selected_customers_then_paused(app, client, make_user, make_customer):
+def test_sfa_can_be_started_for_selected_customers_then_paused(app, client, make_user, make_customer, clock):
+    from datetime import timedelta
+
     from models.messaging import SfaEnrollment, SfaPlan
+    from rules.clock import local_date
 
     uid = make_user("chenxm")
     ids = [make_customer("甲公司", uid), make_customer("乙公司", uid)]
@@ -253,7 +255,8 @@ def test_sfa_can_be_started_for_selected_customers_then_paused(app, client, make
         plan_id = db.session.scalar(select(SfaPlan.id))
     client.login("chenxm")
     url = f"/admin/sfa_enrollment/start/?ids={ids[0]},{ids[1]}"
-    response = client.post_form(url, {"plan_id": str(plan_id), "start_on": "2026-12-01"}, follow=True)
+    start_on = local_date(clock.now, app.config["TIMEZONE"]) + timedelta(days=8)  # the rule refuses a start in the past
+    response = client.post_form(url, {"plan_id": str(plan_id), "start_on": start_on.isoformat()}, follow=True)
     assert "已为 2 位客户启动“每7天提醒”" in response.get_data(as_text=True)
     with app.app_context():
         enrollment_ids = list(db.session.scalars(select(SfaEnrollment.id)))
@@ -285,7 +288,8 @@ def test_a_contact_can_refuse_messages_and_a_bare_number_can_be_listed(app, clie
     assert 'data-testid="recipient-count">0<' in confirm and "拒收 2" in confirm
 
 
-def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app, client, make_user, make_customer):
+def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app, client, make_user, make_customer,
+                                                                             clock):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -296,7 +300,7 @@ def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app,
 
     uid = make_user("chenxm")
     ids = customers_with_mobiles(app, make_customer, uid, [("甲公司", "13900000001"), ("乙公司", "13900000002")])
-    app.config["CLOCK"] = lambda: at(23, 10)
+    clock.set(at(23, 10))
     client.login("chenxm")
     for cid, when in ((ids[0], "2026-11-23T15:30"), (ids[1], "2026-11-23T22:30")):
         done = client.post_form(f"/admin/message_send/?ids={cid}", {
@@ -313,16 +317,16 @@ def test_a_scheduled_send_waits_for_its_time_and_for_the_end_of_quiet_hours(app,
             return sorted(r.to_address for r in db.session.scalars(select(Outbox).where(Outbox.status == "sent")))
 
     with app.app_context():
-        app.config["CLOCK"] = lambda: at(23, 15, 29)
+        clock.set(at(23, 15, 29))
         jobs.dispatch_pending()
         assert sent() == []
-        app.config["CLOCK"] = lambda: at(23, 15, 30)
+        clock.set(at(23, 15, 30))
         jobs.dispatch_pending()
         assert sent() == ["13900000001"]
-        app.config["CLOCK"] = lambda: at(23, 22, 31)  # 22:30 falls in quiet hours (21:00–08:00)
+        clock.set(at(23, 22, 31))  # 22:30 falls in quiet hours (21:00–08:00)
         jobs.dispatch_pending()
         assert sent() == ["13900000001"]
-        app.config["CLOCK"] = lambda: at(24, 8, 0)
+        clock.set(at(24, 8, 0))
         jobs.dispatch_pending()
         assert sent() == ["13900000001", "13900000002"]
 
@@ -391,7 +395,7 @@ def test_a_held_back_message_says_why_in_the_readers_language(app, make_user, ma
         messaging.save_settings(db.session, {"per_minute": 1})
         recipients = messaging.collect(db.session, [db.session.get(Customer, c) for c in ids], channel="sms")
         messaging.queue_messages(db.session, recipients.send, channel="sms", body="新品到货",
-                                 sender=db.session.get(User, uid), now=utcnow(), title="t")
+                                 sender=db.session.get(User, uid), now=FIXED_NOW, title="t")
         db.session.commit()
         from jobs import messaging as jobs
 

@@ -2,7 +2,6 @@
 recycle job (embedded, CLI and a real rq worker) and the settings preview."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,7 +12,6 @@ from sqlalchemy import func, select
 
 from conftest import FIXED_NOW, REDIS_URL, list_table, need_service
 from models import ClaimRequest, Customer, Notification, OwnershipEvent, Role, db
-from models.base import utcnow
 from rules import org
 from rules import pool as pool_rules
 
@@ -118,7 +116,7 @@ def _make_due(app, owner_id: int, name: str) -> int:
     with app.app_context():
         pool = pool_rules.default_pool(db.session)
         pool.recycle_enabled, pool.no_contact_days = True, 10
-        customer = Customer(name=name, owner_id=owner_id, claimed_at=utcnow() - timedelta(days=20))
+        customer = Customer(name=name, owner_id=owner_id, claimed_at=FIXED_NOW - timedelta(days=20))
         db.session.add(customer)
         db.session.commit()
         return customer.id
@@ -142,7 +140,7 @@ def test_settings_preview_and_the_cli_dry_run_show_what_tonight_would_move(app, 
 
 
 def test_the_recycle_job_runs_in_a_real_rq_worker(tmp_path, make_user):
-    from conftest import build_app
+    from conftest import build_app, worker_env
     from jobs.queue import enqueue
     from jobs.recycle import recycle_customers
 
@@ -159,10 +157,8 @@ def test_the_recycle_job_runs_in_a_real_rq_worker(tmp_path, make_user):
     due = _make_due(app, rep_id, "该回收的客户")
     with app.app_context():
         enqueue(recycle_customers)
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=url,
-               KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test")
     result = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", url, "kechi"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, env=worker_env(app, tmp_path, url), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     with app.app_context():
         assert db.session.get(Customer, due).owner_id is None
@@ -185,8 +181,10 @@ def test_soon_to_be_recycled_list_and_countdown(app, client, make_user):
     with app.app_context():
         pool = pool_rules.default_pool(db.session)
         pool.recycle_enabled, pool.no_contact_days, pool.warn_days = True, 10, 7
-        db.session.add_all([Customer(name="快到期", owner_id=rep, claimed_at=utcnow() - timedelta(days=6)),
-                            Customer(name="还早呢", owner_id=rep, claimed_at=utcnow() - timedelta(days=1))])
+        # claimed an hour more than whole days ago: the countdown counts whole days left
+        db.session.add_all([
+            Customer(name="快到期", owner_id=rep, claimed_at=FIXED_NOW - timedelta(days=6, hours=1)),
+            Customer(name="还早呢", owner_id=rep, claimed_at=FIXED_NOW - timedelta(days=1, hours=1))])
         db.session.commit()
     client.login("rep1")
     soon = list_table(client.get("/admin/recycle_soon/").get_data(as_text=True))
@@ -208,7 +206,7 @@ def test_protection_keeps_a_customer_from_recycling_and_warns_or_refuses_collidi
         from rules import customers, recycle
         customers.reindex(db.session, db.session.get(Customer, protected))
         db.session.commit()
-        assert recycle.recycle_due(db.session, now=utcnow()).total == 0
+        assert recycle.recycle_due(db.session, now=FIXED_NOW).total == 0
     other = new_client()
     other.login("rep2")
     warned = other.post_form("/admin/customer/new/", {"kind": "company", "name": "杭州撞单科技"}).get_data(as_text=True)
@@ -264,5 +262,5 @@ def test_with_the_pool_switched_off_nothing_moves(app, client, admin_id, pool_cu
     due = _make_due(app, rep1, "不会被回收")
     with app.app_context():
         from rules import recycle
-        assert recycle.recycle_due(db.session, now=utcnow()).total == 0
+        assert recycle.recycle_due(db.session, now=FIXED_NOW).total == 0
         assert db.session.get(Customer, due).owner_id == rep1

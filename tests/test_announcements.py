@@ -23,7 +23,6 @@ TODAY = date(2026, 11, 23)  # FIXED_NOW in Asia/Shanghai
 @pytest.fixture
 def office(app, make_user):
     """张总 (总经理, 总经办), 王经理 (经理, 销售部), 李主管 and 陈 (销售一部), 孙 (销售二部)."""
-    app.config["CLOCK"] = lambda: FIXED_NOW
     return {
         "boss": make_user("boss", role="总经理", department=("总经办",), display_name="张总"),
         "wang": make_user("wang", role="经理", department=("销售部",), display_name="王经理"),

@@ -1,28 +1,10 @@
 """Login, lockout, idle timeout, forced logout, CSRF and security headers."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
 from sqlalchemy import select
 
-from conftest import FIXED_NOW, PASSWORD
+from conftest import PASSWORD
 from models import Customer, LoginLog, User, db
-
-
-@pytest.fixture
-def clock(app):
-    """Moves the application's clock: clock.now = ...; clock.advance(minutes=...)."""
-
-    class Clock:
-        now = FIXED_NOW
-
-        def advance(self, **delta):
-            self.now = self.now + timedelta(**delta)
-
-    c = Clock()
-    app.config["CLOCK"] = lambda: c.now
-    return c
 
 
 def test_login_page_is_chinese_and_a_good_login_reaches_the_workbench(app, client, make_user):

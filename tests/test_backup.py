@@ -117,7 +117,7 @@ def test_the_page_takes_and_lists_backups_for_the_administrator_only(backup_app,
     assert len(kept) == 3 and listed[0].name not in {b.name for b in kept}
 
 
-def test_old_backups_are_pruned_and_the_nightly_job_records_its_run(backup_app, tmp_path):
+def test_old_backups_are_pruned_and_the_nightly_job_records_its_run(backup_app, tmp_path, clock):
     from jobs.backup import backup_database
     from jobs.schedule import SCHEDULE
 
@@ -131,6 +131,7 @@ def test_old_backups_are_pruned_and_the_nightly_job_records_its_run(backup_app, 
     assert backup.listing(BackupFiles(folder), TZ)[0] == same_second  # the newest first
     same_second.path.unlink()
     assert backup.prune(BackupFiles(folder), keep=3, tz=TZ) == ["kechi-20261121-022000.db"]
+    clock.set(datetime(2026, 11, 24, 18, 20, tzinfo=timezone.utc))  # the next night's 02:20
     with backup_app.app_context():
         result = backup_database()  # keeps BACKUP_KEEP = 3: today's and the two newest before it
     assert result.startswith("kechi-") and "removed 1" in result

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.both_dbs
 
 @pytest.fixture
 def book(app, make_user, make_customer):
-    app.config["CLOCK"] = lambda: FIXED_NOW
     rep1 = make_user("rep1")
     rep2 = make_user("rep2")
     owned = [make_customer(f"自有客户{i:02d}", rep2) for i in range(27)]

@@ -16,11 +16,6 @@ from rules import entry, normalize, numbering, settings
 TODAY = date(2026, 11, 23)  # FIXED_NOW in Asia/Shanghai
 
 
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = lambda: FIXED_NOW
-
-
 def new_customer(client, name: str, **fields):
     data = {"kind": "company", "name": name, **fields}
     return client.post_form("/admin/customer/new/", data, follow=True)
@@ -173,7 +168,7 @@ def test_the_daily_reminder_job_notifies_each_owner_once(app, make_user, make_cu
     rep = make_user("rep1")
     cid = make_customer("到期客户", rep)
     with app.app_context():
-        db.session.get(Customer, cid).next_contact_at = date.today() - timedelta(days=1)
+        db.session.get(Customer, cid).next_contact_at = TODAY - timedelta(days=1)
         db.session.commit()
         assert send_due_reminders() == 1
         send_due_reminders()
@@ -248,7 +243,7 @@ def test_collaborators_add_follow_ups_and_shares_end_by_themselves(app, client, 
                      to=f"/admin/customer/follow-up/?id={cid}")
     with app.app_context():
         assert db.session.scalar(select(FollowUp.user_id).where(FollowUp.customer_id == cid)) == rep2
-    app.config["CLOCK"] = lambda: FIXED_NOW + timedelta(days=2)
+    clock.advance(days=2)
     sharee.login("rep2")
     assert sharee.get(f"/admin/customer/details/?id={cid}").status_code == 404
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from conftest import REDIS_URL, build_app, need_service
+from conftest import FIXED_NOW, REDIS_URL, build_app, need_service, worker_env
 from jobs import file_retention
 from jobs.queue import enqueue
 from jobs.schedule import SCHEDULE, EmbeddedScheduler
 from models import PeriodicRun, db
-from models.base import utcnow
 from models.job import JobRecord
+from rules import clock as process_clock
 from test_import_products import HEADER, ROWS, book, clerk, latest_job, start, upload  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def age(app, job_id: int, days: int) -> None:
     """Make a job and its files look `days` old."""
     with app.app_context():
         job = db.session.get(JobRecord, job_id)
-        when = utcnow() - timedelta(days=days)
+        when = process_clock.now() - timedelta(days=days)
         db.session.execute(update(JobRecord).where(JobRecord.id == job_id).values(
             created_at=when, finished_at=when if job.finished_at else None,
             heartbeat_at=when if job.heartbeat_at else None))
@@ -40,7 +40,7 @@ def age(app, job_id: int, days: int) -> None:
 
 
 def touch_old(path: Path, days: int) -> None:
-    stamp = time.time() - days * 86400
+    stamp = (process_clock.now() - timedelta(days=days)).timestamp()
     os.utime(path, (stamp, stamp))
 
 
@@ -139,7 +139,7 @@ def test_retention_off_keeps_everything(app, client, jobs_of_every_age):
     assert all(p.exists() for p in files(app, jobs_of_every_age["old"]))
 
 
-def test_the_clean_up_is_on_the_schedule_and_the_embedded_scheduler_fires_it(app, jobs_of_every_age):
+def test_the_clean_up_is_on_the_schedule_and_the_embedded_scheduler_fires_it(app, jobs_of_every_age, clock):
     assert (file_retention.purge_expired_files, "40 3 * * *") in SCHEDULE
     scheduler = EmbeddedScheduler(app, schedule=[(file_retention.purge_expired_files, "* * * * * *")],
                                   tick_seconds=0.2)
@@ -147,6 +147,7 @@ def test_the_clean_up_is_on_the_schedule_and_the_embedded_scheduler_fires_it(app
     try:
         deadline = time.monotonic() + 10
         while any(p.exists() for p in files(app, jobs_of_every_age["old"])) and time.monotonic() < deadline:
+            clock.advance(seconds=1)  # the scheduler decides what is due by the (pinned) clock
             time.sleep(0.2)
     finally:
         scheduler.stop()
@@ -172,12 +173,11 @@ def test_a_real_rq_worker_runs_the_clean_up(tmp_path):
         role = db.session.scalar(select(Role).where(Role.name == "内勤"))
         user = org.create_user(db.session, username="zhaoli", password="secret-123", display_name="赵丽", role=role)
         db.session.add(JobRecord(kind="import_product", status="done", user_id=user.id, result_path="results/old.xlsx",
-                                 created_at=utcnow() - timedelta(days=OLD), finished_at=utcnow() - timedelta(days=OLD)))
+                                 created_at=FIXED_NOW - timedelta(days=OLD),
+                                 finished_at=FIXED_NOW - timedelta(days=OLD)))
         db.session.commit()
         assert not enqueue(file_retention.purge_expired_files).startswith(("inline", "embedded"))
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test",
-               KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"])
+    env = worker_env(app, tmp_path, redis_url, KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"])
     result = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

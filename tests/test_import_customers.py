@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REDIS_URL, build_app, csrf_token, latest_job, need_service, start_import, upload_sheet
+from conftest import (REDIS_URL, build_app, csrf_token, latest_job, need_service, start_import, upload_sheet,
+                      worker_env)
 from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,9 +381,7 @@ def redis_url() -> str:
 
 
 def _worker(app, redis_url: str, tmp_path: Path, **env_extra) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test",
-               KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"], **env_extra)
+    env = worker_env(app, tmp_path, redis_url, KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"], **env_extra)
     log = (tmp_path / "worker.log").open("a")
     try:
         return subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
@@ -392,7 +391,7 @@ def _worker(app, redis_url: str, tmp_path: Path, **env_extra) -> subprocess.Pope
         log.close()
 
 
-def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_path, redis_url):
+def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_path, redis_url, clock):
     app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
                     UPLOAD_DIR=str(tmp_path / "shared"))
     from conftest import Browserish
@@ -425,6 +424,7 @@ def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_pat
     assert 0 < job.done < 3000 and job.status == "running"
 
     app.config["JOB_STALE_SECONDS"] = 0  # the page offers to continue a job nobody is running
+    clock.advance(seconds=1)  # ... once its last heartbeat is in the past
     page = client.get(f"/admin/excel/{job.id}/").get_data(as_text=True)
     assert 'id="job-resume" method="post"' in page and 'id="job-resume" method="post" action' in page
     token = client.token(f"/admin/excel/{job.id}/")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, REDIS_URL, Browserish, build_app, need_service
+from conftest import PASSWORD, REDIS_URL, Browserish, build_app, need_service, worker_env
 from jobs import messaging as jobs
 from jobs.queue import enqueue
 from models import Customer, FollowUp, User, db
@@ -195,11 +195,6 @@ def redis_url() -> str:
     return url
 
 
-def worker_env(app, tmp_path, redis_url: str) -> dict:
-    return dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-                KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test")
-
-
 WORKER = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url"]
 
 
@@ -275,12 +270,17 @@ def test_redis_down_when_sending_keeps_the_messages_pending_until_it_is_back(tmp
 
     from jobs.queue import init_queue
 
+    class Worker(SimpleWorker):
+        def subscribe(self) -> None:
+            """No command channel: its listener thread's timed wait never returns under
+            libfaketime (`make test-clock`), and a burst run takes no commands."""
+
     app.config["REDIS_URL"] = redis_url
     init_queue(app)
     with app.app_context():
         enqueue(jobs.dispatch_pending)
         queue = Queue(app.config["RQ_QUEUE_NAME"], connection=Redis.from_url(redis_url))
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        Worker([queue], connection=queue.connection).work(burst=True)
         db.session.expire_all()
         rows = list(db.session.scalars(select(Outbox)))
         assert [(r.status, r.body) for r in rows] == [("sent", "王芳您好")]

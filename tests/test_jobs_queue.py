@@ -1,7 +1,6 @@
 """Jobs: the embedded runner, a real rq worker on a real Redis, the periodic schedule, /healthz."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import REDIS_URL, build_app, need_service
+from conftest import REDIS_URL, build_app, need_service, worker_env
 from jobs import maintenance
 from jobs.queue import EmbeddedRunner, enqueue
 from jobs.schedule import EmbeddedScheduler
@@ -40,12 +39,13 @@ def test_embedded_mode_runs_jobs_in_a_background_thread(app):
     assert heartbeat_runs(app) == 1
 
 
-def test_the_embedded_scheduler_fires_periodic_jobs_by_itself(app):
+def test_the_embedded_scheduler_fires_periodic_jobs_by_itself(app, clock):
     scheduler = EmbeddedScheduler(app, schedule=[(maintenance.heartbeat, "* * * * * *")], tick_seconds=0.2)
     scheduler.start()
     try:
         deadline = time.monotonic() + 10
         while heartbeat_runs(app) < 2 and time.monotonic() < deadline:
+            clock.advance(seconds=1)  # the scheduler decides what is due by the (pinned) clock
             time.sleep(0.2)
     finally:
         scheduler.stop()
@@ -70,10 +70,9 @@ def test_a_real_rq_worker_process_runs_the_job_against_the_database(tmp_path, re
         job_id = enqueue(maintenance.heartbeat)
         assert not job_id.startswith(("inline", "embedded"))
     assert heartbeat_runs(app) == 0
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=redis_url,
-               KECHI_INSTANCE_DIR=str(tmp_path / "instance"), SECRET_KEY="worker-test")
     result = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, env=worker_env(app, tmp_path, redis_url), capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert heartbeat_runs(app) == 1
 

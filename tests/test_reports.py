@@ -32,7 +32,6 @@ def utc(*args: int) -> datetime:
 @pytest.fixture
 def shop(app, make_user):
     """Boss (总经理, all), 主管 李 of 销售一部 with 业务员 陈 and 刘, 业务员 孙 of 销售二部."""
-    app.config["CLOCK"] = lambda: FIXED_NOW  # 2026-11-23 10:00 in Asia/Shanghai
     ids = {
         "boss": make_user("boss", role="总经理", department=("总经办",), display_name="张总"),
         "li": make_user("li", role="主管", department=("销售部", "销售一部"), display_name="李主管"),
@@ -370,12 +369,11 @@ def test_demo_data_gives_every_report_something_to_show(app, new_client):
     from datetime import timedelta
 
     from demo import seed_demo
-    from models.base import utcnow
 
     with app.app_context():
         seed_demo(db.session, customers=150)
         db.session.commit()
-    today = utcnow().date()
+    today = FIXED_NOW.date()
     span = f"start={(today - timedelta(days=365)).isoformat()}&end={today.isoformat()}"
     boss = new_client()
     boss.login("zhangzong", password="kechi123")

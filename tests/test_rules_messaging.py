@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from jobs import messaging as jobs
 from models import Contact, Customer, CustomField, FollowUp, Notification, User, db
 from models.messaging import HolidayGreeting, MessageTemplate, Outbox, SfaEnrollment, SfaPlan
+from rules import clock as process_clock
 from rules import messaging, sfa
 from rules.actor import Actor
 from rules.errors import InvalidValue
@@ -22,8 +23,8 @@ def at(year, month, day, hour, minute=0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)
 
 
-def set_clock(app, moment: datetime) -> None:
-    app.config["CLOCK"] = lambda: moment
+def set_clock(moment: datetime) -> None:
+    process_clock.pin(moment)
 
 
 def person(owner_id: int, name: str, *, mobile: str | None = None, birthday: date | None = None,
@@ -107,7 +108,7 @@ def test_recipients_skip_no_mobile_opted_out_and_duplicates(app, make_user):
         f = Customer(name="己公司", kind="company", owner_id=uid)  # falls back to its primary contact
         f.contacts = [Contact(name="小李", mobile="13900000006", is_primary=True)]
         db.session.add(f)
-        messaging.mark_opt_out(db.session, customer_ids=[d], now=datetime.now(timezone.utc))
+        messaging.mark_opt_out(db.session, customer_ids=[d], now=process_clock.now())
         db.session.commit()
         chosen = list(db.session.scalars(select(Customer).where(Customer.id.in_([a, b, c, d, e, f.id]))
                                          .order_by(Customer.id)))
@@ -125,7 +126,7 @@ def test_a_message_is_sent_once_however_often_its_job_runs(app, make_user):
         customer, sender = db.session.get(Customer, cid), db.session.get(User, uid)
         recipients = messaging.collect(db.session, [customer], channel="sms")
         batch = messaging.queue_messages(db.session, recipients.send, channel="sms", body="{称呼}您好",
-                                         sender=sender, now=datetime.now(timezone.utc), title="测试")
+                                         sender=sender, now=process_clock.now(), title="测试")
         db.session.commit()
         row_id = outbox()[0].id
         assert jobs.send_message(row_id) == "sent"
@@ -152,7 +153,7 @@ def greeting_setup(app, make_user):
         company = Customer(name="某公司", kind="company", owner_id=uid, mobile="13900000006")
         company.contacts = [Contact(name="联系人今天生日", mobile="13900000007", birthday=date(1980, 11, 23))]
         db.session.add(company)
-        messaging.mark_opt_out(db.session, customer_ids=[people["opted_out"]], now=datetime.now(timezone.utc))
+        messaging.mark_opt_out(db.session, customer_ids=[people["opted_out"]], now=process_clock.now())
         t = template("{称呼}，生日快乐！", name="生日")
         messaging.save_settings(db.session, {"birthday_enabled": True, "birthday_hour": 9,
                                              "birthday_template_id": t.id, "birthday_contacts": True})
@@ -163,15 +164,15 @@ def greeting_setup(app, make_user):
 @pytest.mark.both_dbs
 def test_birthday_greetings_pick_exactly_todays_birthdays_at_the_configured_hour(app, greeting_setup):
     with app.app_context():
-        set_clock(app, at(2026, 11, 23, 8, 30))
+        set_clock(at(2026, 11, 23, 8, 30))
         assert jobs.birthday_greetings() == 0  # before 09:00
-        set_clock(app, at(2026, 11, 23, 9, 5))
+        set_clock(at(2026, 11, 23, 9, 5))
         assert jobs.birthday_greetings() == 2
         assert jobs.birthday_greetings() == 0  # the next hourly run adds nobody twice
         sent = outbox(status="sent")
         assert sorted(r.to_name for r in sent) == ["今天生日", "联系人今天生日"]
         assert sorted(r.body for r in sent) == ["今天生日，生日快乐！", "联系人今天生日，生日快乐！"]
-        set_clock(app, at(2027, 2, 28, 10))  # no 29 February in 2027: greeted on the 28th
+        set_clock(at(2027, 2, 28, 10))  # no 29 February in 2027: greeted on the 28th
         assert jobs.birthday_greetings() == 1
         assert outbox()[-1].to_name == "闰日生日"
 
@@ -180,13 +181,13 @@ def test_quiet_hours_hold_scheduled_sms_until_morning(app, greeting_setup):
     with app.app_context():
         messaging.save_settings(db.session, {"birthday_hour": 0, "quiet_start": 21, "quiet_end": 8})
         db.session.commit()
-        set_clock(app, at(2026, 11, 23, 6, 0))  # 06:00, inside quiet hours
+        set_clock(at(2026, 11, 23, 6, 0))  # 06:00, inside quiet hours
         assert jobs.birthday_greetings() == 2
         held = outbox(status="pending")
         assert len(held) == 2 and all(r.scheduled_at == at(2026, 11, 23, 8) for r in held)
-        set_clock(app, at(2026, 11, 23, 7, 59))
+        set_clock(at(2026, 11, 23, 7, 59))
         assert jobs.dispatch_pending() == 0
-        set_clock(app, at(2026, 11, 23, 8, 1))
+        set_clock(at(2026, 11, 23, 8, 1))
         assert jobs.dispatch_pending() == 2
         assert len(outbox(status="sent")) == 2
 
@@ -197,11 +198,11 @@ def test_holiday_greetings_on_the_set_date_only(app, greeting_setup):
         t = template("{称呼}，中秋快乐！", name="中秋")
         db.session.add(HolidayGreeting(name="中秋", on_date=date(2026, 9, 25), template_id=t.id, send_hour=10))
         db.session.commit()
-        set_clock(app, at(2026, 9, 24, 12))
+        set_clock(at(2026, 9, 24, 12))
         assert jobs.holiday_greetings() == 0
-        set_clock(app, at(2026, 9, 25, 9, 30))
+        set_clock(at(2026, 9, 25, 9, 30))
         assert jobs.holiday_greetings() == 0  # before its hour
-        set_clock(app, at(2026, 9, 25, 10, 10))
+        set_clock(at(2026, 9, 25, 10, 10))
         # every customer with a mobile, minus the one who refuses messages
         assert jobs.holiday_greetings() == 4
         assert jobs.holiday_greetings() == 0
@@ -224,7 +225,7 @@ def test_sfa_plan_repeats_pauses_and_resumes(app, make_user):
         sfa.enroll(db.session, greet, [customer], actor=actor, today=date(2026, 11, 23))
         sfa.enroll(db.session, remind, [customer], actor=actor, today=date(2026, 11, 23))
         db.session.commit()
-        set_clock(app, at(2026, 11, 23, 10))
+        set_clock(at(2026, 11, 23, 10))
         assert jobs.run_sfa() == 2
         assert jobs.run_sfa() == 0
         assert [r.body for r in outbox(status="sent")] == ["王芳您好，好久不见"]
@@ -233,9 +234,9 @@ def test_sfa_plan_repeats_pauses_and_resumes(app, make_user):
         assert enrollment.next_run_on == date(2026, 12, 23)
         sfa.set_paused(db.session, [enrollment], paused=True, today=date(2026, 11, 23))
         db.session.commit()
-        set_clock(app, at(2026, 12, 23, 10))
+        set_clock(at(2026, 12, 23, 10))
         assert jobs.run_sfa() == 1  # only the reminder; the greeting is paused
-        set_clock(app, at(2027, 1, 5, 10))
+        set_clock(at(2027, 1, 5, 10))
         sfa.set_paused(db.session, [enrollment], paused=False, today=date(2027, 1, 5))
         db.session.commit()
         assert jobs.run_sfa() == 2
@@ -248,7 +249,7 @@ def test_per_minute_rate_holds_the_rest_for_the_next_minute(app, make_user):
         ids = [person(uid, f"客户{i}", mobile=f"1390000000{i}") for i in range(3)]
         messaging.save_settings(db.session, {"per_minute": 2, "per_day": 5000})
         db.session.commit()
-        set_clock(app, at(2026, 11, 23, 10, 0))
+        set_clock(at(2026, 11, 23, 10, 0))
         customers = list(db.session.scalars(select(Customer).where(Customer.id.in_(ids))))
         batch = messaging.queue_messages(db.session, messaging.collect(db.session, customers, channel="sms").send,
                                          channel="sms", body="你好", sender=db.session.get(User, uid),
@@ -257,14 +258,14 @@ def test_per_minute_rate_holds_the_rest_for_the_next_minute(app, make_user):
         assert jobs.send_batch(batch.id) == 2
         held = outbox(status="pending")
         assert len(held) == 1 and held[0].scheduled_at == at(2026, 11, 23, 10, 1)
-        set_clock(app, at(2026, 11, 23, 10, 1))
+        set_clock(at(2026, 11, 23, 10, 1))
         assert jobs.dispatch_pending() == 1
         messaging.save_settings(db.session, {"per_minute": 100, "per_day": 3})
         db.session.commit()
         extra = messaging.queue_messages(db.session, messaging.collect(db.session, customers[:1], channel="sms").send,
                                          channel="sms", body="再见", sender=None, now=at(2026, 11, 23, 11), title="t")
         db.session.commit()
-        set_clock(app, at(2026, 11, 23, 11))
+        set_clock(at(2026, 11, 23, 11))
         assert jobs.send_batch(extra.id) == 0  # three already went today: tomorrow 00:00 local
         assert outbox(status="pending")[0].scheduled_at == at(2026, 11, 24, 0)
 
@@ -291,7 +292,7 @@ def test_a_message_left_sending_by_a_dead_worker_becomes_unknown_then_can_be_ret
     uid = make_user("chenxm")
     with app.app_context():
         cid = person(uid, "王芳", mobile="13900000001")
-        set_clock(app, at(2026, 11, 23, 10))
+        set_clock(at(2026, 11, 23, 10))
         messaging.queue_messages(db.session, messaging.collect(db.session, [db.session.get(Customer, cid)],
                                                                channel="sms").send,
                                  channel="sms", body="你好", sender=db.session.get(User, uid),
@@ -300,10 +301,10 @@ def test_a_message_left_sending_by_a_dead_worker_becomes_unknown_then_can_be_ret
         row_id = outbox()[0].id
         assert messaging.claim(db.session, row_id, now=at(2026, 11, 23, 10))  # a worker took it, then died
         db.session.commit()
-        set_clock(app, at(2026, 11, 23, 10, 5))
+        set_clock(at(2026, 11, 23, 10, 5))
         assert jobs.dispatch_pending() == 0
         assert db.session.get(Outbox, row_id).status == "sending"  # maybe still at work: leave it
-        set_clock(app, at(2026, 11, 23, 10, 11))
+        set_clock(at(2026, 11, 23, 10, 11))
         jobs.dispatch_pending()
         db.session.expire_all()
         assert db.session.get(Outbox, row_id).status == "unknown"

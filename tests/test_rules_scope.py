@@ -72,16 +72,16 @@ def test_contacts_and_moves_follow_their_customers_scope(app, company, username)
     """Rows reached through their customer (asked per row, rules/scope.on_visible_customer):
     exactly the visible customers' contacts and moves, none of a binned customer's."""
     from models import Contact, OwnershipEvent
-    from models.base import utcnow
+    from conftest import FIXED_NOW
 
     ids, customers = company
     with app.app_context():
         for name, cid in customers.items():
             db.session.add(Contact(customer_id=cid, name=f"{name}的联系人"))
             # a move done by someone outside every scope here, so only the customer decides
-            db.session.add(OwnershipEvent(customer_id=cid, reason="assign", actor_id=ids["other"], at=utcnow()))
+            db.session.add(OwnershipEvent(customer_id=cid, reason="assign", actor_id=ids["other"], at=FIXED_NOW))
         binned = db.session.get(Customer, customers[username])
-        binned.deleted_at = utcnow()
+        binned.deleted_at = FIXED_NOW
         db.session.commit()
         actor = actor_for(username)
         expected = {customers[name] for name in VISIBLE[username]} - {binned.id}

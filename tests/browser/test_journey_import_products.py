@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from conftest import log_in, screenshot
+from conftest import FIXED_NOW, log_in, screenshot
 from jobs import file_retention
 from jobs.queue import EXTENSION, EmbeddedRunner
 from models import db
-from models.base import utcnow
 from models.job import JobRecord
 from test_import_products import HEADER, ROWS, book, clerk  # noqa: F401
 
@@ -57,7 +56,7 @@ def test_a_clerk_imports_products_from_the_product_list(app, page, clerk, tmp_pa
 
     # three weeks later the files are gone; the job's page says so instead of a dead link
     with app.app_context():
-        db.session.execute(update(JobRecord).values(finished_at=utcnow() - timedelta(days=21)))
+        db.session.execute(update(JobRecord).values(finished_at=FIXED_NOW - timedelta(days=21)))
         db.session.commit()
         file_retention.purge_expired_files()
     page.goto(job_url)

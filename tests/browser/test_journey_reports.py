@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import FIXED_NOW, log_in, screenshot
+from conftest import log_in, screenshot
 from models import Customer, User, db
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,6 @@ PAINTED = """() => {
 def test_customer_count_by_province_bar_to_pie_then_drill_down(app, page, make_user):
     from playwright.sync_api import expect
 
-    app.config["CLOCK"] = lambda: FIXED_NOW
     boss = make_user("boss", role="总经理", department=("总经办",), display_name="张总")
     rep = make_user("chen", display_name="陈晓明")
     with app.app_context():
