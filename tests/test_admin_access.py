@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 import models
 from admin_views.base import SIGNED_IN, PermissionView, ScopedModelView, SecureModelView
-from conftest import FIXED_NOW, list_table
+from conftest import FIXED_NOW, PASSWORD, Browserish, build_app, list_table
 from models import Customer, DataScope, DictItem, Role, db
 from models.messaging import Outbox, SfaEnrollment, SfaPlan, SmsReply
-from rules import orders, scope
+from rules import org, orders, scope
 from rules.permissions import ALL_PERMISSIONS, DEFAULT_ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def test_a_user_without_permissions_opens_only_the_pages_for_everyone(app, clien
     assert client.get("/admin/").status_code == 200  # the workbench
 
 
-def test_a_page_or_list_that_declares_nothing_is_closed_even_to_the_administrator(app, client, admin_id):
+def test_a_page_or_list_that_declares_nothing_is_closed_even_to_the_administrator(tmp_path):
     class Undeclared(PermissionView):
         @expose("/")
         def index(self) -> str:
@@ -90,9 +90,16 @@ def test_a_page_or_list_that_declares_nothing_is_closed_even_to_the_administrato
     class UndeclaredList(SecureModelView):
         pass
 
-    admin = app.extensions["admin"][0]
+    # An app of its own: views can only be added before an app has served a request.
+    own = build_app("sqlite", tmp_path)
+    admin = own.extensions["admin"][0]
     admin.add_view(Undeclared(name="undeclared", endpoint="undeclared"))
     admin.add_view(UndeclaredList(DictItem, name="undeclared list", endpoint="undeclared_list"))
+    with own.app_context():
+        administrator = db.session.scalar(select(Role).where(Role.name == "系统管理员"))
+        org.create_user(db.session, username="admin", password=PASSWORD, display_name="管理员", role=administrator)
+        db.session.commit()
+    client = Browserish(own.test_client())
     assert client.get("/admin/undeclared/").status_code == 302  # anonymous: to the login page
     client.login("admin")
     assert client.get("/admin/undeclared/").status_code == 403
