@@ -14,7 +14,6 @@ import json
 import logging
 import smtplib
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +28,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.messaging import MailAccount
-from rules import i18n
+from rules import clock, i18n
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +152,7 @@ class HttpSmsProvider:
         return SendResult(ok=False, error=f"HTTP {status}: {body[:300]}", retryable=status >= 500 or status == 429)
 
     def _values(self, key: str, mobile: str = "", text: str = "") -> dict[str, str]:
-        return {"mobile": mobile, "content": text, "key": key, "timestamp": str(int(time.time()))}
+        return {"mobile": mobile, "content": text, "key": key, "timestamp": str(int(clock.now().timestamp()))}
 
     def send(self, mobile: str, text: str, key: str) -> SendResult:
         url = self.config.get("url")
