@@ -35,9 +35,9 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
 
 
 class EmbeddedScheduler(threading.Thread):
-    """Wakes every few seconds and enqueues whatever the schedule says is due. The wake-ups are
-    wall-clock waits; what is due is decided by the process clock (rules.clock), so a pinned or
-    moved clock fires exactly what a real day at that instant would."""
+    """Wakes every few seconds (in real time) and enqueues whatever the schedule says is due;
+    what is due is decided by the process clock (rules.clock), so a pinned or moved clock fires
+    exactly what a real day at that instant would."""
 
     def __init__(self, app: Flask, schedule=SCHEDULE, tick_seconds: float = 5.0) -> None:
         super().__init__(name="kechi-scheduler", daemon=True)
