@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Contact, CustomField, Customer, CustomerKind, CustomerShare, FollowUp, FollowUpKind, FollowUpTemplate, OwnershipEvent,
-    PersonalContact, ShareMode, User,
+    OwnershipReason, PersonalContact, ShareMode, User,
 )
 from rules import clock
 from rules import customers as customer_rules
@@ -142,7 +142,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
         session.add(customer)
         session.flush()
         session.add(OwnershipEvent(customer_id=customer.id, to_user_id=owner.id if owner else None,
-                                   actor_id=owner.id if owner else None, reason="created", at=created))
+                                   actor_id=owner.id if owner else None, reason=OwnershipReason.CREATED, at=created))
         for n in range(rng.randint(1, 3) if company else 1):
             session.add(Contact(customer_id=customer.id, name=fake.name(), is_primary=(n == 0),
                                 position=rng.choice(["总经理", "采购经理", "财务", "技术主管", "行政"]) if company else None,
