@@ -5,6 +5,7 @@ their change. The version itself is SQLAlchemy's version_id_col (models/base.ver
 which also refuses the save when the other change lands between this check and the commit."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,8 @@ from rules.errors import ChangedMeanwhile
 
 
 GENERIC = _l("该记录已被他人修改，请刷新后再改")
+# A save's log row is written in the same transaction as its updated_at, a moment later.
+LOGGED_WITHIN = timedelta(seconds=5)
 
 
 def is_versioned(model: type) -> bool:
@@ -27,12 +30,16 @@ def is_versioned(model: type) -> bool:
 def stale(session: Session, model: type, ident: Any, *, tz: str) -> ChangedMeanwhile:
     """The refusal of a stale save of `model` #`ident`: who changed it last and at what local
     time, from the audit log (every request's change is logged there, by display name)."""
-    last = session.execute(
-        select(AuditLog.actor_name, AuditLog.at)
-        .where(AuditLog.entity == model.__name__, AuditLog.entity_id == str(ident),
-               AuditLog.action.in_(("create", "update")))
-        .order_by(AuditLog.id.desc()).limit(1)).first()
-    if last is None or last.at is None:
+    with session.no_autoflush:  # the refused save's values are on the record: never write them
+        last = session.execute(
+            select(AuditLog.actor_name, AuditLog.at)
+            .where(AuditLog.entity == model.__name__, AuditLog.entity_id == str(ident),
+                   AuditLog.action.in_(("create", "update")))
+            .order_by(AuditLog.id.desc()).limit(1)).first()
+        changed_at = session.scalar(select(model.updated_at).where(model.id == int(ident)))
+    if last is None or last.at is None or (changed_at is not None and changed_at - last.at > LOGGED_WITHIN):
+        # The last change was a set-based batch (one UPDATE, no row in the log): naming the
+        # previous person who saved would be wrong.
         return ChangedMeanwhile(GENERIC)
     who = last.actor_name or _l("系统")
     return ChangedMeanwhile(_l("该记录已被 %(who)s 于 %(hm)s 修改，请刷新后再改", who=who,
