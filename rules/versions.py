@@ -10,10 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session
 
+from models.customer import Contact, Customer
 from models.system import AuditLog
+from rules import clock
 from rules.errors import ChangedMeanwhile
 
 
@@ -31,10 +33,13 @@ def stale(session: Session, model: type, ident: Any, *, tz: str) -> ChangedMeanw
     """The refusal of a stale save of `model` #`ident`: who changed it last and at what local
     time, from the audit log (every request's change is logged there, by display name)."""
     with session.no_autoflush:  # the refused save's values are on the record: never write them
+        logged = and_(AuditLog.entity == model.__name__, AuditLog.entity_id == str(ident))
+        if model is Customer:  # its contact rows are part of it (see below)
+            contact_ids = [str(i) for i in session.scalars(select(Contact.id).where(Contact.customer_id == int(ident)))]
+            logged = or_(logged, and_(AuditLog.entity == Contact.__name__, AuditLog.entity_id.in_(contact_ids)))
         last = session.execute(
             select(AuditLog.actor_name, AuditLog.at)
-            .where(AuditLog.entity == model.__name__, AuditLog.entity_id == str(ident),
-                   AuditLog.action.in_(("create", "update")))
+            .where(logged, AuditLog.action.in_(("create", "update", "delete")))
             .order_by(AuditLog.id.desc()).limit(1)).first()
         changed_at = session.scalar(select(model.updated_at).where(model.id == int(ident)))
     if last is None or last.at is None or (changed_at is not None and changed_at - last.at > LOGGED_WITHIN):
@@ -56,3 +61,25 @@ def check_current(session: Session, record: Any, seen: Any, *, tz: str) -> None:
         return
     if opened != record.version:
         raise stale(session, type(record), record.id, tz=tz)
+
+
+def _contacts_are_part_of_their_customer(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """A contact is part of its customer's record (the customer form edits its contact rows):
+    adding, changing or removing one moves the customer's version on, so a customer form opened
+    before is refused instead of saving its old contact rows over the change."""
+    touched: set[int] = set()
+    for contact in [*session.new, *session.dirty, *session.deleted]:
+        if not isinstance(contact, Contact) or contact.customer_id in touched:
+            continue
+        if contact in session.dirty and not session.is_modified(contact, include_collections=False):
+            continue
+        customer = contact.customer if contact.customer_id is None else session.get(Customer, contact.customer_id)
+        if customer is None or customer in session.deleted or customer in session.new:
+            continue
+        touched.add(customer.id)
+        customer.updated_at = clock.now()  # an UPDATE of the customer row: version_id_col moves it on
+
+
+def install(session_class: type[Session]) -> None:
+    if not event.contains(session_class, "before_flush", _contacts_are_part_of_their_customer):
+        event.listen(session_class, "before_flush", _contacts_are_part_of_their_customer)

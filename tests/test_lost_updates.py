@@ -138,6 +138,28 @@ def test_a_stale_customer_save_is_refused_naming_who_changed_it_and_keeps_what_w
         assert (customer.phone, customer.notes) == ("0571-88886666", "第二位经理写的备注")
 
 
+def test_a_contact_changed_on_its_own_page_makes_an_open_customer_form_stale(app, managers, new_client, clock):
+    """The customer form carries its contact rows: saving it after someone changed a contact
+    would put the old row back."""
+    url = f"/admin/customer/edit/?id={managers['customer']}"
+    first, second = login(new_client, "mgr1"), login(new_client, "mgr2")
+    theirs = form_of(second, url)
+    with app.app_context():
+        contact_id = db.session.get(Customer, managers["customer"]).contacts[0].id
+    contact_url = f"/admin/contact/edit/?id={contact_id}"
+    contact_form = form_of(first, contact_url)
+    saved_at = clock.advance(minutes=4)
+    contact_form["position"] = "总经理"
+    save(first, contact_url, contact_form)
+    theirs["notes"] = "客户表单上的备注"
+    page = save(second, url, theirs).get_data(as_text=True)
+    assert f"该记录已被 王经理 于 {local_hm(app, saved_at)} 修改，请刷新后再改" in page
+    assert "客户表单上的备注" in page
+    with app.app_context():
+        assert db.session.get(Contact, contact_id).position == "总经理"
+        assert db.session.get(Customer, managers["customer"]).notes != "客户表单上的备注"
+
+
 def test_a_single_edit_still_saves_and_moves_the_version(app, managers, new_client):
     url = f"/admin/customer/edit/?id={managers['customer']}"
     manager = login(new_client, "mgr1")
