@@ -25,7 +25,7 @@ def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
     from jobs import cli
     from jobs.queue import init_queue
     from models import db
-    from rules import audit, clock, org
+    from rules import audit, clock, org, versions
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     if isinstance(config, str):
@@ -37,6 +37,7 @@ def create_app(config: type[Config] | Config | str = "config.Config") -> Flask:
     org.use_password_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
     audit.install(db.session.session_factory.class_)
+    versions.install(db.session.session_factory.class_)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale,
                    default_timezone=app.config["TIMEZONE"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -14,6 +14,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import desc, func, literal_column, select
 from sqlalchemy.orm import Query
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from adapters.spreadsheet import FORMULA_PREFIXES
@@ -21,7 +23,7 @@ from admin_views.context import audit_context, current_actor
 from admin_views.formatters import DEFAULT_FORMATTERS
 from admin_views.transaction import commit_apart, transaction
 from models import db
-from rules import audit, scope
+from rules import audit, scope, versions
 from rules.errors import OutOfScope, RuleViolation
 
 def escape_formula(value: Any) -> Any:
@@ -29,6 +31,14 @@ def escape_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+class VersionField(HiddenField):
+    """The row version the edit form was opened with (rules/versions.py). Read by the save's
+    check, never written to the record: the version only moves through version_id_col."""
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        pass
 
 
 class SignedIn:
@@ -141,10 +151,30 @@ class SecureModelView(AccessMixin, ModelView):
         if isinstance(exc, RuleViolation):
             flash(str(exc), "error")
             return True
+        if isinstance(exc, StaleDataError):
+            # Someone saved the record between this save's version check and its commit: the
+            # same refusal as a stale form (the form is shown again with what was typed).
+            db.session.rollback()
+            saving = g.pop("kechi_saving", None)
+            refusal = (versions.stale(db.session, *saving, tz=current_app.config["TIMEZONE"]) if saving
+                       else versions.ChangedMeanwhile(versions.GENERIC))
+            flash(str(refusal), "error")
+            return True
         return super().handle_view_exception(exc)
+
+    def scaffold_form(self) -> Any:
+        form_class = super().scaffold_form()
+        if versions.is_versioned(self.model):
+            form_class.version = VersionField()  # the edit form carries the row version
+        return form_class
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         try:
+            if not is_created and versions.is_versioned(type(model)):
+                g.kechi_saving = (type(model), model.id)
+                if "version" in form:
+                    versions.check_current(db.session, model, form.version.data,
+                                           tz=current_app.config["TIMEZONE"])
             self.apply_rules(form, model, is_created)
         except RuleViolation as exc:
             raise ValidationError(str(exc)) from exc

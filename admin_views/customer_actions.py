@@ -103,6 +103,7 @@ class CustomerActionsMixin:
 
     @action("assign", _l("指派给同事"))
     def action_assign(self, ids: list[str]) -> Any:
+        # assign_view checks the ids against what the actor may assign (their scope and pools)
         return redirect(url_for(".assign_view", ids=",".join(ids)))
 
     @expose("/assign/", methods=["GET", "POST"])
@@ -111,7 +112,13 @@ class CustomerActionsMixin:
         actor = current_actor()
         if not actor.can("pool.assign"):
             abort(403)
-        wanted = [int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()]
+        wanted = list(dict.fromkeys(int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()))
+        # Through the scope before anything is shown: one id the manager may not assign (another
+        # department's customer, a forged or missing id) refuses the page, as batch actions do.
+        movable = scope.ids_in_scope(db.session, Customer, wanted, actor,
+                                     pool_rules.assignable_clause(db.session, actor))
+        if not wanted or len(movable) != len(wanted):
+            abort(404)
         back = back_url(request.values.get("back"), url_for(".index_view"))
         colleagues = list(db.session.scalars(select(User).where(User.active.is_(True),
                                                                 scope.owner_clause(User.id, actor))
@@ -126,7 +133,7 @@ class CustomerActionsMixin:
                     lambda: pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now()),
                     lambda count: gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name)):
                 return redirect(back)
-        names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(wanted))))
+        names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(movable)).order_by(Customer.id)))
         return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
                            ids=",".join(str(i) for i in wanted), back=back)
 

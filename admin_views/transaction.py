@@ -15,9 +15,11 @@ from typing import Any
 from flask import abort, flash
 from flask_babel import LazyString
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.validators import ValidationError
 
 from models import db
+from rules import versions
 from rules.errors import OutOfScope, RuleViolation
 
 Message = str | LazyString
@@ -57,6 +59,11 @@ def transaction(success: Message | None = None) -> Iterator[Outcome]:
     except (RuleViolation, ValidationError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
+        return
+    except StaleDataError:
+        # A versioned record (rules/versions.py) was saved by someone else meanwhile: refused, not a 500.
+        db.session.rollback()
+        flash(str(versions.GENERIC), "error")
         return
     except BaseException:
         db.session.rollback()

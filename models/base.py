@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names let Alembic (and SQLite batch migrations) address constraints.
@@ -72,6 +72,13 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+def version_column() -> Mapped[int]:
+    """The row version of a record people edit in a form (optimistic locking): pass it as the
+    mapper's `version_id_col`, so every ORM UPDATE says `WHERE version = <loaded>` and raises
+    StaleDataError when someone saved in between; the edit form carries it (admin_views/base.py)."""
+    return mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
 
 
 def format_repr(obj: object, *attrs: str) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
+from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
 from models.dictionary import DictItem
 from models.org import Department, User
 
@@ -43,6 +43,8 @@ class Customer(TimestampMixin, db.Model):
     __audit_ignored__ = frozenset({"last_follow_up_at", "next_contact_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
     kind: Mapped[CustomerKind] = mapped_column(String(16), nullable=False, default=CustomerKind.COMPANY)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -143,6 +145,8 @@ class Contact(TimestampMixin, db.Model):
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
+from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
 from models.org import User
 
 MONEY = Numeric(14, 2)
@@ -60,6 +60,8 @@ class Product(TimestampMixin, db.Model):
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
     code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     mnemonic: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow
+from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
 from models.customer import Customer
 from models.org import User
 from models.product import MONEY, PriceLevel, Product, Warehouse
@@ -33,6 +33,8 @@ class Order(TimestampMixin, db.Model):
     __audit_ignored__ = frozenset({"received", "refunded"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = version_column()
+    __mapper_args__ = {"version_id_col": version}
     number: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
     salesperson_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)

@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    ignored = getattr(obj, "__audit_ignored__", frozenset()) | {"created_at", "updated_at"}
+    ignored = getattr(obj, "__audit_ignored__", frozenset()) | {"created_at", "updated_at", "version"}
     return [a.key for a in inspect(type(obj)).column_attrs if a.key not in ignored]
 
 

@@ -22,7 +22,7 @@ from rules.errors import (
     AlreadyClaimed, AlreadyDecided, ChangedMeanwhile, ClaimCooldown, ClaimRefused, DailyClaimLimit, InvalidValue,
     OutOfScope, OwnedLimit, PermissionDenied, PoolDisabled,
 )
-from rules.scope import owner_clause
+from rules.scope import customer_assign_clause, owner_clause
 from rules.links import ListKind, ListLink, RecordLink
 
 # The moves that take a customer from its owner back to the pool; the re-claim cooldown counts from them.
@@ -243,6 +243,11 @@ def release(session: Session, customer_id: int, *, actor: Actor, reason: str, no
                   reason=OwnershipReason.RELEASE, now=now, note=reason[:255])
 
 
+def assignable_clause(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """The customers `actor` may assign: their scope's and their pools' (rules/scope.py)."""
+    return customer_assign_clause(actor, pools_of(session, actor.user_id))
+
+
 def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: Actor, now: datetime) -> int:
     """指派: a manager gives customers (their own scope's or the pool's) to a colleague in scope."""
     if not actor.can("pool.assign"):
@@ -252,10 +257,7 @@ def assign(session: Session, customer_ids: list[int], *, to_user: User, actor: A
     in_scope = session.scalar(select(User.id).where(User.id == to_user.id, owner_clause(User.id, actor)))
     if in_scope is None:
         raise PermissionDenied(_l("只能指派给您管理范围内的同事"))
-    pools = pools_of(session, actor.user_id)
-    movable = and_(Customer.deleted_at.is_(None),
-                   or_(owner_clause(Customer.owner_id, actor),
-                       and_(Customer.owner_id.is_(None), Customer.pool_id.in_(pools))))
+    movable = assignable_clause(session, actor)
     rows = list(session.execute(select(Customer.id, Customer.owner_id).where(Customer.id.in_(customer_ids), movable)))
     if len(rows) != len(set(customer_ids)):
         raise OutOfScope(_l("记录不存在"))

@@ -237,7 +237,10 @@ def set_category(session: Session, actor: Actor, filters: Filters, *, today: dat
         members = select(fig.table.c.customer_id).where(fig.segment == segment)
         result = session.execute(update(Customer).where(Customer.id.in_(members), scope.customer_edit_clause(actor),
                                                         customer_where(actor, filters, created=False))
-                                 .values(category_id=category_id).execution_options(synchronize_session=False))
+                                 # a new row version: an edit form opened before this batch is refused
+                                 # (rules/versions.py), not saved over the new category
+                                 .values(category_id=category_id, version=Customer.version + 1)
+                                 .execution_options(synchronize_session=False))
     session.flush()
     return int(result.rowcount or 0)
 

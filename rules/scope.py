@@ -122,6 +122,14 @@ def customer_edit_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(Customer.deleted_at.is_(None), owner_clause(Customer.owner_id, actor))
 
 
+def customer_assign_clause(actor: Actor, pool_ids: list[int]) -> ColumnElement[bool]:
+    """Live customers the actor may 指派 (assign): owned within scope, or waiting in one of the
+    actor's pools (`pool_ids`, rules.pool.pools_of). The assign page lists and moves only these."""
+    return and_(Customer.deleted_at.is_(None),
+                or_(owner_clause(Customer.owner_id, actor),
+                    and_(Customer.owner_id.is_(None), Customer.pool_id.in_(pool_ids))))
+
+
 def customer_contribute_clause(actor: Actor) -> ColumnElement[bool]:
     """Customers the actor may add follow-ups and contacts to: editable ones and
     collaborative shares."""

@@ -77,6 +77,11 @@ def test_upgrading_from_the_first_release_keeps_every_record_and_search_works(tm
             assert first.mobile == "13800138000" and first.purchase_count == 0 and first.points == 0
             assert db.session.get(Customer, 2).custom == {"grade": "A"}
             assert [c.name for c in db.session.scalars(select(Contact))] == ["李经理"]
+            # rows from before optimistic locking start at version 1, and the next save moves it on
+            assert [first.version, db.session.get(Contact, 1).version] == [1, 1]
+            first.notes = "升级后第一次修改"
+            db.session.commit()
+            assert db.session.get(Customer, 1).version == 2
             assert [f.content for f in db.session.scalars(select(FollowUp))] == ["约了下周拜访"]
             moves = db.session.execute(select(OwnershipEvent.id, OwnershipEvent.reason, OwnershipEvent.recycle_rule,
                                               OwnershipEvent.note).order_by(OwnershipEvent.id)).all()
