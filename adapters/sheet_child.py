@@ -21,8 +21,8 @@ def main() -> int:
         sheet_guard.deep_inspect(request["path"], limits=sheet_guard.Limits(**request["limits"]))
         sheet = spreadsheet.read(request["path"], filename=request["filename"], sheet=request["sheet"],
                                  max_rows=request["max_rows"])
-        answer = {"names": sheet.names, "name": sheet.name, "rows": sheet_guard.encode_rows(sheet.rows)}
-        data = json.dumps(answer, ensure_ascii=False, default=str).encode()
+        answer = {"names": sheet.names, "name": sheet.name, "rows": sheet.rows}
+        data = json.dumps(answer, ensure_ascii=False, default=sheet_guard.json_default).encode()
     except spreadsheet.SheetRefused as exc:
         data = json.dumps({"refused": sheet_guard.refusal_payload(exc)}, ensure_ascii=False, default=str).encode()
     except MemoryError:

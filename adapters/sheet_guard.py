@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z]{1,3})(\d{1,7})(?::([A-Za-z]{1,3})(\d{1,7}))?\"")
 _SST = re.compile(rb"<(?:\w+:)?sst\b[^>]*>")
 _SST_COUNT = re.compile(rb"\b(count|uniqueCount)=\"(\d{1,15})\"")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Za-z]{1,3})(\d{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d{1,7})\"")
+_CELL_COLUMN = re.compile(rb" r=\"([A-Za-z]{1,3})\d")  # a cell's reference (a row's r= has digits only)
+_CELL_ROW = re.compile(rb" r=\"[A-Za-z]{1,3}(\d{1,7})\"")
 _SI = re.compile(rb"<(?:\w+:)?si\b")
 
 
@@ -183,6 +183,7 @@ def deep_inspect(path: str | Path, *, limits: Limits) -> None:
             is_xml = member.filename.lower().endswith(".xml")
             max_row = max_col = strings = 0
             tail = b""
+            shared: bool | None = None  # shared strings or a sheet, told by the member's first bytes
             try:
                 with archive.open(member) as stream:
                     while chunk := stream.read(CHUNK):
@@ -192,15 +193,17 @@ def deep_inspect(path: str | Path, *, limits: Limits) -> None:
                                                   size=_mb(total), max=_mb(limits.max_uncompressed_bytes)))
                         if not is_xml:
                             continue
-                        # a tag cut by the chunk boundary is seen whole in the next window
+                        if shared is None:
+                            shared = _SST.search(chunk[:HEAD_BYTES]) is not None
+                        if shared:
+                            strings += len(_SI.findall(chunk))
+                            _check_shared_strings(member.filename, strings, limits)
+                            continue
+                        # a reference cut by the chunk boundary is seen whole in the next window
                         window = tail + chunk
-                        for col, row in _CELL_REF.findall(window):
-                            max_row, max_col = max(max_row, int(row)), max(max_col, column_number(col))
-                        for row in _ROW_REF.findall(window):
-                            max_row = max(max_row, int(row))
-                        strings += len(_SI.findall(chunk))
-                        tail = window[-256:]
-                        _check_shared_strings(member.filename, strings, limits)
+                        max_col = max([max_col, *map(column_number, set(_CELL_COLUMN.findall(window)))])
+                        max_row = max(max_row, max(map(int, _CELL_ROW.findall(window)), default=0))
+                        tail = window[-32:]
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
                 raise SheetRefused(_l("文件已损坏或不是 Excel 文件，无法读取")) from exc
             if max_row:
@@ -243,6 +246,18 @@ def decode_cell(value: Any) -> Any:
     return value
 
 
+def json_default(value: Any) -> Any:
+    """json.dumps(default=...): the tagged form of a date or time met anywhere in the rows."""
+    encoded = encode_cell(value)
+    if encoded is value:
+        return str(value)
+    return encoded
+
+
+def json_object_hook(value: dict[str, Any]) -> Any:
+    return decode_cell(value)
+
+
 def encode_rows(rows: list[list[Any]]) -> list[list[Any]]:
     return [[encode_cell(v) for v in row] for row in rows]
 
@@ -281,13 +296,13 @@ def read_isolated(path: str | Path, *, filename: str, sheet: str | None = None, 
         raise SheetRefused(_l("文件无法解析：超过 %(s)d 秒仍未读完，已停止", s=timeout)) from exc
     if done.returncode == 0:
         try:
-            result = json.loads(done.stdout)
+            result = json.loads(done.stdout, object_hook=json_object_hook)  # one pass, dates decoded
         except ValueError:
             result = {}
         if "refused" in result:
             raise _refusal(result["refused"])
         if "rows" in result:
-            return Sheet(names=result["names"], name=result["name"], rows=decode_rows(result["rows"]))
+            return Sheet(names=result["names"], name=result["name"], rows=result["rows"])
     stderr = done.stderr.decode(errors="replace")
     # Rust aborts ("memory allocation of … failed", SIGABRT), Python raises MemoryError (exit 3)
     if done.returncode in (3, -6, -9, -11) or "memory allocation" in stderr or "MemoryError" in stderr:

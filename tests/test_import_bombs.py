@@ -195,3 +195,44 @@ def test_parallel_reading_is_bounded(app, client, sales, make_user, new_client):
     app.config["IMPORT_MAX_READING_PER_USER"] = 10
     page = refused(app, colleague, "客户名称\n甲公司\n".encode(), name="客户.csv")
     assert "服务器正在读取的文件较多，请稍后再上传" in page
+
+
+def test_choosing_another_sheet_is_read_by_a_preview_job_not_the_request(app, client, sales):
+    import openpyxl
+
+    from conftest import csrf_token
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "客户"
+    wb.active.append(["客户名称", "手机"])
+    wb.active.append(["甲公司", "13900139001"])
+    wb.create_sheet("联系人").append(["公司名称", "地址", "Email"])
+    wb["联系人"].append(["乙公司", "杭州", "b@example.com"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    client.login("chenxm")
+    assert upload_sheet(client, buf.getvalue(), name="客户.xlsx", entity="customer").status_code == 302
+    job = latest_job(app)
+    assert job.params["headers"] == ["客户名称", "手机"]
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    client.post(f"/admin/excel/{job.id}/mapping/", data={"csrf_token": csrf_token(page), "sheet": "联系人"})
+    job = latest_job(app)
+    assert job.status == JobStatus.DRAFT and job.params["sheet"] == "联系人"
+    assert job.params["headers"] == ["公司名称", "地址", "Email"]
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    assert "乙公司" in page and "b@example.com" in page  # the sample rows the job read
+
+
+def test_the_page_waits_while_the_preview_job_reads(app, client, sales):
+    """In rq or threaded mode the upload answers at once; the mapping page shows 读取中 and polls."""
+    client.login("chenxm")
+    with app.app_context():
+        job = JobRecord(kind="import_customer", status=JobStatus.READING, user_id=sales, params={},
+                        file_name="客户.xlsx")
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page = client.get(f"/admin/excel/{job_id}/mapping/").get_data(as_text=True)
+    assert 'id="kechi-reading"' in page and "读取中" in page and "kechi-reading.js" in page
+    assert client.get(f"/admin/excel/{job_id}/status.json").get_json()["status"] == "reading"
+    assert client.get(f"/admin/excel/{job_id}/").status_code == 302
