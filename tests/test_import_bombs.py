@@ -88,6 +88,7 @@ def refused(app, client, data: bytes, name: str = "客户.xlsx") -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.mark.both_dbs
 def test_a_workbook_declaring_a1_to_xfd1048576_is_refused_before_parsing(app, client, sales):
     bomb = far_corner_sheet()
     assert len(bomb) < 5000  # 1.5 KB on disk, 512 GB in calamine's dense range
@@ -153,6 +154,7 @@ def test_a_csv_of_too_many_lines_is_refused(app, client, sales):
     assert "文件有 151 行，超过上限 100 行" in page
 
 
+@pytest.mark.both_dbs
 def test_a_file_that_passes_inspection_but_needs_too_much_memory_fails_its_job(app, client, sales):
     """10.4 million cells need about 330 MB in calamine: under a 200 MB limit the child process
     fails, the job says why, and the server goes on serving. A normal sheet reads fine under
@@ -176,6 +178,7 @@ def test_a_file_that_passes_inspection_but_needs_too_much_memory_fails_its_job(a
     assert client.get("/admin/excel/").status_code == 200
 
 
+@pytest.mark.both_dbs
 def test_parallel_reading_is_bounded(app, client, sales, make_user, new_client):
     client.login("chenxm")
     with app.app_context():
