@@ -51,6 +51,21 @@ class Config:
     # Excel import and export (uploads and generated files live under UPLOAD_DIR, shared by all hosts)
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     IMPORT_BATCH_SIZE = int(os.environ.get("IMPORT_BATCH_SIZE", 1000))
+    # Upload bombs (adapters/sheet_guard.py): what an uploaded sheet may declare or hold, checked
+    # before any parser runs; the parse itself runs in a child process capped at
+    # IMPORT_PARSE_MEMORY_MB of address space and IMPORT_PARSE_TIMEOUT seconds.
+    IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 10_000_000))  # rows × columns of a sheet's range
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 500_000))
+    IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", 300 * 1024 * 1024))
+    IMPORT_MAX_COMPRESSION_RATIO = int(os.environ.get("IMPORT_MAX_COMPRESSION_RATIO", 100))
+    IMPORT_MAX_SHARED_STRINGS = int(os.environ.get("IMPORT_MAX_SHARED_STRINGS", 2_000_000))
+    IMPORT_MAX_SHARED_STRINGS_BYTES = int(os.environ.get("IMPORT_MAX_SHARED_STRINGS_BYTES", 100 * 1024 * 1024))
+    IMPORT_MAX_ZIP_MEMBERS = int(os.environ.get("IMPORT_MAX_ZIP_MEMBERS", 1000))
+    IMPORT_PARSE_MEMORY_MB = int(os.environ.get("IMPORT_PARSE_MEMORY_MB", 2048))
+    IMPORT_PARSE_TIMEOUT = int(os.environ.get("IMPORT_PARSE_TIMEOUT", 600))
+    # uploads being read at once: per user, and for the whole site (more are refused with a message)
+    IMPORT_MAX_READING_PER_USER = int(os.environ.get("IMPORT_MAX_READING_PER_USER", 2))
+    IMPORT_MAX_READING = int(os.environ.get("IMPORT_MAX_READING", 8))
     EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", 2000))  # more rows: a job with a download link
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))  # a running job silent this long may be resumed
     # uploads, rejected-row files and exports under UPLOAD_DIR are deleted this many days after their job ended

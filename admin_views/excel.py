@@ -3,6 +3,7 @@ and Excel exports of the customer, contact and follow-up lists. The work is in
 rules/importing.py, rules/exporting.py and jobs/excel.py; this module turns requests into calls."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,10 @@ from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from adapters import spreadsheet
+from adapters import sheet_guard, spreadsheet
 from admin_views.base import PermissionView
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
@@ -29,7 +30,7 @@ from rules import exporting, import_batch, import_products, importing, pool as p
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
-STATUS = {JobStatus.DRAFT: _l("待确认"), JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("进行中"),
+STATUS = {JobStatus.READING: _l("读取中"), JobStatus.DRAFT: _l("待确认"), JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("进行中"),
           JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
@@ -80,6 +81,22 @@ def _status(job: JobRecord) -> dict[str, Any]:
             "expired": job.files_expired_at is not None,
             "result_url": url_for(".result_file", job_id=job.id)
             if job.result_path and job.files_expired_at is None else None}
+
+
+def _reading_refusal(user_id: int) -> str | None:
+    """Parallel uploads are bounded: a user may have IMPORT_MAX_READING_PER_USER files being
+    read at once, the site IMPORT_MAX_READING. A reading job older than twice the parse timeout
+    was abandoned (a killed worker) and no longer counts."""
+    config = current_app.config
+    since = now() - timedelta(seconds=2 * int(config["IMPORT_PARSE_TIMEOUT"]))
+    reading = select(func.count(JobRecord.id)).where(JobRecord.status == JobStatus.READING,
+                                                     JobRecord.created_at >= since)
+    mine = db.session.scalar(reading.where(JobRecord.user_id == user_id)) or 0
+    if mine >= int(config["IMPORT_MAX_READING_PER_USER"]):
+        return gettext("您已有 %(n)d 个文件正在读取，请等它们读完再上传", n=mine)
+    if (db.session.scalar(reading) or 0) >= int(config["IMPORT_MAX_READING"]):
+        return gettext("服务器正在读取的文件较多，请稍后再上传")
+    return None
 
 
 def _enqueue(func: Any, job: JobRecord) -> bool:
@@ -144,58 +161,61 @@ class ExcelView(PermissionView):
         except spreadsheet.SheetRefused as exc:
             flash(str(exc), "error")
             return None
+        busy = _reading_refusal(current_user.id)
+        if busy:
+            flash(busy, "error")
+            return None
         suffix = {"xlsx": ".xlsx", "ole": ".xls", "csv": ".csv"}[kind]
         name = excel_jobs.new_file_name("uploads", suffix)
         path = excel_jobs.stored_path(name)
         path.write_bytes(data)
-        try:
-            sheet = spreadsheet.read(path, filename=upload.filename, max_rows=200)
+        try:  # what the file declares, before any parser sees it (the parse is the preview job's)
+            sheet_guard.inspect(path, limits=sheet_guard.Limits.from_config(current_app.config))
         except spreadsheet.SheetRefused as exc:
             path.unlink(missing_ok=True)
             flash(str(exc), "error")
             return None
-        job = JobRecord(kind=f"import_{entity}", status=JobStatus.DRAFT, user_id=current_user.id,
-                        file_name=Path(upload.filename).name[:255], file_path=name, params={"sheet": sheet.name})
-        self._detect(job, sheet, entity)
+        job = JobRecord(kind=f"import_{entity}", status=JobStatus.READING, user_id=current_user.id,
+                        file_name=Path(upload.filename).name[:255], file_path=name, params={})
         with transaction():
             db.session.add(job)
+        if not _enqueue(excel_jobs.run_preview, job):
+            return None
+        job = db.session.get(JobRecord, job.id)
+        if job.status == JobStatus.FAILED:  # already read and refused (jobs that run inline)
+            flash(job.error, "error")
+            return None
         return job
-
-    def _detect(self, job: JobRecord, sheet: spreadsheet.Sheet, entity: str) -> None:
-        cols = importing.columns(db.session, entity)
-        header_row = importing.find_header(sheet.rows, cols)
-        headers = [importing.cell_text(h) for h in sheet.rows[header_row]]
-        remembered = importing.remembered_mapping(db.session, entity, current_user.id)
-        job.params = {**job.params, "sheet": sheet.name, "sheets": sheet.names, "header_row": header_row,
-                      "headers": headers, "mapping": importing.auto_mapping(headers, cols, remembered),
-                      "options": job.params.get("options") or {"on_duplicate": "skip"}}
 
     # --- import: mapping, options and preview ---------------------------------------------------
     @expose("/<int:job_id>/mapping/", methods=["GET", "POST"])
     def mapping(self, job_id: int) -> Any:
         job = _job_for_user(job_id)
-        if job.status != JobStatus.DRAFT:
+        if job.status not in (JobStatus.DRAFT, JobStatus.READING):
             return redirect(url_for(".job_view", job_id=job.id))
         entity = excel_jobs.IMPORT_KINDS[job.kind]
         if job.files_expired_at is not None:
             flash(gettext("文件已过期清理，请重新上传"), "error")
             return redirect(url_for(".index", entity=entity))
+        if job.status == JobStatus.DRAFT and "preview_rows" not in job.params:
+            self._reread(job, job.params.get("sheet"))  # a draft from before previews were jobs
+            return redirect(url_for(".mapping", job_id=job.id))
+        if job.status == JobStatus.READING:
+            return self.render("admin/imports/reading.html", job=job, kind_names=KIND_NAMES)
         actor = current_actor()
         cols = importing.columns(db.session, entity)
         params = dict(job.params)
-        path = excel_jobs.stored_path(job.file_path)
         if request.method == "POST":
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
                 return redirect(url_for(".mapping", job_id=job.id))
             if request.form.get("sheet") and request.form["sheet"] != params.get("sheet"):
-                try:
-                    sheet = spreadsheet.read(path, filename=job.file_name, sheet=request.form["sheet"], max_rows=200)
-                except spreadsheet.SheetRefused as exc:
-                    flash(str(exc), "error")
-                    return redirect(url_for(".mapping", job_id=job.id))
-                with transaction():
-                    self._detect(job, sheet, entity)
+                names = params.get("sheets") or []
+                if request.form["sheet"] not in names:
+                    flash(gettext("找不到工作表“%(s)s”，文件中的工作表有：%(all)s", s=request.form["sheet"],
+                                  all="、".join(names)), "error")
+                else:
+                    self._reread(job, request.form["sheet"])
                 return redirect(url_for(".mapping", job_id=job.id))
             params = self._read_mapping_form(job, params)
             error = self._option_error(params["options"])
@@ -219,13 +239,8 @@ class ExcelView(PermissionView):
             if starting:
                 _enqueue(excel_jobs.run_import, job)
                 return redirect(url_for(".job_view", job_id=job.id))
-        try:
-            sheet = spreadsheet.read(path, filename=job.file_name, sheet=params.get("sheet"),
-                                     max_rows=int(params["header_row"]) + 200)
-        except spreadsheet.SheetRefused as exc:
-            flash(str(exc), "error")
-            return redirect(url_for(".index", entity=entity))
-        sample = importing.data_rows(sheet.rows, int(params["header_row"]))[:PREVIEW_ROWS]
+        rows = excel_jobs.preview_rows(job)  # read by the preview job: no parsing in a request
+        sample = importing.data_rows(rows, int(params["header_row"]))[:PREVIEW_ROWS]
         options = import_batch.Options(**params.get("options", {}))
         try:
             outcomes = import_batch.preview(db.session, entity, sample, params["mapping"], actor=actor,
@@ -236,7 +251,7 @@ class ExcelView(PermissionView):
         colleagues = list(db.session.scalars(select(User).where(User.active.is_(True), scope.owner_clause(User.id, actor))
                                              .order_by(User.display_name)))
         header_choices = [(i, " | ".join(importing.cell_text(v) for v in row if v not in ("", None))[:80])
-                          for i, row in enumerate(sheet.rows[:20])]
+                          for i, row in enumerate(rows[:20])]
         return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
                            header_choices=header_choices, colleagues=colleagues,
                            on_duplicate=import_products.ON_DUPLICATE if entity == "product"
@@ -245,16 +260,23 @@ class ExcelView(PermissionView):
                            outcome_names={RowOutcome.IMPORTED: _l("将导入"), RowOutcome.UPDATED: _l("将更新"),
                                           RowOutcome.SKIPPED: _l("将跳过"), RowOutcome.REJECTED: _l("不能导入")})
 
+    def _reread(self, job: JobRecord, sheet: str | None) -> None:
+        """Read the upload again (another sheet) in a preview job; the page waits for it."""
+        with transaction():
+            job.params = {**{k: v for k, v in job.params.items() if k not in ("headers", "preview_rows")},
+                          "sheet": sheet}
+            job.status, job.error = JobStatus.READING, None
+        _enqueue(excel_jobs.run_preview, job)
+
     def _read_mapping_form(self, job: JobRecord, params: dict[str, Any]) -> dict[str, Any]:
         """The mapping and options as submitted; choosing another header row maps afresh."""
         params = dict(params)
         header_row = request.form.get("header_row", "")
         if header_row.isdigit() and int(header_row) != params["header_row"]:
-            sheet = spreadsheet.read(excel_jobs.stored_path(job.file_path), filename=job.file_name,
-                                     sheet=params.get("sheet"), max_rows=200)
-            index = min(int(header_row), len(sheet.rows) - 1)
+            rows = excel_jobs.preview_rows(job)
+            index = min(int(header_row), len(rows) - 1)
             entity = excel_jobs.IMPORT_KINDS[job.kind]
-            headers = [importing.cell_text(h) for h in sheet.rows[index]]
+            headers = [importing.cell_text(h) for h in rows[index]]
             params.update(header_row=index, headers=headers,
                           mapping=importing.auto_mapping(headers, importing.columns(db.session, entity),
                                                          importing.remembered_mapping(db.session, entity,
@@ -297,7 +319,7 @@ class ExcelView(PermissionView):
     @expose("/<int:job_id>/")
     def job_view(self, job_id: int) -> Any:
         job = _job_for_user(job_id)
-        if job.status == JobStatus.DRAFT and job.kind.startswith("import_"):
+        if job.status in (JobStatus.DRAFT, JobStatus.READING) and job.kind.startswith("import_"):
             return redirect(url_for(".mapping", job_id=job.id))
         return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES,
                            JobStatus=JobStatus)
@@ -313,6 +335,9 @@ class ExcelView(PermissionView):
             abort(400)
         if job.files_expired_at is not None:
             flash(gettext("文件已过期清理，无法继续；请重新上传后导入"), "error")
+        elif job.kind.startswith("import_") and job.status == JobStatus.FAILED and "headers" not in job.params:
+            self._reread(job, job.params.get("sheet"))  # its file was never read: read it again
+            return redirect(url_for(".mapping", job_id=job.id))
         elif job.status == JobStatus.FAILED or _stale(job):
             with transaction():
                 job.status, job.error = JobStatus.QUEUED, None

@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from adapters import spreadsheet
+from adapters import sheet_guard, spreadsheet
 from jobs.queue import job_app_context
 from models import User, db
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
@@ -24,6 +24,7 @@ from rules.audit import AuditContext
 from rules.clock import local_date
 
 log = logging.getLogger(__name__)
+PREVIEW_READ_ROWS = 200  # what the mapping page may show: header choices and the sample rows
 IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product"}
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up"}
 
@@ -54,6 +55,63 @@ def _fail(job_id: int, message: str) -> None:
     db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
                        .values(status=JobStatus.FAILED, error=message[:2000], heartbeat_at=clock.now()))
     db.session.commit()
+
+
+def read_sheet(job: JobRecord, *, sheet: str | None, max_rows: int | None = None) -> spreadsheet.Sheet:
+    """The job's stored upload, inspected in depth and parsed in a memory-limited child process
+    (adapters/sheet_guard.py): a hostile file fails this job, never the process running it."""
+    config = current_app.config
+    return sheet_guard.read_isolated(stored_path(job.file_path), filename=job.file_name or "", sheet=sheet,
+                                     max_rows=max_rows, limits=sheet_guard.Limits.from_config(config),
+                                     memory_mb=int(config["IMPORT_PARSE_MEMORY_MB"]),
+                                     timeout=int(config["IMPORT_PARSE_TIMEOUT"]))
+
+
+def detect(session: Any, job: JobRecord, sheet: spreadsheet.Sheet) -> dict[str, Any]:
+    """The params of a freshly read sheet: its header row, the columns mapped by their names
+    (or as this user mapped the same headers before) and the first rows for the mapping page,
+    which then never parses the file itself."""
+    entity = IMPORT_KINDS[job.kind]
+    cols = importing.columns(session, entity)
+    rows = sheet.rows[:PREVIEW_READ_ROWS]
+    width = max((i + 1 for row in rows for i, v in enumerate(row) if v not in ("", None)), default=0)
+    rows = [list(row[:width]) for row in rows]  # formatting far to the right is no column
+    header_row = importing.find_header(rows, cols)
+    headers = [importing.cell_text(h) for h in rows[header_row]]
+    remembered = importing.remembered_mapping(session, entity, job.user_id)
+    return {**job.params, "sheet": sheet.name, "sheets": sheet.names, "header_row": header_row,
+            "headers": headers, "mapping": importing.auto_mapping(headers, cols, remembered),
+            "options": job.params.get("options") or {"on_duplicate": "skip"},
+            "preview_rows": sheet_guard.encode_rows(rows)}
+
+
+def preview_rows(job: JobRecord) -> list[list[Any]]:
+    return sheet_guard.decode_rows(job.params.get("preview_rows") or [])
+
+
+def run_preview(job_id: int) -> str:
+    """Read an uploaded sheet for the mapping page (READING → DRAFT, or FAILED with the reason)."""
+    with job_app_context() as app, force_locale(_language(app, job_id)):
+        session = db.session
+        job = session.get(JobRecord, job_id)
+        if job is None or job.status != JobStatus.READING:
+            return "nothing to do"
+        job.started_at, job.heartbeat_at = clock.now(), clock.now()
+        session.commit()
+        try:
+            sheet = read_sheet(job, sheet=job.params.get("sheet"), max_rows=PREVIEW_READ_ROWS)
+        except spreadsheet.SheetRefused as exc:
+            _fail(job_id, str(exc))
+            return "refused"
+        except Exception as exc:
+            log.exception("preview job %s failed", job_id)
+            _fail(job_id, str(_l("文件无法解析（读取进程异常退出）")) + f" ({type(exc).__name__})")
+            raise
+        job = session.get(JobRecord, job_id)
+        job.params = detect(session, job, sheet)
+        job.status, job.heartbeat_at = JobStatus.DRAFT, clock.now()
+        session.commit()
+        return "read"
 
 
 def _language(app: Any, job_id: int) -> str:
@@ -95,8 +153,11 @@ def _import(job_id: int, user: User, config: Any) -> str:
     job = session.get(JobRecord, job_id)
     params = job.params
     entity = IMPORT_KINDS[job.kind]
-    sheet = spreadsheet.read(stored_path(job.file_path), filename=job.file_name, sheet=params.get("sheet"))
+    sheet = read_sheet(job, sheet=params.get("sheet"))
     rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
+    if len(rows) > int(config["IMPORT_MAX_ROWS"]):  # a sheet that did not declare its size
+        raise spreadsheet.SheetRefused(_l("文件有 %(rows)d 行，超过上限 %(max)d 行；请分成几个文件导入",
+                                          rows=len(rows), max=int(config["IMPORT_MAX_ROWS"])))
     job.total = len(rows)
     session.commit()
     now = clock.now()

@@ -15,6 +15,7 @@ from models.org import User
 class JobStatus(enum.StrEnum):
     """Where a job is (JobRecord.status)."""
 
+    READING = "reading"  # an uploaded sheet being read by its preview job (adapters/sheet_guard.py)
     DRAFT = "draft"  # an uploaded sheet whose columns are not yet confirmed
     QUEUED = "queued"
     RUNNING = "running"

@@ -408,6 +408,9 @@ def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_pat
     big_sheet(tmp_path / "big.xlsx", 3000)
     upload(client, (tmp_path / "big.xlsx").read_bytes())
     job = latest_job(app)
+    assert job.status == "reading"  # the upload is read by a worker, never in the web request
+    assert _worker(app, redis_url, tmp_path).wait(timeout=120) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    assert latest_job(app).status == "draft"
     assert start(client, job.id).status_code == 302
     assert latest_job(app).status == "queued"
 
@@ -489,6 +492,10 @@ def test_import_in_embedded_mode_runs_in_a_background_thread_and_the_page_follow
     big_sheet(tmp_path / "big.xlsx", 600)
     upload(client, (tmp_path / "big.xlsx").read_bytes())
     job = latest_job(app)
+    deadline = time.monotonic() + 60
+    while client.get(f"/admin/excel/{job.id}/status.json").get_json()["status"] == "reading":  # the page waits
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     assert start(client, job.id).status_code == 302
     seen = set()
     deadline = time.monotonic() + 60
