@@ -1,0 +1,136 @@
+"""Jobs whose worker dies are seen to die: killing a worker's process group stops its running
+job, the page says the job was interrupted instead of 进行中, and the next worker finds the
+abandoned job in RQ's registries and resumes it (jobs.recovery, jobs.worker.KechiWorker).
+Real `rq worker` processes on the real Redis, on real time: the thresholds are small here."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import REDIS_URL, Browserish, build_app, latest_job, need_service, worker_env
+from models import Customer, Role, db
+from rules import org
+from test_import_customers import big_sheet, start, upload
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = {"KECHI_JOB_HEARTBEAT_SECONDS": "1", "KECHI_JOB_ABANDONED_SECONDS": "3", "KECHI_JOB_RECOVERY_SECONDS": "1"}
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = need_service(REDIS_URL, "Redis")
+    from redis import Redis
+
+    Redis.from_url(url).flushdb()
+    return url
+
+
+def _worker(app, redis_url: str, tmp_path: Path, **env_extra: str) -> subprocess.Popen:
+    """A deployment's worker: `rq worker -w jobs.worker.KechiWorker`, in a process group of its own."""
+    env = worker_env(app, tmp_path, redis_url, KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"], **FAST, **env_extra)
+    with (tmp_path / "worker.log").open("a") as log:
+        return subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "-w", "jobs.worker.KechiWorker",
+                                 "--url", redis_url, "kechi"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _descendants(pid: int) -> set[int]:
+    """The live processes below `pid` (the work horse, rq's scheduler), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition, seconds: float, what: str, log: Path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"{what} not within {seconds} s\n" + (log.read_text()[-3000:] if log.exists() else ""))
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    worker.wait(timeout=30)
+
+
+def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_next_worker_finishes_it(tmp_path, redis_url):
+    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
+                    UPLOAD_DIR=str(tmp_path / "shared"), JOB_ABANDONED_SECONDS=3)
+    log = tmp_path / "worker.log"
+    with app.app_context():
+        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
+        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
+        db.session.commit()
+    client = Browserish(app.test_client())
+    client.login("chenxm")
+    big_sheet(tmp_path / "big.xlsx", 3000)
+    upload(client, (tmp_path / "big.xlsx").read_bytes())
+    job = latest_job(app)
+    assert start(client, job.id).status_code == 302
+
+    worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="50")
+    try:
+        _wait_for(lambda: latest_job(app).done >= 100, 120, "import progress", log)
+        below = _descendants(worker.pid)
+        assert below, "the worker has a work horse"
+        os.killpg(worker.pid, signal.SIGKILL)  # the whole group, as a supervisor stopping the worker does
+        worker.wait(timeout=30)
+        # the horse went with its worker: nothing goes on importing behind the page's back
+        _wait_for(lambda: not any(_alive(pid) for pid in below), 5, "the work horse dying with its group", log)
+        stopped_at = latest_job(app).done
+        time.sleep(1)
+        job = latest_job(app)
+        assert job.done == stopped_at and 0 < job.done < 3000 and job.status == "running"
+
+        # nobody runs it now: the page says so instead of 进行中
+        status = _wait_for(lambda: (s := client.get(f"/admin/excel/{job.id}/status.json").get_json())
+                           ["status_label"] != "进行中" and s, 15, "the interrupted state", log)
+        assert status["status_label"] == "已中断" and status["stale"]
+        page = client.get(f"/admin/excel/{job.id}/").get_data(as_text=True)
+        assert "已中断" in page and "进行中" not in page
+
+        # a new worker finds the abandoned job and resumes it after its last committed batch
+        worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="500")
+        _wait_for(lambda: latest_job(app).status == "done", 60, "the import resumed and done", log)
+    finally:
+        _stop(worker)
+    job = latest_job(app)
+    assert (job.total, job.done, job.imported, job.skipped, job.rejected) == (3000, 3000, 2700, 300, 0)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Customer.id))) == 2700
+        assert db.session.scalar(select(func.count(func.distinct(Customer.name)))) == 2700
+    status = client.get(f"/admin/excel/{job.id}/status.json").get_json()
+    assert status["status_label"] == "已完成" and status["percent"] == 100 and status["result_url"]
