@@ -86,7 +86,10 @@ def _stop(worker: subprocess.Popen) -> None:
     worker.wait(timeout=30)
 
 
-def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_next_worker_finishes_it(tmp_path, redis_url):
+@pytest.mark.parametrize("found_by", ["next worker", "schedule"])
+def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_import_resumed(tmp_path, redis_url, found_by):
+    """found_by: the next worker at its start, or the every-minute scheduled check before any
+    worker is back (the page then says 任务中断，正在恢复)."""
     app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
                     UPLOAD_DIR=str(tmp_path / "shared"), JOB_ABANDONED_SECONDS=3)
     log = tmp_path / "worker.log"
@@ -109,7 +112,7 @@ def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_next_worker_f
         os.killpg(worker.pid, signal.SIGKILL)  # the whole group, as a supervisor stopping the worker does
         worker.wait(timeout=30)
         # the horse went with its worker: nothing goes on importing behind the page's back
-        _wait_for(lambda: not any(_alive(pid) for pid in below), 5, "the work horse dying with its group", log)
+        _wait_for(lambda: not any(_alive(pid) for pid in below), 1, "the work horse dying with its group", log)
         stopped_at = latest_job(app).done
         time.sleep(1)
         job = latest_job(app)
@@ -122,7 +125,16 @@ def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_next_worker_f
         page = client.get(f"/admin/excel/{job.id}/").get_data(as_text=True)
         assert "已中断" in page and "进行中" not in page
 
-        # a new worker finds the abandoned job and resumes it after its last committed batch
+        if found_by == "schedule":
+            from jobs.recovery import recover_abandoned_jobs
+
+            with app.app_context():
+                assert recover_abandoned_jobs() == 1
+                assert recover_abandoned_jobs() == 0  # requeued once
+            status = client.get(f"/admin/excel/{job.id}/status.json").get_json()
+            assert status["status_label"] == "任务中断，正在恢复" and not status["stale"]
+        # a new worker finds the abandoned job (or the requeued one) and resumes it after its last
+        # committed batch
         worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="500")
         _wait_for(lambda: latest_job(app).status == "done", 60, "the import resumed and done", log)
     finally:
