@@ -146,3 +146,36 @@ def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_import_resume
         assert db.session.scalar(select(func.count(func.distinct(Customer.name)))) == 2700
     status = client.get(f"/admin/excel/{job.id}/status.json").get_json()
     assert status["status_label"] == "已完成" and status["percent"] == 100 and status["result_url"]
+
+
+def test_a_message_whose_send_job_died_shows_as_interrupted_not_sending(app, client, make_user, make_customer, clock):
+    """The outbox row a dead job claimed keeps its lease (the gateway call may have gone out), but
+    the outbox says the send was interrupted and will be checked, instead of 发送中 for 10 minutes."""
+    from datetime import timedelta
+
+    from conftest import list_table
+    from models.messaging import Outbox
+    from rules import messaging
+    from test_admin_messaging import customers_with_mobiles
+
+    mine = make_user("chenxm")
+    ids = customers_with_mobiles(app, make_customer, mine, [("甲公司", "13900000001"), ("乙公司", "13900000002")])
+    with app.app_context():
+        customers = [db.session.get(Customer, cid) for cid in ids]
+        recipients = messaging.collect(db.session, customers, channel="sms")
+        messaging.queue_messages(db.session, recipients.send, channel="sms", body="你好", sender=customers[0].owner,
+                                 now=clock.now, title="t")
+        first, second = db.session.scalars(select(Outbox).order_by(Outbox.id)).all()
+        assert messaging.claim(db.session, first.id, now=clock.now - timedelta(seconds=60))  # its job died
+        assert messaging.claim(db.session, second.id, now=clock.now - timedelta(seconds=5))  # still going
+        db.session.commit()
+    client.login("chenxm")
+    rows = list_table(client.get("/admin/outbox/").get_data(as_text=True))
+    assert "发送中断，待核实" in rows and "不会重复发送" in rows
+    assert rows.count("发送中断，待核实") == 1 and "发送中" in rows.replace("发送中断", "")
+    clock.advance(minutes=11)  # past the lease: dispatch_pending asks the provider by the key
+    from jobs.messaging import dispatch_pending
+
+    with app.app_context():
+        dispatch_pending()
+        assert set(db.session.scalars(select(Outbox.status))) <= {"sent", "unknown"}
