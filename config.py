@@ -59,6 +59,7 @@ class Config:
     JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", 10))
     JOB_ABANDONED_SECONDS = int(os.environ.get("JOB_ABANDONED_SECONDS", 40))
     JOB_RECOVERY_SECONDS = int(os.environ.get("JOB_RECOVERY_SECONDS", 15))
+    JOB_MAX_RESUMES = int(os.environ.get("JOB_MAX_RESUMES", 3))  # then it stays 已中断 (继续 by hand)
     # uploads, rejected-row files and exports under UPLOAD_DIR are deleted this many days after their job ended
     FILE_RETENTION_DAYS = int(os.environ.get("FILE_RETENTION_DAYS", 14))
     # 数据备份 (embedded SQLite): a copy every night at 02:20 into BACKUP_DIR, the newest BACKUP_KEEP kept.

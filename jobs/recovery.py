@@ -70,12 +70,21 @@ def recover(connection: Redis, queue_name: str, *, abandoned_seconds: int) -> li
         connection.delete(LOCK_KEY.format(queue_name))
 
 
-def _requeue(connection: Redis, queue_name: str, job: Job) -> bool:
-    if job.func_name not in RESUMABLE:
-        log.warning("job %s (%s) was abandoned by its worker; not resumable, left failed", job.id, job.func_name)
+def may_resume(job: Job) -> bool:
+    """Resumable, and not yet resumed JOB_MAX_RESUMES times: a job that kills its own worker every
+    time (a file that exhausts memory) stops with 已中断 instead of going round for ever."""
+    if job.func_name not in RESUMABLE or int(job.meta.get("kechi_abandoned", 0)) >= setting("JOB_MAX_RESUMES"):
+        log.warning("job %s (%s) lost its worker; not resumed, left failed", job.id, job.func_name)
         return False
-    job.meta["kechi_abandoned"] = True  # the page says 任务中断，正在恢复 while it waits
+    # counted, and the page says 任务中断，正在恢复 while it waits for a worker
+    job.meta["kechi_abandoned"] = int(job.meta.get("kechi_abandoned", 0)) + 1
     job.save_meta()
+    return True
+
+
+def _requeue(connection: Redis, queue_name: str, job: Job) -> bool:
+    if not may_resume(job):
+        return False
     try:
         FailedJobRegistry(queue_name, connection=connection).requeue(job.id)
     except (InvalidJobOperation, NoSuchJobError):  # someone else requeued or deleted it

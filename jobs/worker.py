@@ -5,6 +5,8 @@ Two differences from rq's Worker:
 - The work horse stays in the worker's process group. rq puts it in a group of its own
   (os.setpgrp in fork_work_horse), so `kill -TERM -<pgid>` of a worker, or a supervisor stopping
   the group, left the horse running its job with nobody watching it.
+- A job whose horse was killed by a signal is put back on its queue, not failed, when it is
+  resumable (jobs.recovery.RESUMABLE).
 - Abandoned jobs (their worker died) are found and requeued when the worker starts and every
   JOB_RECOVERY_SECONDS after (jobs.recovery), and the running job is confirmed alive every
   JOB_HEARTBEAT_SECONDS, so a dead worker's job is noticed within JOB_ABANDONED_SECONDS.
@@ -49,6 +51,14 @@ class KechiWorker(Worker):
                 recovery.recover(self.connection, queue.name, abandoned_seconds=self.abandoned_seconds)
             except RedisError:  # the next maintenance tries again; the worker itself goes on
                 log.exception("looking for abandoned jobs on %s failed", queue.name)
+
+    def handle_work_horse_killed(self, job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        """The horse died of a signal (the group was stopped, the OOM killer): rq fails the job
+        next; a resumable one gets one retry instead, so RQ puts it back on its queue for the
+        next worker (jobs.recovery.may_resume counts and caps these)."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        if os.WIFSIGNALED(ret_val or 0) and recovery.may_resume(job):
+            job.retries_left = max(job.retries_left or 0, 1)
 
     def fork_work_horse(self, job: Job, queue: Queue) -> None:
         """rq's fork without os.setpgrp: the horse lives and dies with the worker's group."""
