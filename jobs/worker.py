@@ -73,10 +73,34 @@ class KechiWorker(Worker):
             self.procline(f"Forked {child_pid} at {time.time()}")
 
     def kill_horse(self, sig: signal.Signals = SHUTDOWN_SIGNAL) -> None:
-        """The horse shares our group now: signal the horse alone, not the group (rq's killpg
-        would kill this worker too)."""
+        """The horse shares our group now: signal the horse and whatever it started (a parse in
+        a subprocess), not the group (rq's killpg would kill this worker too)."""
+        for pid in [*_descendants(self.horse_pid), self.horse_pid]:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                self.log.debug("Worker %s: process %s already dead", self.name, pid)
+        self.log.info("Worker %s: killed horse pid %s", self.name, self.horse_pid)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid`, deepest first, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
         try:
-            os.kill(self.horse_pid, sig)
-            self.log.info("Worker %s: killed horse pid %s", self.name, self.horse_pid)
-        except ProcessLookupError:
-            self.log.debug("Worker %s: horse already dead", self.name)
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found[::-1]

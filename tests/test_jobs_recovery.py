@@ -183,3 +183,28 @@ def test_a_message_whose_send_job_died_shows_as_interrupted_not_sending(app, cli
     with app.app_context():
         dispatch_pending()
         assert set(db.session.scalars(select(Outbox.status))) <= {"sent", "unknown"}
+
+
+def test_stopping_a_job_stops_what_its_horse_started_but_not_the_worker(tmp_path, redis_url):
+    """The horse now shares the worker's group, so the worker's kill_horse signals the horse and
+    its children by pid (rq's killpg of the horse's group would now kill the worker itself)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.command import send_stop_job_command
+
+    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
+                    UPLOAD_DIR=str(tmp_path / "shared"))
+    log = tmp_path / "worker.log"
+    connection = Redis.from_url(redis_url)
+    worker = _worker(app, redis_url, tmp_path)
+    try:
+        job = Queue("kechi", connection=connection).enqueue("subprocess.call", ["sleep", "37"])
+        child = _wait_for(lambda: [pid for pid in _descendants(worker.pid)
+                                   if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep\0")],
+                          30, "the job's child process", log)
+        send_stop_job_command(connection, job.id)
+        _wait_for(lambda: not any(_alive(pid) for pid in child), 10, "the job's child stopped", log)
+        job.refresh()
+        assert job.get_status() == "stopped" and worker.poll() is None  # the worker lives on
+    finally:
+        _stop(worker)
