@@ -68,6 +68,13 @@ class Config:
     IMPORT_MAX_READING = int(os.environ.get("IMPORT_MAX_READING", 8))
     EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", 2000))  # more rows: a job with a download link
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 600))  # a running job silent this long may be resumed
+    # RQ mode (jobs.recovery): a worker confirms its running job every JOB_HEARTBEAT_SECONDS; a job
+    # silent for JOB_ABANDONED_SECONDS lost its worker and is requeued (checked by every worker at
+    # start and every JOB_RECOVERY_SECONDS, and by the every-minute schedule)
+    JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", 10))
+    JOB_ABANDONED_SECONDS = int(os.environ.get("JOB_ABANDONED_SECONDS", 40))
+    JOB_RECOVERY_SECONDS = int(os.environ.get("JOB_RECOVERY_SECONDS", 15))
+    JOB_MAX_RESUMES = int(os.environ.get("JOB_MAX_RESUMES", 3))  # then it stays 已中断 (继续 by hand)
     # uploads, rejected-row files and exports under UPLOAD_DIR are deleted this many days after their job ended
     FILE_RETENTION_DAYS = int(os.environ.get("FILE_RETENTION_DAYS", 14))
     # 数据备份 (embedded SQLite): a copy every night at 02:20 into BACKUP_DIR, the newest BACKUP_KEEP kept.

@@ -22,7 +22,7 @@ from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.transaction import transaction
-from jobs import excel as excel_jobs
+from jobs import excel as excel_jobs, recovery
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
 from models.job import JobRecord, JobStatus, RowOutcome
@@ -67,16 +67,31 @@ def _job_for_user(job_id: int) -> JobRecord:
     return job
 
 
-def _stale(job: JobRecord) -> bool:
-    if job.status != JobStatus.RUNNING or job.heartbeat_at is None:
+INTERRUPTION = {"interrupted": _l("已中断"), "recovering": _l("任务中断，正在恢复")}
+
+
+def _interruption(job: JobRecord) -> str | None:
+    """In RQ mode, whether the job's worker died (jobs.recovery asks RQ's registries)."""
+    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return None
+    return recovery.interruption(job.queue_id)
+
+
+def _stale(job: JobRecord, interruption: str | None = None) -> bool:
+    if interruption == "interrupted":
+        return True
+    if job.status != JobStatus.RUNNING or job.heartbeat_at is None or interruption:
         return False
     return (now() - job.heartbeat_at).total_seconds() > int(current_app.config.get("JOB_STALE_SECONDS", 600))
 
 
 def _status(job: JobRecord) -> dict[str, Any]:
-    return {"id": job.id, "status": job.status, "status_label": str(STATUS.get(job.status, job.status)),
+    interruption = _interruption(job)
+    label = INTERRUPTION[interruption] if interruption else STATUS.get(job.status, job.status)
+    return {"id": job.id, "status": job.status, "status_label": str(label), "interruption": interruption,
             "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
-            "skipped": job.skipped, "rejected": job.rejected, "error": job.error, "stale": _stale(job),
+            "skipped": job.skipped, "rejected": job.rejected, "error": job.error,
+            "stale": _stale(job, interruption),
             "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == JobStatus.DONE else 0),
             "expired": job.files_expired_at is not None,
             "result_url": url_for(".result_file", job_id=job.id)
@@ -338,7 +353,7 @@ class ExcelView(PermissionView):
         elif job.kind.startswith("import_") and job.status == JobStatus.FAILED and "headers" not in job.params:
             self._reread(job, job.params.get("sheet"))  # its file was never read: read it again
             return redirect(url_for(".mapping", job_id=job.id))
-        elif job.status == JobStatus.FAILED or _stale(job):
+        elif job.status == JobStatus.FAILED or _stale(job, _interruption(job)):
             with transaction():
                 job.status, job.error = JobStatus.QUEUED, None
             func = excel_jobs.run_import if job.kind.startswith("import_") else excel_jobs.run_export

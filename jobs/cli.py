@@ -172,9 +172,10 @@ def restore_backup(backup_name: str, yes: bool) -> None:
 def worker() -> None:
     """Run an RQ worker (with its scheduler) for REDIS_URL's queue."""
     from redis import Redis
-    from rq import Worker
+
+    from jobs.worker import KechiWorker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在 Web 进程内运行，无需 worker")
     connection = Redis.from_url(current_app.config["REDIS_URL"])
-    Worker([current_app.config["RQ_QUEUE_NAME"]], connection=connection).work(with_scheduler=True)
+    KechiWorker([current_app.config["RQ_QUEUE_NAME"]], connection=connection).work(with_scheduler=True)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import backup, file_retention, maintenance, messaging, recycle, reminders, reports
+from jobs import backup, file_retention, maintenance, messaging, recovery, recycle, reminders, reports
 from jobs.queue import enqueue
 from rules import clock
 
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (maintenance.heartbeat, "* * * * *"),
+    (recovery.recover_abandoned_jobs, "* * * * *"),  # RQ jobs whose worker died: requeued (workers check too)
     (maintenance.purge_old_login_logs, "30 3 * * *"),
     (file_retention.purge_expired_files, "40 3 * * *"),  # import/export files past FILE_RETENTION_DAYS
     (backup.backup_database, "20 2 * * *"),  # embedded mode: a copy of the SQLite database, BACKUP_KEEP kept

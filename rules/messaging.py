@@ -366,6 +366,13 @@ def stale_ids(session: Session, *, now: datetime) -> list[int]:
                                                         Outbox.claimed_at < now - LEASE).order_by(Outbox.id)))
 
 
+def send_interrupted(row: Outbox, *, now: datetime, abandoned_after: timedelta) -> bool:
+    """A message claimed longer ago than a running job goes unconfirmed (JOB_ABANDONED_SECONDS):
+    its job died mid-send. It still waits for LEASE (the gateway call may have gone out), then is
+    looked up by its key, resent only if the provider never got it, or marked 状态未知."""
+    return row.status == OutboxStatus.SENDING and row.claimed_at is not None and row.claimed_at < now - abandoned_after
+
+
 def batch_progress(session: Session, batch_id: int) -> dict[str, int]:
     rows = session.execute(select(Outbox.status, func.count(Outbox.id)).where(Outbox.batch_id == batch_id)
                            .group_by(Outbox.status)).all()

@@ -1,9 +1,10 @@
 """发件箱 (every message in scope, newest first, retry and cancel) and 未发出的短信."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import flash
+from flask import current_app, flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import gettext
@@ -12,6 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import ScopedModelView
+from admin_views.context import now
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label, fmt_datetime
 from admin_views.menu import MESSAGING, fa
@@ -30,6 +32,10 @@ def _status(view: Any, context: Any, model: Outbox, name: str) -> Markup:
     extra = ""
     if model.status == OutboxStatus.PENDING and model.scheduled_at is not None:
         extra = f" <small class='text-muted'>{escape(fmt_datetime(model.scheduled_at))}</small>"
+    abandoned_after = timedelta(seconds=int(current_app.config["JOB_ABANDONED_SECONDS"]))
+    if messaging.send_interrupted(model, now=now(), abandoned_after=abandoned_after):
+        css, label = "warning", _l("发送中断，待核实")
+        extra = f" <small class='text-muted'>{escape(gettext('稍后按消息编号向通道核实，不会重复发送'))}</small>"
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>{extra}")
 
 
