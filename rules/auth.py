@@ -67,9 +67,11 @@ def delay_seconds(failures: int, *, free: int, cap: int) -> int:
 
 
 def _count_since(session: Session, where: list, since: datetime, reasons: tuple) -> tuple[int, datetime | None]:
+    """How many failures, and the last one's time, strictly after `since` (an unlock or a success
+    at the same instant as a failure clears it)."""
     row = session.execute(
         select(func.count(LoginLog.id), func.max(LoginLog.at))
-        .where(*where, LoginLog.success.is_(False), LoginLog.reason.in_(list(reasons)), LoginLog.at >= since)
+        .where(*where, LoginLog.success.is_(False), LoginLog.reason.in_(list(reasons)), LoginLog.at > since)
     ).one()
     return row[0] or 0, row[1]
 
