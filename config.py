@@ -82,6 +82,10 @@ class Config:
     LOGIN_CAPTCHA_AFTER_FAILURES = int(os.environ.get("LOGIN_CAPTCHA_AFTER_FAILURES", 3))
     LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", 900))
     LOGIN_CAPTCHA_TTL_SECONDS = int(os.environ.get("LOGIN_CAPTCHA_TTL_SECONDS", 600))
+    # How many reverse proxies (nginx, a load balancer) sit in front of the app and append to
+    # X-Forwarded-For: the client IP that throttling, the IP allow-list and the logs see.
+    # 0 (default) trusts no header: a client could otherwise pick its own address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     LOGIN_LOG_RETENTION_DAYS = int(os.environ.get("LOGIN_LOG_RETENTION_DAYS", 365))
 
     # The in-process scheduler fires periodic jobs only in the serving process of embedded mode.

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, has_request_context, flash, red
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_views.context import audit_context, client_ip, now
 from admin_views.forms import CsrfForm, LoginForm
@@ -207,6 +208,11 @@ def _security_headers(response: Any) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind nginx every request comes from the proxy: without this, the login throttle
+        # would count the whole firm as one IP and the role IP allow-list would see only nginx.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(_check_session)

@@ -263,3 +263,15 @@ def test_the_administrator_unlock_action_clears_the_delay(app, new_client, make_
     done = admin.action("/admin/user/", "unlock", [rep])
     assert "已解除 1 名员工的登录限制" in done.get_data(as_text=True)
     assert from_ip(new_client(), "10.0.0.8").login("rep1").status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path):
+    from conftest import build_app
+
+    proxied = build_app("sqlite", tmp_path, TRUSTED_PROXIES=1)
+    browser = proxied.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    browser.post("/login", data={"username": "nobody", "password": "guess", "csrf_token": csrf_token(page)},
+                 headers={"X-Forwarded-For": "198.51.100.23"})
+    with proxied.app_context():
+        assert db.session.scalars(select(LoginLog.ip)).one() == "198.51.100.23"
