@@ -91,7 +91,23 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_DURATION = timedelta(days=1)
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
-    LOGIN_MAX_FAILURES_PER_DAY = int(os.environ.get("LOGIN_MAX_FAILURES_PER_DAY", 10))
+    # Login throttling (rules/auth.py): no account is ever locked by failures; instead, after
+    # LOGIN_CAPTCHA_AFTER_FAILURES recent failures (per username or per client IP) a CAPTCHA is
+    # required, and past the free failures each further attempt waits 2, 4, 8 … seconds, at most
+    # LOGIN_MAX_DELAY_SECONDS. Account failures count within LOGIN_ACCOUNT_WINDOW_HOURS since the
+    # last success; IP failures within LOGIN_IP_WINDOW_MINUTES (set the IP limit with offices
+    # behind one NAT address in mind).
+    LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", 10))
+    LOGIN_ACCOUNT_WINDOW_HOURS = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_HOURS", 24))
+    LOGIN_IP_FREE_FAILURES = int(os.environ.get("LOGIN_IP_FREE_FAILURES", 30))
+    LOGIN_IP_WINDOW_MINUTES = int(os.environ.get("LOGIN_IP_WINDOW_MINUTES", 60))
+    LOGIN_CAPTCHA_AFTER_FAILURES = int(os.environ.get("LOGIN_CAPTCHA_AFTER_FAILURES", 3))
+    LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", 900))
+    LOGIN_CAPTCHA_TTL_SECONDS = int(os.environ.get("LOGIN_CAPTCHA_TTL_SECONDS", 600))
+    # How many reverse proxies (nginx, a load balancer) sit in front of the app and append to
+    # X-Forwarded-For: the client IP that throttling, the IP allow-list and the logs see.
+    # 0 (default) trusts no header: a client could otherwise pick its own address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     LOGIN_LOG_RETENTION_DAYS = int(os.environ.get("LOGIN_LOG_RETENTION_DAYS", 365))
 
     # The in-process scheduler fires periodic jobs only in the serving process of embedded mode.

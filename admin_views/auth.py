@@ -2,12 +2,18 @@
 forced logout, last-seen) that keep a copied or idle cookie from being any use."""
 from __future__ import annotations
 
+import base64
+import functools
+from datetime import timedelta
 from typing import Any
+
+from captcha.image import ImageCaptcha
 
 from flask import Blueprint, Flask, current_app, has_request_context, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_views.context import audit_context, client_ip, now
 from admin_views.forms import CsrfForm, LoginForm
@@ -16,7 +22,7 @@ from admin_views.transaction import commit_bookkeeping, transaction
 from models import User, db
 from rules import auth as auth_rules
 from rules.audit import INFO_KEY
-from rules.errors import LoginRefused
+from rules.errors import LoginRefused, LoginThrottled
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -24,6 +30,7 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("请先登录")
 login_manager.login_message_category = "warning"
 LAST_SEEN_EVERY_SECONDS = 60
+CAPTCHA_SESSION_KEY = "login_captcha"  # the id of the challenge shown; its answer stays in the database
 
 
 @login_manager.user_loader
@@ -45,24 +52,58 @@ def _next_url() -> str:
     return home if target.startswith(url_for("auth.login")) else target
 
 
+def throttle_rules() -> auth_rules.ThrottleRules:
+    config = current_app.config
+    return auth_rules.ThrottleRules(
+        account_free_failures=config["LOGIN_ACCOUNT_FREE_FAILURES"],
+        account_window=timedelta(hours=config["LOGIN_ACCOUNT_WINDOW_HOURS"]),
+        ip_free_failures=config["LOGIN_IP_FREE_FAILURES"],
+        ip_window=timedelta(minutes=config["LOGIN_IP_WINDOW_MINUTES"]),
+        captcha_after_failures=config["LOGIN_CAPTCHA_AFTER_FAILURES"],
+        max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"],
+        captcha_ttl=timedelta(seconds=config["LOGIN_CAPTCHA_TTL_SECONDS"]),
+    )
+
+
+@functools.cache
+def _captcha_painter() -> ImageCaptcha:
+    return ImageCaptcha(width=160, height=60)  # the fonts the captcha package ships
+
+
+def _captcha_image(username: str | None) -> str | None:
+    """A fresh CAPTCHA as a data: URI when the next attempt needs one, else None. Its id goes
+    into the session (a signed but readable cookie), its answer into the database."""
+    rules = throttle_rules()
+    if not auth_rules.standing(db.session, username=username, ip=client_ip(), now=now(), rules=rules).captcha_required:
+        session.pop(CAPTCHA_SESSION_KEY, None)
+        return None
+    challenge = auth_rules.new_captcha(db.session, now=now(), rules=rules)
+    commit_bookkeeping()
+    session[CAPTCHA_SESSION_KEY] = challenge.id
+    png = _captcha_painter().generate(challenge.answer, format="png").getvalue()
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(_next_url())
     form = LoginForm(request.form)
     error = None
+    status = 200
     if request.method == "POST":
         if form.validate():
             try:
                 user = auth_rules.authenticate(
                     db.session, username=form.username.data, password=form.password.data,
                     ip=client_ip(), user_agent=request.user_agent.string, now=now(),
-                    tz=current_app.config["TIMEZONE"],
-                    max_failures=current_app.config["LOGIN_MAX_FAILURES_PER_DAY"],
+                    rules=throttle_rules(), captcha_id=session.pop(CAPTCHA_SESSION_KEY, None),
+                    captcha_answer=form.captcha.data,
                 )
             except LoginRefused as exc:
-                commit_bookkeeping()  # the failure is logged (and may have locked the account)
+                commit_bookkeeping()  # the attempt is logged: the throttle counts it
                 error = str(exc)
+                status = 429 if isinstance(exc, LoginThrottled) else 401
             else:
                 commit_bookkeeping()
                 target = _next_url()
@@ -73,8 +114,10 @@ def login() -> Any:
                 return redirect(target)
         elif "csrf_token" in form.errors:
             error = gettext("页面已过期，请重新登录")
-    return render_template("auth/login.html", form=form, error=error,
-                           next=request.args.get("next", "")), (401 if error else 200)
+            status = 401
+    form.password.data = form.captcha.data = ""
+    return render_template("auth/login.html", form=form, error=error, next=request.args.get("next", ""),
+                           captcha_image=_captcha_image(form.username.data)), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -128,8 +171,14 @@ def _check_session() -> Any:
         if expired_on_login_page:
             return None
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    session["last_active"] = moment.timestamp()
     user = current_user._get_current_object()
+    if not auth_rules.ip_allowed(user.role.allowed_networks, client_ip()):
+        # IP限制登录 holds for open sessions too: a laptop that left the office network is out.
+        logout_user()
+        session.clear()
+        flash(gettext("当前IP不允许登录该账号"), "error")
+        return None if expired_on_login_page else redirect(url_for("auth.login"))
+    session["last_active"] = moment.timestamp()
     if user.last_seen_at is None or (moment - user.last_seen_at).total_seconds() > LAST_SEEN_EVERY_SECONDS:
         user.last_seen_at = moment
         user.last_ip = client_ip()
@@ -159,6 +208,11 @@ def _security_headers(response: Any) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind nginx every request comes from the proxy: without this, the login throttle
+        # would count the whole firm as one IP and the role IP allow-list would see only nginx.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.before_request(_check_session)

@@ -26,7 +26,7 @@ def current_actor() -> Actor:
 
 
 def client_ip() -> str | None:
-    # Behind a reverse proxy, configure ProxyFix so remote_addr is the client's address.
+    # Behind a reverse proxy, set TRUSTED_PROXIES (ProxyFix) so remote_addr is the client's address.
     return request.remote_addr
 
 

@@ -24,6 +24,8 @@ REGION_FIELD_ARGS: dict[str, dict[str, Any]] = {
 class LoginForm(SecureForm):
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名")), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])
+    # Shown (and checked) only after a few failures: rules.auth.standing decides.
+    captcha = StringField(_l("验证码"), validators=[Optional(), Length(max=16)])
 
 
 class GroupedCheckboxWidget:

@@ -19,7 +19,9 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "CustomerShare": _l("共享"), "DictItem": _l("数据字典"), "FollowUpTemplate": _l("跟进模板"),
                  "CustomField": _l("自定义字段"), "Setting": _l("系统设置")}
 LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
-                 LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定")}
+                 LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定"),
+                 LoginReason.THROTTLED: _l("尝试过频，需等待"), LoginReason.BAD_CAPTCHA: _l("验证码错误"),
+                 LoginReason.IP_DENIED: _l("IP 不允许")}
 
 
 class ReadOnlyLogView(SecureModelView):

@@ -85,6 +85,22 @@ def create_user(username: str, password: str, role_name: str, department: str,
     click.echo(f"已创建员工 {username}（{role.name}，{dept.name}）")
 
 
+@cli.command("unlock-user")
+@click.argument("username")
+def unlock_user(username: str) -> None:
+    """Clear a user's failed-login delays and CAPTCHA (解除登录限制), e.g. when the only
+    administrator is kept waiting by someone guessing at the password. Failed logins never
+    lock an account; this is the recovery when nobody who could do it in the browser can sign in."""
+    from rules import clock
+
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise click.ClickException(f"找不到用户 {username} / no such user")
+    org.unlock_user(user, now=clock.now())
+    db.session.commit()
+    click.echo(f"已解除 {username} 的登录限制 / {username} may sign in again now")
+
+
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Fill the database with a demo company (idempotent)."""

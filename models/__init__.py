@@ -16,12 +16,12 @@ from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatu
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
 from models.report import FollowUpDay, ProductDay, SalesDay
-from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
+from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
-    "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
+    "LoginCaptcha", "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
     "RecycleRule", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
     "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr
@@ -56,6 +56,8 @@ class Role(TimestampMixin, db.Model):
     )
     permissions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     description: Mapped[str | None] = mapped_column(String(255))
+    # IP限制登录: CIDR networks, one per line; empty means any address (rules/auth.ip_allowed).
+    allowed_networks: Mapped[str | None] = mapped_column(Text)
 
     users: Mapped[list[User]] = relationship(back_populates="role")
 

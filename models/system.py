@@ -37,8 +37,11 @@ class LoginReason(enum.StrEnum):
 
     BAD_PASSWORD = "bad_password"
     UNKNOWN_USER = "unknown_user"
-    DISABLED = "disabled"
-    LOCKED = "locked"
+    DISABLED = "disabled"  # only after the right password: before it, a disabled account looks like any other
+    LOCKED = "locked"  # rows from before throttling replaced the day-long lock
+    THROTTLED = "throttled"  # refused with a wait, the password not checked
+    BAD_CAPTCHA = "bad_captcha"  # the CAPTCHA was missing or wrong, the password not checked
+    IP_DENIED = "ip_denied"  # the right password from outside the role's IP allow-list
 
 
 class LoginLog(db.Model):
@@ -53,10 +56,25 @@ class LoginLog(db.Model):
     success: Mapped[bool] = mapped_column(Boolean, nullable=False)
     reason: Mapped[LoginReason | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_login_logs_user_at", "user_id", "at"),)
+    # The login throttle counts recent failures by username and by IP (rules/auth.py).
+    __table_args__ = (Index("ix_login_logs_user_at", "user_id", "at"),
+                      Index("ix_login_logs_username_at", "username", "at"),
+                      Index("ix_login_logs_ip_at", "ip", "at"))
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "username", "success")
+
+
+class LoginCaptcha(db.Model):
+    """The answer of a CAPTCHA image shown on the login page. The browser's session holds only
+    the random id, so the answer never travels in the (readable) cookie; the row is deleted when
+    the answer is checked, so one image serves one attempt, on whichever web process gets it."""
+
+    __tablename__ = "login_captchas"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
 
 
 class PeriodicRun(db.Model):

@@ -38,6 +38,14 @@ class LoginRefused(RuleViolation):
         self.reason = reason
 
 
+class LoginThrottled(LoginRefused):
+    """Too many recent failures: wait `wait_seconds` before the next attempt is even checked."""
+
+    def __init__(self, message: str | LazyString, *, reason: str, wait_seconds: int) -> None:
+        super().__init__(message, reason=reason)
+        self.wait_seconds = wait_seconds
+
+
 class EntryRefused(RuleViolation):
     """The entry policy refused a record; `issues` lists every reason."""
 

@@ -1,6 +1,8 @@
 """Departments, reporting lines and staff accounts."""
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -95,6 +97,18 @@ def hash_password(password: str) -> str:
 
 def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
+
+
+@functools.cache
+def _hash_of_nobody(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def password_matches_nobody(password: str) -> bool:
+    """Check a password against a hash nobody has, so an unknown username costs the same time
+    as a known one and its answer cannot be told apart by timing. Always False."""
+    check_password_hash(_hash_of_nobody(_password_method), password or "")
+    return False
 
 
 def set_password(user: User, password: str) -> None:

@@ -34,7 +34,7 @@ from models.product import PriceLevel, Product, ProductCategory, ProductPrice, S
 from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderEvent, OrderLine, Payment, PointsEntry
 from models.org import DataScope, Department, Role, User
-from models.system import AuditLog, CustomField, LoginLog, PeriodicRun, Sequence, Setting
+from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -329,6 +329,7 @@ UNSCOPED: dict[type, str] = {
     OrderEvent: "shown only on the page of an order the actor sees",
     AuditLog: "the administrators' log (audit.view)",
     LoginLog: "the administrators' log (login_log.view)",
+    LoginCaptcha: "login-page bookkeeping; no page lists it",
     PeriodicRun: "the scheduler's own bookkeeping",
     Sequence: "number counters",
     Setting: "system settings (settings.manage)",

@@ -1,4 +1,4 @@
-"""Login, lockout, idle timeout, forced logout, CSRF and security headers."""
+"""Login, idle timeout, forced logout, CSRF and security headers."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ def test_wrong_password_says_so_and_keeps_the_username(app, client, make_user):
     response = client.login("rep1", "wrong-password")
     body = response.get_data(as_text=True)
     assert response.status_code == 401
-    assert "用户名或密码错误，今日还可尝试 9 次" in body
+    assert "用户名或密码错误" in body and "次" not in body.split("用户名或密码错误", 1)[1][:20]
     assert 'value="rep1"' in body
 
 
@@ -42,32 +42,6 @@ def test_a_disabled_user_cannot_log_in_and_their_open_session_ends(app, client, 
     assert "该账号已停用" in refused.get_data(as_text=True)
     admin.action("/admin/user/", "enable", [rep])
     assert new_client().login("rep1").status_code == 302
-
-
-def test_ten_failures_in_a_day_lock_the_account_until_an_administrator_unlocks(app, client, new_client,
-                                                                                make_user, admin_id, clock):
-    rep = make_user("rep1")
-    for attempt in range(9):
-        assert "用户名或密码错误" in client.login("rep1", "nope").get_data(as_text=True)
-    tenth = client.login("rep1", "nope").get_data(as_text=True)
-    assert "账号已锁定" in tenth
-    # Even the right password is refused now.
-    assert "账号已锁定" in client.login("rep1", PASSWORD).get_data(as_text=True)
-    admin = new_client()
-    admin.login("admin")
-    users_page = admin.get("/admin/user/").get_data(as_text=True)
-    assert "已锁定" in users_page
-    admin.action("/admin/user/", "unlock", [rep])
-    assert client.login("rep1", PASSWORD).status_code == 302
-
-
-def test_the_lock_ends_with_the_day(app, client, make_user, clock):
-    make_user("rep1")
-    for _ in range(10):
-        client.login("rep1", "nope")
-    assert "账号已锁定" in client.login("rep1", PASSWORD).get_data(as_text=True)
-    clock.advance(days=1)
-    assert client.login("rep1", PASSWORD).status_code == 302
 
 
 def test_an_idle_session_expires_after_thirty_minutes(app, client, make_user, clock):
