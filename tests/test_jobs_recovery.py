@@ -41,6 +41,17 @@ def _worker(app, redis_url: str, tmp_path: Path, **env_extra: str) -> subprocess
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _read_upload(app, redis_url: str, tmp_path: Path) -> None:
+    """An upload is read by a worker (the preview job), never in the web request: one burst
+    worker reads it before the import starts."""
+    env = worker_env(app, tmp_path, redis_url, KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"], **FAST)
+    with (tmp_path / "reader.log").open("a") as log:
+        reader = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "-w", "jobs.worker.KechiWorker",
+                                 "--url", redis_url, "kechi"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, timeout=120)
+    assert reader.returncode == 0, (tmp_path / "reader.log").read_text()[-3000:]
+
+
 def _descendants(pid: int) -> set[int]:
     """The live processes below `pid` (the work horse, rq's scheduler), from /proc."""
     children: dict[int, list[int]] = {}
@@ -104,7 +115,9 @@ def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_import_resume
     client.login("chenxm")
     big_sheet(tmp_path / "big.xlsx", 3000)
     upload(client, (tmp_path / "big.xlsx").read_bytes())
+    _read_upload(app, redis_url, tmp_path)
     job = latest_job(app)
+    assert job.status == "draft"
     assert start(client, job.id).status_code == 302
 
     worker = _worker(app, redis_url, tmp_path, KECHI_IMPORT_BATCH_SIZE="50")
@@ -204,7 +217,7 @@ def test_stopping_a_job_stops_what_its_horse_started_but_not_the_worker(tmp_path
                           30, "the job's child process", log)
         send_stop_job_command(connection, job.id)
         _wait_for(lambda: not any(_alive(pid) for pid in child), 10, "the job's child stopped", log)
-        job.refresh()
-        assert job.get_status() == "stopped" and worker.poll() is None  # the worker lives on
+        _wait_for(lambda: job.get_status(refresh=True) == "stopped", 10, "the job marked stopped", log)
+        assert worker.poll() is None  # the worker lives on
     finally:
         _stop(worker)
