@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, StringField
 from wtforms.validators import ValidationError
 
+from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
@@ -227,13 +228,16 @@ class StockView(SecureModelView):
             if not CsrfForm(form).validate():
                 abort(400)
             try:
-                quantity = int(form.get("quantity") or "x")
-            except ValueError:
+                quantity = params.optional_int(form.get("quantity"), name=gettext("数量"), minimum=-params.MAX_SETTING,
+                                               maximum=params.MAX_SETTING)
+                if quantity is None:
+                    raise params.BadParameter(gettext("数量应为整数"))
+            except params.BadParameter:
                 flash(gettext("数量应为整数"), "error")
             else:
                 if commit_or_explain(
-                        lambda: stock.adjust(db.session, product_id=int(form.get("product_id") or 0),
-                                             warehouse_id=int(form.get("warehouse_id") or 0), quantity=quantity,
+                        lambda: stock.adjust(db.session, product_id=params.id_or_none(form.get("product_id")) or 0,
+                                             warehouse_id=params.id_or_none(form.get("warehouse_id")) or 0, quantity=quantity,
                                              reason=form.get("reason", ""), note=form.get("note"), actor=actor,
                                              now=now()),
                         lambda m: gettext("已记录库存变动，现有 %(b)d", b=m.balance)):
