@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_babel import gettext
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
@@ -174,6 +174,19 @@ class BoundedIntConverter(IntegerConverter):
 
 def install_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul_bytes)
+
+
+def refuse_nul_bytes() -> None:
+    """No keyboard types a NUL byte, and PostgreSQL refuses one in any text (a driver error, so
+    a 500, wherever it reaches SQL): refuse it once, here, for every field of every page. The
+    list search strips it instead (clean_text), as a paste can carry one."""
+    for key, value in request.args.items(multi=True):
+        if "\x00" in value and key != "search":
+            raise BadParameter(gettext("请求中有无法识别的字符"))
+    for key, value in request.form.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise BadParameter(gettext("请求中有无法识别的字符"))
 
 
 # A setting's count or number of days: beyond a billion it is a typing mistake, and beyond the

@@ -19,7 +19,7 @@ from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.filters import LazyOptions
+from admin_views.filters import IdEqual, LazyOptions
 from admin_views.formatters import choice_label, fmt_money, indented
 from admin_views.forms import CsrfForm
 from admin_views.menu import PRODUCTS, fa
@@ -212,7 +212,7 @@ class StockView(SecureModelView):
     column_list = ["product", "warehouse", "quantity"]
     column_labels = {"product": _l("产品"), "warehouse": _l("仓库"), "quantity": _l("数量")}
     column_default_sort = [("product_id", False), ("warehouse_id", False)]
-    column_filters = [FilterEqual(Stock.warehouse_id, _l("仓库"), options=LazyOptions(
+    column_filters = [IdEqual(Stock.warehouse_id, _l("仓库"), options=LazyOptions(
         lambda: [(str(w.id), w.name) for w in db.session.scalars(select(Warehouse).order_by(Warehouse.id))]))]
 
     def get_query(self) -> Any:
