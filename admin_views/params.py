@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, abort, request
 from flask_babel import gettext
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from models.base import MAX_DB_INT
@@ -184,7 +184,11 @@ def refuse_nul_bytes() -> None:
     for key, value in request.args.items(multi=True):
         if "\x00" in value and key != "search":
             raise BadParameter(gettext("请求中有无法识别的字符"))
-    for key, value in request.form.items(multi=True):
+    try:
+        form = request.form
+    except RequestEntityTooLarge:
+        return  # the page itself explains an oversized upload
+    for key, value in form.items(multi=True):
         if "\x00" in key or "\x00" in value:
             raise BadParameter(gettext("请求中有无法识别的字符"))
 
