@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, custom_fields, customers, dictionaries, excel, followups,
-    notifications, orders, org, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
+    notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
 )
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_money
@@ -45,6 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
 
 
 def init_admin(app: Flask) -> Admin:
+    params.install_converters(app)  # before any route: <int:…> rules are bound to it when added
     auth.init_app(app)
     admin = Admin(
         app,

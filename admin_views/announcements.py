@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, TextAreaField
 
+from admin_views import params
 from admin_views.base import SIGNED_IN, PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_datetime, indented
@@ -152,8 +153,7 @@ class AnnouncementView(PermissionView):
 
     @expose("/")
     def index(self) -> Any:
-        raw = request.args.get("page", "1")
-        number = max(int(raw), 1) if raw.isdigit() else 1
+        number = max(params.page_number(request.args.get("page")), 1)
         rows, more = announcements.page(db.session, current_actor(), page=number, per_page=PER_PAGE)
         items = [{"row": r, "excerpt": announcements.excerpt(r.body)} for r in rows]
         return self.render("admin/announcements/list.html", items=items, page=number, more=more,

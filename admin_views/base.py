@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_admin import BaseView
+import json
+
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.form import SecureForm
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import desc, func, literal_column, select
 from sqlalchemy.orm import Query
@@ -20,6 +22,7 @@ from wtforms.validators import ValidationError
 
 from adapters.spreadsheet import FORMULA_PREFIXES
 from admin_views.context import audit_context, current_actor
+from admin_views import params
 from admin_views.formatters import DEFAULT_FORMATTERS
 from admin_views.transaction import commit_apart, transaction
 from models import db
@@ -146,6 +149,43 @@ class SecureModelView(AccessMixin, ModelView):
         if name in self.action_permissions and not self._allowed(self.action_permissions[name]):
             return False
         return super().is_action_allowed(name)
+
+    def get_one(self, id: Any) -> Any:
+        # An id no record can have (past the database's integers, not a number) is "not found",
+        # before it reaches SQL.
+        return super().get_one(str(params.int_id(id)))
+
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin's paging/sort/search from the query string, through params: a page or
+        size no link of ours produces shows the first page / default size, a NUL byte (which
+        PostgreSQL refuses) is dropped from the search."""
+        args = super()._get_list_extra_args()
+        args.page = params.page_number(request.args.get("page"))
+        if args.page_size not in self.page_size_options:
+            args.page_size = 0
+        if args.search is not None:
+            args.search = params.clean_text(args.search) or None
+        return args
+
+    def _get_list_filter_args(self) -> Any:
+        filters = super()._get_list_filter_args()
+        if filters is None:
+            return None
+        kept = [f for f in filters if params.sane_filter_value(f[2])]
+        if len(kept) != len(filters):
+            flash(gettext("筛选条件中有无法识别的值，已忽略"), "error")
+        return kept
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self) -> Any:
+        """Flask-Admin's look-up with offset/limit clamped (a negative OFFSET or a limit of
+        "abc" is a database error otherwise)."""
+        loader = self._form_ajax_refs.get(request.args.get("name") or "")
+        if not loader:
+            abort(404)
+        offset, limit = params.ajax_window(request.args.get("offset"), request.args.get("limit"))
+        data = [loader.format(m) for m in loader.get_list(params.clean_text(request.args.get("query")), offset, limit)]
+        return Response(json.dumps(data), mimetype="application/json")
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, RuleViolation):

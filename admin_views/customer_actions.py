@@ -13,6 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from admin_views import params
 from admin_views.context import audit_context, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.navigation import back_url
@@ -48,8 +49,7 @@ class CustomerActionsMixin:
             abort(404)
         form = self._share_form(request.form if request.method == "POST" else None)
         if request.method == "POST" and form.validate():
-            users = list(db.session.scalars(select(User).where(User.id.in_([int(u) for u in form.user_ids.data
-                                                                             if u.isdigit()]))))
+            users = list(db.session.scalars(select(User).where(User.id.in_(params.ids_list(form.user_ids.data or [])))))
             with transaction(gettext("已将 %(c)d 位客户共享给 %(u)d 位同事", c=len(records), u=len(users))) as outcome:
                 for customer in records:
                     for user in users:
@@ -64,7 +64,7 @@ class CustomerActionsMixin:
     def unshare(self) -> Any:
         if not CsrfForm(request.form).validate():
             abort(400)
-        record = db.session.get(CustomerShare, int(request.form.get("share_id", "0") or 0))
+        record = db.session.get(CustomerShare, params.int_id(request.form.get("share_id")))
         if record is None:
             abort(404)
         customer = self.get_one_editable(record.customer_id)
@@ -112,7 +112,7 @@ class CustomerActionsMixin:
         actor = current_actor()
         if not actor.can("pool.assign"):
             abort(403)
-        wanted = list(dict.fromkeys(int(i) for i in (request.values.get("ids") or "").split(",") if i.isdigit()))
+        wanted = params.ids_list(request.values.get("ids"))
         # Through the scope before anything is shown: one id the manager may not assign (another
         # department's customer, a forged or missing id) refuses the page, as batch actions do.
         movable = scope.ids_in_scope(db.session, Customer, wanted, actor,
@@ -140,7 +140,7 @@ class CustomerActionsMixin:
     @action("recall", _l("收回到客户池"), _l("所选客户将从业务员名下收回到客户池，确定吗？"))
     def action_recall(self, ids: list[str]) -> None:
         actor = current_actor()
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = params.ids_list(ids)
         commit_or_explain(lambda: pool_rules.recall(db.session, wanted, actor=actor, now=now()),
                           lambda count: gettext("已收回 %(n)d 位客户到客户池", n=count))
 
@@ -148,14 +148,14 @@ class CustomerActionsMixin:
     def action_protect(self, ids: list[str]) -> None:
         actor = current_actor()
         commit_or_explain(
-            lambda: [protection.protect(db.session, int(i), actor=actor, now=now()) for i in ids if str(i).isdigit()],
+            lambda: [protection.protect(db.session, i, actor=actor, now=now()) for i in params.ids_list(ids)],
             lambda ends: gettext("已保护 %(n)d 位客户，保护期内不会被回收，他人录入同名客户会收到撞单提示", n=len(ends)))
 
     @action("unprotect", _l("取消保护"))
     def action_unprotect(self, ids: list[str]) -> None:
         actor = current_actor()
         commit_or_explain(
-            lambda: [protection.unprotect(db.session, int(i), actor=actor) for i in ids if str(i).isdigit()],
+            lambda: [protection.unprotect(db.session, i, actor=actor) for i in params.ids_list(ids)],
             lambda done: gettext("已取消保护 %(n)d 位客户", n=len(done)))
 
     # --- messaging ------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from flask import Flask, render_template
 from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
+from admin_views.params import BadParameter
+
 
 def _page(status: int, icon: str, title: str, explanation: str) -> tuple[str, int]:
     lang = "en" if str(get_locale() or "").startswith("en") else "zh-CN"
@@ -19,6 +21,13 @@ def init_errors(app: Flask) -> None:
     def not_found(_exc: HTTPException) -> Any:
         return _page(404, "fa-search", gettext("找不到这个页面"),
                      gettext("记录不存在，或不在您的数据范围内。请从列表重新打开。"))
+
+    @app.errorhandler(400)
+    def bad_request(exc: HTTPException) -> Any:
+        # params.BadParameter carries the reason in the user's language; werkzeug's own 400s
+        # (an expired form, a malformed query string) carry English text, so say it generally.
+        reason = exc.description if isinstance(exc, BadParameter) else gettext("请求中有无法识别的内容，请从页面重新操作。")
+        return _page(400, "fa-exclamation-circle", gettext("请求有误"), reason)
 
     @app.errorhandler(403)
     def forbidden(_exc: HTTPException) -> Any:

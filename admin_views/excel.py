@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters import sheet_guard, spreadsheet
+from admin_views import params as params_  # `params` names the job's parameters here
 from admin_views.base import PermissionView
 from admin_views.context import client_ip, current_actor, now
 from admin_views.forms import CsrfForm
@@ -287,7 +288,7 @@ class ExcelView(PermissionView):
         """The mapping and options as submitted; choosing another header row maps afresh."""
         params = dict(params)
         header_row = request.form.get("header_row", "")
-        if header_row.isdigit() and int(header_row) != params["header_row"]:
+        if params_.setting_number(header_row) is not None and int(header_row) != params["header_row"]:
             rows = excel_jobs.preview_rows(job)
             index = min(int(header_row), len(rows) - 1)
             entity = excel_jobs.IMPORT_KINDS[job.kind]
@@ -310,8 +311,8 @@ class ExcelView(PermissionView):
             options["on_duplicate"] = "skip"
         if owner == "pool":
             options["to_pool"] = True
-        elif owner.isdigit():
-            options["owner_id"] = int(owner)
+        elif params_.id_or_none(owner):
+            options["owner_id"] = params_.id_or_none(owner)
         params["options"] = options
         params["owner_choice"] = owner
         return params

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.validators import InputRequired, Optional
 
+from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import (
@@ -326,17 +327,20 @@ class OrderView(ScopedModelView):
             abort(400)
         order = self.get_one(request.args.get("id"))
         actor, form = current_actor(), request.form
+        back = url_for(".details_view", id=order.id, _anchor="payments")
         try:
-            paid_on = date.fromisoformat(form.get("paid_on") or "")
-        except ValueError:
-            paid_on = local_date(now(), _tz())
+            paid_on = params.date_param(form.get("paid_on"), name=gettext("回款日期")) or local_date(now(), _tz())
+            amount = params.money_param(form.get("amount"), name=gettext("金额"))
+        except params.BadParameter as exc:
+            flash(str(exc.description), "error")
+            return redirect(back)
         commit_or_explain(
-            lambda: payments.record(db.session, order.id, kind=form.get("kind", "receipt"), amount=form.get("amount"),
+            lambda: payments.record(db.session, order.id, kind=form.get("kind", "receipt"), amount=amount,
                                     paid_on=paid_on, method=form.get("method"), note=form.get("note"), actor=actor,
                                     now=now()),
             lambda p: gettext("已登记 %(k)s %(a)s", k=payments.KIND_LABELS[p.kind], a=fmt_money(p.amount))
             + (gettext("，等待审核后计入") if p.status == "pending" else ""))
-        return redirect(url_for(".details_view", id=order.id, _anchor="payments"))
+        return redirect(back)
 
     @expose("/redeem/", methods=["POST"])
     def redeem_view(self) -> Any:
@@ -346,8 +350,9 @@ class OrderView(ScopedModelView):
         customer_id = request.args.get("customer_id")
         back = url_for("customer.details_view", id=customer_id, _anchor="tab-orders")
         try:
-            points = int(request.form.get("points") or "0")
-        except ValueError:
+            points = params.optional_int(request.form.get("points"), name=gettext("兑换积分"), minimum=-MAX_QUANTITY,
+                                         maximum=MAX_QUANTITY) or 0
+        except params.BadParameter:
             flash(gettext("兑换积分应为整数"), "error")
             return redirect(back)
         actor = current_actor()
@@ -410,11 +415,16 @@ class OrderView(ScopedModelView):
                            state_labels=orders.STATE_LABELS)
 
 
+# Quantities and points beyond this are typing mistakes (and past it, SQL integer overflow).
+MAX_QUANTITY = 1_000_000_000
+
+
 def _int(raw: Any) -> int:
     try:
-        return int(str(raw or "0").strip() or 0)
-    except ValueError:
+        number = params.optional_int(raw, name="", minimum=-MAX_QUANTITY, maximum=MAX_QUANTITY)
+    except params.BadParameter:
         raise RuleViolation(_l("退货数量应为整数")) from None
+    return number or 0
 
 
 def _tracking(form: Any, order: Order) -> str | None:

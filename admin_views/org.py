@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
+from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.formatters import choice_label, indented
@@ -47,7 +48,7 @@ def _member_counts() -> dict[int, int]:
 
 def apply_to_users(ids: list[str], change: Any, message: str) -> None:
     """Run one rule over the selected staff; all or nothing, with the reason if refused."""
-    wanted = [int(i) for i in ids if str(i).isdigit()]
+    wanted = params.ids_list(ids)
     users = list(db.session.scalars(select(User).where(User.id.in_(wanted))))
     with transaction(message(len(users))):
         for user in users:

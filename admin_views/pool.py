@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from admin_views import params
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_columns import region
@@ -101,7 +102,7 @@ class PoolView(ScopedModelView):
             abort(404)
 
     def _claim_ids(self, ids: list[str]) -> list[int]:
-        return [int(i) for i in ids if str(i).isdigit()]
+        return params.ids_list(ids)
 
     @action("claim", _l("领用"))
     def action_claim(self, ids: list[str]) -> None:
@@ -132,8 +133,8 @@ class PoolView(ScopedModelView):
             abort(400)
         actor = current_actor()
         try:
-            count = int(request.form.get("count", "0"))
-        except ValueError:
+            count = params.optional_int(request.form.get("count"), name=gettext("数量"), maximum=10_000) or 0
+        except params.BadParameter:
             count = 0
         _run(lambda: pool_rules.claim_random(db.session, count, actor=actor, role_id=_role_id(), now=now(),
                                              today=local_today()),
@@ -179,7 +180,7 @@ class ClaimRequestView(ScopedModelView):
 
     def _decide(self, ids: list[str], approve: bool) -> None:
         actor = current_actor()
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = params.ids_list(ids)
         _run(lambda: [pool_rules.decide(db.session, rid, approve=approve, actor=actor, now=now()) for rid in wanted],
              lambda done: gettext("已批示 %(n)d 条申请", n=len(done)))
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField, StringField
 
+from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import now
 from admin_views.menu import SETTINGS, fa
@@ -70,7 +71,7 @@ def _numbers(prefix: str, ids: list[int], keys: list[str]) -> dict[str, dict[str
     """{id: {key: n}} from inputs named <prefix>_<id>_<key>; blanks mean "as the pool"."""
     out: dict[str, dict[str, int]] = {}
     for ident in ids:
-        values = {k: int(v) for k in keys if (v := request.form.get(f"{prefix}_{ident}_{k}", "").strip()).isdigit()}
+        values = {k: n for k in keys if (n := params.setting_number(request.form.get(f"{prefix}_{ident}_{k}"))) is not None}
         if values:
             out[str(ident)] = values
     return out

@@ -15,10 +15,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, StringField
 from wtforms.validators import ValidationError
 
+from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.filters import LazyOptions
+from admin_views.filters import IdEqual, LazyOptions
 from admin_views.formatters import choice_label, fmt_money, indented
 from admin_views.forms import CsrfForm
 from admin_views.menu import PRODUCTS, fa
@@ -211,7 +212,7 @@ class StockView(SecureModelView):
     column_list = ["product", "warehouse", "quantity"]
     column_labels = {"product": _l("产品"), "warehouse": _l("仓库"), "quantity": _l("数量")}
     column_default_sort = [("product_id", False), ("warehouse_id", False)]
-    column_filters = [FilterEqual(Stock.warehouse_id, _l("仓库"), options=LazyOptions(
+    column_filters = [IdEqual(Stock.warehouse_id, _l("仓库"), options=LazyOptions(
         lambda: [(str(w.id), w.name) for w in db.session.scalars(select(Warehouse).order_by(Warehouse.id))]))]
 
     def get_query(self) -> Any:
@@ -227,13 +228,16 @@ class StockView(SecureModelView):
             if not CsrfForm(form).validate():
                 abort(400)
             try:
-                quantity = int(form.get("quantity") or "x")
-            except ValueError:
+                quantity = params.optional_int(form.get("quantity"), name=gettext("数量"), minimum=-params.MAX_SETTING,
+                                               maximum=params.MAX_SETTING)
+                if quantity is None:
+                    raise params.BadParameter(gettext("数量应为整数"))
+            except params.BadParameter:
                 flash(gettext("数量应为整数"), "error")
             else:
                 if commit_or_explain(
-                        lambda: stock.adjust(db.session, product_id=int(form.get("product_id") or 0),
-                                             warehouse_id=int(form.get("warehouse_id") or 0), quantity=quantity,
+                        lambda: stock.adjust(db.session, product_id=params.id_or_none(form.get("product_id")) or 0,
+                                             warehouse_id=params.id_or_none(form.get("warehouse_id")) or 0, quantity=quantity,
                                              reason=form.get("reason", ""), note=form.get("note"), actor=actor,
                                              now=now()),
                         lambda m: gettext("已记录库存变动，现有 %(b)d", b=m.balance)):

@@ -24,7 +24,7 @@ from pyecharts.charts import Bar, Funnel, Line, Pie
 from pyecharts.globals import CurrentConfig
 
 from adapters import spreadsheet
-from admin_views import links
+from admin_views import links, params
 from admin_views.base import PermissionView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
@@ -52,30 +52,26 @@ def _today() -> date:
     return local_date(now(), current_app.config["TIMEZONE"])
 
 
-def _parse_date(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
-
-
 def _int(raw: Any) -> int | None:
-    return int(raw) if str(raw or "").strip().isdigit() else None
+    """A department/salesperson/category id; anything else means "not chosen"."""
+    return params.id_or_none(raw)
+
+
+def _date(arg: str, name: str, default: date, problems: list[str]) -> date:
+    """The date in ?arg=, or the default with the reason added to `problems`."""
+    try:
+        return params.date_param(request.args.get(arg), name=name) or default
+    except params.BadParameter as exc:
+        problems.append(str(exc.description))
+        return default
 
 
 def filters_from_request() -> tuple[reports.Filters, list[str]]:
     """The page's filters; bad input keeps the default and says why."""
     default = reports.default_filters(_today(), current_app.config["TIMEZONE"])
-    problems = []
-    start, end = default.start, default.end
-    if request.args.get("start"):
-        start = _parse_date(request.args["start"]) or start
-        if _parse_date(request.args["start"]) is None:
-            problems.append(gettext("开始日期“%(v)s”无法识别，请按 2026-01-01 的格式填写", v=request.args["start"]))
-    if request.args.get("end"):
-        end = _parse_date(request.args["end"]) or end
-        if _parse_date(request.args["end"]) is None:
-            problems.append(gettext("结束日期“%(v)s”无法识别，请按 2026-01-01 的格式填写", v=request.args["end"]))
+    problems: list[str] = []
+    start = _date("start", gettext("开始日期"), default.start, problems)
+    end = _date("end", gettext("结束日期"), default.end, problems)
     if end < start:
         problems.append(gettext("结束日期早于开始日期，已对调"))
         start, end = end, start
@@ -323,7 +319,7 @@ class FollowUpReport(ReportView):
     def compute(self, filters: reports.Filters) -> reports.Table:
         by = self.choice("by")
         if by == "idle":
-            days = _int(request.args.get("days")) or 30
+            days = min(_int(request.args.get("days")) or 30, 3650)  # ten years: a timedelta past that is an attack
             return reports.not_followed(db.session, current_actor(), filters, days=days, now=now())
         return reports.follow_ups(db.session, current_actor(), filters, by=by)
 

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from admin_views import params
 from admin_views.base import PermissionView
 from admin_views.context import local_today
 from admin_views.forms import CsrfForm
@@ -63,9 +64,9 @@ def _protection_from(form: Any) -> dict[str, Any]:
     """The protection policy as submitted; numbers that do not parse keep their defaults."""
     policy = dict(protection.DEFAULT_POLICY)
     for key in ("max_protected", "days", "warn_days"):
-        value = form.get(f"protect_{key}", "")
-        if value.isdigit():
-            policy[key] = int(value)
+        value = params.setting_number(form.get(f"protect_{key}"))
+        if value is not None:
+            policy[key] = value
     policy["on_collision"] = "forbid" if form.get("protect_on_collision") == "forbid" else "warn"
     return policy
 

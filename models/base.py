@@ -8,6 +8,10 @@ from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names let Alembic (and SQLite batch migrations) address constraints.
+# The largest integer either database stores (SQLite INTEGER, PostgreSQL BIGINT): an id beyond it
+# names no record, and passing it to SQL is a driver error.
+MAX_DB_INT = 2**63 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

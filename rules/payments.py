@@ -54,6 +54,8 @@ def _amount(raw: Any) -> Decimal:
         value = Decimal(normalize.text(raw).replace(",", "").replace("¥", ""))
     except InvalidOperation:
         raise InvalidValue(_l("金额格式不正确")) from None
+    if not value.is_finite():  # NaN / Infinity: comparing or rounding them raises
+        raise InvalidValue(_l("金额格式不正确"))
     if value <= 0:
         raise InvalidValue(_l("金额必须大于 0"))
     if value != value.quantize(orders.CENT):

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
+from models.base import MAX_DB_INT
 from models.announcement import Announcement, announcement_departments
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpTemplate,
@@ -368,6 +369,8 @@ def get_in_scope(session: Session, model: type[M], ident: Any, actor: Actor,
         pk = int(ident)
     except (TypeError, ValueError):
         raise OutOfScope(_l("记录不存在")) from None
+    if not 0 < pk <= MAX_DB_INT:  # beyond any stored id; SQL would fail on it
+        raise OutOfScope(_l("记录不存在"))
     stmt = select(model).where(clause if clause is not None else clause_for(model, actor))
     obj = session.scalar(stmt.where(model.id == pk))
     if obj is None:
@@ -381,9 +384,11 @@ def ids_in_scope(session: Session, model: type, ids: list[Any], actor: Actor,
     wanted = []
     for raw in ids:
         try:
-            wanted.append(int(raw))
+            number = int(raw)
         except (TypeError, ValueError):
             continue
+        if 0 < number <= MAX_DB_INT:
+            wanted.append(number)
     if not wanted:
         return []
     where = clause if clause is not None else clause_for(model, actor)

@@ -8,6 +8,7 @@ from flask import flash, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from admin_views import params
 from admin_views.base import SecureModelView
 from jobs import messaging as message_jobs
 from jobs.queue import QueueUnavailable, enqueue
@@ -17,11 +18,7 @@ from rules import i18n, messaging
 
 def ids_from(raw: str | None) -> list[int]:
     """The ids of "1,2,3" (?ids=…), each once, in order; anything else is ignored."""
-    out = []
-    for part in (raw or "").replace(" ", "").split(","):
-        if part.isdigit():
-            out.append(int(part))
-    return list(dict.fromkeys(out))
+    return params.ids_list(raw)
 
 
 def enqueue_or_explain(func: Any, arg: Any, count: int) -> bool:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from admin_views import params
 from admin_views.base import PermissionView
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_datetime
@@ -92,7 +93,7 @@ class SendView(OptOutPageMixin, PermissionView):
         if form["audience"] == "region":
             stmt = stmt.where(Customer.province == form["province"])
         elif form["audience"] == "category":
-            stmt = stmt.where(Customer.category_id == (int(form["category_id"]) if form["category_id"].isdigit() else -1))
+            stmt = stmt.where(Customer.category_id == (params.id_or_none(form["category_id"]) or -1))
         return list(db.session.scalars(stmt.options(selectinload(Customer.contacts)).order_by(Customer.id)
                                        .limit(MAX_RECIPIENTS + 1))), []
 
@@ -120,6 +121,8 @@ class SendView(OptOutPageMixin, PermissionView):
             local = datetime.fromisoformat(form["send_at"])
         except ValueError:
             raise RuleViolation(_l("定时发送的时间格式不对")) from None
+        if not params.MIN_YEAR <= local.year <= params.MAX_YEAR:  # year 1 or 9999 overflows in the conversion
+            raise RuleViolation(_l("定时发送的时间格式不对"))
         moment = local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(ZoneInfo("UTC"))
         if moment < now() - timedelta(minutes=1):
             raise RuleViolation(_l("定时发送的时间已经过去"))
@@ -182,7 +185,7 @@ class SendView(OptOutPageMixin, PermissionView):
         if not recipients.send:
             flash(gettext("没有可以发送的收件人"), "error")
             return self._confirm(form, recipients, send_at)
-        template_id = int(form["template_id"]) if form["template_id"].isdigit() else None
+        template_id = params.id_or_none(form["template_id"])
         template = db.session.get(MessageTemplate, template_id) if template_id else None
         title = template.name if template is not None else (form["subject"] or form["body"])[:40]
         with transaction() as outcome:  # the outbox rows exist before any job can look for them

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from admin_views import params
 from admin_views.base import PermissionView
 from admin_views.forms import CsrfForm
 from admin_views.menu import MESSAGING, fa
@@ -43,10 +44,10 @@ class MessagingSettingsView(PermissionView):
                 callback_secret=f.get("callback_secret", "").strip() or config["callback_secret"], provider=provider)
             with transaction(gettext("短信邮件设置已保存")) as outcome:
                 for key in ("quiet_start", "quiet_end", "per_minute", "per_day", "birthday_hour"):
-                    raw = f.get(key, "").strip()
-                    if not raw.isdigit():
+                    number = params.setting_number(f.get(key))
+                    if number is None:
                         raise RuleViolation(_l("请填写整数"))
-                    values[key] = int(raw)
+                    values[key] = number
                 if not CsrfForm(f).validate():
                     raise RuleViolation(_l("页面已过期，请重新提交"))
                 if provider["kind"] == "http" and not provider["url"].startswith(("http://", "https://")):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
+from admin_views import params
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today
 from admin_views.formatters import choice_label
@@ -99,18 +100,17 @@ class SfaEnrollmentView(ScopedModelView):
         plans = list(db.session.scalars(select(SfaPlan).where(SfaPlan.active.is_(True)).order_by(SfaPlan.name)))
         start_on = request.form.get("start_on") or local_today().isoformat()
         if request.method == "POST":
-            plan = db.session.get(SfaPlan, int(request.form.get("plan_id") or 0))
+            plan_id = params.id_or_none(request.form.get("plan_id"))
+            plan = db.session.get(SfaPlan, plan_id) if plan_id else None
             if not CsrfForm(request.form).validate():
                 flash(gettext("页面已过期，请重新提交"), "error")
             elif plan is None:
                 flash(gettext("请选择方案"), "error")
             else:
-                from datetime import date
-
                 try:
-                    first_day = date.fromisoformat(start_on)
-                except ValueError:
-                    flash(gettext("开始日期格式不对"), "error")
+                    first_day = params.date_param(start_on, name=gettext("开始日期")) or local_today()
+                except params.BadParameter as exc:
+                    flash(str(exc.description), "error")
                 else:
                     with transaction() as outcome:
                         n = sfa.enroll(db.session, plan, records, actor=actor, today=local_today(), start_on=first_day)
