@@ -52,6 +52,7 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/kechi_master.html", swatch=app.config["ADMIN_SWATCH"],
                               fluid=True),
         index_view=WorkbenchIndexView(name=_l("工作台"), **fa("fa-home")),
+        csp_nonce_generator=auth.csp_nonce,  # Flask-Admin's inline scripts carry the header's nonce
     )
     for module in MODULES:
         admin.add_views(*module.views())
