@@ -2,14 +2,14 @@
 forced logout, last-seen) that keep a copied or idle cookie from being any use."""
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from admin_views import csp
 from admin_views.context import audit_context, client_ip, now
 from admin_views.forms import CsrfForm, LoginForm
 from admin_views.navigation import back_url
@@ -139,31 +139,14 @@ def _check_session() -> Any:
     return None
 
 
-def csp_nonce() -> str:
-    """This request's script nonce, made on first use (a page's inline <script> tags and the
-    Content-Security-Policy header must carry the same one)."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
-    return g.csp_nonce
-
-
 def _security_headers(response: Any) -> Any:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    # Everything is served from this host. Scripts run only from our files or an inline block that
-    # carries this request's nonce (ours and Flask-Admin's, via csp_nonce_generator), so markup a
-    # user smuggled into a page cannot run: no 'unsafe-inline' for scripts, hence no inline event
-    # handlers (static/js/kechi-page.js does their work). Styles keep 'unsafe-inline': Flask-Admin,
-    # select2, ECharts and our templates set style attributes, and CSS cannot run script.
-    headers.setdefault(
-        "Content-Security-Policy",
-        f"default-src 'self'; script-src 'self' 'nonce-{csp_nonce()}'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-        "frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-    )
+    # Everything is served from this host; scripts only with this response's nonce (admin_views/csp.py).
+    headers.setdefault("Content-Security-Policy", csp.policy())
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if current_user and current_user.is_authenticated:
@@ -176,4 +159,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_check_session)
     app.after_request(_security_headers)
-    app.jinja_env.globals["csp_nonce"] = csp_nonce  # for inline scripts of pages outside Flask-Admin
+    app.jinja_env.globals["csp_nonce"] = csp.csp_nonce  # for inline scripts of pages outside Flask-Admin

@@ -119,6 +119,7 @@ class UserView(OrgAdminView):
     column_filters = ["active", "department.name", "role.name"]
     column_default_sort = "id"
     column_formatters = {
+        # Markup.format() escapes its argument.
         "locked_at": lambda v, c, m, n: Markup("<span class='badge badge-danger'>{}</span>").format(_l("已锁定"))
         if m.locked_at and auth_rules.is_locked(m, now=now(), tz=current_app.config["TIMEZONE"]) else "",
     }

@@ -30,6 +30,7 @@ def _status(view: Any, context: Any, model: Outbox, name: str) -> Markup:
     extra = ""
     if model.status == OutboxStatus.PENDING and model.scheduled_at is not None:
         extra = f" <small class='text-muted'>{escape(fmt_datetime(model.scheduled_at))}</small>"
+    # Markup is safe here: css comes from a fixed table, the label and time pass through escape().
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>{extra}")
 
 
@@ -61,6 +62,7 @@ class OutboxView(ScopedModelView):
                          "error": short("error", 30, stored_message=True)}
     column_formatters_detail = {"channel": choice_label(messaging.CHANNEL_LABELS), "customer": customer_link,
                                 "status": _status, "error": lambda v, c, m, n: i18n.shown(m.error),
+                                # HTML only once nh3 has cleaned it (no script, handler or javascript: link).
                                 "body": lambda v, c, m, n: Markup(messaging.clean_html(m.body))
                                 if m.channel == Channel.EMAIL else m.body}
     column_filters = [
