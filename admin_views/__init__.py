@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin_views import (
-    address_books, announcements, auth, backup, contacts, custom_fields, customers, dictionaries, excel, followups,
+    address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
     notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
 )
 from admin_views.context import current_actor
@@ -53,6 +53,7 @@ def init_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/kechi_master.html", swatch=app.config["ADMIN_SWATCH"],
                               fluid=True),
         index_view=WorkbenchIndexView(name=_l("工作台"), **fa("fa-home")),
+        csp_nonce_generator=csp.csp_nonce,  # Flask-Admin's inline scripts carry the header's nonce
     )
     for module in MODULES:
         admin.add_views(*module.views())

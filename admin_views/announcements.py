@@ -33,6 +33,7 @@ def _addressable_departments() -> Any:
                               .order_by(Department.path))
 
 
+# Markup.format() escapes its arguments (these and the ones below).
 def _status(view: Any, context: Any, model: Announcement, name: str) -> Markup:
     if model.published_at is None:
         return Markup("<span class='badge badge-secondary'>{}</span>").format(_l("草稿"))
@@ -79,6 +80,7 @@ class AnnouncementManageView(ScopedModelView):
     column_details_list = ["title", "status", "audience", "pinned", "author", "published_at", "expires_on",
                            "body", "created_at", "updated_at"]
     column_formatters_detail = dict(column_formatters, title=lambda v, c, m, n: m.title,
+                                    # body_html(): nh3-cleaned HTML or escaped text.
                                     body=lambda v, c, m, n: Markup("<div class='kechi-announcement-body'>{}</div>")
                                     .format(announcements.body_html(m.body)))
 

@@ -62,6 +62,7 @@ def name_with_marks(view: Any, context: Any, model: Customer, name: str) -> Mark
     if model.owner_id != current_actor().user_id and model.id in g.get("kechi_shared_ids", set()):
         title, mark = escape(gettext("他人共享给我的")), escape(gettext("共享"))
         html += f" <span class='badge badge-info' title='{title}'>{mark}</span>"
+    # Markup is safe here: the name, the link and the translated titles above pass through escape().
     return Markup(html)
 
 
@@ -86,6 +87,7 @@ def recycle_in(view: Any, context: Any, model: Customer, name: str) -> Markup | 
         return ""
     css = "badge-danger" if left <= 7 else "badge-light border"
     label = escape(gettext("还剩 %(n)d 天", n=left))
+    # Markup is safe here: css is one of two constants, the label passes through escape().
     return Markup(f"<span class='badge {css}'>{label}</span>")
 
 

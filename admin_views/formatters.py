@@ -50,6 +50,7 @@ def day_with_time_on_hover(view: Any, context: Any, model: Any, name: str) -> Ma
     value = getattr(model, name)
     if not value:
         return Markup("")
+    # Markup is safe here: every interpolated value passes through escape().
     return Markup(f"<span title='{escape(fmt_datetime(value))}'>{escape(local(value).strftime('%Y-%m-%d'))}</span>")
 
 
@@ -78,6 +79,7 @@ def changes_table(view: Any, context: Any, model: Any, name: str) -> Markup:
             )
         else:
             rows.append(f"<tr><th class='pr-2'>{escape(field)}</th><td colspan='3'>{escape(_plain(pair))}</td></tr>")
+    # Markup is safe here: each row above escape()s the field name and both values.
     return Markup("<table class='table table-sm table-borderless mb-0 small'>" + "".join(rows) + "</table>")
 
 

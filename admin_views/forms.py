@@ -42,11 +42,12 @@ class GroupedCheckboxWidget:
                 parts.append(
                     "<div class='form-check form-check-inline'>"
                     f"<input class='form-check-input' type='checkbox' name='{escape(field.name)}' "
-                    f"id='{box_id}' value='{escape(code)}'{checked}>"
-                    f"<label class='form-check-label' for='{box_id}'>{escape(str(text))}</label></div>"
+                    f"id='{escape(box_id)}' value='{escape(code)}'{checked}>"
+                    f"<label class='form-check-label' for='{escape(box_id)}'>{escape(str(text))}</label></div>"
                 )
             parts.append("</fieldset>")
         parts.append("</div>")
+        # Markup is safe here: every group, code, label and name above passes through escape().
         return Markup("".join(parts))
 
 

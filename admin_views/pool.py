@@ -212,6 +212,7 @@ class OwnershipEventView(ScopedModelView):
                      "customer.name": _l("客户名称")}
     column_formatters = {
         "reason": choice_label(OWNERSHIP_REASONS),
+        # Markup is safe here: every interpolated value passes through escape().
         "customer": lambda v, c, m, n: Markup(f"<a href='{escape(url_for('customer.details_view', id=m.customer_id))}'>"
                                               f"{escape(m.customer.name)}</a>"),
         "to_user": lambda v, c, m, n: m.to_user or gettext("客户池"),

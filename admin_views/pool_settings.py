@@ -31,6 +31,7 @@ class _TableWidget:
         self.build = build
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        # Markup is safe here: the builders below escape() every name and value they interpolate.
         return Markup(self.build(field))
 
 

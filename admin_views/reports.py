@@ -121,7 +121,9 @@ def chart_options(table: reports.Table, types: tuple[str, ...]) -> dict[str, Any
             chart.add(str(col.label), [(l, _number(r.get(col.key))) for l, r in zip(labels, rows)], sort_="none",
                       label_opts=opts.LabelOpts(position="inside"))
             chart.set_global_opts(tooltip_opts=opts.TooltipOpts(trigger="item"))
-        result[kind] = json.loads(chart.dump_options())
+        # The quoted dump: plain dump_options() strips the quotes around pyecharts' JsCode marker,
+        # so a product named "--x_x--0_0--" would break the JSON (we use no JsCode).
+        result[kind] = json.loads(chart.dump_options_with_quotes())
     return result
 
 
@@ -133,7 +135,7 @@ def mini_line(labels: list[str], values: list[Any]) -> dict[str, Any]:
                     label_opts=opts.LabelOpts(is_show=False), areastyle_opts=opts.AreaStyleOpts(opacity=0.2))
     chart.set_global_opts(xaxis_opts=opts.AxisOpts(is_show=False), yaxis_opts=opts.AxisOpts(is_show=False),
                           legend_opts=opts.LegendOpts(is_show=False), tooltip_opts=opts.TooltipOpts(trigger="axis"))
-    options = json.loads(chart.dump_options())
+    options = json.loads(chart.dump_options_with_quotes())
     options["grid"] = {"left": 2, "right": 2, "top": 4, "bottom": 4}
     return options
 
@@ -205,7 +207,7 @@ class ReportView(PermissionView):
         args = {k: v for k, v in request.args.items() if k != "chart"}
         return self.render(
             "admin/reports/report.html", report=self, table=table, filters=filters, chart=chart,
-            chart_json=json.dumps(chart, ensure_ascii=False), chart_names=CHART_NAMES,
+            chart_names=CHART_NAMES,
             people=reports.people_in_scope(db.session, actor) if self.show_people else [],
             departments=reports.departments_in_scope(db.session, actor) if self.show_people else [],
             choices=[(n, l, o, self.choice(n)) for n, l, o, _d in self.current_choices()],

@@ -23,6 +23,7 @@ from rules import scope, sharing
 def _customer_link(view: Any, context: Any, model: CustomerShare, name: str) -> Markup:
     from flask import url_for
 
+    # Markup is safe here: every interpolated value passes through escape().
     return Markup(f"<a href='{escape(url_for('customer.details_view', id=model.customer_id))}'>"
                   f"{escape(model.customer.name)}</a>")
 

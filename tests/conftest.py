@@ -469,14 +469,21 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server: str):
-    """A page that records every request, so a test can prove nothing left the machine."""
+    """A page that records every request, so a test can prove nothing left the machine, and
+    every refusal of the Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
     tab = context.new_page()
     tab.requested = []
     tab.on("request", lambda request: tab.requested.append(request.url))
     tab.base = live_server
+    # A script, handler or style the Content-Security-Policy refused: Chromium says so on the
+    # console. Any journey that met one fails, since a refused script is a broken page.
+    tab.csp_violations = []
+    tab.on("console", lambda m: tab.csp_violations.append(f"{tab.url}: {m.text}")
+           if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert tab.csp_violations == []
 
 
 def log_in(page, username: str) -> None:

@@ -36,6 +36,7 @@ def _status(view: Any, context: Any, model: Outbox, name: str) -> Markup:
     if messaging.send_interrupted(model, now=now(), abandoned_after=abandoned_after):
         css, label = "warning", _l("发送中断，待核实")
         extra = f" <small class='text-muted'>{escape(gettext('稍后按消息编号向通道核实，不会重复发送'))}</small>"
+    # Markup is safe here: css comes from a fixed table, the label and time pass through escape().
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>{extra}")
 
 
@@ -67,6 +68,7 @@ class OutboxView(ScopedModelView):
                          "error": short("error", 30, stored_message=True)}
     column_formatters_detail = {"channel": choice_label(messaging.CHANNEL_LABELS), "customer": customer_link,
                                 "status": _status, "error": lambda v, c, m, n: i18n.shown(m.error),
+                                # HTML only once nh3 has cleaned it (no script, handler or javascript: link).
                                 "body": lambda v, c, m, n: Markup(messaging.clean_html(m.body))
                                 if m.channel == Channel.EMAIL else m.body}
     column_filters = [

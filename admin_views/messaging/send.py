@@ -216,6 +216,7 @@ class SendView(OptOutPageMixin, PermissionView):
                     samples.append((r, None, text))
             elif len(samples) < 3:
                 subject, html = messaging.render_email(form["subject"], form["body"], values)
+                # render_email() escapes the values it fills in and cleans the whole body with nh3 (rules/messaging.py).
                 samples.append((r, subject, Markup(html)))
         return self._page(form, step="confirm", recipients=recipients, samples=samples, segments=segments,
                           skipped=recipients.skipped_by_reason(), send_at=send_at, selection=[])
