@@ -201,6 +201,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
             CustomerShare.customer_id.in_(ids)))) if ids else set()
         g.kechi_editable_ids = editable_ids(ids)
         g.kechi_page_owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
+        g.kechi_page_ids = ids
 
     # --- saving ---------------------------------------------------------------------------------
     def apply_rules(self, form: Any, model: Customer, is_created: bool) -> None:

@@ -25,7 +25,7 @@ from models.dictionary import DictItem, DictKind
 from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
 from models.sales import Order, OrderEvent, OrderStatus, PointsEntry
-from rules import normalize, numbering, scope, settings, stock
+from rules import activity, normalize, numbering, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
@@ -223,6 +223,7 @@ def submit(session: Session, order: Order, *, actor: Actor, now: datetime, tz: s
                                              today=local_date(now, tz))
     session.add(order)
     session.flush()
+    activity.record_order_move(session, order.customer_id, "submit", at=now)
     return _event(session, order.id, "submit", from_state=None, to_state=OrderStatus.PENDING_REVIEW,
                   actor=actor, now=now)
 
@@ -277,6 +278,7 @@ def _move(session: Session, order_id: Any, action: str, *, actor: Actor, now: da
                                    n=order.number, s=STATE_LABELS.get(now_state, now_state)))
     event = _event(session, order.id, action, from_state=state, to_state=rule.target, actor=actor, now=now,
                    note=note)
+    activity.record_order_move(session, order.customer_id, action, at=now)
     session.refresh(order)
     return order, event, state
 

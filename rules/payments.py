@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.sales import Order, OrderStatus, Payment, PaymentKind, PaymentStatus
-from rules import normalize, orders, scope
+from rules import activity, normalize, orders, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 
@@ -89,6 +89,8 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
                       approved_at=None if pending else now)
     session.add(payment)
     session.flush()
+    if kind == PaymentKind.RECEIPT:
+        activity.record_activity(session, order.customer_id, activity.ActivityKind.RECEIPT, at=now)
     recompute(session, order.id)
     return payment
 
