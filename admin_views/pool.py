@@ -83,6 +83,12 @@ class PoolView(ScopedModelView):
         return {"pool_reason": choice_label(POOL_REASONS), "region": region, "kind": choice_label(KIND_LABELS),
                 **masked}
 
+    def render(self, template: str, **kwargs: Any) -> Any:
+        if template == self.list_template:
+            # 您从哪些客户池领用: a department pool changes this, so the page says it.
+            kwargs["my_pools"] = pool_rules.names(db.session, pool_rules.pools_of(db.session, current_actor().user_id))
+        return super().render(template, **kwargs)
+
     def get_query(self) -> Any:
         return db.session.query(Customer).filter(pool_rules.pool_clause(db.session, current_actor(), now=now()))
 
