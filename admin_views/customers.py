@@ -50,7 +50,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     permission_export = "customer.export"
     action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
                           "assign": "pool.assign", "recall": "pool.recall", "protect": "pool.claim",
-                          "unprotect": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
+                          "unprotect": "pool.claim", "unprotect_release": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
                           "sfa": "message.send"}
 
     can_view_details = True

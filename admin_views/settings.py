@@ -68,6 +68,8 @@ def _protection_from(form: Any) -> dict[str, Any]:
         if value is not None:
             policy[key] = value
     policy["on_collision"] = "forbid" if form.get("protect_on_collision") == "forbid" else "warn"
+    chosen = form.get("protect_on_unprotect")
+    policy["on_unprotect"] = chosen if chosen in set(protection.OnUnprotect) else protection.OnUnprotect.KEEP.value
     return policy
 
 
