@@ -172,14 +172,20 @@ def _pool_names(ids: Any) -> str:
 
 
 def _move_messages(moves: list[pool_rules.MembershipMove]) -> list[str]:
-    """One sentence per change shared by several people: who, from which pools, to which."""
+    """One sentence per change shared by several people: who, from which pools, to which, and
+    where their customers now go back (whose recycle rules then apply)."""
     grouped: dict[tuple, list[int]] = {}
     for move in moves:
-        grouped.setdefault((move.left, move.now), []).append(move.user_id)
+        grouped.setdefault((move.left, move.now, move.rehomed), []).append(move.user_id)
     users = dict(db.session.execute(select(User.id, User.display_name)).all())
-    return [gettext("%(who)s 将不再从%(left)s领用客户，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
-                    who="、".join(users[u] for u in ids), left=_pool_names(left), now=_pool_names(now))
-            for (left, now), ids in grouped.items()]
+    messages = []
+    for (left, now, rehomed), ids in grouped.items():
+        text = gettext("%(who)s 将不再从%(left)s领用客户，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
+                       who="、".join(users[u] for u in ids), left=_pool_names(left), now=_pool_names(now))
+        if rehomed:
+            text += gettext("。他们放弃或被回收的客户今后进入%(home)s，按该池的回收规则计算", home=_pool_names(now[:1]))
+        messages.append(text)
+    return messages
 
 
 def _members_text(pool: Pool) -> str:

@@ -112,11 +112,13 @@ def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, in
 
 @dataclass(frozen=True)
 class MembershipMove:
-    """A user whose pools changed: drawing no longer from `left`, now from `now`."""
+    """A user whose pools changed: drawing no longer from `left`, now from `now`; their home
+    pool (where their customers go back) was `now`'s first before if `rehomed` is False."""
 
     user_id: int
     left: tuple[int, ...]
     now: tuple[int, ...]
+    rehomed: bool
 
 
 def moves(before: dict[int, list[int]], after: dict[int, list[int]]) -> list[MembershipMove]:
@@ -125,7 +127,8 @@ def moves(before: dict[int, list[int]], after: dict[int, list[int]]) -> list[Mem
     for uid in sorted(before):
         left = tuple(p for p in before[uid] if p not in after.get(uid, []))
         if left:
-            out.append(MembershipMove(uid, left, tuple(after.get(uid, []))))
+            now = tuple(after.get(uid, []))
+            out.append(MembershipMove(uid, left, now, rehomed=bool(now) and now[0] != before[uid][0]))
     return out
 
 

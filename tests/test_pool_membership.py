@@ -42,6 +42,7 @@ def test_a_department_pool_says_who_leaves_the_public_pool_and_users_may_draw_fr
     saved = client.post_form("/admin/pool_settings/new/", _pool_form("销售二部池", member_departments=str(second)),
                              follow=True).get_data(as_text=True)
     assert "孙伟 将不再从“公共客户池”领用客户，今后从“销售二部池”领用" in saved
+    assert "他们放弃或被回收的客户今后进入“销售二部池”" in saved
     assert "陈晓明 将不再" not in saved and "陈晓明、" not in saved  # 销售一部 keeps the public pool
     with app.app_context():
         dept_pool = db.session.scalar(select(Pool.id).where(Pool.name == "销售二部池"))
