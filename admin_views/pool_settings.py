@@ -109,7 +109,9 @@ class PoolSettingsView(SecureModelView):
                  "level_days": {"label": _l("按价值等级的回收天数（留空同上）"), "widget": _TableWidget(_level_days_table)}}
     form_extra_fields = {
         "member_users": SelectMultipleField(_l("成员（员工）"), choices=[], validate_choice=False),
-        "member_departments": SelectMultipleField(_l("成员（部门）"), choices=[], validate_choice=False),
+        "member_departments": SelectMultipleField(
+            _l("成员（部门）"), choices=[], validate_choice=False,
+            description=_l("部门含其下级部门。员工可同时属于多个客户池；被任何客户池列为成员的员工不再从默认客户池领用，除非默认客户池也列出他们。")),
     }
 
     def _with_choices(self, form: Any, obj: Pool | None) -> Any:
