@@ -117,7 +117,7 @@ def display(value: object) -> str:
     else:
         shown = phonenumbers.format_number(phonenumbers.parse(number, None),
                                            phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return f"{shown} 转 {extension}" if extension else shown
+    return f"{shown} {_l('转')} {extension}" if extension else shown
 
 
 def key(value: object) -> str:
