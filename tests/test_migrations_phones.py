@@ -7,9 +7,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import app_at_revision
 from models import Contact, Customer, CustomerKey, db
 from rules import customers, search
 
@@ -46,47 +45,28 @@ def messy_rows(conn) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_upgrade_stores_old_numbers_clean_and_they_are_found_again(tmp_path, kind, capfd):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
-            with db.engine.begin() as conn:
-                messy_rows(conn)
-            upgrade(directory=MIGRATIONS_DIR)  # logs through alembic.ini's console handler
-            rows = {c.id: (c.phone, c.mobile) for c in db.session.scalars(select(Customer))}
-            assert rows == {1: ("0317-71490681", "13812345678"), 2: ("010-88888888", "13900139000"),
-                            3: ("电话见备注", None)}  # no number: left as it was, and said so
-            assert "customer 3 phone='电话见备注'" in capfd.readouterr().err
-            contact = db.session.get(Contact, 1)
-            assert (contact.mobile, contact.phone) == ("13700137000", "0317-71490682")
-            keys = set(db.session.execute(select(CustomerKey.customer_id, CustomerKey.field, CustomerKey.value)
-                                          .where(CustomerKey.field.in_(["phone", "mobile"]))).all())
-            assert {(1, "phone", "0317-71490681"), (1, "mobile", "13812345678"), (1, "phone", "0317-71490682"),
-                    (1, "mobile", "13700137000"), (2, "phone", "010-88888888")} <= keys
-            assert not any(v == "138123456780" or v == "1088888888" for _c, _f, v in keys)
-            # the duplicate check finds them, typed any way
-            for typed, owner in (("+86 317 7149 0681", "沧州宏达机械"), ("010 8888 8888", "北京乙贸易"),
-                                 ("0317-7149-0682", "沧州宏达机械")):
-                new = Customer(name="新客户", phone=typed, kind="company", custom={})
-                issues = customers.entry_issues(db.session, new, [])
-                assert any(owner in i.message and i.field == "phone" for i in issues), typed
-            for term, expected in (("0317 7149 0681", ["沧州宏达机械"]), ("13812345678", ["沧州宏达机械"]),
-                                   ("010-88888888", ["北京乙贸易"]), ("139 0013 9000", ["北京乙贸易"])):
-                where = search.clause(db.session, term)
-                assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with app_at_revision(kind, tmp_path, FIRST_RELEASE):
+        with db.engine.begin() as conn:
+            messy_rows(conn)
+        upgrade(directory=MIGRATIONS_DIR)  # logs through alembic.ini's console handler
+        rows = {c.id: (c.phone, c.mobile) for c in db.session.scalars(select(Customer))}
+        assert rows == {1: ("0317-71490681", "13812345678"), 2: ("010-88888888", "13900139000"),
+                        3: ("电话见备注", None)}  # no number: left as it was, and said so
+        assert "customer 3 phone='电话见备注'" in capfd.readouterr().err
+        contact = db.session.get(Contact, 1)
+        assert (contact.mobile, contact.phone) == ("13700137000", "0317-71490682")
+        keys = set(db.session.execute(select(CustomerKey.customer_id, CustomerKey.field, CustomerKey.value)
+                                      .where(CustomerKey.field.in_(["phone", "mobile"]))).all())
+        assert {(1, "phone", "0317-71490681"), (1, "mobile", "13812345678"), (1, "phone", "0317-71490682"),
+                (1, "mobile", "13700137000"), (2, "phone", "010-88888888")} <= keys
+        assert not any(v == "138123456780" or v == "1088888888" for _c, _f, v in keys)
+        # the duplicate check finds them, typed any way
+        for typed, owner in (("+86 317 7149 0681", "沧州宏达机械"), ("010 8888 8888", "北京乙贸易"),
+                             ("0317-7149-0682", "沧州宏达机械")):
+            new = Customer(name="新客户", phone=typed, kind="company", custom={})
+            issues = customers.entry_issues(db.session, new, [])
+            assert any(owner in i.message and i.field == "phone" for i in issues), typed
+        for term, expected in (("0317 7149 0681", ["沧州宏达机械"]), ("13812345678", ["沧州宏达机械"]),
+                               ("010-88888888", ["北京乙贸易"]), ("139 0013 9000", ["北京乙贸易"])):
+            where = search.clause(db.session, term)
+            assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
