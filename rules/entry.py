@@ -64,14 +64,13 @@ def format_problem(field: str, value: str) -> str | None:
         try:
             number = phones.parse(value)
         except InvalidPhone as exc:
-            return str(exc)
+            return str(_l("手机号码格式不正确：%(m)s", m=str(exc)))
         if number.kind is not phones.PhoneKind.MOBILE:
-            return str(_l("手机号码应为 11 位（如 13812345678）；“%(v)s”是固定电话或其他号码，请填在“电话”中",
-                          v=normalize.text(value)))
+            return str(_l("手机号码格式不正确：“%(v)s”是固定电话或其他号码，请填在“电话”中", v=normalize.text(value)))
     elif field in ("phone", "fax"):
         problem = phones.problem(value)
         if problem:
-            return str(_l("%(f)s：%(m)s", f=FIELDS[field], m=problem))
+            return str(_l("%(f)s格式不正确：%(m)s", f=FIELDS[field], m=problem))
     elif field == "email" and not _EMAIL.match(normalize.text(value)):
         return str(_l("邮箱格式不正确"))
     elif field == "zip_code" and not _ZIP.match(normalize.text(value)):
