@@ -160,3 +160,51 @@ def test_quick_search_index_holds_contact_numbers_by_their_digits(app, make_user
         db.session.commit()
         assert list(db.session.scalars(select(Customer.name).where(search.clause(db.session, "031771490681")))) == [
             "甲公司"]
+
+
+
+def test_with_a_real_worker_the_new_check_waits_for_its_keys_then_finds_the_duplicate(tmp_path):
+    """Production mode: the settings page enqueues the build on Redis. Until an `rq worker` has
+    built the e-mail keys the page says so and the e-mail check is not applied (it would answer
+    "no duplicate" from a half-built index); after the worker it finds the duplicate."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from redis import Redis
+
+    from conftest import PASSWORD, REDIS_URL, Browserish, build_app, need_service, worker_env
+    from models import Role, User
+    from rules import org
+
+    redis_url = need_service(REDIS_URL, "Redis")
+    Redis.from_url(redis_url).flushdb()
+    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False)
+    with app.app_context():
+        for username, role in (("admin", "系统管理员"), ("rep1", "业务员")):
+            org.create_user(db.session, username=username, password=PASSWORD, display_name=username,
+                            role=db.session.scalar(select(Role).where(Role.name == role)),
+                            department=org.ensure_department_path(db.session, ["销售部"]), superior=None)
+        db.session.commit()
+    rep, admin = Browserish(app.test_client()), Browserish(app.test_client())
+    rep.login("rep1")
+    admin.login("admin")
+    new_customer(rep, "甲公司", email="sales@jia.cn")
+    form = {"customer_code_pattern": "KH{yyyy}{seq:05d}", "check_formats": "1",
+            **{f"dup_{f}": a for f, a in entry.DEFAULT_POLICY["duplicates"].items()}, "dup_email": "warn"}
+    admin.post_form("/admin/customer_settings/", form)
+    page = admin.get("/admin/customer_settings/").get_data(as_text=True)
+    assert "正在为邮箱建立查重索引" in page
+    assert 'name="dup_email" id="dup_email_warn" value="warn" checked' in page  # what the administrator chose
+    with app.app_context():
+        assert entry.load_policy(db.session)["duplicates"]["email"] == entry.ALLOW
+        assert not db.session.scalars(select(CustomerKey).where(CustomerKey.field == "email")).all()
+        assert db.session.scalar(select(User.id).where(User.username == "rep1"))
+
+    result = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
+                            cwd=Path(__file__).resolve().parent.parent, env=worker_env(app, tmp_path, redis_url),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "正在为邮箱建立查重索引" not in admin.get("/admin/customer_settings/").get_data(as_text=True)
+    page = new_customer(rep, "乙公司", email="SALES@jia.cn").get_data(as_text=True)
+    assert "邮箱“SALES@jia.cn”与已有客户「甲公司」" in page
