@@ -3,6 +3,7 @@ the list and the 360 page show them formatted, and a wrong area code is explaine
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -51,6 +52,7 @@ def test_numbers_typed_any_way_are_shown_formatted(app, page, make_user):
     expect(page.locator("#tab-record")).to_contain_text("0317-71490682")
     keep(screenshot(page, "42-phone-details"))
     page.click("a[href='#tab-contacts']")
+    expect(page.locator("#tab-contacts")).to_have_class(re.compile(r"\bshow\b"))  # faded in
     expect(page.locator("#tab-contacts")).to_contain_text("139 0013 9000")
     expect(page.locator("#tab-contacts")).to_contain_text("+852 2123 4567")
     keep(screenshot(page, "43-phone-contacts"))
