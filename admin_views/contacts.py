@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 from admin_views.base import ScopedModelView
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.customer_labels import CONTACT_LABELS
+from admin_views.formatters import PHONE_CELLS
 from admin_views.followups import ContributableCustomerLoader
 from admin_views.menu import CUSTOMERS, fa
 from models import Contact, Customer, db
@@ -39,7 +40,7 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
                           "birthday"]
     column_searchable_list = ["name", "mobile", "phone", "customer.name"]
-    column_formatters = {"customer": _customer_link}
+    column_formatters = {"customer": _customer_link, **PHONE_CELLS}
     column_formatters_export = {}
     column_filters: list[Any] = []
     column_default_sort = ("id", True)
@@ -69,6 +70,10 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
             raise ValidationError(str(_l("请填写联系人姓名")))
         if model.customer is None:
             raise ValidationError(str(_l("请选择客户")))
+        try:
+            customers.validate_contact(db.session, model)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc
         db.session.flush()
         customer = db.session.get(Customer, model.customer_id)
         try:

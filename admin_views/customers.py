@@ -29,7 +29,7 @@ from admin_views.customer_page import CustomerPageMixin
 from admin_views.filters import (
     ContactedBefore, IdEqual, IdsIn, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
 )
-from admin_views.formatters import choice_label, day_with_time_on_hover
+from admin_views.formatters import PHONE_CELLS, choice_label, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -74,7 +74,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     column_default_sort = [("last_follow_up_at", True), ("id", True)]
     column_searchable_list = ["name", "code", "mnemonic", "phone", "mobile"]
     column_formatters = {"kind": choice_label(KIND_LABELS), "name": name_with_marks, "region": region,
-                         "recycle_in": recycle_in, "last_follow_up_at": day_with_time_on_hover}
+                         "recycle_in": recycle_in, "last_follow_up_at": day_with_time_on_hover, **PHONE_CELLS}
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
     column_filters = [
         FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),

@@ -10,6 +10,8 @@ from flask import current_app
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
+from rules import phones
+
 
 def local(value: datetime) -> datetime:
     if value.tzinfo is None:
@@ -31,6 +33,18 @@ def fmt_money(value: Decimal | float | int | None) -> str:
     amount = Decimal(value).quantize(Decimal("0.01"))
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+def fmt_phone(value: str | None) -> str:
+    """A stored number as people read it: 138 1234 5678, 0317-71490681 转 8001 (rules/phones.py)."""
+    return phones.display(value)
+
+
+def phone_cell(view: Any, context: Any, model: Any, name: str) -> str:
+    return fmt_phone(getattr(model, name))
+
+
+PHONE_CELLS = {"phone": phone_cell, "mobile": phone_cell, "fax": phone_cell}
 
 
 def _type_datetime(view: Any, value: datetime, name: str) -> str:

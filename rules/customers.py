@@ -12,7 +12,7 @@ from models.customer import (
     Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent, OwnershipReason,
 )
 from models.org import DataScope
-from rules import entry, normalize, numbering, protection, regions, scope, search, settings
+from rules import entry, normalize, numbering, phones, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
@@ -58,6 +58,9 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     for field in ("code", "phone", "mobile", "fax", "email", "qq", "zip_code", "website", "wechat"):
         value = getattr(customer, field)
         setattr(customer, field, normalize.text(value) or None)
+    tidy_phones(customer, ("phone", "mobile", "fax"))
+    for contact in contacts:
+        tidy_phones(contact, ("phone", "mobile"))
     customer.mnemonic = normalize.mnemonic(customer.name)
     if not regions.is_valid(customer.province, customer.city, customer.district):
         raise InvalidValue(_l("省、市、区县不匹配，请重新选择"))
@@ -77,6 +80,29 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     if now is not None:
         issues += protection.collisions(session, customer, now=now, find=protected, policy=protection_policy)
     return issues
+
+
+def tidy_phones(record: object, fields: Iterable[str]) -> None:
+    """Numbers are stored in their canonical form (rules/phones.py) however they were typed,
+    imported or sent; one that does not parse is kept as typed for the format check to refuse
+    (or, with format checks off, to keep)."""
+    for field in fields:
+        value = getattr(record, field, None)
+        if normalize.text(value):
+            setattr(record, field, phones.canonical(value))
+
+
+def validate_contact(session: Session, contact: Contact) -> None:
+    """A contact saved on its own (联系人 page): numbers tidied and checked as the customer form
+    checks them."""
+    tidy_phones(contact, ("phone", "mobile"))
+    if not entry.load_policy(session)["check_formats"]:
+        return
+    issues = [entry.EntryIssue(f, "error", problem) for f in ("mobile", "phone", "email", "qq")
+              if normalize.text(getattr(contact, f, None))
+              and (problem := entry.format_problem(f, getattr(contact, f)))]
+    if issues:
+        raise EntryRefused(issues)
 
 
 def _unique(values: list) -> list:
@@ -139,7 +165,8 @@ def refresh_keys(session: Session, customer: Customer) -> None:
     """Rewrite the duplicate-check keys of one customer."""
     session.flush()
     session.execute(delete(CustomerKey).where(CustomerKey.customer_id == customer.id))
-    keys = entry.keys_for(customer, session.scalars(select(Contact).where(Contact.customer_id == customer.id)))
+    keys = entry.keys_for(customer, session.scalars(select(Contact).where(Contact.customer_id == customer.id)),
+                          entry.keyed_fields(session))
     if keys:
         session.execute(insert(CustomerKey), [{"customer_id": customer.id, "field": f, "value": v}
                                               for f, v in sorted(keys)])

@@ -130,6 +130,7 @@ class CustomerImporter:
         self.policy = entry.load_policy(session)
         self.protection_policy = protection.load_policy(session)
         self.checked = [f for f, action in self.policy["duplicates"].items() if action != entry.ALLOW]
+        self.keyed = entry.keyed_fields(session)
         self.seen: dict[tuple[str, str], int] = {}  # in-file keys → the row that holds them
         self.pattern = settings.get(session, "customer_code_pattern")
 
@@ -302,7 +303,7 @@ class CustomerImporter:
                                      "custom": contact.custom or {}, "created_at": self.now,
                                      "updated_at": self.now})
                 contacts = [contact]
-            keys = set(outcome.keys)
+            keys = {k for k in outcome.keys if k[0] in self.keyed}
             if customer.code:
                 keys.add(("code", normalize.key("code", customer.code)[:128]))
             key_rows += [(cid, f, v) for f, v in sorted(keys)]
@@ -412,6 +413,7 @@ class ContactImporter:
                           **{k: values.get(k) for k in ("gender", "position", "mobile", "phone", "email", "qq",
                                                         "wechat", "birthday", "notes")})
         contact.custom = custom_clean
+        customers.tidy_phones(contact, ("phone", "mobile"))
         key = (customer_id, name.lower())
         if key in self.seen:
             return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))

@@ -1,4 +1,4 @@
-"""How values are compared: trimmed, full-width folded to half-width, phones as digits."""
+"""How values are compared: trimmed, full-width folded to half-width, phones in canonical form."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,6 @@ from pypinyin.constants import RE_HANS
 
 PHONE_FIELDS = frozenset({"phone", "mobile", "fax"})
 _SPACES = re.compile(r"\s+")
-_NON_DIGITS = re.compile(r"\D")
 
 
 # The rules tidy the same strings many times over (a 100,000-row import calls this millions of
@@ -39,17 +38,19 @@ def text(value: object) -> str:
 
 
 def phone(value: object) -> str:
-    digits = _NON_DIGITS.sub("", text(value))
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) >= 11:
-            return digits[len(prefix):]
-    return digits
+    """A number's digits as search and SMS sending compare them (rules/phones.py reads it)."""
+    from rules import phones  # phones tidies text with this module
+
+    return phones.digits(value)
 
 
 def key(field: str, value: object) -> str:
-    """The value as duplicate checks compare it."""
+    """The value as duplicate checks compare it: a phone in its canonical form, so 0317-71490681,
+    0317 7149 0681 and +86 317 7149 0681 are one key."""
     if field in PHONE_FIELDS:
-        return phone(value)
+        from rules import phones
+
+        return phones.key(value)
     return text(value).lower()
 
 

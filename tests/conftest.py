@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -553,3 +554,32 @@ def list_table(html: str) -> str:
     """Just the list's table, so the bell's and the menu's texts do not count."""
     start = html.find("model-list")
     return html[start:html.find("</table>", start)] if start >= 0 else ""
+
+
+# --- upgrades from an old schema -------------------------------------------------------------
+
+@contextmanager
+def app_at_revision(kind: str, tmp_path, revision: str) -> Iterator[Flask]:
+    """An app, inside its context, on an empty database upgraded only to `revision`, so a test
+    can write rows as that release did and then upgrade; the database is dropped afterwards."""
+    from flask_migrate import upgrade
+
+    from app import MIGRATIONS_DIR
+
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+    application = create_app(_config(uri))
+    with application.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            upgrade(directory=MIGRATIONS_DIR, revision=revision)
+            yield application
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()
