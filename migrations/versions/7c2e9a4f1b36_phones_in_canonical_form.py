@@ -1,7 +1,7 @@
 """phones in canonical form: customers' and contacts' numbers, their duplicate-check keys and search rows
 
 Revision ID: 7c2e9a4f1b36
-Revises: a1c3e5f7b9d2
+Revises: 4c126212ec35
 Create Date: 2026-12-06 03:30:00
 
 Numbers were stored as typed (13812345678.0 from a sheet, +86 138…, 0317 7149 0681) and
@@ -23,7 +23,7 @@ from rules import phones, search
 
 # revision identifiers, used by Alembic.
 revision = '7c2e9a4f1b36'
-down_revision = 'a1c3e5f7b9d2'
+down_revision = '4c126212ec35'
 branch_labels = None
 depends_on = None
 
