@@ -15,6 +15,7 @@ from admin_views.context import current_actor, local_today, now
 from admin_views.customer_columns import editable_ids
 from admin_views.customer_labels import (
     FOLLOW_UP_KIND_LABELS, GENDER_LABELS, KIND_LABELS, LABELS, OWNERSHIP_REASONS, SHARE_MODE_LABELS,
+    TIMELINE_KIND_LABELS,
 )
 from admin_views.forms import FollowUpQuickForm, ShareForm
 from admin_views.navigation import back_url
@@ -57,7 +58,7 @@ class CustomerPageMixin:
                   for d in self.sync_custom_fields()]
         return {
             "model": customer, "labels": LABELS, "custom": custom, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
-            "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
+            "follow_up_kinds": TIMELINE_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
             "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
             "recycle_rules": recycle.RULE_LABELS,
             "can_edit": can_edit, "can_contribute": can_contribute,
