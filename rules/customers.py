@@ -9,7 +9,8 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent, OwnershipReason,
+    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
+    OwnershipReason,
 )
 from models.org import DataScope
 from rules import entry, normalize, numbering, protection, regions, scope, search, settings
@@ -58,7 +59,7 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     for field in ("code", "phone", "mobile", "fax", "email", "qq", "zip_code", "website", "wechat"):
         value = getattr(customer, field)
         setattr(customer, field, normalize.text(value) or None)
-    customer.mnemonic = normalize.mnemonic(customer.name)
+    customer.mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
     if not regions.is_valid(customer.province, customer.city, customer.district):
         raise InvalidValue(_l("省、市、区县不匹配，请重新选择"))
     if customer.parent_id is not None and customer.parent_id == customer.id:

@@ -1,0 +1,32 @@
+"""Issue 16 item 15: a surname is read as a surname in 助记码 and quick search (曾广银 → zgy, not
+cgy; 单 → s, not d), for person customers, contacts and companies named after a surname."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import list_table
+from rules import normalize
+
+
+@pytest.mark.parametrize("name,person,expected", [
+    ("曾广银", True, "zgy"), ("单雄信", True, "sxx"), ("尉迟恭", True, "ycg"), ("翟天临", True, "ztl"),
+    ("仇英", True, "qy"), ("王小明", True, "wxm"),
+    ("曾记粥铺", False, "zjzp"),       # a company named after its founder's surname
+    ("单位食堂", False, "dwst"),       # 单位 is a word: not a surname
+    ("曾经沧海茶馆", False, "cjchcg"),
+    ("华为技术", False, "hwjs"), ("重庆银行", False, "cqyh"),
+])
+def test_initials_read_surnames_as_surnames(name, person, expected):
+    assert normalize.mnemonic(name, person=person) == expected
+
+
+@pytest.mark.both_dbs
+def test_quick_search_finds_a_person_and_a_contact_by_their_surname_initials(app, client, admin_id):
+    client.login("admin")
+    client.post_form("/admin/customer/new/", {"kind": "person", "name": "曾广银"}, follow=True)
+    client.post_form("/admin/customer/new/", {"kind": "company", "name": "和泰商贸", "contacts-0-name": "单雄信",
+                                              "contacts-0-mobile": "13911112222"}, follow=True)
+    found = list_table(client.get("/admin/customer/?search=zgy").get_data(as_text=True))
+    assert "曾广银" in found
+    found = list_table(client.get("/admin/customer/?search=sxx").get_data(as_text=True))
+    assert "和泰商贸" in found and "曾广银" not in found
