@@ -36,7 +36,7 @@ class CustomerPageMixin:
     @expose("/print/")
     def print_view(self) -> Any:
         customer = self.get_one(request.args.get("id"))
-        return self.render("admin/customers/print.html", **self._page_context(customer))
+        return self.render("admin/customers/print.html", printed_at=now(), **self._page_context(customer))
 
     def _page_context(self, customer: Customer) -> dict[str, Any]:
         actor = current_actor()

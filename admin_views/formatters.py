@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
@@ -31,6 +32,18 @@ def fmt_money(value: Decimal | float | int | None) -> str:
     amount = Decimal(value).quantize(Decimal("0.01"))
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+def fmt_discount(rate: Decimal | float | str | None) -> Markup:
+    """A discount rate as Chinese shops say it: 0.9 → 9折, 0.95 → 9.5折, 1 → 不打折; the
+    percentage of the price is the tooltip."""
+    if rate is None or rate == "":
+        return Markup("")
+    rate = Decimal(str(rate))
+    percent = f"{(rate * 100).normalize():f}%"
+    text = gettext("不打折") if rate >= 1 else gettext("%(tenths)s折", tenths=f"{(rate * 10).normalize():f}")
+    # Markup is safe here: both values pass through escape().
+    return Markup(f"<span title='{escape(percent)}' data-discount='{escape(rate)}'>{escape(text)}</span>")
 
 
 def _type_datetime(view: Any, value: datetime, name: str) -> str:

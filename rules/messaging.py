@@ -206,7 +206,7 @@ def clean_html(html: str) -> str:
 
 def render_email(subject: str | None, body: str, values: dict[str, str]) -> tuple[str, str]:
     """(subject, sanitised HTML body). Values are escaped before they enter the HTML."""
-    return normalize.text(fill(subject, values)), clean_html(fill(body, values, html=True))
+    return normalize.one_line(fill(subject, values)), clean_html(fill(body, values, html=True))
 
 
 def html_to_text(html: str) -> str:

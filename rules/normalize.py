@@ -40,6 +40,11 @@ def text(value: object) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
+def one_line(value: object) -> str:
+    """Text shown to people as typed (an email subject keeps its full-width ：), on one line."""
+    return _SPACES.sub(" ", "" if value is None else str(value)).strip()
+
+
 def phone(value: object) -> str:
     digits = _NON_DIGITS.sub("", text(value))
     for prefix in ("0086", "86"):
