@@ -17,11 +17,11 @@ from admin_views.customer_labels import (
     FOLLOW_UP_KIND_LABELS, GENDER_LABELS, KIND_LABELS, LABELS, OWNERSHIP_REASONS, SHARE_MODE_LABELS,
     TIMELINE_KIND_LABELS,
 )
-from admin_views.forms import FollowUpQuickForm, ShareForm
+from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.navigation import back_url
 from admin_views.transaction import transaction
-from models import Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
-from rules import custom_fields, followups, recycle, scope
+from models import Contact, Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
+from rules import custom_fields, customers, followups, recycle, scope
 from rules.errors import OutOfScope
 
 
@@ -63,6 +63,7 @@ class CustomerPageMixin:
             "recycle_rules": recycle.RULE_LABELS,
             "can_edit": can_edit, "can_contribute": can_contribute,
             "can_share": can_edit and actor.can("customer.share"),
+            "can_set_primary": can_contribute and actor.can("customer.edit"),
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),
             "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
@@ -85,6 +86,24 @@ class CustomerPageMixin:
                                                              .options(joinedload(User.department))
                                                              .order_by(User.display_name))]
         return form
+
+    @expose("/primary-contact/", methods=["POST"])
+    def set_primary_contact(self) -> Any:
+        """设为首要联系人 on a contact row of the page: the contacts list's action, for one."""
+        self.require("customer.edit")
+        actor = current_actor()
+        try:
+            contact = scope.get_in_scope(db.session, Contact, request.form.get("contact_id"), actor,
+                                         scope.contact_write_clause(actor))
+        except OutOfScope:
+            abort(404)
+        back = url_for(".details_view", id=contact.customer_id, _anchor="tab-contacts")
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(back)
+        with transaction(gettext("已将“%(name)s”设为首要联系人", name=contact.name)):
+            customers.make_primary(db.session, [contact])
+        return redirect(back)
 
     @expose("/follow-up/", methods=["POST"])
     def add_follow_up(self) -> Any:

@@ -122,7 +122,20 @@ def arrange_primary(session: Session, customer: Customer) -> None:
     session.flush()
 
 
+def make_primary(session: Session, contacts: list[Contact]) -> int:
+    """设为首要联系人 for each chosen contact's customer. Two chosen contacts of one customer
+    would leave it to chance which wins: refused."""
+    customer_ids = [c.customer_id for c in contacts]
+    if len(set(customer_ids)) != len(customer_ids):
+        raise InvalidValue(_l("每位客户只能有一个首要联系人：同一客户请只选一位联系人"))
+    for contact in contacts:
+        set_primary(session, contact)
+    return len(contacts)
+
+
 def set_primary(session: Session, contact: Contact) -> None:
+    """The one-primary index refuses a second primary, so the others are cleared first (a
+    concurrent change to the same customer waits on those rows and ends with one primary)."""
     session.execute(update(Contact).where(Contact.customer_id == contact.customer_id)
                     .values(is_primary=False).execution_options(synchronize_session="fetch"))
     session.flush()
