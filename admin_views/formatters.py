@@ -74,34 +74,8 @@ def choice_label(choices: dict[str, Any]):
         value = getattr(model, name)
         return str(choices.get(str(value), value or ""))
 
+    formatter.choices = choices  # type: ignore[attr-defined]  # the audit log names stored codes with it
     return formatter
-
-
-def changes_table(view: Any, context: Any, model: Any, name: str) -> Markup:
-    """Audit before/after values as a compact table."""
-    changes = getattr(model, name) or {}
-    if not changes:
-        return Markup("")
-    rows = []
-    for field, pair in changes.items():
-        if isinstance(pair, list) and len(pair) == 2:
-            before, after = pair
-            rows.append(
-                f"<tr><th class='pr-2'>{escape(field)}</th><td class='text-muted'>{escape(_plain(before))}</td>"
-                f"<td>→</td><td>{escape(_plain(after))}</td></tr>"
-            )
-        else:
-            rows.append(f"<tr><th class='pr-2'>{escape(field)}</th><td colspan='3'>{escape(_plain(pair))}</td></tr>")
-    # Markup is safe here: each row above escape()s the field name and both values.
-    return Markup("<table class='table table-sm table-borderless mb-0 small'>" + "".join(rows) + "</table>")
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 def indented(node: Any) -> str:
