@@ -91,19 +91,16 @@ class CustomerPageMixin:
     def set_primary_contact(self) -> Any:
         """设为首要联系人 on a contact row of the page: the contacts list's action, for one."""
         self.require("customer.edit")
-        actor = current_actor()
-        try:
-            contact = scope.get_in_scope(db.session, Contact, request.form.get("contact_id"), actor,
-                                         scope.contact_write_clause(actor))
-        except OutOfScope:
-            abort(404)
-        back = url_for(".details_view", id=contact.customer_id, _anchor="tab-contacts")
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
-            return redirect(back)
-        with transaction(gettext("已将“%(name)s”设为首要联系人", name=contact.name)):
+            return redirect(self.get_url(".index_view"))
+        actor = current_actor()
+        with transaction() as outcome:  # a contact outside the user's scope answers 404
+            contact = scope.get_in_scope(db.session, Contact, request.form.get("contact_id"), actor,
+                                         scope.contact_write_clause(actor))
             customers.make_primary(db.session, [contact])
-        return redirect(back)
+            outcome.done(gettext("已将“%(name)s”设为首要联系人", name=contact.name))
+        return redirect(url_for(".details_view", id=contact.customer_id, _anchor="tab-contacts"))
 
     @expose("/follow-up/", methods=["POST"])
     def add_follow_up(self) -> Any:

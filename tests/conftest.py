@@ -10,18 +10,20 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 from flask.testing import FlaskClient
 from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app import create_app
+from app import MIGRATIONS_DIR, create_app
 from config import TestConfig
 from models import Customer, CustomerKind, Role, User, db
 from rules import clock as process_clock
@@ -553,3 +555,30 @@ def list_table(html: str) -> str:
     """Just the list's table, so the bell's and the menu's texts do not count."""
     start = html.find("model-list")
     return html[start:html.find("</table>", start)] if start >= 0 else ""
+
+
+@contextmanager
+def database_before(revision: str, tmp_path: Path, kind: str) -> Iterator[Flask]:
+    """An app whose database stands at `revision` (inside its app context), for tests that
+    write rows as older code did and then upgrade; the PostgreSQL schema is dropped after."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    application = create_app(Cfg)
+    with application.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            upgrade(directory=MIGRATIONS_DIR, revision=revision)
+            yield application
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()

@@ -9,9 +9,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import FIXED_NOW, PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import FIXED_NOW, database_before
 from models import Contact, Customer, CustomerSearch, FollowUp, Role, User, db
 from models.messaging import MessageBatch, Outbox
 from rules import org, search
@@ -54,36 +53,16 @@ def old_rows() -> dict[str, int]:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_upgrade_re_marks_bulk_sends_and_rebuilds_surname_initials(tmp_path, kind):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
-            ids = old_rows()
-            upgrade(directory=MIGRATIONS_DIR)
-            db.session.expire_all()
-            rows = db.session.execute(select(FollowUp.user_id, FollowUp.kind).where(
-                FollowUp.customer_id == ids["company"]).order_by(FollowUp.id)).all()
-            assert [tuple(r) for r in rows] == [(ids["admin"], "message"), (ids["owner"], "sms"),
-                                               (ids["owner"], "phone")]
-            company = db.session.get(Customer, ids["company"])
-            assert company.last_follow_up_at == FIXED_NOW - timedelta(days=20)   # the owner's own SMS
-            assert db.session.get(Customer, ids["zeng"]).mnemonic == "zgy"
-            for term, expected in (("zgy", ["曾广银"]), ("sxx", ["和泰商贸"]), ("和泰", ["和泰商贸"])):
-                where = search.clause(db.session, term)
-                assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with database_before(BEFORE, tmp_path, kind):
+        ids = old_rows()
+        upgrade(directory=MIGRATIONS_DIR)
+        db.session.expire_all()
+        rows = db.session.execute(select(FollowUp.user_id, FollowUp.kind).where(
+            FollowUp.customer_id == ids["company"]).order_by(FollowUp.id)).all()
+        assert [tuple(r) for r in rows] == [(ids["admin"], "message"), (ids["owner"], "sms"), (ids["owner"], "phone")]
+        company = db.session.get(Customer, ids["company"])
+        assert company.last_follow_up_at == FIXED_NOW - timedelta(days=20)   # the owner's own SMS
+        assert db.session.get(Customer, ids["zeng"]).mnemonic == "zgy"
+        for term, expected in (("zgy", ["曾广银"]), ("sxx", ["和泰商贸"]), ("和泰", ["和泰商贸"])):
+            where = search.clause(db.session, term)
+            assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
