@@ -9,7 +9,7 @@ import pypinyin.core as _pinyin_core
 from pypinyin import Style
 from pypinyin.constants import RE_HANS
 
-from rules.surnames import SURNAME_INITIALS
+from rules.surnames import FAMILY_SHOP_MARKS, SURNAME_INITIALS
 
 PHONE_FIELDS = frozenset({"phone", "mobile", "fax"})
 _SPACES = re.compile(r"\s+")
@@ -89,15 +89,14 @@ def _initials(name: str) -> str:
 
 def _surname(name: str, *, person: bool) -> str:
     """The polyphone surname a name starts with, or "". A person's name always starts with its
-    surname; a company's only when pypinyin reads its first characters as a word of their own
-    (曾记粥铺, but not 单位 or 曾经 in 单位食堂, 曾经沧海)."""
+    surname. A company's does only when a family shop says so (曾记粥铺, 查氏餐饮, 单家小馆):
+    brands read their first character as a word (乐视 is lè, 区块链 is qū, 句容 is jù)."""
     for length in (2, 1):
         head = name[:length]
         if len(head) == length and head in SURNAME_INITIALS:
-            if person:
+            if person or name[length:length + 1] in FAMILY_SHOP_MARKS:
                 return head
-            first = next(iter(_pinyin_core._default_pinyin.seg(name)), "")
-            return head if first == head else ""
+            return ""
     return ""
 
 

@@ -14,3 +14,6 @@ SURNAME_INITIALS: dict[str, str] = {
     "柏": "b", "薄": "b", "石": "s", "费": "f", "贲": "b", "卜": "b", "曲": "q", "尉": "y", "纪": "j",
     "燕": "y", "蔚": "y", "莘": "s", "眭": "s", "郇": "x", "逄": "p", "訾": "z",
 }
+
+# After a surname these make a company name a family shop's (曾记, 查氏, 单家), read as the surname.
+FAMILY_SHOP_MARKS = frozenset("氏记家")

@@ -11,9 +11,9 @@ from rules import normalize
 @pytest.mark.parametrize("name,person,expected", [
     ("曾广银", True, "zgy"), ("单雄信", True, "sxx"), ("尉迟恭", True, "ycg"), ("翟天临", True, "ztl"),
     ("仇英", True, "qy"), ("王小明", True, "wxm"),
-    ("曾记粥铺", False, "zjzp"),       # a company named after its founder's surname
-    ("单位食堂", False, "dwst"),       # 单位 is a word: not a surname
-    ("曾经沧海茶馆", False, "cjchcg"),
+    ("曾记粥铺", False, "zjzp"), ("查氏餐饮", False, "zscy"), ("单家小馆", False, "sjxg"),  # family shops
+    ("单位食堂", False, "dwst"), ("曾经沧海茶馆", False, "cjchcg"),   # not surnames
+    ("乐视网络", False, "lswl"), ("区块链科技", False, "qklkj"), ("句容建材", False, "jrjc"),   # brands
     ("华为技术", False, "hwjs"), ("重庆银行", False, "cqyh"),
 ])
 def test_initials_read_surnames_as_surnames(name, person, expected):
