@@ -30,3 +30,30 @@ def test_quick_search_finds_a_person_and_a_contact_by_their_surname_initials(app
     assert "曾广银" in found
     found = list_table(client.get("/admin/customer/?search=sxx").get_data(as_text=True))
     assert "和泰商贸" in found and "曾广银" not in found
+
+
+def test_reindex_customers_rebuilds_stale_initials_without_touching_the_record(app, runner, make_user):
+    from sqlalchemy import select
+
+    from models import Contact, Customer, CustomerSearch, db
+    from rules import search
+
+    uid = make_user("chenxm")
+    with app.app_context():   # as the code before the surname rule stored them
+        zeng = Customer(name="曾广银", kind="person", mnemonic="cgy", owner_id=uid, custom={})
+        company = Customer(name="和泰商贸", kind="company", mnemonic="htsm", owner_id=uid, custom={})
+        company.contacts = [Contact(name="单雄信", custom={})]
+        db.session.add_all([zeng, company])
+        db.session.flush()
+        db.session.add_all([CustomerSearch(**search.index_row(zeng.id, ["曾广银", "cgy"])),
+                            CustomerSearch(**search.index_row(company.id, ["和泰商贸", "htsm", "单雄信"]))])
+        db.session.commit()
+        before = (zeng.version, zeng.updated_at)
+    result = runner.invoke(args=["reindex-customers"])
+    assert "已重建客户助记码和搜索索引" in result.output
+    with app.app_context():
+        found = {term: list(db.session.scalars(select(Customer.name).where(search.clause(db.session, term))))
+                 for term in ("zgy", "sxx")}
+        assert found == {"zgy": ["曾广银"], "sxx": ["和泰商贸"]}
+        again = db.session.scalar(select(Customer).where(Customer.name == "曾广银"))
+        assert again.mnemonic == "zgy" and (again.version, again.updated_at) == before

@@ -6,8 +6,8 @@ Create Date: 2026-12-06 03:40:00
 
 曾广银 was stored as cgy (曾 read céng) and 单雄信 as dxx, so quick search by zgy/sxx found
 nothing; contacts were not searchable by their initials at all. Customers whose name, or one of
-whose contacts' names, starts with a polyphone surname (rules/surnames.py) get their 助记码 and
-search row worked out again with today's rules. Others keep theirs (unchanged by the new rule)
+whose contacts' names, starts with a surname read otherwise than the character (rules/surnames.py)
+get their 助记码 and search row worked out again with today's rules. Others keep theirs (unchanged by the new rule)
 until their next save. No schema change.
 """
 import json
@@ -43,7 +43,9 @@ def upgrade():
     customers = sa.Table("customers", meta, autoload_with=bind)
     contacts = sa.Table("contacts", meta, autoload_with=bind)
     search_rows = sa.Table("customer_search", meta, autoload_with=bind)
-    firsts = sorted({surname[0] for surname in SURNAME_INITIALS})
+    # only surnames whose reading changes the initials (曾 c → z); 沈 or 任 read the same either way
+    firsts = sorted({surname[0] for surname, initials in SURNAME_INITIALS.items()
+                     if normalize.mnemonic(surname) != initials})
     starts = lambda column: sa.func.substr(column, 1, 1).in_(firsts)  # noqa: E731
     wanted = sa.or_(starts(customers.c.name),
                     customers.c.id.in_(sa.select(contacts.c.customer_id).where(starts(contacts.c.name))))
