@@ -7,8 +7,9 @@ Create Date: 2026-12-06 03:40:00
 曾广银 was stored as cgy (曾 read céng) and 单雄信 as dxx, so quick search by zgy/sxx found
 nothing; contacts were not searchable by their initials at all. Customers whose name, or one of
 whose contacts' names, starts with a surname read otherwise than the character (rules/surnames.py)
-get their 助记码 and search row worked out again with today's rules. Others keep theirs (unchanged by the new rule)
-until their next save. No schema change.
+get their 助记码 and search row worked out again with today's rules. Others keep their 助记码
+(the new rule gives the same); their contacts become searchable by initials at the next save, or
+at once for every customer with `flask --app app reindex-customers`. No schema change.
 """
 import json
 from types import SimpleNamespace
