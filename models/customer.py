@@ -186,6 +186,9 @@ class FollowUpKind(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"
     OTHER = "other"
+    # An SMS or email that reached the customer without its salesperson writing it (a bulk send
+    # by someone else, a greeting): on the timeline, yet neither a follow-up nor a contact.
+    MESSAGE = "message"
 
 
 class FollowUpTemplate(db.Model):

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent, OwnershipReason,
+    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
+    OwnershipReason,
 )
 from models.org import DataScope
 from rules import entry, normalize, numbering, phones, protection, regions, scope, search, settings
@@ -61,7 +63,7 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     tidy_phones(customer, ("phone", "mobile", "fax"))
     for contact in contacts:
         tidy_phones(contact, ("phone", "mobile"))
-    customer.mnemonic = normalize.mnemonic(customer.name)
+    customer.mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
     if not regions.is_valid(customer.province, customer.city, customer.district):
         raise InvalidValue(_l("省、市、区县不匹配，请重新选择"))
     if customer.parent_id is not None and customer.parent_id == customer.id:
@@ -147,7 +149,20 @@ def arrange_primary(session: Session, customer: Customer) -> None:
     session.flush()
 
 
+def make_primary(session: Session, contacts: list[Contact]) -> int:
+    """设为首要联系人 for each chosen contact's customer. Two chosen contacts of one customer
+    would leave it to chance which wins: refused."""
+    customer_ids = [c.customer_id for c in contacts]
+    if len(set(customer_ids)) != len(customer_ids):
+        raise InvalidValue(_l("每位客户只能有一个首要联系人：同一客户请只选一位联系人"))
+    for contact in contacts:
+        set_primary(session, contact)
+    return len(contacts)
+
+
 def set_primary(session: Session, contact: Contact) -> None:
+    """The one-primary index refuses a second primary, so the others are cleared first (a
+    concurrent change to the same customer waits on those rows and ends with one primary)."""
     session.execute(update(Contact).where(Contact.customer_id == contact.customer_id)
                     .values(is_primary=False).execution_options(synchronize_session="fetch"))
     session.flush()
@@ -159,6 +174,28 @@ def reindex(session: Session, customer: Customer) -> None:
     """After any change to a customer or its contacts: duplicate-check keys and search row."""
     refresh_keys(session, customer)
     search.refresh(session, customer)
+
+
+def reindex_chunk(session: Session, *, after: int, size: int = 500) -> int | None:
+    """Work out again the 助记码 and quick-search row of the customers after id `after` (a
+    chunk of `size`), as today's rules make them: for a rebuild after those rules change.
+    Returns the last id done, or None when there are no more."""
+    chunk = list(session.scalars(select(Customer).where(Customer.id > after).order_by(Customer.id).limit(size)
+                                 .options(selectinload(Customer.contacts))))
+    if not chunk:
+        return None
+    for customer in chunk:
+        mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
+        if mnemonic != customer.mnemonic:
+            # not a change anyone made: neither 更新时间 nor the row version (an open form stays valid)
+            session.execute(update(Customer).where(Customer.id == customer.id)
+                            .values(mnemonic=mnemonic, updated_at=Customer.updated_at)
+                            .execution_options(synchronize_session=False))
+            set_committed_value(customer, "mnemonic", mnemonic)
+    ids = [c.id for c in chunk]
+    session.execute(delete(CustomerSearch).where(CustomerSearch.customer_id.in_(ids)))
+    session.execute(insert(CustomerSearch), [search.row_for(c, c.contacts) for c in chunk])
+    return ids[-1]
 
 
 def refresh_keys(session: Session, customer: Customer) -> None:

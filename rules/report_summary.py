@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, FollowUp
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import settings
+from rules import followups, settings
 
 MARK = "report_summary_at"
 # Below this many orders + follow-ups, reports aggregate the raw rows.
@@ -65,7 +65,7 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
     session.execute(insert(FollowUpDay).from_select(
         ["day", "user_id", "count"],
         select(_day(session, day), FollowUp.user_id, func.count(FollowUp.id))
-        .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
+        .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))), followups.COUNTED)
         .group_by(day, FollowUp.user_id)))
     today = now.astimezone(ZoneInfo(tz)).date()
     rfm.rebuild_summary(session, default_filters(today, tz), today, now)

@@ -28,7 +28,7 @@ from models.org import Department, User
 from models.product import Product, ProductCategory
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import report_summary, scope
+from rules import followups, report_summary, scope
 from rules.actor import Actor
 from rules.links import Days, DrillFilter, ListKind, ListLink
 
@@ -173,7 +173,7 @@ def people_drill(filters: Filters) -> dict[DrillFilter, Any]:
 
 
 def follow_up_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
-    return and_(scope.follow_up_clause(actor), *_choice_clauses(FollowUp.user_id, filters),
+    return and_(scope.follow_up_clause(actor), followups.COUNTED, *_choice_clauses(FollowUp.user_id, filters),
                 FollowUp.happened_at >= filters.utc_start, FollowUp.happened_at < filters.utc_end)
 
 

@@ -64,7 +64,8 @@ def searchable_values(customer: Customer, contacts: Iterable[Contact]) -> list[s
     contacts = list(contacts)
     values = [customer.name, customer.code, customer.mnemonic, customer.phone, customer.mobile]
     for contact in contacts:
-        values += [contact.name, contact.mobile, contact.phone]
+        # a contact is found by the initials of its name too (曾广银 → zgy)
+        values += [contact.name, normalize.mnemonic(contact.name, person=True), contact.mobile, contact.phone]
     values += [customer.custom.get(k) for k in sorted(customer.custom or {}) if isinstance(customer.custom.get(k), str)]
     # Phone numbers are also searchable by their digits alone (0317-71490681 → 031771490681).
     values += [normalize.phone(v) for v in (customer.phone, customer.mobile) if v]

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 from flask.testing import FlaskClient
 from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app import create_app
+from app import MIGRATIONS_DIR, create_app
 from config import TestConfig
 from models import Customer, CustomerKind, Role, User, db
 from rules import clock as process_clock
@@ -562,10 +563,6 @@ def list_table(html: str) -> str:
 def app_at_revision(kind: str, tmp_path, revision: str) -> Iterator[Flask]:
     """An app, inside its context, on an empty database upgraded only to `revision`, so a test
     can write rows as that release did and then upgrade; the database is dropped afterwards."""
-    from flask_migrate import upgrade
-
-    from app import MIGRATIONS_DIR
-
     uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
     application = create_app(_config(uri))
     with application.app_context():
