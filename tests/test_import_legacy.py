@@ -65,8 +65,8 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
 
         wrong: dict[str, list[str]] = {}
 
-        def fail(truth: Truth, what: str) -> None:
-            wrong.setdefault(str(truth.label), []).append(f"row {truth.row_no}: {what}")
+        def fail(truth: Truth, what: str, detail: str = "") -> None:
+            wrong.setdefault(f"{truth.label}: {what}", []).append(f"row {truth.row_no}: {detail}")
 
         good = [t for t in filled if t.good]
         imported = 0
@@ -74,27 +74,27 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
             issue = issues.get(truth.row_no)
             found = by_name.get(truth.name, [])
             if issue is not None or len(found) != 1:
-                fail(truth, issue.reason if issue else f"{len(found)} customers named {truth.name}")
+                fail(truth, "not imported", issue.reason if issue else f"{len(found)} customers named {truth.name}")
                 continue
             imported += 1
             customer = found[0]
             if _local_day(customer.created_at) != truth.created:
-                fail(truth, f"created {_local_day(customer.created_at)} != {truth.created}")
+                fail(truth, "created date", f"{_local_day(customer.created_at)} != {truth.created}")
             if customer.province != truth.province:
-                fail(truth, f"province {customer.province} != {truth.province}")
+                fail(truth, "province", f"{customer.province} != {truth.province}")
             if _local_day(customer.last_follow_up_at) != truth.last_contact:
-                fail(truth, f"last contact {customer.last_follow_up_at} != {truth.last_contact}")
+                fail(truth, "last contact", f"{customer.last_follow_up_at} != {truth.last_contact}")
             if customer.claimed_at != (customer.last_follow_up_at or FIXED_NOW):
-                fail(truth, f"recycle clock from {customer.claimed_at}")
+                fail(truth, "recycle clock", f"from {customer.claimed_at}")
             if truth.source in messy_workbook.KNOWN_SOURCES and (customer.source is None
                                                                  or customer.source.name != truth.source):
-                fail(truth, f"source {customer.source} != {truth.source}")
+                fail(truth, "source", f"{customer.source} != {truth.source}")
             if canonical and (customer.mobile or None) != truth.mobile:
-                fail(truth, f"mobile stored as {customer.mobile!r}, not {truth.mobile}")
+                fail(truth, "mobile not canonical", f"{customer.mobile!r}, not {truth.mobile}")
             if canonical and truth.landline:
                 stored = customer.phone or ""
                 if re.sub(r"\D", "", stored) != truth.landline or not re.fullmatch(r"[0-9\-转]+", stored):
-                    fail(truth, f"landline stored as {stored!r}, not canonical {truth.landline}")
+                    fail(truth, "landline not canonical", f"{stored!r}, not {truth.landline}")
         for truth in filled:
             if truth.good:
                 continue
@@ -105,10 +105,11 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
             if issue is None:
                 fail(truth, "imported")
             elif expected not in issue.reason:
-                fail(truth, f"refused because {issue.reason!r}, expected {expected!r}")
+                fail(truth, "wrong reason", f"{issue.reason!r}, expected {expected!r}")
             elif truth.label == Label.IN_FILE_DUPLICATE and issue.outcome != RowOutcome.SKIPPED:
-                fail(truth, f"{issue.outcome}, expected skipped")
-    assert imported >= 0.99 * len(good) and not wrong, (imported, len(good), {k: v[:5] for k, v in wrong.items()})
+                fail(truth, "not skipped", str(issue.outcome))
+    summary = "; ".join(f"{k} ×{len(v)} (e.g. {' | '.join(v[:2])})" for k, v in sorted(wrong.items()))
+    assert imported >= 0.99 * len(good) and not wrong, f"{imported} of {len(good)} good rows imported. {summary}"
 
 
 # --- the legacy workbook whole: these need the values step (importa) and real phones (phones) ------
