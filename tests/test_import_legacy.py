@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -17,15 +14,14 @@ import pytest
 from sqlalchemy import select
 
 import messy_workbook
-from conftest import (FIXED_NOW, REDIS_URL, Browserish, build_app, latest_job, need_service, start_import,
-                      upload_sheet, worker_env)
+from conftest import FIXED_NOW, Browserish, build_app, latest_job, start_import, upload_sheet
 from messy_workbook import REASONS, Label, Truth
+from test_import_customers import _worker, redis_url  # noqa: F401 (a fixture)
 from models import Customer, Role, User, db
 from models.job import JobRowIssue, RowOutcome
 from rules import customers, org, pool as pool_rules, recycle, reports
 from rules.actor import Actor
 
-ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -164,25 +160,6 @@ def test_history_and_duplicates_of_a_legacy_workbook_on_the_demo_database(app):
         twins = [c for c in db.session.scalars(select(Customer).where(Customer.name.in_(namesakes)))
                  if c.id not in before]
     assert len(twins) >= 60
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = need_service(REDIS_URL, "Redis")
-    from redis import Redis
-
-    Redis.from_url(url).flushdb()
-    return url
-
-
-def _worker(app, redis_url: str, tmp_path: Path) -> subprocess.Popen:
-    env = worker_env(app, tmp_path, redis_url, KECHI_UPLOAD_DIR=app.config["UPLOAD_DIR"])
-    log = (tmp_path / "worker.log").open("a")
-    try:
-        return subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "kechi"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    finally:
-        log.close()
 
 
 @pytest.mark.parametrize("whole", [True, False], ids=["legacy-whole", "history-and-duplicates"])
