@@ -254,6 +254,18 @@ def test_created_dates_count_in_their_real_month_and_the_recycle_clock_starts_at
     assert run.total == 1 and back == {"三月老客户"}
 
 
+def test_customers_imported_with_an_owner_never_were_in_the_pool(app, client, make_user):
+    uid = make_user("chenxm")
+    client.login("chenxm")
+    _import(app, client, _sheet(["客户名称", "手机", "创建日期"], ["甲", 13900000061, "2026年2月1日"],
+                                ["乙", 13900000062, "2025/6/30"]))
+    assert latest_job(app).imported == 2
+    with app.app_context():
+        who = Actor.from_user(db.session.get(User, uid), today=date(2026, 11, 23))
+        rows = reports.pool_size(db.session, who, reports.Filters(start=date(2026, 1, 1), end=date(2026, 11, 23))).rows
+    assert {(r["size"], r["outflow"]) for r in rows} == {(0, 0)}  # the pool stayed empty all year
+
+
 @pytest.mark.both_dbs
 def test_salesperson_column_assigns_within_scope_and_refuses_with_a_reason(app, client, make_user):
     boss = make_user("lizg", role="主管", display_name="李强")
