@@ -140,7 +140,7 @@ class CustomerImporter:
 
     # keys the file compares on: those the policy checks, normalised as the rules do
     def _file_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        return import_duplicates.file_keys(keys, self.policy)
+        return import_duplicates.file_keys(keys, policy=self.policy)
 
     def build(self, parsed: Parsed) -> tuple[Any, Any]:
         values = dict(parsed.values)
@@ -187,7 +187,7 @@ class CustomerImporter:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
         problems = list(parsed.problems) + list(custom_errors.values())
-        problems += import_lengths.problems(parsed.values, parsed.contact, self.labels)
+        problems += import_lengths.problems(parsed.values, contact=parsed.contact, labels=self.labels)
         problems += import_history.date_problems(parsed.values, today=self.today)
         if parsed.values.get("owner"):  # the sheet's 业务员, answered before the owner-dependent checks
             customer.owner_id, problem = self.staff.resolve(parsed.values["owner"])
@@ -207,8 +207,8 @@ class CustomerImporter:
         except RuleViolation as exc:
             problems.append(str(exc))
             issues = []
-        collisions = import_duplicates.against_database(issues, batch.hits, batch.protected_hits, self.policy,
-                                                           keys, batch.found)
+        collisions = import_duplicates.against_database(issues, hits=batch.hits, protected_hits=batch.protected_hits,
+                                                        policy=self.policy, keys=keys, found=batch.found)
         dup_fields = collisions.duplicate_fields
         # Codes are unique, whatever the policy; a code an earlier row of this file brought in is
         # an in-file duplicate (reported below), whether that row's batch is committed yet or not.
@@ -221,7 +221,7 @@ class CustomerImporter:
             return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         option = self.options.on_duplicate
         file_keys = self._file_keys(keys)
-        in_file = import_duplicates.within_file(file_keys, self.seen, self.policy)
+        in_file = import_duplicates.within_file(file_keys, seen=self.seen, policy=self.policy)
         notes = [i.message for i in collisions.namesakes] + ([in_file.note()] if in_file.namesake_rows else [])
         if in_file.duplicate_rows:
             if option != "import":  # 更新 would update a customer this very file brings in: skipped

@@ -57,7 +57,7 @@ class Collisions:
     namesakes: list[EntryIssue] = field(default_factory=list)
 
 
-def against_database(issues: list[EntryIssue], hits: list[tuple[str, int]], protected_hits: list[str],
+def against_database(issues: list[EntryIssue], *, hits: list[tuple[str, int]], protected_hits: list[str],
                      policy: dict[str, Any], keys: set[tuple[str, str]],
                      found: dict[tuple[str, str], list[tuple[int, str, str | None]]]) -> Collisions:
     """`keys`: the row's own (field, value) pairs; `hits`: (field, customer id) the policy's check
@@ -75,7 +75,7 @@ def against_database(issues: list[EntryIssue], hits: list[tuple[str, int]], prot
     return Collisions(fields - {"name"}, [i for i in issues if i.field == "name"])
 
 
-def file_keys(keys: set[tuple[str, str]], policy: dict[str, Any]) -> set[tuple[str, str]]:
+def file_keys(keys: set[tuple[str, str]], *, policy: dict[str, Any]) -> set[tuple[str, str]]:
     """The keys an earlier row is remembered by: those the policy checks, and its phones (a
     namesake with the same phone is the same customer even where phones are not checked)."""
     checked = _checked(policy)
@@ -104,7 +104,7 @@ class FileMatch:
         return str(_l("与文件第 %(n)s 行同名", n="、".join(str(n) for n in self.namesake_rows)))
 
 
-def within_file(keys: set[tuple[str, str]], seen: dict[tuple[str, str], int], policy: dict[str, Any]) -> FileMatch:
+def within_file(keys: set[tuple[str, str]], *, seen: dict[tuple[str, str], int], policy: dict[str, Any]) -> FileMatch:
     """Compare a row's keys with those of the earlier rows (`seen`: key → row number)."""
     checked = _checked(policy)
     by_row: dict[int, set[str]] = {}

@@ -19,7 +19,7 @@ def _limits(model: type) -> dict[str, int]:
             if isinstance(c.type, String) and c.type.length}
 
 
-def problems(values: dict[str, Any], contact: dict[str, Any], labels: dict[str, Any]) -> list[str]:
+def problems(values: dict[str, Any], *, contact: dict[str, Any], labels: dict[str, Any]) -> list[str]:
     """One message per field too long for its column; `labels` maps import keys to labels."""
     found = []
     for source, model, prefix in ((values, Customer, ""), (contact, Contact, "contact_")):
