@@ -282,7 +282,11 @@ def test_salesperson_column_assigns_within_scope_and_refuses_with_a_reason(app, 
                   ["归无名", 13900000014, "王二麻"],        # 5: nobody of that name
                   ["归张伟", 13900000015, "张伟"],          # 6: two colleagues of that name
                   ["没写业务员", 13900000016, None])        # 7: the owner chosen for the file
-    _import(app, client, data)
+    upload_sheet(client, data, name="c.xlsx", entity="customer")
+    job = latest_job(app)
+    page = client.get(f"/admin/excel/{job.id}/mapping/").get_data(as_text=True)
+    assert "表格中填了“业务员”的行归该业务员" in page and "不是您权限范围内的在职员工" in page
+    start_import(client, job.id, owner="me")
     job = latest_job(app)
     assert job.params["mapping"] == ["name", "mobile", "owner"]
     assert (job.imported, job.rejected) == (3, 3), job.error
