@@ -26,7 +26,8 @@ from rules.actor import Actor
 ASSIGN_PERMISSION = "pool.assign"
 
 # (key, label, header aliases, kind) as rules/importing.Column takes them. The dates keep the
-# sheet's day; next_contact_at is the model's own date column.
+# sheet's day; next_contact_at is the model's own date column. 负责人 is no alias of 业务员: in a
+# customer sheet it is as often the customer's own person in charge.
 COLUMN_SPECS: list[tuple[str, Any, tuple[str, ...], str]] = [
     ("created_on", _l("创建日期"), ("创建日期", "创建时间", "录入日期", "录入时间", "建档日期", "建档时间", "添加日期",
                                   "登记日期", "created", "created at", "created date", "create date"), "date"),
@@ -35,7 +36,7 @@ COLUMN_SPECS: list[tuple[str, Any, tuple[str, ...], str]] = [
                                      "last contacted"), "date"),
     ("next_contact_at", _l("下次联系"), ("下次联系", "下次联系时间", "下次联系日期", "下次跟进", "下次跟进时间",
                                      "回访日期", "next contact"), "date"),
-    ("owner", _l("业务员"), ("业务员", "所属业务员", "负责业务员", "负责人", "归属人", "跟进人", "销售员", "所属员工",
+    ("owner", _l("业务员"), ("业务员", "所属业务员", "负责业务员", "归属人", "跟进人", "销售员", "所属员工",
                           "owner", "salesperson", "sales rep"), "user"),
 ]
 HISTORY_KEYS = frozenset(spec[0] for spec in COLUMN_SPECS)
