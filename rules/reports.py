@@ -699,9 +699,9 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
         Customer.owner_id.is_(None), Customer.deleted_at.is_(None)))
     month = bucket(session, OwnershipEvent.at, "month", filters)
     since = filters.utc_start
-    # a customer entered with an owner never was in the pool: its "created" row is no outflow
+    # a customer entered or imported with an owner never was in the pool: its row is no outflow
     taken = and_(OwnershipEvent.from_user_id.is_(None), OwnershipEvent.to_user_id.is_not(None),
-                 OwnershipEvent.reason != OwnershipReason.CREATED)
+                 OwnershipEvent.reason.not_in((OwnershipReason.CREATED, OwnershipReason.IMPORT)))
     flows = session.execute(
         select(month.label("month"),
                func.sum(case((OwnershipEvent.to_user_id.is_(None), 1), else_=0)).label("inflow"),
