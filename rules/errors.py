@@ -108,3 +108,7 @@ class PointsShort(RuleViolation):
 
 class PurgeRefused(RuleViolation):
     """A binned customer cannot be deleted for good (e.g. its orders must be kept)."""
+
+
+class SelfConfirmation(RuleViolation):
+    """A payment would be confirmed by the person who registered it or whose order it is."""

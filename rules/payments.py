@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.sales import Order, OrderStatus, Payment, PaymentKind, PaymentStatus
-from rules import normalize, orders, scope
+from rules import normalize, orders, receivables, scope
 from rules.actor import Actor
-from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConfirmation
 
 METHODS = {"transfer": _l("银行转账"), "cash": _l("现金"), "wechat": _l("微信"), "alipay": _l("支付宝"),
            "check": _l("支票"), "other": _l("其他")}
@@ -32,6 +32,24 @@ def may_record(actor: Actor) -> bool:
 
 def requires_approval(session: Session) -> bool:
     return bool(orders.setting(session, "payment_requires_approval"))
+
+
+def confirms_on_entry(session: Session, order: Order, actor: Actor) -> bool:
+    """Whether a payment the actor registers counts at once. With 回款需他人确认 on (the
+    default) it does only when the actor may confirm payments and the order is not their own:
+    a salesperson's receipt on his own order waits for somebody else, whatever his role."""
+    if not requires_approval(session):
+        return True
+    return actor.can(APPROVE_PERMISSION) and order.salesperson_id != actor.user_id
+
+
+def own_payment_refusal(payment: Payment, actor: Actor) -> RuleViolation | None:
+    """Nobody confirms their own: neither a payment they registered nor one on their own order."""
+    if payment.recorded_by_id == actor.user_id:
+        return SelfConfirmation(_l("不能确认自己登记的款项，请由其他有审核回款权限的同事确认"))
+    if payment.order.salesperson_id == actor.user_id:
+        return SelfConfirmation(_l("不能确认自己订单的款项，请由其他有审核回款权限的同事确认"))
+    return None
 
 
 def recompute(session: Session, order_id: int) -> None:
@@ -73,15 +91,16 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
     if kind == PaymentKind.RECEIPT:
         if order.state == OrderStatus.CANCELLED:
             raise RuleViolation(_l("订单%(n)s已取消，不能登记回款", n=order.number))
-        if value > order.outstanding:
-            raise InvalidValue(_l("回款金额 ¥%(a)s 超过欠款 ¥%(o)s", a=f"{value:,.2f}", o=f"{order.outstanding:,.2f}"))
+        if value > receivables.payable(order):
+            raise InvalidValue(_l("回款金额 ¥%(a)s 超过未收金额 ¥%(o)s", a=f"{value:,.2f}",
+                                  o=f"{receivables.payable(order):,.2f}"))
     elif kind == PaymentKind.REFUND:
-        if value > order.refundable:
+        if value > receivables.refundable(order):
             raise InvalidValue(_l("退款金额 ¥%(a)s 超过应退金额 ¥%(r)s（退款只针对退货）",
-                                  a=f"{value:,.2f}", r=f"{order.refundable:,.2f}"))
+                                  a=f"{value:,.2f}", r=f"{receivables.refundable(order):,.2f}"))
     else:
         raise InvalidValue(_l("请选择回款或退款"))
-    pending = requires_approval(session) and not actor.can(APPROVE_PERMISSION)
+    pending = not confirms_on_entry(session, order, actor)
     payment = Payment(order_id=order.id, customer_id=order.customer_id, kind=kind, amount=value, paid_on=paid_on,
                       method=method if method in METHODS else None, note=normalize.text(note)[:255] or None,
                       status=PaymentStatus.PENDING if pending else PaymentStatus.APPROVED,
@@ -97,6 +116,8 @@ def _decide(session: Session, payment_id: Any, status: str, *, actor: Actor, now
     if not actor.can(APPROVE_PERMISSION):
         raise PermissionDenied(_l("您没有审核回款的权限"))
     payment = scope.get_in_scope(session, Payment, payment_id, actor)
+    if status == PaymentStatus.APPROVED and (refused := own_payment_refusal(payment, actor)) is not None:
+        raise refused
     done = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
                            .values(status=status, approved_by_id=actor.user_id, approved_at=now)
                            .execution_options(synchronize_session=False)).rowcount
