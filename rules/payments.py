@@ -91,9 +91,13 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
     if kind == PaymentKind.RECEIPT:
         if order.state == OrderStatus.CANCELLED:
             raise RuleViolation(_l("订单%(n)s已取消，不能登记回款", n=order.number))
-        if value > receivables.payable(order):
-            raise InvalidValue(_l("回款金额 ¥%(a)s 超过未收金额 ¥%(o)s", a=f"{value:,.2f}",
-                                  o=f"{receivables.payable(order):,.2f}"))
+        # Receipts still waiting for confirmation take their share too: two unconfirmed entries
+        # must not together exceed the order.
+        waiting = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.order_id == order.id, Payment.kind == PaymentKind.RECEIPT, Payment.status == PaymentStatus.PENDING))
+        room = max(receivables.payable(order) - waiting, Decimal("0"))
+        if value > room:
+            raise InvalidValue(_l("回款金额 ¥%(a)s 超过未收金额 ¥%(o)s", a=f"{value:,.2f}", o=f"{room:,.2f}"))
     elif kind == PaymentKind.REFUND:
         if value > receivables.refundable(order):
             raise InvalidValue(_l("退款金额 ¥%(a)s 超过应退金额 ¥%(r)s（退款只针对退货）",
