@@ -142,6 +142,7 @@ class OrderView(ScopedModelView):
     # Each move's action is offered to those the state machine lets make it (rules/orders.py).
     action_permissions = {name: move.permissions for name, move in orders.TRANSITIONS.items()}
     state: str | None = None  # the per-state lists narrow to one state
+    money_definition = receivables.DEFINITION  # under the list, which shows 欠款
 
     can_view_details = True
     capped_count = True

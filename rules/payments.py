@@ -19,7 +19,7 @@ from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConf
 METHODS = {"transfer": _l("银行转账"), "cash": _l("现金"), "wechat": _l("微信"), "alipay": _l("支付宝"),
            "check": _l("支票"), "other": _l("其他")}
 KIND_LABELS = {PaymentKind.RECEIPT.value: _l("回款"), PaymentKind.REFUND.value: _l("退款")}
-STATUS_LABELS = {PaymentStatus.PENDING.value: _l("待审核"), PaymentStatus.APPROVED.value: _l("已确认"),
+STATUS_LABELS = {PaymentStatus.PENDING.value: _l("待确认"), PaymentStatus.APPROVED.value: _l("已确认"),
                  PaymentStatus.REJECTED.value: _l("已驳回")}
 # Who confirms (or rejects) a payment waiting for approval; the payment list offers its actions
 # to the same people.
