@@ -142,7 +142,8 @@ def _pay(session: Session, rng: random.Random, order: Order, rep: User, clerk: U
          share: Decimal) -> None:
     """The salesperson registers the receipt; the clerk confirms most of them (a few still wait)."""
     session.refresh(order)
-    amount = (receivables.outstanding(order) * share).quantize(Decimal("0.01"))
+    amount = (min(receivables.outstanding(order), payments.receipt_room(session, order)) * share).quantize(
+        Decimal("0.01"))
     if amount <= 0:
         return
     payment = payments.record(session, order.id, kind="receipt", amount=amount, paid_on=local_date(when, TZ),

@@ -67,6 +67,14 @@ def recompute(session: Session, order_id: int) -> None:
         session.refresh(order)
 
 
+def receipt_room(session: Session, order: Order) -> Decimal:
+    """How much more may be registered as received: receipts still waiting for confirmation
+    take their share too, so two unconfirmed entries never together exceed the order."""
+    waiting = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.order_id == order.id, Payment.kind == PaymentKind.RECEIPT, Payment.status == PaymentStatus.PENDING))
+    return max(receivables.payable(order) - waiting, Decimal("0"))
+
+
 def _amount(raw: Any) -> Decimal:
     try:
         value = Decimal(normalize.text(raw).replace(",", "").replace("¥", ""))
@@ -91,11 +99,7 @@ def record(session: Session, order_id: Any, *, kind: str, amount: Any, paid_on: 
     if kind == PaymentKind.RECEIPT:
         if order.state == OrderStatus.CANCELLED:
             raise RuleViolation(_l("订单%(n)s已取消，不能登记回款", n=order.number))
-        # Receipts still waiting for confirmation take their share too: two unconfirmed entries
-        # must not together exceed the order.
-        waiting = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.order_id == order.id, Payment.kind == PaymentKind.RECEIPT, Payment.status == PaymentStatus.PENDING))
-        room = max(receivables.payable(order) - waiting, Decimal("0"))
+        room = receipt_room(session, order)
         if value > room:
             raise InvalidValue(_l("回款金额 ¥%(a)s 超过未收金额 ¥%(o)s", a=f"{value:,.2f}", o=f"{room:,.2f}"))
     elif kind == PaymentKind.REFUND:
