@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,6 +42,32 @@ def need_service(url: str | None, what: str) -> str:
             pytest.fail(f"{what} is required but was not started")
         pytest.skip(f"{what} not running (use `make test`)")
     return url
+
+
+@contextmanager
+def empty_database_app(tmp_path: Path, kind: str) -> Iterator[Flask]:
+    """For upgrade tests: an app (in its context) on an empty SQLite file or on the test
+    PostgreSQL database, emptied again afterwards (tables and Alembic's version row)."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    app = create_app(Cfg)
+    with app.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -9,9 +9,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import empty_database_app
 from models import Order, OrderReturn, db
 
 BEFORE = "a1c3e5f7b9d2"
@@ -46,36 +45,18 @@ def old_rows(conn) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_old_partial_returns_reopen_their_orders_and_keep_their_lines(tmp_path, kind):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
-            with db.engine.begin() as conn:
-                old_rows(conn)
-            upgrade(directory=MIGRATIONS_DIR)
-            found = {o.number: o for o in db.session.scalars(select(Order))}
-            assert (found["DD1"].state, found["DD1"].returned_amount) == ("shipped", Decimal("100.00"))
-            assert (found["DD2"].state, found["DD2"].returned_amount) == ("returned", Decimal("400.00"))
-            assert [(e.action, e.from_state, e.to_state) for e in found["DD1"].events] == [
-                ("return_part", "shipped", "shipped")]
-            assert [(e.action, e.to_state) for e in found["DD2"].events] == [("return", "returned")]
-            rows = db.session.execute(select(OrderReturn.order_id, OrderReturn.line_id, OrderReturn.quantity,
-                                             OrderReturn.amount).order_by(OrderReturn.line_id)).all()
-            assert [tuple(r) for r in rows] == [(1, 11, 1, Decimal("100.00")), (2, 21, 3, Decimal("300.00")),
-                                                (2, 22, 1, Decimal("100.00"))]
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with empty_database_app(tmp_path, kind):
+        upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
+        with db.engine.begin() as conn:
+            old_rows(conn)
+        upgrade(directory=MIGRATIONS_DIR)
+        found = {o.number: o for o in db.session.scalars(select(Order))}
+        assert (found["DD1"].state, found["DD1"].returned_amount) == ("shipped", Decimal("100.00"))
+        assert (found["DD2"].state, found["DD2"].returned_amount) == ("returned", Decimal("400.00"))
+        assert [(e.action, e.from_state, e.to_state) for e in found["DD1"].events] == [
+            ("return_part", "shipped", "shipped")]
+        assert [(e.action, e.to_state) for e in found["DD2"].events] == [("return", "returned")]
+        rows = db.session.execute(select(OrderReturn.order_id, OrderReturn.line_id, OrderReturn.quantity,
+                                         OrderReturn.amount).order_by(OrderReturn.line_id)).all()
+        assert [tuple(r) for r in rows] == [(1, 11, 1, Decimal("100.00")), (2, 21, 3, Decimal("300.00")),
+                                            (2, 22, 1, Decimal("100.00"))]
