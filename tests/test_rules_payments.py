@@ -134,3 +134,26 @@ def test_cancelled_orders_take_no_receipts(app, shop):
     move(app, order_id, "cancel")
     with pytest.raises(RuleViolation, match="已取消，不能登记回款"):
         pay(app, order_id, "1")
+
+
+@pytest.mark.both_dbs
+def test_receipts_waiting_for_confirmation_count_neither_as_received_nor_in_performance(app, shop):
+    """业务员业绩 is the basis for commission: only confirmed money counts there."""
+    from rules import reports
+    order_id = new_order(app, shop)
+    move(app, order_id, "approve")
+    waiting = pay(app, order_id, "20")
+
+    def performance():
+        with app.app_context():
+            filters = reports.Filters(start=DAY.replace(day=1), end=DAY)
+            table = reports.salesperson_performance(db.session, actor_of(db.session, "clerk"), filters)
+            sales = reports.company_sales(db.session, actor_of(db.session, "clerk"), filters)
+            return ([r["received"] for r in table.rows if r["orders"]],
+                    next(r for r in sales.rows if r["month"] == "2026-11")["received"])
+
+    assert performance() == ([Decimal("0.00")], Decimal("0.00"))
+    with app.app_context():
+        payments.approve(db.session, waiting, actor=actor_of(db.session, "clerk"), now=FIXED_NOW)
+        db.session.commit()
+    assert performance() == ([Decimal("20.00")], Decimal("20.00"))
