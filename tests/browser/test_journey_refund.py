@@ -56,3 +56,9 @@ def test_switching_to_refund_proposes_what_is_refundable(app, shop, page, live_s
     page.goto(page.base + "/admin/payment_pending/")
     expect(page.locator("table.model-list tr", has_text="DD202611230002")).to_contain_text("¥9.99")
     screenshot(page, "money-pending-payments")
+    page.goto(page.base + f"/admin/customer/details/?id={shop['customer']}")
+    page.click("a[href='#tab-orders']")
+    expect(page.locator("#tab-orders")).to_be_visible()
+    owed = page.locator("#tab-orders .kechi-customer-money [data-money=outstanding]")
+    expect(owed).to_contain_text("¥9.99")  # the approved order only; the one waiting for review owes nothing
+    screenshot(page, "money-customer-orders-tab")
