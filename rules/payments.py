@@ -46,9 +46,11 @@ def confirms_on_entry(session: Session, order: Order, actor: Actor) -> bool:
 def own_payment_refusal(payment: Payment, actor: Actor) -> RuleViolation | None:
     """Nobody confirms their own: neither a payment they registered nor one on their own order."""
     if payment.recorded_by_id == actor.user_id:
-        return SelfConfirmation(_l("不能确认自己登记的款项，请由其他有审核回款权限的同事确认"))
+        return SelfConfirmation(_l("订单%(n)s的这笔款项是您自己登记的，不能由您确认，请由其他有审核回款权限的同事确认",
+                                   n=payment.order.number))
     if payment.order.salesperson_id == actor.user_id:
-        return SelfConfirmation(_l("不能确认自己订单的款项，请由其他有审核回款权限的同事确认"))
+        return SelfConfirmation(_l("订单%(n)s是您自己的订单，其款项不能由您确认，请由其他有审核回款权限的同事确认",
+                                   n=payment.order.number))
     return None
 
 

@@ -256,7 +256,7 @@ def test_a_confirmer_confirms_waiting_receipts_from_their_list_but_never_their_o
                           to=f"/admin/order/pay/?id={own}", follow=True).get_data(as_text=True)
     assert "等待其他同事确认后计入实收" in html
     html = boss.action("/admin/payment_pending/", "approve", [2]).get_data(as_text=True)
-    assert "不能确认自己登记的款项" in html
+    assert "订单DD202611230002的这笔款项是您自己登记的，不能由您确认" in html
     clerk = login(new_client, "clerk")
     listing = clerk.get("/admin/payment_pending/").get_data(as_text=True)
     assert "DD202611230001" in list_table(listing) and "¥20.00" in list_table(listing)

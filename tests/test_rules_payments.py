@@ -113,7 +113,7 @@ def test_nobody_confirms_their_own_even_with_the_permission(app, shop, make_user
     payment_id = pay(app, order_id, "19.90", who="boss")
     with app.app_context():
         assert db.session.get(Payment, payment_id).status == "pending"
-        with pytest.raises(SelfConfirmation, match="不能确认自己登记的款项"):
+        with pytest.raises(SelfConfirmation, match="DD202611230001的这笔款项是您自己登记的，不能由您确认"):
             payments.approve(db.session, payment_id, actor=actor_of(db.session, "boss"), now=FIXED_NOW)
         db.session.rollback()
     assert money_of(app, order_id)["received"] == Decimal("0.00")
