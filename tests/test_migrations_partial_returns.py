@@ -1,6 +1,7 @@
 """Upgrading keeps every order: a return the old code recorded against part of an order (and
 which closed the whole order) becomes a partial return of an order back in the state it was in;
-a return of everything stays 退货. Both keep their returned lines for the history."""
+a return of everything stays 退货. Both keep their returned lines for the history. The old
+payment-review setting gives way to the safe default."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,12 +13,14 @@ from sqlalchemy import select, text
 from app import MIGRATIONS_DIR
 from conftest import empty_database_app
 from models import Order, OrderReturn, db
+from rules import payments
 
 BEFORE = "a1c3e5f7b9d2"
 NOW = "2026-11-01 08:00:00"
 
 
 def old_rows(conn) -> None:
+    conn.execute(text("INSERT INTO settings (key, value) VALUES ('payment_requires_approval', '{\"v\": false}')"))
     conn.execute(text("INSERT INTO roles (id, name, data_scope, permissions, created_at, updated_at) VALUES "
                       "(1, '业务员', 'self', '[]', :now, :now)"), {"now": NOW})
     conn.execute(text("INSERT INTO users (id, username, display_name, password_hash, role_id, report_path, active, "
@@ -60,3 +63,5 @@ def test_old_partial_returns_reopen_their_orders_and_keep_their_lines(tmp_path, 
                                          OrderReturn.amount).order_by(OrderReturn.line_id)).all()
         assert [tuple(r) for r in rows] == [(1, 11, 1, Decimal("100.00")), (2, 21, 3, Decimal("300.00")),
                                             (2, 22, 1, Decimal("100.00"))]
+        # "review every payment?" left unticked does not answer "a second person?": the safe default
+        assert payments.requires_approval(db.session) is True

@@ -1,4 +1,5 @@
-"""partial returns: order_returns (the lines of each return); partly returned orders go back to their state
+"""partial returns: order_returns (the lines of each return); partly returned orders go back to their state;
+payments need a second person by default
 
 Revision ID: 80de83f2d3b9
 Revises: a1c3e5f7b9d2
@@ -10,6 +11,12 @@ it to 退货. Existing returns get their line rows (linked to the return's event
 closed by a return that left goods with the customer goes back to the state it was in
 (已发货/已完成), which the return event recorded. Customer totals need no change: a completed
 order's return already took back only what was returned.
+
+The order setting payment_requires_approval used to ask "must every payment be reviewed?" and was
+stored unticked by anyone who saved 订单设置. It now asks whether payments need a second person
+(a salesperson never confirms receipts on his own orders), and its default is yes: an answer to
+the old question does not answer the new one, so the stored value goes and the safe default
+applies until an administrator decides again.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,6 +64,7 @@ def upgrade():
     op.execute(sa.text(
         "UPDATE order_events SET action = 'return_part', to_state = from_state WHERE action = 'return' "
         "AND order_id IN (SELECT o.id FROM orders o WHERE o.state <> 'returned')"))
+    op.execute(sa.text("DELETE FROM settings WHERE key = 'payment_requires_approval'"))
 
 
 def downgrade():
