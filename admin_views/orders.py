@@ -32,8 +32,8 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import (
-    Customer, Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentStatus, PointsEntry, PriceLevel, Product, ProductPrice, User,
-    Warehouse,
+    Customer, Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentStatus, PointsEntry, PriceLevel,
+    Product, ProductPrice, User, Warehouse,
     DataScope, db,
 )
 from rules import dictionaries, numbering, orders, payments, receivables, regions, reports, scope
@@ -367,7 +367,7 @@ class OrderView(ScopedModelView):
                                     paid_on=paid_on, method=form.get("method"), note=form.get("note"), actor=actor,
                                     now=now()),
             lambda p: gettext("已登记 %(k)s %(a)s", k=payments.KIND_LABELS[p.kind], a=fmt_money(p.amount))
-            + (gettext("，等待其他同事确认后计入实收") if p.status == "pending" else ""))
+            + (gettext("，等待其他同事确认后计入实收") if p.status == PaymentStatus.PENDING else ""))
         return redirect(back)
 
     @expose("/redeem/", methods=["POST"])
