@@ -112,3 +112,6 @@ class PurgeRefused(RuleViolation):
 
 class InvalidPhone(InvalidValue):
     """A phone number that is not one; the message says what is wrong with it."""
+
+class SelfConfirmation(RuleViolation):
+    """A payment would be confirmed by the person who registered it or whose order it is."""

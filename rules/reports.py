@@ -28,7 +28,7 @@ from models.org import Department, User
 from models.product import Product, ProductCategory
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import followups, report_summary, scope
+from rules import followups, receivables, report_summary, scope
 from rules.actor import Actor
 from rules.links import Days, DrillFilter, ListKind, ListLink
 
@@ -383,15 +383,6 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
 
 # --- 公司销售报表 / 产品销售报表 / 业务员业绩报表 -------------------------------------------------
 
-def _receivable() -> Any:
-    """应收 of one order: its value net of returns; a cancelled order owes nothing."""
-    return case((Order.state == OrderStatus.CANCELLED, literal(0)), else_=Order.total - Order.returned_amount)
-
-
-def _positive(expr: Any) -> Any:
-    return case((expr > 0, expr), else_=literal(0))
-
-
 def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     """公司销售报表 by month of the order date: 应收, 实收, 欠款, 应退, 实退 (orders 等待审核
     excluded); 欠款 and 应退 are per order, as on the order page."""
@@ -404,11 +395,11 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                 .where(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters)).group_by(month))
     else:
         month = bucket(session, Order.order_date, "month", filters, is_date=True)
-        receivable = _receivable()
+        # 应收/欠款/应退 as rules/receivables.py defines them for every page.
         stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
-                       _sum(receivable).label("receivable"), _sum(Order.received).label("received"),
-                       _sum(_positive(receivable - Order.received + Order.refunded)).label("outstanding"),
-                       _sum(_positive(Order.received - Order.refunded - receivable)).label("refundable"),
+                       _sum(receivables.receivable_sql()).label("receivable"), _sum(Order.received).label("received"),
+                       _sum(receivables.outstanding_sql()).label("outstanding"),
+                       _sum(receivables.refundable_sql()).label("refundable"),
                        _sum(Order.refunded).label("refunded"))
                 .where(order_where(actor, filters)).group_by(month))
     found = {r.month: r for r in session.execute(stmt)}
@@ -425,7 +416,7 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                Column("refunded", _l("实退"), "money")]
     table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
     table.totals = _totals(rows, columns, "month")
-    table.note = _l("不含等待审核的订单；应收扣除退货，已取消订单应收为 0。")
+    table.note = receivables.DEFINITION
     _summary_note(session, table)
     return table
 
@@ -529,7 +520,7 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
                        .group_by(FollowUpDay.user_id))
     else:
         sales_stmt = (select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
-                             _sum(Order.total - Order.returned_amount).label("amount"),
+                             _sum(receivables.kept_amount_sql()).label("amount"),
                              _sum(Order.received - Order.refunded).label("received"))
                       .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
                       .group_by(Order.salesperson_id))
@@ -742,7 +733,7 @@ def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[D
         column, amount = SalesDay.day, _sum(SalesDay.amount)
     else:
         where = _sold_where(actor, filters)
-        column, amount = Order.order_date, _sum(Order.total - Order.returned_amount)
+        column, amount = Order.order_date, _sum(receivables.kept_amount_sql())
     day = bucket(session, column, "day", filters, is_date=True)
     daily = {label: _money(value) for label, value in session.execute(select(day, amount).where(where).group_by(day))}
     this = sum((v for label, v in daily.items() if label >= first.isoformat()), ZERO)

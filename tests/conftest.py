@@ -45,6 +45,32 @@ def need_service(url: str | None, what: str) -> str:
     return url
 
 
+@contextmanager
+def empty_database_app(tmp_path: Path, kind: str) -> Iterator[Flask]:
+    """For upgrade tests: an app (in its context) on an empty SQLite file or on the test
+    PostgreSQL database, emptied again afterwards (tables and Alembic's version row)."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    app = create_app(Cfg)
+    with app.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("both_dbs") and "app" in metafunc.fixturenames:
         metafunc.parametrize("app", ["sqlite", "postgresql"], indirect=True)

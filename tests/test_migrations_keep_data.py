@@ -8,9 +8,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import empty_database_app
 from models import Contact, Customer, FollowUp, OwnershipEvent, db
 from rules import search
 
@@ -52,47 +51,29 @@ def release_one_rows(conn) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_upgrading_from_the_first_release_keeps_every_record_and_search_works(tmp_path, kind):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
-            with db.engine.begin() as conn:
-                release_one_rows(conn)
-            upgrade(directory=MIGRATIONS_DIR)
-            names = list(db.session.scalars(select(Customer.name).order_by(Customer.id)))
-            assert names == ["杭州瑞和科技有限公司", "王小明"]
-            first = db.session.get(Customer, 1)
-            assert first.mobile == "13800138000" and first.purchase_count == 0 and first.points == 0
-            assert db.session.get(Customer, 2).custom == {"grade": "A"}
-            assert [c.name for c in db.session.scalars(select(Contact))] == ["李经理"]
-            # rows from before optimistic locking start at version 1, and the next save moves it on
-            assert [first.version, db.session.get(Contact, 1).version] == [1, 1]
-            first.notes = "升级后第一次修改"
-            db.session.commit()
-            assert db.session.get(Customer, 1).version == 2
-            assert [f.content for f in db.session.scalars(select(FollowUp))] == ["约了下周拜访"]
-            moves = db.session.execute(select(OwnershipEvent.id, OwnershipEvent.reason, OwnershipEvent.recycle_rule,
-                                              OwnershipEvent.note).order_by(OwnershipEvent.id)).all()
-            assert [tuple(m) for m in moves] == [(1, "recycle", "no_contact", None), (2, "recycle", "no_deal", None),
-                                                 (3, "claim", None, None), (4, "release", None, "未成交"),
-                                                 (5, "recycle", "idle", None)]
-            for term, expected in (("科技", ["杭州瑞和科技有限公司"]), ("李经理", ["杭州瑞和科技有限公司"]),
-                                   ("小明", ["王小明"]), ("13900", ["杭州瑞和科技有限公司"])):
-                where = search.clause(db.session, term)
-                assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with empty_database_app(tmp_path, kind):
+        upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
+        with db.engine.begin() as conn:
+            release_one_rows(conn)
+        upgrade(directory=MIGRATIONS_DIR)
+        names = list(db.session.scalars(select(Customer.name).order_by(Customer.id)))
+        assert names == ["杭州瑞和科技有限公司", "王小明"]
+        first = db.session.get(Customer, 1)
+        assert first.mobile == "13800138000" and first.purchase_count == 0 and first.points == 0
+        assert db.session.get(Customer, 2).custom == {"grade": "A"}
+        assert [c.name for c in db.session.scalars(select(Contact))] == ["李经理"]
+        # rows from before optimistic locking start at version 1, and the next save moves it on
+        assert [first.version, db.session.get(Contact, 1).version] == [1, 1]
+        first.notes = "升级后第一次修改"
+        db.session.commit()
+        assert db.session.get(Customer, 1).version == 2
+        assert [f.content for f in db.session.scalars(select(FollowUp))] == ["约了下周拜访"]
+        moves = db.session.execute(select(OwnershipEvent.id, OwnershipEvent.reason, OwnershipEvent.recycle_rule,
+                                          OwnershipEvent.note).order_by(OwnershipEvent.id)).all()
+        assert [tuple(m) for m in moves] == [(1, "recycle", "no_contact", None), (2, "recycle", "no_deal", None),
+                                             (3, "claim", None, None), (4, "release", None, "未成交"),
+                                             (5, "recycle", "idle", None)]
+        for term, expected in (("科技", ["杭州瑞和科技有限公司"]), ("李经理", ["杭州瑞和科技有限公司"]),
+                               ("小明", ["王小明"]), ("13900", ["杭州瑞和科技有限公司"])):
+            where = search.clause(db.session, term)
+            assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
