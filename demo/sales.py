@@ -128,9 +128,11 @@ def _one_order(session: Session, rng: random.Random, customer: Customer, rep: Us
         _pay(session, rng, order, rep, clerk, min(step + timedelta(days=rng.randint(1, 30)), now), share=Decimal("1"))
     if roll > 0.93:
         returned_at = min(step + timedelta(days=rng.randint(1, 7)), now)
+        # most returns send back one product (部分退货, the order stays 已完成), some the whole order
         first = order.lines[0]
+        partly = len(order.lines) > 1 and rng.random() < 0.6
         orders.return_order(session, order.id, reason=rng.choice(RETURN_REASONS), actor=_actor(clerk, returned_at),
-                            now=returned_at, quantities={first.id: first.quantity})
+                            now=returned_at, quantities={first.id: first.quantity} if partly else None)
         session.refresh(order)
         if receivables.refundable(order):
             payments.record(session, order.id, kind="refund", amount=receivables.refundable(order),
