@@ -273,7 +273,8 @@ class CustomerImporter:
             row = {col: getattr(c, col) for col in columns}
             row["kind"] = str(row["kind"] or CustomerKind.COMPANY.value)
             row.update(owner_id=owner_id, department_id=department_id, created_at=self.now, updated_at=self.now,
-                       has_deal=False, claimed_at=self.now if owner_id else None)
+                       has_deal=False, claimed_at=self.now if owner_id else None,
+                       created_by_id=self.actor.user_id)
             if owner_id is None:
                 row.update(pool_id=options.pool_id, pool_reason=PoolReason.IMPORTED, pool_entered_at=self.now)
             rows.append(row)
