@@ -36,7 +36,7 @@ from models import db
 from models.dictionary import DictKind
 from rules import dictionaries, regions, report_definitions, reports, rfm
 from rules.clock import local_date
-from rules.exporting import ExportColumn
+from rules.exporting import MONEY_FORMAT, ExportColumn, number_formats
 from rules.exporting import table as export_table
 
 # ECharts is served by this app (the Makefile copies it from the pinned npm package); no
@@ -251,11 +251,12 @@ class ReportView(PermissionView):
     def export(self) -> Any:
         _filters, _problems, table = self._build()
         columns = [ExportColumn(c.key, c.label, (lambda key, kind: lambda row: _export_value(row.get(key), kind))(
-            c.key, c.kind)) for c in table.columns]
+            c.key, c.kind), MONEY_FORMAT if c.kind == "money" else None) for c in table.columns]
         rows = list(table.rows) + ([table.totals] if table.totals else [])
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "report.xlsx"
-            spreadsheet.write_table(path, str(self.title), *export_table(columns, rows))
+            spreadsheet.write_table(path, str(self.title), *export_table(columns, rows),
+                                    formats=number_formats(columns))
             data = path.read_bytes()
         from io import BytesIO
 

@@ -533,7 +533,7 @@ def xlsx_export(client, entity: str = "customer", query: str = "", columns: list
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
-    chosen = columns or re.findall(r'name="(c_[a-z_:]+)"', html)
+    chosen = columns or re.findall(r'name="(c_[a-z0-9_:]+)"', html)
     data = {"csrf_token": csrf_token(html), **{c if c.startswith("c_") else f"c_{c}": "1" for c in chosen}}
     return client.post(url, data=data)
 
