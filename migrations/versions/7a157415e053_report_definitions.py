@@ -25,10 +25,15 @@ NOT_STEPS = ('搁置', '流失')
 
 
 def upgrade():
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('created_by_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_customers_created_by_id'), ['created_by_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_customers_created_by_id_users'), 'users', ['created_by_id'], ['id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a referencing column in place; a batch copy of customers would have to drop
+        # a table every other table refers to (and copy a million rows).
+        op.execute('ALTER TABLE customers ADD COLUMN created_by_id INTEGER '
+                   'CONSTRAINT fk_customers_created_by_id_users REFERENCES users (id)')
+    else:
+        op.add_column('customers', sa.Column('created_by_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_customers_created_by_id_users'), 'customers', 'users', ['created_by_id'], ['id'])
+    op.create_index(op.f('ix_customers_created_by_id'), 'customers', ['created_by_id'], unique=False)
     with op.batch_alter_table('dict_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('funnel_step', sa.Boolean(), server_default=sa.true(), nullable=False))
     with op.batch_alter_table('custom_fields', schema=None) as batch_op:
@@ -58,7 +63,9 @@ def downgrade():
         batch_op.drop_column('statistics')
     with op.batch_alter_table('dict_items', schema=None) as batch_op:
         batch_op.drop_column('funnel_step')
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_customers_created_by_id_users'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_customers_created_by_id'))
-        batch_op.drop_column('created_by_id')
+    op.drop_index(op.f('ix_customers_created_by_id'), table_name='customers')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE customers DROP COLUMN created_by_id')
+    else:
+        op.drop_constraint(op.f('fk_customers_created_by_id_users'), 'customers', type_='foreignkey')
+        op.drop_column('customers', 'created_by_id')
