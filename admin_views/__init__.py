@@ -19,7 +19,7 @@ from admin_views import (
     notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
 )
 from admin_views.context import current_actor
-from admin_views.formatters import fmt_date, fmt_datetime, fmt_money
+from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
 from admin_views.menu import fa
 from admin_views.messaging import mail_accounts, message_templates, opt_out, outbox, replies, send, sfa
@@ -78,5 +78,6 @@ def _init_globals(app: Flask) -> None:
         return {"kechi_bell": bell, "languages": app.config["LANGUAGES"],
                 "kechi_csrf_token": lambda: CsrfForm().csrf_token.current_token}
 
-    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money,
+    app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money, phone=fmt_phone,
+                                 discount=fmt_discount,
                                  notification_title=notification_rules.title_of)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_views.base import SIGNED_IN, ScopedModelView, SecureModelView
 from admin_views.context import current_actor
+from admin_views.filters import StaffInDepartment
 from admin_views.menu import OFFICE, fa
 from models import PersonalContact, User
 
@@ -21,7 +22,8 @@ class AddressBookView(SecureModelView):
     column_labels = {"display_name": _l("姓名"), "department": _l("部门"), "mobile": _l("手机"),
                      "email": _l("邮箱")}
     column_searchable_list = ["display_name", "mobile", "email"]
-    column_filters = ["department.name"]
+    # the department tree as a drop-down (a sub-department's people included), labelled in our words
+    column_filters = [StaffInDepartment(User.id, _l("部门"))]
     column_default_sort = "display_name"
 
     def get_query(self) -> Any:

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import redirect, url_for
 from flask_admin.actions import action
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
@@ -13,8 +14,10 @@ from wtforms.validators import ValidationError
 from admin_views.base import ScopedModelView
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.customer_labels import CONTACT_LABELS
+from admin_views.formatters import PHONE_CELLS
 from admin_views.followups import ContributableCustomerLoader
 from admin_views.menu import CUSTOMERS, fa
+from admin_views.transaction import transaction
 from models import Contact, Customer, db
 from rules import customers
 from rules.errors import RuleViolation
@@ -41,7 +44,7 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
                           "birthday"]
     column_searchable_list = ["name", "mobile", "phone", "customer.name"]
-    column_formatters = {"customer": _customer_link}
+    column_formatters = {"customer": _customer_link, **PHONE_CELLS}
     column_formatters_export = {}
     column_filters: list[Any] = []
     column_default_sort = ("id", True)
@@ -51,7 +54,14 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
                                                               page_size=10, minimum_input_length=1,
                                                               placeholder=_l("输入客户名称或编号搜索"))}
 
-    action_permissions = {"send_message": "message.send", "opt_out": "message.send"}
+    action_permissions = {"send_message": "message.send", "opt_out": "message.send", "set_primary": "customer.edit"}
+
+    @action("set_primary", _l("设为首要联系人"))
+    def action_set_primary(self, ids: list[str]) -> None:
+        chosen = self.scoped_batch(ids)
+        with transaction() as outcome:
+            n = customers.make_primary(db.session, chosen)
+            outcome.done(gettext("已将 %(n)d 位联系人设为首要联系人", n=n))
 
     # 短信中心 (admin_views/messaging/) re-checks the ids against the scope on its own pages.
     @action("send_message", _l("发短信/发邮件"))
@@ -71,6 +81,10 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
             raise ValidationError(str(_l("请填写联系人姓名")))
         if model.customer is None:
             raise ValidationError(str(_l("请选择客户")))
+        try:
+            customers.validate_contact(db.session, model)
+        except RuleViolation as exc:
+            raise ValidationError(str(exc)) from exc
         db.session.flush()
         customer = db.session.get(Customer, model.customer_id)
         try:

@@ -153,10 +153,34 @@ class CustomerActionsMixin:
 
     @action("unprotect", _l("取消保护"))
     def action_unprotect(self, ids: list[str]) -> None:
+        self._unprotect(ids, release=False)
+
+    @action("unprotect_release", _l("取消保护并放回客户池"),
+            _l("所选客户将取消保护并放回客户池，由他人领用，确定吗？"))
+    def action_unprotect_release(self, ids: list[str]) -> None:
+        self._unprotect(ids, release=True)
+
+    def _unprotect(self, ids: list[str], *, release: bool) -> None:
         actor = current_actor()
+        done = (lambda n: gettext("已取消保护 %(n)d 位客户，并放回客户池", n=len(n))) if release else (
+            lambda n: gettext("已取消保护 %(n)d 位客户，仍由您跟进", n=len(n)))
         commit_or_explain(
-            lambda: [protection.unprotect(db.session, i, actor=actor) for i in params.ids_list(ids)],
-            lambda done: gettext("已取消保护 %(n)d 位客户", n=len(done)))
+            lambda: [protection.unprotect(db.session, i, actor=actor, now=now(), release=release)
+                     for i in params.ids_list(ids)], done)
+
+    def get_actions_list(self) -> tuple[list, dict]:
+        """The policy's default way to 取消保护 comes first and says it is the default."""
+        actions, confirmations = super().get_actions_list()
+        names = [name for name, _text in actions]
+        if "unprotect" not in names or "unprotect_release" not in names:
+            return actions, confirmations
+        default = "unprotect_release" if protection.on_unprotect(db.session) == "release" else "unprotect"
+        other = "unprotect" if default == "unprotect_release" else "unprotect_release"
+        texts = dict(actions)
+        pair = [(default, gettext("%(action)s（默认）", action=texts[default])), (other, texts[other])]
+        first = min(names.index("unprotect"), names.index("unprotect_release"))
+        rest = [a for a in actions if a[0] not in ("unprotect", "unprotect_release")]
+        return rest[:first] + pair + rest[first:], confirmations
 
     # --- messaging ------------------------------------------------------------------------------
     # 短信中心 (admin_views/messaging/) re-checks the ids against the scope on its own pages.

@@ -16,7 +16,7 @@ from admin_views.custom_fields import store_inline_custom_fields
 from admin_views.customer_labels import CONTACT_LABELS
 from admin_views.filters import IdEqual, LazyOptions
 from models import Contact, Customer, DictKind, Pool, db
-from rules import dictionaries, recycle, scope
+from rules import activity, dictionaries, recycle, scope
 from rules import pool as pool_rules
 
 
@@ -78,17 +78,27 @@ def _pool_of_owner(owner_id: int) -> Pool | None:
     return cache[owner_id]
 
 
+def _busy(customer_id: int) -> bool:
+    """Business in progress exempts from recycling (rules.activity): the first call on a list
+    page asks once for every row of the page."""
+    if "kechi_busy_ids" not in g:
+        g.kechi_busy_ids = activity.busy_ids(db.session, {customer_id, *g.get("kechi_page_ids", ())})
+    return customer_id in g.kechi_busy_ids
+
+
 def recycle_in(view: Any, context: Any, model: Customer, name: str) -> Markup | str:
-    """还剩N天: when the owner's pool would take the customer back."""
+    """还剩N天 · rule: when the owner's pool would take the customer back, and why."""
     if model.owner_id is None:
         return ""
-    left = recycle.days_left(model, _pool_of_owner(model.owner_id), now())
-    if left is None:
+    due = recycle.deadline(model, _pool_of_owner(model.owner_id), busy=_busy(model.id))
+    if due is None:
         return ""
+    left = due.days_left(now())
     css = "badge-danger" if left <= 7 else "badge-light border"
     label = escape(gettext("还剩 %(n)d 天", n=left))
-    # Markup is safe here: css is one of two constants, the label passes through escape().
-    return Markup(f"<span class='badge {css}'>{label}</span>")
+    rule = escape(str(recycle.RULE_LABELS[due.rule]))
+    # Markup is safe here: css is one of two constants, the labels pass through escape().
+    return Markup(f"<span class='badge {css}' title='{rule}'>{label}</span> <small class='text-muted'>{rule}</small>")
 
 
 def sort_key(field: str, descending: bool) -> Any:

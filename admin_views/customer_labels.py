@@ -12,6 +12,8 @@ FOLLOW_UP_KIND_LABELS = {
     FollowUpKind.PHONE.value: _l("电话"), FollowUpKind.VISIT.value: _l("拜访"), FollowUpKind.WECHAT.value: _l("微信"),
     FollowUpKind.EMAIL.value: _l("邮件"), FollowUpKind.SMS.value: _l("短信"), FollowUpKind.OTHER.value: _l("其他"),
 }
+# The timeline also shows messages, which nobody may choose as the kind of a follow-up.
+TIMELINE_KIND_LABELS = {**FOLLOW_UP_KIND_LABELS, FollowUpKind.MESSAGE.value: _l("消息（不计入跟进）")}
 SHARE_MODE_LABELS = {ShareMode.READ_ONLY.value: _l("只读"), ShareMode.COLLABORATE.value: _l("协作")}
 OWNERSHIP_REASONS = {
     OwnershipReason.CREATED: _l("新建"), OwnershipReason.CLAIM: _l("领用"), OwnershipReason.RELEASE: _l("放弃"),

@@ -15,12 +15,13 @@ from admin_views.context import current_actor, local_today, now
 from admin_views.customer_columns import editable_ids
 from admin_views.customer_labels import (
     FOLLOW_UP_KIND_LABELS, GENDER_LABELS, KIND_LABELS, LABELS, OWNERSHIP_REASONS, SHARE_MODE_LABELS,
+    TIMELINE_KIND_LABELS,
 )
-from admin_views.forms import FollowUpQuickForm, ShareForm
+from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.navigation import back_url
 from admin_views.transaction import transaction
-from models import Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
-from rules import custom_fields, followups, recycle, scope
+from models import Contact, Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
+from rules import custom_fields, customers, followups, recycle, scope
 from rules.errors import OutOfScope
 
 
@@ -35,7 +36,7 @@ class CustomerPageMixin:
     @expose("/print/")
     def print_view(self) -> Any:
         customer = self.get_one(request.args.get("id"))
-        return self.render("admin/customers/print.html", **self._page_context(customer))
+        return self.render("admin/customers/print.html", printed_at=now(), **self._page_context(customer))
 
     def _page_context(self, customer: Customer) -> dict[str, Any]:
         actor = current_actor()
@@ -57,11 +58,12 @@ class CustomerPageMixin:
                   for d in self.sync_custom_fields()]
         return {
             "model": customer, "labels": LABELS, "custom": custom, "kind_labels": KIND_LABELS, "gender_labels": GENDER_LABELS,
-            "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
+            "follow_up_kinds": TIMELINE_KIND_LABELS, "share_modes": SHARE_MODE_LABELS,
             "ownership_reasons": OWNERSHIP_REASONS, "timeline": timeline, "shares": shares, "history": history,
             "recycle_rules": recycle.RULE_LABELS,
             "can_edit": can_edit, "can_contribute": can_contribute,
             "can_share": can_edit and actor.can("customer.share"),
+            "can_set_primary": can_contribute and actor.can("customer.edit"),
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),
             "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
@@ -84,6 +86,21 @@ class CustomerPageMixin:
                                                              .options(joinedload(User.department))
                                                              .order_by(User.display_name))]
         return form
+
+    @expose("/primary-contact/", methods=["POST"])
+    def set_primary_contact(self) -> Any:
+        """设为首要联系人 on a contact row of the page: the contacts list's action, for one."""
+        self.require("customer.edit")
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(self.get_url(".index_view"))
+        actor = current_actor()
+        with transaction() as outcome:  # a contact outside the user's scope answers 404
+            contact = scope.get_in_scope(db.session, Contact, request.form.get("contact_id"), actor,
+                                         scope.contact_write_clause(actor))
+            customers.make_primary(db.session, [contact])
+            outcome.done(gettext("已将“%(name)s”设为首要联系人", name=contact.name))
+        return redirect(url_for(".details_view", id=contact.customer_id, _anchor="tab-contacts"))
 
     @expose("/follow-up/", methods=["POST"])
     def add_follow_up(self) -> Any:

@@ -29,7 +29,7 @@ from admin_views.customer_page import CustomerPageMixin
 from admin_views.filters import (
     ContactedBefore, IdEqual, IdsIn, LazyOptions, LocalDateBetween, StaffInDepartment, department_options,
 )
-from admin_views.formatters import choice_label, day_with_time_on_hover
+from admin_views.formatters import PHONE_CELLS, choice_label, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -51,7 +51,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     export_entity = "customer"
     action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
                           "assign": "pool.assign", "recall": "pool.recall", "protect": "pool.claim",
-                          "unprotect": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
+                          "unprotect": "pool.claim", "unprotect_release": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
                           "sfa": "message.send"}
 
     can_view_details = True
@@ -75,7 +75,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     column_default_sort = [("last_follow_up_at", True), ("id", True)]
     column_searchable_list = ["name", "code", "mnemonic", "phone", "mobile"]
     column_formatters = {"kind": choice_label(KIND_LABELS), "name": name_with_marks, "region": region,
-                         "recycle_in": recycle_in, "last_follow_up_at": day_with_time_on_hover}
+                         "recycle_in": recycle_in, "last_follow_up_at": day_with_time_on_hover, **PHONE_CELLS}
     column_formatters_export = {"kind": choice_label(KIND_LABELS)}
     column_filters = [
         FilterEqual(Customer.kind, _l("类型"), options=list(KIND_LABELS.items())),
@@ -192,6 +192,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
             CustomerShare.customer_id.in_(ids)))) if ids else set()
         g.kechi_editable_ids = editable_ids(ids)
         g.kechi_page_owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
+        g.kechi_page_ids = ids
 
     # --- saving ---------------------------------------------------------------------------------
     def apply_rules(self, form: Any, model: Customer, is_created: bool) -> None:

@@ -261,7 +261,8 @@ class ExcelView(PermissionView):
         try:
             outcomes = import_batch.preview(db.session, entity, sample, params["mapping"], actor=actor,
                                          options=options, now=now(),
-                                         today=local_date(now(), current_app.config["TIMEZONE"]))
+                                         today=local_date(now(), current_app.config["TIMEZONE"]),
+                                         tz=current_app.config["TIMEZONE"])
         finally:
             db.session.rollback()  # a preview never writes
         colleagues = list(db.session.scalars(select(User).where(User.active.is_(True), scope.owner_clause(User.id, actor))

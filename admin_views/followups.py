@@ -86,6 +86,9 @@ class FollowUpView(ScopedModelView):
         return self._who(super().get_count_query())
 
     def _who(self, query: Any) -> Any:
+        """Messages stay on the customer's timeline only: this list is the follow-ups the
+        reports count, so a drill-down lands on as many rows as its figure says."""
+        query = query.filter(followups.COUNTED)
         actor = current_actor()
         who = request.args.get("who", "all")
         if who == "mine":

@@ -32,11 +32,11 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import (
-    Customer, Order, OrderEvent, OrderLine, OrderStatus, Payment, PointsEntry, PriceLevel, Product, ProductPrice, User,
-    Warehouse,
+    Customer, Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentStatus, PointsEntry, PriceLevel,
+    Product, ProductPrice, User, Warehouse,
     DataScope, db,
 )
-from rules import dictionaries, numbering, orders, payments, regions, reports, scope
+from rules import dictionaries, numbering, orders, payments, receivables, regions, reports, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope, RuleViolation
 from rules.links import DrillFilter as F
@@ -56,6 +56,7 @@ LABELS = {
     "approved_at": _l("审核时间"), "shipped_at": _l("发货时间"), "completed_at": _l("完成时间"),
     "created_by": _l("录入人"), "lines": _l("产品明细"), "close_reason": _l("取消/退货原因"),
 }
+PARTLY_RETURNED = _l("部分退货")
 POINTS_REASONS = {"order": _l("订单完成"), "return": _l("退货扣回"), "redeem": _l("兑换"), "adjust": _l("调整")}
 LINE_LABELS = {"product": _l("产品"), "quantity": _l("数量"), "unit_price": _l("单价（留空按价格等级）"),
                "discount_rate": _l("折扣（1=不打折，0.9=九折）")}
@@ -85,11 +86,24 @@ def _region(view: Any, context: Any, model: Order, name: str) -> str:
 
 
 def _outstanding(view: Any, context: Any, model: Order, name: str) -> Markup | str:
-    owed = model.outstanding
+    owed = receivables.outstanding(model)
     if not owed:
         return ""
     # Markup is safe here: every interpolated value passes through escape().
     return Markup(f"<span class='text-danger'>{escape(fmt_money(owed))}</span>")
+
+
+def _kept_total(view: Any, context: Any, model: Order, name: str) -> Markup | str:
+    """订单金额 of what the customer kept; a partly returned order says so."""
+    amount = fmt_money(receivables.kept_amount(model))
+    if not model.returned_amount or model.state == S.RETURNED:
+        return amount
+    # Markup is safe here: the amount and the label pass through escape().
+    return Markup(f"{escape(amount)} <span class='badge badge-warning'>{escape(str(PARTLY_RETURNED))}</span>")
+
+
+def _kept(field: str) -> Any:
+    return lambda view, context, model, name: getattr(orders.kept(model), field)
 
 
 def _active_products() -> Any:
@@ -129,6 +143,7 @@ class OrderView(ScopedModelView):
     # Each move's action is offered to those the state machine lets make it (rules/orders.py).
     action_permissions = {name: move.permissions for name, move in orders.TRANSITIONS.items()}
     state: str | None = None  # the per-state lists narrow to one state
+    money_definition = receivables.DEFINITION  # under the list, which shows 欠款
 
     can_view_details = True
     capped_count = True
@@ -147,9 +162,12 @@ class OrderView(ScopedModelView):
     column_sortable_list = ["number", "order_date", "total"]
     column_default_sort = [("order_date", True), ("id", True)]
     column_searchable_list = ["number", "consignee", "phone"]
-    column_formatters = {"number": _number_link, "state": _state_badge, "total": _money, "region": _region,
+    column_formatters = {"number": _number_link, "state": _state_badge, "total": _kept_total, "region": _region,
                          "outstanding": _outstanding}
-    column_formatters_export = {"state": choice_label(orders.STATE_LABELS)}
+    # 订单金额, 税额, 成本, 毛利 of what the customer kept, as on the order page.
+    column_formatters_export = {"state": choice_label(orders.STATE_LABELS), "total": _kept("amount"),
+                                "amount_ex_tax": _kept("amount_ex_tax"), "tax": _kept("tax"), "cost": _kept("cost"),
+                                "margin": _kept("margin")}
     column_filters = [
         FilterEqual(Order.state, _l("状态"), options=list(orders.STATE_LABELS.items())),
         FilterLike(Order.number, _l("订单编号")),
@@ -296,9 +314,17 @@ class OrderView(ScopedModelView):
         events = list(db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
                                          .options(joinedload(OrderEvent.actor)).order_by(OrderEvent.id)))
         paid = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id)
-                                       .options(joinedload(Payment.recorded_by)).order_by(Payment.id)))
+                                       .options(joinedload(Payment.recorded_by), joinedload(Payment.approved_by))
+                                       .order_by(Payment.id)))
         moves = {name: order.state in t.sources and t.allows(actor) for name, t in orders.TRANSITIONS.items()}
+        returned = {}
+        for row in db.session.scalars(select(OrderReturn).where(OrderReturn.order_id == order.id)
+                                      .options(joinedload(OrderReturn.line)).order_by(OrderReturn.id)):
+            returned.setdefault(row.event_id, []).append(row)
         return self.render(self.details_template, model=order, events=events, payments=paid, moves=moves,
+                           money=receivables.figures(order), kept=orders.kept(order), returns=returned,
+                           payable=receivables.payable(order), definition=receivables.DEFINITION,
+                           partly_returned=bool(order.returned_amount) and order.state != S.RETURNED,
                            labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
                            state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
                            payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
@@ -342,7 +368,7 @@ class OrderView(ScopedModelView):
                                     paid_on=paid_on, method=form.get("method"), note=form.get("note"), actor=actor,
                                     now=now()),
             lambda p: gettext("已登记 %(k)s %(a)s", k=payments.KIND_LABELS[p.kind], a=fmt_money(p.amount))
-            + (gettext("，等待审核后计入") if p.status == "pending" else ""))
+            + (gettext("，等待其他同事确认后计入实收") if p.status == PaymentStatus.PENDING else ""))
         return redirect(back)
 
     @expose("/redeem/", methods=["POST"])
@@ -490,10 +516,11 @@ class PaymentView(ScopedModelView):
     action_permissions = {"approve": payments.APPROVE_PERMISSION, "reject": payments.APPROVE_PERMISSION}
     can_view_details = False
     list_template = "admin/orders/payment_list.html"
-    column_list = ["paid_on", "order", "customer", "kind", "amount", "method", "status", "recorded_by", "note"]
+    column_list = ["paid_on", "order", "customer", "kind", "amount", "method", "status", "recorded_by", "approved_by",
+                   "note"]
     column_labels = {"paid_on": _l("日期"), "order": _l("订单"), "customer": _l("客户"), "kind": _l("类型"),
                      "amount": _l("金额"), "method": _l("方式"), "status": _l("状态"), "recorded_by": _l("登记人"),
-                     "note": _l("备注"), "approved_by": _l("审核人")}
+                     "note": _l("备注"), "approved_by": _l("确认人")}
     column_default_sort = [("paid_on", True), ("id", True)]
     column_formatters = {"amount": _money, "kind": choice_label(payments.KIND_LABELS),
                          "status": choice_label(payments.STATUS_LABELS), "method": choice_label(payments.METHODS),
@@ -507,7 +534,7 @@ class PaymentView(ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Payment.order), joinedload(Payment.customer),
-                                           joinedload(Payment.recorded_by))
+                                           joinedload(Payment.recorded_by), joinedload(Payment.approved_by))
 
     def _decide(self, ids: list[str], decide: Any, message: Any) -> None:
         records = self.scoped_batch(ids)
@@ -521,6 +548,20 @@ class PaymentView(ScopedModelView):
     @action("reject", _l("驳回"), _l("确定驳回所选款项吗？"))
     def action_reject(self, ids: list[str]) -> None:
         self._decide(ids, payments.reject, lambda done: gettext("已驳回 %(n)d 笔款项", n=len(done)))
+
+
+class PendingPaymentView(PaymentView):
+    """待确认回款: what waits for a confirmer; nobody confirms their own (rules/payments.py says
+    why when one is chosen)."""
+
+    permission_view = payments.APPROVE_PERMISSION
+    list_template = "admin/orders/pending_payments.html"
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(Payment.status == PaymentStatus.PENDING)
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(Payment.status == PaymentStatus.PENDING)
 
 
 def customer_sales(customer_id: int) -> dict[str, Any]:
@@ -540,10 +581,11 @@ def customer_sales(customer_id: int) -> dict[str, Any]:
         scope.scoped(select(PointsEntry), PointsEntry, actor).where(PointsEntry.customer_id == customer_id)
         .options(joinedload(PointsEntry.order), joinedload(PointsEntry.actor))
         .order_by(PointsEntry.id.desc()).limit(20)))
-    zero = Decimal("0")
-    sums = {key: sum((getattr(o, key) for o in found), zero)
+    money = {o.id: receivables.figures(o) for o in found}
+    sums = {key: sum((m[key] for m in money.values()), Decimal("0"))
             for key in ("receivable", "received", "outstanding", "refundable", "refunded")}
-    return {"allowed": True, "orders": found, "payments": paid, "sums": sums, "state_labels": orders.STATE_LABELS,
+    return {"allowed": True, "orders": found, "payments": paid, "sums": sums, "money": money,
+            "kept": {o.id: receivables.kept_amount(o) for o in found}, "definition": receivables.DEFINITION, "state_labels": orders.STATE_LABELS,
             "state_css": STATE_CSS, "kinds": payments.KIND_LABELS, "status": payments.STATUS_LABELS,
             "can_create": actor.can("order.create"), "points_log": points_log, "points_reasons": POINTS_REASONS,
             "can_redeem": actor.can("order.create") or actor.can("customer.edit")}
@@ -608,5 +650,7 @@ def views() -> list[Any]:
         CancelledOrderView(Order, name=_l("已取消"), category=SALES, endpoint="order_cancelled", **fa("fa-ban")),
         ReturnedOrderView(Order, name=_l("退货"), category=SALES, endpoint="order_returned", **fa("fa-undo")),
         PaymentView(Payment, name=_l("回款记录"), category=SALES, endpoint="payment", **fa("fa-jpy")),
+        PendingPaymentView(Payment, name=_l("待确认回款"), category=SALES, endpoint="payment_pending",
+                           **fa("fa-check-square-o")),
         OrderSettingsView(name=_l("订单设置"), category=SALES, endpoint="order_settings", **fa("fa-sliders")),
     ]

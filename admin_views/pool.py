@@ -22,7 +22,7 @@ from admin_views.customer_columns import region
 from admin_views.customer_labels import KIND_LABELS, LABELS, OWNERSHIP_REASONS
 from admin_views.customers import NarrowedCustomerView
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
-from admin_views.formatters import choice_label
+from admin_views.formatters import PHONE_CELLS, choice_label
 from admin_views.forms import CsrfForm
 from admin_views.links import drill
 from admin_views.menu import POOL, fa
@@ -81,7 +81,13 @@ class PoolView(ScopedModelView):
         hidden = self._hidden() if has_request_context() and current_user.is_authenticated else set()
         masked = {f: (lambda v, c, m, n: gettext("领用后可见")) for f in hidden}
         return {"pool_reason": choice_label(POOL_REASONS), "region": region, "kind": choice_label(KIND_LABELS),
-                **masked}
+                **PHONE_CELLS, **masked}
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        if template == self.list_template:
+            # 您从哪些客户池领用: a department pool changes this, so the page says it.
+            kwargs["my_pools"] = pool_rules.names(db.session, pool_rules.pools_of(db.session, current_actor().user_id))
+        return super().render(template, **kwargs)
 
     def get_query(self) -> Any:
         return db.session.query(Customer).filter(pool_rules.pool_clause(db.session, current_actor(), now=now()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import flash, g, request
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -19,6 +19,7 @@ from admin_views.context import now
 from admin_views.menu import SETTINGS, fa
 from models import Customer, Department, Pool, PoolMember, Role, User, db
 from rules import dictionaries, recycle
+from rules import pool as pool_rules
 
 HIDEABLE = {"phone": _l("电话"), "mobile": _l("手机"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
             "address": _l("地址")}
@@ -85,7 +86,7 @@ class PoolSettingsView(SecureModelView):
     list_template = "admin/pool/settings_list.html"
     create_template = "admin/pool/settings_create.html"
     edit_template = "admin/pool/settings_edit.html"
-    column_list = ["name", "is_default", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
+    column_list = ["name", "is_default", "members", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
                    "no_contact_days", "idle_days", "no_deal_days"]
     column_labels = {"name": _l("客户池名称"), "is_default": _l("默认客户池"), "max_owned": _l("拥有上限"),
                      "deals_count_as_owned": _l("成交客户计入上限"), "max_claims_per_day": _l("每日领用上限"),
@@ -93,7 +94,9 @@ class PoolSettingsView(SecureModelView):
                      "no_contact_days": _l("领用后未联系收回（天）"), "idle_days": _l("间隔未联系收回（天）"),
                      "no_deal_days": _l("未成交收回（天）"), "exempt_deals": _l("成交客户不回收"),
                      "warn_days": _l("提前提醒（天）"), "hidden_fields": _l("领用前隐藏的字段"),
-                     "member_users": _l("成员（员工）"), "member_departments": _l("成员（部门）")}
+                     "member_users": _l("成员（员工）"), "member_departments": _l("成员（部门）"),
+                     "members": _l("成员")}
+    column_formatters = {"members": lambda v, c, m, n: _members_text(m)}
     form_columns = ["name", "is_default", "member_departments", "member_users", "hidden_fields", "max_owned",
                     "deals_count_as_owned", "max_claims_per_day", "cooldown_days", "role_limits", "recycle_enabled",
                     "no_contact_days", "idle_days", "no_deal_days", "level_days", "exempt_deals", "warn_days"]
@@ -106,7 +109,9 @@ class PoolSettingsView(SecureModelView):
                  "level_days": {"label": _l("按价值等级的回收天数（留空同上）"), "widget": _TableWidget(_level_days_table)}}
     form_extra_fields = {
         "member_users": SelectMultipleField(_l("成员（员工）"), choices=[], validate_choice=False),
-        "member_departments": SelectMultipleField(_l("成员（部门）"), choices=[], validate_choice=False),
+        "member_departments": SelectMultipleField(
+            _l("成员（部门）"), choices=[], validate_choice=False,
+            description=_l("部门含其下级部门。员工可同时属于多个客户池；被任何客户池列为成员的员工不再从默认客户池领用，除非默认客户池也列出他们。")),
     }
 
     def _with_choices(self, form: Any, obj: Pool | None) -> Any:
@@ -131,10 +136,25 @@ class PoolSettingsView(SecureModelView):
         model.role_limits = _numbers("role", roles, ["max_owned", "max_claims_per_day"])
         model.level_days = _numbers("level", levels, list(recycle.RULE_FIELDS.values()))
         model.hidden_fields = [f for f in (form.hidden_fields.data or []) if f in HIDEABLE]
+        users = _active_user_ids()
+        before = pool_rules.memberships(db.session, users)
         model.members = [PoolMember(user_id=int(u)) for u in form.member_users.data or [] if u.isdigit()] + [
             PoolMember(department_id=int(d)) for d in form.member_departments.data or [] if d.isdigit()]
         if model.is_default:
             db.session.execute(Pool.__table__.update().where(Pool.id != (model.id or -1)).values(is_default=False))
+        db.session.flush()
+        g.kechi_pool_moves = pool_rules.moves(before, pool_rules.memberships(db.session, users))
+
+    def after_model_change(self, form: Any, model: Pool, is_created: bool) -> None:
+        """Saved: say who no longer draws from which pool (a department pool takes its people
+        out of the default pool), so nobody's 公共客户 empties without the administrator knowing."""
+        for text in _move_messages(g.pop("kechi_pool_moves", [])):
+            flash(text, "warning")
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        if template == self.list_template:
+            kwargs["draws"] = _draws()
+        return super().render(template, **kwargs)
 
     @expose("/preview/")
     def preview_view(self) -> Any:
@@ -143,6 +163,47 @@ class PoolSettingsView(SecureModelView):
                                       .options(joinedload(Customer.owner)).order_by(Customer.claimed_at).limit(50)))
         return self.render("admin/pool/preview.html", moved=moved, due=due, labels=recycle.RULE_LABELS,
                            total=sum(moved.values()))
+
+
+def _active_user_ids() -> list[int]:
+    return list(db.session.scalars(select(User.id).where(User.active.is_(True))))
+
+
+def _pool_names(ids: Any) -> str:
+    return "、".join(f"“{name}”" for name in pool_rules.names(db.session, ids))
+
+
+def _move_messages(moves: list[pool_rules.MembershipMove]) -> list[str]:
+    """One sentence per change shared by several people: who, from which pools, to which, and
+    where their customers now go back (whose recycle rules then apply)."""
+    grouped: dict[tuple, list[int]] = {}
+    for move in moves:
+        grouped.setdefault((move.left, move.now, move.rehomed), []).append(move.user_id)
+    users = dict(db.session.execute(select(User.id, User.display_name)).all())
+    messages = []
+    for (left, now, rehomed), ids in grouped.items():
+        text = gettext("%(who)s 将不再从%(left)s领用客户，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
+                       who="、".join(users[u] for u in ids), left=_pool_names(left), now=_pool_names(now))
+        if rehomed:
+            text += gettext("。他们放弃或被回收的客户今后进入%(home)s，按该池的回收规则计算", home=_pool_names(now[:1]))
+        messages.append(text)
+    return messages
+
+
+def _members_text(pool: Pool) -> str:
+    named = [m.department.name for m in pool.members if m.department] + [
+        m.user.display_name for m in pool.members if m.user]
+    if pool.is_default:
+        named.append(gettext("未加入其他客户池的员工"))
+    return "、".join(named)
+
+
+def _draws() -> list[tuple[User, str, str]]:
+    """每位员工从哪些客户池领用, and where their released or recycled customers go."""
+    users = list(db.session.scalars(select(User).where(User.active.is_(True))
+                                    .options(joinedload(User.department)).order_by(User.display_name)))
+    pools = pool_rules.memberships(db.session, [u.id for u in users])
+    return [(user, _pool_names(pools[user.id]), _pool_names(pools[user.id][:1])) for user in users]
 
 
 def views() -> list[Any]:

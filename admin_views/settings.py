@@ -16,7 +16,9 @@ from admin_views.forms import CsrfForm
 from admin_views.menu import SETTINGS, fa
 from admin_views.transaction import transaction
 from models import db
-from rules import entry, numbering, protection, settings
+from jobs import duplicate_keys as duplicate_keys_jobs
+from jobs.queue import QueueUnavailable, enqueue
+from rules import duplicate_keys, entry, numbering, protection, settings
 
 ENTRY_ACTIONS = {entry.ALLOW: _l("不检查"), entry.WARN: _l("重名提示"), entry.FORBID: _l("重名禁止")}
 
@@ -43,9 +45,12 @@ class CustomerSettingsView(PermissionView):
                 settings.put(db.session, "customer_code_pattern", new_pattern)
                 settings.put(db.session, "protection_policy", _protection_from(request.form))
                 settings.put(db.session, "pool_enabled", bool(request.form.get("pool_enabled")))
-                settings.put(db.session, "entry_policy", {"duplicates": duplicates, "required": required,
-                                                          "check_formats": bool(request.form.get("check_formats"))})
+                build = duplicate_keys.change_policy(db.session, {
+                    "duplicates": duplicates, "required": required,
+                    "check_formats": bool(request.form.get("check_formats"))})
             if outcome.ok:
+                if build:
+                    _start_building(build)
                 return redirect(url_for(".index"))
             return self.render("admin/settings/customers.html", policy={
                 "duplicates": duplicates, "required": required,
@@ -54,10 +59,24 @@ class CustomerSettingsView(PermissionView):
                 protection_policy=_protection_from(request.form),
                 pool_enabled=bool(request.form.get("pool_enabled")))
         preview = numbering.peek(db.session, "customer", pattern, today=local_today())
-        return self.render("admin/settings/customers.html", policy=policy, pattern=pattern, fields=entry.FIELDS,
+        pending = settings.get(db.session, entry.PENDING_POLICY)
+        if pending:  # show what the administrator chose; the page says which part still waits
+            policy = {**policy, "duplicates": {**policy["duplicates"], **pending["policy"]["duplicates"]}}
+        return self.render("admin/settings/customers.html", policy=policy,
+                           building=[entry.FIELDS[f] for f in (pending or {}).get("build", [])], pattern=pattern, fields=entry.FIELDS,
                            actions=ENTRY_ACTIONS, preview=preview,
                            protection_policy=protection.load_policy(db.session),
                            pool_enabled=settings.get(db.session, "pool_enabled"))
+
+
+def _start_building(fields: list[str]) -> None:
+    labels = "、".join(str(entry.FIELDS[f]) for f in fields)
+    try:
+        enqueue(duplicate_keys_jobs.build_pending_keys, job_timeout=24 * 3600)
+    except QueueUnavailable:
+        flash(gettext("任务队列暂时不可用：%(f)s的重名检查要等查重索引建立后才生效，请稍后再次保存设置", f=labels), "error")
+        return
+    flash(gettext("正在为%(f)s建立查重索引，完成后这些字段的重名检查才生效", f=labels), "info")
 
 
 def _protection_from(form: Any) -> dict[str, Any]:
@@ -68,6 +87,8 @@ def _protection_from(form: Any) -> dict[str, Any]:
         if value is not None:
             policy[key] = value
     policy["on_collision"] = "forbid" if form.get("protect_on_collision") == "forbid" else "warn"
+    chosen = form.get("protect_on_unprotect")
+    policy["on_unprotect"] = chosen if chosen in set(protection.OnUnprotect) else protection.OnUnprotect.KEEP.value
     return policy
 
 

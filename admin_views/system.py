@@ -5,9 +5,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from admin_views.audit_changes import changes_in_words, field_labels, remember_names
 from admin_views.base import SecureModelView
 from admin_views.filters import LocalDateBetween
-from admin_views.formatters import changes_table, choice_label
+from admin_views.formatters import choice_label
 from admin_views.menu import SETTINGS, fa
 from models import AuditLog, LoginLog
 from models.system import LoginReason
@@ -17,7 +18,12 @@ AUDIT_ACTIONS = {"create": _l("新建"), "update": _l("修改"), "delete": _l("�
 ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角色"), "Department": _l("部门"),
                  "Contact": _l("联系人"), "FollowUp": _l("联系记录"), "FollowUpComment": _l("点评"),
                  "CustomerShare": _l("共享"), "DictItem": _l("数据字典"), "FollowUpTemplate": _l("跟进模板"),
-                 "CustomField": _l("自定义字段"), "Setting": _l("系统设置")}
+                 "CustomField": _l("自定义字段"), "Setting": _l("系统设置"), "Order": _l("订单"),
+                 "Payment": _l("回款"), "Product": _l("产品"), "ProductCategory": _l("产品类别"),
+                 "ProductPrice": _l("产品价格"), "PriceLevel": _l("价格等级"), "Warehouse": _l("仓库"),
+                 "Pool": _l("客户池"), "ClaimRequest": _l("领用申请"), "Announcement": _l("公告"),
+                 "MessageTemplate": _l("短信邮件模板"), "MailAccount": _l("邮件账户"),
+                 "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收")}
 LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
                  LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定"),
                  LoginReason.THROTTLED: _l("尝试过频，需等待"), LoginReason.BAD_CAPTCHA: _l("验证码错误"),
@@ -51,8 +57,20 @@ class AuditLogView(ReadOnlyLogView):
     column_filters = [LocalDateBetween(AuditLog.at, _l("时间")), "actor_name", "action", "entity", "entity_id"]
     column_searchable_list = ["entity_label", "actor_name"]
     column_formatters = {"action": choice_label(AUDIT_ACTIONS), "entity": choice_label(ENTITY_LABELS),
-                         "changes": changes_table}
+                         "changes": changes_in_words}
     column_formatters_detail = column_formatters
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        remember_names(list(rows))
+        return count, rows
+
+    def labels_for(self, model: type | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """Field and code labels of a model as the panel's own lists show them (built once per model)."""
+        cache = self.__dict__.setdefault("_labels", {})
+        if model not in cache:
+            cache[model] = field_labels(self.admin._views, model)
+        return cache[model]
 
 
 class LoginLogView(ReadOnlyLogView):

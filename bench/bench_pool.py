@@ -186,11 +186,16 @@ def rule_cutoffs() -> dict[str, datetime]:
 
 # The selection of rules/recycle.py for one pool whose members are every user, written by hand:
 # live owned customers, not protected, no deal (deals are exempt), and any of the three rules.
+# Customers with an order on its way are exempt; business (last_activity_at) restarts the clocks.
 CANDIDATE = ("owner_id IS NOT NULL AND deleted_at IS NULL AND claimed_at IS NOT NULL "
-             "AND (protected_until IS NULL OR protected_until < :now) AND has_deal = false")
-RULE_A = "(claimed_at < :nc_before AND (last_follow_up_at IS NULL OR last_follow_up_at < claimed_at))"
-RULE_B = "(claimed_at < :idle_before AND (last_follow_up_at IS NULL OR last_follow_up_at < :idle_before))"
-RULE_C = "(claimed_at < :deal_before)"
+             "AND (protected_until IS NULL OR protected_until < :now) AND has_deal = false "
+             "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = customers.id "
+             "AND o.state IN ('pending_review', 'picking', 'shipped'))")
+RULE_A = ("(claimed_at < :nc_before AND (last_follow_up_at IS NULL OR last_follow_up_at < claimed_at) "
+          "AND (last_activity_at IS NULL OR last_activity_at < claimed_at))")
+RULE_B = ("(claimed_at < :idle_before AND (last_follow_up_at IS NULL OR last_follow_up_at < :idle_before) "
+          "AND (last_activity_at IS NULL OR last_activity_at < :idle_before))")
+RULE_C = "(claimed_at < :deal_before AND (last_activity_at IS NULL OR last_activity_at < :deal_before))"
 DUE_WHERE = f"{CANDIDATE} AND ({RULE_A} OR {RULE_B} OR {RULE_C})"
 BARE_UPDATE = ("UPDATE customers SET owner_id = NULL, department_id = NULL, pool_id = :pool_id, "
                "pool_reason = 'recycled', pool_entered_at = :now, claimed_at = NULL, protected_until = NULL, "

@@ -121,7 +121,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
         district = rng.choice(list(city.children)) if city and city.children else None
         name = fake.company() if company else fake.name()
         customer = Customer(
-            name=name, mnemonic=normalize.mnemonic(name),
+            name=name, mnemonic=normalize.mnemonic(name, person=not company),
             kind=CustomerKind.COMPANY if company else CustomerKind.PERSON,
             code=numbering.next_number(session, customer_rules.CODE_SEQUENCE, pattern,
                                        today=local_date(created, "Asia/Shanghai")),

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Customer, Order, OrderLine, Product, User, Warehouse
-from rules import orders, payments, products, stock
+from models import Customer, Order, OrderLine, PaymentStatus, Product, User, Warehouse
+from rules import orders, payments, products, receivables, stock
 from rules.actor import Actor
 from rules.clock import local_date
 
@@ -118,30 +118,35 @@ def _one_order(session: Session, rng: random.Random, customer: Customer, rep: Us
     step = min(step, now)
     orders.ship(session, order.id, carrier=rng.choice(CARRIERS),
                 tracking_no=f"{rng.randint(10**11, 10**12 - 1)}", actor=_actor(clerk, step), now=step)
-    _pay(session, rng, order, rep, step, share=rng.choice([Decimal("0"), Decimal("0.3"), Decimal("0.5")]))
+    _pay(session, rng, order, rep, clerk, step, share=rng.choice([Decimal("0"), Decimal("0.3"), Decimal("0.5")]))
     if stop == "shipped":
         return
     step += timedelta(days=rng.randint(2, 5))
     step = min(step, now)
     orders.sign(session, order.id, actor=_actor(clerk, step), now=step)
     if rng.random() < 0.85:
-        _pay(session, rng, order, rep, min(step + timedelta(days=rng.randint(1, 30)), now), share=Decimal("1"))
+        _pay(session, rng, order, rep, clerk, min(step + timedelta(days=rng.randint(1, 30)), now), share=Decimal("1"))
     if roll > 0.93:
         returned_at = min(step + timedelta(days=rng.randint(1, 7)), now)
         first = order.lines[0]
         orders.return_order(session, order.id, reason=rng.choice(RETURN_REASONS), actor=_actor(clerk, returned_at),
                             now=returned_at, quantities={first.id: first.quantity})
         session.refresh(order)
-        if order.refundable:
-            payments.record(session, order.id, kind="refund", amount=order.refundable,
+        if receivables.refundable(order):
+            payments.record(session, order.id, kind="refund", amount=receivables.refundable(order),
                             paid_on=local_date(returned_at, TZ), method="transfer", note="退货退款",
                             actor=_actor(clerk, returned_at), now=returned_at)
 
 
-def _pay(session: Session, rng: random.Random, order: Order, rep: User, when: datetime, *, share: Decimal) -> None:
+def _pay(session: Session, rng: random.Random, order: Order, rep: User, clerk: User, when: datetime, *,
+         share: Decimal) -> None:
+    """The salesperson registers the receipt; the clerk confirms most of them (a few still wait)."""
     session.refresh(order)
-    amount = (order.outstanding * share).quantize(Decimal("0.01"))
+    amount = (min(receivables.outstanding(order), payments.receipt_room(session, order)) * share).quantize(
+        Decimal("0.01"))
     if amount <= 0:
         return
-    payments.record(session, order.id, kind="receipt", amount=amount, paid_on=local_date(when, TZ),
-                    method=rng.choice(list(payments.METHODS)), note=None, actor=_actor(rep, when), now=when)
+    payment = payments.record(session, order.id, kind="receipt", amount=amount, paid_on=local_date(when, TZ),
+                              method=rng.choice(list(payments.METHODS)), note=None, actor=_actor(rep, when), now=when)
+    if payment.status == PaymentStatus.PENDING and rng.random() < 0.9:
+        payments.approve(session, payment.id, actor=_actor(clerk, when), now=when)

@@ -152,6 +152,19 @@ def recycle_command(dry_run: bool) -> None:
         click.echo(f"  {RULE_LABELS[rule]}: {count}")
 
 
+@cli.command("reindex-customers")
+def reindex_customers() -> None:
+    """Rebuild every customer's 助记码 and quick-search row (after the pinyin or search rules
+    change), a chunk per transaction so the site stays usable meanwhile."""
+    from rules.customers import reindex_chunk
+
+    last, done = 0, 0
+    while (last := reindex_chunk(db.session, after=last)) is not None:
+        db.session.commit()
+        done += 1
+    click.echo(f"已重建客户助记码和搜索索引（{done} 批）")
+
+
 @cli.command("restore-backup")
 @click.argument("backup_name")
 @click.option("--yes", is_flag=True, help="不再询问，直接恢复")

@@ -167,7 +167,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     reader = importing.Reader(session, entity, params["mapping"])
     if entity == "customer":
         importer: Any = import_batch.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
-                                                   today=local_date(now, config["TIMEZONE"]))
+                                                   today=local_date(now, config["TIMEZONE"]), tz=config["TIMEZONE"])
     elif entity == "product":
         importer = import_products.ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
     else:

@@ -14,7 +14,7 @@ from models.office import Notification
 from models.org import DataScope, Department, Role, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
-from models.sales import Order, OrderEvent, OrderLine, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
+from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 

@@ -40,7 +40,7 @@ def _dict_fk() -> Mapped[int | None]:
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customers"
     __audited__ = True
-    __audit_ignored__ = frozenset({"last_follow_up_at", "next_contact_at"})
+    __audit_ignored__ = frozenset({"last_follow_up_at", "last_activity_at", "next_contact_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = version_column()
@@ -84,6 +84,9 @@ class Customer(TimestampMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 最近业务活动 (order placed/approved/shipped, receipt, ...): restarts the recycle clocks
+    # like a follow-up does; kept by rules/activity.record_activity only.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_contact_at: Mapped[date | None] = mapped_column(Date)
     # 客户池: the pool the customer belongs to, why and when it last entered it, when its
     # owner claimed it, protection against colliding sales, and whether it has a deal.
@@ -185,6 +188,9 @@ class FollowUpKind(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"
     OTHER = "other"
+    # An SMS or email that reached the customer without its salesperson writing it (a bulk send
+    # by someone else, a greeting): on the timeline, yet neither a follow-up nor a contact.
+    MESSAGE = "message"
 
 
 class FollowUpTemplate(db.Model):

@@ -92,23 +92,6 @@ class Order(TimestampMixin, db.Model):
         Index("ix_orders_phone", "phone"),
     )
 
-    @property
-    def receivable(self) -> Decimal:
-        """应收: the order's value net of returns (a cancelled order owes nothing)."""
-        if self.state == OrderStatus.CANCELLED:
-            return Decimal("0")
-        return self.total - self.returned_amount
-
-    @property
-    def outstanding(self) -> Decimal:
-        """欠款: what the customer still owes."""
-        return max(self.receivable - self.received + self.refunded, Decimal("0"))
-
-    @property
-    def refundable(self) -> Decimal:
-        """应退: money received beyond what is owed (after a return or cancellation), not yet paid back."""
-        return max(self.received - self.refunded - self.receivable, Decimal("0"))
-
     def __str__(self) -> str:
         return self.number
 
@@ -153,6 +136,23 @@ class OrderEvent(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class OrderReturn(db.Model):
+    """退货明细: one row per line of one return (a partial return leaves the order in its state;
+    the rows of one return share its event). The order line keeps the running total."""
+
+    __tablename__ = "order_returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("order_events.id"), nullable=False, index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+
+    event: Mapped[OrderEvent] = relationship()
+    line: Mapped[OrderLine] = relationship()
 
 
 class PaymentKind(enum.StrEnum):

@@ -6,13 +6,15 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent, OwnershipReason,
+    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
+    OwnershipReason,
 )
 from models.org import DataScope
-from rules import entry, normalize, numbering, protection, regions, scope, search, settings
+from rules import entry, normalize, numbering, phones, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
@@ -59,7 +61,10 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     for field in ("code", "phone", "mobile", "fax", "email", "qq", "zip_code", "website", "wechat"):
         value = getattr(customer, field)
         setattr(customer, field, normalize.text(value) or None)
-    customer.mnemonic = normalize.mnemonic(customer.name)
+    tidy_phones(customer, ("phone", "mobile", "fax"))
+    for contact in contacts:
+        tidy_phones(contact, ("phone", "mobile"))
+    customer.mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
     if not regions.is_valid(customer.province, customer.city, customer.district):
         raise InvalidValue(_l("省、市、区县不匹配，请重新选择"))
     if customer.parent_id is not None and customer.parent_id == customer.id:
@@ -78,6 +83,29 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
     if now is not None:
         issues += protection.collisions(session, customer, now=now, find=protected, policy=protection_policy)
     return issues
+
+
+def tidy_phones(record: object, fields: Iterable[str]) -> None:
+    """Numbers are stored in their canonical form (rules/phones.py) however they were typed,
+    imported or sent; one that does not parse is kept as typed for the format check to refuse
+    (or, with format checks off, to keep)."""
+    for field in fields:
+        value = getattr(record, field, None)
+        if normalize.text(value):
+            setattr(record, field, phones.canonical(value))
+
+
+def validate_contact(session: Session, contact: Contact) -> None:
+    """A contact saved on its own (联系人 page): numbers tidied and checked as the customer form
+    checks them."""
+    tidy_phones(contact, ("phone", "mobile"))
+    if not entry.load_policy(session)["check_formats"]:
+        return
+    issues = [entry.EntryIssue(f, "error", problem) for f in ("mobile", "phone", "email", "qq")
+              if normalize.text(getattr(contact, f, None))
+              and (problem := entry.format_problem(f, getattr(contact, f)))]
+    if issues:
+        raise EntryRefused(issues)
 
 
 def _unique(values: list) -> list:
@@ -122,7 +150,20 @@ def arrange_primary(session: Session, customer: Customer) -> None:
     session.flush()
 
 
+def make_primary(session: Session, contacts: list[Contact]) -> int:
+    """设为首要联系人 for each chosen contact's customer. Two chosen contacts of one customer
+    would leave it to chance which wins: refused."""
+    customer_ids = [c.customer_id for c in contacts]
+    if len(set(customer_ids)) != len(customer_ids):
+        raise InvalidValue(_l("每位客户只能有一个首要联系人：同一客户请只选一位联系人"))
+    for contact in contacts:
+        set_primary(session, contact)
+    return len(contacts)
+
+
 def set_primary(session: Session, contact: Contact) -> None:
+    """The one-primary index refuses a second primary, so the others are cleared first (a
+    concurrent change to the same customer waits on those rows and ends with one primary)."""
     session.execute(update(Contact).where(Contact.customer_id == contact.customer_id)
                     .values(is_primary=False).execution_options(synchronize_session="fetch"))
     session.flush()
@@ -136,11 +177,34 @@ def reindex(session: Session, customer: Customer) -> None:
     search.refresh(session, customer)
 
 
+def reindex_chunk(session: Session, *, after: int, size: int = 500) -> int | None:
+    """Work out again the 助记码 and quick-search row of the customers after id `after` (a
+    chunk of `size`), as today's rules make them: for a rebuild after those rules change.
+    Returns the last id done, or None when there are no more."""
+    chunk = list(session.scalars(select(Customer).where(Customer.id > after).order_by(Customer.id).limit(size)
+                                 .options(selectinload(Customer.contacts))))
+    if not chunk:
+        return None
+    for customer in chunk:
+        mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
+        if mnemonic != customer.mnemonic:
+            # not a change anyone made: neither 更新时间 nor the row version (an open form stays valid)
+            session.execute(update(Customer).where(Customer.id == customer.id)
+                            .values(mnemonic=mnemonic, updated_at=Customer.updated_at)
+                            .execution_options(synchronize_session=False))
+            set_committed_value(customer, "mnemonic", mnemonic)
+    ids = [c.id for c in chunk]
+    session.execute(delete(CustomerSearch).where(CustomerSearch.customer_id.in_(ids)))
+    session.execute(insert(CustomerSearch), [search.row_for(c, c.contacts) for c in chunk])
+    return ids[-1]
+
+
 def refresh_keys(session: Session, customer: Customer) -> None:
     """Rewrite the duplicate-check keys of one customer."""
     session.flush()
     session.execute(delete(CustomerKey).where(CustomerKey.customer_id == customer.id))
-    keys = entry.keys_for(customer, session.scalars(select(Contact).where(Contact.customer_id == customer.id)))
+    keys = entry.keys_for(customer, session.scalars(select(Contact).where(Contact.customer_id == customer.id)),
+                          entry.keyed_fields(session))
     if keys:
         session.execute(insert(CustomerKey), [{"customer_id": customer.id, "field": f, "value": v}
                                               for f, v in sorted(keys)])

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, CustomerKey
-from rules import normalize, settings
+from rules import normalize, phones, settings
+from rules.errors import InvalidPhone
 
 # Fields the policy covers, with their labels. contact_name/contact_* come from contacts.
 FIELDS: dict[str, Any] = {
@@ -58,14 +58,19 @@ def load_policy(session: Session) -> dict[str, Any]:
 
 
 def format_problem(field: str, value: str) -> str | None:
-    """A message if `value` is not a well-formed `field`, else None."""
+    """A message if `value` is not a well-formed `field`, else None. Phones are read by
+    rules/phones.py, the one reading the form, the importer and the API share."""
     if field == "mobile":
-        digits = normalize.phone(value)
-        if not (len(digits) == 11 and digits.startswith("1") and _valid_cn(digits, mobile=True)):
-            return str(_l("手机号码格式不正确（应为 11 位，如 13800138000）"))
+        try:
+            number = phones.parse(value)
+        except InvalidPhone as exc:
+            return str(_l("手机号码格式不正确：%(m)s", m=str(exc)))
+        if number.kind is not phones.PhoneKind.MOBILE:
+            return str(_l("手机号码格式不正确：“%(v)s”是固定电话或其他号码，请填在“电话”中", v=normalize.text(value)))
     elif field in ("phone", "fax"):
-        if not _valid_cn(normalize.text(value), mobile=None):
-            return str(_l("%(f)s格式不正确（如 0571-88888888 或 13800138000）", f=FIELDS[field]))
+        problem = phones.problem(value)
+        if problem:
+            return str(_l("%(f)s格式不正确：%(m)s", f=FIELDS[field], m=problem))
     elif field == "email" and not _EMAIL.match(normalize.text(value)):
         return str(_l("邮箱格式不正确"))
     elif field == "zip_code" and not _ZIP.match(normalize.text(value)):
@@ -73,48 +78,6 @@ def format_problem(field: str, value: str) -> str | None:
     elif field == "qq" and not _QQ.match(normalize.text(value)):
         return str(_l("QQ 号码应为 5 到 12 位数字"))
     return None
-
-
-# A Chinese mobile number as phonenumbers' own metadata describes it: 11 digits, no prefix to
-# strip, no other number type that fits 11 digits starting 13–19. Most numbers in an import are
-# these; phonenumbers decides every other one.
-_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
-_CN_MOBILE_RANGES = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
-
-
-# A Chinese landline as typed (0571-88888888, 01088888888): the 0 is the national prefix that
-# parsing strips, and a national number inside phonenumbers' own general and fixed-line patterns
-# and lengths is a valid number. Anything else, and every "no", is left to phonenumbers.
-_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-_CN_LANDLINE = re.compile(r"0([1-9]\d{1,2})-?(\d{7,8})")
-_CN_GENERAL = re.compile(_CN.general_desc.national_number_pattern)
-_CN_FIXED_LINE = re.compile(_CN.fixed_line.national_number_pattern)
-_CN_FIXED_LENGTHS = frozenset(_CN.general_desc.possible_length) & frozenset(_CN.fixed_line.possible_length)
-
-
-def _valid_cn(number: str, *, mobile: bool | None) -> bool:
-    if _CN_MOBILE.fullmatch(number) and _CN_MOBILE_RANGES.fullmatch(number):
-        return True
-    if mobile is None and (landline := _CN_LANDLINE.fullmatch(number)):
-        national = landline.group(1) + landline.group(2)
-        if (len(national) in _CN_FIXED_LENGTHS and _CN_GENERAL.fullmatch(national)
-                and _CN_FIXED_LINE.fullmatch(national)):
-            return True
-    return _parsed_valid(number, mobile=mobile)
-
-
-def _parsed_valid(number: str, *, mobile: bool | None) -> bool:
-    """phonenumbers' own answer, without the shortcuts (tests compare the two)."""
-    try:
-        parsed = phonenumbers.parse(number, "CN")
-    except phonenumbers.NumberParseException:
-        return False
-    if not phonenumbers.is_valid_number(parsed):
-        return False
-    if mobile is None:
-        return True
-    kind = phonenumbers.number_type(parsed)
-    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 Lookup = Callable[[str, str], list[tuple[int, str, str | None]]]
@@ -178,18 +141,41 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def keys_for(customer: Customer, contacts: Iterable[Any]) -> set[tuple[str, str]]:
-    """The (field, normalised value) pairs a customer is found by in duplicate checks."""
+# Keys written whatever the entry policy says: customer numbers are unique (the importer finds
+# a reused one by its key) and 撞单 (rules/protection.py) compares names and phones.
+ALWAYS_KEYED = frozenset({"code", "name", "phone", "mobile"})
+PENDING_POLICY = "entry_policy_pending"  # a policy waiting for the keys of fields it adds
+
+
+def checked_fields(policy: dict[str, Any]) -> frozenset[str]:
+    return frozenset(f for f, action in policy["duplicates"].items() if action != ALLOW)
+
+
+def keyed_fields(session: Session) -> frozenset[str]:
+    """The fields whose duplicate-check keys are written: those the policy checks, those of a
+    policy waiting for its keys (rules/duplicate_keys.py), and ALWAYS_KEYED."""
+    fields = ALWAYS_KEYED | checked_fields(load_policy(session))
+    pending = settings.get(session, PENDING_POLICY)
+    if pending:
+        fields |= frozenset(pending["build"])
+    return fields
+
+
+def keys_for(customer: Customer, contacts: Iterable[Any],
+             fields: Iterable[str] | None = None) -> set[tuple[str, str]]:
+    """The (field, normalised value) pairs a customer is found by in duplicate checks, for
+    `fields` (every field when None)."""
+    wanted = frozenset(FIELDS) if fields is None else frozenset(fields)
     keys: set[tuple[str, str]] = set()
     for field in ("name", "code", "phone", "fax", "mobile", "qq", "email", "zip_code", "website"):
         value = getattr(customer, field, None)
-        if normalize.text(value):
+        if field in wanted and normalize.text(value):
             keys.add((field, normalize.key(field, value)[:128]))
     for contact in contacts:
-        if normalize.text(contact.name):
+        if "contact_name" in wanted and normalize.text(contact.name):
             keys.add(("contact_name", normalize.key("contact_name", contact.name)[:128]))
         for field in ("phone", "mobile", "email", "qq"):
             value = getattr(contact, field, None)
-            if normalize.text(value):
+            if field in wanted and normalize.text(value):
                 keys.add((field, normalize.key(field, value)[:128]))
     return keys

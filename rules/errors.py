@@ -108,3 +108,10 @@ class PointsShort(RuleViolation):
 
 class PurgeRefused(RuleViolation):
     """A binned customer cannot be deleted for good (e.g. its orders must be kept)."""
+
+
+class InvalidPhone(InvalidValue):
+    """A phone number that is not one; the message says what is wrong with it."""
+
+class SelfConfirmation(RuleViolation):
+    """A payment would be confirmed by the person who registered it or whose order it is."""

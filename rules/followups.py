@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, FollowUp, FollowUpComment
+from models.customer import Customer, FollowUp, FollowUpComment, FollowUpKind
 from models.org import User
 from rules import notifications, normalize
 from rules.actor import Actor
@@ -15,8 +15,14 @@ from rules.errors import InvalidValue
 from rules.links import ListKind, ListLink, RecordLink
 
 
+# A message on the timeline is not a follow-up: reports, the follow-up list and 最后联系 (and so
+# the recycle clock) count only the rows this clause admits.
+COUNTED = FollowUp.kind != FollowUpKind.MESSAGE.value
+
+
 def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime, today: date) -> FollowUp:
-    """Save a follow-up and move the customer's last/next contact dates along."""
+    """Save a follow-up and move the customer's last/next contact dates along (a message moves
+    neither)."""
     if not normalize.text(follow_up.content):
         raise InvalidValue(_l("请填写联系内容"))
     follow_up.user_id = follow_up.user_id or actor.user_id
@@ -25,10 +31,13 @@ def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime
         raise InvalidValue(_l("下次联系日期不能早于今天"))
     session.add(follow_up)
     session.flush()
+    if follow_up.kind == FollowUpKind.MESSAGE:
+        return follow_up
     customer = session.get(Customer, follow_up.customer_id)
-    latest = session.scalar(select(func.max(FollowUp.happened_at)).where(FollowUp.customer_id == customer.id))
+    latest = session.scalar(select(func.max(FollowUp.happened_at)).where(FollowUp.customer_id == customer.id,
+                                                                         COUNTED))
     customer.last_follow_up_at = latest
-    newest = session.scalar(select(FollowUp).where(FollowUp.customer_id == customer.id)
+    newest = session.scalar(select(FollowUp).where(FollowUp.customer_id == customer.id, COUNTED)
                             .order_by(FollowUp.happened_at.desc(), FollowUp.id.desc()).limit(1))
     customer.next_contact_at = newest.next_contact_at
     session.flush()

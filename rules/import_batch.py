@@ -23,7 +23,10 @@ from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, OwnershipEvent, OwnershipReason, PoolReason,
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
-from rules import clock, custom_fields, customers, entry, normalize, numbering, protection, scope, search, settings
+from rules import (
+    clock, custom_fields, customers, entry, import_duplicates, import_history, import_lengths, normalize, numbering,
+    protection, scope, search, settings,
+)
 from rules.actor import Actor
 from rules.errors import RuleViolation
 from rules.importing import Parsed, Reader
@@ -78,6 +81,7 @@ class BatchLookup:
         self.found: dict[tuple[str, str], list[tuple[int, str, str | None]]] = {}
         self.protected: dict[tuple[str, str], list[tuple[str, int | None]]] = {}
         self.hits: list[tuple[str, int]] = []
+        self.visible: set[int] = set()  # the matched customers the importer may see
         self.protected_hits: list[str] = []
         by_field: dict[str, list[str]] = {}
         for f, v in keys:
@@ -124,18 +128,20 @@ class CustomerImporter:
     """Checks and writes customer rows batch by batch for one job."""
 
     def __init__(self, session: Session, *, actor: Actor, options: Options, reader: Reader, now: datetime,
-                 today: date) -> None:
+                 today: date, tz: str) -> None:
         self.session, self.actor, self.options, self.reader = session, actor, options, reader
-        self.now, self.today = now, today
+        self.now, self.today, self.tz = now, today, tz
+        self.staff = import_history.Staff(session, actor)
+        self.labels = {key: col.label for key, col in reader.cols.items()}
         self.policy = entry.load_policy(session)
         self.protection_policy = protection.load_policy(session)
-        self.checked = [f for f, action in self.policy["duplicates"].items() if action != entry.ALLOW]
+        self.keyed = entry.keyed_fields(session)
         self.seen: dict[tuple[str, str], int] = {}  # in-file keys → the row that holds them
         self.pattern = settings.get(session, "customer_code_pattern")
 
     # keys the file compares on: those the policy checks, normalised as the rules do
     def _file_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        return {(f, v) for f, v in keys if f in self.checked}
+        return import_duplicates.file_keys(keys, policy=self.policy)
 
     def build(self, parsed: Parsed) -> tuple[Any, Any]:
         values = dict(parsed.values)
@@ -169,6 +175,7 @@ class CustomerImporter:
             all_keys |= keys
             all_keys |= set(protection.collision_keys(customer)) if customer.name else set()
         batch = BatchLookup(self.session, all_keys, now=self.now)
+        batch.visible = import_duplicates.visible_ids(self.session, self.actor, batch.found.values())
         outcomes = []
         for parsed, customer, contact, keys in built:
             outcome = self._check_one(parsed, customer, contact, batch, keys)
@@ -181,6 +188,12 @@ class CustomerImporter:
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
         problems = list(parsed.problems) + list(custom_errors.values())
+        problems += import_lengths.problems(parsed.values, contact=parsed.contact, labels=self.labels)
+        problems += import_history.date_problems(parsed.values, today=self.today)
+        if parsed.values.get("owner"):  # the sheet's 业务员, answered before the owner-dependent checks
+            customer.owner_id, problem = self.staff.resolve(parsed.values["owner"])
+            if problem:
+                problems.append(problem)
         if contact is not None:  # the contact's own fields, as the contact form checks them
             contact.custom, contact_errors = custom_fields.validate(self.reader.contact_custom_defs,
                                                                     parsed.contact_custom)
@@ -188,13 +201,16 @@ class CustomerImporter:
         batch.hits, batch.protected_hits = [], []
         try:
             issues = customers.entry_issues(self.session, customer, [contact] if contact else [], now=self.now,
-                                            policy=self.policy, lookup=batch.lookup,
+                                            policy=self.policy, lookup=import_duplicates.masked(batch.lookup,
+                                                                                                batch.visible),
                                             protected=batch.protected_lookup,
                                             protection_policy=self.protection_policy)
         except RuleViolation as exc:
             problems.append(str(exc))
             issues = []
-        dup_fields = {f for f, _cid in batch.hits} | set(batch.protected_hits)
+        collisions = import_duplicates.against_database(issues, hits=batch.hits, protected_hits=batch.protected_hits,
+                                                        policy=self.policy, keys=keys, found=batch.found)
+        dup_fields = collisions.duplicate_fields
         # Codes are unique, whatever the policy; a code an earlier row of this file brought in is
         # an in-file duplicate (reported below), whether that row's batch is committed yet or not.
         code_key = ("code", normalize.key("code", customer.code)[:128]) if customer.code else None
@@ -204,31 +220,37 @@ class CustomerImporter:
         problems += [i.message for i in issues if i.is_error and i.field not in dup_fields]
         if problems:
             return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
+        option = self.options.on_duplicate
         file_keys = self._file_keys(keys)
-        earlier = sorted({self.seen[k] for k in file_keys if k in self.seen})
-        if earlier:
-            return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n="、".join(str(n) for n in earlier))))
-        warnings = [i for i in issues if not i.is_error]
+        in_file = import_duplicates.within_file(file_keys, seen=self.seen, policy=self.policy)
+        notes = [i.message for i in collisions.namesakes] + ([in_file.note()] if in_file.namesake_rows else [])
+        if in_file.duplicate_rows:
+            if option != "import":  # 更新 would update a customer this very file brings in: skipped
+                return Outcome(parsed, RowOutcome.SKIPPED, in_file.reason())
+            if in_file.forbidden:
+                return Outcome(parsed, RowOutcome.REJECTED, in_file.reason())
+            notes.append(in_file.reason())
+        warnings = [i for i in issues if not i.is_error and i not in collisions.namesakes]
         if duplicates or warnings:
-            reason = "；".join(i.message for i in issues)
-            option = self.options.on_duplicate
+            reason = "；".join(i.message for i in issues if i not in collisions.namesakes)
             if option == "update":
                 target = self._target(batch.hits)
                 if target is None:
                     return Outcome(parsed, RowOutcome.REJECTED, reason + "；" + str(_l("已有客户不在您的权限范围内，无法更新")))
-                for key in file_keys:
-                    self.seen.setdefault(key, parsed.row_no)
+                self._remember_keys(file_keys, parsed.row_no)
                 return Outcome(parsed, RowOutcome.UPDATED, reason, customer, contact, target_id=target)
             if option == "import" and not any(i.is_error for i in issues):
-                for key in file_keys:
-                    self.seen.setdefault(key, parsed.row_no)
-                return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
+                self._remember_keys(file_keys, parsed.row_no)
+                return Outcome(parsed, RowOutcome.IMPORTED, "；".join([reason, *notes]), customer, contact)
             if option == "import":
                 return Outcome(parsed, RowOutcome.REJECTED, reason)
             return Outcome(parsed, RowOutcome.SKIPPED, reason)
+        self._remember_keys(file_keys, parsed.row_no)
+        return Outcome(parsed, RowOutcome.IMPORTED, "；".join(notes), customer, contact)
+
+    def _remember_keys(self, file_keys: set[tuple[str, str]], row_no: int) -> None:
         for key in file_keys:
-            self.seen.setdefault(key, parsed.row_no)
-        return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
+            self.seen.setdefault(key, row_no)
 
     def _target(self, hits: list[tuple[str, int]]) -> int | None:
         """The existing customer a duplicate row updates: matched by code first, then name,
@@ -252,12 +274,12 @@ class CustomerImporter:
 
     def _insert(self, outcomes: list[Outcome]) -> None:
         session, options = self.session, self.options
-        owner_id = None if options.to_pool else (options.owner_id or self.actor.user_id)
-        department_id = None
-        if owner_id is not None:
+        default_owner = None if options.to_pool else (options.owner_id or self.actor.user_id)
+        departments = {}
+        if default_owner is not None:
             from models.org import User
 
-            department_id = session.scalar(select(User.department_id).where(User.id == owner_id))
+            departments[default_owner] = session.scalar(select(User.department_id).where(User.id == default_owner))
         need_codes = [o for o in outcomes if not o.customer.code]
         codes = numbering.reserve(session, customers.CODE_SEQUENCE, self.pattern, today=self.today,
                                   count=len(need_codes))
@@ -272,9 +294,11 @@ class CustomerImporter:
             c = outcome.customer
             row = {col: getattr(c, col) for col in columns}
             row["kind"] = str(row["kind"] or CustomerKind.COMPANY.value)
-            row.update(owner_id=owner_id, department_id=department_id, created_at=self.now, updated_at=self.now,
-                       has_deal=False, claimed_at=self.now if owner_id else None,
-                       created_by_id=self.actor.user_id)
+            owner_id = c.owner_id  # the sheet's 业务员, else the owner chosen for the file
+            department_id = departments[owner_id] if owner_id in departments else self.staff.department_of(owner_id)
+            row.update(owner_id=owner_id, department_id=department_id, has_deal=False,
+                       created_by_id=self.actor.user_id,
+                       **import_history.row_times(outcome.row.values, owner_id=owner_id, now=self.now, tz=self.tz))
             if owner_id is None:
                 row.update(pool_id=options.pool_id, pool_reason=PoolReason.IMPORTED, pool_entered_at=self.now)
             rows.append(row)
@@ -303,13 +327,13 @@ class CustomerImporter:
                                      "custom": contact.custom or {}, "created_at": self.now,
                                      "updated_at": self.now})
                 contacts = [contact]
-            keys = set(outcome.keys)
+            keys = {k for k in outcome.keys if k[0] in self.keyed}
             if customer.code:
                 keys.add(("code", normalize.key("code", customer.code)[:128]))
             key_rows += [(cid, f, v) for f, v in sorted(keys)]
             found = search.row_for(customer, contacts)
             search_rows.append((cid, found["body"], found["tokens"]))
-            events.append({"customer_id": cid, "from_user_id": None, "to_user_id": owner_id,
+            events.append({"customer_id": cid, "from_user_id": None, "to_user_id": customer.owner_id,
                            "actor_id": self.actor.user_id, "reason": OwnershipReason.IMPORT, "at": self.now})
         for table, payload in ((Contact, contact_rows), (OwnershipEvent, events)):
             if payload:
@@ -413,6 +437,7 @@ class ContactImporter:
                           **{k: values.get(k) for k in ("gender", "position", "mobile", "phone", "email", "qq",
                                                         "wechat", "birthday", "notes")})
         contact.custom = custom_clean
+        customers.tidy_phones(contact, ("phone", "mobile"))
         key = (customer_id, name.lower())
         if key in self.seen:
             return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))
@@ -480,12 +505,13 @@ def issue_rows(session: Session, job_id: int) -> set[int]:
 
 
 def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
-            actor: Actor, options: Options, now: datetime, today: date) -> list[Outcome]:
+            actor: Actor, options: Options, now: datetime, today: date, tz: str) -> list[Outcome]:
     """What the first rows would become, checked exactly as the import will check them."""
     reader = Reader(session, entity, mapping)
     parsed = [reader.read(n, r) for n, r in rows]
     if entity == "customer":
-        importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)
+        importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today,
+                                    tz=tz)
         with session.no_autoflush:
             return importer.check(parsed)
     if entity == "product":

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from models.customer import CustomerKind
 from models.dictionary import DictItem
 from models.system import CustomField
-from rules import custom_fields, entry, normalize, regions, settings
+from rules import custom_fields, entry, import_history, normalize, regions, settings
 
 CUSTOM_PREFIX = "cf:"
 CONTACT_CUSTOM_PREFIX = "ccf:"  # a contact custom field of the customer's primary contact
@@ -37,7 +37,7 @@ class Column:
     key: str
     label: Any
     aliases: tuple[str, ...] = ()
-    kind: str = "text"  # text, phone, digits, date, decimal, kind, gender, dict, custom, contact_custom
+    kind: str = "text"  # text, phone, digits, date, decimal, kind, gender, dict, user, custom, contact_custom
     required: bool = False
     dict_kind: str | None = None
     custom: CustomField | None = None
@@ -83,6 +83,11 @@ CUSTOMER_COLUMNS: list[Column] = [
     _c("notes", _l("备注"), "备注", "说明", "notes", "remark", "remarks"),
 ]
 
+# What a legacy sheet knows of each customer's past (rules/import_history.py); kept apart from the
+# list above, which the export also walks and follows with its own owner and date columns.
+HISTORY_COLUMNS: list[Column] = [_c(key, label, *aliases, kind=kind)
+                                 for key, label, aliases, kind in import_history.COLUMN_SPECS]
+
 CONTACT_COLUMNS: list[Column] = [
     _c("customer", _l("所属客户"), "所属客户", "客户名称", "公司名称", "客户编号", "客户", "customer", required=True),
     _c("name", _l("姓名"), "姓名", "联系人", "联系人姓名", "name", "contact", required=True),
@@ -116,7 +121,7 @@ def columns(session: Session, entity: str) -> list[Column]:
 
         base = import_products.base_columns(session)
     else:
-        base = list(_BASE_COLUMNS[entity])
+        base = list(_BASE_COLUMNS[entity]) + (HISTORY_COLUMNS if entity == "customer" else [])
     for definition in custom_fields.definitions(session, entity):
         if definition.importable:
             base.append(Column(CUSTOM_PREFIX + definition.key, definition.label, (definition.label, definition.key),
@@ -219,11 +224,14 @@ def digits_text(value: Any) -> str:
 
 
 def parse_date(value: Any) -> date:
-    """Excel serials (45047), date cells, 2023-05-01, 2023/5/1 and 2023年5月1日."""
+    """Excel serials (45047, or 45047.5 with a time), date cells, 2023-05-01, 2023/5/1, 2023.5.1,
+    2023年5月1日 and 20230501, in full-width digits too."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 80000:
+        return date(1899, 12, 30) + timedelta(days=int(value))
     text = normalize.text(cell_text(value))
     if re.fullmatch(r"\d{4,5}(\.0+)?", text) and 1 <= float(text) < 80000:
         return date(1899, 12, 30) + timedelta(days=int(float(text)))

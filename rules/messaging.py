@@ -57,6 +57,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "birthday_template_id": None,
     "birthday_contacts": True,
     "callback_secret": "",
+    "messages_count_as_contact": False,  # see counts_as_contact
     "provider": {"kind": "log"},
 }
 
@@ -148,10 +149,18 @@ def active_fields(session: Session) -> list[CustomField]:
     return list(session.scalars(select(CustomField).where(CustomField.active.is_(True))))
 
 
+def salesperson_for(customer: Customer | None, sender: User | None) -> User | None:
+    """{业务员}/{业务员手机} name the customer's own salesperson, whoever sends: the customer calls
+    back the person who looks after them. A pool customer has none, so the sender stands in."""
+    owner = customer.owner if customer is not None else None
+    return owner if owner is not None else sender
+
+
 def values_for(session: Session, customer: Customer | None, contact: Contact | None, sender: User | None,
                config: dict[str, Any] | None = None, fields: list[CustomField] | None = None) -> dict[str, str]:
     """The placeholder values for one recipient; pass `config` and `fields` when rendering many."""
     config = config or load_settings(session)
+    salesperson = salesperson_for(customer, sender)
     if contact is None and customer is not None:
         contact = next((c for c in customer.contacts if c.is_primary), None)
     person_name = contact.name if contact else (customer.name if customer is not None and customer.kind == "person"
@@ -161,8 +170,8 @@ def values_for(session: Session, customer: Customer | None, contact: Contact | N
         "客户名称": customer.name if customer is not None else "",
         "联系人": contact.name if contact else "",
         "称呼": salutation(person_name, gender) or (customer.name if customer is not None else ""),
-        "业务员": sender.display_name if sender else "",
-        "业务员手机": (sender.mobile or "") if sender else "",
+        "业务员": salesperson.display_name if salesperson else "",
+        "业务员手机": (salesperson.mobile or "") if salesperson else "",
         "公司名称": config.get("company_name") or "",
     }
     for definition in (fields if fields is not None else active_fields(session)):
@@ -197,7 +206,7 @@ def clean_html(html: str) -> str:
 
 def render_email(subject: str | None, body: str, values: dict[str, str]) -> tuple[str, str]:
     """(subject, sanitised HTML body). Values are escaped before they enter the HTML."""
-    return normalize.text(fill(subject, values)), clean_html(fill(body, values, html=True))
+    return normalize.one_line(fill(subject, values)), clean_html(fill(body, values, html=True))
 
 
 def html_to_text(html: str) -> str:
@@ -459,8 +468,22 @@ def cancel(session: Session, ids: list[int]) -> int:
         .execution_options(synchronize_session=False)).rowcount
 
 
+def counts_as_contact(session: Session, row: Outbox, config: dict[str, Any]) -> bool:
+    """A message is the salesperson's own contact only when the customer's owner sent it in
+    person (not a greeting sent in his name, not somebody else's bulk send); the setting
+    群发消息计入最后联系 makes every sent message count, as the sender's follow-up."""
+    if config.get("messages_count_as_contact"):
+        return True
+    batch = session.get(MessageBatch, row.batch_id) if row.batch_id is not None else None
+    owner_id = session.scalar(select(Customer.owner_id).where(Customer.id == row.customer_id))
+    return (batch is not None and batch.source == "manual" and batch.user_id is not None
+            and batch.user_id == owner_id == row.user_id)
+
+
 def record_timeline(session: Session, row: Outbox, *, now: datetime, tz: str) -> None:
-    """A sent message is a follow-up on the customer (kind SMS or EMAIL) by its sender."""
+    """A sent message joins the customer's timeline: as the owner's follow-up (kind SMS or
+    EMAIL) when he sent it himself, otherwise as a message that neither counts as a follow-up
+    nor moves 最后联系 (see counts_as_contact)."""
     if row.customer_id is None or row.user_id is None:
         return
     user = session.get(User, row.user_id)
@@ -469,7 +492,10 @@ def record_timeline(session: Session, row: Outbox, *, now: datetime, tz: str) ->
     label = "短信" if row.channel == Channel.SMS else "邮件"
     text = row.body if row.channel == Channel.SMS else f"{row.subject}\n{html_to_text(row.body)}"
     content = f"[{label}→{row.to_name or ''} {row.to_address}] {text}"[:4000]
-    kind = FollowUpKind.SMS if row.channel == Channel.SMS else FollowUpKind.EMAIL
+    if counts_as_contact(session, row, load_settings(session)):
+        kind = FollowUpKind.SMS if row.channel == Channel.SMS else FollowUpKind.EMAIL
+    else:
+        kind = FollowUpKind.MESSAGE
     followups.record(session, FollowUp(customer_id=row.customer_id, contact_id=row.contact_id, user_id=user.id,
                                        kind=kind.value, content=content, happened_at=now),
                      actor=Actor.from_user(user), now=now, today=local_date(now, tz))

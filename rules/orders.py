@@ -2,7 +2,8 @@
 
     (entry) → pending_review 等待审核 → picking 正在配货 (approve) → shipped 已发货 (ship)
             → completed 已完成 (sign);  pending_review | picking → cancelled 已取消;
-            shipped | completed → returned 退货.
+            shipped | completed → returned 退货 (only when everything came back; a partial
+            return is a return record against an order that keeps its state).
 
 Every move is one conditional `UPDATE orders ... WHERE id = :id AND state = :from` checked by
 its row count (with_for_update does nothing on SQLite), plus one OrderEvent. Two clerks
@@ -24,8 +25,8 @@ from models.customer import Contact, Customer
 from models.dictionary import DictItem, DictKind
 from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
-from models.sales import Order, OrderEvent, OrderStatus, PointsEntry
-from rules import normalize, numbering, scope, settings, stock
+from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry
+from rules import activity, normalize, numbering, receivables, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
@@ -40,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "order_tax_rate": "0.13",          # 税率 used to split tax out of tax-included amounts
     "order_deal_category": "成交客户",  # 客户分类 a customer moves to on a completed order ("" = keep)
     "allow_negative_stock": False,
-    "payment_requires_approval": False,
+    "payment_requires_approval": True,  # 回款需他人确认: the safe default (issue 16 item 3)
 }
 
 STATE_LABELS = {
@@ -78,7 +79,8 @@ TRANSITIONS: dict[str, Transition] = {
     "cancel": Transition(_l("取消"), (S.PENDING_REVIEW, S.PICKING), S.CANCELLED, ("order.create", "order.approve")),
     "return": Transition(_l("退货"), (S.SHIPPED, S.COMPLETED), S.RETURNED, ("order.approve",)),
 }
-EVENT_LABELS = {"submit": _l("提交"), **{name: t.label for name, t in TRANSITIONS.items()}}
+EVENT_LABELS = {"submit": _l("提交"), **{name: t.label for name, t in TRANSITIONS.items()},
+                "return_part": _l("部分退货")}
 
 
 def setting(session: Session, key: str) -> Any:
@@ -223,6 +225,7 @@ def submit(session: Session, order: Order, *, actor: Actor, now: datetime, tz: s
                                              today=local_date(now, tz))
     session.add(order)
     session.flush()
+    activity.record_order_move(session, order.customer_id, "submit", at=now)
     return _event(session, order.id, "submit", from_state=None, to_state=OrderStatus.PENDING_REVIEW,
                   actor=actor, now=now)
 
@@ -277,6 +280,7 @@ def _move(session: Session, order_id: Any, action: str, *, actor: Actor, now: da
                                    n=order.number, s=STATE_LABELS.get(now_state, now_state)))
     event = _event(session, order.id, action, from_state=state, to_state=rule.target, actor=actor, now=now,
                    note=note)
+    activity.record_order_move(session, order.customer_id, action, at=now)
     session.refresh(order)
     return order, event, state
 
@@ -318,45 +322,104 @@ def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: d
                  values={"close_reason": reason[:255]})[1]
 
 
+def _returned_value(line: OrderLine, quantity: int) -> Decimal:
+    """A line's returned value at `quantity` returned, as reports' SQL computes it (the last
+    unit returned brings the line to its full amount, so rounding never leaves a cent)."""
+    if quantity >= line.quantity:
+        return line.amount
+    return money(line.amount * quantity / line.quantity) if quantity else ZERO
+
+
 def return_order(session: Session, order_id: Any, *, reason: str, actor: Actor, now: datetime,
                  quantities: Mapping[int, int] | None = None) -> OrderEvent:
-    """退货, all lines (quantities=None) or some: the goods go back into stock, and if the
-    order was completed the customer's totals and points are taken back for what returned."""
+    """退货 of some lines (quantities) or of everything still with the customer (None). The goods go
+    back into stock, and a completed order's customer totals and points give back what returned.
+    A partial return leaves the order in its state (部分退货); only a return that brings every
+    line to zero moves it to 退货. Each return is one event plus its lines (OrderReturn)."""
     reason = normalize.text(reason)
     if not reason:
         raise InvalidValue(_l("请填写退货原因"))
+    rule = TRANSITIONS["return"]
+    if not rule.allows(actor):
+        raise PermissionDenied(_l("您没有%(a)s订单的权限", a=rule.label))
     order = scope.get_in_scope(session, Order, order_id, actor)
-    wanted = {line.id: line.quantity for line in order.lines} if quantities is None else dict(quantities)
+    was = session.scalar(select(Order.state).where(Order.id == order.id))
+    if was not in rule.sources:
+        raise refusal(order, "return", was)
+    left = {line.id: line.quantity - line.returned_quantity for line in order.lines}
+    wanted = dict(left) if quantities is None else {k: int(v or 0) for k, v in quantities.items()}
     for line in order.lines:
-        qty = int(wanted.get(line.id, 0) or 0)
-        if qty < 0 or qty > line.quantity:
-            raise InvalidValue(_l("“%(p)s”的退货数量应在 0 到 %(n)d 之间", p=line.product.name, n=line.quantity))
-    if not any(int(wanted.get(line.id, 0) or 0) for line in order.lines):
+        qty = wanted.get(line.id, 0)
+        if qty < 0 or qty > left[line.id]:
+            raise InvalidValue(_l("“%(p)s”的退货数量应在 0 到 %(n)d 之间", p=line.product.name, n=left[line.id]))
+    if not any(wanted.get(line.id, 0) for line in order.lines):
         raise InvalidValue(_l("请填写退货数量"))
-    order, event, was = _move(session, order.id, "return", actor=actor, now=now, note=reason[:255],
-                              values={"close_reason": reason[:255]})
+    full = all(wanted.get(line.id, 0) == left[line.id] for line in order.lines)
+    if full:
+        order, event, was = _move(session, order.id, "return", actor=actor, now=now, note=reason[:255],
+                                  values={"close_reason": reason[:255]})
+    else:
+        event = _event(session, order.id, "return_part", from_state=was, to_state=was, actor=actor, now=now,
+                       note=reason[:255])
     warehouse_id = order.warehouse_id or stock.default_warehouse(session).id
-    returned = ZERO
-    for line in order.lines:
-        qty = int(wanted.get(line.id, 0) or 0)
+    amount, points = ZERO, 0
+    for line in list(order.lines):
+        qty = wanted.get(line.id, 0)
         if not qty:
             continue
-        line.returned_quantity = qty
-        returned += line.amount if qty == line.quantity else money(line.amount * qty / line.quantity)
+        part = _returned_value(line, line.returned_quantity + qty) - _returned_value(line, line.returned_quantity)
+        # Guarded like a move: two clerks returning the last units at once cannot both succeed.
+        done = session.execute(update(OrderLine).where(OrderLine.id == line.id,
+                                                       OrderLine.returned_quantity + qty <= OrderLine.quantity)
+                               .values(returned_quantity=OrderLine.returned_quantity + qty)
+                               .execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            raise TransitionRefused(_l("订单%(n)s刚刚已被他人办理退货，请刷新后再试", n=order.number))
+        session.add(OrderReturn(order_id=order.id, event_id=event.id, line_id=line.id, quantity=qty, amount=part))
+        amount += part
+        points += qty * (line.product.points or 0)
         stock.change(session, product_id=line.product_id, warehouse_id=warehouse_id, quantity=qty, reason="return",
                      now=now, actor=actor, order_id=order.id, note=order.number, allow_negative=True)
-    order.returned_amount = returned
+    done = session.execute(update(Order).where(Order.id == order.id, Order.state == (rule.target if full else was))
+                           .values(returned_amount=Order.returned_amount + amount)
+                           .execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        raise TransitionRefused(_l("订单%(n)s刚刚已被他人处理，请刷新后再试", n=order.number))
+    session.flush()
+    session.refresh(order)
+    for line in order.lines:
+        session.refresh(line)
     if was == OrderStatus.COMPLETED:
-        _undo_deal(session, order, actor=actor, now=now)
+        _undo_deal(session, order, amount=amount, points=points, full=full, actor=actor, now=now)
     session.flush()
     return event
 
 
+@dataclass(frozen=True)
+class Kept:
+    """订单金额, 税额, 成本, 毛利 of what the customer kept (the whole order until a return)."""
+    amount: Decimal
+    amount_ex_tax: Decimal
+    tax: Decimal
+    cost: Decimal
+    margin: Decimal
+
+
+def kept(order: Order) -> Kept:
+    if not order.returned_amount:
+        return Kept(order.total, order.amount_ex_tax, order.tax, order.cost, order.margin)
+    amount = receivables.kept_amount(order)
+    ex_tax, tax = split_tax(amount, order.tax_rate)
+    cost = sum((money(Decimal(line.quantity - line.returned_quantity) * line.unit_cost) for line in order.lines),
+               ZERO)
+    return Kept(amount, ex_tax, tax, cost, ex_tax - cost)
+
+
 # --- the customer side ------------------------------------------------------------------------
 
-def order_points(order: Order, *, returned: bool = False) -> int:
-    return sum((line.returned_quantity if returned else line.quantity) * (line.product.points or 0)
-               for line in order.lines)
+def order_points(order: Order) -> int:
+    """积分 of what the customer kept."""
+    return sum((line.quantity - line.returned_quantity) * (line.product.points or 0) for line in order.lines)
 
 
 def _record_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -> None:
@@ -364,7 +427,7 @@ def _record_deal(session: Session, order: Order, *, actor: Actor, now: datetime)
     deal category, and points. Increments in SQL, so concurrent completions add up."""
     values: dict[str, Any] = {
         "purchase_count": Customer.purchase_count + 1,
-        "purchase_total": Customer.purchase_total + order.total,
+        "purchase_total": Customer.purchase_total + receivables.kept_amount(order),
         "last_purchase_on": case((Customer.last_purchase_on.is_(None), order.order_date),
                                  (Customer.last_purchase_on < order.order_date, order.order_date),
                                  else_=Customer.last_purchase_on),
@@ -388,10 +451,12 @@ def _record_deal(session: Session, order: Order, *, actor: Actor, now: datetime)
     session.expire(order.customer)
 
 
-def _undo_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -> None:
-    full = all(line.returned_quantity == line.quantity for line in order.lines)
-    points = min(order_points(order, returned=True), order.points_awarded or 0)
-    values: dict[str, Any] = {"purchase_total": Customer.purchase_total - order.returned_amount}
+def _undo_deal(session: Session, order: Order, *, amount: Decimal, points: int, full: bool, actor: Actor,
+               now: datetime) -> None:
+    """A return from a completed order gives back its amount and points; only a full return
+    takes back the purchase itself (购买次数)."""
+    points = min(points, order.points_awarded or 0)
+    values: dict[str, Any] = {"purchase_total": Customer.purchase_total - amount}
     if full:
         values["purchase_count"] = case((Customer.purchase_count > 0, Customer.purchase_count - 1), else_=0)
     if points:
@@ -399,7 +464,11 @@ def _undo_deal(session: Session, order: Order, *, actor: Actor, now: datetime) -
     session.execute(update(Customer).where(Customer.id == order.customer_id).values(**values)
                     .execution_options(synchronize_session=False))
     if points:
+        session.execute(update(Order).where(Order.id == order.id)
+                        .values(points_awarded=Order.points_awarded - points)
+                        .execution_options(synchronize_session=False))
         _points_entry(session, order.customer_id, -points, "return", order_id=order.id, actor=actor, now=now)
+        session.refresh(order)
     session.expire(order.customer)
 
 

@@ -56,42 +56,80 @@ def default_pool(session: Session) -> Pool:
     return pool
 
 
-def pools_of(session: Session, user_id: int) -> list[int]:
-    """The pools a user belongs to: named directly, or through their department or any
-    department above it. Someone in no pool belongs to the default pool."""
-    user = session.get(User, user_id)
-    # "/2/3/" names the department and every one above it.
-    departments = [int(p) for p in (user.department.path if user and user.department else "").split("/") if p]
-    member = or_(PoolMember.user_id == user_id, PoolMember.department_id.in_(departments))
-    ids = sorted(set(session.scalars(select(PoolMember.pool_id).where(member))))
-    return ids or [default_pool(session).id]
+def memberships(session: Session, user_ids: set[int] | list[int]) -> dict[int, list[int]]:
+    """成员关系: the pools each user draws from (公共客户 shows their unowned customers, claim
+    limits are each pool's own), in three queries whatever the number of users.
 
-
-def home_pool(session: Session, user_id: int) -> int:
-    """Where a user's released or recycled customers go: their first pool."""
-    return pools_of(session, user_id)[0]
-
-
-def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:
-    """`home_pool` for many users in three queries whatever their number (a list page's
-    owners, every user in the recycle run)."""
+    A user draws from every pool that names them, directly or through their department or any
+    department above it; a user may so belong to several pools. Someone no pool names draws
+    from the default pool, and only then: adding a user's department to another pool takes
+    them out of the default pool unless the default pool names them too. The pool settings page
+    shows every user's pools, and saving a pool warns who moved (`moves`)."""
     wanted = set(user_ids)
     if not wanted:
         return {}
     paths = dict(session.execute(select(User.id, Department.path).outerjoin(
         Department, User.department_id == Department.id).where(User.id.in_(wanted))).all())
+    # "/2/3/" names the department and every one above it.
     chains = {uid: {int(p) for p in (paths.get(uid) or "").split("/") if p} for uid in wanted}
     departments = set().union(*chains.values())
     members = session.execute(select(PoolMember.pool_id, PoolMember.user_id, PoolMember.department_id).where(
         or_(PoolMember.user_id.in_(wanted), PoolMember.department_id.in_(departments)))).all()
     fallback: int | None = None
-    homes: dict[int, int] = {}
+    pools: dict[int, list[int]] = {}
     for uid in wanted:
-        pools = [pool for pool, user, dept in members if user == uid or (dept is not None and dept in chains[uid])]
-        if not pools and fallback is None:
+        named = sorted({pool for pool, user, dept in members
+                        if user == uid or (dept is not None and dept in chains[uid])})
+        if not named and fallback is None:
             fallback = default_pool(session).id
-        homes[uid] = min(pools) if pools else fallback  # type: ignore[assignment]
-    return homes
+        pools[uid] = named or [fallback]  # type: ignore[list-item]
+    return pools
+
+
+def names(session: Session, pool_ids: list[int] | tuple[int, ...]) -> list[str]:
+    """The pools' names, in the order given."""
+    found = dict(session.execute(select(Pool.id, Pool.name).where(Pool.id.in_(pool_ids))).all())
+    return [found[i] for i in pool_ids if i in found]
+
+
+def pools_of(session: Session, user_id: int) -> list[int]:
+    """The pools one user draws from (`memberships`)."""
+    return memberships(session, [user_id])[user_id]
+
+
+def home_pool(session: Session, user_id: int) -> int:
+    """Where a user's released, recalled or recycled customers go (`home_pools`)."""
+    return home_pools(session, [user_id])[user_id]
+
+
+def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:
+    """回收去向: a customer leaving its owner goes to the owner's home pool, the first (lowest
+    id, so the oldest) of the pools the owner draws from. One pool per owner keeps release,
+    recall and the nightly recycle agreeing on a customer's destination and on whose recycle
+    rules apply to it, however many pools the owner draws from."""
+    return {uid: pools[0] for uid, pools in memberships(session, user_ids).items()}
+
+
+@dataclass(frozen=True)
+class MembershipMove:
+    """A user whose pools changed: drawing no longer from `left`, now from `now`; their home
+    pool (where their customers go back) was `now`'s first before if `rehomed` is False."""
+
+    user_id: int
+    left: tuple[int, ...]
+    now: tuple[int, ...]
+    rehomed: bool
+
+
+def moves(before: dict[int, list[int]], after: dict[int, list[int]]) -> list[MembershipMove]:
+    """Users who stopped drawing from a pool between two `memberships` snapshots."""
+    out = []
+    for uid in sorted(before):
+        left = tuple(p for p in before[uid] if p not in after.get(uid, []))
+        if left:
+            now = tuple(after.get(uid, []))
+            out.append(MembershipMove(uid, left, now, rehomed=bool(now) and now[0] != before[uid][0]))
+    return out
 
 
 def claim_rules(session: Session, pool: Pool, *, role_id: int) -> ClaimRules:

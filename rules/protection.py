@@ -1,9 +1,14 @@
 """客户保护: a salesperson protects own customers against colliding sales (撞单). A protected
 customer is never recycled nor shown in the pool, and a new entry with the same name or phone
-is warned or refused, per the administrator's policy."""
+is warned or refused, per the administrator's policy.
+
+取消保护 either keeps the customer with its owner or gives it back to the pool (through
+rules.pool.release: the owner's home pool, an OwnershipEvent). Salespeople get both actions;
+the policy's `on_unprotect` says which one is the default (listed first, marked as such)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import enum
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,11 +18,25 @@ from sqlalchemy.orm import Session
 
 from models.customer import Customer, CustomerKey
 from rules import normalize, settings
+from rules import pool as pool_rules
 from rules.actor import Actor
 from rules.entry import EntryIssue
 from rules.errors import InvalidValue, OutOfScope, RuleViolation
 
-DEFAULT_POLICY: dict[str, Any] = {"max_protected": 20, "days": 30, "warn_days": 3, "on_collision": "warn"}
+
+
+class OnUnprotect(enum.StrEnum):
+    """What 取消保护 does by default."""
+
+    KEEP = "keep"        # 取消保护: the customer stays with its owner
+    RELEASE = "release"  # 取消保护并放回客户池
+
+
+# The OwnershipEvent note of a release by unprotecting (a note is kept as written, like a person's).
+RELEASE_NOTE = "取消保护并放回客户池"
+
+DEFAULT_POLICY: dict[str, Any] = {"max_protected": 20, "days": 30, "warn_days": 3, "on_collision": "warn",
+                                  "on_unprotect": OnUnprotect.KEEP.value}
 
 
 def load_policy(session: Session) -> dict[str, Any]:
@@ -39,14 +58,22 @@ def protect(session: Session, customer_id: int, *, actor: Actor, now: datetime) 
     return customer.protected_until
 
 
-def unprotect(session: Session, customer_id: int, *, actor: Actor) -> None:
+def on_unprotect(session: Session) -> OnUnprotect:
+    value = load_policy(session).get("on_unprotect")
+    return OnUnprotect(value) if value in set(OnUnprotect) else OnUnprotect.KEEP
+
+
+def unprotect(session: Session, customer_id: int, *, actor: Actor, now: datetime, release: bool = False) -> None:
+    """取消保护 of one's own customer; with `release`, also 放弃 it to the pool."""
     customer = session.get(Customer, customer_id)
     if customer is None or customer.owner_id != actor.user_id:
         raise OutOfScope(_l("记录不存在"))
     if customer.protected_until is None:
-        raise InvalidValue(_l("该客户没有受保护"))
+        raise InvalidValue(_l("客户“%(n)s”没有受保护", n=customer.name))
     customer.protected_until = None
     session.flush()
+    if release:
+        pool_rules.release(session, customer_id, actor=actor, reason=RELEASE_NOTE, now=now)
 
 
 def expiring_clause(owner_id: int, now: datetime, warn_days: int):

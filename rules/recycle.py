@@ -1,11 +1,20 @@
 """回收: owned customers go back to the pool when their owner lets them go cold.
 
 Three rules, each switchable per pool, each with N days that may differ per value level:
-(a) no_contact: claimed N days ago and no follow-up since the claim (领用未联系收回);
-(b) idle: no follow-up for N days, the clock starting at the later of claim and last
-    follow-up (间隔未联系收回);
-(c) no_deal: claimed N days ago and still no deal (跟进未成功收回).
-Protected customers are exempt, and so (optionally) are customers with a deal.
+(a) no_contact: claimed N days ago and no follow-up and no business since the claim
+    (领用未联系收回);
+(b) idle: no follow-up and no business for N days, the clock starting at the latest of claim,
+    last follow-up and last business activity (间隔未联系收回);
+(c) no_deal: claimed N days ago, still no deal, and no business for N days (跟进未成功收回).
+"Business" is rules/activity.py: an order placed, approved, shipped or signed, a receipt, and
+whatever later domains record there. Protected customers are exempt, so are customers with
+business in progress (an open order: rules.activity.open_business_clause), and (optionally)
+customers with a deal.
+
+One clause decides, three readers use it: the nightly job (`recycle_due`), the 将被回收 list
+(`soon_clause`) and the 还剩 N 天 countdown (`deadline`, the same rules as date arithmetic, fed
+the same exemption through rules.activity.busy_ids), so what the list warns about is what
+the job then moves, under the rule the countdown names.
 
 Everything is set-based SQL: per pool one INSERT ... SELECT of the events (each naming its
 rule) and one UPDATE of the customers, then one notification per former owner. Running it
@@ -24,7 +33,7 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason, RecycleRule
 from models.org import User
 from models.pool import Pool
-from rules import notifications
+from rules import activity, notifications
 from rules.pool import enabled as pool_enabled
 from rules.pool import home_pools
 from rules.links import ListKind, ListLink
@@ -72,21 +81,31 @@ def _older_than(column, days: dict[int | None, int], now: datetime) -> ColumnEle
     return or_(*parts) if parts else false()
 
 
+def _none_since(column, since) -> ColumnElement[bool]:
+    return or_(column.is_(None), column < since)
+
+
+def _quiet_for(column, days: dict[int | None, int], now: datetime) -> ColumnElement[bool]:
+    return or_(column.is_(None), _older_than(column, days, now))
+
+
 def rule_clause(pool: Pool, rule: RecycleRule, now: datetime) -> ColumnElement[bool]:
     days = _days(pool, rule)
     if not days:
         return false()
+    claimed_long_ago = _older_than(Customer.claimed_at, days, now)
     if rule == RecycleRule.NO_CONTACT:
-        return and_(_older_than(Customer.claimed_at, days, now),
-                    or_(Customer.last_follow_up_at.is_(None), Customer.last_follow_up_at < Customer.claimed_at))
+        return and_(claimed_long_ago, _none_since(Customer.last_follow_up_at, Customer.claimed_at),
+                    _none_since(Customer.last_activity_at, Customer.claimed_at))
     if rule == RecycleRule.IDLE:
-        return and_(_older_than(Customer.claimed_at, days, now),
-                    or_(Customer.last_follow_up_at.is_(None), _older_than(Customer.last_follow_up_at, days, now)))
-    return and_(_older_than(Customer.claimed_at, days, now), Customer.has_deal.is_(False))
+        return and_(claimed_long_ago, _quiet_for(Customer.last_follow_up_at, days, now),
+                    _quiet_for(Customer.last_activity_at, days, now))
+    return and_(claimed_long_ago, Customer.has_deal.is_(False), _quiet_for(Customer.last_activity_at, days, now))
 
 
 def _candidates(pool: Pool, owner_ids: list[int], now: datetime) -> ColumnElement[bool]:
-    exempt = [or_(Customer.protected_until.is_(None), Customer.protected_until < now)]
+    exempt = [or_(Customer.protected_until.is_(None), Customer.protected_until < now),
+              ~activity.open_business_clause()]
     if pool.exempt_deals:
         exempt.append(Customer.has_deal.is_(False))
     return and_(Customer.owner_id.in_(owner_ids), Customer.deleted_at.is_(None), Customer.claimed_at.is_not(None),
@@ -179,36 +198,47 @@ def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -
                              dedupe_key=f"recycle:{now.isoformat()}")
 
 
-def deadline(customer: Customer, pool: Pool) -> datetime | None:
-    """When a customer would be recycled if nothing happens (None: never)."""
-    if not pool.recycle_enabled or customer.claimed_at is None or customer.owner_id is None:
+@dataclass(frozen=True)
+class Deadline:
+    at: datetime
+    rule: RecycleRule
+
+    def days_left(self, now: datetime) -> int:
+        return max(0, (self.at - now).days)
+
+
+def deadline(customer: Customer, pool: Pool | None, *, busy: bool = False) -> Deadline | None:
+    """When a customer would be recycled if nothing happens, and under which rule (None: never).
+    `busy`: it has business in progress (rules.activity.busy_ids), which exempts it. The same
+    rules as `rule_clause`, as dates: a test holds the two together."""
+    if (pool is None or not pool.recycle_enabled or customer.claimed_at is None or customer.owner_id is None
+            or busy):
         return None
     if pool.exempt_deals and customer.has_deal:
         return None
-    dates = []
+    claimed, followed, active = customer.claimed_at, customer.last_follow_up_at, customer.last_activity_at
+    dates: list[Deadline] = []
     for rule in RULES:
         days = _days(pool, rule)
         n = days.get(customer.value_level_id, days.get(None))
         if not n:
             continue
         if rule == RecycleRule.NO_CONTACT:
-            if customer.last_follow_up_at is None or customer.last_follow_up_at < customer.claimed_at:
-                dates.append(customer.claimed_at + timedelta(days=n))
+            if (followed is None or followed < claimed) and (active is None or active < claimed):
+                dates.append(Deadline(claimed + timedelta(days=n), rule))
         elif rule == RecycleRule.IDLE:
-            start = max(customer.claimed_at, customer.last_follow_up_at or customer.claimed_at)
-            dates.append(start + timedelta(days=n))
+            dates.append(Deadline(max(claimed, followed or claimed, active or claimed) + timedelta(days=n), rule))
         elif not customer.has_deal:
-            dates.append(customer.claimed_at + timedelta(days=n))
-    if customer.protected_until and dates:
-        dates = [max(d, customer.protected_until) for d in dates]
-    return min(dates) if dates else None
+            dates.append(Deadline(max(claimed, active or claimed) + timedelta(days=n), rule))
+    if customer.protected_until:
+        dates = [Deadline(max(d.at, customer.protected_until), d.rule) for d in dates]
+    # The earliest date; on a tie the rule the job names first (RULES order, as _first_rule).
+    return min(dates, key=lambda d: (d.at, RULES.index(d.rule))) if dates else None
 
 
-def days_left(customer: Customer, pool: Pool, now: datetime) -> int | None:
-    due = deadline(customer, pool)
-    if due is None:
-        return None
-    return max(0, (due - now).days)
+def days_left(customer: Customer, pool: Pool | None, now: datetime, *, busy: bool = False) -> int | None:
+    due = deadline(customer, pool, busy=busy)
+    return None if due is None else due.days_left(now)
 
 
 def soon_clause(session: Session, now: datetime, *, within_days: int | None = None) -> ColumnElement[bool]:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from rules import receivables
+
 SOLD_ORDERS = _l("订单：订单日期在所选期间内、已审核且未取消的订单（等待审核的订单不计）。")
 
 DEFINITIONS: dict[str, tuple[Any, ...]] = {
@@ -30,7 +32,7 @@ DEFINITIONS: dict[str, tuple[Any, ...]] = {
     ),
     "company_sales": (
         _l("订单：订单日期在所选期间内、已审核的订单（等待审核的订单不计），按订单日期的月份汇总。"),
-        _l("应收 = 订单金额 − 退货金额，已取消的订单应收为 0；欠款、应退逐单计算后相加。"),
+        receivables.DEFINITION,
     ),
     "product_sales": (
         SOLD_ORDERS,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, FollowUp
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import settings
+from rules import followups, receivables, settings
 
 MARK = "report_summary_at"
 # Below this many orders + follow-ups, reports aggregate the raw rows.
@@ -34,7 +34,7 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
     """Rebuild every summary in the caller's transaction (flush only). Returns False, and
     drops the summaries, when the database is small enough for raw aggregation."""
     from rules import rfm
-    from rules.reports import Filters, _positive, _receivable, _returned_amount_of_line, bucket, default_filters
+    from rules.reports import Filters, _returned_amount_of_line, bucket, default_filters
 
     size = (session.scalar(select(func.count(Order.id))) or 0) + (session.scalar(select(func.count(FollowUp.id))) or 0)
     for model in (SalesDay, ProductDay, FollowUpDay):
@@ -43,14 +43,13 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
         settings.put(session, MARK, None)
         rfm.drop_summary(session)
         return False
-    receivable = _receivable()
     session.execute(insert(SalesDay).from_select(
         ["day", "salesperson_id", "state", "orders", "amount", "receivable", "received", "refunded", "outstanding",
          "refundable"],
         select(Order.order_date, Order.salesperson_id, Order.state, func.count(Order.id),
-               func.sum(Order.total - Order.returned_amount), func.sum(receivable), func.sum(Order.received),
-               func.sum(Order.refunded), func.sum(_positive(receivable - Order.received + Order.refunded)),
-               func.sum(_positive(Order.received - Order.refunded - receivable)))
+               func.sum(receivables.kept_amount_sql()), func.sum(receivables.receivable_sql()),
+               func.sum(Order.received), func.sum(Order.refunded), func.sum(receivables.outstanding_sql()),
+               func.sum(receivables.refundable_sql()))
         .where(Order.state != OrderStatus.PENDING_REVIEW)
         .group_by(Order.order_date, Order.salesperson_id, Order.state)))
     session.execute(insert(ProductDay).from_select(
@@ -65,7 +64,7 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
     session.execute(insert(FollowUpDay).from_select(
         ["day", "user_id", "count"],
         select(_day(session, day), FollowUp.user_id, func.count(FollowUp.id))
-        .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))))
+        .where(FollowUp.customer_id.in_(select(Customer.id).where(Customer.deleted_at.is_(None))), followups.COUNTED)
         .group_by(day, FollowUp.user_id)))
     today = now.astimezone(ZoneInfo(tz)).date()
     rfm.rebuild_summary(session, default_filters(today, tz), today, now)

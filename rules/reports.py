@@ -29,7 +29,7 @@ from models.system import CustomField
 from models.product import Product, ProductCategory
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import custom_fields, report_summary, scope
+from rules import custom_fields, followups, receivables, report_summary, scope
 from rules.actor import Actor
 from rules.links import CustomFieldFilter, Days, DrillFilter, ListKind, ListLink
 
@@ -184,7 +184,7 @@ def people_drill(filters: Filters) -> dict[DrillFilter, Any]:
 
 
 def follow_up_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
-    return and_(scope.follow_up_clause(actor), *_choice_clauses(FollowUp.user_id, filters),
+    return and_(scope.follow_up_clause(actor), followups.COUNTED, *_choice_clauses(FollowUp.user_id, filters),
                 FollowUp.happened_at >= filters.utc_start, FollowUp.happened_at < filters.utc_end)
 
 
@@ -461,15 +461,6 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
 
 # --- 公司销售报表 / 产品销售报表 / 业务员业绩报表 -------------------------------------------------
 
-def _receivable() -> Any:
-    """应收 of one order: its value net of returns; a cancelled order owes nothing."""
-    return case((Order.state == OrderStatus.CANCELLED, literal(0)), else_=Order.total - Order.returned_amount)
-
-
-def _positive(expr: Any) -> Any:
-    return case((expr > 0, expr), else_=literal(0))
-
-
 def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
     """公司销售报表 by month of the order date: 应收, 实收, 欠款, 应退, 实退 (orders 等待审核
     excluded); 欠款 and 应退 are per order, as on the order page."""
@@ -482,11 +473,11 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                 .where(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters)).group_by(month))
     else:
         month = bucket(session, Order.order_date, "month", filters, is_date=True)
-        receivable = _receivable()
+        # 应收/欠款/应退 as rules/receivables.py defines them for every page.
         stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
-                       _sum(receivable).label("receivable"), _sum(Order.received).label("received"),
-                       _sum(_positive(receivable - Order.received + Order.refunded)).label("outstanding"),
-                       _sum(_positive(Order.received - Order.refunded - receivable)).label("refundable"),
+                       _sum(receivables.receivable_sql()).label("receivable"), _sum(Order.received).label("received"),
+                       _sum(receivables.outstanding_sql()).label("outstanding"),
+                       _sum(receivables.refundable_sql()).label("refundable"),
                        _sum(Order.refunded).label("refunded"))
                 .where(order_where(actor, filters)).group_by(month))
     found = {r.month: r for r in session.execute(stmt)}
@@ -503,8 +494,7 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                Column("refunded", _l("实退"), "money")]
     table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
     table.totals = _totals(rows, columns, "month")
-    table.note = _l("不含等待审核的订单；应收扣除退货，已取消订单应收为 0。")
-    _summary_note(session, table)
+    _summary_note(session, table)  # 应收/欠款's definition is in the page's 统计口径 block
     return table
 
 
@@ -607,7 +597,7 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
                        .group_by(FollowUpDay.user_id))
     else:
         sales_stmt = (select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
-                             _sum(Order.total - Order.returned_amount).label("amount"),
+                             _sum(receivables.kept_amount_sql()).label("amount"),
                              _sum(Order.received - Order.refunded).label("received"))
                       .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
                       .group_by(Order.salesperson_id))
@@ -776,9 +766,9 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
         Customer.owner_id.is_(None), Customer.deleted_at.is_(None)))
     month = bucket(session, OwnershipEvent.at, "month", filters)
     since = filters.utc_start
-    # a customer entered with an owner never was in the pool: its "created" row is no outflow
+    # a customer entered or imported with an owner never was in the pool: its row is no outflow
     taken = and_(OwnershipEvent.from_user_id.is_(None), OwnershipEvent.to_user_id.is_not(None),
-                 OwnershipEvent.reason != OwnershipReason.CREATED)
+                 OwnershipEvent.reason.not_in((OwnershipReason.CREATED, OwnershipReason.IMPORT)))
     flows = session.execute(
         select(month.label("month"),
                func.sum(case((OwnershipEvent.to_user_id.is_(None), 1), else_=0)).label("inflow"),
@@ -819,7 +809,7 @@ def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[D
         column, amount = SalesDay.day, _sum(SalesDay.amount)
     else:
         where = _sold_where(actor, filters)
-        column, amount = Order.order_date, _sum(Order.total - Order.returned_amount)
+        column, amount = Order.order_date, _sum(receivables.kept_amount_sql())
     day = bucket(session, column, "day", filters, is_date=True)
     daily = {label: _money(value) for label, value in session.execute(select(day, amount).where(where).group_by(day))}
     this = sum((v for label, v in daily.items() if label >= first.isoformat()), ZERO)

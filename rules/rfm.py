@@ -31,7 +31,7 @@ from models.dictionary import DictItem, DictKind
 from models.org import DataScope
 from models.report import CustomerSales
 from models.sales import Order, OrderStatus
-from rules import scope, settings
+from rules import receivables, scope, settings
 from rules.actor import Actor
 from rules.reports import Column, Filters, Table, _money, _sum, customer_where, people_clause
 
@@ -69,7 +69,7 @@ def _grouped(filters: Filters) -> Any:
     """One row per live customer who bought in the range: (customer_id, orders, amount,
     last_day, owner_id)."""
     return (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("orders"),
-                   _sum(Order.total - Order.returned_amount).label("amount"),
+                   _sum(receivables.kept_amount_sql()).label("amount"),
                    func.max(Order.order_date).label("last_day"), Customer.owner_id.label("owner_id"))
             .join(Customer, Customer.id == Order.customer_id)
             .where(Order.order_date >= filters.start, Order.order_date <= filters.end,

@@ -33,7 +33,7 @@ from models.office import Notification
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
-from models.sales import Order, OrderEvent, OrderLine, Payment, PointsEntry
+from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, PointsEntry
 from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from rules.actor import Actor
@@ -328,6 +328,7 @@ UNSCOPED: dict[type, str] = {
     ProductDay: "a report summary; rules/reports.py narrows it by owner_clause on the salesperson",
     SalesDay: "a report summary; rules/reports.py narrows it by owner_clause on the salesperson",
     OrderEvent: "shown only on the page of an order the actor sees",
+    OrderReturn: "shown only on the page of an order the actor sees, beside its return event",
     AuditLog: "the administrators' log (audit.view)",
     LoginLog: "the administrators' log (login_log.view)",
     LoginCaptcha: "login-page bookkeeping; no page lists it",

@@ -27,6 +27,7 @@ from rules import normalize
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_CJK}]+|[0-9a-z]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s()-]*\d")
 
 
 def _run_tokens(run: str, *, query: bool) -> set[str]:
@@ -60,12 +61,15 @@ def query_tokens(term: str) -> set[str]:
 
 
 def searchable_values(customer: Customer, contacts: Iterable[Contact]) -> list[str]:
+    contacts = list(contacts)
     values = [customer.name, customer.code, customer.mnemonic, customer.phone, customer.mobile]
     for contact in contacts:
-        values += [contact.name, contact.mobile, contact.phone]
+        # a contact is found by the initials of its name too (曾广银 → zgy)
+        values += [contact.name, normalize.mnemonic(contact.name, person=True), contact.mobile, contact.phone]
     values += [customer.custom.get(k) for k in sorted(customer.custom or {}) if isinstance(customer.custom.get(k), str)]
-    # Phone numbers are also searchable by their digits alone (138-0013-8000 → 13800138000).
+    # Phone numbers are also searchable by their digits alone (0317-71490681 → 031771490681).
     values += [normalize.phone(v) for v in (customer.phone, customer.mobile) if v]
+    values += [normalize.phone(v) for contact in contacts for v in (contact.mobile, contact.phone) if v]
     return [normalised(v) for v in values if normalize.text(v)]
 
 
@@ -119,6 +123,8 @@ def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElem
     """Customers matching the quick-search term, as a WHERE clause on Customer. `counting`:
     the clause is for the (capped) count, which is best driven by the hits themselves."""
     needle = normalised(term)
+    if _PHONE_LIKE.fullmatch(needle):  # a number copied from the screen: 138 1234 5678, 0317-7149…
+        needle = normalize.phone(needle)  # +86 138… → 138…; a fragment keeps its digits
     if not needle:
         return None
     tokens = sorted(query_tokens(needle))

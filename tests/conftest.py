@@ -10,18 +10,20 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 from flask.testing import FlaskClient
 from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app import create_app
+from app import MIGRATIONS_DIR, create_app
 from config import TestConfig
 from models import Customer, CustomerKind, Role, User, db
 from rules import clock as process_clock
@@ -41,6 +43,32 @@ def need_service(url: str | None, what: str) -> str:
             pytest.fail(f"{what} is required but was not started")
         pytest.skip(f"{what} not running (use `make test`)")
     return url
+
+
+@contextmanager
+def empty_database_app(tmp_path: Path, kind: str) -> Iterator[Flask]:
+    """For upgrade tests: an app (in its context) on an empty SQLite file or on the test
+    PostgreSQL database, emptied again afterwards (tables and Alembic's version row)."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    app = create_app(Cfg)
+    with app.app_context():
+        def reset() -> None:
+            if kind == "postgresql":
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        reset()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            reset()
+            db.engine.dispose()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -553,3 +581,14 @@ def list_table(html: str) -> str:
     """Just the list's table, so the bell's and the menu's texts do not count."""
     start = html.find("model-list")
     return html[start:html.find("</table>", start)] if start >= 0 else ""
+
+
+# --- upgrades from an old schema -------------------------------------------------------------
+
+@contextmanager
+def app_at_revision(kind: str, tmp_path, revision: str) -> Iterator[Flask]:
+    """An app, inside its context, on an empty database upgraded only to `revision`, so a test
+    can write rows as that release did and then upgrade; the database is dropped afterwards."""
+    with empty_database_app(tmp_path, kind) as application:
+        upgrade(directory=MIGRATIONS_DIR, revision=revision)
+        yield application

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import list_table
-from models import Customer, Order, OrderEvent, Product, Stock, db
+from models import Customer, Order, OrderEvent, Product, Stock, User, db
 from rules import settings
 from test_rules_orders import move, new_order, shop  # noqa: F401 - fixture
 
@@ -164,38 +164,109 @@ def test_the_order_page_moves_an_order_and_shows_its_history(app, shop, new_clie
         assert db.session.scalar(select(func.count(OrderEvent.id))) == 4
 
 
+def test_after_a_partial_return_the_order_page_shows_what_the_customer_kept(app, shop, new_client):
+    """Issue 16 item 2: after returning one of three teas the order moved to 退货 for good and its
+    订单金额/税额/毛利 still showed the whole order."""
+    order_id = new_order(app, shop)
+    for step in ("approve", "ship"):
+        move(app, order_id, step)
+    clerk = login(new_client, "clerk")
+    page = f"/admin/order/details/?id={order_id}"
+    html = clerk.post_form(page, {"partial": "1", "qty_1": "1", "qty_2": "0", "reason": "破损"},
+                           to=f"/admin/order/move/return/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "kechi-partly-returned" in html and "kechi-sign" in html  # still 已发货, may still be signed
+    total = html[html.find("kechi-order-total"):]
+    assert total[:total.find("</td>")].endswith("¥58.32")
+    assert "¥51.61 / ¥6.71" in html and "¥32.47 / ¥19.14" in html  # tax and margin of what was kept
+    assert "龙井茶 × 1 · ¥18.91" in html
+    assert 'max="2" name="qty_1"' in html  # a second return offers what is left
+    listing = list_table(clerk.get("/admin/order_shipped/").get_data(as_text=True))
+    assert "¥58.32" in listing and "部分退货" in listing
+    html = clerk.post_form(page, {}, to=f"/admin/order/move/sign/?id={order_id}", follow=True).get_data(as_text=True)
+    assert "已签收 1 个订单" in html
+    with app.app_context():
+        customer = db.session.get(Customer, shop["customer"])
+        assert (customer.purchase_count, customer.purchase_total, customer.points) == (1, Decimal("58.32"), 11)
+
+
+def test_an_order_waiting_for_review_owes_nothing_on_any_page(app, shop, new_client, make_user):
+    """Issue 16 item 4: 等待审核 orders showed 欠款 in red on the order list and the customer page
+    while 公司销售报表 left them out."""
+    pending = new_order(app, shop)
+    approved = new_order(app, shop, lines=[(shop["cup"], 1, None, "1")])  # ¥3.33
+    move(app, approved, "approve")
+    clerk = login(new_client, "clerk")
+    table = list_table(clerk.get("/admin/order/").get_data(as_text=True))
+    assert table.count("text-danger") == 1 and "¥3.33</span>" in table
+    customer = clerk.get(f"/admin/customer/details/?id={shop['customer']}").get_data(as_text=True)
+    money = customer[customer.find("kechi-customer-money"):customer.find("kechi-customer-orders")]
+    owed = money[money.find('data-money="outstanding"'):]
+    assert "¥3.33" in owed[:owed.find("</div></div>")]
+    html = clerk.get(f"/admin/order/details/?id={pending}").get_data(as_text=True)
+    assert "统计口径" in html and "等待审核和已取消的订单不计应收" in html
+    make_user("boss", role="总经理")
+    report = login(new_client, "boss").get("/admin/reports/sales/").get_data(as_text=True)
+    assert "等待审核和已取消的订单不计应收" in report
+
+
 def test_payments_from_the_order_page_and_the_customer_360_tabs(app, shop, new_client):
     order_id = new_order(app, shop)
+    move(app, order_id, "approve")
     rep = login(new_client, "rep")
     page = f"/admin/order/details/?id={order_id}"
     html = rep.post_form(page, {"kind": "receipt", "amount": "50", "paid_on": "2026-11-23", "method": "transfer",
                                 "note": "首付"}, to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
-    assert "已登记 回款 ¥50.00" in html
+    assert "已登记 回款 ¥50.00，等待其他同事确认后计入实收" in html
     html = rep.post_form(page, {"kind": "receipt", "amount": "99", "paid_on": "2026-11-23"},
                          to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
-    assert "回款金额 ¥99.00 超过欠款 ¥27.23" in html
+    assert "回款金额 ¥99.00 超过未收金额 ¥27.23" in html  # the ¥50 waiting for confirmation counts here
+    clerk = login(new_client, "clerk")
+    assert "已确认 1 笔款项" in clerk.action("/admin/payment_pending/", "approve", [1]).get_data(as_text=True)
     customer = rep.get(f"/admin/customer/details/?id={shop['customer']}").get_data(as_text=True)
     orders_tab = customer[customer.find('id="tab-orders"'):customer.find('id="tab-payments"')]
     assert "DD202611230001" in orders_tab and "¥27.23" in orders_tab
+    assert "统计口径" in orders_tab
     payments_tab = customer[customer.find('id="tab-payments"'):]
     assert "¥50.00" in payments_tab
 
 
-def test_payments_waiting_for_approval_are_confirmed_from_the_payment_list(app, shop, new_client):
-    with app.app_context():
-        settings.put(db.session, "payment_requires_approval", True)
-        db.session.commit()
+def test_a_confirmer_confirms_waiting_receipts_from_their_list_but_never_their_own(app, shop, new_client,
+                                                                                   make_user):
+    """Issue 16 item 3: 陈晓明's ¥100 on his own order counted at once, confirmed by himself."""
     order_id = new_order(app, shop)
+    move(app, order_id, "approve")
     rep = login(new_client, "rep")
     html = rep.post_form(f"/admin/order/details/?id={order_id}", {"kind": "receipt", "amount": "20"},
                          to=f"/admin/order/pay/?id={order_id}", follow=True).get_data(as_text=True)
-    assert "等待审核后计入" in html
+    assert "等待其他同事确认后计入实收" in html
     assert 'data-kechi-action="approve"' not in rep.get("/admin/payment/").get_data(as_text=True)
+    assert rep.get("/admin/payment_pending/").status_code in (403, 404)
+    with app.app_context():
+        assert db.session.get(Order, order_id).received == Decimal("0.00")
+    # the boss may confirm payments, but not one on his own order
+    make_user("boss", role="总经理")
+    with app.app_context():
+        db.session.get(Customer, shop["customer"]).owner_id = db.session.scalar(
+            select(User.id).where(User.username == "boss"))
+        db.session.commit()
+    own = new_order(app, shop, who="boss")
+    move(app, own, "approve")
+    boss = login(new_client, "boss")
+    html = boss.post_form(f"/admin/order/details/?id={own}", {"kind": "receipt", "amount": "30"},
+                          to=f"/admin/order/pay/?id={own}", follow=True).get_data(as_text=True)
+    assert "等待其他同事确认后计入实收" in html
+    html = boss.action("/admin/payment_pending/", "approve", [2]).get_data(as_text=True)
+    assert "订单DD202611230002的这笔款项是您自己登记的，不能由您确认" in html
     clerk = login(new_client, "clerk")
-    html = clerk.action("/admin/payment/", "approve", [1]).get_data(as_text=True)
+    listing = clerk.get("/admin/payment_pending/").get_data(as_text=True)
+    assert "DD202611230001" in list_table(listing) and "¥20.00" in list_table(listing)
+    html = clerk.action("/admin/payment_pending/", "approve", [1]).get_data(as_text=True)
     assert "已确认 1 笔款项" in html
     with app.app_context():
         assert db.session.get(Order, order_id).received == Decimal("20.00")
+        assert db.session.get(Order, own).received == Decimal("0.00")
+    assert "已确认 1 笔款项" in clerk.action("/admin/payment_pending/", "approve", [2]).get_data(as_text=True)
+    assert "没有待确认的款项" in clerk.get("/admin/payment_pending/").get_data(as_text=True)
 
 
 def test_completing_an_order_updates_the_customer(app, shop, new_client):

@@ -40,7 +40,7 @@ def messy_workbook() -> bytes:
         [None] * 9,                                                                                # 6 blank
         ["丙商行", "张三", "1.3800138003E+10", None, "潜在客户", None, "广东省深圳市南山区科技园", 45047, None],  # 7 imported
         ["杭州甲科技有限公司", "王一", 13800138001.0, None, "意向客户", "浙江", None, None, None],     # 8 skipped: row 4
-        ["老客户有限公司", "赵四", 13800138005.0, None, None, None, None, None, None],                # 9 skipped: existing
+        ["老客户有限公司", "赵四", 13800138005.0, "0571-88889999", None, None, None, None, None],     # 9 skipped: existing
         [None, "钱五", 13800138006.0, None, None, None, None, None, None],                           # 10 rejected: no name
         ["丁公司", "孙六", 12345.0, None, None, None, None, None, None],                             # 11 rejected: mobile
         ["戊公司", "周七", 13800138008.0, None, None, None, None, "明年", "not-an-email"],            # 12 rejected: date+email

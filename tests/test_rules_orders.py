@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from conftest import FIXED_NOW, run_at_once
 from models import (
-    Customer, DictItem, Order, OrderEvent, OrderLine, OrderStatus, PointsEntry, PriceLevel, Product, ProductPrice,
+    Customer, DictItem, Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry, PriceLevel, Product, ProductPrice,
     Stock, StockMovement, User, Warehouse, db,
 )
-from rules import orders, settings, stock
+from rules import orders, receivables, settings, stock
 from rules.actor import Actor
 from rules.errors import InvalidValue, OutOfScope, PermissionDenied, PointsShort, PurgeRefused
 
@@ -105,7 +105,7 @@ def test_worked_example_totals_tax_and_margin_are_exact(app, shop):
         assert order.number == "DD202611230001"
         assert order.state == OrderStatus.PENDING_REVIEW
         assert (order.consignee, order.salesperson_id) == ("华星贸易", shop["rep"])
-        assert order.outstanding == Decimal("77.23")
+        assert receivables.outstanding(order) == Decimal("0")  # not approved yet: nothing is owed
 
 
 def test_unit_price_defaults_from_the_price_level_and_stays_editable(app, shop):
@@ -308,7 +308,7 @@ def test_completion_updates_customer_totals_deal_category_and_points(app, shop):
     with app.app_context():
         customer = db.session.get(Customer, shop["customer"])
         assert (customer.purchase_count, customer.purchase_total, customer.points) == (0, Decimal("0.00"), 0)
-        assert db.session.get(Order, order_id).refundable == Decimal("0")  # nothing was paid
+        assert receivables.refundable(db.session.get(Order, order_id)) == Decimal("0")  # nothing was paid
 
 
 def test_points_redeem_with_a_log_and_never_below_zero(app, shop):
@@ -408,3 +408,72 @@ def test_customers_with_orders_merge_with_their_orders_and_are_never_purged(app,
         db.session.rollback()
         customer_rules.purge(db.session, db.session.get(Customer, twin))  # its orders moved: it may go
         db.session.commit()
+
+
+# --- partial returns ------------------------------------------------------------------------------
+
+def test_a_partial_return_keeps_the_order_and_everything_follows_the_kept_quantities(app, shop):
+    """Issue 16 item 2: a partial return ended the whole order, which then could never complete,
+    and the customer's 购买次数/累计金额/积分 stayed 0 although he kept the rest."""
+    order_id = new_order(app, shop)  # 3 罐龙井 ¥56.72 + 7 盒茶杯 ¥20.51 = ¥77.23
+    move(app, order_id, "approve")
+    move(app, order_id, "ship")
+    with app.app_context():
+        lines = {line.product_id: line.id for line in db.session.get(Order, order_id).lines}
+    move(app, order_id, "return", quantities={lines[shop["tea"]]: 1})
+    assert state_of(app, order_id) == "shipped"
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert (order.returned_amount, receivables.kept_amount(order)) == (Decimal("18.91"), Decimal("58.32"))
+        assert receivables.receivable(order) == Decimal("58.32")
+        kept = orders.kept(order)
+        assert (kept.amount_ex_tax, kept.tax) == (Decimal("51.61"), Decimal("6.71"))  # 58.32 / 1.13
+        assert (kept.cost, kept.margin) == (Decimal("32.47"), Decimal("19.14"))      # 2 × 12.35 + 7 × 1.11
+        last = order.events[-1]
+        assert (last.action, last.from_state, last.to_state) == ("return_part", "shipped", "shipped")
+        assert [(r.line_id, r.quantity, r.amount) for r in db.session.scalars(
+            select(OrderReturn).where(OrderReturn.event_id == last.id))] == [(lines[shop["tea"]], 1, Decimal("18.91"))]
+    move(app, order_id, "sign")  # the customer keeps the rest: the order completes
+    with app.app_context():
+        customer = db.session.get(Customer, shop["customer"])
+        assert (customer.purchase_count, customer.purchase_total, customer.points) == (1, Decimal("58.32"), 2 * 2 + 7)
+    # a second partial return, after completion, gives back only its own amount and points
+    move(app, order_id, "return", quantities={lines[shop["cup"]]: 2})
+    assert state_of(app, order_id) == "completed"
+    assert stock_of(app, shop, "cup") == 15
+    with app.app_context():
+        customer = db.session.get(Customer, shop["customer"])
+        assert (customer.purchase_count, customer.purchase_total, customer.points) == (1, Decimal("52.46"), 9)
+        assert db.session.get(Order, order_id).returned_amount == Decimal("24.77")  # 18.91 + 5.86
+    with pytest.raises(InvalidValue, match="“龙井茶”的退货数量应在 0 到 2 之间"):
+        move(app, order_id, "return", quantities={lines[shop["tea"]]: 3})
+    # returning what is left is the only move to 退货
+    move(app, order_id, "return", quantities={lines[shop["tea"]]: 2, lines[shop["cup"]]: 5})
+    assert state_of(app, order_id) == "returned"
+    assert (stock_of(app, shop, "tea"), stock_of(app, shop, "cup")) == (10, 20)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert (order.returned_amount, receivables.kept_amount(order)) == (Decimal("77.23"), Decimal("0.00"))
+        customer = db.session.get(Customer, shop["customer"])
+        assert (customer.purchase_count, customer.purchase_total, customer.points) == (0, Decimal("0.00"), 0)
+        assert [e.action for e in order.events][-4:] == ["return_part", "sign", "return_part", "return"]
+
+
+@pytest.mark.both_dbs
+def test_sales_reports_count_what_customers_kept(app, shop):
+    from rules import reports
+    order_id = new_order(app, shop)
+    for step in ("approve", "ship"):
+        move(app, order_id, step)
+    with app.app_context():
+        tea = next(line.id for line in db.session.get(Order, order_id).lines if line.product_id == shop["tea"])
+    move(app, order_id, "return", quantities={tea: 1})
+    with app.app_context():
+        actor = actor_of(db.session, "clerk")
+        filters = reports.Filters(start=TODAY.replace(day=1), end=TODAY, tz=TZ)
+        sales = reports.company_sales(db.session, actor, filters)
+        november = next(r for r in sales.rows if r["month"] == "2026-11")
+        assert (november["orders"], november["receivable"], november["outstanding"]) == (
+            1, Decimal("58.32"), Decimal("58.32"))
+        people = reports.salesperson_performance(db.session, actor, filters)
+        assert [r["amount"] for r in people.rows if r.get("orders")] == [Decimal("58.32")]

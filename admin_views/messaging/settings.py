@@ -39,6 +39,7 @@ class MessagingSettingsView(PermissionView):
             values.update(
                 company_name=f.get("company_name", "").strip(), signature=f.get("signature", "").strip(),
                 birthday_enabled=bool(f.get("birthday_enabled")), birthday_contacts=bool(f.get("birthday_contacts")),
+                messages_count_as_contact=bool(f.get("messages_count_as_contact")),
                 birthday_template_id=int(f["birthday_template_id"]) if f.get("birthday_template_id", "").isdigit()
                 else None,
                 callback_secret=f.get("callback_secret", "").strip() or config["callback_secret"], provider=provider)

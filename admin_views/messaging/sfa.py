@@ -93,9 +93,13 @@ class SfaEnrollmentView(ScopedModelView):
         """Start a plan for the customers chosen in the list (?ids=1,2,3)."""
         actor = current_actor()
         wanted = ids_from(request.values.get("ids"))
-        ok = scope.ids_in_scope(db.session, Customer, wanted, actor, scope.customer_edit_clause(actor))
-        if not wanted or len(ok) != len(wanted):
+        visible = scope.ids_in_scope(db.session, Customer, wanted, actor)
+        if not wanted or len(visible) != len(wanted):
             abort(404)
+        # A customer shared with the user is visible but not his to automate: left out, and said so.
+        ok = scope.ids_in_scope(db.session, Customer, visible, actor, scope.customer_edit_clause(actor))
+        skipped = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(set(visible) - set(ok)))
+                                          .order_by(Customer.id)))
         records = list(db.session.scalars(select(Customer).where(Customer.id.in_(ok)).order_by(Customer.id)))
         plans = list(db.session.scalars(select(SfaPlan).where(SfaPlan.active.is_(True)).order_by(SfaPlan.name)))
         start_on = request.form.get("start_on") or local_today().isoformat()
@@ -117,7 +121,8 @@ class SfaEnrollmentView(ScopedModelView):
                         outcome.done(gettext("已为 %(n)d 位客户启动“%(p)s”", n=n, p=plan.name))
                     if outcome.ok:
                         return redirect(url_for(".index_view"))
-        return self.render("admin/messaging/sfa_start.html", records=records, plans=plans, start_on=start_on,
+        return self.render("admin/messaging/sfa_start.html", records=records, skipped=skipped, plans=plans,
+                           start_on=start_on,
                            ids=",".join(str(i) for i in ok), chosen=request.form.get("plan_id", ""))
 
 

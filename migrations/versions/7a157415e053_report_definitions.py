@@ -1,7 +1,7 @@
 """reports count what happened: customers' creator, funnel steps, custom fields in statistics
 
 Revision ID: 7a157415e053
-Revises: a1c3e5f7b9d2
+Revises: 80de83f2d3b9
 Create Date: 2026-12-06 03:10:00
 
 业务员业绩's 新增客户 counted the customers a salesperson owns now, so a recycle run changed
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7a157415e053'
-down_revision = 'a1c3e5f7b9d2'
+down_revision = '80de83f2d3b9'
 branch_labels = None
 depends_on = None
 
