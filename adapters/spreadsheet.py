@@ -6,7 +6,7 @@ read-only mode; numbers come back as floats and are tidied by the importer (rule
 Writing .xlsx with openpyxl: streamed tables (exports, the rejected rows) and the import
 template. Text that starts with = + - @ is written as a text cell marked with Excel's quote
 prefix: never a formula, and it reads back as typed. What goes into the cells is decided by
-rules/exporting.py."""
+rules/exporting.py, with the number format of each column (money as numbers shown ¥1,234.50)."""
 from __future__ import annotations
 
 import csv
@@ -168,17 +168,32 @@ def _as_text_if_formula(sheet: Any, value: Any) -> Any:
     return value
 
 
+def _formatted(sheet: Any, value: Any, number_format: str | None) -> Any:
+    """A number in a column with a number format (money: ¥1,234.50) stays a number Excel sums."""
+    if number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = number_format
+        return cell
+    return _as_text_if_formula(sheet, value)
+
+
 def write_table(path: str | Path, title: str, header: list[str], rows: Iterable[list[Any]], *,
-                progress: Callable[[int], None] | None = None, every: int = 2000) -> int:
-    """Stream rows into a write-only workbook; returns the number of data rows written."""
+                progress: Callable[[int], None] | None = None, every: int = 2000,
+                formats: list[str | None] | None = None) -> int:
+    """Stream rows into a write-only workbook; returns the number of data rows written.
+    `formats` gives each column's number format (None: as the value is)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append(header)
     count = 0
+    column_formats = formats or []
     for row in rows:
-        sheet.append([_as_text_if_formula(sheet, value) for value in row])
+        sheet.append([_formatted(sheet, value, column_formats[i] if i < len(column_formats) else None)
+                      for i, value in enumerate(row)])
         count += 1
         if progress is not None and count % every == 0:
             progress(count)

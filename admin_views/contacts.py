@@ -37,6 +37,8 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     capped_count = True  # "10000+": a million contacts are not counted on each page view
     permission_view = "customer.view"
     permission_create = permission_edit = permission_delete = "customer.edit"
+    permission_export = "customer.export"
+    export_entity = "contact"
     column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email"]
     column_labels = {**CONTACT_LABELS, "customer": _l("客户"), "customer.name": _l("客户名称")}
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",

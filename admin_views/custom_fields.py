@@ -20,9 +20,11 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import SecureModelView
 from admin_views.formatters import choice_label
+from admin_views.links import drill
 from admin_views.menu import SETTINGS, fa
 from models import CustomField, db
 from rules import custom_fields
+from rules.links import CustomFieldFilter
 
 PREFIX = "cf_"
 
@@ -92,10 +94,19 @@ class CustomContainsChoiceFilter(_JsonFilter):
         return _l("包含")
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        return query.filter(self.get_column(alias).like(f'%"{value}"%'))
+        return query.filter(custom_fields.holds_option(self.get_column(alias), value))
 
 
 def filters_for(model: Any, field: CustomField) -> list[BaseSQLAFilter]:
+    """The list filters of one field; a choice or yes/no field's is the one a report's bar of
+    that field opens (rules/reports.py, CustomFieldFilter)."""
+    found = _filters_for(model, field)
+    if field.field_type in custom_fields.STATISTICS_TYPES:
+        drill(CustomFieldFilter(field.key), found[0])
+    return found
+
+
+def _filters_for(model: Any, field: CustomField) -> list[BaseSQLAFilter]:
     kind, label = field.field_type, field.label
     if kind in ("text", "textarea"):
         return [CustomTextFilter(model, field, label)]
@@ -262,22 +273,23 @@ class CustomFieldView(SecureModelView):
 
     permission_view = permission_create = permission_edit = permission_delete = "settings.manage"
     column_list = ["entity", "label", "key", "field_type", "required", "show_in_list", "searchable", "importable",
-                   "active", "sort_order"]
+                   "statistics", "active", "sort_order"]
     column_labels = {"entity": _l("用于"), "label": _l("字段名称"), "key": _l("字段标识"), "field_type": _l("类型"),
                      "options": _l("选项（每行一个）"), "required": _l("必填"), "show_in_list": _l("列表显示"),
-                     "searchable": _l("可筛选"), "importable": _l("导入/导出"), "active": _l("启用"),
+                     "searchable": _l("可筛选"), "importable": _l("导入/导出"), "statistics": _l("统计"), "active": _l("启用"),
                      "sort_order": _l("排序")}
     column_formatters = {"entity": choice_label(custom_fields.ENTITIES),
                          "field_type": choice_label(custom_fields.TYPES)}
     column_default_sort = [("entity", False), ("sort_order", False)]
     form_columns = ["entity", "label", "key", "field_type", "options", "required", "show_in_list", "searchable",
-                    "importable", "active", "sort_order"]
+                    "importable", "statistics", "active", "sort_order"]
     form_overrides = {"entity": SelectField, "field_type": SelectField, "options": TextAreaField}
     form_args = {
         "entity": {"choices": list(custom_fields.ENTITIES.items()), "label": _l("用于")},
         "field_type": {"choices": list(custom_fields.TYPES.items()), "label": _l("类型")},
         "key": {"description": _l("英文标识，如 budget、wechat_group；保存后请勿修改")},
         "options": {"description": _l("单选、多选字段的可选项，每行一个")},
+        "statistics": {"label": _l("统计"), "description": _l("单选、多选和是/否字段可作为“客户数量报表”的统计维度")},
     }
     list_template = "admin/custom_fields/list.html"
 

@@ -48,6 +48,7 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     permission_edit = "customer.edit"
     permission_delete = "customer.delete"
     permission_export = "customer.export"
+    export_entity = "customer"
     action_permissions = {"share": "customer.share", "merge": "customer.merge", "release": "pool.claim",
                           "assign": "pool.assign", "recall": "pool.recall", "protect": "pool.claim",
                           "unprotect": "pool.claim", "unprotect_release": "pool.claim", "send_message": "message.send", "opt_out": "message.send",
@@ -123,16 +124,6 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
     }
     inline_models = [ContactInline(Contact)]
     custom_inline = {"contacts": "contact"}
-
-    @property
-    def can_export(self) -> bool:  # type: ignore[override]
-        """Flask-Admin's CSV export is off here: 导出Excel (admin_views/excel.py) exports the same
-        list, scope and filters as xlsx with chosen columns."""
-        return False
-
-    @property
-    def can_export_excel(self) -> bool:
-        return self._allowed(self.permission_export)
 
     def get_query(self) -> Any:
         # Eager-load what the list shows, so a page costs a fixed number of queries.

@@ -22,15 +22,18 @@ class SettingsModelView(SecureModelView):
 
 
 class DictItemView(SettingsModelView):
-    column_list = ["kind", "name", "sort_order", "active"]
-    column_labels = {"kind": _l("字典"), "name": _l("名称"), "sort_order": _l("排序"), "active": _l("启用")}
+    column_list = ["kind", "name", "sort_order", "active", "funnel_step"]
+    column_labels = {"kind": _l("字典"), "name": _l("名称"), "sort_order": _l("排序"), "active": _l("启用"),
+                     "funnel_step": _l("漏斗阶段")}
     column_default_sort = [("kind", False), ("sort_order", False)]
     column_formatters = {"kind": choice_label(DICT_KIND_LABELS)}
     column_filters = ["kind"]
     column_searchable_list = ["name"]
-    form_columns = ["kind", "name", "sort_order", "active"]
+    form_columns = ["kind", "name", "sort_order", "active", "funnel_step"]
     form_overrides = {"kind": SelectField}
-    form_args = {"kind": {"choices": list(DICT_KIND_LABELS.items()), "label": _l("字典")}}
+    form_args = {"kind": {"choices": list(DICT_KIND_LABELS.items()), "label": _l("字典")},
+                 "funnel_step": {"label": _l("漏斗阶段"),
+                                 "description": _l("仅用于跟进程度：销售漏斗中的一步。搁置、流失等不是步骤的请取消勾选，报表会单独列出")}}
 
     def check_delete(self, model: Any) -> None:
         from sqlalchemy import select

@@ -35,7 +35,7 @@ STATUS = {JobStatus.READING: _l("读取中"), JobStatus.DRAFT: _l("待确认"), 
           JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
-              "export_follow_up": _l("导出联系记录")}
+              "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品")}
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
     "contact_mobile": "13900139000", "mobile": "13800138000", "phone": "0571-88888888", "email": "info@example.com",
@@ -135,7 +135,7 @@ class ExcelView(PermissionView):
     """导入/导出: the wizard, the job pages and the export endpoints. Each import and export
     step asks for its own permission on top (`require`)."""
 
-    permission = ("customer.view", import_products.PERMISSION)
+    permission = ("customer.view", import_products.PERMISSION, "order.view")
 
     # --- import: upload ------------------------------------------------------------------------
     @expose("/", methods=["GET", "POST"])
@@ -407,22 +407,26 @@ class ExcelView(PermissionView):
     # --- export --------------------------------------------------------------------------------
     @expose("/export/<entity>/", methods=["GET", "POST"])
     def export(self, entity: str) -> Any:
-        if entity not in exporting.ENTITIES:
-            abort(404)
-        self.require("customer.export")
+        return self.export_from(entity, entity)
+
+    @expose("/export/<entity>/from/<source>/", methods=["GET", "POST"])
+    def export_from(self, entity: str, source: str) -> Any:
+        """导出Excel of list `source` (an endpoint: 订单综合查询 or one state's list) as `entity`."""
+        view = self._list_view(entity, source)
+        self.require(view.permission_export)
         columns = exporting.COLUMNS[entity](db.session)
         list_args = request.query_string.decode()  # the list page's search, filters and sort
+        page = {"entity": entity, "source": source, "entity_name": exporting.ENTITIES[entity], "columns": columns,
+                "list_args": list_args, "back": self._list_url(view, list_args)}
         if request.method == "GET":
-            return self.render("admin/imports/export.html", entity=entity, entity_name=exporting.ENTITIES[entity],
-                               columns=columns, list_args=list_args, back=self._list_url(entity, list_args))
+            return self.render("admin/imports/export.html", **page)
         if not CsrfForm(request.form).validate():
             abort(400)
         chosen = [c.key for c in columns if request.form.get(f"c_{c.key}")]
         if not chosen:
             flash(gettext("请至少选择一列"), "error")
-            return self.render("admin/imports/export.html", entity=entity, entity_name=exporting.ENTITIES[entity],
-                               columns=columns, list_args=list_args, back=self._list_url(entity, list_args))
-        ids = self._list_ids(entity)
+            return self.render("admin/imports/export.html", **page)
+        ids = self._list_ids(view, entity)
         name = excel_jobs.new_file_name("exports", ".ids")
         excel_jobs.stored_path(name).write_text("\n".join(str(i) for i in ids))
         job = JobRecord(kind=f"export_{entity}", status=JobStatus.QUEUED, user_id=current_user.id, file_path=name,
@@ -435,21 +439,24 @@ class ExcelView(PermissionView):
         _enqueue(excel_jobs.run_export, job)
         return redirect(url_for(".job_view", job_id=job.id))
 
-    LIST_ENDPOINTS = {"customer": "customer", "contact": "contact", "follow_up": "follow_up"}
-
-    def _list_url(self, entity: str, list_args: str) -> str:
-        base = url_for(f"{self.LIST_ENDPOINTS[entity]}.index_view")
+    def _list_url(self, view: ModelView, list_args: str) -> str:
+        base = url_for(f"{view.endpoint}.index_view")
         return base + ("?" + list_args if list_args else "")
 
-    def _list_view(self, entity: str) -> ModelView:
-        endpoint = self.LIST_ENDPOINTS[entity]
-        return next(v for v in self.admin._views if getattr(v, "endpoint", None) == endpoint)
+    def _list_view(self, entity: str, source: str) -> Any:
+        """The registered list `source` that exports as `entity`; any other pair is no page."""
+        for view in self.admin._views:
+            if getattr(view, "endpoint", None) == source and getattr(view, "export_entity", None) == entity:
+                return view
+        abort(404)
 
-    def _list_ids(self, entity: str) -> list[int]:
+    def _list_ids(self, view: Any, entity: str) -> list[int]:
         """The ids the list page shows for these URL arguments, in its order: the registered
         list view's own scope, search, filters and sort (its query, not a copy of it)."""
-        view = self._list_view(entity)
         model = exporting.MODELS[entity]
+        sync = getattr(view, "sync_custom_fields", None)
+        if sync is not None:  # filters on custom fields exist once the list has today's definitions
+            sync()
         args = view._get_list_extra_args()  # this request carries the list page's arguments
         sort = view._get_column_by_idx(args.sort)
         _count, query = ModelView.get_list(view, None, sort[0] if sort else None, args.sort_desc, args.search,

@@ -41,6 +41,8 @@ class ContributableCustomerLoader(ScopedAjaxModelLoader):
 class FollowUpView(ScopedModelView):
     permission_view = "customer.view"
     permission_create = "customer.view"
+    permission_export = "customer.export"
+    export_entity = "follow_up"
     can_view_details = True
     list_template = "admin/followups/list.html"
     details_template = "admin/followups/details.html"

@@ -22,20 +22,20 @@ from flask_admin.model.filters import BaseFilter
 
 from admin_views.navigation import back_url
 from rules import links
-from rules.links import Days, DrillFilter, FilterValue, Link, ListKind, ListLink, RecordLink
+from rules.links import CustomFieldFilter, Days, DrillFilter, FilterValue, Link, ListKind, ListLink, RecordLink
 
 FilterT = TypeVar("FilterT", bound=BaseFilter)
 
 
-def drill(name: DrillFilter, flt: FilterT) -> FilterT:
+def drill(name: DrillFilter | CustomFieldFilter, flt: FilterT) -> FilterT:
     """Declare `flt` as the list's filter for `name` (returned as is, for column_filters)."""
-    flt.drill_name = DrillFilter(name)  # type: ignore[attr-defined]
+    flt.drill_name = name if isinstance(name, CustomFieldFilter) else DrillFilter(name)  # type: ignore[attr-defined]
     return flt
 
 
-def declared(filters: Iterable[Any] | None) -> dict[DrillFilter, BaseFilter]:
+def declared(filters: Iterable[Any] | None) -> dict[DrillFilter | CustomFieldFilter, BaseFilter]:
     """The drill filters among a view's column_filters, by name."""
-    found: dict[DrillFilter, BaseFilter] = {}
+    found: dict[DrillFilter | CustomFieldFilter, BaseFilter] = {}
     for flt in filters or ():
         name = getattr(flt, "drill_name", None)
         if name is not None:
@@ -79,6 +79,9 @@ def list_url(admin: Any, link: ListLink | None) -> str | None:
         return None
     if not link.filters:
         return _index_url(view)
+    sync = getattr(view, "sync_custom_fields", None)
+    if sync is not None:  # a custom field's filter exists once the list has today's definitions
+        sync()
     named = declared(getattr(view, "column_filters", None))
     # Flask-Admin's own table of argument → (index, filter), the one it decodes list URLs with;
     # the declared filter is found in it by identity.

@@ -139,6 +139,7 @@ class OrderView(ScopedModelView):
     permission_edit = "order.create"
     permission_delete = None
     permission_export = "order.view"
+    export_entity = "order"
     # Each move's action is offered to those the state machine lets make it (rules/orders.py).
     action_permissions = {name: move.permissions for name, move in orders.TRANSITIONS.items()}
     state: str | None = None  # the per-state lists narrow to one state

@@ -70,6 +70,7 @@ class ProductView(CustomFieldsMixin, SecureModelView):
     custom_entity = "product"
     permission_view = "product.view"
     permission_create = permission_edit = permission_delete = permission_export = "product.manage"
+    export_entity = "product"
 
     list_template = "admin/products/list.html"
     create_template = "admin/products/create.html"

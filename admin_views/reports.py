@@ -30,12 +30,13 @@ from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_date, fmt_money
 from admin_views.forms import CsrfForm
 from admin_views.menu import REPORTS, fa
+from admin_views.org import DATA_SCOPE_LABELS
 from admin_views.transaction import transaction
 from models import db
 from models.dictionary import DictKind
-from rules import dictionaries, regions, reports, rfm
+from rules import dictionaries, regions, report_definitions, reports, rfm
 from rules.clock import local_date
-from rules.exporting import ExportColumn
+from rules.exporting import MONEY_FORMAT, ExportColumn, number_formats
 from rules.exporting import table as export_table
 
 # ECharts is served by this app (the Makefile copies it from the pinned npm package); no
@@ -64,6 +65,12 @@ def _date(arg: str, name: str, default: date, problems: list[str]) -> date:
     except params.BadParameter as exc:
         problems.append(str(exc.description))
         return default
+
+
+def dated_request() -> bool:
+    """Whether the page was asked to count only what was created within the dates (reports
+    whose date range is optional)."""
+    return request.args.get("dated") == "1"
 
 
 def filters_from_request() -> tuple[reports.Filters, list[str]]:
@@ -172,6 +179,8 @@ class ReportView(PermissionView):
     chart_types: tuple[str, ...] = ("bar", "line", "pie")
     title: Any = ""
     description: Any = ""
+    definition = ""  # the key of its 统计口径 (rules/report_definitions.py)
+    dates_optional = False  # the range narrows only when 只统计期间内创建的 is ticked
     # (request arg, label, [(value, label)], default)
     choices: list[tuple[str, Any, list[tuple[str, Any]], str]] = []
     show_people = True
@@ -214,7 +223,11 @@ class ReportView(PermissionView):
             rows=[{c.key: _cell(r.get(c.key), c.kind) for c in table.columns} | {"_drill": d, "_raw": r}
                   for r, d in zip(table.rows, row_drill)],
             totals={c.key: _cell(table.totals.get(c.key), c.kind) for c in table.columns} if table.totals else None,
-            export_url=url_for(f"{self.endpoint}.export", **args), extra=self.extra_context(table))
+            export_url=url_for(f"{self.endpoint}.export", **args), extra=self.extra_context(table),
+            definition=report_definitions.lines(self.definition, scope_label=DATA_SCOPE_LABELS[actor.data_scope],
+                                                summary_at=table.extra.get("summary_at"),
+                                                tz=current_app.config["TIMEZONE"]),
+            dated=dated_request() if self.dates_optional else True)
 
     def extra_context(self, table: reports.Table) -> dict[str, Any]:
         return {}
@@ -238,11 +251,12 @@ class ReportView(PermissionView):
     def export(self) -> Any:
         _filters, _problems, table = self._build()
         columns = [ExportColumn(c.key, c.label, (lambda key, kind: lambda row: _export_value(row.get(key), kind))(
-            c.key, c.kind)) for c in table.columns]
+            c.key, c.kind), MONEY_FORMAT if c.kind == "money" else None) for c in table.columns]
         rows = list(table.rows) + ([table.totals] if table.totals else [])
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "report.xlsx"
-            spreadsheet.write_table(path, str(self.title), *export_table(columns, rows))
+            spreadsheet.write_table(path, str(self.title), *export_table(columns, rows),
+                                    formats=number_formats(columns))
             data = path.read_bytes()
         from io import BytesIO
 
@@ -253,11 +267,12 @@ class ReportView(PermissionView):
 
 class CustomerCountReport(ReportView):
     title = _l("客户数量报表")
-    description = _l("按创建时间统计客户数量；点击柱子或扇区查看这些客户。")
-    choices = [("by", _l("统计维度"), [(k, v) for k, v in reports.DIMENSIONS.items()], "province")]
+    description = _l("按省份、分类、业务员或自定义字段统计现有客户的数量；点击柱子或扇区查看这些客户。")
+    definition = "customer_counts"
+    dates_optional = True
 
     def current_choices(self) -> list[tuple[str, Any, list[tuple[str, Any]], str]]:
-        base = list(self.choices)
+        base = [("by", _l("统计维度"), list(reports.dimensions(db.session).items()), "province")]
         if request.args.get("by") == "city":
             base.append(("province", _l("省份"), [(p, p) for p in regions.tree()], "浙江省"))
         return base
@@ -265,11 +280,13 @@ class CustomerCountReport(ReportView):
     def compute(self, filters: reports.Filters) -> reports.Table:
         by = self.choice("by")
         return reports.customer_counts(db.session, current_actor(), filters, by=by,
-                                       province=self.choice("province") if by == "city" else None)
+                                       province=self.choice("province") if by == "city" else None,
+                                       created=dated_request())
 
 
 class NewCustomerReport(ReportView):
     title = _l("新增客户走势")
+    definition = "new_customers"
     chart_types = ("line", "bar")
     choices = [("grain", _l("按"), [("day", _l("日")), ("week", _l("周")), ("month", _l("月")), ("year", _l("年"))],
                 "month")]
@@ -279,16 +296,23 @@ class NewCustomerReport(ReportView):
 
 
 class FunnelReport(ReportView):
+    """The funnel's steps in the chart and table; the stages beside it (搁置, 流失) apart."""
+
     title = _l("销售漏斗")
-    description = _l("按跟进程度统计客户，越往后的阶段包含已经走过前面阶段的客户。")
+    definition = "funnel"
+    description = _l("按跟进程度统计客户，越往后的阶段包含已经走过前面阶段的客户；搁置、流失等不在漏斗内的单独列出。")
     chart_types = ("funnel", "bar")
 
     def compute(self, filters: reports.Filters) -> reports.Table:
         return reports.funnel(db.session, current_actor(), filters)
 
+    def extra_context(self, table: reports.Table) -> dict[str, Any]:
+        return {"apart": [{**s, "url": links.list_url(self.admin, s["drill"])} for s in table.extra.get("apart", [])]}
+
 
 class CompanySalesReport(ReportView):
     title = _l("公司销售报表")
+    definition = "company_sales"
     chart_types = ("bar", "line")
 
     def compute(self, filters: reports.Filters) -> reports.Table:
@@ -297,6 +321,7 @@ class CompanySalesReport(ReportView):
 
 class ProductSalesReport(ReportView):
     title = _l("产品销售报表")
+    definition = "product_sales"
     choices = [("by", _l("统计维度"), [("product", _l("按产品")), ("category", _l("按产品类别"))], "product")]
 
     def compute(self, filters: reports.Filters) -> reports.Table:
@@ -305,6 +330,7 @@ class ProductSalesReport(ReportView):
 
 class SalespersonReport(ReportView):
     title = _l("业务员业绩报表")
+    definition = "salespeople"
     description = _l("可作为提成计算的依据：销售额已扣除退货，实收已扣除退款。")
 
     def compute(self, filters: reports.Filters) -> reports.Table:
@@ -313,6 +339,7 @@ class SalespersonReport(ReportView):
 
 class FollowUpReport(ReportView):
     title = _l("客户跟进报表")
+    definition = "follow_ups"
     choices = [("by", _l("统计维度"), [("salesperson", _l("按业务员")), ("department", _l("按部门")),
                                    ("day", _l("按日")), ("month", _l("按月")), ("year", _l("按年")),
                                    ("idle", _l("超过 N 天未跟进"))], "salesperson"),
@@ -328,6 +355,7 @@ class FollowUpReport(ReportView):
 
 class PoolReport(ReportView):
     title = _l("客户池报表")
+    definition = "pool"
     choices = [("view", _l("内容"), [("people", _l("领用/放弃/回收（按业务员）")), ("size", _l("客户池大小（按月）"))],
                 "people")]
 
@@ -339,6 +367,7 @@ class PoolReport(ReportView):
 
 class CustomerSalesReport(ReportView):
     title = _l("客户销售报表")
+    definition = "customer_sales"
     description = _l("客户按购买金额或次数排名，并按 RFM 模型分群；可把一个分群的客户批量设为某个客户分类。")
     chart_types = ("pie", "bar")
     choices = [("sort", _l("排名依据"), [("amount", _l("购买金额")), ("count", _l("购买次数"))], "amount"),

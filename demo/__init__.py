@@ -102,7 +102,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
         CustomField(entity="customer", key="annual_budget", label="年采购额（万元）", field_type="number",
                     show_in_list=False, sort_order=1),
         CustomField(entity="customer", key="grade", label="客户级别", field_type="choice",
-                    options=["战略客户", "重要客户", "普通客户"], show_in_list=True, sort_order=2),
+                    options=["战略客户", "重要客户", "普通客户"], show_in_list=True, statistics=True, sort_order=2),
         CustomField(entity="contact", key="hobby", label="爱好", field_type="multi_choice",
                     options=["高尔夫", "钓鱼", "喝茶", "跑步"], sort_order=1),
     ])
@@ -133,7 +133,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
             gender=None if company else rng.choice(["male", "female"]),
             **{f"{kind.value}_id": rng.choice(items[kind]).id for kind in items if rng.random() < 0.9},
             owner_id=owner.id if owner else None, department_id=owner.department_id if owner else None,
-            created_at=created, claimed_at=created if owner else None,
+            created_by_id=owner.id if owner else None, created_at=created, claimed_at=created if owner else None,
             pool_id=None if owner else pool.id, pool_reason=None if owner else "new",
             pool_entered_at=None if owner else created,
             custom={"annual_budget": rng.choice([20, 50, 120, 300, 800]),

@@ -26,7 +26,8 @@ from rules.clock import local_date
 log = logging.getLogger(__name__)
 PREVIEW_READ_ROWS = 200  # what the mapping page may show: header choices and the sample rows
 IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product"}
-EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up"}
+EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up",
+                "export_order": "order", "export_product": "product"}
 
 
 def storage_dir(kind: str) -> Path:
@@ -253,7 +254,7 @@ def export_now(job_id: int) -> str:
 
     header, values = exporting.table(columns, rows(ids))
     written = spreadsheet.write_table(stored_path(name), str(exporting.ENTITIES[entity]), header, values,
-                                      progress=progress)
+                                      progress=progress, formats=exporting.number_formats(columns))
     job = session.get(JobRecord, job_id)
     job.result_path, job.done, job.imported = name, written, written
     job.status, job.finished_at = JobStatus.DONE, clock.now()

@@ -105,6 +105,8 @@ class Customer(TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # Who entered (or imported) the customer: 新增客户 stays theirs whoever owns it later.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     department: Mapped[Department | None] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db, format_repr
@@ -28,6 +28,8 @@ class DictItem(db.Model):
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # 跟进程度 only: a step of the sales funnel (搁置 and 流失 are states beside it, not steps).
+    funnel_step: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=sa_true())
 
     __table_args__ = (UniqueConstraint("kind", "name", name="uq_dict_items_kind_name"),)
 

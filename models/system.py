@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, db, format_repr, utcnow
@@ -130,6 +130,8 @@ class CustomField(db.Model):
     show_in_list: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     searchable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     importable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # a dimension of 客户数量报表 (single/multiple choice and yes/no fields)
+    statistics: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=sa_false())
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -2,13 +2,14 @@
 No WTForms here: the form, the importer and the API all hand raw values to `validate`."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.system import CustomField
@@ -21,6 +22,8 @@ TYPES = {
 }
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "product": _l("产品")}
 CHOICE_TYPES = ("choice", "multi_choice")
+# the fields whose values a report can count customers by
+STATISTICS_TYPES = ("choice", "multi_choice", "boolean")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _CN_DATE = re.compile(r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?$")
 _TRUE = {"y", "yes", "1", "true", "on", "是", "√"}
@@ -33,6 +36,18 @@ def definitions(session: Session, entity: str, *, include_inactive: bool = False
     if not include_inactive:
         stmt = stmt.where(CustomField.active.is_(True))
     return list(session.scalars(stmt.order_by(CustomField.sort_order, CustomField.id)))
+
+
+def statistics_fields(session: Session) -> list[CustomField]:
+    """Customer fields offered as a dimension of 客户数量报表: marked 统计 by the administrator
+    and of a kind with a fixed set of values."""
+    return [d for d in definitions(session, "customer") if d.statistics and d.field_type in STATISTICS_TYPES]
+
+
+def holds_option(stored: Any, option: str) -> Any:
+    """SQL: a multi-choice value (its JSON text `stored`) holds `option`. The JSON column writes
+    Chinese as \\u escapes, values typed in by hand may not: either spelling matches."""
+    return or_(*(stored.contains(json.dumps(option, ensure_ascii=ascii), autoescape=True) for ascii in (True, False)))
 
 
 def version(session: Session, entity: str) -> tuple:

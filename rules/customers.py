@@ -26,6 +26,7 @@ def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetim
     """A customer entered by a salesperson belongs to them and their department, and gets
     its number and mnemonic."""
     customer.owner_id = actor.user_id
+    customer.created_by_id = actor.user_id
     customer.department_id = actor.department_id
     customer.claimed_at = now  # the owner's clock (recycle rules) starts when they take it on
     if not normalize.text(customer.code):

@@ -26,13 +26,20 @@ DEFAULTS: dict[DictKind, list[str]] = {
 }
 
 
+# 跟进程度 that are states beside the sales funnel, not steps of it (the migration that added
+# DictItem.funnel_step turned these off).
+NOT_FUNNEL_STEPS = ("搁置", "流失")
+
+
 def ensure_defaults(session: Session) -> None:
     """Fill an empty dictionary with sensible items; never touches one the admin edited."""
     existing = set(session.scalars(select(DictItem.kind).distinct()))
     for kind, names in DEFAULTS.items():
         if kind.value in existing:
             continue
-        session.add_all(DictItem(kind=kind.value, name=n, sort_order=i) for i, n in enumerate(names))
+        session.add_all(DictItem(kind=kind.value, name=n, sort_order=i,
+                                 funnel_step=not (kind == DictKind.STAGE and n in NOT_FUNNEL_STEPS))
+                        for i, n in enumerate(names))
     session.flush()
 
 

@@ -1,6 +1,7 @@
-"""Excel exports (客户、联系人、联系记录) of exactly the records an actor may see, row by row in
-chunks, so 100k rows never sit in memory at once (adapters/spreadsheet.py writes them, with
-formula-like text kept as text), and the import template's header.
+"""Excel exports of every list that offers one (客户、联系人、联系记录、订单、产品): exactly the records
+an actor may see, row by row in chunks, so 100k rows never sit in memory at once
+(adapters/spreadsheet.py writes them, with formula-like text kept as text), times in the firm's
+zone, money as numbers shown ¥1,234.50; and the import template's header.
 
 Customer headers are the importer's labels (rules/importing.py), so an exported sheet imports
 back unchanged."""
@@ -14,16 +15,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem
 from models.org import Department, User
+from models.product import PriceLevel, Product, ProductCategory, ProductPrice
+from models.sales import Order, OrderLine
 from rules import custom_fields, importing, scope
+from rules.orders import STATE_LABELS
 from rules.actor import Actor
 
 CHUNK = 1000
+
+
+# Excel's number format for money: the cell stays a number (sums, sorting), shown ¥1,234.50.
+MONEY_FORMAT = '"¥"#,##0.00'
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class ExportColumn:
     key: str
     label: Any
     get: Callable[[dict[str, Any]], Any]
+    number_format: str | None = None
 
 
 KIND_NAMES = {"company": _l("企业"), "person": _l("个人")}
@@ -102,9 +111,65 @@ def follow_up_columns(session: Session) -> list[ExportColumn]:
             ExportColumn("next_contact_at", _l("下次联系"), _plain("next_contact_at"))]
 
 
-COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns}
-MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp}
-ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录")}
+def _money(key: str, label: Any) -> ExportColumn:
+    return ExportColumn(key, label, _plain(key), MONEY_FORMAT)
+
+
+def order_columns(session: Session) -> list[ExportColumn]:
+    return [ExportColumn("number", _l("订单编号"), _plain("number")),
+            ExportColumn("order_date", _l("订单日期"), _plain("order_date")),
+            ExportColumn("customer", _l("客户名称"), _plain("customer")),
+            ExportColumn("customer_code", _l("客户编号"), _plain("customer_code")),
+            ExportColumn("salesperson", _l("业务员"), _plain("salesperson")),
+            ExportColumn("state", _l("状态"), _named("state", STATE_LABELS)),
+            ExportColumn("consignee", _l("收货人"), _plain("consignee")),
+            ExportColumn("phone", _l("收货电话"), _plain("phone")),
+            ExportColumn("province", _l("省份"), _plain("province")),
+            ExportColumn("city", _l("城市"), _plain("city")),
+            ExportColumn("district", _l("区县"), _plain("district")),
+            ExportColumn("address", _l("收货地址"), _plain("address")),
+            _money("gross", _l("原价合计")), _money("discount", _l("折扣金额")), _money("total", _l("订单金额")),
+            _money("amount_ex_tax", _l("不含税金额")), _money("tax", _l("税额")), _money("cost", _l("成本")),
+            _money("margin", _l("毛利")),
+            ExportColumn("returned_quantity", _l("退货数量"), _plain("returned_quantity")),
+            _money("returned_amount", _l("退货金额")), _money("received", _l("已收")), _money("refunded", _l("已退")),
+            ExportColumn("carrier", _l("物流公司"), _plain("carrier")),
+            ExportColumn("tracking_no", _l("物流单号"), _plain("tracking_no")),
+            ExportColumn("approved_at", _l("审核时间"), _plain("approved_at")),
+            ExportColumn("shipped_at", _l("发货时间"), _plain("shipped_at")),
+            ExportColumn("completed_at", _l("完成时间"), _plain("completed_at")),
+            ExportColumn("created_by", _l("录入人"), _plain("created_by")),
+            ExportColumn("notes", _l("备注"), _plain("notes"))]
+
+
+def product_columns(session: Session) -> list[ExportColumn]:
+    """A product's price at each 价格等级 is a column of its own: numbers, not "零售价 12.00；…"."""
+    cols = [ExportColumn("code", _l("产品编号"), _plain("code")), ExportColumn("name", _l("产品名称"), _plain("name")),
+            ExportColumn("spec", _l("规格"), _plain("spec")), ExportColumn("unit", _l("单位"), _plain("unit")),
+            ExportColumn("category", _l("产品类别"), _plain("category"))]
+    for level in session.scalars(select(PriceLevel).order_by(PriceLevel.sort_order, PriceLevel.id)):
+        cols.append(ExportColumn(f"price_{level.id}", level.name, _plain(f"price_{level.id}"), MONEY_FORMAT))
+    cols += [_money("cost", _l("成本价")), ExportColumn("points", _l("积分"), _plain("points")),
+             ExportColumn("safety_stock", _l("安全库存"), _plain("safety_stock")),
+             ExportColumn("stock_total", _l("库存合计"), _plain("stock_total")),
+             ExportColumn("active", _l("在售"), lambda row: str(_l("是")) if row.get("active") else str(_l("否"))),
+             ExportColumn("notes", _l("备注"), _plain("notes"))]
+    for definition in custom_fields.definitions(session, "product"):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
+COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
+           "order": order_columns, "product": product_columns}
+MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product}
+ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
+            "product": _l("产品")}
+
+
+def returned_quantity_of_orders() -> Any:
+    """退货数量 of an order: the units its lines gave back (the column the order export shows)."""
+    return (select(func.coalesce(func.sum(OrderLine.returned_quantity), 0)).where(OrderLine.order_id == Order.id)
+            .correlate(Order).scalar_subquery())
 
 
 def _local(value: Any, tz: ZoneInfo) -> Any:
@@ -128,8 +193,18 @@ class Rows:
     def _select(self, ids: list[int]) -> Any:
         """Plain columns, not ORM objects: an export reads 100k rows and changes none."""
         model = MODELS[self.entity]
-        where: ColumnElement[bool] = and_(scope.clause_for(model, self.actor), model.id.in_(ids))
+        # products are everyone's to see (rules/scope.py's UNSCOPED)
+        seen = scope.clause_for(model, self.actor) if scope.is_scoped(model) else true()
+        where: ColumnElement[bool] = and_(seen, model.id.in_(ids))
         columns = list(model.__table__.columns)
+        if self.entity == "order":
+            buyer = aliased(Customer)  # the scope's own sub-selects over customers stay uncorrelated
+            return (select(*columns, buyer.name.label("customer"), buyer.code.label("customer_code"),
+                           returned_quantity_of_orders().label("returned_quantity"))
+                    .join(buyer, buyer.id == Order.customer_id).where(where))
+        if self.entity == "product":
+            return (select(*columns, ProductCategory.name.label("category"))
+                    .outerjoin(ProductCategory, ProductCategory.id == Product.category_id).where(where))
         if self.entity == "customer":
             primary = aliased(Contact)
             return (select(*columns, primary.name.label("contact_name"), primary.mobile.label("contact_mobile"),
@@ -154,6 +229,9 @@ class Rows:
                 values[key + "_name"] = self.dicts.get(values.get(key + "_id"))
         elif self.entity == "follow_up":
             values["user"] = self.users.get(values["user_id"])
+        elif self.entity == "order":
+            values.update(salesperson=self.users.get(values["salesperson_id"]),
+                          created_by=self.users.get(values["created_by_id"]))
         return values["id"], {k: _local(v, self.tz) for k, v in values.items()}
 
     def __call__(self, ids: Iterable[int]) -> Iterator[dict[str, Any]]:
@@ -168,9 +246,22 @@ class Rows:
 
     def _chunk(self, ids: list[int]) -> Iterator[dict[str, Any]]:
         by_id = dict(self._row(found) for found in self.session.execute(self._select(ids)))
+        if self.entity == "product":
+            self._add_prices_and_stock(by_id)
         for ident in ids:
             if ident in by_id:
                 yield by_id[ident]
+
+
+    def _add_prices_and_stock(self, by_id: dict[int, dict[str, Any]]) -> None:
+        from rules import stock
+
+        for product_id, level_id, price in self.session.execute(
+                select(ProductPrice.product_id, ProductPrice.level_id, ProductPrice.price)
+                .where(ProductPrice.product_id.in_(list(by_id)))):
+            by_id[product_id][f"price_{level_id}"] = price
+        for product_id, total in stock.totals(self.session, list(by_id)).items():
+            by_id[product_id]["stock_total"] = total
 
 
 def cell_value(value: Any) -> Any:
@@ -187,6 +278,11 @@ def table(columns: list[ExportColumn], rows: Iterable[dict[str, Any]]) -> tuple[
     """The header and the cell values of an export, row by row (written by adapters.spreadsheet)."""
     getters = [c.get for c in columns]
     return [str(c.label) for c in columns], ([cell_value(get(row)) for get in getters] for row in rows)
+
+
+def number_formats(columns: list[ExportColumn]) -> list[str | None]:
+    """Each column's Excel number format (money: ¥1,234.50), for adapters.spreadsheet."""
+    return [c.number_format for c in columns]
 
 
 def template_header(columns: list[importing.Column], required: set[str]) -> list[tuple[str, bool, str | None]]:

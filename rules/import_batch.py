@@ -297,6 +297,7 @@ class CustomerImporter:
             owner_id = c.owner_id  # the sheet's 业务员, else the owner chosen for the file
             department_id = departments[owner_id] if owner_id in departments else self.staff.department_of(owner_id)
             row.update(owner_id=owner_id, department_id=department_id, has_deal=False,
+                       created_by_id=self.actor.user_id,
                        **import_history.row_times(outcome.row.values, owner_id=owner_id, now=self.now, tz=self.tz))
             if owner_id is None:
                 row.update(pool_id=options.pool_id, pool_reason=PoolReason.IMPORTED, pool_entered_at=self.now)

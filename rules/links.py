@@ -66,6 +66,13 @@ class DrillFilter(StrEnum):
     PRODUCT_CATEGORY = "product_category"            # int: product category id on one of the lines
 
 
+class CustomFieldFilter(NamedTuple):
+    """The list filter of one custom field (自定义字段), named by the field's key: such filters
+    come and go with the administrator's definitions, so they cannot be DrillFilter members."""
+
+    key: str
+
+
 class Days(NamedTuple):
     """Local calendar days, both included."""
 
@@ -82,13 +89,15 @@ class ListLink:
     data scope."""
 
     kind: ListKind
-    filters: tuple[tuple[DrillFilter, FilterValue], ...] = ()
+    filters: tuple[tuple[DrillFilter | CustomFieldFilter, FilterValue], ...] = ()
 
     @classmethod
-    def of(cls, kind: ListKind, filters: Mapping[DrillFilter, FilterValue] | None = None) -> ListLink:
-        return cls(kind, tuple((DrillFilter(name), value) for name, value in (filters or {}).items()))
+    def of(cls, kind: ListKind, filters: Mapping[DrillFilter | CustomFieldFilter, FilterValue] | None = None,
+           ) -> ListLink:
+        return cls(kind, tuple((name if isinstance(name, CustomFieldFilter) else DrillFilter(name), value)
+                               for name, value in (filters or {}).items()))
 
-    def names(self) -> set[DrillFilter]:
+    def names(self) -> set[DrillFilter | CustomFieldFilter]:
         return {name for name, _value in self.filters}
 
 

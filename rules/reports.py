@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, FollowUp, OwnershipEvent, OwnershipReason
 from models.dictionary import DictItem, DictKind
 from models.org import Department, User
+from models.system import CustomField
 from models.product import Product, ProductCategory
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderLine, OrderStatus
-from rules import followups, receivables, report_summary, scope
+from rules import custom_fields, followups, receivables, report_summary, scope
 from rules.actor import Actor
-from rules.links import Days, DrillFilter, ListKind, ListLink
+from rules.links import CustomFieldFilter, Days, DrillFilter, ListKind, ListLink
 
 F = DrillFilter
 
@@ -147,6 +148,16 @@ def customer_where(actor: Actor, filters: Filters, *, created: bool = True) -> C
     return and_(*clauses)
 
 
+def created_by_where(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
+    """新增客户 of salespeople: customers created within the range by someone in the actor's
+    scope (and the chosen department or salesperson), wherever they are now: in the pool, with
+    another owner; only the recycle bin's are left out. A recycle or a transfer never changes
+    who created a customer, so the figure of a past month stays what it was."""
+    return [Customer.deleted_at.is_(None), Customer.created_by_id.is_not(None),
+            people_clause(Customer.created_by_id, actor, filters),
+            Customer.created_at >= filters.utc_start, Customer.created_at < filters.utc_end]
+
+
 def order_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
     """Orders the actor sees (rules/scope.order_clause) dated within the range, sold by the
     chosen department or salesperson; orders still 等待审核 never count."""
@@ -260,11 +271,16 @@ def _names(session: Session, model: Any, ids: Iterable[Any], attr: str) -> dict[
 
 
 def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str = "province",
-                    province: str | None = None) -> Table:
-    """客户数量报表: customers created within the range, counted by one dimension."""
+                    province: str | None = None, created: bool = False) -> Table:
+    """客户数量报表: the customers that exist now (in the actor's scope, not in the recycle bin)
+    counted by one dimension, or by a custom field's values (`by` = cf_<key>); only those
+    created within the range when `created` is asked for."""
+    field = statistics_field(session, by)
+    if field is not None:
+        return _custom_counts(session, actor, filters, field, created=created)
     if by not in DIMENSIONS:
         by = "province"
-    where = customer_where(actor, filters)
+    where = customer_where(actor, filters, created=created)
     if by == "city":
         key = Customer.city
         where = and_(where, Customer.province == province) if province else where
@@ -297,7 +313,7 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
         row = {"name": names.get(r.key) or (str(UNSET) if r.key is None else str(r.key)),
                "count": int(r.count), "share": Decimal(r.count * 100) / total, "drill": None}
         if r.key is not None:
-            row["drill"] = _customer_drill(by, r.key, province, filters)
+            row["drill"] = _customer_drill(by, r.key, province, filters, created=created)
         rows.append(row)
     if by == "year" and len(rows) > 1:
         for before, after in zip(rows, rows[1:]):
@@ -312,9 +328,63 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
     return table
 
 
-def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -> ListLink | None:
+CUSTOM_PREFIX = "cf_"
+
+
+def dimensions(session: Session) -> dict[str, Any]:
+    """客户数量报表's dimensions: the fixed ones, then each custom field marked 统计."""
+    return {**DIMENSIONS, **{CUSTOM_PREFIX + d.key: d.label for d in custom_fields.statistics_fields(session)}}
+
+
+def statistics_field(session: Session, by: str) -> CustomField | None:
+    if not by.startswith(CUSTOM_PREFIX):
+        return None
+    return next((d for d in custom_fields.statistics_fields(session) if CUSTOM_PREFIX + d.key == by), None)
+
+
+def _custom_value_clauses(field: CustomField) -> list[tuple[str, Any, ColumnElement[bool]]]:
+    """(row label, list filter value, condition) per value of a choice or yes/no field. A
+    multi-choice customer counts under each option it holds, as the list's 包含 filter finds it."""
+    value = Customer.custom[field.key]
+    if field.field_type == "boolean":
+        yes = value.as_boolean().is_(True)
+        return [(str(_l("是")), "1", yes), (str(_l("否")), "0", or_(value.as_boolean().is_not(True),
+                                                                  value.as_boolean().is_(None)))]
+    if field.field_type == "multi_choice":
+        return [(o, o, custom_fields.holds_option(value.as_string(), o)) for o in field.options]
+    return [(o, o, value.as_string() == o) for o in field.options]
+
+
+def _custom_counts(session: Session, actor: Actor, filters: Filters, field: CustomField, *,
+                   created: bool) -> Table:
+    """客户数量报表 by a custom field: one pass over the customers, a sum per value."""
+    clauses = _custom_value_clauses(field)
+    sums = [func.coalesce(func.sum(case((cond, 1), else_=0)), 0) for _label, _value, cond in clauses]
+    unset = func.coalesce(func.sum(case((or_(*[cond for _label, _value, cond in clauses]), 0), else_=1)), 0)
+    found = session.execute(select(func.count(), unset, *sums).where(
+        customer_where(actor, filters, created=created))).one()
+    total, missing, counts = int(found[0]), int(found[1]), [int(n) for n in found[2:]]
+    base: dict[Any, Any] = {**({F.CREATED_ON: Days(filters.start, filters.end)} if created else {}),
+                            **people_drill(filters)}
+    rows = [{"name": label, "count": n, "share": Decimal(n * 100) / (total or 1),
+             "drill": ListLink.of(ListKind.CUSTOMER, {**base, CustomFieldFilter(field.key): value}) if n else None}
+            for (label, value, _c), n in zip(clauses, counts)]
+    if missing and field.field_type != "boolean":
+        rows.append({"name": str(UNSET), "count": missing, "share": Decimal(missing * 100) / (total or 1),
+                     "drill": None})
+    columns = [Column("name", field.label), Column("count", _l("客户数"), "int"), Column("share", _l("占比"), "percent")]
+    table = Table(columns, rows, "name", ["count"])
+    table.totals = {"name": _l("客户总数"), "count": total}
+    if field.field_type == "multi_choice":
+        table.note = _l("多选字段：一个客户选了几项就计入几项，各项之和可能大于客户总数。")
+    return table
+
+
+def _customer_drill(by: str, key: Any, province: str | None, filters: Filters, *,
+                    created: bool = True) -> ListLink | None:
     """The customer list narrowed to the customers behind one bar."""
-    base: dict[DrillFilter, Any] = {F.CREATED_ON: Days(filters.start, filters.end), **people_drill(filters)}
+    base: dict[DrillFilter, Any] = {**({F.CREATED_ON: Days(filters.start, filters.end)} if created else {}),
+                                    **people_drill(filters)}
     if by == "province":
         narrow = {F.PROVINCE: key}
     elif by == "city":
@@ -331,7 +401,8 @@ def _customer_drill(by: str, key: Any, province: str | None, filters: Filters) -
         narrow = {F.STAGE_REACHED: tuple(key)}
     elif by == "year":
         year = int(key)
-        narrow = {F.CREATED_ON: Days(max(filters.start, date(year, 1, 1)), min(filters.end, date(year, 12, 31)))}
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        narrow = {F.CREATED_ON: Days(max(filters.start, first), min(filters.end, last)) if created else Days(first, last)}
     else:
         return None
     return ListLink.of(ListKind.CUSTOMER, base | narrow)
@@ -356,27 +427,34 @@ def new_customers(session: Session, actor: Actor, filters: Filters, *, grain: st
 
 
 def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
-    """销售漏斗: customers by 跟进程度 in the dictionary's order; a customer at a later stage has
-    passed the earlier ones, so each stage counts those at it or beyond."""
-    stages = session.execute(select(DictItem.id, DictItem.name).where(DictItem.kind == DictKind.STAGE)
+    """销售漏斗: customers by 跟进程度 in the dictionary's order. Only the stages marked as funnel
+    steps are ordered: a customer at a later step has passed the earlier ones, so each step
+    counts those at it or beyond, and conversion runs from step to step. Stages beside the
+    funnel (搁置, 流失) are counted apart and take part in no step or rate."""
+    stages = session.execute(select(DictItem.id, DictItem.name, DictItem.funnel_step)
+                             .where(DictItem.kind == DictKind.STAGE)
                              .order_by(DictItem.sort_order, DictItem.id)).all()
+    steps = [s for s in stages if s.funnel_step]
     stmt = (select(Customer.stage_id, func.count()).where(customer_where(actor, filters))
             .group_by(Customer.stage_id))
     at = dict(session.execute(stmt).all())
     rows: list[dict[str, Any]] = []
-    reached = sum(at.get(s.id, 0) for s in stages)
+    reached = sum(at.get(s.id, 0) for s in steps)
     previous = None
-    for pos, stage in enumerate(stages):
+    for pos, stage in enumerate(steps):
         here = at.get(stage.id, 0)
-        later = tuple(s.id for s in stages[pos:])  # reached = at this stage or a later one
+        later = tuple(s.id for s in steps[pos:])  # reached = at this step or a later one
         rows.append({"name": stage.name, "at": here, "reached": reached,
                      "conversion": (Decimal(reached * 100) / previous) if previous else None,
                      "drill": _customer_drill("reached", later, None, filters)})
         previous = reached
         reached -= here
+    apart = [{"name": s.name, "at": at.get(s.id, 0), "drill": _customer_drill("stage", s.id, None, filters)}
+             for s in stages if not s.funnel_step]
     columns = [Column("name", _l("跟进程度")), Column("at", _l("处于该阶段"), "int"),
                Column("reached", _l("到达该阶段"), "int"), Column("conversion", _l("上一阶段转化率"), "percent")]
     table = Table(columns, rows, "name", ["reached"])
+    table.extra["apart"] = apart
     table.note = _l("未设置跟进程度的客户 %(n)d 个不计入漏斗。", n=at.get(None, 0))
     return table
 
@@ -416,8 +494,7 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                Column("refunded", _l("实退"), "money")]
     table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
     table.totals = _totals(rows, columns, "month")
-    table.note = receivables.DEFINITION
-    _summary_note(session, table)
+    _summary_note(session, table)  # 应收/欠款's definition is in the page's 统计口径 block
     return table
 
 
@@ -529,9 +606,8 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
                        .group_by(FollowUp.user_id))
     sales = {r.uid: r for r in session.execute(sales_stmt)}
     new = dict(session.execute(
-        select(Customer.owner_id, func.count())
-        .where(customer_where(actor, filters), people_clause(Customer.owner_id, actor, filters))
-        .group_by(Customer.owner_id)).all())
+        select(Customer.created_by_id, func.count())
+        .where(*created_by_where(actor, filters)).group_by(Customer.created_by_id)).all())
     follow = dict(session.execute(follow_stmt).all())
     ids = set(sales) | {k for k in new if k is not None} | set(follow)
     names = _names(session, User, ids, "display_name")

@@ -561,7 +561,7 @@ def xlsx_export(client, entity: str = "customer", query: str = "", columns: list
     page = client.get(url)
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
-    chosen = columns or re.findall(r'name="(c_[a-z_:]+)"', html)
+    chosen = columns or re.findall(r'name="(c_[a-z0-9_:]+)"', html)
     data = {"csrf_token": csrf_token(html), **{c if c.startswith("c_") else f"c_{c}": "1" for c in chosen}}
     return client.post(url, data=data)
 
@@ -589,20 +589,6 @@ def list_table(html: str) -> str:
 def app_at_revision(kind: str, tmp_path, revision: str) -> Iterator[Flask]:
     """An app, inside its context, on an empty database upgraded only to `revision`, so a test
     can write rows as that release did and then upgrade; the database is dropped afterwards."""
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-    application = create_app(_config(uri))
-    with application.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=revision)
-            yield application
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with empty_database_app(tmp_path, kind) as application:
+        upgrade(directory=MIGRATIONS_DIR, revision=revision)
+        yield application

@@ -428,13 +428,60 @@ def test_bad_return_quantities_and_foreign_return_urls_are_refused(app, shop, ne
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/order/")
 
 
-def test_export_holds_only_orders_in_scope(app, shop, new_client):
-    new_order(app, shop)
+def test_the_order_export_is_a_workbook_a_chinese_excel_reads(app, shop, new_client, clock):
+    """导出Excel of orders (issue 16 item 5): xlsx named in local time, 审核时间 in local time,
+    money as numbers shown ¥, 退货金额 and 退货数量 present, only the salesperson's own orders, the
+    download audited; Flask-Admin's CSV address leads there."""
+    from datetime import datetime, timezone
+    from urllib.parse import unquote
+
+    from openpyxl import load_workbook
+    from io import BytesIO
+
+    from conftest import sheet_rows, xlsx_export
+    from models import AuditLog, OrderLine
+
+    mine = new_order(app, shop)
     new_order(app, shop, who="rep2", customer="other_customer")
+    move(app, mine, "approve")
+    with app.app_context():  # approved at 07:16 on 6 December in Shanghai; one 罐 came back
+        db.session.execute(Order.__table__.update().where(Order.id == mine).values(
+            approved_at=datetime(2026, 12, 5, 23, 16, 27, 523537, tzinfo=timezone.utc), returned_amount=Decimal("18.91")))
+        db.session.execute(OrderLine.__table__.update().where(OrderLine.order_id == mine,
+                                                              OrderLine.product_id == shop["tea"]).values(returned_quantity=1))
+        db.session.commit()
+    clock.set(datetime(2026, 12, 5, 23, 30, tzinfo=timezone.utc))
     rep = login(new_client, "rep")
-    csv = rep.get("/admin/order/export/csv/").get_data(as_text=True)
-    assert "DD202611230001" in csv and "DD202611230002" not in csv
-    assert "订单编号" in csv and "77.23" in csv
+    listed = rep.get("/admin/order/").get_data(as_text=True)
+    assert 'id="kechi-export-xlsx"' in listed and "export/csv" not in listed
+    redirect = rep.get("/admin/order/export/csv/?search=DD")
+    assert redirect.status_code == 302 and redirect.headers["Location"].endswith("/admin/excel/export/order/?search=DD")
+
+    with xlsx_export(rep, "order") as response:
+        assert response.mimetype.endswith("spreadsheetml.sheet")
+        name = unquote(response.headers["Content-Disposition"])
+        data = response.data
+    assert "导出订单-20261206-0730.xlsx" in name
+    sheet = load_workbook(BytesIO(data)).active
+    rows = list(sheet.iter_rows())
+    header = [c.value for c in rows[0]]
+    assert {"订单编号", "订单金额", "审核时间", "退货金额", "退货数量", "业务员", "状态"} <= set(header)
+    assert len(rows) == 2  # the header and rep's one order: rep2's is outside his scope
+    cell = {h: c for h, c in zip(header, rows[1])}
+    assert cell["订单编号"].value == "DD202611230001"
+    assert cell["订单金额"].value == 77.23 and "¥" in cell["订单金额"].number_format
+    assert cell["退货金额"].value == 18.91 and "¥" in cell["退货金额"].number_format
+    assert cell["退货数量"].value == 1
+    assert cell["审核时间"].value == "2026-12-06 07:16"
+    assert cell["状态"].value == "正在配货"
+    with app.app_context():
+        logged = db.session.scalar(select(AuditLog).where(AuditLog.action == "export", AuditLog.entity == "Order"))
+        assert logged is not None and logged.changes["rows"] == 1
+
+    # each state's list exports what it shows
+    clerk = login(new_client, "clerk")
+    pending = sheet_rows(xlsx_export(clerk, "order/from/order_pending"))
+    assert [r[0] for r in pending[1:]] == ["DD202611230002"]
 
 
 def test_the_cancel_action_is_offered_to_exactly_those_the_rule_lets_cancel(app, shop, new_client, make_user):

@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from app import MIGRATIONS_DIR
-from conftest import empty_database_app
+from conftest import app_at_revision, empty_database_app
 from models import Contact, Customer, FollowUp, OwnershipEvent, db
 from rules import search
 
@@ -77,3 +77,48 @@ def test_upgrading_from_the_first_release_keeps_every_record_and_search_works(tm
                                ("小明", ["王小明"]), ("13900", ["杭州瑞和科技有限公司"])):
             where = search.clause(db.session, term)
             assert list(db.session.scalars(select(Customer.name).where(where))) == expected, term
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_report_definitions_migration_fills_creators_and_funnel_steps(tmp_path, kind):
+    """Issue 16: customers learn who entered them from the log of their entry (import or 新建;
+    a customer without one keeps no creator), 搁置/流失 stop being funnel steps, and the
+    existing choice and yes/no custom fields become dimensions of 客户数量报表."""
+    from models import CustomField, DictItem
+
+    with app_at_revision(kind, tmp_path, "a1c3e5f7b9d2"):
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO roles (id, name, data_scope, permissions, created_at, updated_at) "
+                              "VALUES (1, '业务员', 'self', '[]', :now, :now)"), {"now": NOW})
+            conn.execute(text(
+                "INSERT INTO users (id, username, display_name, password_hash, role_id, report_path, active, "
+                "locale, session_version, created_at, updated_at) VALUES "
+                "(1, 'liqiang', '李强', 'x', 1, '/1/', true, 'zh_CN', 1, :now, :now), "
+                "(2, 'wangfang', '王芳', 'x', 1, '/2/', true, 'zh_CN', 1, :now, :now)"), {"now": NOW})
+            conn.execute(text(
+                "INSERT INTO customers (id, kind, name, owner_id, custom, has_deal, created_at, updated_at) VALUES "
+                "(1, 'company', '李强录入的', NULL, '{}', false, :now, :now), "
+                "(2, 'company', '王芳导入的', 1, '{}', false, :now, :now), "
+                "(3, 'company', '没有记录的', 1, '{}', false, :now, :now)"), {"now": NOW})
+            # 李强 entered customer 1, which the recycle then took; 王芳 imported customer 2 for 李强
+            conn.execute(text(
+                "INSERT INTO ownership_events (customer_id, from_user_id, to_user_id, actor_id, reason, at) VALUES "
+                "(1, NULL, 1, 1, 'created', :now), (1, 1, NULL, NULL, 'recycle', :later), "
+                "(2, NULL, 1, 2, 'import', :now)"), {"now": NOW, "later": "2026-11-20 08:00:00"})
+            conn.execute(text(
+                "INSERT INTO dict_items (kind, name, sort_order, active) VALUES "
+                "('stage', '成交', 4, true), ('stage', '搁置', 5, true), ('stage', '流失', 6, true), "
+                "('category', '搁置', 1, true)"))
+            conn.execute(text(
+                "INSERT INTO custom_fields (entity, key, label, field_type, options, required, show_in_list, "
+                "searchable, importable, sort_order, active, updated_at) VALUES "
+                "('customer', 'grade', '客户级别', 'choice', '[\"A\", \"B\"]', false, false, true, true, 1, true, :now), "
+                "('customer', 'memo', '备忘', 'text', '[]', false, false, true, true, 2, true, :now)"), {"now": NOW})
+        upgrade(directory=MIGRATIONS_DIR)
+        creators = dict(db.session.execute(select(Customer.name, Customer.created_by_id)).all())
+        assert creators == {"李强录入的": 1, "王芳导入的": 2, "没有记录的": None}
+        steps = {(i.kind, i.name): i.funnel_step for i in db.session.scalars(select(DictItem))}
+        assert steps == {("stage", "成交"): True, ("stage", "搁置"): False, ("stage", "流失"): False,
+                         ("category", "搁置"): True}
+        assert {f.key: f.statistics for f in db.session.scalars(select(CustomField))} == {"grade": True,
+                                                                                        "memo": False}

@@ -174,7 +174,7 @@ def test_new_customers_per_week_and_day_open_those_days(app, shop, new_client):
 ])
 def test_customer_counts_by_department_open_that_departments_customers(app, shop, new_client, user, expected):
     client = login(new_client, user)
-    html = client.get(f"/admin/reports/customers/?{RANGE}&by=department").get_data(as_text=True)
+    html = client.get(f"/admin/reports/customers/?{RANGE}&dated=1&by=department").get_data(as_text=True)
     drills = links(html)
     assert set(drills) == set(expected)  # the pool's 温州六茶 has no department: 未设置 opens nothing
     for name, names in expected.items():
@@ -186,7 +186,7 @@ def test_customer_counts_by_department_open_that_departments_customers(app, shop
 def test_a_province_with_a_department_chosen_opens_only_that_departments_customers(app, shop, new_client):
     boss = login(new_client, "boss")
     second = department_id(app, "销售二部")
-    html = boss.get(f"/admin/reports/customers/?{RANGE}&department={second}").get_data(as_text=True)
+    html = boss.get(f"/admin/reports/customers/?{RANGE}&dated=1&department={second}").get_data(as_text=True)
     assert figure(html, "浙江省") == 1
     assert customers_in(rows_of(boss, links(html)["浙江省"])) == {"杭州四茶"}
     html = boss.get(f"/admin/reports/funnel/?{RANGE}&department={second}").get_data(as_text=True)
@@ -300,7 +300,7 @@ def test_a_city_opens_that_city_exactly(app, shop, new_client):
                                 updated_at=at))
         db.session.commit()
     boss = login(new_client, "boss")
-    html = boss.get(f"/admin/reports/customers/?{RANGE}&by=city&province=浙江省").get_data(as_text=True)
+    html = boss.get(f"/admin/reports/customers/?{RANGE}&dated=1&by=city&province=浙江省").get_data(as_text=True)
     assert figure(html, "杭州市") == 2 and figure(html, "杭州") == 1
     listed = rows_of(boss, links(html)["杭州市"])
     assert customers_in(listed) == {"杭州一茶", "杭州四茶"} and "杭州七茶" not in listed
@@ -373,7 +373,7 @@ def test_no_link_to_a_list_the_user_may_not_open(app, shop, new_client, make_use
     analyst = login(new_client, "analyst")
     html = analyst.get(f"/admin/reports/sales/?{RANGE}").get_data(as_text=True)
     assert figure(html, "2026-04") == 3 and not links(html) and not any(chart(html)["drill"])
-    html = analyst.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
+    html = analyst.get(f"/admin/reports/customers/?{RANGE}&dated=1").get_data(as_text=True)
     assert customers_in(rows_of(analyst, links(html)["江苏省"])) == {"南京三茶"}
 
 

@@ -44,7 +44,7 @@ def shop(app, make_user):
 
         def customer(name, owner, province, city, created):
             c = Customer(name=name, owner_id=users[owner].id if owner else None,
-                         department_id=users[owner].department_id if owner else None,
+                         created_by_id=users[owner].id if owner else None, department_id=users[owner].department_id if owner else None,
                          province=province, city=city, created_at=created, updated_at=created)
             db.session.add(c)
             db.session.flush()
@@ -196,11 +196,11 @@ def test_salesperson_performance_is_the_basis_for_commission(app, shop):
 @pytest.mark.both_dbs
 def test_customer_counts_by_province_per_scope(app, shop):
     with app.app_context():
-        boss = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="province")
-        li = reports.customer_counts(db.session, actor(app, shop["li"]), FILTERS, by="province")
-        sun = reports.customer_counts(db.session, actor(app, shop["sun"]), FILTERS, by="province")
-        cities = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="city", province="浙江省")
-        people = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="salesperson")
+        boss = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="province", created=True)
+        li = reports.customer_counts(db.session, actor(app, shop["li"]), FILTERS, by="province", created=True)
+        sun = reports.customer_counts(db.session, actor(app, shop["sun"]), FILTERS, by="province", created=True)
+        cities = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="city", province="浙江省", created=True)
+        people = reports.customer_counts(db.session, actor(app, shop["boss"]), FILTERS, by="salesperson", created=True)
     assert {n: r["count"] for n, r in by_name(boss).items()} == {"浙江省": 4, "江苏省": 1}  # 广东 is from 2025
     assert {n: r["count"] for n, r in by_name(li).items()} == {"浙江省": 2, "江苏省": 1}
     assert {n: r["count"] for n, r in by_name(sun).items()} == {"浙江省": 1}
@@ -294,7 +294,7 @@ def test_every_report_page_opens_for_each_role(app, shop, new_client):
 @pytest.mark.both_dbs
 def test_a_supervisors_page_and_drill_down_show_only_their_department(app, shop, new_client):
     li = login(new_client, "li")
-    html = li.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
+    html = li.get(f"/admin/reports/customers/?{RANGE}&dated=1").get_data(as_text=True)
     table = page_table(html)
     assert table[0] == ["省份", "客户数", "占比"]
     assert ["浙江省", "2", "66.7%"] in table and ["江苏省", "1", "33.3%"] in table
@@ -303,7 +303,7 @@ def test_a_supervisors_page_and_drill_down_show_only_their_department(app, shop,
     assert "杭州一茶" in listed and "宁波二茶" in listed
     assert "杭州四茶" not in listed and "温州六茶" not in listed and "南京三茶" not in listed
     boss = login(new_client, "boss")
-    html = boss.get(f"/admin/reports/customers/?{RANGE}").get_data(as_text=True)
+    html = boss.get(f"/admin/reports/customers/?{RANGE}&dated=1").get_data(as_text=True)
     link = unescape(re.search(r'<a href="(/admin/customer/\?[^"]+)">浙江省</a>', html).group(1))
     listed = list_table(boss.get(link).get_data(as_text=True))
     assert all(name in listed for name in ("杭州一茶", "宁波二茶", "杭州四茶", "温州六茶"))

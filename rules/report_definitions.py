@@ -1,0 +1,74 @@
+"""统计口径: what each report page counts, in words, kept beside nothing else so a changed
+definition (应收/欠款, say) is changed once and every page that shows it says the same.
+
+`lines(report, ...)` gives the page's block: the report's own sentences, then whose data and how
+fresh the figures are, which depend on the reader and on the report summaries."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from rules import receivables
+
+SOLD_ORDERS = _l("订单：订单日期在所选期间内、已审核且未取消的订单（等待审核的订单不计）。")
+
+DEFINITIONS: dict[str, tuple[Any, ...]] = {
+    "customer_counts": (
+        _l("客户：现在存在的全部客户（含客户池中的，不含回收站中的），按所选维度的当前值计数。"),
+        _l("日期：默认不限创建日期；勾选“只统计期间内创建的客户”后，只计创建时间在所选期间内的客户。"),
+        _l("部门/业务员：按客户现在的业务员；客户池中的客户不属于任何业务员。"),
+    ),
+    "new_customers": (
+        _l("客户：创建时间在所选期间内的客户，按创建日期（北京时间）的日/周/月/年计数；不含回收站中的客户。"),
+        _l("部门/业务员：按客户现在的业务员。"),
+    ),
+    "funnel": (
+        _l("客户：创建时间在所选期间内、现在设有跟进程度的客户（不含回收站中的）。"),
+        _l("漏斗阶段按数据字典中跟进程度的排序；“到达该阶段”= 处于该阶段或其后的漏斗阶段；转化率 = 本阶段到达数 ÷ 上一阶段到达数。"),
+        _l("搁置、流失等不是漏斗阶段的跟进程度（数据字典中未勾选“漏斗阶段”）单独列出，不计入到达数和转化率。"),
+    ),
+    "company_sales": (
+        _l("订单：订单日期在所选期间内、已审核的订单（等待审核的订单不计），按订单日期的月份汇总。"),
+        receivables.DEFINITION,
+    ),
+    "product_sales": (
+        SOLD_ORDERS,
+        _l("销售数量和金额为这些订单的产品明细；退货数量和金额为其中已退回的部分；净销售额 = 销售金额 − 退货金额。"),
+    ),
+    "salespeople": (
+        SOLD_ORDERS,
+        _l("成交订单、销售额、实收：按订单的业务员；销售额扣除退货，实收扣除退款。"),
+        _l("新增客户：所选期间内由该业务员新建或导入的客户，按创建人和创建时间计；之后被回收、转给他人仍计入创建人，回收站中的客户不计。"),
+        _l("跟进次数：联系时间在所选期间内、由该业务员填写的联系记录。"),
+    ),
+    "customer_sales": (
+        SOLD_ORDERS,
+        _l("每个客户的购买金额（扣除退货）、购买次数和最近购买日期；RFM 分群以今天为准。"),
+    ),
+    "follow_ups": (
+        _l("联系记录：联系时间在所选期间内的记录，按填写人、其部门或联系日期（北京时间）计数。"),
+        _l("超过 N 天未跟进：现在有业务员、最后联系早于 N 天前或从未联系的客户，不限创建日期。"),
+    ),
+    "pool": (
+        _l("领用、放弃、被回收、被收回：发生在所选期间内的流转记录，按业务员计数。"),
+        _l("客户池大小：每月末池内的客户数，由现在的池内客户数按流转记录逐月倒推。"),
+    ),
+}
+
+SCOPE = _l("范围：只统计您的数据范围（%(scope)s）内的数据。")
+LIVE = _l("时效：打开页面时按当前数据实时计算。")
+SUMMARY = _l("时效：数据来自 %(at)s 的定时汇总，之后的变动要到下次汇总才计入。")
+
+
+def lines(report: str, *, scope_label: Any, summary_at: datetime | None, tz: str) -> list[str]:
+    """The 统计口径 block of one report page, sentence by sentence."""
+    found = [str(text) for text in DEFINITIONS.get(report, ())]
+    found.append(str(SCOPE) % {"scope": scope_label})
+    if summary_at is not None:
+        found.append(str(SUMMARY) % {"at": summary_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")})
+    else:
+        found.append(str(LIVE))
+    return found
