@@ -90,7 +90,7 @@ def _status(job: JobRecord) -> dict[str, Any]:
     interruption = _interruption(job)
     label = INTERRUPTION[interruption] if interruption else STATUS.get(job.status, job.status)
     return {"id": job.id, "status": job.status, "status_label": str(label), "interruption": interruption,
-            "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
+            "total": job.total, "done": job.done, "imported": job.imported, "warned": job.warned, "updated": job.updated,
             "skipped": job.skipped, "rejected": job.rejected, "error": job.error,
             "stale": _stale(job, interruption),
             "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == JobStatus.DONE else 0),

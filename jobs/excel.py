@@ -163,7 +163,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     now = clock.now()
     actor = _actor(user)
     options = import_batch.Options(**params.get("options", {}))
-    reader = importing.Reader(session, entity, params["mapping"])
+    reader = importing.Reader(session, entity, params["mapping"], values=params.get("values"), strict=options.strict)
     if entity == "customer":
         importer: Any = import_batch.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
                                                    today=local_date(now, config["TIMEZONE"]))
@@ -195,23 +195,26 @@ def _import(job_id: int, user: User, config: Any) -> str:
     model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
-                          "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})
+                          "warned": job.warned, "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})
     session.commit()
     return "done"
 
 
 def _write_rejects(job: JobRecord, header: list[Any]) -> None:
-    """未导入的行 and 跳过的行, each with the sheet row number, the original values and why."""
+    """未导入的行, 跳过的行 and 导入（有警告）的行, each with the sheet row number, the original
+    values and why (for warnings: each emptied cell's original value and the reason)."""
     issues = db.session.execute(select(JobRowIssue.row_no, JobRowIssue.outcome, JobRowIssue.values, JobRowIssue.reason)
                                 .where(JobRowIssue.job_id == job.id).order_by(JobRowIssue.row_no))
-    rejected: list[list[Any]] = []
-    skipped: list[list[Any]] = []
+    by_outcome: dict[str, list[list[Any]]] = {k: [] for k in import_batch.KEPT}
     for row_no, outcome, values, reason in issues:
-        (rejected if outcome == RowOutcome.REJECTED else skipped).append([row_no, *values, reason])
-    head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
+        by_outcome.setdefault(outcome, []).append([row_no, *values, reason])
+    columns = [str(_l("行号")), *[importing.cell_text(h) for h in header]]
     name = new_file_name("results", ".xlsx")
-    spreadsheet.write_sheets(stored_path(name), [(str(_l("未导入的行")), head, rejected),
-                                                 (str(_l("跳过的行")), head, skipped)])
+    spreadsheet.write_sheets(stored_path(name), [
+        (str(_l("未导入的行")), [*columns, str(_l("原因"))], by_outcome[RowOutcome.REJECTED]),
+        (str(_l("跳过的行")), [*columns, str(_l("原因"))], by_outcome[RowOutcome.SKIPPED]),
+        (str(_l("导入（有警告）的行")), [*columns, str(_l("警告（原值与原因）"))],
+         by_outcome[RowOutcome.IMPORTED_WITH_WARNINGS])])
     job.result_path = name
 
 

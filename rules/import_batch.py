@@ -23,7 +23,9 @@ from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, OwnershipEvent, OwnershipReason, PoolReason,
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
-from rules import clock, custom_fields, customers, entry, normalize, numbering, protection, scope, search, settings
+from rules import (
+    clock, custom_fields, customers, entry, import_cells, normalize, numbering, protection, scope, search, settings,
+)
 from rules.actor import Actor
 from rules.errors import RuleViolation
 from rules.importing import Parsed, Reader
@@ -48,7 +50,9 @@ DraftContact = _draft_type(Contact, "DraftContact")
 
 ON_DUPLICATE = {"skip": _l("跳过（不导入）"), "update": _l("更新已有客户"), "import": _l("仍然导入（录入策略允许时）")}
 OUTCOMES = tuple(RowOutcome)
-NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)  # the rows kept as JobRowIssue, with why
+NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)
+ADDED = (RowOutcome.IMPORTED, RowOutcome.IMPORTED_WITH_WARNINGS)  # rows that became new records
+KEPT = (*NOT_TAKEN, RowOutcome.IMPORTED_WITH_WARNINGS)  # the rows kept as JobRowIssue, with why
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Options:
     owner_id: int | None = None  # None with to_pool → the pool
     to_pool: bool = False
     pool_id: int | None = None
+    strict: bool = False  # any invalid value rejects its row (else the cell is left empty, warned)
 
 
 @dataclass
@@ -115,6 +120,13 @@ class BatchLookup:
                 self.protected_hits.append(field_name)
                 return name
         return None
+
+
+def _added(parsed: Parsed, warnings: list[str], customer: Any = None, contact: Any = None) -> Outcome:
+    """A row that becomes a new record; with warnings when bad optional cells were left empty."""
+    if warnings:
+        return Outcome(parsed, RowOutcome.IMPORTED_WITH_WARNINGS, "；".join(warnings), customer, contact)
+    return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
 
 
 UPDATE_PRIORITY = ("code", "name", "mobile", "phone", "email", "qq", "fax", "website", "zip_code", "contact_name")
@@ -178,13 +190,23 @@ class CustomerImporter:
 
     def _check_one(self, parsed: Parsed, customer: Any, contact: Any,
                    batch: BatchLookup, keys: set[tuple[str, str]]) -> Outcome:
+        strict = self.options.strict
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
-        problems = list(parsed.problems) + list(custom_errors.values())
+        problems, cells = import_cells.split_custom(self.reader.custom_defs, parsed.custom, custom_errors,
+                                                       strict=strict)
+        problems = list(parsed.problems) + problems
+        cells = list(parsed.warnings) + cells
         if contact is not None:  # the contact's own fields, as the contact form checks them
             contact.custom, contact_errors = custom_fields.validate(self.reader.contact_custom_defs,
                                                                     parsed.contact_custom)
-            problems += [str(_l("联系人：%(m)s", m=m)) for m in contact_errors.values()]
+            fatal, warned = import_cells.split_custom(self.reader.contact_custom_defs, parsed.contact_custom,
+                                                      contact_errors, strict=strict)
+            problems += [str(_l("联系人：%(m)s", m=m)) for m in fatal]
+            cells += warned
+        fatal, warned = import_cells.screen(customer, contact, policy=self.policy, strict=strict)
+        problems += fatal
+        cells += warned
         batch.hits, batch.protected_hits = [], []
         try:
             issues = customers.entry_issues(self.session, customer, [contact] if contact else [], now=self.now,
@@ -218,17 +240,18 @@ class CustomerImporter:
                     return Outcome(parsed, RowOutcome.REJECTED, reason + "；" + str(_l("已有客户不在您的权限范围内，无法更新")))
                 for key in file_keys:
                     self.seen.setdefault(key, parsed.row_no)
-                return Outcome(parsed, RowOutcome.UPDATED, reason, customer, contact, target_id=target)
+                return Outcome(parsed, RowOutcome.UPDATED, "；".join([reason, *cells]), customer, contact,
+                               target_id=target)
             if option == "import" and not any(i.is_error for i in issues):
                 for key in file_keys:
                     self.seen.setdefault(key, parsed.row_no)
-                return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
+                return _added(parsed, cells, customer, contact)
             if option == "import":
                 return Outcome(parsed, RowOutcome.REJECTED, reason)
             return Outcome(parsed, RowOutcome.SKIPPED, reason)
         for key in file_keys:
             self.seen.setdefault(key, parsed.row_no)
-        return Outcome(parsed, RowOutcome.IMPORTED, "", customer, contact)
+        return _added(parsed, cells, customer, contact)
 
     def _target(self, hits: list[tuple[str, int]]) -> int | None:
         """The existing customer a duplicate row updates: matched by code first, then name,
@@ -243,7 +266,7 @@ class CustomerImporter:
 
     # --- writing --------------------------------------------------------------------------------
     def write(self, outcomes: list[Outcome]) -> None:
-        new = [o for o in outcomes if o.result == RowOutcome.IMPORTED]
+        new = [o for o in outcomes if o.result in ADDED]
         if new:
             self._insert(new)
         for outcome in outcomes:
@@ -404,7 +427,10 @@ class ContactImporter:
                     if problem:
                         problems.append(problem)
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
-        problems += list(custom_errors.values())
+        fatal, warnings = import_cells.split_custom(self.reader.custom_defs, parsed.custom, custom_errors,
+                                                    strict=self.options.strict)
+        problems += fatal
+        warnings = list(parsed.warnings) + warnings
         if problems:
             return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         customer_id = matches[0]
@@ -422,13 +448,13 @@ class ContactImporter:
                 return Outcome(parsed, RowOutcome.UPDATED, reason, contact=contact, target_id=existing[key])
             if self.options.on_duplicate == "skip":
                 return Outcome(parsed, RowOutcome.SKIPPED, reason)
-        return Outcome(parsed, RowOutcome.IMPORTED, "", contact=contact)
+        return _added(parsed, warnings, contact=contact)
 
     def write(self, outcomes: list[Outcome]) -> None:
         touched: set[int] = set()
         for outcome in outcomes:
             contact = outcome.contact
-            if outcome.result == RowOutcome.IMPORTED:
+            if outcome.result in ADDED:
                 wants_primary = contact.is_primary
                 contact.is_primary = False
                 self.session.add(contact)
@@ -462,26 +488,29 @@ def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outc
     moved = session.execute(
         update(JobRecord).where(JobRecord.id == job.id, JobRecord.done == start)
         .values(done=end, imported=JobRecord.imported + counts["imported"],
+                warned=JobRecord.warned + counts[RowOutcome.IMPORTED_WITH_WARNINGS],
                 updated=JobRecord.updated + counts["updated"], skipped=JobRecord.skipped + counts["skipped"],
                 rejected=JobRecord.rejected + counts["rejected"], heartbeat_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         return False
     issues = [{"job_id": job.id, "row_no": o.row.row_no, "outcome": o.result, "values": o.row.raw,
-               "reason": o.reason} for o in outcomes if o.result in NOT_TAKEN]
+               "reason": o.reason} for o in outcomes if o.result in KEPT]
     if issues:
         session.execute(insert(JobRowIssue), issues)
     return True
 
 
 def issue_rows(session: Session, job_id: int) -> set[int]:
-    return set(session.scalars(select(JobRowIssue.row_no).where(JobRowIssue.job_id == job_id)))
+    """The rows of a job that brought nothing in (a rerun must not count them as committed)."""
+    return set(session.scalars(select(JobRowIssue.row_no).where(JobRowIssue.job_id == job_id,
+                                                                JobRowIssue.outcome.in_(NOT_TAKEN))))
 
 
 def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
             actor: Actor, options: Options, now: datetime, today: date) -> list[Outcome]:
     """What the first rows would become, checked exactly as the import will check them."""
-    reader = Reader(session, entity, mapping)
+    reader = Reader(session, entity, mapping, strict=options.strict)
     parsed = [reader.read(n, r) for n, r in rows]
     if entity == "customer":
         importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)

@@ -13,7 +13,7 @@
         bar.setAttribute('aria-valuenow', s.percent);
         bar.textContent = s.percent + '%';
         set('job-status', s.status_label); set('job-done', s.done); set('job-total', s.total);
-        set('job-errors', s.rejected); set('c-total', s.total); set('c-imported', s.imported);
+        set('job-errors', s.rejected); set('c-total', s.total); set('c-imported', s.imported); set('c-warned', s.warned);
         set('c-updated', s.updated); set('c-skipped', s.skipped); set('c-rejected', s.rejected);
         var err = document.getElementById('job-error');
         if (s.error) { err.textContent = s.error; err.style.display = ''; } else { err.style.display = 'none'; }
