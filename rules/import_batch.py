@@ -481,9 +481,11 @@ class ContactImporter:
 
 # --- the job's record -------------------------------------------------------------------------
 
-def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outcomes: list[Outcome]) -> bool:
+def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outcomes: list[Outcome],
+                 keep: tuple[RowOutcome, ...] = KEPT) -> bool:
     """Move the job's mark from `start` to `end` (a conditional UPDATE: a second runner of the
-    same job finds the mark moved and stops) with the batch's counts and row issues."""
+    same job finds the mark moved and stops) with the batch's counts and the rows of the
+    outcomes to `keep` (a dry run keeps every row, for paging)."""
     counts = {k: sum(1 for o in outcomes if o.result == k) for k in OUTCOMES}
     moved = session.execute(
         update(JobRecord).where(JobRecord.id == job.id, JobRecord.done == start)
@@ -495,7 +497,7 @@ def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outc
     if moved != 1:
         return False
     issues = [{"job_id": job.id, "row_no": o.row.row_no, "outcome": o.result, "values": o.row.raw,
-               "reason": o.reason} for o in outcomes if o.result in KEPT]
+               "reason": o.reason} for o in outcomes if o.result in keep]
     if issues:
         session.execute(insert(JobRowIssue), issues)
     return True
@@ -507,19 +509,24 @@ def issue_rows(session: Session, job_id: int) -> set[int]:
                                                                 JobRowIssue.outcome.in_(NOT_TAKEN))))
 
 
-def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
-            actor: Actor, options: Options, now: datetime, today: date) -> list[Outcome]:
-    """What the first rows would become, checked exactly as the import will check them."""
-    reader = Reader(session, entity, mapping, strict=options.strict)
-    parsed = [reader.read(n, r) for n, r in rows]
+def make_importer(session: Session, entity: str, reader: Reader, *, actor: Actor,
+                  options: Options, now: datetime, today: date) -> Any:
+    """The importer of an entity: one for the dry run and the import alike."""
     if entity == "customer":
-        importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)
-        with session.no_autoflush:
-            return importer.check(parsed)
+        return CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)
     if entity == "product":
         from rules.import_products import ProductImporter
 
-        with session.no_autoflush:
-            return ProductImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
+        return ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
+    return ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+
+
+def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
+            actor: Actor, options: Options, now: datetime, today: date,
+            values: dict[str, dict[str, Any]] | None = None) -> list[Outcome]:
+    """What the first rows would become, checked exactly as the import will check them."""
+    reader = Reader(session, entity, mapping, values=values, strict=options.strict)
+    parsed = [reader.read(n, r) for n, r in rows]
+    importer = make_importer(session, entity, reader, actor=actor, options=options, now=now, today=today)
     with session.no_autoflush:
-        return ContactImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
+        return importer.check(parsed)
