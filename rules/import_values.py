@@ -7,8 +7,8 @@ the same way); a value matches when its folded form does. What does not match is
 its count, and the user maps it to an existing value, adds it to the dictionary or leaves the
 field empty; those choices are remembered per sheet layout with the column mapping.
 
-Folding (`fold`) ignores width (ＡＢＣ/ABC, ０/0), case, spaces and punctuation, and one trailing
-suffix from `SUFFIXES`: the words sheets add to a name (医药行业 → 医药, 北京市 → 北京).
+Folding (`fold`) ignores width (ＡＢＣ/ABC, ０/0), case, spaces and punctuation, and trailing
+suffixes from `SUFFIXES`: the words sheets add to a name (医药行业 → 医药, 北京市 → 北京).
 """
 from __future__ import annotations
 
@@ -37,9 +37,14 @@ ADD_NEW = "new"  # the choice that adds the value to the dictionary
 def fold(value: Any) -> str:
     """The form of a value that matching compares: 医药行业、ＹＹ 医药、医药 all fold to 医药."""
     text = _NOISE.sub("", unicodedata.normalize("NFKC", cell_text(value))).lower()
-    for suffix in SUFFIXES:
-        if len(text) > len(suffix) and text.endswith(suffix):
-            return text[: -len(suffix)]
+    # Stripped until none is left, so that 制造业行业 and 制造业 both come to 制造.
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in SUFFIXES:
+            if len(text) > len(suffix) and text.endswith(suffix):
+                text, stripped = text[: -len(suffix)], True
+                break
     return text
 
 
