@@ -93,7 +93,8 @@ def _status(job: JobRecord) -> dict[str, Any]:
     interruption = _interruption(job)
     label = INTERRUPTION[interruption] if interruption else STATUS.get(job.status, job.status)
     return {"id": job.id, "status": job.status, "status_label": str(label), "interruption": interruption,
-            "total": job.total, "done": job.done, "imported": job.imported, "warned": job.warned, "updated": job.updated,
+            "total": job.total, "done": job.done, "imported": job.imported, "warned": job.warned,
+            "updated": job.updated,
             "skipped": job.skipped, "rejected": job.rejected, "error": job.error,
             "stale": _stale(job, interruption),
             "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == JobStatus.DONE else 0),
@@ -324,13 +325,13 @@ class ExcelView(PermissionView):
         context: dict[str, Any] = {"job": job, "check": check, "state": _status(check), "JobStatus": JobStatus,
                                    "outcome_names": import_preview.OUTCOME_NAMES, "outcome": outcome, "page": page}
         if check.status == JobStatus.DONE:
-            cols = {c.key: c for c in importing.columns(db.session, entity)}
-            vocabs = import_values.vocabularies(db.session, list(cols.values()))
+            vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity))
             rows, pages = import_preview.rows_page(db.session, check.id, outcome, page)
-            context.update(totals=import_preview.totals(check), reasons=import_preview.reason_totals(db.session, check.id),
-                           rows=rows, pages=pages, vocabs=vocabs, unmatched=check.params.get("unmatched") or {},
-                           can_add=current_actor().can(DICTIONARY_PERMISSION), LEAVE_EMPTY=import_values.LEAVE_EMPTY,
-                           ADD_NEW=import_values.ADD_NEW, shown=[i for i, k in enumerate(job.params["mapping"]) if k])
+            context.update(totals=import_preview.totals(check),
+                           reasons=import_preview.reason_totals(db.session, check.id), rows=rows, pages=pages,
+                           vocabs=vocabs, unmatched=check.params.get("unmatched") or {},
+                           can_add=current_actor().can(DICTIONARY_PERMISSION), ADD_NEW=import_values.ADD_NEW,
+                           shown=[i for i, k in enumerate(job.params["mapping"]) if k])
         return self.render("admin/imports/check.html", **context)
 
     @expose("/<int:job_id>/values/", methods=["POST"])
@@ -389,8 +390,9 @@ class ExcelView(PermissionView):
         _enqueue(excel_jobs.run_preview, job)
 
     def _read_mapping_form(self, job: JobRecord, params: dict[str, Any]) -> dict[str, Any]:
-        """The mapping and options as submitted; choosing another header row maps afresh."""
-        params = dict(params)
+        """The mapping and options as submitted; choosing another header row maps afresh. A
+        dry run of the former mapping no longer says what an import would do: it is dropped."""
+        params = {k: v for k, v in params.items() if k != "check_id"}
         header_row = request.form.get("header_row", "")
         if params_.setting_number(header_row) is not None and int(header_row) != params["header_row"]:
             rows = excel_jobs.preview_rows(job)

@@ -2,8 +2,9 @@
 
 A legacy sheet writes 医药行业 where the dictionary says 医药, ＡＢＣ where it says abc, and
 老客户介绍 where the firm never had that source. Each such column is a `Vocabulary` (the
-dictionary items of its kind, or the options of a custom choice field; an owner column plugs in
-the same way); a value matches when its folded form does. What does not match is listed with
+dictionary items of its kind, the options of a custom choice field, the provinces; an owner
+column plugs in the same way, with the users it may name); a value matches when the column's
+own reading knows it or its folded form matches. What does not match is listed with
 its count, and the user maps it to an existing value, adds it to the dictionary or leaves the
 field empty; those choices are remembered per sheet layout with the column mapping.
 
@@ -17,6 +18,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.dictionary import DictItem
-from rules import normalize, settings
+from rules import normalize, regions, settings
 from rules.importing import Column, cell_text, header_key
 
 # Longest first, so 行业 goes before 业. Kept short on purpose: each one merges names.
@@ -55,6 +57,7 @@ class Vocabulary:
     column: Column
     values: list[tuple[Any, str]]  # (what the record stores, what the user reads)
     can_add: bool = False  # new values may be added (dictionary columns only)
+    recognise: Callable[[str], Any] | None = None  # the column's own reading first (provinces)
     by_fold: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,8 @@ class Vocabulary:
             self.by_fold.setdefault(fold(label), value)
 
     def match(self, raw: Any) -> Any | None:
+        if self.recognise is not None and (found := self.recognise(normalize.text(cell_text(raw)))):
+            return found
         return self.by_fold.get(fold(raw))
 
 
@@ -77,6 +82,8 @@ def vocabularies(session: Session, cols: list[Column]) -> dict[str, Vocabulary]:
             found[col.key] = Vocabulary(col, items.get(col.dict_kind, []), can_add=True)
         elif col.kind in ("custom", "contact_custom") and col.custom.field_type in ("choice", "multi_choice"):
             found[col.key] = Vocabulary(col, [(o, o) for o in col.custom.options or []])
+        elif col.key == "province" and col.kind == "text":
+            found[col.key] = Vocabulary(col, [(p, p) for p in regions.tree()], recognise=regions.match_province)
     return found
 
 

@@ -340,14 +340,16 @@ class Reader:
             return
         else:
             text = normalize.text(cell_text(value))
+            if col.key in self.vocabs:  # a province 值对应 decided: read as chosen
+                text = self._choice(col, text) or None
         if col.key.startswith("contact_"):
             parsed.contact[col.key.removeprefix("contact_")] = text
         else:
             parsed.values[col.key] = text
 
     def _choice(self, col: Column, value: Any) -> Any:
-        """A custom choice cell with each part matched as 值对应 decided; an unknown part is
-        kept as typed, for the field's own check to report."""
+        """A custom choice (or province) cell with each part matched as 值对应 decided; an
+        unknown part is kept as typed, for the field's own check to report."""
         from rules.import_values import parts, resolve
 
         vocab, chosen = self.vocabs[col.key], self.choices.get(col.key, {})

@@ -316,3 +316,19 @@ def test_the_dry_run_and_the_commit_through_a_real_rq_worker(tmp_path, redis_url
     with app.app_context():
         done = db.session.get(JobRecord, job.id)
         assert (done.status, done.imported, done.warned, done.rejected) == ("done", 1, 1, 1)
+
+
+def test_an_unrecognised_province_is_matched_in_the_values_step(app, client, sales):
+    client.login("chenxm")
+    job = draft(app, client, workbook(["客户名称", "省份"], [["甲公司", "河北"], ["乙公司", "冀"], ["丙公司", "冀"]]))
+    check_all_rows(client, job.id)
+    page = check_page(client, job.id)
+    selects = value_selects(page)
+    assert list(selects) == ["冀"] and re.search(r"<td>冀</td><td>2</td>", page)  # 河北 is read as 河北省
+    assert "添加到数据字典" + "：冀" not in page  # provinces are not a dictionary
+    client.post(f"/admin/excel/{job.id}/values/", data={"csrf_token": csrf_token(page), selects["冀"]: "河北省"})
+    page = check_page(client, job.id)
+    client.post(f"/admin/excel/{job.id}/commit/", data={"csrf_token": csrf_token(page)})
+    with app.app_context():
+        assert {c.name: c.province for c in db.session.scalars(select(Customer))} == \
+            {"甲公司": "河北省", "乙公司": "河北省", "丙公司": "河北省"}
