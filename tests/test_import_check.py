@@ -68,7 +68,7 @@ def totals(page: str) -> dict[str, int]:
 
 def value_selects(page: str) -> dict[str, str]:
     """值对应: the value each select is for → the select's name."""
-    return {v: n for n, v in re.findall(r'<select class="form-control form-control-sm" name="(v_\w+_\d+)" '
+    return {v: n for n, v in re.findall(r'<select class="form-control form-control-sm" name="(v_[\w:]+_\d+)" '
                                         r'data-value="([^"]*)"', page)}
 
 
@@ -148,6 +148,7 @@ def test_without_the_dictionary_permission_values_can_be_mapped_but_not_added(ap
     assert totals(page)["imported"] == 1 and "值对应" not in page
 
 
+@pytest.mark.both_dbs
 def test_the_dry_run_counts_every_row_pages_by_outcome_and_the_commit_rechecks_duplicates(app, client, sales):
     rows = []
     for i in range(120):
@@ -332,3 +333,25 @@ def test_an_unrecognised_province_is_matched_in_the_values_step(app, client, sal
     with app.app_context():
         assert {c.name: c.province for c in db.session.scalars(select(Customer))} == \
             {"甲公司": "河北省", "乙公司": "河北省", "丙公司": "河北省"}
+
+
+def test_a_custom_choice_field_takes_part_in_the_values_step(app, client, sales):
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="customer", key="grade", label="客户等级", field_type="choice",
+                                   options=["A类", "B类"]))
+        db.session.commit()
+    client.login("chenxm")
+    job = draft(app, client, workbook(["客户名称", "客户等级"], [["甲公司", "ａ"], ["乙公司", "丙级"]]))
+    check_all_rows(client, job.id)
+    page = check_page(client, job.id)
+    selects = value_selects(page)
+    assert list(selects) == ["丙级"]  # ａ is A类: width, case and the suffix 类 set aside
+    client.post(f"/admin/excel/{job.id}/values/", data={"csrf_token": csrf_token(page), selects["丙级"]: "B类"})
+    page = check_page(client, job.id)
+    assert totals(page)["imported"] == 2
+    client.post(f"/admin/excel/{job.id}/commit/", data={"csrf_token": csrf_token(page)})
+    with app.app_context():
+        assert {c.name: c.custom.get("grade") for c in db.session.scalars(select(Customer))} == \
+            {"甲公司": "A类", "乙公司": "B类"}
