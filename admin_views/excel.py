@@ -299,6 +299,7 @@ class ExcelView(PermissionView):
         check = JobRecord(kind=import_preview.CHECK_KIND, status=JobStatus.QUEUED, user_id=current_user.id,
                           file_name=job.file_name, params={"draft_id": job.id})
         with transaction():
+            import_preview.discard(db.session, job.params.get("check_id"))
             db.session.add(check)
             db.session.flush()
             job.params = {**job.params, "check_id": check.id}

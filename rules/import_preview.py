@@ -13,10 +13,10 @@ from collections import Counter
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models.job import JobRecord, JobRowIssue, RowOutcome
+from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
 from rules import import_batch, import_values, importing
 from rules.actor import Actor
 
@@ -71,3 +71,13 @@ def rows_page(session: Session, check_id: int, outcome: str | None, page: int) -
     found = list(session.scalars(select(JobRowIssue).where(*where).order_by(JobRowIssue.row_no)
                                  .offset(min(page, pages - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     return found, pages
+
+
+def discard(session: Session, check_id: int | None) -> None:
+    """A finished dry run that a new one replaces, with its kept rows (one still running is left
+    to finish: deleting it under its worker would only make that worker fail)."""
+    check = session.get(JobRecord, check_id) if check_id else None
+    if check is None or check.kind != CHECK_KIND or check.status not in (JobStatus.DONE, JobStatus.FAILED):
+        return
+    session.execute(delete(JobRowIssue).where(JobRowIssue.job_id == check.id))
+    session.delete(check)
