@@ -37,7 +37,7 @@ STATUS = {JobStatus.READING: _l("读取中"), JobStatus.DRAFT: _l("待确认"), 
           JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
-              "export_follow_up": _l("导出联系记录")}
+              "export_follow_up": _l("导出联系记录"), import_preview.CHECK_KIND: _l("导入预检")}
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
     "contact_mobile": "13900139000", "mobile": "13800138000", "phone": "0571-88888888", "email": "info@example.com",
@@ -447,6 +447,8 @@ class ExcelView(PermissionView):
         job = _job_for_user(job_id)
         if job.status in (JobStatus.DRAFT, JobStatus.READING) and job.kind.startswith("import_"):
             return redirect(url_for(".mapping", job_id=job.id))
+        if job.kind == import_preview.CHECK_KIND:  # a dry run is shown on its import's check page
+            return redirect(url_for(".check", job_id=job.params["draft_id"]))
         return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES,
                            JobStatus=JobStatus)
 
