@@ -26,7 +26,7 @@ from admin_views.transaction import transaction
 from jobs import excel as excel_jobs, recovery
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
-from models.job import JobRecord, JobStatus, RowOutcome
+from models.job import JobRecord, JobStatus
 from rules import (
     exporting, import_batch, import_preview, import_products, import_values, importing, pool as pool_rules, scope,
 )

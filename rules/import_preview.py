@@ -17,8 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
-from rules import import_batch, import_values, importing
-from rules.actor import Actor
+from rules import import_values, importing
 
 CHECK_KIND = "check_import"
 PAGE_SIZE = 50

@@ -20,6 +20,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -70,6 +71,9 @@ class Vocabulary:
         return self.by_fold.get(fold(raw))
 
 
+_province = lru_cache(maxsize=4096)(regions.match_province)  # a sheet names the same few over and over
+
+
 def vocabularies(session: Session, cols: list[Column]) -> dict[str, Vocabulary]:
     """Every dictionary-like column among `cols`, by key."""
     items: dict[str, list[tuple[Any, str]]] = {}
@@ -83,7 +87,7 @@ def vocabularies(session: Session, cols: list[Column]) -> dict[str, Vocabulary]:
         elif col.kind in ("custom", "contact_custom") and col.custom.field_type in ("choice", "multi_choice"):
             found[col.key] = Vocabulary(col, [(o, o) for o in col.custom.options or []])
         elif col.key == "province" and col.kind == "text":
-            found[col.key] = Vocabulary(col, [(p, p) for p in regions.tree()], recognise=regions.match_province)
+            found[col.key] = Vocabulary(col, [(p, p) for p in regions.tree()], recognise=_province)
     return found
 
 

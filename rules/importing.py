@@ -20,11 +20,9 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.customer import CustomerKind
-from models.dictionary import DictItem
 from models.system import CustomField
 from rules import custom_fields, entry, normalize, regions, settings
 
