@@ -90,6 +90,7 @@ def sales(make_user):
     return make_user("chenxm", display_name="陈晓明")
 
 
+@pytest.mark.both_dbs
 def test_values_step_maps_adds_and_remembers_unknown_values(app, client, admin):
     client.login("boss")
     job = draft(app, client, workbook(LEGACY, [
@@ -256,6 +257,7 @@ def random_sheet(rng: random.Random, existing: list[str]) -> bytes:
     return workbook([*LEGACY, "手机"], rows)
 
 
+@pytest.mark.both_dbs
 def test_counts_always_add_up_over_random_sheets(app, client, sales, make_customer):
     existing = ["老客户有限公司", "随机客户3"]
     for name in existing:
