@@ -42,13 +42,15 @@ COLUMN_SPECS: list[tuple[str, Any, tuple[str, ...], str]] = [
 HISTORY_KEYS = frozenset(spec[0] for spec in COLUMN_SPECS)
 
 
-def date_problems(values: dict[str, Any], *, today: date) -> list[str]:
-    """A created or last-contact day after today is a typing error, not history."""
+def drop_future_dates(values: dict[str, Any], *, today: date) -> list[str]:
+    """A created or last-contact day after today is a typing error, not history: the day is
+    dropped from the row (it is then imported as new today) and the reason returned."""
     problems = []
     for key, label in (("created_on", _l("创建日期")), ("last_contact_on", _l("最后联系"))):
         day = values.get(key)
         if isinstance(day, date) and day > today:
             problems.append(str(_l("%(f)s“%(d)s”晚于今天", f=label, d=day.isoformat())))
+            values.pop(key)
     return problems
 
 
