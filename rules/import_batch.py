@@ -174,6 +174,7 @@ class CustomerImporter:
             return
         customer, contact = self.build(parsed)
         customer.name = normalize.text(customer.name)
+        import_cells.screen(customer, contact, policy=self.policy, strict=self.options.strict)  # as check() keyed it
         for key in self._file_keys(entry.keys_for(customer, [contact] if contact else [])):
             self.seen.setdefault(key, parsed.row_no)
 
@@ -182,21 +183,24 @@ class CustomerImporter:
         all_keys: set[tuple[str, str]] = set()
         for parsed in rows:
             customer, contact = self.build(parsed)
+            # Screened before keying: a bad cell left empty is no duplicate key, or two rows with
+            # the same malformed mobile would be skipped as one customer.
+            screened = import_cells.screen(customer, contact, policy=self.policy, strict=self.options.strict)
             keys = entry.keys_for(customer, [contact] if contact else [])
-            built.append((parsed, customer, contact, keys))
+            built.append((parsed, customer, contact, keys, screened))
             all_keys |= keys
             all_keys |= set(protection.collision_keys(customer)) if customer.name else set()
         batch = BatchLookup(self.session, all_keys, now=self.now)
         batch.visible = import_duplicates.visible_ids(self.session, self.actor, batch.found.values())
         outcomes = []
-        for parsed, customer, contact, keys in built:
-            outcome = self._check_one(parsed, customer, contact, batch, keys)
+        for parsed, customer, contact, keys, screened in built:
+            outcome = self._check_one(parsed, customer, contact, batch, keys, screened)
             outcome.keys = keys
             outcomes.append(outcome)
         return outcomes
 
-    def _check_one(self, parsed: Parsed, customer: Any, contact: Any,
-                   batch: BatchLookup, keys: set[tuple[str, str]]) -> Outcome:
+    def _check_one(self, parsed: Parsed, customer: Any, contact: Any, batch: BatchLookup,
+                   keys: set[tuple[str, str]], screened: tuple[list[str], list[str]]) -> Outcome:
         strict = self.options.strict
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
@@ -216,7 +220,7 @@ class CustomerImporter:
                                                       contact_errors, strict=strict)
             problems += [str(_l("联系人：%(m)s", m=m)) for m in fatal]
             cells += warned
-        fatal, warned = import_cells.screen(customer, contact, policy=self.policy, strict=strict)
+        fatal, warned = screened
         problems += fatal
         cells += warned
         batch.hits, batch.protected_hits = [], []
@@ -245,11 +249,13 @@ class CustomerImporter:
         file_keys = self._file_keys(keys)
         in_file = import_duplicates.within_file(file_keys, seen=self.seen, policy=self.policy)
         notes = [i.message for i in collisions.namesakes] + ([in_file.note()] if in_file.namesake_rows else [])
+        # A row not taken still lists its bad cells: they may be why it could not be told apart
+        # (a malformed mobile left empty leaves a namesake nothing but its name).
         if in_file.duplicate_rows:
             if option != "import":  # 更新 would update a customer this very file brings in: skipped
-                return Outcome(parsed, RowOutcome.SKIPPED, in_file.reason())
+                return Outcome(parsed, RowOutcome.SKIPPED, "；".join([in_file.reason(), *cells]))
             if in_file.forbidden:
-                return Outcome(parsed, RowOutcome.REJECTED, in_file.reason())
+                return Outcome(parsed, RowOutcome.REJECTED, "；".join([in_file.reason(), *cells]))
             notes.append(in_file.reason())
         warnings = [i for i in issues if not i.is_error and i not in collisions.namesakes]
         if duplicates or warnings:
@@ -265,8 +271,8 @@ class CustomerImporter:
                 self._remember_keys(file_keys, parsed.row_no)
                 return _added(parsed, cells, customer, contact, notes=[reason, *notes])
             if option == "import":
-                return Outcome(parsed, RowOutcome.REJECTED, reason)
-            return Outcome(parsed, RowOutcome.SKIPPED, reason)
+                return Outcome(parsed, RowOutcome.REJECTED, "；".join([reason, *cells]))
+            return Outcome(parsed, RowOutcome.SKIPPED, "；".join([reason, *cells]))
         self._remember_keys(file_keys, parsed.row_no)
         return _added(parsed, cells, customer, contact, notes=notes)
 
