@@ -327,7 +327,7 @@ class ExcelView(PermissionView):
         context: dict[str, Any] = {"job": job, "check": check, "state": _status(check), "JobStatus": JobStatus,
                                    "outcome_names": import_preview.OUTCOME_NAMES, "outcome": outcome, "page": page}
         if check.status == JobStatus.DONE:
-            vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity))
+            vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity), current_actor())
             rows, pages = import_preview.rows_page(db.session, check.id, outcome, page)
             context.update(totals=import_preview.totals(check),
                            reasons=import_preview.reason_totals(db.session, check.id), rows=rows, pages=pages,
@@ -347,7 +347,7 @@ class ExcelView(PermissionView):
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(url_for(".check", job_id=job.id))
         entity = excel_jobs.IMPORT_KINDS[job.kind]
-        vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity))
+        vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity), current_actor())
         may_add = current_actor().can(DICTIONARY_PERMISSION)
         with transaction():
             choices = {k: dict(v) for k, v in (job.params.get("values") or {}).items()}
@@ -367,7 +367,7 @@ class ExcelView(PermissionView):
                         picked = next((v for v, _label in vocab.values if str(v) == picked), None)
                         if picked is None:
                             continue  # not one of the offered values: still to decide
-                    choices.setdefault(key, {})[import_values.fold(value)] = picked
+                    choices.setdefault(key, {})[vocab.key(value)] = picked
             job.params = {**job.params, "values": choices}
             import_values.remember_choices(db.session, entity, current_user.id, job.params["headers"], choices)
         return self._start_check(job)

@@ -229,7 +229,8 @@ def _check(check_id: int, config: Any) -> str:
     params, entity, user = draft.params, IMPORT_KINDS[draft.kind], session.get(User, check.user_id)
     rows = _data_rows(read_sheet(draft, sheet=params.get("sheet")), params, config)
     check.total = len(rows)
-    check.params = {**check.params, "unmatched": import_preview.unmatched_values(session, entity, params, rows)}
+    check.params = {**check.params, "unmatched": import_preview.unmatched_values(session, entity, params, rows,
+                                                                                     _actor(user))}
     session.commit()
     now = clock.now()
     reader = import_preview.reader_for(session, entity, params)

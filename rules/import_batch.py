@@ -24,8 +24,8 @@ from models.customer import (
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import (
-    clock, custom_fields, customers, entry, import_cells, import_duplicates, import_history, normalize, numbering,
-    protection, scope, search, settings,
+    clock, custom_fields, customers, entry, import_cells, import_duplicates, import_history, import_values, normalize,
+    numbering, protection, scope, search, settings,
 )
 from rules.actor import Actor
 from rules.errors import RuleViolation
@@ -210,7 +210,7 @@ class CustomerImporter:
         cells = list(parsed.warnings) + cells
         (problems if strict else cells).extend(import_history.drop_future_dates(parsed.values, today=self.today))
         if parsed.values.get("owner"):  # the sheet's 业务员, answered before the owner-dependent checks
-            customer.owner_id, problem = self.staff.resolve(parsed.values["owner"])
+            customer.owner_id, problem = self._owner(parsed.values["owner"], customer.owner_id)
             if problem:
                 problems.append(problem)
         if contact is not None:  # the contact's own fields, as the contact form checks them
@@ -275,6 +275,25 @@ class CustomerImporter:
             return Outcome(parsed, RowOutcome.SKIPPED, "；".join([reason, *cells]))
         self._remember_keys(file_keys, parsed.row_no)
         return _added(parsed, cells, customer, contact, notes=notes)
+
+    def _owner(self, written: str, default: int | None) -> tuple[int | None, str | None]:
+        """(owner id, None), or (None, why the row is refused): the 业务员 as written, else as
+        值对应 decided for that name. A name the user chose to leave empty is a blank cell: the
+        row goes to the owner chosen for the file (`default`, None for the pool). A name nobody
+        decided on still refuses the row: a wrong owner must not silently become the importer."""
+        owner_id, problem = self.staff.resolve(written)
+        if problem is None:
+            return owner_id, None
+        chosen = self.reader.choices.get("owner", {})
+        key = import_values.exact_key(written)
+        if key not in chosen:
+            return None, problem
+        picked = chosen[key]
+        if picked in (import_values.LEAVE_EMPTY, None):
+            return default, None
+        if self.staff.may_assign(picked):  # still a colleague the importer may give customers to
+            return picked, None
+        return None, problem
 
     def _remember_keys(self, file_keys: set[tuple[str, str]], row_no: int) -> None:
         for key in file_keys:

@@ -34,9 +34,10 @@ def reader_for(session: Session, entity: str, params: dict[str, Any]) -> importi
 
 
 def unmatched_values(session: Session, entity: str, params: dict[str, Any],
-                     rows: list[tuple[int, list[Any]]]) -> dict[str, list[list[Any]]]:
-    """值对应: per column key, the values of the whole file nothing matches yet, with counts."""
-    vocabs = import_values.vocabularies(session, importing.columns(session, entity))
+                     rows: list[tuple[int, list[Any]]], actor: Any = None) -> dict[str, list[list[Any]]]:
+    """值对应: per column key, the values of the whole file nothing matches yet, with counts
+    (业务员 names too, given the importer)."""
+    vocabs = import_values.vocabularies(session, importing.columns(session, entity), actor)
     found = import_values.unmatched(vocabs, params["mapping"], rows, params.get("values"))
     return {key: [[value, count] for value, count in pairs] for key, pairs in found.items()}
 

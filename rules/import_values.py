@@ -2,8 +2,9 @@
 
 A legacy sheet writes 医药行业 where the dictionary says 医药, ＡＢＣ where it says abc, and
 老客户介绍 where the firm never had that source. Each such column is a `Vocabulary` (the
-dictionary items of its kind, the options of a custom choice field, the provinces; an owner
-column plugs in the same way, with the users it may name); a value matches when the column's
+dictionary items of its kind, the options of a custom choice field, the provinces; the 业务员
+column plugs in the same way, with the colleagues the importer may name, and a name left empty
+there gives its rows to the owner chosen for the file, as a blank 业务员 cell does); a value matches when the column's
 own reading knows it or its folded form matches. What does not match is listed with
 its count, and the user maps it to an existing value, adds it to the dictionary or leaves the
 field empty; those choices are remembered per sheet layout with the column mapping.
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from models.dictionary import DictItem
 from rules import normalize, regions, settings
+from rules.actor import Actor
 from rules.importing import Column, cell_text, header_key
 
 # Longest first, so 行业 goes before 业. Kept short on purpose: each one merges names.
@@ -51,6 +53,11 @@ def fold(value: Any) -> str:
     return text
 
 
+def exact_key(value: Any) -> str:
+    """The form of a person's name that choices compare: spaces and case only."""
+    return normalize.text(cell_text(value)).lower()
+
+
 @dataclass
 class Vocabulary:
     """The known values of one column: (stored value, label) pairs, matched by folded form."""
@@ -60,22 +67,29 @@ class Vocabulary:
     can_add: bool = False  # new values may be added (dictionary columns only)
     recognise: Callable[[str], Any] | None = None  # the column's own reading first (provinces)
     by_fold: dict[str, Any] = field(default_factory=dict)
+    # People's names are not folded: 王建业 and 王建 are two people, whatever 业 means in 制造业.
+    exact: bool = False
 
     def __post_init__(self) -> None:
         for value, label in self.values:
             self.by_fold.setdefault(fold(label), value)
 
+    def key(self, raw: Any) -> str:
+        """What a choice for `raw` is remembered under."""
+        return exact_key(raw) if self.exact else fold(raw)
+
     def match(self, raw: Any) -> Any | None:
         if self.recognise is not None and (found := self.recognise(normalize.text(cell_text(raw)))):
             return found
-        return self.by_fold.get(fold(raw))
+        return None if self.exact else self.by_fold.get(fold(raw))
 
 
 _province = lru_cache(maxsize=4096)(regions.match_province)  # a sheet names the same few over and over
 
 
-def vocabularies(session: Session, cols: list[Column]) -> dict[str, Vocabulary]:
-    """Every dictionary-like column among `cols`, by key."""
+def vocabularies(session: Session, cols: list[Column], actor: Actor | None = None) -> dict[str, Vocabulary]:
+    """Every dictionary-like column among `cols`, by key; the 业务员 column too when the
+    importer (`actor`) is known: the colleagues it may name are its values."""
     items: dict[str, list[tuple[Any, str]]] = {}
     for item in session.scalars(select(DictItem).where(DictItem.active.is_(True))
                                 .order_by(DictItem.kind, DictItem.sort_order, DictItem.id)):
@@ -88,6 +102,12 @@ def vocabularies(session: Session, cols: list[Column]) -> dict[str, Vocabulary]:
             found[col.key] = Vocabulary(col, [(o, o) for o in col.custom.options or []])
         elif col.key == "province" and col.kind == "text":
             found[col.key] = Vocabulary(col, [(p, p) for p in regions.tree()], recognise=_province)
+        elif col.kind == "user" and actor is not None:
+            from rules.import_history import Staff
+
+            staff = Staff(session, actor)
+            found[col.key] = Vocabulary(col, staff.assignable(), exact=True,
+                                        recognise=lambda written, staff=staff: staff.resolve(written)[0])
     return found
 
 
@@ -107,7 +127,7 @@ def unmatched(vocabs: dict[str, Vocabulary], mapping: list[str], rows: list[tupl
             if index >= len(row) or row[index] in ("", None):
                 continue
             for part in parts(vocab, row[index]):
-                if vocab.match(part) is None and fold(part) not in chosen:
+                if vocab.match(part) is None and vocab.key(part) not in chosen:
                     counter[normalize.text(cell_text(part))] += 1
     return {k: c.most_common() for k, c in counts.items() if c}
 
@@ -124,7 +144,7 @@ def resolve(vocab: Vocabulary, raw: Any, chosen: dict[str, Any]) -> tuple[bool, 
     value = vocab.match(raw)
     if value is not None:
         return True, value
-    key = fold(raw)
+    key = vocab.key(raw)
     if key in chosen:
         picked = chosen[key]
         return True, (picked if picked not in (LEAVE_EMPTY, None) else None)

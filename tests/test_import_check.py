@@ -359,3 +359,55 @@ def test_a_custom_choice_field_takes_part_in_the_values_step(app, client, sales)
     with app.app_context():
         assert {c.name: c.custom.get("grade") for c in db.session.scalars(select(Customer))} == \
             {"甲公司": "A类", "乙公司": "B类"}
+
+
+@pytest.mark.both_dbs
+def test_values_step_maps_salesperson_names_to_colleagues_in_scope(app, client, make_user):
+    """值对应 covers 业务员: names no colleague answers to are listed with counts and mapped to an
+    active colleague in the importer's scope, or left empty (the file's owner); a name nobody
+    decided on still rejects its row."""
+    boss = make_user("lizg", role="主管", display_name="李强")
+    liufang = make_user("liufang", display_name="刘芳")
+    make_user("zhangwei", display_name="张伟")
+    zhangwei2 = make_user("zhangwei2", display_name="张伟")
+    make_user("sunwei", department=("销售部", "销售二部"), display_name="孙伟")  # outside 李强's scope
+    client.login("lizg")
+    job = draft(app, client, workbook(["客户名称", "手机", "业务员"], [
+        ["甲公司", "13900000071", "刘芳"],     # matches: not listed
+        ["乙公司", "13900000072", "小刘"],     # a nickname, twice
+        ["丙公司", "13900000073", "小刘"],
+        ["丁公司", "13900000074", "张伟"],     # two colleagues of that name
+        ["戊公司", "13900000075", "王二麻"],   # nobody: left empty
+        ["己公司", "13900000076", "孙伟"],     # outside the scope: not offered, left undecided
+    ]))
+    check_all_rows(client, job.id)
+    page = check_page(client, job.id)
+    selects = value_selects(page)
+    assert set(selects) == {"小刘", "张伟", "王二麻", "孙伟"}
+    assert re.search(r"<td>小刘</td><td>2</td>", page)
+    assert "data-owner-note" in page and "归本次导入选择的负责人" in page
+    assert "对应到：刘芳（liufang）" in page and "对应到：张伟（zhangwei2）" in page
+    assert "孙伟（sunwei）" not in page and "添加到数据字典：小刘" not in page
+    assert totals(page)["rejected"] == 5  # until decided, an unknown 业务员 refuses the row as before
+
+    client.post(f"/admin/excel/{job.id}/values/", data={
+        "csrf_token": csrf_token(page), selects["小刘"]: str(liufang), selects["张伟"]: str(zhangwei2),
+        selects["王二麻"]: "empty"})
+    page = check_page(client, job.id)
+    assert set(value_selects(page)) == {"孙伟"}
+    assert (totals(page)["imported"], totals(page)["rejected"]) == (5, 1)
+    client.post(f"/admin/excel/{job.id}/commit/", data={"csrf_token": csrf_token(page)})
+    done = job_of(app, job.id)
+    assert (done.status, done.imported, done.rejected) == ("done", 5, 1)
+    with app.app_context():
+        owners = {c.name: c.owner_id for c in db.session.scalars(select(Customer))}
+    assert owners == {"甲公司": liufang, "乙公司": liufang, "丙公司": liufang, "丁公司": zhangwei2,
+                      "戊公司": boss}
+
+    # a salesperson without the right to assign may map a name only to themself
+    client.logout()
+    client.login("liufang")
+    job = draft(app, client, workbook(["客户名称", "手机", "业务员"], [["庚公司", "13900000077", "芳芳"]]))
+    check_all_rows(client, job.id)
+    page = check_page(client, job.id)
+    assert "对应到：刘芳（liufang）" in page and "张伟（zhangwei" not in page
