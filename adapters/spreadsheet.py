@@ -137,14 +137,16 @@ def _read_workbook(path: str | Path, *, sheet: str | None, max_rows: int | None)
 
 def _fill_merged(rows: list[list[Any]], merged: list) -> None:
     """A block merged down a column (one 客户分类 for several customers) holds its value in
-    every row it covers, as the user sees it; across columns it stays in the first one."""
+    every row it covers, as the user sees it; across columns it stays in the first one. A row
+    that is otherwise blank stays blank: a merged block never makes up a customer."""
+    blank = [not _filled(row) for row in rows]
     for (r0, c0), (r1, _c1) in merged:
         if r0 >= len(rows) or c0 >= len(rows[r0]):
             continue
         value = rows[r0][c0]
         for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
             row = rows[r]
-            if c0 < len(row) and (row[c0] == "" or row[c0] is None):
+            if not blank[r] and c0 < len(row) and (row[c0] == "" or row[c0] is None):
                 row[c0] = value
 
 

@@ -26,8 +26,10 @@ from admin_views.transaction import transaction
 from jobs import excel as excel_jobs, recovery
 from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
-from models.job import JobRecord, JobStatus, RowOutcome
-from rules import exporting, import_batch, import_products, importing, pool as pool_rules, scope
+from models.job import JobRecord, JobStatus
+from rules import (
+    exporting, import_batch, import_preview, import_products, import_values, importing, pool as pool_rules, scope,
+)
 from rules.clock import local_date
 
 PREVIEW_ROWS = 10
@@ -35,7 +37,8 @@ STATUS = {JobStatus.READING: _l("读取中"), JobStatus.DRAFT: _l("待确认"), 
           JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
-              "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品")}
+              "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品"),
+              import_preview.CHECK_KIND: _l("导入预检")}
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
     "contact_mobile": "13900139000", "mobile": "13800138000", "phone": "0571-88888888", "email": "info@example.com",
@@ -44,6 +47,7 @@ EXAMPLES = {
 }
 
 
+DICTIONARY_PERMISSION = "settings.manage"  # who may add a 值对应 value to the 数据字典 (its editors)
 IMPORT_PERMISSIONS = {"customer": "customer.create", "contact": "customer.edit",
                       "product": import_products.PERMISSION}
 
@@ -90,7 +94,8 @@ def _status(job: JobRecord) -> dict[str, Any]:
     interruption = _interruption(job)
     label = INTERRUPTION[interruption] if interruption else STATUS.get(job.status, job.status)
     return {"id": job.id, "status": job.status, "status_label": str(label), "interruption": interruption,
-            "total": job.total, "done": job.done, "imported": job.imported, "updated": job.updated,
+            "total": job.total, "done": job.done, "imported": job.imported, "warned": job.warned,
+            "updated": job.updated,
             "skipped": job.skipped, "rejected": job.rejected, "error": job.error,
             "stale": _stale(job, interruption),
             "percent": int(job.done * 100 / job.total) if job.total else (100 if job.status == JobStatus.DONE else 0),
@@ -159,7 +164,8 @@ class ExcelView(PermissionView):
             job = self._store_upload(entity)
             if job is not None:
                 return redirect(url_for(".mapping", job_id=job.id))
-        jobs = list(db.session.scalars(select(JobRecord).where(JobRecord.user_id == actor.user_id)
+        jobs = list(db.session.scalars(select(JobRecord).where(JobRecord.user_id == actor.user_id,
+                                                               JobRecord.kind != import_preview.CHECK_KIND)
                                        .order_by(JobRecord.id.desc()).limit(20)))
         limit = _upload_limit()
         return self.render("admin/imports/upload.html", entity=entity, entities=entities, jobs=jobs,
@@ -235,32 +241,20 @@ class ExcelView(PermissionView):
                 return redirect(url_for(".mapping", job_id=job.id))
             params = self._read_mapping_form(job, params)
             error = self._option_error(params["options"])
-            starting = False
+            go = request.form.get("go")
             with transaction():
                 job.params = params
-                if request.form.get("go") == "start":
-                    missing = importing.missing_required(entity, params["mapping"], db.session)
-                    if entity == "product":
-                        missing = import_products.missing_required(missing, params["options"])
-                    if missing:
-                        flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(str(c.label) for c in missing)),
-                              "error")
-                    elif error:
-                        flash(error, "error")
-                    else:
-                        importing.remember_mapping(db.session, entity, current_user.id, params["headers"],
-                                                   params["mapping"])
-                        job.status = JobStatus.QUEUED
-                        starting = True
-            if starting:
-                _enqueue(excel_jobs.run_import, job)
-                return redirect(url_for(".job_view", job_id=job.id))
+                ready = go in ("start", "check") and self._ready(job, entity, error)
+            if ready and go == "check":
+                return self._start_check(job)
+            if ready:
+                return self._commit(job, entity)
         rows = excel_jobs.preview_rows(job)  # read by the preview job: no parsing in a request
         sample = importing.data_rows(rows, int(params["header_row"]))[:PREVIEW_ROWS]
         options = import_batch.Options(**params.get("options", {}))
         try:
             outcomes = import_batch.preview(db.session, entity, sample, params["mapping"], actor=actor,
-                                         options=options, now=now(),
+                                         options=options, now=now(), values=params.get("values"),
                                          today=local_date(now(), current_app.config["TIMEZONE"]),
                                          tz=current_app.config["TIMEZONE"])
         finally:
@@ -274,8 +268,121 @@ class ExcelView(PermissionView):
                            on_duplicate=import_products.ON_DUPLICATE if entity == "product"
                            else import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
                            required=importing.required_keys(db.session, entity),
-                           outcome_names={RowOutcome.IMPORTED: _l("将导入"), RowOutcome.UPDATED: _l("将更新"),
-                                          RowOutcome.SKIPPED: _l("将跳过"), RowOutcome.REJECTED: _l("不能导入")})
+                           outcome_names=import_preview.OUTCOME_NAMES)
+
+    def _ready(self, job: JobRecord, entity: str, option_error: str | None) -> bool:
+        """Whether the draft may be checked or imported: every required field has its column
+        and the options are the user's to choose (else the reason is flashed)."""
+        missing = importing.missing_required(entity, job.params["mapping"], db.session)
+        if entity == "product":
+            missing = import_products.missing_required(missing, job.params["options"])
+        if missing:
+            flash(gettext("请为必填项选择对应的列：%(f)s", f="、".join(str(c.label) for c in missing)), "error")
+            return False
+        if option_error:
+            flash(option_error, "error")
+            return False
+        return True
+
+    def _commit(self, job: JobRecord, entity: str) -> Any:
+        """Start the import of a draft; its mapping and value choices are remembered."""
+        with transaction():
+            importing.remember_mapping(db.session, entity, current_user.id, job.params["headers"],
+                                       job.params["mapping"])
+            if job.params.get("values"):
+                import_values.remember_choices(db.session, entity, current_user.id, job.params["headers"],
+                                               job.params["values"])
+            job.status = JobStatus.QUEUED
+        _enqueue(excel_jobs.run_import, job)
+        return redirect(url_for(".job_view", job_id=job.id))
+
+    # --- import: the dry run (导入预检) and 值对应 --------------------------------------------------
+    def _start_check(self, job: JobRecord) -> Any:
+        check = JobRecord(kind=import_preview.CHECK_KIND, status=JobStatus.QUEUED, user_id=current_user.id,
+                          file_name=job.file_name, params={"draft_id": job.id})
+        with transaction():
+            import_preview.discard(db.session, job.params.get("check_id"))
+            db.session.add(check)
+            db.session.flush()
+            job.params = {**job.params, "check_id": check.id}
+        _enqueue(excel_jobs.run_check, check)
+        return redirect(url_for(".check", job_id=job.id))
+
+    def _draft(self, job_id: int) -> tuple[JobRecord, JobRecord | None]:
+        job = _job_for_user(job_id)
+        if job.status != JobStatus.DRAFT or job.files_expired_at is not None:
+            abort(404)
+        check = db.session.get(JobRecord, job.params.get("check_id") or 0)
+        return job, check if check is not None and check.user_id == job.user_id else None
+
+    @expose("/<int:job_id>/check/")
+    def check(self, job_id: int) -> Any:
+        job, check = self._draft(job_id)
+        if check is None:
+            return redirect(url_for(".mapping", job_id=job.id))
+        entity = excel_jobs.IMPORT_KINDS[job.kind]
+        outcome = request.args.get("outcome") or None
+        if outcome is not None and outcome not in import_preview.OUTCOME_NAMES:
+            outcome = None
+        page = params_.page_number(request.args.get("page"))
+        context: dict[str, Any] = {"job": job, "check": check, "state": _status(check), "JobStatus": JobStatus,
+                                   "outcome_names": import_preview.OUTCOME_NAMES, "outcome": outcome, "page": page}
+        if check.status == JobStatus.DONE:
+            vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity), current_actor())
+            rows, pages = import_preview.rows_page(db.session, check.id, outcome, page)
+            context.update(totals=import_preview.totals(check),
+                           reasons=import_preview.reason_totals(db.session, check.id), rows=rows, pages=pages,
+                           vocabs=vocabs, unmatched=check.params.get("unmatched") or {},
+                           can_add=current_actor().can(DICTIONARY_PERMISSION), ADD_NEW=import_values.ADD_NEW,
+                           shown=[i for i, k in enumerate(job.params["mapping"]) if k])
+        return self.render("admin/imports/check.html", **context)
+
+    @expose("/<int:job_id>/values/", methods=["POST"])
+    def values(self, job_id: int) -> Any:
+        """值对应 chosen: each unknown value mapped, added to the dictionary or left empty;
+        then the whole file is checked again with the choices."""
+        job, check = self._draft(job_id)
+        if check is None or check.status != JobStatus.DONE:
+            return redirect(url_for(".check", job_id=job.id))
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(url_for(".check", job_id=job.id))
+        entity = excel_jobs.IMPORT_KINDS[job.kind]
+        vocabs = import_values.vocabularies(db.session, importing.columns(db.session, entity), current_actor())
+        may_add = current_actor().can(DICTIONARY_PERMISSION)
+        with transaction():
+            choices = {k: dict(v) for k, v in (job.params.get("values") or {}).items()}
+            for key, pairs in (check.params.get("unmatched") or {}).items():
+                vocab = vocabs.get(key)
+                for index, (value, _count) in enumerate(pairs):
+                    picked = request.form.get(f"v_{key}_{index}")
+                    if vocab is None or not picked:
+                        continue  # still to decide
+                    if picked == "empty":
+                        picked = import_values.LEAVE_EMPTY
+                    elif picked == import_values.ADD_NEW:
+                        if not (may_add and vocab.can_add):
+                            abort(403)
+                        picked = import_values.add_to_dictionary(db.session, vocab, value)
+                    else:
+                        picked = next((v for v, _label in vocab.values if str(v) == picked), None)
+                        if picked is None:
+                            continue  # not one of the offered values: still to decide
+                    choices.setdefault(key, {})[vocab.key(value)] = picked
+            job.params = {**job.params, "values": choices}
+            import_values.remember_choices(db.session, entity, current_user.id, job.params["headers"], choices)
+        return self._start_check(job)
+
+    @expose("/<int:job_id>/commit/", methods=["POST"])
+    def commit(self, job_id: int) -> Any:
+        job, check = self._draft(job_id)
+        if not CsrfForm(request.form).validate():
+            flash(gettext("页面已过期，请重新提交"), "error")
+            return redirect(url_for(".check", job_id=job.id))
+        entity = excel_jobs.IMPORT_KINDS[job.kind]
+        if not self._ready(job, entity, self._option_error(dict(job.params.get("options") or {}))):
+            return redirect(url_for(".mapping", job_id=job.id))
+        return self._commit(job, entity)
 
     def _reread(self, job: JobRecord, sheet: str | None) -> None:
         """Read the upload again (another sheet) in a preview job; the page waits for it."""
@@ -286,8 +393,9 @@ class ExcelView(PermissionView):
         _enqueue(excel_jobs.run_preview, job)
 
     def _read_mapping_form(self, job: JobRecord, params: dict[str, Any]) -> dict[str, Any]:
-        """The mapping and options as submitted; choosing another header row maps afresh."""
-        params = dict(params)
+        """The mapping and options as submitted; choosing another header row maps afresh. A
+        dry run of the former mapping no longer says what an import would do: it is dropped."""
+        params = {k: v for k, v in params.items() if k != "check_id"}
         header_row = request.form.get("header_row", "")
         if params_.setting_number(header_row) is not None and int(header_row) != params["header_row"]:
             rows = excel_jobs.preview_rows(job)
@@ -295,6 +403,7 @@ class ExcelView(PermissionView):
             entity = excel_jobs.IMPORT_KINDS[job.kind]
             headers = [importing.cell_text(h) for h in rows[index]]
             params.update(header_row=index, headers=headers,
+                          values=import_values.remembered_choices(db.session, entity, current_user.id, headers),
                           mapping=importing.auto_mapping(headers, importing.columns(db.session, entity),
                                                          importing.remembered_mapping(db.session, entity,
                                                                                       current_user.id)))
@@ -310,6 +419,8 @@ class ExcelView(PermissionView):
         options = {"on_duplicate": request.form.get("on_duplicate", "skip")}
         if options["on_duplicate"] not in import_batch.ON_DUPLICATE:
             options["on_duplicate"] = "skip"
+        if request.form.get("strict"):
+            options["strict"] = True
         if owner == "pool":
             options["to_pool"] = True
         elif params_.id_or_none(owner):
@@ -338,6 +449,8 @@ class ExcelView(PermissionView):
         job = _job_for_user(job_id)
         if job.status in (JobStatus.DRAFT, JobStatus.READING) and job.kind.startswith("import_"):
             return redirect(url_for(".mapping", job_id=job.id))
+        if job.kind == import_preview.CHECK_KIND:  # a dry run is shown on its import's check page
+            return redirect(url_for(".check", job_id=job.params["draft_id"]))
         return self.render("admin/imports/job.html", job=job, state=_status(job), kind_names=KIND_NAMES,
                            JobStatus=JobStatus)
 

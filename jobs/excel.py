@@ -18,7 +18,7 @@ from adapters import sheet_guard, spreadsheet
 from jobs.queue import job_app_context
 from models import User, db
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
-from rules import audit, clock, exporting, import_batch, import_products, importing
+from rules import audit, clock, exporting, import_batch, import_preview, import_products, import_values, importing
 from rules.actor import Actor
 from rules.audit import AuditContext
 from rules.clock import local_date
@@ -82,6 +82,7 @@ def detect(session: Any, job: JobRecord, sheet: spreadsheet.Sheet) -> dict[str, 
     remembered = importing.remembered_mapping(session, entity, job.user_id)
     return {**job.params, "sheet": sheet.name, "sheets": sheet.names, "header_row": header_row,
             "headers": headers, "mapping": importing.auto_mapping(headers, cols, remembered),
+            "values": import_values.remembered_choices(session, entity, job.user_id, headers),
             "options": job.params.get("options") or {"on_duplicate": "skip"},
             "preview_rows": sheet_guard.encode_rows(rows)}
 
@@ -149,29 +150,28 @@ def run_import(job_id: int) -> str:
             session.info.pop(audit.INFO_KEY, None)
 
 
+def _data_rows(sheet: spreadsheet.Sheet, params: dict[str, Any], config: Any) -> list[tuple[int, list[Any]]]:
+    rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
+    if len(rows) > int(config["IMPORT_MAX_ROWS"]):  # a sheet that did not declare its size
+        raise spreadsheet.SheetRefused(_l("文件有 %(rows)d 行，超过上限 %(max)d 行；请分成几个文件导入",
+                                          rows=len(rows), max=int(config["IMPORT_MAX_ROWS"])))
+    return rows
+
+
 def _import(job_id: int, user: User, config: Any) -> str:
     session = db.session
     job = session.get(JobRecord, job_id)
     params = job.params
     entity = IMPORT_KINDS[job.kind]
     sheet = read_sheet(job, sheet=params.get("sheet"))
-    rows = importing.data_rows(sheet.rows, int(params.get("header_row", 0)))
-    if len(rows) > int(config["IMPORT_MAX_ROWS"]):  # a sheet that did not declare its size
-        raise spreadsheet.SheetRefused(_l("文件有 %(rows)d 行，超过上限 %(max)d 行；请分成几个文件导入",
-                                          rows=len(rows), max=int(config["IMPORT_MAX_ROWS"])))
+    rows = _data_rows(sheet, params, config)
     job.total = len(rows)
     session.commit()
     now = clock.now()
-    actor = _actor(user)
     options = import_batch.Options(**params.get("options", {}))
-    reader = importing.Reader(session, entity, params["mapping"])
-    if entity == "customer":
-        importer: Any = import_batch.CustomerImporter(session, actor=actor, options=options, reader=reader, now=now,
-                                                   today=local_date(now, config["TIMEZONE"]), tz=config["TIMEZONE"])
-    elif entity == "product":
-        importer = import_products.ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
-    else:
-        importer = import_batch.ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+    reader = import_preview.reader_for(session, entity, params)
+    importer = import_batch.make_importer(session, entity, reader, actor=_actor(user), options=options, now=now,
+                                          today=local_date(now, config["TIMEZONE"]), tz=config["TIMEZONE"])
     start = job.done
     if start:  # a rerun: the committed rows count for duplicates within the file
         not_taken = import_batch.issue_rows(session, job_id)
@@ -196,23 +196,80 @@ def _import(job_id: int, user: User, config: Any) -> str:
     model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
-                          "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})
+                          "warned": job.warned, "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})
+    session.commit()
+    return "done"
+
+
+def run_check(check_id: int) -> str:
+    """导入预检: check every row of a draft import as the import will, writing nothing; each
+    row's outcome is kept for the preview's pages, and the unknown dictionary values for 值对应."""
+    with job_app_context() as app, force_locale(_language(app, check_id)):
+        session = db.session
+        check = session.get(JobRecord, check_id)
+        if check is None or check.status == JobStatus.DONE:
+            return "nothing to do"
+        check.status, check.error = JobStatus.RUNNING, None
+        check.started_at = check.heartbeat_at = clock.now()
+        session.commit()
+        try:
+            return _check(check_id, app.config)
+        except spreadsheet.SheetRefused as exc:
+            _fail(check_id, str(exc))
+            return "refused"
+        except Exception as exc:
+            log.exception("check job %s failed", check_id)
+            _fail(check_id, str(_l("预检中断：%(e)s", e=type(exc).__name__)))
+            raise
+
+
+def _check(check_id: int, config: Any) -> str:
+    session = db.session
+    check = session.get(JobRecord, check_id)
+    draft = session.get(JobRecord, check.params["draft_id"])
+    params, entity, user = draft.params, IMPORT_KINDS[draft.kind], session.get(User, check.user_id)
+    rows = _data_rows(read_sheet(draft, sheet=params.get("sheet")), params, config)
+    check.total = len(rows)
+    check.params = {**check.params, "unmatched": import_preview.unmatched_values(session, entity, params, rows,
+                                                                                     _actor(user))}
+    session.commit()
+    now = clock.now()
+    reader = import_preview.reader_for(session, entity, params)
+    importer = import_batch.make_importer(session, entity, reader, actor=_actor(user),
+                                          options=import_batch.Options(**params.get("options", {})), now=now,
+                                          today=local_date(now, config["TIMEZONE"]), tz=config["TIMEZONE"])
+    size = int(config.get("IMPORT_BATCH_SIZE", 500))
+    for begin in range(check.done, len(rows), size):
+        chunk = rows[begin:begin + size]
+        with session.no_autoflush:
+            outcomes = importer.check([reader.read(row_no, row) for row_no, row in chunk])
+        session.rollback()  # a dry run writes nothing but its own record
+        if not import_batch.record_batch(session, check, start=begin, end=begin + len(chunk), outcomes=outcomes,
+                                         keep=import_batch.OUTCOMES):
+            session.rollback()
+            return "superseded"
+        session.commit()
+    check = session.get(JobRecord, check_id)
+    check.status, check.finished_at, check.heartbeat_at = JobStatus.DONE, clock.now(), clock.now()
     session.commit()
     return "done"
 
 
 def _write_rejects(job: JobRecord, header: list[Any]) -> None:
-    """未导入的行 and 跳过的行, each with the sheet row number, the original values and why."""
+    """未导入的行, 跳过的行 and 导入（有警告）的行, each with the sheet row number, the original
+    values and why (for warnings: each emptied cell's original value and the reason)."""
     issues = db.session.execute(select(JobRowIssue.row_no, JobRowIssue.outcome, JobRowIssue.values, JobRowIssue.reason)
                                 .where(JobRowIssue.job_id == job.id).order_by(JobRowIssue.row_no))
-    rejected: list[list[Any]] = []
-    skipped: list[list[Any]] = []
+    by_outcome: dict[str, list[list[Any]]] = {k: [] for k in import_batch.KEPT}
     for row_no, outcome, values, reason in issues:
-        (rejected if outcome == RowOutcome.REJECTED else skipped).append([row_no, *values, reason])
-    head = [str(_l("行号")), *[importing.cell_text(h) for h in header], str(_l("原因"))]
+        by_outcome.setdefault(outcome, []).append([row_no, *values, reason])
+    columns = [str(_l("行号")), *[importing.cell_text(h) for h in header]]
     name = new_file_name("results", ".xlsx")
-    spreadsheet.write_sheets(stored_path(name), [(str(_l("未导入的行")), head, rejected),
-                                                 (str(_l("跳过的行")), head, skipped)])
+    spreadsheet.write_sheets(stored_path(name), [
+        (str(_l("未导入的行")), [*columns, str(_l("原因"))], by_outcome[RowOutcome.REJECTED]),
+        (str(_l("跳过的行")), [*columns, str(_l("原因"))], by_outcome[RowOutcome.SKIPPED]),
+        (str(_l("导入（有警告）的行")), [*columns, str(_l("警告（原值与原因）"))],
+         by_outcome[RowOutcome.IMPORTED_WITH_WARNINGS])])
     job.result_path = name
 
 

@@ -24,9 +24,10 @@ class JobStatus(enum.StrEnum):
 
 
 class RowOutcome(enum.StrEnum):
-    """What an import did with a row of the file (JobRowIssue.outcome keeps the last two)."""
+    """What an import did with a row of the file (JobRowIssue keeps every one but the plainly imported)."""
 
     IMPORTED = "imported"
+    IMPORTED_WITH_WARNINGS = "imported_warned"  # imported; bad optional cells left empty, listed
     UPDATED = "updated"
     SKIPPED = "skipped"  # a duplicate, left alone
     REJECTED = "rejected"  # refused, with the reason
@@ -54,6 +55,7 @@ class JobRecord(db.Model):
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     imported: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    warned: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")  # 导入（有警告）
     updated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -69,14 +71,15 @@ class JobRecord(db.Model):
 
 
 class JobRowIssue(db.Model):
-    """A file row an import rejected or skipped: its original values and the reason."""
+    """A file row an import rejected, skipped or imported with warnings: its original values and
+    the reason (for warnings: each bad cell's original value and why it was left empty)."""
 
     __tablename__ = "job_row_issues"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("job_records.id", ondelete="CASCADE"), nullable=False)
     row_no: Mapped[int] = mapped_column(Integer, nullable=False)
-    outcome: Mapped[RowOutcome] = mapped_column(String(16), nullable=False)  # rejected / skipped
+    outcome: Mapped[RowOutcome] = mapped_column(String(16), nullable=False)  # rejected / skipped / imported_warned
     values: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
 

@@ -24,8 +24,8 @@ from models.customer import (
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import (
-    clock, custom_fields, customers, entry, import_duplicates, import_history, import_lengths, normalize, numbering,
-    protection, scope, search, settings,
+    clock, custom_fields, customers, entry, import_cells, import_duplicates, import_history, import_values, normalize,
+    numbering, protection, scope, search, settings,
 )
 from rules.actor import Actor
 from rules.errors import RuleViolation
@@ -51,7 +51,9 @@ DraftContact = _draft_type(Contact, "DraftContact")
 
 ON_DUPLICATE = {"skip": _l("跳过（不导入）"), "update": _l("更新已有客户"), "import": _l("仍然导入（录入策略允许时）")}
 OUTCOMES = tuple(RowOutcome)
-NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)  # the rows kept as JobRowIssue, with why
+NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)
+ADDED = (RowOutcome.IMPORTED, RowOutcome.IMPORTED_WITH_WARNINGS)  # rows that became new records
+KEPT = (*NOT_TAKEN, RowOutcome.IMPORTED_WITH_WARNINGS)  # the rows kept as JobRowIssue, with why
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Options:
     owner_id: int | None = None  # None with to_pool → the pool
     to_pool: bool = False
     pool_id: int | None = None
+    strict: bool = False  # any invalid value rejects its row (else the cell is left empty, warned)
 
 
 @dataclass
@@ -121,6 +124,16 @@ class BatchLookup:
         return None
 
 
+def _added(parsed: Parsed, warnings: list[str], customer: Any = None, contact: Any = None, *,
+           notes: list[str] = ()) -> Outcome:
+    """A row that becomes a new record; with warnings when bad optional cells were left empty.
+    Notes (a namesake, 仍然导入 over a duplicate) travel in the reason either way."""
+    reason = "；".join(text for text in (*warnings, *notes) if text)
+    if warnings:
+        return Outcome(parsed, RowOutcome.IMPORTED_WITH_WARNINGS, reason, customer, contact)
+    return Outcome(parsed, RowOutcome.IMPORTED, reason, customer, contact)
+
+
 UPDATE_PRIORITY = ("code", "name", "mobile", "phone", "email", "qq", "fax", "website", "zip_code", "contact_name")
 
 
@@ -132,7 +145,6 @@ class CustomerImporter:
         self.session, self.actor, self.options, self.reader = session, actor, options, reader
         self.now, self.today, self.tz = now, today, tz
         self.staff = import_history.Staff(session, actor)
-        self.labels = {key: col.label for key, col in reader.cols.items()}
         self.policy = entry.load_policy(session)
         self.protection_policy = protection.load_policy(session)
         self.keyed = entry.keyed_fields(session)
@@ -162,6 +174,7 @@ class CustomerImporter:
             return
         customer, contact = self.build(parsed)
         customer.name = normalize.text(customer.name)
+        import_cells.screen(customer, contact, policy=self.policy, strict=self.options.strict)  # as check() keyed it
         for key in self._file_keys(entry.keys_for(customer, [contact] if contact else [])):
             self.seen.setdefault(key, parsed.row_no)
 
@@ -170,34 +183,46 @@ class CustomerImporter:
         all_keys: set[tuple[str, str]] = set()
         for parsed in rows:
             customer, contact = self.build(parsed)
+            # Screened before keying: a bad cell left empty is no duplicate key, or two rows with
+            # the same malformed mobile would be skipped as one customer.
+            screened = import_cells.screen(customer, contact, policy=self.policy, strict=self.options.strict)
             keys = entry.keys_for(customer, [contact] if contact else [])
-            built.append((parsed, customer, contact, keys))
+            built.append((parsed, customer, contact, keys, screened))
             all_keys |= keys
             all_keys |= set(protection.collision_keys(customer)) if customer.name else set()
         batch = BatchLookup(self.session, all_keys, now=self.now)
         batch.visible = import_duplicates.visible_ids(self.session, self.actor, batch.found.values())
         outcomes = []
-        for parsed, customer, contact, keys in built:
-            outcome = self._check_one(parsed, customer, contact, batch, keys)
+        for parsed, customer, contact, keys, screened in built:
+            outcome = self._check_one(parsed, customer, contact, batch, keys, screened)
             outcome.keys = keys
             outcomes.append(outcome)
         return outcomes
 
-    def _check_one(self, parsed: Parsed, customer: Any, contact: Any,
-                   batch: BatchLookup, keys: set[tuple[str, str]]) -> Outcome:
+    def _check_one(self, parsed: Parsed, customer: Any, contact: Any, batch: BatchLookup,
+                   keys: set[tuple[str, str]], screened: tuple[list[str], list[str]]) -> Outcome:
+        strict = self.options.strict
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
         customer.custom = custom_clean
-        problems = list(parsed.problems) + list(custom_errors.values())
-        problems += import_lengths.problems(parsed.values, contact=parsed.contact, labels=self.labels)
-        problems += import_history.date_problems(parsed.values, today=self.today)
+        problems, cells = import_cells.split_custom(self.reader.custom_defs, parsed.custom, custom_errors,
+                                                       strict=strict)
+        problems = list(parsed.problems) + problems
+        cells = list(parsed.warnings) + cells
+        (problems if strict else cells).extend(import_history.drop_future_dates(parsed.values, today=self.today))
         if parsed.values.get("owner"):  # the sheet's 业务员, answered before the owner-dependent checks
-            customer.owner_id, problem = self.staff.resolve(parsed.values["owner"])
+            customer.owner_id, problem = self._owner(parsed.values["owner"], customer.owner_id)
             if problem:
                 problems.append(problem)
         if contact is not None:  # the contact's own fields, as the contact form checks them
             contact.custom, contact_errors = custom_fields.validate(self.reader.contact_custom_defs,
                                                                     parsed.contact_custom)
-            problems += [str(_l("联系人：%(m)s", m=m)) for m in contact_errors.values()]
+            fatal, warned = import_cells.split_custom(self.reader.contact_custom_defs, parsed.contact_custom,
+                                                      contact_errors, strict=strict)
+            problems += [str(_l("联系人：%(m)s", m=m)) for m in fatal]
+            cells += warned
+        fatal, warned = screened
+        problems += fatal
+        cells += warned
         batch.hits, batch.protected_hits = [], []
         try:
             issues = customers.entry_issues(self.session, customer, [contact] if contact else [], now=self.now,
@@ -224,11 +249,13 @@ class CustomerImporter:
         file_keys = self._file_keys(keys)
         in_file = import_duplicates.within_file(file_keys, seen=self.seen, policy=self.policy)
         notes = [i.message for i in collisions.namesakes] + ([in_file.note()] if in_file.namesake_rows else [])
+        # A row not taken still lists its bad cells: they may be why it could not be told apart
+        # (a malformed mobile left empty leaves a namesake nothing but its name).
         if in_file.duplicate_rows:
             if option != "import":  # 更新 would update a customer this very file brings in: skipped
-                return Outcome(parsed, RowOutcome.SKIPPED, in_file.reason())
+                return Outcome(parsed, RowOutcome.SKIPPED, "；".join([in_file.reason(), *cells]))
             if in_file.forbidden:
-                return Outcome(parsed, RowOutcome.REJECTED, in_file.reason())
+                return Outcome(parsed, RowOutcome.REJECTED, "；".join([in_file.reason(), *cells]))
             notes.append(in_file.reason())
         warnings = [i for i in issues if not i.is_error and i not in collisions.namesakes]
         if duplicates or warnings:
@@ -238,15 +265,35 @@ class CustomerImporter:
                 if target is None:
                     return Outcome(parsed, RowOutcome.REJECTED, reason + "；" + str(_l("已有客户不在您的权限范围内，无法更新")))
                 self._remember_keys(file_keys, parsed.row_no)
-                return Outcome(parsed, RowOutcome.UPDATED, reason, customer, contact, target_id=target)
+                return Outcome(parsed, RowOutcome.UPDATED, "；".join([reason, *cells]), customer, contact,
+                               target_id=target)
             if option == "import" and not any(i.is_error for i in issues):
                 self._remember_keys(file_keys, parsed.row_no)
-                return Outcome(parsed, RowOutcome.IMPORTED, "；".join([reason, *notes]), customer, contact)
+                return _added(parsed, cells, customer, contact, notes=[reason, *notes])
             if option == "import":
-                return Outcome(parsed, RowOutcome.REJECTED, reason)
-            return Outcome(parsed, RowOutcome.SKIPPED, reason)
+                return Outcome(parsed, RowOutcome.REJECTED, "；".join([reason, *cells]))
+            return Outcome(parsed, RowOutcome.SKIPPED, "；".join([reason, *cells]))
         self._remember_keys(file_keys, parsed.row_no)
-        return Outcome(parsed, RowOutcome.IMPORTED, "；".join(notes), customer, contact)
+        return _added(parsed, cells, customer, contact, notes=notes)
+
+    def _owner(self, written: str, default: int | None) -> tuple[int | None, str | None]:
+        """(owner id, None), or (None, why the row is refused): the 业务员 as written, else as
+        值对应 decided for that name. A name the user chose to leave empty is a blank cell: the
+        row goes to the owner chosen for the file (`default`, None for the pool). A name nobody
+        decided on still refuses the row: a wrong owner must not silently become the importer."""
+        owner_id, problem = self.staff.resolve(written)
+        if problem is None:
+            return owner_id, None
+        chosen = self.reader.choices.get("owner", {})
+        key = import_values.exact_key(written)
+        if key not in chosen:
+            return None, problem
+        picked = chosen[key]
+        if picked in (import_values.LEAVE_EMPTY, None):
+            return default, None
+        if self.staff.may_assign(picked):  # still a colleague the importer may give customers to
+            return picked, None
+        return None, problem
 
     def _remember_keys(self, file_keys: set[tuple[str, str]], row_no: int) -> None:
         for key in file_keys:
@@ -265,7 +312,7 @@ class CustomerImporter:
 
     # --- writing --------------------------------------------------------------------------------
     def write(self, outcomes: list[Outcome]) -> None:
-        new = [o for o in outcomes if o.result == RowOutcome.IMPORTED]
+        new = [o for o in outcomes if o.result in ADDED]
         if new:
             self._insert(new)
         for outcome in outcomes:
@@ -429,7 +476,10 @@ class ContactImporter:
                     if problem:
                         problems.append(problem)
         custom_clean, custom_errors = custom_fields.validate(self.reader.custom_defs, parsed.custom)
-        problems += list(custom_errors.values())
+        fatal, warnings = import_cells.split_custom(self.reader.custom_defs, parsed.custom, custom_errors,
+                                                    strict=self.options.strict)
+        problems += fatal
+        warnings = list(parsed.warnings) + warnings
         if problems:
             return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         customer_id = matches[0]
@@ -448,13 +498,13 @@ class ContactImporter:
                 return Outcome(parsed, RowOutcome.UPDATED, reason, contact=contact, target_id=existing[key])
             if self.options.on_duplicate == "skip":
                 return Outcome(parsed, RowOutcome.SKIPPED, reason)
-        return Outcome(parsed, RowOutcome.IMPORTED, "", contact=contact)
+        return _added(parsed, warnings, contact=contact)
 
     def write(self, outcomes: list[Outcome]) -> None:
         touched: set[int] = set()
         for outcome in outcomes:
             contact = outcome.contact
-            if outcome.result == RowOutcome.IMPORTED:
+            if outcome.result in ADDED:
                 wants_primary = contact.is_primary
                 contact.is_primary = False
                 self.session.add(contact)
@@ -481,43 +531,52 @@ class ContactImporter:
 
 # --- the job's record -------------------------------------------------------------------------
 
-def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outcomes: list[Outcome]) -> bool:
+def record_batch(session: Session, job: JobRecord, *, start: int, end: int, outcomes: list[Outcome],
+                 keep: tuple[RowOutcome, ...] = KEPT) -> bool:
     """Move the job's mark from `start` to `end` (a conditional UPDATE: a second runner of the
-    same job finds the mark moved and stops) with the batch's counts and row issues."""
+    same job finds the mark moved and stops) with the batch's counts and the rows of the
+    outcomes to `keep` (a dry run keeps every row, for paging)."""
     counts = {k: sum(1 for o in outcomes if o.result == k) for k in OUTCOMES}
     moved = session.execute(
         update(JobRecord).where(JobRecord.id == job.id, JobRecord.done == start)
         .values(done=end, imported=JobRecord.imported + counts["imported"],
+                warned=JobRecord.warned + counts[RowOutcome.IMPORTED_WITH_WARNINGS],
                 updated=JobRecord.updated + counts["updated"], skipped=JobRecord.skipped + counts["skipped"],
                 rejected=JobRecord.rejected + counts["rejected"], heartbeat_at=clock.now())
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         return False
     issues = [{"job_id": job.id, "row_no": o.row.row_no, "outcome": o.result, "values": o.row.raw,
-               "reason": o.reason} for o in outcomes if o.result in NOT_TAKEN]
+               "reason": o.reason} for o in outcomes if o.result in keep]
     if issues:
         session.execute(insert(JobRowIssue), issues)
     return True
 
 
 def issue_rows(session: Session, job_id: int) -> set[int]:
-    return set(session.scalars(select(JobRowIssue.row_no).where(JobRowIssue.job_id == job_id)))
+    """The rows of a job that brought nothing in (a rerun must not count them as committed)."""
+    return set(session.scalars(select(JobRowIssue.row_no).where(JobRowIssue.job_id == job_id,
+                                                                JobRowIssue.outcome.in_(NOT_TAKEN))))
 
 
-def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
-            actor: Actor, options: Options, now: datetime, today: date, tz: str) -> list[Outcome]:
-    """What the first rows would become, checked exactly as the import will check them."""
-    reader = Reader(session, entity, mapping)
-    parsed = [reader.read(n, r) for n, r in rows]
+def make_importer(session: Session, entity: str, reader: Reader, *, actor: Actor,
+                  options: Options, now: datetime, today: date, tz: str) -> Any:
+    """The importer of an entity: one for the dry run and the import alike."""
     if entity == "customer":
-        importer = CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today,
-                                    tz=tz)
-        with session.no_autoflush:
-            return importer.check(parsed)
+        return CustomerImporter(session, actor=actor, options=options, reader=reader, now=now, today=today, tz=tz)
     if entity == "product":
         from rules.import_products import ProductImporter
 
-        with session.no_autoflush:
-            return ProductImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
+        return ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
+    return ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+
+
+def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,
+            actor: Actor, options: Options, now: datetime, today: date, tz: str,
+            values: dict[str, dict[str, Any]] | None = None) -> list[Outcome]:
+    """What the first rows would become, checked exactly as the import will check them."""
+    reader = Reader(session, entity, mapping, values=values, strict=options.strict)
+    parsed = [reader.read(n, r) for n, r in rows]
+    importer = make_importer(session, entity, reader, actor=actor, options=options, now=now, today=today, tz=tz)
     with session.no_autoflush:
-        return ContactImporter(session, actor=actor, options=options, reader=reader, now=now).check(parsed)
+        return importer.check(parsed)

@@ -42,13 +42,15 @@ COLUMN_SPECS: list[tuple[str, Any, tuple[str, ...], str]] = [
 HISTORY_KEYS = frozenset(spec[0] for spec in COLUMN_SPECS)
 
 
-def date_problems(values: dict[str, Any], *, today: date) -> list[str]:
-    """A created or last-contact day after today is a typing error, not history."""
+def drop_future_dates(values: dict[str, Any], *, today: date) -> list[str]:
+    """A created or last-contact day after today is a typing error, not history: the day is
+    dropped from the row (it is then imported as new today) and the reason returned."""
     problems = []
     for key, label in (("created_on", _l("创建日期")), ("last_contact_on", _l("最后联系"))):
         day = values.get(key)
         if isinstance(day, date) and day > today:
             problems.append(str(_l("%(f)s“%(d)s”晚于今天", f=label, d=day.isoformat())))
+            values.pop(key)
     return problems
 
 
@@ -67,13 +69,25 @@ class Staff:
         self.by_username: dict[str, Colleague] = {}
         self.by_name: dict[str, list[Colleague]] = {}
         self.departments: dict[int, int | None] = {}
+        self.labels: dict[int, str] = {}  # what 值对应 offers: 陈晓明（chenxm）, so two 张伟 are told apart
         rows = session.execute(select(User.id, User.username, User.display_name, User.department_id)
-                               .where(User.active.is_(True), scope.owner_clause(User.id, actor)))
+                               .where(User.active.is_(True), scope.owner_clause(User.id, actor))
+                               .order_by(User.display_name, User.username))
         for uid, username, display_name, department_id in rows:
             colleague = Colleague(uid, department_id)
             self.by_username[normalize.text(username).lower()] = colleague
             self.by_name.setdefault(normalize.text(display_name).lower(), []).append(colleague)
             self.departments[uid] = department_id
+            self.labels[uid] = f"{display_name or username}（{username}）"
+
+    def may_assign(self, user_id: Any) -> bool:
+        """Whether a customer may be given to this user: an active colleague in scope, and the
+        importer themself unless they may assign customers."""
+        return user_id in self.departments and (user_id == self.actor.user_id or self.actor.can(ASSIGN_PERMISSION))
+
+    def assignable(self) -> list[tuple[int, str]]:
+        """(user id, label) of everyone a 业务员 cell may be mapped to in 值对应."""
+        return [(uid, label) for uid, label in self.labels.items() if self.may_assign(uid)]
 
     def resolve(self, written: str) -> tuple[int | None, str | None]:
         """(user id, None) for a salesperson the actor may give customers to, else (None, why)."""

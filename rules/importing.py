@@ -20,11 +20,9 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.customer import CustomerKind
-from models.dictionary import DictItem
 from models.system import CustomField
 from rules import custom_fields, entry, import_history, normalize, regions, settings
 
@@ -250,20 +248,32 @@ class Parsed:
     contact: dict[str, Any] = field(default_factory=dict)
     custom: dict[str, Any] = field(default_factory=dict)
     contact_custom: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # fatal: the row is rejected
+    warnings: list[str] = field(default_factory=list)  # a bad optional cell, left empty
+
+
+def cell_warning(label: Any, original: Any, reason: Any) -> str:
+    """How a bad optional cell is reported: the column, what the sheet held and why."""
+    return str(_l("%(f)s“%(v)s”已留空：%(r)s", f=label, v=cell_text(original), r=reason))
 
 
 class Reader:
     """Turns rows into Parsed values for one entity; dictionaries and custom fields are read
-    once. Problems found here (bad dates, unknown dictionary items, regions) reject the row."""
+    once. A problem found here (a bad date, an unknown dictionary item, a region) rejects the
+    row when its column is required or the user asked for `strict` reading; otherwise the cell
+    is left empty with a warning. `values` holds the 值对应 choices (rules/import_values.py)."""
 
-    def __init__(self, session: Session, entity: str, mapping: list[str]) -> None:
+    def __init__(self, session: Session, entity: str, mapping: list[str], *,
+                 values: dict[str, dict[str, Any]] | None = None, strict: bool = False) -> None:
+        from rules import import_values
+
         self.entity = entity
         self.cols = {c.key: c for c in columns(session, entity)}
         self.mapping = mapping
-        self.dicts: dict[str, dict[str, int]] = {}
-        for item in session.scalars(select(DictItem).where(DictItem.active.is_(True))):
-            self.dicts.setdefault(item.kind, {})[normalize.text(item.name).lower()] = item.id
+        self.vocabs = import_values.vocabularies(session, list(self.cols.values()))
+        self.choices = values or {}
+        # Products keep rejecting a bad cell: their importer reports no warnings.
+        self.strict = strict or entity == "product"
         self.custom_defs = [c.custom for c in self.cols.values() if c.kind == "custom"]
         self.contact_custom_defs = [c.custom for c in self.cols.values() if c.kind == "contact_custom"]
 
@@ -281,7 +291,10 @@ class Reader:
             try:
                 self._put(parsed, col, value)
             except ValueError as exc:
-                parsed.problems.append(f"{col.label}：{exc}")
+                if col.required or self.strict:
+                    parsed.problems.append(f"{col.label}：{exc}")
+                else:
+                    parsed.warnings.append(cell_warning(col.label, value, exc))
         if self.entity == "customer":
             self._regions(parsed)
         return parsed
@@ -289,6 +302,8 @@ class Reader:
     def _put(self, parsed: Parsed, col: Column, value: Any) -> None:
         kind = col.kind
         if kind in ("custom", "contact_custom"):
+            if col.key in self.vocabs:
+                value = self._choice(col, value)
             if col.custom.field_type == "date" and not isinstance(value, str):
                 value = parse_date(value).isoformat()
             target = parsed.custom if kind == "custom" else parsed.contact_custom
@@ -320,18 +335,38 @@ class Reader:
         elif kind == "bool":
             text = normalize.text(cell_text(value)).lower() in _TRUE
         elif kind == "dict":
-            name = normalize.text(cell_text(value))
-            item = self.dicts.get(col.dict_kind, {}).get(name.lower())
-            if item is None:
-                raise ValueError(str(_l("“%(v)s”不在数据字典中，请先在“数据字典”中添加", v=name)))
-            parsed.values[col.key + "_id"] = item
+            from rules.import_values import resolve
+
+            known, item = resolve(self.vocabs[col.key], value, self.choices.get(col.key, {}))
+            if not known:
+                raise ValueError(str(_l("“%(v)s”不在数据字典中，请先在“数据字典”中添加",
+                                        v=normalize.text(cell_text(value)))))
+            if item is not None:
+                parsed.values[col.key + "_id"] = item
             return
         else:
             text = normalize.text(cell_text(value))
+            if col.key in self.vocabs:  # a province 值对应 decided: read as chosen
+                text = self._choice(col, text) or None
         if col.key.startswith("contact_"):
             parsed.contact[col.key.removeprefix("contact_")] = text
         else:
             parsed.values[col.key] = text
+
+    def _choice(self, col: Column, value: Any) -> Any:
+        """A custom choice (or province) cell with each part matched as 值对应 decided; an
+        unknown part is kept as typed, for the field's own check to report."""
+        from rules.import_values import parts, resolve
+
+        vocab, chosen = self.vocabs[col.key], self.choices.get(col.key, {})
+        out = []
+        for part in parts(vocab, value):
+            known, option = resolve(vocab, part, chosen)
+            if not known:
+                out.append(normalize.text(part))
+            elif option is not None:
+                out.append(option)
+        return "、".join(out)
 
     def _regions(self, parsed: Parsed) -> None:
         """北京 / 北京市 both mean 北京市; a missing province is read from the address."""
@@ -340,8 +375,7 @@ class Reader:
         if province:
             full = _match_province(province)
             if full is None:
-                parsed.problems.append(str(_l("省份“%(v)s”无法识别", v=province)))
-                return
+                return self._region_refused(parsed, _l("省份“%(v)s”无法识别", v=province))
             province = full
         if values.get("address") and not (province and city):
             found_province, found_city, found_district = regions.recognise(values["address"], province)
@@ -355,16 +389,26 @@ class Reader:
             if city:
                 full_city = _match_city(province, city)
                 if full_city is None:
-                    parsed.problems.append(str(_l("城市“%(v)s”不属于%(p)s", v=city, p=province)))
-                    return
+                    return self._region_refused(parsed, _l("城市“%(v)s”不属于%(p)s", v=city, p=province))
                 city = full_city
                 if district:
                     full_district = _match_district(province, city, district)
                     if full_district is None:
-                        parsed.problems.append(str(_l("区县“%(v)s”不属于%(c)s", v=district, c=city)))
-                        return
+                        return self._region_refused(parsed, _l("区县“%(v)s”不属于%(c)s", v=district, c=city))
                     district = full_district
         values["province"], values["city"], values["district"] = province or None, city or None, district or None
+
+
+    def _region_refused(self, parsed: Parsed, reason: Any) -> None:
+        """A region that cannot be read: fatal only when required (or reading strictly);
+        otherwise province, city and district are all left empty, as one warning."""
+        values = parsed.values
+        if self.strict or any(self.cols[k].required for k in ("province", "city", "district") if k in self.cols):
+            parsed.problems.append(str(reason))
+            return
+        typed = " ".join(str(values[k]) for k in ("province", "city", "district") if values.get(k))
+        parsed.warnings.append(cell_warning(_l("区域"), typed, reason))
+        values["province"] = values["city"] = values["district"] = None
 
 
 # A sheet names the same few hundred regions over and over; each match scans the region tree.

@@ -34,9 +34,10 @@ class Label(enum.StrEnum):
 
 
 GOOD = frozenset({Label.VALID, Label.LANDLINE, Label.UNKNOWN_VALUES})
-# What the row's refusal must say (the importer's Chinese reasons).
+# What the row's refusal must say (the importer's Chinese reasons); a bad mobile or email is a
+# bad optional cell, so its row is imported with that warning unless the import is strict.
 REASONS = {Label.MISSING_NAME: "请填写客户名称", Label.BAD_MOBILE: "手机号码格式不正确",
-           Label.BAD_EMAIL: "邮箱格式不正确", Label.TOO_LONG_NAME: "客户名称不能超过",
+           Label.BAD_EMAIL: "邮箱格式不正确", Label.TOO_LONG_NAME: "客户名称：不能超过",
            Label.IN_FILE_DUPLICATE: "与文件第"}
 
 KNOWN_SOURCES = ["电话营销", "网络推广", "客户介绍", "展会", "老客户"]

@@ -42,9 +42,9 @@ def messy_workbook() -> bytes:
         ["杭州甲科技有限公司", "王一", 13800138001.0, None, "意向客户", "浙江", None, None, None],     # 8 skipped: row 4
         ["老客户有限公司", "赵四", 13800138005.0, "0571-88889999", None, None, None, None, None],     # 9 skipped: existing
         [None, "钱五", 13800138006.0, None, None, None, None, None, None],                           # 10 rejected: no name
-        ["丁公司", "孙六", 12345.0, None, None, None, None, None, None],                             # 11 rejected: mobile
-        ["戊公司", "周七", 13800138008.0, None, None, None, None, "明年", "not-an-email"],            # 12 rejected: date+email
-        ["己公司", "吴八", 13800138009.0, None, "不存在的分类", None, None, None, None],              # 13 rejected: dict
+        ["丁公司", "孙六", 12345.0, None, None, None, None, None, None],                             # 11 warned: mobile
+        ["戊公司", "周七", 13800138008.0, None, None, None, None, "明年", "not-an-email"],            # 12 warned: date+email
+        ["己公司", "吴八", 13800138009.0, None, "不存在的分类", None, None, None, None],              # 13 warned: dict
     ]
     for row in rows:
         ws.append(row)
@@ -86,12 +86,15 @@ def test_a_messy_sheet_imports_with_exactly_the_expected_counts(app, client, sal
     assert response.status_code == 302
     job = latest_job(app)
     assert job.status == "done", job.error
-    assert (job.total, job.imported, job.updated, job.skipped, job.rejected) == (9, 3, 0, 2, 4), (job.params["mapping"], job.params["options"])
-    assert job.imported + job.updated + job.skipped + job.rejected == job.total
+    # A bad optional cell never loses the row: 11–13 come in with the cell left empty.
+    assert (job.total, job.imported, job.warned, job.updated, job.skipped, job.rejected) == (9, 3, 3, 0, 2, 1), \
+        (job.params["mapping"], job.params["options"])
+    assert job.imported + job.warned + job.updated + job.skipped + job.rejected == job.total
 
     with app.app_context():
         rows = {c.name: c for c in db.session.scalars(select(Customer))}
-        assert set(rows) == {"老客户有限公司", "杭州甲科技有限公司", "北京乙贸易有限公司", "丙商行"}
+        assert set(rows) == {"老客户有限公司", "杭州甲科技有限公司", "北京乙贸易有限公司", "丙商行", "丁公司", "戊公司", "己公司"}
+        assert rows["丁公司"].mobile is None and rows["戊公司"].email is None and rows["己公司"].category_id is None
         a, b, c = rows["杭州甲科技有限公司"], rows["北京乙贸易有限公司"], rows["丙商行"]
         assert a.owner_id == sales and a.code and a.mnemonic == "hzjkjyxgs"
         assert (a.province, a.city) == ("浙江省", "杭州市")
@@ -108,7 +111,7 @@ def test_a_messy_sheet_imports_with_exactly_the_expected_counts(app, client, sal
             CustomerKey.customer_id == c.id, CustomerKey.field == "mobile", CustomerKey.value == "13800138003")) == 1
         assert db.session.get(CustomerSearch, c.id) is not None
         assert db.session.scalar(select(func.count()).select_from(OwnershipEvent).where(
-            OwnershipEvent.reason == "import")) == 3
+            OwnershipEvent.reason == "import")) == 6
 
     with client.get(f"/admin/excel/{job.id}/result.xlsx") as result:
         assert result.status_code == 200 and result.mimetype == XLSX
@@ -116,12 +119,16 @@ def test_a_messy_sheet_imports_with_exactly_the_expected_counts(app, client, sal
     rejected = list(book["未导入的行"].iter_rows(values_only=True))
     assert rejected[0][:3] == ("行号", "公司名称", "联系人") and rejected[0][-1] == "原因"
     reasons = {row[0]: row[-1] for row in rejected[1:]}
-    assert set(reasons) == {10, 11, 12, 13}
+    assert set(reasons) == {10}
     assert "请填写客户名称" in reasons[10]
-    assert "手机号码格式不正确" in reasons[11]
-    assert "签约日期" in reasons[12] and "邮箱格式不正确" in reasons[12]
-    assert "不存在的分类" in reasons[13] and "数据字典" in reasons[13]
-    assert rejected[2][1:4] == ("丁公司", "孙六", "12345")  # the original values, as typed
+    warned = list(book["导入（有警告）的行"].iter_rows(values_only=True))
+    assert warned[0][-1] == "警告（原值与原因）"
+    warnings = {row[0]: row[-1] for row in warned[1:]}
+    assert set(warnings) == {11, 12, 13}
+    assert "手机“12345”已留空" in warnings[11] and "手机号码格式不正确" in warnings[11]
+    assert "签约日期“明年”已留空" in warnings[12] and "邮箱“not-an-email”已留空" in warnings[12]
+    assert "客户分类“不存在的分类”已留空" in warnings[13] and "数据字典" in warnings[13]
+    assert warned[1][1:4] == ("丁公司", "孙六", "12345")  # the original values, as typed
     skipped = {row[0]: row[-1] for row in list(book["跳过的行"].iter_rows(values_only=True))[1:]}
     assert "与文件第 4 行重复" in skipped[8]
     assert "老客户有限公司" in skipped[9] and "重复" in skipped[9]
@@ -288,14 +295,14 @@ def test_the_primary_contacts_custom_fields_are_imported_and_checked_as_on_the_c
     assert job.params["mapping"] == ["name", "contact_name", "ccf:nickname", "", "ccf:month"]
     start(client, job.id)
     job = latest_job(app)
-    assert (job.imported, job.rejected) == (2, 2)
+    assert (job.imported, job.warned, job.rejected) == (2, 1, 1)  # a bad optional 生日月份 is only a warning
     with app.app_context():
         from models.job import JobRowIssue
 
         reasons = dict(db.session.execute(select(JobRowIssue.row_no, JobRowIssue.reason)
                                           .where(JobRowIssue.job_id == job.id)).all())
         assert reasons[3] == "联系人：请填写微信昵称"
-        assert "生日月份" in reasons[5] and reasons[5].startswith("联系人：")
+        assert reasons[5] == "生日月份“五月”已留空：应为数字"
         contact = db.session.scalar(select(Contact).join(Customer).where(Customer.name == "有昵称公司"))
         assert contact.custom == {"nickname": "老王", "month": 5} and contact.is_primary
         assert db.session.scalar(select(func.count(Contact.id)).join(Customer)
@@ -320,13 +327,13 @@ def test_an_english_speaking_user_gets_the_reasons_and_the_result_file_in_englis
     upload(client, out.getvalue(), name="customers.xlsx")
     start(client, latest_job(app).id)
     job = latest_job(app)
-    assert (job.imported, job.rejected) == (1, 1)
+    assert (job.imported, job.warned, job.rejected) == (1, 1, 0)
     with client.get(f"/admin/excel/{job.id}/result.xlsx") as result:
         book = openpyxl.load_workbook(io.BytesIO(result.data))
-    assert book.sheetnames[0] == "Rows Not Imported"
-    rows = list(book["Rows Not Imported"].values)
+    assert book.sheetnames == ["Rows Not Imported", "Skipped Rows", "Rows Imported with Warnings"]
+    rows = list(book["Rows Imported with Warnings"].values)
     assert rows[1][0] == 3 and rows[1][1] == "Bad Phone Ltd"
-    assert "Invalid mobile number" in rows[1][-1] and "手机" not in rows[1][-1]
+    assert "Invalid mobile number" in rows[1][-1] and "手机" not in rows[1][-1] and "12345" in rows[1][-1]
 
 
 def crash_after_batches(monkeypatch: pytest.MonkeyPatch, batches: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 import messy_workbook
-from conftest import FIXED_NOW, Browserish, build_app, latest_job, start_import, upload_sheet
+from conftest import FIXED_NOW, Browserish, build_app, csrf_token, latest_job, start_import, upload_sheet
 from messy_workbook import REASONS, Label, Truth
 from test_import_customers import _worker, redis_url  # noqa: F401 (a fixture)
 from models import Customer, Role, User, db
@@ -44,8 +44,13 @@ def _existing_ids(app) -> set[int]:
         return set(db.session.scalars(select(Customer.id)))
 
 
-def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, canonical: bool) -> None:
-    """Every row against its truth; the failures listed by label, so a red run says which truth."""
+def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, canonical: bool,
+                strict: bool = False, existing: frozenset[str] = frozenset()) -> None:
+    """Every row against its truth; the failures listed by label, so a red run says which truth.
+    A bad mobile or email is a bad optional cell: left empty and warned, the row imported with
+    the rest of its truth, unless the import was `strict`, which rejects the row for it. A bad
+    mobile row named as an `existing` customer has, once the mobile is left empty, nothing but
+    that name to tell it apart: it is skipped as that customer, the bad mobile still listed."""
     with app.app_context():
         from models.job import JobRecord
 
@@ -57,23 +62,15 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
         for customer in new:
             by_name.setdefault(customer.name, []).append(customer)
         filled = [t for t in truths if t.label != Label.BLANK]
-        assert job.total == len(filled) and job.imported + job.updated + job.skipped + job.rejected == job.total
+        assert job.total == len(filled), (job.total, len(filled))
+        assert job.imported + job.warned + job.updated + job.skipped + job.rejected == job.total
 
         wrong: dict[str, list[str]] = {}
 
         def fail(truth: Truth, what: str, detail: str = "") -> None:
             wrong.setdefault(f"{truth.label}: {what}", []).append(f"row {truth.row_no}: {detail}")
 
-        good = [t for t in filled if t.good]
-        imported = 0
-        for truth in good:
-            issue = issues.get(truth.row_no)
-            found = by_name.get(truth.name, [])
-            if issue is not None or len(found) != 1:
-                fail(truth, "not imported", issue.reason if issue else f"{len(found)} customers named {truth.name}")
-                continue
-            imported += 1
-            customer = found[0]
+        def check_history(truth: Truth, customer: Customer) -> None:
             if _local_day(customer.created_at) != truth.created:
                 fail(truth, "created date", f"{_local_day(customer.created_at)} != {truth.created}")
             if customer.province != truth.province:
@@ -82,6 +79,19 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
                 fail(truth, "last contact", f"{customer.last_follow_up_at} != {truth.last_contact}")
             if customer.claimed_at != (customer.last_follow_up_at or FIXED_NOW):
                 fail(truth, "recycle clock", f"from {customer.claimed_at}")
+
+        added = (RowOutcome.IMPORTED, RowOutcome.IMPORTED_WITH_WARNINGS)
+        good = [t for t in filled if t.good]
+        imported = 0
+        for truth in good:
+            issue = issues.get(truth.row_no)
+            found = by_name.get(truth.name, [])
+            if (issue is not None and issue.outcome not in added) or len(found) != 1:
+                fail(truth, "not imported", issue.reason if issue else f"{len(found)} customers named {truth.name}")
+                continue
+            imported += 1
+            customer = found[0]
+            check_history(truth, customer)
             if truth.source in messy_workbook.KNOWN_SOURCES and (customer.source is None
                                                                  or customer.source.name != truth.source):
                 fail(truth, "source", f"{customer.source} != {truth.source}")
@@ -91,6 +101,7 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
                 stored = customer.phone or ""
                 if re.sub(r"\D", "", stored) != truth.landline or not re.fullmatch(r"[0-9\-转]+", stored):
                     fail(truth, "landline not canonical", f"{stored!r}, not {truth.landline}")
+        bad_cell = {Label.BAD_MOBILE: "mobile", Label.BAD_EMAIL: "email"}
         for truth in filled:
             if truth.good:
                 continue
@@ -98,12 +109,33 @@ def check_truth(app, job_id: int, truths: list[Truth], before: set[int], *, cano
             expected = REASONS[truth.label]
             if truth.label == Label.IN_FILE_DUPLICATE:
                 expected = f"与文件第 {truth.duplicate_of} 行重复"
+            if truth.label == Label.BAD_MOBILE and not strict and truth.name in existing:
+                outcome = RowOutcome.SKIPPED
+                if issue is not None and "重复" not in issue.reason:
+                    fail(truth, "skipped without its duplicate", issue.reason)
+            elif truth.label in bad_cell and not strict:
+                outcome = RowOutcome.IMPORTED_WITH_WARNINGS
+            elif truth.label == Label.IN_FILE_DUPLICATE:
+                outcome = RowOutcome.SKIPPED
+            else:
+                outcome = RowOutcome.REJECTED
             if issue is None:
-                fail(truth, "imported")
+                fail(truth, "imported without a word")
             elif expected not in issue.reason:
                 fail(truth, "wrong reason", f"{issue.reason!r}, expected {expected!r}")
-            elif truth.label == Label.IN_FILE_DUPLICATE and issue.outcome != RowOutcome.SKIPPED:
-                fail(truth, "not skipped", str(issue.outcome))
+            elif issue.outcome != outcome:
+                fail(truth, f"not {outcome}", str(issue.outcome))
+            elif outcome == RowOutcome.IMPORTED_WITH_WARNINGS:
+                # the row is in, the bad cell left empty, the rest of it as in the truth
+                found = by_name.get(truth.name, [])
+                if len(found) != 1:
+                    fail(truth, "warned but not imported", f"{len(found)} customers named {truth.name}")
+                    continue
+                if getattr(found[0], bad_cell[truth.label]):
+                    fail(truth, "bad cell kept", repr(getattr(found[0], bad_cell[truth.label])))
+                check_history(truth, found[0])
+            elif truth.label != Label.IN_FILE_DUPLICATE and truth.name and by_name.get(truth.name):
+                fail(truth, "rejected but in the database", truth.name)
     summary = "; ".join(f"{k} ×{len(v)} (e.g. {' | '.join(v[:2])})" for k, v in sorted(wrong.items()))
     assert imported >= 0.99 * len(good) and not wrong, f"{imported} of {len(good)} good rows imported. {summary}"
 
@@ -118,6 +150,30 @@ def test_a_legacy_workbook_imports_whole_on_an_empty_database(app, client, make_
     before = _existing_ids(app)
     job = _import(app, client, data)
     check_truth(app, job.id, truths, before, canonical=True)
+
+
+def test_a_legacy_workbook_in_strict_mode_rejects_bad_mobiles_and_emails(app, client, make_user):
+    """The wizard's 'strict' choice: any invalid value rejects its row, with that value's reason.
+    Unknown dictionary values are decided in 值对应 first (left empty, on purpose), so they are
+    no longer invalid and their rows go in."""
+    from test_import_check import check_page, value_selects
+
+    make_user("chenxm")
+    client.login("chenxm")
+    data, truths = messy_workbook.build(seed=19)
+    before = _existing_ids(app)
+    assert upload_sheet(client, data, name="客户资料.xlsx", entity="customer").status_code == 302
+    job = latest_job(app)
+    start_import(client, job.id, go="check", owner="me", strict="1")
+    page = check_page(client, job.id)
+    selects = value_selects(page)
+    assert set(selects) == {*messy_workbook.UNKNOWN_SOURCES, *messy_workbook.UNKNOWN_INDUSTRIES}
+    client.post(f"/admin/excel/{job.id}/values/",
+                data={"csrf_token": csrf_token(page), **{name: "empty" for name in selects.values()}})
+    page = check_page(client, job.id)
+    assert "值对应" not in page
+    assert client.post(f"/admin/excel/{job.id}/commit/", data={"csrf_token": csrf_token(page)}).status_code == 302
+    check_truth(app, job.id, truths, before, canonical=True, strict=True)
 
 
 def _demo(app) -> list[str]:
@@ -140,7 +196,7 @@ def test_a_legacy_workbook_imports_whole_on_the_demo_database(app):
     assert sum(1 for t in truths if t.name in set(namesakes)) >= 60
     before = _existing_ids(app)
     job = _import(app, client, data)
-    check_truth(app, job.id, truths, before, canonical=True)
+    check_truth(app, job.id, truths, before, canonical=True, existing=frozenset(namesakes))
 
 
 # --- what this branch owns: history and duplicates, on rows no other change is needed for ---------
@@ -155,7 +211,7 @@ def test_history_and_duplicates_of_a_legacy_workbook_on_the_demo_database(app):
     data, truths = messy_workbook.build(seed=29, namesakes=namesakes, unknown_values=False, landlines=False)
     before = _existing_ids(app)
     job = _import(app, client, data)
-    check_truth(app, job.id, truths, before, canonical=False)
+    check_truth(app, job.id, truths, before, canonical=False, existing=frozenset(namesakes))
     with app.app_context():  # the namesakes went in beside the demo customers of the same name
         twins = [c for c in db.session.scalars(select(Customer).where(Customer.name.in_(namesakes)))
                  if c.id not in before]
@@ -224,7 +280,9 @@ def test_created_dates_count_in_their_real_month_and_the_recycle_clock_starts_at
     job = _import(app, client, data)
     job = latest_job(app)
     assert job.params["mapping"] == ["name", "mobile", "created_on", "last_contact_on", "next_contact_at"]
-    assert (job.imported, job.rejected) == (5, 1), job.error
+    # a created day after today is a bad optional cell: the row goes in without it, warned
+    assert (job.imported, job.warned, job.rejected) == (5, 1, 0), job.error
+    assert _reasons(app, job.id)[7][0] == RowOutcome.IMPORTED_WITH_WARNINGS
     assert "创建日期“2027-01-01”晚于今天" in _reasons(app, job.id)[7][1]
     rows = _customers(app)
     march, serial, leap, cell, plain = (rows[n] for n in ("三月老客户", "序列号日期", "八位数日期", "日期单元格", "没有历史"))
@@ -236,13 +294,15 @@ def test_created_dates_count_in_their_real_month_and_the_recycle_clock_starts_at
     # the recycle clock: from the last contact, or the import day without one
     assert march.claimed_at == march.last_follow_up_at and plain.claimed_at == FIXED_NOW
     assert all(c.owner_id == uid for c in rows.values())
+    assert rows["未来的创建日期"].created_at == FIXED_NOW  # the future day dropped: created on import
 
     with app.app_context():
         who = Actor.from_user(db.session.get(User, uid), today=date(2026, 11, 23))
         months = {r["period"]: r["count"] for r in reports.new_customers(
             db.session, who, reports.Filters(start=date(2023, 1, 1), end=date(2026, 11, 23))).rows}
+        # 2026-11: the row without a created day and the one whose future day was dropped
         assert (months["2023-05"], months["2024-02"], months["2025-01"], months["2025-03"], months["2026-11"]) == (
-            1, 1, 1, 1, 1)
+            1, 1, 1, 1, 2)
         pool = pool_rules.default_pool(db.session)
         pool.recycle_enabled, pool.idle_days = True, 60
         db.session.commit()
@@ -328,12 +388,16 @@ def test_customer_numbers_are_kept_and_stay_unique(app, client, make_user, make_
                   ["X" * 40, "丁公司", 13900000034])        # 5 longer than a number may be
     _import(app, client, data, on_duplicate="import")  # 仍然导入 cannot take a number the policy forbids
     job = latest_job(app)
-    assert (job.imported, job.skipped, job.rejected) == (1, 0, 3), _reasons(app, job.id)
+    # the over-long number is a bad optional cell: the row goes in with a number of its own, warned
+    assert (job.imported, job.warned, job.skipped, job.rejected) == (1, 1, 0, 2), _reasons(app, job.id)
     reasons = _reasons(app, job.id)
     assert f"客户编号“{taken}”已被其他客户使用" in reasons[3][1]
     assert "与文件第 2 行重复（录入策略不允许重复）" in reasons[4][1]
-    assert "客户编号不能超过 32 个字" in reasons[5][1]
-    assert _customers(app)["甲公司"].code == "LEGACY-0001"
+    assert reasons[5][0] == RowOutcome.IMPORTED_WITH_WARNINGS
+    assert "客户编号“" + "X" * 40 + "”已留空：不能超过 32 个字" in reasons[5][1]
+    rows = _customers(app)
+    assert rows["甲公司"].code == "LEGACY-0001"
+    assert rows["丁公司"].code and rows["丁公司"].code != "X" * 40
 
 
 # --- item 5: duplicates decided like a person would -------------------------------------------------

@@ -88,7 +88,7 @@ def phone_workbook() -> bytes:
     for row in (["甲公司", 13812345678.0, "0571 8888 8888"],                          # 2 imported
                 ["乙公司", "＋８６ １３９ ００１３ ９０００", "010 6666 6666 转 8001"],       # 3 imported
                 ["丙公司", "0086 137 0013 7000", "+86 317 7149 0681"],                # 4 skipped: 老客户's phone
-                ["丁公司", None, "031-771490681"],                                    # 5 rejected: area code
+                ["丁公司", None, "031-771490681"],                                    # 5 warned: area code
                 ["戊公司", "13812345678", None]):                                     # 6 skipped: row 2
         ws.append(row)
     out = io.BytesIO()
@@ -105,7 +105,8 @@ def test_the_importer_reads_numbers_as_the_form_does(app, client, make_user, mak
     job = latest_job(app)
     assert start_import(client, job.id, owner="me").status_code == 302
     job = latest_job(app)
-    assert (job.imported, job.skipped, job.rejected) == (2, 2, 1), job.error
+    # a malformed phone is a bad optional cell: left empty and warned, the row still imported
+    assert (job.imported, job.warned, job.skipped, job.rejected) == (2, 1, 2, 0), job.error
     assert stored(app, "甲公司") == ("0571-88888888", "13812345678", None)
     assert stored(app, "乙公司") == ("010-66666666-8001", "13900139000", None)
     with app.app_context():
@@ -114,7 +115,8 @@ def test_the_importer_reads_numbers_as_the_form_does(app, client, make_user, mak
         reasons = dict(db.session.execute(select(JobRowIssue.row_no, JobRowIssue.reason)
                                           .where(JobRowIssue.job_id == job.id)).all())
     assert "与已有客户「老客户」重复" in reasons[4]
-    assert "座机号码区号应为 3 或 4 位" in reasons[5]
+    assert "“031-771490681”已留空" in reasons[5] and "座机号码区号应为 3 或 4 位" in reasons[5]
+    assert stored(app, "丁公司") == (None, None, None)
     assert "与文件第 2 行重复" in reasons[6]
 
 

@@ -62,17 +62,21 @@ def test_upload_map_watch_progress_and_download_rejected_rows(app, page, make_us
     expect(page.locator("#kechi-job")).to_have_attribute("data-finished", "done", timeout=60_000)
     expect(page.locator("#job-bar")).to_have_text("100%")
     expect(page.locator("#c-imported")).to_have_text("120")
+    expect(page.locator("#c-warned")).to_have_text("1")  # 139057: imported, the mobile left empty
     expect(page.locator("#c-skipped")).to_have_text("1")
-    expect(page.locator("#c-rejected")).to_have_text("2")
+    expect(page.locator("#c-rejected")).to_have_text("1")
     screenshot(page, "42-import-done")
 
     page.reload()  # the progress survives a reload: it lives in the job's record
     expect(page.locator("#c-imported")).to_have_text("120")
+    expect(page.locator("#c-warned")).to_have_text("1")
     with page.expect_download() as info:
         page.click("#job-result")
     book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
     reasons = {row[0]: row[-1] for row in list(book["未导入的行"].iter_rows(values_only=True))[1:]}
-    assert "请填写客户名称" in reasons[123] and "手机号码格式不正确" in reasons[124]
+    assert "请填写客户名称" in reasons[123]
+    warnings = {row[0]: row[-1] for row in list(book["导入（有警告）的行"].iter_rows(values_only=True))[1:]}
+    assert "手机“139057”已留空" in warnings[124] and "手机号码格式不正确" in warnings[124]
 
     page.goto(page.base + "/admin/customer/?search=西湖茶业007")
     expect(page.locator("table.model-list")).to_contain_text("西湖茶业007有限公司")
