@@ -73,8 +73,14 @@ def home_pool(session: Session, user_id: int) -> int:
 
 
 def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:
-    """`home_pool` for many users in three queries whatever their number (a list page's
-    owners, every user in the recycle run)."""
+    """`home_pool` for many users in three queries whatever their number (every user in the
+    recycle run)."""
+    return {uid: pool.id for uid, pool in home_pool_rows(session, user_ids).items()}
+
+
+def home_pool_rows(session: Session, user_ids: set[int] | list[int]) -> dict[int, Pool]:
+    """`home_pools` as the pools themselves (a list page's owners: their recycle rules), still
+    in three queries: the pools named by memberships are read together with the default one."""
     wanted = set(user_ids)
     if not wanted:
         return {}
@@ -84,13 +90,15 @@ def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, in
     departments = set().union(*chains.values())
     members = session.execute(select(PoolMember.pool_id, PoolMember.user_id, PoolMember.department_id).where(
         or_(PoolMember.user_id.in_(wanted), PoolMember.department_id.in_(departments)))).all()
-    fallback: int | None = None
-    homes: dict[int, int] = {}
+    pools = {p.id: p for p in session.scalars(select(Pool).where(
+        or_(Pool.id.in_({pool for pool, _, _ in members}), Pool.is_default.is_(True))).order_by(Pool.id))}
+    fallback = next((p for p in pools.values() if p.is_default), None)
+    homes: dict[int, Pool] = {}
     for uid in wanted:
-        pools = [pool for pool, user, dept in members if user == uid or (dept is not None and dept in chains[uid])]
-        if not pools and fallback is None:
-            fallback = default_pool(session).id
-        homes[uid] = min(pools) if pools else fallback  # type: ignore[assignment]
+        mine = [pool for pool, user, dept in members if user == uid or (dept is not None and dept in chains[uid])]
+        if not mine and fallback is None:
+            fallback = default_pool(session)  # creates it on a database that has none yet
+        homes[uid] = pools[min(mine)] if mine else fallback  # type: ignore[assignment]
     return homes
 
 
