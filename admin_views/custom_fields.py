@@ -152,7 +152,7 @@ class CustomFieldsMixin:
 
     def sync_custom_fields(self) -> list[CustomField]:
         """Rebuild list columns, filters and export columns if definitions changed."""
-        version = custom_fields.version(db.session, self.custom_entity)
+        version = custom_fields.version(request_definitions(self.custom_entity, include_inactive=True))
         defs = self._custom_definitions()
         if version == self._cf_version:
             return defs
@@ -258,14 +258,15 @@ def store_inline_custom_fields(form: Any, model: Any, entity: str) -> None:
         store_custom_fields(form, model, request_definitions(entity))
 
 
-def request_definitions(entity: str) -> list[CustomField]:
-    """The active definitions, read once per request: the form class, its prefill, the save and
-    every contact row ask. Never flushes (rows are being filled when it is asked)."""
+def request_definitions(entity: str, *, include_inactive: bool = False) -> list[CustomField]:
+    """The active definitions (or all, for the views' rebuild check), read once per request in
+    one statement: the list's rebuild check, the form class, its prefill, the save and every
+    contact row ask. Never flushes (rows are being filled when it is asked)."""
     cache = g.setdefault("kechi_custom_definitions", {})
     if entity not in cache:
         with db.session.no_autoflush:
-            cache[entity] = custom_fields.definitions(db.session, entity)
-    return cache[entity]
+            cache[entity] = custom_fields.definitions(db.session, entity, include_inactive=True)
+    return cache[entity] if include_inactive else [d for d in cache[entity] if d.active]
 
 
 class CustomFieldView(SecureModelView):

@@ -72,9 +72,7 @@ def _pool_of_owner(owner_id: int) -> Pool | None:
     cache = g.setdefault("kechi_owner_pools", {})
     if owner_id not in cache:
         wanted = {owner_id, *g.get("kechi_page_owner_ids", ())} - set(cache)
-        homes = pool_rules.home_pools(db.session, wanted)
-        pools = {p.id: p for p in db.session.scalars(select(Pool).where(Pool.id.in_(set(homes.values()))))}
-        cache.update({owner: pools.get(pool_id) for owner, pool_id in homes.items()})
+        cache.update(pool_rules.home_pool_rows(db.session, wanted))
     return cache[owner_id]
 
 

@@ -21,7 +21,7 @@ from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.customer_actions import CustomerActionsMixin
 from admin_views.customer_columns import (
-    ContactInline, dict_choices, dict_filter, editable_ids, name_with_marks, recycle_in, region, sort_key,
+    ContactInline, dict_choices, dict_filter, name_with_marks, recycle_in, region, sort_key,
     stages_reached,
 )
 from admin_views.customer_labels import DICT_FIELDS, GENDER_LABELS, KIND_LABELS, LABELS
@@ -135,12 +135,18 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
         return gettext("名称、编号、助记码、联系人或电话")
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
-        """One box for name, code, mnemonic, contact names and phones (rules/search.py)."""
-        where = search_rules.clause(db.session, search)
+        """One box for name, code, mnemonic, contact names and phones (rules/search.py). The
+        shared-with-me part of a salesperson's list is driven by its few shares, each checked on
+        its own, instead of building the term's hit list once more."""
+        if g.get("kechi_customer_branch_is_few"):
+            where = count_where = search_rules.clause_among_few(search)
+        else:
+            where = search_rules.clause(db.session, search)
+            count_where = search_rules.clause(db.session, search, counting=True) if where is not None else None
         if where is not None:
             query = query.filter(where)
             if count_query is not None:
-                count_query = count_query.filter(search_rules.clause(db.session, search, counting=True))
+                count_query = count_query.filter(count_where)
             g.kechi_count_cap = SEARCH_COUNT_CAP
         return query, count_query, joins, count_joins
 
@@ -155,29 +161,35 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
             return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
         if len(branches) == 1:
             count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+            editable = {r.id for r in rows}
         else:
-            count, rows = self._merged_list(branches, page or 0, sort_column, sort_desc, search, filters,
-                                            page_size if page_size is not None else self.page_size)
-        self._prepare_rows(rows)
+            count, rows, editable = self._merged_list(branches, page or 0, sort_column, sort_desc, search, filters,
+                                                      page_size if page_size is not None else self.page_size)
+        self._prepare_rows(rows, editable)
         return count, rows
 
     def _merged_list(self, branches: list[Any], page: int, sort_column: Any, sort_desc: bool, search: Any,
-                     filters: Any, page_size: int) -> tuple[int, list[Customer]]:
+                     filters: Any, page_size: int) -> tuple[int, list[Customer], set[int]]:
         """One page from each scope branch (rules/scope.customer_branches), merged in the
-        list's sort order: each branch reads its own index in order and stops early."""
-        total, rows = 0, []
-        for branch in branches:
+        list's sort order: each branch reads its own index in order and stops early. Also the
+        ids the actor may change: those of the first branch (owned within scope)."""
+        total, rows, editable = 0, [], set()
+        for number, branch in enumerate(branches):
             g.kechi_customer_branch = branch
+            g.kechi_customer_branch_is_few = number > 0  # the shared-with-me part
             try:
                 count, part = super().get_list(0, sort_column, sort_desc, search, filters,
                                                page_size=(page + 1) * page_size if page_size else page_size)
             finally:
                 g.pop("kechi_customer_branch", None)
+                g.pop("kechi_customer_branch_is_few", None)
             total += count or 0
             rows += part
+            if number == 0:
+                editable = {r.id for r in part}
         for field, descending in reversed(self._sort_order(sort_column, sort_desc)):
             rows.sort(key=sort_key(field, descending), reverse=descending)
-        return total, rows[page * page_size:(page + 1) * page_size] if page_size else rows
+        return total, rows[page * page_size:(page + 1) * page_size] if page_size else rows, editable
 
     def _sort_order(self, sort_column: Any, sort_desc: bool) -> list[tuple[str, bool]]:
         if sort_column is not None and sort_column in self._sortable_columns:
@@ -185,12 +197,15 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
         default = self.column_default_sort
         return list(default) if isinstance(default, list) else [default]
 
-    def _prepare_rows(self, rows: list[Customer]) -> None:
+    def _prepare_rows(self, rows: list[Customer], editable: set[int]) -> None:
+        """What the row formatters ask per row, looked up once for the page. `editable`: rows
+        the actor may change, known from the scope branch each row came from (shares are
+        read-only; every other visible row is live and owned within scope)."""
         ids = [r.id for r in rows]
         actor = current_actor()
         g.kechi_shared_ids = set(db.session.scalars(scope.shared_with(actor).where(
-            CustomerShare.customer_id.in_(ids)))) if ids else set()
-        g.kechi_editable_ids = editable_ids(ids)
+            CustomerShare.customer_id.in_(ids)))) if ids and actor.has_shares else set()
+        g.kechi_editable_ids = editable
         g.kechi_page_owner_ids = {r.owner_id for r in rows if r.owner_id is not None}
         g.kechi_page_ids = ids
 

@@ -414,7 +414,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--out", default="/tmp/bench/import-100k.xlsx")
     parser.add_argument("--sheet", default="/tmp/bench/import-100k.xlsx")
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=None, help="rows per transaction (default: the app's "
+                                                                 "IMPORT_BATCH_SIZE, config.py)")
     parser.add_argument("--after-id", type=int, default=1_000_000, help="digest: rows of customers above this id")
     parser.add_argument("--floor-url", help="import: a second copy of the database as it was before the import, "
                                              "into which the bare driver writes the same rows (the raw-SQL floor)")
@@ -434,6 +435,10 @@ def main() -> None:
         make_sheet(args.url, args.rows, args.out)
         return
     if args.command == "import":
+        if args.batch is None:
+            from config import Config
+
+            args.batch = Config.IMPORT_BATCH_SIZE
         bare = phase("bare_parse", args.sheet)
         full = phase("import", args.url, args.sheet, str(args.batch))
         print(json.dumps(bare, ensure_ascii=False))

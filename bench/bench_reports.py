@@ -266,7 +266,7 @@ def run(url: str, repeat: int, only: str | None) -> None:
 
     from models import db
 
-    app = make_app(url, CLOCK=staticmethod(lambda: NOW))
+    app = make_app(url, CLOCK=NOW)
     with app.app_context():
         dialect = db.engine.dialect.name
         lead_dept = db.session.scalar(text("SELECT department_id FROM users WHERE username = :u"), {"u": LEAD_USERNAME})

@@ -48,7 +48,8 @@ class Customer(TimestampMixin, db.Model):
     kind: Mapped[CustomerKind] = mapped_column(String(16), nullable=False, default=CustomerKind.COMPANY)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
-    mnemonic: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 助记码 is only searched through customer_search (quick search), never by an index of its own.
+    mnemonic: Mapped[str | None] = mapped_column(String(64))
     # person
     gender: Mapped[str | None] = mapped_column(String(8))
     birthday: Mapped[date | None] = mapped_column(Date)
@@ -80,9 +81,9 @@ class Customer(TimestampMixin, db.Model):
 
     # NULL owner = in the pool. The owner's department is copied at each change of owner
     # so reports can group by the department that owned the customer.
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     last_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 最近业务活动 (order placed/approved/shipped, receipt, ...): restarts the recycle clocks
     # like a follow-up does; kept by rules/activity.record_activity only.
@@ -90,7 +91,7 @@ class Customer(TimestampMixin, db.Model):
     next_contact_at: Mapped[date | None] = mapped_column(Date)
     # 客户池: the pool the customer belongs to, why and when it last entered it, when its
     # owner claimed it, protection against colliding sales, and whether it has a deal.
-    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"), index=True)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
     pool_reason: Mapped[PoolReason | None] = mapped_column(String(16))
     pool_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,6 +137,14 @@ class Customer(TimestampMixin, db.Model):
         # Only the recycle bin asks for deleted rows; an index of all rows would mislead planners.
         Index("ix_customers_binned", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
               postgresql_where=text("deleted_at IS NOT NULL")),
+        # Almost every customer has no parent: only the few that do need an entry (the foreign
+        # key's look-up of children, `parent_id = ?`, implies the WHERE on both databases).
+        Index("ix_customers_parent_id", "parent_id", sqlite_where=text("parent_id IS NOT NULL"),
+              postgresql_where=text("parent_id IS NOT NULL")),
+        # No index of its own for owner_id (the first column of the owner indexes here and of
+        # ix_customers_live_owner) nor pool_id (every pool query also asks owner_id IS NULL, the
+        # partial ix_customers_pool): each would be one more entry written per customer, read by
+        # nothing (migration 5e0b7c3a9f14).
     )
 
     def __str__(self) -> str:

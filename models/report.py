@@ -83,12 +83,17 @@ Index("ix_report_customer_sales_owner", CustomerSales.owner_id, CustomerSales.se
 
 # 客户数量报表, 新增客户走势 and the funnel group live customers created in a date range by one of
 # these columns: read from this index alone, never from the wide customer rows.
+# deleted_at is in both partial indexes below although it is always NULL there: SQLite reads a
+# partial index alone only when the columns of its WHERE are in it; otherwise it fetches every
+# customer row to re-check deleted_at (超过30天未跟进 at 1M customers: 1,246 → ~60 ms p95).
 REPORT_COLUMNS = ("created_at", "owner_id", "province", "city", "department_id", "category_id", "source_id",
                   "industry_id", "value_level_id", "stage_id")
-Index("ix_customers_report", *(Customer.__table__.c[name] for name in REPORT_COLUMNS),
+Index("ix_customers_report", *(Customer.__table__.c[name] for name in (*REPORT_COLUMNS, "deleted_at")),
       sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
-# 超过 N 天未跟进 per salesperson (and live customers per owner): read from this index alone.
+# 超过 N 天未跟进 per salesperson, live customers per owner (the list's count, the workbench):
+# read from this index alone.
 Index("ix_customers_live_owner", Customer.__table__.c.owner_id, Customer.__table__.c.last_follow_up_at,
+      Customer.__table__.c.deleted_at,
       sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"))
 # 客户池报表 counts claims, releases, recycles and recalls of a date range per salesperson: one
 # range per reason, read from this index alone (the log also holds a "created" row per customer).

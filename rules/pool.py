@@ -102,6 +102,14 @@ def home_pool(session: Session, user_id: int) -> int:
     return home_pools(session, [user_id])[user_id]
 
 
+def home_pool_rows(session: Session, user_ids: set[int] | list[int]) -> dict[int, Pool]:
+    """`home_pools` as the pools themselves (a list page's owners: their recycle rules), with
+    one more query for the pools."""
+    homes = home_pools(session, user_ids)
+    pools = {p.id: p for p in session.scalars(select(Pool).where(Pool.id.in_(set(homes.values()))))}
+    return {uid: pools[pool_id] for uid, pool_id in homes.items()}
+
+
 def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:
     """回收去向: a customer leaving its owner goes to the owner's home pool, the first (lowest
     id, so the oldest) of the pools the owner draws from. One pool per owner keeps release,

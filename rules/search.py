@@ -94,6 +94,11 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _contains(needle: str) -> ColumnElement[bool]:
+    """The customer's search text contains `needle`: what makes every answer exact."""
+    return CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\")
+
+
 def index_is_exact(needle: str) -> bool:
     """The token index alone answers a term that is one token: 1–2 Chinese characters or
     exactly 3 letters/digits (the commonest searches). Every customer holding that token
@@ -119,6 +124,18 @@ def _sqlite_hits_at_least(session: Session, fts: str, n: int) -> bool:
     return bool(found and found >= n)
 
 
+def clause_among_few(term: str) -> ColumnElement[bool] | None:
+    """`clause` for a part of a list that holds a handful of customers (those shared with a
+    salesperson): each row is checked against its own search row. The substring test alone gives
+    the same answer as `clause` (a value containing the term holds all of the term's tokens), and
+    a common term's hit list is not built to keep five rows."""
+    needle = normalised(term)
+    if not needle:
+        return None
+    return select(CustomerSearch.customer_id).where(CustomerSearch.customer_id == Customer.id,
+                                                    _contains(needle)).exists()
+
+
 def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElement[bool] | None:
     """Customers matching the quick-search term, as a WHERE clause on Customer. `counting`:
     the clause is for the (capped) count, which is best driven by the hits themselves."""
@@ -129,7 +146,7 @@ def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElem
         return None
     tokens = sorted(query_tokens(needle))
     exact = bool(tokens) and index_is_exact(needle)
-    like = CustomerSearch.body.like(f"%{_like_escape(needle)}%", escape="\\")
+    like = _contains(needle)
     if not tokens:
         return Customer.id.in_(select(CustomerSearch.customer_id).where(like))
     if session.get_bind().dialect.name == "postgresql":

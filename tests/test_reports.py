@@ -487,3 +487,31 @@ def test_rfm_summary_counts_follow_moves_and_the_bin_at_once(app, shop):
         assert seen("chen") == ([], 0)
         assert seen("boss") == (["南京三茶", "宁波二茶"], 2)
 
+
+
+@pytest.mark.parametrize("report,index", [
+    (lambda who: reports.not_followed(db.session, who, FILTERS, days=30, now=FIXED_NOW), "ix_customers_live_owner"),
+    (lambda who: reports.customer_counts(db.session, who, FILTERS), "ix_customers_report"),
+])
+def test_sqlite_counts_live_customers_from_the_report_indexes_alone(app, shop, report, index):
+    """SQLite reads a partial index alone only when the columns of its WHERE (deleted_at) are in
+    it; otherwise it fetches every customer row (超过30天未跟进 at 1M customers: seconds)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        seen: list[tuple[str, tuple]] = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany) -> None:
+            if "FROM customers" in statement and "GROUP BY" in statement:
+                seen.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            report(actor(app, shop["boss"]))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        assert seen
+        for statement, parameters in seen:
+            plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+            assert f"COVERING INDEX {index}" in plan, plan

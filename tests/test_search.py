@@ -56,7 +56,7 @@ def plain_scan(app, term: str) -> set[str]:
         return found
 
 
-@pytest.mark.parametrize("term,expected", [
+CASES = [
     ("华", {"北京华远科技有限公司", "华为技术有限公司", "上海华润万家超市"}),
     ("科技", {"北京华远科技有限公司", "小米科技有限责任公司"}),
     ("华远科技", {"北京华远科技有限公司"}),
@@ -70,10 +70,24 @@ def plain_scan(app, term: str) -> set[str]:
     ("a_b", {"A_B 贸易行"}),
     ("ＫＤＸＦ", {"科大讯飞股份有限公司"}),
     ("不存在的公司", set()),
-])
+]
+
+
+@pytest.mark.parametrize("term,expected", CASES)
 def test_quick_search_finds_what_a_plain_scan_finds(app, book, term, expected):
     assert run(app, term) == expected
     assert run(app, term) == plain_scan(app, term)
+
+
+@pytest.mark.parametrize("term,expected", CASES)
+def test_checking_a_few_rows_one_by_one_finds_what_the_index_finds(app, book, term, expected):
+    """The shared-with-me part of a salesperson's list checks its rows one by one
+    (clause_among_few); it must agree with the index for every kind of term."""
+    with app.app_context():
+        by_index = set(db.session.scalars(select(Customer.name).where(search.clause(db.session, term))))
+        one_by_one = set(db.session.scalars(select(Customer.name).where(search.clause_among_few(term))))
+    assert one_by_one == by_index
+    assert expected <= one_by_one
 
 
 def test_scope_applies_to_search_results(app, book):
