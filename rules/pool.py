@@ -57,6 +57,11 @@ def default_pool(session: Session) -> Pool:
 
 
 def memberships(session: Session, user_ids: set[int] | list[int]) -> dict[int, list[int]]:
+    """成员关系: the pools each user draws from (`_memberships`)."""
+    return _memberships(session, user_ids)[0]
+
+
+def _memberships(session: Session, user_ids: set[int] | list[int]) -> tuple[dict[int, list[int]], Pool | None]:
     """成员关系: the pools each user draws from (公共客户 shows their unowned customers, claim
     limits are each pool's own), in three queries whatever the number of users.
 
@@ -65,9 +70,10 @@ def memberships(session: Session, user_ids: set[int] | list[int]) -> dict[int, l
     from the default pool, and only then: adding a user's department to another pool takes
     them out of the default pool unless the default pool names them too. The pool settings page
     shows every user's pools, and saving a pool warns who moved (`moves`)."""
+    fallback: Pool | None = None  # the default pool, when someone draws from it (returned too)
     wanted = set(user_ids)
     if not wanted:
-        return {}
+        return {}, None
     paths = dict(session.execute(select(User.id, Department.path).outerjoin(
         Department, User.department_id == Department.id).where(User.id.in_(wanted))).all())
     # "/2/3/" names the department and every one above it.
@@ -75,15 +81,14 @@ def memberships(session: Session, user_ids: set[int] | list[int]) -> dict[int, l
     departments = set().union(*chains.values())
     members = session.execute(select(PoolMember.pool_id, PoolMember.user_id, PoolMember.department_id).where(
         or_(PoolMember.user_id.in_(wanted), PoolMember.department_id.in_(departments)))).all()
-    fallback: int | None = None
     pools: dict[int, list[int]] = {}
     for uid in wanted:
         named = sorted({pool for pool, user, dept in members
                         if user == uid or (dept is not None and dept in chains[uid])})
         if not named and fallback is None:
-            fallback = default_pool(session).id
-        pools[uid] = named or [fallback]  # type: ignore[list-item]
-    return pools
+            fallback = default_pool(session)
+        pools[uid] = named or [fallback.id]  # type: ignore[union-attr]
+    return pools, fallback
 
 
 def names(session: Session, pool_ids: list[int] | tuple[int, ...]) -> list[str]:
@@ -103,11 +108,15 @@ def home_pool(session: Session, user_id: int) -> int:
 
 
 def home_pool_rows(session: Session, user_ids: set[int] | list[int]) -> dict[int, Pool]:
-    """`home_pools` as the pools themselves (a list page's owners: their recycle rules), with
-    one more query for the pools."""
-    homes = home_pools(session, user_ids)
-    pools = {p.id: p for p in session.scalars(select(Pool).where(Pool.id.in_(set(homes.values()))))}
-    return {uid: pools[pool_id] for uid, pool_id in homes.items()}
+    """`home_pools` as the pools themselves (a list page's owners: their recycle rules). The
+    default pool comes with the memberships; only pools named by a membership cost a query."""
+    found, fallback = _memberships(session, user_ids)
+    homes = {uid: pools[0] for uid, pools in found.items()}
+    named = set(homes.values()) - ({fallback.id} if fallback else set())
+    rows = {p.id: p for p in session.scalars(select(Pool).where(Pool.id.in_(named)))} if named else {}
+    if fallback is not None:
+        rows[fallback.id] = fallback
+    return {uid: rows[pool_id] for uid, pool_id in homes.items()}
 
 
 def home_pools(session: Session, user_ids: set[int] | list[int]) -> dict[int, int]:

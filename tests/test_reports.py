@@ -491,7 +491,9 @@ def test_rfm_summary_counts_follow_moves_and_the_bin_at_once(app, shop):
 
 @pytest.mark.parametrize("report,index", [
     (lambda who: reports.not_followed(db.session, who, FILTERS, days=30, now=FIXED_NOW), "ix_customers_live_owner"),
-    (lambda who: reports.customer_counts(db.session, who, FILTERS), "ix_customers_report"),
+    # the report index leads with created_at: it serves a count within a creation range (the
+    # unranged default of 客户数量报表 walks the province index on SQLite; see BENCHMARKS.md)
+    (lambda who: reports.customer_counts(db.session, who, FILTERS, created=True), "ix_customers_report"),
 ])
 def test_sqlite_counts_live_customers_from_the_report_indexes_alone(app, shop, report, index):
     """SQLite reads a partial index alone only when the columns of its WHERE (deleted_at) are in
