@@ -9,9 +9,8 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import empty_database_app
 from models import Customer, db
 from test_migrations_keep_data import FIRST_RELEASE, NOW, release_one_rows
 
@@ -21,39 +20,21 @@ MONEY = "tax_rate, gross, discount, total, amount_ex_tax, tax, cost, margin, ret
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_upgrade_stamps_customers_with_their_latest_order_move(tmp_path, kind):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
-            with db.engine.begin() as conn:
-                release_one_rows(conn)
-            upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
-            with db.engine.begin() as conn:
-                # Customer 1: placed on 11-02, shipped on 11-05 (and an older order); customer 2: none.
-                for oid, number, submitted, shipped in ((1, "DD1", "2026-11-02 08:00:00", "2026-11-05 09:30:00"),
-                                                        (2, "DD2", "2026-10-01 08:00:00", None)):
-                    conn.execute(text(
-                        f"INSERT INTO orders (id, version, number, customer_id, salesperson_id, state, order_date, "
-                        f"{MONEY}, points_awarded, submitted_at, shipped_at, created_at, updated_at) VALUES "
-                        f"(:id, 1, :number, 1, 1, 'shipped', '2026-11-02', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
-                        f":submitted, :shipped, :now, :now)"),
-                        {"id": oid, "number": number, "submitted": submitted, "shipped": shipped, "now": NOW})
-            upgrade(directory=MIGRATIONS_DIR)
-            stamps = dict(db.session.execute(select(Customer.id, Customer.last_activity_at).order_by(Customer.id)).all())
-            assert stamps == {1: datetime(2026, 11, 5, 9, 30, tzinfo=timezone.utc), 2: None}
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+    with empty_database_app(tmp_path, kind):
+        upgrade(directory=MIGRATIONS_DIR, revision=FIRST_RELEASE)
+        with db.engine.begin() as conn:
+            release_one_rows(conn)
+        upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
+        with db.engine.begin() as conn:
+            # Customer 1: placed on 11-02, shipped on 11-05 (and an older order); customer 2: none.
+            for oid, number, submitted, shipped in ((1, "DD1", "2026-11-02 08:00:00", "2026-11-05 09:30:00"),
+                                                    (2, "DD2", "2026-10-01 08:00:00", None)):
+                conn.execute(text(
+                    f"INSERT INTO orders (id, version, number, customer_id, salesperson_id, state, order_date, "
+                    f"{MONEY}, points_awarded, submitted_at, shipped_at, created_at, updated_at) VALUES "
+                    f"(:id, 1, :number, 1, 1, 'shipped', '2026-11-02', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+                    f":submitted, :shipped, :now, :now)"),
+                    {"id": oid, "number": number, "submitted": submitted, "shipped": shipped, "now": NOW})
+        upgrade(directory=MIGRATIONS_DIR)
+        stamps = dict(db.session.execute(select(Customer.id, Customer.last_activity_at).order_by(Customer.id)).all())
+        assert stamps == {1: datetime(2026, 11, 5, 9, 30, tzinfo=timezone.utc), 2: None}

@@ -10,9 +10,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-import config
-from app import MIGRATIONS_DIR, create_app
-from conftest import FIXED_NOW, PG_URL, need_service
+from app import MIGRATIONS_DIR
+from conftest import FIXED_NOW, empty_database_app
 from models import Announcement, Customer, Notification, User, db
 from rules import announcements, followups, links, notifications, sharing
 from rules.actor import Actor
@@ -143,43 +142,25 @@ OLD_LINKS = {
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_upgrading_turns_stored_urls_into_links_and_back(tmp_path, kind):
-    uri = f"sqlite:///{tmp_path / 'old.db'}" if kind == "sqlite" else need_service(PG_URL, "PostgreSQL")
-
-    class Cfg(config.TestConfig):
-        SQLALCHEMY_DATABASE_URI = uri
-
-    app = create_app(Cfg)
-    with app.app_context():
-        def reset() -> None:
-            if kind == "postgresql":
-                db.drop_all()
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-
+    with empty_database_app(tmp_path, kind):
         def stored() -> dict[str, str]:
             with db.engine.connect() as conn:
                 return dict(conn.execute(text("SELECT title, link FROM notifications")).all())
 
-        reset()
-        try:
-            upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
-            with db.engine.begin() as conn:
-                conn.execute(text(
-                    "INSERT INTO roles (id, name, data_scope, permissions, created_at, updated_at) VALUES "
-                    "(1, '业务员', 'self', '[]', :now, :now)"), {"now": FIXED_NOW})
-                conn.execute(text(
-                    "INSERT INTO users (id, username, display_name, password_hash, role_id, report_path, active, "
-                    "locale, session_version, created_at, updated_at) VALUES "
-                    "(1, 'chenxm', '陈晓明', 'x', 1, '/1/', true, 'zh_CN', 1, :now, :now)"), {"now": FIXED_NOW})
-                for url in OLD_LINKS:
-                    conn.execute(text("INSERT INTO notifications (user_id, title, link, created_at) "
-                                      "VALUES (1, :url, :url, :now)"), {"url": url, "now": FIXED_NOW})
-            upgrade(directory=MIGRATIONS_DIR, revision=AFTER)
-            assert stored() == OLD_LINKS
-            assert all(links.load(v) for k, v in OLD_LINKS.items() if v != k)
-            downgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
-            assert stored() == {url: url for url in OLD_LINKS}
-        finally:
-            db.session.remove()
-            reset()
-            db.engine.dispose()
+        upgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO roles (id, name, data_scope, permissions, created_at, updated_at) VALUES "
+                "(1, '业务员', 'self', '[]', :now, :now)"), {"now": FIXED_NOW})
+            conn.execute(text(
+                "INSERT INTO users (id, username, display_name, password_hash, role_id, report_path, active, "
+                "locale, session_version, created_at, updated_at) VALUES "
+                "(1, 'chenxm', '陈晓明', 'x', 1, '/1/', true, 'zh_CN', 1, :now, :now)"), {"now": FIXED_NOW})
+            for url in OLD_LINKS:
+                conn.execute(text("INSERT INTO notifications (user_id, title, link, created_at) "
+                                  "VALUES (1, :url, :url, :now)"), {"url": url, "now": FIXED_NOW})
+        upgrade(directory=MIGRATIONS_DIR, revision=AFTER)
+        assert stored() == OLD_LINKS
+        assert all(links.load(v) for k, v in OLD_LINKS.items() if v != k)
+        downgrade(directory=MIGRATIONS_DIR, revision=BEFORE)
+        assert stored() == {url: url for url in OLD_LINKS}
