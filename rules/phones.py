@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -56,6 +57,26 @@ _LOCAL = re.compile(r"[2-9]\d{6,7}")
 
 def parse(value: object) -> Phone:
     """The number's kind and canonical text; InvalidPhone with the reason otherwise."""
+    try:
+        found = _remembered(value)
+    except TypeError:  # an unhashable value: read it afresh
+        return _parse(value)
+    if isinstance(found, InvalidPhone):
+        raise InvalidPhone(*found.args)
+    return found
+
+
+@lru_cache(maxsize=1 << 16)
+def _remembered(value: object) -> Phone | InvalidPhone:
+    """One import reads each number some sixteen times (checks, keys, search row, contact):
+    the answer depends on the text alone, so it is worked out once."""
+    try:
+        return _parse(value)
+    except InvalidPhone as exc:
+        return exc
+
+
+def _parse(value: object) -> Phone:
     typed = _typed_text(value)
     if not typed:
         raise InvalidPhone(_l("请填写电话号码"))
