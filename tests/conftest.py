@@ -583,6 +583,20 @@ def list_table(html: str) -> str:
     return html[start:html.find("</table>", start)] if start >= 0 else ""
 
 
+def redis_app_signed_in(tmp_path, redis_url: str, **cfg) -> tuple[Flask, "Browserish"]:
+    """An app whose jobs go to Redis (a real rq worker runs them, sharing its upload folder),
+    with the 业务员 chenxm signed in."""
+    application = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
+                            UPLOAD_DIR=str(tmp_path / "shared"), **cfg)
+    with application.app_context():
+        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
+        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
+        db.session.commit()
+    client = Browserish(application.test_client())
+    client.login("chenxm")
+    return application, client
+
+
 # --- upgrades from an old schema -------------------------------------------------------------
 
 @contextmanager

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import (REDIS_URL, Browserish, build_app, csrf_token, latest_job, need_service, start_import,
+from conftest import (REDIS_URL, csrf_token, redis_app_signed_in, latest_job, need_service, start_import,
                       upload_sheet, worker_env)
 from models import Customer, DictItem, db
 from models.job import JobRecord
@@ -290,17 +290,7 @@ def run_worker(app, redis_url: str, tmp_path: Path) -> None:
 
 
 def test_the_dry_run_and_the_commit_through_a_real_rq_worker(tmp_path, redis_url, clock):
-    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
-                    UPLOAD_DIR=str(tmp_path / "shared"))
-    from models import Role
-    from rules import org
-
-    with app.app_context():
-        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
-        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
-        db.session.commit()
-    client = Browserish(app.test_client())
-    client.login("chenxm")
+    app, client = redis_app_signed_in(tmp_path, redis_url)
     upload_sheet(client, workbook(LEGACY, [["甲公司", "展会", None, None], ["乙公司", None, None, "bad"],
                                            [None, None, None, "x@example.com"]]), name="老客户.xlsx",
                  entity="customer")

@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import (REDIS_URL, build_app, csrf_token, latest_job, need_service, start_import, upload_sheet,
-                      worker_env)
+from conftest import (REDIS_URL, csrf_token, latest_job, need_service, redis_app_signed_in, start_import,
+                      upload_sheet, worker_env)
 from models import Contact, Customer, CustomField, CustomerKey, CustomerSearch, OwnershipEvent, db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -399,19 +399,7 @@ def _worker(app, redis_url: str, tmp_path: Path, **env_extra) -> subprocess.Pope
 
 
 def test_import_through_a_real_rq_worker_killed_mid_import_and_run_again(tmp_path, redis_url, clock):
-    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
-                    UPLOAD_DIR=str(tmp_path / "shared"))
-    from conftest import Browserish
-    from rules import org
-
-    with app.app_context():
-        from models import Role
-
-        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
-        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
-        db.session.commit()
-    client = Browserish(app.test_client())
-    client.login("chenxm")
+    app, client = redis_app_signed_in(tmp_path, redis_url)
     big_sheet(tmp_path / "big.xlsx", 3000)
     upload(client, (tmp_path / "big.xlsx").read_bytes())
     job = latest_job(app)

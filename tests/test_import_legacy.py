@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 import messy_workbook
-from conftest import FIXED_NOW, Browserish, build_app, csrf_token, latest_job, start_import, upload_sheet
+from conftest import FIXED_NOW, Browserish, csrf_token, latest_job, redis_app_signed_in, start_import, upload_sheet
 from messy_workbook import REASONS, Label, Truth
 from test_import_customers import _worker, redis_url  # noqa: F401 (a fixture)
-from models import Customer, Role, User, db
+from models import Customer, User, db
 from models.job import JobRowIssue, RowOutcome
-from rules import customers, org, pool as pool_rules, recycle, reports
+from rules import customers, pool as pool_rules, recycle, reports
 from rules.actor import Actor
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -220,14 +220,7 @@ def test_history_and_duplicates_of_a_legacy_workbook_on_the_demo_database(app):
 
 @pytest.mark.parametrize("whole", [True, False], ids=["legacy-whole", "history-and-duplicates"])
 def test_a_legacy_workbook_through_a_real_rq_worker(tmp_path, redis_url, whole):
-    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
-                    UPLOAD_DIR=str(tmp_path / "shared"))
-    with app.app_context():
-        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
-        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
-        db.session.commit()
-    client = Browserish(app.test_client())
-    client.login("chenxm")
+    app, client = redis_app_signed_in(tmp_path, redis_url)
     data, truths = messy_workbook.build(seed=31, unknown_values=whole, landlines=whole)
     before = _existing_ids(app)
     job = _import(app, client, data)

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REDIS_URL, Browserish, build_app, latest_job, need_service, worker_env
-from models import Customer, Role, db
-from rules import org
+from conftest import REDIS_URL, build_app, latest_job, need_service, redis_app_signed_in, worker_env
+from models import Customer, db
 from test_import_customers import big_sheet, start, upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,15 +103,8 @@ def test_a_worker_killed_with_its_group_mid_import_is_seen_and_the_import_resume
     start, or by the every-minute scheduled check before any worker is back (the page then says
     任务中断，正在恢复). SIGTERM (a supervisor stopping the group): the horse dies at once and its
     worker puts the job back on the queue before it exits."""
-    app = build_app("sqlite", tmp_path, REDIS_URL=redis_url, EMBEDDED_JOBS_SYNC=False,
-                    UPLOAD_DIR=str(tmp_path / "shared"), JOB_ABANDONED_SECONDS=3)
+    app, client = redis_app_signed_in(tmp_path, redis_url, JOB_ABANDONED_SECONDS=3)
     log = tmp_path / "worker.log"
-    with app.app_context():
-        role = db.session.scalar(select(Role).where(Role.name == "业务员"))
-        org.create_user(db.session, username="chenxm", password="secret-123", display_name="陈晓明", role=role)
-        db.session.commit()
-    client = Browserish(app.test_client())
-    client.login("chenxm")
     big_sheet(tmp_path / "big.xlsx", 3000)
     upload(client, (tmp_path / "big.xlsx").read_bytes())
     _read_upload(app, redis_url, tmp_path)
