@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, FollowUp, OwnershipEvent, OwnershipReason
@@ -295,6 +295,11 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
     else:
         key = _DICT_COLUMNS[by]
     count = func.count()
+    if by != "year" and session.get_bind().dialect.name == "sqlite":
+        # "+column" is the column's value, but SQLite then cannot walk the column's own index for
+        # the GROUP BY (fetching every customer row: 1.5 s at 1M) and reads the covering report
+        # index instead (0.4 s). PostgreSQL plans this well as it is.
+        key = literal_column(f"+customers.{key.expression.name}")
     stmt = select(key.label("key"), count.label("count")).where(where).group_by(key)
     stmt = stmt.order_by(key) if by == "year" else stmt.order_by(count.desc(), key)
     found = session.execute(stmt).all()
