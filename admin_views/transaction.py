@@ -5,7 +5,7 @@ scan in tests/test_view_transactions.py fails when any other module of admin_vie
 Flask-Admin's own create/edit/delete commit inside the library (their refusals arrive through
 the on_model_change / on_model_delete hooks); everything a view of ours changes goes through
 `transaction()`, or through `commit_bookkeeping()` for what the system records about a request
-on its own, or through `commit_apart()` for a record written beside a streaming response."""
+on its own."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import abort, flash
 from flask_babel import LazyString
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.validators import ValidationError
 
@@ -87,12 +86,3 @@ def commit_bookkeeping() -> None:
     nobody is told about: the login log (kept even when the login itself is refused), the
     last-seen time, a download noted in the audit log, the SMS gateway's receipts."""
     db.session.commit()
-
-
-def commit_apart(write: Callable[[Session], None]) -> None:
-    """`write` in a short transaction of its own, beside the request's session: an export's
-    audit row, written while the rows being streamed must stay loaded (committing the
-    request's session would expire them)."""
-    with Session(db.engine) as session:
-        write(session)
-        session.commit()
