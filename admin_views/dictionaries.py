@@ -11,6 +11,7 @@ from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.formatters import choice_label
 from admin_views.menu import SETTINGS, fa
 from models import DictItem, DictKind, FollowUpTemplate, db
+from models.dictionary import CUSTOMER_DICT_KINDS
 from rules.dictionaries import LABELS as DICT_LABELS
 from rules.errors import RuleViolation
 
@@ -38,11 +39,16 @@ class DictItemView(SettingsModelView):
     def check_delete(self, model: Any) -> None:
         from sqlalchemy import select
 
-        from models import Customer
+        from models import Customer, Opportunity, OpportunityParty
 
-        column = {k.value: getattr(Customer, f"{k.value}_id") for k in DictKind}[model.kind]
-        if db.session.scalar(select(Customer.id).where(column == model.id).limit(1)) is not None:
-            raise RuleViolation(_l("还有客户使用“%(n)s”，请改为停用", n=model.name))
+        if model.kind in CUSTOMER_DICT_KINDS:
+            column, refusal = getattr(Customer, f"{model.kind}_id"), _l("还有客户使用“%(n)s”，请改为停用", n=model.name)
+        else:
+            column = {DictKind.LOSS_REASON: Opportunity.loss_reason_id, DictKind.PROJECT_ROLE: OpportunityParty.role_id}[
+                DictKind(model.kind)]
+            refusal = _l("还有销售机会使用“%(n)s”，请改为停用", n=model.name)
+        if db.session.scalar(select(column).where(column == model.id).limit(1)) is not None:
+            raise RuleViolation(refusal)
 
 
 class FollowUpTemplateView(SettingsModelView):

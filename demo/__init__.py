@@ -16,6 +16,7 @@ from models import (
 from rules import clock
 from rules import customers as customer_rules
 from rules import pool as pool_rules
+from models.dictionary import CUSTOMER_DICT_KINDS
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
@@ -95,7 +96,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
     sales = [u for u in users if u.role.name in ("业务员", "主管", "经理")]
     now = clock.now()
     today = local_date(now, "Asia/Shanghai")
-    items = {kind: dictionaries.items(session, kind) for kind in dictionaries.DEFAULTS}
+    items = {kind: dictionaries.items(session, kind) for kind in CUSTOMER_DICT_KINDS}
     for name, kind, content in TEMPLATES:
         session.add(FollowUpTemplate(name=name, kind=kind, content=content))
     session.add_all([

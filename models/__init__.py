@@ -6,15 +6,20 @@ from models.customer import (
     FollowUpTemplate, Gender, OwnershipEvent, OwnershipReason, PersonalContact, PoolReason, RecycleRule, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
+from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey, LeadStatus
 from models.messaging import (
     Channel, HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus, SfaEnrollment,
     SfaPlan, SmsReply,
 )
 from models.office import Notification
+from models.opportunity import (
+    Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
+)
 from models.org import DataScope, Department, Role, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
+from models.quote import Quote, QuoteEvent, QuoteLine, QuoteStatus
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 
@@ -26,4 +31,7 @@ __all__ = [
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
     "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",
     "OutboxStatus", "SfaEnrollment", "SfaPlan", "SmsReply",
+    "Lead", "LeadEvent", "LeadFollowUp", "LeadKey", "LeadStatus", "Opportunity", "OpportunityCollaborator",
+    "OpportunityEvent", "OpportunityLine", "OpportunityParty", "Outcome", "Stage", "StageGroup", "Quote", "QuoteEvent",
+    "QuoteLine", "QuoteStatus",
 ]

@@ -233,6 +233,9 @@ class FollowUp(TimestampMixin, db.Model):
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     next_contact_at: Mapped[date | None] = mapped_column(Date)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up_templates.id"))
+    # 跟进机会: the opportunity this follow-up was about (it also restarts that opportunity's
+    # stale clock); FK by name, opportunities import this module.
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
 
     customer: Mapped[Customer] = relationship()
     contact: Mapped[Contact | None] = relationship()
@@ -246,6 +249,8 @@ class FollowUp(TimestampMixin, db.Model):
         Index("ix_follow_ups_user_happened", "user_id", "happened_at"),
         # The whole firm's list newest first, and a day/month of it (客户跟进报表's drill-down).
         Index("ix_follow_ups_happened", "happened_at", "id"),
+        Index("ix_follow_ups_opportunity", "opportunity_id", "happened_at",
+              sqlite_where=text("opportunity_id IS NOT NULL"), postgresql_where=text("opportunity_id IS NOT NULL")),
     )
 
     def __str__(self) -> str:

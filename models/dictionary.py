@@ -17,6 +17,13 @@ class DictKind(enum.StrEnum):
     VALUE_LEVEL = "value_level"
     STAGE = "stage"
     CREDIT_RATING = "credit_rating"
+    LOSS_REASON = "loss_reason"     # 输单原因
+    PROJECT_ROLE = "project_role"   # 项目角色 (甲方, 设计方, ...)
+
+
+# The dictionaries a customer has a column for (customers.<kind>_id).
+CUSTOMER_DICT_KINDS = (DictKind.CATEGORY, DictKind.SOURCE, DictKind.INDUSTRY, DictKind.VALUE_LEVEL, DictKind.STAGE,
+                       DictKind.CREDIT_RATING)
 
 
 class DictItem(db.Model):

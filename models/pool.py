@@ -20,6 +20,8 @@ class Pool(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # What waits in it: customers (客户池) or leads (线索池, PoolKind.LEAD); the same rules serve both.
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="customer", server_default="customer")
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Fields pool members do not see until they claim (e.g. ["phone", "mobile"]).
     hidden_fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
@@ -47,6 +49,11 @@ class Pool(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "name")
+
+
+class PoolKind(enum.StrEnum):
+    CUSTOMER = "customer"  # 客户池
+    LEAD = "lead"          # 线索池
 
 
 class PoolMember(db.Model):
@@ -99,5 +106,7 @@ class ClaimQuota(db.Model):
     __tablename__ = "claim_quotas"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    # Leads and customers are counted apart: each pool kind has its own daily limit.
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True, default="customer", server_default="customer")
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     claims: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -14,6 +14,8 @@ LABELS = {
     DictKind.VALUE_LEVEL: _l("价值等级"),
     DictKind.STAGE: _l("跟进程度"),
     DictKind.CREDIT_RATING: _l("信誉度"),
+    DictKind.LOSS_REASON: _l("输单原因"),
+    DictKind.PROJECT_ROLE: _l("项目角色"),
 }
 
 DEFAULTS: dict[DictKind, list[str]] = {
@@ -23,6 +25,8 @@ DEFAULTS: dict[DictKind, list[str]] = {
     DictKind.VALUE_LEVEL: ["A", "B", "C"],
     DictKind.STAGE: ["初步接触", "需求确认", "方案报价", "商务谈判", "成交", "搁置"],
     DictKind.CREDIT_RATING: ["优", "良", "中", "差"],
+    DictKind.LOSS_REASON: ["价格偏高", "选择了竞争对手", "需求取消", "预算不足", "联系不上", "其他"],
+    DictKind.PROJECT_ROLE: ["甲方", "设计方", "施工方", "供货方", "总包", "监理"],
 }
 
 

@@ -26,12 +26,17 @@ from models.customer import (
 )
 from models.dictionary import DictItem
 from models.job import JobRecord, JobRowIssue
+from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey
 from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
 from models.office import Notification
+from models.opportunity import (
+    Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
+)
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
+from models.quote import Quote, QuoteEvent, QuoteLine
 from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, PointsEntry
 from models.org import DataScope, Department, Role, User
@@ -267,6 +272,56 @@ def announcement_manage_clause(actor: Actor) -> ColumnElement[bool]:
     return owner_clause(Announcement.author_id, actor)
 
 
+def lead_clause(actor: Actor) -> ColumnElement[bool]:
+    """Live leads owned by someone in the actor's scope. Leads waiting in a pool are seen through
+    the lead pool page (rules/pool.pool_clause), like pool customers."""
+    return and_(Lead.deleted_at.is_(None), Lead.owner_id.is_not(None), owner_clause(Lead.owner_id, actor))
+
+
+def _through_lead(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(Lead.id).where(Lead.id == column, lead_clause(actor)).correlate(
+        column.table).exists()
+
+
+def lead_event_clause(actor: Actor) -> ColumnElement[bool]:
+    """线索流转: moves of leads the actor sees, and moves to or from someone in scope."""
+    return or_(_through_lead(LeadEvent.lead_id)(actor), owner_clause(LeadEvent.from_user_id, actor),
+               owner_clause(LeadEvent.to_user_id, actor))
+
+
+def opportunity_clause(actor: Actor) -> ColumnElement[bool]:
+    """Live opportunities whose owner is in the actor's scope, or on which the actor is a
+    collaborator (协作人). Owning a customer linked to a project opportunity (甲方, 设计方...) does
+    not show it: the customer page lists only the opportunities its reader may see, so a
+    project's amounts and stage stay with the salespeople working it."""
+    owned = owner_clause(Opportunity.owner_id, actor)
+    collaborating = select(OpportunityCollaborator.opportunity_id).where(
+        OpportunityCollaborator.opportunity_id == Opportunity.id,
+        OpportunityCollaborator.user_id == actor.user_id).exists()
+    if actor.data_scope is DataScope.ALL:
+        return Opportunity.deleted_at.is_(None)
+    return and_(Opportunity.deleted_at.is_(None), or_(owned, collaborating))
+
+
+def _through_opportunity(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(Opportunity.id).where(Opportunity.id == column, opportunity_clause(actor)).correlate(
+        column.table).exists()
+
+
+def quote_clause(actor: Actor) -> ColumnElement[bool]:
+    """Live quotes whose owner is in the actor's scope, or of an opportunity the actor sees (its
+    collaborators see its quotes)."""
+    if actor.data_scope is DataScope.ALL:
+        return Quote.deleted_at.is_(None)
+    return and_(Quote.deleted_at.is_(None),
+                or_(owner_clause(Quote.owner_id, actor), _through_opportunity(Quote.opportunity_id)(actor)))
+
+
+def _through_quote(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(Quote.id).where(Quote.id == column, quote_clause(actor)).correlate(
+        column.table).exists()
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -284,6 +339,17 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Announcement: announcement_clause,
     SfaEnrollment: sfa_enrollment_clause,
     ClaimRequest: claim_request_clause,
+    Lead: lead_clause,
+    LeadEvent: lead_event_clause,
+    LeadFollowUp: _through_lead(LeadFollowUp.lead_id),
+    Opportunity: opportunity_clause,
+    OpportunityLine: _through_opportunity(OpportunityLine.opportunity_id),
+    OpportunityCollaborator: _through_opportunity(OpportunityCollaborator.opportunity_id),
+    OpportunityParty: _through_opportunity(OpportunityParty.opportunity_id),
+    OpportunityEvent: _through_opportunity(OpportunityEvent.opportunity_id),
+    Quote: quote_clause,
+    QuoteLine: _through_quote(QuoteLine.quote_id),
+    QuoteEvent: _through_quote(QuoteEvent.quote_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -336,6 +402,9 @@ UNSCOPED: dict[type, str] = {
     Sequence: "number counters",
     Setting: "system settings (settings.manage)",
     CustomField: "field definitions (settings.manage)",
+    LeadKey: "duplicate-check rows of leads, never listed",
+    StageGroup: "pipeline settings (settings.manage); every salesperson sees the stages",
+    Stage: "pipeline settings (settings.manage); every salesperson sees the stages",
 }
 
 
