@@ -18,6 +18,7 @@ from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
     notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
 )
+from admin_views import leads  # 线索 (issue 18)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -30,7 +31,7 @@ from rules import notifications as notification_rules
 
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
-    customers, contacts, followups, sharing, recycle_bin, excel,
+    customers, leads, contacts, followups, sharing, recycle_bin, excel,
     # 客户池
     pool,
     # 销售管理, 产品管理, 统计报表

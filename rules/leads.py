@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.customer import FollowUpKind, OwnershipReason, PoolReason
 from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey, LeadStatus
-from rules import custom_fields, lead_duplicates, normalize, regions, scope
+from rules import custom_fields, lead_duplicates, lead_search, normalize, regions, scope
 from rules.actor import Actor
 from rules.customers import tidy_phones
 from rules.entry import EntryIssue
@@ -155,9 +155,10 @@ def keys_for(lead: Lead) -> set[tuple[str, str]]:
 
 
 def refresh_keys(session: Session, lead: Lead) -> None:
+    """Rewrite a lead's rows in lead_keys: its duplicate-check keys and its search rows."""
     session.flush()
     session.execute(delete(LeadKey).where(LeadKey.lead_id == lead.id))
-    keys = keys_for(lead)
+    keys = keys_for(lead) | lead_search.keys_for(lead)
     if keys:
         session.execute(insert(LeadKey), [{"lead_id": lead.id, "field": f, "value": v} for f, v in sorted(keys)])
 

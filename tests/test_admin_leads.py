@@ -1,0 +1,188 @@
+"""The 线索 pages: who sees which lead by every URL (list, details, edit, follow-up, 标记无效,
+delete) on SQLite and PostgreSQL, the form keeping what was typed when the entry policy refuses,
+and the status moves a user makes from the lead's page."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conftest import FIXED_NOW, list_table
+from models import Lead, LeadFollowUp, Pool, User, db
+from rules import leads
+from rules.actor import Actor
+
+
+def _lead(app, name: str, owner: str | None, **values) -> int:
+    with app.app_context():
+        if owner is None:
+            pool = db.session.scalar(select(Pool).where(Pool.kind == "lead")) or Pool(name="线索池", kind="lead")
+            db.session.add(pool)
+            db.session.flush()
+            lead = leads.create_lead(db.session, {"name": name, **values}, actor=None, now=FIXED_NOW,
+                                     pool_id=pool.id)
+        else:
+            user = db.session.scalar(select(User).where(User.username == owner))
+            lead = leads.create_lead(db.session, {"name": name, **values}, actor=Actor.from_user(user),
+                                     now=FIXED_NOW, confirmed=True)
+        db.session.commit()
+        return lead.id
+
+
+@pytest.fixture
+def company(app, make_user):
+    """总经办: 总经理 (all). 销售部 (经理, tree) → 销售一部 (主管 sup1; rep1, rep2) and 销售二部 (rep3)."""
+    make_user("boss", role="总经理", department=("总经办",))
+    make_user("mgr", role="经理", department=("销售部",))
+    make_user("sup1", role="主管")
+    make_user("rep1", superior="sup1")
+    make_user("rep2", superior="sup1")
+    make_user("rep3", department=("销售部", "销售二部"))
+    return {
+        "rep1": _lead(app, "一号线索", "rep1"),
+        "rep2": _lead(app, "二号线索", "rep2"),
+        "rep3": _lead(app, "三号线索", "rep3"),
+        "pool": _lead(app, "公海线索", None),
+    }
+
+
+# Who sees whose lead: own only (业务员), the department (主管), the department tree (经理),
+# everyone (总经理); a lead waiting in the pool is on no one's list.
+TRUTH = {
+    "rep1": {"rep1"},
+    "rep2": {"rep2"},
+    "sup1": {"rep1", "rep2"},
+    "mgr": {"rep1", "rep2", "rep3"},
+    "boss": {"rep1", "rep2", "rep3"},
+}
+NAMES = {"rep1": "一号线索", "rep2": "二号线索", "rep3": "三号线索", "pool": "公海线索"}
+
+
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("viewer", sorted(TRUTH))
+def test_lead_scope_truth_table_through_every_page(app, client, company, viewer):
+    client.login(viewer)
+    listed = list_table(client.get("/admin/lead/").get_data(as_text=True))
+    for owner, name in NAMES.items():
+        assert (name in listed) == (owner in TRUTH[viewer]), (viewer, owner)
+    for owner, lead_id in company.items():
+        visible = owner in TRUTH[viewer]
+        expected = 200 if visible else 404
+        assert client.get(f"/admin/lead/details/?id={lead_id}").status_code == expected, (viewer, owner)
+        assert client.get(f"/admin/lead/edit/?id={lead_id}").status_code == expected, (viewer, owner)
+        posted = client.post_form("/admin/lead/", {"kind": "phone", "content": f"{viewer} 跟进"},
+                                  to=f"/admin/lead/follow-up/?id={lead_id}")
+        assert posted.status_code == (302 if visible else 404), (viewer, owner)
+    with app.app_context():
+        written = {db.session.get(Lead, f.lead_id).name for f in db.session.scalars(select(LeadFollowUp))}
+    assert written == {NAMES[o] for o in TRUTH[viewer]}
+
+
+@pytest.mark.both_dbs
+def test_a_colleagues_lead_cannot_be_edited_invalidated_or_deleted(app, client, company):
+    client.login("rep1")
+    theirs = company["rep2"]
+    edit = client.post_form(f"/admin/lead/edit/?id={company['rep1']}", {"name": "改名"},
+                            to=f"/admin/lead/edit/?id={theirs}")
+    assert edit.status_code == 404
+    invalid = client.post_form("/admin/lead/", {"reason": "抢单"}, to=f"/admin/lead/invalid/?id={theirs}")
+    assert invalid.status_code == 404
+    delete = client.post_form("/admin/lead/", {"id": str(theirs), "url": "/admin/lead/"}, to="/admin/lead/delete/")
+    assert delete.status_code == 404
+    with app.app_context():
+        lead = db.session.get(Lead, theirs)
+        assert (lead.name, lead.status, lead.deleted_at) == ("二号线索", "new", None)
+
+
+def test_creating_a_lead_from_the_form_and_following_it_up(app, client, make_user):
+    make_user("rep1")
+    client.login("rep1")
+    empty = client.get("/admin/lead/").get_data(as_text=True)
+    assert "还没有线索" in empty and "点击这里录入第一条线索" in empty
+    created = client.post_form("/admin/lead/new/", {"name": "星河科技", "contact_name": "王经理",
+                                                    "mobile": "138 0013 8000"}, follow=True)
+    assert created.status_code == 200
+    with app.app_context():
+        lead = db.session.scalar(select(Lead))
+        assert (lead.name, lead.mobile, lead.status) == ("星河科技", "13800138000", "new")
+        lead_id = lead.id
+    page = client.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
+    assert "新线索" in page and "添加跟进记录" in page and "标记无效" in page
+    followed = client.post_form(f"/admin/lead/details/?id={lead_id}", {"kind": "phone", "content": "电话沟通需求"},
+                                to=f"/admin/lead/follow-up/?id={lead_id}", follow=True).get_data(as_text=True)
+    assert "已添加跟进记录" in followed and "电话沟通需求" in followed and "跟进中" in followed
+    refused = client.post_form(f"/admin/lead/details/?id={lead_id}", {"reason": ""},
+                               to=f"/admin/lead/invalid/?id={lead_id}", follow=True).get_data(as_text=True)
+    assert "请填写无效原因" in refused
+    done = client.post_form(f"/admin/lead/details/?id={lead_id}", {"reason": "客户无需求"},
+                            to=f"/admin/lead/invalid/?id={lead_id}", follow=True).get_data(as_text=True)
+    assert "已将线索标记为无效" in done and "客户无需求" in done
+    with app.app_context():
+        assert db.session.get(Lead, lead_id).status == "invalid"
+
+
+def test_the_form_keeps_what_was_typed_when_a_duplicate_is_refused(app, client, make_user, make_customer):
+    make_user("rep1")
+    other = make_user("rep2", department=("销售部", "销售二部"))
+    make_customer("星河科技有限公司", other, phone="0317-71490681")
+    client.login("rep1")
+    page = client.post_form("/admin/lead/new/", {"name": "星河科技有限公司", "contact_name": "王经理",
+                                                 "notes": "展会上认识的"}).get_data(as_text=True)
+    assert "与已有客户「权限范围外的客户」重复" in page and "重名提示已知晓，仍然保存" in page
+    assert 'value="王经理"' in page and "展会上认识的" in page
+    with app.app_context():
+        assert db.session.scalar(select(Lead.id)) is None
+    saved = client.post_form("/admin/lead/new/", {"name": "星河科技有限公司", "contact_name": "王经理",
+                                                  "confirm_duplicates": "y"}, follow=True)
+    assert saved.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Lead.name)) == "星河科技有限公司"
+
+
+def test_a_converted_lead_offers_no_edit_follow_up_or_invalid(app, client, make_user):
+    make_user("rep1")
+    lead_id = _lead(app, "星河科技", "rep1")
+    with app.app_context():
+        db.session.get(Lead, lead_id).status = "converted"
+        db.session.commit()
+    client.login("rep1")
+    page = client.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
+    assert "已转化" in page and "标记无效" not in page and "添加跟进记录" not in page
+    refused = client.post_form(f"/admin/lead/details/?id={lead_id}", {"reason": "重复"},
+                               to=f"/admin/lead/invalid/?id={lead_id}", follow=True).get_data(as_text=True)
+    assert "已转化为客户，不能标记为无效" in refused
+    client.post_form(f"/admin/lead/edit/?id={lead_id}", {"name": "星河科技", "status": "new"})
+    with app.app_context():
+        assert db.session.get(Lead, lead_id).status == "converted"
+
+
+def test_quick_search_by_name_part_and_phone_start(app, client, make_user):
+    make_user("rep1")
+    _lead(app, "星河科技有限公司", "rep1", mobile="13800138000")
+    _lead(app, "云海贸易", "rep1", contact_name="李华", phone="0317-71490681")
+    client.login("rep1")
+
+    def found(term: str) -> set[str]:
+        table = list_table(client.get("/admin/lead/", query_string={"search": term}).get_data(as_text=True))
+        return {n for n in ("星河科技有限公司", "云海贸易") if n in table}
+
+    assert found("科技") == {"星河科技有限公司"}
+    assert found("星河科技有") == {"星河科技有限公司"}
+    assert found("河") == {"星河科技有限公司"}
+    assert found("李华") == {"云海贸易"}
+    assert found("1380013") == {"星河科技有限公司"}
+    assert found("0317-7149") == {"云海贸易"}
+    assert found("技科") == set()
+
+
+def test_english_labels(app, client, make_user):
+    make_user("rep1")
+    _lead(app, "星河科技", "rep1")
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "rep1")).locale = "en"
+        db.session.commit()
+    client.login("rep1")
+    page = client.get("/admin/lead/").get_data(as_text=True)
+    for label in ("Name", "Contact", "Mobile", "Source", "Status", "Owner", "Last follow-up", "Created"):
+        assert label in page, label
