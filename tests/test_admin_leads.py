@@ -186,3 +186,38 @@ def test_english_labels(app, client, make_user):
     page = client.get("/admin/lead/").get_data(as_text=True)
     for label in ("Name", "Contact", "Mobile", "Source", "Status", "Owner", "Last follow-up", "Created"):
         assert label in page, label
+
+
+def test_administrators_define_fields_for_leads_opportunities_and_quotes(app, client, new_client, admin_id,
+                                                                         make_user):
+    from models import CustomField
+    from rules import custom_fields
+    from rules.errors import InvalidValue
+
+    make_user("rep1")
+    client.login("admin")
+    form = client.get("/admin/custom_field/new/").get_data(as_text=True)
+    assert all(f'value="{entity}"' in form for entity in ("lead", "opportunity", "quote"))
+    for entity, key in (("lead", "budget"), ("opportunity", "competitor"), ("quote", "delivery")):
+        client.post_form("/admin/custom_field/new/", {"entity": entity, "label": f"{entity}预算", "key": key,
+                                                      "field_type": "number" if key == "budget" else "text",
+                                                      "required": "y", "sort_order": "0", "active": "y",
+                                                      "searchable": "y", "importable": "y", "show_in_list": "y"})
+    with app.app_context():
+        assert {f.entity for f in db.session.scalars(select(CustomField))} == {"lead", "opportunity", "quote"}
+        # the helper the opportunity and quote rules call with raw values
+        assert custom_fields.clean(db.session, "opportunity", {"competitor": " 华为 "}) == {"competitor": "华为"}
+        with pytest.raises(InvalidValue, match="请填写quote预算"):
+            custom_fields.clean(db.session, "quote", {})
+    rep = new_client()
+    rep.login("rep1")
+    assert "lead预算 *" in rep.get("/admin/lead/new/").get_data(as_text=True)
+    bad = rep.post_form("/admin/lead/new/", {"name": "星河科技", "cf_budget": "很多"}).get_data(as_text=True)
+    assert "lead预算：应为数字" in bad and 'value="很多"' in bad
+    rep.post_form("/admin/lead/new/", {"name": "星河科技", "cf_budget": "1,200"})
+    with app.app_context():
+        lead = db.session.scalar(select(Lead))
+        assert lead.custom == {"budget": 1200}
+        lead_id = lead.id
+    assert "1200" in rep.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
+    assert "1200" in list_table(rep.get("/admin/lead/").get_data(as_text=True))
