@@ -12,6 +12,7 @@ from conftest import FIXED_NOW, list_table
 from models import Lead, LeadFollowUp, Pool, User, db
 from rules import leads
 from rules.actor import Actor
+from admin_views import leads as leads_view
 
 
 def _lead(app, name: str, owner: str | None, **values) -> int:
@@ -221,3 +222,30 @@ def test_administrators_define_fields_for_leads_opportunities_and_quotes(app, cl
         lead_id = lead.id
     assert "1200" in rep.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
     assert "1200" in list_table(rep.get("/admin/lead/").get_data(as_text=True))
+
+
+def test_the_convert_button_appears_once_conversion_is_installed(app, client, make_user, tmp_path):
+    """转化 is another module's page: the lead's page links to it only where it exists."""
+    from conftest import Browserish, build_app
+    from rules import org, setup
+
+    make_user("rep1")
+    lead_id = _lead(app, "星河科技", "rep1")
+    client.login("rep1")
+    assert 'data-testid="convert"' not in client.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
+
+    other = build_app("sqlite", tmp_path)
+    other.add_url_rule("/admin/lead-conversion/<int:id>", endpoint=leads_view.CONVERT_ENDPOINT,
+                       view_func=lambda id: "")
+    with other.app_context():
+        roles = setup.ensure_defaults(db.session)
+        dept = org.ensure_department_path(db.session, ["销售部"])
+        user = org.create_user(db.session, username="rep1", password="kechi-test-pw", display_name="rep1",
+                               role=roles["业务员"], department=dept)
+        lead = leads.create_lead(db.session, {"name": "星河科技"}, actor=Actor.from_user(user), now=FIXED_NOW)
+        db.session.commit()
+        other_lead = lead.id
+    browser = Browserish(other.test_client())
+    browser.login("rep1", "kechi-test-pw")
+    page = browser.get(f"/admin/lead/details/?id={other_lead}").get_data(as_text=True)
+    assert f'href="/admin/lead-conversion/{other_lead}"' in page
