@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import SecureForm
@@ -203,10 +203,7 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         self.require("lead.edit")
         form = self._follow_up_form(request.form)
         back = url_for(".details_view", id=lead.id, _anchor="tab-follow-ups")
-        if not form.validate():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
+        if not _valid(form):
             return redirect(back)
         with transaction(gettext("已添加跟进记录")):
             leads.add_follow_up(db.session, lead.id, actor=current_actor(), kind=form.kind.data,
@@ -219,14 +216,21 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         self.require("lead.edit")
         form = InvalidForm(request.form)
         back = url_for(".details_view", id=lead.id)
-        if not form.validate():
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
+        if not _valid(form):
             return redirect(back)
         with transaction(gettext("已将线索标记为无效")):
             leads.mark_invalid(db.session, lead.id, actor=current_actor(), reason=form.reason.data, now=now())
         return redirect(back)
+
+
+def _valid(form: SecureForm) -> bool:
+    """Validate a small form of the page; what is wrong is flashed."""
+    if form.validate():
+        return True
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+    return False
 
 
 def views() -> list[Any]:
