@@ -41,14 +41,28 @@ def _phone_term(needle: str) -> str | None:
     return digits if len(digits) >= _MIN_PHONE else None
 
 
-def _holding(field: str, token: str) -> ColumnElement[bool]:
-    return select(LeadKey.lead_id).where(LeadKey.field == field, LeadKey.value == token)
+def _matching(field: str, token: str, *, prefix: bool, per_lead: bool) -> list[ColumnElement[bool]]:
+    """Rows of lead_keys holding `token` (or, with `prefix`, a value starting with it). `per_lead`:
+    as asked of one lead's own rows (ix_lead_keys_lead_id); the `|| ''` keeps both databases off
+    the (field, value) index, which would read every hit."""
+    kind, value = (LeadKey.field.concat(""), LeadKey.value.concat("")) if per_lead else (LeadKey.field, LeadKey.value)
+    # '9' + 1 is ':': every value starting with the digits sorts in [digits, digits + ':').
+    return [kind == field, *((value >= token, value < token + ":") if prefix else (value == token,))]
 
 
-def _common(session: Session, token: str) -> bool:
-    found = session.scalar(select(func.count()).select_from(
-        select(LeadKey.id).where(LeadKey.field == GRAM, LeadKey.value == token).limit(COMMON_HITS).subquery()))
-    return (found or 0) >= COMMON_HITS
+def _holds(session: Session, field: str, token: str, *, prefix: bool = False,
+           counting: bool = False) -> ColumnElement[bool]:
+    """The lead holds `token`. A common token (科技, 有限公司's 有限, a 138 prefix) is asked of each
+    lead the list walks newest first, stopping after a page: a few hundred key rows read by
+    lead, where collecting its hits would read 100k+. A rare token drives from its hits."""
+    hits = select(LeadKey.lead_id).where(*_matching(field, token, prefix=prefix, per_lead=False))
+    if counting:
+        return Lead.id.in_(hits)
+    found = session.scalar(select(func.count()).select_from(hits.limit(COMMON_HITS).subquery())) or 0
+    if found < COMMON_HITS:
+        return Lead.id.in_(hits)
+    return select(LeadKey.id).where(LeadKey.lead_id == Lead.id,
+                                    *_matching(field, token, prefix=prefix, per_lead=True)).exists()
 
 
 def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElement[bool] | None:
@@ -58,20 +72,14 @@ def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElem
         return None
     digits = _phone_term(needle)
     if digits is not None:
-        # '9' + 1 is ':': every value starting with the digits sorts in [digits, digits + ':').
-        hits = select(LeadKey.lead_id).where(LeadKey.field == DIGITS, LeadKey.value >= digits,
-                                             LeadKey.value < digits + ":")
-        return Lead.id.in_(hits)
+        return _holds(session, DIGITS, digits, prefix=True, counting=counting)
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = or_(*(func.lower(column).like(f"%{escaped}%", escape="\\")
                  for column in (Lead.name, Lead.company, Lead.contact_name)))
     tokens = sorted(search.query_tokens(needle))
     if not tokens:  # one or two letters: no token to look up, the names alone are read
         return like
-    # Only when every token is common is the newest-first walk cheaper than the hits themselves.
-    common = not counting and all(_common(session, t) for t in tokens)
-    lead_id = (Lead.id + 0) if common else Lead.id  # + 0 keeps SQLite on the list's sort index
-    parts = [lead_id.in_(_holding(GRAM, t)) for t in tokens]
+    parts = [_holds(session, GRAM, t, counting=counting) for t in tokens]
     if not search.index_is_exact(needle):
         parts.append(like)
     return and_(*parts)

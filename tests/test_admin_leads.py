@@ -158,7 +158,12 @@ def test_a_converted_lead_offers_no_edit_follow_up_or_invalid(app, client, make_
         assert db.session.get(Lead, lead_id).status == "converted"
 
 
-def test_quick_search_by_name_part_and_phone_start(app, client, make_user):
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("common_hits", [2_000, 1])  # 1: every token counts as common (the per-lead path)
+def test_quick_search_by_name_part_and_phone_start(app, client, make_user, monkeypatch, common_hits):
+    from rules import lead_search
+
+    monkeypatch.setattr(lead_search, "COMMON_HITS", common_hits)
     make_user("rep1")
     _lead(app, "星河科技有限公司", "rep1", mobile="13800138000")
     _lead(app, "云海贸易", "rep1", contact_name="李华", phone="0317-71490681")
