@@ -258,6 +258,24 @@ def store_inline_custom_fields(form: Any, model: Any, entity: str) -> None:
         store_custom_fields(form, model, request_definitions(entity))
 
 
+def with_custom_fields(form_class: Any, entity: str) -> Any:
+    """`form_class` with `entity`'s active custom fields added (cf_<key>), for a page's own form
+    (an opportunity's or a quote's) that is not a model view's; a model view takes
+    CustomFieldsMixin. Prefill with `prefill_custom_fields`, save with `store_custom_fields(form,
+    model, request_definitions(entity))`."""
+    defs = request_definitions(entity)
+    if not defs:
+        return form_class
+    return type(form_class.__name__, (form_class,), {PREFIX + d.key: _form_field(d) for d in defs})
+
+
+def prefill_custom_fields(form: Any, obj: Any, entity: str) -> None:
+    """Show `obj`'s stored custom values in a form made by `with_custom_fields`."""
+    for d in request_definitions(entity):
+        if PREFIX + d.key in form:
+            form[PREFIX + d.key].data = _to_form(d, (obj.custom or {}).get(d.key))
+
+
 def request_definitions(entity: str, *, include_inactive: bool = False) -> list[CustomField]:
     """The active definitions (or all, for the views' rebuild check), read once per request in
     one statement: the list's rebuild check, the form class, its prefill, the save and every

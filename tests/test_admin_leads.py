@@ -254,3 +254,38 @@ def test_the_convert_button_appears_once_conversion_is_installed(app, client, ma
     browser.login("rep1", "kechi-test-pw")
     page = browser.get(f"/admin/lead/details/?id={other_lead}").get_data(as_text=True)
     assert f'href="/admin/lead-conversion/{other_lead}"' in page
+
+
+def test_a_page_of_its_own_gets_the_custom_fields_of_its_entity(app, admin_id):
+    """The helpers an opportunity's or a quote's own form uses (admin_views/custom_fields.py)."""
+    from types import SimpleNamespace
+
+    from flask_admin.form import BaseForm
+    from werkzeug.datastructures import MultiDict
+    from wtforms import StringField
+    from wtforms.validators import ValidationError
+
+    from admin_views.custom_fields import (
+        prefill_custom_fields, request_definitions, store_custom_fields, with_custom_fields,
+    )
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="quote", key="delivery", label="交货期（天）", field_type="number",
+                                   required=True))
+        db.session.commit()
+
+    class QuoteForm(BaseForm):
+        title = StringField("标题")
+
+    with app.test_request_context():
+        form_class = with_custom_fields(QuoteForm, "quote")
+        quote = SimpleNamespace(custom={"delivery": 30})
+        shown = form_class()
+        prefill_custom_fields(shown, quote, "quote")
+        assert shown.cf_delivery.data == "30" and shown.cf_delivery.label.text == "交货期（天） *"
+        typed = form_class(MultiDict({"title": "报价", "cf_delivery": "很快"}))
+        with pytest.raises(ValidationError, match="交货期（天）：应为数字"):
+            store_custom_fields(typed, quote, request_definitions("quote"))
+        store_custom_fields(form_class(MultiDict({"cf_delivery": "45"})), quote, request_definitions("quote"))
+        assert quote.custom == {"delivery": 45}
