@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import FollowUpKind, OwnershipReason, PoolReason
@@ -244,17 +244,3 @@ def to_bin(session: Session, lead_id: int, *, actor: Actor, now: datetime) -> No
     session.expire(lead)
     if result.rowcount == 1:
         session.execute(delete(LeadKey).where(LeadKey.lead_id == lead.id))
-
-
-def follow_ups(session: Session, lead: Lead, *, limit: int = 100) -> list[LeadFollowUp]:
-    return list(session.scalars(select(LeadFollowUp).where(LeadFollowUp.lead_id == lead.id)
-                                .order_by(LeadFollowUp.happened_at.desc(), LeadFollowUp.id.desc()).limit(limit)))
-
-
-def events(session: Session, lead: Lead, *, limit: int = 100) -> list[LeadEvent]:
-    return list(session.scalars(select(LeadEvent).where(LeadEvent.lead_id == lead.id)
-                                .order_by(LeadEvent.at.desc(), LeadEvent.id.desc()).limit(limit)))
-
-
-def follow_up_count(session: Session, lead: Lead) -> int:
-    return session.scalar(select(func.count()).select_from(LeadFollowUp).where(LeadFollowUp.lead_id == lead.id)) or 0

@@ -217,3 +217,22 @@ def test_a_bad_mobile_is_refused_with_nothing_written(team):
         leads.create_lead(db.session, {"name": "星河科技", "mobile": "12345"}, actor=actor("rep1"), now=FIXED_NOW)
     db.session.rollback()
     assert db.session.scalar(select(Lead.id)) is None
+
+
+def test_a_deleted_lead_goes_to_the_bin_and_no_longer_collides(team):
+    rep = actor("rep1")
+    lead = leads.create_lead(db.session, {"name": "星河科技"}, actor=rep, now=FIXED_NOW)
+    converted = leads.create_lead(db.session, {"name": "云海贸易"}, actor=rep, now=FIXED_NOW)
+    converted.status = LeadStatus.CONVERTED
+    db.session.commit()
+    with pytest.raises(NeedsConfirmation):
+        leads.create_lead(db.session, {"name": "星河科技"}, actor=rep, now=FIXED_NOW)
+    db.session.rollback()
+    leads.to_bin(db.session, lead.id, actor=rep, now=FIXED_NOW)
+    with pytest.raises(leads.StatusRefused, match="不能删除"):
+        leads.to_bin(db.session, converted.id, actor=rep, now=FIXED_NOW)
+    db.session.commit()
+    assert db.session.get(Lead, lead.id).deleted_at is not None
+    again = leads.create_lead(db.session, {"name": "星河科技"}, actor=rep, now=FIXED_NOW)
+    db.session.commit()
+    assert again.id != lead.id
