@@ -42,6 +42,7 @@ LABELS = {
     "converted_at": _l("转化时间"),
 }
 EVENT_REASONS = {**{str(k): v for k, v in OWNERSHIP_REASONS.items()}, leads.STATUS_REASON: _l("状态变更")}
+COMMON_SEARCH_COUNT_CAP = 200
 CONVERT_ENDPOINT = "lead_conversion.convert"  # lead-entry's 转化 page, when it is installed
 
 
@@ -117,12 +118,13 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         return super().get_query().options(joinedload(Lead.owner), joinedload(Lead.source))
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
-        where = lead_search.clause(db.session, search)
-        if where is not None:
-            query = query.filter(where)
+        found = lead_search.find(db.session, search)
+        if found is not None:
+            query = query.filter(found.where)
             if count_query is not None:
-                count_query = count_query.filter(lead_search.clause(db.session, search, counting=True))
-            g.kechi_count_cap = SEARCH_COUNT_CAP
+                count_query = count_query.filter(found.where)
+            # A common term's page is found at once, but counting its hits far reads them all.
+            g.kechi_count_cap = COMMON_SEARCH_COUNT_CAP if found.common else SEARCH_COUNT_CAP
         return query, count_query, joins, count_joins
 
     # --- saving -------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ on field, value) answers both the 撞单 checks and the search.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -41,45 +43,54 @@ def _phone_term(needle: str) -> str | None:
     return digits if len(digits) >= _MIN_PHONE else None
 
 
-def _matching(field: str, token: str, *, prefix: bool, per_lead: bool) -> list[ColumnElement[bool]]:
-    """Rows of lead_keys holding `token` (or, with `prefix`, a value starting with it). `per_lead`:
-    as asked of one lead's own rows (ix_lead_keys_lead_id); the `|| ''` keeps both databases off
-    the (field, value) index, which would read every hit."""
-    kind, value = (LeadKey.field.concat(""), LeadKey.value.concat("")) if per_lead else (LeadKey.field, LeadKey.value)
+def _matching(field: str, token: str, *, prefix: bool, hidden: bool = False) -> list[ColumnElement[bool]]:
+    """lead_keys rows holding `token` (or, with `prefix`, a value starting with it). `hidden`:
+    `|| ''` keeps the database off the (field, value) index, which would read every hit where
+    the lead's own rows (ix_lead_keys_lead_id) are wanted."""
+    kind, value = (LeadKey.field.concat(""), LeadKey.value.concat("")) if hidden else (LeadKey.field, LeadKey.value)
     # '9' + 1 is ':': every value starting with the digits sorts in [digits, digits + ':').
     return [kind == field, *((value >= token, value < token + ":") if prefix else (value == token,))]
 
 
-def _holds(session: Session, field: str, token: str, *, prefix: bool = False,
-           counting: bool = False) -> ColumnElement[bool]:
-    """The lead holds `token`. A common token (科技, 有限公司's 有限, a 138 prefix) is asked of each
-    lead the list walks newest first, stopping after a page: a few hundred key rows read by
-    lead, where collecting its hits would read 100k+. A rare token drives from its hits."""
-    hits = select(LeadKey.lead_id).where(*_matching(field, token, prefix=prefix, per_lead=False))
-    if counting:
-        return Lead.id.in_(hits)
+def _holds(session: Session, field: str, token: str, *, prefix: bool = False) -> tuple[ColumnElement[bool], bool]:
+    """The lead holds `token`, and whether the token is common. A common token (科技, 有限, a
+    138 prefix) is asked of each lead the list walks newest first, stopping after a page: a few
+    hundred key rows read by lead, where collecting its hits would read 100k+. A rare token
+    drives from its hits. Both databases misjudge a common token from their statistics (and
+    would collect its hits) unless the (field, value) index is hidden from the per-lead test."""
+    hits = select(LeadKey.lead_id).where(*_matching(field, token, prefix=prefix))
     found = session.scalar(select(func.count()).select_from(hits.limit(COMMON_HITS).subquery())) or 0
     if found < COMMON_HITS:
-        return Lead.id.in_(hits)
+        return Lead.id.in_(hits), False
     return select(LeadKey.id).where(LeadKey.lead_id == Lead.id,
-                                    *_matching(field, token, prefix=prefix, per_lead=True)).exists()
+                                    *_matching(field, token, prefix=prefix, hidden=True)).exists(), True
 
 
-def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElement[bool] | None:
-    """Leads matching the quick-search term, as a WHERE clause on Lead (None: no term)."""
+@dataclass(frozen=True)
+class Match:
+    """The WHERE clause of a search, and whether every token of it is common: such a search is
+    cheap to page through but dear to count far (the list then counts less far)."""
+
+    where: ColumnElement[bool]
+    common: bool
+
+
+def find(session: Session, term: str) -> Match | None:
+    """Leads matching the quick-search term (None: no term)."""
     needle = search.normalised(term)
     if not needle:
         return None
     digits = _phone_term(needle)
     if digits is not None:
-        return _holds(session, DIGITS, digits, prefix=True, counting=counting)
+        return Match(*_holds(session, DIGITS, digits, prefix=True))
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = or_(*(func.lower(column).like(f"%{escaped}%", escape="\\")
                  for column in (Lead.name, Lead.company, Lead.contact_name)))
     tokens = sorted(search.query_tokens(needle))
     if not tokens:  # one or two letters: no token to look up, the names alone are read
-        return like
-    parts = [_holds(session, GRAM, t, counting=counting) for t in tokens]
+        return Match(like, True)
+    held = [_holds(session, GRAM, t) for t in tokens]
+    parts = [where for where, _common in held]
     if not search.index_is_exact(needle):
         parts.append(like)
-    return and_(*parts)
+    return Match(and_(*parts), all(common for _where, common in held))
