@@ -122,7 +122,7 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         if found is not None:
             query = query.filter(found.where)
             if count_query is not None:
-                count_query = count_query.filter(found.where)
+                count_query = count_query.filter(found.count_where)
             # A common term's page is found at once, but counting its hits far reads them all.
             g.kechi_count_cap = COMMON_SEARCH_COUNT_CAP if found.common else SEARCH_COUNT_CAP
         return query, count_query, joins, count_joins

@@ -12,6 +12,7 @@ on field, value) answers both the 撞单 checks and the search.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -52,26 +53,30 @@ def _matching(field: str, token: str, *, prefix: bool, hidden: bool = False) -> 
     return [kind == field, *((value >= token, value < token + ":") if prefix else (value == token,))]
 
 
-def _holds(session: Session, field: str, token: str, *, prefix: bool = False) -> tuple[ColumnElement[bool], bool]:
-    """The lead holds `token`, and whether the token is common. A common token (科技, 有限, a
-    138 prefix) is asked of each lead the list walks newest first, stopping after a page: a few
-    hundred key rows read by lead, where collecting its hits would read 100k+. A rare token
-    drives from its hits. Both databases misjudge a common token from their statistics (and
-    would collect its hits) unless the (field, value) index is hidden from the per-lead test."""
-    hits = select(LeadKey.lead_id).where(*_matching(field, token, prefix=prefix))
-    found = session.scalar(select(func.count()).select_from(hits.limit(COMMON_HITS).subquery())) or 0
+def _holds(session: Session, field: str, token: str, *, prefix: bool = False) -> tuple[Any, Any, bool]:
+    """The lead holds `token`: the clause for a page, the one for the count, and whether the
+    token is common. A common token (科技, 有限, a 138 prefix) is asked of each lead the list walks
+    newest first, stopping after a page: a few hundred key rows read by lead, where collecting
+    its hits would read 100k+ (both databases misjudge that from their statistics unless the
+    (field, value) index is hidden from the per-lead test). A count has no order to walk: it
+    takes the hits from the index, and stops at its cap. A rare token drives from its hits."""
+    hits = Lead.id.in_(select(LeadKey.lead_id).where(*_matching(field, token, prefix=prefix)))
+    found = session.scalar(select(func.count()).select_from(
+        select(LeadKey.id).where(*_matching(field, token, prefix=prefix)).limit(COMMON_HITS).subquery())) or 0
     if found < COMMON_HITS:
-        return Lead.id.in_(hits), False
-    return select(LeadKey.id).where(LeadKey.lead_id == Lead.id,
-                                    *_matching(field, token, prefix=prefix, hidden=True)).exists(), True
+        return hits, hits, False
+    per_lead = select(LeadKey.id).where(LeadKey.lead_id == Lead.id,
+                                        *_matching(field, token, prefix=prefix, hidden=True)).exists()
+    return per_lead, hits, True
 
 
 @dataclass(frozen=True)
 class Match:
-    """The WHERE clause of a search, and whether every token of it is common: such a search is
-    cheap to page through but dear to count far (the list then counts less far)."""
+    """A search's WHERE clause for the page and for the count, and whether every token of it
+    is common: such a search is cheap to page through but dear to count far."""
 
-    where: ColumnElement[bool]
+    where: Any
+    count_where: Any
     common: bool
 
 
@@ -88,9 +93,9 @@ def find(session: Session, term: str) -> Match | None:
                  for column in (Lead.name, Lead.company, Lead.contact_name)))
     tokens = sorted(search.query_tokens(needle))
     if not tokens:  # one or two letters: no token to look up, the names alone are read
-        return Match(like, True)
+        return Match(like, like, True)
     held = [_holds(session, GRAM, t) for t in tokens]
-    parts = [where for where, _common in held]
-    if not search.index_is_exact(needle):
-        parts.append(like)
-    return Match(and_(*parts), all(common for _where, common in held))
+    exact = search.index_is_exact(needle)
+    page = [where for where, _count, _common in held] + ([] if exact else [like])
+    count = [where for _page, where, _common in held] + ([] if exact else [like])
+    return Match(and_(*page), and_(*count), all(common for _page, _count, common in held))
