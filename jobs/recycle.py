@@ -6,6 +6,7 @@ from flask import current_app
 from jobs.queue import job_app_context
 from models import db
 from rules import clock, periodic, recycle
+from rules.pool_subject import LEADS
 from rules.clock import local_date
 
 
@@ -18,6 +19,21 @@ def recycle_customers(dry_run: bool = False) -> dict[str, int]:
             db.session.rollback()
         else:
             periodic.record_run(db.session, "recycle_customers", now=now,
+                                result=", ".join(f"{k} {v}" for k, v in run.moved.items()))
+            db.session.commit()
+        return run.moved
+
+
+def recycle_leads(dry_run: bool = False) -> dict[str, int]:
+    """Move every owned lead its lead pool's rules call cold back to that pool (the same rules
+    as customers; converted and invalid leads never move)."""
+    with job_app_context():
+        now = clock.now()
+        run = recycle.recycle_due(db.session, now=now, dry_run=dry_run, subject=LEADS)
+        if dry_run:
+            db.session.rollback()
+        else:
+            periodic.record_run(db.session, "recycle_leads", now=now,
                                 result=", ".join(f"{k} {v}" for k, v in run.moved.items()))
             db.session.commit()
         return run.moved
