@@ -35,7 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason, RecycleRule
+from models.customer import Customer, OwnershipReason, PoolReason, RecycleRule
 from models.org import User
 from models.pool import Pool, PoolKind
 from rules import activity, notifications
