@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext
@@ -21,15 +21,14 @@ from admin_views.context import current_actor, now
 from admin_views.customer_columns import region
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import PHONE_CELLS, choice_label
-from admin_views.forms import CsrfForm
 from admin_views.menu import POOL, fa
 from admin_views.navigation import back_url
 from admin_views.pool import POOL_REASONS
 from admin_views.pool_list import PoolListMixin
+from admin_views.pool_moves import assign_page, release_page
 from admin_views.transaction import commit_or_explain
-from models import Lead, User, db
+from models import Lead, db
 from rules import pool as pool_rules
-from rules import scope
 from rules.pool_subject import LEADS
 
 # What each batch action needs; a lead list including LeadPoolActionsMixin merges these into its
@@ -86,49 +85,16 @@ class LeadPoolView(PoolListMixin, ScopedModelView):
         records = list(db.session.scalars(select(Lead).where(Lead.id.in_(wanted), mine).order_by(Lead.id)))
         if not wanted or len(records) != len(wanted):
             abort(404)
-        back = back_url(request.values.get("back"), url_for(".index_view"))
-        reason = request.form.get("reason", "")
-        if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            if commit_or_explain(
-                    lambda: [pool_rules.release(db.session, record.id, actor=actor, now=now(), reason=reason,
-                                                subject=LEADS) for record in records],
-                    lambda moved: gettext("已将 %(n)d 条线索放弃到线索池", n=len(moved))):
-                return redirect(back)
-        return self.render("admin/customers/release.html", records=records, ids=",".join(map(str, wanted)),
-                           reason=reason, back=back, title=gettext("放弃线索"),
-                           hint=gettext("放弃后线索回到线索池，其他同事可以领用。请写明原因，便于主管了解。"))
+        return release_page(self, LEADS, records, ",".join(map(str, wanted)),
+                            back=back_url(request.values.get("back"), url_for(".index_view")),
+                            done=lambda n: gettext("已将 %(n)d 条线索放弃到线索池", n=n), title=gettext("放弃线索"),
+                            hint=gettext("放弃后线索回到线索池，其他同事可以领用。请写明原因，便于主管了解。"))
 
     @expose("/assign/", methods=["GET", "POST"])
     def assign_view(self) -> Any:
         """指派: leads in the manager's scope (or from their lead pools) to a colleague in scope."""
-        actor = current_actor()
-        if not actor.can(LEADS.assign_permission):
-            abort(403)
-        wanted = params.ids_list(request.values.get("ids"))
-        movable = scope.ids_in_scope(db.session, Lead, wanted, actor,
-                                     pool_rules.assignable_clause(db.session, actor, LEADS))
-        if not wanted or len(movable) != len(wanted):
-            abort(404)
-        back = back_url(request.values.get("back"), url_for(".index_view"))
-        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True),
-                                                                scope.owner_clause(User.id, actor))
-                                             .order_by(User.display_name)))
-        if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            to_user = next((u for u in colleagues if str(u.id) == request.form.get("to_user")), None)
-            if to_user is None:
-                flash(gettext("请选择要指派给谁"), "error")
-            elif commit_or_explain(
-                    lambda: pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now(),
-                                              subject=LEADS),
-                    lambda count: gettext("已将 %(n)d 条线索指派给 %(u)s", n=count, u=to_user.display_name)):
-                return redirect(back)
-        names = list(db.session.scalars(select(Lead.name).where(Lead.id.in_(movable)).order_by(Lead.id)))
-        return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
-                           ids=",".join(str(i) for i in wanted), back=back, title=gettext("指派线索"))
+        return assign_page(self, LEADS, title=gettext("指派线索"),
+                           done=lambda n, who: gettext("已将 %(n)d 条线索指派给 %(u)s", n=n, u=who))
 
 
 def recall_leads(ids: list[str]) -> bool:

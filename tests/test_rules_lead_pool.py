@@ -3,31 +3,22 @@ PostgreSQL, limits counted per kind of pool, the cooldown, release/assign/recall
 events, memberships per kind, and the nightly recycle of cold leads."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from conftest import FIXED_NOW, run_at_once
+from test_rules_pool import TODAY, actor, set_pool
 from models import ClaimQuota, Customer, Lead, LeadEvent, Notification, OwnershipEvent, Pool, PoolMember, User, db
 from models.pool import PoolKind
 from rules import org
 from rules import pool as pool_rules
 from rules import recycle
-from rules.actor import Actor
 from rules.errors import (
     AlreadyClaimed, ClaimCooldown, DailyClaimLimit, InvalidValue, OutOfScope, OwnedLimit, PermissionDenied,
 )
 from rules.pool_subject import CUSTOMERS, LEADS
-
-TODAY = date(2026, 11, 23)
-
-
-def actor(session: Session, username: str) -> tuple[Actor, int]:
-    user = session.scalar(select(User).where(User.username == username))
-    return Actor.from_user(user, today=TODAY, has_shares=False), user.role_id
-
 
 def add_leads(app, names: list[str], *, pool_id: int | None = None, **values) -> list[int]:
     with app.app_context():
@@ -51,14 +42,6 @@ def lead_pool(app, make_user):
     with app.app_context():
         pool_id = pool_rules.default_pool(db.session, LEADS).id
     return pool_id, ids
-
-
-def set_pool(app, pool_id: int, **values) -> None:
-    with app.app_context():
-        pool = db.session.get(Pool, pool_id)
-        for key, value in values.items():
-            setattr(pool, key, value)
-        db.session.commit()
 
 
 def claim_lead(session, username: str, lead_id: int, *, now=FIXED_NOW, today=TODAY):
