@@ -26,9 +26,9 @@ from rules.errors import (
     AlreadyClaimed, AlreadyDecided, ChangedMeanwhile, ClaimCooldown, ClaimRefused, DailyClaimLimit, InvalidValue,
     OutOfScope, OwnedLimit, PermissionDenied, PoolDisabled,
 )
-from rules.scope import customer_assign_clause, lead_assign_clause, owner_clause
+from rules.scope import owner_clause
 from rules.links import ListKind, ListLink, RecordLink
-from rules.pool_subject import CUSTOMERS, LEADS, PoolSubject
+from rules.pool_subject import CUSTOMERS, PoolSubject
 
 # The moves that take a record from its owner back to the pool; the re-claim cooldown counts from them.
 BACK_TO_POOL = (OwnershipReason.RELEASE, OwnershipReason.RECYCLE, OwnershipReason.RECALL)
@@ -257,10 +257,8 @@ def claim(session: Session, record_id: int, *, actor: Actor, role_id: int, now: 
     if not actor.can(subject.claim_permission):
         raise PermissionDenied(subject.say["no_claim"]())
     model = subject.model
-    record = session.get(model, record_id)
-    pools = pools_of(session, actor.user_id, subject)
-    if record is None or session.scalar(select(model.id).where(model.id == record_id, subject.live())) is None \
-            or record.pool_id not in pools:
+    record = session.scalar(select(model).where(model.id == record_id, subject.live()))
+    if record is None or record.pool_id not in pools_of(session, actor.user_id, subject):
         raise OutOfScope(_l("记录不存在"))
     _check_limits(session, [record_id], session.get(Pool, record.pool_id), actor=actor, role_id=role_id,
                   now=now, today=today, subject=subject)
@@ -335,9 +333,7 @@ def release(session: Session, record_id: int, *, actor: Actor, reason: str, now:
 
 def assignable_clause(session: Session, actor: Actor, subject: PoolSubject = CUSTOMERS) -> ColumnElement[bool]:
     """The records `actor` may assign: their scope's and their pools' (rules/scope.py)."""
-    if subject is LEADS:
-        return and_(subject.live(), lead_assign_clause(actor, pools_of(session, actor.user_id, subject)))
-    return customer_assign_clause(actor, pools_of(session, actor.user_id, subject))
+    return and_(subject.live(), subject.assignable(actor, pools_of(session, actor.user_id, subject)))
 
 
 def assign(session: Session, record_ids: list[int], *, to_user: User, actor: Actor, now: datetime,

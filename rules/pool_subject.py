@@ -16,7 +16,9 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from models.customer import Customer, OwnershipEvent
 from models.lead import OPEN_LEAD_STATES, Lead, LeadEvent
 from models.pool import PoolKind
+from rules.actor import Actor
 from rules.links import ListKind
+from rules.scope import customer_assign_clause, lead_assign_clause
 
 Clause = ColumnElement[bool]
 
@@ -35,6 +37,8 @@ class PoolSubject:
     live: Callable[[], Clause]
     # What a claim also needs at `now` (a customer out of its protection).
     claimable: Callable[[datetime], Clause]
+    # What a manager may 指派 (rules/scope.py): owned in scope, or waiting in one of `pool_ids`.
+    assignable: Callable[[Actor, list[int]], Clause]
     # Owned rows that count towards 拥有上限 (deals_count_as_owned: does a customer with a deal count).
     counted: Callable[[bool], Clause]
     # Columns reset when a record goes back to the pool, besides owner, pool and claim time.
@@ -60,6 +64,7 @@ CUSTOMERS = PoolSubject(
     claim_permission="pool.claim", assign_permission="pool.assign", recall_permission="pool.recall",
     live=lambda: Customer.deleted_at.is_(None),
     claimable=lambda now: or_(Customer.protected_until.is_(None), Customer.protected_until < now),
+    assignable=customer_assign_clause,
     counted=lambda deals: true() if deals else Customer.has_deal.is_(False),
     cleared={"protected_until": None},
     activity_column=Customer.last_activity_at, level_column=Customer.value_level_id, deal_column=Customer.has_deal,
@@ -85,6 +90,7 @@ LEADS = PoolSubject(
     # A converted or invalid lead stays where it is: never claimed, moved or recycled again.
     live=lambda: and_(Lead.deleted_at.is_(None), Lead.status.in_(OPEN_LEAD_STATES)),
     claimable=lambda now: true(),
+    assignable=lead_assign_clause,
     counted=lambda deals: true(),
     # The lead list (endpoint "lead") is lead-core's; until it is a ListKind the workbench opens.
     owned_list=ListKind.WORKBENCH, recycled_list=ListKind.LEAD_POOL,
