@@ -20,7 +20,8 @@ TYPES = {
     "text": _l("单行文本"), "textarea": _l("多行文本"), "number": _l("数字"), "date": _l("日期"),
     "choice": _l("单选"), "multi_choice": _l("多选"), "boolean": _l("是/否"),
 }
-ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "product": _l("产品")}
+ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "product": _l("产品"), "lead": _l("线索"),
+            "opportunity": _l("销售机会"), "quote": _l("报价单")}
 CHOICE_TYPES = ("choice", "multi_choice")
 # the fields whose values a report can count customers by
 STATISTICS_TYPES = ("choice", "multi_choice", "boolean")
@@ -150,3 +151,13 @@ def display(field: CustomField, value: Any) -> str:
     if field.field_type == "multi_choice" and isinstance(value, list):
         return "、".join(str(v) for v in value)
     return str(value)
+
+
+def clean(session: Session, entity: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The values of `entity`'s active custom fields, checked; any wrong or missing one refuses
+    them all with every reason (InvalidValue). For a rule that takes raw values (a lead from a
+    web form or a dict); a form marks each field instead (admin_views/custom_fields)."""
+    result, errors = validate(definitions(session, entity), raw or {})
+    if errors:
+        raise InvalidValue("；".join(errors.values()))
+    return result

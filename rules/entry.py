@@ -98,8 +98,15 @@ def database_lookup(session: Session, *, exclude_id: int | None = None) -> Looku
     return lookup
 
 
-def check(values: dict[str, Any], policy: dict[str, Any], *, lookup: Lookup) -> list[EntryIssue]:
-    """`values` maps a policy field to one value or a list (contact names, several mobiles)."""
+# What a duplicate check compares against: customers (the customer form), or leads (a lead is
+# checked against both, rules/lead_duplicates.py).
+AGAINST_CUSTOMERS, AGAINST_LEADS = "customer", "lead"
+
+
+def check(values: dict[str, Any], policy: dict[str, Any], *, lookup: Lookup,
+          against: str = AGAINST_CUSTOMERS) -> list[EntryIssue]:
+    """`values` maps a policy field to one value or a list (contact names, several mobiles);
+    `lookup` finds existing records of the kind `against` names."""
     issues: list[EntryIssue] = []
     for field in policy["required"]:
         if not any(normalize.text(v) for v in _as_list(values.get(field))):
@@ -118,14 +125,21 @@ def check(values: dict[str, Any], policy: dict[str, Any], *, lookup: Lookup) -> 
                 continue
             found = lookup(field, normalize.key(field, value))
             if found:
-                issues.append(_duplicate_issue(field, value, found, action))
+                issues.append(_duplicate_issue(field, value, found, action, against))
     return issues
 
 
-def _duplicate_issue(field: str, value: str, found: list[tuple[int, str, str | None]], action: str) -> EntryIssue:
+def _duplicate_issue(field: str, value: str, found: list[tuple[int, str, str | None]], action: str,
+                     against: str = AGAINST_CUSTOMERS) -> EntryIssue:
     # Name the existing customer (and its code) so the user can find it; never its owner.
     existing = "、".join(f"「{name}」" + (f"（{code}）" if code else "") for _id, name, code in found)
     label = FIELDS.get(field, field)
+    if against == AGAINST_LEADS:
+        if action == FORBID:
+            return EntryIssue(field, "error", str(_l("%(f)s“%(v)s”与已有线索%(c)s重复，不允许重复录入",
+                                                     f=label, v=normalize.text(value), c=existing)))
+        return EntryIssue(field, "warning", str(_l("%(f)s“%(v)s”与已有线索%(c)s重复", f=label,
+                                                   v=normalize.text(value), c=existing)))
     if action == FORBID:
         return EntryIssue(field, "error", str(_l("%(f)s“%(v)s”与已有客户%(c)s重复，不允许重复录入",
                                                  f=label, v=normalize.text(value), c=existing)))
