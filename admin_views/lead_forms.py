@@ -52,7 +52,8 @@ class LeadFormView(SecureModelView):
                      "title": _l("页面标题"), "intro": _l("页面说明"), "thank_you": _l("提交成功后显示的文字"),
                      "max_posts_per_ip": _l("每个 IP 每 10 分钟最多提交次数"), "address": _l("公开地址")}
     column_formatters = {"address": _address_cell}
-    form_columns = ["name", "enabled", "title", "intro", "pool", "source", "thank_you", "max_posts_per_ip"]
+    form_columns = ["name", "enabled", "title", "intro", "pool", "source",
+                    *(f"field_{k}" for k in lead_forms.FIELDS), "thank_you", "max_posts_per_ip"]
     form_args = {
         "pool": {"label": _l("进入线索池"), "query_factory": lambda: lead_forms.lead_pools(db.session),
                  "allow_blank": False},
@@ -61,7 +62,7 @@ class LeadFormView(SecureModelView):
         "thank_you": {"description": _l("留空则显示“提交成功，我们会尽快与您联系。”")},
     }
     form_overrides = {"max_posts_per_ip": IntegerField}
-    form_extra_fields = {f"field_{k}": SelectField(label, choices=FIELD_CHOICES)
+    form_extra_fields = {f"field_{k}": SelectField(label, choices=FIELD_CHOICES, validate_choice=False)
                          for k, label in lead_forms.FIELDS.items()}
 
     def _with_fields(self, form: Any, obj: LeadForm | None) -> Any:

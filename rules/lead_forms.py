@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models.lead import Lead
 from models.lead_form import LeadForm, LeadFormPost
 from models.pool import Pool, PoolKind
-from rules import auth, entry, normalize
+from rules import auth, entry, leads, normalize
 from rules.errors import InvalidValue, RuleViolation, SubmissionFlood
 
 WINDOW = timedelta(minutes=10)
@@ -131,8 +131,6 @@ def submit(session: Session, form: LeadForm, raw: dict[str, Any], *, ip: str | N
         return result
     if form.source_id:
         values["source_id"] = form.source_id
-    from rules import leads  # lead-core's rule, the one every new lead goes through
-
     try:
         with session.begin_nested():
             result.lead = leads.create_lead(session, values, actor=None, now=now, pool_id=form.pool_id)
