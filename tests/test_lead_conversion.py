@@ -178,3 +178,51 @@ def test_five_people_converting_the_same_lead_at_once_make_exactly_one_customer(
         assert db.session.scalar(select(func.count(LeadEvent.id)).where(LeadEvent.to_status == "converted")) == 1
         lead = db.session.get(Lead, lead_id)
         assert lead.customer_id == db.session.scalar(select(Customer.id))
+
+
+# --- the 转化 page ------------------------------------------------------------------------------
+
+def test_the_conversion_page_prefills_converts_once_and_lands_on_the_customer(app, client, make_user):
+    make_user("rep")
+    make_user("other", department=("客服部",))
+    stage_group(app)
+    lead_id = make_lead(app, "rep")
+    url = f"/admin/lead-conversion/{lead_id}/"
+    client.login("other")
+    assert client.get(url).status_code == 404
+    client.logout()
+    client.login("rep")
+    html = client.get(url).get_data(as_text=True)
+    assert 'value="星河贸易有限公司"' in html and 'value="采购经理"' in html and "同时创建销售机会" in html
+    response = client.post_form(url, {"name": "星河贸易有限公司", "kind": "company", "mobile": "13912345678",
+                                      "contact_name": "张伟", "contact_position": "采购部长",
+                                      "with_opportunity": "y", "opportunity_title": "首批样品",
+                                      "opportunity_amount": "8000", "opportunity_close": "2026-12-20"})
+    assert response.status_code == 302
+    with app.app_context():
+        customer = db.session.scalar(select(Customer))
+        assert response.headers["Location"].endswith(f"/admin/customer/details/?id={customer.id}")
+        assert db.session.scalar(select(Contact.position)) == "采购部长"
+        assert db.session.scalar(select(Opportunity.amount)) == Decimal("8000.00")
+    landed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "线索已转化为客户“星河贸易有限公司”，并创建了销售机会“首批样品”" in landed
+    again = client.post_form(url, {"name": "星河贸易有限公司", "kind": "company", "contact_name": "张伟"})
+    assert again.status_code == 200
+    assert "已转化为客户，不能重复转化" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Customer.id))) == 1
+
+
+def test_a_duplicate_warning_keeps_the_form_and_asks_for_confirmation(app, client, make_user, make_customer):
+    rep = make_user("rep")
+    make_customer("星河贸易有限公司", rep)
+    lead_id = make_lead(app, "rep", mobile="13700007777")
+    url = f"/admin/lead-conversion/{lead_id}/"
+    client.login("rep")
+    form = {"name": "星河贸易有限公司", "kind": "company", "contact_name": "张伟", "notes": "我改过的备注"}
+    html = client.post_form(url, form).get_data(as_text=True)
+    assert "与已有客户" in html and "重复提示已知晓，仍然转化" in html and "我改过的备注" in html
+    response = client.post_form(url, {**form, "confirm_duplicates": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Customer.id))) == 2
