@@ -131,9 +131,8 @@ def submit(session: Session, form: LeadForm, raw: dict[str, Any], *, ip: str | N
         return result
     if form.source_id:
         values["source_id"] = form.source_id
-    try:
-        with session.begin_nested():
-            result.lead = leads.create_lead(session, values, actor=None, now=now, pool_id=form.pool_id)
+    try:  # the rule refuses before it writes: a refused post leaves only its count
+        result.lead = leads.create_lead(session, values, actor=None, now=now, pool_id=form.pool_id)
     except RuleViolation:
         # The rule's reason may name existing customers; a visitor is told only that it failed.
         result.errors["_form"] = str(_l("提交未成功，请检查填写的信息，或直接与我们联系"))
