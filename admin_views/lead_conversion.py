@@ -25,6 +25,9 @@ from rules import lead_conversion, scope
 from rules.errors import NeedsConfirmation, OutOfScope
 
 
+LEAD_PAGE = "lead.details_view"  # the lead's own page (lead-core), where 转化 is offered
+
+
 class ConversionForm(SecureForm):
     name = StringField(_l("客户名称"), validators=[DataRequired(_l("请填写客户名称")), Length(max=128)])
     kind = SelectField(_l("客户类型"), choices=[(CustomerKind.COMPANY.value, _l("企业")),
@@ -65,15 +68,18 @@ class LeadConversionView(PermissionView):
     def index(self) -> Any:
         abort(404)
 
-    @expose("/<int:lead_id>/", methods=["GET", "POST"])
-    def convert(self, lead_id: int) -> Any:
+    @expose("/<int:id>/", methods=["GET", "POST"])
+    def convert(self, id: int) -> Any:  # noqa: A002 - `id` as the lead page links it (url_for(..., id=))
+        lead_id = id
         actor = current_actor()
         try:
             lead = scope.get_in_scope(db.session, Lead, lead_id, actor)
         except OutOfScope:
             abort(404)
         form = ConversionForm(request.form) if request.method == "POST" else ConversionForm(data=_prefilled(lead))
-        back = back_url(request.values.get("back"), url_for("admin.index"))
+        home = (url_for(LEAD_PAGE, id=lead.id) if LEAD_PAGE in current_app.view_functions
+                else url_for("admin.index"))
+        back = back_url(request.values.get("back"), home)
         needs_confirmation = False
         if request.method == "POST" and form.validate():
             form_values = form.data

@@ -46,7 +46,7 @@ def _address_cell(_view: Any, _context: Any, model: LeadForm, _name: str) -> Mar
 class LeadFormView(SecureModelView):
     """留资表单 settings: which fields the public page asks for, where its leads land."""
 
-    permission_view = permission_create = permission_edit = permission_delete = "settings.manage"
+    permission_view = permission_create = permission_edit = "settings.manage"  # disabled, never deleted: its leads keep their source
     column_list = ["name", "enabled", "pool", "source", "max_posts_per_ip", "address"]
     column_labels = {"name": _l("表单名称"), "enabled": _l("启用"), "pool": _l("进入线索池"), "source": _l("线索来源"),
                      "title": _l("页面标题"), "intro": _l("页面说明"), "thank_you": _l("提交成功后显示的文字"),
