@@ -67,8 +67,10 @@ def customer_values(lead: Lead) -> dict[str, Any]:
 
 
 def contact_values(lead: Lead) -> dict[str, Any]:
-    """The primary contact: the lead's contact person (or, for a person, the lead itself)."""
-    name = normalize.text(lead.contact_name) or (normalize.text(lead.name) if not normalize.text(lead.company) else "")
+    """The primary contact: the lead's contact person, else the lead's own name when it names a
+    person rather than the company (a web form's "李女士" of 云帆文化传媒)."""
+    own = normalize.text(lead.name)
+    name = normalize.text(lead.contact_name) or (own if own != normalize.text(lead.company) else "")
     return {"name": name, "position": lead.position, "phone": lead.phone, "mobile": lead.mobile,
             "email": lead.email, "wechat": lead.wechat}
 
@@ -146,8 +148,8 @@ def _contact(lead: Lead, overrides: dict[str, Any]) -> Contact | None:
     values.update({k: v for k, v in overrides.items() if k in CONTACT_FIELDS})
     values["name"] = normalize.text(values.get("name"))
     if not values["name"]:
-        if any(normalize.text(values.get(k)) for k in ("phone", "mobile", "email")):
-            raise InvalidValue(_l("请填写联系人姓名"))
+        if any(normalize.text(overrides.get(k)) for k in ("phone", "mobile", "email")):
+            raise InvalidValue(_l("请填写联系人姓名"))  # typed a contact's numbers, but no name
         return None
     return Contact(is_primary=True, custom={}, **{k: (normalize.text(v) or None) if isinstance(v, str) else v
                                                  for k, v in values.items()})

@@ -37,6 +37,7 @@ def lead_draft(app, client, data: bytes):
     return job
 
 
+@pytest.mark.both_dbs
 def test_leads_import_with_the_dry_run_listing_each_row_and_its_reason(app, client, sales):
     client.login("chenxm")
     assert "线索" in client.get("/admin/excel/").get_data(as_text=True)

@@ -226,3 +226,13 @@ def test_a_duplicate_warning_keeps_the_form_and_asks_for_confirmation(app, clien
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count(Customer.id))) == 2
+
+
+def test_a_web_form_lead_without_a_contact_person_gets_its_own_name_as_the_contact(app, make_user):
+    make_user("rep")
+    lead_id = make_lead(app, "rep", name="李女士", company="云帆文化传媒", contact_name=None, position=None,
+                        mobile="13598765432", phone=None, email=None)
+    with app.app_context():
+        done = convert(db.session, lead_id, actor=actor_of(db.session, "rep"), now=FIXED_NOW)
+        db.session.commit()
+        assert (done.customer.name, done.contact.name, done.contact.mobile) == ("云帆文化传媒", "李女士", "13598765432")
