@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
+    lead_conversion, lead_forms, notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
 )
 from admin_views import leads  # 线索 (issue 18)
 from admin_views import lead_pool  # issue 18, lead-pool
@@ -33,6 +33,7 @@ from rules import notifications as notification_rules
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
     customers, leads, contacts, followups, sharing, recycle_bin, excel,
+    lead_conversion,  # 线索 (issue 18, lead-entry)
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
@@ -41,6 +42,7 @@ MODULES: tuple[ModuleType, ...] = (
     announcements, notifications, address_books,
     # 系统设置
     settings, pool_settings, custom_fields, dictionaries, org, system, backup,
+    lead_forms,  # 留资表单 (issue 18, lead-entry)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )
