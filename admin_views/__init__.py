@@ -16,7 +16,8 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
+    notifications, opportunities, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings,
+    sharing, stage_groups, system,
 )
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
@@ -34,11 +35,11 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool,
     # 销售管理, 产品管理, 统计报表
-    orders, products, reports,
+    orders, opportunities, products, reports,  # opportunities: opp-core
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置
-    settings, pool_settings, custom_fields, dictionaries, org, system, backup,
+    settings, pool_settings, stage_groups, custom_fields, dictionaries, org, system, backup,
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )
