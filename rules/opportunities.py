@@ -34,7 +34,7 @@ from models.sales import Order, OrderLine
 from rules import activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.errors import ChangedMeanwhile, InvalidValue, OutOfScope, PermissionDenied, RuleViolation
+from rules.errors import ChangedMeanwhile, InvalidValue, OutOfScope, PermissionDenied, PurgeRefused, RuleViolation
 from rules.links import ListKind, RecordLink
 from rules.stage_groups import first_stage, group_for  # noqa: F401  (group_for is part of this module's API)
 
@@ -449,6 +449,36 @@ def create_order(session: Session, opportunity_id: Any, *, actor: Actor, now: da
     session.flush()
     session.expire(opportunity)
     return order
+
+
+# --- customers merged or purged ------------------------------------------------------------
+
+def merge_customers(session: Session, keep_id: int, merged_ids: list[int]) -> None:
+    """客户合并: the merged customers' opportunities and project places move to the one kept (a
+    place the kept customer already holds in the same role is dropped, not doubled)."""
+    session.execute(sql_update(Opportunity).where(Opportunity.customer_id.in_(merged_ids))
+                    .values(customer_id=keep_id, version=Opportunity.version + 1)
+                    .execution_options(synchronize_session=False))
+    held = select(OpportunityParty.opportunity_id, OpportunityParty.role_id).where(
+        OpportunityParty.customer_id == keep_id)
+    taken = set(session.execute(held).all())
+    for party in list(session.scalars(select(OpportunityParty).where(OpportunityParty.customer_id.in_(merged_ids))
+                                      .order_by(OpportunityParty.id))):
+        if (party.opportunity_id, party.role_id) in taken:
+            session.delete(party)
+        else:
+            taken.add((party.opportunity_id, party.role_id))
+            party.customer_id = keep_id  # its contact moved to the kept customer too
+    session.flush()
+
+
+def purge_refusal(session: Session, customer: Customer) -> PurgeRefused | None:
+    """彻底删除 keeps the sales history: a customer an opportunity names cannot be purged."""
+    named = session.scalar(select(Opportunity.id).where(Opportunity.customer_id == customer.id).limit(1))
+    party = session.scalar(select(OpportunityParty.id).where(OpportunityParty.customer_id == customer.id).limit(1))
+    if named is None and party is None:
+        return None
+    return PurgeRefused(_l("客户“%(n)s”有销售机会，销售机会需要保留，不能彻底删除", n=customer.name))
 
 
 # --- what pages show --------------------------------------------------------------------------

@@ -326,3 +326,20 @@ def test_an_upgraded_installation_gets_the_default_stage_group_on_start(tmp_path
             ("商务谈判", 70, ["amount", "expected_close_on"]), ("签约", 90, ["amount", "expected_close_on"])]
         init_schema()
         assert db.session.scalar(select(func.count(StageGroup.id))) == 1
+
+
+def test_merging_customers_carries_their_opportunities_and_purging_keeps_them(app, firm, make_customer):
+    other = make_customer("瑞和科技（重复）", firm["rep1"])
+    opp = new_opportunity(app, firm["rep1"], other, title="重复客户上的机会")
+    with app.app_context():
+        from rules import customers
+        from rules.errors import PurgeRefused
+
+        keep, dup = db.session.get(Customer, firm["mine"]), db.session.get(Customer, other)
+        customers.merge(db.session, keep, [dup], actor=actor(firm["sup1"]), now=NOW)
+        db.session.commit()
+        assert db.session.get(Opportunity, opp).customer_id == firm["mine"]
+        keep = db.session.get(Customer, firm["mine"])
+        customers.to_bin(db.session, keep, actor=actor(firm["sup1"]), now=NOW)
+        with pytest.raises(PurgeRefused, match="有销售机会"):
+            customers.purge(db.session, keep)
