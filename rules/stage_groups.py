@@ -115,11 +115,11 @@ def save(session: Session, group: StageGroup, *, name: str, department_id: int |
     if group.id is None:
         session.add(group)
     session.flush()
-    # Names are unique in a group: park the kept ones under temporary names first, so swapping
-    # two stages' names in one save never trips the constraint halfway.
     for stage in removed:
         session.execute(delete(Stage).where(Stage.id == stage.id))
     session.expire(group, ["stages"])
+    # Names are unique in a group: park the kept ones under temporary names first, so swapping
+    # two stages' names in one save never trips the constraint halfway.
     kept = [existing[r.id] for r in rows if r.id is not None]
     for stage in kept:
         stage.name = f"~{stage.id}"

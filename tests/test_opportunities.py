@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import app_at_revision, list_table
+from conftest import app_at_revision, list_table, run_at_once
 from models import Customer, FollowUp, Order, User, db
 from models.dictionary import DictKind
 from models.opportunity import Opportunity, OpportunityEvent, OpportunityLine, Outcome, Stage, StageGroup
@@ -189,6 +189,24 @@ def test_a_won_opportunity_creates_its_order_once_with_the_same_lines_and_money(
         assert order.customer_id == opportunity.customer_id and order.salesperson_id == firm["rep1"]
         with pytest.raises(RuleViolation, match="已生成过订单"):
             opportunities.create_order(db.session, opp, actor=actor(firm["rep1"]), now=NOW)
+
+
+@pytest.mark.both_dbs
+def test_four_clicks_on_create_order_at_once_make_one_order(app, firm):
+    product, *_ = _catalogue(app)
+    opp = new_opportunity(app, firm["rep1"], firm["mine"], lines=[{"product_id": product, "quantity": 2}])
+    _win(app, opp)
+
+    def click(session):
+        opportunities.create_order(session, opp, actor=Actor.from_user(session.get(User, firm["rep1"])), now=NOW)
+
+    results = run_at_once(app, [click] * 4)
+    assert results.count("ok") == 1, results
+    assert all("已生成过订单" in r for r in results if r != "ok"), results
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 1
+        assert db.session.get(Opportunity, opp).order_id == db.session.scalar(select(Order.id))
+        assert db.session.scalar(select(func.count(OpportunityEvent.id)).where(OpportunityEvent.action == "order")) == 1
 
 
 @pytest.mark.both_dbs
