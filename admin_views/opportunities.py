@@ -13,7 +13,7 @@ from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, Fil
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from admin_views import params
@@ -139,6 +139,11 @@ class OpportunityView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("编号或名称")
+
+    def scope_clause(self) -> Any:
+        path = opportunities.list_path(db.session, current_actor())
+        clause = super().scope_clause()
+        return clause if path is None else and_(path, clause)
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Opportunity.customer), joinedload(Opportunity.stage),

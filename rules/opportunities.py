@@ -28,7 +28,7 @@ from models.dictionary import DictItem, DictKind
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome,
 )
-from models.org import User
+from models.org import DataScope, User
 from models.product import PriceLevel
 from models.sales import Order, OrderLine
 from rules import activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings
@@ -489,6 +489,29 @@ def for_customer_clause(customer_id: int, actor: Actor) -> Any:
     party = select(OpportunityParty.opportunity_id).where(OpportunityParty.customer_id == customer_id)
     return and_(scope.opportunity_clause(actor),
                 (Opportunity.customer_id == customer_id) | Opportunity.id.in_(party))
+
+
+# Up to this many people in scope, a list walks their rows by owner; beyond, their share of the
+# table is large enough that reading newest-first finds a page (and the capped count) sooner.
+LIST_PATH_STAFF = 50
+
+
+def list_path(session: Session, actor: Actor) -> Any:
+    """An access path for lists and counts, AND-ed to scope.opportunity_clause (which stays the
+    rule): the ids owned by the few staff in scope, looked up by the owner index, together with
+    the ones the actor collaborates on. Without it the OR of the scope clause reads the table
+    newest-first and counts a salesperson's few hundred rows by reading all of it. None for a
+    wide scope (the table itself, or most of it)."""
+    if actor.data_scope is DataScope.ALL:
+        return None
+    staff = list(session.scalars(select(User.id).where(scope.owner_clause(User.id, actor))
+                                 .limit(LIST_PATH_STAFF + 1)))
+    if len(staff) > LIST_PATH_STAFF:
+        return None
+    owned = select(Opportunity.id).where(Opportunity.deleted_at.is_(None), Opportunity.owner_id.in_(staff))
+    collaborating = select(OpportunityCollaborator.opportunity_id).where(
+        OpportunityCollaborator.user_id == actor.user_id)
+    return Opportunity.id.in_(owned.union(collaborating))
 
 
 def weighted(opportunity: Opportunity) -> Decimal:
