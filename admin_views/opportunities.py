@@ -33,6 +33,7 @@ from models.opportunity import (
     StageGroup,
 )
 from models.product import Product
+from models.quote import Quote
 from rules import custom_fields, dictionaries, opportunities, products, scope
 from rules.opportunities import LineInput, OpportunityInput, PartyInput
 from rules.stage_groups import REQUIRED_FIELDS
@@ -40,7 +41,7 @@ from rules.stage_groups import REQUIRED_FIELDS
 LABELS = {
     "number": _l("编号"), "title": _l("名称"), "customer": _l("客户"), "stage": _l("阶段"),
     "probability": _l("赢率"), "amount": _l("金额"), "expected_close_on": _l("预计成交"), "owner": _l("负责人"),
-    "outcome": _l("状态"), "contact": _l("联系人"), "group": _l("阶段组"), "source": _l("来源"),
+    "outcome": _l("状态"), "contact": _l("联系人"), "group": _l("所属阶段组"), "source": _l("来源"),
     "price_level": _l("价格等级"), "notes": _l("备注"), "created_at": _l("创建时间"),
     "last_follow_up_at": _l("最近跟进"), "department": _l("部门"), "is_project": _l("项目型跟单"),
 }
@@ -207,10 +208,6 @@ class OpportunityView(ScopedModelView):
 
     def _quotes(self, opportunity: Opportunity) -> list[Any]:
         """The quotes of this opportunity the reader may see (the quotes section, when quotes exist)."""
-        try:
-            from models.quote import Quote
-        except ImportError:
-            return []
         return list(db.session.scalars(select(Quote).where(Quote.opportunity_id == opportunity.id,
                                                            scope.quote_clause(current_actor()))
                                        .order_by(Quote.id.desc())))

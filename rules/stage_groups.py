@@ -24,7 +24,7 @@ REQUIRED_FIELDS: dict[str, Any] = {
     "amount": _l("金额"),
     "expected_close_on": _l("预计成交日期"),
     "contact_id": _l("联系人"),
-    "lines": _l("产品明细"),
+    "lines": _l("产品清单"),
 }
 
 DEFAULT_GROUP = "标准销售流程"
