@@ -386,9 +386,17 @@ class OpportunityView(ScopedModelView):
         wanted = {params.id_or_none(values.customer_id)} | {params.id_or_none(p.customer_id) for p in values.parties}
         wanted.discard(None)
         present = {c.id for c in choices}
+        # The chosen ones stay listed: those in scope, and on an edit the customers the
+        # opportunity already names (a party its reader does not see is shown by name only there).
+        linked = set()
+        if opportunity is not None:
+            linked = {opportunity.customer_id} | set(db.session.scalars(select(OpportunityParty.customer_id).where(
+                OpportunityParty.opportunity_id == opportunity.id)))
         missing = wanted - present
-        if missing:  # the chosen ones (an edit's party the reader does not see included) stay listed
-            choices = list(db.session.scalars(select(Customer).where(Customer.id.in_(missing)))) + choices
+        shown = (missing & linked) | set(scope.ids_in_scope(db.session, Customer, list(missing - linked), actor))
+        if shown:
+            choices = list(db.session.scalars(select(Customer).where(Customer.id.in_(shown)))) + choices
+        wanted &= present | shown
         contacts = {}
         if wanted:
             for contact in db.session.scalars(select(Contact).where(Contact.customer_id.in_(wanted))

@@ -9,17 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import app_at_revision, list_table, run_at_once
+from conftest import FIXED_NOW, app_at_revision, list_table, run_at_once
 from models import Customer, FollowUp, Order, User, db
 from models.dictionary import DictKind
 from models.opportunity import Opportunity, OpportunityEvent, OpportunityLine, Outcome, Stage, StageGroup
-from models.product import PriceLevel, Product, ProductPrice
+from models.product import Product, ProductPrice
 from rules import activity, dictionaries, opportunities, products, stage_groups
 from rules import pool as pool_rules
 from rules.actor import Actor
 from rules.errors import InvalidValue, RuleViolation
-
-from conftest import FIXED_NOW  # noqa: E402
 
 NOW = FIXED_NOW
 
@@ -361,3 +359,15 @@ def test_merging_customers_carries_their_opportunities_and_purging_keeps_them(ap
         customers.to_bin(db.session, keep, actor=actor(firm["sup1"]), now=NOW)
         with pytest.raises(PurgeRefused, match="有销售机会"):
             customers.purge(db.session, keep)
+
+
+def test_a_new_opportunity_from_the_customer_page_names_that_customer_and_no_other(app, client, firm):
+    client.login("rep1")
+    tab = client.get(f"/admin/customer/details/?id={firm['mine']}").get_data(as_text=True)
+    assert f"/admin/opportunity/new/?customer_id={firm['mine']}" in tab and "新建销售机会" in tab
+    form = client.get(f"/admin/opportunity/new/?customer_id={firm['mine']}").get_data(as_text=True)
+    assert f'<option value="{firm["mine"]}" selected>杭州瑞和科技有限公司' in form
+    client.logout()
+    client.login("rep3")  # 瑞和 is not rep3's: its name must not appear through the address
+    assert "杭州瑞和科技有限公司" not in client.get(f"/admin/opportunity/new/?customer_id={firm['mine']}").get_data(
+        as_text=True)
