@@ -16,7 +16,8 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    lead_conversion, lead_forms, notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
+    lead_conversion, lead_forms, notifications, opportunities, orders, org, params, pool, pool_settings, products,
+    recycle_bin, reports, settings, sharing, stage_groups, system,
 )
 from admin_views import leads  # 线索 (issue 18)
 from admin_views import lead_pool  # issue 18, lead-pool
@@ -37,11 +38,11 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    orders, products, reports,
+    orders, opportunities, products, reports,  # opportunities: opp-core
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置
-    settings, pool_settings, custom_fields, dictionaries, org, system, backup,
+    settings, pool_settings, stage_groups, custom_fields, dictionaries, org, system, backup,
     lead_forms,  # 留资表单 (issue 18, lead-entry)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,

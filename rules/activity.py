@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
+from models.opportunity import Opportunity, Outcome
 from models.sales import Order, OrderStatus
 
 # Orders on their way: placed and not yet completed, cancelled or returned.
@@ -39,6 +40,9 @@ class ActivityKind(enum.StrEnum):
     ORDER_SHIPPED = "order_shipped"
     ORDER_SIGNED = "order_signed"
     RECEIPT = "receipt"
+    OPPORTUNITY_CREATED = "opportunity_created"
+    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_WON = "opportunity_won"
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,
@@ -67,10 +71,29 @@ def record_order_move(session: Session, customer_id: int, action: str, *, at: da
         record_activity(session, customer_id, ORDER_MOVES[action], at=at)
 
 
+# The opportunity moves that are business: entering it, moving its stage, winning it (rules/
+# opportunities.py calls this on create; rules/opportunity_stages.py on move and win). Losing,
+# marking invalid and reopening are not a salesperson working the customer.
+OPPORTUNITY_MOVES = {"create": ActivityKind.OPPORTUNITY_CREATED, "move": ActivityKind.OPPORTUNITY_MOVED,
+                     "win": ActivityKind.OPPORTUNITY_WON}
+
+
+def record_opportunity_move(session: Session, customer_id: int, action: str, *, at: datetime) -> None:
+    """An opportunity of this customer was created, moved a stage or won: its clocks restart."""
+    if action in OPPORTUNITY_MOVES:
+        record_activity(session, customer_id, OPPORTUNITY_MOVES[action], at=at)
+
+
 def open_business_clause() -> ColumnElement[bool]:
-    """The customer has business in progress (exempt from recycling): an EXISTS per customer
-    on orders(customer_id), so the recycle stays one statement over a million customers."""
-    return exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES)))
+    """The customer has business in progress (exempt from recycling): an order on its way or
+    an open opportunity (not yet won, lost or invalid) of which it is the main customer. Each an
+    EXISTS per customer on an index by customer_id, so the recycle stays one statement over a
+    million customers."""
+    return or_(
+        exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES))),
+        exists(select(Opportunity.id).where(Opportunity.customer_id == Customer.id,
+                                            Opportunity.outcome == Outcome.OPEN.value,
+                                            Opportunity.deleted_at.is_(None))))
 
 
 def busy_ids(session: Session, customer_ids: Iterable[int]) -> set[int]:

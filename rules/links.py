@@ -34,6 +34,7 @@ class ListKind(StrEnum):
     FOLLOW_UP = "follow_up"                # 联系记录
     OWNERSHIP_EVENT = "ownership_event"    # 流转记录
     ORDER = "order"
+    OPPORTUNITY = "opportunity"            # 销售机会
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
 
