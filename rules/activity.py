@@ -39,6 +39,7 @@ class ActivityKind(enum.StrEnum):
     ORDER_SHIPPED = "order_shipped"
     ORDER_SIGNED = "order_signed"
     RECEIPT = "receipt"
+    OPPORTUNITY_MOVED = "opportunity_moved"  # opp-board: a stage move or outcome (rules/opportunity_stages.py)
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,

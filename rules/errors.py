@@ -115,3 +115,16 @@ class InvalidPhone(InvalidValue):
 
 class SelfConfirmation(RuleViolation):
     """A payment would be confirmed by the person who registered it or whose order it is."""
+
+
+class OpportunityMoveRefused(RuleViolation):
+    """销售机会: a stage move or outcome its state does not allow (closed, another group's stage,
+    no loss reason...)."""
+
+
+class StageFieldsMissing(OpportunityMoveRefused):
+    """Entering a stage needs fields the opportunity does not have yet (`missing`: their labels)."""
+
+    def __init__(self, message: str | LazyString, *, missing: list[str]) -> None:
+        super().__init__(message, missing=missing)
+        self.missing = missing
