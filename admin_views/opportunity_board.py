@@ -150,7 +150,19 @@ class OpportunityBoardView(PermissionView):
         count, rows = opportunity_board.stale_list(db.session, actor, now(),
                                                    owner_id=actor.user_id if mine else None)
         return self.render("admin/opportunity_board/stale.html", rows=rows, count=count, mine=mine,
-                           days=opportunity_board.stale_days(db.session), opportunity_link=opportunity_link)
+                           days=opportunity_board.stale_days(db.session), opportunity_link=opportunity_link,
+                           can_set_days=actor.can("settings.manage"))
+
+    @expose("/stale/days", methods=["POST"])
+    def stale_days(self) -> Any:
+        """停滞天数, for the administrator (settings.manage)."""
+        self.require("settings.manage")
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        with transaction() as outcome:
+            days = opportunity_board.set_stale_days(db.session, request.form.get("days"))
+            outcome.done(gettext("已保存：超过 %(d)d 天没有跟进的销售机会算作停滞", d=days))
+        return redirect(url_for(".stale"))
 
     # --- the list's batch actions that need a choice first ----------------------------------------
     BATCH_KINDS = {"assign": "opportunity.assign", "stage": "opportunity.edit", "lose": "opportunity.edit"}

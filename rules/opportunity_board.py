@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -20,6 +21,7 @@ from models.opportunity import Opportunity, Outcome, Stage, StageGroup
 from models.org import Department, User
 from rules import scope, settings
 from rules.actor import Actor
+from rules.errors import InvalidValue
 
 CARDS_PER_COLUMN = 50
 STALE_DAYS_KEY = "opportunity_stale_days"  # 停滞天数: open and no follow-up for this many days
@@ -34,6 +36,15 @@ def stale_days(session: Session) -> int:
     except (TypeError, ValueError):
         return DEFAULT_STALE_DAYS
     return days if days > 0 else DEFAULT_STALE_DAYS
+
+
+def set_stale_days(session: Session, value: Any) -> int:
+    """停滞天数 as the administrator typed it: a whole number of days from 1 to 365."""
+    text = str(value if value is not None else "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 365:
+        raise InvalidValue(_l("停滞天数应为 1 到 365 之间的整数"))
+    settings.put(session, STALE_DAYS_KEY, int(text))
+    return int(text)
 
 
 def stale_cutoff(session: Session, now: datetime) -> datetime:

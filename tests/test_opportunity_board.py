@@ -185,3 +185,21 @@ def test_board_statements_use_the_stage_indexes(app, sales, capsys):
                 print(f"\n--- {dialect} {key} ---\n{plan}")
         if dialect == "sqlite":
             assert "ix_opportunities_outcome_stage" in plans[("boss", "cards")]
+
+
+def test_the_administrator_sets_the_stale_days(app, sales, client, admin_id):
+    make_opportunity(app, owner_id=sales["rep"], customer_id=sales["customer"], stage_id=sales["需求确认"],
+                     amount="500", title="十天未跟进", created_at=FIXED_NOW - timedelta(days=10))
+    client.login("rep")
+    page = client.get("/admin/opportunity-board/stale/").get_data(as_text=True)
+    assert "十天未跟进" not in page and 'name="days"' not in page
+    assert client.post_form("/admin/opportunity-board/stale/", {"days": "7"},
+                            to="/admin/opportunity-board/stale/days").status_code == 403
+    client.logout()
+    client.login("admin")
+    refused = client.post_form("/admin/opportunity-board/stale/", {"days": "0"},
+                               to="/admin/opportunity-board/stale/days", follow=True).get_data(as_text=True)
+    assert "停滞天数应为 1 到 365 之间的整数" in refused
+    saved = client.post_form("/admin/opportunity-board/stale/", {"days": "7"},
+                             to="/admin/opportunity-board/stale/days", follow=True).get_data(as_text=True)
+    assert "已保存：超过 7 天没有跟进的销售机会算作停滞" in saved and "十天未跟进" in saved
