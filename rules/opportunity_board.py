@@ -126,36 +126,39 @@ class Column:
 
 
 def _open_in_scope(session: Session, actor: Actor, filters: BoardFilters) -> list[ColumnElement[bool]]:
-    return [Opportunity.outcome == Outcome.OPEN, scope.clause_for(Opportunity, actor),
+    return [Opportunity.outcome == Outcome.OPEN, scope.opportunity_listed_clause(session, actor),
             *filter_clauses(session, filters)]
 
 
-def column_sums(session: Session, actor: Actor, stage_ids: list[int],
-                filters: BoardFilters) -> dict[int, tuple[int, Decimal]]:
+def column_sums(session: Session, actor: Actor, stage_ids: list[int], filters: BoardFilters,
+                where: list[ColumnElement[bool]] | None = None) -> dict[int, tuple[int, Decimal]]:
     """{stage id: (count, Σ amount)} over every open opportunity of those stages in scope."""
+    where = where if where is not None else _open_in_scope(session, actor, filters)
     rows = session.execute(
         select(Opportunity.stage_id, func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.amount), 0))
-        .where(Opportunity.stage_id.in_(stage_ids or [0]), *_open_in_scope(session, actor, filters))
+        .where(Opportunity.stage_id.in_(stage_ids or [0]), *where)
         .group_by(Opportunity.stage_id))
     return {stage_id: (count, Decimal(total)) for stage_id, count, total in rows}
 
 
 def column_cards_query(session: Session, actor: Actor, stage_id: int, filters: BoardFilters,
-                       limit: int = CARDS_PER_COLUMN) -> Any:
-    return (select(Opportunity).where(Opportunity.stage_id == stage_id, *_open_in_scope(session, actor, filters))
-            .order_by(Opportunity.id.desc()).limit(limit))
+                       limit: int = CARDS_PER_COLUMN, where: list[ColumnElement[bool]] | None = None) -> Any:
+    where = where if where is not None else _open_in_scope(session, actor, filters)
+    return select(Opportunity).where(Opportunity.stage_id == stage_id, *where).order_by(Opportunity.id.desc()).limit(limit)
 
 
 def board(session: Session, actor: Actor, group: StageGroup, filters: BoardFilters,
           limit: int = CARDS_PER_COLUMN) -> list[Column]:
+    """The columns: one GROUP BY for the sums, then one LIMIT query per column that has cards."""
     stages = [s for s in group.stages if s.active]
-    sums = column_sums(session, actor, [s.id for s in stages], filters)
+    where = _open_in_scope(session, actor, filters)  # the staff in scope looked up once
+    sums = column_sums(session, actor, [s.id for s in stages], filters, where)
     columns = []
     for stage in stages:
         count, amount = sums.get(stage.id, (0, Decimal("0")))
         cards = []
         if count:
-            cards = list(session.scalars(column_cards_query(session, actor, stage.id, filters, limit).options(
+            cards = list(session.scalars(column_cards_query(session, actor, stage.id, filters, limit, where).options(
                 joinedload(Opportunity.customer), joinedload(Opportunity.owner))).unique())
         columns.append(Column(stage, count, amount, cards))
     return columns
