@@ -126,7 +126,17 @@ class Column:
 
 
 def _open_in_scope(session: Session, actor: Actor, filters: BoardFilters) -> list[ColumnElement[bool]]:
+    """For the sums: the staff in scope as a list, so a 主管's GROUP BY reads only their rows
+    through the owner index."""
     return [Opportunity.outcome == Outcome.OPEN, scope.opportunity_listed_clause(session, actor),
+            *filter_clauses(session, filters)]
+
+
+def _open_in_scope_for_cards(session: Session, actor: Actor, filters: BoardFilters) -> list[ColumnElement[bool]]:
+    """For a column's first cards: the scope as a per-row check, so the database walks the
+    column's index newest first and stops at 50 (the list form makes SQLite gather and sort every
+    matching row of the column first)."""
+    return [Opportunity.outcome == Outcome.OPEN, scope.clause_for(Opportunity, actor),
             *filter_clauses(session, filters)]
 
 
@@ -143,7 +153,7 @@ def column_sums(session: Session, actor: Actor, stage_ids: list[int], filters: B
 
 def column_cards_query(session: Session, actor: Actor, stage_id: int, filters: BoardFilters,
                        limit: int = CARDS_PER_COLUMN, where: list[ColumnElement[bool]] | None = None) -> Any:
-    where = where if where is not None else _open_in_scope(session, actor, filters)
+    where = where if where is not None else _open_in_scope_for_cards(session, actor, filters)
     return select(Opportunity).where(Opportunity.stage_id == stage_id, *where).order_by(Opportunity.id.desc()).limit(limit)
 
 
@@ -151,8 +161,8 @@ def board(session: Session, actor: Actor, group: StageGroup, filters: BoardFilte
           limit: int = CARDS_PER_COLUMN) -> list[Column]:
     """The columns: one GROUP BY for the sums, then one LIMIT query per column that has cards."""
     stages = [s for s in group.stages if s.active]
-    where = _open_in_scope(session, actor, filters)  # the staff in scope looked up once
-    sums = column_sums(session, actor, [s.id for s in stages], filters, where)
+    sums = column_sums(session, actor, [s.id for s in stages], filters)
+    where = _open_in_scope_for_cards(session, actor, filters)
     columns = []
     for stage in stages:
         count, amount = sums.get(stage.id, (0, Decimal("0")))
