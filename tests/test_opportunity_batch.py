@@ -8,11 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from conftest import build_app
+from conftest import FIXED_NOW, build_app
 from models import db
 from models.opportunity import Opportunity, OpportunityEvent, Outcome
 from opportunity_helpers import actor_of, loss_reason, make_group, make_opportunity
-from conftest import FIXED_NOW
 from rules import opportunity_batch
 
 
