@@ -1,5 +1,6 @@
 """A salesperson drags cards across the board: a move the stage refuses puts the card back with
-the reason, an allowed move carries it and the column sums follow, a drop on 赢单 closes it."""
+the reason, an allowed move carries it and the column sums follow, a drop on 赢单 closes it, and
+a drop on 输单 asks for the reason first."""
 from __future__ import annotations
 
 from datetime import date
@@ -56,6 +57,18 @@ def test_drag_a_card_refused_then_moved_then_won(app, page, make_user, make_cust
     expect(card).to_have_count(0)
     expect(signing.locator(".kechi-col-amount")).to_have_text("¥2,000.00")
     screenshot(page, "62-board-won")
+
+    other = page.locator(".kechi-card", has_text="包装升级")
+    other.drag_to(page.locator('.kechi-board-drop[data-target="lost"]'))
+    page.click(".kechi-outcome-ok")  # no reason chosen
+    expect(page.locator(".kechi-board-message")).to_have_text("请选择输单原因")
+    expect(other).to_have_count(1)
+    other.drag_to(page.locator('.kechi-board-drop[data-target="lost"]'))
+    page.select_option("#kechi-reason", label="选择了竞争对手")
+    page.click(".kechi-outcome-ok")
+    expect(page.locator(".kechi-board-message")).to_have_text("已标记输单")
+    expect(other).to_have_count(0)
+    expect(signing.locator(".kechi-col-count")).to_have_text("0")
     with app.app_context():
         row = db.session.get(Opportunity, card_id)
         assert (row.outcome, row.stage_id, row.outcome_note) == (Outcome.WON, stages["谈判签约"], "客户已签合同")
