@@ -41,7 +41,7 @@ class ActivityKind(enum.StrEnum):
     ORDER_SIGNED = "order_signed"
     RECEIPT = "receipt"
     OPPORTUNITY_CREATED = "opportunity_created"
-    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_MOVED = "opportunity_moved"  # opp-board: a stage move or outcome (rules/opportunity_stages.py)
     OPPORTUNITY_WON = "opportunity_won"
 
 
