@@ -202,8 +202,9 @@ def _fill(session: Session, quote: Quote, actor: Actor, *, now: datetime, tz: st
     if quote.valid_until < quote.quote_date:
         raise InvalidValue(_l("有效期至不能早于报价日期"))
     quote.tax_rate = _tax_rate(quote.tax_rate, session)
-    quote.terms = normalize.text(quote.terms) or None
-    quote.notes = normalize.text(quote.notes) or None
+    # Terms and notes are prose, kept as typed (lines, Chinese punctuation); only trimmed.
+    quote.terms = (quote.terms or "").strip() or None
+    quote.notes = (quote.notes or "").strip() or None
     price(session, quote, actor)
 
 
