@@ -62,13 +62,17 @@ class Transition:
     label: Any
     sources: tuple[str, ...]
     target: str
+    permissions: tuple[str, ...]  # any one of them
     stamp: str
+
+    def allows(self, actor: Actor) -> bool:
+        return actor.can_any(self.permissions)
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "send": Transition(_l("发送"), (Q.DRAFT,), Q.SENT, "sent_at"),
-    "accept": Transition(_l("客户接受"), (Q.SENT,), Q.ACCEPTED, "decided_at"),
-    "reject": Transition(_l("客户拒绝"), (Q.SENT,), Q.REJECTED, "decided_at"),
+    "send": Transition(_l("发送"), (Q.DRAFT,), Q.SENT, (PERMISSION,), "sent_at"),
+    "accept": Transition(_l("客户接受"), (Q.SENT,), Q.ACCEPTED, (PERMISSION,), "decided_at"),
+    "reject": Transition(_l("客户拒绝"), (Q.SENT,), Q.REJECTED, (PERMISSION,), "decided_at"),
 }
 REVISABLE = (Q.SENT.value, Q.ACCEPTED.value, Q.REJECTED.value, Q.EXPIRED.value)
 EVENT_LABELS = {"create": _l("新建"), "edit": _l("修改"), **{k: t.label for k, t in TRANSITIONS.items()},
@@ -274,7 +278,7 @@ def move(session: Session, quote_id: Any, action: str, *, actor: Actor, now: dat
          note: str | None = None) -> QuoteEvent:
     """发送 / 客户接受 / 客户拒绝: one guarded UPDATE of the newest revision, one event."""
     rule = TRANSITIONS[action]
-    if not actor.can(PERMISSION):
+    if not rule.allows(actor):
         raise PermissionDenied(_l("您没有%(a)s报价单的权限", a=rule.label))
     quote = scope.get_in_scope(session, Quote, quote_id, actor)
     state, superseded = session.execute(select(Quote.status, Quote.superseded_by_id)
@@ -409,7 +413,7 @@ def allowed_moves(quote: Quote, actor: Actor) -> dict[str, bool]:
     """The buttons the quote page offers: exactly what the rules above accept."""
     newest = quote.superseded_by_id is None
     may = actor.can(PERMISSION)
-    moves = {name: may and newest and quote.status in rule.sources for name, rule in TRANSITIONS.items()}
+    moves = {name: rule.allows(actor) and newest and quote.status in rule.sources for name, rule in TRANSITIONS.items()}
     moves["edit"] = may and newest and quote.status == Q.DRAFT
     moves["revise"] = may and newest and quote.status in REVISABLE and quote.order_id is None
     moves["convert"] = may and actor.can("order.create") and newest and quote.status == Q.ACCEPTED \
