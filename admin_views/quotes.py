@@ -7,9 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, FilterLike
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -17,13 +16,14 @@ from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions
 from admin_views.formatters import fmt_money
 from admin_views.forms import CsrfForm
+from admin_views.line_documents import LineDocumentEntry
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
@@ -82,7 +82,7 @@ def _owner_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.display_name) for u in _owners()]
 
 
-class QuoteView(ScopedModelView):
+class QuoteView(LineDocumentEntry, ScopedModelView):
     """报价单: every quote the user may see (rules/scope.quote_clause on every path)."""
 
     permission_view = "quote.view"
@@ -157,20 +157,10 @@ class QuoteView(ScopedModelView):
         return gettext("报价单号")
 
     # --- entry ------------------------------------------------------------------------------------
-    @staticmethod
-    def _optional(form: Any) -> Any:
-        """Filled by the rules when left empty: not required on screen."""
-        for name in ("customer", "quote_date", "owner", "tax_rate"):
-            field = form[name]
-            field.validators = [v for v in field.validators if not isinstance(v, InputRequired)]
-            field.flags.required = False
-        return form
-
-    def edit_form(self, obj: Any = None) -> Any:
-        return self._optional(super().edit_form(obj))
+    filled_by_rules = ("customer", "quote_date", "owner", "tax_rate")
 
     def create_form(self, obj: Any = None) -> Any:
-        form = self._optional(super().create_form(obj))
+        form = super().create_form(obj)
         if request.method == "GET":
             try:
                 if request.args.get("customer_id"):
@@ -188,12 +178,9 @@ class QuoteView(ScopedModelView):
     def apply_rules(self, form: Any, model: Quote, is_created: bool) -> None:
         actor = current_actor()
         with db.session.no_autoflush:
-            model.lines = [line for line in model.lines if line is not None and
-                           (line.product_id is not None or line.product is not None)]
+            self.keep_filled_lines(model)
             if is_created:
-                # Flask-Admin added the quote already; the rules add it once it has its number.
-                if model in db.session:
-                    db.session.expunge(model)
+                self.hand_to_rules(model)
                 quotes.create(db.session, model, actor=actor, now=now(), tz=_tz())
             else:
                 quotes.edit(db.session, model, actor=actor, now=now(), tz=_tz())
@@ -201,18 +188,6 @@ class QuoteView(ScopedModelView):
     def after_model_change(self, form: Any, model: Quote, is_created: bool) -> None:
         if is_created:
             flash(gettext("报价单 %(n)s 已保存为草稿", n=str(model)), "success")
-
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self) -> Any:
-        """Flask-Admin's own "record created" would stand beside the quote's message above."""
-        response = super().create_view()
-        generic = admin_gettext("Record was successfully created.")
-        if session.get("_flashes"):
-            session["_flashes"] = [f for f in session["_flashes"] if f[1] != generic]
-        return response
-
-    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
-        return url_for(".details_view", id=model.id)
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Any:

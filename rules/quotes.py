@@ -13,7 +13,6 @@ commits."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,6 +30,7 @@ from rules import activity, normalize, numbering, orders, scope, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from rules.orders import Transition
 
 NUMBER_SEQUENCE = "quote"
 PERMISSION = "quote.create"
@@ -57,23 +57,13 @@ class DiscountBeyondLimit(InvalidValue):
     """A line's discount is deeper than the actor's role may give."""
 
 
-@dataclass(frozen=True)
-class Transition:
-    label: Any
-    sources: tuple[str, ...]
-    target: str
-    permissions: tuple[str, ...]  # any one of them
-    stamp: str
-
-    def allows(self, actor: Actor) -> bool:
-        return actor.can_any(self.permissions)
-
-
+# States as data, as orders keep theirs (rules/orders.Transition), and the time each move stamps.
 TRANSITIONS: dict[str, Transition] = {
-    "send": Transition(_l("发送"), (Q.DRAFT,), Q.SENT, (PERMISSION,), "sent_at"),
-    "accept": Transition(_l("客户接受"), (Q.SENT,), Q.ACCEPTED, (PERMISSION,), "decided_at"),
-    "reject": Transition(_l("客户拒绝"), (Q.SENT,), Q.REJECTED, (PERMISSION,), "decided_at"),
+    "send": Transition(_l("发送"), (Q.DRAFT,), Q.SENT, (PERMISSION,)),
+    "accept": Transition(_l("客户接受"), (Q.SENT,), Q.ACCEPTED, (PERMISSION,)),
+    "reject": Transition(_l("客户拒绝"), (Q.SENT,), Q.REJECTED, (PERMISSION,)),
 }
+STAMPS = {"send": "sent_at", "accept": "decided_at", "reject": "decided_at"}
 REVISABLE = (Q.SENT.value, Q.ACCEPTED.value, Q.REJECTED.value, Q.EXPIRED.value)
 EVENT_LABELS = {"create": _l("新建"), "edit": _l("修改"), **{k: t.label for k, t in TRANSITIONS.items()},
                 "expire": _l("过期"), "revise": _l("修订为新版本"), "revised": _l("由旧版本修订"),
@@ -287,7 +277,7 @@ def move(session: Session, quote_id: Any, action: str, *, actor: Actor, now: dat
         raise _refusal(quote, action, state, superseded is not None)
     moved = session.execute(
         update(Quote).where(Quote.id == quote.id, Quote.status == state, Quote.superseded_by_id.is_(None))
-        .values(status=rule.target, version=Quote.version + 1, **{rule.stamp: now})
+        .values(status=rule.target, version=Quote.version + 1, **{STAMPS[action]: now})
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         raise QuoteRefused(_l("报价单%(n)s刚刚已被他人处理，请刷新后再试", n=str(quote)))
