@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms.fields import DecimalField
 from wtforms.validators import Optional
 
 from admin_views.base import PermissionView, ScopedModelView
@@ -82,6 +83,14 @@ def _owner_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.display_name) for u in _owners()]
 
 
+class BlankUntilTyped(DecimalField):
+    """A number the rules fill when left empty (税率, 单价): shown empty, not as the column's
+    stored default of 0, which would quote the goods for nothing."""
+
+    def __init__(self, *args: Any, default: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
 class QuoteView(LineDocumentEntry, ScopedModelView):
     """报价单: every quote the user may see (rules/scope.quote_clause on every path)."""
 
@@ -132,6 +141,7 @@ class QuoteView(LineDocumentEntry, ScopedModelView):
         "terms": {"label": _l("条款")},
         "notes": {"label": _l("备注")},
     }
+    form_overrides = {"tax_rate": BlankUntilTyped}
     form_ajax_refs = {
         "customer": ScopedAjaxModelLoader("customer", db, Customer, fields=["name", "code", "mnemonic"], page_size=10,
                                           placeholder=_l("输入客户名称、编号或助记码搜索"), minimum_input_length=1),
@@ -147,6 +157,7 @@ class QuoteView(LineDocumentEntry, ScopedModelView):
                       "quantity": {"default": 1}, "discount_rate": {"default": Decimal("1")},
                       # left empty: the price of the chosen price level (rules/orders.check_lines)
                       "unit_price": {"validators": [Optional()]}},
+        "form_overrides": {"unit_price": BlankUntilTyped},
     })]
 
     def get_query(self) -> Any:
