@@ -12,7 +12,7 @@ from conftest import list_table
 from models import Order, Quote, QuoteEvent, Role, db
 from rules import settings
 from test_rules_orders import shop  # noqa: F401 - fixture
-from test_rules_quotes import act, new_quote
+from test_rules_quotes import act, deal, new_quote  # noqa: F401 - fixture
 
 
 def login(new_client, username):
@@ -148,3 +148,31 @@ def test_an_administrator_sets_a_roles_lowest_discount(app, shop, new_client, ad
         assert settings.get(db.session, "quote_min_discount_rate") == {str(role_id): "0.9"}
         assert settings.get(db.session, "quote_valid_days") == 15
     assert login(new_client, "rep").get("/admin/quote_settings/").status_code in (403, 404)
+
+
+def _opportunity_section(app, username, opportunity_id):
+    """The section the opportunity page includes, rendered for `username` as that page would."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from models import Opportunity, User
+
+    with app.test_request_context("/admin/opportunity/details/"):
+        login_user(db.session.scalar(select(User).where(User.username == username)))
+        return render_template_string("{% include 'admin/quotes/_for_opportunity.html' %}",
+                                      model=db.session.get(Opportunity, opportunity_id))
+
+
+def test_the_opportunity_section_lists_its_quotes_for_whoever_sees_them(app, deal, new_client):
+    on_deal = new_quote(app, deal, customer=None, lines=[], level="retail", opportunity_id=deal["opportunity"])
+    other = new_quote(app, deal)  # the same customer, not on the opportunity
+    section = _opportunity_section(app, "rep3", deal["opportunity"])  # a collaborator
+    assert f"/admin/quote/details/?id={on_deal}" in section and f"?id={other}" not in section
+    assert f"/admin/quote/new/?opportunity_id={deal['opportunity']}" in section and "新建报价" in section
+    rep3 = login(new_client, "rep3")
+    assert rep3.get(f"/admin/quote/details/?id={on_deal}").status_code == 200
+    assert rep3.get(f"/admin/quote/details/?id={other}").status_code == 404
+    assert "这个销售机会还没有报价单" in _opportunity_section(app, "rep2", deal["opportunity"])
+    # 新建报价 from the opportunity: its customer preselected, its products quoted when no line is typed
+    page = rep3.get(f"/admin/quote/new/?opportunity_id={deal['opportunity']}").get_data(as_text=True)
+    assert f'data-json="[{deal["customer"]}, ' in page and f'data-json="[{deal["opportunity"]}, ' in page
