@@ -8,8 +8,9 @@
 
 Only the newest revision moves: every guarded UPDATE says `superseded_by_id IS NULL`. Lines are
 priced exactly as order lines (rules/orders.check_lines / price_lines): tax included, 价税分离.
-Only 已接受 converts: a quote the customer has not accepted is not yet an order. Nothing here
-commits."""
+Only 已接受 converts: a quote the customer has not accepted is not yet an order. The order is
+entered by whoever converts, under the order rules (order.create, the customer in their scope), with
+the quote's owner as its salesperson. Nothing here commits."""
 from __future__ import annotations
 
 from collections.abc import Mapping

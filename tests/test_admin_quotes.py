@@ -5,6 +5,7 @@ every path, the print page, the customer page's 报价单 tab and 报价设置."
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -176,3 +177,27 @@ def test_the_opportunity_section_lists_its_quotes_for_whoever_sees_them(app, dea
     # 新建报价 from the opportunity: its customer preselected, its products quoted when no line is typed
     page = rep3.get(f"/admin/quote/new/?opportunity_id={deal['opportunity']}").get_data(as_text=True)
     assert f'data-json="[{deal["customer"]}, ' in page and f'data-json="[{deal["opportunity"]}, ' in page
+
+
+def test_a_draft_is_changed_on_its_form_and_the_money_follows(app, shop, new_client):
+    quote_id = new_quote(app, shop)
+    with app.app_context():
+        quote = db.session.get(Quote, quote_id)
+        line_ids, version = [line.id for line in quote.lines], quote.version
+    rep = login(new_client, "rep")
+    form = quote_form(shop, **{"lines-0-id": str(line_ids[0]), "lines-1-id": str(line_ids[1]),
+                               "lines-0-quantity": "4", "version": str(version)})
+    html = rep.post_form(f"/admin/quote/edit/?id={quote_id}", form, follow=True).get_data(as_text=True)
+    # 4 × 16.00 × 0.9 = 57.60; + 19.81 = 77.41
+    assert "¥77.41" in html and "修改" in html
+    with app.app_context():
+        quote = db.session.get(Quote, quote_id)
+        assert quote.total == Decimal("77.41") and len(quote.lines) == 2
+        assert [e.action for e in db.session.scalars(select(QuoteEvent).where(QuoteEvent.quote_id == quote_id)
+                                                     .order_by(QuoteEvent.id))] == ["create", "edit"]
+    act(app, quote_id, "send")
+    html = rep.post_form(f"/admin/quote/details/?id={quote_id}", form, to=f"/admin/quote/edit/?id={quote_id}",
+                         follow=True).get_data(as_text=True)
+    assert "只有最新版本的草稿可以修改" in html
+    with app.app_context():
+        assert db.session.get(Quote, quote_id).total == Decimal("77.41")
