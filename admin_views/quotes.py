@@ -66,6 +66,16 @@ def _status_badge(view: Any, context: Any, model: Quote, name: str) -> Markup:
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>{extra}")
 
 
+def _customer_link(view: Any, context: Any, model: Quote, name: str) -> Markup:
+    # Markup is safe here: every interpolated value passes through escape().
+    return Markup(f"<a href='{escape(url_for('customer.details_view', id=model.customer_id))}'>"
+                  f"{escape(model.customer.name)}</a>")
+
+
+def _opportunity_title(view: Any, context: Any, model: Quote, name: str) -> str:
+    return model.opportunity.title if model.opportunity else "—"
+
+
 def _money(view: Any, context: Any, model: Any, name: str) -> str:
     return fmt_money(getattr(model, name))
 
@@ -110,7 +120,8 @@ class QuoteView(LineDocumentEntry, ScopedModelView):
     column_sortable_list = ["number", "quote_date", "valid_until", "total"]
     column_default_sort = [("quote_date", True), ("id", True)]
     column_searchable_list = ["number"]
-    column_formatters = {"number": _number_link, "status": _status_badge, "total": _money}
+    column_formatters = {"number": _number_link, "status": _status_badge, "total": _money,
+                         "customer": _customer_link, "opportunity": _opportunity_title}
     column_filters = [
         FilterEqual(Quote.status, _l("状态"), options=list(quotes.STATE_LABELS.items())),
         FilterLike(Quote.number, _l("报价单号")),

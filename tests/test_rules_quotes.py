@@ -317,3 +317,18 @@ def test_a_quote_for_a_customer_outside_scope_is_refused(app, shop):
     with pytest.raises(OutOfScope):
         new_quote(app, shop, customer="other_customer")
     _nothing_written(app)
+
+
+@pytest.mark.both_dbs
+def test_two_people_revising_at_once_make_one_new_version(app, shop):
+    quote_id = new_quote(app, shop)
+    act(app, quote_id, "send")
+
+    def reviser(session):
+        quotes.revise(session, quote_id, actor=actor_of(session, "rep"), now=FIXED_NOW, tz=TZ)
+
+    results = run_at_once(app, [reviser] * 3)
+    assert results.count("ok") == 1, results
+    assert all("已有更新的版本" in r for r in results if r != "ok"), results
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Quote.revision))) == [1, 2]
