@@ -110,6 +110,7 @@ class QuoteView(LineDocumentEntry, ScopedModelView):
     permission_delete = None
 
     can_view_details = True
+    capped_count = True  # "10000+" rather than counting every quote in scope on each page
     list_template = "admin/quotes/list.html"
     details_template = "admin/quotes/details.html"
     create_template = "admin/quotes/create.html"
