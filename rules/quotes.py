@@ -137,8 +137,11 @@ def price(session: Session, quote: Quote, actor: Actor) -> None:
 def _tax_rate(value: Any, session: Session) -> Decimal:
     if value in (None, ""):
         return orders.tax_rate(session)
-    rate = Decimal(str(value))
-    if rate > 1:
+    try:
+        rate = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise InvalidValue(_l("税率格式不正确")) from None
+    if rate > 1:  # typed as a percentage: 13 means 13%
         rate = rate / 100
     if not (0 <= rate < 1):
         raise InvalidValue(_l("税率应在 0 到 100% 之间"))

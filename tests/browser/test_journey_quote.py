@@ -78,6 +78,7 @@ def test_quote_send_accept_convert_and_print(app, page, live_server, make_user, 
 
     page.goto(page.base + f"/admin/customer/details/?id={customer_id}")
     page.click("a[href='#tab-quotes']")
+    expect(page.locator("#tab-quotes .kechi-quote-table")).to_be_visible()
     expect(page.locator("#tab-quotes .kechi-quote-table")).to_contain_text("¥746.40")
     screenshot(page, "64-customer-quotes-tab")
     page.goto(page.base + "/admin/quote/")
