@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.customer import Customer
 from models.opportunity import Opportunity, Outcome
+from models.quote import Quote, QuoteStatus
 from models.sales import Order, OrderStatus
 
 # Orders on their way: placed and not yet completed, cancelled or returned.
@@ -43,6 +44,8 @@ class ActivityKind(enum.StrEnum):
     OPPORTUNITY_CREATED = "opportunity_created"
     OPPORTUNITY_MOVED = "opportunity_moved"  # opp-board: a stage move or outcome (rules/opportunity_stages.py)
     OPPORTUNITY_WON = "opportunity_won"
+    QUOTE_SENT = "quote_sent"
+    QUOTE_ACCEPTED = "quote_accepted"
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,
@@ -85,15 +88,17 @@ def record_opportunity_move(session: Session, customer_id: int, action: str, *, 
 
 
 def open_business_clause() -> ColumnElement[bool]:
-    """The customer has business in progress (exempt from recycling): an order on its way or
-    an open opportunity (not yet won, lost or invalid) of which it is the main customer. Each an
-    EXISTS per customer on an index by customer_id, so the recycle stays one statement over a
-    million customers."""
+    """The customer has business in progress (exempt from recycling): an order on its way, an
+    open opportunity (not yet won, lost or invalid) of which it is the main customer, or a quote
+    the customer has in hand (已发送). Each an EXISTS per customer on an index by customer_id, so
+    the recycle stays one statement over a million customers."""
     return or_(
         exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES))),
         exists(select(Opportunity.id).where(Opportunity.customer_id == Customer.id,
                                             Opportunity.outcome == Outcome.OPEN.value,
-                                            Opportunity.deleted_at.is_(None))))
+                                            Opportunity.deleted_at.is_(None))),
+        exists(select(Quote.id).where(Quote.customer_id == Customer.id, Quote.status == QuoteStatus.SENT,
+                                      Quote.deleted_at.is_(None))))
 
 
 def busy_ids(session: Session, customer_ids: Iterable[int]) -> set[int]:
