@@ -247,9 +247,13 @@ def funnel(session: Session, actor: Actor, filters: Filters, *, group_id: int | 
     now = session.execute(
         select(Opportunity.stage_id, Opportunity.outcome, func.count().label("n"), _sum(Opportunity.amount).label("amount"))
         .where(*base).group_by(Opportunity.stage_id, Opportunity.outcome)).all()
-    top = case(positions, value=OpportunityEvent.from_stage_id, else_=-1)
-    back = (select(OpportunityEvent.opportunity_id.label("oid"), func.max(top).label("top"))
-            .where(backward_moves(positions)).group_by(OpportunityEvent.opportunity_id).subquery())
+    # The few backward moves through (from_stage_id, to_stage_id), grouped afterwards: grouped
+    # directly, SQLite walks every event in opportunity order instead (0.45 s → 0.03 s at 200k);
+    # the OFFSET keeps it from merging the two.
+    moves = (select(OpportunityEvent.opportunity_id.label("oid"), OpportunityEvent.from_stage_id.label("from_id"))
+             .where(backward_moves(positions)).offset(0).subquery())
+    back = (select(moves.c.oid, func.max(case(positions, value=moves.c.from_id, else_=-1)).label("top"))
+            .group_by(moves.c.oid).subquery())
     moved = session.execute(
         select(Opportunity.stage_id, back.c.top, func.count().label("n"))
         .join(back, back.c.oid == Opportunity.id)
