@@ -237,8 +237,10 @@ class ReportView(PermissionView):
         return {}
 
     def cell_links(self, row: dict[str, Any]) -> dict[str, str]:
-        """The list behind each figure of a row that names one per column (`cell_drill`)."""
-        found = {key: links.list_url(self.admin, link) for key, link in (row.get("cell_drill") or {}).items()}
+        """The list behind each figure of a row that names one per column (`cell_drill`); none
+        behind an empty figure."""
+        found = {key: links.list_url(self.admin, link) for key, link in (row.get("cell_drill") or {}).items()
+                 if row.get(key)}
         return {key: url for key, url in found.items() if url}
 
     def chart_drill(self, table: reports.Table) -> tuple[list[str | None], list[list[str | None]] | None]:

@@ -35,14 +35,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from models import Customer, db
+from conftest import PASSWORD, Browserish, build_app
+from models import Customer, Role, db
 from models.dictionary import DictItem, DictKind
 from models.lead import Lead, LeadStatus
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, Outcome, Stage, StageGroup,
 )
 from models.org import Department, User
-from rules import pipeline_reports
+from rules import org, pipeline_reports, scope
 from rules.actor import Actor
 from rules.links import Days, ListKind, ListLink, query_parameters
 from rules.reports import Filters
@@ -50,6 +51,7 @@ from rules.reports import Filters
 UTC = timezone.utc
 TZ = "Asia/Shanghai"
 YEAR = Filters(start=date(2026, 1, 1), end=date(2026, 11, 23))
+RANGE = "start=2026-01-01&end=2026-11-23"
 MONTHS = pipeline_reports.default_forecast_filters(date(2026, 11, 23), TZ)
 M = Decimal
 
@@ -70,6 +72,10 @@ def dict_item(kind: DictKind, name: str) -> int:
 
 @pytest.fixture
 def pipeline(app, make_user):
+    return fill_pipeline(app, make_user)
+
+
+def fill_pipeline(app, make_user) -> dict:
     ids = {
         "boss": make_user("boss", role="总经理", department=("总经办",), display_name="张总"),
         "li": make_user("li", role="主管", department=("销售部", "销售一部"), display_name="李主管"),
@@ -432,3 +438,96 @@ def test_a_salesperson_without_report_permission_gets_no_report(app, pipeline, n
     client = new_client()
     client.login("chen")
     assert client.get("/admin/reports/forecast/").status_code in (302, 403)
+
+
+# --- the lists a figure opens, end to end ---------------------------------------------------------
+
+def stand_in_lists(application) -> None:
+    """Stand-ins for the 销售机会 and 线索 lists (opp-core's and lead-core's), doing what those
+    lists do with a report's link: their own scope plus admin_views/pipeline_drill's conditions."""
+    from flask_admin import BaseView, expose
+    from flask_login import current_user
+
+    from admin_views import pipeline_drill
+    from admin_views.context import current_actor
+
+    class StandIn(BaseView):
+        def __init__(self, model, clause, conditions, **kw):
+            super().__init__(**kw)
+            self.model, self.clause, self.conditions = model, clause, conditions
+
+        def is_accessible(self):
+            return current_user.is_authenticated
+
+        @expose("/")
+        def index(self):
+            rows = db.session.scalars(select(self.model.id).where(self.clause(current_actor()), *self.conditions()))
+            return f"<p id='rows'>{len(rows.all())}</p>"
+
+    admin = application.extensions["admin"][0]
+    admin.add_view(StandIn(Opportunity, scope.opportunity_clause, lambda: pipeline_drill.opportunity_clauses(db.session),
+                           name="opportunities", endpoint="opportunity", url="/admin/opportunity"))
+    admin.add_view(StandIn(Lead, scope.lead_clause, pipeline_drill.lead_clauses, name="leads", endpoint="lead",
+                           url="/admin/lead"))
+
+
+def drill_links(html: str) -> list[tuple[str, str]]:
+    """(figure, URL) of every figure in the table that links to a list."""
+    table = re.search(r'id="kechi-report-table".*?</table>', html, re.S).group(0)
+    return [(unescape(text), unescape(url)) for url, text in
+            re.findall(r'<a href="([^"]+)" data-kechi-drill="[^"]+">([^<]+)</a>', table)]
+
+
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("user", ["boss", "li", "chen"])
+def test_each_figure_on_the_pages_opens_a_list_with_as_many_rows(app, tmp_path, user):
+    kind = app.config["DB_KIND"]
+    application = build_app(kind, tmp_path)
+    stand_in_lists(application)
+
+    def make_user(username, role="业务员", department=("销售部", "销售一部"), display_name=None):
+        with application.app_context():
+            dept = org.ensure_department_path(db.session, list(department))
+            user_obj = org.create_user(db.session, username=username, password=PASSWORD,
+                                       display_name=display_name or username,
+                                       role=db.session.scalar(select(Role).where(Role.name == role)), department=dept)
+            db.session.commit()
+            return user_obj.id
+
+    ids = fill_pipeline(application, make_user)
+    client = Browserish(application.test_client())
+    client.login(user)
+    pages = ["/admin/reports/forecast/", f"/admin/reports/pipeline-funnel/?{RANGE}&group={ids['group_a']}",
+             f"/admin/reports/win-rate/?{RANGE}", f"/admin/reports/win-rate/?{RANGE}&by=source",
+             f"/admin/reports/loss-reasons/?{RANGE}", f"/admin/reports/lead-conversion/?{RANGE}"]
+    checked = 0
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        for figure, url in drill_links(html):
+            if figure.startswith("¥"):
+                continue  # money opens the same list as the count beside it
+            listed = client.get(url)
+            assert listed.status_code == 200, url
+            assert re.search(r"id='rows'>(\d+)<", listed.get_data(as_text=True)).group(1) == figure, (page, url)
+            checked += 1
+    assert checked >= 15, (user, checked)
+    with application.app_context():
+        db.session.remove()
+        if kind == "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+def test_a_drill_parameter_no_link_could_carry_is_refused(app, pipeline, tmp_path):
+    application = build_app("sqlite", tmp_path)
+    stand_in_lists(application)
+    client = Browserish(application.test_client())
+    with application.app_context():
+        dept = org.ensure_department_path(db.session, ["总经办"])
+        org.create_user(db.session, username="gm", password=PASSWORD, display_name="gm",
+                        role=db.session.scalar(select(Role).where(Role.name == "总经理")), department=dept)
+        db.session.commit()
+    client.login("gm")
+    for bad in ("owner_id=abc", "outcome=maybe", "close_month=2026-13", "closed_from=2026-02-30", "status=x"):
+        assert client.get(f"/admin/opportunity/?{bad}" if "status" not in bad else f"/admin/lead/?{bad}").status_code == 400, bad
+    assert client.get("/admin/opportunity/?close_month=2026-12&outcome=open").status_code == 200
