@@ -41,8 +41,11 @@ class ForecastReport(PipelineReport):
         default = pipeline_reports.default_forecast_filters(_today(), current_app.config["TIMEZONE"])
         filters, problems = filters_from_request(default)
         filters = pipeline_reports.with_month_range(filters)
-        table = pipeline_reports.forecast(db.session, current_actor(), filters, by=self.choice("by"))
-        return filters, problems, table
+        return filters, problems, self.compute(filters)
+
+    def compute(self, filters: reports.Filters) -> reports.Table:
+        return pipeline_reports.forecast(db.session, current_actor(), pipeline_reports.with_month_range(filters),
+                                         by=self.choice("by"))
 
 
 class PipelineFunnelReport(PipelineReport):
