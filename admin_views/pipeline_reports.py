@@ -57,12 +57,15 @@ class PipelineFunnelReport(PipelineReport):
 
     def current_choices(self) -> list[tuple[str, Any, list[tuple[str, Any]], str]]:
         groups = pipeline_reports.stage_groups(db.session)
-        return [("group", _l("阶段组"), [(str(g), n) for g, n in groups], str(groups[0][0]) if groups else "")]
+        if not groups:
+            return [("group", _l("阶段组"), [("", _l("（尚无阶段组）"))], "")]
+        return [("group", _l("阶段组"), [(str(g), n) for g, n in groups], str(groups[0][0]))]
 
     def compute(self, filters: reports.Filters) -> reports.Table:
         table = pipeline_reports.funnel(db.session, current_actor(), filters, group_id=_int(self.choice("group")))
         if not any(o["count"] for o in table.extra.get("outcomes", [])):
-            table.rows = []  # nothing created in the range: the empty state says what to do
+            # nothing created in the range: the empty state says what to do
+            table.rows, table.note, table.extra["outcomes"] = [], None, []
         return table
 
 

@@ -131,6 +131,8 @@ def chart_options(table: reports.Table, types: tuple[str, ...]) -> dict[str, Any
         # The quoted dump: plain dump_options() strips the quotes around pyecharts' JsCode marker,
         # so a product named "--x_x--0_0--" would break the JSON (we use no JsCode).
         result[kind] = json.loads(chart.dump_options_with_quotes())
+        if kind == "funnel":  # widths relative to the largest step (ECharts' default max is 100)
+            result[kind]["series"][0]["max"] = max((_number(r.get(series[0].key)) for r in rows), default=0) or 1
     return result
 
 
