@@ -130,12 +130,13 @@ class Opportunity(TimestampMixin, db.Model):
         Index("ix_opportunities_created", "created_at", "id"),
         # The pipeline reports (rules/pipeline_reports.py): each reads one range of one of these and
         # finds every column it groups, sums and scopes by in it (covering; migration fd7a141155e4).
+        # The id last: PostgreSQL's index-only scans need it (collaborator check, the funnel's join).
         Index("ix_opportunities_forecast", "outcome", "expected_close_on", "owner_id", "department_id", "stage_id",
-              "amount", "deleted_at"),
+              "amount", "deleted_at", "id"),
         Index("ix_opportunities_closed", "outcome", "closed_at", "owner_id", "department_id", "source_id",
-              "loss_reason_id", "amount", "created_at", "deleted_at"),
+              "loss_reason_id", "amount", "created_at", "deleted_at", "id"),
         Index("ix_opportunities_group_created", "group_id", "created_at", "stage_id", "outcome", "amount", "owner_id",
-              "department_id", "deleted_at"),
+              "department_id", "deleted_at", "id"),
     )
 
     def __str__(self) -> str:
