@@ -26,7 +26,10 @@ class PipelineReport(ReportView):
 
     def extra_context(self, table: reports.Table) -> dict[str, Any]:
         return {"outcomes": [{**o, "url": links.list_url(self.admin, o["drill"])}
-                             for o in table.extra.get("outcomes", [])]}
+                             for o in table.extra.get("outcomes", [])],
+                "months": [{**m, "open_url": links.list_url(self.admin, m["drill"]) if m["count"] else None,
+                            "won_url": links.list_url(self.admin, m["series_drill"]["won_amount"]) if m["won_count"]
+                            else None} for m in table.extra.get("months", [])] if table.rows else []}
 
 
 class ForecastReport(PipelineReport):

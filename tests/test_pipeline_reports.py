@@ -377,6 +377,10 @@ def test_the_pages_show_the_figures_with_money_and_percent_and_their_definition(
     assert rows["陈晓明"][1:5] == ["¥10,000.00", "¥1,000.00", "¥55,000.50", "¥28,000.30"]
     assert rows["合计"][-3:] == ["¥50,800.30", "2", "¥18,000.00"]
     assert "统计口径" in html and "金额 × 所处阶段的赢率" in html and 'id="kechi-chart-data"' in html
+    months = re.search(r'id="kechi-forecast-months".*?</table>', html, re.S).group(0)
+    november = [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(
+        r"<td[^>]*>(.*?)</td>", re.search(r"<tr><td>2026-11</td>.*?</tr>", months, re.S).group(0), re.S)]
+    assert november == ["2026-11", "2", "¥18,000.00", "¥5,800.00", "2", "¥18,000.00"]
     html = client.get(f"/admin/reports/pipeline-funnel/?start=2026-01-01&end=2026-11-23&group={pipeline['group_a']}"
                       ).get_data(as_text=True)
     rows = page_rows(html)
@@ -472,10 +476,14 @@ def stand_in_lists(application) -> None:
 
 
 def drill_links(html: str) -> list[tuple[str, str]]:
-    """(figure, URL) of every figure in the table that links to a list."""
+    """(figure, URL) of every figure in the table, the month and the outcome cards that links to
+    a list."""
     table = re.search(r'id="kechi-report-table".*?</table>', html, re.S).group(0)
-    return [(unescape(text), unescape(url)) for url, text in
-            re.findall(r'<a href="([^"]+)" data-kechi-drill="[^"]+">([^<]+)</a>', table)]
+    found = [(unescape(text), unescape(url)) for url, text in
+             re.findall(r'<a href="([^"]+)" data-kechi-drill="[^"]+">([^<]+)</a>', table)]
+    for card in re.findall(r'id="kechi-(?:forecast-months|pipeline-outcomes)".*?</table>', html, re.S):
+        found += [(unescape(text), unescape(url)) for url, text in re.findall(r'<a href="([^"]+)">(\d+)</a>', card)]
+    return found
 
 
 @pytest.mark.both_dbs
