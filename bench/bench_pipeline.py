@@ -32,7 +32,6 @@ pages (e.g. on a branch without them).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import statistics
@@ -43,7 +42,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_PASSWORD, GM_USERNAME, SALES_USERNAME, make_app, normalise_url  # noqa: E402
+from bench_reports import login, p95  # noqa: E402
+from common import GM_USERNAME, SALES_USERNAME, make_app, normalise_url  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 23)
@@ -79,21 +79,6 @@ class Result:
     bare_ms: list[float] = field(default_factory=list)
     note: str = ""
     rows: int = 0
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def login(app, username: str):
-    client = app.test_client()
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    response = client.post("/login", data={"username": username, "password": BENCH_PASSWORD, "csrf_token": token})
-    if response.status_code != 302:
-        raise SystemExit(f"login as {username} failed: was the database made by bench/generate.py?")
-    return client
 
 
 def page_url(app, case: Case) -> str | None:

@@ -3,6 +3,8 @@ set aside while rows stream in, then rebuilt from the definitions the app create
 columns a loader does not write filled with their model defaults."""
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from decimal import Decimal
 
 
@@ -84,3 +86,26 @@ def pg_restore_indexes_and_keys(con, indexes: list, fkeys: list, lap) -> None:
         cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     con.commit()
     lap(f"re-added {len(fkeys)} foreign keys (each validated)")
+
+
+def chunks_in_order(make, tasks: list, workers: int, init, ctx: dict):
+    """`make(task)` for each task, from a pool of forked workers (each set up by `init(ctx)`),
+    yielded in order with a bounded number in flight."""
+    if workers <= 1:
+        for task in tasks:
+            yield make(task)
+        return
+    mp = multiprocessing.get_context("fork")
+    with mp.Pool(workers, initializer=init, initargs=(ctx,)) as pool:
+        pending: deque = deque()
+        it = iter(tasks)
+        for task in it:
+            pending.append(pool.apply_async(make, (task,)))
+            if len(pending) >= workers * 2:
+                break
+        while pending:
+            result = pending.popleft().get()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.apply_async(make, (nxt,)))
+            yield result

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import random
 import sys
 import time
-from collections import deque
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -376,24 +374,7 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
 def chunks_in_order(n: int, workers: int):
     """Chunks from a pool of forked workers, in order, with a bounded number in flight."""
     tasks = [(k, 1 + k * CHUNK, min(CHUNK, n - k * CHUNK)) for k in range(math.ceil(n / CHUNK))]
-    if workers <= 1:
-        for task in tasks:
-            yield generate_chunk(task)
-        return
-    mp = multiprocessing.get_context("fork")
-    with mp.Pool(workers, initializer=_worker_init, initargs=(CTX,)) as pool:
-        pending: deque = deque()
-        it = iter(tasks)
-        for task in it:
-            pending.append(pool.apply_async(generate_chunk, (task,)))
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            result = pending.popleft().get()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(generate_chunk, (nxt,)))
-            yield result
+    yield from bulk.chunks_in_order(generate_chunk, tasks, workers, _worker_init, CTX)
 
 
 def fix_ids(chunk: dict, contact_offset: int) -> None:

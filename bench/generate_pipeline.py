@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import random
 import sys
 import time
-from collections import deque
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -422,24 +420,7 @@ def chunks_in_order(kind: str, n: int, workers: int):
     """Chunks from a pool of forked workers, in order, with a bounded number in flight."""
     make = lead_chunk if kind == "leads" else opportunity_chunk
     tasks = [(k, 1 + k * CHUNK, min(CHUNK, n - k * CHUNK)) for k in range(math.ceil(n / CHUNK))]
-    if workers <= 1:
-        for task in tasks:
-            yield make(task)
-        return
-    mp = multiprocessing.get_context("fork")
-    with mp.Pool(workers, initializer=_worker_init, initargs=(CTX,)) as pool:
-        pending: deque = deque()
-        it = iter(tasks)
-        for task in it:
-            pending.append(pool.apply_async(make, (task,)))
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            result = pending.popleft().get()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(make, (nxt,)))
-            yield result
+    yield from bulk.chunks_in_order(make, tasks, workers, _worker_init, CTX)
 
 
 def all_columns() -> dict[str, tuple[str, ...]]:
