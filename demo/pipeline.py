@@ -334,11 +334,16 @@ def _seed_project(ctx: _Context, group_id: int, used: set[int], made: dict[str, 
 # --- quotes -------------------------------------------------------------------------------------
 
 def _quote(ctx: _Context, opportunity: Opportunity, status: QuoteStatus, quoted: datetime, *,
-           revision: int = 1, number: str | None = None) -> Quote:
+           revision: int = 1, number: str | None = None, extra: Decimal = Decimal("1")) -> Quote:
+    """A quote of the opportunity's lines (`extra`: a further discount a revision gives)."""
     session = ctx.session
     rate = orders.tax_rate(session)
-    lines = [QuoteLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price,
-                       discount_rate=line.discount_rate, amount=line.amount) for line in opportunity.lines]
+    lines = []
+    for line in opportunity.lines:
+        discount = (line.discount_rate * extra).quantize(Decimal("0.0001"))
+        lines.append(QuoteLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price,
+                               discount_rate=discount, amount=orders.line_amount(line.quantity, line.unit_price,
+                                                                                 discount)))
     gross = sum((orders.money(Decimal(line.quantity) * line.unit_price) for line in lines), Decimal("0"))
     total = sum((line.amount for line in lines), Decimal("0"))
     ex_tax, tax = orders.split_tax(total, rate)
@@ -376,7 +381,7 @@ def _seed_quotes(ctx: _Context, made: dict[str, list[Opportunity]]) -> None:
     # a revised quote: 第1版 superseded by 第2版, still waiting for the customer
     first = _quote(ctx, at_quote_stage[2 % len(at_quote_stage)], QuoteStatus.SENT, now - timedelta(days=15))
     second = _quote(ctx, at_quote_stage[2 % len(at_quote_stage)], QuoteStatus.SENT, now - timedelta(days=4),
-                    revision=2, number=first.number)
+                    revision=2, number=first.number, extra=Decimal("0.95"))
     first.superseded_by_id = second.id
     lost = [o for o in made["lost"] if o.lines]
     if lost:

@@ -85,6 +85,9 @@ class Lead(TimestampMixin, db.Model):
         Index("ix_leads_pool", "pool_id", "pool_entered_at", sqlite_where=text("owner_id IS NULL"),
               postgresql_where=text("owner_id IS NULL")),
         Index("ix_leads_status_created", "status", "created_at"),
+        # A salesperson's live leads, counted from the index alone.
+        Index("ix_leads_live_owner", "owner_id", "created_at", "id", sqlite_where=text("deleted_at IS NULL"),
+              postgresql_where=text("deleted_at IS NULL")),
     )
 
     def __str__(self) -> str:
