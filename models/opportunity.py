@@ -132,8 +132,10 @@ class Opportunity(TimestampMixin, db.Model):
         Index("ix_opportunities_outcome_close", "outcome", "expected_close_on"),
         Index("ix_opportunities_owner_created", "owner_id", "created_at", "id"),
         Index("ix_opportunities_created", "created_at", "id"),
-        # Column sums and the forecast from the index alone (no row reads): everyone's open
-        # opportunities, and the owned part of a salesperson's or a department's.
+        # The board's column sums and the forecast from the index alone (no row reads):
+        # everyone's open opportunities by group and stage, and by expected close; the owned
+        # part of a salesperson's or a department's.
+        Index("ix_opportunities_board_sums", "outcome", "group_id", "stage_id", "deleted_at", "amount"),
         Index("ix_opportunities_outcome_sums", "outcome", *_SUMMED),
         Index("ix_opportunities_owner_outcome_sums", "owner_id", "outcome", *_SUMMED),
     )
