@@ -54,6 +54,7 @@ LEAD_USERNAME = "lead1"
 USERS = (("业务员", SALES_USERNAME), ("主管", LEAD_USERNAME), ("总经理", GM_USERNAME))
 PAGE_SIZE = 20
 CARDS = 50
+DEFAULT_GROUP = "标准销售流程"  # the stage group everyone's board shows (rules.opportunities seeds it)
 
 
 @dataclass
@@ -90,18 +91,23 @@ class Result:
 
 def page_url(app, case: Case) -> str | None:
     """The page's URL on this build of the app, or None when the branch does not have it: the
-    first GET rule of the endpoint's view whose path or endpoint contains the wanted word."""
+    shortest GET rule without arguments of the endpoint (or of an endpoint named after it, as
+    "report_funnel" is for "report") whose path or endpoint contains the wanted word, leaving
+    out exports and drill-downs."""
     name, word = case.endpoint
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (len(r.rule), r.rule)):
+    found = []
+    for rule in app.url_map.iter_rules():
         view, _dot, method = rule.endpoint.partition(".")
-        if view != name or "GET" not in (rule.methods or ()) or rule.arguments:
+        if not view.startswith(name) or "GET" not in (rule.methods or ()) or rule.arguments:
             continue
-        if word and word not in rule.rule and word not in method:
+        if any(part in rule.rule or part in method for part in ("export", "xlsx", "drill", "ajax")):
             continue
-        if not word and method not in ("index", "index_view"):
+        if word and word not in rule.rule and word not in rule.endpoint:
             continue
-        return rule.rule
-    return None
+        if not word and (view != name or method not in ("index", "index_view")):
+            continue
+        found.append(rule.rule)
+    return min(found, key=lambda r: (len(r), r)) if found else None
 
 
 # --- the bare SQL --------------------------------------------------------------------------------
@@ -255,11 +261,9 @@ def main() -> None:
 
     from sqlalchemy import func, select, text
 
-    from models import Lead, Opportunity, Stage, User, db
+    from models import Lead, Opportunity, Stage, StageGroup, User, db
     from rules import scope as scope_rules
     from rules.actor import Actor
-    from rules.opportunities import DEFAULT_GROUP_NAME
-    from models import StageGroup
 
     app = make_app(normalise_url(args.url), CLOCK=NOW.isoformat())
     with app.app_context():
@@ -268,7 +272,7 @@ def main() -> None:
                   "opportunities": db.session.scalar(select(func.count(Opportunity.id)))}
         if not counts["leads"] or not counts["opportunities"]:
             raise SystemExit("no pipeline data: run bench/generate_pipeline.py first")
-        group_id = db.session.scalar(select(StageGroup.id).where(StageGroup.name == DEFAULT_GROUP_NAME))
+        group_id = db.session.scalar(select(StageGroup.id).where(StageGroup.name == DEFAULT_GROUP))
         stages = [(s.id, s.probability) for s in db.session.scalars(
             select(Stage).where(Stage.group_id == group_id).order_by(Stage.sort_order))]
         scopes: dict[str, list[int] | None] = {}
