@@ -26,12 +26,14 @@ from sqlalchemy.orm import Session
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem, DictKind
 from models.opportunity import (
-    Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome,
+    Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, StageGroup,
 )
 from models.org import DataScope, User
 from models.product import PriceLevel
 from models.sales import Order, OrderLine
-from rules import activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings
+from rules import (
+    activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings, stage_groups,
+)
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import ChangedMeanwhile, InvalidValue, OutOfScope, PermissionDenied, PurgeRefused, RuleViolation
@@ -517,3 +519,10 @@ def list_path(session: Session, actor: Actor) -> Any:
 def weighted(opportunity: Opportunity) -> Decimal:
     """加权金额 = 金额 × 赢率."""
     return orders.money(opportunity.amount * Decimal(opportunity.stage.probability) / 100)
+
+
+def ensure_default_stage_group(session: Session) -> StageGroup:
+    """标准销售流程 for the demo and the bench (pipe-bench's name for it), created with its stages
+    when the installation has no group yet."""
+    stage_groups.ensure_default(session)
+    return session.scalar(select(StageGroup).where(StageGroup.name == stage_groups.DEFAULT_GROUP))

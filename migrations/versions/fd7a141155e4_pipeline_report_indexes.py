@@ -1,7 +1,7 @@
 """covering indexes for the pipeline reports
 
 Revision ID: fd7a141155e4
-Revises: 87fa136741e3
+Revises: 87bc1757122a
 Create Date: 2026-12-06 06:40:00
 
 销售预测, 销售机会漏斗, 赢单率与周期, 输单原因 and 线索转化率 each read one range of one index and
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fd7a141155e4'
-down_revision = '87fa136741e3'
+down_revision = '87bc1757122a'
 branch_labels = None
 depends_on = None
 
