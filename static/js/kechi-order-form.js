@@ -20,12 +20,18 @@
     return levels.length ? byLevel[levels[0]] : null;
   }
 
+  // As the pages show money: ¥8,600.00, not ¥8600.00.
+  function money(value) {
+    var parts = String(value).split(".");
+    return "¥" + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (parts.length > 1 ? "." + parts[1] : "");
+  }
+
   function update() {
     document.querySelectorAll("select[id$='-product']").forEach(function (select) {
       var input = document.getElementById(select.id.replace(/-product$/, "-unit_price"));
       if (!input) { return; }
       var value = priceFor(select.value);
-      input.placeholder = value != null ? "¥" + value : "";
+      input.placeholder = value != null ? money(value) : "";
     });
   }
 
