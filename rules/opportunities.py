@@ -55,6 +55,8 @@ OUTCOME_LABELS = {
 EVENT_LABELS = {
     "create": _l("新建"), "move": _l("推进阶段"), "win": _l("赢单"), "lose": _l("输单"), "invalid": _l("无效"),
     "reopen": _l("重新打开"), "assign": _l("转移负责人"), "follow": _l("随客户转移"), "order": _l("生成订单"),
+    # the keys the stage machine (rules/opportunity_stages.py) and 转化 (rules/lead_conversion.py) write
+    "stage": _l("推进阶段"), "won": _l("赢单"), "lost": _l("输单"), "created": _l("新建"),
 }
 
 
