@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer
-from models.opportunity import Opportunity
+from models.opportunity import Opportunity, OpportunityEvent
 from models.org import User
 from models.quote import Quote, QuoteEvent, QuoteLine, QuoteStatus
 from models.sales import Order, OrderLine
@@ -392,6 +392,13 @@ def convert(session: Session, quote_id: Any, *, actor: Actor, now: datetime, tz:
         raise QuoteRefused(_l("该报价单刚刚已被他人转为订单，请刷新后查看"))
     _event(session, quote.id, "convert", from_state=Q.ACCEPTED, to_state=Q.ACCEPTED, actor=actor, now=now,
            note=order.number)
+    # The deal's order: its opportunity (if it has none yet) points at it, so the opportunity page
+    # shows 查看订单 instead of offering a second order through 生成订单.
+    if quote.opportunity_id and session.execute(
+            update(Opportunity).where(Opportunity.id == quote.opportunity_id, Opportunity.order_id.is_(None))
+            .values(order_id=order.id).execution_options(synchronize_session=False)).rowcount:
+        session.add(OpportunityEvent(opportunity_id=quote.opportunity_id, action="order", actor_id=actor.user_id,
+                                     note=order.number, at=now))
     session.refresh(quote)
     return order
 
