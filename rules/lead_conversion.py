@@ -35,7 +35,7 @@ from rules.errors import ConversionRefused, InvalidValue, PermissionDenied
 
 STATUS_REASON = "status"  # LeadEvent.reason of a status change
 OPPORTUNITY_SEQUENCE = "opportunity"
-OPPORTUNITY_PATTERN = "SJ{yyyy}{seq:05d}"  # until the administrator's pattern exists (settings)
+OPPORTUNITY_PATTERN = "SJ{yyyy}{mm}{dd}{seq:04d}"  # as rules/opportunities.DEFAULT_NUMBER_PATTERN
 CREATED_ACTION = "created"  # OpportunityEvent.action of a new opportunity
 
 # What the customer and its primary contact take from the lead (the conversion page shows them
