@@ -130,6 +130,7 @@ def test_web_form_to_lead_pool_to_board_to_quote_to_order(app, page, make_user, 
     expect(page.locator("#tab-opportunities")).to_be_visible()
     expect(page.locator("#tab-opportunities")).to_contain_text("50 人智慧教室")
     expect(page.locator("#tab-opportunities")).to_contain_text("¥86,000.00")
+    expect(page.locator("#tab-opportunities")).to_contain_text("SJ202611230001")  # numbered as on the form
     expect(page.locator("#tab-opportunities")).to_have_css("opacity", "1")
     shot(page, "09-customer-with-opportunity")
     with app.app_context():
@@ -229,6 +230,10 @@ def test_web_form_to_lead_pool_to_board_to_quote_to_order(app, page, make_user, 
 
     page.goto(page.base + f"/admin/opportunity/details/?id={opportunity_id}")
     expect(page.locator(".kechi-opportunity-quotes")).to_contain_text("¥77,400.00")
+    # the deal has its order now: no second one through 生成订单
+    expect(page.locator(".kechi-order-link")).to_have_text("查看订单")
+    expect(page.locator("#kechi-create-order")).to_have_count(0)
+    expect(page.locator(".kechi-opportunity-history tr").first).to_contain_text("生成订单")
     shot(page, "19-opportunity-with-quote")
     assert page.csp_violations == []
     assert [url for url in page.requested if not url.startswith(page.base)] == []
