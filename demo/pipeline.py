@@ -77,7 +77,8 @@ class _Context:
 
 def seed_pipeline(session: Session, users: dict[str, User], *, now: datetime) -> bool:
     """Leads, opportunities and quotes for the demo company; False if it has leads already."""
-    if session.scalar(select(func.count(Lead.id))):
+    if session.scalar(select(func.count(Lead.id))) or not session.scalar(
+            select(func.count(Customer.id)).where(Customer.owner_id.is_not(None))):
         return False
     dictionaries.ensure_defaults(session)
     group = ensure_default_stage_group(session)
@@ -204,12 +205,19 @@ def _month_ahead(ctx: _Context, months: int) -> datetime:
 
 
 def _customer_of(ctx: _Context, owner: User, used: set[int]) -> Customer:
-    customer = ctx.session.scalar(
-        select(Customer).where(Customer.owner_id == owner.id, Customer.deleted_at.is_(None), Customer.id.not_in(used))
-        .order_by(Customer.id).offset(ctx.rng.randint(0, 5)).limit(1)) or ctx.session.scalar(
-        select(Customer).where(Customer.owner_id == owner.id, Customer.id.not_in(used)).order_by(Customer.id).limit(1))
-    used.add(customer.id)
-    return customer
+    """One of the owner's customers not used yet; with few demo customers, one used before or
+    anyone's."""
+    live = (Customer.deleted_at.is_(None), Customer.owner_id.is_not(None))
+    for stmt in (select(Customer).where(*live, Customer.owner_id == owner.id, Customer.id.not_in(used))
+                 .order_by(Customer.id).offset(ctx.rng.randint(0, 5)),
+                 select(Customer).where(*live, Customer.owner_id == owner.id, Customer.id.not_in(used)).order_by(Customer.id),
+                 select(Customer).where(*live, Customer.owner_id == owner.id).order_by(Customer.id),
+                 select(Customer).where(*live).order_by(Customer.id)):
+        customer = ctx.session.scalar(stmt.limit(1))
+        if customer is not None:
+            used.add(customer.id)
+            return customer
+    raise LookupError("the demo has no owned customers to hang opportunities on")
 
 
 def _new_opportunity(ctx: _Context, group_id: int, owner: User, customer: Customer, created: datetime,
@@ -399,7 +407,10 @@ def _quote_to_order(ctx: _Context, opportunity: Opportunity) -> None:
     session = ctx.session
     accepted_at = opportunity.closed_at - timedelta(days=6)
     quote = _quote(ctx, opportunity, QuoteStatus.ACCEPTED, accepted_at)
-    owner = session.get(User, opportunity.owner_id)
+    # the order is entered by the customer's salesperson (the owner, unless the demo is tiny)
+    owner = session.get(User, session.get(Customer, quote.customer_id).owner_id)
+    if owner is None or "order.create" not in (owner.role.permissions or ()):
+        return
     placed = quote.decided_at + timedelta(hours=3)
     order = Order(customer_id=quote.customer_id, price_level_id=quote.price_level_id, tax_rate=quote.tax_rate,
                   order_date=local_date(placed, TZ), notes=f"由报价单 {quote} 转入",
