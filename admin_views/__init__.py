@@ -16,9 +16,9 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    notifications, orders, org, params, pool, pool_settings, products, recycle_bin, reports, settings, sharing, system,
+    lead_conversion, lead_forms, leads, notifications, orders, org, params, pool, pool_settings, products, recycle_bin,
+    reports, settings, sharing, system,
 )
-from admin_views import leads  # 线索 (issue 18)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -31,7 +31,7 @@ from rules import notifications as notification_rules
 
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
-    customers, leads, contacts, followups, sharing, recycle_bin, excel,
+    customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
     # 客户池
     pool,
     # 销售管理, 产品管理, 统计报表
@@ -40,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
     announcements, notifications, address_books,
     # 系统设置
     settings, pool_settings, custom_fields, dictionaries, org, system, backup,
+    lead_forms,
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )

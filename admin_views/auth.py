@@ -73,6 +73,11 @@ def _captcha_painter() -> ImageCaptcha:
     return ImageCaptcha(width=160, height=60)  # the fonts the captcha package ships
 
 
+def captcha_png(answer: str) -> bytes:
+    """The CAPTCHA image of `answer` (the login page's and the public web forms')."""
+    return _captcha_painter().generate(answer, format="png").getvalue()
+
+
 def _captcha_image(username: str | None) -> str | None:
     """A fresh CAPTCHA as a data: URI when the next attempt needs one, else None. Its id goes
     into the session (a signed but readable cookie), its answer into the database."""
@@ -83,7 +88,7 @@ def _captcha_image(username: str | None) -> str | None:
     challenge = auth_rules.new_captcha(db.session, now=now(), rules=rules)
     commit_bookkeeping()
     session[CAPTCHA_SESSION_KEY] = challenge.id
-    png = _captcha_painter().generate(challenge.answer, format="png").getvalue()
+    png = captcha_png(challenge.answer)
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 

@@ -28,7 +28,8 @@ from jobs.queue import QueueUnavailable, enqueue
 from models import User, db
 from models.job import JobRecord, JobStatus
 from rules import (
-    exporting, import_batch, import_preview, import_products, import_values, importing, pool as pool_rules, scope,
+    exporting, import_batch, import_leads, import_preview, import_products, import_values, importing,
+    pool as pool_rules, scope,
 )
 from rules.clock import local_date
 
@@ -36,6 +37,7 @@ PREVIEW_ROWS = 10
 STATUS = {JobStatus.READING: _l("读取中"), JobStatus.DRAFT: _l("待确认"), JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("进行中"),
           JobStatus.DONE: _l("已完成"), JobStatus.FAILED: _l("已中断")}
 KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导入联系人"), "import_product": _l("导入产品"),
+              "import_lead": _l("导入线索"),
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
               "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品"),
               import_preview.CHECK_KIND: _l("导入预检")}
@@ -49,13 +51,15 @@ EXAMPLES = {
 
 DICTIONARY_PERMISSION = "settings.manage"  # who may add a 值对应 value to the 数据字典 (its editors)
 IMPORT_PERMISSIONS = {"customer": "customer.create", "contact": "customer.edit",
-                      "product": import_products.PERMISSION}
+                      "product": import_products.PERMISSION, "lead": import_leads.PERMISSION}
+# Who is offered an entity in the wizard (products and leads: whoever may add them).
+_OFFERED_TO = {"product": import_products.PERMISSION, "lead": import_leads.PERMISSION}
+ON_DUPLICATE = {"product": import_products.ON_DUPLICATE, "lead": import_leads.ON_DUPLICATE}
 
 
 def _importable(actor: Any) -> dict[str, Any]:
-    """The wizard's entities this user may import (products: whoever may manage products)."""
-    return {k: v for k, v in importing.ENTITIES.items()
-            if actor.can("customer.view" if k != "product" else IMPORT_PERMISSIONS[k])}
+    """The wizard's entities this user may import."""
+    return {k: v for k, v in importing.ENTITIES.items() if actor.can(_OFFERED_TO.get(k, "customer.view"))}
 
 
 def _upload_limit() -> int:
@@ -140,7 +144,7 @@ class ExcelView(PermissionView):
     """导入/导出: the wizard, the job pages and the export endpoints. Each import and export
     step asks for its own permission on top (`require`)."""
 
-    permission = ("customer.view", import_products.PERMISSION, "order.view")
+    permission = ("customer.view", import_products.PERMISSION, "order.view", import_leads.PERMISSION)
 
     # --- import: upload ------------------------------------------------------------------------
     @expose("/", methods=["GET", "POST"])
@@ -265,8 +269,8 @@ class ExcelView(PermissionView):
                           for i, row in enumerate(rows[:20])]
         return self.render("admin/imports/mapping.html", job=job, params=params, cols=cols, outcomes=outcomes,
                            header_choices=header_choices, colleagues=colleagues,
-                           on_duplicate=import_products.ON_DUPLICATE if entity == "product"
-                           else import_batch.ON_DUPLICATE, can_assign=actor.can("pool.assign"),
+                           on_duplicate=ON_DUPLICATE.get(entity, import_batch.ON_DUPLICATE),
+                           can_assign=actor.can("pool.assign"),
                            required=importing.required_keys(db.session, entity),
                            outcome_names=import_preview.OUTCOME_NAMES)
 

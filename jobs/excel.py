@@ -18,6 +18,7 @@ from adapters import sheet_guard, spreadsheet
 from jobs.queue import job_app_context
 from models import User, db
 from models.job import JobRecord, JobRowIssue, JobStatus, RowOutcome
+from models.lead import Lead
 from rules import audit, clock, exporting, import_batch, import_preview, import_products, import_values, importing
 from rules.actor import Actor
 from rules.audit import AuditContext
@@ -25,7 +26,8 @@ from rules.clock import local_date
 
 log = logging.getLogger(__name__)
 PREVIEW_READ_ROWS = 200  # what the mapping page may show: header choices and the sample rows
-IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product"}
+IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product",
+                "import_lead": "lead"}
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up",
                 "export_order": "order", "export_product": "product"}
 
@@ -193,7 +195,7 @@ def _import(job_id: int, user: User, config: Any) -> str:
     session.refresh(job)
     _write_rejects(job, sheet.rows[int(params.get("header_row", 0))])
     job.status, job.finished_at, job.heartbeat_at = JobStatus.DONE, clock.now(), clock.now()
-    model = import_products.Product if entity == "product" else exporting.MODELS.get(entity, type(None))
+    model = {"product": import_products.Product, "lead": Lead}.get(entity) or exporting.MODELS.get(entity, type(None))
     audit.record(session, ctx=session.info[audit.INFO_KEY], action="import", entity=model.__name__,
                  details={"file": job.file_name, "rows": job.total, "imported": job.imported,
                           "warned": job.warned, "updated": job.updated, "skipped": job.skipped, "rejected": job.rejected})

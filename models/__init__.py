@@ -7,6 +7,7 @@ from models.customer import (
 )
 from models.dictionary import DictItem, DictKind
 from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey, LeadStatus
+from models.lead_form import LeadForm, LeadFormPost
 from models.messaging import (
     Channel, HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus, SfaEnrollment,
     SfaPlan, SmsReply,
@@ -34,4 +35,5 @@ __all__ = [
     "Lead", "LeadEvent", "LeadFollowUp", "LeadKey", "LeadStatus", "Opportunity", "OpportunityCollaborator",
     "OpportunityEvent", "OpportunityLine", "OpportunityParty", "Outcome", "Stage", "StageGroup", "Quote", "QuoteEvent",
     "QuoteLine", "QuoteStatus",
+    "LeadForm", "LeadFormPost",
 ]

@@ -22,32 +22,34 @@ from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRef
 CODE_SEQUENCE = "customer"
 
 
-def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetime, tz: str) -> None:
+def take_new(session: Session, customer: Customer, *, actor: Actor, now: datetime, tz: str,
+             owner: tuple[int, int | None] | None = None, note: str | None = None) -> None:
     """A customer entered by a salesperson belongs to them and their department, and gets
-    its number and mnemonic."""
-    customer.owner_id = actor.user_id
+    its number and mnemonic. `owner` (user id, department id) gives it to someone else (a
+    converted lead stays its owner's, whoever converts it); `note` says where it came from."""
+    customer.owner_id, customer.department_id = owner or (actor.user_id, actor.department_id)
     customer.created_by_id = actor.user_id
-    customer.department_id = actor.department_id
     customer.claimed_at = now  # the owner's clock (recycle rules) starts when they take it on
     if not normalize.text(customer.code):
         pattern = settings.get(session, "customer_code_pattern")
         customer.code = numbering.next_number(session, CODE_SEQUENCE, pattern, today=local_date(now, tz))
     session.add(customer)
     session.flush()
-    session.add(OwnershipEvent(customer_id=customer.id, from_user_id=None, to_user_id=actor.user_id,
-                               actor_id=actor.user_id, reason=OwnershipReason.CREATED, at=now))
+    session.add(OwnershipEvent(customer_id=customer.id, from_user_id=None, to_user_id=customer.owner_id,
+                               actor_id=actor.user_id, reason=OwnershipReason.CREATED, note=note, at=now))
 
 
 def validate(session: Session, customer: Customer, contacts: Iterable[Contact], *,
-             confirmed: bool, now: datetime | None = None) -> None:
+             confirmed: bool, now: datetime | None = None) -> list[entry.EntryIssue]:
     """Tidy the values and apply the entry policy. Raises EntryRefused for errors and
-    NeedsConfirmation for warnings the user has not confirmed."""
+    NeedsConfirmation for warnings the user has not confirmed; returns the confirmed warnings."""
     issues = entry_issues(session, customer, contacts, now=now)
     errors = [i for i in issues if i.is_error]
     if errors:
         raise EntryRefused(errors)
     if issues and not confirmed:
         raise NeedsConfirmation(issues)
+    return issues
 
 
 def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contact], *,

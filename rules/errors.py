@@ -115,3 +115,17 @@ class InvalidPhone(InvalidValue):
 
 class SelfConfirmation(RuleViolation):
     """A payment would be confirmed by the person who registered it or whose order it is."""
+
+
+# --- 线索 entry and conversion (issue 18, lead-entry) ---------------------------------------------
+
+class ConversionRefused(RuleViolation):
+    """转化 refused: the lead is invalid or converted already, or nothing to convert it into."""
+
+
+class SubmissionRefused(RuleViolation):
+    """A public 留资表单 post refused (a wrong CAPTCHA); the visitor may correct it and retry."""
+
+
+class SubmissionFlood(SubmissionRefused):
+    """Too many 留资表单 posts from one address in the window: refused, nothing written."""

@@ -568,6 +568,10 @@ def make_importer(session: Session, entity: str, reader: Reader, *, actor: Actor
         from rules.import_products import ProductImporter
 
         return ProductImporter(session, actor=actor, options=options, reader=reader, now=now)
+    if entity == "lead":
+        from rules.import_leads import LeadImporter
+
+        return LeadImporter(session, actor=actor, options=options, reader=reader, now=now)
     return ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
 
 

@@ -101,8 +101,28 @@ CONTACT_COLUMNS: list[Column] = [
     _c("notes", _l("备注"), "备注", "说明", "notes"),
 ]
 
-ENTITIES = {"customer": _l("客户（含首要联系人）"), "contact": _l("联系人"), "product": _l("产品")}
-_BASE_COLUMNS = {"customer": CUSTOMER_COLUMNS, "contact": CONTACT_COLUMNS}
+# 线索 (rules/import_leads.py): the lead form's fields; the contact columns land on the lead itself.
+LEAD_COLUMNS: list[Column] = [
+    _c("name", _l("线索名称"), "线索名称", "名称", "线索", "姓名", "客户名称", "name", "lead", "lead name", required=True),
+    _c("company", _l("公司"), "公司", "公司名称", "单位", "单位名称", "企业名称", "company", "company name"),
+    _c("contact_name", _l("联系人"), "联系人", "联系人姓名", "contact", "contact name"),
+    _c("position", _l("职务"), "职务", "职位", "联系人职务", "position", "title"),
+    _c("phone", _l("电话"), "电话", "固定电话", "座机", "联系电话", "办公电话", "phone", "tel", "telephone", kind="phone"),
+    _c("mobile", _l("手机"), "手机", "手机号", "手机号码", "移动电话", "mobile", "cellphone", kind="phone"),
+    _c("email", _l("邮箱"), "邮箱", "电子邮箱", "电子邮件", "email", "e-mail", "mail"),
+    _c("wechat", _l("微信"), "微信", "微信号", "wechat", "weixin"),
+    _c("source", _l("来源"), "来源", "线索来源", "客户来源", "source", kind="dict", dict_kind="source"),
+    _c("industry", _l("行业"), "行业", "所属行业", "industry", kind="dict", dict_kind="industry"),
+    _c("region", _l("省市区"), "省市区", "所在地区", "地区", "省市县", "region"),
+    _c("province", _l("省份"), "省份", "省", "所在省份", "province"),
+    _c("city", _l("城市"), "城市", "市", "所在城市", "city"),
+    _c("district", _l("区县"), "区县", "区", "县", "district"),
+    _c("address", _l("地址"), "地址", "详细地址", "通讯地址", "公司地址", "联系地址", "address"),
+    _c("notes", _l("备注"), "备注", "说明", "notes", "remark", "remarks"),
+]
+
+ENTITIES = {"customer": _l("客户（含首要联系人）"), "contact": _l("联系人"), "product": _l("产品"), "lead": _l("线索")}
+_BASE_COLUMNS = {"customer": CUSTOMER_COLUMNS, "contact": CONTACT_COLUMNS, "lead": LEAD_COLUMNS}
 _KIND_WORDS = {"企业": CustomerKind.COMPANY, "公司": CustomerKind.COMPANY, "单位": CustomerKind.COMPANY,
                "company": CustomerKind.COMPANY, "个人": CustomerKind.PERSON, "person": CustomerKind.PERSON}
 _GENDER_WORDS = {"男": "male", "male": "male", "m": "male", "先生": "male", "女": "female", "female": "female",
@@ -295,7 +315,7 @@ class Reader:
                     parsed.problems.append(f"{col.label}：{exc}")
                 else:
                     parsed.warnings.append(cell_warning(col.label, value, exc))
-        if self.entity == "customer":
+        if self.entity in ("customer", "lead"):
             self._regions(parsed)
         return parsed
 
@@ -372,6 +392,11 @@ class Reader:
         """北京 / 北京市 both mean 北京市; a missing province is read from the address."""
         values = parsed.values
         province, city, district = values.get("province"), values.get("city"), values.get("district")
+        region = values.pop("region", None)
+        if region and not (province or city or district):  # one 省市区 cell, read as an address is
+            province, city, district = regions.recognise(region)
+            if province is None:
+                return self._region_refused(parsed, _l("省市区“%(v)s”无法识别", v=region))
         if province:
             full = _match_province(province)
             if full is None:

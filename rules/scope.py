@@ -27,6 +27,7 @@ from models.customer import (
 from models.dictionary import DictItem
 from models.job import JobRecord, JobRowIssue
 from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey
+from models.lead_form import LeadForm, LeadFormPost
 from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
@@ -405,6 +406,8 @@ UNSCOPED: dict[type, str] = {
     LeadKey: "duplicate-check rows of leads, never listed",
     StageGroup: "pipeline settings (settings.manage); every salesperson sees the stages",
     Stage: "pipeline settings (settings.manage); every salesperson sees the stages",
+    LeadForm: "留资表单 settings (settings.manage)",
+    LeadFormPost: "the web forms' rate-limit counter, never listed",
 }
 
 
