@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import SecureForm
@@ -43,7 +43,7 @@ LABELS = {
 }
 EVENT_REASONS = {**{str(k): v for k, v in OWNERSHIP_REASONS.items()}, leads.STATUS_REASON: _l("状态变更")}
 COMMON_SEARCH_COUNT_CAP = 200
-CONVERT_ENDPOINT = "lead_conversion.convert"  # lead-entry's 转化 page, when it is installed
+CONVERT_ENDPOINT = "lead_conversion.convert"  # the 转化 page (admin_views/lead_conversion.py)
 
 
 class LeadFollowUpForm(SecureForm):
@@ -181,17 +181,10 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
             "status_label": leads.status_label, "can_work": can_work,
             "can_edit": self.can_edit and lead.status != leads.LeadStatus.CONVERTED,
             "follow_up_form": self._follow_up_form(), "invalid_form": InvalidForm(),
-            "convert_url": self._convert_url(lead) if is_open and actor.can("lead.convert") else None,
+            "convert_url": url_for(CONVERT_ENDPOINT, id=lead.id) if is_open and actor.can("lead.convert") else None,
             "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
         }
-
-    @staticmethod
-    def _convert_url(lead: Lead) -> str | None:
-        """转化 belongs to rules/lead_conversion.py's page; offered only where it is installed."""
-        if CONVERT_ENDPOINT not in current_app.view_functions:
-            return None
-        return url_for(CONVERT_ENDPOINT, id=lead.id)
 
     @staticmethod
     def _follow_up_form(formdata: Any = None) -> LeadFollowUpForm:
