@@ -79,6 +79,8 @@ def list_url(admin: Any, link: ListLink | None) -> str | None:
         return None
     if not link.filters:
         return _index_url(view)
+    if link.kind in links.PARAMETER_LISTS:  # plain ?owner_id=… parameters (rules/links.QUERY_PARAMETERS)
+        return _index_url(view) + "?" + urlencode(links.query_parameters(link))
     sync = getattr(view, "sync_custom_fields", None)
     if sync is not None:  # a custom field's filter exists once the list has today's definitions
         sync()

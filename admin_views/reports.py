@@ -73,9 +73,9 @@ def dated_request() -> bool:
     return request.args.get("dated") == "1"
 
 
-def filters_from_request() -> tuple[reports.Filters, list[str]]:
+def filters_from_request(default: reports.Filters | None = None) -> tuple[reports.Filters, list[str]]:
     """The page's filters; bad input keeps the default and says why."""
-    default = reports.default_filters(_today(), current_app.config["TIMEZONE"])
+    default = default or reports.default_filters(_today(), current_app.config["TIMEZONE"])
     problems: list[str] = []
     start = _date("start", gettext("开始日期"), default.start, problems)
     end = _date("end", gettext("结束日期"), default.end, problems)
@@ -131,6 +131,8 @@ def chart_options(table: reports.Table, types: tuple[str, ...]) -> dict[str, Any
         # The quoted dump: plain dump_options() strips the quotes around pyecharts' JsCode marker,
         # so a product named "--x_x--0_0--" would break the JSON (we use no JsCode).
         result[kind] = json.loads(chart.dump_options_with_quotes())
+        if kind == "funnel":  # widths relative to the largest step (ECharts' default max is 100)
+            result[kind]["series"][0]["max"] = max((_number(r.get(series[0].key)) for r in rows), default=0) or 1
     return result
 
 
@@ -158,6 +160,8 @@ def _cell(value: Any, kind: str) -> str:
         return f"{Decimal(value):.1f}%"
     if kind == "date":
         return fmt_date(value)
+    if kind == "number":
+        return f"{value:,.1f}"
     return str(value)
 
 
@@ -168,7 +172,7 @@ def _export_value(value: Any, kind: str) -> Any:
         return float(round(Decimal(value), 1))
     if kind == "money":
         return Decimal(value)
-    return value if isinstance(value, (int, date)) else str(value)
+    return value if isinstance(value, (int, float, date)) else str(value)
 
 
 class ReportView(PermissionView):
@@ -184,6 +188,8 @@ class ReportView(PermissionView):
     # (request arg, label, [(value, label)], default)
     choices: list[tuple[str, Any, list[tuple[str, Any]], str]] = []
     show_people = True
+    template = "admin/reports/report.html"
+    empty_text: Any = _l("所选日期和范围内没有数据。请放宽日期范围，或换一个部门/业务员再查询。")
 
     def choice(self, arg: str) -> str:
         for name, _label, options, default in self.current_choices():
@@ -215,13 +221,13 @@ class ReportView(PermissionView):
                  "initial": request.args.get("chart") if request.args.get("chart") in types else types[0]}
         args = {k: v for k, v in request.args.items() if k != "chart"}
         return self.render(
-            "admin/reports/report.html", report=self, table=table, filters=filters, chart=chart,
+            self.template, report=self, table=table, filters=filters, chart=chart,
             chart_names=CHART_NAMES,
             people=reports.people_in_scope(db.session, actor) if self.show_people else [],
             departments=reports.departments_in_scope(db.session, actor) if self.show_people else [],
             choices=[(n, l, o, self.choice(n)) for n, l, o, _d in self.current_choices()],
             rows=[{c.key: _cell(r.get(c.key), c.kind) for c in table.columns} | {"_drill": d, "_raw": r}
-                  for r, d in zip(table.rows, row_drill)],
+                  | {"_cells": self.cell_links(r)} for r, d in zip(table.rows, row_drill)],
             totals={c.key: _cell(table.totals.get(c.key), c.kind) for c in table.columns} if table.totals else None,
             export_url=url_for(f"{self.endpoint}.export", **args), extra=self.extra_context(table),
             definition=report_definitions.lines(self.definition, scope_label=DATA_SCOPE_LABELS[actor.data_scope],
@@ -231,6 +237,13 @@ class ReportView(PermissionView):
 
     def extra_context(self, table: reports.Table) -> dict[str, Any]:
         return {}
+
+    def cell_links(self, row: dict[str, Any]) -> dict[str, str]:
+        """The list behind each figure of a row that names one per column (`cell_drill`); none
+        behind an empty figure."""
+        found = {key: links.list_url(self.admin, link) for key, link in (row.get("cell_drill") or {}).items()
+                 if row.get(key)}
+        return {key: url for key, url in found.items() if url}
 
     def chart_drill(self, table: reports.Table) -> tuple[list[str | None], list[list[str | None]] | None]:
         """The list each bar or slice opens: one URL per chart row, or per series and row when

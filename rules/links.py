@@ -33,6 +33,8 @@ class ListKind(StrEnum):
     FOLLOW_UP = "follow_up"                # 联系记录
     OWNERSHIP_EVENT = "ownership_event"    # 流转记录
     ORDER = "order"
+    OPPORTUNITY = "opportunity"            # 销售机会 (takes QUERY_PARAMETERS)
+    LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
 
@@ -64,6 +66,35 @@ class DrillFilter(StrEnum):
     TO_USER = "to_user"                              # int: user id a move gave the customer to
     PRODUCT = "product"                              # int: product id on one of the lines
     PRODUCT_CATEGORY = "product_category"            # int: product category id on one of the lines
+    DEPARTMENT_IN = "department_in"                  # tuple[int, ...]: the record's own department, any of them
+    OUTCOME = "outcome"                              # str: an opportunity's Outcome (open/won/lost/invalid)
+    STAGE_GROUP = "stage_group"                      # int: an opportunity's 阶段组
+    PIPELINE_STAGE = "pipeline_stage"                # int: an opportunity's current stage (Stage id)
+    PIPELINE_STAGE_REACHED = "pipeline_stage_reached"  # int: Stage id reached (rules/pipeline_drill.reached_clause)
+    CLOSE_MONTH = "close_month"                      # str: 2026-12, an opportunity's expected close month
+    CLOSED_ON = "closed_on"                          # Days: an opportunity's closed_at (won/lost/invalid)
+    LOSS_REASON = "loss_reason"                      # int: 输单原因 dictionary item id
+    LEAD_STATUS = "lead_status"                      # str: a lead's LeadStatus
+
+
+# The pipeline lists (销售机会, 线索) take their drill-down as plain query parameters
+# (?owner_id=3&outcome=open&close_month=2026-12) that the list reads through
+# admin_views/pipeline_drill.py, not as Flask-Admin filter arguments. A Days value becomes
+# <name>_from and <name>_to (local ISO days, both included); a tuple repeats the parameter.
+QUERY_PARAMETERS: dict[DrillFilter, str] = {
+    DrillFilter.OWNER: "owner_id",
+    DrillFilter.DEPARTMENT_IN: "department_id",
+    DrillFilter.SOURCE: "source_id",
+    DrillFilter.STAGE_GROUP: "group_id",
+    DrillFilter.PIPELINE_STAGE: "stage_id",
+    DrillFilter.PIPELINE_STAGE_REACHED: "reached_stage_id",
+    DrillFilter.OUTCOME: "outcome",
+    DrillFilter.CLOSE_MONTH: "close_month",
+    DrillFilter.CLOSED_ON: "closed",
+    DrillFilter.CREATED_ON: "created",
+    DrillFilter.LOSS_REASON: "loss_reason_id",
+    DrillFilter.LEAD_STATUS: "status",
+}
 
 
 class CustomFieldFilter(NamedTuple):
@@ -99,6 +130,25 @@ class ListLink:
 
     def names(self) -> set[DrillFilter | CustomFieldFilter]:
         return {name for name, _value in self.filters}
+
+
+def query_parameters(link: ListLink) -> list[tuple[str, str]]:
+    """A pipeline list link as its query parameters, in the link's order."""
+    found: list[tuple[str, str]] = []
+    for name, value in link.filters:
+        if not isinstance(name, DrillFilter) or name not in QUERY_PARAMETERS:
+            raise ValueError(f"{link.kind} takes no filter {name}")
+        param = QUERY_PARAMETERS[name]
+        if isinstance(value, Days):
+            found += [(f"{param}_from", value.first.isoformat()), (f"{param}_to", value.last.isoformat())]
+        elif isinstance(value, tuple):
+            found += [(param, str(v)) for v in value]
+        else:
+            found.append((param, str(value)))
+    return found
+
+
+PARAMETER_LISTS = frozenset({ListKind.OPPORTUNITY, ListKind.LEAD})
 
 
 @dataclass(frozen=True)
