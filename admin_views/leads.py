@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from admin_views import pipeline_drill
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin
@@ -115,7 +116,12 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         return gettext("名称、联系人或电话")
 
     def get_query(self) -> Any:
-        return super().get_query().options(joinedload(Lead.owner), joinedload(Lead.source))
+        # A pipeline report's figure opens the leads it counted (admin_views/pipeline_drill.py).
+        return super().get_query().options(joinedload(Lead.owner), joinedload(Lead.source)).filter(
+            *pipeline_drill.lead_clauses())
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(*pipeline_drill.lead_clauses())
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
         found = lead_search.find(db.session, search)
