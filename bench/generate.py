@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import random
 import sys
 import time
-from collections import deque
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bulk  # noqa: E402
 from common import BENCH_PASSWORD, GM_USERNAME, libpq_url, make_app, normalise_url, sqlite_path  # noqa: E402
 
 # A fixed "now" keeps the data the same from run to run (10:00 on 2026-11-23 in Shanghai).
@@ -376,24 +374,7 @@ def generate_chunk(task: tuple[int, int, int]) -> dict:
 def chunks_in_order(n: int, workers: int):
     """Chunks from a pool of forked workers, in order, with a bounded number in flight."""
     tasks = [(k, 1 + k * CHUNK, min(CHUNK, n - k * CHUNK)) for k in range(math.ceil(n / CHUNK))]
-    if workers <= 1:
-        for task in tasks:
-            yield generate_chunk(task)
-        return
-    mp = multiprocessing.get_context("fork")
-    with mp.Pool(workers, initializer=_worker_init, initargs=(CTX,)) as pool:
-        pending: deque = deque()
-        it = iter(tasks)
-        for task in it:
-            pending.append(pool.apply_async(generate_chunk, (task,)))
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            result = pending.popleft().get()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(generate_chunk, (nxt,)))
-            yield result
+    yield from bulk.chunks_in_order(generate_chunk, tasks, workers, _worker_init, CTX)
 
 
 def fix_ids(chunk: dict, contact_offset: int) -> None:
@@ -419,27 +400,8 @@ def check_columns(app) -> dict[str, list[tuple[str, object]]]:
         unknown = set(cols) - set(table.c.keys())
         if unknown:
             raise SystemExit(f"{table_name}: loader out of date (columns {sorted(unknown)} are gone)")
-        extra: list[tuple[str, object]] = []
-        for column in table.c:
-            if column.name in cols or (column.primary_key and column.autoincrement and column.name == "id"):
-                continue
-            if table_name == "customers" and column.name in COMPUTED_CUSTOMER_EXTRAS:
-                extra.append((column.name, None))
-            elif not column.nullable:
-                default = column.default
-                if default is not None and default.is_scalar:
-                    value = default.arg
-                    value = bool(value) if isinstance(value, bool) else str(value) if isinstance(value, str) else value
-                    if isinstance(value, Decimal):  # neither sqlite3 nor COPY text takes a Decimal object
-                        value = str(value)
-                    extra.append((column.name, value))
-                elif default is not None and default.is_callable and default.arg.__name__ == "dict":
-                    extra.append((column.name, "{}"))
-                elif default is not None and default.is_callable and default.arg.__name__ == "list":
-                    extra.append((column.name, "[]"))
-                elif column.server_default is None:
-                    raise SystemExit(f"{table_name}.{column.name}: NOT NULL without a default; teach the loader")
-        extras[table_name] = extra
+        computed = COMPUTED_CUSTOMER_EXTRAS if table_name == "customers" else ()
+        extras[table_name] = bulk.default_tails(table, cols, computed=computed)
     return extras
 
 
@@ -459,21 +421,12 @@ class Timer:
 
 
 def load_sqlite(url: str, n: int, workers: int, timer: Timer) -> None:
-    import sqlite3
-
     from models.customer import SQLITE_FTS_DDL
 
-    con = sqlite3.connect(sqlite_path(url), isolation_level=None)
-    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-2000000", "temp_store=MEMORY",
-                   "locking_mode=EXCLUSIVE", "foreign_keys=OFF"):
-        con.execute(f"PRAGMA {pragma}")
-    marks = ",".join("?" * len(BULK_TABLES))
-    indexes = con.execute(f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-                          f"AND tbl_name IN ({marks}) ORDER BY name", BULK_TABLES).fetchall()
+    con = bulk.sqlite_bulk_connection(sqlite_path(url))
     triggers = [r[0] for r in con.execute(
         "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='customer_search'")]
-    for name, _sql in indexes:
-        con.execute(f'DROP INDEX "{name}"')
+    indexes = bulk.sqlite_drop_indexes(con, BULK_TABLES)
     for name in triggers:
         con.execute(f'DROP TRIGGER "{name}"')
     inserts = {t: f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -509,18 +462,7 @@ def load_postgresql(url: str, n: int, workers: int, timer: Timer) -> None:
     cur = con.cursor()
     cur.execute("SET synchronous_commit = off")
     cur.execute("SET maintenance_work_mem = '1GB'")
-    tables = list(BULK_TABLES)
-    indexes = cur.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-        "AND i.tablename = ANY(%s) AND i.indexname NOT IN (SELECT conname FROM pg_constraint "
-        "WHERE contype IN ('p', 'u', 'x')) ORDER BY i.indexname", (tables,)).fetchall()
-    fkeys = cur.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s) ORDER BY 1, 2", (tables,)).fetchall()
-    for table, name, _definition in fkeys:
-        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _definition in indexes:
-        cur.execute(f'DROP INDEX "{name}"')
+    indexes, fkeys = bulk.pg_drop_indexes_and_keys(cur, BULK_TABLES)
     con.commit()
     timer.lap(f"dropped {len(indexes)} indexes and {len(fkeys)} foreign keys")
     copies = {t: f"COPY {t} ({', '.join(cols)}) FROM STDIN" for t, cols in all_columns().items()}
@@ -537,14 +479,7 @@ def load_postgresql(url: str, n: int, workers: int, timer: Timer) -> None:
             con.commit()
             timer.lap(f"{loaded:,} customers ({contact_offset:,} contacts)")
     con.commit()
-    for name, definition in indexes:
-        cur.execute(definition)
-        con.commit()
-        timer.lap(f"index {name}")
-    for table, name, definition in fkeys:
-        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    con.commit()
-    timer.lap(f"re-added {len(fkeys)} foreign keys (each validated)")
+    bulk.pg_restore_indexes_and_keys(con, indexes, fkeys, timer.lap)
     for table in ("customers", "contacts"):  # explicit ids were given: move the sequences on
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     con.commit()

@@ -21,6 +21,7 @@ from rules import dictionaries, messaging, normalize, notifications, numbering, 
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
 from demo import office as demo_office
+from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 
@@ -64,6 +65,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         _seed_customers(session, list(users.values()), customers)
         demo_sales.seed_sales(session, users, now=clock.now())
         demo_reports.seed_pool_history(session, list(users.values()), now=clock.now())
+        demo_pipeline.seed_pipeline(session, users, now=clock.now())
     now = clock.now()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),

@@ -87,6 +87,9 @@ class Lead(TimestampMixin, db.Model):
         Index("ix_leads_status_created", "status", "created_at"),
         # 线索转化率: leads created in a range by source and status, covering (migration fd7a141155e4).
         Index("ix_leads_created_source", "created_at", "source_id", "status", "owner_id", "department_id", "deleted_at"),
+        # A salesperson's live leads, counted from the index alone.
+        Index("ix_leads_live_owner", "owner_id", "created_at", "id", sqlite_where=text("deleted_at IS NULL"),
+              postgresql_where=text("deleted_at IS NULL")),
     )
 
     def __str__(self) -> str:

@@ -69,6 +69,10 @@ class Outcome(enum.StrEnum):
     INVALID = "invalid"  # 无效
 
 
+# What the board's sums and the forecast read of each open opportunity.
+_SUMMED = ("expected_close_on", "group_id", "stage_id", "deleted_at", "amount")
+
+
 class Opportunity(TimestampMixin, db.Model):
     """销售机会. Stage, outcome and owner change only through rules/ (a guarded UPDATE plus an
     OpportunityEvent). `stage_id` stays on the last stage reached when the outcome closes it."""
@@ -137,6 +141,11 @@ class Opportunity(TimestampMixin, db.Model):
               "loss_reason_id", "amount", "created_at", "deleted_at", "id"),
         Index("ix_opportunities_group_created", "group_id", "created_at", "stage_id", "outcome", "amount", "owner_id",
               "department_id", "deleted_at", "id"),
+        # The board's column sums from the index alone (no row reads): everyone's open
+        # opportunities by group and stage; the owned part of a salesperson's or a department's
+        # board and forecast (everyone's forecast reads ix_opportunities_forecast).
+        Index("ix_opportunities_board_sums", "outcome", "group_id", "stage_id", "deleted_at", "amount"),
+        Index("ix_opportunities_owner_outcome_sums", "owner_id", "outcome", *_SUMMED),
     )
 
     def __str__(self) -> str:

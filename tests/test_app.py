@@ -106,11 +106,74 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         assert db.session.scalar(select(func.count(Payment.id))) > 50
         assert db.session.scalar(select(func.count(StockMovement.id)).where(StockMovement.reason == "ship")) > 100
         assert db.session.scalar(select(func.count(Customer.id)).where(Customer.purchase_count > 0)) > 50
+        assert_demo_pipeline_is_believable()
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "已存在" in second.output
     with app.app_context():
         assert (db.session.scalar(select(func.count(User.id))),
                 db.session.scalar(select(func.count(Customer.id)))) == counts
+
+
+def assert_demo_pipeline_is_believable() -> None:
+    """What the board, the forecast and the lead pages would show, read by query."""
+    from models import (DictItem, Lead, LeadFollowUp, Opportunity, OpportunityCollaborator, OpportunityEvent,
+                        OpportunityParty, Order, Pool, Quote, Stage, StageGroup)
+    from rules.clock import local_date
+
+    pool = db.session.scalar(select(Pool).where(Pool.kind == "lead", Pool.is_default.is_(True)))
+    assert pool is not None and pool.name == "公共线索池"
+    waiting = db.session.scalar(select(func.count(Lead.id)).where(Lead.owner_id.is_(None), Lead.pool_id == pool.id))
+    assert waiting >= 10
+    owned = set(db.session.scalars(select(Lead.status).where(Lead.owner_id.is_not(None)).distinct()))
+    assert owned == {"new", "following", "converted", "invalid"}
+    assert db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "converted", Lead.customer_id.is_(None))) == 0
+    assert db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "invalid",
+                                                               Lead.invalid_reason.is_(None))) == 0
+    assert db.session.scalar(select(func.count(LeadFollowUp.id))) > 10
+    # the board: every stage of 标准销售流程 holds open opportunities with money on them
+    group = db.session.scalar(select(StageGroup).where(StageGroup.name == "标准销售流程"))
+    stages = [(s.name, s.probability) for s in db.session.scalars(
+        select(Stage).where(Stage.group_id == group.id).order_by(Stage.sort_order))]
+    assert stages == [("初步接触", 10), ("需求确认", 30), ("方案报价", 50), ("商务谈判", 70), ("签约", 90)]
+    board = db.session.execute(select(Stage.name, func.count(Opportunity.id), func.sum(Opportunity.amount))
+                               .join(Opportunity, Opportunity.stage_id == Stage.id)
+                               .where(Opportunity.outcome == "open").group_by(Stage.name)).all()
+    assert {name for name, _n, _a in board} == {name for name, _p in stages}
+    assert all(n >= 2 and amount > 0 for _name, n, amount in board)
+    # the forecast: open opportunities expected to close over the coming months
+    this_month = local_date(clock_now(), "Asia/Shanghai").strftime("%Y-%m")
+    months = {d.strftime("%Y-%m") for d in db.session.scalars(
+        select(Opportunity.expected_close_on).where(Opportunity.outcome == "open"))}
+    assert len({m for m in months if m >= this_month}) >= 4 and this_month in months
+    outcomes = dict(db.session.execute(select(Opportunity.outcome, func.count(Opportunity.id))
+                                       .group_by(Opportunity.outcome)).all())
+    assert outcomes["won"] >= 5 and outcomes["lost"] >= 5 and outcomes["open"] >= 20
+    assert db.session.scalar(select(func.count(Opportunity.id)).where(
+        Opportunity.outcome == "lost", Opportunity.loss_reason_id.is_(None))) == 0
+    assert db.session.scalar(select(func.count(Opportunity.id)).where(Opportunity.amount <= 0)) == 0
+    # every stage reached is in the history: one move per stage after the first
+    moves = dict(db.session.execute(select(OpportunityEvent.opportunity_id, func.count(OpportunityEvent.id))
+                                    .where(OpportunityEvent.action == "move")
+                                    .group_by(OpportunityEvent.opportunity_id)).all())
+    order_of = {s.id: s.sort_order for s in db.session.scalars(select(Stage))}
+    for opportunity in db.session.scalars(select(Opportunity)):
+        assert moves.get(opportunity.id, 0) == order_of[opportunity.stage_id] - 1
+    roles = set(db.session.scalars(select(DictItem.name).join(OpportunityParty, OpportunityParty.role_id == DictItem.id)))
+    assert {"甲方", "设计方", "施工方"} <= roles
+    assert db.session.scalar(select(func.count(OpportunityCollaborator.user_id))) >= 2
+    quotes = set(db.session.scalars(select(Quote.status).distinct()))
+    assert quotes == {"draft", "sent", "accepted", "rejected", "expired"}
+    converted = db.session.scalars(select(Quote).where(Quote.order_id.is_not(None))).all()
+    assert len(converted) == 1
+    order = db.session.get(Order, converted[0].order_id)
+    assert order.total == converted[0].total and len(order.lines) == len(converted[0].lines)
+    assert db.session.scalar(select(Opportunity.order_id).where(Opportunity.id == converted[0].opportunity_id)) == order.id
+
+
+def clock_now():
+    from rules import clock
+
+    return clock.now()
 
 
 def test_production_config_refuses_to_start_without_secrets(monkeypatch):
