@@ -17,7 +17,7 @@ from flask_login import current_user
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
     lead_conversion, lead_forms, leads, notifications, orders, org, params, pipeline_reports, pool, pool_settings,
-    products, recycle_bin, reports, settings, sharing, system,
+    products, quotes, recycle_bin, reports, settings, sharing, system,
 )
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
@@ -35,7 +35,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool,
     # 销售管理, 产品管理, 统计报表
-    orders, products, reports, pipeline_reports,
+    orders, quotes, products, reports, pipeline_reports,
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置

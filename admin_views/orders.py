@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, session, url_for
+from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter, FilterEqual, FilterLike
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -16,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 
 from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
@@ -27,6 +26,7 @@ from admin_views.filters import (
 from admin_views.formatters import choice_label, fmt_money
 from admin_views.links import drill
 from admin_views.forms import REGION_FIELD_ARGS, CsrfForm
+from admin_views.line_documents import LineDocumentEntry
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
@@ -131,7 +131,7 @@ def _salesperson_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.display_name) for u in _salespeople()]
 
 
-class OrderView(ScopedModelView):
+class OrderView(LineDocumentEntry, ScopedModelView):
     """订单 / 订单综合查询: every order the user may see, any filter combination."""
 
     permission_view = "order.view"
@@ -246,20 +246,10 @@ class OrderView(ScopedModelView):
         return gettext("订单编号、收货人或电话")
 
     # --- entry ----------------------------------------------------------------------------------
-    @staticmethod
-    def _optional(form: Any) -> Any:
-        """订单日期 and 业务员 are filled by the rules when left empty: not required on screen."""
-        for name in ("order_date", "salesperson"):
-            field = form[name]
-            field.validators = [v for v in field.validators if not isinstance(v, InputRequired)]
-            field.flags.required = False
-        return form
-
-    def edit_form(self, obj: Any = None) -> Any:
-        return self._optional(super().edit_form(obj))
+    filled_by_rules = ("order_date", "salesperson")
 
     def create_form(self, obj: Any = None) -> Any:
-        form = self._optional(super().create_form(obj))
+        form = super().create_form(obj)
         wanted = request.args.get("customer_id")
         if request.method == "GET" and wanted:
             try:
@@ -271,12 +261,9 @@ class OrderView(ScopedModelView):
     def apply_rules(self, form: Any, model: Order, is_created: bool) -> None:
         actor = current_actor()
         with db.session.no_autoflush:
-            model.lines = [line for line in model.lines if line is not None and line.product_id is not None
-                           or (line is not None and line.product is not None)]
+            self.keep_filled_lines(model)
             if is_created:
-                # Flask-Admin added the order already; the rules add it once it has its number.
-                if model in db.session:
-                    db.session.expunge(model)
+                self.hand_to_rules(model)
                 orders.submit(db.session, model, actor=actor, now=now(), tz=_tz())
             else:
                 orders.revise(db.session, model, actor=actor)
@@ -284,18 +271,6 @@ class OrderView(ScopedModelView):
     def after_model_change(self, form: Any, model: Order, is_created: bool) -> None:
         if is_created:
             flash(gettext("订单 %(n)s 已提交，等待审核", n=model.number), "success")
-
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self) -> Any:
-        """Flask-Admin's own "record created" would stand beside the order's message above."""
-        response = super().create_view()
-        generic = admin_gettext("Record was successfully created.")
-        if session.get("_flashes"):
-            session["_flashes"] = [f for f in session["_flashes"] if f[1] != generic]
-        return response
-
-    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
-        return url_for(".details_view", id=model.id)
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Any:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import backup, file_retention, maintenance, messaging, recovery, recycle, reminders, reports
+from jobs import backup, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports
 from jobs.queue import enqueue
 from rules import clock
 
@@ -27,6 +27,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (reminders.send_due_reminders, "0 8 * * *"),
     (recycle.recycle_customers, "0 1 * * *"),
     (recycle.warn_due_recycles, "30 8 * * *"),
+    (quotes.expire_quotes, "5 0 * * *"),  # 已发送 quotes past their 有效期 → 已过期
     (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis
     (messaging.birthday_greetings, "5 * * * *"),
     (messaging.holiday_greetings, "10 * * * *"),

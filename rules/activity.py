@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
+from models.quote import Quote, QuoteStatus
 from models.sales import Order, OrderStatus
 
 # Orders on their way: placed and not yet completed, cancelled or returned.
@@ -39,6 +40,8 @@ class ActivityKind(enum.StrEnum):
     ORDER_SHIPPED = "order_shipped"
     ORDER_SIGNED = "order_signed"
     RECEIPT = "receipt"
+    QUOTE_SENT = "quote_sent"
+    QUOTE_ACCEPTED = "quote_accepted"
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,
@@ -69,8 +72,11 @@ def record_order_move(session: Session, customer_id: int, action: str, *, at: da
 
 def open_business_clause() -> ColumnElement[bool]:
     """The customer has business in progress (exempt from recycling): an EXISTS per customer
-    on orders(customer_id), so the recycle stays one statement over a million customers."""
-    return exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES)))
+    on orders(customer_id), so the recycle stays one statement over a million customers. A quote
+    the customer has in hand (已发送) is business in progress too."""
+    return or_(exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES))),
+               exists(select(Quote.id).where(Quote.customer_id == Customer.id, Quote.status == QuoteStatus.SENT,
+                                             Quote.deleted_at.is_(None))))
 
 
 def busy_ids(session: Session, customer_ids: Iterable[int]) -> set[int]:

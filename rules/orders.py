@@ -108,17 +108,34 @@ def split_tax(total: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     return ex_tax, total - ex_tax
 
 
-def compute(order: Order) -> Order:
-    """Fill each line's amount and the order's totals from the lines. Pure arithmetic on
-    Decimal: 金额 = 数量 × 单价 × 折扣 (rounded half-up to the cent, per line)."""
-    gross = total = cost = ZERO
-    for line in order.lines:
+@dataclass(frozen=True)
+class Totals:
+    """原价合计, 金额 (tax included), 折扣金额, 不含税金额, 税额 of a document's lines."""
+    gross: Decimal
+    total: Decimal
+    discount: Decimal
+    amount_ex_tax: Decimal
+    tax: Decimal
+
+
+def price_lines(lines: Any, rate: Decimal) -> Totals:
+    """Fill each line's amount and add them up, as every priced document (order, quote) does:
+    金额 = 数量 × 单价 × 折扣 (rounded half-up to the cent, per line), then 税款分离."""
+    gross = total = ZERO
+    for line in lines:
         line.amount = line_amount(line.quantity, line.unit_price, line.discount_rate)
         gross += money(Decimal(line.quantity) * line.unit_price)
         total += line.amount
-        cost += money(Decimal(line.quantity) * line.unit_cost)
-    order.gross, order.total, order.discount, order.cost = gross, total, gross - total, cost
-    order.amount_ex_tax, order.tax = split_tax(total, order.tax_rate)
+    ex_tax, tax = split_tax(total, rate)
+    return Totals(gross, total, gross - total, ex_tax, tax)
+
+
+def compute(order: Order) -> Order:
+    """Fill each line's amount and the order's totals (and 成本/毛利) from the lines."""
+    totals = price_lines(order.lines, order.tax_rate)
+    cost = sum((money(Decimal(line.quantity) * line.unit_cost) for line in order.lines), ZERO)
+    order.gross, order.total, order.discount, order.cost = totals.gross, totals.total, totals.discount, cost
+    order.amount_ex_tax, order.tax = totals.amount_ex_tax, totals.tax
     order.margin = order.amount_ex_tax - cost
     return order
 
@@ -143,12 +160,12 @@ def _id(related: Any, fallback: int | None) -> int | None:
     return related.id if related is not None else fallback
 
 
-def prepare_lines(session: Session, order: Order) -> None:
-    """Check the lines and fill what the user left out: unit price from the chosen price
-    level, cost from the product (kept on the line, so later cost changes keep old margins)."""
-    lines = [line for line in order.lines if line is not None]
+def check_lines(session: Session, lines: Any, level_id: int | None, *, empty: Any) -> list[Any]:
+    """Check a document's product lines and fill what the user left out: the unit price from
+    the chosen price level; a rate of 1 when no discount was typed. Order and quote lines alike."""
+    lines = [line for line in lines if line is not None]
     if not lines:
-        raise InvalidValue(_l("订单至少需要一条产品明细"))
+        raise InvalidValue(empty)
     for line in lines:
         product = line.product or (session.get(Product, line.product_id) if line.product_id else None)
         if product is None:
@@ -156,7 +173,7 @@ def prepare_lines(session: Session, order: Order) -> None:
         if not line.quantity or line.quantity <= 0:
             raise InvalidValue(_l("“%(p)s”的数量必须大于 0", p=product.name))
         if line.unit_price is None or line.unit_price == "":
-            line.unit_price = default_price(session, product.id, _id(order.price_level, order.price_level_id))
+            line.unit_price = default_price(session, product.id, level_id)
             if line.unit_price is None:
                 raise InvalidValue(_l("“%(p)s”没有设置价格，请填写单价", p=product.name))
         line.unit_price = _decimal(line.unit_price, _l("单价格式不正确"))
@@ -167,8 +184,16 @@ def prepare_lines(session: Session, order: Order) -> None:
         if not (ZERO < rate <= 1):
             raise InvalidValue(_l("折扣应在 0 到 1 之间（0.95 表示九五折）"))
         line.discount_rate = rate
-        line.unit_cost = product.cost or ZERO
         line.product = product
+    return lines
+
+
+def prepare_lines(session: Session, order: Order) -> None:
+    """The order's lines checked and priced; the cost is kept on the line, so later cost
+    changes keep old margins."""
+    for line in check_lines(session, order.lines, _id(order.price_level, order.price_level_id),
+                            empty=_l("订单至少需要一条产品明细")):
+        line.unit_cost = line.product.cost or ZERO
 
 
 # --- entry ------------------------------------------------------------------------------------
