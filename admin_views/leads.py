@@ -24,7 +24,7 @@ from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.customer_columns import dict_choices, dict_filter
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS, OWNERSHIP_REASONS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
-from admin_views.formatters import PHONE_CELLS, choice_label, day_with_time_on_hover
+from admin_views.formatters import PHONE_CELLS, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.navigation import back_url
