@@ -34,8 +34,7 @@ from rules import notifications as notification_rules
 
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
-    customers, leads, contacts, followups, sharing, recycle_bin, excel,
-    lead_conversion,  # 线索 (issue 18, lead-entry)
+    customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
@@ -46,7 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
     announcements, notifications, address_books,
     # 系统设置
     settings, pool_settings, stage_groups, custom_fields, dictionaries, org, system, backup,
-    lead_forms,  # 留资表单 (issue 18, lead-entry)
+    lead_forms,
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )

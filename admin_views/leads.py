@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import SecureForm
@@ -17,13 +17,14 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from admin_views import pipeline_drill
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin
 from admin_views.customer_columns import dict_choices, dict_filter
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS, OWNERSHIP_REASONS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
-from admin_views.formatters import PHONE_CELLS, choice_label, day_with_time_on_hover
+from admin_views.formatters import PHONE_CELLS, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.navigation import back_url
@@ -43,7 +44,7 @@ LABELS = {
 }
 EVENT_REASONS = {**{str(k): v for k, v in OWNERSHIP_REASONS.items()}, leads.STATUS_REASON: _l("状态变更")}
 COMMON_SEARCH_COUNT_CAP = 200
-CONVERT_ENDPOINT = "lead_conversion.convert"  # lead-entry's 转化 page, when it is installed
+CONVERT_ENDPOINT = "lead_conversion.convert"  # the 转化 page (admin_views/lead_conversion.py)
 
 
 class LeadFollowUpForm(SecureForm):
@@ -115,7 +116,12 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
         return gettext("名称、联系人或电话")
 
     def get_query(self) -> Any:
-        return super().get_query().options(joinedload(Lead.owner), joinedload(Lead.source))
+        # A pipeline report's figure opens the leads it counted (admin_views/pipeline_drill.py).
+        return super().get_query().options(joinedload(Lead.owner), joinedload(Lead.source)).filter(
+            *pipeline_drill.lead_clauses())
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(*pipeline_drill.lead_clauses())
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
         found = lead_search.find(db.session, search)
@@ -181,17 +187,10 @@ class LeadView(CustomFieldsMixin, ScopedModelView):
             "status_label": leads.status_label, "can_work": can_work,
             "can_edit": self.can_edit and lead.status != leads.LeadStatus.CONVERTED,
             "follow_up_form": self._follow_up_form(), "invalid_form": InvalidForm(),
-            "convert_url": self._convert_url(lead) if is_open and actor.can("lead.convert") else None,
+            "convert_url": url_for(CONVERT_ENDPOINT, id=lead.id) if is_open and actor.can("lead.convert") else None,
             "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
         }
-
-    @staticmethod
-    def _convert_url(lead: Lead) -> str | None:
-        """转化 belongs to rules/lead_conversion.py's page; offered only where it is installed."""
-        if CONVERT_ENDPOINT not in current_app.view_functions:
-            return None
-        return url_for(CONVERT_ENDPOINT, id=lead.id)
 
     @staticmethod
     def _follow_up_form(formdata: Any = None) -> LeadFollowUpForm:

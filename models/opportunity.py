@@ -141,11 +141,10 @@ class Opportunity(TimestampMixin, db.Model):
               "loss_reason_id", "amount", "created_at", "deleted_at", "id"),
         Index("ix_opportunities_group_created", "group_id", "created_at", "stage_id", "outcome", "amount", "owner_id",
               "department_id", "deleted_at", "id"),
-        # The board's column sums and the forecast from the index alone (no row reads):
-        # everyone's open opportunities by group and stage, and by expected close; the owned
-        # part of a salesperson's or a department's.
+        # The board's column sums from the index alone (no row reads): everyone's open
+        # opportunities by group and stage; the owned part of a salesperson's or a department's
+        # board and forecast (everyone's forecast reads ix_opportunities_forecast).
         Index("ix_opportunities_board_sums", "outcome", "group_id", "stage_id", "deleted_at", "amount"),
-        Index("ix_opportunities_outcome_sums", "outcome", *_SUMMED),
         Index("ix_opportunities_owner_outcome_sums", "owner_id", "outcome", *_SUMMED),
     )
 

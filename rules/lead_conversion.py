@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer, CustomerKind, FollowUp

@@ -30,7 +30,7 @@ from rules.actor import Actor
 from rules.links import Days, DrillFilter, ListKind, ListLink
 from rules.pipeline_drill import (
     WORKED, LeadDrill, OpportunityDrill, backward_moves, department_tree, group_stages, lead_where, month_days,
-    opportunity_where, utc_range,
+    opportunity_where,
 )
 from rules.reports import CENT, UNSET, ZERO, Column, Filters, Table, _money, _names, _sum, _totals, bucket, bucket_labels
 

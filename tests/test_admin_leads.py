@@ -12,7 +12,6 @@ from conftest import FIXED_NOW, list_table
 from models import Lead, LeadFollowUp, Pool, User, db
 from rules import leads
 from rules.actor import Actor
-from admin_views import leads as leads_view
 
 
 def _lead(app, name: str, owner: str | None, **values) -> int:
@@ -229,31 +228,19 @@ def test_administrators_define_fields_for_leads_opportunities_and_quotes(app, cl
     assert "1200" in list_table(rep.get("/admin/lead/").get_data(as_text=True))
 
 
-def test_the_convert_button_appears_once_conversion_is_installed(app, client, make_user, tmp_path):
-    """转化 is another module's page: the lead's page links to it only where it exists."""
-    from conftest import Browserish, build_app
-    from rules import org, setup
-
-    make_user("rep1")
+def test_the_convert_button_is_offered_on_open_leads_only(app, client, make_user):
+    """转化 on an open lead's page (to the conversion page); an invalid lead offers none."""
+    actor = make_user("rep1")
     lead_id = _lead(app, "星河科技", "rep1")
-    client.login("rep1")
-    assert 'data-testid="convert"' not in client.get(f"/admin/lead/details/?id={lead_id}").get_data(as_text=True)
-
-    other = build_app("sqlite", tmp_path)
-    other.add_url_rule("/admin/lead-conversion/<int:id>", endpoint=leads_view.CONVERT_ENDPOINT,
-                       view_func=lambda id: "")
-    with other.app_context():
-        roles = setup.ensure_defaults(db.session)
-        dept = org.ensure_department_path(db.session, ["销售部"])
-        user = org.create_user(db.session, username="rep1", password="kechi-test-pw", display_name="rep1",
-                               role=roles["业务员"], department=dept)
-        lead = leads.create_lead(db.session, {"name": "星河科技"}, actor=Actor.from_user(user), now=FIXED_NOW)
+    dead_id = _lead(app, "废弃线索", "rep1")
+    with app.app_context():
+        leads.mark_invalid(db.session, dead_id, actor=Actor.from_user(db.session.get(User, actor)), reason="空号",
+                           now=FIXED_NOW)
         db.session.commit()
-        other_lead = lead.id
-    browser = Browserish(other.test_client())
-    browser.login("rep1", "kechi-test-pw")
-    page = browser.get(f"/admin/lead/details/?id={other_lead}").get_data(as_text=True)
-    assert f'href="/admin/lead-conversion/{other_lead}"' in page
+    client.login("rep1")
+    assert f'href="/admin/lead-conversion/{lead_id}' in client.get(f"/admin/lead/details/?id={lead_id}").get_data(
+        as_text=True)
+    assert 'data-testid="convert"' not in client.get(f"/admin/lead/details/?id={dead_id}").get_data(as_text=True)
 
 
 def test_a_page_of_its_own_gets_the_custom_fields_of_its_entity(app, admin_id):
