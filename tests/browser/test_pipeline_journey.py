@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from conftest import log_in, screenshot
-from models import LoginCaptcha, PriceLevel, Product, ProductPrice, db
+from models import LoginCaptcha, Product, ProductPrice, db
 from models.opportunity import Opportunity, Stage
 from rules import pool as pool_rules
+from rules import products
 from rules.pool_subject import LEADS
 
 pytestmark = pytest.mark.browser
@@ -37,19 +38,12 @@ def test_web_form_to_lead_pool_to_board_to_quote_to_order(app, page, make_user, 
     make_user("chenxm", display_name="陈晓明")
     with app.app_context():
         pool_rules.default_pool(db.session, LEADS)  # 公共线索池, as 客户池设置 makes it
-        wholesale = db.session.scalar(select(PriceLevel).where(PriceLevel.name == "批发价"))
-        if wholesale is None:
-            wholesale = PriceLevel(name="批发价")
-            db.session.add(wholesale)
-        retail = db.session.scalar(select(PriceLevel).where(PriceLevel.name == "零售价"))
-        if retail is None:
-            retail = PriceLevel(name="零售价")
-            db.session.add(retail)
+        levels = {level.name: level.id for level in products.ensure_default_levels(db.session)}  # 零售价, 批发价, VIP价
         board = Product(code="JX80", name="智能教学一体机", spec="86英寸", unit="台", cost=Decimal("5200"))
         db.session.add(board)
         db.session.flush()
-        db.session.add_all([ProductPrice(product_id=board.id, level_id=retail.id, price=Decimal("9800.00")),
-                            ProductPrice(product_id=board.id, level_id=wholesale.id, price=Decimal("8600.00"))])
+        db.session.add_all([ProductPrice(product_id=board.id, level_id=levels["零售价"], price=Decimal("9800.00")),
+                            ProductPrice(product_id=board.id, level_id=levels["批发价"], price=Decimal("8600.00"))])
         db.session.commit()
         product_id = board.id
         stage_ids = {s.name: s.id for s in db.session.scalars(select(Stage))}
