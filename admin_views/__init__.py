@@ -19,6 +19,7 @@ from admin_views import (
     lead_conversion, lead_forms, leads, notifications, orders, org, params, pipeline_reports, pool, pool_settings,
     products, quotes, recycle_bin, reports, settings, sharing, system,
 )
+from admin_views import lead_pool  # issue 18, lead-pool
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -33,7 +34,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户管理
     customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
     # 客户池
-    pool,
+    pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
     orders, quotes, products, reports, pipeline_reports,
     # 综合办公

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from admin_views import params
 from admin_views.context import audit_context, current_actor, now
 from admin_views.forms import CsrfForm
-from admin_views.navigation import back_url
+from admin_views.pool_moves import assign_page, release_page
 from admin_views.transaction import commit_or_explain, transaction
 from models import Customer, CustomerShare, FollowUp, User, db
 from rules import audit, customers, protection, scope, sharing
 from rules import pool as pool_rules
 from rules.errors import OutOfScope
+from rules.pool_subject import CUSTOMERS
 
 
 class CustomerActionsMixin:
@@ -86,20 +87,11 @@ class CustomerActionsMixin:
 
     @expose("/release/", methods=["GET", "POST"])
     def release_view(self) -> Any:
-        actor = current_actor()
         ids, records = self._selection("pool.claim")
         if not records:
             abort(404)
-        if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            if commit_or_explain(
-                    lambda: [pool_rules.release(db.session, record.id, actor=actor, now=now(),
-                                                reason=request.form.get("reason", "")) for record in records],
-                    lambda moved: gettext("已将 %(n)d 位客户放弃到客户池", n=len(moved))):
-                return redirect(url_for(".index_view"))
-        return self.render("admin/customers/release.html", records=records, ids=",".join(ids),
-                           reason=request.form.get("reason", ""))
+        return release_page(self, CUSTOMERS, records, ",".join(ids),
+                            done=lambda n: gettext("已将 %(n)d 位客户放弃到客户池", n=n))
 
     @action("assign", _l("指派给同事"))
     def action_assign(self, ids: list[str]) -> Any:
@@ -109,33 +101,7 @@ class CustomerActionsMixin:
     @expose("/assign/", methods=["GET", "POST"])
     def assign_view(self) -> Any:
         """指派: customers in the manager's scope (or from their pool) to a colleague in scope."""
-        actor = current_actor()
-        if not actor.can("pool.assign"):
-            abort(403)
-        wanted = params.ids_list(request.values.get("ids"))
-        # Through the scope before anything is shown: one id the manager may not assign (another
-        # department's customer, a forged or missing id) refuses the page, as batch actions do.
-        movable = scope.ids_in_scope(db.session, Customer, wanted, actor,
-                                     pool_rules.assignable_clause(db.session, actor))
-        if not wanted or len(movable) != len(wanted):
-            abort(404)
-        back = back_url(request.values.get("back"), url_for(".index_view"))
-        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True),
-                                                                scope.owner_clause(User.id, actor))
-                                             .order_by(User.display_name)))
-        if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            to_user = next((u for u in colleagues if str(u.id) == request.form.get("to_user")), None)
-            if to_user is None:
-                flash(gettext("请选择要指派给谁"), "error")
-            elif commit_or_explain(
-                    lambda: pool_rules.assign(db.session, wanted, to_user=to_user, actor=actor, now=now()),
-                    lambda count: gettext("已将 %(n)d 位客户指派给 %(u)s", n=count, u=to_user.display_name)):
-                return redirect(back)
-        names = list(db.session.scalars(select(Customer.name).where(Customer.id.in_(movable)).order_by(Customer.id)))
-        return self.render("admin/customers/assign.html", colleagues=colleagues, names=names,
-                           ids=",".join(str(i) for i in wanted), back=back)
+        return assign_page(self, CUSTOMERS, done=lambda n, who: gettext("已将 %(n)d 位客户指派给 %(u)s", n=n, u=who))
 
     @action("recall", _l("收回到客户池"), _l("所选客户将从业务员名下收回到客户池，确定吗？"))
     def action_recall(self, ids: list[str]) -> None:

@@ -4,34 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, has_request_context, redirect, request, url_for
-from flask_admin import expose
+from flask import g, redirect, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import tools
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from admin_views import params
 from admin_views.base import ScopedModelView
-from admin_views.context import current_actor, local_today, now
+from admin_views.context import current_actor, now
 from admin_views.customer_columns import region
 from admin_views.customer_labels import KIND_LABELS, LABELS, OWNERSHIP_REASONS
 from admin_views.customers import NarrowedCustomerView
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
 from admin_views.formatters import PHONE_CELLS, choice_label
-from admin_views.forms import CsrfForm
 from admin_views.links import drill
 from admin_views.menu import POOL, fa
+from admin_views.pool_list import PoolListMixin
 from admin_views.transaction import commit_or_explain
-from models import ClaimRequest, Customer, OwnershipEvent, Pool, PoolReason, RequestStatus, User, db
+from models import ClaimRequest, Customer, OwnershipEvent, PoolReason, RequestStatus, User, db
 from rules import pool as pool_rules
-from rules import i18n, recycle, scope
-from rules.errors import OutOfScope
+from rules import i18n, recycle
 from rules.links import DrillFilter as F
+from rules.pool_subject import CUSTOMERS
 
 POOL_REASONS = {PoolReason.RELEASED: _l("放弃"), PoolReason.RECYCLED: _l("回收"), PoolReason.RECALLED: _l("收回"),
                 PoolReason.IMPORTED: _l("导入"), PoolReason.NEW: _l("新建")}
@@ -39,113 +37,46 @@ REQUEST_STATUS = {RequestStatus.PENDING.value: _l("待批示"), RequestStatus.AP
                   RequestStatus.REJECTED.value: _l("未批准")}
 
 
-def _role_id() -> int:
-    return current_user.role_id
-
-
 _run = commit_or_explain  # the pool actions share the panel's commit-or-explain step
 
 
-class PoolView(ScopedModelView):
+class PoolView(PoolListMixin, ScopedModelView):
     """公共客户: unowned customers of the pools the user belongs to."""
 
+    pool_subject = CUSTOMERS
     permission_view = "pool.view"
     action_permissions = {"claim": "pool.claim", "request": "pool.claim", "assign": "pool.assign"}
-    list_template = "admin/pool/list.html"
-    can_view_details = False
-    capped_count = True
     column_list = ["code", "name", "kind", "region", "phone", "mobile", "pool_reason", "pool_entered_at"]
     column_labels = {**LABELS, "pool_reason": _l("入池原因"), "pool_entered_at": _l("入池时间")}
     column_default_sort = [("pool_entered_at", True), ("id", True)]
     column_sortable_list = ["code", "name", "pool_entered_at"]
     column_searchable_list = ["name", "code"]
     column_filters = [LocalDateBetween(Customer.pool_entered_at, _l("入池时间"))]
+    pool_formatters = {"pool_reason": choice_label(POOL_REASONS), "region": region, "kind": choice_label(KIND_LABELS),
+                       **PHONE_CELLS}
+    random_confirm = _l("从客户池中随机领用这么多位客户吗？")
+    my_pools_label = _l("您从以下客户池领用：")
+    empty_text = _l("客户池里暂时没有客户。业务员放弃或系统回收的客户会出现在这里。")
 
     def is_accessible(self) -> bool:
         return super().is_accessible() and pool_rules.enabled(db.session)
 
-    def _hidden(self) -> set[str]:
-        # Flask-Admin reads column_formatters once per cell: work it out once per request.
-        if "kechi_pool_hidden" in g:
-            return g.kechi_pool_hidden
-        pools = pool_rules.pools_of(db.session, current_actor().user_id)
-        hidden: set[str] = set()
-        for pool in db.session.scalars(select(Pool).where(Pool.id.in_(pools))):
-            hidden |= set(pool.hidden_fields or [])
-        g.kechi_pool_hidden = hidden
-        return hidden
+    def claimed_message(self, n: int) -> str:
+        return gettext("已领用 %(n)d 位客户，可在“客户列表”中查看", n=n)
 
-    @property
-    def column_formatters(self) -> dict:  # type: ignore[override]
-        # Read per request (Flask-Admin also reads it once at start-up, outside any request).
-        hidden = self._hidden() if has_request_context() and current_user.is_authenticated else set()
-        masked = {f: (lambda v, c, m, n: gettext("领用后可见")) for f in hidden}
-        return {"pool_reason": choice_label(POOL_REASONS), "region": region, "kind": choice_label(KIND_LABELS),
-                **PHONE_CELLS, **masked}
-
-    def render(self, template: str, **kwargs: Any) -> Any:
-        if template == self.list_template:
-            # 您从哪些客户池领用: a department pool changes this, so the page says it.
-            kwargs["my_pools"] = pool_rules.names(db.session, pool_rules.pools_of(db.session, current_actor().user_id))
-        return super().render(template, **kwargs)
-
-    def get_query(self) -> Any:
-        return db.session.query(Customer).filter(pool_rules.pool_clause(db.session, current_actor(), now=now()))
-
-    def get_count_query(self) -> Any:
-        from admin_views.base import CappedCountQuery
-
-        query = CappedCountQuery([func.count(Customer.id)], session=db.session).select_from(Customer)
-        return query.filter(pool_rules.pool_clause(db.session, current_actor(), now=now()))
-
-    def write_clause(self) -> Any:
-        return pool_rules.pool_clause(db.session, current_actor(), now=now())
-
-    def get_one(self, id: Any) -> Any:
-        try:
-            return scope.get_in_scope(db.session, Customer, id, current_actor(), self.write_clause())
-        except OutOfScope:
-            abort(404)
-
-    def _claim_ids(self, ids: list[str]) -> list[int]:
-        return params.ids_list(ids)
-
-    @action("claim", _l("领用"))
-    def action_claim(self, ids: list[str]) -> None:
-        actor = current_actor()
-
-        def claim_all() -> int:
-            for customer_id in self._claim_ids(ids):
-                pool_rules.claim(db.session, customer_id, actor=actor, role_id=_role_id(), now=now(),
-                                 today=local_today())
-            return len(ids)
-
-        _run(claim_all, lambda n: gettext("已领用 %(n)d 位客户，可在“客户列表”中查看", n=n))
+    def random_message(self, n: int) -> str:
+        return gettext("随机领用了 %(n)d 位客户", n=n)
 
     @action("request", _l("申请领用"))
     def action_request(self, ids: list[str]) -> None:
         actor = current_actor()
         _run(lambda: [pool_rules.request_claim(db.session, cid, actor=actor, reason=None, now=now())
-                      for cid in self._claim_ids(ids)],
+                      for cid in params.ids_list(ids)],
              lambda made: gettext("已提交 %(n)d 条领用申请，等待主管批示", n=len(made)))
 
     @action("assign", _l("指派给同事"))
     def action_assign(self, ids: list[str]) -> Any:
         return redirect(url_for("customer.assign_view", ids=",".join(ids), back=url_for(".index_view")))
-
-    @expose("/random/", methods=["POST"])
-    def claim_random(self) -> Any:
-        if not CsrfForm(request.form).validate():
-            abort(400)
-        actor = current_actor()
-        try:
-            count = params.optional_int(request.form.get("count"), name=gettext("数量"), maximum=10_000) or 0
-        except params.BadParameter:
-            count = 0
-        _run(lambda: pool_rules.claim_random(db.session, count, actor=actor, role_id=_role_id(), now=now(),
-                                             today=local_today()),
-             lambda events: gettext("随机领用了 %(n)d 位客户", n=len(events)))
-        return redirect(url_for(".index_view"))
 
 
 class SoonRecycledView(NarrowedCustomerView):

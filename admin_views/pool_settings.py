@@ -1,4 +1,5 @@
-"""客户池设置: pools, their members, claim and recycle rules (with per-role and per-value-level
+"""客户池设置: pools of customers and of leads (线索池: the same rules, Pool.kind chosen when the
+pool is made), their members, claim and recycle rules (with per-role and per-value-level
 numbers), and a preview of tonight's recycling."""
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectField, SelectMultipleField, StringField
 
 from admin_views import params
 from admin_views.base import SecureModelView
 from admin_views.context import now
 from admin_views.menu import SETTINGS, fa
-from models import Customer, Department, Pool, PoolMember, Role, User, db
+from admin_views.formatters import choice_label
+from models import Customer, Department, Lead, Pool, PoolMember, Role, User, db
+from models.pool import PoolKind
 from rules import dictionaries, recycle
 from rules import pool as pool_rules
+from rules.pool_subject import CUSTOMERS, LEADS, SUBJECTS, PoolSubject
 
+KIND_LABELS = {PoolKind.CUSTOMER.value: _l("客户池"), PoolKind.LEAD.value: _l("线索池")}
 HIDEABLE = {"phone": _l("电话"), "mobile": _l("手机"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
             "address": _l("地址")}
 
@@ -86,9 +91,9 @@ class PoolSettingsView(SecureModelView):
     list_template = "admin/pool/settings_list.html"
     create_template = "admin/pool/settings_create.html"
     edit_template = "admin/pool/settings_edit.html"
-    column_list = ["name", "is_default", "members", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
+    column_list = ["name", "kind", "is_default", "members", "max_owned", "max_claims_per_day", "cooldown_days", "recycle_enabled",
                    "no_contact_days", "idle_days", "no_deal_days"]
-    column_labels = {"name": _l("客户池名称"), "is_default": _l("默认客户池"), "max_owned": _l("拥有上限"),
+    column_labels = {"name": _l("客户池名称"), "kind": _l("类型"), "is_default": _l("默认客户池"), "max_owned": _l("拥有上限"),
                      "deals_count_as_owned": _l("成交客户计入上限"), "max_claims_per_day": _l("每日领用上限"),
                      "cooldown_days": _l("再次领用间隔（天）"), "recycle_enabled": _l("开启自动回收"),
                      "no_contact_days": _l("领用后未联系收回（天）"), "idle_days": _l("间隔未联系收回（天）"),
@@ -96,12 +101,15 @@ class PoolSettingsView(SecureModelView):
                      "warn_days": _l("提前提醒（天）"), "hidden_fields": _l("领用前隐藏的字段"),
                      "member_users": _l("成员（员工）"), "member_departments": _l("成员（部门）"),
                      "members": _l("成员")}
-    column_formatters = {"members": lambda v, c, m, n: _members_text(m)}
-    form_columns = ["name", "is_default", "member_departments", "member_users", "hidden_fields", "max_owned",
+    column_formatters = {"members": lambda v, c, m, n: _members_text(m), "kind": choice_label(KIND_LABELS)}
+    form_columns = ["name", "kind", "is_default", "member_departments", "member_users", "hidden_fields", "max_owned",
                     "deals_count_as_owned", "max_claims_per_day", "cooldown_days", "role_limits", "recycle_enabled",
                     "no_contact_days", "idle_days", "no_deal_days", "level_days", "exempt_deals", "warn_days"]
-    form_overrides = {"hidden_fields": SelectMultipleField, "role_limits": StringField, "level_days": StringField}
-    form_args = {"hidden_fields": {"choices": list(HIDEABLE.items()), "validate_choice": False,
+    form_overrides = {"kind": SelectField, "hidden_fields": SelectMultipleField, "role_limits": StringField, "level_days": StringField}
+    form_args = {"kind": {"choices": list(KIND_LABELS.items()), "default": PoolKind.CUSTOMER.value,
+                          "validate_choice": False, "label": _l("类型"),
+                          "description": _l("线索池按同样的规则领用和回收线索（不适用价值等级和成交相关的设置）。创建后不能更改。")},
+                 "hidden_fields": {"choices": list(HIDEABLE.items()), "validate_choice": False,
                                    "label": _l("领用前隐藏的字段")},
                  "max_owned": {"description": _l("0 表示不限")}, "max_claims_per_day": {"description": _l("0 表示不限")},
                  "no_contact_days": {"description": _l("留空表示不启用此规则")},
@@ -128,7 +136,10 @@ class PoolSettingsView(SecureModelView):
         return self._with_choices(super().create_form(obj), None)
 
     def edit_form(self, obj: Any = None) -> Any:
-        return self._with_choices(super().edit_form(obj), obj)
+        form = super().edit_form(obj)
+        # What a pool holds is chosen once: its customers or leads would be stranded by a change.
+        del form.kind
+        return self._with_choices(form, obj)
 
     def apply_rules(self, form: Any, model: Pool, is_created: bool) -> None:
         roles = list(db.session.scalars(select(Role.id)))
@@ -136,19 +147,24 @@ class PoolSettingsView(SecureModelView):
         model.role_limits = _numbers("role", roles, ["max_owned", "max_claims_per_day"])
         model.level_days = _numbers("level", levels, list(recycle.RULE_FIELDS.values()))
         model.hidden_fields = [f for f in (form.hidden_fields.data or []) if f in HIDEABLE]
+        if is_created and model.kind not in KIND_LABELS:
+            model.kind = PoolKind.CUSTOMER.value
+        subject = SUBJECTS[PoolKind(model.kind)]
         users = _active_user_ids()
-        before = pool_rules.memberships(db.session, users)
+        before = pool_rules.memberships(db.session, users, subject)
         model.members = [PoolMember(user_id=int(u)) for u in form.member_users.data or [] if u.isdigit()] + [
             PoolMember(department_id=int(d)) for d in form.member_departments.data or [] if d.isdigit()]
-        if model.is_default:
-            db.session.execute(Pool.__table__.update().where(Pool.id != (model.id or -1)).values(is_default=False))
+        if model.is_default:  # one default pool of each kind
+            db.session.execute(Pool.__table__.update().where(Pool.id != (model.id or -1), Pool.kind == model.kind)
+                               .values(is_default=False))
         db.session.flush()
-        g.kechi_pool_moves = pool_rules.moves(before, pool_rules.memberships(db.session, users))
+        g.kechi_pool_moves = (subject, pool_rules.moves(before, pool_rules.memberships(db.session, users, subject)))
 
     def after_model_change(self, form: Any, model: Pool, is_created: bool) -> None:
         """Saved: say who no longer draws from which pool (a department pool takes its people
         out of the default pool), so nobody's 公共客户 empties without the administrator knowing."""
-        for text in _move_messages(g.pop("kechi_pool_moves", [])):
+        subject, moves = g.pop("kechi_pool_moves", (CUSTOMERS, []))
+        for text in _move_messages(moves, subject):
             flash(text, "warning")
 
     def render(self, template: str, **kwargs: Any) -> Any:
@@ -161,8 +177,11 @@ class PoolSettingsView(SecureModelView):
         moved = recycle.preview(db.session, now=now())
         due = list(db.session.scalars(select(Customer).where(recycle.due_clause(db.session, now()))
                                       .options(joinedload(Customer.owner)).order_by(Customer.claimed_at).limit(50)))
+        leads = recycle.preview(db.session, now=now(), subject=LEADS)
+        due_leads = list(db.session.scalars(select(Lead).where(recycle.due_clause(db.session, now(), LEADS))
+                                            .options(joinedload(Lead.owner)).order_by(Lead.claimed_at).limit(50)))
         return self.render("admin/pool/preview.html", moved=moved, due=due, labels=recycle.RULE_LABELS,
-                           total=sum(moved.values()))
+                           total=sum(moved.values()), due_leads=due_leads, lead_total=sum(leads.values()))
 
 
 def _active_user_ids() -> list[int]:
@@ -173,7 +192,7 @@ def _pool_names(ids: Any) -> str:
     return "、".join(f"“{name}”" for name in pool_rules.names(db.session, ids))
 
 
-def _move_messages(moves: list[pool_rules.MembershipMove]) -> list[str]:
+def _move_messages(moves: list[pool_rules.MembershipMove], subject: PoolSubject = CUSTOMERS) -> list[str]:
     """One sentence per change shared by several people: who, from which pools, to which, and
     where their customers now go back (whose recycle rules then apply)."""
     grouped: dict[tuple, list[int]] = {}
@@ -182,10 +201,18 @@ def _move_messages(moves: list[pool_rules.MembershipMove]) -> list[str]:
     users = dict(db.session.execute(select(User.id, User.display_name)).all())
     messages = []
     for (left, now, rehomed), ids in grouped.items():
-        text = gettext("%(who)s 将不再从%(left)s领用客户，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
-                       who="、".join(users[u] for u in ids), left=_pool_names(left), now=_pool_names(now))
-        if rehomed:
-            text += gettext("。他们放弃或被回收的客户今后进入%(home)s，按该池的回收规则计算", home=_pool_names(now[:1]))
+        who, left_names, now_names, home = ("、".join(users[u] for u in ids), _pool_names(left), _pool_names(now),
+                                            _pool_names(now[:1]))
+        if subject is LEADS:
+            text = gettext("%(who)s 将不再从%(left)s领用线索，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
+                           who=who, left=left_names, now=now_names)
+            if rehomed:
+                text += gettext("。他们放弃或被回收的线索今后进入%(home)s，按该池的回收规则计算", home=home)
+        else:
+            text = gettext("%(who)s 将不再从%(left)s领用客户，今后从%(now)s领用；如需同时领用，请把他们也加为%(left)s的成员",
+                           who=who, left=left_names, now=now_names)
+            if rehomed:
+                text += gettext("。他们放弃或被回收的客户今后进入%(home)s，按该池的回收规则计算", home=home)
         messages.append(text)
     return messages
 
@@ -194,16 +221,18 @@ def _members_text(pool: Pool) -> str:
     named = [m.department.name for m in pool.members if m.department] + [
         m.user.display_name for m in pool.members if m.user]
     if pool.is_default:
-        named.append(gettext("未加入其他客户池的员工"))
+        named.append(gettext("未加入其他线索池的员工") if pool.kind == PoolKind.LEAD else gettext("未加入其他客户池的员工"))
     return "、".join(named)
 
 
-def _draws() -> list[tuple[User, str, str]]:
-    """每位员工从哪些客户池领用, and where their released or recycled customers go."""
+def _draws() -> list[tuple[User, str, str, str, str]]:
+    """每位员工从哪些客户池和线索池领用, and where their released or recycled records go."""
     users = list(db.session.scalars(select(User).where(User.active.is_(True))
                                     .options(joinedload(User.department)).order_by(User.display_name)))
     pools = pool_rules.memberships(db.session, [u.id for u in users])
-    return [(user, _pool_names(pools[user.id]), _pool_names(pools[user.id][:1])) for user in users]
+    leads = pool_rules.memberships(db.session, [u.id for u in users], LEADS)
+    return [(user, _pool_names(pools[user.id]), _pool_names(pools[user.id][:1]), _pool_names(leads[user.id]),
+             _pool_names(leads[user.id][:1])) for user in users]
 
 
 def views() -> list[Any]:

@@ -142,14 +142,16 @@ def serve(host: str, port: int) -> None:
 @cli.command("recycle")
 @click.option("--dry-run", is_flag=True, help="只显示将被回收的数量，不做修改")
 def recycle_command(dry_run: bool) -> None:
-    """Run the recycle rules now (客户回收); --dry-run prints what would move."""
-    from jobs.recycle import recycle_customers
+    """Run the recycle rules now (客户和线索回收); --dry-run prints what would move."""
+    from jobs.recycle import recycle_customers, recycle_leads
     from rules.recycle import RULE_LABELS
 
     moved = recycle_customers(dry_run=dry_run)
     click.echo(("将回收" if dry_run else "已回收") + f" {sum(moved.values())} 位客户：")
     for rule, count in moved.items():
         click.echo(f"  {RULE_LABELS[rule]}: {count}")
+    leads = recycle_leads(dry_run=dry_run)
+    click.echo(("将回收" if dry_run else "已回收") + f" {sum(leads.values())} 条线索")
 
 
 @cli.command("reindex-customers")

@@ -26,6 +26,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (backup.backup_database, "20 2 * * *"),  # embedded mode: a copy of the SQLite database, BACKUP_KEEP kept
     (reminders.send_due_reminders, "0 8 * * *"),
     (recycle.recycle_customers, "0 1 * * *"),
+    (recycle.recycle_leads, "10 1 * * *"),  # 线索池: the same rules, for leads
     (recycle.warn_due_recycles, "30 8 * * *"),
     (quotes.expire_quotes, "5 0 * * *"),  # 已发送 quotes past their 有效期 → 已过期
     (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis

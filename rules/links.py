@@ -30,6 +30,7 @@ class ListKind(StrEnum):
     DUE_CUSTOMER = "due_customer"          # 待回访客户
     SOON_RECYCLED = "recycle_soon"         # 将被回收
     POOL = "pool"                          # 公共客户
+    LEAD_POOL = "lead_pool"                # 线索池
     FOLLOW_UP = "follow_up"                # 联系记录
     OWNERSHIP_EVENT = "ownership_event"    # 流转记录
     ORDER = "order"

@@ -16,6 +16,11 @@ One clause decides, three readers use it: the nightly job (`recycle_due`), the �
 the same exemption through rules.activity.busy_ids), so what the list warns about is what
 the job then moves, under the rule the countdown names.
 
+Lead pools (PoolKind.LEAD) keep the same settings and the same clauses, written once against a
+PoolSubject (rules/pool_subject.py): a lead has no value level, no business and no deal, so only
+(a) and (b) apply to it, counted from its claim and its last follow-up; a converted or invalid
+lead is never recycled (the subject's live rows are open leads only).
+
 Everything is set-based SQL: per pool one INSERT ... SELECT of the events (each naming its
 rule) and one UPDATE of the customers, then one notification per former owner. Running it
 twice moves nothing the second time.
@@ -30,12 +35,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason, RecycleRule
+from models.customer import Customer, OwnershipReason, PoolReason, RecycleRule
 from models.org import User
-from models.pool import Pool
+from models.pool import Pool, PoolKind
 from rules import activity, notifications
-from rules.pool import enabled as pool_enabled
-from rules.pool import home_pools
+from rules.pool import back_to_pool_values, enabled_for, home_pools
+from rules.pool_subject import CUSTOMERS, PoolSubject
 from rules.links import ListKind, ListLink
 
 RULES = tuple(RecycleRule)
@@ -69,14 +74,15 @@ def _days(pool: Pool, rule: RecycleRule) -> dict[int | None, int]:
     return days
 
 
-def _older_than(column, days: dict[int | None, int], now: datetime) -> ColumnElement[bool]:
-    """`column` is older than the rule's N days for the customer's value level."""
-    specific = [k for k in days if k is not None]
-    parts = [and_(Customer.value_level_id == level, column < now - timedelta(days=days[level])) for level in specific]
+def _older_than(column, days: dict[int | None, int], now: datetime,
+                level=Customer.value_level_id) -> ColumnElement[bool]:
+    """`column` is older than the rule's N days for the record's value level (`level`; None: the
+    subject has no levels and the pool's own days apply)."""
+    specific = [k for k in days if k is not None] if level is not None else []
+    parts = [and_(level == lvl, column < now - timedelta(days=days[lvl])) for lvl in specific]
     if None in days:
         # Customers of any level without days of its own (every customer when no level has any).
-        other = true() if not specific else or_(
-            Customer.value_level_id.is_(None), Customer.value_level_id.not_in(specific))
+        other = true() if not specific else or_(level.is_(None), level.not_in(specific))
         parts.append(and_(other, column < now - timedelta(days=days[None])))
     return or_(*parts) if parts else false()
 
@@ -85,117 +91,132 @@ def _none_since(column, since) -> ColumnElement[bool]:
     return or_(column.is_(None), column < since)
 
 
-def _quiet_for(column, days: dict[int | None, int], now: datetime) -> ColumnElement[bool]:
-    return or_(column.is_(None), _older_than(column, days, now))
+def _quiet_for(column, days: dict[int | None, int], now: datetime, level=Customer.value_level_id) -> ColumnElement[bool]:
+    return or_(column.is_(None), _older_than(column, days, now, level))
 
 
-def rule_clause(pool: Pool, rule: RecycleRule, now: datetime) -> ColumnElement[bool]:
+def rule_clause(pool: Pool, rule: RecycleRule, now: datetime, subject: PoolSubject = CUSTOMERS) -> ColumnElement[bool]:
     days = _days(pool, rule)
     if not days:
         return false()
-    claimed_long_ago = _older_than(Customer.claimed_at, days, now)
+    model, level, active = subject.model, subject.level_column, subject.activity_column
+    claimed_long_ago = _older_than(model.claimed_at, days, now, level)
+    # A subject without business (leads) has only its follow-up clock.
+    business = [] if active is None else [active]
     if rule == RecycleRule.NO_CONTACT:
-        return and_(claimed_long_ago, _none_since(Customer.last_follow_up_at, Customer.claimed_at),
-                    _none_since(Customer.last_activity_at, Customer.claimed_at))
+        return and_(claimed_long_ago, *(_none_since(c, model.claimed_at) for c in [model.last_follow_up_at, *business]))
     if rule == RecycleRule.IDLE:
-        return and_(claimed_long_ago, _quiet_for(Customer.last_follow_up_at, days, now),
-                    _quiet_for(Customer.last_activity_at, days, now))
-    return and_(claimed_long_ago, Customer.has_deal.is_(False), _quiet_for(Customer.last_activity_at, days, now))
+        return and_(claimed_long_ago, *(_quiet_for(c, days, now, level) for c in [model.last_follow_up_at, *business]))
+    if subject.deal_column is None:
+        return false()
+    return and_(claimed_long_ago, subject.deal_column.is_(False), *(_quiet_for(c, days, now, level) for c in business))
 
 
-def _candidates(pool: Pool, owner_ids: list[int], now: datetime) -> ColumnElement[bool]:
+def _customer_exemptions(pool: Pool, now: datetime) -> list[ColumnElement[bool]]:
     exempt = [or_(Customer.protected_until.is_(None), Customer.protected_until < now),
               ~activity.open_business_clause()]
     if pool.exempt_deals:
         exempt.append(Customer.has_deal.is_(False))
-    return and_(Customer.owner_id.in_(owner_ids), Customer.deleted_at.is_(None), Customer.claimed_at.is_not(None),
-                *exempt)
+    return exempt
 
 
-def _owners_by_pool(session: Session) -> dict[int, list[int]]:
+# What keeps an owned record from being recycled whatever its clocks say, besides not being live.
+_EXEMPTIONS = {PoolKind.CUSTOMER: _customer_exemptions, PoolKind.LEAD: lambda pool, now: []}
+
+
+def _candidates(pool: Pool, owner_ids: list[int], now: datetime, subject: PoolSubject = CUSTOMERS) -> ColumnElement[bool]:
+    model = subject.model
+    return and_(model.owner_id.in_(owner_ids), subject.live(), model.claimed_at.is_not(None),
+                *_EXEMPTIONS[subject.kind](pool, now))
+
+
+def _owners_by_pool(session: Session, subject: PoolSubject = CUSTOMERS) -> dict[int, list[int]]:
     owners: dict[int, list[int]] = {}
-    for user_id, pool_id in sorted(home_pools(session, set(session.scalars(select(User.id)))).items()):
+    for user_id, pool_id in sorted(home_pools(session, set(session.scalars(select(User.id))), subject).items()):
         owners.setdefault(pool_id, []).append(user_id)
     return owners
 
 
-def due_clause(session: Session, now: datetime) -> ColumnElement[bool]:
-    """Every owned customer that tonight's run would move, across pools."""
+def due_clause(session: Session, now: datetime, subject: PoolSubject = CUSTOMERS) -> ColumnElement[bool]:
+    """Every owned customer (or lead) that tonight's run would move, across pools."""
     parts = []
-    for pool_id, owner_ids in _owners_by_pool(session).items():
+    for pool_id, owner_ids in _owners_by_pool(session, subject).items():
         pool = session.get(Pool, pool_id)
         if pool is None or not pool.recycle_enabled:
             continue
-        rules = or_(*(rule_clause(pool, rule, now) for rule in RULES))
-        parts.append(and_(_candidates(pool, owner_ids, now), rules))
+        rules = or_(*(rule_clause(pool, rule, now, subject) for rule in RULES))
+        parts.append(and_(_candidates(pool, owner_ids, now, subject), rules))
     return or_(*parts) if parts else false()
 
 
-def preview(session: Session, *, now: datetime) -> dict[RecycleRule, int]:
-    """How many customers each rule would move now (a customer counts under its first rule)."""
-    return recycle_due(session, now=now, dry_run=True).moved
+def preview(session: Session, *, now: datetime, subject: PoolSubject = CUSTOMERS) -> dict[RecycleRule, int]:
+    """How many customers (or leads) each rule would move now (one counts under its first rule)."""
+    return recycle_due(session, now=now, dry_run=True, subject=subject).moved
 
 
-def _first_rule(pool: Pool, now: datetime) -> tuple[ColumnElement[bool], Any]:
+def _first_rule(pool: Pool, now: datetime, subject: PoolSubject = CUSTOMERS) -> tuple[ColumnElement[bool], Any]:
     """Whether any rule applies, and the key of the first one that does."""
-    clauses = {rule: rule_clause(pool, rule, now) for rule in RULES}
+    clauses = {rule: rule_clause(pool, rule, now, subject) for rule in RULES}
     which = case(*((clauses[rule], literal(rule.value)) for rule in RULES), else_=literal(None))
     return or_(*clauses.values()), which
 
 
-def recycle_due(session: Session, *, now: datetime, dry_run: bool = False) -> RecycleRun:
+def recycle_due(session: Session, *, now: datetime, dry_run: bool = False,
+                subject: PoolSubject = CUSTOMERS) -> RecycleRun:
     """Per pool, one INSERT ... SELECT logs the moves (with the rule that caused each) and one
     UPDATE makes them: two passes over the candidates whatever the number of rules."""
     moved = {rule: 0 for rule in RULES}
-    if not pool_enabled(session):
+    if not enabled_for(session, subject):
         return RecycleRun(moved=moved, owners_notified=0)
+    event, model = subject.event, subject.model
     # This run's events are the ones after this id (a primary-key range, not a scan of the log).
-    before = session.scalar(select(func.max(OwnershipEvent.id))) or 0
-    for pool_id, owner_ids in _owners_by_pool(session).items():
+    before = session.scalar(select(func.max(event.id))) or 0
+    for pool_id, owner_ids in _owners_by_pool(session, subject).items():
         pool = session.get(Pool, pool_id)
         if pool is None or not pool.recycle_enabled:
             continue
-        due, which = _first_rule(pool, now)
-        clause = and_(_candidates(pool, owner_ids, now), due)
+        due, which = _first_rule(pool, now, subject)
+        clause = and_(_candidates(pool, owner_ids, now, subject), due)
         if dry_run:
-            counted = session.execute(select(which, func.count(Customer.id)).where(clause).group_by(which))
+            counted = session.execute(select(which, func.count(model.id)).where(clause).group_by(which))
             for rule, count in counted:
                 moved[RecycleRule(rule)] += count
         else:
-            _move(session, clause, which, pool, now)
+            _move(session, clause, which, pool, now, subject)
     if dry_run:
         return RecycleRun(moved=moved, owners_notified=0)
     counts = session.execute(
-        select(OwnershipEvent.from_user_id, OwnershipEvent.recycle_rule, func.count(OwnershipEvent.id))
-        .where(OwnershipEvent.id > before, OwnershipEvent.reason == OwnershipReason.RECYCLE)
-        .group_by(OwnershipEvent.from_user_id, OwnershipEvent.recycle_rule)).all()
+        select(event.from_user_id, event.recycle_rule, func.count(event.id))
+        .where(event.id > before, event.reason == OwnershipReason.RECYCLE)
+        .group_by(event.from_user_id, event.recycle_rule)).all()
     per_owner: dict[int, int] = {}
     for owner_id, rule, count in counts:
         moved[RecycleRule(rule)] += count
         per_owner[owner_id] = per_owner.get(owner_id, 0) + count
-    _notify_owners(session, per_owner, now)
+    _notify_owners(session, per_owner, now, subject)
     return RecycleRun(moved=moved, owners_notified=len(per_owner))
 
 
-def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool, now: datetime) -> int:
+def _move(session: Session, clause: ColumnElement[bool], which: Any, pool: Pool, now: datetime,
+          subject: PoolSubject = CUSTOMERS) -> int:
     """Log the moves, then make them: two statements for all of the pool's rules together."""
-    session.execute(insert(OwnershipEvent).from_select(
-        ["customer_id", "from_user_id", "to_user_id", "actor_id", "reason", "recycle_rule", "at"],
-        select(Customer.id, Customer.owner_id, literal(None), literal(None), literal(OwnershipReason.RECYCLE.value),
-               which, literal(now, OwnershipEvent.at.type)).where(clause)))
+    event, model = subject.event, subject.model
+    session.execute(insert(event).from_select(
+        [subject.fk, "from_user_id", "to_user_id", "actor_id", "reason", "recycle_rule", "at"],
+        select(model.id, model.owner_id, literal(None), literal(None), literal(OwnershipReason.RECYCLE.value),
+               which, literal(now, event.at.type)).where(clause)))
     return session.execute(
-        update(Customer).where(clause)
-        .values(owner_id=None, department_id=None, pool_id=pool.id, pool_reason=PoolReason.RECYCLED,
-                pool_entered_at=now, claimed_at=None, protected_until=None)
+        update(model).where(clause).values(**back_to_pool_values(subject, pool.id, PoolReason.RECYCLED, now))
         .execution_options(synchronize_session=False)).rowcount
 
 
-def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime) -> None:
+def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime,
+                   subject: PoolSubject = CUSTOMERS) -> None:
     """One summary per former owner of this run's moves."""
+    key = "recycle" if subject is CUSTOMERS else f"recycle-{subject.kind}"
     for owner_id, count in per_owner.items():
-        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.OWNERSHIP_EVENT),
-                             title=_l("%(n)d 位客户因长期未跟进已被收回客户池", n=count),
-                             dedupe_key=f"recycle:{now.isoformat()}")
+        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(subject.recycled_list),
+                             title=subject.say["recycled"](count), dedupe_key=f"{key}:{now.isoformat()}")
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,14 @@ def lead_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(Lead.deleted_at.is_(None), Lead.owner_id.is_not(None), owner_clause(Lead.owner_id, actor))
 
 
+def lead_assign_clause(actor: Actor, pool_ids: list[int]) -> ColumnElement[bool]:
+    """Live leads the actor may 指派 (assign): owned within scope, or waiting in one of the
+    actor's lead pools (`pool_ids`, rules.pool.pools_of with the LEADS subject)."""
+    return and_(Lead.deleted_at.is_(None),
+                or_(and_(Lead.owner_id.is_not(None), owner_clause(Lead.owner_id, actor)),
+                    and_(Lead.owner_id.is_(None), Lead.pool_id.in_(pool_ids))))
+
+
 def _through_lead(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: select(Lead.id).where(Lead.id == column, lead_clause(actor)).correlate(
         column.table).exists()
