@@ -16,10 +16,9 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    lead_conversion, lead_forms, leads, notifications, orders, org, params, pipeline_reports, pool, pool_settings,
-    products, quotes, recycle_bin, reports, settings, sharing, system,
+    lead_conversion, lead_forms, lead_pool, leads, notifications, orders, org, params, pipeline_reports, pool,
+    pool_settings, products, quotes, recycle_bin, reports, settings, sharing, system,
 )
-from admin_views import lead_pool  # issue 18, lead-pool
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
