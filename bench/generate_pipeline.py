@@ -105,7 +105,7 @@ def prepare(app, seed: int) -> dict:
     from models import Customer, DictItem, Lead, Opportunity, Pool, Product, Role, Stage, User, db
     from models.pool import PoolKind
     from rules import dictionaries, normalize
-    from rules.opportunities import ensure_default_stage_group
+    from rules import stage_groups
 
     rng = random.Random(f"{seed}:pipeline-reference")
     with app.app_context():
@@ -117,7 +117,8 @@ def prepare(app, seed: int) -> dict:
         if lead_pool is None:
             lead_pool = Pool(name="公共线索池", kind=PoolKind.LEAD, is_default=True)
             db.session.add(lead_pool)
-        group = ensure_default_stage_group(db.session)
+        stage_groups.ensure_default(db.session)
+        group = stage_groups.group_for(db.session, None)
         stages = list(db.session.scalars(select(Stage).where(Stage.group_id == group.id).order_by(Stage.sort_order)))
         if not db.session.scalar(select(func.count(Product.id))):
             for k in range(60):

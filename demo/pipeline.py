@@ -21,10 +21,9 @@ from models import (
 )
 from models.dictionary import DictKind
 from models.pool import PoolKind
-from rules import dictionaries, normalize, numbering, orders, products
+from rules import dictionaries, normalize, numbering, orders, products, stage_groups
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.opportunities import ensure_default_stage_group
 
 TZ = "Asia/Shanghai"
 LEAD_POOL_NAME = "公共线索池"
@@ -81,7 +80,8 @@ def seed_pipeline(session: Session, users: dict[str, User], *, now: datetime) ->
             select(func.count(Customer.id)).where(Customer.owner_id.is_not(None))):
         return False
     dictionaries.ensure_defaults(session)
-    group = ensure_default_stage_group(session)
+    stage_groups.ensure_default(session)
+    group = stage_groups.group_for(session, None)
     fake = Faker("zh_CN")
     fake.seed_instance(20261201)
     levels = {level.name: level.id for level in products.levels(session)}

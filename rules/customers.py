@@ -14,7 +14,7 @@ from models.customer import (
     OwnershipReason,
 )
 from models.org import DataScope
-from rules import entry, normalize, numbering, phones, protection, regions, scope, search, settings
+from rules import entry, normalize, numbering, opportunities, phones, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
@@ -237,6 +237,8 @@ def purge(session: Session, customer: Customer) -> None:
 
     if session.scalar(select(Order.id).where(Order.customer_id == customer.id).limit(1)) is not None:
         raise PurgeRefused(_l("客户“%(n)s”有订单，订单和回款记录需要保留，不能彻底删除", n=customer.name))
+    if (refusal := opportunities.purge_refusal(session, customer)) is not None:
+        raise refusal
     from models.customer import FollowUpComment
 
     follow_ups = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
@@ -273,6 +275,7 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
     session.execute(update(FollowUp).where(FollowUp.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(CustomerShare).where(CustomerShare.customer_id.in_(ids)).values(customer_id=keep.id))
     _merge_sales(session, keep, others)
+    opportunities.merge_customers(session, keep.id, ids)
     for other in others:
         for field in ("phone", "mobile", "fax", "email", "qq", "wechat", "website", "address", "zip_code"):
             if not getattr(keep, field) and getattr(other, field):

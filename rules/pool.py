@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason
 from models.org import Department, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolKind, PoolMember, RequestStatus
-from rules import notifications, settings
+from rules import notifications, opportunities, settings
 from rules.actor import Actor
 from rules.errors import (
     AlreadyClaimed, AlreadyDecided, ChangedMeanwhile, ClaimCooldown, ClaimRefused, DailyClaimLimit, InvalidValue,
@@ -195,6 +195,9 @@ def _event(session: Session, record_id: int, *, from_user: int | None, to_user: 
                           actor_id=actor.user_id if actor else None, reason=reason, note=note, at=now)
     session.add(event)
     session.flush()
+    if subject is CUSTOMERS:  # a customer's open opportunities follow it to its new owner
+        opportunities.follow_customer_owner(session, record_id, from_user=from_user, to_user=to_user, actor=actor,
+                                            now=now)
     return event
 
 
