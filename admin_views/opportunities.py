@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from admin_views import params
+from admin_views import params, pipeline_drill
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
@@ -147,8 +147,13 @@ class OpportunityView(ScopedModelView):
         return clause if path is None else and_(path, clause)
 
     def get_query(self) -> Any:
+        # A pipeline report's figure opens the opportunities it counted (admin_views/pipeline_drill.py).
         return super().get_query().options(joinedload(Opportunity.customer), joinedload(Opportunity.stage),
-                                           joinedload(Opportunity.owner))
+                                           joinedload(Opportunity.owner)).filter(
+            *pipeline_drill.opportunity_clauses(db.session))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(*pipeline_drill.opportunity_clauses(db.session))
 
     # --- the opportunity's page -------------------------------------------------------------
 

@@ -381,7 +381,7 @@ def _quote(ctx: _Context, opportunity: Opportunity, status: QuoteStatus, quoted:
 
 
 def _seed_quotes(ctx: _Context, made: dict[str, list[Opportunity]]) -> None:
-    session, now = ctx.session, ctx.now
+    now = ctx.now
     open_ones = [o for o in made["open"] if o.lines]
     at_quote_stage = [o for o in open_ones if o.stage_id in {s.id for s in ctx.stages[2:]}] or open_ones
     _quote(ctx, at_quote_stage[0], QuoteStatus.DRAFT, now - timedelta(days=1))
