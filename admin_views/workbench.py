@@ -15,11 +15,14 @@ from sqlalchemy import func, select
 from admin_views.base import SIGNED_IN, AccessMixin
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_money, local
+from admin_views.opportunity_board import link
 from admin_views.forms import CsrfForm
 from admin_views.transaction import transaction
 from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
-from rules import announcements, customers, followups, notifications, protection, recycle, reports, scope
+from rules import (
+    announcements, customers, followups, notifications, opportunity_board, protection, recycle, reports, scope,
+)
 from rules import pool as pool_rules
 from rules import workbench as layout_rules
 
@@ -120,6 +123,40 @@ def _announcements() -> Widget:
     return Widget("announcements", _l("最新公告"), None, url_for("announcement.index"), hint, items=items)
 
 
+# --- the pipeline (opp-board) -------------------------------------------------------------------
+
+def _my_opportunities() -> Widget:
+    """我的销售机会: my open ones per stage, each line leading to the board."""
+    rows = layout_rules.my_open_by_stage(db.session, current_actor())
+    items = [{"title": gettext("%(s)s · %(n)d 个", s=stage.name, n=count), "pinned": False, "day": fmt_money(amount),
+              "link": url_for("opportunity_board.index", group=stage.group_id, owner="me")}
+             for stage, count, amount in rows]
+    return Widget("my_opportunities", _l("我的销售机会"), None, url_for("opportunity_board.index", owner="me"),
+                  _l("暂无进行中的销售机会。从客户页面或线索转化新建一个"), items=items)
+
+
+def _closing_this_month() -> Widget:
+    today = current_actor().today
+    first, last = opportunity_board.month_bounds(today.replace(day=1))
+    count, amount = layout_rules.my_closing_in_month(db.session, current_actor(), first, last)
+    return Widget("closing_this_month", _l("本月预计成交"), count,
+                  url_for("opportunity_board.index", owner="me", month=first.strftime("%Y-%m")),
+                  _l("合计 %(m)s", m=fmt_money(amount)))
+
+
+def _stale_opportunities() -> Widget:
+    days = opportunity_board.stale_days(db.session)
+    count = layout_rules.my_stale_count(db.session, current_actor(), opportunity_board.stale_cutoff(db.session, now()))
+    return Widget("stale_opportunities", _l("停滞的销售机会"), count,
+                  url_for("opportunity_board.stale", owner="me"), _l("超过 %(d)d 天没有跟进", d=days))
+
+
+def _leads_to_follow() -> Widget:
+    count = layout_rules.my_leads_to_follow(db.session, current_actor(), current_actor().today)
+    return Widget("leads_to_follow", _l("待跟进线索"), count, link("lead.index_view"),
+                  _l("下次联系已到期或新分到还未跟进"))
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -132,17 +169,25 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     (None, _announcements),
     ("customer.view", _my_customers),
     (None, _unread),
+    ("opportunity.view", _my_opportunities),
+    ("opportunity.view", _closing_this_month),
+    ("opportunity.view", _stale_opportunities),
+    ("lead.view", _leads_to_follow),
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
     "protection_expiring": _l("保护即将到期"), "claim_requests": _l("待批示的领用申请"),
     "orders_to_review": _l("待审核订单"), "month_sales": _l("本月销售额"), "customers": _l("我可见的客户"),
     "notifications": _l("未读提醒"), "announcements": _l("最新公告"),
+    "my_opportunities": _l("我的销售机会"), "closing_this_month": _l("本月预计成交"),
+    "stale_opportunities": _l("停滞的销售机会"), "leads_to_follow": _l("待跟进线索"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
              "orders_to_review": _orders_to_review, "month_sales": _month_sales, "customers": _my_customers,
-             "notifications": _unread, "announcements": _announcements}
+             "notifications": _unread, "announcements": _announcements,
+             "my_opportunities": _my_opportunities, "closing_this_month": _closing_this_month,
+             "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

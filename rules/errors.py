@@ -129,3 +129,16 @@ class SubmissionRefused(RuleViolation):
 
 class SubmissionFlood(SubmissionRefused):
     """Too many 留资表单 posts from one address in the window: refused, nothing written."""
+
+
+class OpportunityMoveRefused(RuleViolation):
+    """销售机会: a stage move or outcome its state does not allow (closed, another group's stage,
+    no loss reason...)."""
+
+
+class StageFieldsMissing(OpportunityMoveRefused):
+    """Entering a stage needs fields the opportunity does not have yet (`missing`: their labels)."""
+
+    def __init__(self, message: str | LazyString, *, missing: list[str]) -> None:
+        super().__init__(message, missing=missing)
+        self.missing = missing

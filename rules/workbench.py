@@ -1,13 +1,21 @@
 """The workbench layout each user chooses: which widgets are hidden and in what order, kept as
-a settings row per user ("workbench:<user id>") so no schema change is needed."""
+a settings row per user ("workbench:<user id>") so no schema change is needed; and the figures
+of the pipeline's widgets."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from models.lead import Lead, LeadStatus
+from models.opportunity import Opportunity, Outcome, Stage
 from rules import settings
+from rules.actor import Actor
+from rules.opportunity_board import stale_clause
 
 
 def _key(user_id: int) -> str:
@@ -34,3 +42,46 @@ def arrange(keys: Sequence[str], layout: dict[str, list[str]]) -> tuple[list[str
     ordered = sorted(keys, key=lambda k: (rank.get(k, len(rank) + list(keys).index(k)),))
     hidden = set(layout.get("hidden", []))
     return [k for k in ordered if k not in hidden], [k for k in ordered if k in hidden]
+
+
+# --- the pipeline's widgets (opp-board): each counts the actor's OWN records -----------------------
+
+def my_open_by_stage(session: Session, actor: Actor) -> list[tuple[Stage, int, Decimal]]:
+    """我的销售机会: my open opportunities per stage (count, Σ 金额), in the stages' order; one
+    GROUP BY over ix_opportunities_owner_outcome_stage."""
+    rows = session.execute(
+        select(Opportunity.stage_id, func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.amount), 0))
+        .where(Opportunity.owner_id == actor.user_id, Opportunity.outcome == Outcome.OPEN,
+               Opportunity.deleted_at.is_(None))
+        .group_by(Opportunity.stage_id)).all()
+    stages = {s.id: s for s in session.scalars(select(Stage).where(Stage.id.in_([r[0] for r in rows] or [0])))}
+    found = [(stages[stage_id], count, Decimal(total)) for stage_id, count, total in rows]
+    return sorted(found, key=lambda r: (r[0].group_id, r[0].sort_order, r[0].id))
+
+
+def my_closing_in_month(session: Session, actor: Actor, first: date, last: date) -> tuple[int, Decimal]:
+    """本月预计成交: my open opportunities expected to close between `first` and `last`."""
+    count, total = session.execute(
+        select(func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.amount), 0))
+        .where(Opportunity.owner_id == actor.user_id, Opportunity.outcome == Outcome.OPEN,
+               Opportunity.deleted_at.is_(None), Opportunity.expected_close_on.between(first, last))).one()
+    return count, Decimal(total)
+
+
+def my_stale_count(session: Session, actor: Actor, cutoff: datetime) -> int:
+    """停滞的销售机会: mine, open, no follow-up since `cutoff` (rules/opportunity_board.stale_clause)."""
+    return session.scalar(select(func.count(Opportunity.id)).where(
+        Opportunity.owner_id == actor.user_id, Opportunity.deleted_at.is_(None), stale_clause(cutoff))) or 0
+
+
+def leads_to_follow_clause(actor: Actor, today: date) -> ColumnElement[bool]:
+    """待跟进线索: my live leads still being worked whose 下次联系 has come, or that are new and
+    nobody has followed up yet."""
+    return and_(Lead.owner_id == actor.user_id, Lead.deleted_at.is_(None),
+                Lead.status.in_((LeadStatus.NEW, LeadStatus.FOLLOWING)),
+                or_(Lead.next_contact_at <= today,
+                    and_(Lead.status == LeadStatus.NEW, Lead.last_follow_up_at.is_(None))))
+
+
+def my_leads_to_follow(session: Session, actor: Actor, today: date) -> int:
+    return session.scalar(select(func.count(Lead.id)).where(leads_to_follow_clause(actor, today))) or 0
