@@ -70,8 +70,8 @@ LEAD_TABLES = ("leads", "lead_events", "lead_follow_ups", "lead_keys")
 OPP_TABLES = ("opportunities", "opportunity_lines", "opportunity_events", "opportunity_collaborators",
               "opportunity_parties")
 
-# What the stage machine (rules/opportunity_stages.py) writes as OpportunityEvent.action.
-ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "created", "move", "won", "lost"
+# models.opportunity.OpportunityAction's values, the actions rules/ write.
+ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "create", "stage", "won", "lost"
 OPEN_STAGE_WEIGHTS = (30, 25, 20, 15, 10)   # open opportunities thin out towards 签约
 LOST_STAGE_WEIGHTS = (35, 25, 20, 15, 5)    # where lost ones stopped
 INVALID_REASONS = ("空号或号码错误", "重复线索", "无采购需求", "同行咨询", "联系不上")

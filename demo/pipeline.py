@@ -20,6 +20,7 @@ from models import (
     Product, Quote, QuoteEvent, QuoteLine, QuoteStatus, Stage, User,
 )
 from models.dictionary import DictKind
+from models.opportunity import OpportunityAction
 from models.pool import PoolKind
 from rules import dictionaries, normalize, numbering, orders, products, stage_groups
 from rules.actor import Actor
@@ -29,8 +30,8 @@ TZ = "Asia/Shanghai"
 LEAD_POOL_NAME = "公共线索池"
 OPPORTUNITY_NUMBERS = ("opportunity", "SJ{yyyy}{mm}{dd}{seq:04d}")
 QUOTE_NUMBERS = ("quote", "BJ{yyyy}{mm}{dd}{seq:04d}")
-# What the stage machine (rules/opportunity_stages.py) writes as OpportunityEvent.action.
-ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "created", "move", "won", "lost"
+ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = (OpportunityAction.CREATE, OpportunityAction.STAGE,
+                                                      OpportunityAction.WON, OpportunityAction.LOST)
 
 LEAD_LINES = [
     "电话联系上了负责人，对我们的茶礼盒有兴趣，约了下周上门。",

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
-from models.opportunity import Opportunity, Outcome
+from models.opportunity import Opportunity, OpportunityAction, Outcome
 from models.quote import Quote, QuoteStatus
 from models.sales import Order, OrderStatus
 
@@ -77,8 +77,9 @@ def record_order_move(session: Session, customer_id: int, action: str, *, at: da
 # The opportunity moves that are business: entering it, moving its stage, winning it (rules/
 # opportunities.py calls this on create; rules/opportunity_stages.py on move and win). Losing,
 # marking invalid and reopening are not a salesperson working the customer.
-OPPORTUNITY_MOVES = {"create": ActivityKind.OPPORTUNITY_CREATED, "move": ActivityKind.OPPORTUNITY_MOVED,
-                     "win": ActivityKind.OPPORTUNITY_WON}
+OPPORTUNITY_MOVES = {OpportunityAction.CREATE: ActivityKind.OPPORTUNITY_CREATED,
+                     OpportunityAction.STAGE: ActivityKind.OPPORTUNITY_MOVED,
+                     OpportunityAction.WON: ActivityKind.OPPORTUNITY_WON}
 
 
 def record_opportunity_move(session: Session, customer_id: int, action: str, *, at: datetime) -> None:
