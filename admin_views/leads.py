@@ -26,6 +26,7 @@ from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS, OWNERSHIP_REASONS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
 from admin_views.formatters import PHONE_CELLS, day_with_time_on_hover
 from admin_views.forms import REGION_FIELD_ARGS
+from admin_views.lead_pool import LEAD_ACTION_PERMISSIONS, LeadPoolActionsMixin
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import transaction
@@ -69,12 +70,14 @@ def name_link(view: Any, context: Any, model: Lead, name: str) -> Markup:
     return Markup(f'<a href="{escape(url_for(".details_view", id=model.id))}">{escape(model.name)}</a>')
 
 
-class LeadView(CustomFieldsMixin, ScopedModelView):
+class LeadView(LeadPoolActionsMixin, CustomFieldsMixin, ScopedModelView):
     permission_view = "lead.view"
     permission_create = "lead.create"
     permission_edit = "lead.edit"
     permission_delete = "lead.edit"
     custom_entity = "lead"
+    # 放弃, 指派 and 收回 from the list are the lead pool's moves (admin_views/lead_pool.py).
+    action_permissions = LEAD_ACTION_PERMISSIONS
 
     can_view_details = True
     # Counting a million leads on each page view is what this avoids: the pager says "10000+".

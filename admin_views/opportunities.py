@@ -4,7 +4,6 @@ the customer page's 销售机会 tab. Every path loads through rules/scope.oppor
 change is a call into rules/opportunities.py (or rules/opportunity_stages.py for stages)."""
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -16,7 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from admin_views import params
+from admin_views import params, pipeline_drill
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
@@ -25,6 +24,7 @@ from admin_views.formatters import choice_label, fmt_date, fmt_money
 from admin_views.forms import CsrfForm, FollowUpQuickForm
 from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
+from admin_views.opportunity_actions import OpportunityActionsMixin
 from admin_views.transaction import transaction
 from models import Contact, Customer, FollowUp, FollowUpTemplate, User, db
 from models.dictionary import DictKind
@@ -35,6 +35,7 @@ from models.opportunity import (
 from models.product import Product
 from models.quote import Quote
 from rules import custom_fields, dictionaries, opportunities, products, scope
+from rules import opportunity_stages as stage_rules
 from rules.opportunities import LineInput, OpportunityInput, PartyInput
 from rules.stage_groups import REQUIRED_FIELDS
 
@@ -50,15 +51,6 @@ OUTCOME_CSS = {Outcome.OPEN.value: "primary", Outcome.WON.value: "success", Outc
 BLANK_LINES = 3
 BLANK_PARTIES = 2
 CUSTOMER_CHOICES = 200
-
-
-def stage_rules() -> Any:
-    """rules/opportunity_stages.py (opp-board's state machine), or None while it is not there:
-    the page then hides the stage and outcome buttons."""
-    try:
-        return importlib.import_module("rules.opportunity_stages")
-    except ImportError:
-        return None
 
 
 def _tz() -> str:
@@ -104,7 +96,7 @@ def _group_options() -> list[tuple[str, str]]:
     return [(str(g.id), g.name) for g in db.session.scalars(select(StageGroup).order_by(StageGroup.sort_order))]
 
 
-class OpportunityView(ScopedModelView):
+class OpportunityView(OpportunityActionsMixin, ScopedModelView):
     """销售机会: every opportunity the reader may see (owned in scope, or as a collaborator)."""
 
     permission_view = "opportunity.view"
@@ -147,8 +139,13 @@ class OpportunityView(ScopedModelView):
         return clause if path is None else and_(path, clause)
 
     def get_query(self) -> Any:
+        # A pipeline report's figure opens the opportunities it counted (admin_views/pipeline_drill.py).
         return super().get_query().options(joinedload(Opportunity.customer), joinedload(Opportunity.stage),
-                                           joinedload(Opportunity.owner))
+                                           joinedload(Opportunity.owner)).filter(
+            *pipeline_drill.opportunity_clauses(db.session))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(*pipeline_drill.opportunity_clauses(db.session))
 
     # --- the opportunity's page -------------------------------------------------------------
 
@@ -177,7 +174,6 @@ class OpportunityView(ScopedModelView):
             joinedload(OpportunityEvent.actor)).order_by(OpportunityEvent.at.desc(), OpportunityEvent.id.desc())))
         people = {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(
             {e.from_user_id for e in history} | {e.to_user_id for e in history})))}
-        stages_module = stage_rules()
         is_open = opportunity.outcome == Outcome.OPEN.value
         can_edit = actor.can("opportunity.edit")
         quotes = self._quotes(opportunity)
@@ -191,8 +187,8 @@ class OpportunityView(ScopedModelView):
             "follow_up_kinds": FOLLOW_UP_KIND_LABELS, "custom": custom,
             "stages": [s for s in opportunity.group.stages if s.active],
             "customer_visible": bool(scope.ids_in_scope(db.session, Customer, [opportunity.customer_id], actor)),
-            "show_stage_buttons": stages_module is not None and can_edit and is_open,
-            "can_reopen": stages_module is not None and actor.can("opportunity.reopen") and not is_open,
+            "show_stage_buttons": can_edit and is_open,
+            "can_reopen": actor.can("opportunity.reopen") and not is_open,
             "can_edit": can_edit and is_open,
             "can_order": opportunity.outcome == Outcome.WON.value and opportunity.order_id is None
                          and actor.can("order.create"),
@@ -253,23 +249,20 @@ class OpportunityView(ScopedModelView):
     def stage_view(self) -> Any:
         """推进阶段 / 赢单 / 输单 / 无效 / 重新打开: rules/opportunity_stages.py decides."""
         opportunity_id = self._posted()
-        stages_module = stage_rules()
-        if stages_module is None:
-            abort(404)
         kind = request.form.get("do")
         note = params.clean_text(request.form.get("note")) or None
         common = {"actor": current_actor(), "now": now()}
         calls = {
-            "move": lambda: stages_module.move(db.session, opportunity_id,
-                                               params.optional_int(request.form.get("stage_id"), name="stage_id"),
-                                               note=note, **common),
-            "win": lambda: stages_module.win(db.session, opportunity_id, note=note, **common),
-            "lose": lambda: stages_module.lose(db.session, opportunity_id,
-                                               reason_id=params.optional_int(request.form.get("reason_id"),
-                                                                             name="reason_id"),
-                                               note=note, **common),
-            "invalid": lambda: stages_module.mark_invalid(db.session, opportunity_id, note=note, **common),
-            "reopen": lambda: stages_module.reopen(db.session, opportunity_id, note=note, **common),
+            "move": lambda: stage_rules.move(db.session, opportunity_id,
+                                             params.optional_int(request.form.get("stage_id"), name="stage_id"),
+                                             note=note, **common),
+            "win": lambda: stage_rules.win(db.session, opportunity_id, note=note, **common),
+            "lose": lambda: stage_rules.lose(db.session, opportunity_id,
+                                             reason_id=params.optional_int(request.form.get("reason_id"),
+                                                                           name="reason_id"),
+                                             note=note, **common),
+            "invalid": lambda: stage_rules.mark_invalid(db.session, opportunity_id, note=note, **common),
+            "reopen": lambda: stage_rules.reopen(db.session, opportunity_id, note=note, **common),
         }
         if kind not in calls:
             abort(400)

@@ -10,7 +10,6 @@ from flask import redirect, url_for
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 
-from admin_views.base import allowed
 from admin_views.context import current_actor, now
 from admin_views.transaction import transaction
 from models import db
@@ -24,10 +23,7 @@ ACTION_PERMISSIONS = {"opp_assign": "opportunity.assign", "opp_stage": "opportun
 class OpportunityActionsMixin:
     """Needs the view's scoped_batch (ScopedModelView): a forged or foreign id refuses the batch."""
 
-    def is_action_allowed(self, name: str) -> bool:
-        if name in ACTION_PERMISSIONS and not allowed(ACTION_PERMISSIONS[name]):
-            return False
-        return super().is_action_allowed(name)  # type: ignore[misc]
+    action_permissions = ACTION_PERMISSIONS  # ScopedModelView.is_action_allowed reads it
 
     def _to_batch_page(self, kind: str, ids: list[str]) -> Any:
         records = self.scoped_batch(ids)  # type: ignore[attr-defined]

@@ -70,8 +70,8 @@ LEAD_TABLES = ("leads", "lead_events", "lead_follow_ups", "lead_keys")
 OPP_TABLES = ("opportunities", "opportunity_lines", "opportunity_events", "opportunity_collaborators",
               "opportunity_parties")
 
-# What the stage machine (rules/opportunity_stages.py) writes as OpportunityEvent.action.
-ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "created", "move", "won", "lost"
+# models.opportunity.OpportunityAction's values, the actions rules/ write.
+ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "create", "stage", "won", "lost"
 OPEN_STAGE_WEIGHTS = (30, 25, 20, 15, 10)   # open opportunities thin out towards 签约
 LOST_STAGE_WEIGHTS = (35, 25, 20, 15, 5)    # where lost ones stopped
 INVALID_REASONS = ("空号或号码错误", "重复线索", "无采购需求", "同行咨询", "联系不上")
@@ -105,7 +105,7 @@ def prepare(app, seed: int) -> dict:
     from models import Customer, DictItem, Lead, Opportunity, Pool, Product, Role, Stage, User, db
     from models.pool import PoolKind
     from rules import dictionaries, normalize
-    from rules.opportunities import ensure_default_stage_group
+    from rules import stage_groups
 
     rng = random.Random(f"{seed}:pipeline-reference")
     with app.app_context():
@@ -117,7 +117,8 @@ def prepare(app, seed: int) -> dict:
         if lead_pool is None:
             lead_pool = Pool(name="公共线索池", kind=PoolKind.LEAD, is_default=True)
             db.session.add(lead_pool)
-        group = ensure_default_stage_group(db.session)
+        stage_groups.ensure_default(db.session)
+        group = stage_groups.group_for(db.session, None)
         stages = list(db.session.scalars(select(Stage).where(Stage.group_id == group.id).order_by(Stage.sort_order)))
         if not db.session.scalar(select(func.count(Product.id))):
             for k in range(60):

@@ -20,18 +20,18 @@ from models import (
     Product, Quote, QuoteEvent, QuoteLine, QuoteStatus, Stage, User,
 )
 from models.dictionary import DictKind
+from models.opportunity import OpportunityAction
 from models.pool import PoolKind
-from rules import dictionaries, normalize, numbering, orders, products
+from rules import dictionaries, normalize, numbering, orders, products, stage_groups
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.opportunities import ensure_default_stage_group
 
 TZ = "Asia/Shanghai"
 LEAD_POOL_NAME = "公共线索池"
 OPPORTUNITY_NUMBERS = ("opportunity", "SJ{yyyy}{mm}{dd}{seq:04d}")
 QUOTE_NUMBERS = ("quote", "BJ{yyyy}{mm}{dd}{seq:04d}")
-# What the stage machine (rules/opportunity_stages.py) writes as OpportunityEvent.action.
-ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = "created", "move", "won", "lost"
+ACTION_CREATED, ACTION_MOVE, ACTION_WON, ACTION_LOST = (OpportunityAction.CREATE, OpportunityAction.STAGE,
+                                                      OpportunityAction.WON, OpportunityAction.LOST)
 
 LEAD_LINES = [
     "电话联系上了负责人，对我们的茶礼盒有兴趣，约了下周上门。",
@@ -81,7 +81,8 @@ def seed_pipeline(session: Session, users: dict[str, User], *, now: datetime) ->
             select(func.count(Customer.id)).where(Customer.owner_id.is_not(None))):
         return False
     dictionaries.ensure_defaults(session)
-    group = ensure_default_stage_group(session)
+    stage_groups.ensure_default(session)
+    group = stage_groups.group_for(session, None)
     fake = Faker("zh_CN")
     fake.seed_instance(20261201)
     levels = {level.name: level.id for level in products.levels(session)}
@@ -381,7 +382,7 @@ def _quote(ctx: _Context, opportunity: Opportunity, status: QuoteStatus, quoted:
 
 
 def _seed_quotes(ctx: _Context, made: dict[str, list[Opportunity]]) -> None:
-    session, now = ctx.session, ctx.now
+    now = ctx.now
     open_ones = [o for o in made["open"] if o.lines]
     at_quote_stage = [o for o in open_ones if o.stage_id in {s.id for s in ctx.stages[2:]}] or open_ones
     _quote(ctx, at_quote_stage[0], QuoteStatus.DRAFT, now - timedelta(days=1))

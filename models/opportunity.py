@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text,
+    JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -203,6 +203,20 @@ class OpportunityParty(db.Model):
 
     __table_args__ = (UniqueConstraint("opportunity_id", "customer_id", "role_id",
                                        name="uq_opportunity_parties_customer_role"),)
+
+
+class OpportunityAction(enum.StrEnum):
+    """OpportunityEvent.action: what happened (stored keys; labels in rules/opportunities.EVENT_LABELS)."""
+
+    CREATE = "create"    # 新建
+    STAGE = "stage"      # 推进阶段
+    WON = "won"          # 赢单
+    LOST = "lost"        # 输单
+    INVALID = "invalid"  # 标记无效
+    REOPEN = "reopen"    # 重新打开
+    ASSIGN = "assign"    # 转移负责人
+    FOLLOW = "follow"    # 随客户转移
+    ORDER = "order"      # 生成订单
 
 
 class OpportunityEvent(db.Model):

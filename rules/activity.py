@@ -4,8 +4,8 @@ Two facts feed the rules in rules/recycle.py, each kept in one place here:
 - `record_activity` stamps `Customer.last_activity_at` when business happens on a customer
   (an order placed, approved, shipped or signed; a receipt registered). The recycle clocks
   (领用后未联系, 长期未联系, 未成交) restart from it exactly as from a follow-up.
-- `open_business_clause` is the SQL test "this customer has business in progress" (today: an
-  order in 等待审核, 正在配货 or 已发货). Such a customer is never recycled, whatever its clocks
+- `open_business_clause` is the SQL test "this customer has business in progress" (an order in
+  等待审核, 正在配货 or 已发货, an open opportunity, a sent quote). Such a customer is never recycled, whatever its clocks
   say; the nightly job, the 将被回收 list and the 还剩 N 天 countdown all use this one clause.
 
 Every future domain that does business with a customer MUST take part: opportunities,
@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Customer
-from models.opportunity import Opportunity, Outcome
+from models.opportunity import Opportunity, OpportunityAction, Outcome
 from models.quote import Quote, QuoteStatus
 from models.sales import Order, OrderStatus
 
@@ -41,11 +41,11 @@ class ActivityKind(enum.StrEnum):
     ORDER_SHIPPED = "order_shipped"
     ORDER_SIGNED = "order_signed"
     RECEIPT = "receipt"
-    OPPORTUNITY_CREATED = "opportunity_created"
-    OPPORTUNITY_MOVED = "opportunity_moved"  # opp-board: a stage move or outcome (rules/opportunity_stages.py)
-    OPPORTUNITY_WON = "opportunity_won"
     QUOTE_SENT = "quote_sent"
     QUOTE_ACCEPTED = "quote_accepted"
+    OPPORTUNITY_CREATED = "opportunity_created"
+    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_WON = "opportunity_won"
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,
@@ -77,8 +77,9 @@ def record_order_move(session: Session, customer_id: int, action: str, *, at: da
 # The opportunity moves that are business: entering it, moving its stage, winning it (rules/
 # opportunities.py calls this on create; rules/opportunity_stages.py on move and win). Losing,
 # marking invalid and reopening are not a salesperson working the customer.
-OPPORTUNITY_MOVES = {"create": ActivityKind.OPPORTUNITY_CREATED, "move": ActivityKind.OPPORTUNITY_MOVED,
-                     "win": ActivityKind.OPPORTUNITY_WON}
+OPPORTUNITY_MOVES = {OpportunityAction.CREATE: ActivityKind.OPPORTUNITY_CREATED,
+                     OpportunityAction.STAGE: ActivityKind.OPPORTUNITY_MOVED,
+                     OpportunityAction.WON: ActivityKind.OPPORTUNITY_WON}
 
 
 def record_opportunity_move(session: Session, customer_id: int, action: str, *, at: datetime) -> None:
@@ -90,8 +91,8 @@ def record_opportunity_move(session: Session, customer_id: int, action: str, *, 
 def open_business_clause() -> ColumnElement[bool]:
     """The customer has business in progress (exempt from recycling): an order on its way, an
     open opportunity (not yet won, lost or invalid) of which it is the main customer, or a quote
-    the customer has in hand (已发送). Each an EXISTS per customer on an index by customer_id, so
-    the recycle stays one statement over a million customers."""
+    it has in hand (已发送). Each an EXISTS per customer on an index by customer_id, so the recycle
+    stays one statement over a million customers."""
     return or_(
         exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES))),
         exists(select(Opportunity.id).where(Opportunity.customer_id == Customer.id,

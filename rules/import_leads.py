@@ -20,28 +20,22 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.job import RowOutcome
 from models.lead import Lead
-from models.pool import Pool, PoolKind
 from rules import entry, import_duplicates, leads
+from rules import pool as pool_rules
 from rules.actor import Actor
 from rules.errors import NeedsConfirmation, RuleViolation
 from rules.import_batch import Options, Outcome
 from rules.importing import Parsed, Reader
+from rules.pool_subject import LEADS
 
 PERMISSION = "lead.create"
 ON_DUPLICATE = {"skip": _l("跳过（不导入）"), "import": _l("仍然导入（录入策略允许时）")}
 VALUE_FIELDS = ("name", "company", "position", "phone", "mobile", "email", "wechat", "source_id", "industry_id",
                 "province", "city", "district", "address", "notes")
-
-
-def lead_pool(session: Session) -> int | None:
-    """The lead pool an import into the pool fills: the default one, else the first."""
-    return session.scalar(select(Pool.id).where(Pool.kind == PoolKind.LEAD.value)
-                          .order_by(Pool.is_default.desc(), Pool.id).limit(1))
 
 
 class LeadImporter:
@@ -52,14 +46,13 @@ class LeadImporter:
         self.policy = entry.load_policy(session)
         self.seen: dict[tuple[str, str], int] = {}  # checked keys of earlier rows → their row number
         self.refusal = self._refusal()
-        self.pool_id = lead_pool(session) if options.to_pool else None
+        # Into the importer's own lead pool, where their released leads would go too.
+        self.pool_id = pool_rules.home_pool(session, actor.user_id, LEADS) if options.to_pool else None
 
     def _refusal(self) -> str | None:
         """A choice of the wizard leads cannot take: refuses every row with the reason."""
         if self.options.owner_id and self.options.owner_id != self.actor.user_id:
             return str(_l("线索只能导入为自己的线索或导入线索池"))
-        if self.options.to_pool and lead_pool(self.session) is None:
-            return str(_l("尚未设置线索池，请先在“线索池设置”中添加"))
         return None
 
     def values(self, parsed: Parsed) -> dict[str, Any]:

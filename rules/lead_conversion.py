@@ -20,23 +20,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer, CustomerKind, FollowUp
 from models.lead import OPEN_LEAD_STATES, Lead, LeadEvent, LeadFollowUp, LeadStatus
-from models.opportunity import Opportunity, OpportunityEvent, Outcome, Stage, StageGroup
-from models.org import Department, User
-from rules import custom_fields, customers, normalize, numbering, scope, settings
+from models.opportunity import Opportunity
+from models.org import User
+from rules import custom_fields, customers, normalize, opportunities, scope, stage_groups
 from rules.actor import Actor
-from rules.clock import local_date
 from rules.entry import EntryIssue
 from rules.errors import ConversionRefused, InvalidValue, PermissionDenied
 
 STATUS_REASON = "status"  # LeadEvent.reason of a status change
-OPPORTUNITY_SEQUENCE = "opportunity"
-OPPORTUNITY_PATTERN = "SJ{yyyy}{mm}{dd}{seq:04d}"  # as rules/opportunities.DEFAULT_NUMBER_PATTERN
-CREATED_ACTION = "created"  # OpportunityEvent.action of a new opportunity
 
 # What the customer and its primary contact take from the lead (the conversion page shows them
 # pre-filled and lets the user correct them).
@@ -181,29 +177,6 @@ class _Plan:
     title: str
     amount: Decimal
     expected_close_on: date | None
-    group_id: int
-    stage_id: int
-
-
-def stage_group_for(session: Session, owner: User) -> StageGroup | None:
-    """The active stage group for the owner: the one of their department (or the nearest one
-    above it), else the one for everyone, lowest sort order first."""
-    path = session.scalar(select(Department.path).where(Department.id == owner.department_id)) or ""
-    ancestors = [int(part) for part in path.strip("/").split("/") if part.isdigit()]
-    groups = list(session.scalars(
-        select(StageGroup).where(StageGroup.active.is_(True),
-                                 or_(StageGroup.department_id.is_(None), StageGroup.department_id.in_(ancestors or [0])))
-        .order_by(StageGroup.sort_order, StageGroup.id)))
-    depth = {dept: i for i, dept in enumerate(ancestors)}
-    own = [g for g in groups if g.department_id is not None]
-    if own:
-        return max(own, key=lambda g: (depth.get(g.department_id, -1), -g.sort_order, -g.id))
-    return groups[0] if groups else None
-
-
-def first_stage(session: Session, group: StageGroup) -> Stage | None:
-    return session.scalar(select(Stage).where(Stage.group_id == group.id, Stage.active.is_(True))
-                          .order_by(Stage.sort_order, Stage.id).limit(1))
 
 
 def _opportunity_plan(session: Session, values: dict, *, owner: User, lead: Lead) -> _Plan:
@@ -225,26 +198,18 @@ def _opportunity_plan(session: Session, values: dict, *, owner: User, lead: Lead
             close = date.fromisoformat(str(close)) if normalize.text(str(close)) else None
         except ValueError:
             raise InvalidValue(_l("预计成交日期“%(v)s”无法识别（如 2026-12-31）", v=close)) from None
-    group = stage_group_for(session, owner)
-    stage = first_stage(session, group) if group is not None else None
-    if stage is None:
+    try:
+        stage_groups.first_stage(stage_groups.group_for(session, owner))
+    except InvalidValue:
         raise ConversionRefused(_l("尚未设置销售阶段（阶段组），无法同时创建销售机会；请管理员先在“阶段组”中设置，"
-                                   "或不勾选“同时创建销售机会”"))
-    return _Plan(title, amount.quantize(Decimal("0.01")), close, group.id, stage.id)
+                                   "或不勾选“同时创建销售机会”")) from None
+    return _Plan(title, amount.quantize(Decimal("0.01")), close)
 
 
 def _open_opportunity(session: Session, plan: _Plan, *, lead: Lead, customer: Customer, contact: Contact | None,
                       owner: User, actor: Actor, now: datetime, tz: str) -> Opportunity:
-    pattern = settings.get(session, "opportunity_number_pattern") or OPPORTUNITY_PATTERN
-    made = Opportunity(number=numbering.next_number(session, OPPORTUNITY_SEQUENCE, pattern, today=local_date(now, tz)),
-                       title=plan.title, customer_id=customer.id, contact_id=contact.id if contact else None,
-                       group_id=plan.group_id, stage_id=plan.stage_id, stage_entered_at=now, outcome=Outcome.OPEN,
-                       amount=plan.amount, expected_close_on=plan.expected_close_on, owner_id=owner.id,
-                       department_id=owner.department_id, source_lead_id=lead.id, source_id=lead.source_id,
-                       created_by_id=actor.user_id, custom={})
-    session.add(made)
-    session.flush()
-    session.add(OpportunityEvent(opportunity_id=made.id, action=CREATED_ACTION, to_stage_id=plan.stage_id,
-                                 to_outcome=Outcome.OPEN.value, to_user_id=owner.id, actor_id=actor.user_id,
-                                 note=str(_l("由线索“%(n)s”转化", n=lead.name))[:255], at=now))
-    return made
+    """The first opportunity, made the way the 销售机会 form makes one (rules/opportunities.py)."""
+    return opportunities.create(session, opportunities.OpportunityInput(
+        title=plan.title, customer_id=customer.id, contact_id=contact.id if contact else None, amount=plan.amount,
+        expected_close_on=plan.expected_close_on, source_id=lead.source_id, source_lead_id=lead.id,
+        owner_id=owner.id), actor=actor, now=now, tz=tz)

@@ -26,14 +26,13 @@ from sqlalchemy.orm import Session
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem, DictKind
 from models.opportunity import (
-    Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, StageGroup,
+    Opportunity, OpportunityAction, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty,
+    Outcome,
 )
 from models.org import DataScope, User
 from models.product import PriceLevel
 from models.sales import Order, OrderLine
-from rules import (
-    activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings, stage_groups,
-)
+from rules import activity, custom_fields, followups, normalize, notifications, numbering, orders, scope, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import ChangedMeanwhile, InvalidValue, OutOfScope, PermissionDenied, PurgeRefused, RuleViolation
@@ -53,10 +52,10 @@ OUTCOME_LABELS = {
 }
 # OpportunityEvent.action → what the history says.
 EVENT_LABELS = {
-    "create": _l("新建"), "move": _l("推进阶段"), "win": _l("赢单"), "lose": _l("输单"), "invalid": _l("无效"),
-    "reopen": _l("重新打开"), "assign": _l("转移负责人"), "follow": _l("随客户转移"), "order": _l("生成订单"),
-    # the keys the stage machine (rules/opportunity_stages.py) and 转化 (rules/lead_conversion.py) write
-    "stage": _l("推进阶段"), "won": _l("赢单"), "lost": _l("输单"), "created": _l("新建"),
+    OpportunityAction.CREATE: _l("新建"), OpportunityAction.STAGE: _l("推进阶段"), OpportunityAction.WON: _l("赢单"),
+    OpportunityAction.LOST: _l("输单"), OpportunityAction.INVALID: _l("无效"), OpportunityAction.REOPEN: _l("重新打开"),
+    OpportunityAction.ASSIGN: _l("转移负责人"), OpportunityAction.FOLLOW: _l("随客户转移"),
+    OpportunityAction.ORDER: _l("生成订单"),
 }
 
 
@@ -143,10 +142,10 @@ def create(session: Session, values: OpportunityInput | Mapping[str, Any], *, ac
     session.add(opportunity)
     session.flush()
     _sync_people(session, opportunity, data, actor=actor, now=now, new=True)
-    session.add(OpportunityEvent(opportunity_id=opportunity.id, action="create", to_stage_id=stage.id,
+    session.add(OpportunityEvent(opportunity_id=opportunity.id, action=OpportunityAction.CREATE, to_stage_id=stage.id,
                                  to_outcome=Outcome.OPEN.value, to_user_id=owner.id, actor_id=actor.user_id, at=now))
     session.flush()
-    activity.record_opportunity_move(session, opportunity.customer_id, "create", at=now)
+    activity.record_opportunity_move(session, opportunity.customer_id, OpportunityAction.CREATE, at=now)
     return opportunity
 
 
@@ -349,7 +348,7 @@ def assign(session: Session, opportunity_ids: Iterable[Any], *, to_user_id: Any,
             .execution_options(synchronize_session=False)).rowcount
         if count != 1:
             raise ChangedMeanwhile(_l("销售机会“%(t)s”已被他人改动，请刷新后重试", t=title))
-        session.add(OpportunityEvent(opportunity_id=opportunity_id, action="assign", from_user_id=previous,
+        session.add(OpportunityEvent(opportunity_id=opportunity_id, action=OpportunityAction.ASSIGN, from_user_id=previous,
                                      to_user_id=to_user.id, actor_id=actor.user_id, note=(note or "")[:255] or None,
                                      at=now))
         moved += 1
@@ -375,7 +374,7 @@ def follow_customer_owner(session: Session, customer_ids: int | Iterable[int], *
                      Opportunity.outcome == Outcome.OPEN.value, Opportunity.deleted_at.is_(None))
     session.execute(insert(OpportunityEvent).from_select(
         ["opportunity_id", "action", "from_user_id", "to_user_id", "actor_id", "at"],
-        select(Opportunity.id, literal("follow"), literal(from_user), literal(to_user),
+        select(Opportunity.id, literal(OpportunityAction.FOLLOW.value), literal(from_user), literal(to_user),
                literal(actor.user_id if actor else None), literal(now, OpportunityEvent.at.type)).where(following)))
     moved = session.execute(
         sql_update(Opportunity).where(following)
@@ -448,7 +447,7 @@ def create_order(session: Session, opportunity_id: Any, *, actor: Actor, now: da
         .values(order_id=order.id).execution_options(synchronize_session=False)).rowcount
     if linked != 1:
         raise OrderRefused(_l("销售机会%(n)s已生成过订单，不能重复生成", n=opportunity.number))
-    session.add(OpportunityEvent(opportunity_id=opportunity.id, action="order", actor_id=actor.user_id,
+    session.add(OpportunityEvent(opportunity_id=opportunity.id, action=OpportunityAction.ORDER, actor_id=actor.user_id,
                                  note=order.number, at=now))
     session.flush()
     session.expire(opportunity)
@@ -521,10 +520,3 @@ def list_path(session: Session, actor: Actor) -> Any:
 def weighted(opportunity: Opportunity) -> Decimal:
     """加权金额 = 金额 × 赢率."""
     return orders.money(opportunity.amount * Decimal(opportunity.stage.probability) / 100)
-
-
-def ensure_default_stage_group(session: Session) -> StageGroup:
-    """标准销售流程 for the demo and the bench (pipe-bench's name for it), created with its stages
-    when the installation has no group yet."""
-    stage_groups.ensure_default(session)
-    return session.scalar(select(StageGroup).where(StageGroup.name == stage_groups.DEFAULT_GROUP))

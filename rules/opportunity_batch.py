@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.opportunity import Opportunity
+from rules import opportunities
 from rules import opportunity_stages as stages
 from rules.actor import Actor
 from rules.errors import OutOfScope, PermissionDenied, RuleViolation
@@ -52,7 +53,9 @@ def _each(session: Session, ids: Iterable[Any], step: Callable[[int], Any]) -> B
 
 
 def assign_many(session: Session, ids: Iterable[Any], *, to_user_id: Any, actor: Actor, now: datetime) -> BatchResult:
-    return _each(session, ids, lambda i: stages.assign(session, i, to_user_id=to_user_id, actor=actor, now=now))
+    # 指派 is rules/opportunities.assign's (the detail page's 转移负责人 too), one row at a time here.
+    return _each(session, ids, lambda i: opportunities.assign(session, [i], to_user_id=to_user_id, actor=actor,
+                                                              now=now))
 
 
 def move_many(session: Session, ids: Iterable[Any], *, to_stage_id: Any, actor: Actor, now: datetime,

@@ -11,39 +11,25 @@ count, plus one OpportunityEvent, so two people dragging the same card at once g
 one refusal, on SQLite and PostgreSQL alike. Nothing here commits."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models.dictionary import DictItem, DictKind
-from models.opportunity import Opportunity, OpportunityEvent, Outcome, Stage
-from models.org import User
+from models.opportunity import Opportunity, OpportunityAction, OpportunityEvent, Outcome, Stage
 from rules import activity, normalize, scope
 from rules.actor import Actor
 from rules.errors import ChangedMeanwhile, InvalidValue, OpportunityMoveRefused, PermissionDenied, StageFieldsMissing
 
 
-class OpportunityAction(enum.StrEnum):
-    """OpportunityEvent.action values (stored keys; labels below)."""
-
-    STAGE = "stage"
-    WON = "won"
-    LOST = "lost"
-    INVALID = "invalid"
-    REOPEN = "reopen"
-    ASSIGN = "assign"
-
-
 ACTION_LABELS = {
     OpportunityAction.STAGE: _l("推进阶段"), OpportunityAction.WON: _l("赢单"), OpportunityAction.LOST: _l("输单"),
     OpportunityAction.INVALID: _l("标记无效"), OpportunityAction.REOPEN: _l("重新打开"),
-    OpportunityAction.ASSIGN: _l("指派"),
 }
 
 OUTCOME_LABELS = {Outcome.OPEN: _l("进行中"), Outcome.WON: _l("赢单"), Outcome.LOST: _l("输单"),
@@ -150,7 +136,7 @@ def _guarded(session: Session, opportunity: Opportunity, action: OpportunityActi
         actor_id=actor.user_id, note=note, at=now)
     session.add(event)
     session.flush()
-    activity.record_activity(session, opportunity.customer_id, activity.ActivityKind.OPPORTUNITY_MOVED, at=now)
+    activity.record_opportunity_move(session, opportunity.customer_id, action, at=now)
     session.refresh(opportunity)
     return event
 
@@ -227,21 +213,3 @@ def reopen(session: Session, opportunity_id: Any, *, actor: Actor, now: datetime
     return _guarded(session, opportunity, OpportunityAction.REOPEN, actor=actor, now=now, note=_note(note),
                     values={"outcome": Outcome.OPEN, "closed_at": None, "loss_reason_id": None,
                             "outcome_note": None}, expected_version=expected_version)
-
-
-def assign(session: Session, opportunity_id: Any, *, to_user_id: Any, actor: Actor, now: datetime,
-           note: str | None = None) -> OpportunityEvent:
-    """指派 to a colleague in the actor's scope: owner and department change; stage, outcome,
-    lines, follow-ups and history stay."""
-    if not actor.can("opportunity.assign"):
-        raise PermissionDenied(_l("您没有指派销售机会的权限"))
-    opportunity = scope.get_in_scope(session, Opportunity, opportunity_id, actor)
-    to_user = session.scalar(select(User).where(User.id == (int(to_user_id) if str(to_user_id).isdigit() else 0),
-                                                User.active.is_(True), scope.owner_clause(User.id, actor)))
-    if to_user is None:
-        raise InvalidValue(_l("只能指派给您数据范围内在职的同事"))
-    if to_user.id == opportunity.owner_id:
-        raise OpportunityMoveRefused(_l("销售机会“%(t)s”已经属于%(u)s", t=opportunity.title, u=to_user.display_name))
-    return _guarded(session, opportunity, OpportunityAction.ASSIGN, actor=actor, now=now, note=_note(note),
-                    values={"owner_id": to_user.id, "department_id": to_user.department_id},
-                    to_user_id=to_user.id)

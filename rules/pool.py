@@ -195,7 +195,7 @@ def _event(session: Session, record_id: int, *, from_user: int | None, to_user: 
                           actor_id=actor.user_id if actor else None, reason=reason, note=note, at=now)
     session.add(event)
     session.flush()
-    if subject is CUSTOMERS:
+    if subject is CUSTOMERS:  # a customer's open opportunities follow it to its new owner
         opportunities.follow_customer_owner(session, record_id, from_user=from_user, to_user=to_user, actor=actor,
                                             now=now)
     return event

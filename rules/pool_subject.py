@@ -92,8 +92,7 @@ LEADS = PoolSubject(
     claimable=lambda now: true(),
     assignable=lead_assign_clause,
     counted=lambda deals: true(),
-    # The lead list (endpoint "lead") is lead-core's; until it is a ListKind the workbench opens.
-    owned_list=ListKind.WORKBENCH, recycled_list=ListKind.LEAD_POOL,
+    owned_list=ListKind.LEAD, recycled_list=ListKind.LEAD_POOL,
     say={
         "no_claim": lambda: _l("您没有领用线索的权限"),
         "taken": lambda name: _l("线索“%(n)s”已被他人领用", n=name),

@@ -12,6 +12,7 @@ from conftest import FIXED_NOW, run_at_once
 from models import Customer, Order, db
 from models.opportunity import Opportunity, OpportunityEvent, Outcome
 from opportunity_helpers import TODAY, actor_of, loss_reason, make_group, make_opportunity
+from rules import opportunities
 from rules import opportunity_stages as stages
 from rules.errors import ChangedMeanwhile, InvalidValue, OpportunityMoveRefused, OutOfScope, PermissionDenied
 
@@ -184,13 +185,15 @@ def test_assign_keeps_stage_and_history_and_stays_in_scope(app, team):
     opportunity_id = opp(app, team)
     with app.app_context():
         with pytest.raises(PermissionDenied):
-            stages.assign(db.session, opportunity_id, to_user_id=team["rep2"], actor=actor_of(db.session, "rep"),
-                          now=FIXED_NOW)
-        event = stages.assign(db.session, opportunity_id, to_user_id=team["rep2"],
-                              actor=actor_of(db.session, "manager"), now=FIXED_NOW)
+            opportunities.assign(db.session, [opportunity_id], to_user_id=team["rep2"],
+                                 actor=actor_of(db.session, "rep"), now=FIXED_NOW)
+        opportunities.assign(db.session, [opportunity_id], to_user_id=team["rep2"],
+                             actor=actor_of(db.session, "manager"), now=FIXED_NOW)
         db.session.commit()
         row = db.session.get(Opportunity, opportunity_id)
         assert (row.owner_id, row.stage_id, row.outcome) == (team["rep2"], team["需求确认"], Outcome.OPEN)
+        event = db.session.scalars(select(OpportunityEvent).where(OpportunityEvent.opportunity_id == opportunity_id)
+                                   .order_by(OpportunityEvent.id.desc())).first()
         assert (event.action, event.from_user_id, event.to_user_id) == ("assign", team["rep"], team["rep2"])
 
 
