@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer
-from models.opportunity import Opportunity, OpportunityEvent
+from models.opportunity import Opportunity, OpportunityAction, OpportunityEvent
 from models.org import User
 from models.quote import Quote, QuoteEvent, QuoteLine, QuoteStatus
 from models.sales import Order, OrderLine
@@ -397,8 +397,8 @@ def convert(session: Session, quote_id: Any, *, actor: Actor, now: datetime, tz:
     if quote.opportunity_id and session.execute(
             update(Opportunity).where(Opportunity.id == quote.opportunity_id, Opportunity.order_id.is_(None))
             .values(order_id=order.id).execution_options(synchronize_session=False)).rowcount:
-        session.add(OpportunityEvent(opportunity_id=quote.opportunity_id, action="order", actor_id=actor.user_id,
-                                     note=order.number, at=now))
+        session.add(OpportunityEvent(opportunity_id=quote.opportunity_id, action=OpportunityAction.ORDER,
+                                     actor_id=actor.user_id, note=order.number, at=now))
     session.refresh(quote)
     return order
 
