@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from conftest import FIXED_NOW, run_at_once
@@ -42,7 +42,8 @@ def make_lead(app, owner_username: str, **values) -> int:
 
 def stage_group(app, *, department_id=None) -> int:
     with app.app_context():
-        group = StageGroup(name=f"标准流程{department_id or ''}", department_id=department_id, sort_order=1)
+        # sort_order -1: ahead of the 标准销售流程 every installation is seeded with (rules/stage_groups)
+        group = StageGroup(name=f"标准流程{department_id or ''}", department_id=department_id, sort_order=-1)
         db.session.add(group)
         db.session.flush()
         for order, (name, pct) in enumerate([("方案报价", 40), ("初步接洽", 10)], start=1):
@@ -118,6 +119,8 @@ def test_without_a_stage_group_the_opportunity_is_refused_and_nothing_is_written
     make_user("rep")
     lead_id = make_lead(app, "rep")
     with app.app_context():
+        db.session.execute(update(StageGroup).values(active=False))  # the seeded 标准销售流程 switched off
+        db.session.commit()
         with pytest.raises(ConversionRefused, match="阶段组"):
             convert(db.session, lead_id, actor=actor_of(db.session, "rep"), now=FIXED_NOW,
                     opportunity={"title": "试单"})
