@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from conftest import FIXED_NOW, run_at_once
@@ -40,7 +40,16 @@ def make_lead(app, owner_username: str, **values) -> int:
         return lead.id
 
 
+def no_stage_groups(app) -> None:
+    """Switch off the group every installation starts with (rules/stage_groups.ensure_default)."""
+    with app.app_context():
+        db.session.execute(update(StageGroup).values(active=False))
+        db.session.commit()
+
+
 def stage_group(app, *, department_id=None) -> int:
+    if department_id is None:
+        no_stage_groups(app)  # the test's own group is the one for everyone
     with app.app_context():
         group = StageGroup(name=f"标准流程{department_id or ''}", department_id=department_id, sort_order=1)
         db.session.add(group)
@@ -117,6 +126,7 @@ def test_a_second_conversion_is_refused_and_an_invalid_lead_never_converts(app, 
 def test_without_a_stage_group_the_opportunity_is_refused_and_nothing_is_written(app, make_user):
     make_user("rep")
     lead_id = make_lead(app, "rep")
+    no_stage_groups(app)
     with app.app_context():
         with pytest.raises(ConversionRefused, match="阶段组"):
             convert(db.session, lead_id, actor=actor_of(db.session, "rep"), now=FIXED_NOW,
