@@ -328,8 +328,18 @@ class ScopedModelView(SecureModelView):
         return list(get_query_for_ids(self.get_query(), self.model, allowed).all())
 
     def remove(self, record: Any) -> None:
-        """What deleting means for this model (customers go to the recycle bin)."""
+        """What deleting means for this model (customers and leads go to the recycle bin)."""
         db.session.delete(record)
+
+    def delete_model(self, model: Any) -> bool:
+        """删除 on a record's page or row: the rules' refusal, then `remove`, in one transaction."""
+        with transaction() as outcome:
+            self.on_model_delete(model)
+            self.remove(model)
+        if not outcome.ok:
+            return False
+        self.after_model_delete(model)
+        return True
 
     @action("delete", _l("删除"), _l("确定要删除所选记录吗？此操作不可撤销。"))
     def action_delete(self, ids: tuple[str, ...]) -> None:

@@ -34,7 +34,6 @@ from admin_views.forms import REGION_FIELD_ARGS
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import CUSTOMERS, fa
-from admin_views.transaction import transaction
 from models import Contact, Customer, CustomerShare, DictKind, User, db
 from rules import customers, followups, regions, scope
 from rules import search as search_rules
@@ -234,16 +233,6 @@ class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, S
 
     def remove(self, record: Customer) -> None:
         customers.to_bin(db.session, record, actor=current_actor(), now=now())
-
-    def delete_model(self, model: Customer) -> bool:
-        with transaction() as outcome:
-            self.on_model_delete(model)
-            self.remove(model)
-        if not outcome.ok:
-            return False
-        self.after_model_delete(model)
-        return True
-
 
     # --- region pickers -------------------------------------------------------------------------
     @expose("/regions.json")

@@ -156,15 +156,6 @@ class LeadView(LeadPoolActionsMixin, CustomFieldsMixin, ScopedModelView):
     def remove(self, record: Lead) -> None:
         leads.to_bin(db.session, record.id, actor=current_actor(), now=now())
 
-    def delete_model(self, model: Lead) -> bool:
-        with transaction() as outcome:
-            self.on_model_delete(model)
-            self.remove(model)
-        if not outcome.ok:
-            return False
-        self.after_model_delete(model)
-        return True
-
     # --- the lead's page ----------------------------------------------------------------------
     @expose("/details/")
     def details_view(self) -> Any:

@@ -341,7 +341,7 @@ def assign(session: Session, opportunity_ids: Iterable[Any], *, to_user_id: Any,
     moved = 0
     for opportunity_id, previous, title in rows:
         if previous == to_user.id:
-            continue
+            raise InvalidValue(_l("销售机会“%(t)s”已经属于%(u)s", t=title, u=to_user.display_name))
         count = session.execute(
             sql_update(Opportunity).where(Opportunity.id == opportunity_id, Opportunity.owner_id == previous)
             .values(owner_id=to_user.id, department_id=to_user.department_id, version=Opportunity.version + 1)

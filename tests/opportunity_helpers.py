@@ -23,8 +23,15 @@ _numbers = count(1)
 
 
 def make_group(app, name: str = "标准销售流程", stages=STAGES) -> dict[str, int]:
-    """A stage group for everyone; returns {stage name: id} plus "group"."""
+    """A stage group for everyone; returns {stage name: id} plus "group". It takes the place of
+    the group every installation starts with (rules/stage_groups.ensure_default) of that name."""
     with app.app_context():
+        seeded = db.session.scalar(select(StageGroup).where(StageGroup.name == name))
+        if seeded is not None:
+            for stage in list(seeded.stages):
+                db.session.delete(stage)
+            db.session.delete(seeded)
+            db.session.flush()
         group = StageGroup(name=name, department_id=None, active=True, sort_order=0)
         db.session.add(group)
         db.session.flush()

@@ -153,11 +153,14 @@ def assert_demo_pipeline_is_believable() -> None:
     assert db.session.scalar(select(func.count(Opportunity.id)).where(Opportunity.amount <= 0)) == 0
     # every stage reached is in the history: one move per stage after the first
     moves = dict(db.session.execute(select(OpportunityEvent.opportunity_id, func.count(OpportunityEvent.id))
-                                    .where(OpportunityEvent.action == "move")
+                                    .where(OpportunityEvent.action == "stage")
                                     .group_by(OpportunityEvent.opportunity_id)).all())
-    order_of = {s.id: s.sort_order for s in db.session.scalars(select(Stage))}
+    place, stages_seen = {}, {}  # a stage's place in its group: 0 for the first stage
+    for stage in db.session.scalars(select(Stage).order_by(Stage.group_id, Stage.sort_order)):
+        place[stage.id] = stages_seen.get(stage.group_id, 0)
+        stages_seen[stage.group_id] = place[stage.id] + 1
     for opportunity in db.session.scalars(select(Opportunity)):
-        assert moves.get(opportunity.id, 0) == order_of[opportunity.stage_id] - 1
+        assert moves.get(opportunity.id, 0) == place[opportunity.stage_id]
     roles = set(db.session.scalars(select(DictItem.name).join(OpportunityParty, OpportunityParty.role_id == DictItem.id)))
     assert {"甲方", "设计方", "施工方"} <= roles
     assert db.session.scalar(select(func.count(OpportunityCollaborator.user_id))) >= 2

@@ -100,7 +100,7 @@ def test_assign_needs_the_permission_and_a_colleague_in_scope(app, desk, client,
     page = boss.get(url).get_data(as_text=True)
     assert "李娜" in page and "赵强" not in page  # colleagues of the 主管's department only
     refused = boss.post_form(url, {"ids": f"{desk['a']},{desk['b']}", "to_user": desk["rep2"]}, follow=True)
-    assert "只能指派给您数据范围内在职的同事" in refused.get_data(as_text=True)
+    assert "只能转移给您管理范围内的同事" in refused.get_data(as_text=True)
     done = boss.post_form(url, {"ids": f"{desk['a']},{desk['b']}", "to_user": desk["rep_b"]}, follow=True)
     assert "已处理 1 条，1 条未处理：包装升级：销售机会“包装升级”已经属于李娜" in done.get_data(as_text=True)
     with app.app_context():
