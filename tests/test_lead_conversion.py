@@ -51,8 +51,7 @@ def stage_group(app, *, department_id=None) -> int:
     if department_id is None:
         no_stage_groups(app)  # the test's own group is the one for everyone
     with app.app_context():
-        # sort_order -1: ahead of the 标准销售流程 every installation is seeded with (rules/stage_groups)
-        group = StageGroup(name=f"标准流程{department_id or ''}", department_id=department_id, sort_order=-1)
+        group = StageGroup(name=f"标准流程{department_id or ''}", department_id=department_id, sort_order=1)
         db.session.add(group)
         db.session.flush()
         for order, (name, pct) in enumerate([("方案报价", 40), ("初步接洽", 10)], start=1):
@@ -129,8 +128,6 @@ def test_without_a_stage_group_the_opportunity_is_refused_and_nothing_is_written
     lead_id = make_lead(app, "rep")
     no_stage_groups(app)
     with app.app_context():
-        db.session.execute(update(StageGroup).values(active=False))  # the seeded 标准销售流程 switched off
-        db.session.commit()
         with pytest.raises(ConversionRefused, match="阶段组"):
             convert(db.session, lead_id, actor=actor_of(db.session, "rep"), now=FIXED_NOW,
                     opportunity={"title": "试单"})
