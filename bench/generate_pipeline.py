@@ -31,6 +31,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bulk  # noqa: E402
@@ -199,7 +200,7 @@ def created_at_of(i: int, n: int) -> datetime:
 
 
 def lead_chunk(task: tuple[int, int, int]) -> dict:
-    from rules import normalize
+    from rules import lead_search, normalize
 
     chunk_no, first, count = task
     c = CTX
@@ -317,6 +318,10 @@ def lead_chunk(task: tuple[int, int, int]) -> dict:
         for field, value in (("mobile", mobile), ("phone", phone)):
             if value:
                 keys.append((lid, field, value if verbatim else normalize.key(field, value)[:128]) + tails["lead_keys"])
+        # the quick search's rows (rules/lead_search.py: name grams, phone digits), as rules/leads writes them
+        for field, value in lead_search.keys_for(SimpleNamespace(name=name, company=company, contact_name=person,
+                                                                 mobile=mobile, phone=phone)):
+            keys.append((lid, field, value) + tails["lead_keys"])
     return {"leads": leads, "lead_events": events, "lead_follow_ups": follow_ups, "lead_keys": keys}
 
 

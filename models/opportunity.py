@@ -146,6 +146,9 @@ class Opportunity(TimestampMixin, db.Model):
         # board and forecast (everyone's forecast reads ix_opportunities_forecast).
         Index("ix_opportunities_board_sums", "outcome", "group_id", "stage_id", "deleted_at", "amount"),
         Index("ix_opportunities_owner_outcome_sums", "owner_id", "outcome", *_SUMMED),
+        # The board's GROUP BY over the group's stages (no group_id in it) for a 主管 and the
+        # 总经理: covering, owner_id for the 主管's scope (migration 9cc8a0d1b8ca).
+        Index("ix_opportunities_stage_sums", "outcome", "stage_id", "deleted_at", "owner_id", "amount", "id"),
     )
 
     def __str__(self) -> str:

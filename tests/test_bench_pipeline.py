@@ -67,6 +67,10 @@ def test_pipeline_generator_fills_a_small_database(bench_url, tmp_path):
         statuses = {r[0] for r in conn.execute(text("SELECT DISTINCT status FROM leads WHERE owner_id IS NOT NULL"))}
         assert statuses == {"new", "following", "converted", "invalid"}
         assert count("SELECT count(*) FROM leads WHERE status = 'converted' AND customer_id IS NULL") == 0
+        # every lead carries its quick-search rows (rules/lead_search.py), as the app writes them
+        assert count("SELECT count(DISTINCT lead_id) FROM lead_keys WHERE field = 'gram'") == 600
+        assert count("SELECT count(*) FROM leads l WHERE coalesce(l.mobile, l.phone) IS NOT NULL AND NOT EXISTS "
+                     "(SELECT 1 FROM lead_keys k WHERE k.lead_id = l.id AND k.field = 'digits')") == 0
         # 60% open across the stages of the default group, 25% won, 15% lost (with a reason)
         outcomes = dict(conn.execute(text("SELECT outcome, count(*) FROM opportunities GROUP BY outcome")).all())
         assert 240 <= outcomes["open"] <= 360 and 80 <= outcomes["won"] <= 170 and 40 <= outcomes["lost"] <= 110
