@@ -56,13 +56,17 @@ def test_the_address_book_filters_by_department_in_chinese(app, client, make_use
     assert "李强" in table and "陈晓明" not in table
 
 
-def test_the_new_order_page_is_called_new_order(app, client, admin_id):
+@pytest.mark.parametrize(("url", "name", "list_name"), [("/admin/order/new/", "新建订单", "订单综合查询"),
+                                                     ("/admin/quote/new/", "新建报价单", "报价单列表")])
+def test_a_new_document_page_is_called_by_what_it_makes(app, client, admin_id, url, name, list_name):
+    """订单 and 报价单 share one entry page (templates/admin/line_documents/create.html)."""
     client.login("admin")
-    page = client.get("/admin/order/new/").get_data(as_text=True)
-    assert "<title>新建订单 - 客池CRM</title>" in page
+    page = client.get(url).get_data(as_text=True)
+    assert f"<title>{name} - 客池CRM</title>" in page
     heading = page[page.index('<h4 class="mb-4">'):]
     heading = heading[:heading.index("</h4>")]
-    assert "新建订单" in heading and "订单综合查询" not in heading
+    assert name in heading and list_name not in heading
+    assert 'id="kechi-prices"' in page  # the lines' price look-up came along
 
 
 @pytest.mark.parametrize("rate,text,tooltip", [
