@@ -1,11 +1,19 @@
 """All models, importable from one place."""
 from models.announcement import Announcement, announcement_departments
+from models.approval import (
+    ApprovalAction, ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStatus, ApprovalStep,
+    ApprovalTask, StepKind, StepMode, TaskStatus,
+)
 from models.base import db
+from models.contract import Contract, ContractAction, ContractEvent, ContractLine, ContractStatus
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
     FollowUpTemplate, Gender, OwnershipEvent, OwnershipReason, PersonalContact, PoolReason, RecycleRule, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
+from models.invoice import (
+    Invoice, InvoiceAction, InvoiceEvent, InvoiceStatus, InvoiceTitle, InvoiceType, TitleKind,
+)
 from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey, LeadStatus
 from models.lead_form import LeadForm, LeadFormPost
 from models.messaging import (
@@ -17,6 +25,7 @@ from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
 from models.org import DataScope, Department, Role, User
+from models.payment_plan import PaymentPlan, PlanStatus
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
@@ -36,4 +45,9 @@ __all__ = [
     "OpportunityEvent", "OpportunityLine", "OpportunityParty", "Outcome", "Stage", "StageGroup", "Quote", "QuoteEvent",
     "QuoteLine", "QuoteStatus",
     "LeadForm", "LeadFormPost",
+    "ApprovalAction", "ApprovalDocType", "ApprovalEvent", "ApprovalFlow", "ApprovalRequest", "ApprovalStatus",
+    "ApprovalStep", "ApprovalTask", "StepKind", "StepMode", "TaskStatus",
+    "Contract", "ContractAction", "ContractEvent", "ContractLine", "ContractStatus",
+    "Invoice", "InvoiceAction", "InvoiceEvent", "InvoiceStatus", "InvoiceTitle", "InvoiceType", "TitleKind",
+    "PaymentPlan", "PlanStatus",
 ]

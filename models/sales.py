@@ -4,14 +4,19 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
 from models.customer import Customer
 from models.org import User
 from models.product import MONEY, PriceLevel, Product, Warehouse
+
+if TYPE_CHECKING:  # models/contract.py and models/payment_plan.py import this module
+    from models.contract import Contract
+    from models.payment_plan import PaymentPlan
 
 
 class OrderStatus(enum.StrEnum):
@@ -73,6 +78,9 @@ class Order(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or returned
     close_reason: Mapped[str | None] = mapped_column(String(255))
     points_awarded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # An order produced from a contract: its money is the contract's (rules/receivables.py).
+    # use_alter: contracts → opportunities → orders → contracts is a cycle of foreign keys.
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id", use_alter=True), index=True)
 
     customer: Mapped[Customer] = relationship()
     salesperson: Mapped[User] = relationship(foreign_keys=[salesperson_id])
@@ -161,9 +169,10 @@ class PaymentKind(enum.StrEnum):
 
 
 class PaymentStatus(enum.StrEnum):
-    PENDING = "pending"    # 待审核
-    APPROVED = "approved"  # 已确认: counts in received/refunded
+    PENDING = "pending"      # 待审核 (审批中 when the approval flow runs)
+    APPROVED = "approved"    # 已确认: counts in received/refunded
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # 已撤回 by whoever registered it, before the first decision
 
 
 class Payment(TimestampMixin, db.Model):
@@ -171,24 +180,38 @@ class Payment(TimestampMixin, db.Model):
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    # Against an order, a contract, or one instalment (plan_id, with its contract or order set too).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("payment_plans.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False, index=True)
+    # 业绩归属: the salesperson credited with the money, fixed when it is registered.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default=PaymentKind.RECEIPT)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     method: Mapped[str | None] = mapped_column(String(16))
+    # 抹零: a small difference the customer will not pay, settled with this receipt (not cash).
+    write_off: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     note: Mapped[str | None] = mapped_column(String(255))
+    custom: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=PaymentStatus.APPROVED)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    order: Mapped[Order] = relationship()
+    order: Mapped[Order | None] = relationship()
+    contract: Mapped[Contract | None] = relationship("Contract")
+    plan: Mapped[PaymentPlan | None] = relationship("PaymentPlan")
     customer: Mapped[Customer] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
-    __table_args__ = (Index("ix_payments_status", "status", "paid_on"),)
+    __table_args__ = (
+        Index("ix_payments_status", "status", "paid_on"),
+        Index("ix_payments_owner_paid", "owner_id", "paid_on"),
+    )
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "order_id", "kind", "amount", "status")

@@ -18,13 +18,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
+from models.approval import ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStep, ApprovalTask
 from models.base import MAX_DB_INT
+from models.contract import Contract, ContractEvent, ContractLine
 from models.announcement import Announcement, announcement_departments
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpTemplate,
     OwnershipEvent, PersonalContact, ShareMode,
 )
 from models.dictionary import DictItem
+from models.invoice import Invoice, InvoiceEvent, InvoiceTitle
 from models.job import JobRecord, JobRowIssue
 from models.lead import Lead, LeadEvent, LeadFollowUp, LeadKey
 from models.lead_form import LeadForm, LeadFormPost
@@ -35,6 +38,7 @@ from models.office import Notification
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
+from models.payment_plan import PaymentPlan
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.quote import Quote, QuoteEvent, QuoteLine
@@ -344,6 +348,89 @@ def _through_quote(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
         column.table).exists()
 
 
+def approver_of(doc_type: ApprovalDocType, id_column: Any, actor: Actor) -> ColumnElement[bool]:
+    """Documents the actor has a part in approving (any step, any outcome): an approver reads
+    what they decide on, and what they decided, whatever their own data scope."""
+    return (select(ApprovalTask.id)
+            .join(ApprovalRequest, ApprovalRequest.id == ApprovalTask.request_id)
+            .where(ApprovalTask.approver_id == actor.user_id, ApprovalRequest.doc_type == doc_type.value,
+                   ApprovalRequest.doc_id == id_column)
+            .correlate(id_column.table).exists())
+
+
+def approval_request_clause(actor: Actor) -> ColumnElement[bool]:
+    """审批: requests the actor submitted or has a task in, and those of documents owned or
+    submitted by someone in the actor's scope (a manager follows the team's approvals)."""
+    mine = or_(ApprovalRequest.submitter_id == actor.user_id,
+               select(ApprovalTask.id).where(ApprovalTask.request_id == ApprovalRequest.id,
+                                             ApprovalTask.approver_id == actor.user_id).exists())
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(mine, owner_clause(ApprovalRequest.submitter_id, actor), owner_clause(ApprovalRequest.owner_id, actor))
+
+
+def _through_approval(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(ApprovalRequest.id).where(
+        ApprovalRequest.id == column, approval_request_clause(actor)).correlate(column.table).exists()
+
+
+def contract_clause(actor: Actor) -> ColumnElement[bool]:
+    """Live contracts owned by someone in the actor's scope, of a customer the actor sees (as
+    orders), or waiting for or decided by the actor as an approver."""
+    live = Contract.deleted_at.is_(None)
+    if actor.data_scope is DataScope.ALL:
+        return live
+    visible_customer = select(Customer.id).where(Customer.id == Contract.customer_id,
+                                                 customer_clause(actor)).exists()
+    return and_(live, or_(owner_clause(Contract.owner_id, actor), visible_customer,
+                          approver_of(ApprovalDocType.CONTRACT, Contract.id, actor)))
+
+
+def contract_write_clause(actor: Actor) -> ColumnElement[bool]:
+    """Contracts the actor may change: owned within scope (seeing one as the customer's owner
+    or as its approver does not hand it over)."""
+    return and_(Contract.deleted_at.is_(None), owner_clause(Contract.owner_id, actor))
+
+
+def _through_contract(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(Contract.id).where(Contract.id == column, contract_clause(actor)).correlate(
+        column.table).exists()
+
+
+def _order_visible(column: Any, actor: Actor) -> ColumnElement[bool]:
+    return select(Order.id).where(Order.id == column, order_clause(actor)).correlate(column.table).exists()
+
+
+def payment_plan_clause(actor: Actor) -> ColumnElement[bool]:
+    """Instalments whose owner is in scope, or of a contract or order the actor sees."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(owner_clause(PaymentPlan.owner_id, actor), _through_contract(PaymentPlan.contract_id)(actor),
+               _order_visible(PaymentPlan.order_id, actor))
+
+
+def payment_clause(actor: Actor) -> ColumnElement[bool]:
+    """Receipts and refunds of an order or a contract the actor sees, or that the actor approves."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(Payment.order_id.in_(select(Order.id).where(order_clause(actor))),
+               _through_contract(Payment.contract_id)(actor),
+               approver_of(ApprovalDocType.RECEIPT, Payment.id, actor))
+
+
+def invoice_clause(actor: Actor) -> ColumnElement[bool]:
+    """Invoices owned by someone in scope, of a customer the actor sees, or that the actor approves."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(owner_clause(Invoice.owner_id, actor), on_visible_customer(Invoice.customer_id, actor),
+               approver_of(ApprovalDocType.INVOICE, Invoice.id, actor))
+
+
+def _through_invoice(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(Invoice.id).where(Invoice.id == column, invoice_clause(actor)).correlate(
+        column.table).exists()
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -356,7 +443,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     PersonalContact: personal_clause,
     Order: order_clause,
     OrderLine: _through_order(OrderLine.order_id),
-    Payment: _through_order(Payment.order_id),
+    Payment: payment_clause,
     PointsEntry: _through_customer(PointsEntry.customer_id),
     Announcement: announcement_clause,
     SfaEnrollment: sfa_enrollment_clause,
@@ -372,6 +459,16 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Quote: quote_clause,
     QuoteLine: _through_quote(QuoteLine.quote_id),
     QuoteEvent: _through_quote(QuoteEvent.quote_id),
+    ApprovalRequest: approval_request_clause,
+    ApprovalTask: _through_approval(ApprovalTask.request_id),
+    ApprovalEvent: _through_approval(ApprovalEvent.request_id),
+    Contract: contract_clause,
+    ContractLine: _through_contract(ContractLine.contract_id),
+    ContractEvent: _through_contract(ContractEvent.contract_id),
+    PaymentPlan: payment_plan_clause,
+    InvoiceTitle: _through_customer(InvoiceTitle.customer_id),
+    Invoice: invoice_clause,
+    InvoiceEvent: _through_invoice(InvoiceEvent.invoice_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -380,6 +477,7 @@ _WRITE_CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_edit_clause,
     Contact: contact_write_clause,
     CustomerShare: share_write_clause,
+    Contract: contract_write_clause,
 }
 
 # Models without a row-level scope, and why. Whoever may open their pages (the permission on the
@@ -429,6 +527,8 @@ UNSCOPED: dict[type, str] = {
     Stage: "pipeline settings (settings.manage); every salesperson sees the stages",
     LeadForm: "留资表单 settings (settings.manage)",
     LeadFormPost: "the web forms' rate-limit counter, never listed",
+    ApprovalFlow: "approval settings (settings.manage); the submit page names each step",
+    ApprovalStep: "approval settings (settings.manage)",
 }
 
 
