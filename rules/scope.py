@@ -348,14 +348,17 @@ def _through_quote(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
         column.table).exists()
 
 
-def approver_of(doc_type: ApprovalDocType, id_column: Any, actor: Actor) -> ColumnElement[bool]:
-    """Documents the actor has a part in approving (any step, any outcome): an approver reads
-    what they decide on, and what they decided, whatever their own data scope."""
-    return (select(ApprovalTask.id)
-            .join(ApprovalRequest, ApprovalRequest.id == ApprovalTask.request_id)
-            .where(ApprovalTask.approver_id == actor.user_id, ApprovalRequest.doc_type == doc_type.value,
-                   ApprovalRequest.doc_id == id_column)
-            .correlate(id_column.table).exists())
+def approver_of(doc_type: ApprovalDocType, actor: Actor) -> Select:
+    """Ids of the documents of `doc_type` the actor has a part in approving (any step, any
+    outcome): an approver reads what they decide on, and what they decided, whatever their own
+    data scope."""
+    return (select(ApprovalRequest.doc_id)
+            .join(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.id)
+            .where(ApprovalTask.approver_id == actor.user_id, ApprovalRequest.doc_type == doc_type.value))
+
+
+def _visible_customer_ids(actor: Actor) -> Select:
+    return select(Customer.id).where(customer_clause(actor))
 
 
 def approval_request_clause(actor: Actor) -> ColumnElement[bool]:
@@ -376,14 +379,18 @@ def _through_approval(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
 
 def contract_clause(actor: Actor) -> ColumnElement[bool]:
     """Live contracts owned by someone in the actor's scope, of a customer the actor sees (as
-    orders), or waiting for or decided by the actor as an approver."""
+    orders), or waiting for or decided by the actor as an approver.
+
+    Each branch is `column IN (subquery)` on an indexed column, not a correlated EXISTS: a list's
+    capped count and every report walk all contracts in scope, and SQLite answers IN-branches
+    from the indexes (MULTI-INDEX OR) where EXISTS is probed once per contract of the company
+    (bench/bench_finance.py: a salesperson's list at 1M contracts went from 2.7 s to milliseconds)."""
     live = Contract.deleted_at.is_(None)
     if actor.data_scope is DataScope.ALL:
         return live
-    visible_customer = select(Customer.id).where(Customer.id == Contract.customer_id,
-                                                 customer_clause(actor)).exists()
-    return and_(live, or_(owner_clause(Contract.owner_id, actor), visible_customer,
-                          approver_of(ApprovalDocType.CONTRACT, Contract.id, actor)))
+    return and_(live, or_(owner_clause(Contract.owner_id, actor),
+                          Contract.customer_id.in_(_visible_customer_ids(actor)),
+                          Contract.id.in_(approver_of(ApprovalDocType.CONTRACT, actor))))
 
 
 def contract_write_clause(actor: Actor) -> ColumnElement[bool]:
@@ -397,33 +404,38 @@ def _through_contract(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
         column.table).exists()
 
 
-def _order_visible(column: Any, actor: Actor) -> ColumnElement[bool]:
-    return select(Order.id).where(Order.id == column, order_clause(actor)).correlate(column.table).exists()
-
-
 def payment_plan_clause(actor: Actor) -> ColumnElement[bool]:
-    """Instalments whose owner is in scope, or of a contract or order the actor sees."""
+    """Instalments of a contract or order the actor sees. An instalment keeps the owner and the
+    customer of its contract or order (rules/payment_plans.follow_owner), so "the contract or
+    order is visible" reads as: its owner is in scope, its customer is visible, or the actor
+    approves the contract — three indexed IN-branches instead of a probe per instalment."""
     if actor.data_scope is DataScope.ALL:
         return true()
-    return or_(owner_clause(PaymentPlan.owner_id, actor), _through_contract(PaymentPlan.contract_id)(actor),
-               _order_visible(PaymentPlan.order_id, actor))
+    return or_(owner_clause(PaymentPlan.owner_id, actor),
+               PaymentPlan.customer_id.in_(_visible_customer_ids(actor)),
+               PaymentPlan.contract_id.in_(approver_of(ApprovalDocType.CONTRACT, actor)))
 
 
 def payment_clause(actor: Actor) -> ColumnElement[bool]:
-    """Receipts and refunds of an order or a contract the actor sees, or that the actor approves."""
+    """Receipts and refunds the actor sees: of a customer the actor sees, of an order sold or a
+    contract owned by someone in scope, credited (业绩归属) to someone in scope, or that the actor
+    approves (the receipt itself or its contract)."""
     if actor.data_scope is DataScope.ALL:
         return true()
-    return or_(Payment.order_id.in_(select(Order.id).where(order_clause(actor))),
-               _through_contract(Payment.contract_id)(actor),
-               approver_of(ApprovalDocType.RECEIPT, Payment.id, actor))
+    return or_(Payment.customer_id.in_(_visible_customer_ids(actor)),
+               owner_clause(Payment.owner_id, actor),
+               Payment.order_id.in_(select(Order.id).where(owner_clause(Order.salesperson_id, actor))),
+               Payment.contract_id.in_(select(Contract.id).where(owner_clause(Contract.owner_id, actor))),
+               Payment.id.in_(approver_of(ApprovalDocType.RECEIPT, actor)),
+               Payment.contract_id.in_(approver_of(ApprovalDocType.CONTRACT, actor)))
 
 
 def invoice_clause(actor: Actor) -> ColumnElement[bool]:
     """Invoices owned by someone in scope, of a customer the actor sees, or that the actor approves."""
     if actor.data_scope is DataScope.ALL:
         return true()
-    return or_(owner_clause(Invoice.owner_id, actor), on_visible_customer(Invoice.customer_id, actor),
-               approver_of(ApprovalDocType.INVOICE, Invoice.id, actor))
+    return or_(owner_clause(Invoice.owner_id, actor), Invoice.customer_id.in_(_visible_customer_ids(actor)),
+               Invoice.id.in_(approver_of(ApprovalDocType.INVOICE, actor)))
 
 
 def _through_invoice(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
