@@ -334,27 +334,30 @@ def upgrade():
     with op.batch_alter_table('invoice_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_events_invoice_id'), ['invoice_id'], unique=False)
 
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('contract_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_orders_contract_id'), ['contract_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_orders_contract_id_contracts'), 'contracts', ['contract_id'], ['id'])
-
+    # Plain ALTERs on SQLite, no batch: a batch copy of orders would have to drop a table that
+    # order lines, events and payments refer to (and copy every order).
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE orders ADD COLUMN contract_id INTEGER '
+                   'CONSTRAINT fk_orders_contract_id_contracts REFERENCES contracts (id)')
+        for column, target in (('contract_id', 'contracts'), ('plan_id', 'payment_plans'), ('owner_id', 'users')):
+            op.execute(f'ALTER TABLE payments ADD COLUMN {column} INTEGER '
+                       f'CONSTRAINT fk_payments_{column}_{target} REFERENCES {target} (id)')
+    else:
+        op.add_column('orders', sa.Column('contract_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_orders_contract_id_contracts'), 'orders', 'contracts', ['contract_id'], ['id'])
+        for column, target in (('contract_id', 'contracts'), ('plan_id', 'payment_plans'), ('owner_id', 'users')):
+            op.add_column('payments', sa.Column(column, sa.Integer(), nullable=True))
+            op.create_foreign_key(f'fk_payments_{column}_{target}', 'payments', target, [column], ['id'])
+    op.create_index(op.f('ix_orders_contract_id'), 'orders', ['contract_id'], unique=False)
+    op.add_column('payments', sa.Column('write_off', sa.Numeric(precision=14, scale=2), server_default='0',
+                                        nullable=False))
+    op.add_column('payments', sa.Column('custom', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
+    # Nothing refers to payments, so SQLite may copy it to drop NOT NULL from order_id.
     with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('contract_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('plan_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('owner_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('write_off', sa.Numeric(precision=14, scale=2), server_default='0',
-                                      nullable=False))
-        batch_op.add_column(sa.Column('custom', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
-        batch_op.alter_column('order_id',
-               existing_type=sa.INTEGER(),
-               nullable=True)
-        batch_op.create_index(batch_op.f('ix_payments_contract_id'), ['contract_id'], unique=False)
-        batch_op.create_index('ix_payments_owner_paid', ['owner_id', 'paid_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payments_plan_id'), ['plan_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_payments_plan_id_payment_plans'), 'payment_plans', ['plan_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_payments_owner_id_users'), 'users', ['owner_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_payments_contract_id_contracts'), 'contracts', ['contract_id'], ['id'])
+        batch_op.alter_column('order_id', existing_type=sa.INTEGER(), nullable=True)
+    op.create_index(op.f('ix_payments_contract_id'), 'payments', ['contract_id'], unique=False)
+    op.create_index('ix_payments_owner_paid', 'payments', ['owner_id', 'paid_on'], unique=False)
+    op.create_index(op.f('ix_payments_plan_id'), 'payments', ['plan_id'], unique=False)
 
     # Money already received was the order's salesperson's (业绩归属).
     op.execute("UPDATE payments SET owner_id = (SELECT orders.salesperson_id FROM orders "
