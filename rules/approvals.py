@@ -28,7 +28,7 @@ from models.approval import (
     ApprovalAction, ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStatus, ApprovalStep,
     ApprovalTask, StepKind, StepMode, TaskStatus,
 )
-from models.org import Department, User
+from models.org import User
 from rules import approval_notices, normalize
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
