@@ -73,7 +73,7 @@ class DepartmentView(OrgAdminView):
     form_columns = ["name", "parent", "manager", "sort_order"]
     form_args = {"parent": {"query_factory": _departments_by_path, "get_label": indented},
                  "manager": {"label": _l("部门负责人"), "query_factory": _active_users,
-                             "description": _l("审批流程中“部门负责人”一步由此人审批；未设置时由上级部门的负责人审批")}}
+                             "description": _l("审批流程中“部门负责人”一步由此人审批；未设置时由本部门汇报关系最上层的员工审批")}}
     column_formatters = {
         "name": lambda v, c, m, n: indented(m),
         "member_count": lambda v, c, m, n: _member_counts().get(m.id, 0),

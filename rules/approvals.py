@@ -20,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.approval import (
     ApprovalAction, ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStatus, ApprovalStep,
@@ -169,13 +169,28 @@ def _superior(session: Session, submitter: User, levels: int) -> list[int]:
     return [found] if found is not None else []
 
 
+def _department_head(session: Session, department_id: int) -> int | None:
+    """A department without a named manager: the one active member at the top of its own
+    reporting line (whose superior is outside the department), when there is exactly one."""
+    boss = aliased(User)
+    heads = list(session.scalars(
+        select(User.id).outerjoin(boss, boss.id == User.superior_id)
+        .where(User.department_id == department_id, eligible(),
+               or_(User.superior_id.is_(None), boss.department_id.is_distinct_from(department_id)))
+        .limit(2)))
+    return heads[0] if len(heads) == 1 else None
+
+
 def _dept_manager(session: Session, owner: User | None, excluded: set[int]) -> list[int]:
-    """The manager of the owner's department; a department without a usable one (none named,
-    disabled, or the submitter themself) defers to its parent department's."""
+    """The manager of the owner's department (named on the department, or else its head by the
+    reporting line); a department without a usable one (none, disabled, or the submitter
+    themself) defers to its parent department's."""
     department = owner.department if owner is not None else None
     while department is not None:
         manager = department.manager_id
-        if manager is not None and manager not in excluded and _usable(session, manager):
+        if manager is None or not _usable(session, manager):
+            manager = _department_head(session, department.id)
+        if manager is not None and manager not in excluded:
             return [manager]
         department = department.parent
     return []
@@ -202,7 +217,7 @@ def resolve(session: Session, step: ApprovalStep | dict, *, submitter: User, own
 def _why_nobody(step: ApprovalStep) -> Any:
     return {
         StepKind.SUPERIOR.value: _l("提交人没有在职的上级"),
-        StepKind.DEPT_MANAGER.value: _l("负责人所在部门及上级部门都没有设置在职的部门负责人"),
+        StepKind.DEPT_MANAGER.value: _l("负责人所在部门及上级部门都没有可审批的部门负责人"),
         StepKind.ROLE.value: _l("该角色下没有其他在职员工"),
         StepKind.USERS.value: _l("指定的人员都已离职、被锁定或就是提交人"),
     }[step.kind]

@@ -139,10 +139,12 @@ def test_steps_follow_one_another_and_an_approver_is_not_asked_twice(team):
 
 
 def test_department_manager_defers_to_the_parent_department(team):
-    """The lead submits his own document: 销售一部's manager is himself, so 销售部's (mgr) decides;
-    with no manager anywhere up the tree the step is refused."""
+    """The lead submits his own document: 销售一部's manager is himself, so 销售部's (mgr) decides.
+    A department without a named manager is headed by the top of its own reporting line; the
+    boss's own document finds nobody above him and is refused."""
     with team.app_context():
         make_doc(db.session, 2, title="主管的单", owner_id=user_id(db.session, "lead"))
+        make_doc(db.session, 3, title="老板的单", owner_id=user_id(db.session, "boss"))
         make_flow(db.session, {"kind": "dept_manager", "name": "部门负责人审批"})
         db.session.commit()
         request = submit("lead", 2)
@@ -151,8 +153,10 @@ def test_department_manager_defers_to_the_parent_department(team):
         for dept in db.session.scalars(select(Department)):
             dept.manager_id = None
         db.session.flush()
+        assert tasks(submit("rep", 1).id) == {"0:lead": "waiting"}, "销售一部's head by the reporting line"
+        assert tasks(submit("lead", 2).id) == {"0:mgr": "waiting"}
         with pytest.raises(NoEligibleApprover, match="审批步骤“部门负责人审批”没有可审批的人"):
-            submit("lead", 2)
+            submit("boss", 3)
 
 
 # --- withdraw ----------------------------------------------------------------------------------------
