@@ -18,7 +18,7 @@ from admin_views.menu import SETTINGS, fa
 from admin_views.transaction import transaction
 from models import Role, User, db
 from models.approval import ApprovalDocType, ApprovalFlow, StepKind
-from rules import approval_flows, approval_notices, approvals, settings
+from rules import approval_flows, approval_notices, approvals, approvers, settings
 from rules.approval_flows import StepInput
 
 BLANK_STEPS = 2
@@ -60,7 +60,7 @@ class ApprovalFlowView(PermissionView):
             typed = {"name": str(approvals.doc_type_label(doc_type)) + gettext("审批"), "enabled": False,
                      "threshold": "", "steps": []}
         rows = list(typed["steps"]) + [StepInput("", "") for _ in range(BLANK_STEPS)]
-        users = db.session.execute(select(User.id, User.display_name).where(approvals.eligible())
+        users = db.session.execute(select(User.id, User.display_name).where(approvers.eligible())
                                    .order_by(User.display_name)).all()
         roles = db.session.execute(select(Role.id, Role.name).order_by(Role.id)).all()
         return self.render("admin/approvals/flow_edit.html", doc_type=doc_type, doc_label=approvals.doc_type_label,

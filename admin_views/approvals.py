@@ -24,7 +24,7 @@ from admin_views.navigation import back_url
 from admin_views.transaction import transaction
 from models import User, db
 from models.approval import ApprovalEvent, ApprovalRequest, ApprovalStatus, ApprovalTask
-from rules import approvals, scope
+from rules import approvals, approvers, scope
 from rules.errors import RuleViolation
 
 PAGE_SIZE = 50
@@ -85,7 +85,7 @@ def request_context(found: ApprovalRequest) -> dict[str, Any]:
     colleagues = []
     if mine is not None:
         colleagues = db.session.execute(select(User.id, User.display_name).where(
-            approvals.eligible(), User.id != actor.user_id).order_by(User.display_name)).all()
+            approvers.eligible(), User.id != actor.user_id).order_by(User.display_name)).all()
     return {"request": found, "steps": steps, "events": events, "my_task": mine,
             "can_withdraw": pending and approvals.may_withdraw(db.session, found, actor),
             "colleagues": colleagues, "next": request.full_path.rstrip("?"),

@@ -3,7 +3,7 @@ flow's steps as a whole; running requests keep the steps they were submitted wit
 snapshot), so a change applies from the next submission."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -107,3 +107,38 @@ def save(session: Session, doc_type: str, *, name: str, enabled: bool, threshold
     session.flush()
     session.expire(flow, ["steps"])
     return flow
+
+
+FINANCE_ROLE = "财务"
+
+
+def ensure_default_flows(session: Session) -> list[ApprovalFlow]:
+    """The flows a new (or upgraded) installation starts with, for the types that have none:
+    合同 → 上级, then 部门负责人; 回款 and 开票 → 财务; 订单折扣 off, from below 八五折."""
+    finance = session.scalar(select(Role.id).where(Role.name == FINANCE_ROLE))
+    defaults: Sequence[tuple[ApprovalDocType, str, bool, Decimal | None, list[ApprovalStep]]] = (
+        (ApprovalDocType.CONTRACT, "合同审批", True, None,
+         [ApprovalStep(position=0, name="上级审批", kind=StepKind.SUPERIOR, levels=1, mode=StepMode.ANY),
+          ApprovalStep(position=1, name="部门负责人审批", kind=StepKind.DEPT_MANAGER, levels=1, mode=StepMode.ANY)]),
+        (ApprovalDocType.RECEIPT, "回款确认", True, None,
+         [ApprovalStep(position=0, name="财务确认", kind=StepKind.ROLE, role_id=finance, levels=1, mode=StepMode.ANY)]),
+        (ApprovalDocType.INVOICE, "开票审批", True, None,
+         [ApprovalStep(position=0, name="财务审批", kind=StepKind.ROLE, role_id=finance, levels=1, mode=StepMode.ANY)]),
+        (ApprovalDocType.ORDER_DISCOUNT, "订单折扣审批", False, Decimal("0.85"),
+         [ApprovalStep(position=0, name="上级审批", kind=StepKind.SUPERIOR, levels=1, mode=StepMode.ANY)]),
+    )
+    have = set(session.scalars(select(ApprovalFlow.doc_type)))
+    made = []
+    for doc_type, name, enabled, threshold, steps in defaults:
+        if doc_type.value in have:
+            continue
+        if finance is None and any(s.kind == StepKind.ROLE for s in steps):
+            enabled = False  # no 财务 role to name: the administrator sets the step
+        for step in steps:
+            step.user_ids = []
+            step.allow_self = False
+        flow = ApprovalFlow(doc_type=doc_type.value, name=name, enabled=enabled, threshold=threshold, steps=steps)
+        session.add(flow)
+        made.append(flow)
+    session.flush()
+    return made

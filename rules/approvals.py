@@ -13,23 +13,23 @@ approvers deciding one 或签 step at the same instant get exactly one decision,
 arriving after a withdrawal is refused. Nothing here commits."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from models.approval import (
     ApprovalAction, ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStatus, ApprovalStep,
     ApprovalTask, StepKind, StepMode, TaskStatus,
 )
 from models.org import User
-from rules import approval_notices, normalize
+from rules import approval_notices, approvers, normalize
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 
@@ -142,87 +142,6 @@ def requires_approval(session: Session, doc_type: str, *, figure: Any = None) ->
                 and threshold_crossed(doc_type, flow.threshold, figure))
 
 
-# --- who approves ---------------------------------------------------------------------------------
-
-def eligible() -> Any:
-    """Users who may approve at all: in service (在职) and not locked."""
-    return and_(User.active.is_(True), User.locked_at.is_(None))
-
-
-def _usable(session: Session, user_id: int | None) -> bool:
-    return user_id is not None and session.scalar(
-        select(User.id).where(User.id == user_id, eligible())) is not None
-
-
-def _superior(session: Session, submitter: User, levels: int) -> list[int]:
-    """The submitter's superior `levels` up the 上级 chain; a level held by someone disabled or
-    locked passes to the next one up, and a chain shorter than `levels` ends at its top."""
-    found: int | None = None
-    current, seen = submitter, {submitter.id}
-    climbed = 0
-    while climbed < max(levels, 1) and current.superior_id is not None and current.superior_id not in seen:
-        current = session.get(User, current.superior_id)
-        seen.add(current.id)
-        if _usable(session, current.id):
-            found = current.id
-            climbed += 1
-    return [found] if found is not None else []
-
-
-def _department_head(session: Session, department_id: int) -> int | None:
-    """A department without a named manager: the one active member at the top of its own
-    reporting line (whose superior is outside the department), when there is exactly one."""
-    boss = aliased(User)
-    heads = list(session.scalars(
-        select(User.id).outerjoin(boss, boss.id == User.superior_id)
-        .where(User.department_id == department_id, eligible(),
-               or_(User.superior_id.is_(None), boss.department_id.is_distinct_from(department_id)))
-        .limit(2)))
-    return heads[0] if len(heads) == 1 else None
-
-
-def _dept_manager(session: Session, owner: User | None, excluded: set[int]) -> list[int]:
-    """The manager of the owner's department (named on the department, or else its head by the
-    reporting line); a department without a usable one (none, disabled, or the submitter
-    themself) defers to its parent department's."""
-    department = owner.department if owner is not None else None
-    while department is not None:
-        manager = department.manager_id
-        if manager is None or not _usable(session, manager):
-            manager = _department_head(session, department.id)
-        if manager is not None and manager not in excluded:
-            return [manager]
-        department = department.parent
-    return []
-
-
-def resolve(session: Session, step: ApprovalStep | dict, *, submitter: User, owner: User | None,
-            excluded: set[int]) -> list[int]:
-    """The approvers of one step, in a stable order, `excluded` left out."""
-    kind = StepKind(step["kind"] if isinstance(step, dict) else step.kind)
-    get = step.get if isinstance(step, dict) else (lambda name, default=None: getattr(step, name, default))
-    if kind is StepKind.SUPERIOR:
-        ids = _superior(session, submitter, int(get("levels") or 1))
-    elif kind is StepKind.DEPT_MANAGER:
-        ids = _dept_manager(session, owner, excluded)
-    elif kind is StepKind.ROLE:
-        ids = list(session.scalars(select(User.id).where(User.role_id == get("role_id"), eligible())
-                                   .order_by(User.id)))
-    else:
-        wanted = [int(i) for i in (get("user_ids") or [])]
-        ids = list(session.scalars(select(User.id).where(User.id.in_(wanted), eligible()).order_by(User.id)))
-    return [i for i in ids if i not in excluded]
-
-
-def _why_nobody(step: ApprovalStep) -> Any:
-    return {
-        StepKind.SUPERIOR.value: _l("提交人没有在职的上级"),
-        StepKind.DEPT_MANAGER.value: _l("负责人所在部门及上级部门都没有可审批的部门负责人"),
-        StepKind.ROLE.value: _l("该角色下没有其他在职员工"),
-        StepKind.USERS.value: _l("指定的人员都已离职、被锁定或就是提交人"),
-    }[step.kind]
-
-
 def step_snapshot(step: ApprovalStep, *, self_ok: bool) -> dict[str, Any]:
     return {"name": step.name, "kind": str(step.kind), "mode": str(step.mode), "levels": step.levels,
             "role_id": step.role_id, "user_ids": list(step.user_ids or []), "allow_self": bool(step.allow_self),
@@ -320,16 +239,16 @@ def submit(session: Session, doc_type: str, doc_id: int, *, actor: Actor, now: d
         raise ApprovalRefused(_l("“%(t)s”已在审批中，请勿重复提交", t=title))
     submitter = session.get(User, actor.user_id)
     owner = session.get(User, owner_id) if owner_id else submitter
-    snapshots, approvers = [], []
+    snapshots, chosen = [], []
     for step in flow.steps:
         self_ok = bool(step.allow_self and submitter_may_approve)
-        ids = resolve(session, step, submitter=submitter, owner=owner,
+        ids = approvers.resolve(session, step, submitter=submitter, owner=owner,
                       excluded=set() if self_ok else {submitter.id})
         if not ids:
             raise NoEligibleApprover(_l("审批步骤“%(s)s”没有可审批的人（%(why)s），无法提交。请管理员调整审批流程或人员设置",
-                                        s=step.name, why=_why_nobody(step)))
+                                        s=step.name, why=approvers.why_nobody(step)))
         snapshots.append(step_snapshot(step, self_ok=self_ok))
-        approvers.append(ids)
+        chosen.append(ids)
     request = ApprovalRequest(doc_type=str(doc_type), doc_id=int(doc_id), title=str(title)[:200], amount=amount,
                               submitter_id=submitter.id, owner_id=owner.id if owner else None,
                               status=ApprovalStatus.PENDING, step_index=0, steps=snapshots,
@@ -340,7 +259,7 @@ def submit(session: Session, doc_type: str, doc_id: int, *, actor: Actor, now: d
         session.flush()
     except IntegrityError:  # a second submit of the same document at the same instant (open_key is unique)
         raise ApprovalRefused(_l("“%(t)s”已在审批中，请勿重复提交", t=title)) from None
-    for index, ids in enumerate(approvers):
+    for index, ids in enumerate(chosen):
         for user_id in ids:
             session.add(ApprovalTask(request_id=request.id, step_index=index, approver_id=user_id,
                                      status=TaskStatus.WAITING if index == 0 else TaskStatus.QUEUED))
@@ -472,7 +391,10 @@ def approve(session: Session, request_id: int, *, actor: Actor, now: datetime,
             _set_request(session, request, now=now, status=ApprovalStatus.APPROVED.value)
             _skip_open_tasks(session, request)
             hooks = hooks_for(request.doc_type)
-            hooks.on_approved(session, hooks.load(session, request.doc_id), actor=actor, now=now)
+            doc = hooks.load(session, request.doc_id)
+            if doc is None:
+                raise ApprovalRefused(_l("“%(t)s”的单据已不存在，无法通过审批", t=request.title))
+            hooks.on_approved(session, doc, actor=actor, now=now)
             approval_notices.tell_submitter(session, request, now=now)
             return request
         _open_step(session, request, index, now=now)
@@ -519,7 +441,7 @@ def transfer(session: Session, request_id: int, *, actor: Actor, to_user_id: int
     """转交: the actor's waiting task goes to a colleague, who decides in the actor's place."""
     request = _load_pending(session, request_id)
     target = session.get(User, int(to_user_id)) if to_user_id else None
-    if target is None or not _usable(session, target.id):
+    if target is None or not approvers.usable(session, target.id):
         raise InvalidValue(_l("请选择一位在职的同事"))
     if target.id == actor.user_id:
         raise InvalidValue(_l("不能转交给自己"))
@@ -558,8 +480,9 @@ def cancel_for(session: Session, doc_type: str, doc_id: int, *, actor: Actor, no
 def _returned(session: Session, request: ApprovalRequest, *, actor: Actor, now: datetime, action: ApprovalAction,
               reason: str | None) -> None:
     hooks = hooks_for(request.doc_type)
-    hooks.on_returned(session, hooks.load(session, request.doc_id), actor=actor, now=now, action=action,
-                      reason=reason)
+    doc = hooks.load(session, request.doc_id)
+    if doc is not None:  # a document deleted meanwhile has nothing to go back to
+        hooks.on_returned(session, doc, actor=actor, now=now, action=action, reason=reason)
     if action is ApprovalAction.REJECT:
         approval_notices.tell_submitter(session, request, now=now, reason=reason)
 
@@ -572,42 +495,3 @@ def _event(session: Session, request: ApprovalRequest, action: ApprovalAction, *
     session.add(event)
     session.flush()
     return event
-
-
-# --- default flows ------------------------------------------------------------------------------
-
-FINANCE_ROLE = "财务"
-
-
-def ensure_default_flows(session: Session) -> list[ApprovalFlow]:
-    """The flows a new (or upgraded) installation starts with, for the types that have none:
-    合同 → 上级, then 部门负责人; 回款 and 开票 → 财务; 订单折扣 off, from below 八五折."""
-    from models.org import Role
-
-    finance = session.scalar(select(Role.id).where(Role.name == FINANCE_ROLE))
-    defaults: Sequence[tuple[ApprovalDocType, str, bool, Decimal | None, list[ApprovalStep]]] = (
-        (ApprovalDocType.CONTRACT, "合同审批", True, None,
-         [ApprovalStep(position=0, name="上级审批", kind=StepKind.SUPERIOR, levels=1, mode=StepMode.ANY),
-          ApprovalStep(position=1, name="部门负责人审批", kind=StepKind.DEPT_MANAGER, levels=1, mode=StepMode.ANY)]),
-        (ApprovalDocType.RECEIPT, "回款确认", True, None,
-         [ApprovalStep(position=0, name="财务确认", kind=StepKind.ROLE, role_id=finance, levels=1, mode=StepMode.ANY)]),
-        (ApprovalDocType.INVOICE, "开票审批", True, None,
-         [ApprovalStep(position=0, name="财务审批", kind=StepKind.ROLE, role_id=finance, levels=1, mode=StepMode.ANY)]),
-        (ApprovalDocType.ORDER_DISCOUNT, "订单折扣审批", False, Decimal("0.85"),
-         [ApprovalStep(position=0, name="上级审批", kind=StepKind.SUPERIOR, levels=1, mode=StepMode.ANY)]),
-    )
-    have = set(session.scalars(select(ApprovalFlow.doc_type)))
-    made = []
-    for doc_type, name, enabled, threshold, steps in defaults:
-        if doc_type.value in have:
-            continue
-        if finance is None and any(s.kind == StepKind.ROLE for s in steps):
-            enabled = False  # no 财务 role to name: the administrator sets the step
-        for step in steps:
-            step.user_ids = []
-            step.allow_self = False
-        flow = ApprovalFlow(doc_type=doc_type.value, name=name, enabled=enabled, threshold=threshold, steps=steps)
-        session.add(flow)
-        made.append(flow)
-    session.flush()
-    return made

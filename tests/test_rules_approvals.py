@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from approval_fake import DOC, actor, doc_state, make_doc, make_flow, user_id
 from conftest import FIXED_NOW, run_at_once
 from models import Department, Notification, Outbox, User, db
-from models.approval import ApprovalEvent, ApprovalRequest, ApprovalStatus, ApprovalTask, TaskStatus
+from models.approval import ApprovalFlow, ApprovalEvent, ApprovalRequest, ApprovalStatus, ApprovalTask, TaskStatus
 from rules import approvals, settings
 from rules.approvals import AlreadyDecided, ApprovalRefused, NoEligibleApprover
 from rules.errors import InvalidValue, PermissionDenied
@@ -289,7 +289,7 @@ def test_requires_approval_follows_the_flow_and_its_threshold(team, doc_type, th
 
 def test_default_flows_are_seeded(team):
     with team.app_context():
-        flows = {f.doc_type: f for f in db.session.scalars(select(approvals.ApprovalFlow))}
+        flows = {f.doc_type: f for f in db.session.scalars(select(ApprovalFlow))}
         assert [s.kind for s in flows["contract"].steps] == ["superior", "dept_manager"]
         assert [s.role.name for s in flows["receipt"].steps] == ["财务"] == [s.role.name for s in flows["invoice"].steps]
         assert not flows["order_discount"].enabled and flows["order_discount"].threshold == Decimal("0.85")
