@@ -164,3 +164,18 @@ def test_the_administrator_edits_a_flow_and_bad_steps_are_refused(desk, new_clie
         assert [(s.name, s.kind, s.levels, s.mode, s.user_ids) for s in flow.steps] == [
             ("上级", "superior", 2, "any", []), ("财务会签", "users", 1, "all", [fin1])]
     assert signed_in(new_client, "rep").get("/admin/approval_flow/").status_code == 403
+
+
+def test_an_english_approver_reads_the_pages_in_english(desk, new_client):
+    request_id = submit(desk)
+    with desk.app_context():
+        db.session.get(User, user_id(db.session, "fin1")).locale = "en"
+        db.session.commit()
+    fin1 = signed_in(new_client, "fin1")
+    listing = fin1.get("/admin/approval/").get_data(as_text=True)
+    for text in ("My Approvals", "Waiting for Me", "Decided by Me", "Submitted by Me", "Approve Selected",
+                 "Waiting for approval: 测试单 1 (submitted by rep)"):
+        assert text in listing, text
+    page = fin1.get(f"/admin/approval/{request_id}/").get_data(as_text=True)
+    for text in ("In Approval", "Any one (one approval decides)", "Reason for rejecting (required)", "Hand Over"):
+        assert text in page, text
