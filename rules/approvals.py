@@ -243,7 +243,7 @@ def submit(session: Session, doc_type: str, doc_id: int, *, actor: Actor, now: d
     for step in flow.steps:
         self_ok = bool(step.allow_self and submitter_may_approve)
         ids = approvers.resolve(session, step, submitter=submitter, owner=owner,
-                      excluded=set() if self_ok else {submitter.id})
+                                excluded=set() if self_ok else {submitter.id})
         if not ids:
             raise NoEligibleApprover(_l("审批步骤“%(s)s”没有可审批的人（%(why)s），无法提交。请管理员调整审批流程或人员设置",
                                         s=step.name, why=approvers.why_nobody(step)))
