@@ -179,3 +179,32 @@ def test_an_english_approver_reads_the_pages_in_english(desk, new_client):
     page = fin1.get(f"/admin/approval/{request_id}/").get_data(as_text=True)
     for text in ("In Approval", "Any one (one approval decides)", "Reason for rejecting (required)", "Hand Over"):
         assert text in page, text
+
+
+def test_the_bell_opens_the_request(desk, new_client):
+    request_id = submit(desk)
+    fin1 = signed_in(new_client, "fin1")
+    with desk.app_context():
+        from models import Notification
+        note = db.session.scalar(select(Notification.id).where(Notification.user_id == user_id(db.session, "fin1")))
+    response = fin1.get(f"/admin/notification/open/{note}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/approval/{request_id}/")
+
+
+def test_the_administrator_names_a_department_manager_who_then_approves(desk, new_client):
+    with desk.app_context():
+        from models import Department
+        dept = db.session.scalar(select(Department).where(Department.name == "销售一部"))
+        dept_id, parent_id, fin1 = dept.id, dept.parent_id, user_id(db.session, "fin1")
+        make_flow(db.session, {"kind": "dept_manager", "name": "部门负责人审批"})
+        db.session.commit()
+    admin = signed_in(new_client, "admin")
+    form = admin.get(f"/admin/department/edit/?id={dept_id}").get_data(as_text=True)
+    assert "部门负责人" in form
+    admin.post_form(f"/admin/department/edit/?id={dept_id}",
+                    {"name": "销售一部", "parent": str(parent_id), "manager": str(fin1), "sort_order": "0"})
+    with desk.app_context():
+        assert db.session.get(Department, dept_id).manager_id == fin1
+    request_id = submit(desk)
+    page = signed_in(new_client, "fin1").get(f"/admin/approval/{request_id}/").get_data(as_text=True)
+    assert "钱会计：待审批" in page
