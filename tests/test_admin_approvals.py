@@ -208,3 +208,15 @@ def test_the_administrator_names_a_department_manager_who_then_approves(desk, ne
     request_id = submit(desk)
     page = signed_in(new_client, "fin1").get(f"/admin/approval/{request_id}/").get_data(as_text=True)
     assert "钱会计：待审批" in page
+
+
+def test_the_popups_poll_does_not_keep_an_idle_session_alive(desk, new_client, clock):
+    """An open tab polls every minute; after 30 minutes without the user doing anything the
+    session still ends (DESIGN §10 idle timeout)."""
+    fin1 = signed_in(new_client, "fin1")
+    assert fin1.get("/admin/approval/").status_code == 200
+    for _ in range(35):
+        clock.advance(minutes=1)
+        fin1.get("/admin/approval/poll/")
+    response = fin1.get("/admin/approval/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
