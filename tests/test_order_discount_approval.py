@@ -94,6 +94,10 @@ def test_the_order_page_offers_the_submission_and_shows_the_panel(app, discount_
     page = rep.get(url).get_data(as_text=True)
     assert 'data-testid="order-discount-needed"' in page and 'data-testid="order-discount-submit"' in page
     assert "尚未提交审批" in page
+    clerk = new_client()
+    clerk.login("clerk")
+    approve_button = f"/admin/order/move/approve/?id={order_id}"
+    assert approve_button not in clerk.get(url).get_data(as_text=True), "no 审核 before the discount is approved"
     page = rep.post_form(url, {}, to=f"/admin/order/discount_approval/?id={order_id}", follow=True).get_data(as_text=True)
     assert "已提交折扣审批" in page and "审批中" in page and "王经理：待审批" in page
     assert 'data-testid="order-discount-submit"' not in page
@@ -104,3 +108,5 @@ def test_the_order_page_offers_the_submission_and_shows_the_panel(app, discount_
     assert "订单" in boss.get("/admin/approval/").get_data(as_text=True)
     detail = boss.get(f"/admin/approval/{request_id}/").get_data(as_text=True)
     assert f"/admin/order/details/?id={order_id}" in detail, "the request page opens the order"
+    boss.post_form(f"/admin/approval/{request_id}/", {}, to=f"/admin/approval/{request_id}/approve/")
+    assert approve_button in clerk.get(url).get_data(as_text=True)
