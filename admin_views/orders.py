@@ -303,7 +303,8 @@ class OrderView(LineDocumentEntry, ScopedModelView):
                            labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
                            state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
                            payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
-                           can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit,
+                           can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit
+                           and approvals.current(db.session, orders.DISCOUNT, order.id) is None,
                            discount=_discount(order),
                            today=local_date(now(), _tz()), return_url=back_url(request.values.get("url"), url_for(".index_view")))
 
@@ -439,7 +440,8 @@ def _discount(order: Order) -> dict[str, Any]:
     """The order page's 折扣审批 box: shown when the discount needs approval or one was asked."""
     needs = orders.discount_needs_approval(db.session, order)
     asked = approvals.latest(db.session, orders.DISCOUNT, order.id) is not None
-    return {"show": needs or asked, "needs": needs, "rate": orders.discount_rate(order),
+    rate = orders.discount_rate(order)
+    return {"show": needs or asked, "needs": needs, "rate": rate.quantize(Decimal("0.01")) if rate is not None else None,
             "cleared": orders.discount_cleared(db.session, order),
             "can_submit": needs and order.state == S.PENDING_REVIEW and not orders.discount_cleared(db.session, order)
             and approvals.current(db.session, orders.DISCOUNT, order.id) is None}
