@@ -20,10 +20,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('manager_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_departments_manager_id_users'), 'users', ['manager_id'], ['id'],
-                                    ondelete='SET NULL')
+    # A plain ALTER on SQLite: a batch copy of departments would drop a table users refer to.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE departments ADD COLUMN manager_id INTEGER CONSTRAINT fk_departments_manager_id_users '
+                   'REFERENCES users (id) ON DELETE SET NULL')
+    else:
+        op.add_column('departments', sa.Column('manager_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_departments_manager_id_users'), 'departments', 'users', ['manager_id'], ['id'],
+                              ondelete='SET NULL')
 
 
 def downgrade():
