@@ -38,6 +38,8 @@ class ListKind(StrEnum):
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
+    CONTRACT = "contract"                  # 合同
+    CONTRACT_EXPIRING = "contract_expiring"  # 即将到期的合同
 
 
 class DrillFilter(StrEnum):
