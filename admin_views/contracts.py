@@ -227,7 +227,7 @@ class ContractView(LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
                            state_css=contracts.STATE_CSS, event_labels=contracts.EVENT_LABELS, zhe=quotes.zhe,
                            percent_off=quotes.percent_off, remaining=contracts.remaining,
                            balances=contracts.balances(contract), custom=custom, orders=_orders(contract),
-                           assignees=list(_owners()) if moves.assign else [],
+                           assignees=[u for u in _owners() if u.id != contract.owner_id] if moves.assign else [],
                            return_url=back_url(request.values.get("url"), url_for(".index_view")))
 
     @expose("/move/<move>/", methods=["POST"])

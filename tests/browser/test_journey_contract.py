@@ -4,6 +4,8 @@ page, and finds it on the list by the customer's name. Every page without a Cont
 complaint; screenshots of the form, the contract page and the list."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -50,6 +52,8 @@ def test_contract_written_submitted_and_ordered(app, page, live_server, team):
     with app.app_context():
         tea_line = db.session.scalar(select(ContractLine.id).where(ContractLine.product_id == team["tea"]))
     page.fill(f"input[name='qty-{tea_line}']", "2")
+    expect(page.locator("#kechi-contract-order-form")).to_have_class(re.compile(r"\bcollapse show\b"))
+    expect(page.locator("#kechi-contract-assign")).to_have_count(0)  # nobody else in a 业务员's scope
     screenshot(page, "contract-detail")
     page.click("#kechi-contract-order")
     expect(page.locator(".alert-success")).to_contain_text("已生成订单")
