@@ -155,3 +155,23 @@ def test_customer_tab_opportunity_and_quote_buttons(app, team, new_client):
     assert html.count('kechi-contract-table"') == 1 and "HT202611230002" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Contract.id))) == 2
+
+
+def test_custom_fields_on_the_form_page_list_and_export(app, team, new_client):
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="contract", key="project_no", label="项目编号", field_type="text",
+                                   show_in_list=True, importable=True, required=True))
+        db.session.commit()
+    rep = login(new_client, "rep")
+    html = rep.post_form("/admin/contract/new/", contract_form(team), follow=True).get_data(as_text=True)
+    assert "项目编号" in html and "已保存为草稿" not in html  # required: the form is kept
+    html = rep.post_form("/admin/contract/new/", contract_form(team, cf_project_no="XM-2026-08"),
+                         follow=True).get_data(as_text=True)
+    assert "已保存为草稿" in html and "XM-2026-08" in html
+    assert "XM-2026-08" in list_table(rep.get("/admin/contract/").get_data(as_text=True))
+    rows = sheet_rows(xlsx_export(rep, "contract"))
+    assert "项目编号" in rows[0] and rows[1][rows[0].index("项目编号")] == "XM-2026-08"
+    with app.app_context():
+        assert db.session.scalar(select(Contract.custom)) == {"project_no": "XM-2026-08"}
