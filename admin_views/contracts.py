@@ -24,14 +24,16 @@ from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions, OneOf, StaffInDepartment
-from admin_views.formatters import fmt_money
 from admin_views.forms import CsrfForm
 from admin_views.line_documents import LineDocumentEntry
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
-from admin_views.quotes import BlankUntilTyped, _active_products, _owner_options, _owners
+# The quote pages' field helpers fit a contract as they are (customer, owner, products, money).
+from admin_views.quotes import (
+    BlankUntilTyped, _active_products, _customer_link, _money, _owner_options, _owners,
+)
 from admin_views.transaction import commit_or_explain
 from models import Contact, Customer, Opportunity, Order, PriceLevel, User, db
 from models.contract import Contract, ContractEvent, ContractLine
@@ -67,16 +69,6 @@ def _status_badge(view: Any, context: Any, model: Contract, name: str) -> Markup
     css = contracts.STATE_CSS.get(model.status, "light")
     # Markup is safe here: the css class comes from STATE_CSS, the label passes through escape().
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>")
-
-
-def _customer_link(view: Any, context: Any, model: Contract, name: str) -> Markup:
-    # Markup is safe here: every interpolated value passes through escape().
-    return Markup(f"<a href='{escape(url_for('customer.details_view', id=model.customer_id))}'>"
-                  f"{escape(model.customer.name)}</a>")
-
-
-def _money(view: Any, context: Any, model: Any, name: str) -> str:
-    return fmt_money(getattr(model, name))
 
 
 class ContractView(LineDocumentEntry, CustomFieldsMixin, ScopedModelView):

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import FIXED_NOW, run_at_once
-from models import Customer, Notification, Opportunity, OpportunityLine, Order, Quote, QuoteLine, db
+from models import Customer, Notification, OpportunityLine, Order, Quote, QuoteLine, db
 from models.approval import ApprovalAction
 from models.contract import Contract, ContractEvent, ContractLine
 from models.opportunity import Outcome
