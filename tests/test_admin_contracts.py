@@ -175,3 +175,32 @@ def test_custom_fields_on_the_form_page_list_and_export(app, team, new_client):
     assert "项目编号" in rows[0] and rows[1][rows[0].index("项目编号")] == "XM-2026-08"
     with app.app_context():
         assert db.session.scalar(select(Contract.custom)) == {"project_no": "XM-2026-08"}
+
+
+def test_a_draft_is_changed_through_its_form_and_repriced(app, team, new_client):
+    contract_id = new_contract(app, team)
+    rep = login(new_client, "rep")
+    with app.app_context():
+        contract = db.session.get(Contract, contract_id)
+        line_ids = [line.id for line in contract.lines]
+        version = contract.version
+    form = contract_form(team, title="改成两年期", version=str(version),
+                         **{"lines-0-id": str(line_ids[0]), "lines-0-quantity": "4",
+                            "lines-1-id": str(line_ids[1])})
+    html = rep.post_form(f"/admin/contract/edit/?id={contract_id}", form, follow=True).get_data(as_text=True)
+    assert "改成两年期" in html and "¥77.41" in html  # 4 × 16.00 × 0.9 = 57.60 + 19.81
+    with app.app_context():
+        assert db.session.get(Contract, contract_id).total.to_eng_string() == "77.41"
+
+
+@pytest.mark.parametrize("rows", [3, 20])
+def test_the_list_issues_the_same_statements_for_3_rows_as_for_20(app, team, new_client, rows):
+    from test_statement_counts import counted
+
+    for index in range(rows):
+        new_contract(app, team, title=f"合同{index}")
+    rep = login(new_client, "boss")
+    with counted(app) as seen:
+        html = rep.get("/admin/contract/").get_data(as_text=True)
+    assert all(f"合同{index}" in list_table(html) for index in range(rows))
+    assert len(seen) <= 12, "\n".join(seen)  # 12 today for 3 rows and for 20: login, scope, menu, count, page…
