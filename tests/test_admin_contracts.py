@@ -91,13 +91,34 @@ def test_quick_search_by_number_name_and_customer(app, team, new_client):
         assert {i for i in (first, second) if numbers[i] in listing} == wanted, term
 
 
-# who → sees the rep's contract on the list, its page and the export
-SCOPE = [("rep", True), ("boss", True), ("clerk", True), ("rep2", False)]
+# who → sees the rep's contract on the list, its page and the export: the owner, a manager over
+# the owner's department, an all-scope clerk, a salesperson elsewhere (no), the same salesperson
+# once the customer is shared with them, or once they hold an approval task of the contract.
+SCOPE = [("rep", None, True), ("boss", None, True), ("clerk", None, True), ("rep2", None, False),
+         ("rep2", "share", True), ("rep2", "approver", True)]
 
 
-@pytest.mark.parametrize("who, sees", SCOPE)
-def test_scope_truth_table_list_detail_export(app, team, new_client, who, sees):
+def _open_the_door(app, team, contract_id, how):
+    from models import CustomerShare
+    from models.approval import ApprovalRequest, ApprovalTask
+
+    with app.app_context():
+        if how == "share":
+            db.session.add(CustomerShare(customer_id=team["customer"], user_id=team["rep2"],
+                                         shared_by_id=team["rep"]))
+        elif how == "approver":
+            request_ = ApprovalRequest(doc_type="contract", doc_id=contract_id, title="合同", submitter_id=team["rep"],
+                                       owner_id=team["rep"], open_key=f"contract:{contract_id}")
+            db.session.add(request_)
+            db.session.flush()
+            db.session.add(ApprovalTask(request_id=request_.id, step_index=0, approver_id=team["rep2"]))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("who, how, sees", SCOPE)
+def test_scope_truth_table_list_detail_export(app, team, new_client, who, how, sees):
     contract_id = new_contract(app, team)
+    _open_the_door(app, team, contract_id, how)
     with app.app_context():
         number = str(db.session.get(Contract, contract_id))
     client = login(new_client, who)
@@ -106,6 +127,10 @@ def test_scope_truth_table_list_detail_export(app, team, new_client, who, sees):
     rows = sheet_rows(xlsx_export(client, "contract"))
     assert rows[0][:3] == ("合同编号", "合同名称", "客户名称")
     assert any(row[0] == number for row in rows[1:]) is sees
+    found = list_table(client.get(f"/admin/contract/?search={number}").get_data(as_text=True))
+    assert (f"details/?id={contract_id}" in found) is sees
+    if how is not None:  # seeing a contract through its customer or an approval does not hand it over
+        assert client.get(f"/admin/contract/edit/?id={contract_id}").status_code == 404
 
 
 def test_only_the_owners_side_changes_a_contract(app, team, new_client):
@@ -204,3 +229,29 @@ def test_the_list_issues_the_same_statements_for_3_rows_as_for_20(app, team, new
         html = rep.get("/admin/contract/").get_data(as_text=True)
     assert all(f"合同{index}" in list_table(html) for index in range(rows))
     assert len(seen) <= 12, "\n".join(seen)  # 12 today for 3 rows and for 20: login, scope, menu, count, page…
+
+
+def test_contract_settings_number_pattern_and_reminders(app, team, new_client):
+    admin = login(new_client, "boss")
+    assert admin.get("/admin/contract_settings/").status_code == 403  # settings.manage only
+    with app.app_context():
+        from models import Role, User
+
+        user = db.session.get(User, team["boss"])
+        user.role = db.session.scalar(select(Role).where(Role.name == "系统管理员"))
+        db.session.commit()
+    admin = login(new_client, "boss")
+    page = admin.get("/admin/contract_settings/").get_data(as_text=True)
+    assert "HT202611230001" in page  # the next number, as a preview
+    html = admin.post_form("/admin/contract_settings/", {"contract_number_pattern": "SH-{yyyy}-{seq:03d}",
+                                                         "contract_remind_days": "15", "contract_expiring_days": "45"},
+                           follow=True).get_data(as_text=True)
+    assert "合同设置已保存" in html
+    html = admin.post_form("/admin/contract_settings/", {"contract_number_pattern": "SH-{yyyy}-{seq:03d}",
+                                                         "contract_remind_days": "400", "contract_expiring_days": "45"},
+                           follow=True).get_data(as_text=True)
+    assert "天数应为 0 到 365 之间的整数" in html
+    contract_id = new_contract(app, team)
+    with app.app_context():
+        contract = db.session.get(Contract, contract_id)
+        assert (contract.number, contract.remind_days) == ("SH-2026-001", 15)
