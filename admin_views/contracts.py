@@ -281,12 +281,8 @@ class ContractView(LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
         if not CsrfForm(request.form).validate():
             abort(400)
         made: list[Contract] = []
-        try:
-            ok = commit_or_explain(lambda: made.append(make(current_actor(), now())) or made[0],
-                                   lambda c: gettext("已生成合同草稿 %(n)s，请补全签订信息后提交审批", n=str(c)))
-        except OutOfScope:
-            abort(404)
-        if ok:
+        if commit_or_explain(lambda: made.append(make(current_actor(), now())) or made[0],
+                             lambda c: gettext("已生成合同草稿 %(n)s，请补全签订信息后提交审批", n=str(c))):
             return redirect(url_for(".edit_view", id=made[0].id, url=url_for(".details_view", id=made[0].id)))
         return redirect(back_url(request.form.get("url"), url_for(".index_view")))
 

@@ -472,3 +472,22 @@ def test_the_contract_plugs_into_the_approval_mechanism_by_its_names(app, team, 
     act(app, second, "submit")
     act(app, second, "void", who="boss", reason="客户取消")
     assert standin.calls[-1] == ("cancel_for", "contract", second, "客户取消")
+
+
+def test_merged_customers_bring_their_contracts_and_a_customer_with_contracts_is_not_purged(app, team):
+    from rules import customers
+    from rules.errors import PurgeRefused
+
+    contract_id = new_contract(app, team)
+    with app.app_context():
+        rep = actor_of(db.session, "rep")
+        keep = Customer(name="华星贸易集团", kind="company", owner_id=team["rep"])
+        db.session.add(keep)
+        db.session.flush()
+        customers.merge(db.session, keep, [db.session.get(Customer, team["customer"])], actor=rep, now=FIXED_NOW)
+        db.session.commit()
+        assert db.session.get(Contract, contract_id).customer_id == keep.id
+        customers.to_bin(db.session, keep, actor=rep, now=FIXED_NOW)
+        db.session.commit()
+        with pytest.raises(PurgeRefused, match="有合同"):
+            customers.purge(db.session, keep)
