@@ -239,6 +239,9 @@ def from_opportunity(session: Session, opportunity_id: Any, *, actor: Actor, now
     if not opportunity.lines:
         raise ContractRefused(_l("销售机会%(n)s没有产品明细，无法生成合同；请先添加产品", n=opportunity.number))
     _claim(session, Opportunity, opportunity.id)
+    session.refresh(opportunity)
+    if opportunity.order_id is not None:  # its money would count twice: the order's and the contract's
+        raise ContractRefused(_l("销售机会%(n)s已直接生成订单，不能再生成合同", n=opportunity.number))
     existing = _live_contract_of(session, Contract.opportunity_id, opportunity.id)
     if existing is not None:
         raise ContractRefused(_l("销售机会%(n)s已有合同 %(c)s", n=opportunity.number, c=str(existing)))

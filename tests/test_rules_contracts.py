@@ -240,8 +240,8 @@ def test_bad_lines_and_dates_are_refused_with_nothing_written(app, team):
 
 # --- from an opportunity, from a quote ---------------------------------------------------------
 
-def _won_opportunity(app, team, outcome=Outcome.WON) -> int:
-    stages = make_group(app)
+def _won_opportunity(app, team, outcome=Outcome.WON, stages=None) -> int:
+    stages = stages or make_group(app)
     opportunity_id = make_opportunity(app, owner_id=team["rep"], customer_id=team["customer"],
                                       stage_id=stages["谈判签约"], outcome=outcome, title="华星茶叶采购")
     with app.app_context():
@@ -491,3 +491,25 @@ def test_merged_customers_bring_their_contracts_and_a_customer_with_contracts_is
         db.session.commit()
         with pytest.raises(PurgeRefused, match="有合同"):
             customers.purge(db.session, keep)
+
+
+def test_an_opportunity_makes_an_order_or_a_contract_not_both(app, team):
+    """Its money would count twice: the direct order's and the contract's."""
+    from rules import opportunities
+
+    stages = make_group(app)
+    with_contract = _won_opportunity(app, team, stages=stages)
+    with app.app_context():
+        rep = actor_of(db.session, "rep")
+        contracts.from_opportunity(db.session, with_contract, actor=rep, now=FIXED_NOW, tz=TZ)
+        db.session.commit()
+        with pytest.raises(opportunities.OrderRefused, match="已有合同，请从合同生成订单"):
+            opportunities.create_order(db.session, with_contract, actor=rep, now=FIXED_NOW, tz=TZ)
+        db.session.rollback()
+    with_order = _won_opportunity(app, team, stages=stages)
+    with app.app_context():
+        rep = actor_of(db.session, "rep")
+        opportunities.create_order(db.session, with_order, actor=rep, now=FIXED_NOW, tz=TZ)
+        db.session.commit()
+        with pytest.raises(contracts.ContractRefused, match="已直接生成订单"):
+            contracts.from_opportunity(db.session, with_order, actor=rep, now=FIXED_NOW, tz=TZ)
