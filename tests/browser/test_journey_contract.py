@@ -64,4 +64,11 @@ def test_contract_written_submitted_and_ordered(app, page, live_server, team):
     screenshot(page, "contract-list")
     page.goto(page.base + "/admin/contract_expiring/")
     expect(page.locator(".model-list")).to_contain_text("华星茶叶年度供货合同")
+    screenshot(page, "contract-expiring")
+    page.goto(page.base + f"/admin/customer/details/?id={team['customer']}")
+    page.click("a[href='#tab-contracts']")
+    expect(page.locator("#tab-contracts .kechi-contract-table")).to_contain_text("华星茶叶年度供货合同")
+    expect(page.locator("#tab-contracts")).to_have_class(re.compile(r"\bshow\b"))
+    expect(page.locator("#tab-contracts .kechi-contract-table")).to_be_visible()
+    screenshot(page, "contract-customer-tab")
 
