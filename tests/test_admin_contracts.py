@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from conftest import list_table, sheet_rows, xlsx_export
 from models import Order, db
 from models.contract import Contract, ContractLine
-from test_rules_contracts import TODAY, _quote, _won_opportunity, act, new_contract, team  # noqa: F401 - fixture
+from test_rules_contracts import (  # noqa: F401 - fixtures
+    TODAY, _quote, _won_opportunity, act, new_contract, no_approval_flow, team,
+)
 from test_rules_orders import shop  # noqa: F401 - fixture
 
 

@@ -23,6 +23,14 @@ from test_rules_orders import TZ, actor_of, shop  # noqa: F401 - fixture
 
 D = Decimal
 TODAY = date(2026, 11, 23)
+REAL_REQUIRES_APPROVAL = contracts._requires_approval
+
+
+@pytest.fixture(autouse=True)
+def no_approval_flow(monkeypatch):
+    """Unless a test says otherwise, no approval flow applies to contracts, so 提交 takes effect at
+    once (the default flows rules/approvals seeds would otherwise decide what submit does)."""
+    monkeypatch.setattr(contracts, "_requires_approval", lambda session, contract: False)
 
 
 @pytest.fixture
@@ -161,7 +169,7 @@ def test_submit_hands_the_contract_to_the_approval_flow(app, team, approvals_sea
 
 def test_without_an_approval_flow_submit_takes_effect_at_once(app, team):
     contract_id = new_contract(app, team)
-    act(app, contract_id, "submit")  # no rules/approvals on this branch yet, or a flow not applying
+    act(app, contract_id, "submit")  # no approval flow applies (none, disabled, or under its threshold)
     with app.app_context():
         contract = db.session.get(Contract, contract_id)
         assert contract.status == "active" and contract.approved_at is not None
@@ -451,6 +459,7 @@ def test_the_contract_plugs_into_the_approval_mechanism_by_its_names(app, team, 
     import approvals_standin as standin
 
     monkeypatch.setitem(sys.modules, "rules.approvals", standin)
+    monkeypatch.setattr(contracts, "_requires_approval", REAL_REQUIRES_APPROVAL)
     monkeypatch.setattr(standin, "calls", [])
     monkeypatch.setattr(standin, "registered", {})
     contracts._register()

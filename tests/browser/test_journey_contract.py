@@ -12,7 +12,7 @@ from sqlalchemy import select
 from conftest import log_in, screenshot
 from models import db
 from models.contract import ContractLine
-from test_rules_contracts import team  # noqa: F401 - fixture
+from test_rules_contracts import no_approval_flow, team  # noqa: F401 - fixtures
 from test_rules_orders import shop  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
