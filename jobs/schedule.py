@@ -13,6 +13,7 @@ from croniter import croniter
 from flask import Flask
 
 from jobs import backup, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports
+from jobs import payment_plans  # 回款计划
 from jobs.queue import enqueue
 from rules import clock
 
@@ -29,6 +30,8 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (recycle.recycle_leads, "10 1 * * *"),  # 线索池: the same rules, for leads
     (recycle.warn_due_recycles, "30 8 * * *"),
     (quotes.expire_quotes, "5 0 * * *"),  # 已发送 quotes past their 有效期 → 已过期
+    (payment_plans.mark_overdue_plans, "15 0 * * *"),  # 回款计划: instalments past due → 逾期
+    (payment_plans.send_plan_reminders, "35 8 * * *"),  # 回款提醒: before due and on 逾期
     (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis
     (messaging.birthday_greetings, "5 * * * *"),
     (messaging.holiday_greetings, "10 * * * *"),

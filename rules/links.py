@@ -38,6 +38,9 @@ class ListKind(StrEnum):
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
+    PAYMENT_PLAN = "payment_plan"          # 回款计划 (a record: the instalment's contract or order page)
+    PAYMENT_PLAN_OVERDUE = "payment_plan_overdue"  # 逾期回款
+    PAYMENT_PLAN_WEEK = "payment_plan_week"        # 本周应回款
 
 
 class DrillFilter(StrEnum):
@@ -76,6 +79,8 @@ class DrillFilter(StrEnum):
     CLOSED_ON = "closed_on"                          # Days: an opportunity's closed_at (won/lost/invalid)
     LOSS_REASON = "loss_reason"                      # int: 输单原因 dictionary item id
     LEAD_STATUS = "lead_status"                      # str: a lead's LeadStatus
+    DUE_ON = "due_on"                                # Days: an instalment's 应收日期
+    PLAN_STATUS_IN = "plan_status_in"                # tuple[str, ...]: instalment PlanStatus values
 
 
 # The pipeline lists (销售机会, 线索) take their drill-down as plain query parameters
