@@ -17,7 +17,7 @@ from flask_login import current_user
 from admin_views import (
     address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
     lead_conversion, lead_forms, lead_pool, leads, notifications, opportunities, opportunity_board, orders, org, params,
-    pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups,
+    payment_plans, pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups,
     system,
 )
 from admin_views.context import current_actor
@@ -36,7 +36,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, quotes, products, reports, pipeline_reports,
+    opportunities, opportunity_board, orders, quotes, payment_plans, products, reports, pipeline_reports,
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置
