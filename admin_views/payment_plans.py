@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
 from flask_babel import gettext
@@ -48,11 +48,12 @@ def document_url(kind: str, doc_id: int) -> str | None:
 
 
 def receipt_url(plan_id: int) -> str | None:
-    """登记回款 on one instalment (the receipts module's form), once that module is installed."""
-    try:
-        return url_for("payment.create_view", plan_id=plan_id)
-    except BuildError:
-        return None
+    """登记回款 on one instalment: the 回款 list's create form (the receipts module's), offered
+    only where that list takes new receipts from this reader."""
+    for view in current_app.extensions["admin"][0]._views:
+        if getattr(view, "endpoint", None) == "payment":
+            return url_for("payment.create_view", plan_id=plan_id) if view.can_create else None
+    return None
 
 
 def _doc_link(view: Any, context: Any, model: PaymentPlan, name: str) -> Markup:
@@ -96,6 +97,7 @@ class PaymentPlanView(ScopedModelView):
     permission_export = "payment.view"
     export_entity = "payment_plan"
     can_view_details = False
+    column_display_actions = False  # a row's actions are on its contract's or order's page
     capped_count = True
     list_template = "admin/payment_plans/list.html"
     quick: str | None = None  # the quick lists: "overdue" (逾期), "week" (本周应回款)

@@ -174,3 +174,41 @@ def test_a_reminder_leads_to_the_instalments_document(app, book, new_client):
         login_user(db.session.scalar(select(User).where(User.username == "rep")))
         url = admin_links.record_url(app.extensions["admin"][0], RecordLink(ListKind.PAYMENT_PLAN, c_plan))
     assert url == f"/admin/order/details/?id={book['order']}#payment-plan"
+
+
+def test_each_unpaid_instalment_offers_回款_where_the_receipt_form_takes_it(app, book, new_client, monkeypatch):
+    from models import Payment
+
+    with app.app_context():
+        paid, unpaid = [p.id for p in payment_plans.instalments_of(db.session, contract_id=book["mine"])]
+        plan_row = db.session.get(PaymentPlan, paid)
+        db.session.add(Payment(plan_id=paid, contract_id=book["mine"], customer_id=plan_row.customer_id,
+                               kind="receipt", amount=plan_row.amount, paid_on=TODAY, status="approved"))
+        payment_plans.recompute(db.session, paid, today=TODAY)
+        order_plan = db.session.scalar(select(PaymentPlan.id).where(PaymentPlan.order_id == book["order"]))
+        db.session.commit()
+    receipts = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "payment")
+    monkeypatch.setattr(receipts, "permission_create", "payment.record")
+    html = login(new_client, "rep").get(f"/admin/order/details/?id={book['order']}").get_data(as_text=True)
+    assert f'href="/admin/payment/new/?plan_id={order_plan}"' in html
+    monkeypatch.setattr(receipts, "permission_create", None)  # the list takes no receipts: no button
+    html = login(new_client, "rep").get(f"/admin/order/details/?id={book['order']}").get_data(as_text=True)
+    assert "kechi-plan-pay" not in html
+    with app.test_request_context():
+        from flask_login import login_user
+        from models import User
+
+        monkeypatch.setattr(receipts, "permission_create", "payment.record")
+        login_user(db.session.scalar(select(User).where(User.username == "rep")))
+        from admin_views.payment_plans import plans_for
+
+        found = plans_for("contract", book["mine"])
+        assert [p.status for p in found["plans"]] == ["paid", "pending"]
+        assert found["receipt_url"](unpaid) == f"/admin/payment/new/?plan_id={unpaid}"
+        from flask import render_template_string
+
+        html = render_template_string("{% set plan_doc = ('contract', " + str(book["mine"]) + ") %}"
+                                      "{% include 'admin/payment_plans/_for_document.html' %}")
+        assert "合同金额 <b>¥10,000.00</b>" in html and "已有回款 ¥6,000.00，不能低于此数" in html
+        assert f'href="/admin/payment/new/?plan_id={unpaid}"' in html and html.count("kechi-plan-pay") == 1
+        assert f'action="/admin/payment_plan/save/contract/{book["mine"]}/"' in html
