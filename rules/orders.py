@@ -26,7 +26,7 @@ from models.dictionary import DictItem, DictKind
 from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry
-from rules import activity, normalize, numbering, receivables, scope, settings, stock
+from rules import activity, normalize, numbering, payment_plans, receivables, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
@@ -343,8 +343,11 @@ def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: d
     reason = normalize.text(reason)
     if not reason:
         raise InvalidValue(_l("请填写取消原因"))
-    return _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
-                 values={"close_reason": reason[:255]})[1]
+    event = _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
+                  values={"close_reason": reason[:255]})[1]
+    payment_plans.void(  # 回款计划: a cancelled order owes nothing more
+        session, order_id=event.order_id, actor=actor, now=now, reason=reason[:255])
+    return event
 
 
 def _returned_value(line: OrderLine, quantity: int) -> Decimal:
@@ -416,6 +419,9 @@ def return_order(session: Session, order_id: Any, *, reason: str, actor: Actor, 
         session.refresh(line)
     if was == OrderStatus.COMPLETED:
         _undo_deal(session, order, amount=amount, points=points, full=full, actor=actor, now=now)
+    if full:
+        payment_plans.void(  # 回款计划: everything came back, nothing more is owed
+            session, order_id=order.id, actor=actor, now=now, reason=reason[:255])
     session.flush()
     return event
 

@@ -307,3 +307,23 @@ def test_two_people_saving_a_plan_at_once_get_one_winner(app, deal):
     assert results.count("ok") == 1, results
     with app.app_context():
         assert sum(p.amount for p in db.session.scalars(select(PaymentPlan))) == D("10000")
+
+
+@pytest.mark.parametrize("ending", ["cancel", "return"])
+def test_an_order_cancelled_or_wholly_returned_voids_its_unpaid_instalments(app, deal, ending):
+    order_id = new_order(app, deal)
+    move(app, order_id, "approve")
+    with app.app_context():
+        total = db.session.get(Order, order_id).total
+        payment_plans.set_plan(db.session, order_id=order_id, actor=actor_of("rep"), now=FIXED_NOW, today=TODAY,
+                               instalments=rows((date(2026, 12, 1), "50"), (date(2027, 1, 1), str(total - 50))))
+        db.session.commit()
+    if ending == "return":
+        move(app, order_id, "ship")
+    move(app, order_id, ending)
+    with app.app_context():
+        assert db.session.get(Order, order_id).state == {"cancel": "cancelled", "return": "returned"}[ending]
+        found = db.session.execute(select(PaymentPlan.status, PaymentPlanEvent.note)
+                                   .join(PaymentPlanEvent, PaymentPlanEvent.plan_id == PaymentPlan.id)
+                                   .where(PaymentPlanEvent.action == "void")).all()
+        assert found == [("void", "客户要求"), ("void", "客户要求")]
