@@ -27,7 +27,7 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import PaymentPlan, User, db
-from rules import payment_plans, scope
+from rules import custom_fields, payment_plans, scope
 from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
 from rules.payment_plans import STATUS_CSS, STATUS_LABELS
@@ -174,14 +174,18 @@ class PaymentPlanView(ScopedModelView):
 
 
 def _typed_rows(form: Any) -> list[dict[str, Any]]:
-    """The editor's rows as typed (parallel lists; a row left wholly empty is no row)."""
-    columns = {name: form.getlist(name) for name in ("id", "due_on", "amount", "remind_days", "note")}
+    """The editor's rows as typed (parallel lists; a row left wholly empty is no row), each with
+    its 自定义字段 (cf_<key>)."""
+    keys = [d.key for d in custom_fields.definitions(db.session, payment_plans.CUSTOM_ENTITY)]
+    names = ("id", "due_on", "amount", "remind_days", "note", *(f"cf_{k}" for k in keys))
+    columns = {name: form.getlist(name) for name in names}
     count = max((len(v) for v in columns.values()), default=0)
     found = []
     for i in range(min(count, payment_plans.MAX_INSTALMENTS + 1)):
         row = {name: (values[i] if i < len(values) else "") for name, values in columns.items()}
         if any((row[k] or "").strip() for k in ("due_on", "amount", "note")) or row["id"]:
-            found.append(row)
+            custom = {k: row.pop(f"cf_{k}") for k in keys}
+            found.append({**row, "custom": custom} if keys else row)
     return found
 
 
@@ -222,7 +226,9 @@ def plans_for(kind: str, doc_id: int) -> dict[str, Any]:
             "editable": refusal is None and payment_plans.may_plan(actor), "refusal": refusal, "typed": typed,
             "save_url": url_for("payment_plan.save_view", kind=kind, doc_id=doc_id),
             "receipt_url": receipt_url, "status_labels": STATUS_LABELS, "status_css": STATUS_CSS,
-            "today": local_today(), "can_record": actor.can("payment.record")}
+            "today": local_today(), "can_record": actor.can("payment.record"),
+            "fields": custom_fields.definitions(db.session, payment_plans.CUSTOM_ENTITY),
+            "show_custom": custom_fields.display}
 
 
 def init_app(app: Any) -> None:

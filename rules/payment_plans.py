@@ -27,7 +27,7 @@ from models.office import Notification
 from models.org import User
 from models.payment_plan import PaymentPlan, PaymentPlanEvent, PlanAction, PlanStatus
 from models.sales import Order, Payment, PaymentKind, PaymentStatus
-from rules import clock, normalize, notifications, receivables, scope
+from rules import clock, custom_fields, normalize, notifications, receivables, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, OutOfScope, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
@@ -257,7 +257,20 @@ def _remind_days(raw: Any, position: int) -> int:
     return days
 
 
-def _clean(instalments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+CUSTOM_ENTITY = "payment_plan"
+
+
+def _custom(fields: list[Any], raw: Any, position: int) -> dict[str, Any] | None:
+    """The row's custom-field values checked (自定义字段 of 回款计划); None: not given, keep."""
+    if raw is None:
+        return None
+    values, errors = custom_fields.validate(fields, raw)
+    if errors:
+        raise InvalidValue(_l("第%(p)d行：%(e)s", p=position, e="；".join(errors.values())))
+    return values
+
+
+def _clean(instalments: list[dict[str, Any]], fields: list[Any]) -> list[dict[str, Any]]:
     if len(instalments) > MAX_INSTALMENTS:
         raise InvalidValue(_l("回款计划最多 %(m)d 期", m=MAX_INSTALMENTS))
     cleaned, seen = [], set()
@@ -273,11 +286,14 @@ def _clean(instalments: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(ident)
         else:
             ident = None
+        raw_custom = item.get("custom")
+        if raw_custom is None and ident is None and fields:
+            raw_custom = {}  # a new instalment: its required fields are checked too
         cleaned.append({"id": ident, "position": position, "due_on": _day(item.get("due_on"), position),
                         "amount": _money(item.get("amount")),
                         "remind_days": _remind_days(item.get("remind_days"), position),
                         "note": normalize.text(item.get("note"))[:255] or None,
-                        "custom": item.get("custom")})
+                        "custom": _custom(fields, raw_custom, position)})
     # 期次 follow the due dates; rows on the same day keep the order they were given in.
     cleaned.sort(key=lambda c: (c["due_on"], c["position"]))
     return cleaned
@@ -298,7 +314,7 @@ def set_plan(session: Session, *, contract_id: Any = None, order_id: Any = None,
              instalments: list[dict[str, Any]], actor: Actor, now: datetime, today: date | None = None,
              ) -> list[PaymentPlan]:
     """制定/调整回款计划: `instalments` is the whole plan (each: id of an existing instalment to
-    keep it, due_on, amount, remind_days, note). Existing instalments not listed are removed;
+    keep it, due_on, amount, remind_days, note, and optionally custom: its 自定义字段 by key). Existing instalments not listed are removed;
     one with money booked on it cannot be, nor lowered below that money. The amounts add up to
     the document's total (or the plan is refused with the difference); an empty list clears an
     unpaid plan. 期次 are numbered by due date; removed instalments become 已作废."""
@@ -310,7 +326,7 @@ def set_plan(session: Session, *, contract_id: Any = None, order_id: Any = None,
             raise PermissionDenied(_l("合同%(n)s不是您（或您的下属）负责的，不能制定回款计划", n=doc.number))
     if (refused := plannable_refusal(doc)) is not None:
         raise refused
-    rows = _clean(instalments)
+    rows = _clean(instalments, custom_fields.definitions(session, CUSTOM_ENTITY))
     where = _doc_clause(doc.id if isinstance(doc, Contract) else None, doc.id if isinstance(doc, Order) else None)
     _claim(session, doc)
     existing = {p.id: p for p in session.scalars(select(PaymentPlan).where(where, PaymentPlan.status != P.VOID))}

@@ -212,3 +212,31 @@ def test_each_unpaid_instalment_offers_回款_where_the_receipt_form_takes_it(ap
         assert "合同金额 <b>¥10,000.00</b>" in html and "已有回款 ¥6,000.00，不能低于此数" in html
         assert f'href="/admin/payment/new/?plan_id={unpaid}"' in html and html.count("kechi-plan-pay") == 1
         assert f'action="/admin/payment_plan/save/contract/{book["mine"]}/"' in html
+
+
+def test_custom_fields_of_instalments_are_typed_checked_shown_and_exported(app, book, new_client):
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="payment_plan", key="node", label="收款节点", field_type="choice",
+                                   options=["预付款", "验收款"], required=True))
+        db.session.commit()
+        total = db.session.get(Order, book["order"]).total
+        existing = db.session.scalar(select(PaymentPlan.id).where(PaymentPlan.order_id == book["order"]))
+    rep = login(new_client, "rep")
+    page_url = f"/admin/order/details/?id={book['order']}"
+    assert 'name="cf_node"' in rep.get(page_url).get_data(as_text=True)
+    form = {"id": [str(existing), ""], "due_on": ["2026-12-01", "2027-01-01"], "amount": ["10", str(total - 10)],
+            "remind_days": ["3", "3"], "note": ["", ""], "cf_node": ["预付款", "尾款"], "url": page_url}
+    html = rep.post_form(page_url, form, to=f"/admin/payment_plan/save/order/{book['order']}/",
+                         follow=True).get_data(as_text=True)
+    assert "第2行：收款节点：“尾款”不在可选项中" in html
+    assert '<option selected>预付款</option>' in html  # the rows as typed
+    form["cf_node"] = ["预付款", "验收款"]
+    html = rep.post_form(page_url, form, to=f"/admin/payment_plan/save/order/{book['order']}/",
+                         follow=True).get_data(as_text=True)
+    assert "回款计划已保存，共 2 期" in html
+    assert re.findall(r'class="kechi-plan-custom">([^<]*)<', html) == ["预付款", "验收款"]
+    rows = sheet_rows(xlsx_export(rep, "payment_plan"))
+    header = list(rows[0])
+    assert sorted(r[header.index("收款节点")] for r in rows[1:] if r[header.index("收款节点")]) == ["预付款", "验收款"]
