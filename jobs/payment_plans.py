@@ -1,7 +1,11 @@
 """回款计划's daily runs: instalments past due → 逾期, and the owners' 回款提醒."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from jobs.queue import job_app_context
 from models import db
@@ -9,21 +13,23 @@ from rules import clock, payment_plans, periodic
 from rules.clock import local_date
 
 
+def _daily(name: str, work: Callable[..., int], label: str) -> int:
+    """Run `work(session, today, now=now)` at the process clock's local day, record the run."""
+    with job_app_context():
+        now: datetime = clock.now()
+        today: date = local_date(now, current_app.config["TIMEZONE"])
+        session: Session = db.session
+        count = work(session, today, now=now)
+        periodic.record_run(session, name, now=now, result=f"{label} {count}")
+        session.commit()
+        return count
+
+
 def mark_overdue_plans() -> int:
     """Instalments past their due date and not paid → 逾期 (set-based; a second run moves nothing)."""
-    with job_app_context():
-        now = clock.now()
-        count = payment_plans.mark_overdue(db.session, local_date(now, current_app.config["TIMEZONE"]), now=now)
-        periodic.record_run(db.session, "mark_overdue_plans", now=now, result=f"overdue {count}")
-        db.session.commit()
-        return count
+    return _daily("mark_overdue_plans", payment_plans.mark_overdue, "overdue")
 
 
 def send_plan_reminders() -> int:
     """回款提醒 before due (each instalment's remind_days) and on 逾期, once each."""
-    with job_app_context():
-        now = clock.now()
-        sent = payment_plans.send_reminders(db.session, local_date(now, current_app.config["TIMEZONE"]), now=now)
-        periodic.record_run(db.session, "send_plan_reminders", now=now, result=f"sent {sent}")
-        db.session.commit()
-        return sent
+    return _daily("send_plan_reminders", payment_plans.send_reminders, "sent")

@@ -240,3 +240,22 @@ def test_custom_fields_of_instalments_are_typed_checked_shown_and_exported(app, 
     rows = sheet_rows(xlsx_export(rep, "payment_plan"))
     header = list(rows[0])
     assert sorted(r[header.index("收款节点")] for r in rows[1:] if r[header.index("收款节点")]) == ["预付款", "验收款"]
+
+
+def test_reports_drill_into_the_list_by_owner_due_date_and_status(app, book, new_client):
+    """What 账龄/逾期 reports link to (rules/links.py): the named filters of 回款计划."""
+    from flask_login import login_user
+
+    from admin_views import links as admin_links
+    from models import User
+    from rules.links import Days, DrillFilter, ListKind, ListLink
+
+    link = ListLink.of(ListKind.PAYMENT_PLAN, {DrillFilter.OWNER: book["rep"],
+                                               DrillFilter.DUE_ON: Days(date(2026, 11, 1), date(2026, 11, 30)),
+                                               DrillFilter.PLAN_STATUS_IN: ("pending", "partial", "overdue")})
+    with app.test_request_context():
+        login_user(db.session.scalar(select(User).where(User.username == "boss")))
+        url = admin_links.list_url(app.extensions["admin"][0], link)
+    assert url and url.startswith("/admin/payment_plan/?flt0_")
+    html = login(new_client, "boss").get(url).get_data(as_text=True)
+    assert notes_in(html) == ["A1", "A2", "C"]
