@@ -213,6 +213,7 @@ def plans_for(kind: str, doc_id: int) -> dict[str, Any]:
     except OutOfScope:
         return {"allowed": False}
     plans = payment_plans.instalments_of(db.session, **{f"{kind}_id": doc_id})
+    every = payment_plans.instalments_of(db.session, with_void=True, **{f"{kind}_id": doc_id})
     money = payment_plans.booked(db.session, [p.id for p in plans])
     refusal = payment_plans.plannable_refusal(doc)
     draft = session.get(DRAFT_KEY)
@@ -228,7 +229,9 @@ def plans_for(kind: str, doc_id: int) -> dict[str, Any]:
             "receipt_url": receipt_url, "status_labels": STATUS_LABELS, "status_css": STATUS_CSS,
             "today": local_today(), "can_record": actor.can("payment.record"),
             "fields": custom_fields.definitions(db.session, payment_plans.CUSTOM_ENTITY),
-            "show_custom": custom_fields.display}
+            "show_custom": custom_fields.display,
+            "history": payment_plans.history(db.session, every), "periods": {p.id: p.period for p in every},
+            "action_labels": payment_plans.ACTION_LABELS}
 
 
 def init_app(app: Any) -> None:

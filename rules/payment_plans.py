@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, case, cast, func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models.contract import Contract, ContractStatus
 from models.office import Notification
@@ -75,11 +75,6 @@ def plan_total(doc: Contract | Order) -> Decimal:
     """What the instalments add up to: the contract's amount, or what the order's customer keeps
     (订单金额 net of returns, rules/receivables.py)."""
     return (doc.total or ZERO) if isinstance(doc, Contract) else receivables.kept_amount(doc)
-
-
-def doc_label(doc: Contract | Order) -> str:
-    return (f"{doc.number}" + (f"-{doc.revision}" if getattr(doc, "revision", 1) and doc.revision > 1 else "")
-            if isinstance(doc, Contract) else doc.number)
 
 
 def plannable_refusal(doc: Contract | Order) -> PlanRefused | None:
@@ -409,6 +404,15 @@ def instalments_of(session: Session, *, contract_id: int | None = None, order_id
     return list(session.scalars(stmt.order_by(PaymentPlan.status == P.VOID, PaymentPlan.period, PaymentPlan.id)))
 
 
+def history(session: Session, plans: list[PaymentPlan], *, limit: int = 50) -> list[PaymentPlanEvent]:
+    """The newest changes of these instalments (回款计划记录), newest first."""
+    if not plans:
+        return []
+    return list(session.scalars(select(PaymentPlanEvent).where(PaymentPlanEvent.plan_id.in_([p.id for p in plans]))
+                                .options(joinedload(PaymentPlanEvent.actor))
+                                .order_by(PaymentPlanEvent.id.desc()).limit(limit)))
+
+
 def void(session: Session, *, contract_id: int | None = None, order_id: int | None = None, actor: Actor | None = None,
          now: datetime, reason: str | None = None) -> int:
     """The contract or order was voided/cancelled: every instalment not fully paid is 已作废
@@ -503,13 +507,14 @@ def send_reminders(session: Session, today: date, *, now: datetime | None = None
     due date, once when it is 逾期. A dedupe key per instalment and due date: running twice
     sends nothing new; moving the due date reminds again."""
     now = now or clock.now()
+    named = (joinedload(PaymentPlan.customer), joinedload(PaymentPlan.contract), joinedload(PaymentPlan.order))
     soon = session.execute(
-        select(PaymentPlan).join(User, User.id == PaymentPlan.owner_id)
+        select(PaymentPlan).options(*named).join(User, User.id == PaymentPlan.owner_id)
         .where(PaymentPlan.status.in_((P.PENDING.value, P.PARTIAL.value)), PaymentPlan.due_on >= today,
                PaymentPlan.due_on <= today + timedelta(days=MAX_REMIND_DAYS), User.active.is_(True),
                _unreminded(DUE_KEY))).scalars().all()
     late = session.execute(
-        select(PaymentPlan).join(User, User.id == PaymentPlan.owner_id)
+        select(PaymentPlan).options(*named).join(User, User.id == PaymentPlan.owner_id)
         .where(PaymentPlan.status == P.OVERDUE.value, User.active.is_(True), _unreminded(OVERDUE_KEY))).scalars().all()
     sent = 0
     for plan in soon:

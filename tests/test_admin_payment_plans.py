@@ -117,6 +117,7 @@ def test_the_order_page_editor_saves_a_plan_that_adds_up(app, book, new_client):
     done = rep.post_form(page_url, form, to=f"/admin/payment_plan/save/order/{book['order']}/", follow=True)
     text = done.get_data(as_text=True)
     assert "回款计划已保存，共 2 期" in text and "尾款" in text
+    assert "回款计划记录" in text and "应收日期 2026-11-26 → 2026-12-01" in text  # 调整 of the kept instalment
     with app.app_context():
         found = [(p.period, p.due_on, p.amount, p.note) for p in
                  payment_plans.instalments_of(db.session, order_id=book["order"])]
