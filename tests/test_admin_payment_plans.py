@@ -68,6 +68,7 @@ SCOPE = [("rep", ["A1", "A2", "C"]), ("rep2", ["B"]), ("lead1", ["A1", "A2", "C"
 QUICK = {"payment_plan": None, "payment_plan_overdue": {"A1"}, "payment_plan_week": {"A2", "C"}}
 
 
+@pytest.mark.both_dbs
 @pytest.mark.parametrize("who, sees", SCOPE)
 def test_the_list_its_quick_lists_and_their_exports_show_exactly_the_scope(app, book, new_client, who, sees):
     client = login(new_client, who)

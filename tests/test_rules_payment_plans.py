@@ -162,6 +162,7 @@ def test_a_plan_is_accepted_exactly_when_it_adds_up_seeded(app, deal):
                 assert sum(p[2] for p in plan_of(contract)) == total
 
 
+@pytest.mark.both_dbs
 def test_booked_money_stays_on_its_instalment(app, deal):
     with app.app_context():
         first, second = set_plan(deal["contract"], rows((date(2026, 12, 1), "4000"), (date(2027, 1, 1), "6000")))
@@ -204,6 +205,7 @@ def test_receipts_move_the_status_and_write_offs_count(app, deal):
         assert (event.from_status, event.to_status) == ("pending", "paid")
 
 
+@pytest.mark.both_dbs
 def test_the_overdue_job_marks_at_the_pinned_clock_once(app, deal, clock):
     from jobs.payment_plans import mark_overdue_plans
     from jobs.queue import enqueue
@@ -240,6 +242,7 @@ def test_the_overdue_job_marks_at_the_pinned_clock_once(app, deal, clock):
         assert db.session.get(PaymentPlan, second).status == "partial"
 
 
+@pytest.mark.both_dbs
 def test_reminders_go_before_due_and_on_overdue_once_each(app, deal, clock):
     from jobs.payment_plans import mark_overdue_plans, send_plan_reminders
     from jobs.queue import enqueue
@@ -309,6 +312,7 @@ def test_two_people_saving_a_plan_at_once_get_one_winner(app, deal):
         assert sum(p.amount for p in db.session.scalars(select(PaymentPlan))) == D("10000")
 
 
+@pytest.mark.both_dbs
 @pytest.mark.parametrize("ending", ["cancel", "return"])
 def test_an_order_cancelled_or_wholly_returned_voids_its_unpaid_instalments(app, deal, ending):
     order_id = new_order(app, deal)
