@@ -413,11 +413,22 @@ def history(session: Session, plans: list[PaymentPlan], *, limit: int = 50) -> l
                                 .order_by(PaymentPlanEvent.id.desc()).limit(limit)))
 
 
-def void(session: Session, *, contract_id: int | None = None, order_id: int | None = None, actor: Actor | None = None,
-         now: datetime, reason: str | None = None) -> int:
-    """The contract or order was voided/cancelled: every instalment not fully paid is 已作废
-    (what was received on it stays recorded). Set-based guarded UPDATEs, one event each."""
-    where = _doc_clause(contract_id, order_id)
+def void(session: Session, plan_id: int | None = None, *, contract_id: int | None = None,
+         order_id: int | None = None, actor: Actor | None = None, now: datetime | None = None,
+         reason: str | None = None) -> int:
+    """作废. With a document (its contract voided, its order cancelled or wholly returned): every
+    instalment not fully paid is 已作废, what was received on it stays recorded. With `plan_id`:
+    that one instalment, refused while money is booked on it (the document's plan then no longer
+    adds up, and its page says by how much). Set-based guarded UPDATEs, one event each."""
+    now = now or clock.now()
+    if plan_id is not None:
+        has = booked(session, [plan_id]).get(plan_id, ZERO)
+        if has > 0:
+            period = session.scalar(select(PaymentPlan.period).where(PaymentPlan.id == plan_id))
+            raise PlanRefused(_l("第%(p)d期已有回款 %(m)s，不能作废", p=period or 0, m=yuan(has)))
+        where = PaymentPlan.id == plan_id
+    else:
+        where = _doc_clause(contract_id, order_id)
     count = 0
     for before in UNPAID:
         ids = list(session.execute(

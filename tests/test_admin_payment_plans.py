@@ -261,3 +261,16 @@ def test_reports_drill_into_the_list_by_owner_due_date_and_status(app, book, new
     assert url and url.startswith("/admin/payment_plan/?flt0_")
     html = login(new_client, "boss").get(url).get_data(as_text=True)
     assert notes_in(html) == ["A1", "A2", "C"]
+
+
+def test_an_english_reader_sees_the_lists_and_the_editor_in_english(app, book, new_client):
+    from models import User
+
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "rep")).locale = "en"
+        db.session.commit()
+    rep = login(new_client, "rep")
+    html = rep.get("/admin/payment_plan_overdue/").get_data(as_text=True)
+    assert "Due date" in html and "Overdue" in html and "Instalment 1" in html and "应收日期" not in html
+    page = rep.get(f"/admin/order/details/?id={book['order']}").get_data(as_text=True)
+    assert "Change payment plan" in page and "Save payment plan" in page and 'data-text-short="{d} short"' in page

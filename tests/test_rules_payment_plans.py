@@ -288,6 +288,19 @@ def test_instalments_follow_the_owner_and_void_with_the_contract(app, deal):
         found = {p.id: (p.owner_id, p.status) for p in db.session.scalars(select(PaymentPlan))}
         assert found == {first: (deal["rep2"], "paid"), second: (deal["rep2"], "void")}
         assert payment_plans.room(db.session, db.session.get(PaymentPlan, second)) == 0
+        with pytest.raises(PlanRefused, match=r"第1期已有回款 ¥4,000.00，不能作废"):
+            payment_plans.void(db.session, first, actor=actor_of("rep"), now=FIXED_NOW)
+
+
+def test_one_unpaid_instalment_can_be_voided_and_the_page_shows_the_gap(app, deal):
+    with app.app_context():
+        first, second = set_plan(deal["contract"], rows((date(2026, 12, 1), "4000"), (date(2027, 1, 1), "6000")))
+        assert payment_plans.void(db.session, second, actor=actor_of("rep"), now=FIXED_NOW, reason="改为验收后一次付清") == 1
+        assert payment_plans.void(db.session, second, actor=actor_of("rep"), now=FIXED_NOW) == 0  # already void
+        db.session.commit()
+        assert plan_of(deal["contract"]) == [(1, date(2026, 12, 1), D("4000.00"), "pending")]
+        event = db.session.scalars(select(PaymentPlanEvent).where(PaymentPlanEvent.action == "void")).one()
+        assert (event.plan_id, event.from_status, event.note) == (second, "pending", "改为验收后一次付清")
 
 
 @pytest.mark.both_dbs
