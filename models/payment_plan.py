@@ -62,6 +62,8 @@ class PaymentPlan(TimestampMixin, db.Model):
         UniqueConstraint("order_id", "period", name="uq_payment_plans_order_period"),
         Index("ix_payment_plans_status_due", "status", "due_on"),
         Index("ix_payment_plans_owner_status_due", "owner_id", "status", "due_on"),
+        # 回款计划's list pages by due date (its default order) for a whole firm
+        Index("ix_payment_plans_due_on", "due_on", "id"),
     )
 
     def __repr__(self) -> str:

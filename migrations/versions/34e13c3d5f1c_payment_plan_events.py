@@ -1,5 +1,5 @@
 """回款计划流转: one event row per change of an instalment (set, changed, removed, receipts,
-overdue, voided, owner moved).
+overdue, voided, owner moved); and an index for the 回款计划 list's order (due date).
 
 Revision ID: 34e13c3d5f1c
 Revises: d7c7cb2bb8c9
@@ -34,9 +34,13 @@ def upgrade():
     )
     with op.batch_alter_table('payment_plan_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_plan_events_plan_id'), ['plan_id'], unique=False)
+    with op.batch_alter_table('payment_plans', schema=None) as batch_op:
+        batch_op.create_index('ix_payment_plans_due_on', ['due_on', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('payment_plans', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_plans_due_on')
     with op.batch_alter_table('payment_plan_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_plan_events_plan_id'))
     op.drop_table('payment_plan_events')
