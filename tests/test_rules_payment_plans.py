@@ -344,3 +344,57 @@ def test_an_order_cancelled_or_wholly_returned_voids_its_unpaid_instalments(app,
                                    .join(PaymentPlanEvent, PaymentPlanEvent.plan_id == PaymentPlan.id)
                                    .where(PaymentPlanEvent.action == "void")).all()
         assert found == [("void", "客户要求"), ("void", "客户要求")]
+
+
+def test_replanning_with_money_booked_keeps_every_invariant_seeded(app, deal):
+    """Property, seeded: receipts land on random instalments, then random new plans are tried.
+    A new plan is accepted exactly when it adds up, keeps every instalment with money on it and
+    lowers none below its money; afterwards the live instalments add up to the contract and
+    each holds at least what is booked on it. A refused plan changes nothing."""
+    rng = random.Random(1919)
+    outcomes = {"accepted": 0, "refused": 0}
+    with app.app_context():
+        contract = make_contract(deal["customer"], "100000", number="HTPROP")
+        set_plan(contract, payment_plans.split_equally(D("100000"), 5, date(2026, 12, 1)))
+        for _round in range(30):
+            live = payment_plans.instalments_of(db.session, contract_id=contract)
+            target = rng.choice(live)
+            left = payment_plans.room(db.session, target)
+            if left > 0 and rng.random() < 0.5:
+                receipt(target.id, str(min(left, D(rng.randint(1, 30000)))), status=rng.choice(["approved", "pending"]))
+                payment_plans.recompute(db.session, target.id, today=TODAY)
+                db.session.commit()
+            money = payment_plans.booked(db.session, [p.id for p in live])
+            before = plan_of(contract)
+            # a candidate: keep some instalments (maybe lowered or raised), add some, fill up to the total
+            rows_ = []
+            for p in live:
+                if rng.random() < 0.8:
+                    rows_.append({"id": p.id, "due_on": p.due_on, "amount": p.amount + D(rng.randint(-5000, 5000))})
+            for _ in range(rng.randint(0, 2)):
+                rows_.append({"due_on": date(2027, rng.randint(1, 12), 1), "amount": D(rng.randint(1, 20000))})
+            rows_ = [r for r in rows_ if r["amount"] > 0]
+            if rows_ and rng.random() < 0.7:  # usually make it add up
+                rows_[-1]["amount"] += D("100000") - sum(r["amount"] for r in rows_)
+                if rows_[-1]["amount"] <= 0:
+                    continue
+            kept = {r["id"]: r["amount"] for r in rows_ if "id" in r}
+            acceptable = (sum(r["amount"] for r in rows_) == D("100000") and bool(rows_)
+                          and all(pid in kept and kept[pid] >= m for pid, m in money.items() if m > 0))
+            try:
+                set_plan(contract, rows_)
+            except PlanRefused:
+                db.session.rollback()
+                assert not acceptable, rows_
+                assert plan_of(contract) == before
+                outcomes["refused"] += 1
+                continue
+            assert acceptable, rows_
+            outcomes["accepted"] += 1
+            after = payment_plans.instalments_of(db.session, contract_id=contract)
+            assert sum(p.amount for p in after) == D("100000")
+            booked_now = payment_plans.booked(db.session, [p.id for p in after])
+            assert all(p.amount >= booked_now.get(p.id, 0) for p in after)
+            assert [p.period for p in after] == list(range(1, len(after) + 1))
+            assert [p.due_on for p in after] == sorted(p.due_on for p in after)
+    assert outcomes["accepted"] >= 3 and outcomes["refused"] >= 3, outcomes
