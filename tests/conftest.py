@@ -22,6 +22,7 @@ from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import sort_tables_and_constraints
 
 from app import MIGRATIONS_DIR, create_app
 from config import TestConfig
@@ -264,8 +265,11 @@ class PostgresSessionApp(SessionApp):
         with application.app_context(), db.engine.connect() as conn:
             self.rows = {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
         self.rows = {t: rows for t, rows in self.rows.items() if rows}
-        # Children before parents; every sequence back to 1, then past the default rows' ids.
-        self.empty = "; ".join([f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
+        # Foreign keys in a cycle (orders → contracts → quotes → orders) are emptied first; then
+        # children before parents; every sequence back to 1, then past the default rows' ids.
+        cyclic = [fkc for table, fkcs in sort_tables_and_constraints(tables) if table is None for fkc in fkcs]
+        self.empty = "; ".join([f'UPDATE "{fkc.parent.name}" SET ' + ", ".join(f'"{c.name}" = NULL' for c in fkc.columns)
+                                for fkc in cyclic] + [f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
             "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
             "FROM pg_sequences WHERE schemaname = current_schema()"])
         self.sequences = "; ".join(
