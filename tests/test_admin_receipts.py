@@ -13,7 +13,7 @@ from conftest import sheet_rows, xlsx_export
 from models import Order, Payment, db
 from rules import payments
 from test_rules_orders import move, new_order, shop  # noqa: F401 - fixture
-from test_rules_receipts import books, new_contract, receive  # noqa: F401 - fixture
+from test_rules_receipts import books, new_contract, receipts_confirmed_without_flow, receive  # noqa: F401 - fixture
 
 
 def login(new_client, username):

@@ -11,6 +11,7 @@ from models import Order, Payment, db
 from rules import payments, receivables, settings
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConfirmation
 from test_rules_orders import actor_of, move, new_order, shop  # noqa: F401 - fixture
+from test_rules_receipts import receipts_confirmed_without_flow  # noqa: F401 - fixture: no approval flow here
 
 DAY = date(2026, 11, 23)
 

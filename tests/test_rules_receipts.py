@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import FIXED_NOW
 from models import Contract, Order, Payment, db
+from models.approval import ApprovalFlow
 from models.contract import ContractStatus
 from models.payment_plan import PaymentPlan
 from rules import payments, receivables, settings
@@ -22,6 +23,15 @@ from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConf
 from test_rules_orders import actor_of, move, new_order, shop  # noqa: F401 - fixture
 
 DAY = date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def receipts_confirmed_without_flow(app):
+    """Tests of 回款需他人确认 without an approval flow: the seeded 回款确认 flow (rules/approvals)
+    is switched off; tests/test_receipts_flow.py covers the flow."""
+    with app.app_context():
+        db.session.execute(update(ApprovalFlow).where(ApprovalFlow.doc_type == "receipt").values(enabled=False))
+        db.session.commit()
 
 
 @pytest.fixture
