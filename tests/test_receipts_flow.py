@@ -27,13 +27,14 @@ def flow(app, books):
     with app.app_context():
         finance = db.session.scalar(select(Role.id).where(Role.name == "财务"))
         found = db.session.scalar(select(ApprovalFlow).where(ApprovalFlow.doc_type == "receipt"))
-        if found is None:
-            found = ApprovalFlow(doc_type="receipt", name="回款确认")
+        if found is None:  # the seeded flow (rules/approvals.ensure_default_flows) is the same
+            found = ApprovalFlow(doc_type="receipt", name="回款确认", steps=[ApprovalStep(
+                position=0, name="财务确认", kind="role", role_id=finance, levels=1, mode="any", user_ids=[],
+                allow_self=False)])
             db.session.add(found)
         found.enabled, found.threshold = True, None
-        found.steps = [ApprovalStep(position=0, name="财务确认", kind="role", role_id=finance, levels=1, mode="any",
-                                    user_ids=[], allow_self=False)]
         db.session.commit()
+        assert [(s.name, s.role_id) for s in found.steps] == [("财务确认", finance)]
     return books
 
 
