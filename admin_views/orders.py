@@ -298,7 +298,7 @@ class OrderView(LineDocumentEntry, ScopedModelView):
             returned.setdefault(row.event_id, []).append(row)
         return self.render(self.details_template, model=order, events=events, payments=paid, moves=moves,
                            money=receivables.figures(order), kept=orders.kept(order), returns=returned,
-                           payable=payments.receipt_room(db.session, order), definition=receivables.DEFINITION,
+                           payable=payments.order_room(db.session, order), definition=receivables.DEFINITION,
                            partly_returned=bool(order.returned_amount) and order.state != S.RETURNED,
                            labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
                            state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS, method_labels=payments.METHOD_LABELS,

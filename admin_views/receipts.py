@@ -338,10 +338,8 @@ def _target_from(values: Any) -> TargetInfo:
         order = _in_scope(Order, target.order_id)
         target.title = gettext("订单 %(n)s", n=order.number)
         target.customer, target.due = order.customer.name, receivables.due(order)
-        target.room = payments.receipt_room(db.session, order)
-        if order.contract_id is not None:
-            target.contract_id = order.contract_id
-            target.room = min(target.room, payments.contract_room(db.session, order.contract))
+        target.room = payments.order_room(db.session, order)
+        target.contract_id = order.contract_id
         target.back = url_for("order.details_view", id=order.id, _anchor="payments")
     if target.plan_id and target.back is None:
         target.back = _contract_url(target.contract_id) if target.contract_id else \

@@ -182,6 +182,8 @@ def _booked(session: Session, *where: Any) -> Decimal:
 
 
 def plan_room(session: Session, plan: PaymentPlan) -> Decimal:
+    if payment_plans is not None:  # the instalment's own rule (nothing on a void one)
+        return payment_plans.room(session, plan)
     return max(plan.amount - _booked(session, Payment.plan_id == plan.id), ZERO)
 
 
@@ -198,6 +200,14 @@ def receipt_room(session: Session, order: Order) -> Decimal:
     written_off = Decimal(session.scalar(select(func.coalesce(func.sum(Payment.write_off), 0)).where(
         Payment.order_id == order.id, Payment.kind == PaymentKind.RECEIPT, Payment.status.in_(BOOKED_STATES))) or 0)
     return max(receivables.payable(order) - waiting - written_off, ZERO)
+
+
+def order_room(session: Session, order: Order) -> Decimal:
+    """What the order page proposes: the order's room, and its contract's when it has one."""
+    room = receipt_room(session, order)
+    if order.contract_id is not None:
+        room = min(room, contract_room(session, session.get(Contract, order.contract_id)))
+    return room
 
 
 # --- input -------------------------------------------------------------------------------------
