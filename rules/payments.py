@@ -139,31 +139,31 @@ def _sum(column: Any, *where: Any, states: tuple[str, ...] = (PaymentStatus.APPR
             .scalar_subquery())
 
 
+def _store(session: Session, model: Any, ident: int, **figures: Any) -> None:
+    """Write figures computed in SQL, then show them on the loaded object."""
+    session.execute(update(model).where(model.id == ident).values(**figures)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    found = session.get(model, ident)
+    if found is not None:
+        session.refresh(found)
+
+
 def recompute(session: Session, order_id: int) -> None:
     """An order's received/refunded from its approved payments (cash only: 抹零 is not money)."""
-    session.execute(update(Order).where(Order.id == order_id).values(
-        received=_sum(Payment.amount, Payment.order_id == order_id, Payment.kind == PaymentKind.RECEIPT),
-        refunded=_sum(Payment.amount, Payment.order_id == order_id, Payment.kind == PaymentKind.REFUND))
-        .execution_options(synchronize_session=False))
-    session.flush()
-    order = session.get(Order, order_id)
-    if order is not None:
-        session.refresh(order)
+    on = Payment.order_id == order_id
+    _store(session, Order, order_id, received=_sum(Payment.amount, on, Payment.kind == PaymentKind.RECEIPT),
+           refunded=_sum(Payment.amount, on, Payment.kind == PaymentKind.REFUND))
 
 
 def recompute_contract(session: Session, contract_id: int) -> None:
     """A contract's 实收 (approved receipts net of approved refunds, on the contract, its
     instalments and its orders: they all carry contract_id) and 抹零."""
     on = Payment.contract_id == contract_id
-    session.execute(update(Contract).where(Contract.id == contract_id).values(
-        received=_sum(Payment.amount, on, Payment.kind == PaymentKind.RECEIPT)
-        - _sum(Payment.amount, on, Payment.kind == PaymentKind.REFUND),
-        written_off=_sum(Payment.write_off, on, Payment.kind == PaymentKind.RECEIPT))
-        .execution_options(synchronize_session=False))
-    session.flush()
-    contract = session.get(Contract, contract_id)
-    if contract is not None:
-        session.refresh(contract)
+    _store(session, Contract, contract_id,
+           received=_sum(Payment.amount, on, Payment.kind == PaymentKind.RECEIPT)
+           - _sum(Payment.amount, on, Payment.kind == PaymentKind.REFUND),
+           written_off=_sum(Payment.write_off, on, Payment.kind == PaymentKind.RECEIPT))
 
 
 def _recompute_all(session: Session, payment: Payment) -> None:

@@ -58,11 +58,11 @@ def new_contract(app, shop, number, total, instalments, *, owner="rep", customer
         return contract.id, [p.id for p in plans]
 
 
-def receive(app, who, amount, *, write_off=0, **target):
+def receive(app, who, amount, *, kind="receipt", method="acceptance", write_off=0, **target):
     with app.app_context():
         try:
-            payment = payments.record(db.session, kind="receipt", amount=amount, write_off=write_off, paid_on=DAY,
-                                      method="acceptance", actor=actor_of(db.session, who), now=FIXED_NOW, **target)
+            payment = payments.record(db.session, kind=kind, amount=amount, write_off=write_off, paid_on=DAY,
+                                      method=method, actor=actor_of(db.session, who), now=FIXED_NOW, **target)
             db.session.commit()
             return payment.id
         except Exception:
