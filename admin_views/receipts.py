@@ -424,9 +424,30 @@ def customer_receipts(customer_id: int) -> dict[str, Any]:
             "can_record": any(actor.can(p) for p in RECORD)}
 
 
+def document_receipts(kind: str, doc_id: int) -> dict[str, Any]:
+    """For a contract's or an order's page (templates/admin/receipts/_for_document.html): its
+    payments the user may see, and the address of the receipt form booked on it."""
+    actor = current_actor()
+    column = {"contract": Payment.contract_id, "order": Payment.order_id}.get(kind)
+    if column is None or not any(actor.can(p) for p in VIEW):
+        return {"allowed": False, "payments": []}
+    found = list(db.session.scalars(
+        scope.scoped(select(Payment), Payment, actor).where(column == doc_id)
+        .options(joinedload(Payment.order), joinedload(Payment.contract), joinedload(Payment.plan),
+                 selectinload(Payment.recorded_by), selectinload(Payment.approved_by))
+        .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(200)))
+    return {"allowed": True, "payments": found, "links": {p.id: document_links(p) for p in found},
+            "kinds": payments.KIND_LABELS, "status": payments.STATUS_LABELS, "status_css": payments.STATUS_CSS,
+            "methods": payments.METHOD_LABELS,
+            "new_url": url_for("payment.create_view", **{f"{kind}_id": doc_id}, url=request.url)
+            if any(actor.can(p) for p in RECORD) else None}
+
+
 def init_app(app: Any) -> None:
-    """The customer 360 page's 回款 tab calls `kechi_customer_receipts(customer_id)`."""
+    """The customer 360 page's 回款 tab calls `kechi_customer_receipts(customer_id)`; a contract's
+    page `kechi_document_receipts('contract', id)` (templates/admin/receipts/_for_document.html)."""
     app.add_template_global(customer_receipts, "kechi_customer_receipts")
+    app.add_template_global(document_receipts, "kechi_document_receipts")
 
 
 class ReceiptSettingsView(PermissionView):

@@ -162,3 +162,18 @@ def test_old_addresses_and_the_order_page_keep_working(app, ledger, new_client):
     assert f"/admin/payment/new/?order_id={ledger['order']}" in order_page
     with app.app_context():
         assert payments.receipt_room(db.session, db.session.get(Order, ledger["order"])) == Decimal("57.23")
+
+
+def test_a_contract_page_lists_its_receipts_with_the_partial(app, ledger):
+    """templates/admin/receipts/_for_document.html, for the contract page to include."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from models import User
+    include = "{% set receipt_doc = ('contract', cid) %}{% include 'admin/receipts/_for_document.html' %}"
+    for who, sees in (("rep", True), ("rep2", False)):
+        with app.test_request_context("/admin/"):
+            login_user(db.session.get(User, ledger[who]))
+            html = render_template_string(include, cid=ledger["contract"])
+        assert ("¥400.00" in html and "第1期" in html) == sees, who
+    assert f"/admin/payment/new/?contract_id={ledger['contract']}" in html
