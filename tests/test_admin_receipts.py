@@ -177,3 +177,15 @@ def test_a_contract_page_lists_its_receipts_with_the_partial(app, ledger):
             html = render_template_string(include, cid=ledger["contract"])
         assert ("¥400.00" in html and "第1期" in html) == sees, who
     assert f"/admin/payment/new/?contract_id={ledger['contract']}" in html
+
+
+def test_the_administrator_sets_the_write_off_limit(app, ledger, admin_id, new_client):
+    assert login(new_client, "fin").get("/admin/payment_settings/").status_code == 403
+    admin = login(new_client, "admin")
+    refused = admin.post_form("/admin/payment_settings/", {"write_off_limit": "-5"}, follow=True)
+    assert "金额必须大于 0" in refused.get_data(as_text=True)
+    saved = admin.post_form("/admin/payment_settings/", {"write_off_limit": "200"}, follow=True)
+    assert "抹零上限已保存：¥200.00" in saved.get_data(as_text=True)
+    with app.app_context():
+        assert payments.write_off_limit(db.session) == Decimal("200")
+    receive(app, "fin", "450", write_off="150", contract_id=ledger["contract"])
