@@ -20,6 +20,7 @@ from admin_views import (
     pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups,
     system,
 )
+from admin_views import invoices  # 开票 (issue 19)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -37,6 +38,7 @@ MODULES: tuple[ModuleType, ...] = (
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
     opportunities, opportunity_board, orders, quotes, products, reports, pipeline_reports,
+    invoices,  # 开票 (issue 19)
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置

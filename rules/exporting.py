@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, aliased
 
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem
+from models.invoice import Invoice
 from models.org import Department, User
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
 from models.sales import Order, OrderLine
-from rules import custom_fields, importing, scope
+from rules import custom_fields, importing, invoice_export, scope
 from rules.orders import STATE_LABELS
 from rules.actor import Actor
 
@@ -159,11 +160,16 @@ def product_columns(session: Session) -> list[ExportColumn]:
     return cols
 
 
+def invoice_columns(session: Session) -> list[ExportColumn]:
+    return invoice_export.columns(session, ExportColumn, _plain, _named, _money, _custom)
+
+
 COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
            "order": order_columns, "product": product_columns}
 MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product}
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
             "product": _l("产品")}
+COLUMNS["invoice"], MODELS["invoice"], ENTITIES["invoice"] = invoice_columns, Invoice, _l("发票")  # issue 19: 开票
 
 
 def returned_quantity_of_orders() -> Any:
@@ -202,6 +208,8 @@ class Rows:
             return (select(*columns, buyer.name.label("customer"), buyer.code.label("customer_code"),
                            returned_quantity_of_orders().label("returned_quantity"))
                     .join(buyer, buyer.id == Order.customer_id).where(where))
+        if self.entity == "invoice":
+            return invoice_export.rows(where)
         if self.entity == "product":
             return (select(*columns, ProductCategory.name.label("category"))
                     .outerjoin(ProductCategory, ProductCategory.id == Product.category_id).where(where))
@@ -229,6 +237,8 @@ class Rows:
                 values[key + "_name"] = self.dicts.get(values.get(key + "_id"))
         elif self.entity == "follow_up":
             values["user"] = self.users.get(values["user_id"])
+        elif self.entity == "invoice":
+            values["owner"] = self.users.get(values["owner_id"])
         elif self.entity == "order":
             values.update(salesperson=self.users.get(values["salesperson_id"]),
                           created_by=self.users.get(values["created_by_id"]))
