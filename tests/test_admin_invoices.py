@@ -177,3 +177,24 @@ def test_a_forged_document_in_the_request_address_is_not_found(app, seen, books,
     assert re.search(r"KP\d+", list_table(html)) is not None or "还没有开票申请" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_custom_fields_on_the_request_the_page_the_list_and_the_export(app, books, new_client):
+    from models import CustomField
+
+    with app.app_context():
+        db.session.add(CustomField(entity="invoice", key="project", label="项目名称", field_type="text", required=True,
+                                   show_in_list=True))
+        db.session.commit()
+    rep = login(new_client, "rep")
+    url = f"/admin/invoice/new/?contract_id={books['contract']}"
+    form = {"title_id": str(books["title"]), "invoice_type": "normal", "amount": "100", "tax_rate": "", "notes": ""}
+    html = rep.post_form(url, form, follow=True).get_data(as_text=True)
+    assert "请填写项目名称" in html and 'name="cf_project"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Invoice.id))) == 0
+    html = rep.post_form(url, dict(form, cf_project="智慧园区一期"), follow=True).get_data(as_text=True)
+    assert "已提交" in html and "智慧园区一期" in html
+    assert "智慧园区一期" in list_table(rep.get("/admin/invoice/").get_data(as_text=True))
+    rows = sheet_rows(xlsx_export(rep, "invoice"))
+    assert "项目名称" in rows[0] and rows[1][rows[0].index("项目名称")] == "智慧园区一期"
