@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conftest import FIXED_NOW, run_at_once
-from models import Contract, Customer, Invoice, InvoiceEvent, InvoiceTitle, Order, Sequence, db
+from models import ApprovalFlow, Contract, Customer, Invoice, InvoiceEvent, InvoiceTitle, Order, Sequence, db
 from models.contract import ContractStatus
 from rules import contract_balances, invoice_titles, invoices
 from rules.errors import InvalidValue, OutOfScope, PermissionDenied
@@ -44,9 +44,19 @@ def new_title(app, shop, *, who="rep", customer="customer", **values) -> int:
         return title.id
 
 
+def invoice_flow(app, enabled: bool) -> None:
+    """Switch the 开票 approval flow (seeded with rules/approvals) on or off: most tests here are
+    about invoicing, and test the approval path once, below."""
+    with app.app_context():
+        db.session.execute(update(ApprovalFlow).where(ApprovalFlow.doc_type == "invoice").values(enabled=enabled))
+        db.session.commit()
+
+
 @pytest.fixture
 def books(app, shop, make_user):
-    """The shop, a 财务 clerk, an active ¥1,000.00 contract of 华星贸易 owned by rep, and a title."""
+    """The shop, a 财务 clerk, an active ¥1,000.00 contract of 华星贸易 owned by rep, and a title;
+    invoices need no approval here."""
+    invoice_flow(app, False)
     shop["fin"] = make_user("fin", role="财务", department=("财务部",))
     shop["contract"] = new_contract(app, shop)
     shop["title"] = new_title(app, shop)
@@ -149,7 +159,7 @@ def test_a_request_snapshots_the_title_splits_the_tax_and_waits_for_issue(app, b
         assert invoice.number == "KP202611230001"
         assert (invoice.amount, invoice.amount_ex_tax, invoice.tax) == (D("565.00"), D("500.00"), D("65.00"))
         assert invoice.title_name == "华星贸易有限公司" and invoice.tax_no == TAX_NO
-        assert invoice.status == "approved"  # no approval flow on this branch: straight to 待开票
+        assert invoice.status == "approved"  # no approval flow: straight to 待开票
         assert invoice.owner_id == actor_of(db.session, "rep").user_id
         assert [e.action for e in db.session.scalars(select(InvoiceEvent).order_by(InvoiceEvent.id))] == \
             ["create", "submit"]
@@ -325,6 +335,39 @@ def test_returned_by_the_approval_goes_back_to_requested_and_may_be_resubmitted(
         assert db.session.get(Invoice, invoice_id).status == "approved"
         with pytest.raises(invoices.InvoiceRefused, match="刚刚已被他人处理"):
             invoices.on_approved(db.session, db.session.get(Invoice, invoice_id), actor=fin, now=FIXED_NOW)
+
+
+def test_with_the_invoice_flow_finance_approves_before_it_is_issued(app, books):
+    """Through rules/approvals (the seeded 开票审批: one step, role 财务): 审批中 until 财务 approves;
+    a rejection sends it back to 申请; voiding one in approval ends its request."""
+    approvals = pytest.importorskip("rules.approvals")
+    with app.app_context():
+        approvals.ensure_default_flows(db.session)
+        db.session.commit()
+    invoice_flow(app, True)
+    invoice_id = ask(app, books, "300")
+    with app.app_context():
+        assert db.session.get(Invoice, invoice_id).status == "approving"
+        pending = approvals.current(db.session, "invoice", invoice_id)
+        assert pending is not None and pending.amount == D("300.00")
+    with pytest.raises(invoices.InvoiceRefused, match="只有“待开票”的申请可以开票"):
+        act(app, "issue", invoice_id, invoice_no="1001")
+    with app.app_context():
+        approvals.approve(db.session, pending.id, actor=actor_of(db.session, "fin"), now=FIXED_NOW)
+        db.session.commit()
+        assert db.session.get(Invoice, invoice_id).status == "approved"
+    act(app, "issue", invoice_id, invoice_no="1001")
+    rejected = ask(app, books, "100")
+    with app.app_context():
+        request_id = approvals.current(db.session, "invoice", rejected).id
+        approvals.reject(db.session, request_id, actor=actor_of(db.session, "fin"), now=FIXED_NOW, reason="抬头不对")
+        db.session.commit()
+        assert db.session.get(Invoice, rejected).status == "requested"
+    voided = ask(app, books, "100")
+    act(app, "void", voided, who="rep", reason="不需要了")
+    with app.app_context():
+        assert approvals.current(db.session, "invoice", voided) is None
+        assert approvals.latest(db.session, "invoice", voided).status == "cancelled"
 
 
 # --- two at the same instant --------------------------------------------------------------------------

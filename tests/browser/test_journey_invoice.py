@@ -13,6 +13,7 @@ import pytest
 
 from conftest import log_in, screenshot
 from models import Contract, db
+from test_rules_invoices import invoice_flow
 from models.contract import ContractStatus
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,7 @@ def test_title_request_issue_post_and_reverse(app, page, live_server, make_user,
         db.session.add(contract)
         db.session.commit()
         contract_id = contract.id
+    invoice_flow(app, False)  # the approval itself is the approvals journey's; here: invoicing
     page.on("dialog", lambda dialog: dialog.accept())
 
     log_in(page, "chenxm")
