@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField, TextAreaField
 
 from admin_views import params
-from admin_views.base import ScopedModelView
+from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions, store_custom_fields, with_custom_fields
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions
@@ -30,7 +30,7 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain, transaction
 from models import Contract, Customer, Invoice, InvoiceEvent, InvoiceTitle, Order, User, db
-from rules import contract_balances, custom_fields, invoice_titles, invoices, scope
+from rules import contract_balances, custom_fields, invoice_titles, invoices, numbering, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope
 
@@ -410,6 +410,29 @@ def init_app(app: Any) -> None:
     app.add_template_global(for_customer, "kechi_customer_invoices")
 
 
+class InvoiceSettingsView(PermissionView):
+    """开票设置 (settings.manage): the 申请编号 pattern."""
+
+    permission = "settings.manage"
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self) -> Any:
+        pattern = invoices.setting(db.session, "invoice_number_pattern")
+        if request.method == "POST":
+            if not CsrfForm(request.form).validate():
+                abort(400)
+            pattern = request.form.get("invoice_number_pattern", "")
+            if commit_or_explain(lambda: invoices.save_settings(db.session, request.form),
+                                 lambda _r: gettext("开票设置已保存")):
+                return redirect(url_for(".index"))
+        try:
+            preview = numbering.peek(db.session, invoices.NUMBER_SEQUENCE, pattern, today=local_date(now(), _tz()))
+        except (KeyError, ValueError, IndexError):
+            preview = ""
+        return self.render("admin/invoices/settings.html", pattern=pattern, preview=preview)
+
+
 def views() -> list[Any]:
-    return [InvoiceView(Invoice, name=_l("开票"), category=SALES, endpoint="invoice", **fa("fa-ticket"))]
+    return [InvoiceView(Invoice, name=_l("开票"), category=SALES, endpoint="invoice", **fa("fa-ticket")),
+            InvoiceSettingsView(name=_l("开票设置"), category=SALES, endpoint="invoice_settings", **fa("fa-cog"))]
 

@@ -198,3 +198,20 @@ def test_custom_fields_on_the_request_the_page_the_list_and_the_export(app, book
     assert "智慧园区一期" in list_table(rep.get("/admin/invoice/").get_data(as_text=True))
     rows = sheet_rows(xlsx_export(rep, "invoice"))
     assert "项目名称" in rows[0] and rows[1][rows[0].index("项目名称")] == "智慧园区一期"
+
+
+def test_the_request_number_pattern_is_a_setting(app, books, make_user, new_client):
+    make_user("admin", role="系统管理员", department=("总经办",))
+    admin = login(new_client, "admin")
+    html = admin.get("/admin/invoice_settings/").get_data(as_text=True)
+    assert "KP{yyyy}{mm}{dd}{seq:04d}" in html and "KP202611230001" in html
+    html = admin.post_form("/admin/invoice_settings/", {"invoice_number_pattern": "FP{yyyy}"},
+                           follow=True).get_data(as_text=True)
+    assert "编号规则必须且只能包含一个 {seq}" in html and 'value="FP{yyyy}"' in html
+    html = admin.post_form("/admin/invoice_settings/", {"invoice_number_pattern": "FP{yy}{mm}-{seq:03d}"},
+                           follow=True).get_data(as_text=True)
+    assert "开票设置已保存" in html and "FP2611-001" in html
+    assert login(new_client, "rep").get("/admin/invoice_settings/").status_code == 403
+    invoice_id = ask(app, books, "10")
+    with app.app_context():
+        assert db.session.get(Invoice, invoice_id).number == "FP2611-001"
