@@ -13,8 +13,9 @@ import pytest
 
 from conftest import log_in, screenshot
 from models import Contract, db
-from test_rules_invoices import invoice_flow
 from models.contract import ContractStatus
+from test_rules_invoices import books, invoice_flow  # noqa: F401 - fixture
+from test_rules_orders import shop  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/work/shots/invoices")
@@ -100,3 +101,30 @@ def test_title_request_issue_post_and_reverse(app, page, live_server, make_user,
     page.click("a[href='#tab-invoices']")
     expect(page.locator("#tab-invoices [data-balance='received_not_invoiced']")).to_contain_text("¥50,000.00")
     _shot(page, "invoices-08-customer-balances")
+
+
+def test_the_order_page_section_in_english(app, page, live_server, books):
+    """An approved order's 开票 section (its invoice, balances and room), then the customer's
+    开票 tab with English chosen."""
+    from playwright.sync_api import expect
+
+    from test_rules_invoices import ask
+    from test_rules_orders import move, new_order
+
+    order_id = new_order(app, books)
+    move(app, order_id, "approve")
+    ask(app, books, "50", doc="order", order_id=order_id)
+    log_in(page, "rep")
+    page.goto(page.base + f"/admin/order/details/?id={order_id}")
+    section = page.locator(".kechi-invoices-for")
+    expect(section).to_contain_text("可开票余额 ¥27.23")
+    expect(section).to_contain_text("KP202611230001")
+    section.scroll_into_view_if_needed()
+    _shot(page, "invoices-09-order-section")
+    page.goto(page.base + "/lang/en")
+    page.goto(page.base + f"/admin/customer/details/?id={books['customer']}")
+    page.click("a[href='#tab-invoices']")
+    expect(page.locator("#tab-invoices")).to_contain_text("Invoice title")
+    expect(page.locator("#tab-invoices")).to_contain_text("Received, not invoiced")
+    page.wait_for_timeout(300)
+    _shot(page, "invoices-10-customer-tab-english")
