@@ -31,10 +31,11 @@ from models.contract import Contract, ContractStatus
 from models.customer import Customer
 from models.invoice import Invoice, InvoiceAction, InvoiceEvent, InvoiceStatus, InvoiceTitle, InvoiceType
 from models.sales import Order, OrderStatus
-from rules import invoice_titles, normalize, numbering, orders, receivables, scope, settings
+from rules import invoice_titles, normalize, notifications, numbering, orders, receivables, scope, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from rules.links import ListKind, RecordLink
 from rules.orders import Transition
 
 try:  # rules/approvals.py arrives with the approvals branch; without it nothing needs approval
@@ -337,6 +338,10 @@ def issue(session: Session, invoice_id: Any, *, invoice_no: Any, issued_on: date
     event = _event(session, invoice.id, A.ISSUE, from_state=state, to_state=I.ISSUED, actor=actor, now=now,
                    note=number)
     recompute(session, invoice.contract_id)
+    if invoice.requested_by_id and invoice.requested_by_id != actor.user_id:
+        notifications.notify(session, user_id=invoice.requested_by_id, now=now,
+                             title=_l("您申请的发票 %(n)s 已开具，发票号码 %(no)s", n=invoice.number, no=number),
+                             link=RecordLink(ListKind.INVOICE, invoice.id), dedupe_key=f"invoice-issued:{invoice.id}")
     session.refresh(invoice)
     return event
 

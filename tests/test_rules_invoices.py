@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from conftest import FIXED_NOW, run_at_once
-from models import ApprovalFlow, Contract, Customer, Invoice, InvoiceEvent, InvoiceTitle, Order, Sequence, db
+from models import (
+    ApprovalFlow, Contract, Customer, Invoice, InvoiceEvent, InvoiceTitle, Notification, Order, Sequence, db,
+)
 from models.contract import ContractStatus
-from rules import contract_balances, invoice_titles, invoices
+from rules import contract_balances, invoice_titles, invoices, notifications
 from rules.errors import InvalidValue, OutOfScope, PermissionDenied
 from test_rules_orders import TZ, actor_of, move, new_order, shop  # noqa: F401 - fixture
 
@@ -248,6 +250,10 @@ def test_issue_send_and_the_contract_invoiced_follows(app, books):
         act(app, "send", invoice_id, carrier="顺丰速运", tracking_no="SF100")
     act(app, "issue", invoice_id, invoice_no="044031900111", issued_on=date(2026, 11, 20))
     assert invoiced(app, books["contract"]) == D("300.00")
+    with app.app_context():  # the requester hears of it, once
+        notes = list(db.session.scalars(select(Notification).where(Notification.user_id == books["rep"])))
+        assert [(notifications.title_of(n), n.link) for n in notes] == [
+            ("您申请的发票 KP202611230001 已开具，发票号码 044031900111", f"invoice/{invoice_id}")]
     with pytest.raises(invoices.InvoiceRefused, match="当前状态为“已开票”，不能开票：只有“待开票”的申请可以开票"):
         act(app, "issue", invoice_id, invoice_no="044031900112")
     with pytest.raises(InvalidValue, match="请填写快递公司和快递单号"):
