@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin_views import (
-    address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
+    address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel,
+    finance_reports, followups,
     lead_conversion, lead_forms, lead_pool, leads, notifications, opportunities, opportunity_board, orders, org, params,
     pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups,
     system,
@@ -37,6 +38,7 @@ MODULES: tuple[ModuleType, ...] = (
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
     opportunities, opportunity_board, orders, quotes, products, reports, pipeline_reports,
+    finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公
     announcements, notifications, address_books,
     # 系统设置
