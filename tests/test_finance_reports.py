@@ -486,3 +486,150 @@ def test_a_drill_parameter_no_link_could_carry_is_refused(app):
                 view_drill.clauses(ListKind.PAYMENT_PLAN)
     with app.test_request_context("/?outstanding=1&due_to=2026-08-24&status=overdue"):
         assert len(view_drill.clauses(ListKind.PAYMENT_PLAN)) == 4
+
+
+# --- the pages, their export and their scope ------------------------------------------------------
+
+def page_rows(html: str) -> dict[str, list[str]]:
+    table = re.search(r'id="kechi-report-table".*?</table>', html, re.S).group(0)
+    rows = {}
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
+        cells = [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+        rows[cells[0]] = cells
+    return rows
+
+
+PAGES = {
+    "ageing": "/admin/reports/ageing/", "receipts": f"/admin/reports/receipts/?{RANGE}",
+    "plan_actual": f"/admin/reports/plan-actual/?{RANGE}", "overdue": "/admin/reports/overdue/",
+    "invoices": f"/admin/reports/invoices/?{RANGE}", "contracts": f"/admin/reports/contracts/?{RANGE}",
+}
+
+
+@pytest.mark.both_dbs
+def test_the_pages_show_the_figures_and_their_definition(app, book, new_client):
+    client = new_client()
+    client.login("boss")
+    html = client.get(PAGES["ageing"]).get_data(as_text=True)
+    rows = page_rows(html)
+    assert rows["客户甲"][1:8] == ["¥10,000.00", "¥6,500.00", "¥10,000.00", "¥0.00", "¥0.00", "¥16,500.00",
+                                 "¥26,500.00"]
+    assert rows["合计"][7] == "¥58,500.00"
+    assert "统计口径" in html and "没有回款计划的合同从签订日起算" in html and 'id="kechi-chart-data"' in html
+    assert "截至 2026-11-23" in html and 'id="start"' not in html  # as of today: no date range
+    assert 'id="kechi-ageing-buckets"' in html
+    html = client.get(PAGES["receipts"] + "&by=method").get_data(as_text=True)
+    assert page_rows(html)["银行转账"][1:] == ["2", "¥17,900.00", "¥100.00", "1", "¥200.00", "¥17,700.00"]
+    assert "抹零为结清尾差而免收的金额" in html
+    assert page_rows(client.get(PAGES["plan_actual"]).get_data(as_text=True))["合计"][5] == "23.1%"
+    assert page_rows(client.get(PAGES["overdue"]).get_data(as_text=True))["孙伟"][1:] == [
+        "1", "¥20,000.00", "1", "2026-08-01", "114"]
+    assert page_rows(client.get(PAGES["invoices"]).get_data(as_text=True))["合计"][1:] == [
+        "4", "¥28,000.00", "7", "¥22,200.00", "¥5,800.00"]
+    assert page_rows(client.get(PAGES["contracts"] + "&by=product").get_data(as_text=True))["产品A"][1:] == [
+        "3", "15", "¥44,000.00"]
+
+
+def test_empty_pages_say_what_to_do(app, make_user, new_client):
+    make_user("boss", role="总经理", department=("总经办",))
+    client = new_client()
+    client.login("boss")
+    assert "合同审批通过并登记回款计划后" in client.get(PAGES["ageing"]).get_data(as_text=True)
+    assert "先为执行中的合同登记回款计划" in client.get(PAGES["plan_actual"]).get_data(as_text=True)
+    assert "没有签订并审批通过的合同" in client.get(PAGES["contracts"]).get_data(as_text=True)
+
+
+def export_rows(client, url: str) -> list[tuple]:
+    path, _q, query = url.partition("?")
+    response = client.get(path + "export" + ("?" + query if query else ""))
+    assert response.status_code == 200, url
+    return list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+
+
+# The export's 合计 row per user: the same truth table as the figures.
+EXPORT_TOTALS = {
+    "ageing": ("应收余额", {u: v for u, v in AGEING_SCOPE.items()}),
+    "receipts": ("净回款", {u: v[1] for u, v in RECEIPT_SCOPE.items()}),
+    "contracts": ("合同金额", {u: v[1] for u, v in CONTRACT_SCOPE.items()}),
+    "invoices": ("开票金额", INVOICE_SCOPE),
+    "overdue": ("逾期未回金额", {"boss": M("34000"), "cai": M("34000"), "li": M("14000"), "chen": M("14000"),
+                              "sun": M("20000")}),
+    "plan_actual": ("计划回款", {"boss": M("52000"), "cai": M("52000"), "li": M("32000"), "chen": M("32000"),
+                              "sun": M("20000")}),
+}
+
+
+@pytest.mark.both_dbs
+@pytest.mark.parametrize("user", USERS)
+def test_each_export_holds_what_the_user_may_see(app, book, new_client, user):
+    client = new_client()
+    client.login(user)
+    for page, (column, totals) in EXPORT_TOTALS.items():
+        rows = export_rows(client, PAGES[page])
+        header, total = rows[0], rows[-1]
+        assert total[0] == "合计", (page, user)
+        assert M(str(total[header.index(column)] or 0)) == totals[user], (page, user)
+    names = {r[0] for r in export_rows(client, PAGES["ageing"] + "?by=owner")[1:-1]}
+    assert names == {"boss": {"陈晓明", "刘芳", "孙伟"}, "cai": {"陈晓明", "刘芳", "孙伟"}, "li": {"陈晓明", "刘芳"},
+                     "chen": {"陈晓明", "刘芳"}, "sun": {"孙伟"}}[user]
+
+
+def test_english_labels(app, book, new_client):
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "boss")).locale = "en"
+        db.session.commit()
+    client = new_client()
+    client.login("boss")
+    html = client.get(PAGES["ageing"]).get_data(as_text=True)
+    assert "Receivables ageing" in html and "Not yet due" in html and "Over 90 days" in html
+
+
+def test_a_user_without_report_permission_gets_no_finance_report(app, book, new_client):
+    with app.app_context():
+        role = db.session.scalar(select(User).where(User.username == "chen")).role
+        role.permissions = [p for p in role.permissions if p != "report.view"]
+        db.session.commit()
+    client = new_client()
+    client.login("chen")
+    for url in PAGES.values():
+        assert client.get(url).status_code in (302, 403), url
+
+
+# --- the lists a figure opens, end to end (once the list modules are merged) -----------------------
+
+LIST_MODULES = {ListKind.CONTRACT: "admin_views.contracts", ListKind.PAYMENT_PLAN: "admin_views.payment_plans",
+                ListKind.PAYMENT: "admin_views.receipts", ListKind.INVOICE: "admin_views.invoices"}
+
+
+def drill_links(html: str) -> list[tuple[str, str]]:
+    """(figure, URL) of every count in the table and the ageing card that links to a list."""
+    table = re.search(r'id="kechi-report-table".*?</table>', html, re.S).group(0)
+    found = [(unescape(text), unescape(url)) for url, text in
+             re.findall(r'<a href="([^"]+)" data-kechi-drill="[^"]+">([^<]+)</a>', table)]
+    for card in re.findall(r'id="kechi-ageing-buckets".*?</table>', html, re.S):
+        found += [(unescape(text), unescape(url)) for url, text in re.findall(r'<a href="([^"]+)">(\d+)</a>', card)]
+    return [(figure, url) for figure, url in found if not figure.startswith("¥")]
+
+
+@pytest.mark.parametrize("user", ["boss", "li", "chen"])
+def test_each_figure_on_the_pages_opens_a_list_with_as_many_rows(app, book, new_client, user):
+    import importlib.util
+
+    from conftest import list_table
+
+    ready = {kind for kind, module in LIST_MODULES.items() if importlib.util.find_spec(module) is not None}
+    endpoints = {f"/admin/{kind.value}/": kind for kind in ready}
+    client = new_client()
+    client.login(user)
+    checked = 0
+    for page in [*PAGES.values(), PAGES["ageing"] + "?by=owner", PAGES["receipts"] + "&by=owner"]:
+        for figure, url in drill_links(client.get(page).get_data(as_text=True)):
+            if urlparse(url).path not in endpoints:
+                continue
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert list_table(response.get_data(as_text=True)).count("<tr") - 1 == int(figure), (page, url)
+            checked += 1
+    if not ready:
+        pytest.skip("the 合同/回款计划/回款/开票 lists are not on this branch yet")
+    assert checked, user
