@@ -289,6 +289,15 @@ def test_ageing_by_owner_and_department(app, book):
         assert assert_drills_match("boss", chosen.extra["buckets"]) == 10
 
 
+def test_ageing_lists_those_owing_most_and_totals_everyone(app, book):
+    with app.app_context():
+        table = finance_reports.ageing(db.session, actor("boss"), YEAR, today=TODAY, limit=2)
+        assert [r["name"] for r in table.rows] == ["客户甲", "客户丙"]
+        assert (table.totals["total"], table.totals["past_due"], table.totals["plan_count"]) == (
+            M("58500.00"), M("48500.00"), 5)
+        assert "只列出应收余额最多的 2 个" in str(table.note)
+
+
 # Who sees what: chen sees 刘's C4 through the customer 乙 he owns; li his department; sun his own.
 AGEING_SCOPE = {"boss": M("58500.00"), "cai": M("58500.00"), "li": M("36500.00"), "chen": M("36500.00"),
                 "sun": M("22000.00")}
