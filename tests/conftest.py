@@ -58,8 +58,11 @@ def empty_database_app(tmp_path: Path, kind: str) -> Iterator[Flask]:
     with app.app_context():
         def reset() -> None:
             if kind == "postgresql":
-                db.drop_all()
+                # Table by table with CASCADE, not drop_all(): an older revision lacks the
+                # constraints drop_all() would drop first (orders.contract_id → contracts).
                 with db.engine.begin() as conn:
+                    for table in reversed(db.metadata.sorted_tables):
+                        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
                     conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
         reset()
