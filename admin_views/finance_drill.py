@@ -61,3 +61,16 @@ def finance_drill() -> FinanceDrill:
 def clauses(kind: ListKind) -> list[ColumnElement[bool]]:
     """The request's drill-down conditions on list `kind` (none without parameters)."""
     return WHERE[kind](finance_drill())
+
+
+class FinanceDrillMixin:
+    """For a finance list view (put it first among the bases, set `drill_kind`): its list, count
+    and export take the request's drill-down parameters on top of their own scoped query."""
+
+    drill_kind: ListKind
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(*clauses(self.drill_kind))  # type: ignore[misc]
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return super().get_count_query().filter(*clauses(self.drill_kind))  # type: ignore[misc]

@@ -642,3 +642,23 @@ def test_each_figure_on_the_pages_opens_a_list_with_as_many_rows(app, book, new_
     if not ready:
         pytest.skip("the 合同/回款计划/回款/开票 lists are not on this branch yet")
     assert checked, user
+
+
+def test_a_list_view_takes_the_drill_parameters_through_the_mixin(app, book):
+    """What the coordinator adds to each finance list at merge: the mixin narrows list and count."""
+    from admin_views.finance_drill import FinanceDrillMixin
+    from flask import current_app
+
+    class Base:
+        def get_query(self):
+            return db.session.query(PaymentPlan)
+
+        def get_count_query(self):
+            return db.session.query(func.count(PaymentPlan.id))
+
+    class PlanList(FinanceDrillMixin, Base):
+        drill_kind = ListKind.PAYMENT_PLAN
+
+    with app.app_context(), current_app.test_request_context("/?outstanding=1&due_to=2026-11-22"):
+        view = PlanList()
+        assert view.get_count_query().scalar() == 3 == view.get_query().count()  # P2, P4, P6
