@@ -533,6 +533,7 @@ def _contract_products(session: Session, where: list[ColumnElement[bool]], chose
                Column("amount", _l("合同明细金额"), "money")]
     table = Table(columns, rows, "name", ["amount"])
     table.totals = _totals(rows, columns, "name")
-    # a contract with two products counts under each: the column does not add up
-    table.totals["count"] = None
+    # a contract with two products counts under each, and units of different products do not
+    # add up: neither column has a total
+    table.totals["count"] = table.totals["quantity"] = None
     return table
