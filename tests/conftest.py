@@ -264,8 +264,11 @@ class PostgresSessionApp(SessionApp):
         with application.app_context(), db.engine.connect() as conn:
             self.rows = {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
         self.rows = {t: rows for t, rows in self.rows.items() if rows}
-        # Children before parents; every sequence back to 1, then past the default rows' ids.
-        self.empty = "; ".join([f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
+        # Children before parents; every sequence back to 1, then past the default rows' ids. A
+        # key that closes a cycle (use_alter, e.g. orders.contract_id) has no order: cleared first.
+        cycles = [f'UPDATE "{t.name}" SET "{k.parent.name}" = NULL WHERE "{k.parent.name}" IS NOT NULL'
+                  for t in tables for k in t.foreign_keys if k.use_alter]
+        self.empty = "; ".join(cycles + [f'DELETE FROM "{t.name}"' for t in reversed(tables)] + [
             "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
             "FROM pg_sequences WHERE schemaname = current_schema()"])
         self.sequences = "; ".join(
