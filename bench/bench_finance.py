@@ -29,6 +29,12 @@ contracts belong to their customer's owner, so "owner in scope" is the whole of 
                    signing date, orders without a contract (none in the generated data)
   receipts         approved receipts and refunds paid this year by month and kind: count, Σ amount,
                    Σ 抹零
+  公司销售          公司销售报表 (rules/reports.company_sales, this year): orders without a contract by
+                   month of their date, executed (or voided, holding money) contracts by month of
+                   signing, with 应收/实收/欠款/应退 sums
+  业绩              业务员业绩 (rules/reports.salesperson_performance, this year): per person the
+                   orders without a contract, the executed contracts signed, the approved receipts on
+                   executed contracts paid this year, new customers and follow-ups
 The clock is pinned at the generators' 2026-11-23. Figures: median and p95 (nearest rank) over
 --repeat runs after one warm-up; ratio = page ÷ bare; "CPU" is this process's CPU time (SQLite and
 the test client run in it). --explain prints the bare statements' plans; --bare-only skips the pages.
@@ -79,6 +85,8 @@ CASES = [
             who=("主管", "总经理"), limit=REPORT_LIMIT),
     FinCase("回款统计", ("report_receipts", ""), "receipts", rule="receipts", by="month", who=("主管", "总经理"),
             limit=REPORT_LIMIT),
+    FinCase("公司销售", ("report_sales", ""), "company_sales", who=("主管", "总经理"), limit=REPORT_LIMIT),
+    FinCase("业绩", ("report_salespeople", ""), "performance", who=("主管", "总经理"), limit=REPORT_LIMIT),
 ]
 
 
@@ -147,6 +155,39 @@ class Bare(PipelineBare):
                          "LEFT JOIN customers c ON c.id = g.key", {})]
             return [(f"SELECT g.key, u.display_name, g.bucket, g.n, g.due FROM ({grouped}) AS g "
                      "LEFT JOIN users u ON u.id = g.key", {})]
+        year = (f"'{TODAY.year}-01-01'", f"'{TODAY}'")
+        if kind == "company_sales":
+            month = "strftime('%Y-%m', {})" if self.dialect == "sqlite" else "to_char({}, 'YYYY-MM')"
+            due = "CASE WHEN k.status IN ('active', 'completed') THEN k.total ELSE 0 END"
+            return [(f"SELECT {month.format('o.order_date')}, count(*), sum(o.total - o.returned_amount), "
+                     "sum(o.received), sum(o.refunded) FROM orders o WHERE o.contract_id IS NULL "
+                     f"AND o.state <> 'pending_review' AND o.order_date BETWEEN {year[0]} AND {year[1]} "
+                     f"AND {self._owner('o.salesperson_id', who)} GROUP BY 1", {}),
+                    (f"SELECT {month.format('k.signed_on')}, sum(CASE WHEN k.status IN ('active', 'completed') "
+                     f"THEN 1 ELSE 0 END), sum({due}), sum(k.received), "
+                     f"sum(CASE WHEN {due} - k.received - k.written_off > 0 THEN {due} - k.received - k.written_off "
+                     "ELSE 0 END), sum(CASE WHEN k.status = 'void' THEN k.received ELSE 0 END) FROM contracts k "
+                     f"WHERE k.deleted_at IS NULL AND k.signed_on BETWEEN {year[0]} AND {year[1]} "
+                     "AND (k.status IN ('active', 'completed') OR (k.status = 'void' AND k.received <> 0)) "
+                     f"AND {self._owner('k.owner_id', who)} GROUP BY 1", {})]
+        if kind == "performance":
+            start = "2025-12-31 16:00:00"  # 1 January, Asia/Shanghai
+            return [(f"SELECT o.salesperson_id, count(*), sum(o.total - o.returned_amount), sum(o.received - o.refunded) "
+                     "FROM orders o WHERE o.contract_id IS NULL AND o.state NOT IN ('pending_review', 'cancelled') "
+                     f"AND o.order_date BETWEEN {year[0]} AND {year[1]} AND {self._owner('o.salesperson_id', who)} "
+                     "GROUP BY 1", {}),
+                    ("SELECT k.owner_id, count(*), sum(k.total) FROM contracts k WHERE k.deleted_at IS NULL "
+                     f"AND k.status IN ('active', 'completed') AND k.signed_on BETWEEN {year[0]} AND {year[1]} "
+                     f"AND {self._owner('k.owner_id', who)} GROUP BY 1", {}),
+                    ("SELECT p.owner_id, sum(CASE WHEN p.kind = 'refund' THEN -p.amount ELSE p.amount END) FROM payments p "
+                     "WHERE p.contract_id IS NOT NULL AND p.status = 'approved' "
+                     f"AND p.paid_on BETWEEN {year[0]} AND {year[1]} AND {self._owner('p.owner_id', who)} "
+                     "AND EXISTS (SELECT 1 FROM contracts k WHERE k.id = p.contract_id AND k.deleted_at IS NULL "
+                     "AND k.status IN ('active', 'completed')) GROUP BY 1", {}),
+                    (f"SELECT c.created_by_id, count(*) FROM customers c WHERE c.deleted_at IS NULL "
+                     f"AND c.created_at >= '{start}' AND {self._owner('c.created_by_id', who)} GROUP BY 1", {}),
+                    (f"SELECT f.user_id, count(*) FROM follow_ups f WHERE f.happened_at >= '{start}' "
+                     f"AND f.kind <> 'message' AND {self._owner('f.user_id', who)} GROUP BY 1", {})]
         if kind == "receipts":
             month = "strftime('%Y-%m', p.paid_on)" if self.dialect == "sqlite" else "to_char(p.paid_on, 'YYYY-MM')"
             return [(f"SELECT {month}, p.kind, count(*), sum(p.amount), sum(p.write_off) FROM payments p "
