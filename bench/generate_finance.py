@@ -66,7 +66,8 @@ CTX: dict = {}
 # --- the parent: reference rows and schema ----------------------------------------------------------
 def bring_up_to_models(app) -> None:
     """An older bench database has `orders` and `payments` without the contract columns: add
-    orders.contract_id, and recreate `payments` (empty in such a database) from the model."""
+    orders.contract_id, and recreate `payments` (empty in such a database) from the model; its
+    roles get the permissions that arrived since."""
     from sqlalchemy import func, inspect, select, text
 
     from models import db
@@ -86,6 +87,11 @@ def bring_up_to_models(app) -> None:
             Payment.__table__.drop(db.engine)
             Payment.__table__.create(db.engine)
         assert Order.__table__ is not None
+        # the roles get the permissions that arrived since (合同, 回款, 开票), as an upgrade does
+        from rules import setup
+
+        setup.ensure_default_roles(db.session)
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
 
