@@ -62,6 +62,8 @@ class PaymentPlan(TimestampMixin, db.Model):
         UniqueConstraint("order_id", "period", name="uq_payment_plans_order_period"),
         Index("ix_payment_plans_status_due", "status", "due_on"),
         Index("ix_payment_plans_owner_status_due", "owner_id", "status", "due_on"),
+        # 应收账龄 over the open instalments from this index alone (migration 1df543520140).
+        Index("ix_payment_plans_ageing", "status", "due_on", "owner_id", "customer_id", "amount", "received"),
     )
 
     def __repr__(self) -> str:
