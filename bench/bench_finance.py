@@ -171,7 +171,7 @@ class Bare(PipelineBare):
                      "AND (k.status IN ('active', 'completed') OR (k.status = 'void' AND k.received <> 0)) "
                      f"AND {self._owner('k.owner_id', who)} GROUP BY 1", {})]
         if kind == "performance":
-            start = "2025-12-31 16:00:00"  # 1 January, Asia/Shanghai
+            since = {"start": "2025-12-31 16:00:00"}  # 1 January, Asia/Shanghai
             return [(f"SELECT o.salesperson_id, count(*), sum(o.total - o.returned_amount), sum(o.received - o.refunded) "
                      "FROM orders o WHERE o.contract_id IS NULL AND o.state NOT IN ('pending_review', 'cancelled') "
                      f"AND o.order_date BETWEEN {year[0]} AND {year[1]} AND {self._owner('o.salesperson_id', who)} "
@@ -184,10 +184,10 @@ class Bare(PipelineBare):
                      f"AND p.paid_on BETWEEN {year[0]} AND {year[1]} AND {self._owner('p.owner_id', who)} "
                      "AND EXISTS (SELECT 1 FROM contracts k WHERE k.id = p.contract_id AND k.deleted_at IS NULL "
                      "AND k.status IN ('active', 'completed')) GROUP BY 1", {}),
-                    (f"SELECT c.created_by_id, count(*) FROM customers c WHERE c.deleted_at IS NULL "
-                     f"AND c.created_at >= '{start}' AND {self._owner('c.created_by_id', who)} GROUP BY 1", {}),
-                    (f"SELECT f.user_id, count(*) FROM follow_ups f WHERE f.happened_at >= '{start}' "
-                     f"AND f.kind <> 'message' AND {self._owner('f.user_id', who)} GROUP BY 1", {})]
+                    ("SELECT c.created_by_id, count(*) FROM customers c WHERE c.deleted_at IS NULL "
+                     f"AND c.created_at >= :start AND {self._owner('c.created_by_id', who)} GROUP BY 1", since),
+                    ("SELECT f.user_id, count(*) FROM follow_ups f WHERE f.happened_at >= :start "
+                     f"AND f.kind <> 'message' AND {self._owner('f.user_id', who)} GROUP BY 1", since)]
         if kind == "receipts":
             month = "strftime('%Y-%m', p.paid_on)" if self.dialect == "sqlite" else "to_char(p.paid_on, 'YYYY-MM')"
             return [(f"SELECT {month}, p.kind, count(*), sum(p.amount), sum(p.write_off) FROM payments p "
