@@ -328,7 +328,12 @@ def main() -> None:
                     with app.app_context():
                         for attempt in range(min(args.repeat, 2) + 1):  # beside the page: 2 runs will do
                             t0 = time.perf_counter()
-                            call(db.session)
+                            try:
+                                call(db.session)
+                            except Exception as error:  # noqa: BLE001 — a failing report is a finding, not the end
+                                result.note = (result.note + f"; rule failed: {error}")[:160]
+                                db.session.rollback()
+                                break
                             if attempt:
                                 result.rule_ms.append((time.perf_counter() - t0) * 1000)
                             db.session.rollback()
