@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from admin_views import (
-    address_books, announcements, auth, backup, contacts, csp, custom_fields, customers, dictionaries, excel, followups,
-    lead_conversion, lead_forms, lead_pool, leads, notifications, opportunities, opportunity_board, orders, org, params,
-    pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups,
-    system,
+    address_books, announcements, approval_flows, approvals, auth, backup, contacts, csp, custom_fields, customers,
+    dictionaries, excel, followups, lead_conversion, lead_forms, lead_pool, leads, notifications, opportunities,
+    opportunity_board, orders, org, params, pipeline_reports, pool, pool_settings, products, quotes, recycle_bin, reports,
+    settings, sharing, stage_groups, system,
 )
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
@@ -38,9 +38,9 @@ MODULES: tuple[ModuleType, ...] = (
     # 销售管理, 产品管理, 统计报表
     opportunities, opportunity_board, orders, quotes, products, reports, pipeline_reports,
     # 综合办公
-    announcements, notifications, address_books,
+    announcements, notifications, address_books, approvals,  # approvals: 我的审批
     # 系统设置
-    settings, pool_settings, stage_groups, custom_fields, dictionaries, org, system, backup,
+    settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,

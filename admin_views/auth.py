@@ -162,6 +162,11 @@ def select_locale() -> str:
     return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# Requests a page makes by itself (the approvals pop-up's poll): they neither keep an idle
+# session alive nor mark the user as seen.
+BACKGROUND_ENDPOINTS = frozenset({"approval.poll"})
+
+
 def _check_session() -> Any:
     """Before each request: idle timeout, last-seen, and the audit context for this request."""
     if request.endpoint in ("static", "health.healthz") or (request.endpoint or "").endswith(".static"):
@@ -186,6 +191,9 @@ def _check_session() -> Any:
         session.clear()
         flash(gettext("当前IP不允许登录该账号"), "error")
         return None if expired_on_login_page else redirect(url_for("auth.login"))
+    if request.endpoint in BACKGROUND_ENDPOINTS:  # a page asking on its own is not the user at work
+        db.session.info[INFO_KEY] = audit_context()
+        return None
     session["last_active"] = moment.timestamp()
     if user.last_seen_at is None or (moment - user.last_seen_at).total_seconds() > LAST_SEEN_EVERY_SECONDS:
         user.last_seen_at = moment

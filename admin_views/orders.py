@@ -36,7 +36,7 @@ from models import (
     Product, ProductPrice, User, Warehouse,
     DataScope, db,
 )
-from rules import dictionaries, numbering, orders, payments, receivables, regions, reports, scope
+from rules import approvals, dictionaries, numbering, orders, payments, receivables, regions, reports, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope, RuleViolation
 from rules.links import DrillFilter as F
@@ -303,7 +303,9 @@ class OrderView(LineDocumentEntry, ScopedModelView):
                            labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
                            state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
                            payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
-                           can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit,
+                           can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit
+                           and approvals.current(db.session, orders.DISCOUNT, order.id) is None,
+                           discount=_discount(order),
                            today=local_date(now(), _tz()), return_url=back_url(request.values.get("url"), url_for(".index_view")))
 
     @expose("/move/<move>/", methods=["POST"])
@@ -323,6 +325,17 @@ class OrderView(LineDocumentEntry, ScopedModelView):
 
         commit_or_explain(change, lambda _e: _done_message(name, 1))
         return redirect(back)
+
+    @expose("/discount_approval/", methods=["POST"])
+    def discount_approval_view(self) -> Any:
+        """提交折扣审批 from the order page (approvals: the 订单折扣 flow)."""
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        order = self.get_one(request.args.get("id"))
+        commit_or_explain(lambda: orders.submit_discount(db.session, order.id, actor=current_actor(), now=now(),
+                                                         note=request.form.get("note")),
+                          lambda _r: gettext("已提交折扣审批"))
+        return redirect(url_for(".details_view", id=order.id))
 
     @expose("/pay/", methods=["POST"])
     def pay_view(self) -> Any:
@@ -421,6 +434,17 @@ class OrderView(LineDocumentEntry, ScopedModelView):
 
 # Quantities and points beyond this are typing mistakes (and past it, SQL integer overflow).
 MAX_QUANTITY = 1_000_000_000
+
+
+def _discount(order: Order) -> dict[str, Any]:
+    """The order page's 折扣审批 box: shown when the discount needs approval or one was asked."""
+    needs = orders.discount_needs_approval(db.session, order)
+    asked = approvals.latest(db.session, orders.DISCOUNT, order.id) is not None
+    rate = orders.discount_rate(order)
+    return {"show": needs or asked, "needs": needs, "rate": rate.quantize(Decimal("0.01")) if rate is not None else None,
+            "cleared": orders.discount_cleared(db.session, order),
+            "can_submit": needs and order.state == S.PENDING_REVIEW and not orders.discount_cleared(db.session, order)
+            and approvals.current(db.session, orders.DISCOUNT, order.id) is None}
 
 
 def _int(raw: Any) -> int:

@@ -59,15 +59,21 @@ class OrgAdminView(SecureModelView):
     permission_view = permission_create = permission_edit = permission_delete = "org.manage"
 
 
+def _active_users() -> Any:
+    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))
+
+
 class DepartmentView(OrgAdminView):
-    column_list = ["name", "parent", "member_count"]
-    column_labels = {"name": _l("部门名称"), "parent": _l("上级部门"), "member_count": _l("人数"),
+    column_list = ["name", "parent", "manager", "member_count"]
+    column_labels = {"name": _l("部门名称"), "parent": _l("上级部门"), "member_count": _l("人数"), "manager": _l("部门负责人"),
                      "sort_order": _l("排序"), "path": _l("路径")}
     column_default_sort = "path"
     column_sortable_list = []
     column_searchable_list = ["name"]
-    form_columns = ["name", "parent", "sort_order"]
-    form_args = {"parent": {"query_factory": _departments_by_path, "get_label": indented}}
+    form_columns = ["name", "parent", "manager", "sort_order"]
+    form_args = {"parent": {"query_factory": _departments_by_path, "get_label": indented},
+                 "manager": {"label": _l("部门负责人"), "query_factory": _active_users,
+                             "description": _l("审批流程中“部门负责人”一步由此人审批；未设置时由本部门汇报关系最上层的员工审批")}}
     column_formatters = {
         "name": lambda v, c, m, n: indented(m),
         "member_count": lambda v, c, m, n: _member_counts().get(m.id, 0),

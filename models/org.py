@@ -30,9 +30,13 @@ class Department(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), nullable=False, default="/", index=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # 部门负责人: approves as "the manager of the owner's department" (rules/approvals.py); a
+    # department without one defers to its parent department's.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
 
     @property
     def depth(self) -> int:
@@ -97,7 +101,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_ip: Mapped[str | None] = mapped_column(String(64))
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     role: Mapped[Role] = relationship(back_populates="users", lazy="joined")
     superior: Mapped[User | None] = relationship(remote_side=[id])
 

@@ -38,6 +38,7 @@ class ListKind(StrEnum):
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
+    APPROVAL = "approval"                  # 我的审批 (a record: one approval request)
 
 
 class DrillFilter(StrEnum):

@@ -25,11 +25,13 @@ from models.customer import Contact, Customer
 from models.dictionary import DictItem, DictKind
 from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
+from models.approval import ApprovalAction, ApprovalDocType, ApprovalStatus
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry
-from rules import activity, normalize, numbering, receivables, scope, settings, stock
+from rules import activity, approvals, normalize, numbering, receivables, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
+from rules.links import ListKind, RecordLink
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -261,6 +263,8 @@ def revise(session: Session, order: Order, *, actor: Actor) -> None:
     if previous != OrderStatus.PENDING_REVIEW:
         raise TransitionRefused(_l("订单%(n)s当前状态为“%(s)s”，只有“等待审核”的订单可以修改",
                                    n=order.number, s=STATE_LABELS.get(previous, previous)))
+    if approvals.current(session, DISCOUNT, order.id) is not None:
+        raise TransitionRefused(_l("订单%(n)s的折扣正在审批中，不能修改；需要修改请先撤回审批", n=order.number))
     if not actor.can("order.create"):
         raise PermissionDenied(_l("您没有修改订单的权限"))
     customer = scope.get_in_scope(session, Customer, _id(order.customer, order.customer_id), actor)
@@ -293,6 +297,8 @@ def _move(session: Session, order_id: Any, action: str, *, actor: Actor, now: da
     state = session.scalar(select(Order.state).where(Order.id == order.id))
     if state not in rule.sources:
         raise refusal(order, action, state)
+    if action == "approve":
+        check_discount_cleared(session, order)
     stamp = {"approve": "approved_at", "ship": "shipped_at", "sign": "completed_at", "cancel": "closed_at",
              "return": "closed_at"}[action]
     moved = session.execute(
@@ -343,8 +349,10 @@ def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: d
     reason = normalize.text(reason)
     if not reason:
         raise InvalidValue(_l("请填写取消原因"))
-    return _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
-                 values={"close_reason": reason[:255]})[1]
+    event = _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
+                  values={"close_reason": reason[:255]})[1]
+    approvals.cancel_for(session, DISCOUNT, event.order_id, actor=actor, now=now, reason=reason[:255])
+    return event
 
 
 def _returned_value(line: OrderLine, quantity: int) -> Decimal:
@@ -544,3 +552,64 @@ def save_settings(session: Session, values: Mapping[str, Any]) -> None:
     settings.put(session, "order_deal_category", category)
     settings.put(session, "allow_negative_stock", bool(values.get("allow_negative_stock")))
     settings.put(session, "payment_requires_approval", bool(values.get("payment_requires_approval")))
+
+
+# --- 订单折扣审批: the approvals plug-in ----------------------------------------------------------
+# An order priced below the 订单折扣 flow's threshold (total ÷ original price, e.g. under 0.85)
+# cannot be 审核ed until a discount approval of exactly its current total has passed.
+
+DISCOUNT = ApprovalDocType.ORDER_DISCOUNT.value
+
+
+def discount_rate(order: Order) -> Decimal | None:
+    """The order's overall rate: 金额 ÷ 原价合计 (0.80 = 八折); None without a price."""
+    if not order.gross:
+        return None
+    return (order.total / order.gross).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def discount_needs_approval(session: Session, order: Order) -> bool:
+    return approvals.requires_approval(session, DISCOUNT, figure=discount_rate(order))
+
+
+def discount_cleared(session: Session, order: Order) -> bool:
+    """An approval passed for this very total (a changed order needs a new one)."""
+    found = approvals.latest(session, DISCOUNT, order.id)
+    return found is not None and found.status == ApprovalStatus.APPROVED and found.amount == order.total
+
+
+def check_discount_cleared(session: Session, order: Order) -> None:
+    if discount_needs_approval(session, order) and not discount_cleared(session, order):
+        flow = approvals.flow_for(session, DISCOUNT)
+        raise TransitionRefused(_l("订单%(n)s的折扣为%(r)s，低于%(t)s，需先通过折扣审批才能审核（在订单页点“提交折扣审批”）",
+                                   n=order.number, r=f"{discount_rate(order):.2f}", t=f"{flow.threshold:.2f}"))
+
+
+def submit_discount(session: Session, order_id: Any, *, actor: Actor, now: datetime, note: str | None = None) -> Any:
+    """提交折扣审批 for an order waiting for review whose discount needs it."""
+    if not actor.can("order.create"):
+        raise PermissionDenied(_l("您没有提交订单审批的权限"))
+    order = scope.get_in_scope(session, Order, order_id, actor)
+    if order.state != OrderStatus.PENDING_REVIEW:
+        raise TransitionRefused(_l("只有“等待审核”的订单可以提交折扣审批"))
+    if not discount_needs_approval(session, order) or discount_cleared(session, order):
+        raise InvalidValue(_l("订单%(n)s无需折扣审批", n=order.number))
+    return approvals.submit(session, DISCOUNT, order.id, actor=actor, now=now, note=note)
+
+
+def _discount_summary(order: Order) -> tuple[str, Decimal, int | None, bool]:
+    rate = discount_rate(order)
+    title = f"订单 {order.number} 折扣 {rate:.2f}" if rate is not None else f"订单 {order.number}"
+    return title, order.total, order.salesperson_id, False
+
+
+def _discount_decided(session: Session, order: Order | None, *, actor: Actor, now: datetime,
+                      action: ApprovalAction | None = None, reason: str | None = None) -> None:
+    """The order keeps waiting for review either way: approved, a clerk may now 审核 it; returned,
+    the salesperson changes the price or submits again."""
+
+
+approvals.register(approvals.DocumentHooks(
+    doc_type=DISCOUNT, load=lambda session, doc_id: session.get(Order, doc_id), summary=_discount_summary,
+    link=lambda order: RecordLink(ListKind.ORDER, order.id), on_approved=_discount_decided,
+    on_returned=_discount_decided))
