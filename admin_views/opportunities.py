@@ -191,7 +191,8 @@ class OpportunityView(OpportunityActionsMixin, ScopedModelView):
             "can_reopen": actor.can("opportunity.reopen") and not is_open,
             "can_edit": can_edit and is_open,
             "can_order": opportunity.outcome == Outcome.WON.value and opportunity.order_id is None
-                         and actor.can("order.create"),
+                         and actor.can("order.create")
+                         and not opportunities.has_live_contract(db.session, opportunity.id),
             "can_assign": actor.can("opportunity.assign") and db.session.scalar(
                 select(Opportunity.id).where(Opportunity.id == opportunity.id,
                                              opportunities.assign_clause(actor))) is not None,

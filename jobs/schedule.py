@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from flask import Flask
 
-from jobs import backup, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports
+from jobs import (
+    backup, contracts, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports,
+)
 from jobs.queue import enqueue
 from rules import clock
 
@@ -29,6 +31,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (recycle.recycle_leads, "10 1 * * *"),  # 线索池: the same rules, for leads
     (recycle.warn_due_recycles, "30 8 * * *"),
     (quotes.expire_quotes, "5 0 * * *"),  # 已发送 quotes past their 有效期 → 已过期
+    (contracts.remind_expiring_contracts, "15 8 * * *"),  # 合同到期提醒 (issue 19)
     (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis
     (messaging.birthday_greetings, "5 * * * *"),
     (messaging.holiday_greetings, "10 * * * *"),

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from models.contract import Contract, ContractStatus
 from models.customer import Customer
 from models.opportunity import Opportunity, OpportunityAction, Outcome
 from models.quote import Quote, QuoteStatus
@@ -30,6 +31,8 @@ from models.sales import Order, OrderStatus
 
 # Orders on their way: placed and not yet completed, cancelled or returned.
 OPEN_ORDER_STATES = (OrderStatus.PENDING_REVIEW, OrderStatus.PICKING, OrderStatus.SHIPPED)
+# Contracts being approved or executed: the customer is in the middle of a deal.
+OPEN_CONTRACT_STATES = (ContractStatus.APPROVING.value, ContractStatus.ACTIVE.value)
 
 
 class ActivityKind(enum.StrEnum):
@@ -46,6 +49,8 @@ class ActivityKind(enum.StrEnum):
     OPPORTUNITY_CREATED = "opportunity_created"
     OPPORTUNITY_MOVED = "opportunity_moved"
     OPPORTUNITY_WON = "opportunity_won"
+    CONTRACT_SIGNED = "contract_signed"      # submitted (signed with the customer)
+    CONTRACT_APPROVED = "contract_approved"  # in force
 
 
 def record_activity(session: Session, customer_ids: int | Iterable[int], kind: ActivityKind, *,
@@ -90,8 +95,8 @@ def record_opportunity_move(session: Session, customer_id: int, action: str, *, 
 
 def open_business_clause() -> ColumnElement[bool]:
     """The customer has business in progress (exempt from recycling): an order on its way, an
-    open opportunity (not yet won, lost or invalid) of which it is the main customer, or a quote
-    it has in hand (已发送). Each an EXISTS per customer on an index by customer_id, so the recycle
+    open opportunity (not yet won, lost or invalid) of which it is the main customer, a quote
+    it has in hand (已发送), or a contract in approval or in force (审批中, 执行中). Each an EXISTS per customer on an index by customer_id, so the recycle
     stays one statement over a million customers."""
     return or_(
         exists(select(Order.id).where(Order.customer_id == Customer.id, Order.state.in_(OPEN_ORDER_STATES))),
@@ -99,7 +104,10 @@ def open_business_clause() -> ColumnElement[bool]:
                                             Opportunity.outcome == Outcome.OPEN.value,
                                             Opportunity.deleted_at.is_(None))),
         exists(select(Quote.id).where(Quote.customer_id == Customer.id, Quote.status == QuoteStatus.SENT,
-                                      Quote.deleted_at.is_(None))))
+                                      Quote.deleted_at.is_(None))),
+        exists(select(Contract.id).where(Contract.customer_id == Customer.id,
+                                         Contract.status.in_(OPEN_CONTRACT_STATES),
+                                         Contract.deleted_at.is_(None))))
 
 
 def busy_ids(session: Session, customer_ids: Iterable[int]) -> set[int]:

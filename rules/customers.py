@@ -237,6 +237,10 @@ def purge(session: Session, customer: Customer) -> None:
 
     if session.scalar(select(Order.id).where(Order.customer_id == customer.id).limit(1)) is not None:
         raise PurgeRefused(_l("客户“%(n)s”有订单，订单和回款记录需要保留，不能彻底删除", n=customer.name))
+    from models.contract import Contract
+
+    if session.scalar(select(Contract.id).where(Contract.customer_id == customer.id).limit(1)) is not None:
+        raise PurgeRefused(_l("客户“%(n)s”有合同，合同需要保留，不能彻底删除", n=customer.name))
     if (refusal := opportunities.purge_refusal(session, customer)) is not None:
         raise refusal
     from models.customer import FollowUpComment
@@ -295,10 +299,11 @@ def _merge_sales(session: Session, keep: Customer, others: list[Customer]) -> No
     their purchase totals."""
     from decimal import Decimal
 
+    from models.contract import Contract
     from models.sales import Order, Payment, PointsEntry
 
     ids = [o.id for o in others]
-    for model in (Order, Payment, PointsEntry):
+    for model in (Order, Payment, PointsEntry, Contract):
         session.execute(update(model).where(model.customer_id.in_(ids)).values(customer_id=keep.id)
                         .execution_options(synchronize_session=False))
     everyone = [keep, *others]

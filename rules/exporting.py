@@ -18,12 +18,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
+from models.contract import Contract
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem
 from models.org import Department, User
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
 from models.sales import Order, OrderLine
 from rules import custom_fields, importing, scope
+from rules.contracts import CUSTOM_ENTITY as CONTRACT_ENTITY
+from rules.contracts import STATE_LABELS as CONTRACT_STATES
 from rules.orders import STATE_LABELS
 from rules.actor import Actor
 
@@ -159,11 +162,35 @@ def product_columns(session: Session) -> list[ExportColumn]:
     return cols
 
 
+def contract_columns(session: Session) -> list[ExportColumn]:
+    cols = [ExportColumn("number", _l("合同编号"), lambda row: row["number"] if row["revision"] == 1
+                         else f"{row['number']}-V{row['revision']}"),
+            ExportColumn("title", _l("合同名称"), _plain("title")),
+            ExportColumn("customer", _l("客户名称"), _plain("customer")),
+            ExportColumn("customer_code", _l("客户编号"), _plain("customer_code")),
+            ExportColumn("status", _l("状态"), _named("status", CONTRACT_STATES)),
+            ExportColumn("signed_on", _l("签订日期"), _plain("signed_on")),
+            ExportColumn("start_on", _l("开始日期"), _plain("start_on")),
+            ExportColumn("end_on", _l("结束日期"), _plain("end_on")),
+            ExportColumn("owner", _l("负责人"), _plain("owner")),
+            _money("gross", _l("原价合计")), _money("discount", _l("折扣金额")), _money("total", _l("合同金额")),
+            _money("amount_ex_tax", _l("不含税金额")), _money("tax", _l("税额")), _money("received", _l("已收")),
+            _money("written_off", _l("抹零")), _money("invoiced", _l("已开票")),
+            ExportColumn("their_signatory", _l("客户签约人"), _plain("their_signatory")),
+            ExportColumn("approved_at", _l("生效时间"), _plain("approved_at")),
+            ExportColumn("void_reason", _l("作废原因"), _plain("void_reason")),
+            ExportColumn("notes", _l("备注"), _plain("notes"))]
+    for definition in custom_fields.definitions(session, CONTRACT_ENTITY):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
 COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
-           "order": order_columns, "product": product_columns}
-MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product}
+           "order": order_columns, "product": product_columns, "contract": contract_columns}
+MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product,
+          "contract": Contract}
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
-            "product": _l("产品")}
+            "product": _l("产品"), "contract": _l("合同")}
 
 
 def returned_quantity_of_orders() -> Any:
@@ -214,6 +241,10 @@ class Rows:
         if self.entity == "contact":
             return (select(*columns, Customer.name.label("customer"), Customer.code.label("customer_code"))
                     .join(Customer, Customer.id == Contact.customer_id).where(where))
+        if self.entity == "contract":
+            party = aliased(Customer)  # the scope's own sub-selects over customers stay uncorrelated
+            return (select(*columns, party.name.label("customer"), party.code.label("customer_code"))
+                    .join(party, party.id == Contract.customer_id).where(where))
         contact = aliased(Contact)
         return (select(*columns, Customer.name.label("customer"), Customer.code.label("customer_code"),
                        contact.name.label("contact"))
@@ -229,6 +260,8 @@ class Rows:
                 values[key + "_name"] = self.dicts.get(values.get(key + "_id"))
         elif self.entity == "follow_up":
             values["user"] = self.users.get(values["user_id"])
+        elif self.entity == "contract":
+            values["owner"] = self.users.get(values["owner_id"])
         elif self.entity == "order":
             values.update(salesperson=self.users.get(values["salesperson_id"]),
                           created_by=self.users.get(values["created_by_id"]))

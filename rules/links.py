@@ -39,6 +39,8 @@ class ListKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     WORKBENCH = "admin"                    # the front page: one's day at a glance
     APPROVAL = "approval"                  # 我的审批 (a record: one approval request)
+    CONTRACT = "contract"                  # 合同
+    CONTRACT_EXPIRING = "contract_expiring"  # 即将到期的合同
 
 
 class DrillFilter(StrEnum):

@@ -23,6 +23,7 @@ from sqlalchemy import and_, insert, literal, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from models.contract import Contract, ContractStatus
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem, DictKind
 from models.opportunity import (
@@ -426,6 +427,8 @@ def create_order(session: Session, opportunity_id: Any, *, actor: Actor, now: da
                               o=OUTCOME_LABELS.get(opportunity.outcome, opportunity.outcome)))
     if opportunity.order_id is not None:
         raise OrderRefused(_l("销售机会%(n)s已生成过订单，不能重复生成", n=opportunity.number))
+    if has_live_contract(session, opportunity.id):  # orders then come from the contract, counted once
+        raise OrderRefused(_l("销售机会%(n)s已有合同，请从合同生成订单", n=opportunity.number))
     if not opportunity.lines:
         raise OrderRefused(_l("销售机会%(n)s没有产品明细，无法生成订单；请先重新打开并添加产品", n=opportunity.number))
     taken = session.execute(
@@ -442,6 +445,8 @@ def create_order(session: Session, opportunity_id: Any, *, actor: Actor, now: da
                   lines=[OrderLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price,
                                    discount_rate=line.discount_rate) for line in opportunity.lines])
     orders.submit(session, order, actor=actor, now=now, tz=tz)
+    if has_live_contract(session, opportunity.id):  # a contract made while this waited for the row
+        raise OrderRefused(_l("销售机会%(n)s已有合同，请从合同生成订单", n=opportunity.number))
     linked = session.execute(
         sql_update(Opportunity).where(Opportunity.id == opportunity.id, Opportunity.order_id.is_(None))
         .values(order_id=order.id).execution_options(synchronize_session=False)).rowcount
@@ -452,6 +457,13 @@ def create_order(session: Session, opportunity_id: Any, *, actor: Actor, now: da
     session.flush()
     session.expire(opportunity)
     return order
+
+
+def has_live_contract(session: Session, opportunity_id: int) -> bool:
+    """A contract (not voided) was made of the opportunity: its orders come from the contract."""
+    return session.scalar(select(Contract.id).where(Contract.opportunity_id == opportunity_id,
+                                                    Contract.status != ContractStatus.VOID.value,
+                                                    Contract.deleted_at.is_(None)).limit(1)) is not None
 
 
 # --- customers merged or purged ------------------------------------------------------------

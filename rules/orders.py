@@ -349,9 +349,12 @@ def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: d
     reason = normalize.text(reason)
     if not reason:
         raise InvalidValue(_l("请填写取消原因"))
-    event = _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
-                  values={"close_reason": reason[:255]})[1]
+    order, event, _state = _move(session, order_id, "cancel", actor=actor, now=now, note=reason[:255],
+                                 values={"close_reason": reason[:255]})
     approvals.cancel_for(session, DISCOUNT, event.order_id, actor=actor, now=now, reason=reason[:255])
+    if order.contract_id is not None:  # issue 19: a contract's order gives its quantities back
+        from rules import contracts
+        contracts.release_order(session, order)
     return event
 
 

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from models.contract import Contract
 from models.customer import Contact, Customer
 from models.opportunity import Opportunity, OpportunityAction, OpportunityEvent
 from models.org import User
@@ -381,6 +382,10 @@ def convert(session: Session, quote_id: Any, *, actor: Actor, now: datetime, tz:
     quote = scope.get_in_scope(session, Quote, quote_id, actor)
     _claim(session, quote, "convert", states=(Q.ACCEPTED,))
     session.refresh(quote)
+    contract = session.scalar(select(Contract).where(Contract.quote_id == quote.id, Contract.status != "void",
+                                                     Contract.deleted_at.is_(None)).limit(1))
+    if contract is not None:  # accepted → an order or a contract, once (orders then come from the contract)
+        raise QuoteRefused(_l("报价单%(n)s已转为合同 %(c)s", n=str(quote), c=str(contract)))
     order = Order(customer_id=quote.customer_id, salesperson_id=quote.owner_id, price_level_id=quote.price_level_id,
                   tax_rate=quote.tax_rate, notes=str(_l("由报价单 %(n)s 转入", n=str(quote))),
                   lines=[OrderLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price,

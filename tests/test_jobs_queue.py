@@ -108,6 +108,6 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
     assert names == ["backup_database", "birthday_greetings", "dispatch_pending", "expire_quotes", "heartbeat",
                      "holiday_greetings",
                      "purge_expired_files", "purge_old_login_logs", "recover_abandoned_jobs", "recycle_customers",
-                     "recycle_leads", "refresh_summaries", "run_sfa", "send_due_reminders", "warn_due_recycles"]
+                     "recycle_leads", "refresh_summaries", "remind_expiring_contracts", "run_sfa", "send_due_reminders", "warn_due_recycles"]
     timeouts = {job.func.__name__: job.job_options.get("job_timeout") for job in scheduler.get_jobs()}
     assert timeouts["holiday_greetings"] == 6 * 3600 and timeouts["heartbeat"] is None
