@@ -41,6 +41,7 @@ KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导�
               "export_customer": _l("导出客户"), "export_contact": _l("导出联系人"),
               "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品"),
               "export_contract": _l("导出合同"),
+              "export_payment_plan": _l("导出回款计划"),
               import_preview.CHECK_KIND: _l("导入预检")}
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",

@@ -29,7 +29,8 @@ PREVIEW_READ_ROWS = 200  # what the mapping page may show: header choices and th
 IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "import_product": "product",
                 "import_lead": "lead"}
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up",
-                "export_order": "order", "export_product": "product", "export_contract": "contract"}
+                "export_order": "order", "export_product": "product", "export_contract": "contract",
+                "export_payment_plan": "payment_plan"}
 
 
 def storage_dir(kind: str) -> Path:

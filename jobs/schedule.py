@@ -15,6 +15,7 @@ from flask import Flask
 from jobs import (
     backup, contracts, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports,
 )
+from jobs import payment_plans  # 回款计划
 from jobs.queue import enqueue
 from rules import clock
 
@@ -32,6 +33,8 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (recycle.warn_due_recycles, "30 8 * * *"),
     (quotes.expire_quotes, "5 0 * * *"),  # 已发送 quotes past their 有效期 → 已过期
     (contracts.remind_expiring_contracts, "15 8 * * *"),  # 合同到期提醒 (issue 19)
+    (payment_plans.mark_overdue_plans, "15 0 * * *"),  # 回款计划: instalments past due → 逾期
+    (payment_plans.send_plan_reminders, "35 8 * * *"),  # 回款提醒: before due and on 逾期
     (messaging.dispatch_pending, "* * * * *"),   # scheduled sends, retries, held by quiet hours or Redis
     (messaging.birthday_greetings, "5 * * * *"),
     (messaging.holiday_greetings, "10 * * * *"),

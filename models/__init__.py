@@ -25,7 +25,7 @@ from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
 from models.org import DataScope, Department, Role, User
-from models.payment_plan import PaymentPlan, PlanStatus
+from models.payment_plan import PaymentPlan, PaymentPlanEvent, PlanAction, PlanStatus
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
@@ -50,4 +50,5 @@ __all__ = [
     "Contract", "ContractAction", "ContractEvent", "ContractLine", "ContractStatus",
     "Invoice", "InvoiceAction", "InvoiceEvent", "InvoiceStatus", "InvoiceTitle", "InvoiceType", "TitleKind",
     "PaymentPlan", "PlanStatus",
+    "PaymentPlanEvent", "PlanAction",
 ]

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import TimestampMixin, UTCDateTime, db, format_repr, version_column
+from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
 from models.contract import Contract
 from models.customer import Customer
 from models.org import User
@@ -62,7 +62,36 @@ class PaymentPlan(TimestampMixin, db.Model):
         UniqueConstraint("order_id", "period", name="uq_payment_plans_order_period"),
         Index("ix_payment_plans_status_due", "status", "due_on"),
         Index("ix_payment_plans_owner_status_due", "owner_id", "status", "due_on"),
+        # 回款计划's list pages by due date (its default order) for a whole firm
+        Index("ix_payment_plans_due_on", "due_on", "id"),
     )
 
     def __repr__(self) -> str:
         return format_repr(self, "id", "contract_id", "order_id", "period", "status")
+
+
+class PlanAction(enum.StrEnum):
+    SET = "set"          # 制定: the instalment was added by a plan
+    CHANGE = "change"    # 调整: due date, amount, reminder or note changed by a new plan
+    REMOVE = "remove"    # 删除: taken out of the plan (voided, since receipts refer to it)
+    RECEIVE = "receive"  # 回款: a receipt moved its status (部分回款/已回款, or back)
+    OVERDUE = "overdue"  # 逾期: the daily job
+    VOID = "void"        # 作废: its contract or order was voided
+    ASSIGN = "assign"    # 转移: followed its contract's or order's new owner
+
+
+class PaymentPlanEvent(db.Model):
+    """回款计划流转: every change of an instalment, with the statuses before and after."""
+
+    __tablename__ = "payment_plan_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id"), nullable=False, index=True)
+    action: Mapped[PlanAction] = mapped_column(String(16), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()

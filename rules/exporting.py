@@ -23,6 +23,7 @@ from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem
 from models.org import Department, User
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
+from models.payment_plan import PaymentPlan
 from models.sales import Order, OrderLine
 from rules import custom_fields, importing, scope
 from rules.contracts import CUSTOM_ENTITY as CONTRACT_ENTITY
@@ -185,12 +186,31 @@ def contract_columns(session: Session) -> list[ExportColumn]:
     return cols
 
 
+def payment_plan_columns(session: Session) -> list[ExportColumn]:
+    from rules.payment_plans import STATUS_LABELS as PLAN_STATUS_LABELS
+
+    cols = [ExportColumn("contract_number", _l("合同编号"), _plain("contract_number")),
+            ExportColumn("order_number", _l("订单编号"), _plain("order_number")),
+            ExportColumn("customer", _l("客户名称"), _plain("customer")),
+            ExportColumn("period", _l("期次"), _plain("period")),
+            ExportColumn("due_on", _l("应收日期"), _plain("due_on")),
+            _money("amount", _l("应收金额")), _money("received", _l("已收")), _money("outstanding", _l("未收")),
+            ExportColumn("status", _l("状态"), _named("status", PLAN_STATUS_LABELS)),
+            ExportColumn("owner", _l("负责人"), _plain("owner")),
+            ExportColumn("remind_days", _l("提前提醒（天）"), _plain("remind_days")),
+            ExportColumn("note", _l("备注"), _plain("note"))]
+    for definition in custom_fields.definitions(session, "payment_plan"):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
 COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
-           "order": order_columns, "product": product_columns, "contract": contract_columns}
+           "order": order_columns, "product": product_columns, "contract": contract_columns,
+           "payment_plan": payment_plan_columns}
 MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product,
-          "contract": Contract}
+          "contract": Contract, "payment_plan": PaymentPlan}
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
-            "product": _l("产品"), "contract": _l("合同")}
+            "product": _l("产品"), "contract": _l("合同"), "payment_plan": _l("回款计划")}
 
 
 def returned_quantity_of_orders() -> Any:
@@ -229,6 +249,13 @@ class Rows:
             return (select(*columns, buyer.name.label("customer"), buyer.code.label("customer_code"),
                            returned_quantity_of_orders().label("returned_quantity"))
                     .join(buyer, buyer.id == Order.customer_id).where(where))
+        if self.entity == "payment_plan":
+            buyer, contract, order = aliased(Customer), aliased(Contract), aliased(Order)
+            return (select(*columns, buyer.name.label("customer"), contract.number.label("contract_number"),
+                           order.number.label("order_number"))
+                    .join(buyer, buyer.id == PaymentPlan.customer_id)
+                    .outerjoin(contract, contract.id == PaymentPlan.contract_id)
+                    .outerjoin(order, order.id == PaymentPlan.order_id).where(where))
         if self.entity == "product":
             return (select(*columns, ProductCategory.name.label("category"))
                     .outerjoin(ProductCategory, ProductCategory.id == Product.category_id).where(where))
@@ -262,6 +289,9 @@ class Rows:
             values["user"] = self.users.get(values["user_id"])
         elif self.entity == "contract":
             values["owner"] = self.users.get(values["owner_id"])
+        elif self.entity == "payment_plan":
+            values.update(owner=self.users.get(values["owner_id"]),
+                          outstanding=0 if values["status"] == "void" else values["amount"] - values["received"])
         elif self.entity == "order":
             values.update(salesperson=self.users.get(values["salesperson_id"]),
                           created_by=self.users.get(values["created_by_id"]))

@@ -41,6 +41,9 @@ class ListKind(StrEnum):
     APPROVAL = "approval"                  # 我的审批 (a record: one approval request)
     CONTRACT = "contract"                  # 合同
     CONTRACT_EXPIRING = "contract_expiring"  # 即将到期的合同
+    PAYMENT_PLAN = "payment_plan"          # 回款计划 (a record: the instalment's contract or order page)
+    PAYMENT_PLAN_OVERDUE = "payment_plan_overdue"  # 逾期回款
+    PAYMENT_PLAN_WEEK = "payment_plan_week"        # 本周应回款
 
 
 class DrillFilter(StrEnum):
@@ -79,6 +82,8 @@ class DrillFilter(StrEnum):
     CLOSED_ON = "closed_on"                          # Days: an opportunity's closed_at (won/lost/invalid)
     LOSS_REASON = "loss_reason"                      # int: 输单原因 dictionary item id
     LEAD_STATUS = "lead_status"                      # str: a lead's LeadStatus
+    DUE_ON = "due_on"                                # Days: an instalment's 应收日期
+    PLAN_STATUS_IN = "plan_status_in"                # tuple[str, ...]: instalment PlanStatus values
 
 
 # The pipeline lists (销售机会, 线索) take their drill-down as plain query parameters

@@ -27,7 +27,7 @@ from models.org import User
 from models.product import PriceLevel, Product, ProductPrice, Warehouse
 from models.approval import ApprovalAction, ApprovalDocType, ApprovalStatus
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry
-from rules import activity, approvals, normalize, numbering, receivables, scope, settings, stock
+from rules import activity, approvals, normalize, numbering, payment_plans, receivables, scope, settings, stock
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
@@ -355,6 +355,8 @@ def cancel(session: Session, order_id: Any, *, reason: str, actor: Actor, now: d
     if order.contract_id is not None:  # issue 19: a contract's order gives its quantities back
         from rules import contracts
         contracts.release_order(session, order)
+    payment_plans.void(  # 回款计划: a cancelled order owes nothing more
+        session, order_id=event.order_id, actor=actor, now=now, reason=reason[:255])
     return event
 
 
@@ -427,6 +429,9 @@ def return_order(session: Session, order_id: Any, *, reason: str, actor: Actor, 
         session.refresh(line)
     if was == OrderStatus.COMPLETED:
         _undo_deal(session, order, amount=amount, points=points, full=full, actor=actor, now=now)
+    if full:
+        payment_plans.void(  # 回款计划: everything came back, nothing more is owed
+            session, order_id=order.id, actor=actor, now=now, reason=reason[:255])
     session.flush()
     return event
 

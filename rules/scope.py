@@ -38,7 +38,7 @@ from models.office import Notification
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
-from models.payment_plan import PaymentPlan
+from models.payment_plan import PaymentPlan, PaymentPlanEvent
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.quote import Quote, QuoteEvent, QuoteLine
@@ -409,6 +409,11 @@ def payment_plan_clause(actor: Actor) -> ColumnElement[bool]:
                _order_visible(PaymentPlan.order_id, actor))
 
 
+def _through_plan(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: select(PaymentPlan.id).where(PaymentPlan.id == column, payment_plan_clause(actor)).correlate(
+        column.table).exists()
+
+
 def payment_clause(actor: Actor) -> ColumnElement[bool]:
     """Receipts and refunds of an order or a contract the actor sees, or that the actor approves."""
     if actor.data_scope is DataScope.ALL:
@@ -466,6 +471,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     ContractLine: _through_contract(ContractLine.contract_id),
     ContractEvent: _through_contract(ContractEvent.contract_id),
     PaymentPlan: payment_plan_clause,
+    PaymentPlanEvent: _through_plan(PaymentPlanEvent.plan_id),
     InvoiceTitle: _through_customer(InvoiceTitle.customer_id),
     Invoice: invoice_clause,
     InvoiceEvent: _through_invoice(InvoiceEvent.invoice_id),
