@@ -2,7 +2,7 @@
 overdue, voided, owner moved); and an index for the 回款计划 list's order (due date).
 
 Revision ID: 34e13c3d5f1c
-Revises: d7c7cb2bb8c9
+Revises: a3e91c5d7f02
 Create Date: 2026-12-06 09:15:00
 
 """
@@ -13,7 +13,7 @@ import models.base
 
 
 revision = '34e13c3d5f1c'
-down_revision = 'd7c7cb2bb8c9'
+down_revision = 'a3e91c5d7f02'
 branch_labels = None
 depends_on = None
 
