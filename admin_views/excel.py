@@ -42,6 +42,7 @@ KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导�
               "export_follow_up": _l("导出联系记录"), "export_order": _l("导出订单"), "export_product": _l("导出产品"),
               "export_contract": _l("导出合同"),
               "export_payment_plan": _l("导出回款计划"),
+              "export_payment": _l("导出回款"),
               import_preview.CHECK_KIND: _l("导入预检")}
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
@@ -146,7 +147,7 @@ class ExcelView(PermissionView):
     """导入/导出: the wizard, the job pages and the export endpoints. Each import and export
     step asks for its own permission on top (`require`)."""
 
-    permission = ("customer.view", import_products.PERMISSION, "order.view", import_leads.PERMISSION)
+    permission = ("customer.view", import_products.PERMISSION, "order.view", import_leads.PERMISSION, "payment.view")
 
     # --- import: upload ------------------------------------------------------------------------
     @expose("/", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.validators import Optional
 
 from admin_views import params
@@ -298,10 +298,10 @@ class OrderView(LineDocumentEntry, ScopedModelView):
             returned.setdefault(row.event_id, []).append(row)
         return self.render(self.details_template, model=order, events=events, payments=paid, moves=moves,
                            money=receivables.figures(order), kept=orders.kept(order), returns=returned,
-                           payable=receivables.payable(order), definition=receivables.DEFINITION,
+                           payable=payments.order_room(db.session, order), definition=receivables.DEFINITION,
                            partly_returned=bool(order.returned_amount) and order.state != S.RETURNED,
                            labels=LABELS, state_labels=orders.STATE_LABELS, event_labels=orders.EVENT_LABELS,
-                           state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS,
+                           state_css=STATE_CSS, carriers=CARRIERS, methods=payments.METHODS, method_labels=payments.METHOD_LABELS,
                            payment_kinds=payments.KIND_LABELS, payment_status=payments.STATUS_LABELS,
                            can_pay=payments.may_record(actor), can_edit=order.state == S.PENDING_REVIEW and self.can_edit
                            and approvals.current(db.session, orders.DISCOUNT, order.id) is None,
@@ -508,74 +508,16 @@ CancelledOrderView = state_view(S.CANCELLED, ())
 ReturnedOrderView = state_view(S.RETURNED, ())
 
 
-class PaymentView(ScopedModelView):
-    """回款记录: receipts and refunds of the orders the user sees; approval of pending ones."""
-
-    permission_view = "order.view"
-    action_permissions = {"approve": payments.APPROVE_PERMISSION, "reject": payments.APPROVE_PERMISSION}
-    can_view_details = False
-    list_template = "admin/orders/payment_list.html"
-    column_list = ["paid_on", "order", "customer", "kind", "amount", "method", "status", "recorded_by", "approved_by",
-                   "note"]
-    column_labels = {"paid_on": _l("日期"), "order": _l("订单"), "customer": _l("客户"), "kind": _l("类型"),
-                     "amount": _l("金额"), "method": _l("方式"), "status": _l("状态"), "recorded_by": _l("登记人"),
-                     "note": _l("备注"), "approved_by": _l("确认人")}
-    column_default_sort = [("paid_on", True), ("id", True)]
-    column_formatters = {"amount": _money, "kind": choice_label(payments.KIND_LABELS),
-                         "status": choice_label(payments.STATUS_LABELS), "method": choice_label(payments.METHODS),
-                         # Markup is safe here: every interpolated value passes through escape().
-                         "order": lambda v, c, m, n: Markup(
-                             f"<a href='{escape(url_for('order.details_view', id=m.order_id))}'>"
-                             f"{escape(m.order.number)}</a>")}
-    column_filters = [FilterEqual(Payment.status, _l("状态"), options=list(payments.STATUS_LABELS.items())),
-                      FilterEqual(Payment.kind, _l("类型"), options=list(payments.KIND_LABELS.items())),
-                      DateBetweenFilter(Payment.paid_on, _l("日期"))]
-
-    def get_query(self) -> Any:
-        return super().get_query().options(joinedload(Payment.order), joinedload(Payment.customer),
-                                           joinedload(Payment.recorded_by), joinedload(Payment.approved_by))
-
-    def _decide(self, ids: list[str], decide: Any, message: Any) -> None:
-        records = self.scoped_batch(ids)
-        actor = current_actor()
-        commit_or_explain(lambda: [decide(db.session, r.id, actor=actor, now=now()) for r in records], message)
-
-    @action("approve", _l("确认到账"), _l("确认所选款项已到账？确认后计入订单的已收/已退金额。"))
-    def action_approve(self, ids: list[str]) -> None:
-        self._decide(ids, payments.approve, lambda done: gettext("已确认 %(n)d 笔款项", n=len(done)))
-
-    @action("reject", _l("驳回"), _l("确定驳回所选款项吗？"))
-    def action_reject(self, ids: list[str]) -> None:
-        self._decide(ids, payments.reject, lambda done: gettext("已驳回 %(n)d 笔款项", n=len(done)))
-
-
-class PendingPaymentView(PaymentView):
-    """待确认回款: what waits for a confirmer; nobody confirms their own (rules/payments.py says
-    why when one is chosen)."""
-
-    permission_view = payments.APPROVE_PERMISSION
-    list_template = "admin/orders/pending_payments.html"
-
-    def get_query(self) -> Any:
-        return super().get_query().filter(Payment.status == PaymentStatus.PENDING)
-
-    def get_count_query(self) -> Any:
-        return super().get_count_query().filter(Payment.status == PaymentStatus.PENDING)
-
-
 def customer_sales(customer_id: int) -> dict[str, Any]:
-    """For the customer 360 page's 订单 and 回款 tabs (a template global): the orders and
-    payments the user may see, with the receivable/received/outstanding sums."""
+    """For the customer 360 page's 订单 and 回款 tabs (a template global): the orders the user
+    may see, with the receivable/received/outstanding sums (the payments themselves:
+    admin_views/receipts.customer_receipts)."""
     actor = current_actor()
     if not actor.can("order.view"):
-        return {"allowed": False, "orders": [], "payments": [], "sums": {}}
+        return {"allowed": False, "orders": [], "sums": {}}
     found = list(db.session.scalars(
         scope.scoped(select(Order), Order, actor).where(Order.customer_id == customer_id)
         .options(joinedload(Order.salesperson)).order_by(Order.order_date.desc(), Order.id.desc()).limit(100)))
-    paid = list(db.session.scalars(
-        scope.scoped(select(Payment), Payment, actor).where(Payment.customer_id == customer_id)
-        .options(joinedload(Payment.order), selectinload(Payment.recorded_by))
-        .order_by(Payment.paid_on.desc(), Payment.id.desc()).limit(100)))
     points_log = list(db.session.scalars(
         scope.scoped(select(PointsEntry), PointsEntry, actor).where(PointsEntry.customer_id == customer_id)
         .options(joinedload(PointsEntry.order), joinedload(PointsEntry.actor))
@@ -583,7 +525,7 @@ def customer_sales(customer_id: int) -> dict[str, Any]:
     money = {o.id: receivables.figures(o) for o in found}
     sums = {key: sum((m[key] for m in money.values()), Decimal("0"))
             for key in ("receivable", "received", "outstanding", "refundable", "refunded")}
-    return {"allowed": True, "orders": found, "payments": paid, "sums": sums, "money": money,
+    return {"allowed": True, "orders": found, "sums": sums, "money": money,
             "kept": {o.id: receivables.kept_amount(o) for o in found}, "definition": receivables.DEFINITION, "state_labels": orders.STATE_LABELS,
             "state_css": STATE_CSS, "kinds": payments.KIND_LABELS, "status": payments.STATUS_LABELS,
             "can_create": actor.can("order.create"), "points_log": points_log, "points_reasons": POINTS_REASONS,
@@ -648,8 +590,5 @@ def views() -> list[Any]:
                            **fa("fa-check-circle")),
         CancelledOrderView(Order, name=_l("已取消"), category=SALES, endpoint="order_cancelled", **fa("fa-ban")),
         ReturnedOrderView(Order, name=_l("退货"), category=SALES, endpoint="order_returned", **fa("fa-undo")),
-        PaymentView(Payment, name=_l("回款记录"), category=SALES, endpoint="payment", **fa("fa-jpy")),
-        PendingPaymentView(Payment, name=_l("待确认回款"), category=SALES, endpoint="payment_pending",
-                           **fa("fa-check-square-o")),
         OrderSettingsView(name=_l("订单设置"), category=SALES, endpoint="order_settings", **fa("fa-sliders")),
     ]

@@ -30,7 +30,7 @@ IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "imp
                 "import_lead": "lead"}
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up",
                 "export_order": "order", "export_product": "product", "export_contract": "contract",
-                "export_payment_plan": "payment_plan"}
+                "export_payment_plan": "payment_plan", "export_payment": "payment"}
 
 
 def storage_dir(kind: str) -> Path:

@@ -24,7 +24,7 @@ from models.dictionary import DictItem
 from models.org import Department, User
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
 from models.payment_plan import PaymentPlan
-from models.sales import Order, OrderLine
+from models.sales import Order, OrderLine, Payment
 from rules import custom_fields, importing, scope
 from rules.contracts import CUSTOM_ENTITY as CONTRACT_ENTITY
 from rules.contracts import STATE_LABELS as CONTRACT_STATES
@@ -204,13 +204,35 @@ def payment_plan_columns(session: Session) -> list[ExportColumn]:
     return cols
 
 
+def payment_columns(session: Session) -> list[ExportColumn]:
+    from rules.payments import KIND_LABELS, METHOD_LABELS, STATUS_LABELS
+    cols = [ExportColumn("paid_on", _l("回款日期"), _plain("paid_on")),
+            ExportColumn("customer", _l("客户名称"), _plain("customer")),
+            ExportColumn("customer_code", _l("客户编号"), _plain("customer_code")),
+            ExportColumn("contract_number", _l("合同编号"), _plain("contract_number")),
+            ExportColumn("order_number", _l("订单编号"), _plain("order_number")),
+            ExportColumn("period", _l("期次"), _plain("period")),
+            ExportColumn("kind", _l("类型"), _named("kind", KIND_LABELS)),
+            _money("amount", _l("金额")), _money("write_off", _l("抹零")),
+            ExportColumn("method", _l("方式"), _named("method", METHOD_LABELS)),
+            ExportColumn("status", _l("状态"), _named("status", STATUS_LABELS)),
+            ExportColumn("owner", _l("业绩归属"), _plain("owner")),
+            ExportColumn("recorded_by", _l("登记人"), _plain("recorded_by")),
+            ExportColumn("approved_by", _l("确认人"), _plain("approved_by")),
+            ExportColumn("approved_at", _l("确认时间"), _plain("approved_at")),
+            ExportColumn("note", _l("备注"), _plain("note"))]
+    for definition in custom_fields.definitions(session, "payment"):
+        cols.append(ExportColumn(importing.CUSTOM_PREFIX + definition.key, definition.label, _custom(definition)))
+    return cols
+
+
 COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
            "order": order_columns, "product": product_columns, "contract": contract_columns,
-           "payment_plan": payment_plan_columns}
+           "payment_plan": payment_plan_columns, "payment": payment_columns}
 MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "order": Order, "product": Product,
-          "contract": Contract, "payment_plan": PaymentPlan}
+          "contract": Contract, "payment_plan": PaymentPlan, "payment": Payment}
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
-            "product": _l("产品"), "contract": _l("合同"), "payment_plan": _l("回款计划")}
+            "product": _l("产品"), "contract": _l("合同"), "payment_plan": _l("回款计划"), "payment": _l("回款")}
 
 
 def returned_quantity_of_orders() -> Any:
@@ -256,6 +278,15 @@ class Rows:
                     .join(buyer, buyer.id == PaymentPlan.customer_id)
                     .outerjoin(contract, contract.id == PaymentPlan.contract_id)
                     .outerjoin(order, order.id == PaymentPlan.order_id).where(where))
+        if self.entity == "payment":
+            # aliases: the scope's sub-selects over customers, orders and contracts stay uncorrelated
+            buyer, order, contract, plan = aliased(Customer), aliased(Order), aliased(Contract), aliased(PaymentPlan)
+            return (select(*columns, buyer.name.label("customer"), buyer.code.label("customer_code"),
+                           order.number.label("order_number"), contract.number.label("contract_number"),
+                           plan.period.label("period"))
+                    .join(buyer, buyer.id == Payment.customer_id).outerjoin(order, order.id == Payment.order_id)
+                    .outerjoin(contract, contract.id == Payment.contract_id)
+                    .outerjoin(plan, plan.id == Payment.plan_id).where(where))
         if self.entity == "product":
             return (select(*columns, ProductCategory.name.label("category"))
                     .outerjoin(ProductCategory, ProductCategory.id == Product.category_id).where(where))
@@ -295,6 +326,9 @@ class Rows:
         elif self.entity == "order":
             values.update(salesperson=self.users.get(values["salesperson_id"]),
                           created_by=self.users.get(values["created_by_id"]))
+        elif self.entity == "payment":
+            values.update(owner=self.users.get(values["owner_id"]), recorded_by=self.users.get(values["recorded_by_id"]),
+                          approved_by=self.users.get(values["approved_by_id"]))
         return values["id"], {k: _local(v, self.tz) for k, v in values.items()}
 
     def __call__(self, ids: Iterable[int]) -> Iterator[dict[str, Any]]:

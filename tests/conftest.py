@@ -22,6 +22,7 @@ from sqlalchemy import Integer, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import sort_tables_and_constraints
 
 from app import MIGRATIONS_DIR, create_app
 from config import TestConfig

@@ -12,6 +12,7 @@ from conftest import list_table
 from models import Customer, Order, OrderEvent, Product, Stock, User, db
 from rules import settings
 from test_rules_orders import move, new_order, shop  # noqa: F401 - fixture
+from test_rules_receipts import receipts_confirmed_without_flow  # noqa: F401 - fixture: no approval flow here
 
 
 def login(new_client, username):

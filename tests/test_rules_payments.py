@@ -11,20 +11,13 @@ from models import Order, Payment, db
 from rules import payments, receivables, settings
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConfirmation
 from test_rules_orders import actor_of, move, new_order, shop  # noqa: F401 - fixture
+from test_rules_receipts import receipts_confirmed_without_flow, receive  # noqa: F401 - fixture: no approval flow here
 
 DAY = date(2026, 11, 23)
 
 
 def pay(app, order_id, amount, who="rep", kind="receipt"):
-    with app.app_context():
-        try:
-            payment = payments.record(db.session, order_id, kind=kind, amount=amount, paid_on=DAY, method="transfer",
-                                      actor=actor_of(db.session, who), now=FIXED_NOW)
-            db.session.commit()
-            return payment.id
-        except Exception:
-            db.session.rollback()
-            raise
+    return receive(app, who, amount, kind=kind, method="transfer", order_id=order_id)
 
 
 def money_of(app, order_id):

@@ -9,6 +9,7 @@ from conftest import log_in, screenshot
 from models import Order, db
 from test_rules_orders import move, new_order, shop  # noqa: F401 - fixture
 from test_rules_payments import pay
+from test_rules_receipts import receipts_confirmed_without_flow  # noqa: F401 - fixture: no approval flow here
 
 pytestmark = pytest.mark.browser
 
