@@ -21,6 +21,7 @@ from admin_views import (
     products, quotes, recycle_bin, reports, settings, sharing, stage_groups, system,
 )
 from admin_views import receipts  # 回款 (issue 19)
+from admin_views import invoices  # 开票 (issue 19)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -39,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 销售管理, 产品管理, 统计报表
     opportunities, opportunity_board, orders, receipts, quotes, contracts, payment_plans, products, reports,
     pipeline_reports,
+    invoices,  # 开票 (issue 19)
     # 综合办公
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
     # 系统设置

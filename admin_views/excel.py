@@ -44,6 +44,7 @@ KIND_NAMES = {"import_customer": _l("导入客户"), "import_contact": _l("导�
               "export_payment_plan": _l("导出回款计划"),
               "export_payment": _l("导出回款"),
               import_preview.CHECK_KIND: _l("导入预检")}
+KIND_NAMES["export_invoice"] = _l("导出发票")  # issue 19: 开票
 EXAMPLES = {
     "name": "杭州示例科技有限公司", "code": "", "kind": "企业", "contact_name": "王小明", "contact_position": "采购经理",
     "contact_mobile": "13900139000", "mobile": "13800138000", "phone": "0571-88888888", "email": "info@example.com",

@@ -31,6 +31,7 @@ IMPORT_KINDS = {"import_customer": "customer", "import_contact": "contact", "imp
 EXPORT_KINDS = {"export_customer": "customer", "export_contact": "contact", "export_follow_up": "follow_up",
                 "export_order": "order", "export_product": "product", "export_contract": "contract",
                 "export_payment_plan": "payment_plan", "export_payment": "payment"}
+EXPORT_KINDS["export_invoice"] = "invoice"  # issue 19: 开票
 
 
 def storage_dir(kind: str) -> Path:

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session, aliased
 from models.contract import Contract
 from models.customer import Contact, Customer, FollowUp
 from models.dictionary import DictItem
+from models.invoice import Invoice
 from models.org import Department, User
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice
 from models.payment_plan import PaymentPlan
 from models.sales import Order, OrderLine, Payment
-from rules import custom_fields, importing, scope
+from rules import custom_fields, importing, invoice_export, scope
 from rules.contracts import CUSTOM_ENTITY as CONTRACT_ENTITY
 from rules.contracts import STATE_LABELS as CONTRACT_STATES
 from rules.orders import STATE_LABELS
@@ -226,6 +227,10 @@ def payment_columns(session: Session) -> list[ExportColumn]:
     return cols
 
 
+def invoice_columns(session: Session) -> list[ExportColumn]:
+    return invoice_export.columns(session, ExportColumn, _plain, _named, _money, _custom)
+
+
 COLUMNS = {"customer": customer_columns, "contact": contact_columns, "follow_up": follow_up_columns,
            "order": order_columns, "product": product_columns, "contract": contract_columns,
            "payment_plan": payment_plan_columns, "payment": payment_columns}
@@ -233,6 +238,7 @@ MODELS = {"customer": Customer, "contact": Contact, "follow_up": FollowUp, "orde
           "contract": Contract, "payment_plan": PaymentPlan, "payment": Payment}
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "follow_up": _l("联系记录"), "order": _l("订单"),
             "product": _l("产品"), "contract": _l("合同"), "payment_plan": _l("回款计划"), "payment": _l("回款")}
+COLUMNS["invoice"], MODELS["invoice"], ENTITIES["invoice"] = invoice_columns, Invoice, _l("发票")  # issue 19: 开票
 
 
 def returned_quantity_of_orders() -> Any:
@@ -287,6 +293,8 @@ class Rows:
                     .join(buyer, buyer.id == Payment.customer_id).outerjoin(order, order.id == Payment.order_id)
                     .outerjoin(contract, contract.id == Payment.contract_id)
                     .outerjoin(plan, plan.id == Payment.plan_id).where(where))
+        if self.entity == "invoice":
+            return invoice_export.rows(where)
         if self.entity == "product":
             return (select(*columns, ProductCategory.name.label("category"))
                     .outerjoin(ProductCategory, ProductCategory.id == Product.category_id).where(where))
@@ -323,6 +331,8 @@ class Rows:
         elif self.entity == "payment_plan":
             values.update(owner=self.users.get(values["owner_id"]),
                           outstanding=0 if values["status"] == "void" else values["amount"] - values["received"])
+        elif self.entity == "invoice":
+            values["owner"] = self.users.get(values["owner_id"])
         elif self.entity == "order":
             values.update(salesperson=self.users.get(values["salesperson_id"]),
                           created_by=self.users.get(values["created_by_id"]))

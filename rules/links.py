@@ -37,6 +37,7 @@ class ListKind(StrEnum):
     OPPORTUNITY = "opportunity"            # 销售机会 (takes QUERY_PARAMETERS)
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
+    INVOICE = "invoice"                    # 开票 (issue 19)
     WORKBENCH = "admin"                    # the front page: one's day at a glance
     APPROVAL = "approval"                  # 我的审批 (a record: one approval request)
     CONTRACT = "contract"                  # 合同
