@@ -16,9 +16,9 @@ from flask_login import current_user
 
 from admin_views import (
     address_books, announcements, approval_flows, approvals, auth, backup, contacts, contracts, csp, custom_fields,
-    customers, dictionaries, excel, followups, lead_conversion, lead_forms, lead_pool, leads, notifications,
-    opportunities, opportunity_board, orders, org, params, payment_plans, pipeline_reports, pool, pool_settings,
-    products, quotes, recycle_bin, reports, settings, sharing, stage_groups, system,
+    customers, dictionaries, excel, finance_reports, followups, lead_conversion, lead_forms, lead_pool, leads,
+    notifications, opportunities, opportunity_board, orders, org, params, payment_plans, pipeline_reports, pool,
+    pool_settings, products, quotes, recycle_bin, reports, settings, sharing, stage_groups, system,
 )
 from admin_views import receipts  # 回款 (issue 19)
 from admin_views import invoices  # 开票 (issue 19)
@@ -41,6 +41,7 @@ MODULES: tuple[ModuleType, ...] = (
     opportunities, opportunity_board, orders, receipts, quotes, contracts, payment_plans, products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)
+    finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
     # 系统设置

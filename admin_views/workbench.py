@@ -1,8 +1,10 @@
 """The workbench (工作台): the landing page, made of widgets later issues add to."""
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import current_app, flash, redirect, request, url_for
@@ -12,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from admin_views import links
 from admin_views.base import SIGNED_IN, AccessMixin
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_money, local
@@ -21,10 +24,17 @@ from admin_views.transaction import transaction
 from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
 from rules import (
-    announcements, customers, followups, notifications, opportunity_board, protection, recycle, reports, scope,
+    announcements, customers, finance_drill, followups, notifications, opportunity_board, protection, recycle, reports,
+    scope,
 )
+from rules.clock import local_date
+from rules.links import ListLink
 from rules import pool as pool_rules
 from rules import workbench as layout_rules
+
+
+def _today() -> date:  # the firm's calendar day: a week or a due date is local
+    return local_date(now(), current_app.config["TIMEZONE"])
 
 
 @dataclass
@@ -157,6 +167,52 @@ def _leads_to_follow() -> Widget:
                   _l("下次联系已到期或新分到还未跟进"))
 
 
+# --- the finance widgets (fin-reports) ------------------------------------------------------------
+
+def _page(*endpoints: str) -> str | None:
+    """The first of these pages that exists (another module may not be merged yet)."""
+    for endpoint in endpoints:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
+
+
+def _list(link: ListLink) -> str | None:
+    return links.list_url(current_app.extensions["admin"][0], link)
+
+
+def _waiting_approvals() -> Widget:
+    """待我审批: approval tasks waiting for my decision (rules/approvals)."""
+    from rules import approvals  # the approvals engineer's module; offered only once it exists
+
+    count = approvals.waiting_count(db.session, current_actor())
+    return Widget("waiting_approvals", _l("待我审批"), count, _page("approval.index_view", "approval.index"),
+                  _l("合同、回款、开票等等待您审批的单据"))
+
+
+def _plans_due_this_week() -> Widget:
+    actor = current_actor()
+    link = layout_rules.plans_due_link(actor, _today())
+    count, owed = layout_rules.plans_figure(db.session, actor, link)
+    return Widget("plans_due_this_week", _l("本周应回款"), count, _list(link),
+                  _l("本周到期的回款计划期次，未回 %(m)s", m=fmt_money(owed)))
+
+
+def _overdue_plans() -> Widget:
+    actor = current_actor()
+    link = layout_rules.overdue_plans_link(actor, _today())
+    count, owed = layout_rules.plans_figure(db.session, actor, link)
+    return Widget("overdue_plans", _l("逾期回款"), count, _list(link),
+                  _l("已过到期日仍未回完的期次，未回 %(m)s", m=fmt_money(owed)))
+
+
+def _expiring_contracts() -> Widget:
+    actor = current_actor()
+    link = layout_rules.expiring_contracts_link(actor, _today())
+    return Widget("expiring_contracts", _l("即将到期合同"), finance_drill.count(db.session, actor, link), _list(link),
+                  _l("%(d)d 天内到期的执行中合同", d=layout_rules.EXPIRING_DAYS))
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -173,6 +229,10 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("opportunity.view", _closing_this_month),
     ("opportunity.view", _stale_opportunities),
     ("lead.view", _leads_to_follow),
+    *([(None, _waiting_approvals)] if importlib.util.find_spec("rules.approvals") else []),
+    ("payment.view", _plans_due_this_week),
+    ("payment.view", _overdue_plans),
+    ("contract.view", _expiring_contracts),
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -181,13 +241,17 @@ WIDGET_TITLES: dict[str, Any] = {
     "notifications": _l("未读提醒"), "announcements": _l("最新公告"),
     "my_opportunities": _l("我的销售机会"), "closing_this_month": _l("本月预计成交"),
     "stale_opportunities": _l("停滞的销售机会"), "leads_to_follow": _l("待跟进线索"),
+    "waiting_approvals": _l("待我审批"), "plans_due_this_week": _l("本周应回款"), "overdue_plans": _l("逾期回款"),
+    "expiring_contracts": _l("即将到期合同"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
              "orders_to_review": _orders_to_review, "month_sales": _month_sales, "customers": _my_customers,
              "notifications": _unread, "announcements": _announcements,
              "my_opportunities": _my_opportunities, "closing_this_month": _closing_this_month,
-             "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow}
+             "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow,
+             "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
+             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

@@ -37,12 +37,13 @@ class ListKind(StrEnum):
     OPPORTUNITY = "opportunity"            # 销售机会 (takes QUERY_PARAMETERS)
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"
-    INVOICE = "invoice"                    # 开票 (issue 19)
+    CONTRACT = "contract"                  # 合同 (takes QUERY_PARAMETERS: rules/finance_drill.py)
+    PAYMENT_PLAN = "payment_plan"          # 回款计划 instalments (takes QUERY_PARAMETERS)
+    PAYMENT = "payment"                    # 回款 receipts and refunds (takes QUERY_PARAMETERS)
+    INVOICE = "invoice"                    # 开票 (takes QUERY_PARAMETERS)
     WORKBENCH = "admin"                    # the front page: one's day at a glance
     APPROVAL = "approval"                  # 我的审批 (a record: one approval request)
-    CONTRACT = "contract"                  # 合同
     CONTRACT_EXPIRING = "contract_expiring"  # 即将到期的合同
-    PAYMENT_PLAN = "payment_plan"          # 回款计划 (a record: the instalment's contract or order page)
     PAYMENT_PLAN_OVERDUE = "payment_plan_overdue"  # 逾期回款
     PAYMENT_PLAN_WEEK = "payment_plan_week"        # 本周应回款
 
@@ -83,8 +84,19 @@ class DrillFilter(StrEnum):
     CLOSED_ON = "closed_on"                          # Days: an opportunity's closed_at (won/lost/invalid)
     LOSS_REASON = "loss_reason"                      # int: 输单原因 dictionary item id
     LEAD_STATUS = "lead_status"                      # str: a lead's LeadStatus
-    DUE_ON = "due_on"                                # Days: an instalment's 应收日期
+    DUE_ON = "due_on"                                # Days (either end may be None): an instalment's due date
     PLAN_STATUS_IN = "plan_status_in"                # tuple[str, ...]: instalment PlanStatus values
+    # The finance lists (rules/finance_drill.py); OWNER there is the record's owner_id.
+    CUSTOMER = "customer"                            # int: customer id
+    STATUS_IN = "status_in"                          # tuple[str, ...]: the document's own states
+    OUTSTANDING = "outstanding"                      # str "1": money still owed on it
+    WITHOUT_PLAN = "without_plan"                    # str "1": a contract with no live instalment
+    SIGNED_ON = "signed_on"                          # Days: a contract's signing date
+    END_ON = "end_on"                                # Days: a contract's end date
+    PAID_ON = "paid_on"                              # Days: a receipt's date
+    ISSUED_ON = "issued_on"                          # Days: an invoice's date of issue
+    METHOD = "method"                                # str: a receipt's method key
+    PAYMENT_KIND = "payment_kind"                    # str: receipt / refund
 
 
 # The pipeline lists (销售机会, 线索) take their drill-down as plain query parameters
@@ -104,6 +116,21 @@ QUERY_PARAMETERS: dict[DrillFilter, str] = {
     DrillFilter.CREATED_ON: "created",
     DrillFilter.LOSS_REASON: "loss_reason_id",
     DrillFilter.LEAD_STATUS: "status",
+    # 合同 / 回款计划 / 回款 / 开票 (admin_views/finance_drill.py reads them)
+    DrillFilter.OWNER_DEPARTMENT_TREE: "owner_department_tree",
+    DrillFilter.OWNER_DEPARTMENT_ONLY: "owner_department",
+    DrillFilter.CUSTOMER: "customer_id",
+    DrillFilter.STATUS_IN: "status",
+    DrillFilter.OUTSTANDING: "outstanding",
+    DrillFilter.WITHOUT_PLAN: "without_plan",
+    DrillFilter.DUE_ON: "due",
+    DrillFilter.SIGNED_ON: "signed",
+    DrillFilter.END_ON: "end",
+    DrillFilter.PAID_ON: "paid",
+    DrillFilter.ISSUED_ON: "issued",
+    DrillFilter.METHOD: "method",
+    DrillFilter.PAYMENT_KIND: "kind",
+    DrillFilter.PRODUCT: "product_id",
 }
 
 
@@ -115,10 +142,11 @@ class CustomFieldFilter(NamedTuple):
 
 
 class Days(NamedTuple):
-    """Local calendar days, both included."""
+    """Local calendar days, both included. The finance lists take an open end (None): an
+    instalment due on or before a day, whatever its age."""
 
-    first: date
-    last: date
+    first: date | None
+    last: date | None
 
 
 FilterValue = int | str | datetime | Days | tuple[str, ...] | tuple[int, ...]
@@ -150,7 +178,8 @@ def query_parameters(link: ListLink) -> list[tuple[str, str]]:
             raise ValueError(f"{link.kind} takes no filter {name}")
         param = QUERY_PARAMETERS[name]
         if isinstance(value, Days):
-            found += [(f"{param}_from", value.first.isoformat()), (f"{param}_to", value.last.isoformat())]
+            found += [(f"{param}_{end}", day.isoformat()) for end, day in (("from", value.first), ("to", value.last))
+                      if day is not None]
         elif isinstance(value, tuple):
             found += [(param, str(v)) for v in value]
         else:
@@ -158,7 +187,8 @@ def query_parameters(link: ListLink) -> list[tuple[str, str]]:
     return found
 
 
-PARAMETER_LISTS = frozenset({ListKind.OPPORTUNITY, ListKind.LEAD})
+PARAMETER_LISTS = frozenset({ListKind.OPPORTUNITY, ListKind.LEAD, ListKind.CONTRACT, ListKind.PAYMENT_PLAN,
+                             ListKind.PAYMENT, ListKind.INVOICE})
 
 
 @dataclass(frozen=True)

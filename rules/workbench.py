@@ -4,17 +4,21 @@ of the pipeline's widgets."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from models.contract import ContractStatus
 from models.lead import Lead, LeadStatus
 from models.opportunity import Opportunity, Outcome, Stage
-from rules import settings
+from models.payment_plan import PaymentPlan
+from rules import finance_drill, settings
 from rules.actor import Actor
+from rules.finance_drill import plan_outstanding
+from rules.links import Days, DrillFilter, ListKind, ListLink
 from rules.opportunity_board import stale_clause
 
 
@@ -85,3 +89,42 @@ def leads_to_follow_clause(actor: Actor, today: date) -> ColumnElement[bool]:
 
 def my_leads_to_follow(session: Session, actor: Actor, today: date) -> int:
     return session.scalar(select(func.count(Lead.id)).where(leads_to_follow_clause(actor, today))) or 0
+
+
+# --- the finance widgets (fin-reports): the actor's OWN instalments and contracts -----------------
+# Each figure is counted with the very link its widget opens (rules/finance_drill.py), so the
+# 回款计划 or 合同 list shows as many rows as the figure says.
+
+EXPIRING_DAYS = 30  # 即将到期合同: ending within this many days
+
+
+def week_days(today: date) -> Days:
+    """Monday to Sunday of `today`'s week."""
+    monday = today - timedelta(days=today.weekday())
+    return Days(monday, monday + timedelta(days=6))
+
+
+def plans_due_link(actor: Actor, today: date) -> ListLink:
+    """本周应回款: my instalments still to be paid that fall due this week."""
+    return ListLink.of(ListKind.PAYMENT_PLAN, {DrillFilter.OWNER: actor.user_id, DrillFilter.OUTSTANDING: "1",
+                                              DrillFilter.DUE_ON: week_days(today)})
+
+
+def overdue_plans_link(actor: Actor, today: date) -> ListLink:
+    """逾期回款: my instalments due before today and not fully paid."""
+    return ListLink.of(ListKind.PAYMENT_PLAN, {DrillFilter.OWNER: actor.user_id, DrillFilter.OUTSTANDING: "1",
+                                              DrillFilter.DUE_ON: Days(None, today - timedelta(days=1))})
+
+
+def expiring_contracts_link(actor: Actor, today: date) -> ListLink:
+    """即将到期合同: my contracts 执行中 ending between today and EXPIRING_DAYS from now."""
+    return ListLink.of(ListKind.CONTRACT, {DrillFilter.OWNER: actor.user_id,
+                                          DrillFilter.STATUS_IN: (ContractStatus.ACTIVE.value,),
+                                          DrillFilter.END_ON: Days(today, today + timedelta(days=EXPIRING_DAYS))})
+
+
+def plans_figure(session: Session, actor: Actor, link: ListLink) -> tuple[int, Decimal]:
+    """How many instalments a plan link holds and what is still owed on them."""
+    count, owed = session.execute(select(func.count(PaymentPlan.id), func.coalesce(func.sum(plan_outstanding()), 0))
+                                  .where(*finance_drill.link_where(actor, link))).one()
+    return count, Decimal(owed)
