@@ -106,6 +106,9 @@ class Contract(TimestampMixin, db.Model):
         Index("ix_contracts_owner_signed", "owner_id", "signed_on", "id"),
         Index("ix_contracts_status_end", "status", "end_on"),
         Index("ix_contracts_signed", "signed_on", "id"),
+        # 公司销售报表, 业绩 and 应收账龄 read their sums from this index alone (migration 1df543520140).
+        Index("ix_contracts_status_sums", "status", "deleted_at", "signed_on", "owner_id", "customer_id", "total",
+              "received", "written_off"),
     )
 
     def __str__(self) -> str:

@@ -50,7 +50,7 @@ def refresh(session: Session, *, now: datetime, tz: str, threshold: int = THRESH
                func.sum(receivables.kept_amount_sql()), func.sum(receivables.receivable_sql()),
                func.sum(Order.received), func.sum(Order.refunded), func.sum(receivables.outstanding_sql()),
                func.sum(receivables.refundable_sql()))
-        .where(Order.state != OrderStatus.PENDING_REVIEW)
+        .where(Order.state != OrderStatus.PENDING_REVIEW, receivables.own_order_sql())
         .group_by(Order.order_date, Order.salesperson_id, Order.state)))
     session.execute(insert(ProductDay).from_select(
         ["day", "salesperson_id", "product_id", "quantity", "amount", "returned_quantity", "returned_amount"],

@@ -22,13 +22,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Numeric, and_, case, func, literal, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from models.contract import Contract
 from models.customer import Customer, FollowUp, OwnershipEvent, OwnershipReason
 from models.dictionary import DictItem, DictKind
 from models.org import Department, User
 from models.system import CustomField
 from models.product import Product, ProductCategory
 from models.report import FollowUpDay, ProductDay, SalesDay
-from models.sales import Order, OrderLine, OrderStatus
+from models.sales import Order, OrderLine, OrderStatus, Payment
 from rules import custom_fields, followups, receivables, report_summary, scope
 from rules.actor import Actor
 from rules.links import CustomFieldFilter, Days, DrillFilter, ListKind, ListLink
@@ -164,6 +165,27 @@ def order_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
     return and_(scope.order_clause(actor), *_choice_clauses(Order.salesperson_id, filters),
                 Order.order_date >= filters.start, Order.order_date <= filters.end,
                 Order.state != OrderStatus.PENDING_REVIEW)
+
+
+def contract_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """Contracts the actor sees (rules/scope.contract_clause) signed within the range, owned by
+    the chosen department or salesperson: executed ones, and voided ones still holding money."""
+    return and_(scope.contract_clause(actor), *_choice_clauses(Contract.owner_id, filters),
+                Contract.signed_on >= filters.start, Contract.signed_on <= filters.end,
+                receivables.contract_counted_sql())
+
+
+def contract_receipts_where(actor: Actor, filters: Filters) -> ColumnElement[bool]:
+    """Approved receipts and refunds booked on executed contracts (a voided contract's money is
+    to be refunded, as a cancelled order's), paid within the range, credited (业绩归属) to someone
+    in the actor's scope and the chosen department or salesperson: a salesperson sees all the
+    money credited to them, also on a contract now owned by a colleague."""
+    _cash, booked = receivables.contract_receipts_sql()
+    executed = (select(Contract.id).where(Contract.id == Payment.contract_id,
+                                          Contract.status.in_(receivables.CONTRACT_RECEIVABLE_STATES),
+                                          Contract.deleted_at.is_(None)).exists())
+    return and_(booked, Payment.owner_id.is_not(None), people_clause(Payment.owner_id, actor, filters),
+                Payment.paid_on >= filters.start, Payment.paid_on <= filters.end, executed)
 
 
 # The order states each report counts, as the order list's 状态范围 filter takes them.
@@ -467,8 +489,10 @@ def funnel(session: Session, actor: Actor, filters: Filters) -> Table:
 # --- 公司销售报表 / 产品销售报表 / 业务员业绩报表 -------------------------------------------------
 
 def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
-    """公司销售报表 by month of the order date: 应收, 实收, 欠款, 应退, 实退 (orders 等待审核
-    excluded); 欠款 and 应退 are per order, as on the order page."""
+    """公司销售报表 by month: orders by order date (等待审核 excluded; one produced from a
+    contract counts in its contract) plus executed contracts by signing date: 应收, 实收, 欠款,
+    应退, 实退; 欠款 and 应退 are per order / per contract, as on their pages. The contract part is
+    always aggregated from the contracts themselves (the summaries hold orders only)."""
     if report_summary.built_at(session):
         month = bucket(session, SalesDay.day, "month", filters, is_date=True)
         stmt = (select(month.label("month"), func.sum(SalesDay.orders).label("orders"),
@@ -477,30 +501,47 @@ def company_sales(session: Session, actor: Actor, filters: Filters) -> Table:
                        _sum(SalesDay.refunded).label("refunded"))
                 .where(_summary_where(SalesDay.day, SalesDay.salesperson_id, actor, filters)).group_by(month))
     else:
-        month = bucket(session, Order.order_date, "month", filters, is_date=True)
         # 应收/欠款/应退 as rules/receivables.py defines them for every page.
+        month = bucket(session, Order.order_date, "month", filters, is_date=True)
         stmt = (select(month.label("month"), func.count(Order.id).label("orders"),
                        _sum(receivables.receivable_sql()).label("receivable"), _sum(Order.received).label("received"),
                        _sum(receivables.outstanding_sql()).label("outstanding"),
                        _sum(receivables.refundable_sql()).label("refundable"),
                        _sum(Order.refunded).label("refunded"))
-                .where(order_where(actor, filters)).group_by(month))
+                .where(order_where(actor, filters), receivables.own_order_sql()).group_by(month))
     found = {r.month: r for r in session.execute(stmt)}
+    contracts = _contract_sales_by_month(session, actor, filters)
     keys = ("receivable", "received", "outstanding", "refundable", "refunded")
     rows = []
     for label in bucket_labels(filters, "month"):
-        r = found.get(label)
+        r, c = found.get(label), contracts.get(label)
         rows.append({"month": label, "orders": int(r.orders) if r else 0,
-                     **{k: _money(getattr(r, k)) if r else ZERO for k in keys},
+                     "contracts": int(c.contracts or 0) if c else 0,
+                     **{k: (_money(getattr(r, k)) if r else ZERO) + (_money(getattr(c, k, 0)) if c else ZERO)
+                        for k in keys},
                      "drill": _order_drill(filters, _bucket_range(label, "month", filters), REVIEWED_STATES)})
     columns = [Column("month", _l("月份")), Column("orders", _l("订单数"), "int"),
                Column("receivable", _l("应收"), "money"), Column("received", _l("实收"), "money"),
                Column("outstanding", _l("欠款"), "money"), Column("refundable", _l("应退"), "money"),
-               Column("refunded", _l("实退"), "money")]
+               Column("refunded", _l("实退"), "money"), Column("contracts", _l("合同数"), "int")]
     table = Table(columns, rows, "month", ["receivable", "received", "outstanding"])
     table.totals = _totals(rows, columns, "month")
     _summary_note(session, table)  # 应收/欠款's definition is in the page's 统计口径 block
     return table
+
+
+def _contract_sales_by_month(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
+    """公司销售报表's contract part, by month of the signing date: 应收/实收/欠款/应退 as
+    rules/receivables.py defines them (实收 net of refunds, so no 实退 of its own)."""
+    month = bucket(session, Contract.signed_on, "month", filters, is_date=True)
+    executed = case((Contract.status.in_(receivables.CONTRACT_RECEIVABLE_STATES), 1), else_=0)
+    stmt = (select(month.label("month"), func.sum(executed).label("contracts"),
+                   _sum(receivables.contract_receivable_sql()).label("receivable"),
+                   _sum(Contract.received).label("received"),
+                   _sum(receivables.contract_outstanding_sql()).label("outstanding"),
+                   _sum(receivables.contract_refundable_sql()).label("refundable"))
+            .where(contract_where(actor, filters)).group_by(month))
+    return {r.month: r for r in session.execute(stmt)}
 
 
 def _order_drill(filters: Filters, days: Days, states: tuple[str, ...],
@@ -604,33 +645,48 @@ def salesperson_performance(session: Session, actor: Actor, filters: Filters) ->
         sales_stmt = (select(Order.salesperson_id.label("uid"), func.count(Order.id).label("orders"),
                              _sum(receivables.kept_amount_sql()).label("amount"),
                              _sum(Order.received - Order.refunded).label("received"))
-                      .where(_sold_where(actor, filters), people_clause(Order.salesperson_id, actor, filters))
+                      .where(_sold_where(actor, filters), receivables.own_order_sql(),
+                             people_clause(Order.salesperson_id, actor, filters))
                       .group_by(Order.salesperson_id))
         follow_stmt = (select(FollowUp.user_id, func.count(FollowUp.id))
                        .where(follow_up_where(actor, filters), people_clause(FollowUp.user_id, actor, filters))
                        .group_by(FollowUp.user_id))
     sales = {r.uid: r for r in session.execute(sales_stmt)}
+    signed = {r.uid: r for r in session.execute(
+        select(Contract.owner_id.label("uid"), func.count(Contract.id).label("contracts"),
+               _sum(Contract.total).label("amount"))
+        .where(contract_where(actor, filters), Contract.status.in_(receivables.CONTRACT_RECEIVABLE_STATES),
+               people_clause(Contract.owner_id, actor, filters))
+        .group_by(Contract.owner_id))}
+    cash, _booked = receivables.contract_receipts_sql()
+    collected = dict(session.execute(
+        select(Payment.owner_id, _sum(cash)).where(contract_receipts_where(actor, filters))
+        .group_by(Payment.owner_id)).all())
     new = dict(session.execute(
         select(Customer.created_by_id, func.count())
         .where(*created_by_where(actor, filters)).group_by(Customer.created_by_id)).all())
     follow = dict(session.execute(follow_stmt).all())
-    ids = set(sales) | {k for k in new if k is not None} | set(follow)
+    ids = set(sales) | set(signed) | set(collected) | {k for k in new if k is not None} | set(follow)
     names = _names(session, User, ids, "display_name")
     rows = []
     for uid in ids:
-        s = sales.get(uid)
+        s, c = sales.get(uid), signed.get(uid)
         rows.append({"name": names.get(uid, str(uid)), "orders": int(s.orders) if s else 0,
-                     "amount": _money(s.amount) if s else ZERO, "received": _money(s.received) if s else ZERO,
+                     "contracts": int(c.contracts) if c else 0,
+                     "amount": (_money(s.amount) if s else ZERO) + (_money(c.amount) if c else ZERO),
+                     "received": (_money(s.received) if s else ZERO) + _money(collected.get(uid)),
                      "new_customers": int(new.get(uid, 0)), "follow_ups": int(follow.get(uid, 0)),
                      "drill": _order_drill(filters, Days(filters.start, filters.end), SOLD_STATES, {F.OWNER: uid})
                      if s and s.orders else None})
     rows.sort(key=lambda row: (-row["amount"], -row["orders"], row["name"]))
     columns = [Column("name", _l("业务员")), Column("orders", _l("成交订单"), "int"),
                Column("amount", _l("销售额"), "money"), Column("received", _l("实收"), "money"),
-               Column("new_customers", _l("新增客户"), "int"), Column("follow_ups", _l("跟进次数"), "int")]
+               Column("new_customers", _l("新增客户"), "int"), Column("follow_ups", _l("跟进次数"), "int"),
+               Column("contracts", _l("成交合同"), "int")]
     table = Table(columns, rows, "name", ["amount", "received"])
     table.totals = _totals(rows, columns, "name")
-    table.note = _l("销售额扣除退货，实收扣除退款；不含等待审核和已取消的订单。")
+    table.note = _l("销售额 = 订单扣除退货后的金额 + 执行中和已完成的合同金额；实收扣除退款；"
+                    "不含等待审核和已取消的订单，由合同生成的订单计入其合同。")
     _summary_note(session, table)
     return table
 
@@ -800,7 +856,8 @@ def pool_size(session: Session, actor: Actor, filters: Filters) -> Table:
 # --- workbench -------------------------------------------------------------------------------
 
 def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[Decimal, Decimal, list[Any]]:
-    """This month's sales so far (net of returns, past review, not cancelled) for the workbench,
+    """This month's sales so far (orders net of returns, past review, not cancelled, and executed
+    contracts by signing date, as 业绩 counts them) for the workbench,
     the same days of last month (1st to today's day: a month-to-date figure against a whole month
     would read -75 % early in every month), and this month's daily figures for its small chart."""
     first = today.replace(day=1)
@@ -813,10 +870,16 @@ def month_sales(session: Session, actor: Actor, today: date, tz: str) -> tuple[D
                      SalesDay.state != OrderStatus.CANCELLED)
         column, amount = SalesDay.day, _sum(SalesDay.amount)
     else:
-        where = _sold_where(actor, filters)
+        where = and_(_sold_where(actor, filters), receivables.own_order_sql())
         column, amount = Order.order_date, _sum(receivables.kept_amount_sql())
     day = bucket(session, column, "day", filters, is_date=True)
     daily = {label: _money(value) for label, value in session.execute(select(day, amount).where(where).group_by(day))}
+    signed_day = bucket(session, Contract.signed_on, "day", filters, is_date=True)
+    for label, value in session.execute(
+            select(signed_day, _sum(Contract.total))
+            .where(contract_where(actor, filters), Contract.status.in_(receivables.CONTRACT_RECEIVABLE_STATES))
+            .group_by(signed_day)):
+        daily[label] = daily.get(label, ZERO) + _money(value)
     this = sum((v for label, v in daily.items() if label >= first.isoformat()), ZERO)
     previous = sum((v for label, v in daily.items() if label <= last_same_day.isoformat()), ZERO)
     days = replace(filters, start=first)
