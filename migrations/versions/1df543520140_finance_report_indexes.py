@@ -1,7 +1,7 @@
 """finance: covering indexes for 应收账龄, 回款统计, 公司销售报表 and 业绩 at 1M contracts
 
 Revision ID: 1df543520140
-Revises: d7c7cb2bb8c9
+Revises: 34e13c3d5f1c
 Create Date: 2026-12-06 09:50:00
 
 bench/bench_finance.py (BENCHMARKS.md, "Contracts and receivables"): the reports' GROUP BYs walked
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1df543520140'
-down_revision = 'd7c7cb2bb8c9'
+down_revision = '34e13c3d5f1c'
 branch_labels = None
 depends_on = None
 
