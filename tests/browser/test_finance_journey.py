@@ -68,9 +68,7 @@ def _company(app, make_user, make_customer) -> dict[str, int]:
 
 
 def sign_in_as(page, who: str) -> None:
-    """Another person at the same browser: the open page (and its 待审批 poll) is left first."""
-    page.goto("about:blank")
-    page.context.clear_cookies()
+    """Another person at the same browser (log_in signs the previous one out)."""
     log_in(page, who)
     page.wait_for_url("**/admin/**")
 
