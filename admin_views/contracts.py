@@ -23,6 +23,7 @@ from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions
+from admin_views.finance_drill import FinanceDrillMixin
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions, OneOf, StaffInDepartment
 from admin_views.forms import CsrfForm
 from admin_views.line_documents import LineDocumentEntry
@@ -41,6 +42,7 @@ from rules import contracts, custom_fields, numbering, quotes, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
+from rules.links import ListKind
 
 LABELS = {
     "number": _l("合同编号"), "title": _l("合同名称"), "customer": _l("客户"), "opportunity": _l("销售机会"),
@@ -71,9 +73,10 @@ def _status_badge(view: Any, context: Any, model: Contract, name: str) -> Markup
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>")
 
 
-class ContractView(LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
+class ContractView(FinanceDrillMixin, LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
     """合同: every contract the user may see (rules/scope.contract_clause on every path; changes
     through contract_write_clause)."""
+    drill_kind = ListKind.CONTRACT  # a finance report's figure opens the rows it counted
 
     permission_view = "contract.view"
     permission_create = "contract.create"

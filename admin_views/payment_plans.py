@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, local_today, now
+from admin_views.finance_drill import FinanceDrillMixin
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions, OneOf
 from admin_views.formatters import choice_label, fmt_money
 from admin_views.forms import CsrfForm
@@ -30,6 +31,7 @@ from models import PaymentPlan, User, db
 from rules import custom_fields, payment_plans, scope
 from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
+from rules.links import ListKind
 from rules.payment_plans import STATUS_CSS, STATUS_LABELS
 
 LABELS = {"contract": _l("合同/订单"), "customer": _l("客户"), "period": _l("期次"), "due_on": _l("应收日期"),
@@ -89,9 +91,10 @@ def _owner_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.display_name) for u in users]
 
 
-class PaymentPlanView(ScopedModelView):
+class PaymentPlanView(FinanceDrillMixin, ScopedModelView):
     """回款计划: every instalment the user may see (rules/scope.payment_plan_clause on the list,
     the count and the export); each row leads to its contract or order."""
+    drill_kind = ListKind.PAYMENT_PLAN  # a finance report's figure opens the rows it counted
 
     permission_view = "payment.view"
     permission_export = "payment.view"

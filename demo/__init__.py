@@ -20,6 +20,7 @@ from models.dictionary import CUSTOMER_DICT_KINDS
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
+from demo import finance as demo_finance
 from demo import office as demo_office
 from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
@@ -37,6 +38,7 @@ DEMO_STAFF = [
     ("liufang", "刘芳", "业务员", ["销售部", "销售一部"], "lizg"),
     ("sunwei", "孙伟", "业务员", ["销售部", "销售二部"], "zhaozg"),
     ("zhouqin", "周琴", "内勤", ["商务部"], "zhangzong"),
+    ("qianhui", "钱慧", "财务", ["财务部"], "zhangzong"),
 ]
 DEMO_CUSTOMERS = 300
 
@@ -66,6 +68,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         demo_sales.seed_sales(session, users, now=clock.now())
         demo_reports.seed_pool_history(session, list(users.values()), now=clock.now())
         demo_pipeline.seed_pipeline(session, users, now=clock.now())
+        demo_finance.seed_finance(session, users, now=clock.now())
     now = clock.now()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),

@@ -73,6 +73,8 @@ def seed_sales(session: Session, users: dict[str, User], *, now: datetime, order
     catalogue[-1].safety_stock = 2000
 
     clerk = users.get("zhouqin") or next(u for u in users.values() if u.role.name == "系统管理员")
+    # receipts go to 财务 through the 回款确认 approval flow (issue 19); 内勤 without her
+    confirmer = users.get("qianhui") or clerk
     customers = list(session.scalars(select(Customer).where(Customer.owner_id.is_not(None),
                                                             Customer.deleted_at.is_(None)).order_by(Customer.id)))
     owners = {u.id: u for u in users.values()}
@@ -88,11 +90,12 @@ def seed_sales(session: Session, users: dict[str, User], *, now: datetime, order
         age = rng.randint(0, 5) if recent else int(359 * (1 - i / older) ** 1.3) + 6
         placed = now - timedelta(days=age, hours=rng.randint(0, 8), minutes=rng.randint(0, 59))
         stop = ("pending_review", "picking", "shipped")[i % 3] if recent else None
-        _one_order(session, rng, customer, rep, clerk, placed, now, catalogue, levels, warehouses, stop)
+        _one_order(session, rng, customer, rep, clerk, confirmer, placed, now, catalogue, levels, warehouses, stop)
 
 
-def _one_order(session: Session, rng: random.Random, customer: Customer, rep: User, clerk: User, placed: datetime,
-               now: datetime, catalogue: list[Product], levels: dict, warehouses: list, stop: str | None) -> None:
+def _one_order(session: Session, rng: random.Random, customer: Customer, rep: User, clerk: User, confirmer: User,
+               placed: datetime, now: datetime, catalogue: list[Product], levels: dict, warehouses: list,
+               stop: str | None) -> None:
     picked = rng.sample(catalogue, rng.randint(1, 4))
     order = Order(customer_id=customer.id, price_level=levels[rng.choice(["零售价", "批发价", "批发价", "VIP价"])],
                   warehouse=rng.choice(warehouses), order_date=local_date(placed, TZ),
@@ -118,14 +121,15 @@ def _one_order(session: Session, rng: random.Random, customer: Customer, rep: Us
     step = min(step, now)
     orders.ship(session, order.id, carrier=rng.choice(CARRIERS),
                 tracking_no=f"{rng.randint(10**11, 10**12 - 1)}", actor=_actor(clerk, step), now=step)
-    _pay(session, rng, order, rep, clerk, step, share=rng.choice([Decimal("0"), Decimal("0.3"), Decimal("0.5")]))
+    _pay(session, rng, order, rep, confirmer, step, share=rng.choice([Decimal("0"), Decimal("0.3"), Decimal("0.5")]))
     if stop == "shipped":
         return
     step += timedelta(days=rng.randint(2, 5))
     step = min(step, now)
     orders.sign(session, order.id, actor=_actor(clerk, step), now=step)
     if rng.random() < 0.85:
-        _pay(session, rng, order, rep, clerk, min(step + timedelta(days=rng.randint(1, 30)), now), share=Decimal("1"))
+        paid = min(step + timedelta(days=rng.randint(1, 30)), now)
+        _pay(session, rng, order, rep, confirmer, paid, share=Decimal("1"))
     if roll > 0.93:
         returned_at = min(step + timedelta(days=rng.randint(1, 7)), now)
         # most returns send back one product (部分退货, the order stays 已完成), some the whole order
@@ -140,9 +144,9 @@ def _one_order(session: Session, rng: random.Random, customer: Customer, rep: Us
                             actor=_actor(clerk, returned_at), now=returned_at)
 
 
-def _pay(session: Session, rng: random.Random, order: Order, rep: User, clerk: User, when: datetime, *,
+def _pay(session: Session, rng: random.Random, order: Order, rep: User, confirmer: User, when: datetime, *,
          share: Decimal) -> None:
-    """The salesperson registers the receipt; the clerk confirms most of them (a few still wait)."""
+    """The salesperson registers the receipt; 财务 confirms most of them (a few still wait)."""
     session.refresh(order)
     amount = (min(receivables.outstanding(order), payments.receipt_room(session, order)) * share).quantize(
         Decimal("0.01"))
@@ -151,4 +155,4 @@ def _pay(session: Session, rng: random.Random, order: Order, rep: User, clerk: U
     payment = payments.record(session, order.id, kind="receipt", amount=amount, paid_on=local_date(when, TZ),
                               method=rng.choice(list(payments.METHODS)), note=None, actor=_actor(rep, when), now=when)
     if payment.status == PaymentStatus.PENDING and rng.random() < 0.9:
-        payments.approve(session, payment.id, actor=_actor(clerk, when), now=when)
+        payments.approve(session, payment.id, actor=_actor(confirmer, when), now=when)

@@ -521,7 +521,12 @@ def page(browser, live_server: str):
 
 
 def log_in(page, username: str) -> None:
-    """Sign in through the login page as a person does."""
+    """Sign in through the login page as a person does. Whoever was signed in at this browser
+    goes first: the page they had open is left, then the cookies — a request that page still had
+    running (the approvals pop-up polls as a page loads) would otherwise set their cookie again
+    after a test's clear_cookies(), and /login would show their workbench."""
+    page.goto("about:blank")
+    page.context.clear_cookies()
     page.goto(page.base + "/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
