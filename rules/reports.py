@@ -285,11 +285,17 @@ _DICT_FILTERS = {"category": F.CATEGORY, "source": F.SOURCE, "industry": F.INDUS
 UNSET = _l("未设置")
 
 
+# PostgreSQL binds at most 65,535 parameters in one statement; a report may name more rows.
+NAME_CHUNK = 10_000
+
+
 def _names(session: Session, model: Any, ids: Iterable[Any], attr: str) -> dict[Any, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return dict(session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(wanted))).all())
+    wanted = list(dict.fromkeys(i for i in ids if i is not None))
+    names: dict[Any, str] = {}
+    for start in range(0, len(wanted), NAME_CHUNK):
+        chunk = wanted[start:start + NAME_CHUNK]
+        names.update(session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(chunk))).all())
+    return names
 
 
 def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str = "province",
