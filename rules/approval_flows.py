@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.approval import ApprovalDocType, ApprovalFlow, ApprovalStep, StepKind, StepMode
 from models.org import Role, User
+from models.sales import Payment
 from rules import approvals, normalize
 from rules.errors import InvalidValue
 
@@ -128,12 +129,21 @@ def ensure_default_flows(session: Session) -> list[ApprovalFlow]:
          [ApprovalStep(position=0, name="上级审批", kind=StepKind.SUPERIOR, levels=1, mode=StepMode.ANY)]),
     )
     have = set(session.scalars(select(ApprovalFlow.doc_type)))
+    # An installation upgraded with receipts already confirmed by its 内勤 and nobody in 财务
+    # keeps confirming them as before (回款需他人确认, payment.approve): a flow whose only step
+    # finds nobody would refuse every 登记回款 from the morning after the upgrade. The
+    # administrator switches the flow on once 财务 has staff.
+    upgraded_without_finance = (
+        session.scalar(select(Payment.id).limit(1)) is not None
+        and session.scalar(select(User.id).where(User.role_id == finance, User.active.is_(True)).limit(1)) is None)
     made = []
     for doc_type, name, enabled, threshold, steps in defaults:
         if doc_type.value in have:
             continue
         if finance is None and any(s.kind == StepKind.ROLE for s in steps):
             enabled = False  # no 财务 role to name: the administrator sets the step
+        if doc_type is ApprovalDocType.RECEIPT and upgraded_without_finance:
+            enabled = False
         for step in steps:
             step.user_ids = []
             step.allow_self = False
