@@ -143,6 +143,10 @@ def committed(session: Session, *, contract_id: int | None = None, order_id: int
 
 
 def contract_room(session: Session, contract: Contract) -> Decimal:
+    """Nothing before the contract is approved (草稿, 审批中) or once it is void: its page then
+    offers no 申请开票 the rule would refuse."""
+    if contract.status not in CONTRACT_STATES:
+        return Decimal("0")
     return contract.total - committed(session, contract_id=contract.id)
 
 

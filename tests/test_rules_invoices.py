@@ -197,6 +197,8 @@ def test_only_an_effective_contract_in_scope_and_with_the_permission(app, books)
     draft = new_contract(app, books, status=ContractStatus.DRAFT, number="HT-DRAFT")
     with pytest.raises(invoices.InvoiceRefused, match="合同 HT-DRAFT 尚未生效"):
         ask(app, books, "10", contract_id=draft, doc="none")
+    with app.app_context():  # so its page offers no 申请开票 either
+        assert invoices.room(db.session, contract=db.session.get(Contract, draft)) == 0
     with pytest.raises(OutOfScope):
         ask(app, books, "10", who="rep2")
     with pytest.raises(PermissionDenied, match="您没有申请开票的权限"):
