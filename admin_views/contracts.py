@@ -169,6 +169,13 @@ class ContractView(FinanceDrillMixin, LineDocumentEntry, CustomFieldsMixin, Scop
     def search_placeholder(self) -> str:
         return gettext("合同编号、名称或客户")
 
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
+        by_number = contracts.number_search_clause(search)
+        if by_number is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        query = query.filter(by_number)
+        return query, (count_query.filter(by_number) if count_query is not None else None), joins, count_joins
+
     # --- entry ------------------------------------------------------------------------------------
     filled_by_rules = ("customer", "signed_on", "owner", "tax_rate", "remind_days")
 
