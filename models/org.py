@@ -32,7 +32,7 @@ class Department(TimestampMixin, db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # 部门负责人: approves as "the manager of the owner's department" (rules/approvals.py); a
     # department without one defers to its parent department's.
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True, ondelete="SET NULL"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
 
     parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Department]] = relationship(back_populates="parent")

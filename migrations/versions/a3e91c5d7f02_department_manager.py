@@ -23,11 +23,10 @@ def upgrade():
     # A plain ALTER on SQLite: a batch copy of departments would drop a table users refer to.
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('ALTER TABLE departments ADD COLUMN manager_id INTEGER CONSTRAINT fk_departments_manager_id_users '
-                   'REFERENCES users (id) ON DELETE SET NULL')
+                   'REFERENCES users (id)')
     else:
         op.add_column('departments', sa.Column('manager_id', sa.Integer(), nullable=True))
-        op.create_foreign_key(op.f('fk_departments_manager_id_users'), 'departments', 'users', ['manager_id'], ['id'],
-                              ondelete='SET NULL')
+        op.create_foreign_key(op.f('fk_departments_manager_id_users'), 'departments', 'users', ['manager_id'], ['id'])
 
 
 def downgrade():
