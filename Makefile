@@ -37,7 +37,7 @@ run: install
 	$(BIN)/flask --app app serve
 
 test: install-dev
-	bash scripts/test.sh
+	bash scripts/test-all.sh
 
 # No test may read the wall clock: the suite again under libfaketime, 400 days ahead and just
 # after midnight in Asia/Shanghai (16:00:30 UTC). TEST_ARGS narrows it, e.g. TEST_ARGS=tests/test_auth.py

@@ -111,8 +111,12 @@ def _compile_translations() -> None:
     for po_path in Path(__file__).resolve().parent.parent.glob("translations/*/LC_MESSAGES/messages.po"):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        with po_path.with_suffix(".mo").open("wb") as mo_file:
+        # Written aside and renamed: `make test` runs two pytest processes side by side, and
+        # neither may read the other's half-written catalogue.
+        part = po_path.with_suffix(f".mo.{os.getpid()}")
+        with part.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(part, po_path.with_suffix(".mo"))
 
 
 # --- the clock: every test runs at FIXED_NOW unless it moves the clock ---------------------------
