@@ -25,7 +25,7 @@ from admin_views.transaction import transaction
 from models import User, db
 from models.approval import ApprovalEvent, ApprovalRequest, ApprovalStatus, ApprovalTask
 from rules import approvals, approvers, scope
-from rules.errors import RuleViolation
+from rules.errors import OutOfScope, RuleViolation
 
 PAGE_SIZE = 50
 TABS = {"waiting": _l("待我审批"), "decided": _l("我已审批"), "mine": _l("我发起的")}
@@ -122,9 +122,7 @@ class ApprovalView(PermissionView):
 
     @expose("/<int:request_id>/")
     def detail(self, request_id: int) -> Any:
-        if not _visible(request_id):
-            abort(404)
-        found = db.session.get(ApprovalRequest, request_id)
+        found = _in_scope(request_id)
         return self.render("admin/approvals/detail.html", approval=request_context(found),
                            document_url=document_url(self.admin, found.doc_type, found.doc_id))
 
@@ -132,8 +130,7 @@ class ApprovalView(PermissionView):
     def decide(self, request_id: int, move: str) -> Any:
         if not CsrfForm(request.form).validate():
             abort(400)
-        if not _visible(request_id):
-            abort(404)
+        _in_scope(request_id)
         form, actor, at = request.form, current_actor(), now()
         messages = {"approve": gettext("已同意"), "reject": gettext("已驳回"), "withdraw": gettext("已撤回"),
                     "transfer": gettext("已转交")}
@@ -180,9 +177,11 @@ class ApprovalView(PermissionView):
                        text=gettext("您有新的待审批"), open=gettext("去审批"), close=gettext("关闭"))
 
 
-def _visible(request_id: int) -> bool:
-    return db.session.scalar(select(ApprovalRequest.id).where(
-        ApprovalRequest.id == request_id, scope.approval_request_clause(current_actor()))) is not None
+def _in_scope(request_id: int) -> ApprovalRequest:
+    try:
+        return scope.get_in_scope(db.session, ApprovalRequest, request_id, current_actor())
+    except OutOfScope:
+        abort(404)
 
 
 def init_app(app: Flask) -> None:
