@@ -168,12 +168,18 @@ class PaymentPlanView(FinanceDrillMixin, ScopedModelView):
         target = back_url(request.form.get("url"), document_url(kind, doc_id) or url_for(".index_view"))
         saved = commit_or_explain(
             lambda: payment_plans.set_plan(db.session, actor=actor, now=now(), today=local_today(), instalments=rows,
-                                           **{f"{kind}_id": doc_id}),
+                                           version=_seen_version(request.form), **{f"{kind}_id": doc_id}),
             lambda plans: gettext("回款计划已保存，共 %(n)d 期", n=len(plans)) if plans else gettext("回款计划已清空"))
         if not saved:
             # kept in the (cookie) session for the page to show again, as long as it fits one
             session[DRAFT_KEY] = {"doc": f"{kind}:{doc_id}", "rows": rows[:DRAFT_ROWS]}
         return redirect(target.split("#")[0] + "#payment-plan")
+
+
+def _seen_version(form: Any) -> int | None:
+    """The document version the editor was opened on (an old page without it: none)."""
+    text = (form.get("version") or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def _typed_rows(form: Any) -> list[dict[str, Any]]:

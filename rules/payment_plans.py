@@ -101,11 +101,13 @@ def load_doc(session: Session, *, contract_id: Any = None, order_id: Any = None,
     return scope.get_in_scope(session, Order, order_id, actor)
 
 
-def _claim(session: Session, doc: Contract | Order) -> None:
-    """Take the document's row (its version) for this change: two plans saved at once get one
-    winner (a row lock on PostgreSQL, the write lock on SQLite); the loser is told to reload."""
+def _claim(session: Session, doc: Contract | Order, seen: int | None) -> None:
+    """Take the document's row at the version the editor was opened on (`seen`; None: as loaded
+    now) for this change: of two plans saved from the same page only the first lands, and the
+    other is told to reload instead of silently overwriting it."""
     model = type(doc)
-    taken = session.execute(update(model).where(model.id == doc.id, model.version == doc.version)
+    expected = doc.version if seen is None else seen
+    taken = session.execute(update(model).where(model.id == doc.id, model.version == expected)
                             .values(version=model.version + 1).execution_options(synchronize_session=False)).rowcount
     if taken != 1:
         raise PlanRefused(_l("%(n)s刚被其他人修改过，请刷新页面后重新制定回款计划", n=doc.number))
@@ -307,12 +309,13 @@ def difference_refusal(total: Decimal, planned: Decimal, doc: Contract | Order) 
 
 def set_plan(session: Session, *, contract_id: Any = None, order_id: Any = None,
              instalments: list[dict[str, Any]], actor: Actor, now: datetime, today: date | None = None,
-             ) -> list[PaymentPlan]:
+             version: int | None = None) -> list[PaymentPlan]:
     """制定/调整回款计划: `instalments` is the whole plan (each: id of an existing instalment to
     keep it, due_on, amount, remind_days, note, and optionally custom: its 自定义字段 by key). Existing instalments not listed are removed;
     one with money booked on it cannot be, nor lowered below that money. The amounts add up to
     the document's total (or the plan is refused with the difference); an empty list clears an
-    unpaid plan. 期次 are numbered by due date; removed instalments become 已作废."""
+    unpaid plan. 期次 are numbered by due date; removed instalments become 已作废. `version` is the
+    document's version the editor showed: if the document changed since, the plan is refused."""
     if not may_plan(actor):
         raise PermissionDenied(_l("您没有制定回款计划的权限"))
     doc = load_doc(session, contract_id=contract_id, order_id=order_id, actor=actor)
@@ -323,7 +326,7 @@ def set_plan(session: Session, *, contract_id: Any = None, order_id: Any = None,
         raise refused
     rows = _clean(instalments, custom_fields.definitions(session, CUSTOM_ENTITY))
     where = _doc_clause(doc.id if isinstance(doc, Contract) else None, doc.id if isinstance(doc, Order) else None)
-    _claim(session, doc)
+    _claim(session, doc, version)
     existing = {p.id: p for p in session.scalars(select(PaymentPlan).where(where, PaymentPlan.status != P.VOID))}
     money = booked(session, existing)
     for row in rows:

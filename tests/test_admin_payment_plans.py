@@ -148,6 +148,25 @@ def test_a_refused_plan_comes_back_as_typed_on_the_order_page(app, book, new_cli
     assert 'value="我刚输入的"' not in rep.get(page_url).get_data(as_text=True)  # shown once
 
 
+def test_an_editor_left_open_while_someone_else_saved_is_refused_and_keeps_what_was_typed(app, book, new_client):
+    rep = login(new_client, "rep")
+    page_url = f"/admin/order/details/?id={book['order']}"
+    seen = re.search(r'name="version" value="(\d+)"', rep.get(page_url).get_data(as_text=True)).group(1)
+    with app.app_context():
+        total = db.session.get(Order, book["order"]).total
+    first = {"id": [""], "due_on": ["2026-12-01"], "amount": [str(total)], "remind_days": ["3"], "note": ["同事的"],
+             "version": seen, "url": page_url}
+    assert "回款计划已保存" in rep.post_form(page_url, first, to=f"/admin/payment_plan/save/order/{book['order']}/",
+                                        follow=True).get_data(as_text=True)
+    stale = dict(first, note=["我在旧页面上输入的"])
+    html = rep.post_form(page_url, stale, to=f"/admin/payment_plan/save/order/{book['order']}/",
+                         follow=True).get_data(as_text=True)
+    assert "刚被其他人修改过，请刷新页面后重新制定回款计划" in html
+    assert 'value="我在旧页面上输入的"' in html
+    with app.app_context():
+        assert [p.note for p in payment_plans.instalments_of(db.session, order_id=book["order"])] == ["同事的"]
+
+
 def test_other_peoples_documents_answer_404(app, book, new_client):
     rep2 = login(new_client, "rep2")
     form = {"id": [""], "due_on": ["2026-12-01"], "amount": ["10000"], "remind_days": ["3"], "note": [""]}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import FIXED_NOW, run_at_once
-from models import Notification, Order, PaymentPlan, PaymentPlanEvent, db
+from models import Contract, Notification, Order, PaymentPlan, PaymentPlanEvent, db
 from plan_helpers import TODAY, actor_of, make_contract, reader_role, receipt
 from rules import payment_plans
 from rules.errors import OutOfScope, PermissionDenied
@@ -305,8 +305,11 @@ def test_one_unpaid_instalment_can_be_voided_and_the_page_shows_the_gap(app, dea
 
 @pytest.mark.both_dbs
 def test_two_people_saving_a_plan_at_once_get_one_winner(app, deal):
+    """Both opened the editor on the same contract version; whichever save lands second (at once
+    or a second later, on SQLite's single writer) is refused and told to reload."""
     with app.app_context():
         contract_id = deal["contract"]
+        seen = db.session.get(Contract, contract_id).version
 
     def save(amounts):
         def job(session):
@@ -315,12 +318,13 @@ def test_two_people_saving_a_plan_at_once_get_one_winner(app, deal):
 
             user = session.scalar(select(User).where(User.username == "rep"))
             payment_plans.set_plan(session, contract_id=contract_id, actor=Actor.from_user(user, today=TODAY),
-                                   now=FIXED_NOW, instalments=rows(*[(date(2026, 12, i + 1), a)
-                                                                     for i, a in enumerate(amounts)]))
+                                   now=FIXED_NOW, version=seen,
+                                   instalments=rows(*[(date(2026, 12, i + 1), a) for i, a in enumerate(amounts)]))
         return job
 
     results = run_at_once(app, [save(["5000", "5000"]), save(["2500", "2500", "5000"])])
     assert results.count("ok") == 1, results
+    assert any("刚被其他人修改过" in r for r in results), results
     with app.app_context():
         assert sum(p.amount for p in db.session.scalars(select(PaymentPlan))) == D("10000")
 
