@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test test-clock install install-dev translations clean
+.PHONY: run test test-clock install install-dev translations clean system-packages
 
 # ECharts comes from the npm registry at install time (pinned), served from static/, not committed.
 ECHARTS_VERSION := 6.0.0
@@ -29,9 +29,12 @@ $(ECHARTS_JS):
 	  tar -xzf $$tmp/echarts-$(ECHARTS_VERSION).tgz -C $$tmp package/dist/echarts.min.js && \
 	  mkdir -p $(dir $@) && cp $$tmp/package/dist/echarts.min.js $@ && rm -rf $$tmp
 
-install: $(VENV)/.runtime translations $(ECHARTS_JS)
+system-packages:
+	@bash scripts/system-packages.sh
 
-install-dev: $(VENV)/.dev translations $(ECHARTS_JS)
+install: $(VENV)/.runtime translations $(ECHARTS_JS) system-packages
+
+install-dev: $(VENV)/.dev translations $(ECHARTS_JS) system-packages
 
 run: install
 	$(BIN)/flask --app app serve

@@ -48,6 +48,9 @@ class Config:
     ADMIN_SWATCH = os.environ.get("ADMIN_SWATCH", "default")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
+    # Attachments, document-centre files and print logos, by generated names. With several app
+    # hosts this is shared storage (NFS or similar) mounted at the same path on each of them.
+    FILES_DIR = os.environ.get("FILES_DIR", str(INSTANCE_DIR / "files"))
     # Excel import and export (uploads and generated files live under UPLOAD_DIR, shared by all hosts)
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
     # Rows per import transaction: at a million customers each commit writes index pages spread

@@ -29,7 +29,11 @@ from models.payment_plan import PaymentPlan, PaymentPlanEvent, PlanAction, PlanS
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember, RequestStatus
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, Payment, PaymentKind, PaymentStatus, PointsEntry
-from models.quote import Quote, QuoteEvent, QuoteLine, QuoteStatus
+from models.quote import Quote, QuoteEvent, QuoteLine, QuoteShare, QuoteStatus
+from models.attachment import Attachment, AttachmentEntity
+from models.document import Document, DocumentFolder, DocumentSearch, DocumentVersion, FolderGrant, FolderKind, GrantLevel, TextStatus
+from models.files import FileKind
+from models.printing import Paper, PrintDocType, PrintTemplate
 from models.report import FollowUpDay, ProductDay, SalesDay
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 
@@ -51,4 +55,6 @@ __all__ = [
     "Invoice", "InvoiceAction", "InvoiceEvent", "InvoiceStatus", "InvoiceTitle", "InvoiceType", "TitleKind",
     "PaymentPlan", "PlanStatus",
     "PaymentPlanEvent", "PlanAction",
+    "QuoteShare", "Attachment", "AttachmentEntity", "Document", "DocumentFolder", "DocumentSearch", "DocumentVersion",
+    "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
 ]

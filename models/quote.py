@@ -60,6 +60,7 @@ class Quote(TimestampMixin, db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last opened by the customer through a share link
 
     customer: Mapped[Customer] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
@@ -115,3 +116,25 @@ class QuoteEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class QuoteShare(db.Model):
+    """报价单分享链接: an H5 page of the quote for the customer, by an unguessable token, until it
+    expires or is revoked; each opening is recorded on the link and on the quote."""
+
+    __tablename__ = "quote_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), nullable=False, index=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("print_templates.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    views: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

@@ -22,6 +22,7 @@ class Actor:
     # Whether anything is shared with the actor today. Most users have no shares, and leaving
     # the share branch out of the scope clause lets the database walk one index in order.
     has_shares: bool = True
+    role_id: int | None = None
 
     @classmethod
     def from_user(cls, user: User, *, today: date | None = None, has_shares: bool = True) -> Actor:
@@ -34,6 +35,7 @@ class Actor:
             data_scope=DataScope(user.role.data_scope),
             permissions=frozenset(user.role.permissions or ()),
             has_shares=has_shares,
+            role_id=user.role_id,
             **({"today": today} if today else {}),
         )
 

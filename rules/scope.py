@@ -18,6 +18,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Query, Session
 
+from models.attachment import Attachment, AttachmentEntity
+from models.document import Document, DocumentFolder, DocumentSearch, DocumentVersion, FolderGrant, FolderKind, GrantLevel
+from models.printing import PrintTemplate
 from models.approval import ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStep, ApprovalTask
 from models.base import MAX_DB_INT
 from models.contract import Contract, ContractEvent, ContractLine
@@ -41,7 +44,7 @@ from models.opportunity import (
 from models.payment_plan import PaymentPlan, PaymentPlanEvent
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolMember
 from models.product import PriceLevel, Product, ProductCategory, ProductPrice, Stock, StockMovement, Warehouse
-from models.quote import Quote, QuoteEvent, QuoteLine
+from models.quote import Quote, QuoteEvent, QuoteLine, QuoteShare
 from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, PointsEntry
 from models.org import DataScope, Department, Role, User
@@ -448,6 +451,91 @@ def _through_invoice(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
         column.table).exists()
 
 
+# --- files: attachments follow their record; documents their top folder -------------------------
+
+def attachable() -> dict[AttachmentEntity, type]:
+    """The record kinds that take attachments, and their models: a new kind is declared here
+    and in AttachmentEntity, and its attachments are then scoped exactly like its records."""
+    return {
+        AttachmentEntity.CUSTOMER: Customer, AttachmentEntity.CONTACT: Contact, AttachmentEntity.FOLLOW_UP: FollowUp,
+        AttachmentEntity.LEAD: Lead, AttachmentEntity.OPPORTUNITY: Opportunity, AttachmentEntity.QUOTE: Quote,
+        AttachmentEntity.CONTRACT: Contract, AttachmentEntity.ORDER: Order, AttachmentEntity.PAYMENT: Payment,
+        AttachmentEntity.INVOICE: Invoice,
+    }
+
+
+def attachment_clause(actor: Actor) -> ColumnElement[bool]:
+    """An attachment is seen by whoever sees its record: one IN-branch per record kind, each on
+    the indexed (entity, record_id)."""
+    return or_(*(and_(Attachment.entity == kind.value, Attachment.record_id.in_(select(model.id).where(
+        clause_for(model, actor)))) for kind, model in attachable().items()))
+
+
+_LEVELS = {GrantLevel.VIEW: (GrantLevel.VIEW, GrantLevel.UPLOAD, GrantLevel.MANAGE),
+           GrantLevel.UPLOAD: (GrantLevel.UPLOAD, GrantLevel.MANAGE), GrantLevel.MANAGE: (GrantLevel.MANAGE,)}
+
+
+def department_chain(actor: Actor) -> list[int]:
+    """The actor's department and every department above it ("/1/4/9/" → [1, 4, 9])."""
+    return [int(part) for part in (actor.department_path or "").strip("/").split("/") if part.isdigit()]
+
+
+def _grant_matches(actor: Actor) -> ColumnElement[bool]:
+    everyone = and_(FolderGrant.user_id.is_(None), FolderGrant.role_id.is_(None), FolderGrant.department_id.is_(None))
+    branches = [everyone, FolderGrant.user_id == actor.user_id]
+    if actor.role_id is not None:
+        branches.append(FolderGrant.role_id == actor.role_id)
+    if actor.department_id is not None:
+        branches.append(FolderGrant.department_id == actor.department_id)
+        branches.append(and_(FolderGrant.include_children.is_(True), FolderGrant.department_id.in_(department_chain(actor))))
+    return or_(*branches)
+
+
+def folder_roots(actor: Actor, level: GrantLevel = GrantLevel.VIEW) -> Select:
+    """Ids of the top folders (空间) in which the actor holds at least `level`:
+    - a personal folder: its owner, at every level;
+    - a department folder: the members of that department and of the departments under it view
+      and upload; managing it needs a grant (or document.manage);
+    - a company folder: everyone views it while it has no grant; once it has grants, only
+      their holders, at the granted level;
+    - document.manage: every company and department folder, at every level (never another
+      person's personal folder);
+    - a grant on any top folder adds its level for its holders."""
+    top = and_(DocumentFolder.parent_id.is_(None), DocumentFolder.deleted_at.is_(None))
+    granted = select(FolderGrant.folder_id).where(FolderGrant.level.in_(_LEVELS[level]), _grant_matches(actor))
+    branches = [and_(DocumentFolder.kind == FolderKind.PERSONAL, DocumentFolder.owner_id == actor.user_id),
+                and_(DocumentFolder.kind != FolderKind.PERSONAL, DocumentFolder.id.in_(granted))]
+    if actor.can("document.manage"):
+        branches.append(DocumentFolder.kind != FolderKind.PERSONAL)
+    if level is not GrantLevel.MANAGE and actor.department_id is not None:
+        branches.append(and_(DocumentFolder.kind == FolderKind.DEPARTMENT,
+                             DocumentFolder.department_id.in_(department_chain(actor))))
+    if level is GrantLevel.VIEW:
+        branches.append(and_(DocumentFolder.kind == FolderKind.COMPANY,
+                             ~select(FolderGrant.id).where(FolderGrant.folder_id == DocumentFolder.id).exists()))
+    return select(DocumentFolder.id).where(top, or_(*branches))
+
+
+def folder_clause(actor: Actor) -> ColumnElement[bool]:
+    return DocumentFolder.root_id.in_(folder_roots(actor))
+
+
+def folder_write_clause(actor: Actor) -> ColumnElement[bool]:
+    return DocumentFolder.root_id.in_(folder_roots(actor, GrantLevel.UPLOAD))
+
+
+def document_clause(actor: Actor) -> ColumnElement[bool]:
+    return Document.root_id.in_(folder_roots(actor))
+
+
+def document_write_clause(actor: Actor) -> ColumnElement[bool]:
+    return Document.root_id.in_(folder_roots(actor, GrantLevel.UPLOAD))
+
+
+def _through_document(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: column.in_(select(Document.id).where(document_clause(actor)))
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -487,6 +575,11 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     InvoiceTitle: _through_customer(InvoiceTitle.customer_id),
     Invoice: invoice_clause,
     InvoiceEvent: _through_invoice(InvoiceEvent.invoice_id),
+    QuoteShare: _through_quote(QuoteShare.quote_id),
+    Attachment: attachment_clause,
+    DocumentFolder: folder_clause,
+    Document: document_clause,
+    DocumentVersion: _through_document(DocumentVersion.document_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -496,6 +589,8 @@ _WRITE_CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Contact: contact_write_clause,
     CustomerShare: share_write_clause,
     Contract: contract_write_clause,
+    DocumentFolder: folder_write_clause,
+    Document: document_write_clause,
 }
 
 # Models without a row-level scope, and why. Whoever may open their pages (the permission on the
@@ -547,6 +642,9 @@ UNSCOPED: dict[type, str] = {
     LeadFormPost: "the web forms' rate-limit counter, never listed",
     ApprovalFlow: "approval settings (settings.manage); the submit page names each step",
     ApprovalStep: "approval settings (settings.manage)",
+    FolderGrant: "a top folder's rights, shown to those who manage it (rules/document_folders.py)",
+    DocumentSearch: "search index rows of documents, never listed",
+    PrintTemplate: "print layouts are company-wide; print.design edits them",
 }
 
 
