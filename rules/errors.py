@@ -142,3 +142,12 @@ class StageFieldsMissing(OpportunityMoveRefused):
     def __init__(self, message: str | LazyString, *, missing: list[str]) -> None:
         super().__init__(message, missing=missing)
         self.missing = missing
+
+
+class FileRefused(InvalidValue):
+    """An uploaded file was not taken (too large, a type not allowed, unsafe content, a bad
+    name); the message names the file and why."""
+
+
+class TemplateRefused(InvalidValue):
+    """A print template was not saved or could not be rendered (sandbox, limits, unknown field)."""
