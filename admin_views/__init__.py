@@ -22,6 +22,7 @@ from admin_views import (
 )
 from admin_views import receipts  # 回款 (issue 19)
 from admin_views import invoices  # 开票 (issue 19)
+from admin_views import documents  # 文档中心 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -44,6 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
+    documents,  # 文档中心 (issue 20)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,

@@ -16,6 +16,7 @@ from jobs import (
     backup, contracts, file_retention, maintenance, messaging, quotes, recovery, recycle, reminders, reports,
 )
 from jobs import payment_plans  # 回款计划
+from jobs import document_text  # 文档中心: text for search
 from jobs.queue import enqueue
 from rules import clock
 
@@ -40,6 +41,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (messaging.holiday_greetings, "10 * * * *"),
     (messaging.run_sfa, "15 * * * *"),
     (reports.refresh_summaries, "*/10 * * * *"),  # report totals on large databases
+    (document_text.extract_pending, "*/5 * * * *"),  # 文档中心: versions whose text was not read yet
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DDL, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, format_repr, utcnow
@@ -134,10 +134,37 @@ class DocumentVersion(StoredFileMixin, db.Model):
 
 class DocumentSearch(db.Model):
     """What document search looks in, one row per document: its name and the text of its
-    current version, cut into tokens the way customer search cuts them (rules/search.py)."""
+    current version, cut into tokens the way customer search cuts them (rules/search.py).
+    `body` is the normalised name on its first line, then the text. Like CustomerSearch,
+    PostgreSQL keeps the tokens as a stored array with a GIN index, and SQLite mirrors them into
+    the FTS5 table document_fts (DDL below; migration 3c8e1f0b7a92 creates the same)."""
 
     __tablename__ = "document_search"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     tokens: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+PG_DOCUMENT_SEARCH_DDL = [
+    "ALTER TABLE document_search ADD COLUMN token_array text[] "
+    "GENERATED ALWAYS AS (string_to_array(tokens, ' ')) STORED",
+    "CREATE INDEX ix_document_search_token_array ON document_search USING gin (token_array)",
+]
+SQLITE_DOCUMENT_FTS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS document_fts USING fts5(tokens, content='document_search', "
+    "content_rowid='document_id', tokenize='unicode61 remove_diacritics 0')",
+    "INSERT INTO document_fts(document_fts, rank) VALUES ('automerge', 16)",
+    "CREATE TRIGGER IF NOT EXISTS document_search_ai AFTER INSERT ON document_search BEGIN "
+    "INSERT INTO document_fts(rowid, tokens) VALUES (new.document_id, new.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS document_search_ad AFTER DELETE ON document_search BEGIN "
+    "INSERT INTO document_fts(document_fts, rowid, tokens) VALUES ('delete', old.document_id, old.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS document_search_au AFTER UPDATE ON document_search BEGIN "
+    "INSERT INTO document_fts(document_fts, rowid, tokens) VALUES ('delete', old.document_id, old.tokens); "
+    "INSERT INTO document_fts(rowid, tokens) VALUES (new.document_id, new.tokens); END",
+]
+
+for _statement in PG_DOCUMENT_SEARCH_DDL:
+    event.listen(DocumentSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_DOCUMENT_FTS_DDL:
+    event.listen(DocumentSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
