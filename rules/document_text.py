@@ -75,7 +75,9 @@ def _docx(path: Path) -> Iterator[str]:
 def _xlsx(path: Path) -> Iterator[str]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    # a file object: stored files have no extension, which openpyxl would refuse by name
+    handle = open(path, "rb")
+    workbook = load_workbook(handle, read_only=True, data_only=True)
     try:
         rows = 0
         for sheet in workbook.worksheets:
@@ -89,6 +91,7 @@ def _xlsx(path: Path) -> Iterator[str]:
                 yield " ".join(str(v) for v in row if v is not None)
     finally:
         workbook.close()
+        handle.close()
 
 
 def _plain(path: Path) -> Iterator[str]:
