@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=300, help="characters of extracted text per document")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--reuse", action="store_true", help="search an already generated database")
+    parser.add_argument("--explain", action="store_true", help="print each search's query plan")
     args = parser.parse_args()
     url = normalise_url(args.url)
     app = make_app(url)
@@ -200,7 +201,7 @@ def main() -> None:
             floor = timed(scan(term))
             print(f"{label:<28} {len(found):>5} {statistics.median(ours):>8.1f}/{p95(ours):<8.1f} "
                   f"{statistics.median(raw):>8.1f}/{p95(raw):<8.1f} {statistics.median(floor):>9.1f}/{p95(floor):<9.1f}")
-            if "--explain" in sys.argv:
+            if args.explain:
                 for line in db.session.connection().exec_driver_sql(explain + sql, params):
                     print("     ", line[-1] if db.engine.dialect.name == "sqlite" else line[0])
                 db.session.rollback()
