@@ -105,7 +105,9 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
 
     scheduler = cron.create_cron(Redis.from_url(redis_url))
     names = sorted(job.func.__name__ for job in scheduler.get_jobs())
-    assert names == ["backup_database", "birthday_greetings", "dispatch_pending", "expire_quotes", "heartbeat",
+    assert names == ["backup_database", "birthday_greetings", "dispatch_pending", "expire_quotes",
+                     "extract_pending",  # 文档中心 (issue 20)
+                     "heartbeat",
                      "holiday_greetings", "mark_overdue_plans",
                      "purge_expired_files", "purge_old_login_logs", "recover_abandoned_jobs", "recycle_customers",
                      "recycle_leads", "refresh_summaries", "remind_expiring_contracts", "run_sfa", "send_due_reminders",
