@@ -24,11 +24,11 @@ from admin_views.transaction import commit_bookkeeping, transaction
 from jobs import document_text as text_jobs
 from jobs.queue import QueueUnavailable, enqueue
 from models import db
-from models.attachment import Attachment, AttachmentEntity
-from models.document import Document, DocumentFolder, FolderKind, GrantLevel, TextStatus
+from models.attachment import AttachmentEntity
+from models.document import DocumentFolder, GrantLevel, TextStatus
 from models.files import FileKind
 from models.org import Department, Role, User
-from rules import document_folders, document_search, documents, file_types, scope
+from rules import document_folders, document_search, documents, file_types
 from rules.errors import OutOfScope, RuleViolation
 
 ENTITY_LABELS = {AttachmentEntity.CUSTOMER: _l("客户"), AttachmentEntity.CONTACT: _l("联系人"),
@@ -326,17 +326,10 @@ class DocumentCentreView(PermissionView):
         kind = request.args.get("kind") or ""
         entity = request.args.get("entity") or ""
         page = params.page_number(request.args.get("page"))
-        stmt = select(Attachment).where(Attachment.deleted_at.is_(None), scope.attachment_clause(actor))
-        if kind in FileKind.__members__.values():
-            stmt = stmt.where(Attachment.file_kind == kind)
-        else:
-            kind = ""
-        if entity in AttachmentEntity.__members__.values():
-            stmt = stmt.where(Attachment.entity == entity)
-        else:
-            entity = ""
-        rows = list(db.session.scalars(stmt.order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())
-                                       .offset((page - 1) * ATTACHMENTS_PAGE).limit(ATTACHMENTS_PAGE + 1)))
+        kind = kind if kind in {k.value for k in FileKind} else ""
+        entity = entity if entity in {e.value for e in AttachmentEntity} else ""
+        rows = documents.visible_attachments(db.session, actor, kind=kind, entity=entity,
+                                             offset=(page - 1) * ATTACHMENTS_PAGE, limit=ATTACHMENTS_PAGE + 1)
         return self.render(
             "admin/documents/attachments.html", tab="attachments", rows=rows[:ATTACHMENTS_PAGE],
             more=len(rows) > ATTACHMENTS_PAGE, page=page, kind=kind, entity=entity,

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from conftest import FIXED_NOW
-from models import Customer, User, db
+from models import User, db
 from models.attachment import Attachment
 from models.document import Document, DocumentFolder, DocumentVersion, FolderGrant, FolderKind
 from rules import settings
