@@ -244,7 +244,7 @@ class DocumentCentreView(PermissionView):
         return self.render(
             "admin/documents/document.html", tab="documents", doc=doc, folder=folder, path=_path(folder, by_id),
             versions=documents.versions(db.session, doc), may_upload=may_upload,
-            may_delete=documents._may_delete(db.session, actor, doc), targets=targets, size_text=size_text,
+            may_delete=documents.may_delete(db.session, actor, doc), targets=targets, size_text=size_text,
             kind_label=documents.kind_label, text_labels=TEXT_LABELS, limits=documents.limits(db.session),
         )
 

@@ -197,7 +197,7 @@ def move(session: Session, actor: Actor, document_id: object, folder_id: object,
     return document
 
 
-def _may_delete(session: Session, actor: Actor, document: Document) -> bool:
+def may_delete(session: Session, actor: Actor, document: Document) -> bool:
     folder = session.get(DocumentFolder, document.folder_id)
     if document.created_by_id == actor.user_id and document_folders.may(session, actor, folder, GrantLevel.UPLOAD):
         return True
@@ -207,7 +207,7 @@ def _may_delete(session: Session, actor: Actor, document: Document) -> bool:
 def delete(session: Session, actor: Actor, document_id: object, *, now: datetime) -> Document:
     """To the recycle bin (whoever uploaded it, or manages its space)."""
     document = get(session, actor, document_id)
-    if not _may_delete(session, actor, document):
+    if not may_delete(session, actor, document):
         raise PermissionDenied(_l("只有上传者或文件夹管理者可以删除文档「%(n)s」", n=document.name))
     document.deleted_at = now
     document.deleted_by_id = actor.user_id
@@ -219,12 +219,12 @@ def binned(session: Session, actor: Actor) -> list[Document]:
     """文档回收站: deleted documents the actor may still see and may restore."""
     rows = session.scalars(select(Document).where(Document.deleted_at.is_not(None), scope.document_clause(actor))
                            .order_by(Document.deleted_at.desc()).limit(200))
-    return [d for d in rows if _may_delete(session, actor, d)]
+    return [d for d in rows if may_delete(session, actor, d)]
 
 
 def restore(session: Session, actor: Actor, document_id: object, *, now: datetime) -> Document:
     document = scope.get_in_scope(session, Document, document_id, actor)
-    if document.deleted_at is None or not _may_delete(session, actor, document):
+    if document.deleted_at is None or not may_delete(session, actor, document):
         raise OutOfScope(_l("记录不存在"))
     folder = session.get(DocumentFolder, document.folder_id)
     if folder.deleted_at is not None:

@@ -211,7 +211,10 @@ def test_the_document_centre_in_english(app, client, people):
     client.login("rep1")
     html = client.get("/admin/document/").get_data(as_text=True)
     assert "Recently updated" in html and "No documents yet" in html and "All attachments" in html
+    assert "My documents" in html
     assert "最近更新" not in html
     html = client.get(f"/admin/document/?folder={my_folder(app, 'rep1')}").get_data(as_text=True)
     assert "Upload" in html and "This folder is empty" in html
     assert "No attachments you can see yet" in client.get("/admin/document/attachments").get_data(as_text=True)
+    html = post_files(client, my_folder(app, "rep1"), [("纪要".encode(), "纪要.txt")]).get_data(as_text=True)
+    assert "1 files uploaded" in html and "<td>Text</td>" in html
