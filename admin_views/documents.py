@@ -239,8 +239,8 @@ class DocumentCentreView(PermissionView):
         folders = document_folders.visible(db.session, actor)
         by_id = {f.id: f for f in folders}
         may_upload = document_folders.may(db.session, actor, folder, GrantLevel.UPLOAD)
-        targets = [node for node in document_folders.tree(folders)
-                   if may_upload and document_folders.may(db.session, actor, node.folder, GrantLevel.UPLOAD)]
+        writable = document_folders.roots(db.session, actor, GrantLevel.UPLOAD) if may_upload else set()
+        targets = [node for node in document_folders.tree(folders) if node.folder.root_id in writable]
         return self.render(
             "admin/documents/document.html", tab="documents", doc=doc, folder=folder, path=_path(folder, by_id),
             versions=documents.versions(db.session, doc), may_upload=may_upload,

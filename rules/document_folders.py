@@ -33,6 +33,11 @@ def may(session: Session, actor: Actor, folder: DocumentFolder, level: GrantLeve
     return session.scalar(scope.folder_roots(actor, level).where(DocumentFolder.id == root_id)) is not None
 
 
+def roots(session: Session, actor: Actor, level: GrantLevel) -> set[int]:
+    """The spaces in which the actor holds `level` (one query, for a page that asks per folder)."""
+    return set(session.scalars(scope.folder_roots(actor, level)))
+
+
 def get(session: Session, actor: Actor, folder_id: object) -> DocumentFolder:
     """A live folder the actor may see, or OutOfScope (404)."""
     folder = scope.get_in_scope(session, DocumentFolder, folder_id, actor)
