@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
@@ -366,8 +367,8 @@ def _user_names(rows: list[Any]) -> Any:
 
 def _upload_limit(endpoint: str | None, _values: dict | None) -> None:
     """Uploads may be larger than the site-wide request limit (MAX_CONTENT_LENGTH): up to the
-    upload setting, decided before anything reads the body."""
-    if endpoint in UPLOAD_ENDPOINTS:
+    upload setting, decided before anything reads the body; only for someone signed in."""
+    if endpoint in UPLOAD_ENDPOINTS and current_user.is_authenticated:
         request.max_content_length = documents.limits(db.session).max_total + UPLOAD_OVERHEAD
 
 
