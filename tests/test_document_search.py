@@ -195,3 +195,15 @@ def test_unreadable_or_oversized_files_are_kept_without_their_text(app, centre, 
         capped = tmp_path / "long.txt"
         capped.write_bytes(long_text)
         assert len(document_text.extract(capped, "text").text) == document_text.MAX_CHARS
+
+
+def test_versions_left_pending_are_read_by_the_periodic_job(app, centre):
+    with app.app_context():
+        who = actor("rep1")
+        documents.upload(db.session, folder_id=personal("rep1"), files=[(io.BytesIO("队列停了也能搜到".encode()), "停机.txt")],
+                         actor=who, now=FIXED_NOW, root=app.config["FILES_DIR"], ctx=AuditContext(who.user_id, "rep1"))
+        db.session.commit()  # as when the queue was down at upload: nothing read yet
+        assert names("rep1", "队列") == set()
+        assert text_jobs.extract_pending() == 1
+        assert names("rep1", "队列") == {"停机.txt"}
+        assert text_jobs.extract_pending() == 0
