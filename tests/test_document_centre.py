@@ -149,10 +149,12 @@ def test_a_new_version_keeps_the_old_one_downloadable(app, client, people):
     html = client.post_form(page, {}, to=f"{page}/delete", follow=True).get_data(as_text=True)
     assert "已移到文档回收站" in html
     assert client.get(page).status_code == 404
+    assert "方案.txt" not in client.get("/admin/document/?q=第二版").get_data(as_text=True)
     bin_html = client.get("/admin/document/bin").get_data(as_text=True)
     assert "方案.txt" in bin_html
     client.post_form("/admin/document/bin", {}, to=f"/admin/document/bin/{document_id}/restore")
     assert client.get(page).status_code == 200
+    assert "方案.txt" in client.get("/admin/document/?q=第二版").get_data(as_text=True)
 
 
 def test_the_grants_editor_opens_a_company_folder_to_one_department(app, client, people, make_user):
