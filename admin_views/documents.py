@@ -116,12 +116,17 @@ class DocumentCentreView(PermissionView):
         rights = {}
         if folder is not None:
             rights = {level: document_folders.may(db.session, actor, folder, level) for level in GrantLevel}
+        move_targets = []
+        if folder is not None and folder.parent_id and rights.get(GrantLevel.MANAGE):
+            managed = document_folders.roots(db.session, actor, GrantLevel.MANAGE)
+            move_targets = [node for node in document_folders.tree(folders)
+                            if node.folder.root_id in managed and node.folder.id != folder.id]
         results = document_search.find(db.session, actor, term) if term else []
         in_folder = documents.in_folder(db.session, actor, folder) if folder is not None and not term else []
         by_id = {f.id: f for f in folders}
         return self.render(
             "admin/documents/index.html", tab="documents", tree=document_folders.tree(folders), folder=folder,
-            path=_path(folder, by_id), subfolders=[f for f in folders if folder and f.parent_id == folder.id],
+            path=_path(folder, by_id), move_targets=move_targets, subfolders=[f for f in folders if folder and f.parent_id == folder.id],
             rights=rights, term=term, results=results, documents=in_folder, by_id=by_id,
             recent=documents.recent(db.session, actor) if folder is None and not term else [],
             snippet=lambda d: document_search.snippet(db.session, d.id, term), can_manage_centre=actor.can("document.manage"),

@@ -220,3 +220,23 @@ def test_the_document_centre_in_english(app, client, people):
     assert "No attachments you can see yet" in client.get("/admin/document/attachments").get_data(as_text=True)
     html = post_files(client, my_folder(app, "rep1"), [("纪要".encode(), "纪要.txt")]).get_data(as_text=True)
     assert "1 files uploaded" in html and "<td>Text</td>" in html
+
+
+def test_a_sub_folder_is_moved_from_its_page_and_keeps_its_documents(app, client, people):
+    client.login("rep1")
+    client.get("/admin/document/")
+    mine = my_folder(app, "rep1")
+    for name in ("报价", "归档"):
+        client.post_form(f"/admin/document/?folder={mine}", {"name": name, "parent_id": str(mine)},
+                         to="/admin/document/folder/new")
+    with app.app_context():
+        quotes, archive = (db.session.scalar(select(DocumentFolder.id).where(DocumentFolder.name == n))
+                           for n in ("报价", "归档"))
+    post_files(client, quotes, [("旧报价".encode(), "旧报价.txt")])
+    page = client.get(f"/admin/document/?folder={quotes}").get_data(as_text=True)
+    assert 'data-testid="move-folder"' in page
+    html = client.post_form(f"/admin/document/?folder={quotes}", {"parent_id": str(archive)},
+                            to=f"/admin/document/folder/{quotes}/move", follow=True).get_data(as_text=True)
+    assert "已移动文件夹" in html and "旧报价.txt" in html
+    crumbs = html[html.index('class="breadcrumb'):html.index("</ol>")]
+    assert crumbs.index("归档") < crumbs.index("报价")
