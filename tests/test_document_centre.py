@@ -240,3 +240,13 @@ def test_a_sub_folder_is_moved_from_its_page_and_keeps_its_documents(app, client
     assert "已移动文件夹" in html and "旧报价.txt" in html
     crumbs = html[html.index('class="breadcrumb'):html.index("</ol>")]
     assert crumbs.index("归档") < crumbs.index("报价")
+
+
+def test_uploads_and_downloads_are_named_in_the_audit_log(app, client, people):
+    client.login("admin")
+    client.get("/admin/document/")
+    post_files(client, my_folder(app, "admin"), [("年度计划".encode(), "计划.txt")])
+    download(client, version_of(app, "计划.txt"))
+    page = client.get("/admin/audit_log/?search=").get_data(as_text=True)
+    table = page[page.index("<table"):]
+    assert "上传" in table and "下载" in table and "文档" in table and "计划.txt" in table
