@@ -162,5 +162,5 @@ def test_english_page(app, client, admin_id):
         db.session.get(User, admin_id).locale = "en"
         db.session.commit()
     page = client.get(EDIT + "?doc_type=order").get_data(as_text=True)
-    assert "Template name" in page and "Customer name" in page and "Live preview" not in page
+    assert "Template Name" in page and "Customer Name" in page and "Refresh preview" in page and "模板" not in page.split("<textarea")[0]
     assert "Columns of the line items" in page
