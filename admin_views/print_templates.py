@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import or_, select
+from werkzeug.routing import BuildError
 
 from admin_views import params
 from admin_views.base import PermissionView
@@ -242,6 +243,27 @@ def print_templates_default_body(doc_type: PrintDocType) -> str:
     """A new template starts from the seeded layout of its type."""
     from rules import print_defaults
     return print_defaults.DEFAULTS[doc_type].body
+
+
+# The page each record opens on: the QR code on its paper leads there.
+RECORD_PAGES = {PrintDocType.CUSTOMER: "customer.details_view", PrintDocType.ORDER: "order.details_view",
+                PrintDocType.DELIVERY: "order.details_view", PrintDocType.QUOTE: "quote.details_view",
+                PrintDocType.CONTRACT: "contract.details_view", PrintDocType.RECEIPT: "payment.details_view",
+                PrintDocType.INVOICE: "invoice.details_view", PrintDocType.ENVELOPE: "customer.details_view"}
+
+
+def record_link(doc_type: PrintDocType, record_id: int) -> str:
+    endpoint = RECORD_PAGES.get(doc_type)
+    if endpoint is None or not has_request_context():
+        return ""  # a batch job knows no host name: the page prints without the code
+    try:
+        return url_for(endpoint, id=record_id, _external=True)
+    except BuildError:
+        return ""
+
+
+def init_app(app: Any) -> None:
+    print_data.configure(timezone=app.config["TIMEZONE"], record_link=record_link)
 
 
 def views() -> list[Any]:

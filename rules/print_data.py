@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +32,19 @@ RECENT_FOLLOW_UPS = 20
 COMPANY_KEY = "company_profile"
 COMPANY_FIELDS = ("name", "address", "zip_code", "phone", "fax", "email", "website", "bank", "account", "tax_no")
 CUSTOMER_KINDS = {"company": _l("企业客户"), "person": _l("个人客户")}
-# The page each record opens on (the QR code's link).
-ENDPOINTS = {T.CUSTOMER: "customer.details_view", T.ORDER: "order.details_view", T.DELIVERY: "order.details_view",
-             T.QUOTE: "quote.details_view", T.CONTRACT: "contract.details_view", T.RECEIPT: "payment.details_view",
-             T.INVOICE: "invoice.details_view", T.ENVELOPE: "customer.details_view"}
+
+
+class _Setup:
+    """What the web layer tells the builders (admin_views/print_templates.init_app): the firm's
+    time zone for 打印时间, and how to write a record's address for the QR code (rules know no
+    URLs; without it the code is left out)."""
+
+    timezone = "Asia/Shanghai"
+    record_link: Callable[[T, int], str] | None = None
+
+
+def configure(*, timezone: str, record_link: Callable[[T, int], str] | None) -> None:
+    _Setup.timezone, _Setup.record_link = timezone, record_link
 
 
 # --- the company profile (本公司信息, printed on every document) -----------------------------------
@@ -90,15 +98,13 @@ def _zhe(rate: Any) -> str:
 def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return ""
-    tz = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
-    return moment.astimezone(ZoneInfo(tz)).strftime(fmt) if moment.tzinfo else moment.strftime(fmt)
+    return moment.astimezone(ZoneInfo(_Setup.timezone)).strftime(fmt) if moment.tzinfo else moment.strftime(fmt)
 
 
 def _local_date(moment: datetime | None) -> date | None:
     if moment is None:
         return None
-    tz = current_app.config.get("TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
-    return moment.astimezone(ZoneInfo(tz)).date() if moment.tzinfo else moment.date()
+    return moment.astimezone(ZoneInfo(_Setup.timezone)).date() if moment.tzinfo else moment.date()
 
 
 def _address(*parts: Any) -> str:
@@ -106,14 +112,8 @@ def _address(*parts: Any) -> str:
 
 
 def _record_url(doc_type: T, record_id: int) -> str:
-    """The record's page, for the QR code; empty where no request tells the host (a batch job)."""
-    endpoint = ENDPOINTS.get(doc_type)
-    if not endpoint or not has_app_context():
-        return ""
-    try:
-        return url_for(endpoint, id=record_id, _external=True)
-    except Exception:  # noqa: BLE001 - no request and no SERVER_NAME: print without the code
-        return ""
+    """The record's page, for the QR code; empty where the web layer cannot tell (a batch job)."""
+    return _Setup.record_link(doc_type, record_id) if _Setup.record_link else ""
 
 
 def zip_boxes(zip_code: Any) -> list[str]:

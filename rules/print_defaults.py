@@ -17,7 +17,7 @@ from rules import print_fields
 # Shared look of the documents (the template's own <style>: an administrator edits it with the body).
 STYLE = """<style>
 .doc { font-size: 10.5pt; line-height: 1.45; }
-.doc-head { position: relative; text-align: center; margin-bottom: 3mm; }
+.doc-head { position: relative; text-align: center; margin-bottom: 3mm; min-height: 21mm; }
 .doc-company { font-size: 15pt; font-weight: bold; letter-spacing: 1pt; }
 .doc-contact { font-size: 8.5pt; color: #333; margin-top: 1mm; }
 .doc-title { font-size: 19pt; font-weight: bold; letter-spacing: 6pt; margin: 3mm 0 1mm; }
