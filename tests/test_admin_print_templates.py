@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from models import db
 from models.printing import PrintTemplate
+from models.system import AuditLog
 from rules import print_data
 from tests.print_records import documents
 
@@ -74,6 +75,8 @@ def test_save_with_logo_then_refused_logo_keeps_the_old_one(app, client, admin_i
         assert saved.logo_key and saved.paper == "A5" and saved.landscape
         assert saved.columns == ["index", "product_name", "quantity", "amount"]
         ident, logo = saved.id, saved.logo_key
+        logged = db.session.scalars(select(AuditLog).where(AuditLog.entity == "PrintTemplate", AuditLog.entity_id == str(ident))).all()
+        assert [(row.action, row.actor_id, row.entity_label) for row in logged] == [("create", admin_id, "简洁订单")]
     url = f"{EDIT}?id={ident}"
     page = client.get(url).get_data(as_text=True)
     assert "data:image/png;base64," in page
@@ -152,6 +155,9 @@ def test_copy_default_delete(app, client, admin_id):
     client.post_form("/admin/print_template/", {}, to=f"/admin/print_template/delete/?id={twin}")
     with app.app_context():
         assert db.session.get(PrintTemplate, twin).deleted_at is not None
+        actions = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "PrintTemplate", AuditLog.entity_id == str(twin))
+                                     .order_by(AuditLog.id)).all()
+        assert actions == ["create", "update", "update"]  # copied, made the default, deleted (to the bin)
         assert db.session.get(PrintTemplate, ident).is_default
 
 

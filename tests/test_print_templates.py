@@ -98,7 +98,7 @@ def test_render_refuses_escapes_in_a_stored_template(app, records):
         data = print_data.build(db.session, "order", ids["order"], actor=_actor(records[0]), now=clock.now())
         for body, message in (("{{ ''.__class__.__mro__ }}", "不允许"), ("{% for i in range(10**9) %}{% endfor %}",
                                                                           "循环次数过多"),
-                              ("{{ customer.nmae }}", "不存在"), ("{{ 'ab' * 9999 * 9999 }}", "过大")):
+                              ("{{ customer.nmae }}", "模板引用了不存在的字段：nmae$"), ("{{ 'ab' * 9999 * 9999 }}", "过大")):
             stored = PrintTemplate(doc_type="order", name="旧模板", body=body, paper="A4", columns=[])
             with pytest.raises(TemplateRefused, match=message):
                 print_templates.render_page(db.session, stored, data, files_root=None)
