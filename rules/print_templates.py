@@ -3,8 +3,8 @@ every field it reads is in the document's catalogue, nothing in it reaches outsi
 and it renders on sample data within the budget), one default per document type, copies, the
 recycle, and turning a template plus a record's data into the printed page.
 
-`for_doc_type` and `default_for` take (session, doc_type) in either order: the printing and
-share modules call them both ways."""
+`for_doc_type` and `default_for` take (session, doc_type) in either order, or the doc_type
+alone (the request's session): the printing and share modules call them each their way."""
 from __future__ import annotations
 
 import re
@@ -296,8 +296,9 @@ def save(session: Session, template: PrintTemplate | None, values: TemplateInput
     session.flush()
     if values.is_default:
         make_default(session, template)
-    elif template.is_default is None:
+    else:  # unticked: the type prints with its first active template until another is chosen
         template.is_default = False
+        session.flush()
     return template
 
 
@@ -347,10 +348,13 @@ def _live(doc_type: Any) -> Any:
 
 
 def _ordered(a: Any, b: Any) -> tuple[Session, PrintDocType]:
+    if b is None:  # default_for(doc_type), as the contract between the modules names it
+        from models import db
+        return db.session, PrintDocType(a)
     return (b, PrintDocType(a)) if isinstance(a, (str, PrintDocType)) else (a, PrintDocType(b))
 
 
-def for_doc_type(a: Any, b: Any, *, include_inactive: bool = False) -> list[PrintTemplate]:
+def for_doc_type(a: Any, b: Any = None, *, include_inactive: bool = False) -> list[PrintTemplate]:
     """A document type's templates, the default first (a print menu offers the active ones)."""
     session, doc_type = _ordered(a, b)
     stmt = _live(doc_type)
@@ -360,7 +364,7 @@ def for_doc_type(a: Any, b: Any, *, include_inactive: bool = False) -> list[Prin
                                               PrintTemplate.id)))
 
 
-def default_for(a: Any, b: Any) -> PrintTemplate | None:
+def default_for(a: Any, b: Any = None) -> PrintTemplate | None:
     """The template a 打印 button uses: the default, or the first active one."""
     session, doc_type = _ordered(a, b)
     return session.scalar(_live(doc_type).where(PrintTemplate.active.is_(True))

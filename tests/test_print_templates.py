@@ -75,6 +75,7 @@ def _template(doc_type, body, **kw):
     ("{{ customer|attr('__class__') }}", "模板试图访问不允许的内容"),
     ("{% for i in range(10**9) %}{% endfor %}", "模板循环次数过多"),
     ("{{ 'x' * 100000000 }}", "模板中的重复次数过大"),
+    ("{% for i in range(100000) %}{{ 'x' * 9999 }}{% endfor %}", "打印内容过大"),
     ("{% for i in range(5000) %}{% for j in range(5000) %}{{ j }}{% endfor %}{% endfor %}", "模板循环次数过多"),
     ("{% include 'admin/master.html' %}", "打印模板不能引用其他模板文件"),
     ("<script>alert(1)</script>", "不能包含脚本"),
@@ -144,6 +145,7 @@ def test_one_default_per_type(app):
                                                                   PrintTemplate.is_default.is_(True))).all()
         assert [t.id for t in defaults] == [mine.id]
         assert print_templates.default_for("order", db.session).id == mine.id  # both argument orders
+        assert print_templates.default_for(PrintDocType.ORDER).id == mine.id  # and the type alone
         twin = print_templates.copy(db.session, mine, actor=None, now=clock.now())
         assert twin.name == "测试模板（副本）" and not twin.is_default
         print_templates.delete(db.session, mine, actor=None, now=clock.now())
