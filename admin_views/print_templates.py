@@ -169,7 +169,8 @@ class PrintTemplateView(PermissionView):
                 data = print_data.build(db.session, doc_type, record_id, actor=current_actor(), now=now())
             else:
                 data = print_data.sample(doc_type, db.session, actor=current_actor(), now=now())
-            html = print_templates.render_page(db.session, typed, data, files_root=current_app.config["FILES_DIR"])
+            html = print_templates.render_page(db.session, typed, data, files_root=current_app.config["FILES_DIR"],
+                                               screen=True)
         except (TemplateRefused, OutOfScope) as exc:
             return self._preview_message(str(exc))
         note = "" if record_id is not None or not request.form.get("record") else gettext(

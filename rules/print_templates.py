@@ -417,16 +417,32 @@ def _maybe_int(value: Any) -> int | None:
         return None
 
 
+def sheet_css(page: print_render.Page) -> str:
+    """On screen the page is drawn as a sheet of its paper with its margins, header on top and
+    footer at the foot, so a preview shows what paper and margins do; print and PDF ignore it."""
+    width, height = page.size_mm()
+    top, right, bottom, left = (max(0, min(int(m), MARGIN_MAX)) for m in page.margins)
+    return ("@media screen { html { background: #dee2e6; }"
+            f" body {{ box-sizing: border-box; width: {width}mm; min-height: {height}mm; margin: 4mm auto;"
+            f" padding: {top}mm {right}mm {bottom}mm {left}mm; background: #fff; box-shadow: 0 0 3mm rgba(0,0,0,.3);"
+            " display: flex; flex-direction: column; } .kechi-print-body { flex: 1; }"
+            " .kechi-print-footer { order: 3; } }\n"
+            "@media screen and (max-width: 860px) { html { zoom: 0.78; } }\n")
+
+
 def render_page(session: Session | None, template: PrintTemplate | TemplateInput, data: dict[str, Any], *,
-                files_root: str | Path | None) -> str:
+                files_root: str | Path | None, screen: bool = False) -> str:
     """The whole printable HTML page of `data` in `template` (the browser preview and the PDF
-    input), or TemplateRefused with the reason in Chinese."""
+    input), or TemplateRefused with the reason in Chinese. `screen` draws it as a sheet of paper
+    when looked at (the designer's preview)."""
     data = with_columns(data, template.doc_type, list(template.columns or []))
     body = print_render.render(template.body or "", data)
     header = print_render.render(template.header, data) if template.header else ""
     footer = print_render.render(template.footer, data) if template.footer else ""
     title = " ".join(x for x in (data.get("title", ""), _number(data)) if x)
     page = page_of(template, files_root=files_root, title=title, header=header, footer=footer)
+    if screen:
+        page.extra_css = sheet_css(page)
     return print_render.document(page, body)
 
 

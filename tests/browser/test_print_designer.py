@@ -40,6 +40,7 @@ def test_design_an_order_template_with_the_live_preview(app, page, admin_id, mak
     expect(preview.locator("body")).to_contain_text("壹仟贰佰叁拾肆元伍角整")
     expect(preview.locator("body")).to_contain_text("打印时间：2026-11-23 10:00")
     expect(preview.locator("img.kechi-qr")).to_have_count(1)  # the order's page as a QR code
+    _keep(screenshot(page, "print-template-designer-default"), "designer-default")
 
     page.fill("#body", "<h2>订单 </h2><p>备注：</p>")
     page.click("#body")
@@ -59,10 +60,12 @@ def test_design_an_order_template_with_the_live_preview(app, page, admin_id, mak
 
     page.fill("#body", "<h2>{{ customer.name }}</h2>" + "{% for c in columns %}<b>{{ c.label }}</b>{% endfor %}")
     page.check("#col-notes")
+    page.fill("#footer", "第一联：客户留存 {{ order.number }}")
     page.check("#is_default")
     page.fill("#record", "DD2026A001")
     page.click("[data-kechi-preview-now]")
     expect(preview.locator("body")).to_contain_text("备注")
+    expect(preview.locator(".kechi-print-footer")).to_have_text("第一联：客户留存 DD2026A001")
     _keep(screenshot(page, "print-template-designer"), "designer")
     page.click("#kechi-save-template")
     expect(page.locator(".alert-success")).to_contain_text("打印模板已保存")
