@@ -235,13 +235,13 @@ REPAIR = STYLE + _head("维 修 工 单") + """<div class="doc">
 # default template whole on its own: six 邮编 boxes top left, the stamp box top right, the
 # recipient's address and name in the middle, the sender and the sender's 邮编 bottom right.
 ENVELOPE = """<style>
-.envelope { position: relative; width: 100%; height: 104mm; font-size: 12pt; }
+.envelope { position: absolute; top: 0; right: 0; bottom: 0; left: 0; font-size: 12pt; }
 .zip { position: absolute; left: 10mm; top: 8mm; }
 .zip-box { display: inline-block; width: 8mm; height: 10mm; border: 0.8pt solid #c00; margin-right: 1.5mm;
   text-align: center; line-height: 10mm; font-size: 14pt; font-family: "DejaVu Sans Mono", monospace; }
 .stamp { position: absolute; right: 10mm; top: 8mm; width: 20mm; height: 24mm; border: 0.8pt dashed #c00;
   color: #c00; font-size: 8pt; text-align: center; line-height: 24mm; }
-.to { position: absolute; left: 22mm; right: 40mm; top: 34mm; }
+.to { position: absolute; left: 22mm; right: 40mm; top: 32%; }
 .to-address { font-size: 13pt; margin-bottom: 5mm; }
 .to-company { font-size: 14pt; margin-bottom: 2mm; }
 .to-name { font-size: 17pt; font-weight: bold; letter-spacing: 2pt; padding-left: 20mm; }

@@ -423,7 +423,7 @@ def sheet_css(page: print_render.Page) -> str:
     width, height = page.size_mm()
     top, right, bottom, left = (max(0, min(int(m), MARGIN_MAX)) for m in page.margins)
     return ("@media screen { html { background: #dee2e6; }"
-            f" body {{ box-sizing: border-box; width: {width}mm; min-height: {height}mm; margin: 4mm auto;"
+            f" body {{ position: relative; box-sizing: border-box; width: {width}mm; min-height: {height}mm; margin: 4mm auto;"
             f" padding: {top}mm {right}mm {bottom}mm {left}mm; background: #fff; box-shadow: 0 0 3mm rgba(0,0,0,.3);"
             " display: flex; flex-direction: column; } .kechi-print-body { flex: 1; }"
             " .kechi-print-footer { order: 3; } }\n"
