@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from models.contract import Contract
 from models.customer import Customer, FollowUp
 from models.invoice import Invoice
 from models.printing import PrintDocType as T
+from models.product import Product
 from models.quote import Quote
 from models.sales import Order, OrderStatus, Payment
 from rules import amount_words, custom_fields, phones, print_fields, scope, settings
@@ -149,6 +150,10 @@ def _customer_profile(session: Session, c: Customer) -> dict[str, Any]:
 
 
 def _lines(lines: list[Any], *, shipped_only: bool = False) -> list[dict[str, Any]]:
+    wanted = {line.product_id for line in lines}
+    # One query for the products of every line: each line's .product then finds its product in
+    # the session (held here, since the session keeps only what someone refers to).
+    products = list(object_session(lines[0]).scalars(select(Product).where(Product.id.in_(wanted)))) if wanted else []
     out = []
     for line in lines:
         quantity = line.quantity - (getattr(line, "returned_quantity", 0) or 0) if shipped_only else line.quantity
@@ -159,6 +164,7 @@ def _lines(lines: list[Any], *, shipped_only: bool = False) -> list[dict[str, An
                     "spec": _s(product.spec), "unit": _s(product.unit), "quantity": quantity,
                     "unit_price": line.unit_price, "discount": _zhe(line.discount_rate), "amount": line.amount,
                     "tax_rate": "", "notes": _s(getattr(line, "notes", None)), "cells": []})
+    del products
     return out
 
 

@@ -238,3 +238,32 @@ def test_the_catalogue_labels_every_field(app):
             for item in print_fields.fields(doc_type):
                 assert str(item.label) and str(item.group), item.path
             assert print_templates.check_source(doc_type, print_defaults.DEFAULTS[doc_type].body) is None
+
+
+def test_an_order_of_many_lines_builds_in_a_few_queries(app, records):
+    """A 60-line order: the lines' products come in one query, not one per line."""
+    from sqlalchemy import event
+
+    from models.product import Product
+    from models.sales import Order, OrderLine
+
+    owner, ids = records
+    with app.app_context():
+        order = db.session.get(Order, ids["order"])
+        for n in range(60):
+            product = Product(code=f"BULK-{n}", name=f"配件{n}", unit="个")
+            db.session.add(product)
+            db.session.flush()
+            order.lines.append(OrderLine(product_id=product.id, quantity=1, unit_price=Decimal("1"),
+                                         amount=Decimal("1")))
+        db.session.commit()
+        db.session.expunge_all()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            data = print_data.build(db.session, "order", ids["order"], actor=_actor(owner), now=clock.now())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(data["lines"]) == 62
+    assert len(statements) <= 15, statements
