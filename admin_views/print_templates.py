@@ -28,7 +28,7 @@ from models.printing import Paper, PrintDocType, PrintTemplate
 from models.quote import Quote
 from models.sales import Order, Payment
 from rules import file_store, print_data, print_fields, print_render, print_templates, scope
-from rules.errors import FileRefused, OutOfScope, TemplateRefused
+from rules.errors import OutOfScope, TemplateRefused
 from rules.print_templates import TemplateInput
 
 PAPER_LABELS = {Paper.A4.value: "A4 (210×297)", Paper.A5.value: "A5 (148×210)", Paper.B5.value: "B5 (176×250)",
