@@ -161,6 +161,7 @@ class PrintTemplateView(PermissionView):
             return self._preview_message(gettext("页面已过期，请刷新后再预览")), 400
         template = print_templates.live_template(db.session, params.id_or_none(request.form.get("id")))
         typed = self._typed(template)
+        typed.name = typed.name.strip() or "-"  # a template not named yet still previews
         doc_type = PrintDocType(typed.doc_type)
         record_id = find_record(doc_type, request.form.get("record", ""))
         try:

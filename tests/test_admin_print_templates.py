@@ -105,7 +105,7 @@ def test_live_preview_prints_the_unsaved_form_on_a_real_record(app, client, admi
         _form(body="{% for i in range(10**9) %}{% endfor %}"), record="", csrf_token=token)).get_data(as_text=True)
     assert "模板循环次数过多" in refused
     unknown = client.post("/admin/print_template/preview/", data=dict(
-        _form(body="{{ order.number }}"), record="没有这张单", csrf_token=token)).get_data(as_text=True)
+        _form(body="{{ order.number }}", name=""), record="没有这张单", csrf_token=token)).get_data(as_text=True)
     assert "没有找到“没有这张单”，以下为示例数据" in unknown and "DD20261123001" in unknown
     assert ids["order"]
 
