@@ -267,3 +267,23 @@ def test_an_order_of_many_lines_builds_in_a_few_queries(app, records):
             event.remove(db.engine, "before_cursor_execute", listener)
     assert len(data["lines"]) == 62
     assert len(statements) <= 15, statements
+
+
+def test_tickets_register_their_builder_and_print_with_the_default_repair_sheet(app, records):
+    owner, ids = records
+    sample = print_data.sample("repair")
+
+    def build_ticket(session, record_id, actor):
+        customer = print_data.build(session, "envelope", ids["customer"], actor=actor, now=clock.now())
+        return {"customer": {**sample["customer"], "name": customer["recipient"]["company"]},
+                "ticket": {**sample["ticket"], "number": f"WX{int(record_id):06d}"}}, int(record_id)
+
+    print_data.register(PrintDocType.REPAIR, build_ticket)
+    try:
+        with app.app_context():
+            data = print_data.build(db.session, "repair", 7, actor=_actor(owner), now=clock.now())
+            html = print_templates.render_page(db.session, print_templates.default_for(db.session, "repair"), data,
+                                               files_root=None)
+    finally:
+        print_data._BUILDERS.pop(PrintDocType.REPAIR)
+    assert "WX000007" in html and "杭州青禾贸易有限公司" in html and "维 修 工 单" in html
