@@ -23,7 +23,9 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "ProductPrice": _l("产品价格"), "PriceLevel": _l("价格等级"), "Warehouse": _l("仓库"),
                  "Pool": _l("客户池"), "ClaimRequest": _l("领用申请"), "Announcement": _l("公告"),
                  "MessageTemplate": _l("短信邮件模板"), "MailAccount": _l("邮件账户"),
-                 "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收")}
+                 "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收"),
+                 "PrintTemplate": _l("打印模板"),  # templates (issue 20)
+                 }
 # 文档中心 (issue 20)
 AUDIT_ACTIONS |= {"upload": _l("上传"), "download": _l("下载")}
 ENTITY_LABELS |= {"Document": _l("文档"), "DocumentFolder": _l("文件夹"), "FolderGrant": _l("文件夹权限")}

@@ -39,7 +39,8 @@ def integer_words(number: int) -> str:
 
 
 def rmb_upper(value: Decimal | int | float | str | None) -> str:
-    """Decimal("63.01") → 陆拾叁元零壹分; 100010 → 壹拾万零壹拾元整; 0.5 → 伍角."""
+    """Decimal("63.01") → 陆拾叁元零壹分; 100010 → 壹拾万零壹拾元整; 1234.50 → 壹仟贰佰叁拾肆元伍角整
+    (整 after 元 or 角, never after 分)."""
     if value in (None, ""):
         return ""
     amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -50,5 +51,7 @@ def rmb_upper(value: Decimal | int | float | str | None) -> str:
     head = integer_words(yuan) + "元" if yuan else ""
     if not (jiao or fen):
         return sign + (head or "零元") + "整"
+    if not fen:  # 到角为止: 整 closes it, as 到元为止 does
+        return sign + head + DIGITS[jiao] + "角整"
     tail = DIGITS[jiao] + "角" if jiao else ("零" if yuan else "")
-    return sign + head + tail + (DIGITS[fen] + "分" if fen else "")
+    return sign + head + tail + DIGITS[fen] + "分"

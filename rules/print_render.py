@@ -6,6 +6,7 @@ header, footer, logo) is CSS that both the browser's print and WeasyPrint honour
 from __future__ import annotations
 
 import base64
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -161,7 +162,10 @@ def _message(exc: Exception) -> TemplateRefused:
     if isinstance(exc, SecurityError):
         return TemplateRefused(_l("模板试图访问不允许的内容：%(e)s", e=str(exc)[:200]))
     if isinstance(exc, UndefinedError):
-        return TemplateRefused(_l("模板引用了不存在的字段：%(e)s", e=str(exc)[:200]))
+        # Jinja says "'dict object' has no attribute 'nmae'" / "'foo' is undefined": name the field.
+        named = re.search(r"has no attribute '([^']{1,80})'|^'([^']{1,80})' is undefined", str(exc))
+        field_name = (named.group(1) or named.group(2)) if named else str(exc)[:200]
+        return TemplateRefused(_l("模板引用了不存在的字段：%(e)s", e=field_name))
     if isinstance(exc, TemplateError):
         line = getattr(exc, "lineno", None)
         where = _l("第 %(n)d 行：", n=line) if line else ""
