@@ -15,6 +15,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from admin_views import params
 from admin_views.base import SIGNED_IN, PermissionView
@@ -80,7 +81,12 @@ class PrintingView(PermissionView):
 
     @expose("/")
     def index(self) -> Any:
-        return redirect(url_for("admin.index"))  # printing starts from a record or a list
+        """我的批量打印: the reader's own recent batches (printing itself starts on a record or a list)."""
+        jobs = db.session.scalars(select(JobRecord).where(JobRecord.user_id == current_user.id,
+                                                          JobRecord.kind == printing.BATCH_KIND)
+                                  .order_by(JobRecord.id.desc()).limit(50)).all()
+        return self.render("admin/printing/index.html", jobs=jobs, status=STATUS,
+                           labels={str(k): v for k, v in printing.LABELS.items()})
 
     @expose("/preview/<doc_type>/<int:record_id>/")
     def preview_view(self, doc_type: str, record_id: int) -> Any:
