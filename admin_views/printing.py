@@ -28,7 +28,7 @@ from jobs.queue import QueueUnavailable, enqueue
 from models import db
 from models.job import JobRecord, JobStatus
 from models.printing import PrintDocType
-from rules import printing, scope
+from rules import print_render, printing, scope
 from rules.errors import OutOfScope, RuleViolation
 
 STATUS = {JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("正在生成"), JobStatus.DONE: _l("已完成"),
@@ -66,6 +66,18 @@ def _noted(kind: PrintDocType, record_id: int, template: Any, output: str) -> No
 _BODY_TAG = re.compile(r"<body[^>]*>")
 
 
+def _screen_sheet(template: Any) -> str:
+    """On screen the preview shows the sheet at its paper size with the template's margins
+    (print itself takes them from @page)."""
+    width, height = print_render.Page(paper=str(template.paper), landscape=bool(template.landscape),
+                                      width_mm=template.width_mm, height_mm=template.height_mm).size_mm()
+    top, right, bottom, left = (int(m or 0) for m in (template.margin_top, template.margin_right,
+                                                      template.margin_bottom, template.margin_left))
+    return ("<style>@media screen { .kechi-print-body { box-sizing: border-box; width: %dmm; max-width: none;"
+            " min-height: %dmm; padding: %dmm %dmm %dmm %dmm; } .kechi-envelope { height: %dmm; } }</style>"
+            % (width, height, top, right, bottom, left, height - top - bottom))
+
+
 class PrintingView(PermissionView):
     """打印预览, PDF and the batch pages; never in the menu (reached from records and lists)."""
 
@@ -100,6 +112,7 @@ class PrintingView(PermissionView):
                                   label=printing.LABELS[kind])
         head, body = html.split("</head>", 1) if "</head>" in html else ("", html)
         head += str(Markup('<link rel="stylesheet" href="%s">') % url_for("static", filename="css/kechi-print.css"))
+        head += _screen_sheet(template)
         body = _BODY_TAG.sub(lambda m: m.group(0) + toolbar, body, count=1)
         return Response(f"{head}</head>{body}", mimetype="text/html")
 
