@@ -222,3 +222,18 @@ def test_the_preview_speaks_english(app, client, shop):
     html = client.get(f"/admin/printing/preview/order/{order_id}/").get_data(as_text=True)
     assert "Download PDF" in html and "Print template" in html
     assert "Batch print envelopes" in client.get("/admin/customer/").get_data(as_text=True)
+
+
+def test_a_contracts_page_and_pdf(app, client, shop):
+    from plan_helpers import make_contract
+
+    with app.app_context():
+        contract_id = make_contract(shop["customer"], "12345.60", number="HT202611230001")
+    client.login("rep")
+    page = client.get(f"/admin/contract/details/?id={contract_id}").get_data(as_text=True)
+    assert f'href="/admin/printing/pdf/contract/{contract_id}/"' in page
+    text = pdf.text_of(client.get(f"/admin/printing/pdf/contract/{contract_id}/").data)
+    assert "HT202611230001" in text and "华星贸易" in text
+    client.logout()
+    client.login("rep2")
+    assert client.get(f"/admin/printing/pdf/contract/{contract_id}/").status_code == 404
