@@ -237,3 +237,25 @@ def test_a_contracts_page_and_pdf(app, client, shop):
     client.logout()
     client.login("rep2")
     assert client.get(f"/admin/printing/pdf/contract/{contract_id}/").status_code == 404
+
+
+def test_a_chosen_template_prints_and_a_broken_one_explains_itself(app, client, shop):
+    from models.printing import PrintTemplate
+
+    order_id = new_order(app, shop)
+    with app.app_context():
+        plain = PrintTemplate(doc_type="order", name="简洁订单", body="<h1>简洁订单 {{ customer.name }}</h1>", columns=[],
+                              options={})
+        broken = PrintTemplate(doc_type="order", name="坏模板", body="{{ ''.__class__.__mro__ }}", columns=[], options={})
+        envelope = PrintTemplate(doc_type="envelope", name="信封模板", body="信封", paper="DL", columns=[], options={})
+        db.session.add_all([plain, broken, envelope])
+        db.session.commit()
+        plain_id, broken_id, envelope_id = plain.id, broken.id, envelope.id
+    client.login("rep")
+    html = client.get(f"/admin/printing/preview/order/{order_id}/?template_id={plain_id}").get_data(as_text=True)
+    assert "<h1>简洁订单 华星贸易</h1>" in html and f'template_id={plain_id}" selected' in html
+    refused = client.get(f"/admin/printing/pdf/order/{order_id}/?template_id={broken_id}")
+    assert refused.status_code == 422 and "模板试图访问不允许的内容" in refused.get_data(as_text=True)
+    other_type = client.get(f"/admin/printing/preview/order/{order_id}/?template_id={envelope_id}")
+    assert other_type.status_code == 422 and "所选打印模板不存在或已停用" in other_type.get_data(as_text=True)
+    assert client.get(f"/admin/printing/preview/order/{order_id}/?template_id=abc").status_code == 400
