@@ -24,6 +24,7 @@ from admin_views import receipts  # 回款 (issue 19)
 from admin_views import invoices  # 开票 (issue 19)
 from admin_views import documents  # 文档中心 (issue 20)
 from admin_views import print_templates  # 打印模板 (issue 20, templates)
+from admin_views import printing  # 打印/PDF (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,
     print_templates,  # 打印模板 (issue 20, templates)
+    printing,  # issue 20: 打印预览, PDF, 批量打印 (no menu entry)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )

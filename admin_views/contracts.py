@@ -19,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.validators import Optional
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, local_today, now
@@ -73,9 +75,10 @@ def _status_badge(view: Any, context: Any, model: Contract, name: str) -> Markup
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>")
 
 
-class ContractView(FinanceDrillMixin, LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
+class ContractView(PrintActionsMixin, FinanceDrillMixin, LineDocumentEntry, CustomFieldsMixin, ScopedModelView):
     """合同: every contract the user may see (rules/scope.contract_clause on every path; changes
     through contract_write_clause)."""
+    print_doc_types = (PrintDocType.CONTRACT,)  # issue 20: 批量打印/导出PDF
     drill_kind = ListKind.CONTRACT  # a finance report's figure opens the rows it counted
 
     permission_view = "contract.view"

@@ -16,6 +16,8 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView
 from admin_views.context import current_actor, local_today, now
 from admin_views.custom_fields import CustomFieldsMixin
@@ -41,7 +43,8 @@ from rules.errors import EntryRefused, NeedsConfirmation
 from rules.links import DrillFilter as F
 
 
-class CustomerView(CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, ScopedModelView):
+class CustomerView(PrintActionsMixin, CustomerPageMixin, CustomerActionsMixin, CustomFieldsMixin, ScopedModelView):
+    print_doc_types = (PrintDocType.CUSTOMER, PrintDocType.ENVELOPE)  # issue 20: 批量打印/导出PDF
     permission_view = "customer.view"
     permission_create = "customer.create"
     permission_edit = "customer.edit"

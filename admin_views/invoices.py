@@ -19,6 +19,8 @@ from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField, TextAreaField
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
@@ -155,8 +157,9 @@ class TitleForm(CsrfForm):
     is_default = SelectField(_l("默认抬头"), choices=[("", _l("否")), ("1", _l("是"))], validate_choice=False)
 
 
-class InvoiceView(CustomFieldsMixin, ScopedModelView):
+class InvoiceView(PrintActionsMixin, CustomFieldsMixin, ScopedModelView):
     """开票: every invoice the user may see (rules/scope.invoice_clause on every path)."""
+    print_doc_types = (PrintDocType.INVOICE,)  # issue 20: 批量打印/导出PDF
 
     custom_entity = invoices.CUSTOM_ENTITY
     permission_view = "invoice.view"

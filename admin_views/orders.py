@@ -17,6 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms.validators import Optional
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
@@ -131,8 +133,9 @@ def _salesperson_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.display_name) for u in _salespeople()]
 
 
-class OrderView(LineDocumentEntry, ScopedModelView):
+class OrderView(PrintActionsMixin, LineDocumentEntry, ScopedModelView):
     """订单 / 订单综合查询: every order the user may see, any filter combination."""
+    print_doc_types = (PrintDocType.ORDER, PrintDocType.DELIVERY)  # issue 20: 批量打印/导出PDF
 
     permission_view = "order.view"
     permission_create = "order.create"

@@ -19,6 +19,8 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields import DecimalField
 from wtforms.validators import Optional
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions
@@ -101,8 +103,9 @@ class BlankUntilTyped(DecimalField):
         super().__init__(*args, **kwargs)
 
 
-class QuoteView(LineDocumentEntry, ScopedModelView):
+class QuoteView(PrintActionsMixin, LineDocumentEntry, ScopedModelView):
     """报价单: every quote the user may see (rules/scope.quote_clause on every path)."""
+    print_doc_types = (PrintDocType.QUOTE,)  # issue 20: 批量打印/导出PDF
 
     permission_view = "quote.view"
     permission_create = "quote.create"

@@ -19,6 +19,8 @@ from werkzeug.routing import BuildError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from admin_views.printing import PrintActionsMixin  # issue 20
+from models.printing import PrintDocType  # issue 20
 from admin_views import params
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
@@ -135,8 +137,9 @@ class BookedOn(BaseSQLAFilter):
         return query.filter(Payment.contract_id.is_(None))
 
 
-class PaymentView(CustomFieldsMixin, ScopedModelView):
+class PaymentView(PrintActionsMixin, CustomFieldsMixin, ScopedModelView):
     """回款记录: receipts and refunds the user may see; approval of pending ones."""
+    print_doc_types = (PrintDocType.RECEIPT,)  # issue 20: 批量打印/导出PDF
 
     permission_view = VIEW
     permission_create = RECORD

@@ -23,7 +23,7 @@ from models.printing import PrintDocType as T
 from models.product import Product
 from models.quote import Quote
 from models.sales import Order, OrderStatus, Payment
-from rules import amount_words, custom_fields, phones, print_fields, scope, settings
+from rules import amount_words, custom_fields, envelopes, phones, print_fields, scope, settings
 from rules.actor import Actor
 from rules.errors import TemplateRefused
 
@@ -115,12 +115,6 @@ def _address(*parts: Any) -> str:
 def _record_url(doc_type: T, record_id: int) -> str:
     """The record's page, for the QR code; empty where the web layer cannot tell (a batch job)."""
     return _Setup.record_link(doc_type, record_id) if _Setup.record_link else ""
-
-
-def zip_boxes(zip_code: Any) -> list[str]:
-    """Six boxes for a 邮编, blank where the code is short or not digits."""
-    digits = [c for c in _s(zip_code) if c.isdigit()][:6]
-    return digits + [""] * (6 - len(digits))
 
 
 def amount_in_words(value: Any) -> str:
@@ -292,14 +286,14 @@ def _build_envelope(session: Session, record_id: Any, actor: Actor) -> tuple[dic
     company = company_profile(session)
     person = c.kind == "person"
     return {
-        "recipient": {"zip_code": _s(c.zip_code), "zip_boxes": zip_boxes(c.zip_code),
+        "recipient": {"zip_code": _s(c.zip_code), "zip_boxes": envelopes.zip_boxes(_s(c.zip_code)),
                       "address": "".join(_s(p) for p in (c.province, c.city, c.district, c.address)),
                       "company": "" if person else c.name,
                       "name": c.name if person else (_name(primary) if primary else ""),
                       "title": _s(primary.position) if primary and not person else "",
                       "phone": _phone(c.mobile or c.phone or (primary.mobile if primary else None))},
         "sender": {"name": company["name"], "address": company["address"], "zip_code": company["zip_code"],
-                   "zip_boxes": zip_boxes(company["zip_code"]), "phone": company["phone"]},
+                   "zip_boxes": envelopes.zip_boxes(company["zip_code"]), "phone": company["phone"]},
     }, c.id
 
 

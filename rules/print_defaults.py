@@ -231,8 +231,8 @@ REPAIR = STYLE + _head("维 修 工 单") + """<div class="doc">
   <td>日期：<span class="doc-line"></span></td></tr></table>
 """ + FOOT + "</div>\n"
 
-# 信封: the layout of rules/envelopes.py (the printing module's ENVELOPE_CSS); this copy keeps the
-# default template whole on its own: six 邮编 boxes top left, the stamp box top right, the
+# 信封 (rules/envelopes.py: the GB/T 1416 sizes and zip boxes), the template whole in itself so an
+# administrator's copy can change every part of it: six 邮编 boxes top left, the stamp box top right, the
 # recipient's address and name in the middle, the sender and the sender's 邮编 bottom right.
 ENVELOPE = """<style>
 .envelope { position: absolute; top: 0; right: 0; bottom: 0; left: 0; font-size: 12pt; }

@@ -1,10 +1,7 @@
 """打印模板: saving a template the administrator designed (checked before it is stored: it parses,
 every field it reads is in the document's catalogue, nothing in it reaches outside the sandbox,
 and it renders on sample data within the budget), one default per document type, copies, the
-recycle, and turning a template plus a record's data into the printed page.
-
-`for_doc_type` and `default_for` take (session, doc_type) in either order, or the doc_type
-alone (the request's session): the printing and share modules call them each their way."""
+recycle, and turning a template plus a record's data into the printed page."""
 from __future__ import annotations
 
 import re
@@ -347,27 +344,18 @@ def _live(doc_type: Any) -> Any:
                                        PrintTemplate.deleted_at.is_(None))
 
 
-def _ordered(a: Any, b: Any) -> tuple[Session, PrintDocType]:
-    if b is None:  # default_for(doc_type), as the contract between the modules names it
-        from models import db
-        return db.session, PrintDocType(a)
-    return (b, PrintDocType(a)) if isinstance(a, (str, PrintDocType)) else (a, PrintDocType(b))
-
-
-def for_doc_type(a: Any, b: Any = None, *, include_inactive: bool = False) -> list[PrintTemplate]:
+def for_doc_type(session: Session, doc_type: str, *, include_inactive: bool = False) -> list[PrintTemplate]:
     """A document type's templates, the default first (a print menu offers the active ones)."""
-    session, doc_type = _ordered(a, b)
-    stmt = _live(doc_type)
+    stmt = _live(PrintDocType(doc_type))
     if not include_inactive:
         stmt = stmt.where(PrintTemplate.active.is_(True))
     return list(session.scalars(stmt.order_by(PrintTemplate.is_default.desc(), PrintTemplate.name,
                                               PrintTemplate.id)))
 
 
-def default_for(a: Any, b: Any = None) -> PrintTemplate | None:
+def default_for(session: Session, doc_type: str) -> PrintTemplate | None:
     """The template a 打印 button uses: the default, or the first active one."""
-    session, doc_type = _ordered(a, b)
-    return session.scalar(_live(doc_type).where(PrintTemplate.active.is_(True))
+    return session.scalar(_live(PrintDocType(doc_type)).where(PrintTemplate.active.is_(True))
                           .order_by(PrintTemplate.is_default.desc(), PrintTemplate.id).limit(1))
 
 

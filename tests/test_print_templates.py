@@ -144,8 +144,7 @@ def test_one_default_per_type(app):
         defaults = db.session.scalars(select(PrintTemplate).where(PrintTemplate.doc_type == "order",
                                                                   PrintTemplate.is_default.is_(True))).all()
         assert [t.id for t in defaults] == [mine.id]
-        assert print_templates.default_for("order", db.session).id == mine.id  # both argument orders
-        assert print_templates.default_for(PrintDocType.ORDER).id == mine.id  # and the type alone
+        assert print_templates.default_for(db.session, PrintDocType.ORDER).id == mine.id
         twin = print_templates.copy(db.session, mine, actor=None, now=clock.now())
         assert twin.name == "测试模板（副本）" and not twin.is_default
         print_templates.delete(db.session, mine, actor=None, now=clock.now())
