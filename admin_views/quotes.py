@@ -30,6 +30,7 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import Customer, Opportunity, Order, PriceLevel, Product, Quote, QuoteEvent, QuoteLine, Role, User, db
+from models.quote import QuoteStatus
 from rules import amount_words, messaging, numbering, quotes, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope
@@ -228,8 +229,10 @@ class QuoteView(LineDocumentEntry, ScopedModelView):
         actor = current_actor()
         events = list(db.session.scalars(select(QuoteEvent).where(QuoteEvent.quote_id == quote.id)
                                          .options(joinedload(QuoteEvent.actor)).order_by(QuoteEvent.id)))
+        contracted = quote.status == QuoteStatus.ACCEPTED and quotes.live_contract(db.session, quote.id) is not None
         return self.render(self.details_template, model=quote, events=events,
-                           versions=_versions(quote), moves=quotes.allowed_moves(quote, actor), labels=LABELS,
+                           versions=_versions(quote), moves=quotes.allowed_moves(quote, actor, contracted=contracted),
+                           labels=LABELS,
                            state_labels=quotes.STATE_LABELS, state_css=quotes.STATE_CSS,
                            event_labels=quotes.EVENT_LABELS, zhe=quotes.zhe, percent_off=quotes.percent_off,
                            order_number=_order_number(quote), opportunity_url=_opportunity_url(quote),
