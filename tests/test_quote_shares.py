@@ -229,8 +229,9 @@ def test_the_public_pages_in_english(app, shop, new_client, clock):
     customer = new_client()
     customer.get("/lang/en")
     page = customer.get(f"/q/{token}").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Quotation" in page and "Line items" in page
-    assert "华星贸易 For viewing only 2026-11-23" in page
+    assert '<html lang="en">' in page and "Quotation BJ202611230001" in page and "Line items" in page
+    assert "华星贸易 For viewing only 2026-11-23" in page and "Total in RMB (in words)" in page
+    assert "For 华星贸易 only; please do not forward." in page
     clock.advance(days=2)
     page = customer.get(f"/q/{token}").get_data(as_text=True)
     assert "This link is no longer valid" in page
