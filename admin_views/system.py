@@ -23,7 +23,8 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "ProductPrice": _l("产品价格"), "PriceLevel": _l("价格等级"), "Warehouse": _l("仓库"),
                  "Pool": _l("客户池"), "ClaimRequest": _l("领用申请"), "Announcement": _l("公告"),
                  "MessageTemplate": _l("短信邮件模板"), "MailAccount": _l("邮件账户"),
-                 "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收")}
+                 "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收"),
+                 "QuoteShare": _l("报价单分享链接")}  # issue 20
 LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
                  LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定"),
                  LoginReason.THROTTLED: _l("尝试过频，需等待"), LoginReason.BAD_CAPTCHA: _l("验证码错误"),

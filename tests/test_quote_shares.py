@@ -5,6 +5,7 @@ the owner is told once; an expired or revoked link is a friendly "链接已失�
 nothing more; someone else's quote cannot be shared (404)."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from rules.errors import InvalidValue, OutOfScope
 from test_rules_orders import shop  # noqa: F401 - fixture
 from test_rules_quotes import act, new_quote  # noqa: F401 - fixture
 from opportunity_helpers import actor_of
+import print_standin
 
 
 def login(new_client, username):
@@ -236,3 +238,47 @@ def test_the_public_pages_in_english(app, shop, new_client, clock):
     page = customer.get(f"/q/{token}").get_data(as_text=True)
     assert "This link is no longer valid" in page
     assert not re.search(r"[\u4e00-\u9fff]", page.split("<body")[1])  # no Chinese left on the page
+
+
+def _shared(app, shop) -> str:
+    quote_id = new_quote(app, shop)
+    with app.app_context():
+        token = quote_shares.create(db.session, quote_id, days=7, actor=actor_of(db.session, "rep"), now=FIXED_NOW).token
+        db.session.commit()
+    return token
+
+
+def test_the_default_quote_print_template_lays_out_the_page_in_a_frame_without_scripts(app, shop, new_client,
+                                                                                       monkeypatch):
+    print_standin.install(monkeypatch)
+    token = _shared(app, shop)
+    with app.app_context():
+        print_standin.add_template()
+    page = new_client().get(f"/q/{token}").get_data(as_text=True)
+    assert 'data-testid="share-document"' in page and 'data-testid="share-builtin"' not in page
+    frame = re.search(r'<iframe[^>]*>', page).group(0)
+    assert 'sandbox="allow-same-origin"' in frame and "allow-scripts" not in frame
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    assert "龙井茶" in document and "茶杯" in document and "陆拾叁元零壹分" in document
+    assert "打印人：rep" in document  # read as the colleague who made the link
+    assert page.count("华星贸易 仅供查看 2026-11-23") >= 20
+
+
+def test_a_template_that_no_longer_renders_falls_back_to_the_built_in_layout(app, shop, new_client, monkeypatch):
+    print_standin.install(monkeypatch)
+    token = _shared(app, shop)
+    with app.app_context():
+        print_standin.add_template(body="{{ customer.nmae }}")
+    response = new_client().get(f"/q/{token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="share-builtin"' in page
+    assert "龙井茶" in page and "nmae" not in page
+
+
+def test_with_the_print_modules_merged_the_page_still_shows_the_quote(app, shop, new_client):
+    if not print_standin.installed():
+        pytest.skip("rules/print_data and rules/print_templates are not on this branch yet")
+    token = _shared(app, shop)
+    response = new_client().get(f"/q/{token}")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "龙井茶" in page and "华星贸易 仅供查看 2026-11-23" in page

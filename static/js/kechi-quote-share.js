@@ -51,6 +51,7 @@
     frame.style.width = Math.max(available, PAPER_PX) + "px";
     var natural = Math.max(doc.documentElement.scrollWidth, available, PAPER_PX);
     frame.style.width = natural + "px";
+    frame.style.height = "0px";  // measured at no height, the page is as tall as its content, not the frame
     var height = doc.documentElement.scrollHeight;
     frame.style.height = height + "px";
     var scale = available / natural;

@@ -84,3 +84,47 @@ def test_share_a_quote_open_it_on_a_phone_and_revoke_it(app, page, browser, live
     screenshot(customer, "72-quote-share-gone-phone")
     phone.close()
     assert refused == []
+
+
+def test_the_print_template_page_fits_a_phone(app, browser, live_server, make_user, make_customer, monkeypatch):
+    """With a default 报价单 print template the customer reads the paper layout, scaled to the phone's
+    width and at its full height (one scroll, no frame inside the page), still under the watermark."""
+    from playwright.sync_api import expect
+
+    import print_standin
+    from rules import quote_shares
+
+    print_standin.install(monkeypatch)
+    rep = make_user("chenxm", display_name="陈晓明")
+    customer_id = make_customer("西湖龙井茶庄", rep)
+    with app.app_context():
+        retail = PriceLevel(name="零售价")
+        products = [Product(code=f"LJ{n:03d}", name=f"明前龙井 {n} 号", spec="250g/罐", unit="罐", cost=Decimal("120"))
+                    for n in range(1, 9)]
+        db.session.add_all([retail, *products])
+        db.session.flush()
+        db.session.add_all([ProductPrice(product_id=p.id, level_id=retail.id, price=Decimal("268.00")) for p in products])
+        quote = Quote(customer_id=customer_id, price_level_id=retail.id, tax_rate=Decimal("0.13"),
+                      lines=[QuoteLine(product_id=p.id, quantity=2, discount_rate=Decimal("0.95")) for p in products])
+        quotes.create(db.session, quote, actor=actor_of(db.session, "chenxm"), now=FIXED_NOW, tz="Asia/Shanghai")
+        token = quote_shares.create(db.session, quote.id, days=7, actor=actor_of(db.session, "chenxm"),
+                                    now=FIXED_NOW).token
+        db.session.commit()
+        print_standin.add_template()
+
+    phone = browser.new_context(**PHONE)
+    refused: list[str] = []
+    customer = phone.new_page()
+    customer.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    customer.goto(f"{live_server}/q/{token}")
+    expect(customer.frame_locator("iframe[data-kechi-fit]").locator("body")).to_contain_text("明前龙井 8 号")
+    customer.wait_for_function("document.querySelector('[data-kechi-fit-box]').style.height !== ''")
+    box = customer.locator("[data-kechi-fit-box]").bounding_box()
+    assert box["width"] <= 390 and box["height"] > 150
+    assert customer.evaluate("""() => { const f = document.querySelector('iframe[data-kechi-fit]');
+        return f.contentDocument.documentElement.scrollHeight <= parseFloat(f.style.height) + 1; }""")  # no inner scroll
+    assert customer.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(customer.locator("[data-testid=watermark] span").first).to_have_text("西湖龙井茶庄 仅供查看 2026-11-23")
+    screenshot(customer, "73-quote-share-template-phone")
+    phone.close()
+    assert refused == []
