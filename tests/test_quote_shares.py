@@ -34,6 +34,15 @@ def share_link(client, quote_id, days="", follow=True):
                             to="/admin/quote_share/create/", follow=follow)
 
 
+def shared(app, quote_id, days=7) -> str:
+    """A link made by the quote's owner through the rule (the page's own path has its tests)."""
+    with app.app_context():
+        token = quote_shares.create(db.session, quote_id, days=days, actor=actor_of(db.session, "rep"),
+                                    now=FIXED_NOW).token
+        db.session.commit()
+    return token
+
+
 def only_share(app) -> QuoteShare:
     with app.app_context():
         share = db.session.scalar(select(QuoteShare))
@@ -112,10 +121,7 @@ def test_a_colleague_signed_in_opening_the_link_is_not_counted(app, shop, new_cl
 
 def test_an_expired_link_is_a_friendly_page_that_says_nothing_more(app, shop, new_client, clock):
     quote_id = new_quote(app, shop)
-    with app.app_context():
-        token = quote_shares.create(db.session, quote_id, days=1, actor=actor_of(db.session, "rep"),
-                                    now=FIXED_NOW).token
-        db.session.commit()
+    token = shared(app, quote_id, days=1)
     customer = new_client()
     clock.advance(hours=23, minutes=59)
     assert customer.get(f"/q/{token}").status_code == 200
@@ -205,10 +211,7 @@ def test_an_old_version_is_not_shared(app, shop):
 @pytest.mark.both_dbs
 def test_the_counted_opening_and_a_lapsed_offer_on_both_databases(app, shop, new_client, clock):
     quote_id = new_quote(app, shop, valid_until=FIXED_NOW.date() + timedelta(days=2))
-    with app.app_context():
-        token = quote_shares.create(db.session, quote_id, days=90, actor=actor_of(db.session, "rep"),
-                                    now=FIXED_NOW).token
-        db.session.commit()
+    token = shared(app, quote_id, days=90)
     customer = new_client()
     page = customer.get(f"/q/{token}").get_data(as_text=True)
     assert "本报价已过有效期" not in page
@@ -224,10 +227,7 @@ def test_the_counted_opening_and_a_lapsed_offer_on_both_databases(app, shop, new
 
 def test_the_public_pages_in_english(app, shop, new_client, clock):
     quote_id = new_quote(app, shop)
-    with app.app_context():
-        token = quote_shares.create(db.session, quote_id, days=1, actor=actor_of(db.session, "rep"),
-                                    now=FIXED_NOW).token
-        db.session.commit()
+    token = shared(app, quote_id, days=1)
     customer = new_client()
     customer.get("/lang/en")
     page = customer.get(f"/q/{token}").get_data(as_text=True)
@@ -240,18 +240,10 @@ def test_the_public_pages_in_english(app, shop, new_client, clock):
     assert not re.search(r"[\u4e00-\u9fff]", page.split("<body")[1])  # no Chinese left on the page
 
 
-def _shared(app, shop) -> str:
-    quote_id = new_quote(app, shop)
-    with app.app_context():
-        token = quote_shares.create(db.session, quote_id, days=7, actor=actor_of(db.session, "rep"), now=FIXED_NOW).token
-        db.session.commit()
-    return token
-
-
 def test_the_default_quote_print_template_lays_out_the_page_in_a_frame_without_scripts(app, shop, new_client,
                                                                                        monkeypatch):
     print_standin.install(monkeypatch)
-    token = _shared(app, shop)
+    token = shared(app, new_quote(app, shop))
     with app.app_context():
         print_standin.add_template()
     page = new_client().get(f"/q/{token}").get_data(as_text=True)
@@ -266,7 +258,7 @@ def test_the_default_quote_print_template_lays_out_the_page_in_a_frame_without_s
 
 def test_a_template_that_no_longer_renders_falls_back_to_the_built_in_layout(app, shop, new_client, monkeypatch):
     print_standin.install(monkeypatch)
-    token = _shared(app, shop)
+    token = shared(app, new_quote(app, shop))
     with app.app_context():
         print_standin.add_template(body="{{ customer.nmae }}")
     response = new_client().get(f"/q/{token}")
@@ -278,7 +270,7 @@ def test_a_template_that_no_longer_renders_falls_back_to_the_built_in_layout(app
 def test_with_the_print_modules_merged_the_page_still_shows_the_quote(app, shop, new_client):
     if not print_standin.installed():
         pytest.skip("rules/print_data and rules/print_templates are not on this branch yet")
-    token = _shared(app, shop)
+    token = shared(app, new_quote(app, shop))
     response = new_client().get(f"/q/{token}")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "龙井茶" in page and "华星贸易 仅供查看 2026-11-23" in page
