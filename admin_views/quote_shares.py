@@ -49,7 +49,7 @@ class QuoteShareView(PermissionView):
         quote_id = params.int_id(request.form.get("quote_id"))
         commit_or_explain(
             lambda: quote_shares.create(db.session, quote_id, days=request.form.get("days"),
-                                        actor=current_actor(), now=now()),
+                                        template_id=request.form.get("template_id"), actor=current_actor(), now=now()),
             lambda share: gettext("已生成分享链接，%(d)s 前有效，复制后发给客户即可",
                                   d=share.expires_at.astimezone(_zone()).strftime("%Y-%m-%d %H:%M")))
         return redirect(_back(quote_id) + "#kechi-quote-shares")
@@ -78,7 +78,11 @@ def quote_share_section(quote: Quote) -> dict[str, Any]:
     moment = now()
     rows = [{"share": share, "url": public_url(share.token), "status": quote_shares.status_of(share, moment)}
             for share in quote_shares.for_quote(db.session, quote.id)]
-    return {"rows": rows, "can_share": allowed(quote_shares.PERMISSION) and quote.superseded_by_id is None,
+    layouts = quote_shares.layouts(db.session)
+    names = {t.id: t.name for t in layouts}
+    for row in rows:
+        row["layout"] = names.get(row["share"].template_id) if row["share"].template_id else None
+    return {"rows": rows, "layouts": layouts, "can_share": allowed(quote_shares.PERMISSION) and quote.superseded_by_id is None,
             "may_revoke": allowed(quote_shares.PERMISSION), "labels": quote_shares.STATUS_LABELS,
             "css": quote_shares.STATUS_CSS, "active": quote_shares.ShareStatus.ACTIVE,
             "default_days": quote_shares.DEFAULT_DAYS, "max_days": quote_shares.MAX_DAYS}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.base import UTCDateTime
 from models.org import DataScope, User
+from models.printing import PrintDocType, PrintTemplate
 from models.quote import Quote, QuoteShare
 from rules import notifications, scope
 from rules.actor import Actor
@@ -75,15 +76,36 @@ def _writable_quote(session: Session, quote_id: Any, actor: Actor) -> Quote:
     return scope.get_in_scope(session, Quote, quote_id, actor, clause=scope.write_clause_for(Quote, actor))
 
 
-def create(session: Session, quote_id: Any, *, days: Any, actor: Actor, now: datetime) -> QuoteShare:
-    """A new link to the quote, lasting `days` (default 7, at most 90)."""
+def layouts(session: Session) -> list[PrintTemplate]:
+    """The 报价单 print templates a link may be shown in, the default first."""
+    return list(session.scalars(select(PrintTemplate).where(
+        PrintTemplate.doc_type == PrintDocType.QUOTE, PrintTemplate.active.is_(True), PrintTemplate.deleted_at.is_(None))
+        .order_by(PrintTemplate.is_default.desc(), PrintTemplate.name, PrintTemplate.id)))
+
+
+def _layout(session: Session, raw: Any) -> int | None:
+    """The chosen template's id (blank: whichever is the default when the link is opened)."""
+    if raw in (None, ""):
+        return None
+    wanted = str(raw).strip()
+    for template in layouts(session):
+        if str(template.id) == wanted:
+            return template.id
+    raise InvalidValue(_l("所选的打印模板不存在或已停用"))
+
+
+def create(session: Session, quote_id: Any, *, days: Any, actor: Actor, now: datetime,
+           template_id: Any = None) -> QuoteShare:
+    """A new link to the quote, lasting `days` (default 7, at most 90), shown in the chosen
+    报价单 print template (none chosen: the default one)."""
     _require(actor)
     quote = _writable_quote(session, quote_id, actor)
     lasting = expiry_days(days)
     if quote.superseded_by_id is not None:
         raise ShareRefused(_l("报价单 %(n)s 已有新版本，请分享最新版本", n=str(quote)))
     share = QuoteShare(quote_id=quote.id, token=secrets.token_urlsafe(TOKEN_BYTES), created_by_id=actor.user_id,
-                       created_at=now, expires_at=now + timedelta(days=lasting), views=0)
+                       created_at=now, expires_at=now + timedelta(days=lasting), views=0,
+                       template_id=_layout(session, template_id))
     session.add(share)
     session.flush()
     return share

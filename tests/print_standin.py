@@ -57,8 +57,8 @@ def render_page(session: Any, template: PrintTemplate, data: dict, *, files_root
     return print_render.document(page, print_render.render(template.body, data))
 
 
-def add_template(body: str = BODY) -> int:
-    template = PrintTemplate(doc_type=PrintDocType.QUOTE, name="标准报价单", body=body, is_default=True)
+def add_template(body: str = BODY, *, name: str = "标准报价单", default: bool = True) -> int:
+    template = PrintTemplate(doc_type=PrintDocType.QUOTE, name=name, body=body, is_default=default)
     db.session.add(template)
     db.session.commit()
     return template.id

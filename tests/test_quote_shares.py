@@ -5,22 +5,22 @@ the owner is told once; an expired or revoked link is a friendly "链接已失�
 nothing more; someone else's quote cannot be shared (404)."""
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
+import print_standin
 from conftest import FIXED_NOW, list_table
 from models import AuditLog, Notification, Quote, db
 from models.quote import QuoteShare
+from opportunity_helpers import actor_of
 from rules import quote_shares
 from rules.errors import InvalidValue, OutOfScope
 from test_rules_orders import shop  # noqa: F401 - fixture
 from test_rules_quotes import act, new_quote  # noqa: F401 - fixture
-from opportunity_helpers import actor_of
-import print_standin
 
 
 def login(new_client, username):
@@ -29,8 +29,8 @@ def login(new_client, username):
     return client
 
 
-def share_link(client, quote_id, days="", follow=True):
-    return client.post_form(f"/admin/quote/details/?id={quote_id}", {"quote_id": str(quote_id), "days": days},
+def share_link(client, quote_id, days="", follow=True, **extra):
+    return client.post_form(f"/admin/quote/details/?id={quote_id}", {"quote_id": str(quote_id), "days": days, **extra},
                             to="/admin/quote_share/create/", follow=follow)
 
 
@@ -250,7 +250,7 @@ def test_the_default_quote_print_template_lays_out_the_page_in_a_frame_without_s
     assert 'data-testid="share-document"' in page and 'data-testid="share-builtin"' not in page
     frame = re.search(r'<iframe[^>]*>', page).group(0)
     assert 'sandbox="allow-same-origin"' in frame and "allow-scripts" not in frame
-    document = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    document = unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
     assert "龙井茶" in document and "茶杯" in document and "陆拾叁元零壹分" in document
     assert "打印人：rep" in document  # read as the colleague who made the link
     assert page.count("华星贸易 仅供查看 2026-11-23") >= 20
@@ -272,5 +272,25 @@ def test_with_the_print_modules_merged_the_page_still_shows_the_quote(app, shop,
         pytest.skip("rules/print_data and rules/print_templates are not on this branch yet")
     token = shared(app, new_quote(app, shop))
     response = new_client().get(f"/q/{token}")
-    page = html.unescape(response.get_data(as_text=True))
+    page = unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and "龙井茶" in page and "华星贸易 仅供查看 2026-11-23" in page
+
+
+def test_a_link_may_be_shown_in_another_quote_template(app, shop, new_client, monkeypatch):
+    print_standin.install(monkeypatch)
+    quote_id = new_quote(app, shop)
+    with app.app_context():
+        print_standin.add_template()
+        plain = print_standin.add_template("<p>不含价格版：{% for line in lines %}{{ line.name }} {% endfor %}</p>",
+                                           name="不含价格", default=False)
+    rep = login(new_client, "rep")
+    html = rep.get(f"/admin/quote/details/?id={quote_id}").get_data(as_text=True)
+    assert 'name="template_id"' in html and "标准报价单（默认）" in html and "不含价格" in html
+    html = share_link(rep, quote_id, days="7", template_id=str(plain)).get_data(as_text=True)
+    assert "已生成分享链接" in html
+    page = unescape(new_client().get(f"/q/{only_share(app).token}").get_data(as_text=True))
+    assert "不含价格版：龙井茶 茶杯" in page and "¥16.00" not in page
+    html = share_link(rep, quote_id, days="7", template_id="99999").get_data(as_text=True)
+    assert "所选的打印模板不存在或已停用" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(QuoteShare.id))) == 1
