@@ -179,11 +179,12 @@ def _tell_owner(session: Session, share: QuoteShare, quote: Quote, *, now: datet
 
 def reader(session: Session, share: QuoteShare) -> Actor:
     """Whom the public page reads the quote as, once the token has been checked: the link itself
-    is the permission to see this one quote, so the scope is everything and no permission is
-    held; 打印人 on the page is the colleague who made the link."""
+    is the permission to see this one quote, so the scope is everything and the only permission
+    is reading quotes (this actor serves the one print-data call for the linked quote, nothing
+    else); 打印人 on the page is the colleague who made the link."""
     name = session.scalar(select(User.display_name).where(User.id == share.created_by_id)) or ""
     return Actor(user_id=share.created_by_id, display_name=name, department_id=None, department_path=None,
-                 report_path="", data_scope=DataScope.ALL, permissions=frozenset(), has_shares=False)
+                 report_path="", data_scope=DataScope.ALL, permissions=frozenset({"quote.view"}), has_shares=False)
 
 
 def watermark(customer_name: str, day: Any) -> str:
