@@ -15,6 +15,7 @@ from flask_login import current_user
 from admin_views import params
 from admin_views.base import PermissionView, allowed
 from admin_views.context import current_actor, now
+from admin_views.formatters import fmt_datetime
 from admin_views.forms import CsrfForm
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_bookkeeping, commit_or_explain
@@ -50,8 +51,7 @@ class QuoteShareView(PermissionView):
         commit_or_explain(
             lambda: quote_shares.create(db.session, quote_id, days=request.form.get("days"),
                                         template_id=request.form.get("template_id"), actor=current_actor(), now=now()),
-            lambda share: gettext("已生成分享链接，%(d)s 前有效，复制后发给客户即可",
-                                  d=share.expires_at.astimezone(_zone()).strftime("%Y-%m-%d %H:%M")))
+            lambda share: gettext("已生成分享链接，%(d)s 前有效，复制后发给客户即可", d=fmt_datetime(share.expires_at)))
         return redirect(_back(quote_id) + "#kechi-quote-shares")
 
     @expose("/<int:share_id>/revoke/", methods=["POST"])
@@ -64,12 +64,6 @@ class QuoteShareView(PermissionView):
             lambda _s: gettext("分享链接已撤销，客户将无法再打开"))
         quote_id = revoked[0] if revoked else params.int_id(request.form.get("quote_id"))
         return redirect(_back(quote_id) + "#kechi-quote-shares")
-
-
-def _zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def quote_share_section(quote: Quote) -> dict[str, Any]:
@@ -116,8 +110,8 @@ def show(token: str) -> Any:
         return _private(current_app.make_response((render_template("quote_shares/gone.html", lang=_lang()), 404)))
     page = quote_share_page.build(db.session, opened, now=moment, tz=current_app.config["TIMEZONE"],
                                   files_root=current_app.config["FILES_DIR"])
-    commit_bookkeeping()  # the opening counted, the owner told
     html = render_template("quote_shares/public.html", page=page, staff=staff, zhe=quotes.zhe, lang=_lang())
+    commit_bookkeeping()  # the opening counted, the owner told
     return _private(current_app.make_response(html))
 
 
