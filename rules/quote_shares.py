@@ -16,10 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models.base import UTCDateTime
 from models.org import DataScope, User
 from models.printing import PrintDocType, PrintTemplate
 from models.quote import Quote, QuoteShare
@@ -155,23 +154,25 @@ def open_shared(session: Session, token: str, *, now: datetime, count: bool = Tr
     if count:
         counted = session.execute(
             update(QuoteShare).where(QuoteShare.id == share.id, *_live(now))
-            .values(views=QuoteShare.views + 1, last_viewed_at=now,
-                    first_viewed_at=func.coalesce(QuoteShare.first_viewed_at, literal(now, UTCDateTime())))
+            .values(views=QuoteShare.views + 1, last_viewed_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if counted != 1:  # revoked a moment ago
             return None
+        # Two first openings at once: the row lock lets one of them find it still unseen.
+        first = session.execute(
+            update(QuoteShare).where(QuoteShare.id == share.id, QuoteShare.first_viewed_at.is_(None))
+            .values(first_viewed_at=now).execution_options(synchronize_session=False)).rowcount == 1
         session.execute(update(Quote).where(Quote.id == quote.id)
                         .values(viewed_at=now, updated_at=Quote.updated_at)
                         .execution_options(synchronize_session=False))
-        if share.first_viewed_at is None:
+        if first:
             _tell_owner(session, share, quote, now=now)
         session.refresh(share)
     return Opened(share, quote)
 
 
 def _tell_owner(session: Session, share: QuoteShare, quote: Quote, *, now: datetime) -> None:
-    """The owner learns the customer opened the quote: once per link (the dedupe key holds it
-    even when two first openings race)."""
+    """The owner learns the customer opened the quote: once per link."""
     notifications.notify(session, user_id=quote.owner_id, now=now,
                          title=_l("客户查看了报价单 %(n)s（%(c)s）", n=str(quote), c=quote.customer.name),
                          link=RecordLink(ListKind.QUOTE, quote.id), dedupe_key=f"quote_share_viewed:{share.id}")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 import print_standin
-from conftest import FIXED_NOW, list_table
+from conftest import FIXED_NOW, list_table, run_at_once
 from models import AuditLog, Notification, Quote, db
 from models.quote import QuoteShare
 from opportunity_helpers import actor_of
@@ -294,3 +294,14 @@ def test_a_link_may_be_shown_in_another_quote_template(app, shop, new_client, mo
     assert "所选的打印模板不存在或已停用" in html
     with app.app_context():
         assert db.session.scalar(select(func.count(QuoteShare.id))) == 1
+
+
+@pytest.mark.both_dbs
+def test_two_first_openings_at_once_count_twice_and_tell_the_owner_once(app, shop):
+    token = shared(app, new_quote(app, shop))
+    results = run_at_once(app, [lambda session: quote_shares.open_shared(session, token, now=FIXED_NOW)] * 2)
+    assert results == ["ok", "ok"]
+    with app.app_context():
+        share = db.session.scalar(select(QuoteShare))
+        assert (share.views, share.first_viewed_at) == (2, FIXED_NOW)
+        assert db.session.scalar(select(func.count(Notification.id))) == 1
