@@ -25,6 +25,7 @@ from admin_views import invoices  # 开票 (issue 19)
 from admin_views import documents  # 文档中心 (issue 20)
 from admin_views import print_templates  # 打印模板 (issue 20, templates)
 from admin_views import printing  # 打印/PDF (issue 20)
+from admin_views import quote_shares  # 报价单分享链接 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -41,7 +42,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, receipts, quotes, contracts, payment_plans, products, reports,
+    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans, products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)

@@ -24,7 +24,7 @@ from models.printing import PrintDocType  # issue 20
 from admin_views.base import PermissionView, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.filters import AmountGreater, AmountSmaller, IdEqual, LazyOptions
-from admin_views.formatters import fmt_money
+from admin_views.formatters import fmt_datetime, fmt_money
 from admin_views.forms import CsrfForm
 from admin_views.line_documents import LineDocumentEntry
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -32,6 +32,7 @@ from admin_views.menu import SALES, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import Customer, Opportunity, Order, PriceLevel, Product, Quote, QuoteEvent, QuoteLine, Role, User, db
+from models.quote import QuoteStatus
 from rules import amount_words, messaging, numbering, quotes, scope
 from rules.clock import local_date
 from rules.errors import OutOfScope
@@ -41,7 +42,7 @@ LABELS = {
     "status": _l("状态"), "total": _l("金额"), "quote_date": _l("报价日期"), "valid_until": _l("有效期至"),
     "owner": _l("负责人"), "price_level": _l("价格等级"), "tax_rate": _l("税率"), "terms": _l("条款"),
     "notes": _l("备注"), "gross": _l("原价合计"), "discount": _l("折扣金额"), "amount_ex_tax": _l("不含税金额"),
-    "tax": _l("税额"), "lines": _l("产品明细"),
+    "tax": _l("税额"), "lines": _l("产品明细"), "viewed_at": _l("客户最近查看"),
 }
 LINE_LABELS = {"product": _l("产品"), "quantity": _l("数量"), "unit_price": _l("单价（留空按价格等级）"),
                "discount_rate": _l("折扣（1=不打折，0.9=9折）"), "notes": _l("说明")}
@@ -82,6 +83,11 @@ def _money(view: Any, context: Any, model: Any, name: str) -> str:
     return fmt_money(getattr(model, name))
 
 
+def _viewed(view: Any, context: Any, model: Quote, name: str) -> str:
+    """客户最近查看: when the customer last opened a share link of the quote."""
+    return fmt_datetime(model.viewed_at) if model.viewed_at else "—"
+
+
 def _active_products() -> Any:
     return db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
 
@@ -119,13 +125,14 @@ class QuoteView(PrintActionsMixin, LineDocumentEntry, ScopedModelView):
     create_template = "admin/quotes/create.html"
     edit_template = "admin/quotes/edit.html"
 
-    column_list = ["number", "customer", "opportunity", "status", "total", "quote_date", "valid_until", "owner"]
+    column_list = ["number", "customer", "opportunity", "status", "total", "quote_date", "valid_until", "owner",
+                   "viewed_at"]
     column_labels = LABELS
     column_sortable_list = ["number", "quote_date", "valid_until", "total"]
     column_default_sort = [("quote_date", True), ("id", True)]
     column_searchable_list = ["number"]
     column_formatters = {"number": _number_link, "status": _status_badge, "total": _money,
-                         "customer": _customer_link, "opportunity": _opportunity_title}
+                         "customer": _customer_link, "opportunity": _opportunity_title, "viewed_at": _viewed}
     column_filters = [
         FilterEqual(Quote.status, _l("状态"), options=list(quotes.STATE_LABELS.items())),
         FilterLike(Quote.number, _l("报价单号")),
@@ -231,8 +238,10 @@ class QuoteView(PrintActionsMixin, LineDocumentEntry, ScopedModelView):
         actor = current_actor()
         events = list(db.session.scalars(select(QuoteEvent).where(QuoteEvent.quote_id == quote.id)
                                          .options(joinedload(QuoteEvent.actor)).order_by(QuoteEvent.id)))
+        contracted = quote.status == QuoteStatus.ACCEPTED and quotes.live_contract(db.session, quote.id) is not None
         return self.render(self.details_template, model=quote, events=events,
-                           versions=_versions(quote), moves=quotes.allowed_moves(quote, actor), labels=LABELS,
+                           versions=_versions(quote), moves=quotes.allowed_moves(quote, actor, contracted=contracted),
+                           labels=LABELS,
                            state_labels=quotes.STATE_LABELS, state_css=quotes.STATE_CSS,
                            event_labels=quotes.EVENT_LABELS, zhe=quotes.zhe, percent_off=quotes.percent_off,
                            order_number=_order_number(quote), opportunity_url=_opportunity_url(quote),

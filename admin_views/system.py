@@ -25,6 +25,7 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "MessageTemplate": _l("短信邮件模板"), "MailAccount": _l("邮件账户"),
                  "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收"),
                  "PrintTemplate": _l("打印模板"),  # templates (issue 20)
+                 "QuoteShare": _l("报价单分享链接"),  # issue 20
                  }
 # 文档中心 (issue 20)
 AUDIT_ACTIONS |= {"upload": _l("上传"), "download": _l("下载")}

@@ -123,6 +123,8 @@ class QuoteShare(db.Model):
     expires or is revoked; each opening is recorded on the link and on the quote."""
 
     __tablename__ = "quote_shares"
+    __audited__ = True  # made and revoked by people; the openings are counted by Core UPDATEs, not logged
+    __audit_masked__ = frozenset({"token"})  # the log is no way in
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), nullable=False, index=True)

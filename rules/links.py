@@ -34,6 +34,7 @@ class ListKind(StrEnum):
     FOLLOW_UP = "follow_up"                # 联系记录
     OWNERSHIP_EVENT = "ownership_event"    # 流转记录
     ORDER = "order"
+    QUOTE = "quote"                        # 报价单 (a record: the share link's first opening)
     OPPORTUNITY = "opportunity"            # 销售机会 (takes QUERY_PARAMETERS)
     LEAD = "lead"                          # 线索 (takes QUERY_PARAMETERS)
     ANNOUNCEMENT = "announcement"

@@ -382,8 +382,7 @@ def convert(session: Session, quote_id: Any, *, actor: Actor, now: datetime, tz:
     quote = scope.get_in_scope(session, Quote, quote_id, actor)
     _claim(session, quote, "convert", states=(Q.ACCEPTED,))
     session.refresh(quote)
-    contract = session.scalar(select(Contract).where(Contract.quote_id == quote.id, Contract.status != "void",
-                                                     Contract.deleted_at.is_(None)).limit(1))
+    contract = live_contract(session, quote.id)
     if contract is not None:  # accepted → an order or a contract, once (orders then come from the contract)
         raise QuoteRefused(_l("报价单%(n)s已转为合同 %(c)s", n=str(quote), c=str(contract)))
     order = Order(customer_id=quote.customer_id, salesperson_id=quote.owner_id, price_level_id=quote.price_level_id,
@@ -415,15 +414,22 @@ def revisions(session: Session, quote: Quote) -> list[Quote]:
                                 .order_by(Quote.revision.desc())))
 
 
-def allowed_moves(quote: Quote, actor: Actor) -> dict[str, bool]:
-    """The buttons the quote page offers: exactly what the rules above accept."""
+def live_contract(session: Session, quote_id: int) -> Contract | None:
+    """The contract this quote became (转合同), if one still stands: it then converts no more."""
+    return session.scalar(select(Contract).where(Contract.quote_id == quote_id, Contract.status != "void",
+                                                 Contract.deleted_at.is_(None)).limit(1))
+
+
+def allowed_moves(quote: Quote, actor: Actor, *, contracted: bool = False) -> dict[str, bool]:
+    """The buttons the quote page offers: exactly what the rules above accept (`contracted`:
+    the quote already became a contract, see `live_contract`)."""
     newest = quote.superseded_by_id is None
     may = actor.can(PERMISSION)
     moves = {name: rule.allows(actor) and newest and quote.status in rule.sources for name, rule in TRANSITIONS.items()}
     moves["edit"] = may and newest and quote.status == Q.DRAFT
     moves["revise"] = may and newest and quote.status in REVISABLE and quote.order_id is None
     moves["convert"] = may and actor.can("order.create") and newest and quote.status == Q.ACCEPTED \
-        and quote.order_id is None
+        and quote.order_id is None and not contracted
     return moves
 
 

@@ -201,3 +201,19 @@ def test_a_draft_is_changed_on_its_form_and_the_money_follows(app, shop, new_cli
     assert "只有最新版本的草稿可以修改" in html
     with app.app_context():
         assert db.session.get(Quote, quote_id).total == Decimal("77.41")
+
+
+def test_a_quote_that_became_a_contract_offers_no_convert_to_order(app, shop, new_client):
+    quote_id = new_quote(app, shop)
+    act(app, quote_id, "send")
+    act(app, quote_id, "accept")
+    rep = login(new_client, "rep")
+    assert 'id="kechi-quote-convert"' in rep.get(f"/admin/quote/details/?id={quote_id}").get_data(as_text=True)
+    html = rep.post_form(f"/admin/quote/details/?id={quote_id}", {"quote_id": str(quote_id)},
+                         to="/admin/contract/from_quote/", follow=True).get_data(as_text=True)
+    assert "已生成合同草稿" in html
+    html = rep.get(f"/admin/quote/details/?id={quote_id}").get_data(as_text=True)
+    assert "kechi-contract-link" in html and 'id="kechi-quote-convert"' not in html
+    assert "报价单BJ202611230001已转为合同" in _press(rep, quote_id, "convert")  # an old tab is still refused
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 0
