@@ -225,7 +225,11 @@ def test_the_counted_opening_and_a_lapsed_offer_on_both_databases(app, shop, new
 
 
 def test_the_public_pages_in_english(app, shop, new_client, clock):
+    """The page's own layout in English (a company's print template is its own text, in Chinese)."""
     quote_id = new_quote(app, shop)
+    with app.app_context():
+        db.session.execute(update(PrintTemplate).where(PrintTemplate.doc_type == "quote").values(active=False))
+        db.session.commit()
     token = shared(app, quote_id, days=1)
     customer = new_client()
     customer.get("/lang/en")
