@@ -22,6 +22,7 @@ from admin_views import (
 )
 from admin_views import receipts  # 回款 (issue 19)
 from admin_views import invoices  # 开票 (issue 19)
+from admin_views import attachments  # 附件 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -35,6 +36,7 @@ from rules import notifications as notification_rules
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
     customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
+    attachments,  # 附件 (issue 20)
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
