@@ -37,6 +37,8 @@ DETAILS = {AttachmentEntity.CUSTOMER: "customer", AttachmentEntity.LEAD: "lead",
            AttachmentEntity.CONTRACT: "contract", AttachmentEntity.ORDER: "order",
            AttachmentEntity.PAYMENT: "payment", AttachmentEntity.INVOICE: "invoice"}
 BIN_PAGE = 100
+# Where an upload returns to on its record's page: the customer page keeps its files in a tab.
+_ANCHORS = {AttachmentEntity.CUSTOMER.value: "#tab-attachments"}
 
 
 def _root() -> str:
@@ -132,7 +134,8 @@ class AttachmentView(PermissionView):
             select(Attachment).where(Attachment.uploaded_by_id == actor.user_id, Attachment.deleted_at.is_(None),
                                      scope.attachment_clause(actor))
             .order_by(Attachment.uploaded_at.desc(), Attachment.id.desc()).limit(BIN_PAGE)))
-        return self.render("admin/attachments/mine.html", items=items, entity_labels=attachments.labels())
+        return self.render("admin/attachments/mine.html", items=items, entity_labels=attachments.labels(),
+                           names=attachments.record_names(db.session, items))
 
     @expose("/upload/", methods=["POST"])
     def upload_view(self) -> Any:
@@ -157,7 +160,7 @@ class AttachmentView(PermissionView):
                                       actor=current_actor(), now=now(), root=_root(), note=form.get("note"))
             outcome.done(gettext("已上传 %(n)d 个附件：%(names)s", n=len(made),
                                  names="、".join(item.file_name for item in made)))
-        return redirect(target + ("#attachments" if "#" not in target else ""))
+        return redirect(target + ("" if "#" in target else _ANCHORS.get(entity, "#attachments")))
 
     @expose("/download/<int:id>")
     def download_view(self, id: int) -> Any:
@@ -239,7 +242,8 @@ class AttachmentBinView(PermissionView):
         page = page_number(request.args.get("page"))
         items = attachments.binned(db.session, current_actor(), limit=BIN_PAGE + 1, offset=page * BIN_PAGE)
         return self.render("admin/attachments/bin.html", items=items[:BIN_PAGE], page=page,
-                           has_next=len(items) > BIN_PAGE, entity_labels=attachments.labels())
+                           has_next=len(items) > BIN_PAGE, entity_labels=attachments.labels(),
+                           names=attachments.record_names(db.session, items[:BIN_PAGE]))
 
     @expose("/restore/<int:id>", methods=["POST"])
     def restore_view(self, id: int) -> Any:

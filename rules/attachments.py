@@ -271,5 +271,19 @@ def purge(session: Session, attachment_id: Any, *, actor: Actor) -> list[str]:
     return keys
 
 
+def record_names(session: Session, items: Iterable[Attachment]) -> dict[tuple[str, int], str]:
+    """What each file hangs on, by name (客户 华为, 订单 DD2026…): one query per kind of record. The
+    files were loaded in scope, and a file is seen exactly when its record is."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        wanted.setdefault(str(item.entity), set()).add(item.record_id)
+    names: dict[tuple[str, int], str] = {}
+    for entity, ids in wanted.items():
+        model = scope.attachable()[AttachmentEntity(entity)]
+        for record in session.scalars(select(model).where(model.id.in_(ids))):
+            names[(entity, record.id)] = str(record)
+    return names
+
+
 def labels() -> dict[str, Any]:
     return {kind.value: label for kind, label in ENTITY_LABELS.items()}
