@@ -24,6 +24,8 @@ ENTITY_LABELS = {"Customer": _l("客户"), "User": _l("员工"), "Role": _l("角
                  "Pool": _l("客户池"), "ClaimRequest": _l("领用申请"), "Announcement": _l("公告"),
                  "MessageTemplate": _l("短信邮件模板"), "MailAccount": _l("邮件账户"),
                  "HolidayGreeting": _l("节日问候"), "SfaPlan": _l("销售自动化方案"), "OptOut": _l("拒收")}
+AUDIT_ACTIONS.update(upload=_l("上传"), download=_l("下载"), restore=_l("恢复"), purge=_l("彻底删除"))  # issue 20: 附件
+ENTITY_LABELS["Attachment"] = _l("附件")  # issue 20
 LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
                  LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定"),
                  LoginReason.THROTTLED: _l("尝试过频，需等待"), LoginReason.BAD_CAPTCHA: _l("验证码错误"),
