@@ -15,7 +15,7 @@ from models import Customer, User, db
 from models.attachment import Attachment
 from models.customer import Contact, FollowUp
 from models.system import AuditLog
-from rules import attachments, settings, sharing
+from rules import attachments, scope, settings, sharing
 from rules.actor import Actor
 from rules.errors import FileRefused
 
@@ -350,3 +350,27 @@ def test_rules_refuse_an_upload_without_the_permission(app, staff, files_dir):
         with pytest.raises(FileRefused):
             attachments.upload(db.session, entity="customer", record_id=staff["mine"], files=[],
                                actor=actor_of(staff["rep1"]), now=FIXED_NOW, root=files_dir)
+
+
+# --- at scale: the scoped list newest first probes records by key -------------------------
+
+def sqlite_plan(stmt) -> str:
+    compiled = stmt.compile(dialect=db.engine.dialect)
+    values = tuple(compiled.params[name] for name in compiled.positiontup)
+    rows = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), values).all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_the_list_of_every_file_one_sees_reads_no_table_whole(app, client, staff):
+    client.login("rep1")
+    upload(client, "customer", staff["mine"], ("合同.pdf", sample.pdf()))
+    with app.app_context():
+        for username in ("rep1", "sup1", "admin"):
+            actor = actor_of(db.session.scalar(select(User.id).where(User.username == username)))
+            newest = (select(Attachment.id).where(Attachment.deleted_at.is_(None), scope.attachment_clause(actor))
+                      .order_by(Attachment.uploaded_at.desc(), Attachment.id.desc()).limit(50))
+            plan = sqlite_plan(newest)
+            # no table read whole to list what the reader sees (an IN over every visible contact
+            # or follow-up scanned those tables on every list)
+            assert not any(f"SCAN {table}" in plan for table in ("contacts", "follow_ups", "customers")), plan
+            assert len(db.session.scalars(newest).all()) == 1
