@@ -19,7 +19,6 @@ The database is created from scratch (tables dropped first): never point it at a
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import statistics
 import sys
@@ -28,6 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_reports import p95  # noqa: E402
 from common import make_app, normalise_url  # noqa: E402
 
 TODAY = date(2026, 11, 23)
@@ -35,11 +35,6 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CUSTOMERS_PER_ATTACHMENT = 5
 CHUNK = 20_000
 PAGE = 50
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def generate(rows: int) -> None:
