@@ -153,7 +153,7 @@ def main() -> None:
                 attachments.for_record(db.session, "customer", picks[rng.randrange(len(picks))], actor)
                 db.session.rollback()
 
-            raw = db.session.connection().connection.driver_connection
+            raw = db.engine.raw_connection()  # its own connection: the session's goes back to the pool
             placeholder = "?" if db.engine.dialect.name == "sqlite" else "%s"
 
             def record_bare() -> None:
@@ -162,6 +162,7 @@ def main() -> None:
                                f"WHERE a.entity = 'customer' AND a.record_id = {placeholder} AND a.deleted_at IS NULL "
                                "ORDER BY a.uploaded_at DESC, a.id DESC", (picks[rng.randrange(len(picks))],))
                 cursor.fetchall()
+                raw.rollback()
 
             def list_rule() -> None:
                 list(db.session.scalars(select(Attachment).where(Attachment.deleted_at.is_(None),
@@ -177,12 +178,14 @@ def main() -> None:
                                f"WHERE a.entity = 'customer' AND a.deleted_at IS NULL AND c.deleted_at IS NULL{owners} "
                                f"ORDER BY a.uploaded_at DESC, a.id DESC LIMIT {PAGE}")
                 cursor.fetchall()
+                raw.rollback()
 
             for label, rule, bare in (("记录附件", record_rule, record_bare), ("全部附件", list_rule, list_bare)):
                 laps, bare_laps = timed(rule, args.repeat), timed(bare, args.repeat)
                 print(f"| {username} | {label} | {statistics.median(laps):.1f} | {p95(laps):.1f} | "
                       f"{statistics.median(bare_laps):.1f} | {p95(bare_laps):.1f} | "
                       f"{statistics.median(laps) / max(statistics.median(bare_laps), 0.01):.1f}× |", flush=True)
+            raw.close()
         db.session.execute(text("SELECT 1"))
 
 
