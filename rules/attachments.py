@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models.attachment import Attachment, AttachmentEntity
@@ -178,6 +178,13 @@ def count_for(session: Session, entity: Any, record_ids: Iterable[int]) -> dict[
         Attachment.entity == _entity(entity).value, Attachment.record_id.in_(ids), Attachment.deleted_at.is_(None))
         .group_by(Attachment.record_id))
     return {record_id: count for record_id, count in rows}
+
+
+def move_records(session: Session, entity: Any, from_ids: list[int], to_id: int) -> None:
+    """Files follow their record when records are merged (客户合并 keeps one customer)."""
+    if from_ids:
+        session.execute(update(Attachment).where(Attachment.entity == _entity(entity).value,
+                                                 Attachment.record_id.in_(from_ids)).values(record_id=to_id))
 
 
 def _visible(session: Session, attachment_id: Any, actor: Actor, *, binned: bool = False) -> Attachment:

@@ -374,3 +374,19 @@ def test_the_list_of_every_file_one_sees_reads_no_table_whole(app, client, staff
             # or follow-up scanned those tables on every list)
             assert not any(f"SCAN {table}" in plan for table in ("contacts", "follow_ups", "customers")), plan
             assert len(db.session.scalars(newest).all()) == 1
+
+
+def test_a_merged_customers_files_follow_it_to_the_customer_kept(app, client, staff, make_customer):
+    other = make_customer("华为技术（重复）", staff["rep1"])
+    client.login("rep1")
+    upload(client, "customer", other, ("重复客户的合同.pdf", sample.pdf()))
+    with app.app_context():
+        from rules import customers
+
+        actor = actor_of(staff["rep1"])
+        customers.merge(db.session, db.session.get(Customer, staff["mine"]), [db.session.get(Customer, other)],
+                        actor=actor, now=FIXED_NOW)
+        db.session.commit()
+    page = client.get(f"/admin/customer/details/?id={staff['mine']}").get_data(as_text=True)
+    assert "重复客户的合同.pdf" in page
+    assert fetch(client, f"/admin/attachment/download/{rows(app)[0].id}").status_code == 200
