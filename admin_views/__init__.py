@@ -26,6 +26,7 @@ from admin_views import documents  # 文档中心 (issue 20)
 from admin_views import print_templates  # 打印模板 (issue 20, templates)
 from admin_views import printing  # 打印/PDF (issue 20)
 from admin_views import quote_shares  # 报价单分享链接 (issue 20)
+from admin_views import attachments  # 附件 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -39,6 +40,7 @@ from rules import notifications as notification_rules
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
     customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
+    attachments,  # 附件 (issue 20)
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from admin_views.base import PermissionView
 from admin_views.context import audit_context, current_actor, now
 from admin_views.forms import CsrfForm
 from admin_views.menu import OFFICE, fa
+from admin_views.stored_files import send_stored
 from admin_views.transaction import commit_bookkeeping, transaction
 from jobs import document_text as text_jobs
 from jobs.queue import QueueUnavailable, enqueue
@@ -42,19 +43,6 @@ TEXT_LABELS = {TextStatus.PENDING: _l("正在读取文字"), TextStatus.DONE: _l
 ATTACHMENTS_PAGE = 50
 UPLOAD_ENDPOINTS = ("document.upload", "document.new_version")
 UPLOAD_OVERHEAD = 1024 * 1024  # the multipart framing around the files
-
-
-def send_stored(path: Any, file_name: str, mime: str) -> Any:
-    """A stored file as a download: shown in the browser only when it is a raster image or a
-    PDF (file_types.INLINE_MIMES), never sniffed into something else, and sandboxed so nothing
-    in it can run as this site."""
-    inline = mime in file_types.INLINE_MIMES
-    response = send_file(path, mimetype=mime if inline else "application/octet-stream",
-                         as_attachment=not inline, download_name=file_name, conditional=True, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def record_url(entity: str, record_id: int) -> str | None:
@@ -307,7 +295,7 @@ class DocumentCentreView(PermissionView):
         except OutOfScope:
             abort(404)
         commit_bookkeeping()
-        return send_stored(path, version.file_name, version.mime)
+        return send_stored(path, version.file_name, version.mime, etag=version.sha256)
 
     # --- recycle bin -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, format_repr, utcnow
@@ -46,7 +46,10 @@ class Attachment(StoredFileMixin, db.Model):
     __table_args__ = (
         Index("ix_attachments_record", "entity", "record_id", "uploaded_at"),
         Index("ix_attachments_uploaded_at", "uploaded_at"),
-        Index("ix_attachments_deleted_at", "deleted_at"),
+        # Only the bin's rows: a full index on deleted_at told SQLite that `deleted_at IS NULL`
+        # (every live file) was a few rows, and a list newest first sorted a million of them.
+        Index("ix_attachments_deleted_at", "deleted_at", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
         Index("ix_attachments_storage_key", "storage_key"),
     )
 

@@ -14,7 +14,7 @@ from models.customer import (
     OwnershipReason,
 )
 from models.org import DataScope
-from rules import entry, normalize, numbering, opportunities, phones, protection, regions, scope, search, settings
+from rules import attachments, entry, normalize, numbering, opportunities, phones, protection, regions, scope, search, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
@@ -278,6 +278,7 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
     session.execute(update(Contact).where(Contact.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(FollowUp).where(FollowUp.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(CustomerShare).where(CustomerShare.customer_id.in_(ids)).values(customer_id=keep.id))
+    attachments.move_records(session, "customer", ids, keep.id)  # issue 20: 附件 follow the kept customer
     _merge_sales(session, keep, others)
     opportunities.merge_customers(session, keep.id, ids)
     for other in others:
