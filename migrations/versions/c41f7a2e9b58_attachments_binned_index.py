@@ -1,7 +1,7 @@
 """attachments: the index on deleted_at holds only the recycle bin's rows
 
 Revision ID: c41f7a2e9b58
-Revises: 6a57f323c426
+Revises: 3c8e1f0b7a92
 Create Date: 2026-12-06 12:30:00
 
 With every row in it, SQLite read `deleted_at IS NULL` (every live attachment) as a handful of
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c41f7a2e9b58'
-down_revision = '6a57f323c426'
+down_revision = '3c8e1f0b7a92'
 branch_labels = None
 depends_on = None
 
