@@ -22,7 +22,7 @@ from admin_views import (
 )
 from admin_views import receipts  # 回款 (issue 19)
 from admin_views import invoices  # 开票 (issue 19)
-from admin_views import attachments  # 附件 (issue 20)
+from admin_views import attachment_settings, attachments  # 附件 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -49,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,
+    attachment_settings,  # 附件设置 (issue 20)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )
