@@ -16,7 +16,7 @@ from admin_views.backup import size_text
 from admin_views.base import SIGNED_IN, PermissionView
 from admin_views.context import current_actor, now
 from admin_views.forms import CsrfForm
-from admin_views.menu import CUSTOMERS, SETTINGS, fa
+from admin_views.menu import CUSTOMERS, fa
 from admin_views.navigation import back_url
 from admin_views.params import page_number
 from admin_views.stored_files import harden, send_stored
@@ -249,35 +249,7 @@ class AttachmentBinView(PermissionView):
         return redirect(url_for(".index"))
 
 
-class AttachmentSettingsView(PermissionView):
-    """附件设置 (settings.manage): the size limits and the allowed kinds of file."""
-
-    permission = "settings.manage"
-
-    @expose("/", methods=["GET", "POST"])
-    def index(self) -> Any:
-        values = attachments.limits(db.session)
-        if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            typed = {"attachment_max_mb": request.form.get("attachment_max_mb", ""),
-                     "upload_max_files": request.form.get("upload_max_files", ""),
-                     "upload_max_total_mb": request.form.get("upload_max_total_mb", ""),
-                     "attachment_types": request.form.getlist("attachment_types")}
-            with transaction(gettext("附件设置已保存")) as outcome:
-                attachments.save_settings(db.session, max_mb=typed["attachment_max_mb"],
-                                          max_files=typed["upload_max_files"],
-                                          max_total_mb=typed["upload_max_total_mb"], types=typed["attachment_types"])
-            if outcome.ok:
-                return redirect(url_for(".index"))
-            values = typed  # a refusal keeps what was typed
-        return self.render("admin/attachments/settings.html", values=values,
-                           kinds=[(kind.value, file_types.KIND_LABELS[kind]) for kind in FileKind])
-
-
 def views() -> list[Any]:
     return [AttachmentView(name=_l("附件"), endpoint="attachment", category=CUSTOMERS, **fa("fa-paperclip")),
             AttachmentBinView(name=_l("附件回收站"), endpoint="attachment_bin", category=CUSTOMERS,
-                              **fa("fa-trash-o")),
-            AttachmentSettingsView(name=_l("附件设置"), endpoint="attachment_settings", category=SETTINGS,
-                                   **fa("fa-paperclip"))]
+                              **fa("fa-trash-o"))]
