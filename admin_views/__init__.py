@@ -26,7 +26,6 @@ from admin_views import documents  # 文档中心 (issue 20)
 from admin_views import print_templates  # 打印模板 (issue 20, templates)
 from admin_views import printing  # 打印/PDF (issue 20)
 from admin_views import quote_shares  # 报价单分享链接 (issue 20)
-
 from admin_views import attachment_settings, attachments  # 附件 (issue 20)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone

@@ -15,7 +15,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
-from models.base import MAX_DB_INT
+from models.base import MAX_DB_INT, MAX_ID
 
 # Dates outside these years are typing mistakes or attacks: date arithmetic on 0001-01-01 or
 # 9999-12-31 overflows, and no report of a CRM spans them.
@@ -48,7 +48,7 @@ def id_or_none(value: Any) -> int | None:
     if text is None:
         return None
     number = int(text)
-    return number if 0 < number <= MAX_DB_INT else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def int_id(value: Any) -> int:
@@ -65,7 +65,7 @@ def ids_list(raw: Any) -> list[int]:
     return list(dict.fromkeys(i for i in (id_or_none(p) for p in parts) if i is not None))
 
 
-def optional_int(value: Any, *, name: str, minimum: int = 0, maximum: int = MAX_DB_INT) -> int | None:
+def optional_int(value: Any, *, name: str, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
     """A whole number a person typed; empty → None, anything else out of range → 400."""
     text = str(value if value is not None else "").strip()
     if not text:
@@ -79,7 +79,7 @@ def optional_int(value: Any, *, name: str, minimum: int = 0, maximum: int = MAX_
     return number
 
 
-def positive_int(value: Any, *, name: str, default: int, maximum: int = MAX_DB_INT) -> int:
+def positive_int(value: Any, *, name: str, default: int, maximum: int = MAX_ID) -> int:
     number = optional_int(value, name=name, minimum=1, maximum=maximum)
     return default if number is None else number
 
@@ -169,7 +169,7 @@ class BoundedIntConverter(IntegerConverter):
 
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
                  max: int | None = None, signed: bool = False) -> None:  # noqa: A002
-        super().__init__(map, fixed_digits, min, MAX_DB_INT if max is None else max, signed)
+        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
 
 
 def install_converters(app: Flask) -> None:

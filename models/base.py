@@ -11,6 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # The largest integer either database stores (SQLite INTEGER, PostgreSQL BIGINT): an id beyond it
 # names no record, and passing it to SQL is a driver error.
 MAX_DB_INT = 2**63 - 1
+# The largest record id: ids are INTEGER columns, and on PostgreSQL SQLAlchemy binds an id as
+# `$1::INTEGER`, so a bigger number in a URL would be a driver error instead of "no such record".
+MAX_ID = 2**31 - 1
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -22,7 +22,7 @@ from models.attachment import Attachment, AttachmentEntity
 from models.document import Document, DocumentFolder, DocumentSearch, DocumentVersion, FolderGrant, FolderKind, GrantLevel
 from models.printing import PrintTemplate
 from models.approval import ApprovalDocType, ApprovalEvent, ApprovalFlow, ApprovalRequest, ApprovalStep, ApprovalTask
-from models.base import MAX_DB_INT
+from models.base import MAX_ID
 from models.contract import Contract, ContractEvent, ContractLine
 from models.announcement import Announcement, announcement_departments
 from models.customer import (
@@ -682,7 +682,7 @@ def get_in_scope(session: Session, model: type[M], ident: Any, actor: Actor,
         pk = int(ident)
     except (TypeError, ValueError):
         raise OutOfScope(_l("记录不存在")) from None
-    if not 0 < pk <= MAX_DB_INT:  # beyond any stored id; SQL would fail on it
+    if not 0 < pk <= MAX_ID:  # beyond any stored id; SQL would fail on it
         raise OutOfScope(_l("记录不存在"))
     stmt = select(model).where(clause if clause is not None else clause_for(model, actor))
     obj = session.scalar(stmt.where(model.id == pk))
@@ -700,7 +700,7 @@ def ids_in_scope(session: Session, model: type, ids: list[Any], actor: Actor,
             number = int(raw)
         except (TypeError, ValueError):
             continue
-        if 0 < number <= MAX_DB_INT:
+        if 0 < number <= MAX_ID:
             wanted.append(number)
     if not wanted:
         return []

@@ -110,7 +110,8 @@ def test_someone_elses_order_and_unknown_types_print_nothing(app, client, shop):
     client.login("rep2")
     for url in (f"/admin/printing/preview/order/{order_id}/", f"/admin/printing/pdf/order/{order_id}/",
                 f"/admin/printing/pdf/delivery/{order_id}/", f"/admin/printing/pdf/envelope/{shop['customer']}/",
-                f"/admin/printing/pdf/nonsense/{order_id}/", "/admin/printing/pdf/order/99999999999999999999/"):
+                f"/admin/printing/pdf/nonsense/{order_id}/", "/admin/printing/pdf/order/99999999999999999999/",
+                "/admin/printing/pdf/order/99999999999999/", "/admin/order/details/?id=99999999999999"):
         assert client.get(url).status_code == 404, url
 
 
