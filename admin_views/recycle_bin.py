@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,7 @@ from admin_views.customer_labels import LABELS
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.transaction import transaction
 from models import Customer, db
-from rules import customers, scope
+from rules import customers, file_store, scope
 from rules.errors import OutOfScope
 
 
@@ -60,9 +60,12 @@ class RecycleBinView(ScopedModelView):
     @action("purge", _l("彻底删除"), _l("彻底删除后无法恢复，客户的联系人和联系记录也将一并删除。确定吗？"))
     def action_purge(self, ids: list[str]) -> None:
         records = self.scoped_batch(ids)
-        with transaction(gettext("已彻底删除 %(n)d 位客户", n=len(records))):
+        files: list[str] = []
+        with transaction(gettext("已彻底删除 %(n)d 位客户", n=len(records))) as outcome:
             for record in records:
-                customers.purge(db.session, record)
+                files += customers.purge(db.session, record)
+        if outcome.ok:
+            file_store.delete(current_app.config["FILES_DIR"], *files)
 
 
 def views() -> list[Any]:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import delete as delete_rows
 from sqlalchemy.orm import Session, selectinload
 
 from models.attachment import Attachment, AttachmentEntity
@@ -185,6 +186,17 @@ def move_records(session: Session, entity: Any, from_ids: list[int], to_id: int)
     if from_ids:
         session.execute(update(Attachment).where(Attachment.entity == _entity(entity).value,
                                                  Attachment.record_id.in_(from_ids)).values(record_id=to_id))
+
+
+def drop_for_records(session: Session, entity: Any, record_ids: Select | list[int]) -> list[str]:
+    """Records deleted for good (a customer purged from the bin) take their files with them: the
+    rows go now, and the storage keys are returned for the caller to delete once the commit has
+    succeeded, as `purge` does."""
+    where = and_(Attachment.entity == _entity(entity).value, Attachment.record_id.in_(record_ids))
+    keys = [key for row in session.execute(select(Attachment.storage_key, Attachment.thumb_key).where(where))
+            for key in row if key]
+    session.execute(delete_rows(Attachment).where(where))
+    return keys
 
 
 def _visible(session: Session, attachment_id: Any, actor: Actor, *, binned: bool = False) -> Attachment:

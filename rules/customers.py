@@ -229,8 +229,9 @@ def restore(session: Session, customer: Customer) -> None:
     session.flush()
 
 
-def purge(session: Session, customer: Customer) -> None:
-    """彻底删除 from the bin: the customer and everything that hangs off it."""
+def purge(session: Session, customer: Customer) -> list[str]:
+    """彻底删除 from the bin: the customer and everything that hangs off it, files included.
+    Returns the storage keys of those files, for the caller to delete after the commit."""
     if customer.deleted_at is None:
         raise PurgeRefused(_l("只能彻底删除回收站中的客户"))
     from models.sales import Order
@@ -246,6 +247,9 @@ def purge(session: Session, customer: Customer) -> None:
     from models.customer import FollowUpComment
 
     follow_ups = select(FollowUp.id).where(FollowUp.customer_id == customer.id)
+    files = [*attachments.drop_for_records(session, "customer", [customer.id]),
+             *attachments.drop_for_records(session, "contact", select(Contact.id).where(Contact.customer_id == customer.id)),
+             *attachments.drop_for_records(session, "follow_up", follow_ups)]
     session.execute(delete(FollowUpComment).where(FollowUpComment.follow_up_id.in_(follow_ups)))
     session.execute(delete(FollowUp).where(FollowUp.customer_id == customer.id))
     session.execute(delete(CustomerShare).where(CustomerShare.customer_id == customer.id))
@@ -256,6 +260,7 @@ def purge(session: Session, customer: Customer) -> None:
     session.execute(update(Customer).where(Customer.parent_id == customer.id).values(parent_id=None))
     session.delete(customer)
     session.flush()
+    return files
 
 
 def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Actor, now: datetime) -> int:

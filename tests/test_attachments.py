@@ -390,3 +390,28 @@ def test_a_merged_customers_files_follow_it_to_the_customer_kept(app, client, st
     page = client.get(f"/admin/customer/details/?id={staff['mine']}").get_data(as_text=True)
     assert "重复客户的合同.pdf" in page
     assert fetch(client, f"/admin/attachment/download/{rows(app)[0].id}").status_code == 200
+
+
+def test_a_customer_purged_from_the_bin_takes_its_files_and_its_contacts_files_with_it(app, new_client, staff,
+                                                                                       files_dir):
+    with app.app_context():
+        contact = Contact(customer_id=staff["mine"], name="李经理")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+    rep = new_client()
+    rep.login("rep1")
+    upload(rep, "customer", staff["mine"], ("合同扫描.pdf", sample.pdf()))
+    upload(rep, "contact", contact_id, ("名片.png", sample.png()))
+    assert len(rows(app)) == 2 and len(stored_files(files_dir)) == 3  # two files and the card's thumbnail
+    with app.app_context():
+        from rules import customers
+
+        customers.to_bin(db.session, db.session.get(Customer, staff["mine"]), actor=actor_of(staff["rep1"]),
+                         now=FIXED_NOW)
+        db.session.commit()
+    admin = new_client()
+    admin.login("admin")
+    page = admin.action("/admin/customer_bin/", "purge", [staff["mine"]]).get_data(as_text=True)
+    assert "已彻底删除 1 位客户" in page
+    assert rows(app) == [] and stored_files(files_dir) == []
