@@ -323,7 +323,7 @@ class DocumentCentreView(PermissionView):
         kind = kind if kind in {k.value for k in FileKind} else ""
         entity = entity if entity in {e.value for e in AttachmentEntity} else ""
         rows = documents.visible_attachments(db.session, actor, kind=kind, entity=entity,
-                                             offset=(page - 1) * ATTACHMENTS_PAGE, limit=ATTACHMENTS_PAGE + 1)
+                                             offset=page * ATTACHMENTS_PAGE, limit=ATTACHMENTS_PAGE + 1)
         return self.render(
             "admin/documents/attachments.html", tab="attachments", rows=rows[:ATTACHMENTS_PAGE],
             more=len(rows) > ATTACHMENTS_PAGE, page=page, kind=kind, entity=entity,

@@ -184,6 +184,7 @@ def test_the_grants_editor_opens_a_company_folder_to_one_department(app, client,
         assert db.session.scalar(select(func.count(FolderGrant.id))) == 1
 
 
+@pytest.mark.both_dbs
 def test_all_attachments_lists_only_what_the_reader_may_see(app, client, people, make_customer):
     mine = make_customer("甲公司", people["rep1"])
     theirs = make_customer("乙公司", people["rep2"])
@@ -201,6 +202,9 @@ def test_all_attachments_lists_only_what_the_reader_may_see(app, client, people,
     only_pdf = client.get("/admin/document/attachments?kind=pdf").get_data(as_text=True)
     assert "甲的合同.pdf" in only_pdf and "门头照.png" not in only_pdf
     assert "没有符合筛选条件的附件" in client.get("/admin/document/attachments?entity=order").get_data(as_text=True)
+    second = client.get("/admin/document/attachments?page=1").get_data(as_text=True)
+    assert "甲的合同.pdf" not in second.split("data-testid=\"attachment-filters\"")[1], second
+    assert "上一页" in second and "第 2 页" in second
     client.logout()
     client.login("rep2")
     assert "甲的合同.pdf" not in client.get("/admin/document/attachments").get_data(as_text=True)
