@@ -65,13 +65,14 @@ def test_quote_send_accept_convert_and_print(app, page, live_server, make_user, 
     expect(page.locator(".kechi-quote-order")).to_contain_text("已转订单 DD")
     screenshot(page, "62-quote-converted")
 
+    page.click("[data-testid=print-print-menu] .dropdown-toggle")
     with page.expect_popup() as popup:
-        page.click("text=打印")
+        page.click("[data-testid=print-print-quote]")  # the default 报价单 template
     printed = popup.value
     printed.wait_for_load_state()
     expect(printed.locator("body")).to_contain_text("杭州客池茶业有限公司")
-    expect(printed.locator("[data-testid=in-words]")).to_have_text("柒佰肆拾陆元肆角整")
-    expect(printed.locator("[data-testid=valid-until]")).to_have_text("2026-12-23")
+    expect(printed.locator("body")).to_contain_text("柒佰肆拾陆元肆角整")
+    expect(printed.locator("body")).to_contain_text("2026-12-23")
     printed.set_viewport_size({"width": 900, "height": 1200})
     screenshot(printed, "63-quote-print")
     printed.close()
