@@ -20,6 +20,7 @@ from models.dictionary import CUSTOMER_DICT_KINDS
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
+from demo import documents as demo_documents
 from demo import finance as demo_finance
 from demo import office as demo_office
 from demo import pipeline as demo_pipeline
@@ -41,6 +42,13 @@ DEMO_STAFF = [
     ("qianhui", "钱慧", "财务", ["财务部"], "zhangzong"),
 ]
 DEMO_CUSTOMERS = 300
+
+
+def _files_root() -> str:
+    """Where uploaded bytes live (config FILES_DIR); seeding always runs inside the app."""
+    from flask import current_app
+
+    return current_app.config["FILES_DIR"]
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -69,6 +77,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         demo_reports.seed_pool_history(session, list(users.values()), now=clock.now())
         demo_pipeline.seed_pipeline(session, users, now=clock.now())
         demo_finance.seed_finance(session, users, now=clock.now())
+        demo_documents.seed_documents(session, users, now=clock.now(), files_root=_files_root())
     now = clock.now()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),
