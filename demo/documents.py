@@ -131,10 +131,6 @@ def _stream(demo: DemoFile) -> tuple[io.BytesIO, str]:
     return io.BytesIO(demo.make()), demo.name
 
 
-def _actor(session: Session, user: User) -> Actor:
-    return Actor.from_user(user)
-
-
 # --- the parts -----------------------------------------------------------------------------------
 
 def seed_documents(session: Session, users: dict[str, User], *, now: datetime, files_root: str | Path) -> list[str]:
@@ -180,8 +176,8 @@ def _seed_attachments(session: Session, users: dict[str, User], files: dict[str,
         chosen = [files[k] for k in keys if pdf_ok or not files[k].name.endswith(".pdf")]
         if chosen:
             attachments.upload(session, entity=entity, record_id=record_id, files=[_stream(f) for f in chosen],
-                               actor=_actor(session, owner), now=now - timedelta(days=days_ago), note=note,
-                               files_root=files_root)
+                               actor=Actor.from_user(owner), now=now - timedelta(days=days_ago), note=note,
+                               root=files_root)
 
     rep = users["chenxm"]
     customers = session.scalars(select(Customer).where(Customer.owner_id == rep.id, Customer.deleted_at.is_(None))
@@ -202,69 +198,107 @@ def _seed_document_centre(session: Session, users: dict[str, User], files: dict[
                           files_root: str | Path) -> None:
     folders = _need("document_folders")
     documents = _need("documents")
-    admin, boss, rep = _actor(session, users["admin"]), _actor(session, users["wangjl"]), _actor(session, users["chenxm"])
+    from models.document import DocumentFolder, FolderKind, GrantLevel
+    from rules.audit import AuditContext
+
     pdf_ok = _pdf_ready()
     week_ago = now - timedelta(days=7)
 
-    def put(folder_id: int, actor: Actor, keys: list[str], when: datetime) -> list:
+    def put(folder_id: int, user: User, keys: list[str], when: datetime) -> list:
         chosen = [files[k] for k in keys if pdf_ok or not files[k].name.endswith(".pdf")]
         if not chosen:
             return []
-        return documents.upload(session, folder_id=folder_id, files=[_stream(f) for f in chosen], actor=actor,
-                                now=when, files_root=files_root)
+        versions = documents.upload(session, folder_id=folder_id, files=[_stream(f) for f in chosen],
+                                    actor=Actor.from_user(user), now=when, root=files_root, ctx=_ctx(user))
+        for version in versions:
+            _read_text(session, version, files_root)
+        return versions
 
-    rules_folder = folders.create(session, name="公司制度", parent_id=None, actor=admin, now=week_ago)
-    product_folder = folders.create(session, name="产品资料", parent_id=None, actor=admin, now=week_ago)
-    templates_folder = folders.create(session, name="合同范本", parent_id=product_folder.id, actor=admin, now=week_ago)
-    # 公司制度 and 产品资料: everyone reads; 产品资料 is also where the sales managers upload
-    folders.grant(session, product_folder.id, level="upload", role_id=users["wangjl"].role_id, actor=admin,
-                  now=week_ago)
-    policy = put(rules_folder.id, admin, ["policy", "handbook"], week_ago)
-    put(product_folder.id, boss, ["pitch", "prices"], week_ago + timedelta(days=1))
-    put(templates_folder.id, boss, ["agreement"], week_ago + timedelta(days=2))
+    def _ctx(user: User) -> AuditContext:
+        return AuditContext(actor_id=user.id, actor_name=user.display_name)
+
+    admin, boss = users["admin"], users["wangjl"]
+    manager = Actor.from_user(admin)
+    policies = folders.create(session, manager, name="公司制度", now=week_ago)
+    products = folders.create(session, manager, name="产品资料", now=week_ago)
+    samples = folders.create(session, manager, name="合同范本", parent_id=products.id, now=week_ago)
+    # 产品资料: everyone reads it, the sales managers (role 经理) also upload into it
+    folders.add_grant(session, manager, products.id, level=GrantLevel.VIEW.value)
+    folders.add_grant(session, manager, products.id, level=GrantLevel.UPLOAD.value, role_id=boss.role_id)
+    policy = put(policies.id, admin, ["policy", "handbook"], week_ago)
+    put(products.id, boss, ["pitch", "prices"], week_ago + timedelta(days=1))
+    put(samples.id, boss, ["agreement"], week_ago + timedelta(days=2))
     if policy and pdf_ok:
         revised = files["policy_v2"]
-        documents.new_version(session, policy[0].id, stream=io.BytesIO(revised.make()), name=revised.name,
-                              note="增加高铁座位规定", actor=admin, now=now - timedelta(days=1), files_root=files_root)
-    sales_folder = folders.department_folder(session, users["chenxm"].department_id, actor=rep, now=week_ago)
-    put(sales_folder.id, _actor(session, users["lizg"]), ["targets"], now - timedelta(days=3))
-    mine = folders.personal_folder(session, actor=rep, now=week_ago)
-    put(mine.id, rep, ["notes"], now - timedelta(days=2))
+        version = documents.new_version(session, document_id=policy[0].document_id, stream=io.BytesIO(revised.make()),
+                                        name=revised.name, note="增加高铁座位规定", actor=manager,
+                                        now=now - timedelta(days=1), root=files_root, ctx=_ctx(admin))
+        _read_text(session, version, files_root)
+    rep, lead = users["chenxm"], users["lizg"]
+    folders.ensure_own(session, Actor.from_user(rep), now=week_ago)  # 我的文档 and 销售一部's folder
+    team = session.scalar(select(DocumentFolder.id).where(DocumentFolder.kind == FolderKind.DEPARTMENT,
+                                                          DocumentFolder.department_id == rep.department_id))
+    mine = session.scalar(select(DocumentFolder.id).where(DocumentFolder.kind == FolderKind.PERSONAL,
+                                                          DocumentFolder.owner_id == rep.id))
+    put(team, lead, ["targets"], now - timedelta(days=3))
+    put(mine, rep, ["notes"], now - timedelta(days=2))
 
 
-# A 订单 layout the administrator made beside the default: no discount column, the 金额大写 in a
-# box, a signature line for the customer.
-CUSTOM_ORDER_NAME = "订单（客户签收版）"
-CUSTOM_ORDER_BODY = """<h2 style="text-align:center">{{ company.name }} 销售订单</h2>
-<table class="kv">
-  <tr><td>订单编号：{{ order.number }}</td><td>下单日期：{{ order.date | date }}</td></tr>
-  <tr><td>客户：{{ customer.name }}</td><td>联系人：{{ customer.contact }} {{ customer.phone }}</td></tr>
+def _read_text(session: Session, version, files_root: str | Path) -> None:
+    """What jobs/document_text does after an upload's commit, done at once so the demo's
+    documents are found by their words from the first start."""
+    from models import Document
+    from rules import document_search, document_text, file_store
+
+    found = document_text.extract(file_store.path_of(files_root, version.storage_key), version.file_kind, version.mime)
+    version.text_status = found.status
+    document = session.get(Document, version.document_id)
+    if document.current_version == version.number:
+        document_search.refresh(session, document, text_=found.text)
+
+
+# A 订单 layout the administrator made beside the default: no discount column, the 金额大写 in
+# words, a line for the customer's signature.
+CUSTOM_ORDER_NAME = "订单（客户签收联）"
+CUSTOM_ORDER_BODY = """<h2 style="text-align:center">{{ company.name }} 销售订单（客户签收联）</h2>
+<table style="width:100%">
+  <tr><td>订单号：{{ order.number }}</td><td>订单日期：{{ order.date|date }}</td></tr>
+  <tr><td>客户：{{ customer.name }}</td><td>联系人：{{ customer.contact }} {{ customer.mobile }}</td></tr>
   <tr><td colspan="2">收货地址：{{ order.address }}</td></tr>
 </table>
-{{ lines_table }}
-<p class="total">合计：{{ order.total | money }}　金额大写：{{ order.total | amount_words }}</p>
-<p>业务员：{{ order.salesperson }}　　　客户签收：________________　日期：________</p>
-<p class="muted">打印时间：{{ printed_at }}　打印人：{{ printed_by }}</p>"""
-CUSTOM_ORDER_COLUMNS = ["index", "product_name", "code", "spec", "unit", "quantity", "unit_price", "amount"]
+<!-- 明细表 -->
+<p>合计：{{ order.total|money }}　金额大写：{{ order.total_words }}</p>
+<p>业务员：{{ order.salesperson }}　　　客户签收：________________　日期：____________</p>
+<p style="color:#666">打印时间：{{ printed_at }}　打印人：{{ printed_by }}</p>"""
+CUSTOM_ORDER_COLUMNS = ["index", "product_name", "product_code", "spec", "unit", "quantity", "unit_price", "amount"]
+COMPANY = {"name": "杭州客池茶业有限公司", "address": "浙江省杭州市西湖区龙井路 18 号", "zip_code": "310013",
+           "phone": "0571-8888 6666", "email": "service@kechi.example", "bank": "招商银行杭州西湖支行",
+           "account": "5719 0866 6688 001", "tax_no": "91330106MA2KECHI8X"}
 
 
 def _seed_print_templates(session: Session, users: dict[str, User], files: dict[str, DemoFile], *, now: datetime,
                           files_root: str | Path) -> None:
-    """The defaults of every document type come with rules/setup.ensure_defaults; the demo adds a
-    second order layout so the 打印 ▾ menu offers a choice."""
+    """The defaults of every document type come with rules/setup.ensure_defaults; the demo fills
+    in 本公司信息 (printed on every document and as an envelope's sender) and adds a second order
+    layout, so 打印 ▾ offers a choice."""
     templates = _need("print_templates")
-    from models.printing import PrintDocType
+    from rules import print_data
+    from rules.print_fields import LINE_TABLE
 
-    templates.save(session, None, actor=_actor(session, users["admin"]), now=now - timedelta(days=5),
-                   doc_type=PrintDocType.ORDER, name=CUSTOM_ORDER_NAME, body=CUSTOM_ORDER_BODY,
-                   columns=CUSTOM_ORDER_COLUMNS, footer="第 {page} 页", is_default=False)
+    print_data.save_company_profile(session, COMPANY)
+    body = CUSTOM_ORDER_BODY.replace("<!-- 明细表 -->", LINE_TABLE)
+    templates.save(session, None, templates.TemplateInput(
+        doc_type="order", name=CUSTOM_ORDER_NAME, body=body, columns=CUSTOM_ORDER_COLUMNS,
+        footer="{{ company.name }}　{{ company.phone }}"), actor=Actor.from_user(users["admin"]),
+        now=now - timedelta(days=5))
 
 
 def _seed_quote_share(session: Session, users: dict[str, User], files: dict[str, DemoFile], *, now: datetime,
                       files_root: str | Path) -> None:
     shares = _need("quote_shares")
-    quote = session.scalar(select(Quote).where(Quote.status == QuoteStatus.SENT).order_by(Quote.id).limit(1))
+    quote = session.scalar(select(Quote).where(Quote.status == QuoteStatus.SENT, Quote.superseded_by_id.is_(None))
+                           .order_by(Quote.id).limit(1))
     if quote is None:
         return
-    owner = session.get(User, quote.owner_id)
-    shares.create(session, quote.id, days=7, actor=_actor(session, owner), now=now - timedelta(days=1))
+    shares.create(session, quote.id, days=7, actor=Actor.from_user(session.get(User, quote.owner_id)),
+                  now=now - timedelta(days=1))

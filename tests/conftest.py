@@ -524,7 +524,7 @@ def page(browser, live_server: str):
     assert tab.csp_violations == []
 
 
-def log_in(page, username: str) -> None:
+def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Sign in through the login page as a person does. Whoever was signed in at this browser
     goes first: the page they had open is left, then the cookies — a request that page still had
     running (the approvals pop-up polls as a page loads) would otherwise set their cookie again
@@ -533,7 +533,7 @@ def log_in(page, username: str) -> None:
     page.context.clear_cookies()
     page.goto(page.base + "/login")
     page.fill("#username", username)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", password)
     page.click("button[type=submit]")
 
 

@@ -43,4 +43,4 @@ def test_demo_files_documents_templates_and_share(app, tmp_path, clock):
         assert custom.doc_type == "order" and not custom.is_default
 
         share = db.session.scalar(select(QuoteShare))
-        assert share is not None and share.revoked_at is None and share.expires_at > clock.now()
+        assert share is not None and share.revoked_at is None and share.expires_at > clock.now
