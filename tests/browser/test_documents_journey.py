@@ -93,7 +93,7 @@ def test_design_print_envelopes_attach_and_find(app, page, tmp_path):
 
     # 2. the order printed to PDF with that template: its words are on the paper
     page.goto(page.base + f"/admin/order/details/?id={order_id}")
-    page.click("[data-testid=print-pdf-menu] button")
+    page.click("[data-testid=print-pdf-menu] [data-toggle=dropdown]")
     screenshot(page, "91-order-pdf-menu")
     with page.expect_download() as info:
         page.click("[data-testid=print-pdf-menu] a:has-text('订单（旅程测试版）')")
