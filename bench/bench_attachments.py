@@ -49,7 +49,7 @@ def generate(rows: int) -> None:
     db.create_all()
     setup.ensure_defaults(db.session)
     roles = {role.name: role for role in db.session.scalars(db.select(Role))}
-    gm = org.create_user(db.session, username="gm", password="bench-123", display_name="总经理",
+    org.create_user(db.session, username="gm", password="bench-123", display_name="总经理",
                          role=roles["系统管理员"], department=org.ensure_department_path(db.session, ["总经办"]))
     sales = []
     for team in range(4):
