@@ -73,9 +73,11 @@ def _screen_sheet(template: Any) -> str:
                                       width_mm=template.width_mm, height_mm=template.height_mm).size_mm()
     top, right, bottom, left = (int(m or 0) for m in (template.margin_top, template.margin_right,
                                                       template.margin_bottom, template.margin_left))
-    return ("<style>@media screen { .kechi-print-body { box-sizing: border-box; width: %dmm; max-width: none;"
-            " min-height: %dmm; padding: %dmm %dmm %dmm %dmm; } .kechi-envelope { height: %dmm; } }</style>"
-            % (width, height, top, right, bottom, left, height - top - bottom))
+    # position: relative: a layout that places its blocks absolutely (the envelope) places them on
+    # the sheet, as @page does in print, not on the browser window
+    return ("<style>@media screen { .kechi-print-body { position: relative; overflow: hidden; box-sizing: border-box;"
+            " width: %dmm; max-width: none; min-height: %dmm; padding: %dmm %dmm %dmm %dmm; } }</style>"
+            % (width, height, top, right, bottom, left))
 
 
 class PrintingView(PermissionView):
