@@ -367,7 +367,7 @@ def _quote(ctx: _Context, opportunity: Opportunity, status: QuoteStatus, quoted:
                   created_by_id=opportunity.owner_id, created_at=quoted, updated_at=quoted, lines=lines)
     session.add(quote)
     session.flush()
-    session.add(QuoteEvent(quote_id=quote.id, action="created", to_state=QuoteStatus.DRAFT,
+    session.add(QuoteEvent(quote_id=quote.id, action="create", to_state=QuoteStatus.DRAFT,
                            actor_id=quote.owner_id, at=quoted))
     if status is not QuoteStatus.DRAFT:
         quote.sent_at = quoted + timedelta(hours=2)
