@@ -31,6 +31,7 @@ from models.document import DocumentFolder, GrantLevel, TextStatus
 from models.files import FileKind
 from models.org import Department, Role, User
 from rules import document_folders, document_search, documents, file_types
+from rules.attachments import record_names
 from rules.errors import OutOfScope, RuleViolation
 
 ENTITY_LABELS = {AttachmentEntity.CUSTOMER: _l("客户"), AttachmentEntity.CONTACT: _l("联系人"),
@@ -326,6 +327,7 @@ class DocumentCentreView(PermissionView):
                                              offset=page * ATTACHMENTS_PAGE, limit=ATTACHMENTS_PAGE + 1)
         return self.render(
             "admin/documents/attachments.html", tab="attachments", rows=rows[:ATTACHMENTS_PAGE],
+            names=record_names(db.session, rows[:ATTACHMENTS_PAGE]),
             more=len(rows) > ATTACHMENTS_PAGE, page=page, kind=kind, entity=entity,
             kind_labels=file_types.KIND_LABELS, entity_labels=ENTITY_LABELS, size_text=size_text,
             record_url=record_url, download_url=attachment_download_url, user_name=_user_names(rows),

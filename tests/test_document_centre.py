@@ -198,7 +198,7 @@ def test_all_attachments_lists_only_what_the_reader_may_see(app, client, people,
     client.login("rep1")
     html = client.get("/admin/document/attachments").get_data(as_text=True)
     assert "甲的合同.pdf" in html and "门头照.png" in html and "乙的合同.pdf" not in html
-    assert f"/admin/customer/details/?id={mine}" in html
+    assert f"/admin/customer/details/?id={mine}" in html and "客户 甲公司" in html  # the record by its name
     only_pdf = client.get("/admin/document/attachments?kind=pdf").get_data(as_text=True)
     assert "甲的合同.pdf" in only_pdf and "门头照.png" not in only_pdf
     assert "没有符合筛选条件的附件" in client.get("/admin/document/attachments?entity=order").get_data(as_text=True)
