@@ -28,7 +28,7 @@ from jobs.queue import QueueUnavailable, enqueue
 from models import db
 from models.job import JobRecord, JobStatus
 from models.printing import PrintDocType
-from rules import print_render, printing, scope
+from rules import printing, scope
 from rules.errors import OutOfScope, RuleViolation
 
 STATUS = {JobStatus.QUEUED: _l("排队中"), JobStatus.RUNNING: _l("正在生成"), JobStatus.DONE: _l("已完成"),
@@ -45,13 +45,13 @@ def _template_id() -> int | None:
     return params.optional_int(request.args.get("template_id"), name=gettext("打印模板"), minimum=1)
 
 
-def _page(doc_type: str, record_id: int) -> tuple[PrintDocType, Any, str]:
+def _page(doc_type: str, record_id: int, *, screen: bool = False) -> tuple[PrintDocType, Any, str]:
     """The printable page of a record the reader sees (404 otherwise), and its template."""
     try:
         kind = printing.doc_type_of(doc_type)
         template = printing.template_for(db.session, kind, _template_id())
         html = printing.page_html(db.session, kind, record_id, actor=current_actor(), now=now(), template=template,
-                                  files_root=current_app.config["FILES_DIR"])
+                                  files_root=current_app.config["FILES_DIR"], screen=screen)
     except OutOfScope:
         abort(404)
     return kind, template, html
@@ -64,20 +64,6 @@ def _noted(kind: PrintDocType, record_id: int, template: Any, output: str) -> No
 
 
 _BODY_TAG = re.compile(r"<body[^>]*>")
-
-
-def _screen_sheet(template: Any) -> str:
-    """On screen the preview shows the sheet at its paper size with the template's margins
-    (print itself takes them from @page)."""
-    width, height = print_render.Page(paper=str(template.paper), landscape=bool(template.landscape),
-                                      width_mm=template.width_mm, height_mm=template.height_mm).size_mm()
-    top, right, bottom, left = (int(m or 0) for m in (template.margin_top, template.margin_right,
-                                                      template.margin_bottom, template.margin_left))
-    # position: relative: a layout that places its blocks absolutely (the envelope) places them on
-    # the sheet, as @page does in print, not on the browser window
-    return ("<style>@media screen { .kechi-print-body { position: relative; overflow: hidden; box-sizing: border-box;"
-            " width: %dmm; max-width: none; min-height: %dmm; padding: %dmm %dmm %dmm %dmm; } }</style>"
-            % (width, height, top, right, bottom, left))
 
 
 class PrintingView(PermissionView):
@@ -105,7 +91,7 @@ class PrintingView(PermissionView):
     @expose("/preview/<doc_type>/<int:record_id>/")
     def preview_view(self, doc_type: str, record_id: int) -> Any:
         try:
-            kind, template, html = _page(doc_type, record_id)
+            kind, template, html = _page(doc_type, record_id, screen=True)
         except RuleViolation as exc:
             return self._refused(exc)
         _noted(kind, record_id, template, "preview")
@@ -114,7 +100,6 @@ class PrintingView(PermissionView):
                                   label=printing.LABELS[kind])
         head, body = html.split("</head>", 1) if "</head>" in html else ("", html)
         head += str(Markup('<link rel="stylesheet" href="%s">') % url_for("static", filename="css/kechi-print.css"))
-        head += _screen_sheet(template)
         body = _BODY_TAG.sub(lambda m: m.group(0) + toolbar, body, count=1)
         return Response(f"{head}</head>{body}", mimetype="text/html")
 

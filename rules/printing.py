@@ -71,10 +71,11 @@ def template_for(session: Session, doc_type: PrintDocType, template_id: int | No
 
 
 def page_html(session: Session, doc_type: PrintDocType, record_id: int, *, actor: Actor, now: datetime,
-              template: PrintTemplate, files_root: str) -> str:
-    """The whole printable page of one record (OutOfScope when the actor does not see it)."""
+              template: PrintTemplate, files_root: str, screen: bool = False) -> str:
+    """The whole printable page of one record (OutOfScope when the actor does not see it);
+    `screen` draws it as a sheet of its paper when looked at (the print preview)."""
     data = print_data.build(session, doc_type, record_id, actor=actor, now=now)
-    return print_templates.render_page(session, template, data, files_root=files_root)
+    return print_templates.render_page(session, template, data, files_root=files_root, screen=screen)
 
 
 def pdf_bytes(html: str) -> bytes:
