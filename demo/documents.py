@@ -5,8 +5,8 @@ one custom order template beside the defaults every document type gets; a shared
 The files are made at seed time (a PDF by rules/pdf, a PNG by Pillow, a Word file by python-docx,
 a workbook by openpyxl), so nothing binary sits in the repository, and each holds words a person
 would search for (报销, 保密条款, 龙井…). Everything goes through the rules a person's clicks go
-through, as the uploader, at a moment in the past. A part whose machinery is missing is skipped
-and named in the result, so the rest of the demo still seeds."""
+through, as the uploader, at a moment in the past. On a machine without pango (no PDF) the PDF
+files are left out and the rest is seeded."""
 from __future__ import annotations
 
 import io
@@ -18,9 +18,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Contract, Customer, Order, Quote, QuoteStatus, User
+from models import Contract, Customer, Document, DocumentFolder, FolderKind, GrantLevel, Order, Quote, QuoteStatus, User
 from models.attachment import AttachmentEntity
+from rules import (
+    attachments, document_folders, document_search, document_text, documents, file_store, pdf, print_data,
+    print_templates, quote_shares,
+)
 from rules.actor import Actor
+from rules.audit import AuditContext
+from rules.print_fields import LINE_TABLE
 
 CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
              "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -103,7 +109,8 @@ class DemoFile:
 
 
 def _files() -> dict[str, DemoFile]:
-    return {
+    """The demo's files by purpose; without PDF support the PDF ones are left out."""
+    every = {
         "licence": DemoFile("营业执照扫描件.png", lambda: png_file("营业执照", [
             "统一社会信用代码 91330100MA2B3C4D5E", "名称 杭州西湖茶业有限公司", "类型 有限责任公司",
             "住所 浙江省杭州市西湖区龙井路 18 号"])),
@@ -125,6 +132,7 @@ def _files() -> dict[str, DemoFile]:
             ["陈晓明", 300000, 182000], ["刘芳", 260000, 214500]])),
         "notes": DemoFile("客户拜访笔记.txt", lambda: "十一月拜访计划：西湖区三家茶庄，重点推荐碧螺春礼盒。\n".encode()),
     }
+    return every if pdf.available() else {k: f for k, f in every.items() if not f.name.endswith(".pdf")}
 
 
 def _stream(demo: DemoFile) -> tuple[io.BytesIO, str]:
@@ -133,47 +141,17 @@ def _stream(demo: DemoFile) -> tuple[io.BytesIO, str]:
 
 # --- the parts -----------------------------------------------------------------------------------
 
-def seed_documents(session: Session, users: dict[str, User], *, now: datetime, files_root: str | Path) -> list[str]:
-    """Seed every part that can run here; returns the names of the parts skipped (a module of
-    issue 20 missing, or no PDF library on this machine)."""
+def seed_documents(session: Session, users: dict[str, User], *, now: datetime, files_root: str | Path) -> None:
     files = _files()
-    skipped: list[str] = []
-    for name, part in (("attachments", _seed_attachments), ("documents", _seed_document_centre),
-                       ("print_templates", _seed_print_templates), ("quote_share", _seed_quote_share)):
-        try:
-            part(session, users, files, now=now, files_root=files_root)
-        except _Missing:
-            skipped.append(name)
-    return skipped
-
-
-class _Missing(Exception):
-    """The module a part needs is not installed in this build."""
-
-
-def _need(module: str):
-    import importlib
-
-    try:
-        return importlib.import_module(f"rules.{module}")
-    except ImportError as exc:  # journey: until the branch that brings the module is merged
-        raise _Missing(module) from exc
-
-
-def _pdf_ready() -> bool:
-    from rules import pdf
-
-    return pdf.available()
+    for part in (_seed_attachments, _seed_document_centre, _seed_print_templates, _seed_quote_share):
+        part(session, users, files, now=now, files_root=files_root)
 
 
 def _seed_attachments(session: Session, users: dict[str, User], files: dict[str, DemoFile], *, now: datetime,
                       files_root: str | Path) -> None:
-    attachments = _need("attachments")
-    pdf_ok = _pdf_ready()
-
     def attach(entity: AttachmentEntity, record_id: int, owner: User, keys: list[str], days_ago: int,
                note: str | None = None) -> None:
-        chosen = [files[k] for k in keys if pdf_ok or not files[k].name.endswith(".pdf")]
+        chosen = [files[k] for k in keys if k in files]
         if chosen:
             attachments.upload(session, entity=entity, record_id=record_id, files=[_stream(f) for f in chosen],
                                actor=Actor.from_user(owner), now=now - timedelta(days=days_ago), note=note,
@@ -196,16 +174,10 @@ def _seed_attachments(session: Session, users: dict[str, User], files: dict[str,
 
 def _seed_document_centre(session: Session, users: dict[str, User], files: dict[str, DemoFile], *, now: datetime,
                           files_root: str | Path) -> None:
-    folders = _need("document_folders")
-    documents = _need("documents")
-    from models.document import DocumentFolder, FolderKind, GrantLevel
-    from rules.audit import AuditContext
-
-    pdf_ok = _pdf_ready()
     week_ago = now - timedelta(days=7)
 
     def put(folder_id: int, user: User, keys: list[str], when: datetime) -> list:
-        chosen = [files[k] for k in keys if pdf_ok or not files[k].name.endswith(".pdf")]
+        chosen = [files[k] for k in keys if k in files]
         if not chosen:
             return []
         versions = documents.upload(session, folder_id=folder_id, files=[_stream(f) for f in chosen],
@@ -219,23 +191,23 @@ def _seed_document_centre(session: Session, users: dict[str, User], files: dict[
 
     admin, boss = users["admin"], users["wangjl"]
     manager = Actor.from_user(admin)
-    policies = folders.create(session, manager, name="公司制度", now=week_ago)
-    products = folders.create(session, manager, name="产品资料", now=week_ago)
-    samples = folders.create(session, manager, name="合同范本", parent_id=products.id, now=week_ago)
+    policies = document_folders.create(session, manager, name="公司制度", now=week_ago)
+    products = document_folders.create(session, manager, name="产品资料", now=week_ago)
+    samples = document_folders.create(session, manager, name="合同范本", parent_id=products.id, now=week_ago)
     # 产品资料: everyone reads it, the sales managers (role 经理) also upload into it
-    folders.add_grant(session, manager, products.id, level=GrantLevel.VIEW.value)
-    folders.add_grant(session, manager, products.id, level=GrantLevel.UPLOAD.value, role_id=boss.role_id)
+    document_folders.add_grant(session, manager, products.id, level=GrantLevel.VIEW.value)
+    document_folders.add_grant(session, manager, products.id, level=GrantLevel.UPLOAD.value, role_id=boss.role_id)
     policy = put(policies.id, admin, ["policy", "handbook"], week_ago)
     put(products.id, boss, ["pitch", "prices"], week_ago + timedelta(days=1))
     put(samples.id, boss, ["agreement"], week_ago + timedelta(days=2))
-    if policy and pdf_ok:
+    if policy and "policy_v2" in files:
         revised = files["policy_v2"]
         version = documents.new_version(session, document_id=policy[0].document_id, stream=io.BytesIO(revised.make()),
                                         name=revised.name, note="增加高铁座位规定", actor=manager,
                                         now=now - timedelta(days=1), root=files_root, ctx=_ctx(admin))
         _read_text(session, version, files_root)
     rep, lead = users["chenxm"], users["lizg"]
-    folders.ensure_own(session, Actor.from_user(rep), now=week_ago)  # 我的文档 and 销售一部's folder
+    document_folders.ensure_own(session, Actor.from_user(rep), now=week_ago)  # 我的文档 and 销售一部's folder
     team = session.scalar(select(DocumentFolder.id).where(DocumentFolder.kind == FolderKind.DEPARTMENT,
                                                           DocumentFolder.department_id == rep.department_id))
     mine = session.scalar(select(DocumentFolder.id).where(DocumentFolder.kind == FolderKind.PERSONAL,
@@ -247,9 +219,6 @@ def _seed_document_centre(session: Session, users: dict[str, User], files: dict[
 def _read_text(session: Session, version, files_root: str | Path) -> None:
     """What jobs/document_text does after an upload's commit, done at once so the demo's
     documents are found by their words from the first start."""
-    from models import Document
-    from rules import document_search, document_text, file_store
-
     found = document_text.extract(file_store.path_of(files_root, version.storage_key), version.file_kind, version.mime)
     version.text_status = found.status
     document = session.get(Document, version.document_id)
@@ -281,13 +250,9 @@ def _seed_print_templates(session: Session, users: dict[str, User], files: dict[
     """The defaults of every document type come with rules/setup.ensure_defaults; the demo fills
     in 本公司信息 (printed on every document and as an envelope's sender) and adds a second order
     layout, so 打印 ▾ offers a choice."""
-    templates = _need("print_templates")
-    from rules import print_data
-    from rules.print_fields import LINE_TABLE
-
     print_data.save_company_profile(session, COMPANY)
     body = CUSTOM_ORDER_BODY.replace("<!-- 明细表 -->", LINE_TABLE)
-    templates.save(session, None, templates.TemplateInput(
+    print_templates.save(session, None, print_templates.TemplateInput(
         doc_type="order", name=CUSTOM_ORDER_NAME, body=body, columns=CUSTOM_ORDER_COLUMNS,
         footer="{{ company.name }}　{{ company.phone }}"), actor=Actor.from_user(users["admin"]),
         now=now - timedelta(days=5))
@@ -295,10 +260,9 @@ def _seed_print_templates(session: Session, users: dict[str, User], files: dict[
 
 def _seed_quote_share(session: Session, users: dict[str, User], files: dict[str, DemoFile], *, now: datetime,
                       files_root: str | Path) -> None:
-    shares = _need("quote_shares")
     quote = session.scalar(select(Quote).where(Quote.status == QuoteStatus.SENT, Quote.superseded_by_id.is_(None))
                            .order_by(Quote.id).limit(1))
     if quote is None:
         return
-    shares.create(session, quote.id, days=7, actor=Actor.from_user(session.get(User, quote.owner_id)),
+    quote_shares.create(session, quote.id, days=7, actor=Actor.from_user(session.get(User, quote.owner_id)),
                   now=now - timedelta(days=1))

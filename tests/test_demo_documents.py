@@ -7,9 +7,10 @@ import hashlib
 
 from sqlalchemy import func, select
 
-from models import Attachment, Document, DocumentFolder, DocumentVersion, PrintTemplate, QuoteShare, db
+from models import Attachment, Document, DocumentFolder, DocumentVersion, PrintTemplate, QuoteShare, User, db
 from models.printing import PrintDocType
-from rules import file_store
+from rules import document_search, file_store
+from rules.actor import Actor
 
 
 def test_demo_files_documents_templates_and_share(app, tmp_path, clock):
@@ -35,6 +36,9 @@ def test_demo_files_documents_templates_and_share(app, tmp_path, clock):
         assert revised is not None and revised.name == "差旅与报销制度.pdf"
         assert db.session.scalar(select(func.count(DocumentVersion.id))
                                  .where(DocumentVersion.document_id == revised.id)) == 2
+        # its words are searchable from the first start, for a salesperson too (公司制度 is open to all)
+        rep = Actor.from_user(db.session.scalar(select(User).where(User.username == "chenxm")))
+        assert [d.name for d in document_search.find(db.session, rep, "高铁")] == ["差旅与报销制度.pdf"]
 
         defaults = set(db.session.scalars(select(PrintTemplate.doc_type).where(
             PrintTemplate.is_default.is_(True), PrintTemplate.deleted_at.is_(None))))
