@@ -37,10 +37,7 @@ from rules.clock import local_date
 from rules.errors import OutOfScope
 from rules.links import ListKind
 
-try:  # the finance reports' drill-down parameters arrive with the fin-reports branch
-    from admin_views import finance_drill
-except ImportError:  # pragma: no cover - only before the branches are merged
-    finance_drill = None  # type: ignore[assignment]
+from admin_views import finance_drill
 
 LABELS = {
     "number": _l("申请编号"), "customer": _l("客户"), "document": _l("合同/订单"), "title_name": _l("发票抬头"),
@@ -203,7 +200,7 @@ class InvoiceView(PrintActionsMixin, CustomFieldsMixin, ScopedModelView):
     @staticmethod
     def drill_clauses() -> list[Any]:
         """A finance report's figure opens exactly the invoices it counted (?status=issued&issued_from=…)."""
-        return finance_drill.clauses(ListKind.INVOICE) if finance_drill is not None else []
+        return finance_drill.clauses(ListKind.INVOICE)
 
     def get_query(self) -> Any:
         return super().get_query().filter(*self.drill_clauses()).options(

@@ -40,10 +40,7 @@ from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
 from rules.links import ListKind
 
-try:  # the finance reports' drill-down parameters (their own branch)
-    from admin_views import finance_drill
-except ImportError:  # pragma: no cover - until the fin-reports branch is merged
-    finance_drill = None  # type: ignore[assignment]
+from admin_views import finance_drill
 
 CUSTOM_ENTITY = "payment"
 VIEW = ("payment.view", "order.view")
@@ -176,8 +173,6 @@ class PaymentView(PrintActionsMixin, CustomFieldsMixin, ScopedModelView):
 
     def drilled(self, query: Any) -> Any:
         """A figure of a finance report opens exactly the receipts it counted (list, count, export)."""
-        if finance_drill is None:
-            return query
         return query.filter(*finance_drill.clauses(ListKind("payment")))
 
     def get_query(self) -> Any:

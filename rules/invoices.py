@@ -38,10 +38,7 @@ from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
 from rules.orders import Transition
 
-try:  # rules/approvals.py arrives with the approvals branch; without it nothing needs approval
-    from rules import approvals
-except ImportError:  # pragma: no cover - only before the branches are merged
-    approvals = None  # type: ignore[assignment]
+from rules import approvals
 
 I = InvoiceStatus  # noqa: E741
 A = InvoiceAction
@@ -282,8 +279,7 @@ def request(session: Session, *, actor: Actor, now: datetime, tz: str, title_id:
 
 
 def needs_approval(session: Session, invoice: Invoice) -> bool:
-    return approvals is not None and approvals.requires_approval(session, ApprovalDocType.INVOICE,
-                                                                 figure=invoice.amount)
+    return approvals.requires_approval(session, ApprovalDocType.INVOICE, figure=invoice.amount)
 
 
 def _moved(session: Session, invoice: Invoice, state: str, target: str, **values: Any) -> None:
@@ -405,7 +401,7 @@ def void(session: Session, invoice_id: Any, *, reason: Any, actor: Actor, now: d
         raise InvalidValue(_l("请填写作废原因"))
     _moved(session, invoice, state, I.VOID, voided_at=now, void_reason=why[:255])
     event = _event(session, invoice.id, A.VOID, from_state=state, to_state=I.VOID, actor=actor, now=now, note=why)
-    if state == I.APPROVING and approvals is not None:
+    if state == I.APPROVING:
         approvals.cancel_for(session, ApprovalDocType.INVOICE, invoice.id, actor=actor, now=now, reason=why)
     session.refresh(invoice)
     return event
@@ -492,9 +488,8 @@ def on_returned(session: Session, invoice: Invoice, *, actor: Actor, now: dateti
 
 
 def register() -> None:
-    if approvals is not None:
-        approvals.register(approvals.DocumentHooks(ApprovalDocType.INVOICE, _load, _summary, _link, on_approved,
-                                                   on_returned))
+    approvals.register(approvals.DocumentHooks(ApprovalDocType.INVOICE, _load, _summary, _link, on_approved,
+                                               on_returned))
 
 
 register()

@@ -31,14 +31,7 @@ from rules import activity, custom_fields, normalize, orders, receivables, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation, SelfConfirmation
 
-try:  # rules/approvals.py and rules/payment_plans.py arrive from their own branches
-    from rules import approvals
-except ImportError:  # pragma: no cover - until the approvals branch is merged
-    approvals = None  # type: ignore[assignment]
-try:
-    from rules import payment_plans
-except ImportError:  # pragma: no cover - until the plans branch is merged
-    payment_plans = None  # type: ignore[assignment]
+from rules import approvals, payment_plans
 
 ZERO = Decimal("0")
 # The methods offered when registering; stored keys of earlier versions stay readable.
@@ -92,8 +85,7 @@ def save_write_off_limit(session: Session, raw: Any) -> Decimal:
 
 
 def _flow_applies(session: Session, amount: Decimal) -> bool:
-    return approvals is not None and requires_approval(session) and \
-        bool(approvals.requires_approval(session, RECEIPT, figure=amount))
+    return requires_approval(session) and bool(approvals.requires_approval(session, RECEIPT, figure=amount))
 
 
 def confirms_on_entry(session: Session, order: Order | None, actor: Actor, owner_id: int | None = None) -> bool:
@@ -171,7 +163,7 @@ def _recompute_all(session: Session, payment: Payment) -> None:
         recompute_contract(session, payment.contract_id)
     if payment.order_id is not None:
         recompute(session, payment.order_id)
-    if payment.plan_id is not None and payment_plans is not None:
+    if payment.plan_id is not None:
         payment_plans.recompute(session, payment.plan_id)
 
 
@@ -182,9 +174,7 @@ def _booked(session: Session, *where: Any) -> Decimal:
 
 
 def plan_room(session: Session, plan: PaymentPlan) -> Decimal:
-    if payment_plans is not None:  # the instalment's own rule (nothing on a void one)
-        return payment_plans.room(session, plan)
-    return max(plan.amount - _booked(session, Payment.plan_id == plan.id), ZERO)
+    return payment_plans.room(session, plan)  # the instalment's own rule (nothing on a void one)
 
 
 def contract_room(session: Session, contract: Contract) -> Decimal:
@@ -412,7 +402,7 @@ def _decide(session: Session, payment_id: Any, status: str, *, actor: Actor, now
     if not actor.can(APPROVE_PERMISSION):
         raise PermissionDenied(_l("您没有审核回款的权限"))
     payment = scope.get_in_scope(session, Payment, payment_id, actor)
-    request = open_request(session, payment.id) if approvals is not None else None
+    request = open_request(session, payment.id)
     if request is not None:  # the flow decides: the approver must be one of its current step
         if status == PaymentStatus.APPROVED:
             approvals.approve(session, request.id, actor=actor, now=now)
@@ -439,7 +429,7 @@ def withdraw(session: Session, payment_id: Any, *, actor: Actor, now: datetime) 
     payment = scope.get_in_scope(session, Payment, payment_id, actor)
     if payment.recorded_by_id != actor.user_id:
         raise PermissionDenied(_l("只有登记人可以撤回这笔款项"))
-    request = open_request(session, payment.id) if approvals is not None else None
+    request = open_request(session, payment.id)
     if request is not None:
         approvals.withdraw(session, request.id, actor=actor, now=now)
         session.refresh(payment)
@@ -476,8 +466,6 @@ def _on_returned(session: Session, payment: Payment, *, actor: Any, now: datetim
 
 
 def _register_hooks() -> None:
-    if approvals is None:
-        return
     approvals.register(approvals.DocumentHooks(
         doc_type=RECEIPT, load=lambda session, doc_id: session.get(Payment, doc_id), summary=_summary, link=_link,
         on_approved=_on_approved, on_returned=_on_returned))
