@@ -9,7 +9,6 @@ from flask import Flask, abort, current_app, flash, redirect, render_template, r
 from flask_admin import expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_views.backup import size_text
@@ -24,7 +23,7 @@ from admin_views.transaction import commit_bookkeeping, transaction
 from models import db
 from models.attachment import Attachment, AttachmentEntity
 from models.files import FileKind
-from rules import attachments, file_store, file_types, scope
+from rules import attachments, file_store, file_types
 from rules.errors import OutOfScope
 
 ICONS = {FileKind.IMAGE: "fa-file-image-o", FileKind.PDF: "fa-file-pdf-o", FileKind.WORD: "fa-file-word-o",
@@ -130,10 +129,7 @@ class AttachmentView(PermissionView):
     def index(self) -> Any:
         """我上传的附件: one's own recent uploads, still on records one sees."""
         actor = current_actor()
-        items = list(db.session.scalars(
-            select(Attachment).where(Attachment.uploaded_by_id == actor.user_id, Attachment.deleted_at.is_(None),
-                                     scope.attachment_clause(actor))
-            .order_by(Attachment.uploaded_at.desc(), Attachment.id.desc()).limit(BIN_PAGE)))
+        items = attachments.visible(db.session, actor, uploaded_by=actor.user_id, limit=BIN_PAGE)
         return self.render("admin/attachments/mine.html", items=items, entity_labels=attachments.labels(),
                            names=attachments.record_names(db.session, items))
 

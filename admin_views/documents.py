@@ -31,7 +31,7 @@ from models.document import DocumentFolder, GrantLevel, TextStatus
 from models.files import FileKind
 from models.org import Department, Role, User
 from rules import document_folders, document_search, documents, file_types
-from rules.attachments import record_names
+from rules.attachments import record_names, visible as visible_attachments
 from rules.errors import OutOfScope, RuleViolation
 
 ENTITY_LABELS = {AttachmentEntity.CUSTOMER: _l("客户"), AttachmentEntity.CONTACT: _l("联系人"),
@@ -323,7 +323,7 @@ class DocumentCentreView(PermissionView):
         page = params.page_number(request.args.get("page"))
         kind = kind if kind in {k.value for k in FileKind} else ""
         entity = entity if entity in {e.value for e in AttachmentEntity} else ""
-        rows = documents.visible_attachments(db.session, actor, kind=kind, entity=entity,
+        rows = visible_attachments(db.session, actor, kind=kind, entity=entity,
                                              offset=page * ATTACHMENTS_PAGE, limit=ATTACHMENTS_PAGE + 1)
         return self.render(
             "admin/documents/attachments.html", tab="attachments", rows=rows[:ATTACHMENTS_PAGE],

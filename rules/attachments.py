@@ -188,6 +188,21 @@ def move_records(session: Session, entity: Any, from_ids: list[int], to_id: int)
                                                  Attachment.record_id.in_(from_ids)).values(record_id=to_id))
 
 
+def visible(session: Session, actor: Actor, *, kind: str | None = None, entity: str | None = None,
+            uploaded_by: int | None = None, offset: int = 0, limit: int = 50) -> list[Attachment]:
+    """The live attachments of the records the actor sees, newest first (全部附件; with
+    `uploaded_by`, 我上传的附件), optionally of one file kind and one record kind."""
+    stmt = select(Attachment).where(Attachment.deleted_at.is_(None), scope.attachment_clause(actor))
+    if kind in {k.value for k in FileKind}:
+        stmt = stmt.where(Attachment.file_kind == kind)
+    if entity in {e.value for e in AttachmentEntity}:
+        stmt = stmt.where(Attachment.entity == entity)
+    if uploaded_by is not None:
+        stmt = stmt.where(Attachment.uploaded_by_id == uploaded_by)
+    return list(session.scalars(stmt.order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())
+                                .offset(offset).limit(limit)))
+
+
 def drop_for_records(session: Session, entity: Any, record_ids: Select | list[int]) -> list[str]:
     """Records deleted for good (a customer purged from the bin) take their files with them: the
     rows go now, and the storage keys are returned for the caller to delete once the commit has

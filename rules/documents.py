@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models.attachment import Attachment, AttachmentEntity
 from models.document import Document, DocumentFolder, DocumentVersion, GrantLevel, TextStatus
 from models.files import FileKind
 from rules import document_folders, document_search, file_store, file_types, scope, settings
@@ -262,16 +261,3 @@ def current(session: Session, document: Document) -> DocumentVersion | None:
 
 def kind_label(kind: FileKind | str) -> str:
     return str(file_types.KIND_LABELS.get(FileKind(kind), kind))
-
-
-def visible_attachments(session: Session, actor: Actor, *, kind: str | None = None, entity: str | None = None,
-                        offset: int = 0, limit: int = 50) -> list[Attachment]:
-    """全部附件: the live attachments of the records the actor sees, newest first, optionally of
-    one file kind and one record kind (values that are neither are ignored by the caller)."""
-    stmt = select(Attachment).where(Attachment.deleted_at.is_(None), scope.attachment_clause(actor))
-    if kind in {k.value for k in FileKind}:
-        stmt = stmt.where(Attachment.file_kind == kind)
-    if entity in {e.value for e in AttachmentEntity}:
-        stmt = stmt.where(Attachment.entity == entity)
-    return list(session.scalars(stmt.order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())
-                                .offset(offset).limit(limit)))

@@ -415,3 +415,17 @@ def test_a_customer_purged_from_the_bin_takes_its_files_and_its_contacts_files_w
     page = admin.action("/admin/customer_bin/", "purge", [staff["mine"]]).get_data(as_text=True)
     assert "已彻底删除 1 位客户" in page
     assert rows(app) == [] and stored_files(files_dir) == []
+
+
+def test_my_uploads_lists_only_what_i_uploaded_on_records_i_still_see(app, new_client, staff):
+    rep, sup = new_client(), new_client()
+    rep.login("rep1")
+    sup.login("sup1")
+    upload(rep, "customer", staff["mine"], ("我的报价.pdf", sample.pdf()))
+    upload(sup, "customer", staff["mine"], ("主管的备注.pdf", sample.pdf()))
+    mine = rep.get("/admin/attachment/").get_data(as_text=True)
+    assert "我的报价.pdf" in mine and "主管的备注.pdf" not in mine and "华为技术有限公司" in mine
+    with app.app_context():
+        db.session.get(Customer, staff["mine"]).owner_id = staff["rep2"]  # handed to a colleague
+        db.session.commit()
+    assert "我的报价.pdf" not in rep.get("/admin/attachment/").get_data(as_text=True)
