@@ -20,7 +20,7 @@ from models.messaging import (
     Channel, HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus, SfaEnrollment,
     SfaPlan, SmsReply,
 )
-from models.office import Notification
+from models.office import Notification, NotificationKind
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
@@ -40,7 +40,7 @@ from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, Periodi
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
-    "LoginCaptcha", "LoginLog", "Notification", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
+    "LoginCaptcha", "LoginLog", "Notification", "NotificationKind", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
     "RecycleRule", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",
     "Channel", "HolidayGreeting", "MailAccount", "MessageBatch", "MessageTemplate", "OptOut", "Outbox",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.approval import ApprovalRequest, ApprovalStatus
 from models.messaging import Channel, Outbox, OutboxStatus
+from models.office import NotificationKind
 from models.org import User
 from rules import messaging, notifications, settings
 from rules.links import ListKind, RecordLink
@@ -30,7 +31,7 @@ def tell_approvers(session: Session, request: ApprovalRequest, user_ids: list[in
     """The approvers whose turn it now is."""
     title = _l("待审批：%(t)s（%(who)s 提交）", t=request.title, who=request.submitter.display_name)
     for user_id in user_ids:
-        notifications.notify(session, user_id=user_id, title=title, now=now,
+        notifications.notify(session, kind=NotificationKind.APPROVAL, user_id=user_id, title=title, now=now,
                              link=RecordLink(ListKind.APPROVAL, request.id),
                              dedupe_key=f"approval:{request.id}:{request.step_index}:{user_id}")
     _sms(session, request, user_ids, now=now, kind=f"wait{request.step_index}",
@@ -43,7 +44,7 @@ def tell_submitter(session: Session, request: ApprovalRequest, *, now: datetime,
         title = _l("审批已通过：%(t)s", t=request.title)
     else:
         title = _l("审批被驳回：%(t)s（原因：%(r)s）", t=request.title, r=reason or "")
-    notifications.notify(session, user_id=request.submitter_id, title=title, now=now,
+    notifications.notify(session, kind=NotificationKind.APPROVAL, user_id=request.submitter_id, title=title, now=now,
                          link=RecordLink(ListKind.APPROVAL, request.id),
                          dedupe_key=f"approval:{request.id}:{request.status}")
     _sms(session, request, [request.submitter_id], now=now, kind=str(request.status),

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from models.approval import ApprovalAction, ApprovalDocType
 from models.contract import Contract, ContractAction, ContractEvent, ContractLine, ContractStatus
+from models.office import NotificationKind
 from models.opportunity import Opportunity, Outcome
 from models.org import User
 from models.quote import Quote, QuoteStatus
@@ -606,7 +607,7 @@ def remind_expiring(session: Session, *, now: datetime, today: date) -> int:
             continue
         left = (contract.end_on - today).days
         note = notifications.notify(
-            session, user_id=contract.owner_id, now=now, link=RecordLink(ListKind.CONTRACT, contract.id),
+            session, kind=NotificationKind.CONTRACT_EXPIRING, user_id=contract.owner_id, now=now, link=RecordLink(ListKind.CONTRACT, contract.id),
             title=_l("合同%(n)s（%(c)s）将于 %(d)s 到期，还剩 %(left)s 天", n=str(contract), c=contract.customer.name,
                      d=contract.end_on.isoformat(), left=left),
             dedupe_key=f"contract-expiry:{contract.id}:{contract.end_on.isoformat()}")

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, FollowUp, FollowUpComment, FollowUpKind
+from models.office import NotificationKind
 from models.org import User
 from rules import notifications, normalize
 from rules.actor import Actor
@@ -55,7 +56,7 @@ def comment(session: Session, follow_up: FollowUp, *, actor: Actor, content: str
     session.add(remark)
     session.flush()
     if follow_up.user_id != actor.user_id:
-        notifications.notify(session, user_id=follow_up.user_id, now=now,
+        notifications.notify(session, kind=NotificationKind.CUSTOMER, user_id=follow_up.user_id, now=now,
                              title=_l("%(who)s 点评了您对「%(c)s」的联系记录", who=actor.display_name,
                                       c=follow_up.customer.name),
                              body=content.strip()[:500], link=RecordLink(ListKind.CUSTOMER, follow_up.customer_id))
@@ -72,7 +73,8 @@ def remind_due(session: Session, owner_id: int, *, today: date, now: datetime) -
     count = session.scalar(select(func.count(Customer.id)).where(
         Customer.owner_id == owner_id, Customer.deleted_at.is_(None), due_clause(today))) or 0
     if count:
-        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.DUE_CUSTOMER),
+        notifications.notify(session, kind=NotificationKind.FOLLOW_UP_DUE, user_id=owner_id, now=now,
+                             link=ListLink(ListKind.DUE_CUSTOMER),
                              title=_l("今天有 %(n)d 位客户需要回访", n=count),
                              dedupe_key=f"due:{today.isoformat()}:{count}")
 

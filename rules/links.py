@@ -47,6 +47,10 @@ class ListKind(StrEnum):
     CONTRACT_EXPIRING = "contract_expiring"  # 即将到期的合同
     PAYMENT_PLAN_OVERDUE = "payment_plan_overdue"  # 逾期回款
     PAYMENT_PLAN_WEEK = "payment_plan_week"        # 本周应回款
+    EVENT = "event"                        # 日程 (a record: one event on the calendar)
+    TASK = "task"                          # 待办 (a record: one task)
+    WORK_LOG = "work_log"                  # 工作日志 (a record: one log)
+    OFFICE_REQUEST = "office_request"      # 工作请示 (a record: one request)
 
 
 class DrillFilter(StrEnum):

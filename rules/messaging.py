@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from models.customer import Contact, Customer, FollowUp, FollowUpKind
 from models.messaging import Channel, MessageBatch, MessageTemplate, OptOut, Outbox, OutboxStatus
+from models.office import NotificationKind
 from models.org import User
 from models.system import CustomField
 from rules import custom_fields, followups, i18n, normalize, settings
@@ -653,7 +654,7 @@ def receive_reply(session: Session, *, mobile: str, content: str, provider_id: s
                                            kind=FollowUpKind.SMS.value, content=f"[客户回复短信 {mobile}] {content}",
                                            happened_at=now),
                          actor=Actor.from_user(user), now=now, today=local_date(now, tz))
-        notifications.notify(session, user_id=user_id, now=now, link=RecordLink(ListKind.CUSTOMER, customer.id),
+        notifications.notify(session, kind=NotificationKind.CUSTOMER, user_id=user_id, now=now, link=RecordLink(ListKind.CUSTOMER, customer.id),
                              title=_l("%(c)s 回复短信：%(t)s", c=customer.name, t=content[:40]))
     return reply
 

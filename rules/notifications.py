@@ -8,7 +8,7 @@ from flask_babel import LazyString, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.office import Notification
+from models.office import Notification, NotificationKind
 from rules import i18n, links
 from rules.actor import Actor
 from rules.links import Link
@@ -34,7 +34,8 @@ def title_of(note: Notification) -> str:
 
 
 def notify(session: Session, *, user_id: int, title: str | LazyString, now: datetime, body: str | None = None,
-           link: Link | None = None, dedupe_key: str | None = None) -> Notification | None:
+           link: Link | None = None, dedupe_key: str | None = None,
+           kind: NotificationKind = NotificationKind.OTHER) -> Notification | None:
     """Add a notification; with `dedupe_key`, at most one per user and key (None if it exists).
     Give `title` as a lazy message (see `title_parts`), not as text rendered for the actor, and
     `link` as what it opens (stored as `links.dump` text, made a URL when the reader opens it)."""
@@ -44,7 +45,7 @@ def notify(session: Session, *, user_id: int, title: str | LazyString, now: date
         if exists is not None:
             return None
     text, key, params = title_parts(title)
-    note = Notification(user_id=user_id, title=text, title_key=key, title_params=params, body=body,
+    note = Notification(user_id=user_id, kind=NotificationKind(kind).value, title=text, title_key=key, title_params=params, body=body,
                         link=links.dump(link) if link is not None else None,
                         created_at=now, dedupe_key=dedupe_key)
     session.add(note)

@@ -23,7 +23,7 @@ from sqlalchemy import String, and_, case, cast, func, insert, literal, select, 
 from sqlalchemy.orm import Session, joinedload
 
 from models.contract import Contract, ContractStatus
-from models.office import Notification
+from models.office import Notification, NotificationKind
 from models.org import User
 from models.payment_plan import PaymentPlan, PaymentPlanEvent, PlanAction, PlanStatus
 from models.sales import Order, Payment, PaymentKind, PaymentStatus
@@ -535,14 +535,14 @@ def send_reminders(session: Session, today: date, *, now: datetime | None = None
         if plan.due_on - timedelta(days=plan.remind_days) > today:
             continue
         left = plan.amount - plan.received
-        if notifications.notify(session, user_id=plan.owner_id, now=now, dedupe_key=_key(DUE_KEY, plan.id, plan.due_on),
+        if notifications.notify(session, kind=NotificationKind.PAYMENT_DUE, user_id=plan.owner_id, now=now, dedupe_key=_key(DUE_KEY, plan.id, plan.due_on),
                                 title=_l("回款提醒：%(d)s 第%(p)d期 %(m)s 将于 %(on)s 到期", d=_doc_name(plan),
                                          p=plan.period, m=yuan(left), on=plan.due_on.isoformat()),
                                 link=RecordLink(ListKind.PAYMENT_PLAN, plan.id)):
             sent += 1
     for plan in late:
         left = plan.amount - plan.received
-        if notifications.notify(session, user_id=plan.owner_id, now=now,
+        if notifications.notify(session, kind=NotificationKind.PAYMENT_DUE, user_id=plan.owner_id, now=now,
                                 dedupe_key=_key(OVERDUE_KEY, plan.id, plan.due_on),
                                 title=_l("回款逾期：%(d)s 第%(p)d期 %(m)s 已于 %(on)s 到期未回款", d=_doc_name(plan),
                                          p=plan.period, m=yuan(left), on=plan.due_on.isoformat()),

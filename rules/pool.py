@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, OwnershipEvent, OwnershipReason, PoolReason
+from models.office import NotificationKind
 from models.org import Department, User
 from models.pool import ClaimQuota, ClaimRequest, Pool, PoolKind, PoolMember, RequestStatus
 from rules import notifications, opportunities, settings
@@ -365,7 +366,7 @@ def assign(session: Session, record_ids: list[int], *, to_user: User, actor: Act
         _event(session, record_id, from_user=previous, to_user=to_user.id, actor=actor,
                reason=OwnershipReason.ASSIGN, now=now, subject=subject)
     if rows and to_user.id != actor.user_id:
-        notifications.notify(session, user_id=to_user.id, now=now, link=ListLink(subject.owned_list),
+        notifications.notify(session, kind=NotificationKind.CUSTOMER, user_id=to_user.id, now=now, link=ListLink(subject.owned_list),
                              title=subject.say["assigned"](actor.display_name, len(rows)))
     return len(rows)
 
@@ -456,7 +457,7 @@ def decide(session: Session, request_id: int, *, approve: bool, actor: Actor, no
                reason=OwnershipReason.APPROVED, now=now, note=note)
     title = (_l("您对客户「%(c)s」的领用申请已批准", c=customer.name) if approve
              else _l("您对客户「%(c)s」的领用申请未获批准", c=customer.name))
-    notifications.notify(session, user_id=request.applicant_id, now=now, title=title, body=note,
+    notifications.notify(session, kind=NotificationKind.CUSTOMER, user_id=request.applicant_id, now=now, title=title, body=note,
                          link=RecordLink(ListKind.CUSTOMER, customer.id) if approve else ListLink(ListKind.POOL))
     session.refresh(request)
     return request

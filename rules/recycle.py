@@ -36,6 +36,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, 
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, OwnershipReason, PoolReason, RecycleRule
+from models.office import NotificationKind
 from models.org import User
 from models.pool import Pool, PoolKind
 from rules import activity, notifications
@@ -215,7 +216,7 @@ def _notify_owners(session: Session, per_owner: dict[int, int], now: datetime,
     """One summary per former owner of this run's moves."""
     key = "recycle" if subject is CUSTOMERS else f"recycle-{subject.kind}"
     for owner_id, count in per_owner.items():
-        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(subject.recycled_list),
+        notifications.notify(session, kind=NotificationKind.RECYCLE_WARNING, user_id=owner_id, now=now, link=ListLink(subject.recycled_list),
                              title=subject.say["recycled"](count), dedupe_key=f"{key}:{now.isoformat()}")
 
 
@@ -280,7 +281,7 @@ def warn_owners(session: Session, *, now: datetime, today) -> int:
     counts = session.execute(select(Customer.owner_id, func.count(Customer.id))
                              .where(soon_clause(session, now)).group_by(Customer.owner_id)).all()
     for owner_id, count in counts:
-        notifications.notify(session, user_id=owner_id, now=now, link=ListLink(ListKind.SOON_RECYCLED),
+        notifications.notify(session, kind=NotificationKind.RECYCLE_WARNING, user_id=owner_id, now=now, link=ListLink(ListKind.SOON_RECYCLED),
                              title=_l("%(n)d 位客户即将被回收，请尽快跟进", n=count),
                              dedupe_key=f"recycle-warn:{today.isoformat()}")
     return len(counts)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.customer import Customer, CustomerShare, ShareMode
+from models.office import NotificationKind
 from models.org import User
 from rules import notifications
 from rules.actor import Actor
@@ -35,7 +36,7 @@ def share(session: Session, customer: Customer, *, to_user: User, mode: str, unt
     current.mode = mode
     current.until = until
     session.flush()
-    notifications.notify(session, user_id=to_user.id, now=now,
+    notifications.notify(session, kind=NotificationKind.CUSTOMER, user_id=to_user.id, now=now,
                          title=_l("%(who)s 向您共享了客户「%(c)s」", who=actor.display_name, c=customer.name),
                          link=RecordLink(ListKind.CUSTOMER, customer.id))
     return current
