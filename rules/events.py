@@ -167,7 +167,7 @@ def _busy_rows(session: Session, user_ids: list[int], start: datetime, end: date
             .where(EventParticipant.user_id.in_(user_ids), or_(near, far), Event.deleted_at.is_(None)))
     if exclude_event_id is not None:
         stmt = stmt.where(Event.id != exclude_event_id)
-    return list(session.execute(stmt).tuples())
+    return [(p, e) for p, e in session.execute(stmt)]
 
 
 def conflicts(session: Session, *, user_ids: list[int], spans: list[tuple[datetime, datetime]], tz: str,
@@ -177,7 +177,7 @@ def conflicts(session: Session, *, user_ids: list[int], spans: list[tuple[dateti
     if not spans:
         return []
     lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).tuples())
+    names = {i: n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))}
     ordered = sorted(spans)
     latest_end = []
     for _, e in ordered:
@@ -389,8 +389,8 @@ def occurrences(session: Session, actor: Actor, start: datetime, end: datetime, 
     if not allowed:
         return []
     items: dict[tuple[str, int, str], Occurrence] = {}
-    types = dict(session.execute(select(DictItem.id, DictItem.name).where(DictItem.kind == DictKind.EVENT_TYPE))
-                 .tuples())
+    types = {i: n for i, n in session.execute(select(DictItem.id, DictItem.name)
+                                              .where(DictItem.kind == DictKind.EVENT_TYPE))}
     may_edit = set(session.scalars(select(User.id).where(User.id.in_(allowed), scope.owner_clause(User.id, actor))))
     on: dict[tuple[int, str], list[int]] = {}
     for row, event in _busy_rows(session, allowed, start, end, None):
