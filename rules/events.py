@@ -272,7 +272,7 @@ def _notify(session: Session, event: Event, user_ids: list[int], title, now: dat
                     .values(notified=True).execution_options(synchronize_session=False))
 
 
-def _when(event: Event, tz: str) -> str:
+def when_text(event: Event, tz: str) -> str:
     start = event.starts_at.astimezone(ZoneInfo(tz))
     return start.strftime("%Y-%m-%d") if event.all_day else start.strftime("%Y-%m-%d %H:%M")
 
@@ -288,7 +288,7 @@ def create(session: Session, data: EventInput, *, actor: Actor, now: datetime, t
     _sync_participants(session, event, people)
     session.flush()
     _notify(session, event, people, _l("%(who)s 邀请您参加日程“%(t)s”（%(when)s）", who=actor.display_name,
-                                      t=event.title, when=_when(event, tz)), now)
+                                      t=event.title, when=when_text(event, tz)), now)
     return event
 
 
@@ -315,9 +315,9 @@ def update_event(session: Session, event_id: int, data: EventInput, *, actor: Ac
     added = _sync_participants(session, event, people)
     session.flush()
     _notify(session, event, added, _l("%(who)s 邀请您参加日程“%(t)s”（%(when)s）", who=actor.display_name,
-                                     t=event.title, when=_when(event, tz)), now)
+                                     t=event.title, when=when_text(event, tz)), now)
     _notify(session, event, [u for u in people if u in before],
-            _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=_when(event, tz)), now)
+            _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=when_text(event, tz)), now)
     return event
 
 
@@ -352,7 +352,7 @@ def move(session: Session, event_id: int, *, starts_at: datetime, ends_at: datet
                     .values(starts_at=new_start, series_ends_at=new_end, long_span=new_end - new_start > SHORT_SPAN)
                     .execution_options(synchronize_session=False))
     session.refresh(event)
-    _notify(session, event, people, _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=_when(event, tz)), now)
+    _notify(session, event, people, _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=when_text(event, tz)), now)
     return event
 
 
@@ -368,7 +368,7 @@ def delete(session: Session, event_id: int, *, actor: Actor, now: datetime, tz: 
         return event
     event.deleted_at = now
     session.flush()
-    _notify(session, event, people, _l("日程“%(t)s”（%(when)s）已取消", t=event.title, when=_when(event, tz)), now)
+    _notify(session, event, people, _l("日程“%(t)s”（%(when)s）已取消", t=event.title, when=when_text(event, tz)), now)
     return event
 
 
@@ -449,7 +449,8 @@ def remind_upcoming(session: Session, now: datetime, *, tz: str) -> int:
     horizon = now + timedelta(minutes=MAX_REMIND_MINUTES)
     events = session.scalars(
         select(Event).where(Event.remind_minutes.is_not(None), Event.deleted_at.is_(None),
-                            Event.series_ends_at > now, Event.starts_at <= horizon))
+                            Event.series_ends_at > now, Event.starts_at <= horizon,
+                            or_(Event.rrule.is_not(None), Event.starts_at > now)))
     added = 0
     for event in events:
         lead = timedelta(minutes=event.remind_minutes or 0)

@@ -7,6 +7,7 @@ last day of every month (28/29 February included). A series must end (COUNT or U
 not exceed MAX_OCCURRENCES, so every expansion is bounded."""
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -161,3 +162,61 @@ def ics_rule(rule: str, *, all_day: bool, tz: str) -> str:
         else:
             parts["UNTIL"] = local.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return ";".join(f"{k}={v}" for k, v in parts.items())
+
+
+class Repeat(enum.StrEnum):
+    """The repeats the form offers; CUSTOM takes an RRULE as typed."""
+
+    NONE = "none"              # 不重复
+    DAILY = "daily"            # 每天
+    WEEKDAYS = "weekdays"      # 每个工作日（周一至周五）
+    WEEKLY = "weekly"          # 每周
+    MONTHLY = "monthly"        # 每月（没有这一天的月份跳过）
+    MONTH_END = "month_end"    # 每月最后一天
+    YEARLY = "yearly"          # 每年
+    CUSTOM = "custom"          # 自定义（RRULE）
+
+
+REPEAT_LABELS = {
+    Repeat.NONE: _l("不重复"), Repeat.DAILY: _l("每天"), Repeat.WEEKDAYS: _l("每个工作日（周一至周五）"),
+    Repeat.WEEKLY: _l("每周"), Repeat.MONTHLY: _l("每月（没有这一天的月份跳过）"), Repeat.MONTH_END: _l("每月最后一天"),
+    Repeat.YEARLY: _l("每年"), Repeat.CUSTOM: _l("自定义（RRULE）"),
+}
+_PRESETS = {
+    Repeat.DAILY: "FREQ=DAILY", Repeat.WEEKDAYS: "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", Repeat.WEEKLY: "FREQ=WEEKLY",
+    Repeat.MONTHLY: "FREQ=MONTHLY", Repeat.MONTH_END: "FREQ=MONTHLY;BYMONTHDAY=-1", Repeat.YEARLY: "FREQ=YEARLY",
+}
+
+
+def preset(kind: Repeat, *, until: date | None = None, count: int | None = None, custom: str | None = None) -> str | None:
+    """The RRULE for what the form chose: a preset ended by `until` (a local date, inclusive) or
+    `count`; a custom rule as typed, with the form's end added when it names none. Unchecked:
+    normalize() refuses what cannot be kept."""
+    if kind == Repeat.NONE:
+        return None
+    body = _strip(custom or "") if kind == Repeat.CUSTOM else _PRESETS[kind]
+    if not body:
+        raise RuleRefused(_l("请填写自定义重复规则，例如 FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10"))
+    if "COUNT=" not in body and "UNTIL=" not in body:
+        if count:
+            body += f";COUNT={count}"
+        elif until:
+            body += f";UNTIL={until:%Y%m%d}T235959"
+    return body
+
+
+def describe(rule: str | None) -> tuple[Repeat, date | None, int | None, str]:
+    """What the form shows for a stored rule: the preset, its end date or count, and the rule
+    text (for CUSTOM)."""
+    if not rule:
+        return Repeat.NONE, None, None, ""
+    parts = _parts(rule)
+    until_text, count_text = parts.pop("UNTIL", None), parts.pop("COUNT", None)
+    until = datetime.strptime(until_text[:8], "%Y%m%d").date() if until_text else None
+    count = int(count_text) if count_text else None
+    rest = parts.copy()
+    for kind, body in _PRESETS.items():
+        if _parts(body) == rest or (kind == Repeat.WEEKLY and rest.keys() == {"FREQ", "BYDAY"}
+                                    and rest["FREQ"] == "WEEKLY" and "," not in rest["BYDAY"]):
+            return kind, until, count, rule
+    return Repeat.CUSTOM, until, count, rule
