@@ -460,7 +460,7 @@ def remind_upcoming(session: Session, now: datetime, *, tz: str) -> int:
             if not (now < s <= now + lead):
                 continue
             local = s.astimezone(ZoneInfo(tz))
-            when = local.strftime("%m-%d") + (gettext(" 全天") if event.all_day else local.strftime(" %H:%M"))
+            when = local.strftime("%m-%d ") + (gettext("全天") if event.all_day else local.strftime("%H:%M"))
             for row in event.participants:
                 note = notifications.notify(
                     session, user_id=row.user_id, title=_l("日程提醒：%(t)s（%(when)s）", t=event.title, when=when),
