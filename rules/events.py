@@ -6,7 +6,7 @@ rule that reads a repeat takes `tz`. A conflict is a warning the user confirms (
 naming who has what when), not a refusal: people do double-book on purpose."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from bisect import bisect_left
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -57,7 +57,7 @@ class EventInput:
     participant_ids: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Occurrence:
     """One item of a calendar: an occurrence of an event, or a customer's 下次联系 (read-only)."""
 
@@ -68,7 +68,7 @@ class Occurrence:
     starts_at: datetime
     ends_at: datetime
     all_day: bool
-    user_ids: tuple[int, ...]
+    user_ids: list[int]
     version: int = 0
     repeating: bool = False
     editable: bool = False
@@ -154,20 +154,37 @@ def _people(session: Session, owner_id: int, wanted: list[int]) -> list[int]:
     return ids
 
 
+_BUSY_COLUMNS = (EventParticipant.user_id, Event.id.label("event_id"), Event.title, Event.starts_at, Event.ends_at,
+                 Event.all_day, Event.rrule, Event.exdates, Event.version, Event.owner_id, Event.event_type_id,
+                 Event.place)
+
+
 def _busy_rows(session: Session, user_ids: list[int], start: datetime, end: datetime,
-               exclude_event_id: int | None) -> list[tuple[EventParticipant, Event]]:
-    """Participant rows of `user_ids` whose event may overlap [start, end): the two index ranges."""
+               exclude_event_id: int | None) -> list:
+    """The events of `user_ids` that may overlap [start, end), one row per person and event, as
+    plain rows (a month of a team is thousands): the two index ranges of event_participants."""
     if not user_ids:
         return []
     near = and_(EventParticipant.long_span.is_(False), EventParticipant.starts_at >= start - SHORT_SPAN,
                 EventParticipant.starts_at < end, EventParticipant.series_ends_at > start)
     far = and_(EventParticipant.long_span.is_(True), EventParticipant.series_ends_at > start,
                EventParticipant.starts_at < end)
-    stmt = (select(EventParticipant, Event).join(Event, Event.id == EventParticipant.event_id)
+    stmt = (select(*_BUSY_COLUMNS).join(Event, Event.id == EventParticipant.event_id)
             .where(EventParticipant.user_id.in_(user_ids), or_(near, far), Event.deleted_at.is_(None)))
     if exclude_event_id is not None:
         stmt = stmt.where(Event.id != exclude_event_id)
-    return [(p, e) for p, e in session.execute(stmt)]
+    return list(session.execute(stmt))
+
+
+def _spans(row, tz: str, start: datetime | None, end: datetime | None):
+    """(start, end, key) of each occurrence of a busy row within [start, end); a one-off needs no
+    expansion (its key is empty: one occurrence)."""
+    if row.rrule is None:
+        if (start is None or row.ends_at > start) and (end is None or row.starts_at < end):
+            yield row.starts_at, row.ends_at, ""
+        return
+    yield from recurrence.occurrences(starts_at=row.starts_at, ends_at=row.ends_at, rule=row.rrule,
+                                      exdates=row.exdates, tz=tz, window_start=start, window_end=end)
 
 
 def conflicts(session: Session, *, user_ids: list[int], spans: list[tuple[datetime, datetime]], tz: str,
@@ -183,12 +200,10 @@ def conflicts(session: Session, *, user_ids: list[int], spans: list[tuple[dateti
     for _, e in ordered:
         latest_end.append(max(e, latest_end[-1]) if latest_end else e)
     found: list[Conflict] = []
-    for row, event in _busy_rows(session, user_ids, lo, hi, exclude_event_id):
-        for start, end, _key in recurrence.occurrences(starts_at=event.starts_at, ends_at=event.ends_at,
-                                                       rule=event.rrule, exdates=event.exdates, tz=tz,
-                                                       window_start=lo, window_end=hi):
+    for row in _busy_rows(session, user_ids, lo, hi, exclude_event_id):
+        for start, end, _key in _spans(row, tz, lo, hi):
             if _overlaps(ordered, latest_end, start, end):
-                found.append(Conflict(names.get(row.user_id, "?"), event.title, start, end, event.all_day, tz))
+                found.append(Conflict(names.get(row.user_id, "?"), row.title, start, end, row.all_day, tz))
     found.sort(key=lambda c: (c.starts_at, c.user_name))
     return found
 
@@ -385,33 +400,32 @@ def occurrences(session: Session, actor: Actor, start: datetime, end: datetime, 
     if end - start > MAX_RANGE:
         raise InvalidValue(_l("一次最多查看 62 天的日程"))
     wanted = [actor.user_id] if not user_ids else list(dict.fromkeys(user_ids))
-    allowed = list(session.scalars(select(User.id).where(User.id.in_(wanted), scope.owner_clause(User.id, actor))))
+    in_scope = set(session.scalars(select(User.id).where(scope.owner_clause(User.id, actor))))
+    allowed = [u for u in wanted if u in in_scope]
     if not allowed:
         return []
-    items: dict[tuple[str, int, str], Occurrence] = {}
     types = {i: n for i, n in session.execute(select(DictItem.id, DictItem.name)
                                               .where(DictItem.kind == DictKind.EVENT_TYPE))}
-    may_edit = set(session.scalars(select(User.id).where(User.id.in_(allowed), scope.owner_clause(User.id, actor))))
-    on: dict[tuple[int, str], list[int]] = {}
-    for row, event in _busy_rows(session, allowed, start, end, None):
-        for s, e, key in recurrence.occurrences(starts_at=event.starts_at, ends_at=event.ends_at, rule=event.rrule,
-                                                exdates=event.exdates, tz=tz, window_start=start, window_end=end):
-            on.setdefault((event.id, key), []).append(row.user_id)
-            if ("event", event.id, key) in items:
-                continue
-            items[("event", event.id, key)] = Occurrence(
-                "event", event.id, key, event.title, s, e, event.all_day, (), event.version,
-                repeating=event.rrule is not None,
-                editable=event.rrule is None and event.owner_id in may_edit,
-                event_type=types.get(event.event_type_id), place=event.place)
-    out = [_with_people(o, on[(o.id, o.key)]) for o in items.values()]
+    items: dict[tuple[int, str], Occurrence] = {}
+    expanded: dict[int, list] = {}  # a series on several calendars is expanded once
+    for row in _busy_rows(session, allowed, start, end, None):
+        spans = expanded.get(row.event_id)
+        if spans is None:
+            spans = expanded[row.event_id] = list(_spans(row, tz, start, end))
+        for s, e, key in spans:
+            item = items.get((row.event_id, key))
+            if item is None:
+                item = items[(row.event_id, key)] = Occurrence(
+                    "event", row.event_id, key, row.title, s, e, row.all_day, [], row.version,
+                    repeating=row.rrule is not None, editable=row.rrule is None and row.owner_id in in_scope,
+                    event_type=types.get(row.event_type_id), place=row.place)
+            item.user_ids.append(row.user_id)
+    out = list(items.values())
+    for item in out:
+        item.user_ids.sort()
     out.extend(_next_contacts(session, allowed, start, end, tz))
     out.sort(key=lambda o: (o.starts_at, o.kind, o.id))
     return out
-
-
-def _with_people(item: Occurrence, user_ids: list[int]) -> Occurrence:
-    return replace(item, user_ids=tuple(sorted(set(user_ids))))
 
 
 def _next_contacts(session: Session, user_ids: list[int], start: datetime, end: datetime, tz: str) -> list[Occurrence]:
@@ -427,7 +441,7 @@ def _next_contacts(session: Session, user_ids: list[int], start: datetime, end: 
     for cid, name, owner_id, day in rows:
         s, e = recurrence.day_span(day, day, tz)
         out.append(Occurrence("next_contact", cid, day.isoformat(), gettext("下次联系：%(n)s", n=name), s, e, True,
-                              (owner_id,)))
+                              [owner_id]))
     return out
 
 
