@@ -246,22 +246,31 @@ class CalendarView(PermissionView):
                              customer=request.args.get("customer", ""), opportunity=request.args.get("opportunity", ""),
                              remind="15", repeat=Repeat.NONE.value)
             return self._render_form(values, event=None, warning=False)
+        event = self._save(lambda data, confirmed: events.create(
+            db.session, data, actor=current_actor(), now=now(), tz=_tz(), confirmed=confirmed), None)
+        if not isinstance(event, Event):
+            return event
+        return redirect(url_for(".index", date=event.starts_at.astimezone(_zone()).date().isoformat()))
+
+    def _save(self, change: Any, event: Event | None) -> Any:
+        """The form's POST: the event saved by `change(data, confirmed)`, or the form again with
+        what was typed, the reason flashed and, for a conflict, the box to confirm it."""
+        warning = False
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
-            return self._render_form(request.form, event=None, warning=False)
-        warning = False
+            return self._render_form(request.form, event=event, warning=False)
         with transaction() as outcome:
             data, confirmed = _form_input(request.form)
             try:
-                event = events.create(db.session, data, actor=current_actor(), now=now(), tz=_tz(),
-                                      confirmed=confirmed)
+                saved = change(data, confirmed)
             except NeedsConfirmation:
                 warning = True
                 raise
-            outcome.done(gettext("日程“%(t)s”已保存", t=event.title))
+            outcome.done(gettext("日程“%(t)s”已保存", t=saved.title))
         if not outcome.ok:
-            return self._render_form(request.form, event=None, warning=warning)
-        return redirect(url_for(".index", date=event.starts_at.astimezone(_zone()).date().isoformat()))
+            return self._render_form(request.form, event=db.session.get(Event, event.id) if event else None,
+                                     warning=warning)
+        return saved
 
     def _load(self, event_id: int) -> Event:
         try:
@@ -298,23 +307,12 @@ class CalendarView(PermissionView):
             return redirect(self.record_url(event.id))
         if request.method == "GET":
             return self._render_form(_Values(_form_values(event)), event=event, warning=False)
-        if not CsrfForm(request.form).validate():
-            flash(gettext("页面已过期，请重新提交"), "error")
-            return self._render_form(request.form, event=event, warning=False)
-        warning = False
-        with transaction() as outcome:
-            data, confirmed = _form_input(request.form)
-            try:
-                events.update_event(db.session, event.id, data, actor=current_actor(), now=now(), tz=_tz(),
-                                    expected_version=params.optional_int(request.form.get("version"),
-                                                                         name=gettext("版本"), minimum=1),
-                                    confirmed=confirmed)
-            except NeedsConfirmation:
-                warning = True
-                raise
-            outcome.done(gettext("日程已保存"))
-        if not outcome.ok:
-            return self._render_form(request.form, event=db.session.get(Event, event_id), warning=warning)
+        seen = params.optional_int(request.form.get("version"), name=gettext("版本"), minimum=1)
+        saved = self._save(lambda data, confirmed: events.update_event(
+            db.session, event_id, data, actor=current_actor(), now=now(), tz=_tz(), expected_version=seen,
+            confirmed=confirmed), event)
+        if not isinstance(saved, Event):
+            return saved
         return redirect(self.record_url(event_id))
 
     @expose("/<int:event_id>/delete", methods=["POST"])
