@@ -32,6 +32,10 @@ REMIND_CHOICES = [("", _l("不提醒")), ("0", _l("开始时")), ("5", _l("提�
                   ("30", _l("提前 30 分钟")), ("60", _l("提前 1 小时")), ("1440", _l("提前 1 天")),
                   ("2880", _l("提前 2 天"))]
 PALETTE_SIZE = 8  # static/css/kechi-calendar.css: one colour per person in the team view
+# A team's calendar over more than a week (the month grid) shows each person's daily count, not
+# every event: fifty people's month is tens of thousands of items.
+SUMMARY_AFTER = timedelta(days=8)
+VIEWS = ("dayGridMonth", "timeGridWeek", "timeGridDay", "listWeek")
 
 
 def _tz() -> str:
@@ -146,7 +150,10 @@ class CalendarView(PermissionView):
         return self.render("admin/calendar/index.html", team_view=team_view, members=members, chosen=chosen,
                            has_team=len(events.team(db.session, actor)) > 1 if not team_view else True,
                            feed_url=feed, now_text=local_now.strftime("%Y-%m-%dT%H:%M:%S"),
-                           initial_date=request.args.get("date") or local_now.date().isoformat(),
+                           initial_date=(params.date_param(request.args.get("date"), name=gettext("日期"))
+                                         or local_now.date()).isoformat(),
+                           initial_view=request.args.get("view") if request.args.get("view") in VIEWS
+                           else "timeGridWeek",
                            locale="zh-cn" if str(current_user.locale or "zh_CN").startswith("zh") else "en",
                            palette={u.id: i % PALETTE_SIZE for i, u in enumerate(members)}, time_zone=_tz())
 
@@ -157,11 +164,14 @@ class CalendarView(PermissionView):
         start = _instant(request.args.get("start"), name=gettext("开始"))
         end = _instant(request.args.get("end"), name=gettext("结束"))
         users = params.ids_list(request.args.getlist("user"))
+        order = {uid: i % PALETTE_SIZE for i, uid in enumerate(users)}
         try:
+            if len(users) > 1 and end - start > SUMMARY_AFTER:
+                return jsonify(self._loads(events.day_loads(db.session, actor, start, end, tz=_tz(), user_ids=users),
+                                           order))
             items = events.occurrences(db.session, actor, start, end, tz=_tz(), user_ids=users or None)
         except RuleViolation as refusal:
             raise params.BadParameter(str(refusal)) from None
-        order = {uid: i % PALETTE_SIZE for i, uid in enumerate(users)}
         names = {i: n for i, n in db.session.execute(select(User.id, User.display_name).where(
             User.id.in_({u for o in items for u in o.user_ids})))} if users else {}
         out = []
@@ -180,6 +190,17 @@ class CalendarView(PermissionView):
                         "url": url, "classNames": classes + (["kechi-cal-repeat"] if o.repeating else []),
                         "extendedProps": {"eventId": o.id, "version": o.version, "place": o.place or ""}})
         return jsonify(out)
+
+    def _loads(self, loads: list[events.DayLoad], order: dict[int, int]) -> list[dict[str, Any]]:
+        """A team's month: one all-day item per person and day ("张三：6 项日程"), opening that
+        person's day."""
+        names = {i: n for i, n in db.session.execute(select(User.id, User.display_name).where(
+            User.id.in_({d.user_id for d in loads})))}
+        return [{"id": f"load:{d.user_id}:{d.day.isoformat()}", "allDay": True, "editable": False,
+                 "title": gettext("%(who)s：%(n)d 项日程", who=names.get(d.user_id, ""), n=d.count),
+                 "start": d.day.isoformat(), "classNames": [f"kechi-cal-u{order.get(d.user_id, 0)}", "kechi-cal-load"],
+                 "url": url_for(".index", team=1, user=d.user_id, date=d.day.isoformat(), view="timeGridDay")}
+                for d in loads]
 
     @expose("/move", methods=["POST"])
     def move(self) -> Any:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from bisect import bisect_left
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Date, and_, cast, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.calendar import Event, EventParticipant
@@ -160,7 +161,7 @@ _BUSY_COLUMNS = (EventParticipant.user_id, Event.id.label("event_id"), Event.tit
 
 
 def _busy_rows(session: Session, user_ids: list[int], start: datetime, end: datetime,
-               exclude_event_id: int | None) -> list:
+               exclude_event_id: int | None, *, long_only: bool = False) -> list:
     """The events of `user_ids` that may overlap [start, end), one row per person and event, as
     plain rows (a month of a team is thousands): the two index ranges of event_participants."""
     if not user_ids:
@@ -170,7 +171,8 @@ def _busy_rows(session: Session, user_ids: list[int], start: datetime, end: date
     far = and_(EventParticipant.long_span.is_(True), EventParticipant.series_ends_at > start,
                EventParticipant.starts_at < end)
     stmt = (select(*_BUSY_COLUMNS).join(Event, Event.id == EventParticipant.event_id)
-            .where(EventParticipant.user_id.in_(user_ids), or_(near, far), Event.deleted_at.is_(None)))
+            .where(EventParticipant.user_id.in_(user_ids), far if long_only else or_(near, far),
+                   Event.deleted_at.is_(None)))
     if exclude_event_id is not None:
         stmt = stmt.where(Event.id != exclude_event_id)
     return list(session.execute(stmt))
@@ -426,6 +428,57 @@ def occurrences(session: Session, actor: Actor, start: datetime, end: datetime, 
     out.extend(_next_contacts(session, allowed, start, end, tz))
     out.sort(key=lambda o: (o.starts_at, o.kind, o.id))
     return out
+
+
+@dataclass(slots=True)
+class DayLoad:
+    """How many events one person has on one local day (a team's month at a glance)."""
+
+    user_id: int
+    day: date
+    count: int
+
+
+def _local_day(session: Session, column: Any, tz: str) -> Any:
+    """The local date of a UTC column in SQL, for a zone with one offset all year (the firm's
+    Asia/Shanghai keeps no daylight saving time)."""
+    offset = datetime(2000, 1, 1, tzinfo=ZoneInfo(tz)).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column, f"{minutes:+d} minutes")
+    return cast(column + literal_column(f"interval '{minutes} minutes'"), Date)
+
+
+def day_loads(session: Session, actor: Actor, start: datetime, end: datetime, *, tz: str,
+              user_ids: list[int]) -> list[DayLoad]:
+    """团队月视图: per person (in the actor's scope) and local day in [start, end), how many events
+    start that day. A month of fifty busy people is tens of thousands of events, too many to draw
+    or send; their counts are one grouped read of the one-off events plus the few series
+    expanded here."""
+    if end - start > MAX_RANGE:
+        raise InvalidValue(_l("一次最多查看 62 天的日程"))
+    in_scope = set(session.scalars(select(User.id).where(scope.owner_clause(User.id, actor))))
+    allowed = [u for u in dict.fromkeys(user_ids) if u in in_scope]
+    if not allowed:
+        return []
+    day = _local_day(session, EventParticipant.starts_at, tz).label("day")
+    counts: dict[tuple[int, date], int] = {}
+    rows = session.execute(
+        select(EventParticipant.user_id, day, func.count())
+        .join(Event, Event.id == EventParticipant.event_id)
+        .where(EventParticipant.user_id.in_(allowed), EventParticipant.long_span.is_(False),
+               EventParticipant.starts_at >= start, EventParticipant.starts_at < end, Event.deleted_at.is_(None))
+        .group_by(EventParticipant.user_id, day))
+    for user_id, local, count in rows:
+        local = local if isinstance(local, date) else date.fromisoformat(local)
+        counts[(user_id, local)] = counts.get((user_id, local), 0) + count
+    zone = ZoneInfo(tz)
+    for row in _busy_rows(session, allowed, start, end, None, long_only=True):
+        for s, _e, _key in _spans(row, tz, start, end):
+            if s >= start:
+                local = s.astimezone(zone).date()
+                counts[(row.user_id, local)] = counts.get((row.user_id, local), 0) + 1
+    return [DayLoad(u, d, n) for (u, d), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
 
 
 def _next_contacts(session: Session, user_ids: list[int], start: datetime, end: datetime, tz: str) -> list[Occurrence]:

@@ -160,3 +160,16 @@ def test_todays_events_on_the_workbench(app, staff, client):
     html = client.get("/admin/").get_data(as_text=True)
     widget = html.split('data-widget="today_events"')[1].split("</ul>")[0]
     assert "下午拜访瑞和" in widget and "14:00" in widget and "早会" not in widget
+
+
+def test_a_teams_month_shows_daily_counts_that_open_the_persons_day(app, staff, client):
+    for hour in (9, 11, 14):
+        add(app, "rep1", f"拜访{hour}", at(TODAY, hour), at(TODAY, hour + 1))
+    add(app, "rep2", "客户来访", at(TODAY, 10), at(TODAY, 11))
+    client.login("mgr")
+    ids = "&".join(f"user={staff[u]}" for u in ("mgr", "rep1", "rep2"))
+    items = client.get(f"/admin/event/feed?start=2026-10-26T00:00:00&end=2026-12-07T00:00:00&{ids}").get_json()
+    assert [(i["title"], i["start"], i["allDay"]) for i in items] == [
+        ("张三：3 项日程", "2026-11-23", True), ("李四：1 项日程", "2026-11-23", True)]
+    day = client.get(items[0]["url"]).get_data(as_text=True)
+    assert 'data-initial-view="timeGridDay"' in day and f"user={staff['rep1']}" in day

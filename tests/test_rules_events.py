@@ -198,3 +198,21 @@ def test_next_contact_days_of_ones_customers_show_read_only(app, staff, make_cus
         shown = events.occurrences(db.session, actor("rep1"), at(MONDAY, 0), at(MONDAY + timedelta(days=7), 0), tz=TZ)
         assert [(o.kind, o.id, o.title, o.all_day, o.editable) for o in shown] == [
             ("next_contact", cid, "下次联系：杭州瑞和科技", True, False)]
+
+
+@pytest.mark.both_dbs
+def test_a_teams_month_counts_each_persons_events_per_local_day(app, staff):
+    with app.test_request_context():
+        add("rep1", "早会", at(MONDAY, 0, 30), at(MONDAY, 1))  # 16:30 UTC the day before: counted on Monday
+        add("rep1", "拜访", at(MONDAY, 14), at(MONDAY, 15), with_=("rep2",))
+        add("rep2", "周会", at(MONDAY, 9), at(MONDAY, 10), rrule="FREQ=WEEKLY;COUNT=3")
+        add("out", "客服回访", at(MONDAY, 9), at(MONDAY, 10))
+        gone = add("rep1", "取消的", at(MONDAY, 16), at(MONDAY, 17))
+        events.delete(db.session, gone.id, actor=actor("rep1"), now=FIXED_NOW, tz=TZ, expected_version=None)
+        db.session.commit()
+        everyone = [staff[u] for u in ("mgr", "rep1", "rep2", "out")]
+        loads = events.day_loads(db.session, actor("mgr"), at(MONDAY, 0), at(MONDAY + timedelta(days=21), 0), tz=TZ,
+                                 user_ids=everyone)
+        assert [(d.user_id, d.day, d.count) for d in loads] == [
+            (staff["rep1"], MONDAY, 2), (staff["rep2"], MONDAY, 2),
+            (staff["rep2"], MONDAY + timedelta(weeks=1), 1), (staff["rep2"], MONDAY + timedelta(weeks=2), 1)]
