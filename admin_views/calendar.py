@@ -36,6 +36,7 @@ PALETTE_SIZE = 8  # static/css/kechi-calendar.css: one colour per person in the 
 # every event: fifty people's month is tens of thousands of items.
 SUMMARY_AFTER = timedelta(days=8)
 VIEWS = ("dayGridMonth", "timeGridWeek", "timeGridDay", "listWeek")
+_PLACEHOLDER_ID = "987654321"
 
 
 def _tz() -> str:
@@ -175,11 +176,13 @@ class CalendarView(PermissionView):
         names = {i: n for i, n in db.session.execute(select(User.id, User.display_name).where(
             User.id.in_({u for o in items for u in o.user_ids})))} if users else {}
         out = []
+        event_url = self.record_url(int(_PLACEHOLDER_ID))  # one url_for, not one per item
         for o in items:
             if o.kind == "next_contact":
                 url, classes = link("customer.details_view", id=o.id), ["kechi-cal-next-contact"]
             else:
-                url, classes = self.record_url(o.id), [f"kechi-cal-u{order.get(o.user_ids[0], 0)}"] if users else []
+                url = event_url.replace(_PLACEHOLDER_ID, str(o.id))
+                classes = [f"kechi-cal-u{order.get(o.user_ids[0], 0)}"] if users else []
             title = o.title
             if users and len(users) > 1:
                 title = "、".join(names.get(u, "") for u in o.user_ids) + "：" + title
@@ -196,11 +199,12 @@ class CalendarView(PermissionView):
         person's day."""
         names = {i: n for i, n in db.session.execute(select(User.id, User.display_name).where(
             User.id.in_({d.user_id for d in loads})))}
+        title = gettext("%(who)s：%(n)d 项日程")  # the translated pattern, filled per item below
+        day_url = url_for(".index", team=1, view="timeGridDay")
         return [{"id": f"load:{d.user_id}:{d.day.isoformat()}", "allDay": True, "editable": False,
-                 "title": gettext("%(who)s：%(n)d 项日程", who=names.get(d.user_id, ""), n=d.count),
-                 "start": d.day.isoformat(), "classNames": [f"kechi-cal-u{order.get(d.user_id, 0)}", "kechi-cal-load"],
-                 "url": url_for(".index", team=1, user=d.user_id, date=d.day.isoformat(), view="timeGridDay")}
-                for d in loads]
+                 "title": title % {"who": names.get(d.user_id, ""), "n": d.count}, "start": d.day.isoformat(),
+                 "classNames": [f"kechi-cal-u{order.get(d.user_id, 0)}", "kechi-cal-load"],
+                 "url": f"{day_url}&user={d.user_id}&date={d.day.isoformat()}"} for d in loads]
 
     @expose("/move", methods=["POST"])
     def move(self) -> Any:

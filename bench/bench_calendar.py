@@ -133,7 +133,7 @@ def main() -> None:
         from sqlalchemy import event, func, select
 
         from models import Event, EventParticipant, User, db
-        from rules import clock, events, recurrence, scope
+        from rules import clock, events, recurrence
         from rules.actor import Actor
 
         started = time.perf_counter()
@@ -148,63 +148,79 @@ def main() -> None:
               f"({time.perf_counter() - started:.0f} s)")
         clock.pin(NOW)
         local = NOW.astimezone(ZoneInfo(TZ)).date()
-        months = {"this month": local.replace(day=1), "a year ago": local.replace(year=local.year - 1, day=1)}
+        month = local.replace(day=1)
+        month_grid = month - timedelta(days=month.weekday())  # FullCalendar's 6-week month grid
+        week = local - timedelta(days=local.weekday())
+        year_ago = local.replace(year=local.year - 1, day=1)
+        year_ago_grid = year_ago - timedelta(days=year_ago.weekday())
 
+        def actor_of(user_id: int) -> Actor:
+            return Actor.from_user(db.session.get(User, user_id), today=local, has_shares=False)
+
+        rep_id = db.session.scalar(select(User.id).where(User.username == "rep7"))
+        cases = []
         for who, user_id in (("经理, 50 staff", manager_id), ("主管, 10 staff", supervisor_id)):
-            user = db.session.get(User, user_id)
-            actor = Actor.from_user(user, today=local, has_shares=False)
+            actor = actor_of(user_id)
             team = [u.id for u in events.team(db.session, actor)]
-            for label, first in months.items():
-                grid = first - timedelta(days=first.weekday())
-                start, end = recurrence.day_span(grid, grid + timedelta(days=41), TZ)
-                statements: list[tuple] = []
-                listener = lambda conn, cursor, sql, params, *rest: statements.append((sql, params))  # noqa: E731
-                event.listen(db.engine, "before_cursor_execute", listener)
-                shown = events.occurrences(db.session, actor, start, end, tz=TZ, user_ids=team)
-                event.remove(db.engine, "before_cursor_execute", listener)
+            for label, first, days, fn in (
+                    ("month (daily counts)", month_grid, 42, events.day_loads),
+                    ("month a year ago (daily counts)", year_ago_grid, 42, events.day_loads),
+                    ("week (every event)", week, 7, events.occurrences)):
+                cases.append((f"{who}, {label}", actor, team, first, days, fn))
+        cases.append(("业务员, own month (every event)", actor_of(rep_id), [rep_id], month_grid, 42, events.occurrences))
+
+        def timed(fn) -> list[float]:
+            for _ in range(3):
+                fn()
+            out = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - t0) * 1000)
                 db.session.rollback()
+            return out
 
-                def timed(fn) -> list[float]:
-                    for _ in range(3):
-                        fn()
-                    out = []
-                    for _ in range(args.repeat):
-                        t0 = time.perf_counter()
-                        fn()
-                        out.append((time.perf_counter() - t0) * 1000)
-                        db.session.rollback()
-                    return out
+        for name, actor, team, first, days, fn in cases:
+            start, end = recurrence.day_span(first, first + timedelta(days=days - 1), TZ)
 
-                def raw() -> None:
-                    conn = db.session.connection()
-                    for sql, params in statements:
-                        conn.exec_driver_sql(sql, params).fetchall()
+            def ours() -> list:
+                return fn(db.session, actor, start, end, tz=TZ, user_ids=team)
 
-                ours = timed(lambda: events.occurrences(db.session, actor, start, end, tz=TZ, user_ids=team))
-                same = timed(raw)
-                client = app.test_client()
-                with client.session_transaction() as sess:
-                    sess["_user_id"] = user.get_id()
-                    sess["_fresh"] = True
-                query = "&".join(f"user={u}" for u in team)
-                feed_url = (f"/admin/event/feed?start={start.astimezone(ZoneInfo(TZ)):%Y-%m-%dT%H:%M:%S}"
-                            f"&end={end.astimezone(ZoneInfo(TZ)):%Y-%m-%dT%H:%M:%S}&{query}")
-                assert client.get(feed_url).status_code == 200
-                feed = timed(lambda: client.get(feed_url).get_data())
-                print(f"\n{who}, month view from {grid} ({label}): {len(shown):,} items, {len(statements)} statements")
-                for name, values in (("occurrences() (rules)", ours), ("its SQL, raw DB-API", same),
-                                     ("GET /admin/event/feed", feed)):
-                    print(f"  {name:<24}: median {statistics.median(values):7.2f} ms  p95 {p95(values):7.2f} ms")
-                print(f"  ratio rules ÷ raw SQL (median) {statistics.median(ours) / statistics.median(same):.1f}x")
-                if label == "this month" and who.startswith("经理"):
-                    explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
-                    sql, params = max(statements, key=lambda s: len(s[0]))
-                    print("  plan of the range read:")
+            statements: list[tuple] = []
+            listener = lambda conn, cursor, sql, params, *rest: statements.append((sql, params))  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            shown = ours()
+            event.remove(db.engine, "before_cursor_execute", listener)
+            db.session.rollback()
+
+            def raw() -> None:
+                conn = db.session.connection()
+                for sql, params in statements:
+                    conn.exec_driver_sql(sql, params).fetchall()
+
+            rules_ms = timed(ours)
+            raw_ms = timed(raw)
+            client = app.test_client()
+            with client.session_transaction() as sess:
+                sess["_user_id"] = db.session.get(User, actor.user_id).get_id()
+                sess["_fresh"] = True
+            query = "&".join(f"user={u}" for u in team)
+            feed_url = (f"/admin/event/feed?start={first.isoformat()}T00:00:00"
+                        f"&end={(first + timedelta(days=days)).isoformat()}T00:00:00&{query}")
+            assert client.get(feed_url).status_code == 200
+            feed_ms = timed(lambda: client.get(feed_url).get_data())
+            print(f"\n{name} from {first}: {len(shown):,} items, {len(statements)} statements")
+            for label, values in (("rules", rules_ms), ("its SQL, raw DB-API", raw_ms),
+                                  ("GET /admin/event/feed", feed_ms)):
+                print(f"  {label:<22}: median {statistics.median(values):7.2f} ms  p95 {p95(values):7.2f} ms")
+            print(f"  ratio rules ÷ raw SQL (median) {statistics.median(rules_ms) / statistics.median(raw_ms):.1f}x")
+            if name.startswith("经理") and "counts" in name and "year" not in name:
+                explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+                for sql, params in statements[-2:]:
+                    print("  plan:")
                     for line in db.session.connection().exec_driver_sql(explain + sql, params):
                         print("     ", line[-1] if db.engine.dialect.name == "sqlite" else line[0])
-                    db.session.rollback()
-        _ = scope
-
+                db.session.rollback()
 
 if __name__ == "__main__":
     main()

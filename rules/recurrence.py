@@ -8,6 +8,7 @@ not exceed MAX_OCCURRENCES, so every expansion is bounded."""
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -51,16 +52,24 @@ def _local_until(value: str, tz: ZoneInfo) -> str:
 
 
 def _build(body: str, local_start: datetime, tz: ZoneInfo) -> rrule:
+    return _built(body, local_start, tz.key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _built(body: str, local_start: datetime, tz: str) -> rrule:
+    """A series' rule, kept with the occurrences dateutil has produced (cache=True): a calendar
+    re-reads the same series on every page, and walking a rule from its start is the costly
+    part of a team's month. Keyed on the rule text and its start, so an edit is a new entry."""
     parts = _parts(body)
     if "DTSTART" in parts:
         raise RuleRefused(_l("重复规则不需要 DTSTART，开始时间以日程为准"))
     if "COUNT" not in parts and "UNTIL" not in parts:
         raise RuleRefused(_l("重复规则必须设置结束日期或次数"))
     if "UNTIL" in parts:
-        parts["UNTIL"] = _local_until(parts["UNTIL"], tz)
+        parts["UNTIL"] = _local_until(parts["UNTIL"], ZoneInfo(tz))
     text = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
-        rule = rrulestr(text, dtstart=local_start, forceset=False, ignoretz=True)
+        rule = rrulestr(text, dtstart=local_start, forceset=False, ignoretz=True, cache=True)
     except (ValueError, TypeError, KeyError) as exc:
         raise RuleRefused(_l("重复规则“%(r)s”无法识别", r=body)) from exc
     if not isinstance(rule, rrule):
