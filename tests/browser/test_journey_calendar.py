@@ -59,6 +59,10 @@ def test_a_week_on_the_calendar(app, page, make_user, make_customer):
     add(app, "lina", "客户来访", at(TODAY + timedelta(days=3), 10), at(TODAY + timedelta(days=3), 12))
 
     log_in(page, "chenxm")
+    today = page.locator('[data-widget="today_events"]')  # the workbench: what is left of today
+    expect(today).to_contain_text("拜访西湖龙井茶庄")
+    expect(today).not_to_contain_text("周例会")  # 09:00–10:00, over at 10:00
+    today.screenshot(path=str(screenshot(page, "69-workbench").with_name("69-workbench-today.png")))
     page.goto(page.base + "/admin/event/")
     visit_block = page.locator(".fc-event", has_text="拜访西湖龙井茶庄")
     expect(visit_block).to_have_count(1)
@@ -105,5 +109,12 @@ def test_a_week_on_the_calendar(app, page, make_user, make_customer):
     expect(page.locator(".fc-event", has_text="陈晓明：拜访西湖龙井茶庄")).to_have_count(1)
     expect(page.locator(".fc-event", has_text="李娜")).to_have_count(2)  # her visitor, and the joint one
     shot(page, "74-calendar-team")
+    page.click(".fc-dayGridMonth-button")  # a team's month: each person's count per day
+    expect(page.locator(".fc-event", has_text="陈晓明：1 项日程")).not_to_have_count(0)
+    shot(page, "76-calendar-team-month")
+    page.locator(".fc-event", has_text="李娜：2 项日程").click()
+    expect(page.locator(".fc-event", has_text="陪同李娜见客户")).to_have_count(1)  # her day, every event
+    expect(page.locator(".fc-event", has_text="客户来访")).to_have_count(1)
+    shot(page, "75-calendar-team-day")
     assert all(url.startswith(page.base) or url.startswith("about:") or url.startswith("data:")
                for url in page.requested)
