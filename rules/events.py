@@ -340,8 +340,8 @@ def update_event(session: Session, event_id: int, data: EventInput, *, actor: Ac
 
 def move(session: Session, event_id: int, *, starts_at: datetime, ends_at: datetime | None, all_day: bool,
          actor: Actor, now: datetime, tz: str, expected_version: int, confirmed: bool = False) -> Event:
-    """A drag on the calendar (move or resize): one guarded UPDATE on the version the page had,
-    so a drag on a stale page is refused instead of undoing someone else's change."""
+    """A drag on the calendar (move or resize), refused unless the event is still at the version
+    the page had, so a drag on a stale page does not undo someone else's change."""
     event = load_for_change(session, event_id, actor, None)
     if event.rrule is not None:
         raise InvalidValue(_l("重复日程请打开编辑页修改"))
@@ -358,17 +358,13 @@ def move(session: Session, event_id: int, *, starts_at: datetime, ends_at: datet
     people = [p.user_id for p in event.participants]
     _check_conflicts(session, event_id=event.id, starts_at=new_start, ends_at=new_end, rule=None, exdates=[],
                      user_ids=people, tz=tz, confirmed=confirmed)
-    moved = session.execute(
-        update(Event).where(Event.id == event.id, Event.version == expected_version, Event.deleted_at.is_(None))
-        .values(starts_at=new_start, ends_at=new_end, series_ends_at=new_end, all_day=all_day,
-                version=Event.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if moved != 1:
+    if event.version != expected_version:
         raise ChangedMeanwhile(_l("该日程已被他人修改，请刷新后再改"))
-    session.execute(update(EventParticipant).where(EventParticipant.event_id == event.id)
-                    .values(starts_at=new_start, series_ends_at=new_end, long_span=new_end - new_start > SHORT_SPAN)
-                    .execution_options(synchronize_session=False))
-    session.refresh(event)
+    # Through the ORM: the version column makes its UPDATE say WHERE version = <loaded> (a change
+    # landing in between is refused as StaleDataError), and the audit log records the move.
+    event.starts_at, event.ends_at, event.series_ends_at, event.all_day = new_start, new_end, new_end, all_day
+    _sync_participants(session, event, people)
+    session.flush()
     _notify(session, event, people, _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=when_text(event, tz)), now)
     return event
 

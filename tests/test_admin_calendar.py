@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import FIXED_NOW
-from models import Event, EventParticipant, Notification, NotificationKind, User, db
+from models import AuditLog, Event, EventParticipant, Notification, NotificationKind, User, db
 from rules import events
 from rules.actor import Actor
 from rules.events import EventInput
@@ -134,6 +134,9 @@ def test_a_drag_moves_the_event_and_a_stale_page_is_refused(app, staff, client):
                                                     at(TODAY + timedelta(days=1), 17, 30))
         assert db.session.scalar(select(EventParticipant.starts_at).where(EventParticipant.event_id == event_id)) \
             == event.starts_at
+        logged = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "Event",
+                                                                  AuditLog.entity_id == str(event_id))).all()
+        assert "update" in logged  # the move is in the audit log
 
 
 def test_the_ics_holds_ones_own_events_with_their_repeat(app, staff, client):
