@@ -235,9 +235,9 @@ class CalendarView(PermissionView):
 
     # --- one event ------------------------------------------------------------------------------
 
-    def _choices(self, values: Any) -> dict[str, Any]:
+    def _choices(self, values: Any, owner_id: int) -> dict[str, Any]:
         actor = current_actor()
-        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True), User.id != actor.user_id)
+        colleagues = list(db.session.scalars(select(User).where(User.active.is_(True), User.id != owner_id)
                                              .order_by(User.display_name)))
         customer = contact_choices = opportunity = None
         customer_id = params.id_or_none(values.get("customer"))
@@ -257,7 +257,8 @@ class CalendarView(PermissionView):
 
     def _render_form(self, values: Any, *, event: Event | None, warning: bool) -> Any:
         return self.render("admin/calendar/form.html", values=values, event=event, warning=warning,
-                           back=back_url(request.values.get("back"), url_for(".index")), **self._choices(values))
+                           back=back_url(request.values.get("back"), url_for(".index")),
+                           **self._choices(values, event.owner_id if event else current_actor().user_id))
 
     @expose("/new", methods=["GET", "POST"])
     def create(self) -> Any:
@@ -315,9 +316,13 @@ class CalendarView(PermissionView):
                                                   window_end=now() + timedelta(days=400)))[:5]
         repeat, until, count, _text = recurrence.describe(event.rrule)
         event_type = db.session.get(DictItem, event.event_type_id) if event.event_type_id else None
+        linked = {model: db.session.scalar(scope.scoped(select(model), model, current_actor()).where(model.id == ident))
+                  for model, ident in ((Customer, event.customer_id), (Contact, event.contact_id),
+                                       (Opportunity, event.opportunity_id)) if ident}
         return self.render("admin/calendar/details.html", event=event, may_edit=self._may_edit(event),
                            next_occurrences=occurrences, repeat_label=REPEAT_LABELS[repeat], until=until, count=count,
-                           event_type=event_type, remind_label=dict(REMIND_CHOICES).get(
+                           event_type=event_type, customer=linked.get(Customer), contact=linked.get(Contact),
+                           opportunity=linked.get(Opportunity), remind_label=dict(REMIND_CHOICES).get(
                                "" if event.remind_minutes is None else str(event.remind_minutes)),
                            customer_url=link("customer.details_view", id=event.customer_id) if event.customer_id
                            else None,

@@ -1,7 +1,10 @@
 """日程 at scale: 50 staff × two years of events (about 500k; 0.2% repeating series, a third with
-colleagues invited), the month view of a manager's team (rules.events.occurrences over 42 days, as
-FullCalendar's month grid asks) against the same SQL run raw on the DB-API connection, and the
-whole feed request (/admin/event/feed) through the app.
+colleagues invited). Timed against the same SQL run raw on the DB-API connection, and as the whole
+feed request (/admin/event/feed) through the app:
+- the month grid (42 days) of a manager's team, 50 and 10 staff: rules.events.day_loads, each
+  person's count per day (a team's month is tens of thousands of events);
+- the week of the same teams, every event: rules.events.occurrences;
+- one salesperson's own month, every event.
 
     .venv/bin/python bench/bench_calendar.py --url sqlite:////tmp/kechi-cal-bench.db
     URL=$(bash bench/pg_server.sh start); .venv/bin/python bench/bench_calendar.py --url "$URL"

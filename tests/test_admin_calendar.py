@@ -176,3 +176,14 @@ def test_a_teams_month_shows_daily_counts_that_open_the_persons_day(app, staff, 
         ("张三：3 项日程", "2026-11-23", True), ("李四：1 项日程", "2026-11-23", True)]
     day = client.get(items[0]["url"]).get_data(as_text=True)
     assert 'data-initial-view="timeGridDay"' in day and f"user={staff['rep1']}" in day
+
+
+def test_an_event_page_names_the_customer_it_is_about(app, staff, client, make_customer):
+    customer = make_customer("杭州瑞和科技", staff["rep1"])
+    client.login("rep1")
+    page = client.get(f"/admin/event/new?customer={customer}").get_data(as_text=True)
+    assert "杭州瑞和科技" in page and f'name="customer" value="{customer}"' in page
+    client.post_form(f"/admin/event/new?customer={customer}", form(customer=str(customer)))
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id).where(Event.customer_id == customer))
+    assert "杭州瑞和科技" in client.get(f"/admin/event/{event_id}/").get_data(as_text=True)
