@@ -278,12 +278,12 @@ def _sync_participants(session: Session, event: Event, user_ids: list[int]) -> l
     return added
 
 
-def _notify(session: Session, event: Event, user_ids: list[int], title, now: datetime) -> None:
+def _notify(session: Session, event: Event, user_ids: list[int], title, now: datetime, *, linked: bool = True) -> None:
     for user_id in user_ids:
         if user_id == event.owner_id:
             continue
-        notifications.notify(session, user_id=user_id, title=title, now=now,
-                             link=RecordLink(ListKind.EVENT, event.id), kind=NotificationKind.EVENT)
+        notifications.notify(session, user_id=user_id, title=title, now=now, kind=NotificationKind.EVENT,
+                             link=RecordLink(ListKind.EVENT, event.id) if linked else None)
     session.execute(update(EventParticipant).where(EventParticipant.event_id == event.id,
                                                    EventParticipant.user_id.in_(user_ids))
                     .values(notified=True).execution_options(synchronize_session=False))
@@ -371,8 +371,9 @@ def move(session: Session, event_id: int, *, starts_at: datetime, ends_at: datet
 
 def delete(session: Session, event_id: int, *, actor: Actor, now: datetime, tz: str,
            expected_version: int | None, occurrence: str | None = None) -> Event:
-    """删除 the event (kept, marked deleted), or with `occurrence` (its local start key) only that
-    occurrence of a series."""
+    """删除 the event (kept, marked deleted, in the audit log), or with `occurrence` (its local
+    start key) only that occurrence of a series. A deleted event leaves everyone's calendar: its
+    participant rows go, so the calendar reads never have to look at the event row to skip it."""
     event = load_for_change(session, event_id, actor, expected_version)
     people = [p.user_id for p in event.participants]
     if occurrence and event.rrule is not None:
@@ -380,8 +381,10 @@ def delete(session: Session, event_id: int, *, actor: Actor, now: datetime, tz: 
         session.flush()
         return event
     event.deleted_at = now
+    event.participants.clear()
     session.flush()
-    _notify(session, event, people, _l("日程“%(t)s”（%(when)s）已取消", t=event.title, when=when_text(event, tz)), now)
+    _notify(session, event, people, _l("日程“%(t)s”（%(when)s）已取消", t=event.title, when=when_text(event, tz)), now,
+            linked=False)  # its page is gone
     return event
 
 
@@ -459,11 +462,11 @@ def day_loads(session: Session, actor: Actor, start: datetime, end: datetime, *,
         return []
     day = _local_day(session, EventParticipant.starts_at, tz).label("day")
     counts: dict[tuple[int, date], int] = {}
+    # Participant rows exist for live events only (delete() removes them): an index-only read.
     rows = session.execute(
         select(EventParticipant.user_id, day, func.count())
-        .join(Event, Event.id == EventParticipant.event_id)
         .where(EventParticipant.user_id.in_(allowed), EventParticipant.long_span.is_(False),
-               EventParticipant.starts_at >= start, EventParticipant.starts_at < end, Event.deleted_at.is_(None))
+               EventParticipant.starts_at >= start, EventParticipant.starts_at < end)
         .group_by(EventParticipant.user_id, day))
     for user_id, local, count in rows:
         local = local if isinstance(local, date) else date.fromisoformat(local)
