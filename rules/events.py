@@ -28,9 +28,10 @@ from rules.actor import Actor
 from rules.errors import ChangedMeanwhile, InvalidValue, NeedsConfirmation, NotEditable
 from rules.links import ListKind, RecordLink
 
-# Events longer than this (and every series) are found by their end, the rest by their start:
-# both reads stay a short index range whatever month is asked for.
-SHORT_SPAN = timedelta(days=31)
+# Events longer than a day (and every series) are found by their end, the rest by their start
+# (at most a day before the range): both reads stay a short index range whatever month is asked
+# for, and a week read touches hardly more rows than it shows.
+SHORT_SPAN = timedelta(days=1)
 MAX_REMIND_MINUTES = 7 * 24 * 60  # 提前提醒 at most a week
 MAX_RANGE = timedelta(days=62)    # one feed request: a month view with its spill-over weeks
 MAX_CONFLICTS_SHOWN = 5
