@@ -216,3 +216,18 @@ def test_a_teams_month_counts_each_persons_events_per_local_day(app, staff):
         assert [(d.user_id, d.day, d.count) for d in loads] == [
             (staff["rep1"], MONDAY, 2), (staff["rep2"], MONDAY, 2),
             (staff["rep2"], MONDAY + timedelta(weeks=1), 1), (staff["rep2"], MONDAY + timedelta(weeks=2), 1)]
+
+
+def test_events_that_began_before_the_range_still_show_in_it(app, staff):
+    with app.test_request_context():
+        events.create(db.session, EventInput(title="出差北京", all_day=True, first_day=MONDAY - timedelta(days=3),
+                                             last_day=MONDAY + timedelta(days=1)),
+                      actor=actor("rep1"), now=FIXED_NOW, tz=TZ)
+        add("rep1", "夜间发货", at(MONDAY - timedelta(days=1), 22), at(MONDAY, 2))
+        add("rep1", "上周的会", at(MONDAY - timedelta(days=2), 9), at(MONDAY - timedelta(days=2), 10))
+        db.session.commit()
+        shown = events.occurrences(db.session, actor("rep1"), at(MONDAY, 0), at(MONDAY, 23), tz=TZ)
+        assert [o.title for o in shown] == ["出差北京", "夜间发货"]
+        with pytest.raises(NeedsConfirmation) as warned:
+            try_add("rep1", at(MONDAY, 1), at(MONDAY, 3))
+        assert "出差北京" in str(warned.value) and "夜间发货" in str(warned.value)
