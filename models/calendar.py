@@ -46,8 +46,8 @@ class Event(TimestampMixin, db.Model):
                                                                 cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
-    # The reminder job's look-up: series not over yet.
-    __table_args__ = (Index("ix_events_series_ends_at", "series_ends_at"),)
+    # The reminder job's look-ups: one-offs about to start, series not over yet.
+    __table_args__ = (Index("ix_events_starts_at", "starts_at"), Index("ix_events_series_ends_at", "series_ends_at"))
 
     def __str__(self) -> str:
         return self.title

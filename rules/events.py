@@ -514,12 +514,15 @@ def remind_upcoming(session: Session, now: datetime, *, tz: str) -> int:
     before it starts (a run that comes late still reminds until the occurrence starts). The
     dedupe key names the occurrence, so a second run adds nothing. Returns the reminders added."""
     horizon = now + timedelta(minutes=MAX_REMIND_MINUTES)
-    events = session.scalars(
-        select(Event).where(Event.remind_minutes.is_not(None), Event.deleted_at.is_(None),
-                            Event.series_ends_at > now, Event.starts_at <= horizon,
-                            or_(Event.rrule.is_not(None), Event.starts_at > now)))
+    # One-offs starting within the longest lead (by their start), and the series still running:
+    # two short index ranges, whatever the size of the calendar.
+    reminded = and_(Event.remind_minutes.is_not(None), Event.deleted_at.is_(None))
+    one_offs = session.scalars(select(Event).where(reminded, Event.rrule.is_(None), Event.starts_at > now,
+                                                   Event.starts_at <= horizon))
+    series = session.scalars(select(Event).where(reminded, Event.rrule.is_not(None), Event.series_ends_at > now,
+                                                 Event.starts_at <= horizon))
     added = 0
-    for event in events:
+    for event in [*one_offs, *series]:
         lead = timedelta(minutes=event.remind_minutes or 0)
         for s, _e, key in recurrence.occurrences(starts_at=event.starts_at, ends_at=event.ends_at, rule=event.rrule,
                                                  exdates=event.exdates, tz=tz, window_start=now,

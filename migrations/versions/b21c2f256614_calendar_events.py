@@ -51,6 +51,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_events_owner_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     )
+    op.create_index('ix_events_starts_at', 'events', ['starts_at'], unique=False)
     op.create_index('ix_events_series_ends_at', 'events', ['series_ends_at'], unique=False)
     op.create_table(
         'event_participants',
@@ -77,4 +78,5 @@ def downgrade():
     op.drop_index('ix_event_participants_user_short', table_name='event_participants')
     op.drop_table('event_participants')
     op.drop_index('ix_events_series_ends_at', table_name='events')
+    op.drop_index('ix_events_starts_at', table_name='events')
     op.drop_table('events')
