@@ -80,7 +80,8 @@ def test_an_event_page_outside_ones_scope_is_404(app, staff, client):
     client.login("mgr")
     assert client.get(f"/admin/event/{theirs}/").status_code == 404
     assert client.get(f"/admin/event/{theirs}/edit").status_code == 404
-    assert "拜访" in client.get(f"/admin/event/{mine}/").get_data(as_text=True)
+    shown = client.get(f"/admin/event/{mine}/").get_data(as_text=True)
+    assert "拜访" in shown and '<span class="mr-2">李四</span>' in shown  # who takes part
     client.logout()
     client.login("rep2")  # a participant sees it, may not change it
     page = client.get(f"/admin/event/{mine}/").get_data(as_text=True)

@@ -87,6 +87,11 @@ def test_a_week_on_the_calendar(app, page, make_user, make_customer):
     with app.app_context():
         assert db.session.get(Event, visit).starts_at == at(TODAY + timedelta(days=1), 16)
     shot(page, "71-calendar-dragged")
+    visit_block.click()  # its page
+    expect(page.locator(".card-title")).to_contain_text("拜访西湖龙井茶庄")
+    expect(page.locator("dl")).to_contain_text("2026-11-24 16:00")
+    shot(page, "77-event-page")
+    page.go_back()
 
     page.click(".fc-dayGridMonth-button")
     expect(page.locator(".fc-event", has_text="周例会")).to_have_count(2)  # Mondays of November's last rows
