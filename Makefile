@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test test-clock install install-dev translations clean system-packages
+.PHONY: run test test-clock install install-dev translations clean system-packages fullcalendar
 
 # ECharts comes from the npm registry at install time (pinned), served from static/, not committed.
 ECHARTS_VERSION := 6.0.0
@@ -29,12 +29,27 @@ $(ECHARTS_JS):
 	  tar -xzf $$tmp/echarts-$(ECHARTS_VERSION).tgz -C $$tmp package/dist/echarts.min.js && \
 	  mkdir -p $(dir $@) && cp $$tmp/package/dist/echarts.min.js $@ && rm -rf $$tmp
 
+# FullCalendar (日程): the same, the npm standalone bundle and its zh-cn locale (from @fullcalendar/core).
+FULLCALENDAR_VERSION := 6.1.19
+FULLCALENDAR_DIR := static/vendor/fullcalendar
+FULLCALENDAR_JS := $(FULLCALENDAR_DIR)/index.global.min.js $(FULLCALENDAR_DIR)/zh-cn.global.min.js
+
+$(FULLCALENDAR_JS) &:
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent fullcalendar@$(FULLCALENDAR_VERSION) >/dev/null && \
+	  npm pack --silent @fullcalendar/core@$(FULLCALENDAR_VERSION) >/dev/null) && \
+	  tar -xzf $$tmp/fullcalendar-$(FULLCALENDAR_VERSION).tgz -C $$tmp package/index.global.min.js && \
+	  mkdir -p $(FULLCALENDAR_DIR) && cp $$tmp/package/index.global.min.js $(FULLCALENDAR_DIR)/ && \
+	  tar -xzf $$tmp/fullcalendar-core-$(FULLCALENDAR_VERSION).tgz -C $$tmp package/locales/zh-cn.global.min.js && \
+	  cp $$tmp/package/locales/zh-cn.global.min.js $(FULLCALENDAR_DIR)/ && rm -rf $$tmp
+
+fullcalendar: $(FULLCALENDAR_JS)
+
 system-packages:
 	@bash scripts/system-packages.sh
 
-install: $(VENV)/.runtime translations $(ECHARTS_JS) system-packages
+install: $(VENV)/.runtime translations $(ECHARTS_JS) $(FULLCALENDAR_JS) system-packages
 
-install-dev: $(VENV)/.dev translations $(ECHARTS_JS) system-packages
+install-dev: $(VENV)/.dev translations $(ECHARTS_JS) $(FULLCALENDAR_JS) system-packages
 
 run: install
 	$(BIN)/flask --app app serve

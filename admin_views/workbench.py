@@ -213,6 +213,18 @@ def _expiring_contracts() -> Widget:
                   _l("%(d)d 天内到期的执行中合同", d=layout_rules.EXPIRING_DAYS))
 
 
+def _today_events() -> Widget:
+    """今日日程: my events of today still to come (all-day ones too), each leading to its page."""
+    from rules import events  # 日程 (issue 21)
+
+    tz = current_app.config["TIMEZONE"]
+    rows = events.upcoming_today(db.session, current_actor(), now(), tz)
+    items = [{"title": r.title, "pinned": False, "link": url_for("event.details", event_id=r.id),
+              "day": gettext("全天") if r.all_day else local(r.starts_at).strftime("%H:%M")} for r in rows[:8]]
+    return Widget("today_events", _l("今日日程"), None, url_for("event.index"),
+                  _l("今天没有待参加的日程。点击进入日程安排"), items=items)
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -233,6 +245,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("payment.view", _plans_due_this_week),
     ("payment.view", _overdue_plans),
     ("contract.view", _expiring_contracts),
+    (None, _today_events),
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -243,6 +256,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "stale_opportunities": _l("停滞的销售机会"), "leads_to_follow": _l("待跟进线索"),
     "waiting_approvals": _l("待我审批"), "plans_due_this_week": _l("本周应回款"), "overdue_plans": _l("逾期回款"),
     "expiring_contracts": _l("即将到期合同"),
+    "today_events": _l("今日日程"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -251,7 +265,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "my_opportunities": _my_opportunities, "closing_this_month": _closing_this_month,
              "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow,
              "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
-             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts}
+             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
+             "today_events": _today_events}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

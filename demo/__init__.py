@@ -20,6 +20,7 @@ from models.dictionary import CUSTOMER_DICT_KINDS
 from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
+from demo import calendar as demo_calendar
 from demo import documents as demo_documents
 from demo import finance as demo_finance
 from demo import office as demo_office
@@ -78,6 +79,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
         demo_pipeline.seed_pipeline(session, users, now=clock.now())
         demo_finance.seed_finance(session, users, now=clock.now())
         demo_documents.seed_documents(session, users, now=clock.now(), files_root=_files_root())
+        demo_calendar.seed_calendar(session, users, now=clock.now())  # 日程 (issue 21)
     now = clock.now()
     for user in users.values():
         notifications.notify(session, user_id=user.id, now=now, title=_l("欢迎使用客池CRM"),

@@ -16,6 +16,7 @@ LABELS = {
     DictKind.CREDIT_RATING: _l("信誉度"),
     DictKind.LOSS_REASON: _l("输单原因"),
     DictKind.PROJECT_ROLE: _l("项目角色"),
+    DictKind.EVENT_TYPE: _l("日程类型"),
 }
 
 DEFAULTS: dict[DictKind, list[str]] = {
@@ -27,6 +28,7 @@ DEFAULTS: dict[DictKind, list[str]] = {
     DictKind.CREDIT_RATING: ["优", "良", "中", "差"],
     DictKind.LOSS_REASON: ["价格偏高", "选择了竞争对手", "需求取消", "预算不足", "联系不上", "其他"],
     DictKind.PROJECT_ROLE: ["甲方", "设计方", "施工方", "供货方", "总包", "监理"],
+    DictKind.EVENT_TYPE: ["拜访", "会议", "电话", "其他"],
 }
 
 

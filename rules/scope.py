@@ -38,6 +38,7 @@ from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
 from models.office import Notification
+from models.calendar import Event, EventParticipant
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -539,6 +540,22 @@ def _through_document(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: column.in_(select(Document.id).where(document_clause(actor)))
 
 
+def event_clause(actor: Actor) -> ColumnElement[bool]:
+    """日程: visible to whoever sees one of the people it is on (owner or participant): its
+    participants, and their managers within their data scope."""
+    people = select(EventParticipant.event_id).where(owner_clause(EventParticipant.user_id, actor))
+    return and_(Event.deleted_at.is_(None), Event.id.in_(people))
+
+
+def event_write_clause(actor: Actor) -> ColumnElement[bool]:
+    """Only the owner, or a manager of the owner, changes an event; participants see it."""
+    return and_(Event.deleted_at.is_(None), owner_clause(Event.owner_id, actor))
+
+
+def _through_event(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: column.in_(select(Event.id).where(event_clause(actor)))
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -583,6 +600,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     DocumentFolder: folder_clause,
     Document: document_clause,
     DocumentVersion: _through_document(DocumentVersion.document_id),
+    Event: event_clause,
+    EventParticipant: _through_event(EventParticipant.event_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -594,6 +613,7 @@ _WRITE_CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Contract: contract_write_clause,
     DocumentFolder: folder_write_clause,
     Document: document_write_clause,
+    Event: event_write_clause,
 }
 
 # Models without a row-level scope, and why. Whoever may open their pages (the permission on the

@@ -1,0 +1,86 @@
+/* 日程: FullCalendar (static/vendor/fullcalendar) on #kechi-calendar
+   (templates/admin/calendar/index.html). The element's data attributes give the feed, the move
+   URL, the CSRF token, the locale, the firm's time zone and "now" (the server's clock, so the
+   calendar's today is the firm's today whatever the browser's zone is).
+   Times travel as the firm's local wall time without an offset. A drag or resize POSTs
+   {id, version, start, end, all_day}; the server answers {ok, conflict, message, version}:
+   a conflict is asked about and sent again with confirm=1; a refusal puts the event back. */
+(function () {
+  "use strict";
+  var el = document.getElementById("kechi-calendar");
+  if (!el || !window.FullCalendar) { return; }
+  var d = el.dataset;
+  var message = document.querySelector(".kechi-cal-message");
+
+  function say(text, ok) {
+    if (!message || !text) { return; }
+    message.textContent = text;
+    message.classList.remove("d-none", "alert-success", "alert-danger");
+    message.classList.add(ok ? "alert-success" : "alert-danger");
+  }
+
+  function wall(date, allDay) {
+    // With a named time zone and no zone plugin FullCalendar keeps wall times in UTC fields.
+    var iso = date.toISOString();
+    return allDay ? iso.slice(0, 10) : iso.slice(0, 19);
+  }
+
+  var calendar;
+
+  function send(info, confirmed) {
+    var ev = info.event;
+    var body = new URLSearchParams();
+    body.set("csrf_token", d.csrf);
+    body.set("id", ev.extendedProps.eventId);
+    body.set("version", ev.extendedProps.version);
+    body.set("start", wall(ev.start, ev.allDay));
+    if (ev.end) { body.set("end", wall(ev.end, ev.allDay)); }
+    body.set("all_day", ev.allDay ? "1" : "0");
+    if (confirmed) { body.set("confirm", "1"); }
+    fetch(d.moveUrl, {method: "POST", body: body, credentials: "same-origin",
+                      headers: {"X-Requested-With": "XMLHttpRequest"}})
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        if (answer.ok) {
+          ev.setExtendedProp("version", answer.version);
+          say(answer.message, true);
+          calendar.refetchEvents();
+        } else if (answer.conflict && window.confirm(answer.message + "\n" + d.textConfirm)) {
+          send(info, true);
+        } else {
+          info.revert();
+          say(answer.message || d.textFailed, false);
+        }
+      })
+      .catch(function () { info.revert(); say(d.textFailed, false); });
+  }
+
+  calendar = new window.FullCalendar.Calendar(el, {
+    timeZone: d.timeZone,
+    locale: d.locale === "zh-cn" ? "zh-cn" : "en",
+    now: d.now,
+    initialDate: d.initialDate,
+    initialView: d.initialView || "timeGridWeek",
+    firstDay: 1,
+    headerToolbar: {left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,timeGridDay,listWeek"},
+    buttonText: {today: d.textToday, month: d.textMonth, week: d.textWeek, day: d.textDay, list: d.textList},
+    allDayText: d.textAllDay,
+    noEventsContent: d.textEmpty,
+    nowIndicator: true,
+    editable: true,
+    slotMinTime: "07:00:00",
+    slotMaxTime: "22:00:00",
+    scrollTime: "08:00:00",
+    height: "auto",
+    dayMaxEvents: 4,
+    events: {url: d.feedUrl, failure: function () { say(d.textFailed, false); }},
+    eventDrop: function (info) { send(info, false); },
+    eventResize: function (info) { send(info, false); },
+    dateClick: function (info) {
+      var day = info.dateStr.slice(0, 10);
+      var query = "?date=" + day + (info.allDay ? "&all_day=1" : "&time=" + info.dateStr.slice(11, 16));
+      window.location.href = d.newUrl + query;
+    }
+  });
+  calendar.render();
+}());
