@@ -25,7 +25,7 @@ from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
 from rules import (
     announcements, customers, finance_drill, followups, notifications, opportunity_board, protection, recycle, reports,
-    scope,
+    scope, tasks,
 )
 from rules.clock import local_date
 from rules.links import ListLink
@@ -213,6 +213,16 @@ def _expiring_contracts() -> Widget:
                   _l("%(d)d 天内到期的执行中合同", d=layout_rules.EXPIRING_DAYS))
 
 
+def _my_tasks() -> Widget:
+    """我的待办: overdue and due within my 提醒天数, soonest first (rules/tasks.my_open)."""
+    overdue, rows = tasks.my_open(db.session, current_actor(), now(), current_app.config["TIMEZONE"])
+    items = [{"title": r.title, "pinned": False, "link": url_for("task.detail", task_id=r.id),
+              "day": gettext("逾期 %(t)s", t=local(r.due_at).strftime("%m-%d %H:%M")) if r.due_at < now()
+              else local(r.due_at).strftime("%m-%d %H:%M")} for r in rows]
+    return Widget("my_tasks", _l("我的待办"), None, url_for("task.index_view", show="overdue" if overdue else "open"),
+                  _l("近期没有到期的待办。可在“综合办公 › 我的待办”新建一条"), items=items)
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -233,6 +243,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("payment.view", _plans_due_this_week),
     ("payment.view", _overdue_plans),
     ("contract.view", _expiring_contracts),
+    (None, _my_tasks),  # 待办 (issue 21)
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -243,6 +254,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "stale_opportunities": _l("停滞的销售机会"), "leads_to_follow": _l("待跟进线索"),
     "waiting_approvals": _l("待我审批"), "plans_due_this_week": _l("本周应回款"), "overdue_plans": _l("逾期回款"),
     "expiring_contracts": _l("即将到期合同"),
+    "my_tasks": _l("我的待办"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -251,7 +263,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "my_opportunities": _my_opportunities, "closing_this_month": _closing_this_month,
              "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow,
              "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
-             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts}
+             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
+             "my_tasks": _my_tasks}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

@@ -328,16 +328,15 @@ def days_ahead(session: Session, user_id: int) -> int:
     return chosen(session, user_id) if chosen is not None else DEFAULT_DAYS_AHEAD
 
 
-def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 6) -> tuple[int, int, list[Task]]:
-    """The workbench: (overdue, due soon within the user's days ahead, the first few of both)."""
-    days = days_ahead(session, actor.user_id)
+def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 6) -> tuple[int, list[Task]]:
+    """The workbench: how many of mine are overdue, and the first few overdue or due within my
+    提醒天数, soonest first."""
     mine = Task.assignee_id == actor.user_id
     overdue = session.scalar(select(func.count(Task.id)).where(mine, overdue_clause(now))) or 0
-    soon = session.scalar(select(func.count(Task.id)).where(mine, due_soon_clause(now, days, tz))) or 0
-    rows = list(session.scalars(select(Task).where(mine, Task.status.in_(OPEN_STATES),
-                                                   Task.due_at < window_end(now, days, tz))
+    until = window_end(now, days_ahead(session, actor.user_id), tz)
+    rows = list(session.scalars(select(Task).where(mine, Task.status.in_(OPEN_STATES), Task.due_at < until)
                                 .order_by(Task.due_at, Task.id).limit(limit)))
-    return overdue, soon, rows
+    return overdue, rows
 
 
 # --- the daily reminder --------------------------------------------------------------------------

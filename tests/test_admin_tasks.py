@@ -142,3 +142,15 @@ def test_batch_complete_with_a_forged_id_changes_nothing(app, client, staff):
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(Task, mine).status == "todo"
+
+
+def test_workbench_shows_my_overdue_and_due_soon_tasks(app, client, staff):
+    give(app, staff, "逾期的报价", due=FIXED_NOW - timedelta(hours=3))
+    give(app, staff, "明天的拜访", due=FIXED_NOW + timedelta(hours=20))
+    give(app, staff, "下个月的事", due=FIXED_NOW + timedelta(days=30))
+    client.login("rep")
+    html = client.get("/admin/").get_data(as_text=True)
+    widget = html[html.index('data-widget="my_tasks"'):]
+    widget = widget[:widget.index("</ul>")]
+    assert "逾期的报价" in widget and "逾期 11-23 07:00" in widget
+    assert "明天的拜访" in widget and "下个月的事" not in widget

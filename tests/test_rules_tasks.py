@@ -239,3 +239,18 @@ def test_done_tasks_are_not_reminded(app, company):
         tasks.move(db.session, task_id, "complete", actor=actor_of("actor"), now=FIXED_NOW)
         db.session.execute(Notification.__table__.delete())
         assert tasks.remind_due(db.session, FIXED_NOW, TZ) == 0
+
+
+def test_the_daily_job_reminds_once_and_is_on_the_schedule(app, company):
+    from jobs.schedule import SCHEDULE
+    from jobs.tasks import remind_due_tasks
+
+    assert any(func is remind_due_tasks for func, _cron in SCHEDULE)
+    for hours in (1, 2):
+        _given(app, company, due_at=FIXED_NOW - timedelta(hours=hours))
+    with app.app_context():
+        db.session.execute(Notification.__table__.delete())
+        db.session.commit()
+        assert remind_due_tasks() == 1
+        assert remind_due_tasks() == 0
+        assert _notes(company["actor"]) == ["2 项待办已逾期"]
