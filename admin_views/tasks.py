@@ -235,7 +235,7 @@ class TaskView(TaskListView):
         commit_or_explain(lambda: tasks.move(db.session, task.id, name, actor=current_actor(), now=now(),
                                              feedback=request.form.get("feedback"),
                                              version=int(version) if (version or "").isdigit() else None),
-                          lambda _t: gettext("待办已%(move)s", move=label))
+                          lambda _t: gettext("操作成功：%(move)s", move=label))
         return redirect(url_for(".detail", task_id=task.id))
 
     @expose("/<int:task_id>/feedback/", methods=["POST"])
