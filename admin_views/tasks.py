@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext, ngettext
@@ -69,11 +69,16 @@ def linked_url(task: Task) -> str | None:
     return url_for(LINKED_ENDPOINTS[TaskEntity(task.entity)], id=task.record_id)
 
 
+def linked_text(task: Task, names: dict[tuple[str, int], str]) -> str:
+    name = names.get((task.entity, task.record_id)) if task.entity else None
+    return f"{tasks.ENTITY_LABELS[TaskEntity(task.entity)]}：{name or '#' + str(task.record_id)}"
+
+
 def _linked(view: Any, context: Any, model: Task, name: str) -> Markup:
     url = linked_url(model)
     if url is None:
         return Markup("")
-    return Markup("<a href='{}'>{} #{}</a>").format(url, tasks.ENTITY_LABELS[TaskEntity(model.entity)], model.record_id)
+    return Markup("<a href='{}'>{}</a>").format(url, linked_text(model, g.get("task_linked_names", {})))
 
 
 def _assignable() -> list[tuple[int, str]]:
@@ -135,6 +140,11 @@ class TaskListView(ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Task.assignee), joinedload(Task.assigner))
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        g.task_linked_names = tasks.linked_names(db.session, list(rows))  # the 关联记录 column, one query per kind
+        return count, rows
 
     def write_clause(self) -> Any:
         return scope.task_edit_clause(current_actor())
@@ -221,7 +231,8 @@ class TaskView(TaskListView):
                            can_edit=can_edit is not None, can_feedback=actor.user_id in (task.assignee_id, task.assigner_id),
                            state_labels=tasks.STATE_LABELS, state_css=STATE_CSS, priority_labels=tasks.PRIORITY_LABELS,
                            priority_css=PRIORITY_CSS, event_labels=tasks.EVENT_LABELS, linked=linked_url(task),
-                           entity_labels=tasks.ENTITY_LABELS, overdue=task.status in OPEN_STATES and task.due_at is not None
+                           linked_text=linked_text(task, tasks.linked_names(db.session, [task])) if task.entity else "",
+                           overdue=task.status in OPEN_STATES and task.due_at is not None
                            and task.due_at < now(), return_url=back_url(request.args.get("url"), url_for(".index_view")))
 
     @expose("/<int:task_id>/move/<move_name>/", methods=["POST"])

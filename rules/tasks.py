@@ -380,6 +380,29 @@ def remind_due(session: Session, now: datetime, tz: str) -> int:
     return added
 
 
+def _name_columns() -> dict[TaskEntity, Any]:
+    from models.contract import Contract
+    from models.customer import Customer
+    from models.opportunity import Opportunity
+
+    return {TaskEntity.CUSTOMER: Customer.name, TaskEntity.OPPORTUNITY: Opportunity.title,
+            TaskEntity.CONTRACT: Contract.title}
+
+
+def linked_names(session: Session, rows: list[Task]) -> dict[tuple[str, int], str]:
+    """The names of the records a page of tasks links to: one query per kind, not one per row."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.entity and row.record_id:
+            wanted[row.entity].add(row.record_id)
+    names: dict[tuple[str, int], str] = {}
+    for entity, ids in wanted.items():
+        column = _name_columns()[TaskEntity(entity)]
+        key = column.class_.id
+        names.update({(entity, i): n for i, n in session.execute(select(key, column).where(key.in_(ids)))})
+    return names
+
+
 def history(session: Session, task: Task) -> list[TaskEvent]:
     return list(session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)))
 
