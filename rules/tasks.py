@@ -294,15 +294,28 @@ class TaskList:
     TEAM = "team"          # 下属的待办
 
 
-def list_clause(which: str, actor: Actor) -> ColumnElement[bool]:
-    """The three lists, each inside the task scope (rules/scope.task_clause)."""
+def list_clause(which: str, actor: Actor, *, show: str = "all", now: datetime | None = None) -> ColumnElement[bool]:
+    """The three lists, each inside the task scope (rules/scope.task_clause), narrowed to the
+    states the page's pill says (SHOW_STATES: open, overdue, closed, all)."""
     if which == TaskList.MINE:
-        return Task.assignee_id == actor.user_id
-    if which == TaskList.ASSIGNED:
-        return and_(Task.assigner_id == actor.user_id, Task.assignee_id != actor.user_id)
-    if actor.data_scope is DataScope.SELF:  # nobody below: the list is empty, not "everyone"
-        return Task.id.is_(None)
-    return and_(Task.assignee_id != actor.user_id, scope.owner_clause(Task.assignee_id, actor))
+        whose = Task.assignee_id == actor.user_id
+    elif which == TaskList.ASSIGNED:
+        whose = and_(Task.assigner_id == actor.user_id, Task.assignee_id != actor.user_id)
+    elif actor.data_scope is DataScope.SELF:  # nobody below: the list is empty, not "everyone"
+        whose = Task.id.is_(None)
+    else:
+        whose = and_(Task.assignee_id != actor.user_id, scope.owner_clause(Task.assignee_id, actor))
+    clause = and_(scope.clause_for(Task, actor), whose)
+    if show == "open":
+        return and_(clause, Task.status.in_(OPEN_STATES))
+    if show == "overdue":
+        return and_(clause, overdue_clause(now))
+    if show == "closed":
+        return and_(clause, Task.status.not_in(OPEN_STATES))
+    return clause
+
+
+SHOW_STATES = ("open", "overdue", "closed", "all")
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:

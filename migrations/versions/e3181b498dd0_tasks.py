@@ -44,6 +44,7 @@ def upgrade():
         batch_op.create_index('ix_tasks_assignee_status_due', ['assignee_id', 'status', 'due_at', 'id'], unique=False)
         batch_op.create_index('ix_tasks_assigner_status_due', ['assigner_id', 'status', 'due_at', 'id'], unique=False)
         batch_op.create_index('ix_tasks_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_due_id', ['due_at', 'id'], unique=False)
         batch_op.create_index('ix_tasks_record', ['entity', 'record_id'], unique=False)
 
     op.create_table('task_events',
@@ -69,6 +70,7 @@ def downgrade():
     op.drop_table('task_events')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_record')
+        batch_op.drop_index('ix_tasks_due_id')
         batch_op.drop_index('ix_tasks_status_due')
         batch_op.drop_index('ix_tasks_assigner_status_due')
         batch_op.drop_index('ix_tasks_assignee_status_due')
