@@ -271,6 +271,20 @@ TABS = [(TaskList.MINE, "task.index_view", _l("我的待办")), (TaskList.ASSIGN
         (TaskList.TEAM, "task_team.index_view", _l("下属的待办"))]
 
 
+def for_record(entity: str, record_id: int) -> dict[str, Any]:
+    """The task box on a customer / opportunity / contract page: its open tasks the reader sees,
+    and a link that opens the form with the record filled in."""
+    kind = TaskEntity(entity)
+    rows = tasks.linked_open(db.session, kind, record_id, current_actor())
+    return {"items": rows, "new_url": url_for("task.create_view", entity=kind.value, record_id=record_id,
+                                              url=request.full_path),
+            "state_labels": tasks.STATE_LABELS, "state_css": STATE_CSS}
+
+
+def init_app(app: Any) -> None:
+    app.add_template_global(for_record, "kechi_tasks")
+
+
 def views() -> list[Any]:
     return [
         TaskView(Task, name=_l("我的待办"), category=OFFICE, endpoint="task", **fa("fa-check-square-o")),

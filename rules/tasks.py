@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models.office import NotificationKind
 from models.org import DataScope, User
@@ -424,5 +424,6 @@ def linked_open(session: Session, entity: TaskEntity, record_id: int, actor: Act
     """The task box on a customer / opportunity / contract page: open tasks about it the actor sees."""
     stmt = scope.scoped(select(Task), Task, actor).where(
         Task.entity == entity.value, Task.record_id == record_id, Task.status.in_(OPEN_STATES))
-    return list(session.scalars(stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit)))
+    stmt = stmt.options(joinedload(Task.assignee)).order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    return list(session.scalars(stmt.limit(limit)))
 

@@ -154,3 +154,24 @@ def test_workbench_shows_my_overdue_and_due_soon_tasks(app, client, staff):
     widget = widget[:widget.index("</ul>")]
     assert "逾期的报价" in widget and "逾期 11-23 07:00" in widget
     assert "明天的拜访" in widget and "下个月的事" not in widget
+
+
+def test_customer_page_has_a_task_box_that_opens_the_form_linked(app, client, staff, make_customer):
+    customer_id = make_customer("华为技术", staff["rep"])
+    with app.app_context():
+        actor = Actor.from_user(db.session.get(User, staff["boss"]))
+        tasks.create(db.session, actor=actor, now=FIXED_NOW, title="催回款", assignee_id=staff["rep"],
+                     entity="customer", record_id=customer_id)
+        db.session.commit()
+    client.login("rep")
+    page = client.get(f"/admin/customer/details/?id={customer_id}").get_data(as_text=True)
+    box = page[page.index('data-testid="tasks"'):]
+    assert "催回款" in box[:box.index("</ul>")]
+    form = client.get(f"/admin/task/new/?entity=customer&record_id={customer_id}").get_data(as_text=True)
+    assert "这条待办将关联到：客户" in form
+    response = client.post_form(f"/admin/task/new/?entity=customer&record_id={customer_id}", {
+        "title": "准备合同", "assignee_id": str(staff["rep"]), "due_date": "", "due_time": "", "priority": "normal",
+        "description": "", "entity": "customer", "record_id": str(customer_id)}, follow=True)
+    assert "华为技术" in response.get_data(as_text=True)  # the task page names the linked customer
+    with app.app_context():
+        assert db.session.scalar(select(Task.record_id).where(Task.title == "准备合同")) == customer_id
