@@ -104,7 +104,7 @@ class TaskListView(ScopedModelView):
         "description": _l("描述"), "assignee_id": _l("执行人"), "due_date": _l("截止日期"), "due_time": _l("截止时刻"),
     }
     column_sortable_list = ["title", "priority", "due_at", "updated_at"]
-    column_default_sort = [("due_at", False), ("id", False)]
+    column_default_sort = [("due_at", False), ("id", False)]  # see _get_default_order
     column_searchable_list = ["title"]
     column_formatters = {
         "title": _title, "due_at": _due, "linked": _linked,
@@ -129,6 +129,13 @@ class TaskListView(ScopedModelView):
     # --- which rows -----------------------------------------------------------------------------
     def scope_clause(self) -> Any:
         return tasks.list_clause(self.which, current_actor(), show=_show(), now=now())
+
+    def _get_default_order(self) -> Any:
+        if tasks.newest_first(_show()):
+            yield Task.id, [], True
+        else:
+            yield Task.due_at, [], False
+            yield Task.id, [], False
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Task.assignee), joinedload(Task.assigner))

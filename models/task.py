@@ -76,9 +76,13 @@ class Task(TimestampMixin, db.Model):
                                                    cascade="all, delete-orphan")
 
     __table_args__ = (
-        # 我的待办 / 下属的待办 (open first, by due) and the reminder job's overdue sweep.
+        # 我的待办 / 下属的待办 / 我分配的 open or overdue (soonest due first); the assigner's one
+        # carries assignee_id so its count ("not given to myself") is read from the index alone.
         Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_at", "id"),
-        Index("ix_tasks_assigner_status_due", "assigner_id", "status", "due_at", "id"),
+        Index("ix_tasks_assigner_status_due", "assigner_id", "status", "due_at", "assignee_id", "id"),
+        # The same lists' 全部 / 已完成, newest first: an index walk that stops at a page.
+        Index("ix_tasks_assignee_id", "assignee_id", "id"),
+        Index("ix_tasks_assigner_id", "assigner_id", "id"),
         Index("ix_tasks_status_due", "status", "due_at"),
         # A manager's 下属的待办 "全部": walk by due date and stop at a page, instead of sorting the team's every task.
         Index("ix_tasks_due_id", "due_at", "id"),

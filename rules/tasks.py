@@ -295,8 +295,10 @@ class TaskList:
 
 
 def list_clause(which: str, actor: Actor, *, show: str = "all", now: datetime | None = None) -> ColumnElement[bool]:
-    """The three lists, each inside the task scope (rules/scope.task_clause), narrowed to the
-    states the page's pill says (SHOW_STATES: open, overdue, closed, all)."""
+    """The three lists, narrowed to the states the page's pill says (SHOW_STATES: open, overdue,
+    closed, all). Each list is one branch of rules/scope.task_clause by construction (mine:
+    assignee; assigned: assigner; team: assignee in scope), so it is used alone: AND-ing the
+    whole OR made both databases walk every task by due date (30 ms → 1.5 ms at 500k)."""
     if which == TaskList.MINE:
         whose = Task.assignee_id == actor.user_id
     elif which == TaskList.ASSIGNED:
@@ -305,7 +307,7 @@ def list_clause(which: str, actor: Actor, *, show: str = "all", now: datetime | 
         whose = Task.id.is_(None)
     else:
         whose = and_(Task.assignee_id != actor.user_id, scope.owner_clause(Task.assignee_id, actor))
-    clause = and_(scope.clause_for(Task, actor), whose)
+    clause = whose
     if show == "open":
         return and_(clause, Task.status.in_(OPEN_STATES))
     if show == "overdue":
@@ -316,6 +318,12 @@ def list_clause(which: str, actor: Actor, *, show: str = "all", now: datetime | 
 
 
 SHOW_STATES = ("open", "overdue", "closed", "all")
+
+
+def newest_first(show: str) -> bool:
+    """Open and overdue lists read soonest due first; closed and all read newest first (by id:
+    an index walk that stops at a page, where due dates would sort years of tasks)."""
+    return show in ("closed", "all")
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:

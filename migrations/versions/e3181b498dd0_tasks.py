@@ -42,7 +42,10 @@ def upgrade():
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_assignee_status_due', ['assignee_id', 'status', 'due_at', 'id'], unique=False)
-        batch_op.create_index('ix_tasks_assigner_status_due', ['assigner_id', 'status', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_tasks_assigner_status_due', ['assigner_id', 'status', 'due_at', 'assignee_id', 'id'],
+                              unique=False)
+        batch_op.create_index('ix_tasks_assignee_id', ['assignee_id', 'id'], unique=False)
+        batch_op.create_index('ix_tasks_assigner_id', ['assigner_id', 'id'], unique=False)
         batch_op.create_index('ix_tasks_status_due', ['status', 'due_at'], unique=False)
         batch_op.create_index('ix_tasks_due_id', ['due_at', 'id'], unique=False)
         batch_op.create_index('ix_tasks_record', ['entity', 'record_id'], unique=False)
@@ -72,6 +75,8 @@ def downgrade():
         batch_op.drop_index('ix_tasks_record')
         batch_op.drop_index('ix_tasks_due_id')
         batch_op.drop_index('ix_tasks_status_due')
+        batch_op.drop_index('ix_tasks_assigner_id')
+        batch_op.drop_index('ix_tasks_assignee_id')
         batch_op.drop_index('ix_tasks_assigner_status_due')
         batch_op.drop_index('ix_tasks_assignee_status_due')
     op.drop_table('tasks')
