@@ -362,6 +362,20 @@ def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: in
 
 # --- the daily reminder --------------------------------------------------------------------------
 
+def _remind(session: Session, user_id: int, rows: list[Any], *, now: datetime, key: str,
+            many: Callable[[int], Any], one: Callable[[str], Any]) -> int:
+    """One notification for `rows` (a task of the user each): the task itself, or "N 项…" and the
+    list when there are several. 1 if added, 0 if none or already sent under `key` today."""
+    if not rows:
+        return 0
+    if len(rows) > GROUP_ABOVE:
+        title, link = many(len(rows)), ListLink(ListKind.TASK)
+    else:
+        title, link = one(rows[0].title), RecordLink(ListKind.TASK, rows[0].id)
+    return notifications.notify(session, user_id=user_id, title=title, now=now, link=link,
+                                kind=NotificationKind.TASK, dedupe_key=key) is not None
+
+
 def remind_due(session: Session, now: datetime, tz: str) -> int:
     """Tell each assignee of their overdue tasks and of those due within their 提醒天数: once per
     user, sort and local day (dedupe keys), one line per task when there is one, one grouped line
@@ -376,28 +390,13 @@ def remind_due(session: Session, now: datetime, tz: str) -> int:
     for row in rows:
         (overdue if row.due_at < now else upcoming)[row.assignee_id].append(row)
     added = 0
-    for user_id, tasks in overdue.items():
-        if len(tasks) > GROUP_ABOVE:
-            title = _l("%(n)d 项待办已逾期", n=len(tasks))
-            link = ListLink(ListKind.TASK)
-        else:
-            title = _l("待办已逾期：%(title)s", title=tasks[0].title)
-            link = RecordLink(ListKind.TASK, tasks[0].id)
-        added += notifications.notify(session, user_id=user_id, title=title, now=now, link=link,
-                                      kind=NotificationKind.TASK, dedupe_key=f"task_overdue:{today}") is not None
-    for user_id, tasks in upcoming.items():
+    for user_id, rows in overdue.items():
+        added += _remind(session, user_id, rows, now=now, key=f"task_overdue:{today}",
+                         many=lambda n: _l("%(n)d 项待办已逾期", n=n), one=lambda t: _l("待办已逾期：%(title)s", title=t))
+    for user_id, rows in upcoming.items():
         until = window_end(now, min(days_ahead(session, user_id), MAX_DAYS_AHEAD), tz)
-        soon = [t for t in tasks if t.due_at < until]
-        if not soon:
-            continue
-        if len(soon) > GROUP_ABOVE:
-            title = _l("%(n)d 项待办即将到期", n=len(soon))
-            link = ListLink(ListKind.TASK)
-        else:
-            title = _l("待办即将到期：%(title)s", title=soon[0].title)
-            link = RecordLink(ListKind.TASK, soon[0].id)
-        added += notifications.notify(session, user_id=user_id, title=title, now=now, link=link,
-                                      kind=NotificationKind.TASK, dedupe_key=f"task_due:{today}") is not None
+        added += _remind(session, user_id, [r for r in rows if r.due_at < until], now=now, key=f"task_due:{today}",
+                         many=lambda n: _l("%(n)d 项待办即将到期", n=n), one=lambda t: _l("待办即将到期：%(title)s", title=t))
     return added
 
 
