@@ -25,6 +25,7 @@ from admin_views.transaction import commit_or_explain, transaction
 from models import Task, TaskEvent, User, db
 from models.task import OPEN_STATES, TaskEntity, TaskPriority, TaskState
 from rules import scope, tasks
+from rules.errors import RuleViolation
 from rules.tasks import TaskList
 
 STATE_CSS = {TaskState.TODO: "secondary", TaskState.DOING: "primary", TaskState.DONE: "success",
@@ -79,6 +80,17 @@ def _linked(view: Any, context: Any, model: Task, name: str) -> Markup:
     if url is None:
         return Markup("")
     return Markup("<a href='{}'>{}</a>").format(url, linked_text(model, g.get("task_linked_names", {})))
+
+
+def _linked_label(entity: str, record_id: int) -> str | None:
+    """What the form will link the task to, named only if the writer may see it (the rule refuses
+    the rest on save)."""
+    try:
+        tasks.check_link(db.session, entity, record_id, actor=current_actor())
+    except RuleViolation:
+        return None
+    task = Task(entity=entity, record_id=record_id)
+    return linked_text(task, tasks.linked_names(db.session, [task]))
 
 
 def _assignable() -> list[tuple[int, str]]:
@@ -155,8 +167,10 @@ class TaskListView(ScopedModelView):
         return None  # batch actions: every task in scope; the rule says whose move it is
 
     def render(self, template: str, **kwargs: Any) -> Any:
-        kwargs.update(task_tabs=TABS, task_which=self.which, task_show=_show(), task_shows=SHOW,
-                      task_entity_labels={e.value: label for e, label in tasks.ENTITY_LABELS.items()})
+        kwargs.update(task_tabs=TABS, task_which=self.which, task_show=_show(), task_shows=SHOW)
+        form = kwargs.get("form")
+        if form is not None and "entity" in form and form.entity.data and str(form.record_id.data or "").isdigit():
+            kwargs["task_linked"] = _linked_label(form.entity.data, int(form.record_id.data))
         return super().render(template, **kwargs)
 
     # --- create / edit ------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def test_customer_page_has_a_task_box_that_opens_the_form_linked(app, client, st
     box = page[page.index('data-testid="tasks"'):]
     assert "催回款" in box[:box.index("</ul>")]
     form = client.get(f"/admin/task/new/?entity=customer&record_id={customer_id}").get_data(as_text=True)
-    assert "这条待办将关联到：客户" in form
+    assert "这条待办将关联到：客户：华为技术" in form
     response = client.post_form(f"/admin/task/new/?entity=customer&record_id={customer_id}", {
         "title": "准备合同", "assignee_id": str(staff["rep"]), "due_date": "", "due_time": "", "priority": "normal",
         "description": "", "entity": "customer", "record_id": str(customer_id)}, follow=True)
