@@ -175,3 +175,25 @@ def test_customer_page_has_a_task_box_that_opens_the_form_linked(app, client, st
     assert "华为技术" in response.get_data(as_text=True)  # the task page names the linked customer
     with app.app_context():
         assert db.session.scalar(select(Task.record_id).where(Task.title == "准备合同")) == customer_id
+
+
+def test_the_assigner_reassigns_through_the_edit_form_and_the_new_assignee_is_told(app, client, staff):
+    task_id = give(app, staff, "改派的任务")
+    client.login("boss")
+    with app.app_context():
+        version = db.session.get(Task, task_id).version
+    client.post_form(f"/admin/task/edit/?id={task_id}", {
+        "title": "改派的任务", "assignee_id": str(staff["rep2"]), "due_date": "2026-11-30", "due_time": "09:00",
+        "priority": "urgent", "description": "", "entity": "", "record_id": "", "version": str(version)}, follow=True)
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        assert task.assignee_id == staff["rep2"] and task.priority == "urgent"
+        assert task.due_at.isoformat() == "2026-11-30T01:00:00+00:00"
+        assert db.session.scalar(select(Notification.title).where(Notification.user_id == staff["rep2"])) \
+            == "李主管 给您分配了待办：改派的任务"
+    stale = client.post_form(f"/admin/task/edit/?id={task_id}", {
+        "title": "旧页面的修改", "assignee_id": str(staff["rep"]), "due_date": "", "due_time": "",
+        "priority": "low", "description": "", "entity": "", "record_id": "", "version": str(version)})
+    assert "旧页面的修改" in stale.get_data(as_text=True)  # refused, the typed input kept
+    with app.app_context():
+        assert db.session.get(Task, task_id).title == "改派的任务"
