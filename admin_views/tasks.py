@@ -72,7 +72,8 @@ def linked_url(task: Task) -> str | None:
 
 def linked_text(task: Task, names: dict[tuple[str, int], str]) -> str:
     name = names.get((task.entity, task.record_id)) if task.entity else None
-    return f"{tasks.ENTITY_LABELS[TaskEntity(task.entity)]}：{name or '#' + str(task.record_id)}"
+    return gettext("%(kind)s：%(name)s", kind=tasks.ENTITY_LABELS[TaskEntity(task.entity)],
+                   name=name or f"#{task.record_id}")
 
 
 def _linked(view: Any, context: Any, model: Task, name: str) -> Markup:
