@@ -25,7 +25,7 @@ from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
 from rules import (
     announcements, customers, finance_drill, followups, notifications, opportunity_board, protection, recycle, reports,
-    scope, tasks,
+    scope, task_reminders,
 )
 from rules.clock import local_date
 from rules.links import ListLink
@@ -214,8 +214,8 @@ def _expiring_contracts() -> Widget:
 
 
 def _my_tasks() -> Widget:
-    """我的待办: overdue and due within my 提醒天数, soonest first (rules/tasks.my_open)."""
-    overdue, rows = tasks.my_open(db.session, current_actor(), now(), current_app.config["TIMEZONE"])
+    """我的待办: overdue and due within my 提醒天数, soonest first (rules/task_reminders.my_open)."""
+    overdue, rows = task_reminders.my_open(db.session, current_actor(), now(), current_app.config["TIMEZONE"])
     items = [{"title": r.title, "pinned": False, "link": url_for("task.detail", task_id=r.id),
               "day": gettext("逾期 %(t)s", t=local(r.due_at).strftime("%m-%d %H:%M")) if r.due_at < now()
               else local(r.due_at).strftime("%m-%d %H:%M")} for r in rows]

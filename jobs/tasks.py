@@ -5,14 +5,14 @@ from flask import current_app
 
 from jobs.queue import job_app_context
 from models import db
-from rules import clock, periodic, tasks
+from rules import clock, periodic, task_reminders
 
 
 def remind_due_tasks() -> int:
     """Once per user and local day (dedupe keys); running it twice adds nothing."""
     with job_app_context():
         now = clock.now()
-        added = tasks.remind_due(db.session, now, current_app.config["TIMEZONE"])
+        added = task_reminders.remind_due(db.session, now, current_app.config["TIMEZONE"])
         periodic.record_run(db.session, "remind_due_tasks", now=now, result=f"notifications {added}")
         db.session.commit()
         return added

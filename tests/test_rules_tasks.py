@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from conftest import FIXED_NOW, run_at_once
 from models import DataScope, Notification, Role, Task, TaskEvent, User, db
-from rules import tasks
+from rules import task_reminders, tasks
 from rules.actor import Actor
 from rules.errors import InvalidValue, OutOfScope
 
@@ -218,19 +218,19 @@ def test_overdue_tasks_are_reminded_as_one_grouped_notification_once_a_day(app, 
     _given(app, company, assignee="peer", due_at=FIXED_NOW + timedelta(days=9))   # too far ahead
     with app.app_context():
         db.session.execute(Notification.__table__.delete())  # the assignment notices
-        assert tasks.remind_due(db.session, FIXED_NOW, TZ) == 3
+        assert task_reminders.remind_due(db.session, FIXED_NOW, TZ) == 3
         db.session.commit()
         assert _notes(company["actor"]) == ["5 项待办已逾期"]
         assert _notes(company["sub"]) == ["待办已逾期：整理报价"]
         assert db.session.scalar(select(Notification.link).where(Notification.user_id == company["sub"])) \
             == f"task/{lone}"
         assert _notes(company["peer"]) == ["待办即将到期：整理报价"]
-        assert tasks.remind_due(db.session, FIXED_NOW + timedelta(hours=3), TZ) == 0  # same local day
+        assert task_reminders.remind_due(db.session, FIXED_NOW + timedelta(hours=3), TZ) == 0  # same local day
         db.session.commit()
         assert db.session.scalar(select(func.count(Notification.id))) == 3
     clock.advance(days=1)
     with app.app_context():
-        assert tasks.remind_due(db.session, FIXED_NOW + timedelta(days=1), TZ) == 3  # the next day, again
+        assert task_reminders.remind_due(db.session, FIXED_NOW + timedelta(days=1), TZ) == 3  # the next day, again
 
 
 def test_done_tasks_are_not_reminded(app, company):
@@ -238,7 +238,7 @@ def test_done_tasks_are_not_reminded(app, company):
     with app.app_context():
         tasks.move(db.session, task_id, "complete", actor=actor_of("actor"), now=FIXED_NOW)
         db.session.execute(Notification.__table__.delete())
-        assert tasks.remind_due(db.session, FIXED_NOW, TZ) == 0
+        assert task_reminders.remind_due(db.session, FIXED_NOW, TZ) == 0
 
 
 def test_the_daily_job_reminds_once_and_is_on_the_schedule(app, company):
