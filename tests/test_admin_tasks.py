@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import FIXED_NOW, list_table
-from models import Notification, Task, User, db
+from models import AuditLog, Notification, Task, User, db
 from rules import tasks
 from rules.actor import Actor
 
@@ -69,6 +69,8 @@ def test_creating_a_task_for_a_subordinate_tells_them(app, client, staff):
         assert task.due_at.isoformat() == "2026-11-25T15:59:59+00:00"  # the end of that local day
         assert db.session.scalar(select(Notification.title).where(Notification.user_id == staff["rep"])) \
             == "李主管 给您分配了待办：拜访华为"
+        logged = db.session.scalar(select(AuditLog).where(AuditLog.entity == "Task", AuditLog.action == "create"))
+        assert logged.entity_id == str(task.id) and logged.actor_name == "李主管"
     assert "拜访华为" in response.get_data(as_text=True)  # the task page
 
 
