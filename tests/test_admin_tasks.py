@@ -199,3 +199,13 @@ def test_the_assigner_reassigns_through_the_edit_form_and_the_new_assignee_is_to
     assert "旧页面的修改" in stale.get_data(as_text=True)  # refused, the typed input kept
     with app.app_context():
         assert db.session.get(Task, task_id).title == "改派的任务"
+
+
+def test_the_assignment_notice_opens_the_task_page(app, staff):
+    from admin_views import links
+
+    task_id = give(app, staff, "看提醒")
+    with app.app_context():
+        stored = db.session.scalar(select(Notification.link).where(Notification.user_id == staff["rep"]))
+    with app.test_request_context():
+        assert links.stored_url(app.extensions["admin"][0], stored) == f"/admin/task/{task_id}/"
