@@ -22,7 +22,7 @@ from admin_views.forms import CsrfForm
 from admin_views.menu import OFFICE, fa
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain, transaction
-from models import Task, TaskEvent, User, db
+from models import Task, User, db
 from models.task import OPEN_STATES, TaskEntity, TaskPriority, TaskState
 from rules import scope, tasks
 from rules.errors import RuleViolation
@@ -237,8 +237,7 @@ class TaskView(TaskListView):
     def detail(self, task_id: int) -> Any:
         task = self._task(task_id)
         actor = current_actor()
-        events = list(db.session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id)
-                                         .options(joinedload(TaskEvent.user)).order_by(TaskEvent.id)))
+        events = tasks.history(db.session, task)
         moves = [(name, t.label) for name, t in tasks.TRANSITIONS.items() if t.allows(task, actor)]
         can_edit = db.session.scalar(select(Task.id).where(Task.id == task.id, scope.task_edit_clause(actor)))
         return self.render("admin/tasks/detail.html", task=task, events=events, moves=moves,

@@ -350,7 +350,9 @@ def linked_names(session: Session, rows: list[Task]) -> dict[tuple[str, int], st
 
 
 def history(session: Session, task: Task) -> list[TaskEvent]:
-    return list(session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)))
+    """The task page's 处理记录: every move and feedback, oldest first, with who did it."""
+    return list(session.scalars(select(TaskEvent).where(TaskEvent.task_id == task.id)
+                                .options(joinedload(TaskEvent.user)).order_by(TaskEvent.id)))
 
 
 def linked_open(session: Session, entity: TaskEntity, record_id: int, actor: Actor, *, limit: int = 10) -> list[Task]:
