@@ -25,7 +25,7 @@ from models import ClaimRequest, Customer, Order, db
 from models.sales import OrderStatus
 from rules import (
     announcements, customers, finance_drill, followups, notifications, opportunity_board, protection, recycle, reports,
-    scope,
+    scope, task_reminders,
 )
 from rules.clock import local_date
 from rules.links import ListLink
@@ -223,6 +223,14 @@ def _today_events() -> Widget:
               "day": gettext("全天") if r.all_day else local(r.starts_at).strftime("%H:%M")} for r in rows[:8]]
     return Widget("today_events", _l("今日日程"), None, url_for("event.index"),
                   _l("今天没有待参加的日程。点击进入日程安排"), items=items)
+def _my_tasks() -> Widget:
+    """我的待办: overdue and due within my 提醒天数, soonest first (rules/task_reminders.my_open)."""
+    overdue, rows = task_reminders.my_open(db.session, current_actor(), now(), current_app.config["TIMEZONE"])
+    items = [{"title": r.title, "pinned": False, "link": url_for("task.detail", task_id=r.id),
+              "day": gettext("逾期 %(t)s", t=local(r.due_at).strftime("%m-%d %H:%M")) if r.due_at < now()
+              else local(r.due_at).strftime("%m-%d %H:%M")} for r in rows]
+    return Widget("my_tasks", _l("我的待办"), None, url_for("task.index_view", show="overdue" if overdue else "open"),
+                  _l("近期没有到期的待办。可在“综合办公 › 我的待办”新建一条"), items=items)
 
 
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
@@ -246,6 +254,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("payment.view", _overdue_plans),
     ("contract.view", _expiring_contracts),
     (None, _today_events),
+    (None, _my_tasks),  # 待办 (issue 21)
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -257,6 +266,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "waiting_approvals": _l("待我审批"), "plans_due_this_week": _l("本周应回款"), "overdue_plans": _l("逾期回款"),
     "expiring_contracts": _l("即将到期合同"),
     "today_events": _l("今日日程"),
+    "my_tasks": _l("我的待办"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -266,7 +276,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow,
              "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
              "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
-             "today_events": _today_events}
+             "today_events": _today_events,
+             "my_tasks": _my_tasks}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

@@ -27,6 +27,7 @@ from demo import office as demo_office
 from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
+from demo import tasks as demo_tasks  # 待办 (issue 21)
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -86,6 +87,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
                              body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
+    demo_tasks.seed_tasks(session, users, now=now)  # 待办 (issue 21)
     return True
 
 

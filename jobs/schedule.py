@@ -18,6 +18,7 @@ from jobs import (
 from jobs import payment_plans  # 回款计划
 from jobs import document_text  # 文档中心: text for search
 from jobs import calendar as calendar_jobs  # 日程
+from jobs import tasks  # 待办 (issue 21)
 from jobs.queue import enqueue
 from rules import clock
 
@@ -44,6 +45,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (reports.refresh_summaries, "*/10 * * * *"),  # report totals on large databases
     (document_text.extract_pending, "*/5 * * * *"),  # 文档中心: versions whose text was not read yet
     (calendar_jobs.remind_upcoming_events, "* * * * *"),  # 日程: 提前提醒 before each occurrence
+    (tasks.remind_due_tasks, "50 8 * * *"),  # 待办: overdue and due soon, grouped per user
 ]
 
 

@@ -50,6 +50,7 @@ from models.report import CustomerSales, FollowUpDay, ProductDay, SalesDay
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, PointsEntry
 from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
+from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -556,6 +557,27 @@ def _through_event(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: column.in_(select(Event.id).where(event_clause(actor)))
 
 
+# --- 待办 (tasks, issue 21) ----------------------------------------------------------------------
+
+def task_clause(actor: Actor) -> ColumnElement[bool]:
+    """Tasks given to or by the actor, and those of assignees inside the actor's scope (a
+    manager follows the team's tasks). IN-branches on indexed columns, like contract_clause."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    return or_(Task.assignee_id == actor.user_id, Task.assigner_id == actor.user_id,
+               owner_clause(Task.assignee_id, actor))
+
+
+def task_edit_clause(actor: Actor) -> ColumnElement[bool]:
+    """Tasks the actor may edit: the open ones they assigned (assignees move them, not edit them)."""
+    return and_(Task.assigner_id == actor.user_id, Task.status.in_(OPEN_STATES))
+
+
+def task_linkable() -> dict[TaskEntity, type]:
+    """The records a task may be about, and their models (tickets join with the service issue)."""
+    return {TaskEntity.CUSTOMER: Customer, TaskEntity.OPPORTUNITY: Opportunity, TaskEntity.CONTRACT: Contract}
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -602,6 +624,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     DocumentVersion: _through_document(DocumentVersion.document_id),
     Event: event_clause,
     EventParticipant: _through_event(EventParticipant.event_id),
+    Task: task_clause,
+    TaskEvent: lambda actor: TaskEvent.task_id.in_(select(Task.id).where(task_clause(actor))),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
