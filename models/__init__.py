@@ -35,6 +35,7 @@ from models.document import Document, DocumentFolder, DocumentSearch, DocumentVe
 from models.files import FileKind
 from models.printing import Paper, PrintDocType, PrintTemplate
 from models.report import FollowUpDay, ProductDay, SalesDay
+from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecipient
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "PaymentPlanEvent", "PlanAction",
     "QuoteShare", "Attachment", "AttachmentEntity", "Document", "DocumentFolder", "DocumentSearch", "DocumentVersion",
     "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
+    "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
 ]

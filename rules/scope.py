@@ -38,6 +38,7 @@ from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
 from models.office import Notification
+from models.work_log import WorkLog, WorkLogComment, WorkLogRecipient
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -539,6 +540,16 @@ def _through_document(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: column.in_(select(Document.id).where(document_clause(actor)))
 
 
+def work_log_clause(actor: Actor) -> ColumnElement[bool]:
+    """工作日志: written by someone in the actor's scope, or sent to the actor."""
+    sent_to_me = select(WorkLogRecipient.log_id).where(WorkLogRecipient.user_id == actor.user_id)
+    return or_(owner_clause(WorkLog.author_id, actor), WorkLog.id.in_(sent_to_me))
+
+
+def _through_work_log(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: column.in_(select(WorkLog.id).where(work_log_clause(actor)))
+
+
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
@@ -583,6 +594,9 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     DocumentFolder: folder_clause,
     Document: document_clause,
     DocumentVersion: _through_document(DocumentVersion.document_id),
+    WorkLog: work_log_clause,
+    WorkLogRecipient: _through_work_log(WorkLogRecipient.log_id),
+    WorkLogComment: _through_work_log(WorkLogComment.log_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
