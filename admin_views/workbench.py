@@ -213,6 +213,22 @@ def _expiring_contracts() -> Widget:
                   _l("%(d)d 天内到期的执行中合同", d=layout_rules.EXPIRING_DAYS))
 
 
+def _logs_to_read() -> Widget:
+    """待阅日志: logs sent to me not opened yet (the newest few), and new comments on mine."""
+    from rules import work_logs  # 工作日志 (issue 21)
+
+    actor = current_actor()
+    logs, comments = work_logs.to_read(db.session, actor)
+    items = [{"title": gettext("%(name)s 的%(period)s", name=r.author, period=work_logs.period_label(r.period)),
+              "pinned": False, "day": r.period_start.isoformat(), "link": url_for("work_log.detail", log_id=r.id)}
+             for r in work_logs.latest_to_read(db.session, actor)]
+    if comments:
+        items.insert(0, {"title": gettext("我的日志有 %(n)d 条新点评", n=comments), "pinned": False, "day": "",
+                         "link": url_for("work_log.index", box="mine")})
+    return Widget("logs_to_read", _l("待阅日志（%(n)d）", n=logs), None, url_for("work_log.index", box="inbox", unread=1),
+                  _l("没有待阅的日志。下属提交日志时会出现在这里"), items=items)
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -233,6 +249,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("payment.view", _plans_due_this_week),
     ("payment.view", _overdue_plans),
     ("contract.view", _expiring_contracts),
+    (None, _logs_to_read),  # 工作日志 (issue 21)
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -243,6 +260,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "stale_opportunities": _l("停滞的销售机会"), "leads_to_follow": _l("待跟进线索"),
     "waiting_approvals": _l("待我审批"), "plans_due_this_week": _l("本周应回款"), "overdue_plans": _l("逾期回款"),
     "expiring_contracts": _l("即将到期合同"),
+    "logs_to_read": _l("待阅日志"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -251,7 +269,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "my_opportunities": _my_opportunities, "closing_this_month": _closing_this_month,
              "stale_opportunities": _stale_opportunities, "leads_to_follow": _leads_to_follow,
              "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
-             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts}
+             "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
+             "logs_to_read": _logs_to_read}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

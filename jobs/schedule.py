@@ -17,6 +17,7 @@ from jobs import (
 )
 from jobs import payment_plans  # 回款计划
 from jobs import document_text  # 文档中心: text for search
+from jobs import work_logs  # 工作日志
 from jobs.queue import enqueue
 from rules import clock
 
@@ -42,6 +43,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (messaging.run_sfa, "15 * * * *"),
     (reports.refresh_summaries, "*/10 * * * *"),  # report totals on large databases
     (document_text.extract_pending, "*/5 * * * *"),  # 文档中心: versions whose text was not read yet
+    (work_logs.remind_missing_work_logs, "2 * * * *"),  # 工作日志: 未提交 reminders from the set hour, once a day
 ]
 
 
