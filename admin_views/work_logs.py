@@ -1,7 +1,7 @@
 """工作日志: write a daily / weekly / monthly log (the period's CRM figures shown and saved with
 it), the list with search by person, period and keyword, a log's page with its read receipts and
-comments (点评), 未提交 (who in one's scope has no daily log for a day) and the administrators'
-setting of who must submit. Every rule lives in rules/work_logs.py."""
+comments (点评) and 未提交 (who in one's scope has no daily log for a day); the administrators'
+setting of who must submit is admin_views/work_log_settings.py. Every rule lives in rules/work_logs.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,15 +13,15 @@ from flask_admin.form import SecureForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectMultipleField, TextAreaField
 
 from admin_views import params
 from admin_views.base import SIGNED_IN, PermissionView
 from admin_views.context import current_actor, now
 from admin_views.forms import CommentForm
-from admin_views.menu import OFFICE, SETTINGS, fa
+from admin_views.menu import OFFICE, fa
 from admin_views.transaction import transaction
-from models import Role, User, db
+from models import User, db
 from models.work_log import WorkLog, WorkLogPeriod
 from rules import scope, work_logs
 from rules.errors import OutOfScope
@@ -37,11 +37,6 @@ class WorkLogForm(SecureForm):
     recipients = SelectMultipleField(_l("同时发送给"), choices=[], coerce=int, validate_choice=False,
                                      render_kw={"size": 6})
     version = HiddenField()
-
-
-class SettingsForm(SecureForm):
-    roles = SelectMultipleField(_l("必须提交日报的角色"), choices=[], coerce=int, validate_choice=False)
-    hour = StringField(_l("提醒时间（整点）"))
 
 
 def _tz() -> str:
@@ -218,30 +213,8 @@ class WorkLogView(PermissionView):
                            can_manage=actor.can("settings.manage"))
 
 
-class WorkLogSettingsView(PermissionView):
-    """工作日志设置: which roles must submit a daily log, and from what hour they are reminded."""
-
-    permission = "settings.manage"
-
-    @expose("/", methods=("GET", "POST"))
-    def index(self) -> Any:
-        form = SettingsForm(request.form)
-        form.roles.choices = [(r.id, r.name) for r in db.session.scalars(select(Role).order_by(Role.id))]
-        if request.method == "GET":
-            form.roles.data = work_logs.must_submit_roles(db.session)
-            form.hour.data = str(work_logs.remind_hour(db.session))
-        elif form.validate():
-            with transaction(gettext("工作日志设置已保存。")) as outcome:
-                work_logs.save_settings(db.session, role_ids=list(form.roles.data or []), hour=form.hour.data)
-            if outcome.ok:
-                return redirect(url_for(".index"))
-        return self.render("admin/work_logs/settings.html", form=form)
-
-
 def views() -> list[Any]:
     return [
         WorkLogView(name=_l("工作日志"), category=OFFICE, endpoint="work_log", url="/admin/work_log",
                     **fa("fa-book")),
-        WorkLogSettingsView(name=_l("工作日志设置"), category=SETTINGS, endpoint="work_log_settings",
-                            url="/admin/work_log_settings", **fa("fa-book")),
     ]
