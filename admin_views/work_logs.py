@@ -206,11 +206,11 @@ class WorkLogView(PermissionView):
     @expose("/missing")
     def missing(self) -> Any:
         actor = current_actor()
-        day = params.date_param(request.args.get("day"), name=gettext("日期")) or actor.today
+        day = params.date_param(request.args.get("day"), name=gettext("日期")) or work_logs.last_workday(actor.today)
         roles = work_logs.must_submit_roles(db.session)
         rows = work_logs.not_submitted(db.session, actor, day) if roles else []
         return self.render("admin/work_logs/missing.html", rows=rows, day=day, roles_set=bool(roles),
-                           can_manage=actor.can("settings.manage"))
+                           can_manage=actor.can("settings.manage"), to_read=work_logs.to_read(db.session, actor))
 
 
 def views() -> list[Any]:

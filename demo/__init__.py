@@ -26,6 +26,7 @@ from demo import office as demo_office
 from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
+from demo import work_logs as demo_work_logs
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -84,6 +85,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
                              body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
+    demo_work_logs.seed_work_logs(session, users, now=now)
     return True
 
 

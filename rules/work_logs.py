@@ -402,6 +402,13 @@ def not_submitted(session: Session, actor: Actor, day: date) -> list[Any]:
     return list(session.execute(stmt))
 
 
+def last_workday(today: date) -> date:
+    """The day 未提交 opens on: today, or the Friday before a weekend."""
+    while today.weekday() >= 5:
+        today -= timedelta(days=1)
+    return today
+
+
 def remind_not_submitted(session: Session, *, now: datetime, tz: str) -> int:
     """From the set local hour on a working day (Monday to Friday), remind everyone who must
     submit and has not, once per day (the dedupe key is the day). Returns how many were reminded."""
