@@ -146,3 +146,23 @@ def test_not_submitted_list_and_its_setting(app, team, new_client):
     assert "陈晓明" in page and "刘芳" not in page and "孙伟" not in page  # 孙 is outside 李's department
     with app.app_context():
         assert work_logs.remind_hour(db.session) == 18
+
+
+def test_edit_ones_own_log_and_a_stale_form_is_refused_keeping_the_text(app, team, new_client):
+    chen = signed_in(new_client, "chen")
+    write_today(chen)
+    with app.app_context():
+        log_id = db.session.scalar(select(WorkLog.id))
+    url = f"/admin/work_log/{log_id}/edit"
+    form = text(chen.get(url))
+    assert "修改日志" in form and "拜访华为，报价两份" in form
+    version = re.search(r'name="version"[^>]*value="(\d+)"', form).group(1)
+    token = chen.token(url)
+    saved = chen.post(url, data={"csrf_token": token, "content": "拜访华为，签了合同", "plan": "", "problems": "",
+                                 "version": version}, follow_redirects=True)
+    assert "日志已保存" in text(saved) and "拜访华为，签了合同" in text(saved)
+    stale = text(chen.post(url, data={"csrf_token": token, "content": "旧页面里改的字", "plan": "", "problems": "",
+                                      "version": version}))
+    assert "请刷新后再改" in stale and "旧页面里改的字" in stale
+    with app.app_context():
+        assert db.session.get(WorkLog, log_id).content == "拜访华为，签了合同"
