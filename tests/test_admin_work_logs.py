@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import Customer, Notification, Order, Role, WorkLog, WorkLogComment, WorkLogRecipient, db
+from models import AuditLog, Customer, Notification, Order, Role, WorkLog, WorkLogComment, WorkLogRecipient, db
 from rules import work_logs
 
 UTC = timezone.utc
@@ -166,3 +166,6 @@ def test_edit_ones_own_log_and_a_stale_form_is_refused_keeping_the_text(app, tea
     assert "请刷新后再改" in stale and "旧页面里改的字" in stale
     with app.app_context():
         assert db.session.get(WorkLog, log_id).content == "拜访华为，签了合同"
+        logged = db.session.execute(select(AuditLog.action, AuditLog.actor_name).where(AuditLog.entity == "WorkLog")
+                                    .order_by(AuditLog.id)).all()
+        assert [tuple(r) for r in logged] == [("create", "陈晓明"), ("update", "陈晓明")]
