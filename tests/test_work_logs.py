@@ -283,3 +283,16 @@ def test_reminder_from_the_set_hour_once_a_day_and_not_at_weekends(app, team, cl
         assert notes(team["liu"]) == []
         saturday_19 = at(2026, 11, 28, 11)
         assert work_logs.remind_not_submitted(db.session, now=saturday_19, tz=TZ) == 0
+
+
+def test_the_hourly_job_reminds_once(app, team, clock):
+    from jobs.work_logs import remind_missing_work_logs
+
+    with app.app_context():
+        role = db.session.scalar(select(Role.id).where(Role.name == "业务员"))
+        work_logs.save_settings(db.session, role_ids=[role], hour=9)
+        db.session.commit()
+        assert remind_missing_work_logs() == 3  # 陈, 刘, 孙 at 10:00 on Monday
+        clock.advance(hours=1)
+        assert remind_missing_work_logs() == 0
+        assert len(notes(team["chen"])) == 1
