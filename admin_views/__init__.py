@@ -29,6 +29,7 @@ from admin_views import quote_shares  # 报价单分享链接 (issue 20)
 from admin_views import attachment_settings, attachments  # 附件 (issue 20)
 from admin_views import calendar  # 日程 (issue 21)
 from admin_views import tasks  # 待办 (issue 21)
+from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -55,12 +56,14 @@ MODULES: tuple[ModuleType, ...] = (
     documents,  # 文档中心 (issue 20)
     calendar,  # 日程 (issue 21)
     tasks,  # 待办 (issue 21)
+    work_logs,  # 工作日志 (issue 21)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,
     print_templates,  # 打印模板 (issue 20, templates)
     printing,  # issue 20: 打印预览, PDF, 批量打印 (no menu entry)
     attachment_settings,  # 附件设置 (issue 20)
+    work_log_settings,  # 工作日志设置 (issue 21)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
 )

@@ -223,6 +223,8 @@ def _today_events() -> Widget:
               "day": gettext("全天") if r.all_day else local(r.starts_at).strftime("%H:%M")} for r in rows[:8]]
     return Widget("today_events", _l("今日日程"), None, url_for("event.index"),
                   _l("今天没有待参加的日程。点击进入日程安排"), items=items)
+
+
 def _my_tasks() -> Widget:
     """我的待办: overdue and due within my 提醒天数, soonest first (rules/task_reminders.my_open)."""
     overdue, rows = task_reminders.my_open(db.session, current_actor(), now(), current_app.config["TIMEZONE"])
@@ -231,6 +233,22 @@ def _my_tasks() -> Widget:
               else local(r.due_at).strftime("%m-%d %H:%M")} for r in rows]
     return Widget("my_tasks", _l("我的待办"), None, url_for("task.index_view", show="overdue" if overdue else "open"),
                   _l("近期没有到期的待办。可在“综合办公 › 我的待办”新建一条"), items=items)
+
+
+def _logs_to_read() -> Widget:
+    """待阅日志: logs sent to me not opened yet (the newest few), and new comments on mine."""
+    from rules import work_logs  # 工作日志 (issue 21)
+
+    actor = current_actor()
+    logs, comments = work_logs.to_read(db.session, actor)
+    items = [{"title": gettext("%(name)s 的%(period)s", name=r.author, period=work_logs.period_label(r.period)),
+              "pinned": False, "day": r.period_start.isoformat(), "link": url_for("work_log.detail", log_id=r.id)}
+             for r in work_logs.latest_to_read(db.session, actor)]
+    if comments:
+        items.insert(0, {"title": gettext("我的日志有 %(n)d 条新点评", n=comments), "pinned": False, "day": "",
+                         "link": url_for("work_log.index", box="mine")})
+    return Widget("logs_to_read", _l("待阅日志（%(n)d）", n=logs), None, url_for("work_log.index", box="inbox", unread=1),
+                  _l("没有待阅的日志。下属提交日志时会出现在这里"), items=items)
 
 
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
@@ -255,6 +273,7 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("contract.view", _expiring_contracts),
     (None, _today_events),
     (None, _my_tasks),  # 待办 (issue 21)
+    (None, _logs_to_read),  # 工作日志 (issue 21)
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -267,6 +286,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "expiring_contracts": _l("即将到期合同"),
     "today_events": _l("今日日程"),
     "my_tasks": _l("我的待办"),
+    "logs_to_read": _l("待阅日志"),
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -277,7 +297,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "waiting_approvals": _waiting_approvals, "plans_due_this_week": _plans_due_this_week,
              "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
              "today_events": _today_events,
-             "my_tasks": _my_tasks}
+             "my_tasks": _my_tasks,
+             "logs_to_read": _logs_to_read}
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

@@ -28,6 +28,7 @@ from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
+from demo import work_logs as demo_work_logs
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -88,6 +89,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
     demo_tasks.seed_tasks(session, users, now=now)  # 待办 (issue 21)
+    demo_work_logs.seed_work_logs(session, users, now=now)
     return True
 
 

@@ -19,6 +19,7 @@ from jobs import payment_plans  # 回款计划
 from jobs import document_text  # 文档中心: text for search
 from jobs import calendar as calendar_jobs  # 日程
 from jobs import tasks  # 待办 (issue 21)
+from jobs import work_logs  # 工作日志
 from jobs.queue import enqueue
 from rules import clock
 
@@ -46,6 +47,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (document_text.extract_pending, "*/5 * * * *"),  # 文档中心: versions whose text was not read yet
     (calendar_jobs.remind_upcoming_events, "* * * * *"),  # 日程: 提前提醒 before each occurrence
     (tasks.remind_due_tasks, "50 8 * * *"),  # 待办: overdue and due soon, grouped per user
+    (work_logs.remind_missing_work_logs, "2 * * * *"),  # 工作日志: 未提交 reminders from the set hour, once a day
 ]
 
 

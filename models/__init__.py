@@ -36,6 +36,7 @@ from models.document import Document, DocumentFolder, DocumentSearch, DocumentVe
 from models.files import FileKind
 from models.printing import Paper, PrintDocType, PrintTemplate
 from models.report import FollowUpDay, ProductDay, SalesDay
+from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecipient
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import Task, TaskEntity, TaskEvent, TaskEventKind, TaskPriority, TaskState  # 待办 (issue 21)
 
@@ -61,4 +62,5 @@ __all__ = [
     "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
     "Event", "EventParticipant",
     "Task", "TaskEntity", "TaskEvent", "TaskEventKind", "TaskPriority", "TaskState",
+    "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
 ]

@@ -39,6 +39,7 @@ from models.messaging import (
 )
 from models.office import Notification
 from models.calendar import Event, EventParticipant
+from models.work_log import WorkLog, WorkLogComment, WorkLogRecipient
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -576,6 +577,14 @@ def task_edit_clause(actor: Actor) -> ColumnElement[bool]:
 def task_linkable() -> dict[TaskEntity, type]:
     """The records a task may be about, and their models (tickets join with the service issue)."""
     return {TaskEntity.CUSTOMER: Customer, TaskEntity.OPPORTUNITY: Opportunity, TaskEntity.CONTRACT: Contract}
+def work_log_clause(actor: Actor) -> ColumnElement[bool]:
+    """工作日志: written by someone in the actor's scope, or sent to the actor."""
+    sent_to_me = select(WorkLogRecipient.log_id).where(WorkLogRecipient.user_id == actor.user_id)
+    return or_(owner_clause(WorkLog.author_id, actor), WorkLog.id.in_(sent_to_me))
+
+
+def _through_work_log(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
+    return lambda actor: column.in_(select(WorkLog.id).where(work_log_clause(actor)))
 
 
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
@@ -626,6 +635,9 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     EventParticipant: _through_event(EventParticipant.event_id),
     Task: task_clause,
     TaskEvent: lambda actor: TaskEvent.task_id.in_(select(Task.id).where(task_clause(actor))),
+    WorkLog: work_log_clause,
+    WorkLogRecipient: _through_work_log(WorkLogRecipient.log_id),
+    WorkLogComment: _through_work_log(WorkLogComment.log_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
