@@ -21,6 +21,7 @@ from models.messaging import (
     SfaPlan, SmsReply,
 )
 from models.office import Notification, NotificationKind
+from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
@@ -57,4 +58,5 @@ __all__ = [
     "PaymentPlanEvent", "PlanAction",
     "QuoteShare", "Attachment", "AttachmentEntity", "Document", "DocumentFolder", "DocumentSearch", "DocumentVersion",
     "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
+    "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
 ]

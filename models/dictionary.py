@@ -19,6 +19,7 @@ class DictKind(enum.StrEnum):
     CREDIT_RATING = "credit_rating"
     LOSS_REASON = "loss_reason"     # 输单原因
     PROJECT_ROLE = "project_role"   # 项目角色 (甲方, 设计方, ...)
+    LEAVE_TYPE = "leave_type"       # 请假类型 (年假, 事假, ...)
 
 
 # The dictionaries a customer has a column for (customers.<kind>_id).

@@ -16,6 +16,7 @@ LABELS = {
     DictKind.CREDIT_RATING: _l("信誉度"),
     DictKind.LOSS_REASON: _l("输单原因"),
     DictKind.PROJECT_ROLE: _l("项目角色"),
+    DictKind.LEAVE_TYPE: _l("请假类型"),
 }
 
 DEFAULTS: dict[DictKind, list[str]] = {
@@ -27,6 +28,7 @@ DEFAULTS: dict[DictKind, list[str]] = {
     DictKind.CREDIT_RATING: ["优", "良", "中", "差"],
     DictKind.LOSS_REASON: ["价格偏高", "选择了竞争对手", "需求取消", "预算不足", "联系不上", "其他"],
     DictKind.PROJECT_ROLE: ["甲方", "设计方", "施工方", "供货方", "总包", "监理"],
+    DictKind.LEAVE_TYPE: ["年假", "事假", "病假", "调休", "婚假", "产假", "陪产假", "丧假"],
 }
 
 

@@ -38,6 +38,7 @@ from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
 from models.office import Notification
+from models.office_request import OfficeRequest
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -461,6 +462,7 @@ def attachable() -> dict[AttachmentEntity, type]:
         AttachmentEntity.LEAD: Lead, AttachmentEntity.OPPORTUNITY: Opportunity, AttachmentEntity.QUOTE: Quote,
         AttachmentEntity.CONTRACT: Contract, AttachmentEntity.ORDER: Order, AttachmentEntity.PAYMENT: Payment,
         AttachmentEntity.INVOICE: Invoice,
+        AttachmentEntity.OFFICE_REQUEST: OfficeRequest,
     }
 
 
@@ -583,6 +585,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     DocumentFolder: folder_clause,
     Document: document_clause,
     DocumentVersion: _through_document(DocumentVersion.document_id),
+    OfficeRequest: lambda actor: office_request_clause(actor),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -649,6 +652,18 @@ UNSCOPED: dict[type, str] = {
     DocumentSearch: "search index rows of documents, never listed",
     PrintTemplate: "print layouts are company-wide; print.design edits them",
 }
+
+
+def office_request_clause(actor: Actor) -> ColumnElement[bool]:
+    """工作请示 / 申请: one's own, those of colleagues in one's scope (a manager follows the team's
+    leave), and those one has a part in approving, whatever one's data scope."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    office_types = [t.value for t in ApprovalDocType if t.value.startswith("office_")]
+    approving = (select(ApprovalRequest.doc_id)
+                 .join(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.id)
+                 .where(ApprovalTask.approver_id == actor.user_id, ApprovalRequest.doc_type.in_(office_types)))
+    return or_(owner_clause(OfficeRequest.submitter_id, actor), OfficeRequest.id.in_(approving))
 
 
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
