@@ -27,6 +27,7 @@ from admin_views import print_templates  # 打印模板 (issue 20, templates)
 from admin_views import printing  # 打印/PDF (issue 20)
 from admin_views import quote_shares  # 报价单分享链接 (issue 20)
 from admin_views import attachment_settings, attachments  # 附件 (issue 20)
+from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
+    office_requests,  # 工作请示 / 申请 (issue 21)
     documents,  # 文档中心 (issue 20)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,

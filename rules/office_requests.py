@@ -26,10 +26,10 @@ from models.approval import ApprovalAction, ApprovalDocType, ApprovalFlow, Appro
 from models.dictionary import DictItem, DictKind
 from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
 from models.org import Role, User
-from rules import approval_flows, approvals, normalize, numbering, scope
+from rules import approval_flows, approvals, normalize, numbering, scope, versions
 from rules.actor import Actor
 from rules.clock import local_date
-from rules.errors import InvalidValue, PermissionDenied, RuleViolation
+from rules.errors import ChangedMeanwhile, InvalidValue, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
 
 KIND_LABELS = {
@@ -284,8 +284,11 @@ def may_edit(req: OfficeRequest, actor: Actor) -> bool:
 
 
 def update_draft(session: Session, req: OfficeRequest, data: RequestInput, *, actor: Actor, now: datetime,
-                 tz: str) -> OfficeRequest:
-    """Change a draft, or a rejected or withdrawn request before submitting it again."""
+                 tz: str, seen_version: Any = None) -> OfficeRequest:
+    """Change a draft, or a rejected or withdrawn request before submitting it again. The form
+    carries the version it was opened with: a save over a newer one is refused."""
+    if seen_version is not None and str(seen_version) != str(req.version):
+        raise ChangedMeanwhile(versions.GENERIC)
     if req.submitter_id != actor.user_id:
         raise PermissionDenied(_l("只有申请人可以修改申请"))
     if req.status not in EDITABLE:
