@@ -23,6 +23,7 @@ from rules.links import ListKind, ListLink
 from demo import documents as demo_documents
 from demo import finance as demo_finance
 from demo import office as demo_office
+from demo import office_requests as demo_office_requests
 from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
@@ -84,6 +85,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
                              body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
+    demo_office_requests.seed_office_requests(session, users, now=now)
     return True
 
 
