@@ -71,7 +71,8 @@ def test_a_leave_is_submitted_and_the_superior_approves_it_on_my_approvals(offic
     req = the_request(office)
     lead = signed_in(new_client, "lead")
     workbench = lead.get("/admin/").get_data(as_text=True)
-    assert "待我审批" in workbench
+    widget = re.search(r'data-widget="waiting_approvals".*?kechi-widget-value"><a href="[^"]*">(\d+)<', workbench, re.S)
+    assert widget is not None and widget.group(1) == "1", "the workbench's 待我审批 counts the leave"
     listing = lead.get("/admin/approval/").get_data(as_text=True)
     assert "请假申请" in listing
     assert "张三 请假：年假，2026-11-24 上午 至 2026-11-25 下午，共 2 天" in listing
