@@ -86,42 +86,39 @@ class OfficeRequestView(PermissionView):
     def new(self, kind: str) -> Any:
         if kind not in office_requests.KIND_LABELS:
             abort(404)
-        typed = RequestInput()
         if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            typed = _typed(request.form)
-            sending = request.form.get("action") == "submit"
-            actor, at = current_actor(), now()
-            with transaction(gettext("已提交审批") if sending else gettext("已保存草稿")) as outcome:
-                made = office_requests.create(db.session, kind, typed, actor=actor, now=at, tz=_tz())
-                if sending:
-                    _submitted(office_requests.submit(db.session, made.id, actor=actor, now=at), outcome)
-            if outcome.ok:
-                return redirect(url_for(".detail", request_id=made.id))
-        return self._form(kind, typed, None)
+            return self._save(kind, None)
+        return self._form(kind, RequestInput(), None)
 
     @expose("/<int:request_id>/edit/", methods=("GET", "POST"))
     def edit(self, request_id: int) -> Any:
         found = _in_scope(request_id)
         if not office_requests.may_edit(found, current_actor()):
             return redirect(url_for(".detail", request_id=request_id))
-        typed = office_requests.as_input(found)
         if request.method == "POST":
-            if not CsrfForm(request.form).validate():
-                abort(400)
-            typed = _typed(request.form)
-            sending = request.form.get("action") == "submit"
-            actor, at = current_actor(), now()
-            with transaction(gettext("已提交审批") if sending else gettext("已保存")) as outcome:
+            return self._save(found.kind, found)
+        return self._form(found.kind, office_requests.as_input(found), found)
+
+    def _save(self, kind: str, found: OfficeRequest | None) -> Any:
+        """The form posted: saved (new or changed) and, with 提交审批, submitted, in one
+        transaction; a refusal shows the form again as typed."""
+        if not CsrfForm(request.form).validate():
+            abort(400)
+        typed = _typed(request.form)
+        sending = request.form.get("action") == "submit"
+        actor, at = current_actor(), now()
+        saved = found
+        with transaction(gettext("已提交审批") if sending else gettext("已保存草稿")) as outcome:
+            if found is None:
+                saved = office_requests.create(db.session, kind, typed, actor=actor, now=at, tz=_tz())
+            else:
                 office_requests.update_draft(db.session, found, typed, actor=actor, now=at, tz=_tz(),
                                              seen_version=request.form.get("version"))
-                if sending:
-                    _submitted(office_requests.submit(db.session, found.id, actor=actor, now=at), outcome)
-            if outcome.ok:
-                return redirect(url_for(".detail", request_id=request_id))
-            found = _in_scope(request_id)
-        return self._form(found.kind, typed, found)
+            if sending:
+                _submitted(office_requests.submit(db.session, saved.id, actor=actor, now=at), outcome)
+        if outcome.ok:
+            return redirect(url_for(".detail", request_id=saved.id))
+        return self._form(kind, typed, _in_scope(found.id) if found is not None else None)
 
     @expose("/<int:request_id>/submit/", methods=("POST",))
     def submit(self, request_id: int) -> Any:

@@ -144,3 +144,25 @@ def test_a_request_outside_ones_scope_is_404_and_a_file_can_be_attached(office, 
                               "files": [(io.BytesIO(sample.pdf()), "偷放.pdf")]})
     assert refused.status_code in (302, 403, 404)
     assert "偷放.pdf" not in rep.get(f"/admin/office_request/{req.id}/").get_data(as_text=True)
+
+
+def test_a_draft_is_changed_and_a_stale_form_is_refused_as_typed(office, new_client):
+    rep = signed_in(new_client, "rep")
+    rep.post_form("/admin/office_request/new/general/", {"title": "申请样机", "content": "演示用", "action": "save"})
+    req = the_request(office)
+    edit = f"/admin/office_request/{req.id}/edit/"
+    form_page = rep.get(edit).get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', form_page).group(1)
+    assert 'value="申请样机"' in form_page
+    first = rep.post_form(edit, {"title": "申请两台样机", "content": "演示用", "version": version, "action": "save"},
+                          follow=True).get_data(as_text=True)
+    assert "已保存草稿" in first and "申请两台样机" in first
+    stale = rep.post_form(edit, {"title": "申请三台样机", "content": "另一个窗口", "version": version,
+                                 "action": "submit"}, follow=True).get_data(as_text=True)
+    assert "该记录已被他人修改" in stale and 'value="申请三台样机"' in stale and "另一个窗口" in stale
+    assert the_request(office).title == "申请两台样机" and the_request(office).status == "draft"
+    sent = rep.post_form(f"/admin/office_request/{req.id}/", {}, to=f"/admin/office_request/{req.id}/submit/",
+                         follow=True).get_data(as_text=True)
+    assert "已提交审批" in sent and status_of(sent) == "审批中"
+    assert rep.get(edit, follow_redirects=True).get_data(as_text=True).count('name="version"') == 0, \
+        "a pending request is no longer edited"

@@ -257,3 +257,16 @@ def test_scope_of_a_request(office, make_user):
                 else:
                     with pytest.raises(OutOfScope):
                         scope.get_in_scope(session, OfficeRequest, record.id, who)
+
+
+@pytest.mark.parametrize("kind", list(RequestKind))
+def test_each_kind_rejected_goes_back_rejected(office, kind):
+    with office.app_context():
+        session = db.session
+        req = create(session, "rep", kind, inputs(session)[kind])
+        submit(session, "rep", req.id)
+        running = approvals.current(session, office_requests.doc_type(kind), req.id)
+        approvals.reject(session, running.id, actor=actor(session, "lead"), now=FIXED_NOW, reason="请补充说明")
+        session.refresh(req)
+        assert req.status == RequestState.REJECTED and req.decided_at == FIXED_NOW
+        assert approvals.latest(session, office_requests.doc_type(kind), req.id).status == ApprovalStatus.REJECTED
