@@ -166,3 +166,17 @@ def test_a_draft_is_changed_and_a_stale_form_is_refused_as_typed(office, new_cli
     assert "已提交审批" in sent and status_of(sent) == "审批中"
     assert rep.get(edit, follow_redirects=True).get_data(as_text=True).count('name="version"') == 0, \
         "a pending request is no longer edited"
+
+
+def test_an_english_user_reads_the_leave_form_and_its_refusal_in_english(office, new_client):
+    from models import User
+    with office.app_context():
+        db.session.scalar(select(User).where(User.username == "rep")).locale = "en"
+        db.session.commit()
+    rep = signed_in(new_client, "rep")
+    page = rep.get("/admin/office_request/new/leave/").get_data(as_text=True)
+    assert "Leave type" in page and "Save draft" in page and "weekends are not counted" in page
+    refused = rep.post_form("/admin/office_request/new/leave/",
+                            {**LEAVE_FORM, "end_day": "2026-11-23", "leave_type_id": leave_type_id(office)},
+                            follow=True).get_data(as_text=True)
+    assert "The end cannot be earlier than the start" in refused
