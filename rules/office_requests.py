@@ -26,7 +26,7 @@ from models.approval import ApprovalAction, ApprovalDocType, ApprovalFlow, Appro
 from models.dictionary import DictItem, DictKind
 from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
 from models.org import Role, User
-from rules import approval_flows, approvals, normalize, numbering, scope, versions
+from rules import approval_flows, approvals, audit, normalize, numbering, scope, versions
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import ChangedMeanwhile, InvalidValue, PermissionDenied, RuleViolation
@@ -324,20 +324,22 @@ def submit(session: Session, request_id: int, *, actor: Actor, now: datetime) ->
             raise LeaveOverlaps(_l("%(p)s 与已有的请假申请 %(n)s（%(q)s，%(s)s）时间重叠，请调整请假时间",
                                    p=period_text(req), n=clash.number, q=period_text(clash),
                                    s=STATE_LABELS[clash.status]))
-    _move(session, req, EDITABLE, RequestState.PENDING, submitted_at=now, decided_at=None)
+    _move(session, req, EDITABLE, RequestState.PENDING, actor=actor, submitted_at=now, decided_at=None)
     kind = doc_type(req.kind)
     figure = req.amount if req.kind == RequestKind.EXPENSE.value else None
     if approvals.requires_approval(session, kind, figure=figure):
         approvals.submit(session, kind, req.id, actor=actor, now=now)
     else:
-        _move(session, req, (RequestState.PENDING,), RequestState.APPROVED, decided_at=now)
+        _move(session, req, (RequestState.PENDING,), RequestState.APPROVED, actor=actor, decided_at=now)
     session.refresh(req)
     return req
 
 
-def _move(session: Session, req: OfficeRequest, sources: tuple[RequestState, ...], target: RequestState,
-          **values: Any) -> None:
-    """One guarded UPDATE (WHERE id = ? AND status IN the states the move starts from)."""
+def _move(session: Session, req: OfficeRequest, sources: tuple[RequestState, ...], target: RequestState, *,
+          actor: Actor, **values: Any) -> None:
+    """One guarded UPDATE (WHERE id = ? AND status IN the states the move starts from), and its
+    audit row (a Core UPDATE passes the ORM's audit hook by)."""
+    before = req.status
     moved = session.execute(update(OfficeRequest)
                             .where(OfficeRequest.id == req.id,
                                    OfficeRequest.status.in_([s.value for s in sources]))
@@ -347,6 +349,9 @@ def _move(session: Session, req: OfficeRequest, sources: tuple[RequestState, ...
         session.refresh(req)
         raise RequestRefused(_l("申请 %(n)s 当前为“%(s)s”，不能%(a)s", n=req.number,
                                 s=STATE_LABELS.get(req.status, req.status), a=MOVE_LABELS[target]))
+    ctx = session.info.get(audit.INFO_KEY) or audit.AuditContext(actor.user_id, actor.display_name)
+    audit.record(session, ctx=ctx, action="update", entity=OfficeRequest.__name__, entity_id=str(req.id),
+                 details={"status": [str(before), target.value]})
     session.refresh(req)
 
 
@@ -384,13 +389,13 @@ def _link(req: OfficeRequest) -> RecordLink:
 
 
 def on_approved(session: Session, req: OfficeRequest, *, actor: Actor, now: datetime) -> None:
-    _move(session, req, (RequestState.PENDING,), RequestState.APPROVED, decided_at=now)
+    _move(session, req, (RequestState.PENDING,), RequestState.APPROVED, actor=actor, decided_at=now)
 
 
 def on_returned(session: Session, req: OfficeRequest, *, actor: Actor, now: datetime, action: Any,
                 reason: str | None = None) -> None:
     target = RequestState.WITHDRAWN if str(action) == ApprovalAction.WITHDRAW.value else RequestState.REJECTED
-    _move(session, req, (RequestState.PENDING,), target, decided_at=now)
+    _move(session, req, (RequestState.PENDING,), target, actor=actor, decided_at=now)
 
 
 def register() -> None:

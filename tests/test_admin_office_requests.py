@@ -91,6 +91,13 @@ def test_a_leave_is_submitted_and_the_superior_approves_it_on_my_approvals(offic
     done = rep.get(f"/admin/office_request/{req.id}/").get_data(as_text=True)
     assert status_of(done) == "已通过" and "李主管：已同意 · 同意,注意交接" in done and "王经理：已同意" in done
     assert req.number in rep.get("/admin/office_request/?status=approved").get_data(as_text=True)
+    with office.app_context():
+        from models import AuditLog
+        logged = db.session.execute(select(AuditLog.action, AuditLog.actor_name, AuditLog.changes).where(
+            AuditLog.entity == "OfficeRequest", AuditLog.entity_id == str(req.id)).order_by(AuditLog.id)).all()
+    moves = sorted((action, who, tuple(c["status"])) for action, who, c in logged)
+    assert moves == [("create", "张三", (None, "draft")), ("update", "张三", ("draft", "pending")),
+                     ("update", "王经理", ("pending", "approved"))]
 
 
 def test_a_refused_form_keeps_what_was_typed(office, new_client):
