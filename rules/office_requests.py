@@ -13,7 +13,7 @@ pending or approved. Nothing here commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -150,7 +150,7 @@ def instants(start: date, start_half: DayHalf, end: date, end_half: DayHalf, tz:
     zone = ZoneInfo(tz)
     begins = datetime.combine(start, HALF_HOURS[start_half][0], tzinfo=zone)
     ends = datetime.combine(end, HALF_HOURS[end_half][1], tzinfo=zone)
-    return begins.astimezone(ZoneInfo("UTC")), ends.astimezone(ZoneInfo("UTC"))
+    return begins.astimezone(timezone.utc), ends.astimezone(timezone.utc)
 
 
 def period_text(req: OfficeRequest) -> str:
