@@ -30,6 +30,7 @@ from admin_views import attachment_settings, attachments  # 附件 (issue 20)
 from admin_views import calendar  # 日程 (issue 21)
 from admin_views import tasks  # 待办 (issue 21)
 from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
+from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -52,11 +53,9 @@ MODULES: tuple[ModuleType, ...] = (
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公
+    calendar, tasks, work_logs, office_requests,  # 日程, 待办, 工作日志, 工作请示 (issue 21)
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
     documents,  # 文档中心 (issue 20)
-    calendar,  # 日程 (issue 21)
-    tasks,  # 待办 (issue 21)
-    work_logs,  # 工作日志 (issue 21)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,

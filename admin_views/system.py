@@ -32,6 +32,7 @@ AUDIT_ACTIONS |= {"upload": _l("上传"), "download": _l("下载")}
 ENTITY_LABELS |= {"Document": _l("文档"), "DocumentFolder": _l("文件夹"), "FolderGrant": _l("文件夹权限")}
 AUDIT_ACTIONS.update(restore=_l("恢复"), purge=_l("彻底删除"))  # issue 20: 附件
 ENTITY_LABELS["Attachment"] = _l("附件")  # issue 20
+ENTITY_LABELS["OfficeRequest"] = _l("工作请示")  # issue 21: requests
 LOGIN_REASONS = {LoginReason.BAD_PASSWORD: _l("密码错误"), LoginReason.UNKNOWN_USER: _l("用户不存在"),
                  LoginReason.DISABLED: _l("账号已停用"), LoginReason.LOCKED: _l("账号已锁定"),
                  LoginReason.THROTTLED: _l("尝试过频，需等待"), LoginReason.BAD_CAPTCHA: _l("验证码错误"),

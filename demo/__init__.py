@@ -24,6 +24,7 @@ from demo import calendar as demo_calendar
 from demo import documents as demo_documents
 from demo import finance as demo_finance
 from demo import office as demo_office
+from demo import office_requests as demo_office_requests
 from demo import pipeline as demo_pipeline
 from demo import reports as demo_reports
 from demo import sales as demo_sales
@@ -90,6 +91,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_office.seed_announcements(session, users, now=now)
     demo_tasks.seed_tasks(session, users, now=now)  # 待办 (issue 21)
     demo_work_logs.seed_work_logs(session, users, now=now)
+    demo_office_requests.seed_office_requests(session, users, now=now)
     return True
 
 

@@ -22,6 +22,7 @@ from models.messaging import (
 )
 from models.office import Notification, NotificationKind
 from models.calendar import Event, EventParticipant
+from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
@@ -63,4 +64,5 @@ __all__ = [
     "Event", "EventParticipant",
     "Task", "TaskEntity", "TaskEvent", "TaskEventKind", "TaskPriority", "TaskState",
     "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
+    "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
 ]

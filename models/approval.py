@@ -24,6 +24,10 @@ class ApprovalDocType(enum.StrEnum):
     RECEIPT = "receipt"                # 回款
     INVOICE = "invoice"                # 开票申请
     ORDER_DISCOUNT = "order_discount"  # 订单折扣超限
+    OFFICE_GENERAL = "office_general"  # 工作请示
+    OFFICE_LEAVE = "office_leave"      # 请假
+    OFFICE_TRIP = "office_trip"        # 出差
+    OFFICE_EXPENSE = "office_expense"  # 报销
 
 
 class StepKind(enum.StrEnum):

@@ -24,6 +24,7 @@ class AttachmentEntity(enum.StrEnum):
     ORDER = "order"
     PAYMENT = "payment"  # 回款 (receipts and refunds)
     INVOICE = "invoice"
+    OFFICE_REQUEST = "office_request"  # 工作请示 / 申请
 
 
 class Attachment(StoredFileMixin, db.Model):

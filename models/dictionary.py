@@ -20,6 +20,7 @@ class DictKind(enum.StrEnum):
     LOSS_REASON = "loss_reason"     # 输单原因
     PROJECT_ROLE = "project_role"   # 项目角色 (甲方, 设计方, ...)
     EVENT_TYPE = "event_type"       # 日程类型 (拜访, 会议, 电话, 其他)
+    LEAVE_TYPE = "leave_type"       # 请假类型 (年假, 事假, ...)
 
 
 # The dictionaries a customer has a column for (customers.<kind>_id).

@@ -38,6 +38,10 @@ DOC_TYPE_LABELS = {
     ApprovalDocType.RECEIPT.value: _l("回款"),
     ApprovalDocType.INVOICE.value: _l("开票申请"),
     ApprovalDocType.ORDER_DISCOUNT.value: _l("订单折扣"),
+    ApprovalDocType.OFFICE_GENERAL.value: _l("工作请示"),
+    ApprovalDocType.OFFICE_LEAVE.value: _l("请假申请"),
+    ApprovalDocType.OFFICE_TRIP.value: _l("出差申请"),
+    ApprovalDocType.OFFICE_EXPENSE.value: _l("报销申请"),
 }
 STATUS_LABELS = {
     ApprovalStatus.PENDING.value: _l("审批中"),

@@ -17,6 +17,7 @@ LABELS = {
     DictKind.LOSS_REASON: _l("输单原因"),
     DictKind.PROJECT_ROLE: _l("项目角色"),
     DictKind.EVENT_TYPE: _l("日程类型"),
+    DictKind.LEAVE_TYPE: _l("请假类型"),
 }
 
 DEFAULTS: dict[DictKind, list[str]] = {
@@ -29,6 +30,7 @@ DEFAULTS: dict[DictKind, list[str]] = {
     DictKind.LOSS_REASON: ["价格偏高", "选择了竞争对手", "需求取消", "预算不足", "联系不上", "其他"],
     DictKind.PROJECT_ROLE: ["甲方", "设计方", "施工方", "供货方", "总包", "监理"],
     DictKind.EVENT_TYPE: ["拜访", "会议", "电话", "其他"],
+    DictKind.LEAVE_TYPE: ["年假", "事假", "病假", "调休", "婚假", "产假", "陪产假", "丧假"],
 }
 
 

@@ -40,6 +40,7 @@ from models.messaging import (
 from models.office import Notification
 from models.calendar import Event, EventParticipant
 from models.work_log import WorkLog, WorkLogComment, WorkLogRecipient
+from models.office_request import OfficeRequest
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -464,6 +465,7 @@ def attachable() -> dict[AttachmentEntity, type]:
         AttachmentEntity.LEAD: Lead, AttachmentEntity.OPPORTUNITY: Opportunity, AttachmentEntity.QUOTE: Quote,
         AttachmentEntity.CONTRACT: Contract, AttachmentEntity.ORDER: Order, AttachmentEntity.PAYMENT: Payment,
         AttachmentEntity.INVOICE: Invoice,
+        AttachmentEntity.OFFICE_REQUEST: OfficeRequest,
     }
 
 
@@ -638,6 +640,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     WorkLog: work_log_clause,
     WorkLogRecipient: _through_work_log(WorkLogRecipient.log_id),
     WorkLogComment: _through_work_log(WorkLogComment.log_id),
+    OfficeRequest: lambda actor: office_request_clause(actor),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -705,6 +708,19 @@ UNSCOPED: dict[type, str] = {
     DocumentSearch: "search index rows of documents, never listed",
     PrintTemplate: "print layouts are company-wide; print.design edits them",
 }
+
+
+def office_request_clause(actor: Actor) -> ColumnElement[bool]:
+    """工作请示 / 申请: one's own, those of colleagues in one's scope (a manager follows the team's
+    leave), and those one has a part in approving, whatever one's data scope."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    # Equalities, not an expanding IN: the clause is also compiled inline (EXPLAIN checks in tests).
+    office_types = or_(*(ApprovalRequest.doc_type == t.value for t in ApprovalDocType if t.value.startswith("office_")))
+    approving = (select(ApprovalRequest.doc_id)
+                 .join(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.id)
+                 .where(ApprovalTask.approver_id == actor.user_id, office_types))
+    return or_(owner_clause(OfficeRequest.submitter_id, actor), OfficeRequest.id.in_(approving))
 
 
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
