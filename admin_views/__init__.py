@@ -27,6 +27,7 @@ from admin_views import print_templates  # 打印模板 (issue 20, templates)
 from admin_views import printing  # 打印/PDF (issue 20)
 from admin_views import quote_shares  # 报价单分享链接 (issue 20)
 from admin_views import attachment_settings, attachments  # 附件 (issue 20)
+from admin_views import notification_settings  # 提醒设置 (issue 21, reminders)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     # 综合办公
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
     documents,  # 文档中心 (issue 20)
+    notification_settings,  # 提醒设置 (issue 21, reminders)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,

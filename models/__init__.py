@@ -21,6 +21,7 @@ from models.messaging import (
     SfaPlan, SmsReply,
 )
 from models.office import Notification, NotificationKind
+from models.notification_setting import NotificationSetting
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
@@ -57,4 +58,5 @@ __all__ = [
     "PaymentPlanEvent", "PlanAction",
     "QuoteShare", "Attachment", "AttachmentEntity", "Document", "DocumentFolder", "DocumentSearch", "DocumentVersion",
     "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
+    "NotificationSetting",
 ]
