@@ -172,7 +172,10 @@ def poll(session: Session, *, user_id: int, after: int, now: datetime, tz: str =
         popups = list(session.execute(
             select(Notification.id, Notification.kind, Notification.title, Notification.title_key,
                    Notification.title_params)
-            .where(Notification.user_id == user_id, Notification.id > after, Notification.read_at.is_(None),
+            # coalesce(): "unread" as a filter on the few new rows, not as an index to walk (the
+            # (user_id, read_at) index would make both databases sort all of one's unread ones).
+            .where(Notification.user_id == user_id, Notification.id > after,
+                   func.coalesce(Notification.read_at, None).is_(None),
                    Notification.kind.in_(sorted(choices.popup_kinds)))
             .order_by(Notification.id.desc()).limit(POPUPS)))
     return PollAnswer(newest=head[0], unread=head[1] or 0, popups=popups)
