@@ -24,6 +24,7 @@ from demo import documents as demo_documents
 from demo import finance as demo_finance
 from demo import office as demo_office
 from demo import pipeline as demo_pipeline
+from demo import reminders as demo_reminders
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 
@@ -84,6 +85,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
                              body="这是演示数据：可以随意新建、修改和删除。", link=ListLink(ListKind.WORKBENCH))
     messaging.seed_demo(session, today=local_date(now, "Asia/Shanghai"))
     demo_office.seed_announcements(session, users, now=now)
+    demo_reminders.seed_reminders(session, users, now=now)
     return True
 
 
