@@ -7,7 +7,8 @@ Create Date: 2026-12-06 15:30:00
 
 A new table (users without a row keep the defaults: everything pops up, nothing is texted).
 Notifications of published announcements (key announcement:…) were 其他 and become 公告, so
-the 提醒中心 filter finds them. No row is removed.
+the 提醒中心 filter finds them. The unread index ends in id (newest first without a sort) and
+one more serves the 提醒中心's kind filter. No row is removed.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,7 +39,15 @@ def upgrade():
     notifications = sa.table('notifications', sa.column('kind', sa.String), sa.column('dedupe_key', sa.String))
     op.execute(notifications.update().where(notifications.c.dedupe_key.like('announcement:%'))
                .values(kind='announcement'))
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_kind_id', ['user_id', 'kind', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_kind_id')
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at', 'created_at'], unique=False)
     op.drop_table('notification_settings')

@@ -41,7 +41,7 @@
       badge.setAttribute("data-testid", "bell-count");
       bell.appendChild(badge);
     }
-    badge.textContent = String(count);
+    badge.textContent = count > 99 ? "99+" : String(count);  // the server counts up to 100
   }
 
   function stack() {
