@@ -14,7 +14,7 @@ from sqlalchemy import select
 from conftest import PASSWORD, FIXED_NOW, build_app, worker_env
 from jobs import messaging as jobs
 from jobs.queue import enqueue
-from models import NotificationKind, Outbox, Role, User, db
+from models import NotificationKind, Outbox, Role, db
 from rules import messaging, notification_settings, notifications, org
 from test_jobs_messaging import ROOT, WORKER, gateway, redis_url  # noqa: F401  (fixtures)
 

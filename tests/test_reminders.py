@@ -5,14 +5,13 @@ notification, a flood grouped into one, the centre's filters and 全部标为已
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from conftest import FIXED_NOW, list_table
+from test_statement_counts import counted
 from models import Announcement, Notification, NotificationKind, NotificationSetting, Outbox, User, db
 from rules import announcements, notification_settings, notifications
 from rules.actor import Actor
@@ -160,22 +159,6 @@ def test_a_few_reminders_go_out_one_by_one_and_none_twice(app, staff):
 
 
 # --- the poll ------------------------------------------------------------------------------------
-
-@contextmanager
-def counted(app) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def poll(client, after: int):
     return client.get(f"/admin/notification/poll?after={after}", headers={"Accept": "application/json"})
