@@ -254,3 +254,14 @@ def test_a_published_announcement_is_an_announcement_reminder(app, staff):
         db.session.commit()
         kinds = set(db.session.scalars(select(Notification.kind)))
         assert kinds == {"announcement"}
+
+
+def test_the_poll_does_not_keep_an_idle_session_alive(app, staff, client, clock):
+    client.login("rep1")
+    assert client.get("/admin/").status_code == 200
+    for _ in range(3):  # a page left open keeps asking for 24 minutes; nobody at work
+        clock.advance(minutes=8)
+        assert poll(client, 0).status_code in (200, 204)
+    clock.advance(minutes=8)  # 32 minutes since the person last did anything (IDLE_TIMEOUT is 30)
+    assert poll(client, 0).status_code == 302  # the session ended: the page stops asking
+    assert "/login" in client.get("/admin/").headers["Location"]
