@@ -53,6 +53,9 @@
       box.setAttribute("aria-live", "polite");
       document.body.appendChild(box);
     }
+    // Above the approvals' own box (kechi-approvals.js) when it is showing, not over it.
+    var approvals = document.getElementById("kechi-approval-popup");
+    box.style.bottom = approvals ? (approvals.offsetHeight + 24) + "px" : "";
     return box;
   }
 
