@@ -265,3 +265,18 @@ def test_the_poll_does_not_keep_an_idle_session_alive(app, staff, client, clock)
     clock.advance(minutes=8)  # 32 minutes since the person last did anything (IDLE_TIMEOUT is 30)
     assert poll(client, 0).status_code == 302  # the session ended: the page stops asking
     assert "/login" in client.get("/admin/").headers["Location"]
+
+
+def test_an_announcement_is_texted_to_those_who_chose_it_once_however_often_published(app, staff):
+    choose(app, staff["rep1"], sms_kinds=["announcement"])
+    with app.app_context():
+        boss = db.session.get(User, staff["boss"])
+        item = Announcement(title="年终盘点安排", body="周五盘点", whole_company=True, author_id=boss.id)
+        db.session.add(item)
+        db.session.flush()
+        actor = Actor.from_user(boss, today=FIXED_NOW.date())
+        for _ in range(2):  # published, then published again to move it to the top
+            announcements.publish(db.session, item, actor=actor, now=FIXED_NOW)
+            db.session.commit()
+        note = db.session.scalar(select(Notification.id).where(Notification.user_id == staff["rep1"]))
+    assert outbox_rows(app) == [(f"notice:{note}", "13900000001", "【提醒】新公告：年终盘点安排", None)]
