@@ -118,6 +118,7 @@ class Config:
 
     # The in-process scheduler fires periodic jobs only in the serving process of embedded mode.
     EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "0") == "1"
+    NOTIFY_POLL_SECONDS = int(os.environ.get("NOTIFY_POLL_SECONDS", 30))  # open pages ask for new reminders (± jitter)
     SEED_DEMO_ON_FIRST_START = os.environ.get("SEED_DEMO", "1") == "1"
 
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False

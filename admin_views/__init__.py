@@ -31,6 +31,7 @@ from admin_views import calendar  # 日程 (issue 21)
 from admin_views import tasks  # 待办 (issue 21)
 from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
 from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
+from admin_views import notification_settings  # 提醒设置 (issue 21, reminders)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -56,6 +57,7 @@ MODULES: tuple[ModuleType, ...] = (
     calendar, tasks, work_logs, office_requests,  # 日程, 待办, 工作日志, 工作请示 (issue 21)
     announcements, notifications, address_books, approvals,  # approvals: 我的审批
     documents,  # 文档中心 (issue 20)
+    notification_settings,  # 提醒设置 (issue 21, reminders)
     # 系统设置
     settings, pool_settings, stage_groups, approval_flows, custom_fields, dictionaries, org, system, backup,
     lead_forms,

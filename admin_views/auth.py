@@ -162,9 +162,9 @@ def select_locale() -> str:
     return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-# Requests a page makes by itself (the approvals pop-up's poll): they neither keep an idle
+# Requests a page makes by itself (the approvals pop-up's and the reminders' polls): they neither keep an idle
 # session alive nor mark the user as seen.
-BACKGROUND_ENDPOINTS = frozenset({"approval.poll"})
+BACKGROUND_ENDPOINTS = frozenset({"approval.poll", "notification.poll"})
 
 
 def _check_session() -> Any:

@@ -55,9 +55,14 @@ def _my_customers() -> Widget:
 
 
 def _unread() -> Widget:
-    count = notifications.unread_count(db.session, current_actor())
-    return Widget("notifications", _l("未读提醒"), count, url_for("notification.index_view"),
-                  _l("点击右上角铃铛查看"))
+    """未读提醒: the count and the newest few, each opening (and marking read) its record."""
+    actor = current_actor()
+    count = notifications.unread_count(db.session, actor)
+    items = [{"title": notifications.title_of(n), "pinned": False, "day": local(n.created_at).strftime("%m-%d %H:%M"),
+              "link": url_for("notification.open", note_id=n.id)}
+             for n in notifications.latest_unread(db.session, actor, limit=5)]
+    return Widget("notifications", gettext("未读提醒（%(n)d）", n=count) if count else _l("未读提醒"), count,
+                  url_for("notification.index_view"), _l("没有未读提醒。新的提醒会在页面右下角弹出"), items=items)
 
 
 def _due_today() -> Widget:

@@ -26,6 +26,7 @@ from demo import finance as demo_finance
 from demo import office as demo_office
 from demo import office_requests as demo_office_requests
 from demo import pipeline as demo_pipeline
+from demo import reminders as demo_reminders
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
@@ -92,6 +93,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_tasks.seed_tasks(session, users, now=now)  # 待办 (issue 21)
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
+    demo_reminders.seed_reminders(session, users, now=now)
     return True
 
 

@@ -23,6 +23,7 @@ from models.messaging import (
 from models.office import Notification, NotificationKind
 from models.calendar import Event, EventParticipant
 from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
+from models.notification_setting import NotificationSetting
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Outcome, Stage, StageGroup,
 )
@@ -65,4 +66,5 @@ __all__ = [
     "Task", "TaskEntity", "TaskEvent", "TaskEventKind", "TaskPriority", "TaskState",
     "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
     "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
+    "NotificationSetting",
 ]

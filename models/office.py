@@ -53,7 +53,10 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (
-        Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+        # The bell and the 未读 list: one's unread ones, newest (highest id) first, without a sort.
+        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+        # The 提醒中心 filtered by kind, newest first.
+        Index("ix_notifications_user_kind_id", "user_id", "kind", "id"),
         Index("uq_notifications_user_dedupe", "user_id", "dedupe_key", unique=True),
         # The pop-up poll: one's notifications after the last one the page has seen.
         Index("ix_notifications_user_id_id", "user_id", "id"),

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from models.announcement import Announcement, announcement_departments
 from models.base import UTCDateTime
-from models.office import Notification
+from models.office import Notification, NotificationKind
 from models.org import DataScope, Department, User
-from rules import links, notifications
+from rules import links, notification_sms, notifications
 from rules.actor import Actor
 from rules.errors import InvalidValue
 from rules.links import ListKind, RecordLink
@@ -121,7 +121,7 @@ def _notify_audience(session: Session, announcement: Announcement, *, now: datet
     users = select(
         User.id, literal(title), literal(title_key), literal(title_params, JSON()),
         literal(links.dump(RecordLink(ListKind.ANNOUNCEMENT, announcement.id))), literal(now, UTCDateTime()),
-        literal(key),
+        literal(key), literal(NotificationKind.ANNOUNCEMENT.value),
     ).where(User.active.is_(True), User.id != announcement.author_id, ~already)
     if not announcement.whole_company:
         chosen = aliased(Department)
@@ -134,9 +134,11 @@ def _notify_audience(session: Session, announcement: Announcement, *, now: datet
         )
         users = users.join(Department, User.department_id == Department.id).where(addressed)
     stmt = insert(Notification).from_select(
-        ["user_id", "title", "title_key", "title_params", "link", "created_at", "dedupe_key"], users)
+        ["user_id", "title", "title_key", "title_params", "link", "created_at", "dedupe_key", "kind"], users)
     # SQLAlchemy keeps an INSERT's row count only when asked (PostgreSQL reported -1 people).
-    return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    count = session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    notification_sms.queue_bulk(session, kind=NotificationKind.ANNOUNCEMENT, dedupe_key=key, now=now)
+    return count
 
 
 def feed(session: Session, actor: Actor, *, limit: int, offset: int = 0) -> list[Row[Any]]:

@@ -41,6 +41,7 @@ from models.office import Notification
 from models.calendar import Event, EventParticipant
 from models.work_log import WorkLog, WorkLogComment, WorkLogRecipient
 from models.office_request import OfficeRequest
+from models.notification_setting import NotificationSetting
 from models.opportunity import (
     Opportunity, OpportunityCollaborator, OpportunityEvent, OpportunityLine, OpportunityParty, Stage, StageGroup,
 )
@@ -697,6 +698,7 @@ UNSCOPED: dict[type, str] = {
     Sequence: "number counters",
     Setting: "system settings (settings.manage)",
     CustomField: "field definitions (settings.manage)",
+    NotificationSetting: "one's own 提醒设置, read and written only for the signed-in user (admin_views/notification_settings.py)",
     LeadKey: "duplicate-check rows of leads, never listed",
     StageGroup: "pipeline settings (settings.manage); every salesperson sees the stages",
     Stage: "pipeline settings (settings.manage); every salesperson sees the stages",
