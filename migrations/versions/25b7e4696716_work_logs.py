@@ -1,7 +1,7 @@
 """work logs (工作日志): logs, their recipients (read receipts) and comments (点评)
 
 Revision ID: 25b7e4696716
-Revises: 9d4e2b7a61c3
+Revises: e3181b498dd0
 Create Date: 2026-12-06 15:10:00
 
 New tables only; no existing row changes.
@@ -14,7 +14,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision = '25b7e4696716'
-down_revision = '9d4e2b7a61c3'
+down_revision = 'e3181b498dd0'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 notifications get their kind
 
 Revision ID: cb4d005ff6d8
-Revises: 9d4e2b7a61c3
+Revises: f28b7a6486d4
 Create Date: 2026-12-06 15:30:00
 
 A new table (users without a row keep the defaults: everything pops up, nothing is texted).
@@ -18,7 +18,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision = 'cb4d005ff6d8'
-down_revision = '9d4e2b7a61c3'
+down_revision = 'f28b7a6486d4'
 branch_labels = None
 depends_on = None
 

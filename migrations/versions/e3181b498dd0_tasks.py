@@ -1,7 +1,7 @@
 """tasks (待办): tasks and their history (state moves, 执行反馈)
 
 Revision ID: e3181b498dd0
-Revises: 9d4e2b7a61c3
+Revises: b21c2f256614
 Create Date: 2026-12-06 15:10:00
 
 Two new tables; nothing existing changes.
@@ -14,7 +14,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision = 'e3181b498dd0'
-down_revision = '9d4e2b7a61c3'
+down_revision = 'b21c2f256614'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """office requests (工作请示 / 请假 / 出差 / 报销)
 
 Revision ID: f28b7a6486d4
-Revises: 9d4e2b7a61c3
+Revises: 25b7e4696716
 Create Date: 2026-12-06 15:10:00
 
 A new table only; the default approval flows of the four kinds and the 请假类型 dictionary are
@@ -15,7 +15,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision = 'f28b7a6486d4'
-down_revision = '9d4e2b7a61c3'
+down_revision = '25b7e4696716'
 branch_labels = None
 depends_on = None
 
