@@ -110,8 +110,11 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
                      "heartbeat",
                      "holiday_greetings", "mark_overdue_plans",
                      "purge_expired_files", "purge_old_login_logs", "recover_abandoned_jobs", "recycle_customers",
-                     "recycle_leads", "refresh_summaries", "remind_expiring_contracts",
+                     "recycle_leads", "refresh_summaries",
+                     "remind_due_tasks",  # 待办 (issue 21)
+                     "remind_expiring_contracts",
                      "remind_missing_work_logs",  # 工作日志 (issue 21)
+                     "remind_upcoming_events",  # 日程 (issue 21)
                      "run_sfa", "send_due_reminders",
                      "send_plan_reminders", "warn_due_recycles"]
     timeouts = {job.func.__name__: job.job_options.get("job_timeout") for job in scheduler.get_jobs()}
