@@ -56,7 +56,7 @@ def test_demo_has_contracts_plans_receipts_and_invoices_in_every_state(app):
         assert db.session.scalar(select(func.count(ApprovalRequest.id)).where(
             ApprovalRequest.doc_type == "contract", ApprovalRequest.status == "rejected")) == 1
         flows = {f.doc_type: f for f in db.session.scalars(select(ApprovalFlow))}
-        assert set(flows) == {"contract", "receipt", "invoice", "order_discount"}
+        assert {"contract", "receipt", "invoice", "order_discount"} <= set(flows)  # office requests add theirs
         assert [s.kind for s in flows["contract"].steps] == ["superior", "dept_manager"]
         assert not flows["order_discount"].enabled
 
