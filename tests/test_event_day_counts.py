@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -17,21 +16,10 @@ from app import MIGRATIONS_DIR
 from conftest import FIXED_NOW, app_at_revision
 from models import Event, EventDay, User, db
 from rules import events, recurrence
-from rules.actor import Actor
 from rules.events import EventInput
+from test_rules_events import MONDAY, SH, TZ, actor, at
 
-TZ = "Asia/Shanghai"
-SH = ZoneInfo(TZ)
-MONDAY = FIXED_NOW.astimezone(SH).date()  # 2026-11-23
 REPS = ("rep1", "rep2", "rep3", "rep4")
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SH).astimezone(timezone.utc)
-
-
-def actor(username: str) -> Actor:
-    return Actor.from_user(db.session.scalar(select(User).where(User.username == username)))
 
 
 @pytest.fixture
