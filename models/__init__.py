@@ -21,7 +21,7 @@ from models.messaging import (
     SfaPlan, SmsReply,
 )
 from models.office import Notification, NotificationKind
-from models.calendar import Event, EventParticipant
+from models.calendar import Event, EventDay, EventParticipant
 from models.office_request import DayHalf, OfficeRequest, RequestKind, RequestState
 from models.notification_setting import NotificationSetting
 from models.opportunity import (
@@ -62,7 +62,7 @@ __all__ = [
     "PaymentPlanEvent", "PlanAction",
     "QuoteShare", "Attachment", "AttachmentEntity", "Document", "DocumentFolder", "DocumentSearch", "DocumentVersion",
     "FolderGrant", "FolderKind", "GrantLevel", "TextStatus", "FileKind", "Paper", "PrintDocType", "PrintTemplate",
-    "Event", "EventParticipant",
+    "Event", "EventDay", "EventParticipant",
     "Task", "TaskEntity", "TaskEvent", "TaskEventKind", "TaskPriority", "TaskState",
     "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
     "DayHalf", "OfficeRequest", "RequestKind", "RequestState",

@@ -6,9 +6,9 @@ of the event's time span: a calendar for a team is then one indexed range read o
 copies in step; nothing else writes them)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, version_column
@@ -82,3 +82,19 @@ class EventParticipant(db.Model):
 
     def __repr__(self) -> str:
         return format_repr(self, "event_id", "user_id")
+
+
+class EventDay(db.Model):
+    """How many events start on one local day (the firm's TIMEZONE) of one person's calendar:
+    the team month view reads these instead of tens of thousands of participant rows. Kept by
+    the write rules of rules/events.py (nothing else writes it); a series counts on the day of
+    each of its occurrences, an all-day or multi-day event on the day it starts."""
+
+    __tablename__ = "event_days"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return format_repr(self, "user_id", "day", "count")

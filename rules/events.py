@@ -6,18 +6,22 @@ rule that reads a repeat takes `tz`. A conflict is a warning the user confirms (
 naming who has what when), not a refusal: people do double-book on purpose."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from bisect import bisect_left
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, and_, cast, func, literal_column, or_, select, update
+from sqlalchemy import Date, and_, cast, delete as sql_delete, func, literal_column, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
-from models.calendar import Event, EventParticipant
+from models.calendar import Event, EventDay, EventParticipant
 from models.customer import Contact, Customer
 from models.dictionary import DictItem, DictKind
 from models.office import NotificationKind
@@ -279,6 +283,85 @@ def _sync_participants(session: Session, event: Event, user_ids: list[int]) -> l
     return added
 
 
+# --- daily counts (EventDay) ----------------------------------------------------------------
+
+def _start_days(starts_at: datetime, ends_at: datetime, rule: str | None, exdates: list[str] | None,
+                tz: str) -> Counter[date]:
+    """The local day of each occurrence's start (a series expanded whole: at most
+    recurrence.MAX_OCCURRENCES), what the team month view counts."""
+    zone = ZoneInfo(tz)
+    return Counter(s.astimezone(zone).date() for s, _e, _k in recurrence.occurrences(
+        starts_at=starts_at, ends_at=ends_at, rule=rule, exdates=exdates, tz=tz))
+
+
+@dataclass(frozen=True)
+class _Footprint:
+    """What one event adds to EventDay: each of `user_ids` gets `days`."""
+
+    user_ids: frozenset[int]
+    days: Counter
+
+    @classmethod
+    def of(cls, event: Event, tz: str) -> _Footprint:
+        if event.deleted_at is not None or not event.participants:
+            return cls(frozenset(), Counter())
+        return cls(frozenset(p.user_id for p in event.participants),
+                   _start_days(event.starts_at, event.ends_at, event.rrule, list(event.exdates or []), tz))
+
+
+def start_day_counts(rows: Iterable, tz: str) -> Counter[tuple[int, date]]:
+    """EventDay from scratch: rows of (event_id, user_id, starts_at, ends_at, rrule, exdates), one
+    per live event and participant (the migration that adds the table fills it with this)."""
+    counts: Counter[tuple[int, date]] = Counter()
+    days_of: dict[int, Counter] = {}
+    for event_id, user_id, starts_at, ends_at, rule, exdates in rows:
+        days = days_of.get(event_id)
+        if days is None:
+            days = days_of[event_id] = _start_days(starts_at, ends_at, rule, exdates, tz)
+        for day, n in days.items():
+            counts[(user_id, day)] += n
+    return counts
+
+
+def rebuild_day_counts(session: Session, tz: str) -> int:
+    """Refill EventDay from the events (after a bulk load that bypassed the rules, or a change of
+    the firm's TIMEZONE). Returns the rows written."""
+    rows = session.execute(select(Event.id, EventParticipant.user_id, Event.starts_at, Event.ends_at, Event.rrule,
+                                  Event.exdates).join(EventParticipant, EventParticipant.event_id == Event.id)
+                           .where(Event.deleted_at.is_(None)).execution_options(yield_per=10_000))
+    counts = start_day_counts(rows, tz)
+    session.execute(sql_delete(EventDay))
+    _add_counts(session, counts)
+    return len(counts)
+
+
+def _add_counts(session: Session, delta: dict[tuple[int, date], int]) -> None:
+    """Adds `delta` to EventDay in one upsert (concurrent writers add to the same row safely);
+    rows falling to nought go."""
+    values = [{"user_id": u, "day": d, "count": n} for (u, d), n in delta.items() if n]
+    if not values:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(EventDay)
+    stmt = stmt.on_conflict_do_update(index_elements=[EventDay.user_id, EventDay.day],
+                                      set_={"count": EventDay.count + stmt.excluded["count"]})
+    session.execute(stmt, values)
+    if any(v["count"] < 0 for v in values):
+        session.execute(sql_delete(EventDay).where(EventDay.user_id.in_({v["user_id"] for v in values}),
+                                                   EventDay.count <= 0))
+
+
+def _recount(session: Session, before: _Footprint, event: Event, tz: str) -> None:
+    """Moves EventDay from what the event added before a change to what it adds now."""
+    after = _Footprint.of(event, tz)
+    delta: Counter[tuple[int, date]] = Counter()
+    for footprint, sign in ((before, -1), (after, 1)):
+        for user_id in footprint.user_ids:
+            for day, n in footprint.days.items():
+                delta[(user_id, day)] += sign * n
+    _add_counts(session, delta)
+
+
 def _notify(session: Session, event: Event, user_ids: list[int], title, now: datetime, *, linked: bool = True) -> None:
     for user_id in user_ids:
         if user_id == event.owner_id:
@@ -305,6 +388,7 @@ def create(session: Session, data: EventInput, *, actor: Actor, now: datetime, t
     session.add(event)
     _sync_participants(session, event, people)
     session.flush()
+    _recount(session, _Footprint(frozenset(), Counter()), event, tz)
     _notify(session, event, people, _l("%(who)s 邀请您参加日程“%(t)s”（%(when)s）", who=actor.display_name,
                                       t=event.title, when=when_text(event, tz)), now)
     return event
@@ -326,12 +410,17 @@ def update_event(session: Session, event_id: int, data: EventInput, *, actor: Ac
     event = load_for_change(session, event_id, actor, expected_version)
     _linked(session, data, actor)
     before = {p.user_id for p in event.participants}
+    counted = _Footprint.of(event, tz)
     with session.no_autoflush:
         _apply(session, event, data, tz)
         people = _people(session, event.owner_id, data.participant_ids)
         _check_event(session, event, people, tz, confirmed)
     added = _sync_participants(session, event, people)
+    # A change of participants alone still bumps the version, so of two edits made at once the
+    # second is refused (ChangedMeanwhile) instead of moving the daily counts twice.
+    flag_modified(event, "title")
     session.flush()
+    _recount(session, counted, event, tz)
     _notify(session, event, added, _l("%(who)s 邀请您参加日程“%(t)s”（%(when)s）", who=actor.display_name,
                                      t=event.title, when=when_text(event, tz)), now)
     _notify(session, event, [u for u in people if u in before],
@@ -361,11 +450,13 @@ def move(session: Session, event_id: int, *, starts_at: datetime, ends_at: datet
                      user_ids=people, tz=tz, confirmed=confirmed)
     if event.version != expected_version:
         raise ChangedMeanwhile(_l("该日程已被他人修改，请刷新后再改"))
+    counted = _Footprint.of(event, tz)
     # Through the ORM: the version column makes its UPDATE say WHERE version = <loaded> (a change
     # landing in between is refused as StaleDataError), and the audit log records the move.
     event.starts_at, event.ends_at, event.series_ends_at, event.all_day = new_start, new_end, new_end, all_day
     _sync_participants(session, event, people)
     session.flush()
+    _recount(session, counted, event, tz)
     _notify(session, event, people, _l("日程“%(t)s”已变更：%(when)s", t=event.title, when=when_text(event, tz)), now)
     return event
 
@@ -377,13 +468,16 @@ def delete(session: Session, event_id: int, *, actor: Actor, now: datetime, tz: 
     participant rows go, so the calendar reads never have to look at the event row to skip it."""
     event = load_for_change(session, event_id, actor, expected_version)
     people = [p.user_id for p in event.participants]
+    counted = _Footprint.of(event, tz)
     if occurrence and event.rrule is not None:
         event.exdates = sorted(set(event.exdates or []) | {occurrence})
         session.flush()
+        _recount(session, counted, event, tz)
         return event
     event.deleted_at = now
     event.participants.clear()
     session.flush()
+    _recount(session, counted, event, tz)
     _notify(session, event, people, _l("日程“%(t)s”（%(when)s）已取消", t=event.title, when=when_text(event, tz)), now,
             linked=False)  # its page is gone
     return event
@@ -453,14 +547,29 @@ def day_loads(session: Session, actor: Actor, start: datetime, end: datetime, *,
               user_ids: list[int]) -> list[DayLoad]:
     """团队月视图: per person (in the actor's scope) and local day in [start, end), how many events
     start that day. A month of fifty busy people is tens of thousands of events, too many to draw
-    or send; their counts are one grouped read of the one-off events plus the few series
-    expanded here."""
+    or send, or even to count on each request: whole local days read the counts the write rules
+    keep (EventDay, 50 people × 42 days = 2,100 rows); a range cut inside a day counts the
+    events themselves."""
     if end - start > MAX_RANGE:
         raise InvalidValue(_l("一次最多查看 62 天的日程"))
     in_scope = set(session.scalars(select(User.id).where(scope.owner_clause(User.id, actor))))
     allowed = [u for u in dict.fromkeys(user_ids) if u in in_scope]
     if not allowed:
         return []
+    zone = ZoneInfo(tz)
+    first, after = start.astimezone(zone), end.astimezone(zone)
+    if first.time() != time(0) or after.time() != time(0):
+        return _counted_day_loads(session, allowed, start, end, tz)
+    rows = session.execute(select(EventDay.user_id, EventDay.day, EventDay.count)
+                           .where(EventDay.user_id.in_(allowed), EventDay.day >= first.date(),
+                                  EventDay.day < after.date(), EventDay.count > 0))
+    return sorted((DayLoad(u, d, n) for u, d, n in rows), key=lambda load: (load.day, load.user_id))
+
+
+def _counted_day_loads(session: Session, allowed: list[int], start: datetime, end: datetime,
+                       tz: str) -> list[DayLoad]:
+    """day_loads from the events themselves (what EventDay must always agree with): one grouped
+    index-only read of the one-off events plus the series expanded here."""
     day = _local_day(session, EventParticipant.starts_at, tz).label("day")
     counts: dict[tuple[int, date], int] = {}
     # Participant rows exist for live events only (delete() removes them): an index-only read.
