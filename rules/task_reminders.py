@@ -22,7 +22,6 @@ from rules.tasks import overdue_clause
 
 # Beyond this many reminders of one sort for one user in one run, they become one line.
 GROUP_ABOVE = 1
-DEFAULT_DAYS_AHEAD = 1
 MAX_DAYS_AHEAD = 30  # the reminder job looks no further ahead than this
 
 
@@ -37,20 +36,12 @@ def due_soon_clause(now: datetime, days: int, tz: str) -> ColumnElement[bool]:
     return and_(Task.status.in_(OPEN_STATES), Task.due_at >= now, Task.due_at < window_end(now, days, tz))
 
 
-def days_ahead(session: Session, user_id: int) -> int:
-    """提醒信息弹屏天数 of a user (rules.notifications, the reminders part of issue 21)."""
-    # STAND-IN until the reminders branch merges: remove this fallback at merge and call
-    # notifications.days_ahead directly.
-    chosen = getattr(notifications, "days_ahead", None)
-    return chosen(session, user_id) if chosen is not None else DEFAULT_DAYS_AHEAD
-
-
 def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 6) -> tuple[int, list[Task]]:
     """The workbench: how many of mine are overdue, and the first few overdue or due within my
     提醒天数, soonest first."""
     mine = Task.assignee_id == actor.user_id
     overdue = session.scalar(select(func.count(Task.id)).where(mine, overdue_clause(now))) or 0
-    until = window_end(now, days_ahead(session, actor.user_id), tz)
+    until = window_end(now, notifications.days_ahead(session, actor.user_id), tz)
     rows = list(session.scalars(select(Task).where(mine, Task.status.in_(OPEN_STATES), Task.due_at < until)
                                 .order_by(Task.due_at, Task.id).limit(limit)))
     return overdue, rows
@@ -88,7 +79,7 @@ def remind_due(session: Session, now: datetime, tz: str) -> int:
         added += _remind(session, user_id, rows, now=now, key=f"task_overdue:{today}",
                          many=lambda n: _l("%(n)d 项待办已逾期", n=n), one=lambda t: _l("待办已逾期：%(title)s", title=t))
     for user_id, rows in upcoming.items():
-        until = window_end(now, min(days_ahead(session, user_id), MAX_DAYS_AHEAD), tz)
+        until = window_end(now, min(notifications.days_ahead(session, user_id), MAX_DAYS_AHEAD), tz)
         added += _remind(session, user_id, [r for r in rows if r.due_at < until], now=now, key=f"task_due:{today}",
                          many=lambda n: _l("%(n)d 项待办即将到期", n=n), one=lambda t: _l("待办即将到期：%(title)s", title=t))
     return added

@@ -254,3 +254,18 @@ def test_the_daily_job_reminds_once_and_is_on_the_schedule(app, company):
         assert remind_due_tasks() == 1
         assert remind_due_tasks() == 0
         assert _notes(company["actor"]) == ["2 项待办已逾期"]
+
+
+def test_a_task_is_reminded_as_many_days_ahead_as_its_assignee_chose(app, company):
+    """提醒信息弹屏天数 (提醒设置) decides how early a task due soon is reminded."""
+    from rules import notification_settings
+
+    _given(app, company, assignee="peer", due_at=FIXED_NOW + timedelta(days=3))
+    with app.app_context():
+        db.session.execute(Notification.__table__.delete())
+        assert task_reminders.remind_due(db.session, FIXED_NOW, TZ) == 0  # the default: today and tomorrow
+        notification_settings.save(db.session, company["peer"], popup_kinds=[], sms_kinds=[], days_ahead=3,
+                                   quiet_start=None, quiet_end=None, now=FIXED_NOW)
+        assert task_reminders.remind_due(db.session, FIXED_NOW, TZ) == 1
+        db.session.commit()
+        assert _notes(company["peer"]) == ["待办即将到期：整理报价"]
