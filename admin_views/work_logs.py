@@ -4,7 +4,6 @@ comments (点评) and 未提交 (who in one's scope has no daily log for a day);
 setting of who must submit is admin_views/work_log_settings.py. Every rule lives in rules/work_logs.py."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for

@@ -40,7 +40,7 @@ def generate(users: int, days: int) -> dict[str, int]:
     """Staff, logs, recipients and comments; returns the ids of the people timed."""
     from sqlalchemy import insert, select
 
-    from models import Role, User, WorkLog, WorkLogComment, WorkLogRecipient, db
+    from models import User, WorkLog, WorkLogComment, WorkLogRecipient, db
     from rules import org, setup, work_logs
 
     db.drop_all()

@@ -17,11 +17,16 @@ from models.org import User
 from rules import i18n, links, notification_sms
 from rules.actor import Actor
 from rules.links import Link
-from rules.notification_settings import DEFAULTS, Choices, days_ahead, settings_for, stored_time  # noqa: F401  (notifications.days_ahead)
+from rules.notification_settings import DEFAULTS, Choices, days_ahead, settings_for, stored_time
 from rules.scope import clause_for, scoped
 
 DEFAULT_TZ = "Asia/Shanghai"  # config.Config.TIMEZONE: the jobs and views pass theirs
 GROUP_OVER = 3  # notify_grouped: more than this many of one kind for one user become one notification
+
+# days_ahead and settings_for are offered here too: producers (tasks, events) ask this module.
+__all__ = ["GROUP_OVER", "Notice", "PollAnswer", "days_ahead", "latest_unread", "mark_all_read", "mark_read",
+           "newest_id", "notify", "notify_grouped", "poll", "settings_for", "title_of", "title_parts",
+           "unread_count"]
 
 
 def title_parts(title: str | LazyString) -> tuple[str, str | None, dict[str, Any] | None]:
