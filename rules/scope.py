@@ -38,7 +38,7 @@ from models.messaging import (
     HolidayGreeting, MailAccount, MessageBatch, MessageTemplate, OptOut, Outbox, SfaEnrollment, SfaPlan, SmsReply,
 )
 from models.office import Notification
-from models.calendar import Event, EventParticipant
+from models.calendar import Event, EventDay, EventParticipant
 from models.work_log import WorkLog, WorkLogComment, WorkLogRecipient
 from models.office_request import OfficeRequest
 from models.notification_setting import NotificationSetting
@@ -709,6 +709,7 @@ UNSCOPED: dict[type, str] = {
     FolderGrant: "a top folder's rights, shown to those who manage it (rules/document_folders.py)",
     DocumentSearch: "search index rows of documents, never listed",
     PrintTemplate: "print layouts are company-wide; print.design edits them",
+    EventDay: "counts of events per person and day; rules/events.day_loads keeps to the people in owner_clause",
 }
 
 
