@@ -39,6 +39,7 @@ def test_claim_a_lead_then_three_at_random(app, page, make_user, admin_id):
     expect(page.locator(".alert-success")).to_contain_text("已领用 1 条线索")
     expect(page.locator("table.model-list")).not_to_contain_text("杭州绿源科技")
 
+    page.wait_for_load_state()  # the confirmation is bound by kechi-page.js at the page's end
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.fill(".kechi-random-claim input[name=count]", "3")
