@@ -580,6 +580,8 @@ def task_edit_clause(actor: Actor) -> ColumnElement[bool]:
 def task_linkable() -> dict[TaskEntity, type]:
     """The records a task may be about, and their models (tickets join with the service issue)."""
     return {TaskEntity.CUSTOMER: Customer, TaskEntity.OPPORTUNITY: Opportunity, TaskEntity.CONTRACT: Contract}
+
+
 def work_log_clause(actor: Actor) -> ColumnElement[bool]:
     """工作日志: written by someone in the actor's scope, or sent to the actor."""
     sent_to_me = select(WorkLogRecipient.log_id).where(WorkLogRecipient.user_id == actor.user_id)
@@ -588,6 +590,19 @@ def work_log_clause(actor: Actor) -> ColumnElement[bool]:
 
 def _through_work_log(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
     return lambda actor: column.in_(select(WorkLog.id).where(work_log_clause(actor)))
+
+
+def office_request_clause(actor: Actor) -> ColumnElement[bool]:
+    """工作请示 / 申请: one's own, those of colleagues in one's scope (a manager follows the team's
+    leave), and those one has a part in approving, whatever one's data scope."""
+    if actor.data_scope is DataScope.ALL:
+        return true()
+    # Equalities, not an expanding IN: the clause is also compiled inline (EXPLAIN checks in tests).
+    office_types = or_(*(ApprovalRequest.doc_type == t.value for t in ApprovalDocType if t.value.startswith("office_")))
+    approving = (select(ApprovalRequest.doc_id)
+                 .join(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.id)
+                 .where(ApprovalTask.approver_id == actor.user_id, office_types))
+    return or_(owner_clause(OfficeRequest.submitter_id, actor), OfficeRequest.id.in_(approving))
 
 
 _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
@@ -641,7 +656,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     WorkLog: work_log_clause,
     WorkLogRecipient: _through_work_log(WorkLogRecipient.log_id),
     WorkLogComment: _through_work_log(WorkLogComment.log_id),
-    OfficeRequest: lambda actor: office_request_clause(actor),
+    OfficeRequest: office_request_clause,
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
@@ -711,21 +726,6 @@ UNSCOPED: dict[type, str] = {
     PrintTemplate: "print layouts are company-wide; print.design edits them",
     EventDay: "counts of events per person and day; rules/events.day_loads keeps to the people in owner_clause",
 }
-
-
-def office_request_clause(actor: Actor) -> ColumnElement[bool]:
-    """工作请示 / 申请: one's own, those of colleagues in one's scope (a manager follows the team's
-    leave), and those one has a part in approving, whatever one's data scope."""
-    if actor.data_scope is DataScope.ALL:
-        return true()
-    # Equalities, not an expanding IN: the clause is also compiled inline (EXPLAIN checks in tests).
-    office_types = or_(*(ApprovalRequest.doc_type == t.value for t in ApprovalDocType if t.value.startswith("office_")))
-    approving = (select(ApprovalRequest.doc_id)
-                 .join(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.id)
-                 .where(ApprovalTask.approver_id == actor.user_id, office_types))
-    return or_(owner_clause(OfficeRequest.submitter_id, actor), OfficeRequest.id.in_(approving))
-
-
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
     """The rows of `model` the actor may see."""
     if model not in _CLAUSES:
