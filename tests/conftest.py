@@ -527,11 +527,15 @@ def page(browser, live_server: str):
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Sign in through the login page as a person does. Whoever was signed in at this browser
     goes first: the page they had open is left, then the cookies — a request that page still had
-    running (the approvals pop-up polls as a page loads) would otherwise set their cookie again
-    after a test's clear_cookies(), and /login would show their workbench."""
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(page.base + "/login")
+    running (the approvals and reminder pop-ups poll as a page loads) would otherwise set their
+    cookie again after a test's clear_cookies(), and /login would show their workbench. A response
+    already on its way can still land after about:blank, so when /login shows no form, again."""
+    for _attempt in range(3):
+        page.goto("about:blank")
+        page.context.clear_cookies()
+        page.goto(page.base + "/login")
+        if page.locator("#username").count():
+            break
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
