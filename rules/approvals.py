@@ -291,6 +291,12 @@ def _claim_task(session: Session, request: ApprovalRequest, actor: Actor, status
     """The actor's waiting task of the current step, decided (guarded: still waiting)."""
     task = my_waiting_task(session, request, actor)
     if task is None:
+        # Another approver's decision may have committed since the request was read: then the
+        # actor's task was skipped by it, and "not your step" would mislead.
+        step_index = request.step_index
+        session.refresh(request)
+        if request.status != ApprovalStatus.PENDING or request.step_index != step_index:
+            raise _too_late(request)
         raise ApprovalRefused(_l("您不是“%(t)s”当前步骤的审批人，或已处理过", t=request.title))
     step = request.steps[request.step_index]
     if actor.user_id == request.submitter_id and not step.get("self_ok"):

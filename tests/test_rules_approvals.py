@@ -339,6 +339,23 @@ def test_two_approvers_racing_on_one_step_give_exactly_one_decision(team):
         assert sorted(tasks(request_id).values()) == ["approved", "skipped"]
 
 
+def test_the_approver_whose_task_a_colleague_just_decided_is_told_so(team):
+    """The window the race above can fall into: fin2 read the request while it was pending, fin1's
+    decision commits, then fin2 decides. fin2 hears it was just handled, not "not your step"."""
+    _postgres_only(team)
+    with team.app_context():
+        make_flow(db.session, {"kind": "role", "role": "财务"})
+        request_id = submit().id
+        db.session.commit()
+        with Session(db.engine) as late:
+            seen = late.get(ApprovalRequest, request_id)
+            assert seen.status == ApprovalStatus.PENDING
+            approvals.approve(db.session, request_id, actor=actor(db.session, "fin1"), now=NOW)
+            db.session.commit()
+            with pytest.raises(AlreadyDecided, match="已被他人处理"):
+                approvals._claim_task(late, seen, actor(late, "fin2"), TaskStatus.APPROVED, now=NOW, comment=None)
+
+
 def test_a_withdrawal_and_a_decision_at_the_same_instant_give_one_outcome(team):
     _postgres_only(team)
     with team.app_context():
