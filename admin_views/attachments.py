@@ -35,7 +35,7 @@ DETAILS = {AttachmentEntity.CUSTOMER: "customer", AttachmentEntity.LEAD: "lead",
            AttachmentEntity.OPPORTUNITY: "opportunity", AttachmentEntity.QUOTE: "quote",
            AttachmentEntity.CONTRACT: "contract", AttachmentEntity.ORDER: "order",
            AttachmentEntity.PAYMENT: "payment", AttachmentEntity.INVOICE: "invoice",
-           AttachmentEntity.OFFICE_REQUEST: "office_request"}
+           AttachmentEntity.OFFICE_REQUEST: "office_request", AttachmentEntity.TICKET: "ticket"}
 BIN_PAGE = 100
 # Where an upload returns to on its record's page: the customer page keeps its files in a tab.
 _ANCHORS = {AttachmentEntity.CUSTOMER.value: "#tab-attachments"}

@@ -51,6 +51,10 @@ class DictItemView(SettingsModelView):
             from models import OfficeRequest
 
             column, refusal = OfficeRequest.leave_type_id, _l("还有请假申请使用“%(n)s”，请改为停用", n=model.name)
+        elif model.kind == DictKind.TICKET_TYPE:
+            from models import Ticket
+
+            column, refusal = Ticket.type_id, _l("还有工单使用“%(n)s”，请改为停用", n=model.name)
         else:
             column = {DictKind.LOSS_REASON: Opportunity.loss_reason_id, DictKind.PROJECT_ROLE: OpportunityParty.role_id}[
                 DictKind(model.kind)]

@@ -39,7 +39,7 @@ ENTITY_LABELS = {AttachmentEntity.CUSTOMER: _l("客户"), AttachmentEntity.CONTA
                  AttachmentEntity.OPPORTUNITY: _l("销售机会"), AttachmentEntity.QUOTE: _l("报价单"),
                  AttachmentEntity.CONTRACT: _l("合同"), AttachmentEntity.ORDER: _l("订单"),
                  AttachmentEntity.PAYMENT: _l("回款"), AttachmentEntity.INVOICE: _l("开票"),
-                 AttachmentEntity.OFFICE_REQUEST: _l("工作请示")}
+                 AttachmentEntity.OFFICE_REQUEST: _l("工作请示"), AttachmentEntity.TICKET: _l("工单")}
 TEXT_LABELS = {TextStatus.PENDING: _l("正在读取文字"), TextStatus.DONE: _l("可按内容搜索"),
                TextStatus.NONE: _l("无文字内容"), TextStatus.FAILED: _l("无法读取文字")}
 ATTACHMENTS_PAGE = 50

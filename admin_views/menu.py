@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 CUSTOMERS, POOL, SALES, PRODUCTS = _l("客户管理"), _l("客户池"), _l("销售管理"), _l("产品管理")
 REPORTS, OFFICE, SETTINGS, MESSAGING = _l("统计报表"), _l("综合办公"), _l("系统设置"), _l("短信邮件")
+SERVICE = _l("客户服务")
 
 
 def fa(icon: str) -> dict[str, str]:
@@ -15,4 +16,4 @@ def fa(icon: str) -> dict[str, str]:
 
 # The order the categories appear in; a module listed in admin_views.MODULES files its views
 # under one of these.
-CATEGORIES = (CUSTOMERS, POOL, SALES, PRODUCTS, REPORTS, OFFICE, SETTINGS, MESSAGING)
+CATEGORIES = (CUSTOMERS, POOL, SALES, SERVICE, PRODUCTS, REPORTS, OFFICE, SETTINGS, MESSAGING)

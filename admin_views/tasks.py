@@ -35,7 +35,7 @@ PRIORITY_CSS = {TaskPriority.LOW: "light", TaskPriority.NORMAL: "info", TaskPrio
 # The state pills above each list: what `?show=` may say.
 SHOW = {"open": _l("未完成"), "overdue": _l("已逾期"), "closed": _l("已完成/已取消"), "all": _l("全部")}
 LINKED_ENDPOINTS = {TaskEntity.CUSTOMER: "customer.details_view", TaskEntity.OPPORTUNITY: "opportunity.details_view",
-                    TaskEntity.CONTRACT: "contract.details_view"}
+                    TaskEntity.CONTRACT: "contract.details_view", TaskEntity.TICKET: "ticket.details_view"}
 
 
 def _tz() -> str:

@@ -41,6 +41,10 @@ from models.report import FollowUpDay, ProductDay, SalesDay
 from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecipient
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import Task, TaskEntity, TaskEvent, TaskEventKind, TaskPriority, TaskState  # 待办 (issue 21)
+from models.service import (  # 客户服务 (issue 22)
+    ACTIVE_CATEGORIES, AssignMode, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
+    TicketEntry, TicketPriority, TicketStatus,
+)
 
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",

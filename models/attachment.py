@@ -25,6 +25,7 @@ class AttachmentEntity(enum.StrEnum):
     PAYMENT = "payment"  # 回款 (receipts and refunds)
     INVOICE = "invoice"
     OFFICE_REQUEST = "office_request"  # 工作请示 / 申请
+    TICKET = "ticket"  # 工单 (photos of a fault, the customer's documents)
 
 
 class Attachment(StoredFileMixin, db.Model):

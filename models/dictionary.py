@@ -21,6 +21,7 @@ class DictKind(enum.StrEnum):
     PROJECT_ROLE = "project_role"   # 项目角色 (甲方, 设计方, ...)
     EVENT_TYPE = "event_type"       # 日程类型 (拜访, 会议, 电话, 其他)
     LEAVE_TYPE = "leave_type"       # 请假类型 (年假, 事假, ...)
+    TICKET_TYPE = "ticket_type"     # 工单类型 (投诉, 维修, 咨询, 建议, 退换货)
 
 
 # The dictionaries a customer has a column for (customers.<kind>_id).

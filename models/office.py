@@ -26,6 +26,9 @@ class NotificationKind(enum.StrEnum):
     CONTRACT_EXPIRING = "contract_expiring"  # 合同到期
     RECYCLE_WARNING = "recycle_warning"      # 客户即将被回收
     CUSTOMER = "customer"                    # 客户转交、共享、领取申请
+    TICKET = "ticket"                        # 工单 (assigned to me, the customer replied, reopened)
+    SLA = "sla"                              # 工单即将超时 / 已超时
+    CARE = "care"                            # 客户关怀 / 回访
     OTHER = "other"                          # 其他
 
 

@@ -33,11 +33,12 @@ class TaskPriority(enum.StrEnum):
 
 class TaskEntity(enum.StrEnum):
     """The kinds of record a task may be about; each has its model in rules/scope.task_linkable
-    (tickets join when the service issue lands)."""
+"""
 
     CUSTOMER = "customer"
     OPPORTUNITY = "opportunity"
     CONTRACT = "contract"
+    TICKET = "ticket"  # 工单
 
 
 class TaskEventKind(enum.StrEnum):

@@ -47,7 +47,7 @@ ENTITY_LABELS = {
     AttachmentEntity.OPPORTUNITY: _l("销售机会"), AttachmentEntity.QUOTE: _l("报价单"),
     AttachmentEntity.CONTRACT: _l("合同"), AttachmentEntity.ORDER: _l("订单"),
     AttachmentEntity.PAYMENT: _l("回款"), AttachmentEntity.INVOICE: _l("开票"),
-    AttachmentEntity.OFFICE_REQUEST: _l("工作请示"),
+    AttachmentEntity.OFFICE_REQUEST: _l("工作请示"), AttachmentEntity.TICKET: _l("工单"),
 }
 
 

@@ -22,7 +22,8 @@ TYPES = {
 }
 ENTITIES = {"customer": _l("客户"), "contact": _l("联系人"), "product": _l("产品"), "lead": _l("线索"),
             "opportunity": _l("销售机会"), "quote": _l("报价单"), "contract": _l("合同"),
-            "payment_plan": _l("回款计划"), "payment": _l("回款"), "invoice": _l("发票")}
+            "payment_plan": _l("回款计划"), "payment": _l("回款"), "invoice": _l("发票"),
+            "ticket": _l("工单"), "kb_article": _l("知识库文章")}
 CHOICE_TYPES = ("choice", "multi_choice")
 # the fields whose values a report can count customers by
 STATISTICS_TYPES = ("choice", "multi_choice", "boolean")

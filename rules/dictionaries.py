@@ -18,6 +18,7 @@ LABELS = {
     DictKind.PROJECT_ROLE: _l("项目角色"),
     DictKind.EVENT_TYPE: _l("日程类型"),
     DictKind.LEAVE_TYPE: _l("请假类型"),
+    DictKind.TICKET_TYPE: _l("工单类型"),
 }
 
 DEFAULTS: dict[DictKind, list[str]] = {
@@ -31,6 +32,7 @@ DEFAULTS: dict[DictKind, list[str]] = {
     DictKind.PROJECT_ROLE: ["甲方", "设计方", "施工方", "供货方", "总包", "监理"],
     DictKind.EVENT_TYPE: ["拜访", "会议", "电话", "其他"],
     DictKind.LEAVE_TYPE: ["年假", "事假", "病假", "调休", "婚假", "产假", "陪产假", "丧假"],
+    DictKind.TICKET_TYPE: ["投诉", "维修", "咨询", "建议", "退换货"],
 }
 
 

@@ -51,6 +51,7 @@ class ListKind(StrEnum):
     TASK = "task"                          # 待办 (a record: one task)
     WORK_LOG = "work_log"                  # 工作日志 (a record: one log)
     OFFICE_REQUEST = "office_request"      # 工作请示 (a record: one request)
+    TICKET = "ticket"                      # 工单 (a record: one ticket)
 
 
 class DrillFilter(StrEnum):

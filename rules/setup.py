@@ -5,7 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.org import DataScope, Role
-from rules import approval_flows, clock, dictionaries, office_requests, org, print_defaults, settings, stage_groups
+from rules import (
+    approval_flows, clock, dictionaries, office_requests, org, print_defaults, settings, stage_groups, ticket_statuses,
+)
 from rules.permissions import ALL_PERMISSIONS, DEFAULT_ROLES
 
 # The permissions this installation has already offered to its administrators. A release that
@@ -42,4 +44,5 @@ def ensure_defaults(session: Session) -> dict[str, Role]:
     approval_flows.ensure_default_flows(session)  # approvals: 合同/回款/开票/订单折扣 flows, for the types without one
     office_requests.ensure_default_flows(session)  # requests: 工作请示/请假/出差/报销 flows, for the kinds without one
     print_defaults.ensure_defaults(session, now=clock.now())  # templates: a default print template per document type
+    ticket_statuses.ensure_defaults(session)  # service: 新建 … 已关闭, for an installation without statuses
     return roles

@@ -40,7 +40,7 @@ PRIORITY_LABELS = {
     TaskPriority.HIGH: _l("高"), TaskPriority.URGENT: _l("紧急"),
 }
 ENTITY_LABELS = {TaskEntity.CUSTOMER: _l("客户"), TaskEntity.OPPORTUNITY: _l("销售机会"),
-                 TaskEntity.CONTRACT: _l("合同")}
+                 TaskEntity.CONTRACT: _l("合同"), TaskEntity.TICKET: _l("工单")}
 EVENT_LABELS = {
     TaskEventKind.CREATE: _l("创建"), TaskEventKind.ASSIGN: _l("改派"), TaskEventKind.START: _l("开始处理"),
     TaskEventKind.COMPLETE: _l("完成"), TaskEventKind.CANCEL: _l("取消"), TaskEventKind.REOPEN: _l("重新打开"),
@@ -330,9 +330,10 @@ def _name_columns() -> dict[TaskEntity, Any]:
     from models.contract import Contract
     from models.customer import Customer
     from models.opportunity import Opportunity
+    from models.service import Ticket
 
     return {TaskEntity.CUSTOMER: Customer.name, TaskEntity.OPPORTUNITY: Opportunity.title,
-            TaskEntity.CONTRACT: Contract.title}
+            TaskEntity.CONTRACT: Contract.title, TaskEntity.TICKET: Ticket.subject}
 
 
 def linked_names(session: Session, rows: list[Task]) -> dict[tuple[str, int], str]:

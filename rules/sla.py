@@ -1,0 +1,89 @@
+"""SLA of a ticket: its state (正常 / 即将超时 / 已超时 / 已达成, or paused) read from the due
+columns, as a Python value for one ticket and as a SQL clause for lists and counts, so a list
+filtered by SLA state and the badge on each row agree.
+
+The due instants themselves are computed in working hours by the SLA rules (policies per
+priority, the working calendar) through the hooks at the end; the ticket rules call them on
+every move."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy.orm import Session
+
+from models.service import ACTIVE_CATEGORIES, StatusCategory, Ticket
+
+# How long before a due instant a ticket counts as 即将超时 (wall-clock; the assignee is warned).
+WARN_BEFORE = timedelta(hours=2)
+
+
+class SlaState(enum.StrEnum):
+    NORMAL = "normal"      # 正常
+    SOON = "soon"          # 即将超时
+    BREACHED = "breached"  # 已超时
+    MET = "met"            # 已达成
+    PAUSED = "paused"      # 暂停计时
+
+
+LABELS = {SlaState.NORMAL: _l("正常"), SlaState.SOON: _l("即将超时"), SlaState.BREACHED: _l("已超时"),
+          SlaState.MET: _l("已达成"), SlaState.PAUSED: _l("暂停计时")}
+
+
+def _late(done: datetime | None, due: datetime | None, now: datetime) -> bool:
+    return due is not None and (done or now) > due
+
+
+def state(ticket: Ticket, now: datetime, warn: timedelta = WARN_BEFORE) -> SlaState:
+    """The SLA state of one ticket at `now`."""
+    first_late = _late(ticket.first_responded_at, ticket.first_response_due_at, now)
+    if ticket.status_category not in ACTIVE_CATEGORIES:
+        return SlaState.BREACHED if first_late or _late(ticket.resolved_at, ticket.resolution_due_at, now) \
+            else SlaState.MET
+    if first_late or _late(None, ticket.resolution_due_at, now):
+        return SlaState.BREACHED
+    if ticket.status_category == StatusCategory.PAUSED:
+        return SlaState.PAUSED
+    dues = [d for d in (ticket.resolution_due_at,
+                        ticket.first_response_due_at if ticket.first_responded_at is None else None) if d]
+    return SlaState.SOON if dues and min(dues) <= now + warn else SlaState.NORMAL
+
+
+def state_clause(wanted: SlaState, now: datetime, warn: timedelta = WARN_BEFORE) -> ColumnElement[bool]:
+    """The tickets in state `wanted` at `now`: the same truth as `state`, as SQL on the indexed
+    category and due columns."""
+    t = Ticket
+    active = t.status_category.in_(ACTIVE_CATEGORIES)
+    first_open = t.first_responded_at.is_(None)
+    late_now = or_(and_(first_open, t.first_response_due_at < now), t.resolution_due_at < now)
+    late_done = or_(t.first_responded_at > t.first_response_due_at, t.resolved_at > t.resolution_due_at)
+    due_soon = or_(and_(first_open, t.first_response_due_at <= now + warn), t.resolution_due_at <= now + warn)
+    if wanted is SlaState.BREACHED:
+        return or_(and_(active, late_now), and_(~active, late_done))
+    if wanted is SlaState.MET:
+        return and_(~active, ~late_done.is_(True))
+    if wanted is SlaState.PAUSED:
+        return and_(t.status_category == StatusCategory.PAUSED.value, ~late_now.is_(True))
+    if wanted is SlaState.SOON:
+        return and_(t.status_category == StatusCategory.OPEN.value, ~late_now.is_(True), due_soon)
+    if wanted is SlaState.NORMAL:
+        return and_(t.status_category == StatusCategory.OPEN.value, ~late_now.is_(True), ~due_soon.is_(True))
+    return false()
+
+
+# ---- hooks the ticket rules call; the SLA rules (policies, working calendar) fill them in ----
+
+def on_created(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Set the first-response and resolution due instants of a new ticket."""
+
+
+def on_category_change(session: Session, ticket: Ticket, old: StatusCategory, new: StatusCategory,
+                       now: datetime) -> None:
+    """Pause (into PAUSED), resume (out of it: the due set again from the working time left),
+    stop (RESOLVED / CLOSED) or restart (reopened) the clocks."""
+
+
+def on_priority_change(session: Session, ticket: Ticket, now: datetime) -> None:
+    """The policy follows the priority: the due instants are computed again from the creation."""
