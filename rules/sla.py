@@ -40,8 +40,10 @@ def state(ticket: Ticket, now: datetime, warn: timedelta = WARN_BEFORE) -> SlaSt
     """The SLA state of one ticket at `now`."""
     first_late = _late(ticket.first_responded_at, ticket.first_response_due_at, now)
     if ticket.status_category not in ACTIVE_CATEGORIES:
-        return SlaState.BREACHED if first_late or _late(ticket.resolved_at, ticket.resolution_due_at, now) \
-            else SlaState.MET
+        # Done: judged by when it was done (a resolved or closed ticket carries resolved_at).
+        late = ticket.resolved_at is not None and _late(ticket.resolved_at, ticket.resolution_due_at, now)
+        first_late = ticket.first_responded_at is not None and first_late
+        return SlaState.BREACHED if first_late or late else SlaState.MET
     if first_late or _late(None, ticket.resolution_due_at, now):
         return SlaState.BREACHED
     if ticket.status_category == StatusCategory.PAUSED:
@@ -57,7 +59,9 @@ def state_clause(wanted: SlaState, now: datetime, warn: timedelta = WARN_BEFORE)
     t = Ticket
     active = t.status_category.in_(ACTIVE_CATEGORIES)
     first_open = t.first_responded_at.is_(None)
-    late_now = or_(and_(first_open, t.first_response_due_at < now), t.resolution_due_at < now)
+    # A first reply given late keeps the ticket 已超时 until it is done, as `state` says.
+    late_now = or_(and_(first_open, t.first_response_due_at < now), t.first_responded_at > t.first_response_due_at,
+                   t.resolution_due_at < now)
     late_done = or_(t.first_responded_at > t.first_response_due_at, t.resolved_at > t.resolution_due_at)
     due_soon = or_(and_(first_open, t.first_response_due_at <= now + warn), t.resolution_due_at <= now + warn)
     if wanted is SlaState.BREACHED:
