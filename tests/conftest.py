@@ -8,6 +8,7 @@ import copy
 import os
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -220,6 +221,13 @@ class SessionApp:
     def reset_database(self) -> None:
         raise NotImplementedError
 
+    def snapshot(self, folder: Path) -> object:
+        """The database as it is now, to be put back by `restore` (the files are the caller's)."""
+        raise NotImplementedError
+
+    def restore(self, state: object) -> None:
+        raise NotImplementedError
+
 
 class SqliteSessionApp(SessionApp):
     """A template file built once (schema + defaults), copied over the app's file per test."""
@@ -241,9 +249,30 @@ class SqliteSessionApp(SessionApp):
             self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
         # A new file replaces the old one: a connection some stray thread still holds keeps
         # the old file and cannot write into the next test's database.
+        self._replace_with(self.template)
+
+    def _replace_with(self, source: Path) -> None:
         staging = self.path.with_name("next.db")
-        shutil.copyfile(self.template, staging)
+        shutil.copyfile(source, staging)
         os.replace(staging, self.path)
+
+    def snapshot(self, folder: Path) -> object:
+        with self.app.app_context():
+            db.session.remove()
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.engine.dispose()
+        saved = folder / "snapshot.db"
+        shutil.copyfile(self.path, saved)
+        return saved
+
+    def restore(self, state: object) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        self._replace_with(state)
 
 
 def _serial_key(table) -> str | None:
@@ -295,11 +324,44 @@ class PostgresSessionApp(SessionApp):
             if self.sequences:
                 conn.exec_driver_sql(self.sequences)
 
+    def snapshot(self, folder: Path) -> object:
+        with self.app.app_context():
+            db.session.remove()
+            with db.engine.connect() as conn:
+                return {t: [dict(r._mapping) for r in conn.execute(select(t))] for t in db.metadata.sorted_tables}
+
+    def restore(self, state: object) -> None:
+        """Empty, then the saved rows parents first; the columns of a cycle (use_alter) or pointing
+        into their own table are written after."""
+        tables = db.metadata.sorted_tables
+        with self.app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(self.empty)
+                cycles = []
+                for table in tables:
+                    rows = state[table]
+                    late = [fk.parent.name for fk in table.foreign_keys  # cycles, and rows pointing at later rows
+                            if fk.constraint.use_alter or fk.column.table is table]
+                    if rows:
+                        conn.execute(table.insert(), [{**r, **dict.fromkeys(late)} for r in rows])
+                    cycles += [(table, r) for r in rows if any(r[c] is not None for c in late)]
+                for table, r in cycles:  # every value given, so no onupdate default touches the row
+                    conn.execute(table.update().where(*(c == r[c.name] for c in table.primary_key.columns)).values(r))
+                for table in tables:
+                    if state[table] and (key := _serial_key(table)):
+                        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key}'), "
+                                             f"max({key})) FROM {table.name}")
+
     def close(self) -> None:
         with self.app.app_context():
             db.engine.dispose()
         self._sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self.server.dispose()
+
+
+_SHARED_APPS: dict[str, SessionApp] = {}
+_DEMO_SNAPSHOTS: dict[tuple[str, int], tuple[object, Path]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -311,11 +373,13 @@ def session_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                 shared = PostgresSessionApp(need_service(PG_URL, "PostgreSQL"))
             else:
                 shared = SqliteSessionApp(tmp_path_factory.mktemp("session-db"))
-            self[kind] = shared
+            self[kind] = _SHARED_APPS[kind] = shared
             return shared
 
     apps = Apps()
     yield apps
+    for _state, files in _DEMO_SNAPSHOTS.values():
+        shutil.rmtree(files.parent, ignore_errors=True)
     for shared in apps.values():
         if isinstance(shared, PostgresSessionApp):
             shared.close()
@@ -326,6 +390,30 @@ def app(request: pytest.FixtureRequest, session_apps: dict[str, SessionApp], clo
     shared = session_apps[getattr(request, "param", "sqlite")]
     yield shared.fresh()
     shared.done()
+
+
+def seeded_demo(app: Flask, tmp_path: Path, customers: int = 20) -> None:
+    """The demo company (demo.seed_demo at the pinned clock) in the test's fresh database, its
+    files under tmp_path/"files" (FILES_DIR). Seeding takes 10-20 s and a dozen tests read the
+    same demo, so the first seeds it and saves the database and files; the others get copies.
+    A test of the seeding itself calls demo.seed_demo."""
+    from demo import seed_demo
+
+    shared = _SHARED_APPS[app.config["DB_KIND"]]
+    files = tmp_path / "files"
+    app.config["FILES_DIR"] = str(files)
+    key = (shared.kind, customers)
+    if key in _DEMO_SNAPSHOTS:
+        state, saved_files = _DEMO_SNAPSHOTS[key]
+        shared.restore(state)
+        shutil.copytree(saved_files, files, dirs_exist_ok=True)
+        return
+    with app.app_context(), process_clock.pinned(FIXED_NOW):
+        seed_demo(db.session, customers=customers)
+        db.session.commit()
+    folder = Path(tempfile.mkdtemp(prefix=f"kechi-demo-{shared.kind}-{customers}-"))
+    shutil.copytree(files, folder / "files") if files.exists() else (folder / "files").mkdir()
+    _DEMO_SNAPSHOTS[key] = (shared.snapshot(folder), folder / "files")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from app import MIGRATIONS_DIR
-from conftest import FIXED_NOW, list_table
+from conftest import FIXED_NOW, list_table, seeded_demo
 from models import Announcement, Department, Notification, User, db
 from models.customer import alembic_include_object
 
@@ -304,12 +304,11 @@ def test_migration_creates_the_announcement_tables_as_modelled(tmp_path):
         db.engine.dispose()
 
 
-def test_demo_company_has_announcements_on_the_workbench(app, new_client):
+def test_demo_company_has_announcements_on_the_workbench(app, tmp_path, new_client):
     from demo import DEMO_PASSWORD, seed_demo
 
+    seeded_demo(app, tmp_path)
     with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         seed_demo(db.session, customers=20)  # idempotent
         assert db.session.scalar(select(func.count(Announcement.id))) == 4
     chen = new_client()

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from conftest import seeded_demo
 from models import Customer, Order, Product, db
 
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.I)
@@ -34,12 +35,10 @@ def _demo_pages(app) -> list[str]:
                     f"/admin/product/edit/?id={product}", "/login"]
 
 
-def test_every_demo_page_answers_with_a_nonce_policy_its_inline_scripts_carry(app, client):
-    from demo import DEMO_PASSWORD, seed_demo
+def test_every_demo_page_answers_with_a_nonce_policy_its_inline_scripts_carry(app, tmp_path, client):
+    from demo import DEMO_PASSWORD
 
-    with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
+    seeded_demo(app, tmp_path)
     client.login("admin", DEMO_PASSWORD)
     pages = _demo_pages(app)
     assert len(pages) > 60, pages

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from conftest import seeded_demo
 from models import User, db
 from rules import events, recurrence
 from rules.actor import Actor
@@ -14,12 +15,8 @@ from rules.clock import local_date
 
 
 def test_demo_week_on_the_calendar(app, tmp_path, clock):
-    from demo import seed_demo
-
-    app.config["FILES_DIR"] = str(tmp_path / "files")
+    seeded_demo(app, tmp_path)
     with app.test_request_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         today = local_date(clock.now, "Asia/Shanghai")
         monday = today - timedelta(days=today.weekday())
         start, end = recurrence.day_span(monday, monday + timedelta(days=6), "Asia/Shanghai")

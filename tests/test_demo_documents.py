@@ -7,6 +7,7 @@ import hashlib
 
 from sqlalchemy import func, select
 
+from conftest import seeded_demo
 from models import Attachment, Document, DocumentFolder, DocumentVersion, PrintTemplate, QuoteShare, User, db
 from models.printing import PrintDocType
 from rules import document_search, file_store
@@ -14,14 +15,12 @@ from rules.actor import Actor
 
 
 def test_demo_files_documents_templates_and_share(app, tmp_path, clock):
-    from demo import seed_demo
     from demo.documents import CUSTOM_ORDER_NAME
 
     root = tmp_path / "files"
     app.config["FILES_DIR"] = str(root)
+    seeded_demo(app, tmp_path)
     with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         kinds = dict(db.session.execute(select(Attachment.entity, func.count(Attachment.id))
                                         .group_by(Attachment.entity)).all())
         assert kinds.get("customer", 0) >= 3 and kinds.get("contract", 0) >= 2 and kinds.get("order", 0) >= 1

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, seeded_demo
 from models import (
     ApprovalFlow, ApprovalRequest, ApprovalTask, Contract, ContractLine, Invoice, InvoiceTitle, Payment, PaymentPlan,
     User, db,
@@ -21,12 +21,8 @@ TODAY = local_date(FIXED_NOW, "Asia/Shanghai")
 ZERO = Decimal("0")
 
 
-def _seed(app):
-    from demo import seed_demo
-
-    with app.app_context():
-        assert seed_demo(db.session, customers=40)
-        db.session.commit()
+def _seed(app, tmp_path):
+    seeded_demo(app, tmp_path, customers=40)
 
 
 def _counts(column) -> dict:
@@ -34,8 +30,8 @@ def _counts(column) -> dict:
 
 
 @pytest.mark.both_dbs
-def test_demo_has_contracts_plans_receipts_and_invoices_in_every_state(app):
-    _seed(app)
+def test_demo_has_contracts_plans_receipts_and_invoices_in_every_state(app, tmp_path):
+    _seed(app, tmp_path)
     with app.app_context():
         assert set(_counts(Contract.status)) == {"draft", "approving", "active", "completed", "void"}
         voided = db.session.scalar(select(Contract).where(Contract.status == "void"))
@@ -94,8 +90,8 @@ def test_demo_has_contracts_plans_receipts_and_invoices_in_every_state(app):
 
 
 @pytest.mark.both_dbs
-def test_demo_money_adds_up_as_the_rules_keep_it(app):
-    _seed(app)
+def test_demo_money_adds_up_as_the_rules_keep_it(app, tmp_path):
+    _seed(app, tmp_path)
     with app.app_context():
         for contract in db.session.scalars(select(Contract)):
             receipts = db.session.scalars(select(Payment).where(Payment.contract_id == contract.id)).all()
@@ -127,10 +123,10 @@ def test_demo_money_adds_up_as_the_rules_keep_it(app):
             assert plan.status == expected, plan
 
 
-def test_demo_finance_is_seeded_once(app):
+def test_demo_finance_is_seeded_once(app, tmp_path):
     from demo import finance, seed_demo
 
-    _seed(app)
+    _seed(app, tmp_path)
     with app.app_context():
         counts = [db.session.scalar(select(func.count(m.id))) for m in (Contract, PaymentPlan, Invoice, Payment)]
         users = {u.username: u for u in db.session.scalars(select(User))}

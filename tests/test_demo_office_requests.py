@@ -7,18 +7,15 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from conftest import seeded_demo
 from models import OfficeRequest, User, db
 from rules import approvals
 from rules.actor import Actor
 
 
 def test_demo_requests_of_every_kind_wait_on_my_approvals(app, tmp_path):
-    from demo import seed_demo
-
-    app.config["FILES_DIR"] = str(tmp_path / "files")
+    seeded_demo(app, tmp_path)
     with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         rows = db.session.scalars(select(OfficeRequest)).all()
         assert {r.kind for r in rows} == {"general", "leave", "trip", "expense"}
         states = Counter(r.status for r in rows)

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from conftest import seeded_demo
 from models import Task, TaskEvent, User, db
 from rules import tasks
 
 
 def test_demo_has_a_week_of_tasks_in_every_state(app, tmp_path, clock):
-    from demo import seed_demo
-
-    app.config["FILES_DIR"] = str(tmp_path / "files")
+    seeded_demo(app, tmp_path)
     with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         states = dict(db.session.execute(select(Task.status, func.count(Task.id)).group_by(Task.status)).all())
         assert {"todo", "doing", "done"} <= set(states)
         assert db.session.scalar(select(func.count(Task.id)).where(tasks.overdue_clause(clock.now))) >= 2

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 import messy_workbook
-from conftest import FIXED_NOW, Browserish, csrf_token, latest_job, redis_app_signed_in, start_import, upload_sheet
+from conftest import FIXED_NOW, Browserish, csrf_token, latest_job, redis_app_signed_in, start_import, seeded_demo, upload_sheet
 from messy_workbook import REASONS, Label, Truth
 from test_import_customers import _worker, redis_url  # noqa: F401 (a fixture)
 from models import Customer, User, db
@@ -176,20 +176,17 @@ def test_a_legacy_workbook_in_strict_mode_rejects_bad_mobiles_and_emails(app, cl
     check_truth(app, job.id, truths, before, canonical=True, strict=True)
 
 
-def _demo(app) -> list[str]:
+def _demo(app, tmp_path) -> list[str]:
     """The demo company; the names of some of its customers, for the sheet's namesakes."""
-    from demo import seed_demo
-
+    seeded_demo(app, tmp_path, customers=300)
     with app.app_context():
-        seed_demo(db.session, customers=300)
-        db.session.commit()
         return list(db.session.scalars(select(Customer.name).order_by(Customer.id).limit(90)))
 
 
-def test_a_legacy_workbook_imports_whole_on_the_demo_database(app):
+def test_a_legacy_workbook_imports_whole_on_the_demo_database(app, tmp_path):
     from demo import DEMO_PASSWORD
 
-    namesakes = _demo(app)
+    namesakes = _demo(app, tmp_path)
     client = Browserish(app.test_client())
     client.login("wangjl", DEMO_PASSWORD)
     data, truths = messy_workbook.build(seed=23, namesakes=namesakes)
@@ -202,10 +199,10 @@ def test_a_legacy_workbook_imports_whole_on_the_demo_database(app):
 # --- what this branch owns: history and duplicates, on rows no other change is needed for ---------
 
 @pytest.mark.both_dbs
-def test_history_and_duplicates_of_a_legacy_workbook_on_the_demo_database(app):
+def test_history_and_duplicates_of_a_legacy_workbook_on_the_demo_database(app, tmp_path):
     from demo import DEMO_PASSWORD
 
-    namesakes = _demo(app)
+    namesakes = _demo(app, tmp_path)
     client = Browserish(app.test_client())
     client.login("wangjl", DEMO_PASSWORD)
     data, truths = messy_workbook.build(seed=29, namesakes=namesakes, unknown_values=False, landlines=False)

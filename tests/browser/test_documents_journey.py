@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import log_in, screenshot
+from conftest import log_in, screenshot, seeded_demo
 from jobs.queue import EXTENSION, EmbeddedRunner
 from models import Customer, Order, User, db
 from demo import DEMO_PASSWORD
@@ -23,12 +23,7 @@ pytestmark = pytest.mark.browser
 
 
 def _demo(app, tmp_path):
-    from demo import seed_demo
-
-    app.config["FILES_DIR"] = str(tmp_path / "files")
-    with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
+    seeded_demo(app, tmp_path)
 
 
 def _pdf_text(download) -> str:

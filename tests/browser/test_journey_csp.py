@@ -8,20 +8,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import screenshot
+from conftest import screenshot, seeded_demo
 from models import Customer, Order, db
 
 pytestmark = pytest.mark.browser
 
 
-def test_main_pages_work_under_a_nonce_policy(app, page):
+def test_main_pages_work_under_a_nonce_policy(app, tmp_path, page):
     from playwright.sync_api import expect
 
-    from demo import DEMO_PASSWORD, seed_demo
+    from demo import DEMO_PASSWORD
 
+    seeded_demo(app, tmp_path)
     with app.app_context():
-        seed_demo(db.session, customers=20)
-        db.session.commit()
         customer = db.session.scalar(select(Customer.id).where(Customer.owner_id.is_not(None)).limit(1))
         order = db.session.scalar(select(Order.id).limit(1))
     dialogs: list[str] = []
