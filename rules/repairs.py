@@ -133,7 +133,7 @@ def add_part(session: Session, ticket_id: Any, *, product_id: Any, warehouse_id:
     except stock.StockShort:
         have = session.scalar(select(Stock.quantity).where(Stock.product_id == product.id,
                                                            Stock.warehouse_id == warehouse.id)) or 0
-        raise stock.StockShort(_l("库存不足：“%(p)s”在%(w)s仓库仅剩 %(n)d 件", p=product.name, w=warehouse.name,
+        raise stock.StockShort(_l("库存不足：“%(p)s”在“%(w)s”仅剩 %(n)d 件", p=product.name, w=warehouse.name,
                                   n=have)) from None
     part = TicketPart(ticket_id=ticket.id, product_id=product.id, warehouse_id=warehouse.id, quantity=count,
                       unit_price=price, amount=orders.line_amount(count, price, Decimal(1)), at=now,

@@ -42,6 +42,7 @@ CATEGORY_LABELS = {StatusCategory.OPEN: _l("处理中"), StatusCategory.PAUSED: 
 VOLUME_BY = {"type": _l("按类型"), "channel": _l("按渠道"), "priority": _l("按优先级"), "category": _l("按状态")}
 PEOPLE_BY = {"team": _l("按服务组"), "assignee": _l("按处理人")}
 SLA_BY = {**PEOPLE_BY, "type": _l("按类型")}
+GROUP_LABELS = {"team": _l("服务组"), "assignee": _l("处理人"), "type": _l("工单类型")}
 UNSET = _l("未设置")
 UNASSIGNED = _l("未分派")
 
@@ -176,7 +177,7 @@ def sla_compliance(session: Session, actor: Actor, filters: Filters, *, by: str 
         narrow = {_GROUP_FILTER[by]: r.key} if r.key is not None else {}
         row["drill"] = _link(filters, **narrow)
         rows.append(row)
-    columns = [Column("name", SLA_BY[by]), Column("tickets", _l("工单数"), "int"),
+    columns = [Column("name", GROUP_LABELS[by]), Column("tickets", _l("工单数"), "int"),
                Column("fr_met", _l("首次响应达成"), "int"), Column("fr_breached", _l("首次响应超时"), "int"),
                Column("fr_rate", _l("首次响应达成率"), "percent"), Column("rs_met", _l("解决达成"), "int"),
                Column("rs_breached", _l("解决超时"), "int"), Column("rs_rate", _l("解决达成率"), "percent")]
@@ -235,7 +236,7 @@ def response_times(session: Session, actor: Actor, filters: Filters, *, by: str 
         rows.append({"name": names[key], "tickets": counts[key], "responded": len(firsts[key]), "fr_median": fm,
                      "fr_p90": fp, "resolved": len(solves[key]), "rs_median": sm, "rs_p90": sp,
                      "drill": _link(filters, **narrow)})
-    columns = [Column("name", PEOPLE_BY[by]), Column("tickets", _l("工单数"), "int"),
+    columns = [Column("name", GROUP_LABELS[by]), Column("tickets", _l("工单数"), "int"),
                Column("responded", _l("已响应"), "int"), Column("fr_median", _l("首次响应中位数（小时）"), "number"),
                Column("fr_p90", _l("首次响应P90（小时）"), "number"), Column("resolved", _l("已解决"), "int"),
                Column("rs_median", _l("解决中位数（小时）"), "number"), Column("rs_p90", _l("解决P90（小时）"), "number")]
@@ -326,7 +327,7 @@ def repair_parts(session: Session, actor: Actor, filters: Filters) -> Table:
         rows.append({"name": str(_l("维修工时费")), "quantity": None, "amount": reports._money(labour[0]),
                      "billed": reports._money(labour[0]), "free": None})
     columns = [Column("name", _l("配件")), Column("quantity", _l("使用数量"), "int"),
-               Column("amount", _l("配件金额"), "money"), Column("billed", _l("已收费金额"), "money"),
+               Column("amount", _l("金额"), "money"), Column("billed", _l("已收费金额"), "money"),
                Column("free", _l("保修免费数量"), "int")]
     table = Table(columns, rows, "name", ["billed"])
     table.totals = reports._totals(rows, columns, "name")

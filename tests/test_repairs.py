@@ -94,7 +94,7 @@ def test_out_of_stock_is_refused_and_the_form_keeps_what_was_typed(app, client, 
     response = _add(client, shop, 12)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "库存不足：“PP滤芯”在总仓仓库仅剩 10 件" in html
+    assert "库存不足：“PP滤芯”在“总仓”仅剩 10 件" in html
     assert 'name="quantity" value="12"' in html and 'value="LX-01"' in html
     assert _stock(app, shop) == 10
     with app.app_context():
@@ -185,3 +185,25 @@ def test_repair_sheet_prints_the_ticket_and_stays_in_scope(app, client, new_clie
     owner = new_client()
     owner.login("rep")  # the customer's salesperson sees it
     assert owner.get(f"/admin/printing/preview/repair/{shop['ticket']}/").status_code == 200
+
+
+def test_shipping_sets_each_lines_warranty_end(app, make_user, shop):
+    from models.org import User
+    from rules import orders
+    from rules.actor import Actor
+
+    clerk = make_user("neiqin", role="内勤", department=("商务部",))
+    with app.app_context():
+        db.session.add(Stock(product_id=shop["purifier"], warehouse_id=shop["wh"], quantity=5))
+        order = Order(number="DD9", customer_id=shop["customer"], salesperson_id=shop["rep"], state=OrderStatus.PICKING,
+                      order_date=date(2026, 11, 20), warehouse_id=shop["wh"])
+        order.lines.append(OrderLine(product_id=shop["purifier"], quantity=1, unit_price=Decimal("3000"),
+                                     amount=Decimal("3000")))
+        order.lines.append(OrderLine(product_id=shop["filt"], quantity=1, unit_price=Decimal("45"), amount=Decimal("45")))
+        db.session.add(order)
+        db.session.commit()
+        orders.ship(db.session, order.id, carrier="顺丰速运", tracking_no="SF1", now=FIXED_NOW,
+                    actor=Actor.from_user(db.session.get(User, clerk)))
+        db.session.commit()
+        ends = {l.product.code: l.warranty_until for l in db.session.get(Order, order.id).lines}
+        assert ends == {"KC-300": date(2027, 11, 22), "LX-01": None}  # 12 months from 2026-11-23 (Beijing)
