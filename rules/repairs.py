@@ -64,8 +64,12 @@ def _may_change(actor: Actor) -> None:
         raise PermissionDenied(_l("您没有维修配件出库与收费的权限"))
 
 
-def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: str) -> TicketRepair:
-    """The ticket's repair, begun on first use; refused once billed or cancelled."""
+def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: str,
+          version: Any = None) -> TicketRepair:
+    """The ticket's repair, begun on first use; refused once billed or cancelled, or when the
+    form's `version` is not the stored one. The row is claimed by a guarded UPDATE, so a part
+    added while a colleague bills the repair waits for the bill and is then refused, instead of
+    leaving stock outside the charge."""
     repair = repair_of(session, ticket.id)
     if repair is None:
         until = warranty.until_for(session, ticket, tz)
@@ -75,6 +79,15 @@ def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: 
         session.add(repair)
         session.flush()
     if repair.state != RepairState.OPEN:
+        raise RepairRefused(_l("该维修已%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
+    if version not in (None, "") and str(repair.version) != str(version).strip():
+        raise RepairRefused(_l("维修记录已被他人修改，请刷新后再填写"))
+    claimed = session.execute(update(TicketRepair).where(TicketRepair.id == repair.id,
+                                                         TicketRepair.state == RepairState.OPEN)
+                              .values(version=TicketRepair.version + 1)
+                              .execution_options(synchronize_session=False)).rowcount
+    session.refresh(repair)
+    if claimed != 1:
         raise RepairRefused(_l("该维修已%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
     return repair
 
@@ -197,9 +210,7 @@ def save_labour(session: Session, ticket_id: Any, *, labour_hours: Any, labour_c
     ticket = ticket_for(session, ticket_id, actor)
     hours = _money(labour_hours, _l("工时"))
     charge = _money(labour_charge, _l("工时费"))
-    repair = _open(session, ticket, actor=actor, now=now, tz=tz)
-    if version not in (None, "") and str(repair.version) != str(version).strip():
-        raise RepairRefused(_l("维修记录已被他人修改，请刷新后再填写"))
+    repair = _open(session, ticket, actor=actor, now=now, tz=tz, version=version)
     if engineer_id not in (None, ""):
         engineer = session.get(User, scope_id(engineer_id, _l("请选择维修人员")))
         if engineer is None or not engineer.active:

@@ -207,3 +207,20 @@ def test_shipping_sets_each_lines_warranty_end(app, make_user, shop):
         db.session.commit()
         ends = {l.product.code: l.warranty_until for l in db.session.get(Order, order.id).lines}
         assert ends == {"KC-300": date(2027, 11, 22), "LX-01": None}  # 12 months from 2026-11-23 (Beijing)
+
+
+def test_outside_scope_is_404_and_without_permission_nothing_moves(app, new_client, shop):
+    stranger = new_client()
+    stranger.login("other")  # neither the customer's salesperson nor on the ticket
+    url = f"/admin/repair/{shop['ticket']}/"
+    assert stranger.get(url).status_code == 404
+    token = stranger.token("/admin/")
+    response = stranger.client.post(f"{url}part/", data={"csrf_token": token, "term": "LX-01", "quantity": 1,
+                                                         "warehouse_id": shop["wh"]})
+    assert response.status_code == 404 and _stock(app, shop) == 10
+    owner = new_client()
+    owner.login("rep")  # sees the ticket (their customer) but may not issue parts
+    page = owner.get(url).get_data(as_text=True)
+    assert 'data-testid="repair-panel"' in page and 'data-testid="add-part-form"' not in page
+    response = _add(owner, shop, 1)
+    assert "您没有维修配件出库与收费的权限" in response.get_data(as_text=True) and _stock(app, shop) == 10
