@@ -6,8 +6,8 @@ in the chosen local days; the department/person choice narrows by the ticket's �
 Times are wall-clock hours (created → first reply, created → resolved), not working hours: the
 SLA compliance report is the one that judges against the working-hours targets, through the due
 columns rules/sla.py keeps. Median and p90 interpolate linearly between the two nearest tickets
-(PostgreSQL's percentile_cont); they are computed from the per-ticket durations, fetched as one
-number each."""
+(PostgreSQL's percentile_cont, which computes them there; SQLite has no percentile, so there
+the per-ticket durations are fetched as one number each and interpolated the same way)."""
 from __future__ import annotations
 
 import statistics
@@ -211,40 +211,65 @@ def median_p90(values: list[float]) -> tuple[Decimal | None, Decimal | None]:
     return at(0.5), at(0.9)
 
 
-def response_times(session: Session, actor: Actor, filters: Filters, *, by: str = "team") -> Table:
-    """首次响应 / 解决 hours (wall clock from creation), median and p90, per team or 处理人."""
-    by = by if by in PEOPLE_BY else "team"
-    column = _group_column(by)
+Figures = tuple[int, int, Decimal | None, Decimal | None, int, Decimal | None, Decimal | None]
+
+
+def _one_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(round(float(value), 1)))
+
+
+def _time_figures(session: Session, column: Any, where: Any) -> tuple[dict[Any, Figures], Figures]:
+    """Per group and overall: (tickets, responded, median, p90, resolved, median, p90). PostgreSQL
+    computes the percentiles itself (percentile_cont); SQLite has none, so there the durations
+    come back one number per ticket and the same interpolation runs here."""
     first = _hours(session, Ticket.first_responded_at, Ticket.created_at)
     solve = _hours(session, Ticket.resolved_at, Ticket.created_at)
+    if session.get_bind().dialect.name == "postgresql":
+        def pc(q: float, expr: Any) -> Any:
+            return func.percentile_cont(q).within_group(expr)
+        figures = (func.count(), func.count(first), pc(0.5, first), pc(0.9, first), func.count(solve),
+                   pc(0.5, solve), pc(0.9, solve))
+
+        def shaped(row: Any) -> Figures:
+            return (int(row[0]), int(row[1]), _one_decimal(row[2]), _one_decimal(row[3]), int(row[4]),
+                    _one_decimal(row[5]), _one_decimal(row[6]))
+        groups = {row[0]: shaped(row[1:]) for row in session.execute(select(column, *figures).where(where)
+                                                                      .group_by(column))}
+        return groups, shaped(session.execute(select(*figures).where(where)).one())
     firsts: dict[Any, list[float]] = defaultdict(list)
     solves: dict[Any, list[float]] = defaultdict(list)
     counts: dict[Any, int] = defaultdict(int)
-    for key, f, s in session.execute(select(column, first, solve).where(ticket_where(actor, filters))):
+    for key, f, s in session.execute(select(column, first, solve).where(where)):
         counts[key] += 1
         if f is not None:
-            firsts[key].append(max(float(f), 0.0))
+            firsts[key].append(float(f))
         if s is not None:
-            solves[key].append(max(float(s), 0.0))
-    keys = sorted(counts, key=lambda k: -counts[k])
+            solves[key].append(float(s))
+
+    def shaped_lists(n: int, fs: list[float], ss: list[float]) -> Figures:
+        return (n, len(fs), *median_p90(fs), len(ss), *median_p90(ss))
+    groups = {key: shaped_lists(n, firsts[key], solves[key]) for key, n in counts.items()}
+    return groups, shaped_lists(sum(counts.values()), [v for vs in firsts.values() for v in vs],
+                                [v for vs in solves.values() for v in vs])
+
+
+def response_times(session: Session, actor: Actor, filters: Filters, *, by: str = "team") -> Table:
+    """首次响应 / 解决 hours (wall clock from creation), median and p90, per team or 处理人."""
+    by = by if by in PEOPLE_BY else "team"
+    groups, overall = _time_figures(session, _group_column(by), ticket_where(actor, filters))
+    keys = sorted(groups, key=lambda k: -groups[k][0])
     names = _labels(session, by, keys)
+    fields = ("tickets", "responded", "fr_median", "fr_p90", "resolved", "rs_median", "rs_p90")
     rows = []
     for key in keys:
-        fm, fp = median_p90(firsts[key])
-        sm, sp = median_p90(solves[key])
         narrow = {_GROUP_FILTER[by]: key} if key is not None else {}
-        rows.append({"name": names[key], "tickets": counts[key], "responded": len(firsts[key]), "fr_median": fm,
-                     "fr_p90": fp, "resolved": len(solves[key]), "rs_median": sm, "rs_p90": sp,
-                     "drill": _link(filters, **narrow)})
+        rows.append({"name": names[key], **dict(zip(fields, groups[key])), "drill": _link(filters, **narrow)})
     columns = [Column("name", GROUP_LABELS[by]), Column("tickets", _l("工单数"), "int"),
                Column("responded", _l("已响应"), "int"), Column("fr_median", _l("首次响应中位数（小时）"), "number"),
                Column("fr_p90", _l("首次响应P90（小时）"), "number"), Column("resolved", _l("已解决"), "int"),
                Column("rs_median", _l("解决中位数（小时）"), "number"), Column("rs_p90", _l("解决P90（小时）"), "number")]
     table = Table(columns, rows, "name", ["fr_median", "rs_median"])
-    totals = reports._totals(rows, columns, "name")
-    totals["fr_median"], totals["fr_p90"] = median_p90([v for vs in firsts.values() for v in vs])
-    totals["rs_median"], totals["rs_p90"] = median_p90([v for vs in solves.values() for v in vs])
-    table.totals = totals
+    table.totals = {"name": _l("合计"), **dict(zip(fields, overall))}
     return table
 
 
