@@ -46,7 +46,10 @@ def panel(ticket: Ticket) -> dict[str, Any]:
     parts = repairs.parts_of(db.session, ticket.id)
     is_repair_type = bool(ticket.ticket_type and ticket.ticket_type.name == "维修")
     can_change = actor.can(repairs.PERMISSION) and (repair is None or repair.state == RepairState.OPEN)
-    return {"show": repair is not None or parts or is_repair_type or actor.can(repairs.PERMISSION),
+    begun = repair is not None or bool(parts)
+    return {"show": begun or is_repair_type or actor.can(repairs.PERMISSION),
+            # another type of ticket offers one line to start a repair, not the whole box
+            "compact": not begun and not is_repair_type,
             "repair": repair, "parts": parts, "can_change": can_change,
             "state_label": repairs.STATE_LABELS[RepairState(repair.state)] if repair else None,
             "warehouses": repairs.warehouses(db.session) if can_change else [],

@@ -130,10 +130,10 @@ def add_part(session: Session, ticket_id: Any, *, product_id: Any, warehouse_id:
     """更换配件: the part leaves the warehouse now."""
     _may_change(actor)
     ticket = ticket_for(session, ticket_id, actor)
-    product = session.get(Product, scope_id(product_id, _l("请选择配件（产品）")))
+    product = session.get(Product, _positive_id(product_id, _l("请选择配件（产品）")))
     if product is None or not product.active:
         raise InvalidValue(_l("请选择配件（产品）"))
-    warehouse = session.get(Warehouse, scope_id(warehouse_id, _l("请选择出库仓库")))
+    warehouse = session.get(Warehouse, _positive_id(warehouse_id, _l("请选择出库仓库")))
     if warehouse is None or not warehouse.active:
         raise InvalidValue(_l("请选择出库仓库"))
     count = _quantity(quantity)
@@ -159,7 +159,7 @@ def add_part(session: Session, ticket_id: Any, *, product_id: Any, warehouse_id:
     return part
 
 
-def scope_id(raw: Any, message: Any) -> int:
+def _positive_id(raw: Any, message: Any) -> int:
     try:
         value = int(str(raw).strip())
     except (TypeError, ValueError):
@@ -188,7 +188,7 @@ def remove_part(session: Session, ticket_id: Any, part_id: Any, *, actor: Actor,
     """撤销配件: the part goes back to the warehouse it came from."""
     _may_change(actor)
     ticket = ticket_for(session, ticket_id, actor)
-    part = session.scalar(select(TicketPart).where(TicketPart.id == scope_id(part_id, _l("记录不存在")),
+    part = session.scalar(select(TicketPart).where(TicketPart.id == _positive_id(part_id, _l("记录不存在")),
                                                    TicketPart.ticket_id == ticket.id))
     if part is None:
         raise InvalidValue(_l("该配件记录不存在，请刷新后再试"))
@@ -212,7 +212,7 @@ def save_labour(session: Session, ticket_id: Any, *, labour_hours: Any, labour_c
     charge = _money(labour_charge, _l("工时费"))
     repair = _open(session, ticket, actor=actor, now=now, tz=tz, version=version)
     if engineer_id not in (None, ""):
-        engineer = session.get(User, scope_id(engineer_id, _l("请选择维修人员")))
+        engineer = session.get(User, _positive_id(engineer_id, _l("请选择维修人员")))
         if engineer is None or not engineer.active:
             raise InvalidValue(_l("请选择在职的维修人员"))
         repair.engineer_id = engineer.id
