@@ -299,28 +299,28 @@ def top_customers(session: Session, actor: Actor, filters: Filters, *, limit: in
 def satisfaction(session: Session, actor: Actor, filters: Filters) -> Table:
     """Return-visit scores (1–5) per 处理人: how many rated, the average, the 4–5 share and the lows."""
     score = Ticket.satisfaction_score
-    stmt = (select(Ticket.assignee_id, func.count(score).label("rated"), func.avg(score).label("average"),
+    stmt = (select(Ticket.assignee_id, func.count(score).label("rated"), func.sum(score).label("points"),
                    _count(score >= 4).label("good"), _count(score <= 2).label("low"))
             .where(ticket_where(actor, filters), score.is_not(None))
-            .group_by(Ticket.assignee_id).order_by(func.avg(score).desc()))
-    found = list(session.execute(stmt))
+            .group_by(Ticket.assignee_id))
+    found = sorted(session.execute(stmt), key=lambda r: -int(r.points) / int(r.rated))
     names = _labels(session, "assignee", [r.assignee_id for r in found])
+
+    def average(points: int, rated: int) -> Decimal | None:
+        return (Decimal(points) / Decimal(rated)).quantize(Decimal("0.01")) if rated else None
     rows = []
     for r in found:
         rated = int(r.rated)
         narrow = {F.ASSIGNEE: r.assignee_id} if r.assignee_id is not None else {}
-        rows.append({"name": names[r.assignee_id], "rated": rated,
-                     "average": Decimal(str(round(float(r.average), 2))) if r.average is not None else None,
+        rows.append({"name": names[r.assignee_id], "rated": rated, "average": average(int(r.points), rated),
                      "good": _share(int(r.good), rated), "low": int(r.low), "drill": _link(filters, **narrow)})
     columns = [Column("name", _l("处理人")), Column("rated", _l("评价数"), "int"),
                Column("average", _l("平均分"), "number"), Column("good", _l("满意率（4–5分）"), "percent"),
                Column("low", _l("差评（1–2分）"), "int")]
     table = Table(columns, rows, "name", ["average"])
     totals = reports._totals(rows, columns, "name")
-    all_scores = session.execute(select(func.avg(score), _count(score >= 4), func.count(score))
-                                 .where(ticket_where(actor, filters), score.is_not(None))).one()
-    totals["average"] = Decimal(str(round(float(all_scores[0]), 2))) if all_scores[0] is not None else None
-    totals["good"] = _share(int(all_scores[1]), int(all_scores[2]))
+    totals["average"] = average(sum(int(r.points) for r in found), totals["rated"])
+    totals["good"] = _share(sum(int(r.good) for r in found), totals["rated"])
     table.totals = totals
     return table
 
