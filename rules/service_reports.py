@@ -10,7 +10,6 @@ columns rules/sla.py keeps. Median and p90 interpolate linearly between the two 
 the per-ticket durations are fetched as one number each and interpolated the same way)."""
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
