@@ -72,10 +72,7 @@ def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: 
     leaving stock outside the charge."""
     repair = repair_of(session, ticket.id)
     if repair is None:
-        until = warranty.until_for(session, ticket, tz)
-        repair = TicketRepair(ticket_id=ticket.id, state=RepairState.OPEN, engineer_id=ticket.assignee_id or actor.user_id,
-                              warranty_until=until,
-                              warranty=warranty.covers(until, local_date(ticket.created_at or now, tz)))
+        repair = TicketRepair(ticket_id=ticket.id, state=RepairState.OPEN, engineer_id=ticket.assignee_id or actor.user_id)
         session.add(repair)
         session.flush()
     if repair.state != RepairState.OPEN:
@@ -89,6 +86,9 @@ def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: 
     session.refresh(repair)
     if claimed != 1:
         raise RepairRefused(_l("该维修已%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
+    # Judged again at every change while in repair: the ticket's order or product may have been corrected.
+    repair.warranty_until = warranty.until_for(session, ticket, tz)
+    repair.warranty = warranty.covers(repair.warranty_until, local_date(ticket.created_at or now, tz))
     return repair
 
 
