@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from admin_views import params
 from admin_views.base import SecureModelView
@@ -32,6 +32,7 @@ from rules.errors import NeedsConfirmation, RuleViolation
 
 LABELS = {"code": _l("产品编号"), "name": _l("产品名称"), "spec": _l("规格（含量/包装）"), "unit": _l("单位"),
           "category": _l("产品类别"), "cost": _l("成本价"), "points": _l("积分（每单位）"), "safety_stock": _l("安全库存"),
+          "warranty_months": _l("保修期（月）"),
           "active": _l("在售"), "notes": _l("备注"), "prices": _l("价格"), "stock_total": _l("总库存"),
           "mnemonic": _l("助记码")}
 PRICE = "price_"
@@ -96,11 +97,14 @@ class ProductView(CustomFieldsMixin, SecureModelView):
             lambda: [(str(c.id), indented(c)) for c in _categories_by_path()])),
         FilterEqual(Product.active, _l("在售"), options=[("1", _l("是")), ("0", _l("否"))]),
     ]
-    form_columns = ["code", "name", "spec", "unit", "category", "cost", "points", "safety_stock", "active", "notes",
+    form_columns = ["code", "name", "spec", "unit", "category", "cost", "points", "safety_stock", "warranty_months",
+                    "active", "notes",
                     "confirm_duplicates"]
     form_args = {"category": {"query_factory": _categories_by_path, "get_label": indented, "label": _l("产品类别"),
                               "allow_blank": True, "blank_text": "—"},
-                 "code": {"label": _l("产品编号")}}
+                 "code": {"label": _l("产品编号")},
+                 "warranty_months": {"validators": [Optional(), NumberRange(0, 240, _l("保修期请填写 0–240 个月"))],
+                                     "description": _l("发货之日起计算；留空表示不保修")}}
     form_extra_fields = {"confirm_duplicates": BooleanField(_l("同名提示已知晓，仍然保存"))}
 
     def search_placeholder(self) -> str:

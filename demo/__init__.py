@@ -27,6 +27,7 @@ from demo import office as demo_office
 from demo import office_requests as demo_office_requests
 from demo import pipeline as demo_pipeline
 from demo import reminders as demo_reminders
+from demo import repair as demo_repair  # 维修 (issue 22): after demo/service.py
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
@@ -94,6 +95,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
+    demo_repair.seed_repairs(session, users, now=now)  # 维修 (issue 22): after the demo tickets
     return True
 
 

@@ -41,6 +41,7 @@ from models.report import FollowUpDay, ProductDay, SalesDay
 from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecipient
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import Task, TaskEntity, TaskEvent, TaskEventKind, TaskPriority, TaskState  # 待办 (issue 21)
+from models.repair import RepairState, TicketPart, TicketRepair  # 维修 (issue 22, repair)
 from models.service import (  # 客户服务 (issue 22)
     ACTIVE_CATEGORIES, AssignMode, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
     TicketEntry, TicketPriority, TicketStatus,
@@ -71,4 +72,5 @@ __all__ = [
     "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
     "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
     "NotificationSetting",
+    "RepairState", "TicketPart", "TicketRepair",
 ]

@@ -129,6 +129,7 @@ class ContractLine(db.Model):
     discount_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), nullable=False, default=Decimal("1"))
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     ordered_quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # taken into orders so far
+    warranty_until: Mapped[date | None] = mapped_column(Date)  # 保修截止 (rules/repairs.warranty_of reads it)
     notes: Mapped[str | None] = mapped_column(String(255))
 
     contract: Mapped[Contract] = relationship(back_populates="lines")

@@ -71,6 +71,7 @@ class Product(TimestampMixin, db.Model):
     cost: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 积分 per unit sold
     safety_stock: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # below: 库存不足
+    warranty_months: Mapped[int | None] = mapped_column(Integer)  # 保修期（月）: sets a sold line's warranty end
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     notes: Mapped[str | None] = mapped_column(Text)
     custom: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)

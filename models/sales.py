@@ -120,6 +120,7 @@ class OrderLine(db.Model):
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     unit_cost: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     returned_quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    warranty_until: Mapped[date | None] = mapped_column(Date)  # 保修截止: set at ship from Product.warranty_months
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()

@@ -28,6 +28,7 @@ from models.product import PriceLevel, Product, ProductPrice, Warehouse
 from models.approval import ApprovalAction, ApprovalDocType, ApprovalStatus
 from models.sales import Order, OrderEvent, OrderLine, OrderReturn, OrderStatus, PointsEntry
 from rules import activity, approvals, normalize, numbering, payment_plans, receivables, scope, settings, stock
+from rules import warranty
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import InvalidValue, PermissionDenied, PointsShort, RuleViolation
@@ -322,7 +323,7 @@ def approve(session: Session, order_id: Any, *, actor: Actor, now: datetime, not
 
 
 def ship(session: Session, order_id: Any, *, carrier: str, tracking_no: str, actor: Actor, now: datetime,
-         note: str | None = None) -> OrderEvent:
+         note: str | None = None, tz: str = "Asia/Shanghai") -> OrderEvent:
     """发货: needs the carrier and tracking number; takes the goods out of stock."""
     carrier, tracking_no = normalize.text(carrier), normalize.text(tracking_no)
     if not carrier or not tracking_no:
@@ -335,6 +336,7 @@ def ship(session: Session, order_id: Any, *, carrier: str, tracking_no: str, act
         stock.change(session, product_id=line.product_id, warehouse_id=warehouse_id, quantity=-line.quantity,
                      reason="ship", now=now, actor=actor, order_id=order.id, note=order.number,
                      allow_negative=allow_negative)
+    warranty.fill_order_lines(order, local_date(now, tz))  # 保修 runs from the day the goods leave
     return event
 
 

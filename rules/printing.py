@@ -15,6 +15,7 @@ from models import Contract, Customer, Order, Payment, Quote
 from models.invoice import Invoice
 from models.job import JobRecord, JobStatus
 from models.printing import PrintDocType, PrintTemplate
+from models.service import Ticket
 from rules import audit, pdf, scope
 from rules.actor import Actor
 from rules.audit import AuditContext
@@ -30,6 +31,7 @@ SOURCES: dict[PrintDocType, type] = {
     PrintDocType.ORDER: Order, PrintDocType.DELIVERY: Order,
     PrintDocType.QUOTE: Quote, PrintDocType.CONTRACT: Contract,
     PrintDocType.RECEIPT: Payment, PrintDocType.INVOICE: Invoice,
+    PrintDocType.REPAIR: Ticket,  # 维修工单 (rules/repairs.py registers its builder)
 }
 FINANCIAL = frozenset({PrintDocType.ORDER, PrintDocType.DELIVERY, PrintDocType.QUOTE, PrintDocType.CONTRACT,
                        PrintDocType.RECEIPT, PrintDocType.INVOICE})

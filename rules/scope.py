@@ -55,6 +55,7 @@ from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
+from models.repair import TicketPart, TicketRepair
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -680,6 +681,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     OfficeRequest: office_request_clause,
     Ticket: ticket_clause,
     TicketEntry: _through_ticket(TicketEntry.ticket_id),
+    TicketRepair: _through_ticket(TicketRepair.ticket_id),
+    TicketPart: _through_ticket(TicketPart.ticket_id),
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,

@@ -18,7 +18,7 @@ from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 
 ALLOW_NEGATIVE = "allow_negative_stock"
 REASONS = {"in": _l("入库"), "out": _l("出库"), "adjust": _l("盘点调整"), "ship": _l("订单发货"),
-           "return": _l("退货入库")}
+           "return": _l("退货入库"), "repair": _l("维修领用"), "repair_back": _l("维修退回")}
 
 
 class StockShort(RuleViolation):
