@@ -55,6 +55,7 @@ from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
+from models.care import CareRecord, SatisfactionSurvey
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -680,6 +681,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     OfficeRequest: office_request_clause,
     Ticket: ticket_clause,
     TicketEntry: _through_ticket(TicketEntry.ticket_id),
+    CareRecord: _through_customer(CareRecord.customer_id),  # 关怀: whoever sees the customer
+    SatisfactionSurvey: _through_ticket(SatisfactionSurvey.ticket_id),  # 回访: whoever sees the ticket
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,
