@@ -11,6 +11,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from admin_views import links
 from admin_views.base import PermissionView, ScopedModelView, allowed
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_datetime
@@ -23,6 +24,7 @@ from models.care import SatisfactionSurvey, SurveyChannel
 from models.service import Ticket
 from rules import care_settings, satisfaction
 from rules.errors import RuleViolation
+from rules.links import ListKind, RecordLink
 
 
 def _link(token: str) -> str:
@@ -33,8 +35,13 @@ def _link(token: str) -> str:
     return url_for("survey_public.show", token=token, _external=True)
 
 
-def _back(ticket_id: int) -> str:
-    return back_url(request.form.get("url"), url_for("ticket.details_view", id=ticket_id)) + "#kechi-visit"
+def ticket_url(admin: Any, ticket_id: int) -> str:
+    """The ticket's page (the tickets view's own), or the 回访 list where there is none."""
+    return links.record_url(admin, RecordLink(ListKind.TICKET, ticket_id)) or url_for("satisfaction_survey.index_view")
+
+
+def _back(admin: Any, ticket_id: int) -> str:
+    return back_url(request.form.get("url"), ticket_url(admin, ticket_id)).split("#")[0] + "#kechi-visit"
 
 
 class TicketVisitView(PermissionView):
@@ -56,7 +63,7 @@ class TicketVisitView(PermissionView):
         commit_or_explain(
             lambda: satisfaction.send_link(db.session, ticket_id, actor=current_actor(), now=now(), link=_link),
             lambda s: gettext("评价短信已排队发送，链接 %(d)s 前有效", d=fmt_datetime(s.expires_at)))
-        return redirect(_back(ticket_id))
+        return redirect(_back(self.admin, ticket_id))
 
     @expose("/<int:ticket_id>/score/", methods=["POST"])
     def score_view(self, ticket_id: int) -> Any:
@@ -66,7 +73,7 @@ class TicketVisitView(PermissionView):
             lambda: satisfaction.record_by_agent(db.session, ticket_id, score=request.form.get("score"),
                                                  comment=request.form.get("comment"), actor=current_actor(), now=now()),
             lambda s: gettext("已记录满意度 %(s)d 分", s=s.score))
-        return redirect(_back(ticket_id))
+        return redirect(_back(self.admin, ticket_id))
 
 
 def visit_box(ticket: Ticket) -> dict[str, Any]:
@@ -97,8 +104,7 @@ def _state(view: Any, context: Any, model: SatisfactionSurvey, name: str) -> Any
 
 
 def _ticket_link(view: Any, context: Any, model: SatisfactionSurvey, name: str) -> Any:
-    return Markup('<a href="{}">{}</a>').format(url_for("ticket.details_view", id=model.ticket_id),
-                                                model.ticket.number)
+    return Markup('<a href="{}">{}</a>').format(ticket_url(view.admin, model.ticket_id), model.ticket.number)
 
 
 CHANNEL_LABELS = {SurveyChannel.AGENT.value: _l("客服录入"), SurveyChannel.SMS.value: _l("短信评价")}

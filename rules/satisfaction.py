@@ -30,7 +30,7 @@ from models.care import SatisfactionSurvey, SurveyChannel
 from models.messaging import Channel
 from models.office import NotificationKind
 from models.service import EntryKind, StatusCategory, Ticket, TicketEntry
-from rules import care_settings, i18n, messaging, notifications, normalize, scope
+from rules import care_settings, i18n, messaging, notifications, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
@@ -95,7 +95,7 @@ def parse_score(raw: Any) -> int:
 
 
 def check_comment(raw: Any) -> str | None:
-    text = normalize.text(raw)
+    text = str(raw if raw is not None else "").strip()  # the customer's words as typed (no NFKC folding)
     if len(text) > 500:
         raise InvalidValue(_l("评价内容不能超过 500 字"))
     return text or None
