@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 
-from admin_views.base import PermissionView, ScopedModelView
+from admin_views.base import PermissionView, ScopedModelView, allowed
 from admin_views.context import current_actor, local_today, now
 from admin_views.filters import LocalDateBetween
 from admin_views.formatters import choice_label
@@ -148,6 +148,21 @@ class CareSettingsView(PermissionView):
             MessageTemplate.active.is_(True), MessageTemplate.channel == Channel.SMS.value).order_by(MessageTemplate.name))
         return self.render("admin/care/settings.html", values=values, templates=list(templates),
                            suggested_base=request.url_root)
+
+
+def customer_care(customer: Customer) -> dict[str, Any] | None:
+    """The customer page's 客户关怀 box (a template global): the last care of a customer the
+    reader already sees, for those who keep care records; None hides the box."""
+    if not allowed(CARE):
+        return None
+    rows = db.session.scalars(select(CareRecord).where(CareRecord.customer_id == customer.id)
+                              .options(joinedload(CareRecord.by), joinedload(CareRecord.contact))
+                              .order_by(CareRecord.done, CareRecord.id.desc()).limit(5))
+    return {"rows": list(rows), "kinds": care.KIND_LABELS, "channels": care.CHANNEL_LABELS}
+
+
+def init_app(app: Any) -> None:
+    app.add_template_global(customer_care, "kechi_customer_care")
 
 
 def views() -> list:

@@ -103,7 +103,7 @@ def check_comment(raw: Any) -> str | None:
 
 # --- making and sending ---------------------------------------------------------------------------
 
-def _survey_for(session: Session, ticket: Ticket, now: datetime) -> SatisfactionSurvey:
+def ensure_survey(session: Session, ticket: Ticket, now: datetime) -> SatisfactionSurvey:
     survey = session.scalar(select(SatisfactionSurvey).where(SatisfactionSurvey.ticket_id == ticket.id))
     if survey is None:
         survey = SatisfactionSurvey(ticket_id=ticket.id, customer_id=ticket.customer_id, contact_id=ticket.contact_id,
@@ -158,7 +158,7 @@ def survey_due(session: Session, *, now: datetime, link: Callable[[str], str] | 
         Ticket.resolved_at >= now - LOOK_BACK, Ticket.resolved_at <= now,
         Ticket.status_category.in_(DONE_CATEGORIES), ~has_survey).order_by(Ticket.resolved_at, Ticket.id).limit(BATCH)))
     for ticket in tickets:
-        survey = _survey_for(session, ticket, now)
+        survey = ensure_survey(session, ticket, now)
         if link is not None:
             _send(session, survey, ticket, link=link, now=now, key=f"survey:{ticket.id}")
     return [t.id for t in tickets]
@@ -176,7 +176,7 @@ def _ticket(session: Session, ticket_id: Any, actor: Actor) -> Ticket:
 def send_link(session: Session, ticket_id: Any, *, actor: Actor, now: datetime, link: Callable[[str], str]) -> SatisfactionSurvey:
     """发送/重发评价短信 from the ticket page: a new link (the earlier one stops working)."""
     ticket = _ticket(session, ticket_id, actor)
-    survey = _survey_for(session, ticket, now)
+    survey = ensure_survey(session, ticket, now)
     if survey.answered_at is not None:
         raise SurveyRefused(_l("客户已评价，无需再发送"))
     key = f"survey:{ticket.id}" if not survey.sends else f"survey:{ticket.id}:{survey.sends + 1}"
@@ -213,7 +213,7 @@ def record_by_agent(session: Session, ticket_id: Any, *, score: Any, comment: An
     """The agent called the customer and enters the answer; the SMS link then says it was answered."""
     ticket = _ticket(session, ticket_id, actor)
     value, text = parse_score(score), check_comment(comment)
-    survey = _survey_for(session, ticket, now)
+    survey = ensure_survey(session, ticket, now)
     taken = session.execute(update(SatisfactionSurvey).where(
         SatisfactionSurvey.id == survey.id, SatisfactionSurvey.answered_at.is_(None))
         .values(score=value, comment=text, channel=SurveyChannel.AGENT.value, entered_by_id=actor.user_id,
