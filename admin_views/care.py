@@ -9,6 +9,7 @@ from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
@@ -16,7 +17,7 @@ from wtforms import SelectField
 from admin_views.base import PermissionView, ScopedModelView, allowed
 from admin_views.context import current_actor, local_today, now
 from admin_views.filters import LocalDateBetween
-from admin_views.formatters import choice_label
+from admin_views.formatters import choice_label, fmt_date, fmt_datetime
 from admin_views.forms import CsrfForm
 from admin_views.loaders import ScopedAjaxModelLoader
 from admin_views.menu import SERVICE, fa
@@ -27,6 +28,10 @@ from models.messaging import Channel
 from rules import care, care_settings
 
 CARE = care.PERMISSION
+
+
+def _nowrap(text: Any) -> Markup:
+    return Markup('<span class="text-nowrap">{}</span>').format(text)
 
 
 class CareRecordView(ScopedModelView):
@@ -41,7 +46,10 @@ class CareRecordView(ScopedModelView):
     column_labels = {"at": _l("关怀时间"), "planned_for": _l("计划日期"), "customer": _l("客户"), "contact": _l("联系人"),
                      "kind": _l("关怀类型"), "channel": _l("方式"), "content": _l("关怀内容"), "by": _l("关怀人"),
                      "done": _l("已完成"), "ticket": _l("相关工单"), "customer.name": _l("客户名称")}
-    column_formatters = {"kind": choice_label(care.KIND_LABELS), "channel": choice_label(care.CHANNEL_LABELS),
+    column_formatters = {"kind": choice_label(care.KIND_LABELS),
+                         "channel": lambda v, c, m, n: _nowrap(care.CHANNEL_LABELS.get(m.channel, "")),
+                         "at": lambda v, c, m, n: _nowrap(fmt_datetime(m.at) if m.at else ""),
+                         "planned_for": lambda v, c, m, n: _nowrap(fmt_date(m.planned_for) if m.planned_for else ""),
                          "content": lambda v, c, m, n: (m.content or "")[:80],
                          "by": lambda v, c, m, n: m.by.display_name if m.by else (gettext("系统") if m.done else "")}
     column_default_sort = [("id", True)]

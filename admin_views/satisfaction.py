@@ -10,6 +10,7 @@ from flask_admin import expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 
 from admin_views import links
 from admin_views.base import PermissionView, ScopedModelView, allowed
@@ -93,7 +94,7 @@ def visit_box(ticket: Ticket) -> dict[str, Any]:
 def _score(view: Any, context: Any, model: SatisfactionSurvey, name: str) -> Any:
     if model.score is None:
         return ""
-    return Markup('<span class="kechi-stars" title="{}">{}</span> {}').format(
+    return Markup('<span class="text-warning text-nowrap" title="{}">{}</span> {}').format(
         satisfaction.SCORE_LABELS[model.score], "★" * model.score + "☆" * (5 - model.score), model.score)
 
 
@@ -119,7 +120,8 @@ class SatisfactionSurveyView(ScopedModelView):
     column_list = ("ticket", "customer", "agent", "state", "score", "comment", "channel", "sent_at", "answered_at")
     column_labels = {"ticket": _l("工单"), "customer": _l("客户"), "agent": _l("处理人"), "state": _l("状态"),
                      "score": _l("评分"), "comment": _l("客户评价"), "channel": _l("评价方式"),
-                     "sent_at": _l("发送时间"), "answered_at": _l("评价时间")}
+                     "sent_at": _l("发送时间"), "answered_at": _l("评价时间"), "ticket.number": _l("工单号"),
+                     "customer.name": _l("客户名称")}
     column_formatters = {"ticket": _ticket_link, "state": _state, "score": _score,
                          "channel": lambda v, c, m, n: CHANNEL_LABELS.get(m.channel or "", "")}
     column_default_sort = ("id", True)
@@ -127,8 +129,12 @@ class SatisfactionSurveyView(ScopedModelView):
     list_template = "admin/care/survey_list.html"
     simple_list_pager = True
 
+    column_searchable_list = ["ticket.number", "customer.name"]
+
     def get_query(self) -> Any:
-        return self._narrow(super().get_query())
+        return self._narrow(super().get_query().options(
+            joinedload(SatisfactionSurvey.ticket), joinedload(SatisfactionSurvey.customer),
+            joinedload(SatisfactionSurvey.agent)))
 
     def get_count_query(self) -> Any:
         return self._narrow(super().get_count_query())

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.care import CareChannel, CareKind, CareRecord
 from models.customer import Contact, Customer
 from models.messaging import Channel, MessageTemplate, Outbox
-from rules import care_settings, messaging, normalize, scope
+from rules import care_settings, messaging, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, RuleViolation
 
@@ -48,7 +48,7 @@ def check(session: Session, record: CareRecord, *, actor: Actor, now: datetime) 
         raise InvalidValue(_l("请选择关怀类型"))
     if record.channel not in CHANNEL_LABELS:
         raise InvalidValue(_l("请选择关怀方式"))
-    record.content = normalize.text(record.content) or None
+    record.content = _words(record.content) or None
     if record.planned_for is None:
         record.done = True
     if record.done:
@@ -62,10 +62,15 @@ def check(session: Session, record: CareRecord, *, actor: Actor, now: datetime) 
     return record
 
 
+def _words(raw: Any) -> str:
+    """What someone wrote, as written: trimmed, with its Chinese punctuation kept (no NFKC)."""
+    return str(raw if raw is not None else "").strip()
+
+
 def complete(session: Session, record_id: Any, *, content: Any, actor: Actor, now: datetime) -> CareRecord:
     """完成 a planned care: what was done, by whom, when (once: a guarded UPDATE)."""
     record = scope.get_in_scope(session, CareRecord, record_id, actor)
-    text = normalize.text(content) or record.content
+    text = _words(content) or record.content
     if not text:
         raise InvalidValue(_l("请填写关怀内容"))
     done = session.execute(update(CareRecord).where(CareRecord.id == record.id, CareRecord.done.is_(False))
