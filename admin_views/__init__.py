@@ -50,9 +50,10 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans, products, reports,
-    pipeline_reports,
+    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
     care, satisfaction,  # 客户服务: 关怀记录, 待关怀, 满意度回访 (issue 22)
+    products, reports,
+    pipeline_reports,
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公

@@ -222,6 +222,6 @@ def init_app(app: Flask) -> None:
 
 
 def views() -> list:
-    return [TicketVisitView(name=_l("工单回访"), endpoint="care_visit"),
+    return [TicketVisitView(name=_l("工单回访"), category=SERVICE, endpoint="care_visit"),
             SatisfactionSurveyView(SatisfactionSurvey, name=_l("满意度回访"), category=SERVICE,
                                    endpoint="satisfaction_survey", **fa("fa-smile-o"))]
