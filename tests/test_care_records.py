@@ -55,6 +55,7 @@ def test_the_care_list_keeps_to_the_customers_one_sees(app, book, new_client, ma
         assert client.get(f"/admin/care_record/edit/?id={other}").status_code == 404
 
 
+@pytest.mark.both_dbs
 def test_a_planned_care_waits_in_the_upcoming_list_with_the_birthdays(app, book, new_client):
     with app.app_context():
         db.session.get(Customer, book["mine"]).birthday = date(1980, 11, 25)      # in 2 days
