@@ -211,9 +211,11 @@ def show(token: str) -> Any:
     if not outcome.ok:
         return _page("survey_public", 422, survey=opened.survey, values=request.form,
                      error=gettext("提交未成功，请稍后再试"))
-    if result is not None and result.state is satisfaction.Opened.EXPIRED:
+    if result is None:
+        return _page("survey_gone", 404)
+    if result.state is satisfaction.Opened.EXPIRED:
         return _page("survey_expired", 410)
-    return _page("survey_done", already=False)
+    return _page("survey_done", already=not result.took)
 
 
 def init_app(app: Flask) -> None:

@@ -133,7 +133,7 @@ def _send(session: Session, survey: SatisfactionSurvey, ticket: Ticket, *, link:
             + "（" + str(days) + "天内有效）")
     batch = messaging.queue_messages(session, [recipient], channel=Channel.SMS, body=body, sender=None, now=now,
                                      title=f"满意度回访 {ticket.number}", source="survey", key=lambda _r: key,
-                                     owner_as_sender=False)
+                                     owner_as_sender=False, respect_quiet_hours=True)  # a night's resolution waits for morning
     if batch.total == 0:  # this key was queued before: the message exists, nothing new is sent
         session.delete(batch)
         session.flush()
@@ -235,6 +235,7 @@ class Opened(StrEnum):
 class PublicSurvey:
     survey: SatisfactionSurvey
     state: Opened
+    took: bool = False  # this very submission was the answer taken
 
 
 def open_link(session: Session, token: str, *, now: datetime) -> PublicSurvey | None:
@@ -253,7 +254,8 @@ def open_link(session: Session, token: str, *, now: datetime) -> PublicSurvey | 
 
 def answer(session: Session, token: str, *, score: Any, comment: Any, now: datetime) -> PublicSurvey | None:
     """The customer's answer: taken once, before the link expires. A second submission (or one
-    after an agent entered the score) changes nothing and reports ANSWERED; a late one EXPIRED."""
+    after an agent entered the score) changes nothing and reports ANSWERED without `took`; a late
+    one EXPIRED; a link re-sent meanwhile None (the old token no longer matches)."""
     opened = open_link(session, token, now=now)
     if opened is None or opened.state is not Opened.OPEN:
         return opened
@@ -264,12 +266,12 @@ def answer(session: Session, token: str, *, score: Any, comment: Any, now: datet
         SatisfactionSurvey.expires_at > now, SatisfactionSurvey.token_hash == hash_token(token))
         .values(score=value, comment=text, channel=SurveyChannel.SMS.value, answered_at=now)
         .execution_options(synchronize_session=False)).rowcount
-    if taken != 1:  # answered (or re-sent) a moment ago
-        session.refresh(survey)
-        return open_link(session, token, now=now) or PublicSurvey(survey, Opened.ANSWERED)
+    if taken != 1:  # answered, or re-sent (a new token), a moment ago
+        session.expire(survey)
+        return open_link(session, token, now=now)
     _record(session, survey, score=value, comment=text, author_id=None, now=now)
     session.refresh(survey)
-    return PublicSurvey(survey, Opened.ANSWERED)
+    return PublicSurvey(survey, Opened.ANSWERED, took=True)
 
 
 def for_ticket(session: Session, ticket_id: int) -> SatisfactionSurvey | None:
