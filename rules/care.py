@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import extract, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models.care import CareChannel, CareKind, CareRecord
@@ -93,44 +93,53 @@ class Upcoming:
     record: CareRecord | None   # a planned care; None for a birthday
 
 
-def _birthday_on(born: date, year: int) -> date:
-    try:
-        return born.replace(year=year)
-    except ValueError:  # 29 February in a year without it: greeted on the 28th (as the greetings do)
-        return date(year, 2, 28)
+def _greeted_on(born: date, today: date, days: int) -> date | None:
+    """The day in [today, today + days) a person born on `born` is greeted (29 February: the
+    28th in other years, as messaging.birthday_people does)."""
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        if (born.month, born.day) == (day.month, day.day) or (
+                (born.month, born.day) == (2, 29) and (day.month, day.day) == (2, 28)
+                and not messaging._is_leap(day.year)):
+            return day
+    return None
 
 
-def _within(column: Any, today: date, days: int) -> Any:
-    return or_(*(messaging._month_day(column, today + timedelta(days=n)) for n in range(days)))
+def _soonest_first(column: Any, today: date) -> Any:
+    """Month and day as a number counted from today's (1123 → 0 on 23 November), so the
+    database orders the window's birthdays by their coming day, across New Year too."""
+    key = extract("month", column) * 100 + extract("day", column)
+    return (key - (today.month * 100 + today.day) + 1300) % 1300
 
 
 def upcoming(session: Session, *, actor: Actor, today: date, days: int | None = None,
              limit: int = 200) -> list[Upcoming]:
     """Birthdays of the customers and contacts the actor sees in the next `days` days (today
-    included), and the planned care due by then (overdue ones too), soonest first."""
+    included), and the planned care due by then (overdue ones too), soonest first, at most
+    `limit` of each kind: one scan each, ordered by the coming day, so a long list is cut at its
+    latest days, never at random ones."""
     days = days or care_settings.load(session)["upcoming_days"]
     end = today + timedelta(days=days)
     seen = scope.clause_for(Customer, actor)
+    window = [messaging._month_day(Customer.birthday, today + timedelta(days=n)) for n in range(days)]
     rows: list[Upcoming] = []
-    for c in session.scalars(select(Customer).where(seen, Customer.birthday.is_not(None),
-                                                    _within(Customer.birthday, today, days)).limit(limit)):
-        rows.append(Upcoming(_next_birthday(c.birthday, today), c, None, CareKind.BIRTHDAY.value, None))
+    for c in session.scalars(select(Customer).where(seen, Customer.birthday.is_not(None), or_(*window))
+                             .order_by(_soonest_first(Customer.birthday, today), Customer.id).limit(limit)):
+        rows.append(Upcoming(_greeted_on(c.birthday, today, days) or today, c, None, CareKind.BIRTHDAY.value, None))
+    contact_window = [messaging._month_day(Contact.birthday, today + timedelta(days=n)) for n in range(days)]
     for k in session.scalars(select(Contact).join(Customer, Contact.customer_id == Customer.id)
-                             .where(seen, Contact.birthday.is_not(None), _within(Contact.birthday, today, days))
-                             .options(joinedload(Contact.customer)).limit(limit)):
-        rows.append(Upcoming(_next_birthday(k.birthday, today), k.customer, k, CareKind.BIRTHDAY.value, None))
+                             .where(seen, Contact.birthday.is_not(None), or_(*contact_window))
+                             .options(joinedload(Contact.customer))
+                             .order_by(_soonest_first(Contact.birthday, today), Contact.id).limit(limit)):
+        rows.append(Upcoming(_greeted_on(k.birthday, today, days) or today, k.customer, k, CareKind.BIRTHDAY.value,
+                             None))
     planned = session.scalars(select(CareRecord).where(
         scope.clause_for(CareRecord, actor), CareRecord.done.is_(False), CareRecord.planned_for < end)
         .options(joinedload(CareRecord.customer), joinedload(CareRecord.contact))
         .order_by(CareRecord.planned_for, CareRecord.id).limit(limit))
     rows.extend(Upcoming(r.planned_for, r.customer, r.contact, r.kind, r) for r in planned)
-    rows.sort(key=lambda u: (u.day, u.customer.name, u.contact.name if u.contact else ""))
-    return rows[:limit]
-
-
-def _next_birthday(born: date, today: date) -> date:
-    this_year = _birthday_on(born, today.year)
-    return this_year if this_year >= today else _birthday_on(born, today.year + 1)
+    rows.sort(key=lambda u: (u.day, u.record is not None, u.customer.name, u.contact.name if u.contact else ""))
+    return rows
 
 
 # --- scheduled birthday care ---------------------------------------------------------------------
