@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import extract, or_, select, update
+from sqlalchemy import extract, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models.care import CareChannel, CareKind, CareRecord
@@ -106,10 +106,19 @@ def _greeted_on(born: date, today: date, days: int) -> date | None:
 
 
 def _soonest_first(column: Any, today: date) -> Any:
-    """Month and day as a number counted from today's (1123 → 0 on 23 November), so the
-    database orders the window's birthdays by their coming day, across New Year too."""
+    """Month and day as a number counted from today's (23 November → 0, 1 December → 78), so one
+    comparison finds the window's birthdays and the database orders them by their coming day,
+    across New Year too (numbers that are no date, like 1132, belong to nobody)."""
     key = extract("month", column) * 100 + extract("day", column)
     return (key - (today.month * 100 + today.day) + 1300) % 1300
+
+
+def _last_key(today: date, days: int) -> int:
+    last = today + timedelta(days=days - 1)
+    key = (last.month * 100 + last.day - (today.month * 100 + today.day) + 1300) % 1300
+    if (last.month, last.day) == (2, 28) and not messaging._is_leap(last.year):
+        key += 1  # those born on 29 February are greeted on the 28th
+    return key
 
 
 def upcoming(session: Session, *, actor: Actor, today: date, days: int | None = None,
@@ -121,16 +130,16 @@ def upcoming(session: Session, *, actor: Actor, today: date, days: int | None = 
     days = days or care_settings.load(session)["upcoming_days"]
     end = today + timedelta(days=days)
     seen = scope.clause_for(Customer, actor)
-    window = [messaging._month_day(Customer.birthday, today + timedelta(days=n)) for n in range(days)]
+    last = _last_key(today, days)
     rows: list[Upcoming] = []
-    for c in session.scalars(select(Customer).where(seen, Customer.birthday.is_not(None), or_(*window))
-                             .order_by(_soonest_first(Customer.birthday, today), Customer.id).limit(limit)):
+    coming = _soonest_first(Customer.birthday, today)
+    for c in session.scalars(select(Customer).where(seen, Customer.birthday.is_not(None), coming <= last)
+                             .order_by(coming, Customer.id).limit(limit)):
         rows.append(Upcoming(_greeted_on(c.birthday, today, days) or today, c, None, CareKind.BIRTHDAY.value, None))
-    contact_window = [messaging._month_day(Contact.birthday, today + timedelta(days=n)) for n in range(days)]
+    coming = _soonest_first(Contact.birthday, today)
     for k in session.scalars(select(Contact).join(Customer, Contact.customer_id == Customer.id)
-                             .where(seen, Contact.birthday.is_not(None), or_(*contact_window))
-                             .options(joinedload(Contact.customer))
-                             .order_by(_soonest_first(Contact.birthday, today), Contact.id).limit(limit)):
+                             .where(seen, Contact.birthday.is_not(None), coming <= last)
+                             .options(joinedload(Contact.customer)).order_by(coming, Contact.id).limit(limit)):
         rows.append(Upcoming(_greeted_on(k.birthday, today, days) or today, k.customer, k, CareKind.BIRTHDAY.value,
                              None))
     planned = session.scalars(select(CareRecord).where(

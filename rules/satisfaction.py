@@ -148,8 +148,8 @@ def _send(session: Session, survey: SatisfactionSurvey, ticket: Ticket, *, link:
 
 def survey_due(session: Session, *, now: datetime, link: Callable[[str], str] | None) -> list[int]:
     """Every 10 minutes: a survey for each ticket resolved lately that has none; an SMS when
-    sending is on, a link address is known and the customer has a mobile. Returns the batch ids
-    to send (the caller starts them after its commit)."""
+    sending is on, a link address is known and the customer has a mobile (the messages go out
+    with messaging's every-minute dispatch). Returns the tickets' ids."""
     config = care_settings.load(session)
     if not config["survey_auto"]:
         return []
@@ -157,9 +157,13 @@ def survey_due(session: Session, *, now: datetime, link: Callable[[str], str] | 
     tickets = list(session.scalars(select(Ticket).where(
         Ticket.resolved_at >= now - LOOK_BACK, Ticket.resolved_at <= now,
         Ticket.status_category.in_(DONE_CATEGORIES), ~has_survey).order_by(Ticket.resolved_at, Ticket.id).limit(BATCH)))
-    for ticket in tickets:
-        survey = ensure_survey(session, ticket, now)
-        if link is not None:
+    # None of them has a survey (the query says so): made together, one flush for the lot.
+    surveys = [SatisfactionSurvey(ticket_id=t.id, customer_id=t.customer_id, contact_id=t.contact_id,
+                                  agent_id=t.assignee_id, sends=0, created_at=now) for t in tickets]
+    session.add_all(surveys)
+    session.flush()
+    if link is not None:
+        for ticket, survey in zip(tickets, surveys):
             _send(session, survey, ticket, link=link, now=now, key=f"survey:{ticket.id}")
     return [t.id for t in tickets]
 
