@@ -2,7 +2,7 @@
 --customers customers (30 % with a birthday, one in 50 owned by the salesperson timed), for a
 salesperson and for a 客服 who sees everyone; and the satisfaction job's scan for tickets just
 resolved over --tickets resolved tickets (the last hour's 200 without a survey), timed without
-sending (no link address), each against its bare SQL on the DB-API connection.
+sending (no link address), the job against its bare SQL.
 
     .venv/bin/python bench/bench_care.py --url sqlite:////tmp/kechi-care-bench.db
     .venv/bin/python bench/bench_care.py --url postgresql://…/kechi_care_bench
@@ -102,8 +102,9 @@ def main() -> None:
             return out
 
         def bare(sql: str) -> list[float]:
-            conn = db.session.connection().connection.dbapi_connection
-            return timed(lambda: conn.cursor().execute(sql).fetchall())
+            from sqlalchemy import text
+
+            return timed(lambda: db.session.execute(text(sql)).all())
 
         for who, user_id in (("业务员 (self)", rep_id), ("客服 (all)", agent_id)):
             actor = Actor.from_user(db.session.get(User, user_id))
