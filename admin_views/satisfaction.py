@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from admin_views import links
 from admin_views.base import PermissionView, ScopedModelView, allowed
-from admin_views.context import current_actor, now
+from admin_views.context import audit_context, current_actor, now
 from admin_views.formatters import fmt_datetime
 from admin_views.forms import CsrfForm
 from admin_views.menu import SERVICE, fa
@@ -24,6 +24,7 @@ from models import db
 from models.care import SatisfactionSurvey, SurveyChannel
 from models.service import Ticket
 from rules import care_settings, satisfaction
+from rules.audit import INFO_KEY
 from rules.errors import RuleViolation
 from rules.links import ListKind, RecordLink
 
@@ -204,6 +205,7 @@ def show(token: str) -> Any:
         satisfaction.check_comment(request.form.get("comment"))
     except RuleViolation as exc:
         return _page("survey_public", 422, survey=opened.survey, values=request.form, error=str(exc))
+    db.session.info[INFO_KEY] = audit_context()  # the answer's audit rows name the visitor's address
     result = None
     with transaction() as outcome:
         result = satisfaction.answer(db.session, token, score=request.form.get("score"),

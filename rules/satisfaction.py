@@ -30,7 +30,7 @@ from models.care import SatisfactionSurvey, SurveyChannel
 from models.messaging import Channel
 from models.office import NotificationKind
 from models.service import EntryKind, StatusCategory, Ticket, TicketEntry
-from rules import care_settings, i18n, messaging, notifications, scope
+from rules import audit, care_settings, i18n, messaging, notifications, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
@@ -196,9 +196,18 @@ def _record(session: Session, survey: SatisfactionSurvey, *, score: int, comment
     """What an answer changes besides the survey: the ticket's score (a Core UPDATE that leaves
     the ticket's version alone: an agent editing it meanwhile is not told someone changed it),
     the timeline, and the assignee's bell for a low score."""
+    before = session.scalar(select(Ticket.satisfaction_score).where(Ticket.id == survey.ticket_id))
     session.execute(update(Ticket).where(Ticket.id == survey.ticket_id)
                     .values(satisfaction_score=score, updated_at=Ticket.updated_at)
                     .execution_options(synchronize_session=False))
+    ctx = session.info.get(audit.INFO_KEY)
+    if ctx is not None:  # the guarded UPDATEs pass the session's own log by: written here
+        audit.record(session, ctx=ctx, action="update", entity=SatisfactionSurvey.__name__,
+                     entity_id=str(survey.id), details={"score": [None, score], "comment": [None, comment],
+                                                        "channel": [None, SurveyChannel.SMS.value if author_id is None
+                                                                    else SurveyChannel.AGENT.value]})
+        audit.record(session, ctx=ctx, action="update", entity=Ticket.__name__, entity_id=str(survey.ticket_id),
+                     details={"satisfaction_score": [before, score]})
     said = _l("客户短信评价：%(s)d 分", s=score) if author_id is None else _l("电话回访录入：%(s)d 分", s=score)
     body = i18n.source_text(said) + (f"。{comment}" if comment else "")
     session.add(TicketEntry(ticket_id=survey.ticket_id, kind=EntryKind.VISIT, author_id=author_id, body=body, at=now))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from conftest import FIXED_NOW
 from jobs import care as care_jobs
-from models import Contact, Notification, Outbox, User, db
+from models import AuditLog, Contact, Notification, Outbox, User, db
 from models.care import SatisfactionSurvey
 from models.service import EntryKind, StatusCategory, Ticket, TicketEntry, TicketStatus
 from rules import care_settings
@@ -153,6 +153,11 @@ def test_the_agent_enters_the_score_on_the_ticket_page(app, desk, new_client):
                                to=f"/admin/care_visit/{desk['ticket']}/score/", follow=True)
     assert "已记录满意度 4 分" in response.get_data(as_text=True)
     assert ticket_facts(app, desk["ticket"]) == (4, ["电话回访录入：4 分。电话回访，客户满意"])
+    with app.app_context():  # the guarded UPDATEs are in the audit log all the same
+        logged = {(a.entity, a.actor_name, str(a.changes)) for a in db.session.scalars(
+            select(AuditLog).where(AuditLog.entity.in_(["Ticket", "SatisfactionSurvey"])))}
+    assert ("Ticket", "小林", "{'satisfaction_score': [None, 4]}") in logged
+    assert any(e == "SatisfactionSurvey" and "'score': [None, 4]" in c for e, _n, c in logged)
     # The box on the ticket page shows it (the tickets view includes this template).
     with app.test_request_context("/admin/"):
         login_user(db.session.get(User, desk["agent"]))
