@@ -33,6 +33,7 @@ from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
 from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
 from admin_views import notification_settings  # 提醒设置 (issue 21, reminders)
 from admin_views import repairs, service_reports  # 维修, 服务报表 (issue 22, repair)
+from admin_views import care, satisfaction  # 客户关怀, 满意度回访 (issue 22)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -50,7 +51,9 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans, products, reports,
+    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
+    care, satisfaction,  # 客户服务: 关怀记录, 待关怀, 满意度回访 (issue 22)
+    products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)

@@ -32,6 +32,7 @@ from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
 from demo import work_logs as demo_work_logs
+from demo import care as demo_care  # 关怀与回访 (issue 22)
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -96,6 +97,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
     demo_repair.seed_repairs(session, users, now=now)  # 维修 (issue 22): after the demo tickets
+    demo_care.seed_care(session, users, now=now)  # 关怀与回访 (issue 22): after the demo tickets
     return True
 
 

@@ -46,6 +46,7 @@ from models.service import (  # 客户服务 (issue 22)
     ACTIVE_CATEGORIES, AssignMode, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
     TicketEntry, TicketPriority, TicketStatus,
 )
+from models.care import CareChannel, CareKind, CareRecord, SatisfactionSurvey, SurveyChannel  # 关怀, 回访 (issue 22)
 
 __all__ = [
     "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",

@@ -56,6 +56,7 @@ from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, Periodi
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
 from models.repair import TicketPart, TicketRepair
+from models.care import CareRecord, SatisfactionSurvey
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -683,6 +684,8 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     TicketEntry: _through_ticket(TicketEntry.ticket_id),
     TicketRepair: _through_ticket(TicketRepair.ticket_id),
     TicketPart: _through_ticket(TicketPart.ticket_id),
+    CareRecord: _through_customer(CareRecord.customer_id),  # 关怀: whoever sees the customer
+    SatisfactionSurvey: _through_ticket(SatisfactionSurvey.ticket_id),  # 回访: whoever sees the ticket
 }
 
 # Where changing (edit, delete, batch actions) is narrower than seeing: shares show a customer,

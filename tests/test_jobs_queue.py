@@ -115,7 +115,10 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
                      "remind_expiring_contracts",
                      "remind_missing_work_logs",  # 工作日志 (issue 21)
                      "remind_upcoming_events",  # 日程 (issue 21)
-                     "run_sfa", "send_due_reminders",
-                     "send_plan_reminders", "warn_due_recycles"]
+                     "run_sfa", "send_birthday_care",  # 生日关怀 (issue 22)
+                     "send_due_reminders",
+                     "send_plan_reminders",
+                     "send_satisfaction_surveys",  # 满意度回访 (issue 22)
+                     "warn_due_recycles"]
     timeouts = {job.func.__name__: job.job_options.get("job_timeout") for job in scheduler.get_jobs()}
     assert timeouts["holiday_greetings"] == 6 * 3600 and timeouts["heartbeat"] is None
