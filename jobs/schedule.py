@@ -20,6 +20,7 @@ from jobs import document_text  # 文档中心: text for search
 from jobs import calendar as calendar_jobs  # 日程
 from jobs import tasks  # 待办 (issue 21)
 from jobs import work_logs  # 工作日志
+from jobs import sla as sla_jobs  # 客户服务 SLA (issue 22)
 from jobs.queue import enqueue
 from rules import clock
 
@@ -48,6 +49,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (calendar_jobs.remind_upcoming_events, "* * * * *"),  # 日程: 提前提醒 before each occurrence
     (tasks.remind_due_tasks, "50 8 * * *"),  # 待办: overdue and due soon, grouped per user
     (work_logs.remind_missing_work_logs, "2 * * * *"),  # 工作日志: 未提交 reminders from the set hour, once a day
+    (sla_jobs.watch_sla, "*/5 * * * *"),  # SLA: 即将超时 to assignees, 已超时 escalated to team leaders, once each
 ]
 
 

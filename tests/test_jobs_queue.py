@@ -116,6 +116,7 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
                      "remind_missing_work_logs",  # 工作日志 (issue 21)
                      "remind_upcoming_events",  # 日程 (issue 21)
                      "run_sfa", "send_due_reminders",
-                     "send_plan_reminders", "warn_due_recycles"]
+                     "send_plan_reminders", "warn_due_recycles",
+                     "watch_sla"]  # 客户服务 SLA (issue 22)
     timeouts = {job.func.__name__: job.job_options.get("job_timeout") for job in scheduler.get_jobs()}
     assert timeouts["holiday_greetings"] == 6 * 3600 and timeouts["heartbeat"] is None
