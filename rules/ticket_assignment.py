@@ -19,6 +19,8 @@ from rules.actor import Actor
 from rules.errors import OutOfScope, RuleViolation
 
 MANAGE = "service.manage"
+MODE_LABELS = {AssignMode.MANUAL.value: _l("手动分派"), AssignMode.ROUND_ROBIN.value: _l("轮流分派"),
+               AssignMode.LEAST_OPEN.value: _l("分给未结工单最少的人")}
 # Two requests taking the same turn: the loser tries the next member; a handful of rounds is plenty.
 ATTEMPTS = 5
 
@@ -79,3 +81,26 @@ def set_away(session: Session, *, team_id: int, user_id: int, away: bool, actor:
     member.away = bool(away)
     session.flush()
     return member
+
+
+def set_members(session: Session, team: ServiceTeam, user_ids: list[int]) -> None:
+    """The team's members as chosen on the 服务组 form; those who stay keep their away flag and
+    their turn (a new member's first turn comes before everyone who already had one)."""
+    wanted = list(dict.fromkeys(user_ids))
+    known = set(session.scalars(select(User.id).where(User.id.in_(wanted)))) if wanted else set()
+    if len(known) != len(wanted):
+        raise RuleViolation(_l("成员中有不存在的员工"))
+    team.members = [m for m in team.members if m.user_id in known]
+    have = {m.user_id for m in team.members}
+    team.members += [ServiceTeamMember(user_id=u) for u in wanted if u not in have]
+    session.flush()
+
+
+def check_delete(session: Session, team: ServiceTeam) -> None:
+    if session.scalar(select(Ticket.id).where(Ticket.team_id == team.id).limit(1)) is not None:
+        raise RuleViolation(_l("该服务组已有工单，不能删除；可以停用"))
+
+
+def memberships(session: Session, user_id: int) -> list[ServiceTeamMember]:
+    return list(session.scalars(select(ServiceTeamMember).join(ServiceTeam).where(
+        ServiceTeamMember.user_id == user_id).order_by(ServiceTeam.name)))

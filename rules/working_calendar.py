@@ -123,6 +123,40 @@ def check_week(week: dict[int, Sequence[Period]]) -> dict[int, tuple[Period, ...
     return clean
 
 
+def minutes_of(text: str | None) -> int | None:
+    """"09:00" → 540, "24:00" → 1440 (a period may run to midnight), blank → None."""
+    text = (text or "").strip().replace("：", ":")
+    if not text:
+        return None
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and (minutes or "0").isdigit()):
+        raise CalendarRefused(_l("时间格式应为 09:00：%(text)s", text=text[:20]))
+    value = int(hours) * 60 + int(minutes or 0)
+    if int(minutes or 0) >= 60 or value > DAY:
+        raise CalendarRefused(_l("时间格式应为 09:00：%(text)s", text=text[:20]))
+    return value
+
+
+def hhmm(minutes: int | None) -> str:
+    return "" if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def week_from_text(rows: dict[int, Sequence[str | None]]) -> dict[int, tuple[Period, ...]]:
+    """The week typed on the 工作日历 page: per weekday the start and end of up to two periods
+    ("09:00", "12:00", "13:30", "18:00"); a period needs both ends or neither."""
+    week: dict[int, tuple[Period, ...]] = {}
+    for weekday in range(7):
+        values = [minutes_of(t) for t in (list(rows.get(weekday, ())) + [None] * 4)[:4]]
+        periods = []
+        for begin, end in (values[0:2], values[2:4]):
+            if (begin is None) != (end is None):
+                raise CalendarRefused(_l("每个时间段须同时填写开始和结束时间"))
+            if begin is not None:
+                periods.append((begin, end))
+        week[weekday] = tuple(periods)
+    return check_week(week)
+
+
 def save_week(session: Session, week: dict[int, Sequence[Period]]) -> None:
     clean = check_week(week)
     rows = {row.weekday: row for row in session.scalars(select(WorkingHours))}
