@@ -67,8 +67,7 @@ class ServiceTeamView(SecureModelView):
     form_extra_fields = {"member_ids": SelectMultipleField(_l("成员"), choices=[], validate_choice=False)}
 
     def get_query(self) -> Any:
-        return super().get_query().options(selectinload(ServiceTeam.members).joinedload(ServiceTeamMember.user),
-                                           selectinload(ServiceTeam.leader))
+        return super().get_query().options(selectinload(ServiceTeam.members).joinedload(ServiceTeamMember.user))
 
     def _with_members(self, form: Any, obj: ServiceTeam | None) -> Any:
         form.member_ids.choices = [(str(u.id), u.display_name) for u in _active_users()]

@@ -58,6 +58,7 @@ def check(session: Session, policy: SlaPolicy) -> None:
         raise SlaPolicyRefused(_l("首次响应时限不能长于解决时限"))
     if not policy.active:
         return
+    session.flush()  # a new policy gets its id, so the look-up below does not find it as its own twin
     twin = select(SlaPolicy.id).where(
         SlaPolicy.active.is_(True), SlaPolicy.priority == str(policy.priority),
         SlaPolicy.type_id.is_(None) if policy.type_id is None else SlaPolicy.type_id == policy.type_id,
