@@ -29,6 +29,7 @@ from demo import pipeline as demo_pipeline
 from demo import reminders as demo_reminders
 from demo import reports as demo_reports
 from demo import sales as demo_sales
+from demo import sla as demo_sla  # 客户服务 SLA (issue 22)
 from demo import tasks as demo_tasks  # 待办 (issue 21)
 from demo import work_logs as demo_work_logs
 
@@ -94,6 +95,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
+    demo_sla.seed_sla(session, users, now=now)  # SLA, 客服 staff, 服务组: before demo/service.py (tickets)
     return True
 
 
