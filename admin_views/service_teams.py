@@ -54,7 +54,7 @@ class ServiceTeamView(SecureModelView):
                      "members": _l("成员"), "active": _l("启用")}
     column_formatters = {"assign_mode": choice_label(ticket_assignment.MODE_LABELS), "members": _members_html,
                          "leader": lambda v, c, m, n: m.leader.display_name if m.leader else ""}
-    form_columns = ["name", "leader", "assign_mode", "active"]
+    form_columns = ["name", "leader", "assign_mode", "member_ids", "active"]
     form_overrides = {"assign_mode": SelectField}
     form_args = {
         "name": {"label": _l("服务组名称")},

@@ -52,7 +52,7 @@ class WorkingCalendarView(PermissionView):
         return self.render("admin/service/working_calendar.html", year=year, years=(this_year, this_year + 1),
                            week=week, weekdays=WEEKDAYS, days=days, kind_labels=KIND_LABELS,
                            source_labels=SOURCE_LABELS, day_form=day_form or {},
-                           no_official=not any(d.source == HolidaySource.LIBRARY for d in days))
+                           known=working_calendar.knows_year(year))
 
     @expose("/")
     def index(self) -> Any:

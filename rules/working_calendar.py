@@ -209,9 +209,7 @@ def official_days(year: int) -> list[tuple[date, HolidayKind, str]] | None:
     None for a year the package does not know. Ordinary weekends are left to the working week."""
     import chinese_calendar  # a data package; imported here so the app starts without reading it
 
-    try:
-        chinese_calendar.is_holiday(date(year, 1, 1))
-    except NotImplementedError:
+    if not knows_year(year):
         return None
     names = {h.value: h.chinese for h in chinese_calendar.Holiday}
     days = [(d, HolidayKind.OFF, names.get(n, n)) for d, n in chinese_calendar.holidays.items()
@@ -219,6 +217,17 @@ def official_days(year: int) -> list[tuple[date, HolidayKind, str]] | None:
     days += [(d, HolidayKind.WORKDAY, names.get(n, n)) for d, n in chinese_calendar.workdays.items()
              if d.year == year and d.weekday() >= 5]
     return sorted(days)
+
+
+def knows_year(year: int) -> bool:
+    """Whether the national calendar package has `year` (else the administrator enters it)."""
+    import chinese_calendar
+
+    try:
+        chinese_calendar.is_holiday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def import_official(session: Session, year: int) -> Imported:

@@ -54,6 +54,7 @@ def test_the_working_week_refused_empty_and_kept_as_typed(app, client, staff):
     unknown = client.post_form("/admin/working_calendar/?year=2099", {}, to="/admin/working_calendar/import/?year=2099",
                                follow=True).get_data(as_text=True)
     assert "请手动录入2099年节假日" in unknown
+    assert "请手动录入2099年节假日" in client.get("/admin/working_calendar/?year=2099").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Holiday.name)) == "公司年会"
 
@@ -85,9 +86,19 @@ def test_away_set_by_the_manager_or_the_member_only(app, client, new_client, sta
 
     def away_of(user):
         with app.app_context():
-            return db.session.scalar(select(ServiceTeamMember.away).where(ServiceTeamMember.user_id == staff[user]))
+            return db.session.scalar(select(ServiceTeamMember.away).where(ServiceTeamMember.user_id == staff[user],
+                                                                          ServiceTeamMember.team_id == team_id))
 
     client.login("boss")
+    made = client.post_form("/admin/service_team/new/", {"name": "售后二组", "assign_mode": "round_robin",
+                                                         "member_ids": [str(staff["agent"]), str(staff["rep"])],
+                                                         "active": "y"}, follow=True)
+    assert made.status_code == 200
+    with app.app_context():
+        second = db.session.scalar(select(ServiceTeam).where(ServiceTeam.name == "售后二组"))
+        assert sorted(m.user_id for m in second.members) == sorted([staff["agent"], staff["rep"]])
+        second_id = second.id
+    assert "售后二组" in client.get(f"/admin/service_team/edit/?id={second_id}").get_data(as_text=True)
     listed = client.get("/admin/service_team/").get_data(as_text=True)
     assert "投诉组" in listed and "分给未结工单最少的人" in listed
     client.post_form("/admin/service_team/", {"team_id": team_id, "user_id": staff["agent"], "away": "1"},
