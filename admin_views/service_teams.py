@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.form.widgets import Select2Widget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -64,7 +65,9 @@ class ServiceTeamView(SecureModelView):
                         "description": _l("轮流分派和按未结工单最少分派都会跳过暂停接单和已离职的成员")},
         "active": {"label": _l("启用"), "default": True},
     }
-    form_extra_fields = {"member_ids": SelectMultipleField(_l("成员"), choices=[], validate_choice=False)}
+    form_extra_fields = {"member_ids": SelectMultipleField(_l("成员"), choices=[], validate_choice=False,
+                                                           widget=Select2Widget(multiple=True),
+                                                           description=_l("可输入姓名查找；可多选"))}
 
     def get_query(self) -> Any:
         return super().get_query().options(selectinload(ServiceTeam.members).joinedload(ServiceTeamMember.user))

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, select
 from wtforms import SelectField
 from wtforms.validators import NumberRange
 
@@ -33,7 +33,7 @@ class SlaPolicyView(SecureModelView):
 
     permission_view = permission_create = permission_edit = permission_delete = "service.manage"
     column_list = ["priority", "ticket_type", "value_level", "first_response_minutes", "resolution_minutes", "active"]
-    column_default_sort = [("priority", False), ("id", False)]
+    column_sortable_list: tuple[str, ...] = ()  # a handful of rows, always in priority order (get_query)
     column_labels = {"priority": _l("优先级"), "ticket_type": _l("工单类型"), "value_level": _l("客户价值"),
                      "first_response_minutes": _l("首次响应时限"), "resolution_minutes": _l("解决时限"),
                      "active": _l("启用")}
@@ -58,6 +58,12 @@ class SlaPolicyView(SecureModelView):
         "active": {"label": _l("启用"), "default": True},
     }
     list_template = "admin/service/sla_policy_list.html"
+
+    def get_query(self) -> Any:
+        """紧急 first, then 高, 普通, 低; the general policy of a priority before its narrower ones."""
+        rank = case({p: i for i, p in enumerate(sla_policies.PRIORITY_ORDER)}, value=SlaPolicy.priority, else_=9)
+        return super().get_query().order_by(rank, SlaPolicy.type_id.is_not(None), SlaPolicy.value_level_id.is_not(None),
+                                            SlaPolicy.id)
 
     def apply_rules(self, form: Any, model: SlaPolicy, is_created: bool) -> None:
         sla_policies.check(db.session, model)

@@ -16,6 +16,8 @@ from rules.errors import SlaPolicyRefused
 
 PRIORITY_LABELS = {TicketPriority.LOW.value: _l("低"), TicketPriority.NORMAL.value: _l("普通"),
                    TicketPriority.HIGH.value: _l("高"), TicketPriority.URGENT.value: _l("紧急")}
+PRIORITY_ORDER = (TicketPriority.URGENT.value, TicketPriority.HIGH.value, TicketPriority.NORMAL.value,
+                  TicketPriority.LOW.value)
 # The longest target anyone could mean (a year of working minutes); beyond it is a typing slip.
 MAX_MINUTES = 365 * 24 * 60
 

@@ -134,4 +134,4 @@ def test_the_sla_panel_on_the_ticket_page(app, staff, make_customer):
         ticket.resolution_due_at = FIXED_NOW + timedelta(hours=1)  # 11:00 Shanghai, Monday
         with app.test_request_context("/admin/ticket/details/"):
             html = render_template("admin/service/_sla_panel.html", ticket=ticket)
-        assert "即将超时" in html and "2026-11-23 11:00" in html and "剩余 1 小时 工作时间" in html
+        assert "即将超时" in html and "2026-11-23 11:00" in html and "工作时间还剩 1 小时" in html
