@@ -89,15 +89,7 @@ def state_clause(wanted: SlaState, now: datetime, warn: timedelta = WARN_BEFORE)
 
 def on_created(session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> None:
     """Set the first-response and resolution due instants of a new ticket."""
-    targets = sla_policies.targets_for(session, ticket)
-    if targets is None:
-        ticket.first_response_due_at = ticket.resolution_due_at = None
-        return
-    calendar = working_calendar.load(session, tz)
-    ticket.first_response_due_at = working_calendar.add_working(calendar, now, targets.first_response_seconds)
-    ticket.resolution_due_at = working_calendar.add_working(calendar, now, targets.resolution_seconds)
-    if ticket.status_category == StatusCategory.PAUSED:
-        _pause(session, ticket, now, calendar)
+    _start(session, ticket, now, now, tz)
 
 
 def on_category_change(session: Session, ticket: Ticket, old: StatusCategory, new: StatusCategory,
@@ -126,16 +118,21 @@ def on_priority_change(session: Session, ticket: Ticket, now: datetime, tz: str 
     """The policy follows the priority: the due instants are computed again from the creation."""
     if ticket.status_category not in ACTIVE_CATEGORIES:
         return
-    targets = sla_policies.targets_for(session, ticket)
-    created = ticket.created_at or now
     _forget_notices(ticket)
     ticket.sla_paused_at = ticket.sla_remaining_seconds = None
+    _start(session, ticket, ticket.created_at or now, now, tz)
+
+
+def _start(session: Session, ticket: Ticket, start: datetime, now: datetime, tz: str) -> None:
+    """Both due instants from `start` by the ticket's policy (none: not timed); a paused ticket
+    keeps the time left at `now`."""
+    targets = sla_policies.targets_for(session, ticket)
     if targets is None:
         ticket.first_response_due_at = ticket.resolution_due_at = None
         return
     calendar = working_calendar.load(session, tz)
-    ticket.first_response_due_at = working_calendar.add_working(calendar, created, targets.first_response_seconds)
-    ticket.resolution_due_at = working_calendar.add_working(calendar, created, targets.resolution_seconds)
+    ticket.first_response_due_at = working_calendar.add_working(calendar, start, targets.first_response_seconds)
+    ticket.resolution_due_at = working_calendar.add_working(calendar, start, targets.resolution_seconds)
     if ticket.status_category == StatusCategory.PAUSED:
         _pause(session, ticket, now, calendar)
 
