@@ -31,6 +31,9 @@ class SlaPolicy(db.Model):
     ticket_type: Mapped[DictItem | None] = relationship(foreign_keys=[type_id])
     value_level: Mapped[DictItem | None] = relationship(foreign_keys=[value_level_id])
 
+    def __str__(self) -> str:  # the audit log's label
+        return f"SLA {self.priority} {self.first_response_minutes}/{self.resolution_minutes} min"
+
     def __repr__(self) -> str:
         return format_repr(self, "id", "priority", "type_id", "value_level_id")
 
@@ -47,6 +50,9 @@ class WorkingHours(db.Model):
     end1: Mapped[int | None] = mapped_column(SmallInteger)
     start2: Mapped[int | None] = mapped_column(SmallInteger)
     end2: Mapped[int | None] = mapped_column(SmallInteger)
+
+    def __str__(self) -> str:
+        return f"weekday {self.weekday}"
 
     def __repr__(self) -> str:
         return format_repr(self, "weekday", "start1", "end1", "start2", "end2")
@@ -70,6 +76,9 @@ class Holiday(db.Model):
     kind: Mapped[HolidayKind] = mapped_column(String(8), nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     source: Mapped[HolidaySource] = mapped_column(String(8), nullable=False, default=HolidaySource.ADMIN)
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat() if self.day else ''} {self.name}".strip()
 
     def __repr__(self) -> str:
         return format_repr(self, "day", "kind", "source")

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.sla import Holiday, HolidayKind, HolidaySource, WorkingHours
@@ -189,7 +189,10 @@ def set_day(session: Session, day: date, kind: HolidayKind, name: str) -> Holida
 
 
 def remove_day(session: Session, day: date) -> None:
-    session.execute(delete(Holiday).where(Holiday.day == day))
+    row = session.get(Holiday, day)
+    if row is not None:
+        session.delete(row)  # through the ORM, so the audit log records it
+        session.flush()
 
 
 def days_of_year(session: Session, year: int) -> list[Holiday]:

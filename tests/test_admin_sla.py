@@ -57,6 +57,11 @@ def test_the_working_week_refused_empty_and_kept_as_typed(app, client, staff):
     assert "请手动录入2099年节假日" in client.get("/admin/working_calendar/?year=2099").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Holiday.name)) == "公司年会"
+    gone = client.post_form("/admin/working_calendar/", {"day": "2026-12-31"}, to="/admin/working_calendar/day/delete/",
+                            follow=True).get_data(as_text=True)
+    assert "2026-12-31 已删除" in gone
+    with app.app_context():
+        assert db.session.scalar(select(Holiday.name)) is None
 
 
 def test_policy_form_refuses_a_twin_and_pages_are_for_the_manager(app, client, staff):
