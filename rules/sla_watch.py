@@ -44,7 +44,9 @@ def _mark(session: Session, column: Any, ids: Sequence[int], now: datetime) -> l
         chunk = list(ids[start:start + BATCH])
         mine = list(session.scalars(select(Ticket.id).where(Ticket.id.in_(chunk), column.is_(None))))
         if mine:
-            session.execute(update(Ticket).where(Ticket.id.in_(mine), column.is_(None)).values({column.key: now})
+            # updated_at kept as it was: a mark is the system's bookkeeping, not a change to the ticket.
+            session.execute(update(Ticket).where(Ticket.id.in_(mine), column.is_(None))
+                            .values({column.key: now, "updated_at": Ticket.updated_at})
                             .execution_options(synchronize_session=False))
             marked += mine
     return marked

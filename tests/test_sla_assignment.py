@@ -81,7 +81,7 @@ def test_the_watch_warns_once_and_escalates_once(app, team, make_customer, clock
                          first_responded_at=FIXED_NOW - timedelta(hours=3), resolution_due_at=FIXED_NOW + timedelta(hours=1))
         calm = _ticket(customer, team, assignee=team["乙"], n=2, resolution_due_at=FIXED_NOW + timedelta(days=2))
         db.session.commit()
-        ticket_id, calm_id = ticket.id, calm.id
+        ticket_id, calm_id, touched = ticket.id, calm.id, ticket.updated_at
 
     with app.app_context():
         assert watch_sla() == {"warned": 1, "escalated": 0}
@@ -98,5 +98,6 @@ def test_the_watch_warns_once_and_escalates_once(app, team, make_customer, clock
         lines = db.session.execute(select(TicketEntry.ticket_id, TicketEntry.body, TicketEntry.author_id)
                                    .where(TicketEntry.kind == EntryKind.SLA)).all()
         assert lines == [(ticket_id, "已超时，已升级给组长", None)]
+        assert db.session.get(Ticket, ticket_id).updated_at == touched  # the marks are not an edit of the ticket
         assert db.session.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.id == calm_id, Ticket.sla_warned_at.is_(None))) == 1
