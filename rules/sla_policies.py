@@ -41,8 +41,10 @@ def match(session: Session, *, priority: str, type_id: int | None, value_level_i
 
 
 def targets_for(session: Session, ticket: Ticket) -> Targets | None:
-    level = session.scalar(select(Customer.value_level_id).where(Customer.id == ticket.customer_id))
-    policy = match(session, priority=ticket.priority, type_id=ticket.type_id, value_level_id=level)
+    # No autoflush: the hooks run on a ticket being built, perhaps not complete enough to insert yet.
+    with session.no_autoflush:
+        level = session.scalar(select(Customer.value_level_id).where(Customer.id == ticket.customer_id))
+        policy = match(session, priority=ticket.priority, type_id=ticket.type_id, value_level_id=level)
     if policy is None:
         return None
     return Targets(policy.first_response_minutes * 60, policy.resolution_minutes * 60)

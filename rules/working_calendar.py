@@ -92,10 +92,9 @@ def working_seconds_between(calendar: Calendar, a: datetime, b: datetime) -> int
 
 def load(session: Session, tz: str = DEFAULT_TZ) -> Calendar:
     """The calendar as the administrator set it, read once."""
-    week: dict[int, tuple[Period, ...]] = {}
-    for row in session.scalars(select(WorkingHours)):
-        week[row.weekday] = _periods_of(row)
-    holidays = {day: HolidayKind(kind) for day, kind in session.execute(select(Holiday.day, Holiday.kind))}
+    with session.no_autoflush:  # called from the SLA hooks on a ticket being built
+        week = {row.weekday: _periods_of(row) for row in session.scalars(select(WorkingHours))}
+        holidays = {day: HolidayKind(kind) for day, kind in session.execute(select(Holiday.day, Holiday.kind))}
     return Calendar(week=week, holidays=holidays, tz=tz)
 
 
