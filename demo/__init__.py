@@ -58,7 +58,8 @@ def _files_root() -> str:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    return [(username, DEMO_PASSWORD, role) for username, _n, role, _d, _s in DEMO_STAFF]
+    return [(username, DEMO_PASSWORD, role) for username, _n, role, _d, _s in DEMO_STAFF] + [
+        (username, DEMO_PASSWORD, role) for username, _n, role in demo_sla.SERVICE_STAFF]  # 客服部 (demo/sla.py)
 
 
 def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
