@@ -209,10 +209,10 @@ class Imported:
 def official_days(year: int) -> list[tuple[date, HolidayKind, str]] | None:
     """China's official holidays on weekdays and the 调休 workdays of `year` from chinesecalendar;
     None for a year the package does not know. Ordinary weekends are left to the working week."""
-    import chinese_calendar  # a data package; imported here so the app starts without reading it
-
     if not knows_year(year):
         return None
+    import chinese_calendar  # a data package, read only when the administrator imports
+
     names = {h.value: h.chinese for h in chinese_calendar.Holiday}
     days = [(d, HolidayKind.OFF, names.get(n, n)) for d, n in chinese_calendar.holidays.items()
             if d.year == year and d.weekday() < 5]
@@ -222,9 +222,12 @@ def official_days(year: int) -> list[tuple[date, HolidayKind, str]] | None:
 
 
 def knows_year(year: int) -> bool:
-    """Whether the national calendar package has `year` (else the administrator enters it)."""
-    import chinese_calendar
-
+    """Whether the national calendar package has `year` (else the administrator enters it). An
+    installation without the package (requirements.txt not yet installed) enters every year by hand."""
+    try:
+        import chinese_calendar
+    except ImportError:
+        return False
     try:
         chinese_calendar.is_holiday(date(year, 1, 1))
     except NotImplementedError:
