@@ -1,5 +1,6 @@
 """The SLA watch (jobs/sla.py, every 5 minutes): assignees hear of their tickets about to miss a
-due (即将超时), team leaders of those that missed it (已超时, escalated), each ticket once.
+due (即将超时; a leader of the unassigned ones in the team's queue), team leaders of those that
+missed it (已超时, escalated), each ticket once.
 
 Set-based on the indexed category and due columns (rules/sla.state_clause): a run over 200k open
 tickets reads only those near or past a due that were not told yet, marks them with one UPDATE
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.office import NotificationKind
@@ -59,15 +60,19 @@ def _tell(session: Session, per_user: dict[int, list[Notice]], *, many, now: dat
 
 
 def warn_soon(session: Session, now: datetime, tz: str) -> int:
-    """即将超时: the assignee of each open ticket due within WARN_BEFORE, once."""
-    rows = session.execute(select(Ticket.id, Ticket.number, Ticket.subject, Ticket.assignee_id).where(
-        state_clause(SlaState.SOON, now), Ticket.sla_warned_at.is_(None), Ticket.assignee_id.is_not(None))
+    """即将超时: the assignee of each open ticket due within WARN_BEFORE (the team's leader for one
+    still waiting in the team's queue), once."""
+    rows = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.subject, Ticket.assignee_id, ServiceTeam.leader_id)
+        .outerjoin(ServiceTeam, ServiceTeam.id == Ticket.team_id)
+        .where(state_clause(SlaState.SOON, now), Ticket.sla_warned_at.is_(None),
+               or_(Ticket.assignee_id.is_not(None), ServiceTeam.leader_id.is_not(None)))
         .order_by(Ticket.id)).all()
     marked = set(_mark(session, Ticket.sla_warned_at, [r.id for r in rows], now))
     per_user: dict[int, list[Notice]] = defaultdict(list)
     for r in rows:
         if r.id in marked:
-            per_user[r.assignee_id].append(Notice(
+            per_user[r.assignee_id or r.leader_id].append(Notice(
                 title=_l("工单即将超时：%(number)s %(subject)s", number=r.number, subject=r.subject),
                 link=RecordLink(ListKind.TICKET, r.id)))
     _tell(session, per_user, many=lambda n: _l("%(n)d 张工单即将超时", n=n), now=now, tz=tz)

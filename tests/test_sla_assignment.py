@@ -80,24 +80,26 @@ def test_the_watch_warns_once_and_escalates_once(app, team, make_customer, clock
         ticket = _ticket(customer, team, assignee=team["甲"], n=1, first_response_due_at=FIXED_NOW - timedelta(hours=2),
                          first_responded_at=FIXED_NOW - timedelta(hours=3), resolution_due_at=FIXED_NOW + timedelta(hours=1))
         calm = _ticket(customer, team, assignee=team["乙"], n=2, resolution_due_at=FIXED_NOW + timedelta(days=2))
+        _ticket(customer, team, n=3, resolution_due_at=FIXED_NOW + timedelta(hours=1))  # still in the team's queue
         db.session.commit()
         ticket_id, calm_id, touched = ticket.id, calm.id, ticket.updated_at
 
     with app.app_context():
-        assert watch_sla() == {"warned": 1, "escalated": 0}
+        assert watch_sla() == {"warned": 2, "escalated": 0}
         assert watch_sla() == {"warned": 0, "escalated": 0}
         assert _sla_notices(team["甲"]) == ["工单即将超时：GD0001 净水器漏水1"]
-        assert _sla_notices(team["乙"]) == [] and _sla_notices(team["组长"]) == []
+        assert _sla_notices(team["组长"]) == ["工单即将超时：GD0003 净水器漏水3"]  # nobody took it yet
+        assert _sla_notices(team["乙"]) == []
 
     clock.advance(hours=2)  # the due passed
     with app.app_context():
-        assert watch_sla() == {"warned": 0, "escalated": 1}
+        assert watch_sla() == {"warned": 0, "escalated": 2}
         assert watch_sla() == {"warned": 0, "escalated": 0}
-        assert _sla_notices(team["组长"]) == ["工单已超时：GD0001 净水器漏水1"]
+        assert _sla_notices(team["组长"])[1:] == ["工单已超时：GD0001 净水器漏水1", "工单已超时：GD0003 净水器漏水3"]
         assert len(_sla_notices(team["甲"])) == 1
         lines = db.session.execute(select(TicketEntry.ticket_id, TicketEntry.body, TicketEntry.author_id)
                                    .where(TicketEntry.kind == EntryKind.SLA)).all()
-        assert lines == [(ticket_id, "已超时，已升级给组长", None)]
+        assert lines[0] == (ticket_id, "已超时，已升级给组长", None) and len(lines) == 2
         assert db.session.get(Ticket, ticket_id).updated_at == touched  # the marks are not an edit of the ticket
         assert db.session.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.id == calm_id, Ticket.sla_warned_at.is_(None))) == 1
