@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, run_at_once
 from jobs.sla import watch_sla
 from models import (
     AssignMode, EntryKind, Notification, NotificationKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket,
@@ -53,6 +53,15 @@ def test_round_robin_is_fair_and_skips_away_and_disabled(app, team):
         assert pick_assignee(db.session, team["team"], later) is None  # nobody takes tickets now
         db.session.get(ServiceTeam, team["team"]).assign_mode = AssignMode.MANUAL
         assert pick_assignee(db.session, team["team"], later) is None
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_two_tickets_at_the_same_moment_go_to_two_people(app, team):
+    """The turn is a guarded UPDATE: the request that loses it takes the next member."""
+    picked: list[int | None] = []
+    results = run_at_once(app, [lambda session: picked.append(pick_assignee(session, team["team"], FIXED_NOW))] * 3)
+    assert results == ["ok"] * 3
+    assert sorted(picked) == sorted([team["甲"], team["乙"], team["丙"]])
 
 
 def test_least_open_picks_the_least_loaded(app, team, make_customer):
