@@ -181,7 +181,9 @@ def main() -> None:
             """The job's own statements, run raw on the DB-API connection (no ORM, no Python)."""
             connection = db.session.connection()
             for sql, params in statements:
-                connection.exec_driver_sql(sql, params)
+                result = connection.exec_driver_sql(sql, params)
+                if result.returns_rows:  # SQLite runs a SELECT while its rows are fetched
+                    result.fetchall()
             db.session.commit()
 
         ours, theirs, raw = timed(job), timed(bare), timed(replay)
