@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import make_app, normalise_url  # noqa: E402
+from common import analyze, make_app, normalise_url  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 TZ = "Asia/Shanghai"
@@ -91,12 +91,7 @@ def generate(open_rows: int, done_rows: int, agents: int, teams: int) -> None:
     if batch:
         db.session.execute(insert(Ticket), batch)
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(db.engine)
 
 
 def main() -> None:
