@@ -55,7 +55,7 @@ def test_round_robin_is_fair_and_skips_away_and_disabled(app, team):
         assert pick_assignee(db.session, team["team"], later) is None
 
 
-@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+@pytest.mark.both_dbs
 def test_two_tickets_at_the_same_moment_go_to_two_people(app, team):
     """The turn is a guarded UPDATE: the request that loses it takes the next member."""
     picked: list[int | None] = []
