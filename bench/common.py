@@ -35,6 +35,16 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+def analyze(engine) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL's ANALYZE outside a transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
 def make_app(url: str, **overrides):
     """The real application on `url`, configured like production (not TESTING)."""
     from app import create_app

@@ -30,6 +30,7 @@ from demo import reminders as demo_reminders
 from demo import repair as demo_repair  # 维修 (issue 22): after demo/service.py
 from demo import reports as demo_reports
 from demo import sales as demo_sales
+from demo import sla as demo_sla  # 客户服务 SLA (issue 22)
 from demo import tasks as demo_tasks  # 待办 (issue 21)
 from demo import work_logs as demo_work_logs
 from demo import care as demo_care  # 关怀与回访 (issue 22)
@@ -59,7 +60,8 @@ def _files_root() -> str:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    return [(username, DEMO_PASSWORD, role) for username, _n, role, _d, _s in DEMO_STAFF]
+    return [(username, DEMO_PASSWORD, role) for username, _n, role, _d, _s in DEMO_STAFF] + [
+        (username, DEMO_PASSWORD, role) for username, _n, role in demo_sla.SERVICE_STAFF]  # 客服部 (demo/sla.py)
 
 
 def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
@@ -96,6 +98,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
+    demo_sla.seed_sla(session, users, now=now)  # SLA, 客服 staff, 服务组: before demo/service.py (tickets)
     demo_repair.seed_repairs(session, users, now=now)  # 维修 (issue 22): after the demo tickets
     demo_care.seed_care(session, users, now=now)  # 关怀与回访 (issue 22): after the demo tickets
     return True

@@ -21,6 +21,7 @@ from jobs import calendar as calendar_jobs  # 日程
 from jobs import tasks  # 待办 (issue 21)
 from jobs import work_logs  # 工作日志
 from jobs import care as care_jobs  # 满意度回访, 生日关怀 (issue 22)
+from jobs import sla as sla_jobs  # 客户服务 SLA (issue 22)
 from jobs.queue import enqueue
 from rules import clock
 
@@ -51,6 +52,7 @@ SCHEDULE: list[tuple[Callable[[], object], str]] = [
     (work_logs.remind_missing_work_logs, "2 * * * *"),  # 工作日志: 未提交 reminders from the set hour, once a day
     (care_jobs.send_satisfaction_surveys, "*/10 * * * *"),  # 满意度回访: tickets just resolved (issue 22)
     (care_jobs.send_birthday_care, "20 * * * *"),  # 生日关怀短信, once per person a year (issue 22)
+    (sla_jobs.watch_sla, "*/5 * * * *"),  # SLA: 即将超时 to assignees, 已超时 escalated to team leaders, once each
 ]
 
 

@@ -47,9 +47,10 @@ from models.service import (  # 客户服务 (issue 22)
     TicketEntry, TicketPriority, TicketStatus,
 )
 from models.care import CareChannel, CareKind, CareRecord, SatisfactionSurvey, SurveyChannel  # 关怀, 回访 (issue 22)
+from models.sla import Holiday, HolidayKind, HolidaySource, SlaPolicy, WorkingHours  # SLA (issue 22)
 
 __all__ = [
-    "db", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
+    "db", "Holiday", "HolidayKind", "HolidaySource", "SlaPolicy", "WorkingHours", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
     "LoginCaptcha", "LoginLog", "Notification", "NotificationKind", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
     "RecycleRule", "Role", "Sequence",

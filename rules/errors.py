@@ -151,3 +151,13 @@ class FileRefused(InvalidValue):
 
 class TemplateRefused(InvalidValue):
     """A print template was not saved or could not be rendered (sandbox, limits, unknown field)."""
+
+
+class CalendarRefused(InvalidValue):
+    """The SLA working calendar cannot hold the week or day given (no working hours at all, a
+    period ending before it starts)."""
+
+
+class SlaPolicyRefused(InvalidValue):
+    """An SLA policy with a target that is not a positive number of minutes, or one that
+    duplicates another for the same priority, type and value level."""

@@ -57,6 +57,7 @@ from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
 from models.repair import TicketPart, TicketRepair
 from models.care import CareRecord, SatisfactionSurvey
+from models.sla import Holiday, SlaPolicy, WorkingHours
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -757,6 +758,9 @@ UNSCOPED: dict[type, str] = {
     TicketStatus: "service settings (service.manage); every agent sees the statuses",
     ServiceTeam: "service settings (service.manage); every agent sees the groups to hand a ticket to",
     ServiceTeamMember: "service settings (service.manage)",
+    SlaPolicy: "service settings (service.manage): the firm's targets, the same for everyone",
+    WorkingHours: "service settings (service.manage): the firm's working week",
+    Holiday: "service settings (service.manage): the firm's holidays and 调休 workdays",
 }
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
     """The rows of `model` the actor may see."""

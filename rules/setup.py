@@ -8,6 +8,7 @@ from models.org import DataScope, Role
 from rules import (
     approval_flows, clock, dictionaries, office_requests, org, print_defaults, settings, stage_groups, ticket_statuses,
 )
+from rules import working_calendar  # SLA (issue 22)
 from rules.permissions import ALL_PERMISSIONS, DEFAULT_ROLES
 
 # The permissions this installation has already offered to its administrators. A release that
@@ -45,4 +46,5 @@ def ensure_defaults(session: Session) -> dict[str, Role]:
     office_requests.ensure_default_flows(session)  # requests: 工作请示/请假/出差/报销 flows, for the kinds without one
     print_defaults.ensure_defaults(session, now=clock.now())  # templates: a default print template per document type
     ticket_statuses.ensure_defaults(session)  # service: 新建 … 已关闭, for an installation without statuses
+    working_calendar.ensure_defaults(session)  # SLA: a Mon–Fri working week, for an installation without one
     return roles

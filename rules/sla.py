@@ -15,6 +15,8 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import Session
 
 from models.service import ACTIVE_CATEGORIES, StatusCategory, Ticket
+from rules import sla_policies, working_calendar
+from rules.working_calendar import DEFAULT_TZ
 
 # How long before a due instant a ticket counts as 即将超时 (wall-clock; the assignee is warned).
 WARN_BEFORE = timedelta(hours=2)
@@ -77,17 +79,82 @@ def state_clause(wanted: SlaState, now: datetime, warn: timedelta = WARN_BEFORE)
     return false()
 
 
-# ---- hooks the ticket rules call; the SLA rules (policies, working calendar) fill them in ----
+# ---- hooks the ticket rules call on every create / move / priority change ----
+#
+# Choices (DESIGN §6 leaves them open): only the resolution clock pauses (a first reply is owed
+# before a ticket waits for the customer); a reopened ticket gets a fresh resolution target from
+# the reopening; a priority change counts both targets again from the creation (time spent
+# paused before the change counts as worked). Each restart forgets the warning and escalation
+# already sent, so the new due is watched again.
 
-def on_created(session: Session, ticket: Ticket, now: datetime) -> None:
+def on_created(session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> None:
     """Set the first-response and resolution due instants of a new ticket."""
+    _start(session, ticket, now, now, tz)
 
 
 def on_category_change(session: Session, ticket: Ticket, old: StatusCategory, new: StatusCategory,
-                       now: datetime) -> None:
+                       now: datetime, tz: str = DEFAULT_TZ) -> None:
     """Pause (into PAUSED), resume (out of it: the due set again from the working time left),
     stop (RESOLVED / CLOSED) or restart (reopened) the clocks."""
+    old, new = StatusCategory(old), StatusCategory(new)
+    if old == new:
+        return
+    calendar = working_calendar.load(session, tz)
+    if old.value not in ACTIVE_CATEGORIES and new.value in ACTIVE_CATEGORIES:  # reopened
+        targets = sla_policies.targets_for(session, ticket)
+        ticket.resolution_due_at = (working_calendar.add_working(calendar, now, targets.resolution_seconds)
+                                    if targets else None)
+        _forget_notices(ticket)
+        if new == StatusCategory.PAUSED:
+            _pause(session, ticket, now, calendar)
+        return
+    if old == StatusCategory.PAUSED:
+        _resume(ticket, now, calendar)
+    if new == StatusCategory.PAUSED:
+        _pause(session, ticket, now, calendar)
 
 
-def on_priority_change(session: Session, ticket: Ticket, now: datetime) -> None:
+def on_priority_change(session: Session, ticket: Ticket, now: datetime, tz: str = DEFAULT_TZ) -> None:
     """The policy follows the priority: the due instants are computed again from the creation."""
+    if ticket.status_category not in ACTIVE_CATEGORIES:
+        return
+    _forget_notices(ticket)
+    ticket.sla_paused_at = ticket.sla_remaining_seconds = None
+    _start(session, ticket, ticket.created_at or now, now, tz)
+
+
+def _start(session: Session, ticket: Ticket, start: datetime, now: datetime, tz: str) -> None:
+    """Both due instants from `start` by the ticket's policy (none: not timed); a paused ticket
+    keeps the time left at `now`."""
+    targets = sla_policies.targets_for(session, ticket)
+    if targets is None:
+        ticket.first_response_due_at = ticket.resolution_due_at = None
+        return
+    calendar = working_calendar.load(session, tz)
+    ticket.first_response_due_at = working_calendar.add_working(calendar, start, targets.first_response_seconds)
+    ticket.resolution_due_at = working_calendar.add_working(calendar, start, targets.resolution_seconds)
+    if ticket.status_category == StatusCategory.PAUSED:
+        _pause(session, ticket, now, calendar)
+
+
+def _pause(session: Session, ticket: Ticket, now: datetime, calendar: working_calendar.Calendar) -> None:
+    """Keep the working time left and stop the resolution clock. A ticket already past its due
+    stays 已超时: a pause does not forgive a breach."""
+    due = ticket.resolution_due_at
+    if due is None or due <= now:
+        return
+    ticket.sla_remaining_seconds = working_calendar.working_seconds_between(calendar, now, due)
+    ticket.sla_paused_at = now
+    ticket.resolution_due_at = None
+
+
+def _resume(ticket: Ticket, now: datetime, calendar: working_calendar.Calendar) -> None:
+    if ticket.sla_paused_at is None:
+        return
+    ticket.resolution_due_at = working_calendar.add_working(calendar, now, ticket.sla_remaining_seconds or 0)
+    ticket.sla_paused_at = ticket.sla_remaining_seconds = None
+    _forget_notices(ticket)
+
+
+def _forget_notices(ticket: Ticket) -> None:
+    ticket.sla_warned_at = ticket.sla_escalated_at = None

@@ -90,8 +90,8 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         counts = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Customer.id))))
         roles = set(db.session.scalars(select(Role.name).join(User, User.role_id == Role.id)))
         departments = db.session.scalar(select(func.count(Department.id)))
-        assert counts[0] == 10 and counts[1] >= 200
-        assert roles == {"系统管理员", "总经理", "经理", "主管", "业务员", "内勤", "财务"}
+        assert counts[0] == 14 and counts[1] >= 200  # with the 客服部 of demo/sla.py
+        assert roles == {"系统管理员", "总经理", "经理", "主管", "业务员", "内勤", "财务", "客服主管", "客服"}
         assert departments >= 3
         sample = db.session.scalars(select(Customer).where(Customer.owner_id.is_not(None)).limit(20)).all()
         assert all(c.province and c.mobile and c.code and c.mnemonic and c.contacts for c in sample)
@@ -107,6 +107,9 @@ def test_seed_demo_is_believable_and_idempotent(tmp_path):
         assert db.session.scalar(select(func.count(StockMovement.id)).where(StockMovement.reason == "ship")) > 100
         assert db.session.scalar(select(func.count(Customer.id)).where(Customer.purchase_count > 0)) > 50
         assert_demo_pipeline_is_believable()
+        from models import Holiday, ServiceTeam, SlaPolicy  # 客户服务 SLA: targets, holidays, two service groups
+        assert db.session.scalar(select(func.count(SlaPolicy.id))) == 5 and db.session.scalar(select(func.count(Holiday.day))) > 20
+        assert set(db.session.scalars(select(ServiceTeam.name))) == {"售后一组", "投诉组"}
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and "已存在" in second.output
     with app.app_context():

@@ -119,6 +119,7 @@ def test_the_production_cron_config_registers_the_schedule(redis_url):
                      "send_due_reminders",
                      "send_plan_reminders",
                      "send_satisfaction_surveys",  # 满意度回访 (issue 22)
-                     "warn_due_recycles"]
+                     "warn_due_recycles",
+                     "watch_sla"]  # 客户服务 SLA (issue 22)
     timeouts = {job.func.__name__: job.job_options.get("job_timeout") for job in scheduler.get_jobs()}
     assert timeouts["holiday_greetings"] == 6 * 3600 and timeouts["heartbeat"] is None
