@@ -32,6 +32,7 @@ from admin_views import tasks  # 待办 (issue 21)
 from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
 from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
 from admin_views import notification_settings  # 提醒设置 (issue 21, reminders)
+from admin_views import knowledge  # 知识库 (issue 22)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -53,6 +54,7 @@ MODULES: tuple[ModuleType, ...] = (
     pipeline_reports,
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
+    knowledge,  # 客户服务: 知识库 (issue 22)
     # 综合办公
     calendar, tasks, work_logs, office_requests,  # 日程, 待办, 工作日志, 工作请示 (issue 21)
     announcements, notifications, address_books, approvals,  # approvals: 我的审批

@@ -41,6 +41,9 @@ from models.report import FollowUpDay, ProductDay, SalesDay
 from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecipient
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import Task, TaskEntity, TaskEvent, TaskEventKind, TaskPriority, TaskState  # 待办 (issue 21)
+from models.knowledge import (  # 知识库 (issue 22)
+    ArticleKind, ArticleStatus, KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote,
+)
 from models.service import (  # 客户服务 (issue 22)
     ACTIVE_CATEGORIES, AssignMode, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
     TicketEntry, TicketPriority, TicketStatus,
@@ -71,4 +74,5 @@ __all__ = [
     "WorkLog", "WorkLogComment", "WorkLogPeriod", "WorkLogRecipient",
     "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
     "NotificationSetting",
+    "ArticleKind", "ArticleStatus", "KbArticle", "KbArticleSearch", "KbArticleTag", "KbCategory", "KbHelpfulVote",
 ]

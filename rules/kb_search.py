@@ -1,0 +1,91 @@
+"""知识库搜索: an article is found by its title, question, answer or body text and tags, cut
+into tokens exactly as customer search cuts them (rules/search.py: CJK unigrams and bigrams,
+ASCII trigrams), so 滤芯 finds "更换滤芯的步骤" and 漏水 finds a Q&A whose answer mentions it.
+The token index narrows the rows (SQLite FTS5 kb_article_fts; PostgreSQL's GIN on the stored
+token_array); the substring check on `body` makes every answer exact."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, delete, insert, literal, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
+
+from models.knowledge import KbArticle, KbArticleSearch
+from rules import search
+from rules.messaging import html_to_text
+
+
+def searchable_values(article: KbArticle) -> list[str]:
+    """Title first (a snippet starts there when nothing else matches), then the texts, then tags."""
+    values: Iterable[object] = [article.title, article.question, article.answer, html_to_text(article.body or ""),
+                                *(article.tags or [])]
+    return [search.normalised(v) for v in values if v and search.normalised(v)]
+
+
+def row_for(article_id: int, values: list[str]) -> dict[str, object]:
+    """The kb_article_search row for already-normalised values (bulk loaders call this)."""
+    return {"article_id": article_id, "body": "\n".join(values), "tokens": " ".join(sorted(search.tokens_of(values)))}
+
+
+def refresh(session: Session, article: KbArticle) -> None:
+    """Rewrite one article's search row (after every save)."""
+    session.flush()
+    session.execute(delete(KbArticleSearch).where(KbArticleSearch.article_id == article.id))
+    session.execute(insert(KbArticleSearch), [row_for(article.id, searchable_values(article))])
+
+
+def _contains(needle: str) -> ColumnElement[bool]:
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return KbArticleSearch.body.like(f"%{escaped}%", escape="\\")
+
+
+def _fts(tokens: list[str]) -> str:
+    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+def _hits_at_least(session: Session, fts: str, n: int) -> bool:
+    found = session.execute(text(
+        "SELECT count(*) FROM (SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH :fts LIMIT :n)"),
+        {"fts": fts, "n": n}).scalar()
+    return bool(found and found >= n)
+
+
+def clause(session: Session, term: str) -> ColumnElement[bool] | None:
+    """Articles whose text contains `term`, as a WHERE clause on KbArticle (None: no term)."""
+    needle = search.normalised(term)
+    if not needle:
+        return None
+    tokens = sorted(search.query_tokens(needle))
+    exact = bool(tokens) and search.index_is_exact(needle)
+    like = _contains(needle)
+    if not tokens:
+        return KbArticle.id.in_(select(KbArticleSearch.article_id).where(like))
+    if session.get_bind().dialect.name == "postgresql":
+        token_array = literal_column("kb_article_search.token_array", ARRAY(Text))  # see models/knowledge.py
+        matches = select(KbArticleSearch.article_id).where(token_array.op("@>")(literal(tokens, ARRAY(Text))))
+        return KbArticle.id.in_(matches if exact else matches.where(like))
+    fts = _fts(tokens)
+    hits = select(literal_column("rowid")).select_from(table("kb_article_fts")).where(
+        literal_column("kb_article_fts").op("MATCH")(literal(fts)))
+    matches = hits if exact else select(KbArticleSearch.article_id).where(
+        like, KbArticleSearch.article_id.in_(hits))
+    if _hits_at_least(session, fts, search.COMMON_HITS):
+        # As customer search does: hide the key from SQLite's planner so it walks the
+        # newest-first index and stops after a page instead of sorting every hit.
+        return (KbArticle.id + 0).in_(matches)
+    return KbArticle.id.in_(matches)
+
+
+def snippet(body: str, term: str, *, width: int = 40) -> str:
+    """A few words of an article's indexed text around the first place the term occurs (the
+    text after the title when the term is only in the title)."""
+    needle = search.normalised(term)
+    text_ = body.split("\n", 1)[1] if "\n" in body else body
+    at = text_.find(needle) if needle else -1
+    if at < 0:
+        return text_[:width * 2] + ("…" if len(text_) > width * 2 else "")
+    start = max(0, at - width)
+    end = at + len(needle) + width
+    return ("…" if start else "") + text_[start:end].replace("\n", " ") + ("…" if end < len(text_) else "")
