@@ -50,11 +50,12 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans, products, reports,
+    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
+    knowledge,  # 客户服务: 知识库 (issue 22)
+    products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
-    knowledge,  # 客户服务: 知识库 (issue 22)
     # 综合办公
     calendar, tasks, work_logs, office_requests,  # 日程, 待办, 工作日志, 工作请示 (issue 21)
     announcements, notifications, address_books, approvals,  # approvals: 我的审批

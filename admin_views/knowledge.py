@@ -10,7 +10,7 @@ from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -240,7 +240,7 @@ class KbArticleView(CustomFieldsMixin, ScopedModelView):
         with transaction() as outcome:
             for record in records:
                 knowledge.move(db.session, record.id, move, actor=actor, now=when)
-            outcome.done(ngettext("已处理 %(num)d 篇文章。", "已处理 %(num)d 篇文章。", len(records)))
+            outcome.done(gettext("已处理 %(num)d 篇文章。", num=len(records)))
 
     @action("publish", _l("发布"), _l("发布后所有能查看知识库的同事都能看到，并可在工单回复中引用。确定发布所选文章吗？"))
     def action_publish(self, ids: list[str]) -> None:

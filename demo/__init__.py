@@ -31,6 +31,7 @@ from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
 from demo import work_logs as demo_work_logs
+from demo import knowledge as demo_knowledge  # 知识库 (issue 22)
 
 DEMO_PASSWORD = "kechi123"
 # (username, name, role, department path, superior username)
@@ -94,6 +95,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
+    demo_knowledge.seed_knowledge(session, users, now=now)  # 知识库 (issue 22)
     return True
 
 

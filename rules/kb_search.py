@@ -78,14 +78,12 @@ def clause(session: Session, term: str) -> ColumnElement[bool] | None:
     return KbArticle.id.in_(matches)
 
 
-def snippet(body: str, term: str, *, width: int = 40) -> str:
-    """A few words of an article's indexed text around the first place the term occurs (the
-    text after the title when the term is only in the title)."""
-    needle = search.normalised(term)
-    text_ = body.split("\n", 1)[1] if "\n" in body else body
-    at = text_.find(needle) if needle else -1
+def snippet(text_: str, term: str, *, width: int = 40) -> str:
+    """A few words of an article's own text (as written, not the normalised index) around the
+    first place the term occurs, or its beginning when the term is only in the title or tags."""
+    flat = " ".join(text_.split())
+    at = flat.lower().find(" ".join(term.split()).lower()) if term.strip() else -1
     if at < 0:
-        return text_[:width * 2] + ("…" if len(text_) > width * 2 else "")
-    start = max(0, at - width)
-    end = at + len(needle) + width
-    return ("…" if start else "") + text_[start:end].replace("\n", " ") + ("…" if end < len(text_) else "")
+        return flat[:width * 2] + ("…" if len(flat) > width * 2 else "")
+    start, end = max(0, at - width), at + len(term.strip()) + width
+    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.knowledge import ArticleKind, ArticleStatus, KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote
+from models.knowledge import ArticleKind, ArticleStatus, KbArticle, KbArticleTag, KbCategory, KbHelpfulVote
 from models.service import EntryKind, Ticket, TicketEntry
 from rules import audit, kb_search, scope
 from rules.actor import Actor
@@ -189,7 +189,8 @@ def vote(session: Session, article: KbArticle, *, actor: Actor, helpful: bool, n
     if added != 1:
         return False
     column = KbArticle.helpful_yes if helpful else KbArticle.helpful_no
-    session.execute(update(KbArticle).where(KbArticle.id == article.id).values({column: column + 1})
+    session.execute(update(KbArticle).where(KbArticle.id == article.id)
+                    .values({column: column + 1, KbArticle.updated_at: KbArticle.updated_at})  # not an edit
                     .execution_options(synchronize_session=False))
     session.refresh(article)
     return True
@@ -201,8 +202,10 @@ def my_vote(session: Session, article_id: int, user_id: int) -> bool | None:
 
 
 def count_view(session: Session, article_id: int) -> None:
-    """阅读次数: one UPDATE, not a read-modify-write (and no version bump: nobody's form goes stale)."""
-    session.execute(update(KbArticle).where(KbArticle.id == article_id).values(views=KbArticle.views + 1)
+    """阅读次数: one UPDATE, not a read-modify-write; neither the version nor 最后修改 moves (a
+    read is not an edit, and nobody's open form goes stale)."""
+    session.execute(update(KbArticle).where(KbArticle.id == article_id)
+                    .values(views=KbArticle.views + 1, updated_at=KbArticle.updated_at)
                     .execution_options(synchronize_session=False))
 
 
@@ -220,11 +223,11 @@ def picker(session: Session, term: str, *, limit: int = PICKER_RESULTS) -> list[
     if found is None:
         return []
     rows = session.execute(
-        select(KbArticle, KbArticleSearch.body).join(KbArticleSearch, KbArticleSearch.article_id == KbArticle.id)
-        .where(found, KbArticle.status == ArticleStatus.PUBLISHED.value)
-        .order_by(KbArticle.helpful_yes.desc(), KbArticle.id.desc()).limit(min(limit, PICKER_RESULTS)))
-    return [{"id": a.id, "title": a.title, "kind": a.kind, "snippet": kb_search.snippet(body, term),
-             "answer": text_of(a)} for a, body in rows]
+        select(KbArticle).where(found, KbArticle.status == ArticleStatus.PUBLISHED.value)
+        .order_by(KbArticle.helpful_yes.desc(), KbArticle.id.desc()).limit(min(limit, PICKER_RESULTS))).scalars()
+    return [{"id": a.id, "title": a.title, "kind": a.kind,
+             "snippet": kb_search.snippet("\n".join(filter(None, [a.question, text_of(a)])), term),
+             "answer": text_of(a)} for a in rows]
 
 
 def draft_from_ticket(session: Session, ticket_id: Any, *, actor: Actor) -> KbArticle:

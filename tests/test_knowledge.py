@@ -136,8 +136,9 @@ def test_publish_archive_unarchive_and_a_stale_move_is_refused(app, people, new_
             knowledge.move(db.session, article, "publish", actor=actor(people["reader"]), now=FIXED_NOW)
 
 
-def test_helpful_is_counted_once_per_person(app, people, new_client):
+def test_helpful_is_counted_once_per_person(app, people, new_client, clock):
     article = add(app, people["editor"], "如何申请上门安装", answer="拨打400热线预约。")
+    clock.advance(hours=3)
     reader = login(new_client, "chen")
     page = f"{LIST}details/?id={article}"
     assert "感谢您的反馈" in reader.post_form(page, {"helpful": "1"}, to=f"{LIST}vote/?id={article}",
@@ -149,6 +150,7 @@ def test_helpful_is_counted_once_per_person(app, people, new_client):
     with app.app_context():
         row = db.session.get(KbArticle, article)
         assert (row.helpful_yes, row.helpful_no) == (1, 1)
+        assert row.views >= 3 and row.updated_at == FIXED_NOW  # reading and voting are not edits
 
 
 def test_the_editor_form_strips_scripts_and_keeps_what_was_typed_when_refused(app, people, new_client):
