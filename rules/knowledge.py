@@ -217,14 +217,16 @@ def text_of(article: KbArticle) -> str:
 
 
 def picker(session: Session, term: str, *, limit: int = PICKER_RESULTS) -> list[dict[str, Any]]:
-    """The ticket reply picker: published articles only (whoever asks), at most `limit`, each
-    with its title, a snippet around the term and the text to insert."""
+    """The ticket reply picker: published articles only (whoever asks), at most `limit`, newest
+    first, each with its title, a snippet around the term and the text to insert."""
     found = kb_search.clause(session, term)
     if found is None:
         return []
     rows = session.execute(
         select(KbArticle).where(found, KbArticle.status == ArticleStatus.PUBLISHED.value)
-        .order_by(KbArticle.helpful_yes.desc(), KbArticle.id.desc()).limit(min(limit, PICKER_RESULTS))).scalars()
+        # Newest first, as the list: the published index walks in this order and stops at ten
+        # even when a common word matches most of the knowledge base.
+        .order_by(KbArticle.updated_at.desc(), KbArticle.id.desc()).limit(min(limit, PICKER_RESULTS))).scalars()
     return [{"id": a.id, "title": a.title, "kind": a.kind,
              "snippet": kb_search.snippet("\n".join(filter(None, [a.question, text_of(a)])), term),
              "answer": text_of(a)} for a in rows]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import FIXED_NOW
 from models import AuditLog, Role, User, db
@@ -229,3 +229,18 @@ def test_the_reply_picker_answers_published_text_at_most_ten(app, people, new_cl
     script = (ROOT / "static/js/kechi-kb-picker.js").read_text()
     assert "js/kechi-kb-picker.js" in partial and "#ticket-reply-body" in partial and "转为知识库文章" in partial
     assert "textContent" in script and "innerHTML" not in script.replace("never innerHTML", "")
+
+
+def test_demo_knowledge_base_is_searchable_and_seeded_once(app, people, make_user, clock):
+    from demo.knowledge import seed_knowledge
+
+    make_user("wu", role="客服主管", department=("客服部",), display_name="吴主管")
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        for _ in range(2):
+            seed_knowledge(db.session, users, now=clock.now)
+            db.session.commit()
+        states = dict(db.session.execute(select(KbArticle.status, func.count()).group_by(KbArticle.status)).all())
+        assert states == {"published": 20, "draft": 1, "archived": 1}
+        assert {r["title"] for r in knowledge.picker(db.session, "紫砂壶")} == {
+            "新紫砂壶第一次怎么用？", "紫砂壶壶盖和壶身不严怎么办？", "收到的茶具破损了怎么办？"}

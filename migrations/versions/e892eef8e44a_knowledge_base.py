@@ -75,6 +75,7 @@ def upgrade():
     with op.batch_alter_table('kb_articles', schema=None) as batch_op:
         batch_op.create_index('ix_kb_articles_status_updated', ['status', 'updated_at', 'id'], unique=False)
         batch_op.create_index('ix_kb_articles_category_status', ['category_id', 'status', 'updated_at'], unique=False)
+        batch_op.create_index('ix_kb_articles_updated', ['updated_at', 'id'], unique=False)
 
     op.create_table('kb_article_tags',
     sa.Column('article_id', sa.Integer(), nullable=False),
@@ -124,6 +125,7 @@ def downgrade():
         batch_op.drop_index('ix_kb_article_tags_tag')
     op.drop_table('kb_article_tags')
     with op.batch_alter_table('kb_articles', schema=None) as batch_op:
+        batch_op.drop_index('ix_kb_articles_updated')
         batch_op.drop_index('ix_kb_articles_category_status')
         batch_op.drop_index('ix_kb_articles_status_updated')
     op.drop_table('kb_articles')
