@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
@@ -20,7 +20,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from admin_views import links, params
-from admin_views.base import ScopedModelView, SecureModelView
+from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, SecureModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions
 from admin_views.filters import IdEqual, LazyOptions
@@ -152,6 +152,7 @@ class KbArticleView(CustomFieldsMixin, ScopedModelView):
         found = kb_search.clause(db.session, search)
         if found is None:
             return query, count_query, joins, count_joins
+        g.kechi_count_cap = SEARCH_COUNT_CAP  # "1000+" hits: counting a common word's every hit costs more than the page
         return query.filter(found), (count_query.filter(found) if count_query is not None else None), joins, count_joins
 
     def render(self, template: str, **kwargs: Any) -> Any:
