@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, insert, literal, literal_column, select, table, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, delete, insert
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Text
 
 from models.knowledge import KbArticle, KbArticleSearch
 from rules import search
@@ -36,46 +34,11 @@ def refresh(session: Session, article: KbArticle) -> None:
     session.execute(insert(KbArticleSearch), [row_for(article.id, searchable_values(article))])
 
 
-def _contains(needle: str) -> ColumnElement[bool]:
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return KbArticleSearch.body.like(f"%{escaped}%", escape="\\")
-
-
-def _fts(tokens: list[str]) -> str:
-    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-
-
-def _hits_at_least(session: Session, fts: str, n: int) -> bool:
-    found = session.execute(text(
-        "SELECT count(*) FROM (SELECT rowid FROM kb_article_fts WHERE kb_article_fts MATCH :fts LIMIT :n)"),
-        {"fts": fts, "n": n}).scalar()
-    return bool(found and found >= n)
-
-
 def clause(session: Session, term: str) -> ColumnElement[bool] | None:
     """Articles whose text contains `term`, as a WHERE clause on KbArticle (None: no term)."""
-    needle = search.normalised(term)
-    if not needle:
-        return None
-    tokens = sorted(search.query_tokens(needle))
-    exact = bool(tokens) and search.index_is_exact(needle)
-    like = _contains(needle)
-    if not tokens:
-        return KbArticle.id.in_(select(KbArticleSearch.article_id).where(like))
-    if session.get_bind().dialect.name == "postgresql":
-        token_array = literal_column("kb_article_search.token_array", ARRAY(Text))  # see models/knowledge.py
-        matches = select(KbArticleSearch.article_id).where(token_array.op("@>")(literal(tokens, ARRAY(Text))))
-        return KbArticle.id.in_(matches if exact else matches.where(like))
-    fts = _fts(tokens)
-    hits = select(literal_column("rowid")).select_from(table("kb_article_fts")).where(
-        literal_column("kb_article_fts").op("MATCH")(literal(fts)))
-    matches = hits if exact else select(KbArticleSearch.article_id).where(
-        like, KbArticleSearch.article_id.in_(hits))
-    if _hits_at_least(session, fts, search.COMMON_HITS):
-        # As customer search does: hide the key from SQLite's planner so it walks the
-        # newest-first index and stops after a page instead of sorting every hit.
-        return (KbArticle.id + 0).in_(matches)
-    return KbArticle.id.in_(matches)
+    return search.token_index_clause(session, term, key=KbArticle.id, index_key=KbArticleSearch.article_id,
+                                     index_body=KbArticleSearch.body, fts_table="kb_article_fts",
+                                     token_array="kb_article_search.token_array")  # see models/knowledge.py
 
 
 def snippet(text_: str, term: str, *, width: int = 40) -> str:
