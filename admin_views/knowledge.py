@@ -93,6 +93,8 @@ class KbArticleView(CustomFieldsMixin, ScopedModelView):
     details_modal = False
     details_template = "admin/knowledge/details.html"
     list_template = "admin/knowledge/list.html"
+    create_template = "admin/knowledge/create.html"
+    edit_template = "admin/knowledge/edit.html"
 
     column_list = ["title", "kind", "category", "status", "tags", "helpful", "views", "updated_at"]
     column_labels = LABELS
