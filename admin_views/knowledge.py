@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from admin_views import links, params
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView, SecureModelView
@@ -52,6 +52,14 @@ def _category_options() -> list[tuple[str, str]]:
 def _active_categories() -> Any:
     return db.session.scalars(select(KbCategory).where(KbCategory.active.is_(True))
                               .order_by(KbCategory.sort_order, KbCategory.name))
+
+
+def _title_optional(form: Any) -> Any:
+    """A Q&A's title may be left empty (the rules take the question's first line), but the
+    column is NOT NULL, so Flask-Admin marks the box required and the browser would refuse."""
+    form.title.flags.required = False
+    form.title.validators = [v for v in form.title.validators if not isinstance(v, (InputRequired, DataRequired))]
+    return form
 
 
 class HasTag(BaseSQLAFilter):
@@ -171,13 +179,13 @@ class KbArticleView(CustomFieldsMixin, ScopedModelView):
                 abort(404)
             except RuleViolation as exc:
                 flash(str(exc), "error")
-        form = super().create_form(obj)
+        form = _title_optional(super().create_form(obj))
         if request.method == "GET" and obj is not None:
             form.from_ticket.data = obj.source_ticket_id
         return form
 
     def edit_form(self, obj: Any = None) -> Any:
-        form = super().edit_form(obj)
+        form = _title_optional(super().edit_form(obj))
         if request.method == "GET" and obj is not None:
             form.tags_text.data = " ".join(obj.tags or [])
         return form

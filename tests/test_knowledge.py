@@ -266,3 +266,6 @@ def test_demo_knowledge_base_is_searchable_and_seeded_once(app, people, make_use
         assert states == {"published": 20, "draft": 1, "archived": 1}
         assert {r["title"] for r in knowledge.picker(db.session, "紫砂壶")} == {
             "新紫砂壶第一次怎么用？", "紫砂壶壶盖和壶身不严怎么办？", "收到的茶具破损了怎么办？"}
+        used = db.session.scalar(select(KbCategory).where(KbCategory.name == "茶具使用与保养"))
+        with pytest.raises(knowledge.InvalidValue, match="还有 4 篇文章，不能删除"):
+            knowledge.check_category_delete(db.session, used)
