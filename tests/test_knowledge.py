@@ -134,6 +134,10 @@ def test_publish_archive_unarchive_and_a_stale_move_is_refused(app, people, new_
         assert knowledge.move(db.session, article, "unarchive", actor=who, now=FIXED_NOW).status == ArticleStatus.DRAFT
         with pytest.raises(knowledge.PermissionDenied):
             knowledge.move(db.session, article, "publish", actor=actor(people["reader"]), now=FIXED_NOW)
+        db.session.commit()
+    assert "已处理 1 篇文章" in first.action(LIST, "publish", [article]).get_data(as_text=True)  # 批量发布
+    with app.app_context():
+        assert db.session.get(KbArticle, article).status == ArticleStatus.PUBLISHED
 
 
 def test_helpful_is_counted_once_per_person(app, people, new_client, clock):
