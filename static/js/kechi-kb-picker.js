@@ -5,9 +5,11 @@
 (function () {
   "use strict";
 
+  // Where the agent last left the cursor in the reply; before they have clicked into it, the end
+  // (an untouched box reports 0, which would put the answer before their greeting).
   function insertAtCursor(box, text) {
     var start = box.selectionStart, end = box.selectionEnd;
-    if (typeof start !== "number") { start = end = box.value.length; }
+    if (typeof start !== "number" || !box.hasAttribute("data-kb-touched")) { start = end = box.value.length; }
     box.value = box.value.slice(0, start) + text + box.value.slice(end);
     box.selectionStart = box.selectionEnd = start + text.length;
     box.focus();
@@ -48,6 +50,12 @@
   }
 
   function wire(picker) {
+    var box = document.querySelector(picker.getAttribute("data-kb-picker-target"));
+    if (box) {
+      ["focus", "click", "keyup"].forEach(function (name) {
+        box.addEventListener(name, function () { box.setAttribute("data-kb-touched", "1"); });
+      });
+    }
     var input = picker.querySelector(".kechi-kb-picker-q");
     var list = picker.querySelector(".kechi-kb-picker-results");
     var timer = null, asked = 0;
