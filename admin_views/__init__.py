@@ -35,6 +35,7 @@ from admin_views import notification_settings  # 提醒设置 (issue 21, reminde
 from admin_views import repairs, service_reports  # 维修, 服务报表 (issue 22, repair)
 from admin_views import care, satisfaction  # 客户关怀, 满意度回访 (issue 22)
 from admin_views import service_teams, sla_policies, working_calendar  # 客户服务 SLA (issue 22)
+from admin_views import knowledge  # 知识库 (issue 22)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -55,6 +56,7 @@ MODULES: tuple[ModuleType, ...] = (
     opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
     care, satisfaction,  # 客户服务: 关怀记录, 待关怀, 满意度回访 (issue 22)
     sla_policies, working_calendar, service_teams,  # 客户服务: SLA 策略, 工作日历, 服务组 (issue 22, sla)
+    knowledge,  # 客户服务: 知识库 (issue 22)
     products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)

@@ -42,6 +42,9 @@ from models.work_log import WorkLog, WorkLogComment, WorkLogPeriod, WorkLogRecip
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import Task, TaskEntity, TaskEvent, TaskEventKind, TaskPriority, TaskState  # 待办 (issue 21)
 from models.repair import RepairState, TicketPart, TicketRepair  # 维修 (issue 22, repair)
+from models.knowledge import (  # 知识库 (issue 22)
+    ArticleKind, ArticleStatus, KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote,
+)
 from models.service import (  # 客户服务 (issue 22)
     ACTIVE_CATEGORIES, AssignMode, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
     TicketEntry, TicketPriority, TicketStatus,
@@ -75,4 +78,5 @@ __all__ = [
     "DayHalf", "OfficeRequest", "RequestKind", "RequestState",
     "NotificationSetting",
     "RepairState", "TicketPart", "TicketRepair",
+    "ArticleKind", "ArticleStatus", "KbArticle", "KbArticleSearch", "KbArticleTag", "KbCategory", "KbHelpfulVote",
 ]

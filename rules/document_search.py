@@ -5,10 +5,8 @@ trigrams), so 合同 and 报价单 find what people expect. The token index narr
 `body` makes every answer exact. Scope is the document centre's (scope.document_clause)."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, delete, insert, literal, literal_column, select, table, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Select, delete, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Text
 
 from models.document import Document, DocumentSearch
 from rules import scope, search
@@ -48,45 +46,11 @@ def indexed_text(session: Session, document_id: int) -> str:
     return body.split("\n", 1)[1] if "\n" in body else ""
 
 
-def _contains(needle: str) -> ColumnElement[bool]:
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return DocumentSearch.body.like(f"%{escaped}%", escape="\\")
-
-
-def _fts(tokens: list[str]) -> str:
-    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-
-
-def _hits_at_least(session: Session, fts: str, n: int) -> bool:
-    found = session.execute(text(
-        "SELECT count(*) FROM (SELECT rowid FROM document_fts WHERE document_fts MATCH :fts LIMIT :n)"),
-        {"fts": fts, "n": n}).scalar()
-    return bool(found and found >= n)
-
-
 def clause(session: Session, term: str) -> ColumnElement[bool] | None:
     """Documents whose name or text contains `term`, as a WHERE clause on Document."""
-    needle = search.normalised(term)
-    if not needle:
-        return None
-    tokens = sorted(search.query_tokens(needle))
-    exact = bool(tokens) and search.index_is_exact(needle)
-    like = _contains(needle)
-    if not tokens:
-        return Document.id.in_(select(DocumentSearch.document_id).where(like))
-    if session.get_bind().dialect.name == "postgresql":
-        token_array = literal_column("document_search.token_array", ARRAY(Text))  # see models/document.py
-        matches = select(DocumentSearch.document_id).where(token_array.op("@>")(literal(tokens, ARRAY(Text))))
-        return Document.id.in_(matches if exact else matches.where(like))
-    fts = _fts(tokens)
-    hits = select(literal_column("rowid")).select_from(table("document_fts")).where(
-        literal_column("document_fts").op("MATCH")(literal(fts)))
-    matches = hits if exact else select(DocumentSearch.document_id).where(like, DocumentSearch.document_id.in_(hits))
-    if _hits_at_least(session, fts, search.COMMON_HITS):
-        # As customer search does: hide the key from SQLite's planner so it walks the
-        # newest-first index and stops after a page instead of sorting every hit.
-        return (Document.id + 0).in_(matches)
-    return Document.id.in_(matches)
+    return search.token_index_clause(session, term, key=Document.id, index_key=DocumentSearch.document_id,
+                                     index_body=DocumentSearch.body, fts_table="document_fts",
+                                     token_array="document_search.token_array")  # see models/document.py
 
 
 def query(session: Session, actor: Actor, term: str, *, folder_ids: list[int] | None = None) -> Select | None:

@@ -54,6 +54,7 @@ from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, Poi
 from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
+from models.knowledge import KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
 from models.repair import TicketPart, TicketRepair
 from models.care import CareRecord, SatisfactionSurvey
@@ -761,6 +762,12 @@ UNSCOPED: dict[type, str] = {
     SlaPolicy: "service settings (service.manage): the firm's targets, the same for everyone",
     WorkingHours: "service settings (service.manage): the firm's working week",
     Holiday: "service settings (service.manage): the firm's holidays and 调休 workdays",
+    KbArticle: "the knowledge base is company-wide (knowledge.view); drafts and archived articles are kept to "
+               "editors by rules/knowledge.visible_clause on every path",
+    KbCategory: "knowledge-base categories are company-wide (knowledge.edit manages them)",
+    KbArticleTag: "tags of an article, read only through an article the reader sees",
+    KbArticleSearch: "search index rows of articles, never listed",
+    KbHelpfulVote: "one person's 有帮助/没帮助 vote, only counted, never listed",
 }
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
     """The rows of `model` the actor may see."""

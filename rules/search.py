@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, insert, literal, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -162,3 +163,34 @@ def clause(session: Session, term: str, *, counting: bool = False) -> ColumnElem
         # index and stops after a page instead of sorting every hit.
         return (Customer.id + 0).in_(matches)
     return Customer.id.in_(matches)
+
+
+def token_index_clause(session: Session, term: str, *, key: Any, index_key: Any, index_body: Any,
+                       fts_table: str, token_array: str) -> ColumnElement[bool] | None:
+    """`clause`'s method for another search table cut the same way (one row per record: `index_key`,
+    `index_body` normalised text, tokens mirrored into the SQLite FTS5 table `fts_table` and
+    PostgreSQL's stored array column `token_array` with its GIN index): records whose text
+    contains `term`, as a WHERE clause on `key`. None: no term."""
+    needle = normalised(term)
+    if not needle:
+        return None
+    tokens = sorted(query_tokens(needle))
+    exact = bool(tokens) and index_is_exact(needle)
+    like = index_body.like(f"%{_like_escape(needle)}%", escape="\\")
+    if not tokens:
+        return key.in_(select(index_key).where(like))
+    if session.get_bind().dialect.name == "postgresql":
+        array = literal_column(token_array, ARRAY(Text))
+        matches = select(index_key).where(array.op("@>")(literal(tokens, ARRAY(Text))))
+        return key.in_(matches if exact else matches.where(like))
+    fts = _fts_query(tokens)
+    hits = select(literal_column("rowid")).select_from(table(fts_table)).where(
+        literal_column(fts_table).op("MATCH")(literal(fts)))
+    matches = hits if exact else select(index_key).where(like, index_key.in_(hits))
+    found = session.execute(text(f"SELECT count(*) FROM (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts "
+                                 "LIMIT :n)"), {"fts": fts, "n": COMMON_HITS}).scalar()
+    if found and found >= COMMON_HITS:
+        # As for customers: hide the key from SQLite's planner so it walks the list's sort
+        # index and stops after a page instead of sorting every hit.
+        return (key + 0).in_(matches)
+    return key.in_(matches)
