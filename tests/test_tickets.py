@@ -1,0 +1,178 @@
+"""工单: entry for a customer in scope (outside: refused with the reason, the form as typed), the
+first response recorded once, status moves with a stale one refused, reopening within / after the
+administrator's days, the scope truth table over list, page, edit, reply, move and batch actions,
+and the customer page's 服务 tab."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import list_table
+from models import db
+from models.office import Notification
+from models.service import EntryKind, Ticket, TicketEntry, TicketStatus
+
+
+@pytest.fixture
+def desk(app, make_user, make_customer):
+    """A 客服 agent (scope all), a 客服主管, two salespeople each with a customer."""
+    ids = {"agent": make_user("agent", role="客服", department=("客服部",), display_name="小周"),
+           "boss": make_user("boss", role="客服主管", department=("客服部",), display_name="周主管"),
+           "rep1": make_user("rep1", display_name="李一"), "rep2": make_user("rep2", display_name="王二")}
+    ids["c1"] = make_customer("华星茶叶", ids["rep1"], phone="13800138000")
+    ids["c2"] = make_customer("远大科技", ids["rep2"])
+    with app.app_context():
+        ids["statuses"] = {s.name: s.id for s in db.session.scalars(select(TicketStatus))}
+    return ids
+
+
+def login(new_client, username):
+    client = new_client()
+    client.login(username)
+    return client
+
+
+def ticket_form(customer_id, **extra):
+    data = {"customer": str(customer_id), "contact": "", "channel": "phone", "ticket_type": "", "priority": "high",
+            "subject": "净水器漏水", "description": "厨房净水器底部渗水", "order_id": "", "contract_id": "",
+            "product_id": "", "serial_no": "SN-001", "team_id": "", "assignee_id": ""}
+    data.update(extra)
+    return data
+
+
+def new_ticket(client, customer_id, **extra) -> int:
+    client.post_form("/admin/ticket/new/", ticket_form(customer_id, **extra), follow=True)
+    return db.session.scalar(select(func.max(Ticket.id)))
+
+
+def test_a_customer_outside_scope_is_refused_and_the_form_keeps_what_was_typed(app, desk, new_client):
+    rep1 = login(new_client, "rep1")
+    html = rep1.post_form("/admin/ticket/new/", ticket_form(desk["c2"], subject="别人的客户"),
+                          follow=True).get_data(as_text=True)
+    assert "该客户不在您的数据范围内" in html and "别人的客户" in html and "厨房净水器底部渗水" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    html = rep1.post_form("/admin/ticket/new/", ticket_form(desk["c1"]), follow=True).get_data(as_text=True)
+    assert "GD202611230001" in html and "净水器漏水" in html and "新建" in html
+
+
+def test_the_first_reply_is_the_first_response_and_the_assignee_hears(app, desk, new_client, clock):
+    boss = login(new_client, "boss")
+    with app.app_context():
+        ticket_id = new_ticket(boss, desk["c1"], assignee_id=str(desk["agent"]))
+        assert db.session.get(Ticket, ticket_id).assignee_id == desk["agent"]
+        assert db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.user_id == desk["agent"], Notification.kind == "ticket")) == 1
+    agent = login(new_client, "agent")
+    page = f"/admin/ticket/details/?id={ticket_id}"
+    html = agent.post_form(page, {"kind": "note", "body": "先查保修"}, to=f"/admin/ticket/reply/?id={ticket_id}",
+                           follow=True).get_data(as_text=True)
+    assert "内部备注已保存" in html and "先查保修" in html
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).first_responded_at is None  # a note is not a response
+    clock.advance(minutes=30)
+    first = clock.now
+    agent.post_form(page, {"kind": "reply", "body": "师傅明天上门"}, to=f"/admin/ticket/reply/?id={ticket_id}")
+    clock.advance(minutes=30)
+    html = agent.post_form(page, {"kind": "reply", "body": "已约好上午十点"}, to=f"/admin/ticket/reply/?id={ticket_id}",
+                           follow=True).get_data(as_text=True)
+    assert "师傅明天上门" in html and "已约好上午十点" in html
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).first_responded_at == first
+        kinds = db.session.scalars(select(TicketEntry.kind).where(TicketEntry.ticket_id == ticket_id)
+                                   .order_by(TicketEntry.id)).all()
+        assert kinds == ["assign", "note", "reply", "reply"]
+    # An empty reply is refused and changes nothing.
+    html = agent.post_form(page, {"kind": "reply", "body": "  "}, to=f"/admin/ticket/reply/?id={ticket_id}",
+                           follow=True).get_data(as_text=True)
+    assert "请填写内容" in html
+
+
+def move(client, ticket_id, to_status, seen):
+    return client.post_form(f"/admin/ticket/details/?id={ticket_id}",
+                            {"to_status_id": str(to_status), "seen_status_id": str(seen)},
+                            to=f"/admin/ticket/move/?id={ticket_id}", follow=True).get_data(as_text=True)
+
+
+def test_moves_record_times_and_a_stale_move_says_what_the_status_is_now(app, desk, new_client):
+    s = desk["statuses"]
+    agent = login(new_client, "agent")
+    with app.app_context():
+        ticket_id = new_ticket(agent, desk["c1"])
+    html = move(agent, ticket_id, s["处理中"], s["新建"])
+    assert "工单状态已改为“处理中”" in html
+    # A colleague's page still showed 新建: their click is refused, nothing moves.
+    html = move(agent, ticket_id, s["等待客户"], s["新建"])
+    assert "工单状态已被他人修改为“处理中”" in html
+    html = move(agent, ticket_id, s["已解决"], s["处理中"])
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status_category == "resolved" and ticket.resolved_at is not None and ticket.closed_at is None
+        moves = db.session.scalars(select(TicketEntry).where(TicketEntry.ticket_id == ticket_id,
+                                                             TicketEntry.kind == EntryKind.STATUS.value)).all()
+        assert [(m.from_status_id, m.to_status_id) for m in moves] == [(s["新建"], s["处理中"]),
+                                                                       (s["处理中"], s["已解决"])]
+
+
+def test_reopen_within_the_days_and_refused_after(app, desk, new_client, clock):
+    s = desk["statuses"]
+    agent = login(new_client, "agent")
+    with app.app_context():
+        ticket_id = new_ticket(agent, desk["c1"])
+    move(agent, ticket_id, s["已关闭"], s["新建"])
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.closed_at == clock.now and ticket.resolved_at == clock.now
+    clock.advance(days=6)
+    agent = login(new_client, "agent")  # the idle timeout ended the session meanwhile
+    html = move(agent, ticket_id, s["处理中"], s["已关闭"])
+    assert "工单状态已改为“处理中”" in html
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.reopened_count == 1 and ticket.closed_at is None and ticket.resolved_at is None
+    move(agent, ticket_id, s["已解决"], s["处理中"])
+    clock.advance(days=7, minutes=1)
+    agent = login(new_client, "agent")
+    html = move(agent, ticket_id, s["处理中"], s["已解决"])
+    assert "工单已超过 7 天的可重新打开期限，请新建工单" in html
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).status_category == "resolved"
+
+
+def test_scope_truth_table_list_page_edit_reply_move_batch(app, desk, new_client):
+    s = desk["statuses"]
+    agent = login(new_client, "agent")
+    with app.app_context():
+        t1 = new_ticket(agent, desk["c1"], subject="一号客户的工单")
+        t2 = new_ticket(agent, desk["c2"], subject="二号客户的工单")
+    rep1 = login(new_client, "rep1")
+    listing = list_table(rep1.get("/admin/ticket/").get_data(as_text=True))
+    assert "一号客户的工单" in listing and "二号客户的工单" not in listing
+    assert rep1.get(f"/admin/ticket/details/?id={t1}").status_code == 200
+    page = f"/admin/ticket/details/?id={t1}"
+    for url, data in [(f"/admin/ticket/reply/?id={t2}", {"kind": "reply", "body": "越权"}),
+                      (f"/admin/ticket/move/?id={t2}", {"to_status_id": str(s["已关闭"])}),
+                      (f"/admin/ticket/edit/?id={t2}", ticket_form(desk["c2"], subject="越权"))]:
+        assert rep1.post_form(page, data, to=url).status_code == 404
+    assert rep1.get(f"/admin/ticket/details/?id={t2}").status_code == 404
+    assert rep1.get(f"/admin/ticket/edit/?id={t2}").status_code == 404
+    assert rep1.action("/admin/ticket/", "close", [t1, t2], follow=False).status_code == 404
+    with app.app_context():
+        assert db.session.get(Ticket, t2).status_id == s["新建"]
+        assert db.session.scalar(select(func.count(TicketEntry.id)).where(TicketEntry.ticket_id == t2)) == 0
+    # The 客服主管 closes both in one batch, with the confirmation the button asks for.
+    boss = login(new_client, "boss")
+    html = boss.action("/admin/ticket/", "close", [t1, t2]).get_data(as_text=True)
+    assert "已关闭 2 张工单" in html
+
+
+def test_the_customer_page_has_a_service_tab(app, desk, new_client):
+    agent = login(new_client, "agent")
+    with app.app_context():
+        new_ticket(agent, desk["c1"], subject="滤芯更换咨询")
+    rep1 = login(new_client, "rep1")
+    html = rep1.get(f"/admin/customer/details/?id={desk['c1']}").get_data(as_text=True)
+    tab = html.split('id="tab-service"', 1)[1].split('<div class="tab-pane', 1)[0]
+    assert "滤芯更换咨询" in tab and "GD202611230001" in tab and "新建工单" in tab
+    html = agent.get(f"/admin/customer/details/?id={desk['c2']}").get_data(as_text=True)
+    assert "这位客户还没有工单" in html
