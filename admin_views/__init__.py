@@ -32,7 +32,7 @@ from admin_views import tasks  # 待办 (issue 21)
 from admin_views import work_log_settings, work_logs  # 工作日志 (issue 21)
 from admin_views import office_requests  # 工作请示 / 申请 (issue 21)
 from admin_views import notification_settings  # 提醒设置 (issue 21, reminders)
-from admin_views import tickets  # 工单 (issue 22, tickets)
+from admin_views import service_console, ticket_settings, tickets  # 客服控制台, 工单 (issue 22, tickets)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -50,9 +50,10 @@ MODULES: tuple[ModuleType, ...] = (
     # 客户池
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
-    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans, products, reports,
+    opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
+    service_console, tickets, ticket_settings,  # 客户服务: 客服控制台, 工单, 工单状态 (issue 22, tickets)
+    products, reports,
     pipeline_reports,
-    tickets,  # 客户服务: 工单 (issue 22, tickets)
     invoices,  # 开票 (issue 19)
     finance_reports,  # issue 19: 应收账龄, 回款统计 … (fin-reports)
     # 综合办公

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.contract import Contract
@@ -29,7 +29,7 @@ from models.service import (
 )
 from rules import normalize, notifications, numbering, scope, settings, sla, ticket_assignment, ticket_statuses
 from rules.actor import Actor
-from rules.clock import local_date
+from rules.clock import local_date, local_day_start
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
 from rules.links import ListKind, RecordLink
 
@@ -436,3 +436,29 @@ def check_delete_status(session: Session, status: TicketStatus) -> None:
         raise InvalidValue(_l("状态“%(s)s”已被工单使用，不能删除；可以取消“启用”停用它", s=status.name))
     if status.is_initial:
         raise InvalidValue(_l("初始状态不能删除；请先把另一个状态设为初始状态"))
+
+
+# --- the workbench ------------------------------------------------------------------------------------
+
+WORKBENCH_STATES = (sla.SlaState.BREACHED, sla.SlaState.SOON, sla.SlaState.NORMAL, sla.SlaState.PAUSED)
+
+
+def my_sla_counts(session: Session, actor: Actor, now: datetime) -> list[tuple[sla.SlaState, int]]:
+    """我的工单: my active tickets per SLA state (one count each on the assignee index)."""
+    mine = and_(Ticket.assignee_id == actor.user_id, Ticket.status_category.in_(ACTIVE_CATEGORIES))
+    return [(state, session.scalar(select(func.count(Ticket.id)).where(mine, sla.state_clause(state, now))) or 0)
+            for state in WORKBENCH_STATES]
+
+
+def due_today(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 8) -> tuple[int, list[Ticket]]:
+    """今日将超时: active tickets in scope not yet late whose resolution (or unanswered first
+    response) falls due before the end of today, soonest first."""
+    end = local_day_start(now, tz) + timedelta(days=1)
+    due = or_(Ticket.resolution_due_at.between(now, end),
+              and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at.between(now, end)))
+    where = and_(scope.clause_for(Ticket, actor), Ticket.status_category == StatusCategory.OPEN.value, due,
+                 ~sla.state_clause(sla.SlaState.BREACHED, now).is_(True))
+    count = session.scalar(select(func.count(Ticket.id)).where(where)) or 0
+    soonest = func.coalesce(Ticket.resolution_due_at, Ticket.first_response_due_at)
+    rows = list(session.scalars(select(Ticket).where(where).order_by(soonest, Ticket.id).limit(limit)))
+    return count, rows

@@ -4,6 +4,8 @@ administrator's days, the scope truth table over list, page, edit, reply, move a
 and the customer page's 服务 tab."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -176,3 +178,72 @@ def test_the_customer_page_has_a_service_tab(app, desk, new_client):
     assert "滤芯更换咨询" in tab and "GD202611230001" in tab and "新建工单" in tab
     html = agent.get(f"/admin/customer/details/?id={desk['c2']}").get_data(as_text=True)
     assert "这位客户还没有工单" in html
+
+
+def test_the_console_finds_the_caller_by_phone_and_prefills_the_new_ticket(app, desk, new_client):
+    with app.app_context():
+        from models import Contact
+        contact = Contact(customer_id=desk["c1"], name="陈经理", mobile="13912345678")
+        db.session.add(contact)
+        db.session.flush()
+        from rules import customers
+        customers.reindex(db.session, db.session.get(__import__("models").Customer, desk["c1"]))
+        db.session.commit()
+        contact_id = contact.id
+    agent = login(new_client, "agent")
+    with app.app_context():
+        new_ticket(agent, desk["c1"], subject="上次的漏水还没修好")
+    html = agent.get("/admin/service_console/?q=139 1234 5678").get_data(as_text=True)
+    card = html.split('data-testid="console-card"', 1)[1]
+    assert "华星茶叶" in card and "来电联系人：陈经理" in card and "上次的漏水还没修好" in card
+    new_url = card.split('id="kechi-console-new-ticket" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert f"customer_id={desk['c1']}" in new_url and f"contact_id={contact_id}" in new_url
+    form = agent.get(new_url).get_data(as_text=True)
+    assert f'name="customer" type="hidden" value="{desk["c1"]}"' in form
+    assert f'name="contact" type="hidden" value="{contact_id}"' in form
+    # A salesperson's console keeps to their own customers.
+    rep2 = login(new_client, "rep2")
+    html = rep2.get("/admin/service_console/?q=13912345678").get_data(as_text=True)
+    assert "没有找到" in html and "华星茶叶" not in html
+    assert rep2.get(f"/admin/service_console/?customer_id={desk['c1']}").status_code == 404
+
+
+def test_workbench_counts_my_tickets_by_sla_state(app, desk, new_client, clock):
+    boss = login(new_client, "boss")
+    with app.app_context():
+        late = new_ticket(boss, desk["c1"], assignee_id=str(desk["agent"]), subject="已经超时")
+        soon = new_ticket(boss, desk["c1"], assignee_id=str(desk["agent"]), subject="快到期")
+        ticket = db.session.get(Ticket, late)
+        ticket.resolution_due_at = clock.now - timedelta(hours=1)
+        db.session.get(Ticket, soon).resolution_due_at = clock.now + timedelta(hours=1)
+        db.session.commit()
+    agent = login(new_client, "agent")
+    html = agent.get("/admin/").get_data(as_text=True)
+    assert "已超时 · 1 张" in html and "即将超时 · 1 张" in html
+    assert "今日将超时工单（1）" in html and "快到期" in html
+    listing = list_table(agent.get("/admin/ticket/?flt0_0=breached").get_data(as_text=True))
+    assert "已经超时" in listing and "快到期" not in listing
+
+
+def test_status_administration_one_initial_and_used_statuses_are_kept(app, desk, new_client):
+    s = desk["statuses"]
+    agent = login(new_client, "agent")
+    with app.app_context():
+        new_ticket(agent, desk["c1"])
+    boss = login(new_client, "boss")
+    html = boss.post_form("/admin/ticket_status/", {"id": str(s["新建"]), "url": "/admin/ticket_status/"},
+                          to="/admin/ticket_status/delete/", follow=True).get_data(as_text=True)
+    assert "状态“新建”已被工单使用，不能删除" in html
+    html = boss.post_form("/admin/ticket_status/new/", {"name": "待上门", "category": "resolved", "sort_order": "5",
+                                                        "active": "y", "is_initial": "y"},
+                          follow=True).get_data(as_text=True)
+    assert "初始状态必须属于“处理中”分类" in html and "待上门" in html
+    boss.post_form("/admin/ticket_status/new/", {"name": "待上门", "category": "open", "sort_order": "5",
+                                                 "active": "y", "is_initial": "y"})
+    with app.app_context():
+        initial = db.session.scalars(select(TicketStatus.name).where(TicketStatus.is_initial.is_(True))).all()
+        assert initial == ["待上门"]
+    html = boss.post_form("/admin/ticket_settings/", {"ticket_number_pattern": "GD{yyyy}{seq:05d}",
+                                                      "ticket_reopen_days": "abc"}, follow=True).get_data(as_text=True)
+    assert "可重新打开的天数请填写 0 到 365 之间的整数" in html
+    assert agent.get("/admin/ticket_status/").status_code == 403
