@@ -30,6 +30,7 @@ from demo import reminders as demo_reminders
 from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import tasks as demo_tasks  # 待办 (issue 21)
+from demo import service as demo_service  # 工单 (issue 22, tickets)
 from demo import work_logs as demo_work_logs
 
 DEMO_PASSWORD = "kechi123"
@@ -94,6 +95,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_work_logs.seed_work_logs(session, users, now=now)
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
+    demo_service.seed_service(session, now=now)  # 工单 (issue 22): after the SLA demo (calendar, policies, groups)
     return True
 
 
