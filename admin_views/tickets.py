@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask import session as http_session
 from flask_admin import expose
 from flask_admin.actions import action
@@ -21,7 +21,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from admin_views import params
-from admin_views.base import ScopedModelView
+from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
@@ -219,6 +219,13 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("工单编号、主题或客户名称")
+
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
+        found = tickets.search_clause(db.session, search)
+        if found is None:
+            return query, count_query, joins, count_joins
+        g.kechi_count_cap = SEARCH_COUNT_CAP  # "1000+" hits says enough
+        return query.filter(found), (count_query.filter(found) if count_query is not None else None), joins, count_joins
 
     def render(self, template: str, **kwargs: Any) -> Any:
         kwargs.update(ticket_tabs=TABS, ticket_which=self.which)

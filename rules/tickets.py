@@ -8,12 +8,13 @@ change and priority change through their hooks; this module keeps the done colum
 (first_responded_at, resolved_at, closed_at) that SLA states and reports read. Nothing here commits."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.contract import Contract
@@ -27,7 +28,7 @@ from models.service import (
     ACTIVE_CATEGORIES, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
     TicketEntry, TicketPriority, TicketStatus,
 )
-from rules import normalize, notifications, numbering, scope, settings, sla, ticket_assignment, ticket_statuses
+from rules import normalize, notifications, numbering, scope, search, settings, sla, ticket_assignment, ticket_statuses
 from rules.actor import Actor
 from rules.clock import local_date, local_day_start
 from rules.errors import InvalidValue, PermissionDenied, RuleViolation
@@ -462,3 +463,25 @@ def due_today(session: Session, actor: Actor, now: datetime, tz: str, *, limit: 
     soonest = func.coalesce(Ticket.resolution_due_at, Ticket.first_response_due_at)
     rows = list(session.scalars(select(Ticket).where(where).order_by(soonest, Ticket.id).limit(limit)))
     return count, rows
+
+
+# --- the search box ------------------------------------------------------------------------------------
+
+_NUMBER_TYPED = re.compile(r"^[A-Z]{1,8}\d{4,}$")
+
+
+def search_clause(session: Session, term: str) -> ColumnElement[bool] | None:
+    """工单编号 (a prefix, as a range on the number's unique index), else the customer's name,
+    code or phone through the customer quick-search index, or the subject containing the term."""
+    typed = normalize.text(term)
+    if not typed:
+        return None
+    if _NUMBER_TYPED.match(typed.upper()):
+        prefix = typed.upper()
+        return and_(Ticket.number >= prefix, Ticket.number < prefix + "\uffff")
+    customers = search.clause(session, typed)
+    escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_subject = Ticket.subject.like(f"%{escaped}%", escape="\\")
+    if customers is None:
+        return by_subject
+    return or_(Ticket.customer_id.in_(select(Customer.id).where(customers)), by_subject)

@@ -151,6 +151,11 @@ def test_scope_truth_table_list_page_edit_reply_move_batch(app, desk, new_client
     listing = list_table(rep1.get("/admin/ticket/").get_data(as_text=True))
     assert "一号客户的工单" in listing and "二号客户的工单" not in listing
     assert rep1.get(f"/admin/ticket/details/?id={t1}").status_code == 200
+    # The search box: a number prefix, the customer's name, words of the subject — within scope.
+    for term, found in [("gd2026112300", "一号客户的工单"), ("华星", "一号客户的工单"), ("客户的工单", "一号客户的工单")]:
+        listing = list_table(rep1.get(f"/admin/ticket/?search={term}").get_data(as_text=True))
+        assert found in listing and "二号客户的工单" not in listing, term
+    assert "远大科技" not in list_table(rep1.get("/admin/ticket/?search=远大").get_data(as_text=True))
     page = f"/admin/ticket/details/?id={t1}"
     for url, data in [(f"/admin/ticket/reply/?id={t2}", {"kind": "reply", "body": "越权"}),
                       (f"/admin/ticket/move/?id={t2}", {"to_status_id": str(s["已关闭"])}),
