@@ -252,3 +252,52 @@ def test_status_administration_one_initial_and_used_statuses_are_kept(app, desk,
                                                       "ticket_reopen_days": "abc"}, follow=True).get_data(as_text=True)
     assert "可重新打开的天数请填写 0 到 365 之间的整数" in html
     assert agent.get("/admin/ticket_status/").status_code == 403
+
+
+def test_an_agent_takes_an_unassigned_ticket_of_their_team_once(app, desk, new_client, make_user):
+    from models.service import ServiceTeam, ServiceTeamMember
+    other = make_user("agent2", role="客服", department=("客服部",), display_name="小吴")
+    with app.app_context():
+        team = ServiceTeam(name="售后一组")
+        db.session.add(team)
+        db.session.flush()
+        db.session.add_all([ServiceTeamMember(team_id=team.id, user_id=desk["agent"]),
+                            ServiceTeamMember(team_id=team.id, user_id=other)])
+        db.session.commit()
+        team_id = team.id
+    boss = login(new_client, "boss")
+    with app.app_context():
+        ticket_id = new_ticket(boss, desk["c1"], team_id=str(team_id), subject="茶壶漏水请上门")
+    agent, agent2 = login(new_client, "agent"), login(new_client, "agent2")
+    assert "茶壶漏水请上门" in list_table(agent.get("/admin/ticket_team/").get_data(as_text=True))
+    page = f"/admin/ticket/details/?id={ticket_id}"
+    assert 'id="kechi-ticket-take"' in agent.get(page).get_data(as_text=True)
+    token2 = agent2.token(page)  # 小吴 has the page open too
+    html = agent.post_form(page, {"assignee_id": str(desk["agent"])}, to=f"/admin/ticket/assign_one/?id={ticket_id}",
+                           follow=True).get_data(as_text=True)
+    assert "工单已分派给 小周" in html
+    html = agent2.client.post(f"/admin/ticket/assign_one/?id={ticket_id}",
+                              data={"assignee_id": str(other), "csrf_token": token2},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "您没有分派工单的权限（只能领取本组未分派的工单）" in html
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).assignee_id == desk["agent"]
+    assert "茶壶漏水请上门" not in list_table(agent.get("/admin/ticket_team/").get_data(as_text=True))
+
+
+def test_an_edit_from_a_stale_form_is_refused_and_a_new_priority_is_kept(app, desk, new_client):
+    agent = login(new_client, "agent")
+    with app.app_context():
+        ticket_id = new_ticket(agent, desk["c1"])
+    edit = f"/admin/ticket/edit/?id={ticket_id}"
+    form = agent.get(edit).get_data(as_text=True)
+    version = form.split('name="version" type="hidden" value="', 1)[1].split('"', 1)[0]
+    html = agent.post_form(edit, ticket_form(desk["c1"], priority="urgent", version=version),
+                           follow=True).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).priority == "urgent"
+    html = agent.post_form(edit, ticket_form(desk["c1"], subject="旧页面的修改", version=version),
+                           follow=True).get_data(as_text=True)
+    assert "旧页面的修改" in html  # the form is shown again as typed
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).subject == "净水器漏水"
