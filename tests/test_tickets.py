@@ -96,6 +96,7 @@ def move(client, ticket_id, to_status, seen):
                             to=f"/admin/ticket/move/?id={ticket_id}", follow=True).get_data(as_text=True)
 
 
+@pytest.mark.both_dbs
 def test_moves_record_times_and_a_stale_move_says_what_the_status_is_now(app, desk, new_client):
     s = desk["statuses"]
     agent = login(new_client, "agent")
@@ -213,6 +214,7 @@ def test_the_console_finds_the_caller_by_phone_and_prefills_the_new_ticket(app, 
     assert rep2.get(f"/admin/service_console/?customer_id={desk['c1']}").status_code == 404
 
 
+@pytest.mark.both_dbs
 def test_workbench_counts_my_tickets_by_sla_state(app, desk, new_client, clock):
     boss = login(new_client, "boss")
     with app.app_context():
