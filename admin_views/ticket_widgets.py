@@ -23,7 +23,8 @@ def _list(filters: dict[DrillFilter, Any]) -> str | None:
 def my_tickets(widget: type) -> Any:
     actor = current_actor()
     items = [{"title": gettext("%(s)s · %(n)d 张", s=sla.LABELS[state], n=count), "pinned": state is sla.SlaState.BREACHED,
-              "day": "", "link": _list({DrillFilter.ASSIGNEE: actor.user_id, DrillFilter.SLA_STATE: state.value})}
+              "day": "", "link": _list({DrillFilter.ASSIGNEE: actor.user_id, DrillFilter.TICKET_CATEGORY: tickets.ACTIVE_CATEGORIES,
+                             DrillFilter.SLA_STATE: state.value})}
              for state, count in tickets.my_sla_counts(db.session, actor, now()) if count]
     return widget("my_tickets", _l("我的工单"), None, url_for("ticket_mine.index_view"),
                   _l("没有分派给您的未结工单。可以去“我组的工单”领取"), items=items)

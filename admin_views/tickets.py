@@ -24,7 +24,7 @@ from admin_views import params
 from admin_views.base import SEARCH_COUNT_CAP, ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.custom_fields import CustomFieldsMixin, request_definitions
-from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween
+from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, OneOf
 from admin_views.forms import CsrfForm
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -158,8 +158,9 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
         drill(F.SLA_STATE, SlaStateFilter(Ticket.id, _l("SLA状态"),
                                           options=[(s.value, label) for s, label in sla.LABELS.items()])),
         drill(F.TICKET_STATUS, IdEqual(Ticket.status_id, _l("状态"), options=LazyOptions(_status_options))),
-        drill(F.TICKET_CATEGORY, FilterEqual(Ticket.status_category, _l("状态分类"),
-                                             options=list(tickets.CATEGORY_LABELS.items()))),
+        drill(F.TICKET_CATEGORY, OneOf(Ticket.status_category, _l("状态分类"), allowed=list(tickets.CATEGORY_LABELS),
+                                       options=[(",".join(tickets.ACTIVE_CATEGORIES), _l("未结（处理中、暂停）")),
+                                                *tickets.CATEGORY_LABELS.items()])),
         drill(F.TICKET_TYPE, IdEqual(Ticket.type_id, _l("工单类型"), options=LazyOptions(_type_options))),
         drill(F.TICKET_PRIORITY, FilterEqual(Ticket.priority, _l("优先级"),
                                              options=list(tickets.PRIORITY_LABELS.items()))),

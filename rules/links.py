@@ -106,7 +106,7 @@ class DrillFilter(StrEnum):
     # 工单 (admin_views/tickets.py declares them on its list's filters)
     SLA_STATE = "sla_state"                          # str: rules/sla.SlaState value, now
     TICKET_STATUS = "ticket_status"                  # int: TicketStatus id
-    TICKET_CATEGORY = "ticket_category"              # str: StatusCategory value
+    TICKET_CATEGORY = "ticket_category"              # tuple[str, ...]: StatusCategory values, any of them
     TICKET_TYPE = "ticket_type"                      # int: 工单类型 dictionary item id
     TICKET_PRIORITY = "ticket_priority"              # str: TicketPriority value
     TICKET_CHANNEL = "ticket_channel"                # str: TicketChannel value
