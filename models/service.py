@@ -118,6 +118,8 @@ class Ticket(TimestampMixin, db.Model):
     __table_args__ = (
         # 我的工单 by SLA state: one's active tickets by resolution due (soonest first).
         Index("ix_tickets_assignee_cat_due", "assignee_id", "status_category", "resolution_due_at", "id"),
+        # 我的工单 newest first, whatever the state (migration cf51588d23a3).
+        Index("ix_tickets_assignee_id", "assignee_id", "id"),
         # A team's queue and the SLA job over every active ticket.
         Index("ix_tickets_team_cat_due", "team_id", "status_category", "resolution_due_at", "id"),
         Index("ix_tickets_cat_due", "status_category", "resolution_due_at"),

@@ -153,7 +153,8 @@ def test_scope_truth_table_list_page_edit_reply_move_batch(app, desk, new_client
     assert "一号客户的工单" in listing and "二号客户的工单" not in listing
     assert rep1.get(f"/admin/ticket/details/?id={t1}").status_code == 200
     # The search box: a number prefix, the customer's name, words of the subject — within scope.
-    for term, found in [("gd2026112300", "一号客户的工单"), ("华星", "一号客户的工单"), ("客户的工单", "一号客户的工单")]:
+    for term, found in [("gd2026112300", "一号客户的工单"), ("华星", "一号客户的工单"), ("客户的工单", "一号客户的工单"),
+                        ("1380013", "一号客户的工单")]:
         listing = list_table(rep1.get(f"/admin/ticket/?search={term}").get_data(as_text=True))
         assert found in listing and "二号客户的工单" not in listing, term
     assert "远大科技" not in list_table(rep1.get("/admin/ticket/?search=远大").get_data(as_text=True))
