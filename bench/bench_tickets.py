@@ -49,7 +49,7 @@ def generate(tickets: int, customers: int, entries_per: int) -> dict[str, int]:
 
     from models import Customer, Role, User, db
     from models.customer import CustomerSearch
-    from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
+    from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketSearch, TicketStatus
     from rules import org, search, setup
 
     db.drop_all()
@@ -83,7 +83,7 @@ def generate(tickets: int, customers: int, entries_per: int) -> dict[str, int]:
     db.session.commit()
     ids = [a.id for a in agents]
     span = 2 * 365 * 24 * 60
-    batch, entry_batch = [], []
+    batch, entry_batch, search_batch = [], [], []
     entry_id = 0
     for i in range(1, tickets + 1):
         created = NOW - timedelta(minutes=int(span * (1 - i / tickets)) + rng.randint(0, 30))
@@ -111,6 +111,7 @@ def generate(tickets: int, customers: int, entries_per: int) -> dict[str, int]:
             "resolved_at": resolved, "closed_at": resolved if name == "已关闭" else None,
             "sla_remaining_seconds": 3600 if status.category == "paused" else None,
             "reopened_count": 0, "custom": {}, "created_at": created, "updated_at": created})
+        search_batch.append({"ticket_id": i, "tokens": " ".join(sorted(search.tokens_of([batch[-1]["subject"]])))})
         for k in range(entries_per):
             entry_id += 1
             entry_batch.append({"id": entry_id, "ticket_id": i, "kind": "reply" if k % 2 else "note",
@@ -119,11 +120,13 @@ def generate(tickets: int, customers: int, entries_per: int) -> dict[str, int]:
         if len(batch) >= 10_000:
             db.session.execute(insert(Ticket), batch)
             db.session.execute(insert(TicketEntry), entry_batch)
+            db.session.execute(insert(TicketSearch), search_batch)
             db.session.commit()
-            batch, entry_batch = [], []
+            batch, entry_batch, search_batch = [], [], []
     if batch:
         db.session.execute(insert(Ticket), batch)
         db.session.execute(insert(TicketEntry), entry_batch)
+        db.session.execute(insert(TicketSearch), search_batch)
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")

@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, literal_column, or_, select, table, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
 from sqlalchemy.orm import Session
 
 from models.contract import Contract
@@ -26,7 +28,7 @@ from models.product import Product
 from models.sales import Order
 from models.service import (
     ACTIVE_CATEGORIES, EntryKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket, TicketChannel,
-    TicketEntry, TicketPriority, TicketStatus,
+    TicketEntry, TicketPriority, TicketSearch, TicketStatus,
 )
 from rules import normalize, notifications, numbering, scope, search, settings, sla, ticket_assignment, ticket_statuses
 from rules.actor import Actor
@@ -188,6 +190,7 @@ def create(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz:
     ticket.created_at = ticket.updated_at = now
     session.add(ticket)
     session.flush()
+    refresh_search(session, ticket)
     sla.on_created(session, ticket, now)
     if assignee_id is not None:
         who = session.get(User, assignee_id)
@@ -206,6 +209,7 @@ def edit(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, old_p
     _check(session, ticket, actor)
     ticket.updated_at = now
     session.flush()
+    refresh_search(session, ticket)
     if old_priority is not None and old_priority != ticket.priority:
         sla.on_priority_change(session, ticket, now)
     _notify(session, ticket.assignee_id, actor, _l("工单 %(n)s 已被修改", n=ticket.number), ticket, now)
@@ -471,9 +475,35 @@ _NUMBER_TYPED = re.compile(r"^[A-Z]{1,8}\d{4,}$")
 _PHONE_TYPED = re.compile(r"\+?[\d\s()-]{4,}")
 
 
+def refresh_search(session: Session, ticket: Ticket) -> None:
+    """Rewrite the ticket's row of the search index (its subject's tokens)."""
+    session.execute(delete(TicketSearch).where(TicketSearch.ticket_id == ticket.id))
+    session.execute(insert(TicketSearch), [{"ticket_id": ticket.id,
+                                            "tokens": " ".join(sorted(search.tokens_of([ticket.subject])))}])
+
+
+def _subject_clause(session: Session, typed: str) -> ColumnElement[bool]:
+    """Tickets whose subject contains `typed`: the token index narrows (SQLite FTS5 ticket_fts,
+    PostgreSQL's GIN on the stored token array), the substring test on the subject makes it exact."""
+    needle = search.normalised(typed)
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = func.lower(Ticket.subject).like(f"%{escaped}%", escape="\\")
+    tokens = sorted(search.query_tokens(needle))
+    if not tokens:
+        return like
+    if session.get_bind().dialect.name == "postgresql":
+        token_array = literal_column("ticket_search.token_array", ARRAY(Text))  # see models/service.py
+        hits = select(TicketSearch.ticket_id).where(token_array.op("@>")(literal(tokens, ARRAY(Text))))
+    else:
+        fts = " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        hits = select(literal_column("rowid")).select_from(table("ticket_fts")).where(
+            literal_column("ticket_fts").op("MATCH")(literal(fts)))
+    return and_(Ticket.id.in_(hits), like)
+
+
 def search_clause(session: Session, term: str) -> ColumnElement[bool] | None:
     """工单编号 (a prefix, as a range on the number's unique index), else the customer's name,
-    code or phone through the customer quick-search index, or the subject containing the term."""
+    code or phone through the customer quick-search index, or the subject through its own."""
     typed = normalize.text(term)
     if not typed:
         return None
@@ -481,12 +511,9 @@ def search_clause(session: Session, term: str) -> ColumnElement[bool] | None:
         prefix = typed.upper()
         return and_(Ticket.number >= prefix, Ticket.number < prefix + "\uffff")
     customers = search.clause(session, typed)
-    if customers is not None and _PHONE_TYPED.fullmatch(typed):
-        # A caller's number: the customers who have it (subjects hold no phone numbers, and the
-        # substring test on every subject would read the whole table).
-        return Ticket.customer_id.in_(select(Customer.id).where(customers))
-    escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    by_subject = Ticket.subject.like(f"%{escaped}%", escape="\\")
     if customers is None:
-        return by_subject
-    return or_(Ticket.customer_id.in_(select(Customer.id).where(customers)), by_subject)
+        return _subject_clause(session, typed)
+    by_customer = Ticket.customer_id.in_(select(Customer.id).where(customers))
+    if _PHONE_TYPED.fullmatch(typed):
+        return by_customer  # a caller's number: subjects hold none
+    return or_(by_customer, _subject_clause(session, typed))

@@ -142,6 +142,7 @@ def test_reopen_within_the_days_and_refused_after(app, desk, new_client, clock):
         assert db.session.get(Ticket, ticket_id).status_category == "resolved"
 
 
+@pytest.mark.both_dbs
 def test_scope_truth_table_list_page_edit_reply_move_batch(app, desk, new_client):
     s = desk["statuses"]
     agent = login(new_client, "agent")
