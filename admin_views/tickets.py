@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask import session as http_session
 from flask_admin import expose
 from flask_admin.actions import action
@@ -38,6 +38,7 @@ from models.product import Product
 from models.sales import Order
 from models.service import ServiceTeam, Ticket, TicketEntry, TicketStatus
 from rules import custom_fields, scope, sla, tickets
+from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
 
 LABELS = {
@@ -139,6 +140,7 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
     list_template = "admin/tickets/list.html"
     details_template = "admin/tickets/details.html"
     create_template = "admin/tickets/create.html"
+    edit_template = "admin/tickets/edit.html"
 
     column_list = ["number", "subject", "customer", "ticket_type", "priority", "status", "sla", "assignee",
                    "created_at"]
@@ -239,19 +241,9 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
         if "customer" in form and form.customer.data is not None:
             customer_id = getattr(form.customer.data, "id", None)
         customer_id = customer_id or (ticket.customer_id if ticket is not None else None)
-        actor = current_actor()
-        orders_, contracts_ = [], []
-        if customer_id:
-            orders_ = [(o.id, o.number) for o in db.session.scalars(scope.scoped(
-                select(Order).where(Order.customer_id == customer_id).order_by(Order.id.desc()).limit(50), Order,
-                actor))]
-            contracts_ = [(c.id, str(c)) for c in db.session.scalars(scope.scoped(
-                select(Contract).where(Contract.customer_id == customer_id).order_by(Contract.id.desc()).limit(50),
-                Contract, actor))]
-        form.order_id.choices = blank + orders_
-        form.contract_id.choices = blank + contracts_
-        if not customer_id:
-            form.order_id.description = form.contract_id.description = gettext("先选客户并保存，再从该客户的订单、合同中选择")
+        found = _customer_documents(customer_id) if customer_id else {"orders": [], "contracts": []}
+        form.order_id.choices = blank + found["orders"]
+        form.contract_id.choices = blank + found["contracts"]
         form.product_id.choices = blank + [(p.id, f"{p.code} {p.name}") for p in db.session.scalars(
             select(Product).where(Product.active.is_(True)).order_by(Product.code))]
         form.team_id.choices = blank + [(t.id, t.name) for t in _teams()]
@@ -268,7 +260,7 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
                     contact = scope.get_in_scope(db.session, Contact, request.args["contact_id"], actor)
                     if form.customer.data is not None and contact.customer_id == form.customer.data.id:
                         form.contact.data = contact
-            except Exception:  # noqa: BLE001 - an id outside scope prefills nothing
+            except OutOfScope:
                 abort(404)
             if request.args.get("subject"):
                 form.subject.data = params.clean_text(request.args["subject"])
@@ -340,6 +332,15 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
             abort(400)
         return self.get_one(request.args.get("id"))
 
+    @expose("/customer_documents/")
+    def customer_documents_view(self) -> Any:
+        """The chosen customer's orders and contracts for the form's drop-downs (404 outside scope)."""
+        try:
+            customer = scope.get_in_scope(db.session, Customer, request.args.get("customer_id"), current_actor())
+        except OutOfScope:
+            abort(404)
+        return jsonify(_customer_documents(customer.id))
+
     @expose("/reply/", methods=["POST"])
     def reply_view(self) -> Any:
         ticket = self._posted()
@@ -389,6 +390,17 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
                 return redirect(back)
         return self.render("admin/tickets/assign.html", records=records, ids=",".join(ids), agents=_agents(),
                            return_url=back)
+
+
+def _customer_documents(customer_id: int) -> dict[str, list[tuple[int, str]]]:
+    """The customer's latest orders and contracts the reader sees, as (id, label)."""
+    actor = current_actor()
+    orders_ = db.session.scalars(scope.scoped(select(Order), Order, actor).where(Order.customer_id == customer_id)
+                                 .order_by(Order.id.desc()).limit(50))
+    contracts_ = db.session.scalars(scope.scoped(select(Contract), Contract, actor)
+                                    .where(Contract.customer_id == customer_id).order_by(Contract.id.desc()).limit(50))
+    return {"orders": [(o.id, f"{o.number} {o.order_date:%Y-%m-%d}") for o in orders_],
+            "contracts": [(c.id, f"{c} {c.title}") for c in contracts_]}
 
 
 def _linked(ticket: Ticket) -> dict[str, Any]:

@@ -165,6 +165,10 @@ def test_scope_truth_table_list_page_edit_reply_move_batch(app, desk, new_client
                       (f"/admin/ticket/edit/?id={t2}", ticket_form(desk["c2"], subject="越权"))]:
         assert rep1.post_form(page, data, to=url).status_code == 404
     assert rep1.get(f"/admin/ticket/details/?id={t2}").status_code == 404
+    # The form's order/contract look-up answers for customers in scope only.
+    assert rep1.get(f"/admin/ticket/customer_documents/?customer_id={desk['c2']}").status_code == 404
+    assert rep1.get(f"/admin/ticket/customer_documents/?customer_id={desk['c1']}").get_json() \
+        == {"orders": [], "contracts": []}
     assert rep1.get(f"/admin/ticket/edit/?id={t2}").status_code == 404
     assert rep1.action("/admin/ticket/", "close", [t1, t2], follow=False).status_code == 404
     with app.app_context():
