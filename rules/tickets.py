@@ -239,8 +239,8 @@ def reply(session: Session, ticket_id: Any, body: str, *, actor: Actor, now: dat
         session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.first_responded_at.is_(None))
                         .values(first_responded_at=now), execution_options={"synchronize_session": False})
         session.refresh(ticket, ["first_responded_at"])
-    _notify(session, ticket.assignee_id, actor, _l("工单 %(n)s 有新的%(what)s", n=ticket.number,
-                                                   what=ENTRY_LABELS[kind.value]), ticket, now, body=text[:200])
+    title = _l("工单 %(n)s 有新的内部备注", n=ticket.number) if internal else _l("工单 %(n)s 有新的回复", n=ticket.number)
+    _notify(session, ticket.assignee_id, actor, title, ticket, now, body=text[:200])
     return entry
 
 

@@ -84,6 +84,12 @@ def test_the_first_reply_is_the_first_response_and_the_assignee_hears(app, desk,
         kinds = db.session.scalars(select(TicketEntry.kind).where(TicketEntry.ticket_id == ticket_id)
                                    .order_by(TicketEntry.id)).all()
         assert kinds == ["assign", "note", "reply", "reply"]
+    # A colleague's note on it reaches the assignee.
+    boss = login(new_client, "boss")
+    boss.post_form(page, {"kind": "note", "body": "客户是老客户，优先处理"}, to=f"/admin/ticket/reply/?id={ticket_id}")
+    with app.app_context():
+        titles = db.session.scalars(select(Notification.title).where(Notification.user_id == desk["agent"])).all()
+        assert "工单 GD202611230001 有新的内部备注" in titles
     # An empty reply is refused and changes nothing.
     html = agent.post_form(page, {"kind": "reply", "body": "  "}, to=f"/admin/ticket/reply/?id={ticket_id}",
                            follow=True).get_data(as_text=True)
