@@ -54,7 +54,7 @@ from models.sales import Order, OrderEvent, OrderLine, OrderReturn, Payment, Poi
 from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
-from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
+from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketSearch, TicketStatus
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -751,6 +751,7 @@ UNSCOPED: dict[type, str] = {
     TicketStatus: "service settings (service.manage); every agent sees the statuses",
     ServiceTeam: "service settings (service.manage); every agent sees the groups to hand a ticket to",
     ServiceTeamMember: "service settings (service.manage)",
+    TicketSearch: "search index rows of tickets, never listed; the ticket list applies ticket_clause",
 }
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
     """The rows of `model` the actor may see."""
