@@ -36,7 +36,7 @@ from models.contract import Contract
 from models.dictionary import DictItem, DictKind
 from models.product import Product
 from models.sales import Order
-from models.service import ServiceTeam, Ticket, TicketEntry, TicketStatus
+from models.service import ServiceTeam, Ticket, TicketEntry
 from rules import custom_fields, scope, sla, tickets
 from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
