@@ -36,6 +36,7 @@ from admin_views import repairs, service_reports  # 维修, 服务报表 (issue 
 from admin_views import care, satisfaction  # 客户关怀, 满意度回访 (issue 22)
 from admin_views import service_teams, sla_policies, working_calendar  # 客户服务 SLA (issue 22)
 from admin_views import knowledge  # 知识库 (issue 22)
+from admin_views import service_console, ticket_settings, tickets  # 客服控制台, 工单 (issue 22, tickets)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -54,9 +55,8 @@ MODULES: tuple[ModuleType, ...] = (
     pool, lead_pool,
     # 销售管理, 产品管理, 统计报表
     opportunities, opportunity_board, orders, receipts, quotes, quote_shares, contracts, payment_plans,
-    care, satisfaction,  # 客户服务: 关怀记录, 待关怀, 满意度回访 (issue 22)
-    sla_policies, working_calendar, service_teams,  # 客户服务: SLA 策略, 工作日历, 服务组 (issue 22, sla)
-    knowledge,  # 客户服务: 知识库 (issue 22)
+    service_console, tickets, knowledge, care, satisfaction,  # 客户服务: 控制台, 工单, 知识库, 关怀, 回访 (issue 22)
+    ticket_settings, sla_policies, working_calendar, service_teams,  # 客户服务: 工单状态, SLA, 工作日历, 服务组
     products, reports,
     pipeline_reports,
     invoices,  # 开票 (issue 19)

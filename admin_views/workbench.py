@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin_views import links
+from admin_views import ticket_widgets  # issue 22
 from admin_views.base import SIGNED_IN, AccessMixin
 from admin_views.context import current_actor, now
 from admin_views.formatters import fmt_money, local
@@ -256,6 +257,14 @@ def _logs_to_read() -> Widget:
                   _l("没有待阅的日志。下属提交日志时会出现在这里"), items=items)
 
 
+def _my_tickets() -> Widget:
+    return ticket_widgets.my_tickets(Widget)  # issue 22
+
+
+def _tickets_due_today() -> Widget:
+    return ticket_widgets.tickets_due_today(Widget)  # issue 22
+
+
 # Later issues append here. Keys are stable: users' hidden/reordered choices refer to them.
 WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     ("customer.view", _due_today),
@@ -279,6 +288,8 @@ WIDGETS: list[tuple[str | None, Callable[[], Widget]]] = [
     (None, _today_events),
     (None, _my_tasks),  # 待办 (issue 21)
     (None, _logs_to_read),  # 工作日志 (issue 21)
+    ("service.view", _my_tickets),  # 工单 (issue 22)
+    ("service.view", _tickets_due_today),  # 工单 (issue 22)
 ]
 WIDGET_TITLES: dict[str, Any] = {
     "due": _l("今日待回访"), "overdue": _l("逾期未联系"), "recycle_soon": _l("即将被回收"),
@@ -292,6 +303,7 @@ WIDGET_TITLES: dict[str, Any] = {
     "today_events": _l("今日日程"),
     "my_tasks": _l("我的待办"),
     "logs_to_read": _l("待阅日志"),
+    "my_tickets": _l("我的工单"), "tickets_due_today": _l("今日将超时工单"),  # issue 22
 }
 _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "protection_expiring": _protection_expiring, "claim_requests": _requests_to_approve,
@@ -303,7 +315,8 @@ _KEYS = {"due": _due_today, "overdue": _overdue, "recycle_soon": _recycle_soon,
              "overdue_plans": _overdue_plans, "expiring_contracts": _expiring_contracts,
              "today_events": _today_events,
              "my_tasks": _my_tasks,
-             "logs_to_read": _logs_to_read}
+             "logs_to_read": _logs_to_read,
+             "my_tickets": _my_tickets, "tickets_due_today": _tickets_due_today}  # issue 22
 
 
 def _offered() -> dict[str, Callable[[], Widget]]:

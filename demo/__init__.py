@@ -32,6 +32,7 @@ from demo import reports as demo_reports
 from demo import sales as demo_sales
 from demo import sla as demo_sla  # 客户服务 SLA (issue 22)
 from demo import tasks as demo_tasks  # 待办 (issue 21)
+from demo import service as demo_service  # 工单 (issue 22, tickets)
 from demo import work_logs as demo_work_logs
 from demo import care as demo_care  # 关怀与回访 (issue 22)
 from demo import knowledge as demo_knowledge  # 知识库 (issue 22)
@@ -100,6 +101,7 @@ def seed_demo(session: Session, *, customers: int = DEMO_CUSTOMERS) -> bool:
     demo_office_requests.seed_office_requests(session, users, now=now)
     demo_reminders.seed_reminders(session, users, now=now)
     demo_sla.seed_sla(session, users, now=now)  # SLA, 客服 staff, 服务组: before demo/service.py (tickets)
+    demo_service.seed_service(session, now=now)  # 工单 (issue 22): after the SLA demo (calendar, policies, groups)
     demo_repair.seed_repairs(session, users, now=now)  # 维修 (issue 22): after the demo tickets
     demo_care.seed_care(session, users, now=now)  # 关怀与回访 (issue 22): after the demo tickets
     demo_knowledge.seed_knowledge(session, users, now=now)  # 知识库 (issue 22)

@@ -428,8 +428,9 @@ for _statement in SQLITE_FTS_DDL:
 def alembic_include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's autogenerate skips what is created by hand above: SQLite's FTS5 mirror and
     PostgreSQL's token array with its index."""
-    if type_ == "table" and (name or "").startswith(("customer_fts", "document_fts", "kb_article_fts")):
+    if type_ == "table" and (name or "").startswith(("customer_fts", "document_fts", "kb_article_fts", "ticket_fts")):
         return False
-    # the document centre's search index is made the same way (models/document.py)
-    return not (type_ in ("column", "index") and name in PG_SEARCH_OBJECTS | {"ix_document_search_token_array",
-                                                                        "ix_kb_article_search_token_array"})
+    # the document centre's, the knowledge base's and the tickets' search indexes are made the same way
+    # (models/document.py, models/knowledge.py, models/service.py)
+    return not (type_ in ("column", "index") and name in PG_SEARCH_OBJECTS | {
+        "ix_document_search_token_array", "ix_kb_article_search_token_array", "ix_ticket_search_token_array"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import DDL, JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
@@ -118,6 +118,8 @@ class Ticket(TimestampMixin, db.Model):
     __table_args__ = (
         # 我的工单 by SLA state: one's active tickets by resolution due (soonest first).
         Index("ix_tickets_assignee_cat_due", "assignee_id", "status_category", "resolution_due_at", "id"),
+        # 我的工单 newest first, whatever the state (migration cf51588d23a3).
+        Index("ix_tickets_assignee_id", "assignee_id", "id"),
         # A team's queue and the SLA job over every active ticket.
         Index("ix_tickets_team_cat_due", "team_id", "status_category", "resolution_due_at", "id"),
         Index("ix_tickets_cat_due", "status_category", "resolution_due_at"),
@@ -208,3 +210,39 @@ class ServiceTeamMember(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (Index("uq_service_team_members", "team_id", "user_id", unique=True),)
+
+
+class TicketSearch(db.Model):
+    """The search box's index of a ticket's subject: its tokens, cut the way customer search cuts
+    them (rules/search.tokens_of). PostgreSQL keeps them as a stored array with a GIN index, SQLite
+    mirrors them into the FTS5 table ticket_fts (DDL below; migration 7b1e4d9a2c61 makes the same).
+    The subject itself (tickets.subject) makes each answer exact."""
+
+    __tablename__ = "ticket_search"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+PG_TICKET_SEARCH_DDL = [
+    "ALTER TABLE ticket_search ADD COLUMN token_array text[] "
+    "GENERATED ALWAYS AS (string_to_array(tokens, ' ')) STORED",
+    "CREATE INDEX ix_ticket_search_token_array ON ticket_search USING gin (token_array)",
+]
+SQLITE_TICKET_FTS_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_fts USING fts5(tokens, content='ticket_search', "
+    "content_rowid='ticket_id', tokenize='unicode61 remove_diacritics 0')",
+    "INSERT INTO ticket_fts(ticket_fts, rank) VALUES ('automerge', 16)",
+    "CREATE TRIGGER IF NOT EXISTS ticket_search_ai AFTER INSERT ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(rowid, tokens) VALUES (new.ticket_id, new.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_search_ad AFTER DELETE ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(ticket_fts, rowid, tokens) VALUES ('delete', old.ticket_id, old.tokens); END",
+    "CREATE TRIGGER IF NOT EXISTS ticket_search_au AFTER UPDATE ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(ticket_fts, rowid, tokens) VALUES ('delete', old.ticket_id, old.tokens); "
+    "INSERT INTO ticket_fts(rowid, tokens) VALUES (new.ticket_id, new.tokens); END",
+]
+
+for _statement in PG_TICKET_SEARCH_DDL:
+    event.listen(TicketSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_TICKET_FTS_DDL:
+    event.listen(TicketSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

@@ -103,13 +103,15 @@ class DrillFilter(StrEnum):
     ISSUED_ON = "issued_on"                          # Days: an invoice's date of issue
     METHOD = "method"                                # str: a receipt's method key
     PAYMENT_KIND = "payment_kind"                    # str: receipt / refund
-    # 工单 (the service reports' drill-down into the ticket list)
+    # 工单 (admin_views/tickets.py declares them on its list's filters)
+    SLA_STATE = "sla_state"                          # str: rules/sla.SlaState value, now
+    TICKET_STATUS = "ticket_status"                  # int: TicketStatus id
+    TICKET_CATEGORY = "ticket_category"              # tuple[str, ...]: StatusCategory values, any of them
     TICKET_TYPE = "ticket_type"                      # int: 工单类型 dictionary item id
-    TICKET_CHANNEL = "ticket_channel"                # str: TicketChannel
-    TICKET_PRIORITY = "ticket_priority"              # str: TicketPriority
-    TICKET_CATEGORY = "ticket_category"              # str: StatusCategory of the ticket's status
-    ASSIGNEE = "assignee"                            # int: user id a ticket is assigned to
-    TEAM = "team"                                    # int: 服务组 id
+    TICKET_PRIORITY = "ticket_priority"              # str: TicketPriority value
+    TICKET_CHANNEL = "ticket_channel"                # str: TicketChannel value
+    TEAM = "team"                                    # int: ServiceTeam id
+    ASSIGNEE = "assignee"                            # int: user id the record is assigned to
 
 
 # The pipeline lists (销售机会, 线索) take their drill-down as plain query parameters

@@ -59,6 +59,7 @@ from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, 
 from models.repair import TicketPart, TicketRepair
 from models.care import CareRecord, SatisfactionSurvey
 from models.sla import Holiday, SlaPolicy, WorkingHours
+from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketSearch, TicketStatus
 from rules.actor import Actor
 from rules.errors import OutOfScope
 
@@ -768,6 +769,7 @@ UNSCOPED: dict[type, str] = {
     KbArticleTag: "tags of an article, read only through an article the reader sees",
     KbArticleSearch: "search index rows of articles, never listed",
     KbHelpfulVote: "one person's 有帮助/没帮助 vote, only counted, never listed",
+    TicketSearch: "search index rows of tickets, never listed; the ticket list applies ticket_clause",
 }
 def clause_for(model: type, actor: Actor) -> ColumnElement[bool]:
     """The rows of `model` the actor may see."""
