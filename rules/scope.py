@@ -55,7 +55,6 @@ from models.org import DataScope, Department, Role, User
 from models.system import AuditLog, CustomField, LoginCaptcha, LoginLog, PeriodicRun, Sequence, Setting
 from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.knowledge import KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote
-from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketStatus
 from models.repair import TicketPart, TicketRepair
 from models.care import CareRecord, SatisfactionSurvey
 from models.sla import Holiday, SlaPolicy, WorkingHours
