@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, insert
+from sqlalchemy import ColumnElement, and_, delete, insert
 from sqlalchemy.orm import Session
 
 from models.knowledge import KbArticle, KbArticleSearch
 from rules import search
 from rules.messaging import html_to_text
+
+MAX_WORDS = 5  # each word is one probe of the index; a pasted paragraph is not a search
 
 
 def searchable_values(article: KbArticle) -> list[str]:
@@ -35,18 +37,21 @@ def refresh(session: Session, article: KbArticle) -> None:
 
 
 def clause(session: Session, term: str) -> ColumnElement[bool] | None:
-    """Articles whose text contains `term`, as a WHERE clause on KbArticle (None: no term)."""
-    return search.token_index_clause(session, term, key=KbArticle.id, index_key=KbArticleSearch.article_id,
-                                     index_body=KbArticleSearch.body, fts_table="kb_article_fts",
-                                     token_array="kb_article_search.token_array")  # see models/knowledge.py
+    """Articles whose text contains every word of `term` (an agent types 滤芯 漏水, words that
+    need not stand side by side), as a WHERE clause on KbArticle (None: no term)."""
+    parts = [found for word in term.split()[:MAX_WORDS] if (found := search.token_index_clause(
+        session, word, key=KbArticle.id, index_key=KbArticleSearch.article_id, index_body=KbArticleSearch.body,
+        fts_table="kb_article_fts", token_array="kb_article_search.token_array")) is not None]  # models/knowledge.py
+    return and_(*parts) if parts else None
 
 
 def snippet(text_: str, term: str, *, width: int = 40) -> str:
     """A few words of an article's own text (as written, not the normalised index) around the
     first place the term occurs, or its beginning when the term is only in the title or tags."""
     flat = " ".join(text_.split())
-    at = flat.lower().find(" ".join(term.split()).lower()) if term.strip() else -1
-    if at < 0:
+    found = [(at, word) for word in term.split() if (at := flat.lower().find(word.lower())) >= 0]
+    if not found:
         return flat[:width * 2] + ("…" if len(flat) > width * 2 else "")
-    start, end = max(0, at - width), at + len(term.strip()) + width
+    at, word = min(found)
+    start, end = max(0, at - width), at + len(word) + width
     return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")

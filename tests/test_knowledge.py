@@ -81,6 +81,8 @@ def test_search_finds_chinese_words_inside_the_text_cut_as_customer_search_cuts(
         assert found("ro") == {filter_id}             # letters, as typed in either case
         assert found("水") == {filter_id, leak_id}    # one character
         assert found("漏水阀") == set()               # every token present, the phrase is not
+        assert found("接头 进水阀") == {leak_id}      # words apart in the text, each must be there
+        assert found("滤芯 漏水") == set()
     reader = login(new_client, "chen")
     assert list_titles(reader, "?search=进水阀") == ["安装后接头漏水怎么办"]
     assert list_titles(reader, "?flt0_3=保养") == ["净水器滤芯多久更换一次"]  # 按标签
