@@ -16,8 +16,8 @@ from models import Product, User
 from models.dictionary import DictItem, DictKind
 from models.repair import TicketRepair
 from models.sales import Order, OrderLine, OrderStatus
-from models.service import Ticket
-from rules import products, repairs, stock, ticket_statuses, warranty
+from models.service import Ticket, TicketChannel
+from rules import products, repairs, stock, tickets, warranty
 from rules.actor import Actor
 from rules.clock import local_date
 
@@ -88,7 +88,6 @@ def seed_repairs(session: Session, users: dict[str, User], *, now: datetime) -> 
     engineer = _engineer(session, users)
     actor = Actor.from_user(engineer, today=local_date(now, TZ), has_shares=False)
     repair_type = session.scalar(select(DictItem).where(DictItem.kind == DictKind.TICKET_TYPE, DictItem.name == "维修"))
-    status = ticket_statuses.initial(session)
     for n, (subject, description, days, in_warranty, used, hours, charge, bill) in enumerate(CASES):
         pool = under if in_warranty else past
         if not pool:
@@ -97,12 +96,12 @@ def seed_repairs(session: Session, users: dict[str, User], *, now: datetime) -> 
         when = now - timedelta(days=days)
         ticket = session.scalar(select(Ticket).where(Ticket.type_id == (repair_type.id if repair_type else None),
                                                      Ticket.customer_id == order.customer_id).limit(1))
-        if ticket is None:
-            ticket = Ticket(number=f"WX{local_date(when, TZ):%Y%m%d}{n + 1:03d}", customer_id=order.customer_id,
-                            created_by_id=engineer.id, assignee_id=engineer.id, subject=subject,
-                            description=description, type_id=repair_type.id if repair_type else None,
-                            status_id=status.id, status_category=status.category, created_at=when)
-            session.add(ticket)
+        if ticket is None:  # through the ticket rules: a number, the initial status, the SLA clocks
+            ticket = tickets.create(session, Ticket(
+                customer_id=order.customer_id, assignee_id=engineer.id, channel=TicketChannel.PHONE.value,
+                priority="normal", subject=subject, description=description,
+                type_id=repair_type.id if repair_type else None, order_id=order.id, product_id=kettle.id,
+                serial_no=f"BLH{order.id:06d}"), actor=actor, now=when, tz=TZ)
         ticket.order_id, ticket.product_id = order.id, kettle.id
         ticket.serial_no = ticket.serial_no or f"BLH{order.id:06d}"
         session.flush()

@@ -76,8 +76,10 @@ def _customer_with_order(session: Session, code: str | None, i: int) -> tuple[Cu
             .where(Product.code == code).order_by(Order.id).offset(i % 3).limit(1)).scalar()
         if row is not None:
             return session.get(Customer, row.customer_id), row
-    customer = session.scalars(select(Customer).where(Customer.deleted_at.is_(None)).order_by(Customer.id)
-                               .offset(i * 7).limit(1)).first()
+    live = select(Customer).where(Customer.deleted_at.is_(None))
+    count = session.scalar(select(func.count()).select_from(live.subquery())) or 1
+    # every seventh customer, wrapping round a small demo (20 customers) instead of running out
+    customer = session.scalars(live.order_by(Customer.id).offset(i * 7 % count).limit(1)).first()
     return customer, None
 
 
@@ -106,7 +108,9 @@ def seed_service(session: Session, *, now: datetime) -> None:
                         team_id=teams[i % len(teams)].id if teams else None,
                         assignee_id=agent.user_id if i % 5 != 4 else None)
         tickets.create(session, ticket, actor=lead, now=at, tz=TZ)
-        step = timedelta(hours=max(hours, 2) / (len(notes) + 3))
+        # Most are answered within two hours a step and solved in time; every third one drags on
+        # (the SLA pages need some late ones to show).
+        step = timedelta(hours=min(max(hours, 2) / (len(notes) + 3), 40 if i % 3 == 0 else 2))
         when = at
         for kind_of, body in notes:
             when += step

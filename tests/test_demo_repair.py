@@ -20,6 +20,7 @@ def test_demo_has_free_billed_and_open_repairs(app, make_user, make_customer):
     from demo.repair import seed_repairs
 
     clerk = make_user("zhouqin", role="内勤", department=("商务部",))
+    make_user("wangkf", role="客服", department=("客服部",))  # the demo's 客服 (demo/sla.py) takes the repairs
     customers = [make_customer(f"客户{n}", clerk) for n in range(3)]
     with app.app_context():
         kettle = Product(code="BLH01", name="玻璃煮茶壶", spec="1.2L/只", unit="只")
