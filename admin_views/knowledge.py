@@ -14,7 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
@@ -186,6 +186,12 @@ class KbArticleView(CustomFieldsMixin, ScopedModelView):
 
     def edit_form(self, obj: Any = None) -> Any:
         form = _title_optional(super().edit_form(obj))
+        if obj is not None and obj.category_id is not None:
+            # A category stopped since keeps its articles: offered here, the save does not clear it.
+            kept = obj.category_id
+            form.category.query_factory = lambda: db.session.scalars(
+                select(KbCategory).where(or_(KbCategory.active.is_(True), KbCategory.id == kept))
+                .order_by(KbCategory.sort_order, KbCategory.name))
         if request.method == "GET" and obj is not None:
             form.tags_text.data = " ".join(obj.tags or [])
         return form

@@ -45,7 +45,7 @@ def panel(ticket: Ticket) -> dict[str, Any]:
     repair = repairs.repair_of(db.session, ticket.id)
     parts = repairs.parts_of(db.session, ticket.id)
     is_repair_type = bool(ticket.ticket_type and ticket.ticket_type.name == "维修")
-    can_change = actor.can(repairs.PERMISSION) and (repair is None or repair.state == RepairState.OPEN)
+    can_change = actor.can(repairs.PERMISSION) and (repair is None or repair.state != RepairState.BILLED)
     begun = repair is not None or bool(parts)
     return {"show": begun or is_repair_type or actor.can(repairs.PERMISSION),
             # another type of ticket offers one line to start a repair, not the whole box
@@ -89,7 +89,7 @@ class RepairView(PermissionView):
             abort(404)
         form = request.form if request.method == "POST" else request.args
         typed = {k: (form.get(k) or "").strip() for k in ("term", "product_id", "warehouse_id", "quantity",
-                                                           "unit_price")}
+                                                           "unit_price", "version")}
         typed["quantity"] = typed["quantity"] or "1"
         matches = repairs.find_products(db.session, typed["term"]) if typed["term"] and not typed["product_id"] else []
         if len(matches) == 1:
@@ -98,7 +98,8 @@ class RepairView(PermissionView):
             with transaction() as outcome:
                 part = repairs.add_part(db.session, ticket.id, product_id=typed["product_id"],
                                         warehouse_id=typed["warehouse_id"], quantity=typed["quantity"],
-                                        unit_price=typed["unit_price"] or None, actor=actor, now=now(), tz=_tz())
+                                        unit_price=typed["unit_price"] or None, version=typed["version"],
+                                        actor=actor, now=now(), tz=_tz())
                 outcome.done(gettext("已添加配件：%(p)s × %(n)d", p=part.product.name, n=part.quantity))
             if outcome.ok:
                 return self._back(ticket.id)

@@ -69,6 +69,15 @@ class CustomerLoader(ScopedAjaxModelLoader):
         except (TypeError, ValueError):
             return None
 
+    def format(self, model: Any) -> Any:
+        """The form shown again after a refusal names only a customer the actor may see: a typed
+        id must not reveal the name of anyone else's customer."""
+        if model is None:
+            return None
+        seen = db.session.scalar(select(Customer.id).where(Customer.id == model.id,
+                                                           scope.clause_for(Customer, current_actor())))
+        return (model.id, str(model) if seen is not None else gettext("（不在您数据范围内的客户）"))
+
 
 class SlaStateFilter(BaseSQLAFilter):
     """The SLA state now (rules/sla.state_clause: the same truth as each row's badge)."""

@@ -38,7 +38,9 @@ def check(session: Session, record: CareRecord, *, actor: Actor, now: datetime) 
     done now, by the actor; a planned one waits in 待关怀."""
     if record.customer_id is None and record.customer is None:
         raise InvalidValue(_l("请选择客户"))
-    customer = scope.get_in_scope(session, Customer, record.customer_id or record.customer.id, actor)
+    # The form sets the relationship; customer_id still holds the one before an edit.
+    customer = scope.get_in_scope(session, Customer,
+                                  record.customer.id if record.customer is not None else record.customer_id, actor)
     contact = record.contact
     if contact is None and record.contact_id is not None:
         contact = session.get(Contact, record.contact_id)

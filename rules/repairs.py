@@ -71,21 +71,28 @@ def _open(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, tz: 
     added while a colleague bills the repair waits for the bill and is then refused, instead of
     leaving stock outside the charge."""
     repair = repair_of(session, ticket.id)
+    if version not in (None, "") and str(repair.version if repair else 0) != str(version).strip():
+        raise RepairRefused(_l("维修记录已被他人修改，请刷新后再填写"))
     if repair is None:
         repair = TicketRepair(ticket_id=ticket.id, state=RepairState.OPEN, engineer_id=ticket.assignee_id or actor.user_id)
         session.add(repair)
         session.flush()
+    if repair.state == RepairState.CANCELLED:
+        # Begun again (the customer changed their mind): its parts went back when it was cancelled.
+        session.execute(update(TicketRepair).where(TicketRepair.id == repair.id,
+                                                   TicketRepair.state == RepairState.CANCELLED)
+                        .values(state=RepairState.OPEN).execution_options(synchronize_session=False))
+        session.refresh(repair)
+        _entry(session, ticket, str(_l("重新开始维修")), actor=actor, now=now)
     if repair.state != RepairState.OPEN:
-        raise RepairRefused(_l("该维修已%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
-    if version not in (None, "") and str(repair.version) != str(version).strip():
-        raise RepairRefused(_l("维修记录已被他人修改，请刷新后再填写"))
+        raise RepairRefused(_l("该维修%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
     claimed = session.execute(update(TicketRepair).where(TicketRepair.id == repair.id,
                                                          TicketRepair.state == RepairState.OPEN)
                               .values(version=TicketRepair.version + 1)
                               .execution_options(synchronize_session=False)).rowcount
     session.refresh(repair)
     if claimed != 1:
-        raise RepairRefused(_l("该维修已%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
+        raise RepairRefused(_l("该维修%(s)s，不能再修改", s=STATE_LABELS[RepairState(repair.state)]))
     # Judged again at every change while in repair: the ticket's order or product may have been corrected.
     repair.warranty_until = warranty.until_for(session, ticket, tz)
     repair.warranty = warranty.covers(repair.warranty_until, local_date(ticket.created_at or now, tz))
@@ -126,8 +133,9 @@ def recompute(session: Session, repair: TicketRepair) -> None:
 # --- parts -----------------------------------------------------------------------------------
 
 def add_part(session: Session, ticket_id: Any, *, product_id: Any, warehouse_id: Any, quantity: Any,
-             unit_price: Any = None, actor: Actor, now: datetime, tz: str) -> TicketPart:
-    """更换配件: the part leaves the warehouse now."""
+             unit_price: Any = None, version: Any = None, actor: Actor, now: datetime, tz: str) -> TicketPart:
+    """更换配件: the part leaves the warehouse now. `version`: the repair's as the form showed it
+    (0: none yet), so a second click of the same form takes nothing out of stock again."""
     _may_change(actor)
     ticket = ticket_for(session, ticket_id, actor)
     product = session.get(Product, _positive_id(product_id, _l("请选择配件（产品）")))
@@ -139,7 +147,7 @@ def add_part(session: Session, ticket_id: Any, *, product_id: Any, warehouse_id:
     count = _quantity(quantity)
     price = (_money(unit_price, _l("单价")) if unit_price not in (None, "")
              else orders.default_price(session, product.id, None) or ZERO)
-    repair = _open(session, ticket, actor=actor, now=now, tz=tz)
+    repair = _open(session, ticket, actor=actor, now=now, tz=tz, version=version)
     try:
         stock.change(session, product_id=product.id, warehouse_id=warehouse.id, quantity=-count, reason="repair",
                      now=now, actor=actor, note=ticket.number)

@@ -104,7 +104,7 @@ def on_category_change(session: Session, ticket: Ticket, old: StatusCategory, ne
         targets = sla_policies.targets_for(session, ticket)
         ticket.resolution_due_at = (working_calendar.add_working(calendar, now, targets.resolution_seconds)
                                     if targets else None)
-        _forget_notices(ticket)
+        _forget_notices(ticket, now)
         if new == StatusCategory.PAUSED:
             _pause(session, ticket, now, calendar)
         return
@@ -118,9 +118,9 @@ def on_priority_change(session: Session, ticket: Ticket, now: datetime, tz: str 
     """The policy follows the priority: the due instants are computed again from the creation."""
     if ticket.status_category not in ACTIVE_CATEGORIES:
         return
-    _forget_notices(ticket)
     ticket.sla_paused_at = ticket.sla_remaining_seconds = None
     _start(session, ticket, ticket.created_at or now, now, tz)
+    _forget_notices(ticket, now)
 
 
 def _start(session: Session, ticket: Ticket, start: datetime, now: datetime, tz: str) -> None:
@@ -153,8 +153,12 @@ def _resume(ticket: Ticket, now: datetime, calendar: working_calendar.Calendar) 
         return
     ticket.resolution_due_at = working_calendar.add_working(calendar, now, ticket.sla_remaining_seconds or 0)
     ticket.sla_paused_at = ticket.sla_remaining_seconds = None
-    _forget_notices(ticket)
+    _forget_notices(ticket, now)
 
 
-def _forget_notices(ticket: Ticket) -> None:
-    ticket.sla_warned_at = ticket.sla_escalated_at = None
+def _forget_notices(ticket: Ticket, now: datetime) -> None:
+    """New due times: the assignee is warned again; the leader hears of a breach again only if
+    the ticket is no longer breached (a first reply given late keeps it so through every pause)."""
+    ticket.sla_warned_at = None
+    if state(ticket, now) is not SlaState.BREACHED:
+        ticket.sla_escalated_at = None

@@ -43,14 +43,13 @@ def _mark(session: Session, column: Any, ids: Sequence[int], now: datetime) -> l
     marked: list[int] = []
     for start in range(0, len(ids), BATCH):
         chunk = list(ids[start:start + BATCH])
-        mine = list(session.scalars(select(Ticket.id).where(Ticket.id.in_(chunk), column.is_(None))))
-        if mine:
-            # updated_at kept as it was: a mark is the system's bookkeeping, not a change to the ticket.
-            session.execute(update(Ticket).where(Ticket.id.in_(mine), column.is_(None))
-                            .values({column.key: now, "updated_at": Ticket.updated_at})
-                            .execution_options(synchronize_session=False))
-            marked += mine
-    return marked
+        # updated_at kept as it was: a mark is the system's bookkeeping, not a change to the ticket.
+        # RETURNING names only the rows this UPDATE changed: a run beside this one that selected
+        # the same tickets finds them marked and tells nobody.
+        marked += session.scalars(update(Ticket).where(Ticket.id.in_(chunk), column.is_(None))
+                                  .values({column.key: now, "updated_at": Ticket.updated_at})
+                                  .returning(Ticket.id).execution_options(synchronize_session=False)).all()
+    return sorted(marked)
 
 
 def _tell(session: Session, per_user: dict[int, list[Notice]], *, many, now: datetime, tz: str) -> None:

@@ -132,8 +132,8 @@ def _id(value: Any) -> int | None:
     return getattr(value, "id", value) or None
 
 
-def _check(session: Session, ticket: Ticket, actor: Actor) -> Customer:
-    customer = _customer(session, ticket, actor)
+def _check(session: Session, ticket: Ticket, actor: Actor, known_customer: Customer | None = None) -> Customer:
+    customer = known_customer or _customer(session, ticket, actor)
     ticket.customer, ticket.customer_id = customer, customer.id
     _belongs(session, Contact, _id(ticket.contact) or ticket.contact_id, customer.id, _l("联系人不属于该客户"))
     _belongs(session, Order, _id(getattr(ticket, "order", None)) or ticket.order_id, customer.id,
@@ -208,7 +208,20 @@ def edit(session: Session, ticket: Ticket, *, actor: Actor, now: datetime, old_p
     """修改工单 (its version column refuses a stale form). A new priority brings new due times."""
     if not actor.can(HANDLE):
         raise PermissionDenied(_l("您没有处理工单的权限"))
-    _check(session, ticket, actor)
+    with session.no_autoflush:
+        stored = session.execute(select(Ticket.customer_id, Ticket.assignee_id, Ticket.team_id)
+                                 .where(Ticket.id == ticket.id)).one()
+    # The same customer: a ticket one sees through its assignee or team stays editable even when
+    # the customer itself is outside one's scope (only a new customer must be in it).
+    same = (_id(ticket.customer) or ticket.customer_id) == stored.customer_id
+    known = session.get(Customer, stored.customer_id) if same else None
+    if (_id(ticket.assignee) or ticket.assignee_id, _id(getattr(ticket, "team", None)) or ticket.team_id) != \
+            (stored.assignee_id, stored.team_id):
+        if not actor.can(ASSIGN):
+            raise PermissionDenied(_l("您没有分派工单的权限，请用“领取”或请组长分派"))
+        if _id(ticket.assignee) or ticket.assignee_id:
+            _active_user(session, _id(ticket.assignee) or ticket.assignee_id)
+    _check(session, ticket, actor, known_customer=known)
     ticket.updated_at = now
     session.flush()
     refresh_search(session, ticket)
@@ -308,7 +321,7 @@ def move(session: Session, ticket_id: Any, to_status_id: Any, *, actor: Actor, n
     values: dict[str, Any] = {"status_id": target.id, "status_category": new.value, "version": Ticket.version + 1,
                               "updated_at": now}
     if new is StatusCategory.RESOLVED:
-        values["resolved_at"] = now
+        values["resolved_at"] = func.coalesce(Ticket.resolved_at, now)  # from one 已解决 status to another: kept
     elif new is StatusCategory.CLOSED:
         values["closed_at"] = now
         values["resolved_at"] = func.coalesce(Ticket.resolved_at, now)
@@ -401,9 +414,13 @@ def assign_many(session: Session, ids: list[Any], assignee_id: Any, *, actor: Ac
     """批量分派: the tickets in scope not already with that person."""
     if not actor.can(ASSIGN):
         raise PermissionDenied(_l("您没有分派工单的权限"))
+    try:
+        person = int(str(assignee_id).strip())
+    except (TypeError, ValueError):
+        raise InvalidValue(_l("请选择处理人")) from None
     done = 0
     for ticket_id in scope.ids_in_scope(session, Ticket, ids, actor):
-        if session.scalar(select(Ticket.assignee_id).where(Ticket.id == ticket_id)) != int(assignee_id):
+        if session.scalar(select(Ticket.assignee_id).where(Ticket.id == ticket_id)) != person:
             assign(session, ticket_id, assignee_id, actor=actor, now=now)
             done += 1
     return done
@@ -418,6 +435,13 @@ def save_status(session: Session, status: TicketStatus) -> None:
         raise InvalidValue(_l("请填写状态名称"))
     if status.category not in CATEGORY_LABELS:
         raise InvalidValue(_l("请选择状态分类"))
+    if status.id is not None:
+        with session.no_autoflush:
+            was = session.scalar(select(TicketStatus.category).where(TicketStatus.id == status.id))
+            used = session.scalar(select(Ticket.id).where(Ticket.status_id == status.id).limit(1))
+        if used is not None and was != status.category:
+            # The SLA clocks and the done times of its tickets follow the category they moved in.
+            raise InvalidValue(_l("状态“%(s)s”已有工单，不能更改分类；请新建一个状态，把工单改过去后停用它", s=status.name))
     if status.is_initial and status.category != StatusCategory.OPEN.value:
         raise InvalidValue(_l("初始状态必须属于“处理中”分类"))
     if status.is_initial and not status.active:
@@ -429,11 +453,6 @@ def save_status(session: Session, status: TicketStatus) -> None:
     if session.scalar(select(func.count()).select_from(TicketStatus)
                       .where(TicketStatus.is_initial.is_(True), TicketStatus.active.is_(True))) != 1:
         raise InvalidValue(_l("必须有且只有一个启用中的初始状态（新工单从它开始）"))
-    used = session.scalar(select(Ticket.id).where(Ticket.status_id == status.id).limit(1))
-    if used is not None:
-        # Tickets carry their status's category beside it: keep them in step.
-        session.execute(update(Ticket).where(Ticket.status_id == status.id, Ticket.status_category != status.category)
-                        .values(status_category=status.category), execution_options={"synchronize_session": False})
 
 
 def check_delete_status(session: Session, status: TicketStatus) -> None:

@@ -115,3 +115,20 @@ def test_birthday_care_goes_once_per_person_a_year(app, book, clock):
         cares = db.session.scalars(select(CareRecord.content).where(CareRecord.kind == "birthday")).all()
     assert keys == [f"care:birthday:2026:{book['mine']}:0", f"care:birthday:2027:{book['mine']}:0"]
     assert cares == ["甲方水务，祝您生日快乐！"] * 2
+
+
+def test_an_edit_moving_a_record_to_another_customer_refuses_the_old_customers_contact(app, book, clock):
+    from models import User
+    from rules import care
+    from rules.actor import Actor
+
+    with app.app_context():
+        contact = Contact(customer_id=book["mine"], name="甲方联系人")
+        db.session.add(contact)
+        db.session.flush()
+        record = db.session.scalar(select(CareRecord).where(CareRecord.customer_id == book["mine"]))
+        record.contact_id = contact.id
+        db.session.commit()
+        record.customer = db.session.get(Customer, book["theirs"])  # as the edit form sets it
+        with pytest.raises(InvalidValue, match="所选联系人不属于该客户"):
+            care.check(db.session, record, actor=Actor.from_user(db.session.get(User, book["boss"])), now=clock.now)

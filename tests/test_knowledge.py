@@ -180,6 +180,19 @@ def test_the_editor_form_strips_scripts_and_keeps_what_was_typed_when_refused(ap
     page = editor.get(f"{LIST}details/?id={article_id}").get_data(as_text=True)
     assert "alert(" not in page and "steal()" not in page
 
+    # its category is stopped later: editing the article keeps it there
+    with app.app_context():
+        category = KbCategory(name="旧分类", active=False)
+        db.session.add(category)
+        db.session.flush()
+        db.session.get(KbArticle, article_id).category_id = category.id
+        db.session.commit()
+    form = editor.get(f"{LIST}edit/?id={article_id}").get_data(as_text=True)
+    assert "旧分类" in form
+    chosen = form.split('name="category"', 1)[1].split("</select>", 1)[0]
+    picked = chosen.split("selected", 1)[1].split(">", 1)[1].split("<", 1)[0] if "selected" in chosen else ""
+    assert picked == "旧分类"
+
 
 def _ticket(app, customer_id: int, created_by: int, subject: str, reply: str) -> int:
     with app.app_context():

@@ -84,9 +84,25 @@ def test_parts_leave_stock_and_come_back_on_removal_and_cancel(app, client, shop
         bodies = list(db.session.scalars(select(TicketEntry.body).where(TicketEntry.kind == EntryKind.REPAIR)
                                          .order_by(TicketEntry.id)))
         assert bodies[0].startswith("更换配件：PP滤芯 × 3") and "客户改为换新机" in bodies[-1]
-    # a cancelled repair takes no more parts
-    assert "不能再修改" in _add(client, shop, 1).get_data(as_text=True)
-    assert _stock(app, shop) == 10
+    # the customer changes their mind again: a cancelled repair is begun again with a new part
+    _add(client, shop, 1)
+    assert _stock(app, shop) == 9
+    assert 'data-testid="repair-state">维修中' in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(TicketEntry.body).where(TicketEntry.kind == EntryKind.REPAIR)
+                                 .order_by(TicketEntry.id.desc()).offset(1).limit(1)) == "重新开始维修"
+
+
+def test_a_second_click_of_the_same_add_part_form_takes_nothing_more(app, client, shop):
+    client.login("kefu")
+    url = f"/admin/repair/{shop['ticket']}/"
+    form = {"term": "LX-01", "warehouse_id": shop["wh"], "quantity": 2, "next": url, "version": 0}
+    assert client.post_form(url, form, to=f"{url}part/").status_code == 302
+    again = client.post_form(url, form, to=f"{url}part/", follow=True).get_data(as_text=True)
+    assert "维修记录已被他人修改，请刷新后再填写" in again
+    assert _stock(app, shop) == 8
+    with app.app_context():
+        assert db.session.scalar(select(func.count(TicketPart.id))) == 1
 
 
 def test_out_of_stock_is_refused_and_the_form_keeps_what_was_typed(app, client, shop):

@@ -4,6 +4,8 @@ administrator's days, the scope truth table over list, page, edit, reply, move a
 and the customer page's 服务 tab."""
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 
 import pytest
@@ -52,6 +54,8 @@ def test_a_customer_outside_scope_is_refused_and_the_form_keeps_what_was_typed(a
     html = rep1.post_form("/admin/ticket/new/", ticket_form(desk["c2"], subject="别人的客户"),
                           follow=True).get_data(as_text=True)
     assert "该客户不在您的数据范围内" in html and "别人的客户" in html and "厨房净水器底部渗水" in html
+    # the form shown again does not name a customer one may not see (the select carries it as JSON)
+    assert "远大科技" not in html and json.dumps("远大科技")[1:-1] not in html.replace("\\\\", "\\")
     with app.app_context():
         assert db.session.scalar(select(func.count(Ticket.id))) == 0
     html = rep1.post_form("/admin/ticket/new/", ticket_form(desk["c1"]), follow=True).get_data(as_text=True)
@@ -325,3 +329,31 @@ def test_an_edit_from_a_stale_form_is_refused_and_a_new_priority_is_kept(app, de
     assert "旧页面的修改" in html  # the form is shown again as typed
     with app.app_context():
         assert db.session.get(Ticket, ticket_id).subject == "净水器漏水"
+
+
+def test_an_agent_without_assign_cannot_reassign_through_the_edit_form(app, desk, new_client, make_user):
+    other = make_user("agent2", role="客服", department=("客服部",), display_name="小吴")
+    agent = login(new_client, "agent")
+    with app.app_context():
+        ticket_id = new_ticket(agent, desk["c1"], assignee_id=str(desk["agent"]))
+        version = str(db.session.get(Ticket, ticket_id).version)
+    html = agent.post_form(f"/admin/ticket/edit/?id={ticket_id}",
+                           ticket_form(desk["c1"], assignee_id=str(other), version=version),
+                           follow=True).get_data(as_text=True)
+    assert "您没有分派工单的权限" in html
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).assignee_id == desk["agent"]
+
+
+def test_a_used_status_keeps_its_category(app, desk, new_client):
+    agent = login(new_client, "agent")
+    with app.app_context():
+        new_ticket(agent, desk["c1"])
+    boss = login(new_client, "boss")
+    waiting = desk["statuses"]["新建"]
+    html = boss.post_form(f"/admin/ticket_status/edit/?id={waiting}",
+                          {"name": "新建", "category": "resolved", "sort_order": "0", "active": "y"},
+                          follow=True).get_data(as_text=True)
+    assert "已有工单，不能更改分类" in html
+    with app.app_context():
+        assert db.session.scalar(select(Ticket.status_category)) == "open"
