@@ -15,6 +15,7 @@ from models import (
     AssignMode, EntryKind, Notification, NotificationKind, ServiceTeam, ServiceTeamMember, StatusCategory, Ticket,
     TicketEntry, TicketStatus, User, db,
 )
+from rules import sla
 from rules.ticket_assignment import pick_assignee
 
 
@@ -112,3 +113,12 @@ def test_the_watch_warns_once_and_escalates_once(app, team, make_customer, clock
         assert db.session.get(Ticket, ticket_id).updated_at == touched  # the marks are not an edit of the ticket
         assert db.session.scalar(select(func.count()).select_from(Ticket).where(
             Ticket.id == calm_id, Ticket.sla_warned_at.is_(None))) == 1
+
+    with app.app_context():  # reopened, but its first reply came late: the same breach, told once
+        late = db.session.get(Ticket, ticket_id)
+        late.first_responded_at = late.first_response_due_at + timedelta(hours=1)
+        late.status_category = StatusCategory.OPEN
+        sla.on_category_change(db.session, late, StatusCategory.RESOLVED, StatusCategory.OPEN, clock.now)
+        db.session.commit()
+        assert watch_sla()["escalated"] == 0
+        assert len(_sla_notices(team["组长"])) == 3
