@@ -122,11 +122,20 @@ class RepairView(PermissionView):
     @expose("/<int:ticket_id>/labour/", methods=POST)
     def labour(self, ticket_id: int) -> Any:
         f = request.form
-        with transaction(_l("维修工时与费用已保存")):
+        with transaction(_l("维修工时与费用已保存")) as outcome:
             repairs.save_labour(db.session, ticket_id, labour_hours=f.get("labour_hours"),
                                 labour_charge=f.get("labour_charge"), solution=f.get("solution"),
                                 version=f.get("version"), actor=current_actor(), now=now(), tz=_tz())
-        return self._back(ticket_id)
+        if outcome.ok:
+            return self._back(ticket_id)
+        # Refused (a wrong figure, or a colleague's change in between): the repair page again with
+        # what was typed, so a long 处理结果 is not lost.
+        try:
+            ticket = repairs.ticket_for(db.session, ticket_id, current_actor())
+        except OutOfScope:
+            abort(404)
+        typed = {k: f.get(k, "") for k in ("labour_hours", "labour_charge", "solution")}
+        return self.render("admin/repair/ticket.html", ticket=ticket, labour_typed=typed)
 
     @expose("/<int:ticket_id>/bill/", methods=POST)
     def bill(self, ticket_id: int) -> Any:

@@ -240,3 +240,15 @@ def test_outside_scope_is_404_and_without_permission_nothing_moves(app, new_clie
     assert 'data-testid="repair-panel"' in page and 'data-testid="add-part-form"' not in page
     response = _add(owner, shop, 1)
     assert "您没有维修配件出库与收费的权限" in response.get_data(as_text=True) and _stock(app, shop) == 10
+
+
+def test_a_refused_labour_form_keeps_what_was_typed(app, client, shop):
+    client.login("kefu")
+    url = f"/admin/repair/{shop['ticket']}/"
+    typed = {"labour_hours": "1.5", "labour_charge": "八十", "solution": "拆机清洗进水阀，更换密封圈后测试不再渗水", "next": url}
+    response = client.post_form(url, typed, to=f"{url}labour/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "格式不正确" in html
+    assert 'value="八十"' in html and "拆机清洗进水阀，更换密封圈后测试不再渗水" in html
+    with app.app_context():
+        assert db.session.scalar(select(TicketRepair.solution)) is None
