@@ -249,7 +249,8 @@ def _move(session: Session, repair: TicketRepair, target: RepairState, **values:
 def _labour_product(session: Session) -> Product:
     found = session.scalar(select(Product).where(Product.code == LABOUR_CODE))
     if found is None:
-        found = Product(code=LABOUR_CODE, name=str(_l("维修工时费")), unit=str(_l("项")), cost=ZERO,
+        # Not active: a service, not goods; salespeople do not pick it on their orders.
+        found = Product(code=LABOUR_CODE, name=str(_l("维修工时费")), unit=str(_l("项")), cost=ZERO, active=False,
                         notes=str(_l("维修收费时自动建立：工单的工时费以此项目计入订单")))
         session.add(found)
         session.flush()
@@ -274,6 +275,9 @@ def bill(session: Session, ticket_id: Any, *, actor: Actor, now: datetime, tz: s
                   carrier=str(_l("维修服务")), tracking_no=ticket.number,
                   notes=str(_l("维修收费（工单 %(n)s）：配件已随维修工单出库，无需再发货", n=ticket.number)))
     orders.fill_consignee(session, order, customer)
+    used = [p for p in parts_of(session, ticket.id) if not p.returned]
+    if len({p.warehouse_id for p in used}) == 1:
+        order.warehouse_id = used[0].warehouse_id  # a 退货 of the order puts the parts back where they left
     for part in parts_of(session, ticket.id):
         if not part.returned:
             order.lines.append(OrderLine(product=part.product, quantity=part.quantity, unit_price=part.unit_price,

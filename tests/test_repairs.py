@@ -165,6 +165,9 @@ def test_out_of_warranty_the_charge_is_billed_and_finance_sees_it_owed(app, clie
         assert order.state == OrderStatus.SHIPPED and order.total == Decimal("170.00")
         assert receivables.outstanding(order) == Decimal("170.00")
         assert sorted((l.product.name, l.quantity) for l in order.lines) == [("PP滤芯", 2), ("维修工时费", 1)]
+        assert order.warehouse_id == shop["wh"]  # a 退货 puts the parts back where they left
+        labour = next(l.product for l in order.lines if l.product.name == "维修工时费")
+        assert not labour.active  # a service: not offered on salespeople's orders
         number = order.number
     assert _stock(app, shop) == 8  # billing takes nothing out a second time
     make_user("caiwu", role="财务", department=("财务部",))
