@@ -27,7 +27,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.care import SatisfactionSurvey, SurveyChannel
-from models.messaging import Channel
+from models.messaging import Channel, Outbox, OutboxStatus
 from models.office import NotificationKind
 from models.service import EntryKind, StatusCategory, Ticket, TicketEntry
 from rules import audit, care_settings, i18n, messaging, notifications, scope
@@ -183,6 +183,12 @@ def send_link(session: Session, ticket_id: Any, *, actor: Actor, now: datetime, 
     survey = ensure_survey(session, ticket, now)
     if survey.answered_at is not None:
         raise SurveyRefused(_l("客户已评价，无需再发送"))
+    if survey.sends:
+        # The earlier SMS may still wait (quiet hours): a new token now would send it out dead.
+        earlier = f"survey:{ticket.id}" if survey.sends == 1 else f"survey:{ticket.id}:{survey.sends}"
+        if session.scalar(select(Outbox.id).where(Outbox.key == earlier, Outbox.status.in_(
+                (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)))) is not None:
+            raise SurveyRefused(_l("上一条评价短信还没有发出（可能在等免打扰时段结束），请稍后再重发"))
     key = f"survey:{ticket.id}" if not survey.sends else f"survey:{ticket.id}:{survey.sends + 1}"
     if not _send(session, survey, ticket, link=link, now=now, key=key):
         raise SurveyRefused(_l("客户没有可接收短信的手机号，请电话回访后录入评分"))

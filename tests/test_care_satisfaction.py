@@ -195,6 +195,14 @@ def test_visits_wait_for_resolution_and_keep_to_scope(app, desk, make_user, make
     sent = agent.post_form("/admin/satisfaction_survey/", {}, to=f"/admin/care_visit/{desk['ticket']}/send/", follow=True)
     assert "评价短信已排队发送" in sent.get_data(as_text=True)
     first = token_from(survey_sms(app, desk["ticket"])[0])
+    # While that SMS still waits in the outbox, a resend would send it out with a dead link.
+    waiting = agent.post_form("/admin/satisfaction_survey/", {}, to=f"/admin/care_visit/{desk['ticket']}/send/",
+                              follow=True).get_data(as_text=True)
+    assert "上一条评价短信还没有发出" in waiting and len(survey_sms(app, desk["ticket"])) == 1
+    with app.app_context():  # the SMS centre's dispatcher hands it to the provider
+        from models import Outbox
+        db.session.scalar(select(Outbox).where(Outbox.key == f"survey:{desk['ticket']}")).status = "sent"
+        db.session.commit()
     agent.post_form("/admin/satisfaction_survey/", {}, to=f"/admin/care_visit/{desk['ticket']}/send/")
     sms = survey_sms(app, desk["ticket"])
     assert sorted(s.key for s in sms) == [f"survey:{desk['ticket']}", f"survey:{desk['ticket']}:2"]
