@@ -36,5 +36,5 @@ def tickets_due_today(widget: type) -> Any:
               "day": local(min(d for d in (t.resolution_due_at, t.first_response_due_at if t.first_responded_at is None
                                            else None) if d)).strftime("%H:%M")} for t in rows]
     return widget("tickets_due_today", _l("今日将超时工单（%(n)d）", n=count), None,
-                  _list({DrillFilter.SLA_STATE: sla.SlaState.SOON.value}),
+                  _list({DrillFilter.DUE_TODAY: "1"}),
                   _l("今天没有将要超时的工单"), items=items)

@@ -92,6 +92,19 @@ class SlaStateFilter(BaseSQLAFilter):
         return _l("等于")
 
 
+class DueTodayFilter(BaseSQLAFilter):
+    """今日将超时 (rules/tickets.due_today_clause: the workbench widget's own count)."""
+
+    def validate(self, value: Any) -> bool:
+        return value == "1"
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(tickets.due_today_clause(now(), current_app.config["TIMEZONE"]))
+
+    def operation(self) -> Any:
+        return _l("是")
+
+
 def _badge(css: str, label: Any) -> Markup:
     # Markup is safe here: css comes from our own tables, the label passes through escape().
     return Markup(f"<span class='badge badge-{css}'>{escape(str(label))}</span>")
@@ -168,6 +181,7 @@ class TicketListView(CustomFieldsMixin, ScopedModelView):
     column_filters = [
         drill(F.SLA_STATE, SlaStateFilter(Ticket.id, _l("SLA状态"),
                                           options=[(s.value, label) for s, label in sla.LABELS.items()])),
+        drill(F.DUE_TODAY, DueTodayFilter(Ticket.id, _l("今日将超时"), options=[("1", _l("今日将超时"))])),
         drill(F.TICKET_STATUS, IdEqual(Ticket.status_id, _l("状态"), options=LazyOptions(_status_options))),
         drill(F.TICKET_CATEGORY, OneOf(Ticket.status_category, _l("状态分类"), allowed=list(tickets.CATEGORY_LABELS),
                                        options=[(",".join(tickets.ACTIVE_CATEGORIES), _l("未结（处理中、暂停）")),

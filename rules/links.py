@@ -105,6 +105,7 @@ class DrillFilter(StrEnum):
     PAYMENT_KIND = "payment_kind"                    # str: receipt / refund
     # 工单 (admin_views/tickets.py declares them on its list's filters)
     SLA_STATE = "sla_state"                          # str: rules/sla.SlaState value, now
+    DUE_TODAY = "due_today"                          # str "1": falls due before the end of today, not yet late
     TICKET_STATUS = "ticket_status"                  # int: TicketStatus id
     TICKET_CATEGORY = "ticket_category"              # tuple[str, ...]: StatusCategory values, any of them
     TICKET_TYPE = "ticket_type"                      # int: 工单类型 dictionary item id

@@ -476,14 +476,20 @@ def my_sla_counts(session: Session, actor: Actor, now: datetime) -> list[tuple[s
             for state in WORKBENCH_STATES]
 
 
-def due_today(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 8) -> tuple[int, list[Ticket]]:
-    """今日将超时: active tickets in scope not yet late whose resolution (or unanswered first
-    response) falls due before the end of today, soonest first."""
+def due_today_clause(now: datetime, tz: str) -> ColumnElement[bool]:
+    """Open tickets not yet late whose resolution (or unanswered first response) falls due before
+    the end of the local day: the widget's count and the list it opens."""
     end = local_day_start(now, tz) + timedelta(days=1)
     due = or_(Ticket.resolution_due_at.between(now, end),
               and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at.between(now, end)))
-    where = and_(scope.clause_for(Ticket, actor), Ticket.status_category == StatusCategory.OPEN.value, due,
-                 ~sla.state_clause(sla.SlaState.BREACHED, now).is_(True))
+    return and_(Ticket.status_category == StatusCategory.OPEN.value, due,
+                ~sla.state_clause(sla.SlaState.BREACHED, now).is_(True))
+
+
+def due_today(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 8) -> tuple[int, list[Ticket]]:
+    """今日将超时: active tickets in scope not yet late whose resolution (or unanswered first
+    response) falls due before the end of today, soonest first."""
+    where = and_(scope.clause_for(Ticket, actor), due_today_clause(now, tz))
     count = session.scalar(select(func.count(Ticket.id)).where(where)) or 0
     soonest = func.coalesce(Ticket.resolution_due_at, Ticket.first_response_due_at)
     rows = list(session.scalars(select(Ticket).where(where).order_by(soonest, Ticket.id).limit(limit)))

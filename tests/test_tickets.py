@@ -244,6 +244,16 @@ def test_workbench_counts_my_tickets_by_sla_state(app, desk, new_client, clock):
     html = agent.get("/admin/").get_data(as_text=True)
     assert "已超时 · 1 张" in html and "即将超时 · 1 张" in html
     assert "今日将超时工单（1）" in html and "快到期" in html
+    # one due this evening (not within two hours: 正常 still) is due today too, in the count and in its list
+    with app.app_context():
+        evening = new_ticket(boss, desk["c1"], assignee_id=str(desk["agent"]), subject="今晚到期")
+        db.session.get(Ticket, evening).resolution_due_at = clock.now + timedelta(hours=8)
+        db.session.commit()
+    html = agent.get("/admin/").get_data(as_text=True)
+    assert "今日将超时工单（2）" in html
+    more = html.split('data-widget="tickets_due_today"', 1)[1].split('href="', 1)[1].split('"', 1)[0]
+    listing = list_table(agent.get(more.replace("&amp;", "&")).get_data(as_text=True))
+    assert "快到期" in listing and "今晚到期" in listing and "已经超时" not in listing
     # 已超时 · 1 张 opens the list of my open late tickets (a late one already closed is not counted).
     with app.app_context():
         done_late = new_ticket(boss, desk["c1"], assignee_id=str(desk["agent"]), subject="超时后已关闭")
