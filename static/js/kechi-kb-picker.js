@@ -74,6 +74,8 @@
           .catch(function () { if (mine === asked) { list.textContent = ""; note(list, picker.getAttribute("data-kb-picker-failed")); } });
       }, 250);
     });
+    // Words typed before this script ran (a slow page) are searched now rather than lost.
+    if (input.value.trim()) { input.dispatchEvent(new Event("input")); }
   }
 
   function start() { document.querySelectorAll(".kechi-kb-picker").forEach(wire); }

@@ -77,6 +77,7 @@ def test_a_call_becomes_a_ticket_that_is_assigned_answered_resolved_and_rated(ap
     expect(widget).to_contain_text("正常 · 1 张")
     widget.get_by_text("正常 · 1 张").click()
     page.locator("table.model-list tr", has_text="紫砂壶壶盖有裂纹").get_by_role("link", name="GD202611230001").click()
+    page.wait_for_load_state()
     page.fill("#ticket-reply-body", "您好，")
     page.fill(".kechi-kb-picker-q", "壶盖 裂纹")
     result = page.locator(".kechi-kb-picker-item", has_text="紫砂壶壶盖裂纹怎么处理")
