@@ -37,6 +37,7 @@ from admin_views import care, satisfaction  # 客户关怀, 满意度回访 (iss
 from admin_views import service_teams, sla_policies, working_calendar  # 客户服务 SLA (issue 22)
 from admin_views import knowledge  # 知识库 (issue 22)
 from admin_views import service_console, ticket_settings, tickets  # 客服控制台, 工单 (issue 22, tickets)
+from admin_views import mobile  # 手机版 /m/ (issue 23)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -76,6 +77,8 @@ MODULES: tuple[ModuleType, ...] = (
     work_log_settings,  # 工作日志设置 (issue 21)
     # 短信邮件
     send, outbox, replies, message_templates, sfa, opt_out, mail_accounts, messaging_settings,
+    # 手机版 (no menu entries: pages under /m/)
+    mobile,
 )
 
 

@@ -612,6 +612,26 @@ def page(browser, live_server: str):
     assert tab.csp_violations == []
 
 
+@pytest.fixture
+def phone_page(browser, live_server: str):
+    """A phone at 390×844 with touch, as a salesperson holds it (the mobile workspace, /m/): the
+    same request log and CSP watch as `page`. Geolocation is granted and set to a spot in
+    Shanghai; a test that wants it refused calls `phone_page.context.clear_permissions()`."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN", permissions=["geolocation"],
+                                  geolocation={"latitude": 31.2304, "longitude": 121.4737, "accuracy": 35})
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append(request.url))
+    tab.base = live_server
+    tab.csp_violations = []
+    tab.on("console", lambda m: tab.csp_violations.append(f"{tab.url}: {m.text}")
+           if "Content Security Policy" in m.text else None)
+    yield tab
+    context.close()
+    assert tab.csp_violations == []
+
+
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Sign in through the login page as a person does. Whoever was signed in at this browser
     goes first: the page they had open is left, then the cookies — a request that page still had

@@ -1,0 +1,11 @@
+/* 手机版 (/m/): the small behaviours of the mobile pages, hooked by data attributes (the CSP
+   refuses inline scripts). Plain script, no framework: a slow connection pays for every byte. */
+(function () {
+  "use strict";
+  // A destructive button asks first: <button data-confirm="确定释放该客户到公海吗？">.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+})();
