@@ -52,6 +52,12 @@ def tabs() -> list[tuple[Tab, str]]:
     return [(tab, url_for(tab.endpoint)) for tab in TABS if tab.endpoint in current_app.view_functions]
 
 
+def mobile_url(endpoint: str, **values: Any) -> str | None:
+    """The address of another mobile page, or None while that page does not exist: a page shows
+    the button to it only when it can be followed."""
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
 def _field_permissions(response: Any) -> Any:
     # A check-in reads the position and a follow-up may take a photo; the admin refuses both
     # (admin_views/auth._security_headers sets the header only where none was set).
@@ -62,4 +68,4 @@ def _field_permissions(response: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.after_request(_field_permissions)
-    app.jinja_env.globals["mobile_tabs"] = tabs
+    app.jinja_env.globals.update(mobile_tabs=tabs, mobile_url=mobile_url)
