@@ -1,8 +1,11 @@
 """Malformed input, the way an attacker sends it: every registered URL, with ids past 2^63,
 negative paging, impossible dates, NaN money and NUL bytes, answers 4xx (or the page ignores
-the value), never a 5xx. Walked as three roles on SQLite, and as the administrator (who reaches
-every page) on PostgreSQL: the walk is the suite's slowest test, and the roles differ in which
-pages they reach, not in how a database answers them."""
+the value), never a 5xx. Walked on SQLite as the administrator (who reaches every page) and as a
+salesperson (whose narrow scope and permissions take the refusing branches), and as the
+administrator on PostgreSQL: the walk is the suite's slowest test, and the roles differ in which
+pages they reach, not in how a database answers them. A manager's walk added nothing the two
+others miss (their pages are the administrator's, their scope a wider salesperson's) and cost a
+quarter of the walk."""
 from __future__ import annotations
 
 import re
@@ -78,7 +81,7 @@ def _walk(app: Flask, client, token: str) -> list[str]:
     return failures
 
 
-ROLES = [("admin", "系统管理员", ("总经办",)), ("boss", "主管", ("销售部",)), ("sales", "业务员", ("销售部", "销售一部"))]
+ROLES = [("admin", "系统管理员", ("总经办",)), ("sales", "业务员", ("销售部", "销售一部"))]
 WALKS = [("sqlite", *role) for role in ROLES] + [("postgresql", *ROLES[0])]
 
 

@@ -2,11 +2,14 @@
    the report offers, and open the records behind a bar or slice on click. */
 (function () {
   "use strict";
+  // Whoever asked the system for less motion gets the chart drawn at once, without the growing bars.
+  var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  function calm(options) { return still ? Object.assign({}, options, {animation: false}) : options; }
   if (window.echarts) {
     document.querySelectorAll(".kechi-mini-chart[data-options]").forEach(function (el) {
       var mini = window.echarts.init(el);
       mini.on("finished", function () { el.setAttribute("data-rendered", "1"); });
-      mini.setOption(JSON.parse(el.getAttribute("data-options")));
+      mini.setOption(calm(JSON.parse(el.getAttribute("data-options"))));
       window.addEventListener("resize", function () { mini.resize(); });
     });
   }
@@ -20,8 +23,8 @@
   function show(kind) {
     if (!data.options[kind]) { return; }
     box.setAttribute("data-rendered", "");
-    chart.setOption(data.options[kind], true);
-    box.setAttribute("data-chart-type", kind);
+    box.setAttribute("data-chart-type", kind);  // before drawing: without animation it finishes at once
+    chart.setOption(calm(data.options[kind]), true);
     buttons.forEach(function (b) {
       var on = b.getAttribute("data-chart-type") === kind;
       b.classList.toggle("active", on);
