@@ -20,6 +20,7 @@
     locating = false;
     go.disabled = false;
     say(attr);
+    status.setAttribute("data-refused", "");
     fallback.hidden = false;
   }
 
@@ -31,6 +32,7 @@
     if (!navigator.geolocation) { refuse("data-unsupported"); return; }
     locating = true;
     go.disabled = true;
+    status.removeAttribute("data-refused");
     say("data-locating");
     navigator.geolocation.getCurrentPosition(function (where) {
       var metres = Math.round(where.coords.accuracy);
