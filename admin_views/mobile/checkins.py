@@ -14,7 +14,7 @@ from sqlalchemy import select
 from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.forms import CsrfForm
-from admin_views.mobile.base import MobileView, mobile_url
+from admin_views.mobile.base import URL_PREFIX, MobileView, mobile_url
 from admin_views.transaction import transaction
 from models import Contact, db
 from rules import checkins
@@ -36,15 +36,23 @@ def _photo() -> Any:
 
 
 class CheckInView(MobileView):
+    """Its list is its own address, /m/checkins/; the form sits beside the customer's page, at
+    /m/customers/<id>/check-in, so the blueprint's routes hang from /m."""
+
     permission = "customer.view"
-    mobile_url = ""  # its pages live at /m/customers/<id>/check-in and /m/checkins/
+    mobile_url = "/checkins"
     tab = "m_customers.index"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Flask-Admin wants a page at the view's own "/" (/m/, which is 今日's); its default view
-        # only names the menu entry, which a mobile page never has.
+        # Flask-Admin wants a page exposed at "/"; the default view only names the menu entry,
+        # which a mobile page never has.
         self._default_view = "index"
         super().__init__(*args, **kwargs)
+
+    def create_blueprint(self, admin: Any) -> Any:
+        blueprint = super().create_blueprint(admin)
+        blueprint.url_prefix = URL_PREFIX  # routes are added when the blueprint is registered
+        return blueprint
 
     @expose("/customers/<int:customer_id>/check-in", methods=("GET", "POST"))
     def new(self, customer_id: int) -> Any:
