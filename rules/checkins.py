@@ -26,6 +26,7 @@ from models.org import DataScope, Department, User
 from rules import attachments, followups, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, OutOfScope
+from rules.exporting import ExportColumn
 
 POOR_ACCURACY = 500  # metres: beyond this the position says little about where the visit was
 SIX_PLACES = Decimal("0.000001")
@@ -193,3 +194,19 @@ def team(session: Session, actor: Actor) -> list[User]:
     """The staff whose check-ins the actor's scope covers (the salesperson drop-down)."""
     return list(session.scalars(select(User).where(scope.owner_clause(User.id, actor), User.active.is_(True))
                                 .order_by(User.display_name)))
+
+
+def export_columns() -> list[ExportColumn]:
+    """导出Excel of a day's list: the columns the page shows, coordinates as numbers."""
+    return [ExportColumn(key, label, lambda row, k=key: row.get(k)) for key, label in (
+        ("checked_at", _l("时间")), ("user", _l("业务员")), ("customer", _l("客户")), ("latitude", _l("纬度")),
+        ("longitude", _l("经度")), ("accuracy", _l("精度（米）")), ("poor", _l("定位精度低")),
+        ("address", _l("客户地址")), ("note", _l("备注")))]
+
+
+def export_rows(rows: list[CheckIn], tz: str) -> list[dict[str, Any]]:
+    zone = ZoneInfo(tz)
+    return [{"checked_at": c.checked_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "user": c.user.display_name,
+             "customer": c.customer.name, "latitude": c.latitude, "longitude": c.longitude, "accuracy": c.accuracy,
+             "poor": str(_l("是")) if is_poor(c.accuracy) else "", "address": c.address or "", "note": c.note or ""}
+            for c in rows]

@@ -156,3 +156,18 @@ def test_the_admin_list_shows_today_by_default_and_filters_by_day_salesperson_an
     assert "今天的拜访" not in client.get(f"/admin/checkin/?department_id={market}").get_data(as_text=True)
     assert "今天的拜访" in client.get(f"/admin/checkin/?department_id={sales}").get_data(as_text=True)
     assert client.get("/admin/checkin/?day=2026-13-40").status_code == 400
+
+
+def test_the_day_exports_to_excel_as_the_page_lists_it(app, client, staff, new_client):
+    from conftest import sheet_rows
+
+    rep = new_client()
+    rep.login("rep")
+    check_in(rep, staff["cust"], note="导出我", **SHANGHAI)
+    client.login("mgr")
+    assert "导出Excel" in client.get("/admin/checkin/").get_data(as_text=True)
+    header, *rows = sheet_rows(client.get(f"/admin/checkin/export?user_id={staff['rep']}"))
+    assert header[:6] == ("时间", "业务员", "客户", "纬度", "经度", "精度（米）")
+    assert [row[1:7] for row in rows] == [("王小明", "华为技术有限公司", 31.2304, 121.4737, 35, None)]
+    assert rows[0][-1] == "导出我"
+    assert sheet_rows(client.get("/admin/checkin/export?department_id=999999")) == [header]
