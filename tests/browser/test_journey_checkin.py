@@ -3,8 +3,6 @@
 allow it and saves the visit without a check-in, keeping the note."""
 from __future__ import annotations
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -15,13 +13,6 @@ from models import Customer, FollowUp, FollowUpKind, db
 from models.checkin import CheckIn
 
 pytestmark = pytest.mark.browser
-
-
-def keep(path) -> None:
-    target = os.environ.get("KECHI_SHOTS")
-    if target:
-        os.makedirs(target, exist_ok=True)
-        shutil.copy(path, target)
 
 
 def test_check_in_with_and_without_the_position(app, phone_page, make_user, make_customer):
@@ -37,7 +28,7 @@ def test_check_in_with_and_without_the_position(app, phone_page, make_user, make
     page.goto(page.base + f"/m/customers/{customer_id}/check-in")
     expect(page.locator("[data-testid=checkin-address]")).to_have_text("上海市黄浦区南京东路100号")
     page.fill("#checkin-note", "谈了续约")
-    keep(screenshot(page, "m-checkin-form"))
+    screenshot(page, "m-checkin-form")
     page.tap("[data-checkin-go]")
     expect(page.locator(".m-flash-success")).to_contain_text("签到成功：华为技术有限公司（±35 米）")
     with app.app_context():
@@ -46,7 +37,7 @@ def test_check_in_with_and_without_the_position(app, phone_page, make_user, make
         visit = db.session.get(FollowUp, made.follow_up_id)
         assert visit.kind == FollowUpKind.VISIT and "（±35 米）谈了续约" in visit.content
     expect(page.locator("[data-testid=checkins-mine]")).to_contain_text("31.230400, 121.473700")
-    keep(screenshot(page, "m-checkins-today"))
+    screenshot(page, "m-checkins-today")
 
     page.context.clear_permissions()
     page.goto(page.base + f"/m/customers/{customer_id}/check-in")
@@ -55,7 +46,7 @@ def test_check_in_with_and_without_the_position(app, phone_page, make_user, make
     page.tap("[data-checkin-go]")
     expect(page.locator("[data-checkin-status]")).to_have_text("无法获取位置：请在手机设置中允许浏览器定位后重试")
     expect(page.locator("#checkin-note")).to_have_value("门卫不让进，留了资料")
-    keep(screenshot(page, "m-checkin-refused"))
+    screenshot(page, "m-checkin-refused")
     page.tap("text=仅保存拜访记录")
     expect(page.locator(".m-flash-success")).to_contain_text("拜访记录已保存（未签到）")
     with app.app_context():
