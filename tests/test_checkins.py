@@ -57,6 +57,7 @@ def saved(app) -> tuple[list[CheckIn], list[FollowUp]]:
                 list(db.session.scalars(select(FollowUp).order_by(FollowUp.id))))
 
 
+@pytest.mark.both_dbs
 def test_a_check_in_is_a_visit_with_its_position_and_accuracy(app, client, staff):
     client.login("rep")
     page = client.get(f"/m/customers/{staff['cust']}/check-in").get_data(as_text=True)
@@ -120,6 +121,7 @@ def test_a_poor_accuracy_is_marked_everywhere(app, client, staff, new_client):
     assert "±850 米，定位精度低" in mgr.get("/m/checkins/").get_data(as_text=True)
 
 
+@pytest.mark.both_dbs
 def test_who_sees_a_check_in_the_panel_and_the_phone_agree(app, client, staff, new_client):
     client.login("rep")
     check_in(client, staff["cust"], note="标记-123", **SHANGHAI)
