@@ -38,6 +38,7 @@ from admin_views import service_teams, sla_policies, working_calendar  # 客户�
 from admin_views import knowledge  # 知识库 (issue 22)
 from admin_views import service_console, ticket_settings, tickets  # 客服控制台, 工单 (issue 22, tickets)
 from admin_views import mobile  # 手机版 /m/ (issue 23)
+from admin_views import checkins  # 外勤签到 (issue 23, checkin)
 from admin_views.context import current_actor
 from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
@@ -51,6 +52,7 @@ from rules import notifications as notification_rules
 MODULES: tuple[ModuleType, ...] = (
     # 客户管理
     customers, leads, lead_conversion, contacts, followups, sharing, recycle_bin, excel,
+    checkins,  # 外勤签到 (issue 23, checkin)
     attachments,  # 附件 (issue 20)
     # 客户池
     pool, lead_pool,

@@ -51,6 +51,7 @@ from models.service import (  # 客户服务 (issue 22)
 )
 from models.care import CareChannel, CareKind, CareRecord, SatisfactionSurvey, SurveyChannel  # 关怀, 回访 (issue 22)
 from models.sla import Holiday, HolidayKind, HolidaySource, SlaPolicy, WorkingHours  # SLA (issue 22)
+from models.checkin import CheckIn  # 外勤签到 (issue 23)
 
 __all__ = [
     "db", "Holiday", "HolidayKind", "HolidaySource", "SlaPolicy", "WorkingHours", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
@@ -79,4 +80,5 @@ __all__ = [
     "NotificationSetting",
     "RepairState", "TicketPart", "TicketRepair",
     "ArticleKind", "ArticleStatus", "KbArticle", "KbArticleSearch", "KbArticleTag", "KbCategory", "KbHelpfulVote",
+    "CheckIn",
 ]

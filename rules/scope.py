@@ -57,6 +57,7 @@ from models.task import OPEN_STATES, Task, TaskEntity, TaskEvent
 from models.knowledge import KbArticle, KbArticleSearch, KbArticleTag, KbCategory, KbHelpfulVote
 from models.repair import TicketPart, TicketRepair
 from models.care import CareRecord, SatisfactionSurvey
+from models.checkin import CheckIn
 from models.sla import Holiday, SlaPolicy, WorkingHours
 from models.service import ServiceTeam, ServiceTeamMember, Ticket, TicketEntry, TicketSearch, TicketStatus
 from rules.actor import Actor
@@ -191,11 +192,22 @@ def _through_customer(column: Any) -> Callable[[Actor], ColumnElement[bool]]:
 def follow_up_clause(actor: Actor) -> ColumnElement[bool]:
     """Follow-ups on live customers, written by someone in scope or on a customer the actor
     sees."""
-    on_customer = on_visible_customer(FollowUp.customer_id, actor)
+    return _by_staff_or_at_customer(FollowUp.user_id, FollowUp.customer_id, actor)
+
+
+def _by_staff_or_at_customer(user_column: Any, customer_column: Any, actor: Actor) -> ColumnElement[bool]:
+    """Rows on live customers written by someone in scope, or on a customer the actor sees."""
+    on_customer = on_visible_customer(customer_column, actor)
     if actor.data_scope is DataScope.ALL:
         return on_customer
-    live = FollowUp.customer_id.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
-    return and_(live, or_(owner_clause(FollowUp.user_id, actor), on_customer))
+    live = customer_column.not_in(select(Customer.id).where(Customer.deleted_at.is_not(None)))
+    return and_(live, or_(owner_clause(user_column, actor), on_customer))
+
+
+def check_in_clause(actor: Actor) -> ColumnElement[bool]:
+    """外勤签到, scoped as the follow-ups they write: by someone in scope, or at a customer the
+    actor sees; never at a customer in the recycle bin."""
+    return _by_staff_or_at_customer(CheckIn.user_id, CheckIn.customer_id, actor)
 
 
 def ownership_event_clause(actor: Actor) -> ColumnElement[bool]:
@@ -634,6 +646,7 @@ _CLAUSES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Customer: customer_clause,
     Contact: _through_customer(Contact.customer_id),
     FollowUp: follow_up_clause,
+    CheckIn: check_in_clause,  # 外勤签到 (issue 23)
     OwnershipEvent: ownership_event_clause,
     CustomerShare: _through_customer(CustomerShare.customer_id),
     Notification: recipient_clause,

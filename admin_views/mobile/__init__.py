@@ -13,8 +13,11 @@ from flask import Flask
 from flask_admin import BaseView
 
 from admin_views.mobile import base, home
+from admin_views.mobile import checkins  # 外勤签到 (issue 23, checkin)
 
-MODULES: tuple[ModuleType, ...] = (home,)
+MODULES: tuple[ModuleType, ...] = (home,
+                                   checkins,  # 外勤签到 (issue 23, checkin)
+                                   )
 
 
 def views() -> list[BaseView]:
