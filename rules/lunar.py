@@ -11,7 +11,7 @@ three columns instead of converting every contact's birthday."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from lunar_python import Lunar, LunarMonth, LunarYear, Solar
@@ -114,6 +114,16 @@ def keys_on(day: date) -> list[tuple[int, int, bool]]:
     if LunarYear.fromYear(year).getLeapMonth() != month:
         keys += [(month, d, True) for d in days]
     return keys
+
+
+def keys_between(first: date, days: int) -> dict[tuple[int, int, bool], date]:
+    """The lunar birthdays greeted in the `days` days from `first`, each with its solar day."""
+    found: dict[tuple[int, int, bool], date] = {}
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        for key in keys_on(day):
+            found.setdefault(key, day)
+    return found
 
 
 def text(day: date) -> str:
