@@ -74,6 +74,28 @@ def derived(contact: Contact, *, today: date) -> Derived | None:
     return Derived(parsed.birth, parsed.gender, parsed.region)
 
 
+@dataclass(frozen=True)
+class Described:
+    """A contact's identity and birthdays as its customer's page shows them."""
+    id_number: str                      # whole, or masked for those who may not edit the contact
+    derived: Derived | None
+    lunar_birthday: lunar.LunarBirthday | None
+    lunar_next: lunar.Placed | None     # the coming solar day of the lunar birthday
+    greets_lunar: bool
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.id_number or self.lunar_birthday)
+
+
+def describe(contact: Contact, *, today: date, whole_number: bool) -> Described:
+    birthday = lunar_birthday(contact)
+    number = contact.id_number or ""
+    return Described(number if whole_number else id_numbers.mask(number), derived(contact, today=today), birthday,
+                     lunar.next_birthday(birthday, today) if birthday else None,
+                     contact.birthday_calendar == BirthdayCalendar.LUNAR.value)
+
+
 def lunar_birthday(contact: Contact) -> lunar.LunarBirthday | None:
     if contact.lunar_birth_month is None or contact.lunar_birth_day is None:
         return None
