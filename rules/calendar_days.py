@@ -23,7 +23,8 @@ KIND_LABELS = {HolidayKind.OFF.value: _l("休"), HolidayKind.WORKDAY.value: _l("
 @dataclass(frozen=True)
 class DayLabel:
     day: date
-    lunar: str
+    lunar: str                      # the cell's word: 初四, 闰六月, 重阳节, 立冬
+    lunar_date: str                 # 九月初九
     holiday: str | None = None      # 国庆节
     kind: str | None = None         # HolidayKind value: off (休) or workday (班)
 
@@ -39,6 +40,6 @@ def labels(session: Session, first: date, last: date) -> list[DayLabel]:
     day = first
     while day <= last:
         kind, name = own.get(day) or official.get(day) or (None, None)
-        out.append(DayLabel(day, lunar.cell_label(day), name or None, kind.value if kind else None))
+        out.append(DayLabel(day, lunar.cell_label(day), lunar.text(day), name or None, kind.value if kind else None))
         day += timedelta(days=1)
     return out

@@ -28,7 +28,7 @@
   }
 
   var calendar;
-  var days = {};  // "2026-10-01" → {lunar, holiday, kind, mark}
+  var days = {};  // "2026-10-01" → {lunar, lunar_date, holiday, kind, mark}
 
   function decorate(cell) {
     var info = days[cell.getAttribute("data-date")];
@@ -48,7 +48,7 @@
     var text = document.createElement("span");
     text.className = "kechi-cal-lunar";
     text.textContent = info.holiday && info.kind === "off" ? info.holiday : info.lunar;
-    label.title = [info.lunar, info.holiday].filter(Boolean).join(" ");
+    label.title = [info.lunar_date, info.holiday, info.mark].filter(Boolean).join(" ");
     label.appendChild(text);
     var top = cell.querySelector(".fc-daygrid-day-top") || cell.querySelector(".fc-col-header-cell-cushion");
     if (top) { top.parentNode.insertBefore(label, top.nextSibling); }
