@@ -203,9 +203,9 @@ class CalendarView(PermissionView):
             found = calendar_days.labels(db.session, start, end - timedelta(days=1))
         except RuleViolation as refusal:
             raise params.BadParameter(str(refusal)) from None
-        response = jsonify({d.day.isoformat(): {"lunar": d.lunar, "lunar_date": d.lunar_date, "holiday": d.holiday or "", "kind": d.kind or "",
-                                                "mark": str(calendar_days.KIND_LABELS[d.kind]) if d.kind else ""}
-                            for d in found})
+        response = jsonify({d.day.isoformat(): {
+            "lunar": d.lunar, "lunar_date": d.lunar_date, "holiday": d.holiday or "", "kind": d.kind or "",
+            "mark": str(calendar_days.KIND_LABELS[d.kind]) if d.kind else ""} for d in found})
         response.cache_control.private = True
         response.cache_control.max_age = 3600
         return response

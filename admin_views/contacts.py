@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
-from wtforms import BooleanField, IntegerField, SelectField
+from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from admin_views.base import ScopedModelView
@@ -57,7 +57,8 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     column_filters: list[Any] = []
     column_default_sort = ("id", True)
     form_columns = ["customer", "name", "position", "id_number", "gender", "mobile", "phone", "email", "qq", "wechat",
-                    "birthday", "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_calendar", "notes"]
+                    "birthday", "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_calendar",
+                    "notes"]
     form_overrides = {"gender": SelectField, "birthday_calendar": SelectField}
     form_args = {
         "gender": {"choices": [("", "—")] + list(GENDER_LABELS.items()),
@@ -66,6 +67,12 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
         "birthday": {"description": _l("留空则按身份证号填写")},
         "birthday_calendar": {"choices": list(BIRTHDAY_CALENDAR_LABELS.items()),
                               "default": BirthdayCalendar.SOLAR.value},
+        "lunar_birth_month": {"validators": [Optional(), NumberRange(1, 12, message=_l("农历月份应为 1 到 12"))],
+                              "description": _l("1–12（正月为 1，腊月为 12）")},
+        "lunar_birth_day": {"validators": [Optional(),
+                                           NumberRange(1, 30, message=_l("农历日期应为 1 到 30（农历每月最多三十天）"))],
+                            "description": _l("1–30；三十日在小月按二十九日祝福")},
+        "lunar_birth_leap": {"description": _l("闰月生日在没有该闰月的年份按平月的同一天祝福")},
     }
     form_ajax_refs = {"customer": ContributableCustomerLoader("customer", db, Customer, fields=["name", "code"],
                                                               page_size=10, minimum_input_length=1,
@@ -91,19 +98,6 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Contact.customer))
-
-    def scaffold_form(self) -> Any:
-        form_class = super().scaffold_form()
-        # The lunar birthday's fields are numbers in a range, whatever the column types say.
-        form_class.lunar_birth_month = IntegerField(CONTACT_LABELS["lunar_birth_month"],
-                                                    validators=[Optional(), NumberRange(1, 12)],
-                                                    description=_l("1–12（正月为 1，腊月为 12）"))
-        form_class.lunar_birth_day = IntegerField(CONTACT_LABELS["lunar_birth_day"],
-                                                  validators=[Optional(), NumberRange(1, 30)],
-                                                  description=_l("1–30；三十日在小月按二十九日祝福"))
-        form_class.lunar_birth_leap = BooleanField(CONTACT_LABELS["lunar_birth_leap"],
-                                                   description=_l("闰月生日在没有该闰月的年份按平月的同一天祝福"))
-        return form_class
 
     def apply_rules(self, form: Any, model: Contact, is_created: bool) -> None:
         self.apply_custom_fields(form, model)

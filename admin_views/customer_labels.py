@@ -36,6 +36,7 @@ CONTACT_LABELS = {"name": _l("姓名"), "is_primary": _l("首要联系人"), "po
                   "phone": _l("电话"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
                   "birthday": _l("生日"), "gender": _l("性别"), "id_number": _l("身份证号"),
                   "lunar_birth_month": _l("农历生日（月）"), "lunar_birth_day": _l("农历生日（日）"),
-                  "lunar_birth_leap": _l("闰月"), "birthday_calendar": _l("生日祝福按")}
+                  "lunar_birth_leap": _l("闰月"), "birthday_calendar": _l("生日祝福按"),
+                  "notes": _l("备注")}
 BIRTHDAY_CALENDAR_LABELS = {BirthdayCalendar.SOLAR.value: _l("公历生日"), BirthdayCalendar.LUNAR.value: _l("农历生日")}
 DICT_FIELDS = ("category", "source", "industry", "value_level", "stage", "credit_rating")

@@ -5,8 +5,9 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, event,
-                        false, text)
+from sqlalchemy import (
+    DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, event, false, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column

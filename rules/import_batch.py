@@ -24,8 +24,8 @@ from models.customer import (
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import (
-    clock, contact_identity, custom_fields, customers, entry, import_cells, import_duplicates, import_history, import_values, normalize,
-    id_numbers, numbering, protection, scope, search, settings,
+    clock, contact_identity, custom_fields, customers, entry, id_numbers, import_cells, import_duplicates,
+    import_history, import_values, normalize, numbering, protection, scope, search, settings,
 )
 from rules.actor import Actor
 from rules.errors import InvalidValue, RuleViolation
