@@ -24,7 +24,7 @@ from admin_views.opportunity_board import link
 from admin_views.transaction import transaction
 from models import Contact, Customer, DictItem, Event, Opportunity, User, db
 from models.dictionary import DictKind
-from rules import dictionaries, events, ical, recurrence, scope
+from rules import calendar_days, dictionaries, events, ical, recurrence, scope
 from rules.errors import NeedsConfirmation, OutOfScope, RuleViolation
 from rules.recurrence import REPEAT_LABELS, Repeat
 
@@ -193,6 +193,22 @@ class CalendarView(PermissionView):
                         "url": url, "classNames": classes + (["kechi-cal-repeat"] if o.repeating else []),
                         "extendedProps": {"eventId": o.id, "version": o.version, "place": o.place or ""}})
         return jsonify(out)
+
+    @expose("/days")
+    def days(self) -> Any:
+        """农历 and 节假日/调休 of the days in [start, end), for the day cells."""
+        start = _instant(request.args.get("start"), name=gettext("开始")).date()
+        end = _instant(request.args.get("end"), name=gettext("结束")).date()
+        try:
+            found = calendar_days.labels(db.session, start, end - timedelta(days=1))
+        except RuleViolation as refusal:
+            raise params.BadParameter(str(refusal)) from None
+        response = jsonify({d.day.isoformat(): {
+            "lunar": d.lunar, "lunar_date": d.lunar_date, "holiday": d.holiday or "", "kind": d.kind or "",
+            "mark": str(calendar_days.KIND_LABELS[d.kind]) if d.kind else ""} for d in found})
+        response.cache_control.private = True
+        response.cache_control.max_age = 3600
+        return response
 
     def _loads(self, loads: list[events.DayLoad], order: dict[int, int]) -> list[dict[str, Any]]:
         """A team's month: one all-day item per person and day ("张三：6 项日程"), opening that

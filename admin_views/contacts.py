@@ -3,23 +3,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
-from wtforms.validators import ValidationError
+from wtforms import SelectField
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from admin_views.base import ScopedModelView
 from admin_views.custom_fields import CustomFieldsMixin
-from admin_views.customer_labels import CONTACT_LABELS
+from admin_views.context import local_today
+from admin_views.customer_labels import BIRTHDAY_CALENDAR_LABELS, CONTACT_LABELS, GENDER_LABELS
 from admin_views.formatters import PHONE_CELLS
 from admin_views.followups import ContributableCustomerLoader
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.transaction import transaction
-from models import Contact, Customer, db
-from rules import customers
+from models import BirthdayCalendar, Contact, Customer, db
+from rules import contact_identity, customers, id_numbers
 from rules.errors import RuleViolation
 
 
@@ -31,6 +33,12 @@ def _customer_link(view: Any, context: Any, model: Contact, name: str) -> Markup
                   f"{escape(model.customer.name)}</a>")
 
 
+def _masked_id_number(view: Any, context: Any, model: Contact, name: str) -> str:
+    # Personal data: a list shows the region and the last four only; the customer's page shows
+    # the whole number to those who may edit the contact.
+    return id_numbers.mask(model.id_number)
+
+
 class ContactView(CustomFieldsMixin, ScopedModelView):
     custom_entity = "contact"
     list_template = "admin/contacts/list.html"
@@ -39,17 +47,33 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     permission_create = permission_edit = permission_delete = "customer.edit"
     permission_export = "customer.export"
     export_entity = "contact"
-    column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email"]
+    column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "id_number"]
     column_labels = {**CONTACT_LABELS, "customer": _l("客户"), "customer.name": _l("客户名称")}
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
                           "birthday"]
     column_searchable_list = ["name", "mobile", "phone", "customer.name"]
-    column_formatters = {"customer": _customer_link, **PHONE_CELLS}
+    column_formatters = {"customer": _customer_link, "id_number": _masked_id_number, **PHONE_CELLS}
     column_formatters_export = {}
     column_filters: list[Any] = []
     column_default_sort = ("id", True)
-    form_columns = ["customer", "name", "position", "gender", "mobile", "phone", "email", "qq", "wechat", "birthday",
+    form_columns = ["customer", "name", "position", "id_number", "gender", "mobile", "phone", "email", "qq", "wechat",
+                    "birthday", "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap", "birthday_calendar",
                     "notes"]
+    form_overrides = {"gender": SelectField, "birthday_calendar": SelectField}
+    form_args = {
+        "gender": {"choices": [("", "—")] + list(GENDER_LABELS.items()),
+                   "description": _l("留空则按身份证号填写")},
+        "id_number": {"description": _l("18位；填写后校验，生日和性别为空时按身份证填写；15位旧号码自动升级为18位")},
+        "birthday": {"description": _l("留空则按身份证号填写")},
+        "birthday_calendar": {"choices": list(BIRTHDAY_CALENDAR_LABELS.items()),
+                              "default": BirthdayCalendar.SOLAR.value},
+        "lunar_birth_month": {"validators": [Optional(), NumberRange(1, 12, message=_l("农历月份应为 1 到 12"))],
+                              "description": _l("1–12（正月为 1，腊月为 12）")},
+        "lunar_birth_day": {"validators": [Optional(),
+                                           NumberRange(1, 30, message=_l("农历日期应为 1 到 30（农历每月最多三十天）"))],
+                            "description": _l("1–30；三十日在小月按二十九日祝福")},
+        "lunar_birth_leap": {"description": _l("闰月生日在没有该闰月的年份按平月的同一天祝福")},
+    }
     form_ajax_refs = {"customer": ContributableCustomerLoader("customer", db, Customer, fields=["name", "code"],
                                                               page_size=10, minimum_input_length=1,
                                                               placeholder=_l("输入客户名称或编号搜索"))}
@@ -81,8 +105,10 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
             raise ValidationError(str(_l("请填写联系人姓名")))
         if model.customer is None:
             raise ValidationError(str(_l("请选择客户")))
+        model.gender = model.gender or None
         try:
             customers.validate_contact(db.session, model)
+            g.kechi_contact_warnings = contact_identity.apply(model, today=local_today())
         except RuleViolation as exc:
             raise ValidationError(str(exc)) from exc
         db.session.flush()
@@ -92,6 +118,10 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
             customers.reindex(db.session, customer)
         except RuleViolation as exc:
             raise ValidationError(str(exc)) from exc
+
+    def after_model_change(self, form: Any, model: Contact, is_created: bool) -> None:
+        for warning in g.pop("kechi_contact_warnings", []):
+            flash(warning, "warning")
 
 
 def views() -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from models import CustomerKind, FollowUpKind, Gender, OwnershipReason, ShareMode
+from models import BirthdayCalendar, CustomerKind, FollowUpKind, Gender, OwnershipReason, ShareMode
 
 KIND_LABELS = {CustomerKind.COMPANY.value: _l("企业"), CustomerKind.PERSON.value: _l("个人")}
 GENDER_LABELS = {Gender.MALE.value: _l("男"), Gender.FEMALE.value: _l("女")}
@@ -34,5 +34,9 @@ LABELS = {
 }
 CONTACT_LABELS = {"name": _l("姓名"), "is_primary": _l("首要联系人"), "position": _l("职务"), "mobile": _l("手机"),
                   "phone": _l("电话"), "email": _l("邮箱"), "qq": _l("QQ"), "wechat": _l("微信"),
-                  "birthday": _l("生日"), "gender": _l("性别")}
+                  "birthday": _l("生日"), "gender": _l("性别"), "id_number": _l("身份证号"),
+                  "lunar_birth_month": _l("农历生日（月）"), "lunar_birth_day": _l("农历生日（日）"),
+                  "lunar_birth_leap": _l("闰月"), "birthday_calendar": _l("生日祝福按"),
+                  "notes": _l("备注")}
+BIRTHDAY_CALENDAR_LABELS = {BirthdayCalendar.SOLAR.value: _l("公历生日"), BirthdayCalendar.LUNAR.value: _l("农历生日")}
 DICT_FIELDS = ("category", "source", "industry", "value_level", "stage", "credit_rating")

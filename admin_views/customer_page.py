@@ -21,7 +21,7 @@ from admin_views.forms import CsrfForm, FollowUpQuickForm, ShareForm
 from admin_views.navigation import back_url
 from admin_views.transaction import transaction
 from models import Contact, Customer, CustomerShare, FollowUp, FollowUpTemplate, OwnershipEvent, User, db
-from rules import custom_fields, customers, followups, recycle, scope
+from rules import contact_identity, custom_fields, customers, followups, recycle, scope
 from rules.errors import OutOfScope
 
 
@@ -67,6 +67,9 @@ class CustomerPageMixin:
             "follow_up_form": self._follow_up_form(customer), "share_form": self._share_form(),
             "return_url": back_url(request.values.get("url"), self.get_url(".index_view")),
             "today": local_today(),
+            # 身份证号 whole only to those who may edit the contact (personal data)
+            "contact_identity": {c.id: contact_identity.describe(c, today=local_today(), whole_number=can_edit)
+                                 for c in customer.contacts},
         }
 
     def _follow_up_form(self, customer: Customer, formdata: Any = None) -> FollowUpQuickForm:

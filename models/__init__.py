@@ -7,7 +7,7 @@ from models.approval import (
 from models.base import db
 from models.contract import Contract, ContractAction, ContractEvent, ContractLine, ContractStatus
 from models.customer import (
-    Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
+    BirthdayCalendar, Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, FollowUpComment, FollowUpKind,
     FollowUpTemplate, Gender, OwnershipEvent, OwnershipReason, PersonalContact, PoolReason, RecycleRule, ShareMode,
 )
 from models.dictionary import DictItem, DictKind
@@ -56,6 +56,7 @@ from models.checkin import CheckIn  # 外勤签到 (issue 23)
 __all__ = [
     "db", "Holiday", "HolidayKind", "HolidaySource", "SlaPolicy", "WorkingHours", "Announcement", "announcement_departments", "AuditLog", "Contact", "CustomField", "Customer", "CustomerKey", "CustomerSearch", "CustomerKind", "CustomerShare", "DataScope", "Department",
     "DictItem", "DictKind", "FollowUp", "FollowUpComment", "FollowUpKind", "FollowUpTemplate", "Gender",
+    "BirthdayCalendar",
     "LoginCaptcha", "LoginLog", "Notification", "NotificationKind", "OwnershipEvent", "OwnershipReason", "PeriodicRun", "PersonalContact", "PoolReason",
     "RecycleRule", "Role", "Sequence",
     "Setting", "ShareMode", "User", "ClaimQuota", "ClaimRequest", "Pool", "PoolMember", "RequestStatus",

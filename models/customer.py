@@ -5,7 +5,9 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, event, text
+from sqlalchemy import (
+    DDL, JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, event, false, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, UTCDateTime, db, format_repr, utcnow, version_column
@@ -21,6 +23,12 @@ class CustomerKind(enum.StrEnum):
 class Gender(enum.StrEnum):
     MALE = "male"
     FEMALE = "female"
+
+
+class BirthdayCalendar(enum.StrEnum):
+    """Which birthday a contact's greeting follows: the solar date, or the lunar one (rules/lunar.py)."""
+    SOLAR = "solar"
+    LUNAR = "lunar"
 
 
 class PoolReason(enum.StrEnum):
@@ -174,6 +182,13 @@ class Contact(TimestampMixin, db.Model):
     birthday: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     custom: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    id_number: Mapped[str | None] = mapped_column(String(18))  # 身份证号, 18 characters (rules/id_numbers.py)
+    # 农历生日 (rules/lunar.py): month 1-12, day 1-30, and whether it is in a leap month (闰月)
+    lunar_birth_month: Mapped[int | None] = mapped_column(SmallInteger)
+    lunar_birth_day: Mapped[int | None] = mapped_column(SmallInteger)
+    lunar_birth_leap: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    birthday_calendar: Mapped[str] = mapped_column(String(8), nullable=False, default=BirthdayCalendar.SOLAR.value,
+                                                   server_default=BirthdayCalendar.SOLAR.value)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
@@ -181,6 +196,8 @@ class Contact(TimestampMixin, db.Model):
         # At most one primary contact per customer, enforced by the database itself.
         Index("uq_contacts_one_primary", "customer_id", unique=True,
               sqlite_where=text("is_primary"), postgresql_where=text("is_primary")),
+        # The greeting jobs look lunar birthdays up by the lunar day of the day they run.
+        Index("ix_contacts_lunar_birthday", "lunar_birth_month", "lunar_birth_day"),
     )
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.care import CareChannel, CareKind, CareRecord
 from models.customer import Contact, Customer
 from models.messaging import Channel, MessageTemplate, Outbox
-from rules import care_settings, messaging, scope
+from rules import care_settings, contact_identity, lunar, messaging, scope
 from rules.actor import Actor
 from rules.errors import InvalidValue, RuleViolation
 
@@ -140,10 +140,17 @@ def upcoming(session: Session, *, actor: Actor, today: date, days: int | None = 
         rows.append(Upcoming(_greeted_on(c.birthday, today, days) or today, c, None, CareKind.BIRTHDAY.value, None))
     coming = _soonest_first(Contact.birthday, today)
     for k in session.scalars(select(Contact).join(Customer, Contact.customer_id == Customer.id)
-                             .where(seen, Contact.birthday.is_not(None), coming <= last)
+                             .where(seen, ~contact_identity.greets_by_lunar(), Contact.birthday.is_not(None),
+                                    coming <= last)
                              .options(joinedload(Contact.customer)).order_by(coming, Contact.id).limit(limit)):
         rows.append(Upcoming(_greeted_on(k.birthday, today, days) or today, k.customer, k, CareKind.BIRTHDAY.value,
                              None))
+    lunar_days = lunar.keys_between(today, days)
+    for k in session.scalars(select(Contact).join(Customer, Contact.customer_id == Customer.id)
+                             .where(seen, contact_identity.lunar_keys_clause(lunar_days))
+                             .options(joinedload(Contact.customer)).order_by(Contact.id).limit(limit)):
+        key = (k.lunar_birth_month, k.lunar_birth_day, bool(k.lunar_birth_leap))
+        rows.append(Upcoming(lunar_days[key], k.customer, k, CareKind.BIRTHDAY.value, None))
     planned = session.scalars(select(CareRecord).where(
         scope.clause_for(CareRecord, actor), CareRecord.done.is_(False), CareRecord.planned_for < end)
         .options(joinedload(CareRecord.customer), joinedload(CareRecord.contact))

@@ -24,11 +24,11 @@ from models.customer import (
 )
 from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import (
-    clock, custom_fields, customers, entry, import_cells, import_duplicates, import_history, import_values, normalize,
-    numbering, protection, scope, search, settings,
+    clock, contact_identity, custom_fields, customers, entry, id_numbers, import_cells, import_duplicates,
+    import_history, import_values, normalize, numbering, protection, scope, search, settings,
 )
 from rules.actor import Actor
-from rules.errors import RuleViolation
+from rules.errors import InvalidValue, RuleViolation
 from rules.importing import Parsed, Reader
 
 
@@ -54,6 +54,8 @@ OUTCOMES = tuple(RowOutcome)
 NOT_TAKEN = (RowOutcome.SKIPPED, RowOutcome.REJECTED)
 ADDED = (RowOutcome.IMPORTED, RowOutcome.IMPORTED_WITH_WARNINGS)  # rows that became new records
 KEPT = (*NOT_TAKEN, RowOutcome.IMPORTED_WITH_WARNINGS)  # the rows kept as JobRowIssue, with why
+# A contact row's own columns; the birthday and gender may come from its ID number instead.
+CONTACT_FIELDS = ("gender", "position", "mobile", "phone", "email", "qq", "wechat", "birthday", "notes", "id_number")
 
 
 @dataclass
@@ -425,8 +427,10 @@ class ContactImporter:
     """Contacts of existing customers: the customer is found by its number or name among those
     the actor may add contacts to; a contact of the same name on that customer is a duplicate."""
 
-    def __init__(self, session: Session, *, actor: Actor, options: Options, reader: Reader, now: datetime) -> None:
+    def __init__(self, session: Session, *, actor: Actor, options: Options, reader: Reader, now: datetime,
+                 today: date) -> None:
         self.session, self.actor, self.options, self.reader, self.now = session, actor, options, reader, now
+        self.today = today
         self.policy = entry.load_policy(session)
         self.seen: dict[tuple[int, str], int] = {}
 
@@ -484,10 +488,16 @@ class ContactImporter:
             return Outcome(parsed, RowOutcome.REJECTED, "；".join(problems))
         customer_id = matches[0]
         contact = Contact(customer_id=customer_id, name=name, is_primary=bool(values.get("is_primary")),
-                          **{k: values.get(k) for k in ("gender", "position", "mobile", "phone", "email", "qq",
-                                                        "wechat", "birthday", "notes")})
+                          **{k: values.get(k) for k in CONTACT_FIELDS})
         contact.custom = custom_clean
         customers.tidy_phones(contact, ("phone", "mobile"))
+        try:
+            warnings += contact_identity.apply(contact, today=self.today)
+        except InvalidValue as exc:
+            reason = str(exc)
+            if values.get("id_number_was_a_number") and isinstance(exc, id_numbers.IdNumberRefused):
+                reason += str(_l("（表格把身份证号存成了数字，后几位已丢失：请把该列设为文本格式后重新填写）"))
+            return Outcome(parsed, RowOutcome.REJECTED, reason)
         key = (customer_id, name.lower())
         if key in self.seen:
             return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))
@@ -516,7 +526,7 @@ class ContactImporter:
                 touched.add(contact.customer_id)
             elif outcome.result == RowOutcome.UPDATED:
                 target = self.session.get(Contact, outcome.target_id)
-                for name in ("gender", "position", "mobile", "phone", "email", "qq", "wechat", "birthday", "notes"):
+                for name in CONTACT_FIELDS:
                     if name in outcome.row.values and getattr(contact, name) not in (None, ""):
                         setattr(target, name, getattr(contact, name))
                 if contact.custom:
@@ -572,7 +582,7 @@ def make_importer(session: Session, entity: str, reader: Reader, *, actor: Actor
         from rules.import_leads import LeadImporter
 
         return LeadImporter(session, actor=actor, options=options, reader=reader, now=now)
-    return ContactImporter(session, actor=actor, options=options, reader=reader, now=now)
+    return ContactImporter(session, actor=actor, options=options, reader=reader, now=now, today=today)
 
 
 def preview(session: Session, entity: str, rows: Iterable[tuple[int, list[Any]]], mapping: list[str], *,

@@ -99,6 +99,8 @@ CONTACT_COLUMNS: list[Column] = [
     _c("wechat", _l("微信"), "微信", "微信号", "wechat"),
     _c("birthday", _l("生日"), "生日", "出生日期", "birthday", kind="date"),
     _c("notes", _l("备注"), "备注", "说明", "notes"),
+    _c("id_number", _l("身份证号"), "身份证号", "身份证", "身份证号码", "证件号码", "id number", "id card",
+       kind="id_number"),
 ]
 
 # 线索 (rules/import_leads.py): the lead form's fields; the contact columns land on the lead itself.
@@ -331,6 +333,11 @@ class Reader:
             return
         if kind == "phone" or kind == "digits":
             text = digits_text(value)
+        elif kind == "id_number":
+            text = digits_text(value)
+            # A spreadsheet keeps 15 significant digits of a number: an ID number typed into a
+            # number cell has lost its last digits, which its check digit will then refuse.
+            parsed.values["id_number_was_a_number"] = isinstance(value, (int, float)) and not isinstance(value, bool)
         elif kind == "date":
             try:
                 text = parse_date(value)

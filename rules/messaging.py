@@ -27,7 +27,7 @@ from models.messaging import Channel, MessageBatch, MessageTemplate, OptOut, Out
 from models.office import NotificationKind
 from models.org import User
 from models.system import CustomField
-from rules import custom_fields, followups, i18n, normalize, settings
+from rules import contact_identity, custom_fields, followups, i18n, normalize, settings
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.delivery import local_day_start
@@ -528,7 +528,8 @@ def _is_leap(year: int) -> bool:
 
 
 def birthday_people(session: Session, day: date, *, include_contacts: bool) -> tuple[list[Customer], list[Contact]]:
-    """Live customers (with an owner) and contacts whose birthday is `day`."""
+    """Live customers (with an owner) and contacts whose birthday is `day` (for a contact
+    greeted by the lunar calendar, whose lunar birthday falls on `day`: rules/lunar.py)."""
     live = and_(Customer.deleted_at.is_(None), Customer.owner_id.is_not(None))
     from sqlalchemy.orm import joinedload, selectinload
 
@@ -537,8 +538,10 @@ def birthday_people(session: Session, day: date, *, include_contacts: bool) -> t
                                      .options(selectinload(Customer.contacts)).order_by(Customer.id)))
     contacts: list[Contact] = []
     if include_contacts:
+        solar = and_(~contact_identity.greets_by_lunar(), Contact.birthday.is_not(None),
+                     _month_day(Contact.birthday, day))
         contacts = list(session.scalars(select(Contact).join(Customer, Contact.customer_id == Customer.id).where(
-            live, Contact.birthday.is_not(None), _month_day(Contact.birthday, day))
+            live, or_(solar, contact_identity.lunar_birthday_on(day)))
             .options(joinedload(Contact.customer)).order_by(Contact.id)))
     return customers, contacts
 

@@ -57,6 +57,27 @@ def tree() -> dict[str, Region]:
     return provinces
 
 
+@lru_cache(maxsize=1)
+def _names_by_code() -> dict[str, str]:
+    with _adcode_file().open(encoding="utf-8") as handle:
+        return {row["adcode"][:6]: row["name"] for row in csv.DictReader(handle)}
+
+
+def by_code(code: str) -> tuple[str | None, str | None, str | None]:
+    """Province, city and district named by a 6-digit division code (the first six digits of a
+    resident ID). A code retired since (崇文区 110103) names its city or province only; the
+    municipalities' placeholder city ("市辖区") is shown as the municipality itself."""
+    names = _names_by_code()
+    province = names.get(code[:2] + "0000")
+    if province is None:
+        return None, None, None
+    city = names.get(code[:4] + "00") if code[2:4] != "00" else None
+    if city in _PLACEHOLDER_CITIES:
+        city = province
+    district = names.get(code) if code[4:] != "00" else None
+    return province, city, district
+
+
 def as_json() -> dict[str, dict[str, list[str]]]:
     """{province: {city: [district, ...]}} for the cascading pickers."""
     return {p.name: {c.name: list(c.children) for c in p.children.values()} for p in tree().values()}

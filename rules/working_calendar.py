@@ -221,6 +221,24 @@ def official_days(year: int) -> list[tuple[date, HolidayKind, str]] | None:
     return sorted(days)
 
 
+def official_span(first: date, last: date) -> dict[date, tuple[HolidayKind, str]]:
+    """Every official holiday (weekends inside one included) and 调休 workday in [first, last]
+    by name, for a calendar to show; years the package does not know give nothing."""
+    if not all(knows_year(y) for y in {first.year, last.year}):
+        return {}
+    import chinese_calendar
+
+    names = {h.value: h.chinese for h in chinese_calendar.Holiday}
+    found: dict[date, tuple[HolidayKind, str]] = {}
+    day = first
+    while day <= last:
+        off, name = chinese_calendar.get_holiday_detail(day)
+        if name:
+            found[day] = (HolidayKind.OFF if off else HolidayKind.WORKDAY, names.get(name, name))
+        day += timedelta(days=1)
+    return found
+
+
 def knows_year(year: int) -> bool:
     """Whether the national calendar package has `year` (else the administrator enters it). An
     installation without the package (requirements.txt not yet installed) enters every year by hand."""
