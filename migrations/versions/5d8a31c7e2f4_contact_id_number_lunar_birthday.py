@@ -1,7 +1,7 @@
 """contacts: 身份证号 and 农历生日 (month, day, leap month) with the calendar the greeting follows
 
 Revision ID: 5d8a31c7e2f4
-Revises: 7b1e4d9a2c61
+Revises: 38fa09e0768c
 Create Date: 2026-12-06 21:10:00
 
 Existing contacts keep their solar birthday and are greeted by it as before (birthday_calendar
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d8a31c7e2f4'
-down_revision = '7b1e4d9a2c61'
+down_revision = '38fa09e0768c'
 branch_labels = None
 depends_on = None
 
