@@ -186,8 +186,10 @@ class Contact(TimestampMixin, db.Model):
     # 农历生日 (rules/lunar.py): month 1-12, day 1-30, and whether it is in a leap month (闰月)
     lunar_birth_month: Mapped[int | None] = mapped_column(SmallInteger)
     lunar_birth_day: Mapped[int | None] = mapped_column(SmallInteger)
-    lunar_birth_leap: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
-    birthday_calendar: Mapped[str] = mapped_column(String(8), nullable=False, default=BirthdayCalendar.SOLAR.value,
+    # Server defaults only: a row written by code older than these columns (an upgrade test's
+    # Core insert) must not name them.
+    lunar_birth_leap: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    birthday_calendar: Mapped[str] = mapped_column(String(8), nullable=False,
                                                    server_default=BirthdayCalendar.SOLAR.value)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
