@@ -12,9 +12,9 @@ from types import ModuleType
 from flask import Flask
 from flask_admin import BaseView
 
-from admin_views.mobile import base, home
+from admin_views.mobile import base, customers, home, pwa
 
-MODULES: tuple[ModuleType, ...] = (home,)
+MODULES: tuple[ModuleType, ...] = (home, customers, pwa)
 
 
 def views() -> list[BaseView]:
