@@ -4,6 +4,7 @@ salesperson at the door needs: call, text, navigate, write a follow-up, check in
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request, url_for
 from flask_admin import BaseView, expose
@@ -16,6 +17,7 @@ from admin_views.base import SIGNED_IN
 from admin_views.context import current_actor, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.mobile.base import MobileView
+from admin_views.navigation import back_url
 from models import Contact, Customer, FollowUp, Opportunity, Order, db
 from models.opportunity import Outcome
 from rules import orders, phones, pool, scope
@@ -101,10 +103,19 @@ class CustomerMobileView(MobileView):
             scope.scoped(select(Order), Order, actor).where(Order.customer_id == customer.id)
             .order_by(Order.order_date.desc(), Order.id.desc()).limit(5)))
         return self.render(
-            "mobile/customer_detail.html", title=customer.name, back=url_for(".index"), customer=customer,
+            "mobile/customer_detail.html", title=customer.name, back=_back(), customer=customer,
             contacts=contacts, follow_ups=follow_ups, deals=deals, orders=recent_orders, claimable=claimable,
             mine=customer.owner_id == actor.user_id, address=_address(customer),
             follow_up_kinds=FOLLOW_UP_KIND_LABELS, order_states=orders.STATE_LABELS)
+
+
+def _back() -> str:
+    """‹ returns to the list the customer was opened from (今日, or the search as typed); after a
+    form of this page (a follow-up, a check-in) to the customer list, not to the form."""
+    came_from = back_url(request.referrer, "")
+    if urlsplit(came_from).path in (url_for("m_home.index"), url_for(".index")):
+        return came_from
+    return url_for(".index")
 
 
 def _address(customer: Customer) -> str:
