@@ -141,7 +141,10 @@ def logout() -> Any:
     logout_user()
     session.clear()
     flash(gettext("您已安全退出"), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # Nothing this browser kept may outlive the session (the phone's 手机版 above all).
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.route("/lang/<code>")

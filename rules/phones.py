@@ -141,6 +141,19 @@ def display(value: object) -> str:
     return f"{shown} {_l('转')} {extension}" if extension else shown
 
 
+def dial(value: object) -> str:
+    """What a phone dials from a tel:/sms: link: the number's digits (a leading + kept), an
+    extension after a pause (",") so the switchboard gets it; "" when there is nothing to dial."""
+    try:
+        phone = parse(value)
+    except InvalidPhone:
+        return re.sub(r"[^\d+]", "", normalize.text(value))
+    number, _sep, extension = phone.canonical.partition("-") if phone.kind is not PhoneKind.LANDLINE \
+        else _landline_parts(phone.canonical)
+    dialled = re.sub(r"[^\d+]", "", number)
+    return f"{dialled},{extension}" if extension else dialled
+
+
 def key(value: object) -> str:
     """What duplicate checks compare: the canonical text, or for a value that is no valid number
     (a row older than the rule, or entered with format checks off) its digits."""

@@ -36,12 +36,14 @@ def due_soon_clause(now: datetime, days: int, tz: str) -> ColumnElement[bool]:
     return and_(Task.status.in_(OPEN_STATES), Task.due_at >= now, Task.due_at < window_end(now, days, tz))
 
 
-def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 6) -> tuple[int, list[Task]]:
+def my_open(session: Session, actor: Actor, now: datetime, tz: str, *, limit: int = 6,
+            days: int | None = None) -> tuple[int, list[Task]]:
     """The workbench: how many of mine are overdue, and the first few overdue or due within my
-    提醒天数, soonest first."""
+    提醒天数 (or `days`: 0 is today only, the mobile 今日 page), soonest first."""
     mine = Task.assignee_id == actor.user_id
     overdue = session.scalar(select(func.count(Task.id)).where(mine, overdue_clause(now))) or 0
-    until = window_end(now, notifications.days_ahead(session, actor.user_id), tz)
+    ahead = notifications.days_ahead(session, actor.user_id) if days is None else days
+    until = window_end(now, ahead, tz)
     rows = list(session.scalars(select(Task).where(mine, Task.status.in_(OPEN_STATES), Task.due_at < until)
                                 .order_by(Task.due_at, Task.id).limit(limit)))
     return overdue, rows

@@ -12,12 +12,10 @@ from types import ModuleType
 from flask import Flask
 from flask_admin import BaseView
 
-from admin_views.mobile import base, home
+from admin_views.mobile import base, customers, home, pwa
 from admin_views.mobile import checkins  # 外勤签到 (issue 23, checkin)
 
-MODULES: tuple[ModuleType, ...] = (home,
-                                   checkins,  # 外勤签到 (issue 23, checkin)
-                                   )
+MODULES: tuple[ModuleType, ...] = (home, customers, pwa, checkins)
 
 
 def views() -> list[BaseView]:

@@ -8,4 +8,11 @@
     var question = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
+  // The service worker (admin_views/mobile/pwa.py): installable to the home screen, static files
+  // from the phone, and the offline page when there is no network. It never stores a page.
+  var manifest = document.querySelector("link[rel=manifest][data-sw]");
+  if (manifest && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(manifest.getAttribute("data-sw"), { scope: manifest.getAttribute("data-scope") })
+      .catch(function () { /* an old browser or a private window: the pages work without it */ });
+  }
 })();
