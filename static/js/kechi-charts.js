@@ -2,12 +2,20 @@
    the report offers, and open the records behind a bar or slice on click. */
 (function () {
   "use strict";
+  // A chart follows its box: a turned phone, a resized window or a collapsed menu all redraw it.
+  function follow(el, chart) {
+    if (window.ResizeObserver) {
+      new window.ResizeObserver(function () { chart.resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { chart.resize(); });
+    }
+  }
   if (window.echarts) {
     document.querySelectorAll(".kechi-mini-chart[data-options]").forEach(function (el) {
       var mini = window.echarts.init(el);
       mini.on("finished", function () { el.setAttribute("data-rendered", "1"); });
       mini.setOption(JSON.parse(el.getAttribute("data-options")));
-      window.addEventListener("resize", function () { mini.resize(); });
+      follow(el, mini);
     });
   }
   var box = document.getElementById("kechi-chart");
@@ -43,7 +51,7 @@
   buttons.forEach(function (b) {
     b.addEventListener("click", function () { show(b.getAttribute("data-chart-type")); });
   });
-  window.addEventListener("resize", function () { chart.resize(); });
+  follow(box, chart);
   window.kechiChart = chart;
   show(data.initial);
 }());
