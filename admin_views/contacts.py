@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, url_for
+from flask import Response, redirect, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from admin_views.followups import ContributableCustomerLoader
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.transaction import transaction
 from models import Contact, Customer, db
-from rules import customers
+from rules import customers, qr
 from rules.errors import RuleViolation
 
 
@@ -40,6 +41,11 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     permission_export = "customer.export"
     export_entity = "contact"
     column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email"]
+    # The contact's page: its card, 手机归属地 and 名片二维码 (a vCard to scan into a phone).
+    can_view_details = True
+    details_template = "admin/contacts/details.html"
+    column_details_list = ["name", "customer", "is_primary", "position", "gender", "mobile", "phone", "email", "qq",
+                           "wechat", "birthday", "notes"]
     column_labels = {**CONTACT_LABELS, "customer": _l("客户"), "customer.name": _l("客户名称")}
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
                           "birthday"]
@@ -74,6 +80,20 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Contact.customer))
+
+    # Both load the contact through the scoped get_one: a contact the reader may not see is 404.
+    @expose("/<int:contact_id>/card.png")
+    def card_qr_view(self, contact_id: int) -> Response:
+        contact = self.get_one(contact_id)
+        return Response(qr.png(qr.contact_vcard(contact)), mimetype=qr.PNG_TYPE,
+                        headers={"Cache-Control": "private, no-store"})
+
+    @expose("/<int:contact_id>/card.vcf")
+    def card_vcf_view(self, contact_id: int) -> Response:
+        contact = self.get_one(contact_id)
+        return Response(qr.contact_vcard(contact), content_type=qr.VCARD_TYPE, headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f"attachment; filename=contact-{contact.id}.vcf"})
 
     def apply_rules(self, form: Any, model: Contact, is_created: bool) -> None:
         self.apply_custom_fields(form, model)

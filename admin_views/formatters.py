@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
-from rules import phones
+from rules import phone_region, phones
 
 
 def local(value: datetime) -> datetime:
@@ -45,7 +45,22 @@ def phone_cell(view: Any, context: Any, model: Any, name: str) -> str:
     return fmt_phone(getattr(model, name))
 
 
-PHONE_CELLS = {"phone": phone_cell, "mobile": phone_cell, "fax": phone_cell}
+def fmt_mobile(value: str | None) -> Markup | str:
+    """A mobile number with its 手机归属地 beside it: 138 0013 8000 北京 中国移动 (looked up once per
+    号段, so a list page costs nothing noticeable)."""
+    shown = fmt_phone(value)
+    where = phone_region.label(value) if shown else ""
+    if not where:
+        return shown
+    return Markup('{} <small class="text-muted text-nowrap kechi-mobile-region" title="{}">{}</small>').format(
+        shown, gettext("手机归属地"), where)
+
+
+def mobile_cell(view: Any, context: Any, model: Any, name: str) -> Markup | str:
+    return fmt_mobile(getattr(model, name))
+
+
+PHONE_CELLS = {"phone": phone_cell, "mobile": mobile_cell, "fax": phone_cell}
 
 
 def fmt_discount(rate: Decimal | float | str | None) -> Markup:
