@@ -40,7 +40,7 @@ from admin_views import service_console, ticket_settings, tickets  # 客服控�
 from admin_views import mobile  # 手机版 /m/ (issue 23)
 from admin_views import checkins  # 外勤签到 (issue 23, checkin)
 from admin_views.context import current_actor
-from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_money, fmt_phone
+from admin_views.formatters import fmt_date, fmt_datetime, fmt_discount, fmt_mobile, fmt_money, fmt_phone
 from admin_views.forms import CsrfForm
 from admin_views.menu import fa
 from admin_views.messaging import mail_accounts, message_templates, opt_out, outbox, replies, send, sfa
@@ -119,5 +119,5 @@ def _init_globals(app: Flask) -> None:
                 "kechi_csrf_token": lambda: CsrfForm().csrf_token.current_token}
 
     app.jinja_env.filters.update(date=fmt_date, datetime=fmt_datetime, money=fmt_money, phone=fmt_phone,
-                                 discount=fmt_discount,
+                                 mobile=fmt_mobile, discount=fmt_discount,
                                  notification_title=notification_rules.title_of)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, url_for
+from flask import Response, flash, g, redirect, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,7 @@ from admin_views.followups import ContributableCustomerLoader
 from admin_views.menu import CUSTOMERS, fa
 from admin_views.transaction import transaction
 from models import BirthdayCalendar, Contact, Customer, db
-from rules import contact_identity, customers, id_numbers
+from rules import contact_identity, customers, id_numbers, qr
 from rules.errors import RuleViolation
 
 
@@ -39,6 +40,10 @@ def _masked_id_number(view: Any, context: Any, model: Contact, name: str) -> str
     return id_numbers.mask(model.id_number)
 
 
+def _id_number_for_reader(view: Any, context: Any, model: Contact, name: str) -> str:
+    return model.id_number or "" if view.can_edit else id_numbers.mask(model.id_number)
+
+
 class ContactView(CustomFieldsMixin, ScopedModelView):
     custom_entity = "contact"
     list_template = "admin/contacts/list.html"
@@ -48,11 +53,17 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     permission_export = "customer.export"
     export_entity = "contact"
     column_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "id_number"]
+    # The contact's page: its card, 手机归属地 and 名片二维码 (a vCard to scan into a phone).
+    can_view_details = True
+    details_template = "admin/contacts/details.html"
+    column_details_list = ["name", "customer", "is_primary", "position", "gender", "mobile", "phone", "email", "qq",
+                           "wechat", "birthday", "id_number", "notes"]
     column_labels = {**CONTACT_LABELS, "customer": _l("客户"), "customer.name": _l("客户名称")}
     column_export_list = ["name", "customer", "is_primary", "position", "mobile", "phone", "email", "qq", "wechat",
                           "birthday"]
     column_searchable_list = ["name", "mobile", "phone", "customer.name"]
     column_formatters = {"customer": _customer_link, "id_number": _masked_id_number, **PHONE_CELLS}
+    column_formatters_detail = {"customer": _customer_link, "id_number": _id_number_for_reader, **PHONE_CELLS}
     column_formatters_export = {}
     column_filters: list[Any] = []
     column_default_sort = ("id", True)
@@ -98,6 +109,20 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
 
     def get_query(self) -> Any:
         return super().get_query().options(joinedload(Contact.customer))
+
+    # Both load the contact through the scoped get_one: a contact the reader may not see is 404.
+    @expose("/<int:contact_id>/card.png")
+    def card_qr_view(self, contact_id: int) -> Response:
+        contact = self.get_one(contact_id)
+        return Response(qr.png(qr.contact_vcard(contact)), mimetype=qr.PNG_TYPE,
+                        headers={"Cache-Control": "private, no-store"})
+
+    @expose("/<int:contact_id>/card.vcf")
+    def card_vcf_view(self, contact_id: int) -> Response:
+        contact = self.get_one(contact_id)
+        return Response(qr.contact_vcard(contact), content_type=qr.VCARD_TYPE, headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f"attachment; filename=contact-{contact.id}.vcf"})
 
     def apply_rules(self, form: Any, model: Contact, is_created: bool) -> None:
         self.apply_custom_fields(form, model)

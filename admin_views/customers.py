@@ -106,6 +106,8 @@ class CustomerView(PrintActionsMixin, CustomerPageMixin, CustomerActionsMixin, C
         drill(F.LAST_FOLLOW_UP_BEFORE, ContactedBefore(Customer.last_follow_up_at, _l("最后联系"))),
         drill(F.STAGE_REACHED, IdsIn(Customer.stage_id, _l("跟进程度"), operation=_l("已到达（含以后阶段）"),
                                      options=LazyOptions(stages_reached))),
+        drill(F.MOBILE_PROVINCE, FilterEqual(Customer.mobile_province, _l("手机归属地"),
+                                             options=LazyOptions(lambda: [(p, p) for p in regions.tree()]))),
     ]
     form_columns = ["kind", "name", "code", "gender", "birthday", "legal_representative", "registered_capital",
                     *DICT_FIELDS, "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",

@@ -429,6 +429,8 @@ class ExcelView(PermissionView):
             options["on_duplicate"] = "skip"
         if request.form.get("strict"):
             options["strict"] = True
+        if request.form.get("region_from_mobile"):
+            options["region_from_mobile"] = True
         if owner == "pool":
             options["to_pool"] = True
         elif params_.id_or_none(owner):

@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
-from rules import phones
+from rules import phone_region, phones
 
 
 def local(value: datetime) -> datetime:
@@ -45,7 +45,30 @@ def phone_cell(view: Any, context: Any, model: Any, name: str) -> str:
     return fmt_phone(getattr(model, name))
 
 
-PHONE_CELLS = {"phone": phone_cell, "mobile": phone_cell, "fax": phone_cell}
+def fmt_mobile(value: str | None) -> Markup | str:
+    """A mobile number with its 手机归属地 beside it: 138 0013 8000 北京 中国移动 (looked up once per
+    号段, so a list page costs nothing noticeable)."""
+    shown = fmt_phone(value)
+    found = phone_region.lookup(value) if shown else None
+    if not found:
+        return shown
+    return Markup('{} <small class="text-muted text-nowrap kechi-mobile-region" title="{}">{}</small>').format(
+        shown, gettext("手机归属地"), found.label)
+
+
+def mobile_cell(view: Any, context: Any, model: Any, name: str) -> Markup | str:
+    """In a list the place goes under the number (the carrier in its tooltip), so the column
+    stays as narrow as the number and every column still fits at 1280 pixels."""
+    value = getattr(model, name)
+    shown = fmt_phone(value)
+    found = phone_region.lookup(value) if shown else None
+    if not found:
+        return shown
+    return Markup('{}<small class="d-block text-muted kechi-mobile-region" title="{}">{}</small>').format(
+        shown, found.label, found.place or found.carrier)
+
+
+PHONE_CELLS = {"phone": phone_cell, "mobile": mobile_cell, "fax": phone_cell}
 
 
 def fmt_discount(rate: Decimal | float | str | None) -> Markup:

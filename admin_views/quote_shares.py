@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_admin import expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -19,8 +19,9 @@ from admin_views.formatters import fmt_datetime
 from admin_views.forms import CsrfForm
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_bookkeeping, commit_or_explain
-from models import Quote, db
-from rules import quote_share_page, quote_shares, quotes
+from models import Quote, QuoteShare, db
+from rules import qr, quote_share_page, quote_shares, quotes, scope
+from rules.errors import OutOfScope
 
 
 def public_url(token: str) -> str:
@@ -64,6 +65,19 @@ class QuoteShareView(PermissionView):
             lambda _s: gettext("分享链接已撤销，客户将无法再打开"))
         quote_id = revoked[0] if revoked else params.int_id(request.form.get("quote_id"))
         return redirect(_back(quote_id) + "#kechi-quote-shares")
+
+    @expose("/<int:share_id>/qr.png")
+    def qr_view(self, share_id: int) -> Response:
+        """The live link as a QR code, for the customer to scan off the screen or a printout; a
+        share outside the reader's scope, revoked or expired answers 404."""
+        try:
+            share = scope.get_in_scope(db.session, QuoteShare, share_id, current_actor())
+        except OutOfScope:
+            abort(404)
+        if quote_shares.status_of(share, now()) != quote_shares.ShareStatus.ACTIVE:
+            abort(404)
+        return Response(qr.png(public_url(share.token)), mimetype=qr.PNG_TYPE,
+                        headers={"Cache-Control": "private, no-store"})
 
 
 def quote_share_section(quote: Quote) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def _dict_fk() -> Mapped[int | None]:
 class Customer(TimestampMixin, db.Model):
     __tablename__ = "customers"
     __audited__ = True
-    __audit_ignored__ = frozenset({"last_follow_up_at", "last_activity_at", "next_contact_at"})
+    __audit_ignored__ = frozenset({"last_follow_up_at", "last_activity_at", "next_contact_at", "mobile_province",
+                                   "mobile_city"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = version_column()
@@ -79,6 +80,10 @@ class Customer(TimestampMixin, db.Model):
     zip_code: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32))
     mobile: Mapped[str | None] = mapped_column(String(32))
+    # 手机归属地 of `mobile` (rules/phone_region.fill keeps them in step): filtered and counted
+    # by province, so they are stored rather than worked out per row.
+    mobile_province: Mapped[str | None] = mapped_column(String(32), index=True)
+    mobile_city: Mapped[str | None] = mapped_column(String(32))
     fax: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(128))
     qq: Mapped[str | None] = mapped_column(String(20))

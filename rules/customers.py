@@ -14,7 +14,10 @@ from models.customer import (
     OwnershipReason,
 )
 from models.org import DataScope
-from rules import attachments, entry, normalize, numbering, opportunities, phones, protection, regions, scope, search, settings
+from rules import (
+    attachments, entry, normalize, numbering, opportunities, phone_region, phones, protection, regions, scope, search,
+    settings,
+)
 from rules.actor import Actor
 from rules.clock import local_date
 from rules.errors import EntryRefused, InvalidValue, NeedsConfirmation, PurgeRefused, RuleViolation
@@ -64,6 +67,7 @@ def entry_issues(session: Session, customer: Customer, contacts: Iterable[Contac
         value = getattr(customer, field)
         setattr(customer, field, normalize.text(value) or None)
     tidy_phones(customer, ("phone", "mobile", "fax"))
+    phone_region.fill(customer)
     for contact in contacts:
         tidy_phones(contact, ("phone", "mobile"))
     customer.mnemonic = normalize.mnemonic(customer.name, person=customer.kind == CustomerKind.PERSON)
@@ -290,6 +294,7 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
         for field in ("phone", "mobile", "fax", "email", "qq", "wechat", "website", "address", "zip_code"):
             if not getattr(keep, field) and getattr(other, field):
                 setattr(keep, field, getattr(other, field))
+        phone_region.fill(keep)
         other.merged_into_id = keep.id
         to_bin(session, other, actor=actor, now=now)
     session.flush()

@@ -25,7 +25,7 @@ from models.customer import (
 from models.job import JobRecord, JobRowIssue, RowOutcome
 from rules import (
     clock, contact_identity, custom_fields, customers, entry, id_numbers, import_cells, import_duplicates,
-    import_history, import_values, normalize, numbering, protection, scope, search, settings,
+    import_history, import_values, normalize, numbering, phone_region, protection, scope, search, settings,
 )
 from rules.actor import Actor
 from rules.errors import InvalidValue, RuleViolation
@@ -65,6 +65,7 @@ class Options:
     to_pool: bool = False
     pool_id: int | None = None
     strict: bool = False  # any invalid value rejects its row (else the cell is left empty, warned)
+    region_from_mobile: bool = False  # a customer without a province takes its mobile's 归属地
 
 
 @dataclass
@@ -134,6 +135,20 @@ def _added(parsed: Parsed, warnings: list[str], customer: Any = None, contact: A
     if warnings:
         return Outcome(parsed, RowOutcome.IMPORTED_WITH_WARNINGS, reason, customer, contact)
     return Outcome(parsed, RowOutcome.IMPORTED, reason, customer, contact)
+
+
+def _region_from_mobile(customer: Any, *, fill: bool) -> list[str]:
+    """The 归属地 of the mobile of a customer without a province, as the row's note: a suggestion
+    in the preview, or (`fill`, the 按手机归属地补全省市 option) the province and city it is given."""
+    suggested = phone_region.suggested_region(customer)
+    if suggested is None:
+        return []
+    region = " ".join(dict.fromkeys(p for p in suggested if p))
+    if not fill:
+        return [str(_l("可按手机归属地补全：%(region)s", region=region))]
+    customer.province, customer.city = suggested
+    customer.district = None
+    return [str(_l("按手机归属地补全：%(region)s", region=region))]
 
 
 UPDATE_PRIORITY = ("code", "name", "mobile", "phone", "email", "qq", "fax", "website", "zip_code", "contact_name")
@@ -251,6 +266,7 @@ class CustomerImporter:
         file_keys = self._file_keys(keys)
         in_file = import_duplicates.within_file(file_keys, seen=self.seen, policy=self.policy)
         notes = [i.message for i in collisions.namesakes] + ([in_file.note()] if in_file.namesake_rows else [])
+        notes += _region_from_mobile(customer, fill=self.options.region_from_mobile)
         # A row not taken still lists its bad cells: they may be why it could not be told apart
         # (a malformed mobile left empty leaves a namesake nothing but its name).
         if in_file.duplicate_rows:
@@ -336,8 +352,8 @@ class CustomerImporter:
             outcome.customer.code = code
         columns = ("kind", "name", "code", "mnemonic", "gender", "birthday", "legal_representative",
                    "registered_capital", "category_id", "source_id", "industry_id", "value_level_id", "stage_id",
-                   "credit_rating_id", "province", "city", "district", "address", "zip_code", "phone", "mobile", "fax",
-                   "email", "qq", "wechat", "website", "notes", "custom")
+                   "credit_rating_id", "province", "city", "district", "address", "zip_code", "phone", "mobile",
+                   "mobile_province", "mobile_city", "fax", "email", "qq", "wechat", "website", "notes", "custom")
         rows = []
         for outcome in outcomes:
             c = outcome.customer
@@ -408,6 +424,7 @@ class CustomerImporter:
             value = getattr(source, name)
             if name in outcome.row.values and value not in (None, ""):
                 setattr(target, name, value)
+        phone_region.fill(target)
         if source.custom:
             target.custom = {**(target.custom or {}), **source.custom}
         contact = outcome.contact

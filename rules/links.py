@@ -69,6 +69,7 @@ class DrillFilter(StrEnum):
     LAST_FOLLOW_UP_BEFORE = "last_follow_up_before"  # datetime (aware): before it, or never
     PROVINCE = "province"                            # str, exactly
     CITY = "city"                                    # str, exactly
+    MOBILE_PROVINCE = "mobile_province"              # str: a customer's 手机归属地 province, exactly
     CATEGORY = "category"                            # int: dictionary item id
     SOURCE = "source"                                # int: dictionary item id
     INDUSTRY = "industry"                            # int: dictionary item id

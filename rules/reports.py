@@ -277,6 +277,7 @@ DIMENSIONS: dict[str, Any] = {
     "province": _l("省份"), "city": _l("城市"), "department": _l("部门"), "category": _l("客户分类"),
     "salesperson": _l("业务员"), "source": _l("客户来源"), "industry": _l("所属行业"),
     "value_level": _l("价值等级"), "stage": _l("跟进程度"), "year": _l("创建年份"),
+    "mobile_province": _l("客户手机归属地（省份）"),
 }
 _DICT_COLUMNS = {"category": Customer.category_id, "source": Customer.source_id, "industry": Customer.industry_id,
                  "value_level": Customer.value_level_id, "stage": Customer.stage_id}
@@ -314,6 +315,8 @@ def customer_counts(session: Session, actor: Actor, filters: Filters, *, by: str
         where = and_(where, Customer.province == province) if province else where
     elif by == "province":
         key = Customer.province
+    elif by == "mobile_province":
+        key = Customer.mobile_province
     elif by == "department":
         key = Customer.department_id
     elif by == "salesperson":
@@ -420,6 +423,8 @@ def _customer_drill(by: str, key: Any, province: str | None, filters: Filters, *
                                     **people_drill(filters)}
     if by == "province":
         narrow = {F.PROVINCE: key}
+    elif by == "mobile_province":
+        narrow = {F.MOBILE_PROVINCE: key}
     elif by == "city":
         narrow = {F.CITY: key, **({F.PROVINCE: province} if province else {})}
     elif by == "salesperson":

@@ -5,12 +5,20 @@
   // Whoever asked the system for less motion gets the chart drawn at once, without the growing bars.
   var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   function calm(options) { return still ? Object.assign({}, options, {animation: false}) : options; }
+  // A chart follows its box: a turned phone, a resized window or a collapsed menu all redraw it.
+  function follow(el, chart) {
+    if (window.ResizeObserver) {
+      new window.ResizeObserver(function () { chart.resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { chart.resize(); });
+    }
+  }
   if (window.echarts) {
     document.querySelectorAll(".kechi-mini-chart[data-options]").forEach(function (el) {
       var mini = window.echarts.init(el);
       mini.on("finished", function () { el.setAttribute("data-rendered", "1"); });
       mini.setOption(calm(JSON.parse(el.getAttribute("data-options"))));
-      window.addEventListener("resize", function () { mini.resize(); });
+      follow(el, mini);
     });
   }
   var box = document.getElementById("kechi-chart");
@@ -46,7 +54,7 @@
   buttons.forEach(function (b) {
     b.addEventListener("click", function () { show(b.getAttribute("data-chart-type")); });
   });
-  window.addEventListener("resize", function () { chart.resize(); });
+  follow(box, chart);
   window.kechiChart = chart;
   show(data.initial);
 }());
