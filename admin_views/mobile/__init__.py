@@ -13,8 +13,17 @@ from flask import Flask
 from flask_admin import BaseView
 
 from admin_views.mobile import base, home
+from admin_views.mobile import approvals, followups, me, opportunities, orders, pool
 
-MODULES: tuple[ModuleType, ...] = (home,)
+MODULES: tuple[ModuleType, ...] = (
+    home,
+    followups,
+    pool,
+    opportunities,
+    approvals,
+    orders,
+    me,
+)
 
 
 def views() -> list[BaseView]:
