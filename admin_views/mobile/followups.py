@@ -17,7 +17,7 @@ from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.forms import CsrfForm, FollowUpQuickForm
-from admin_views.mobile.base import MobileView
+from admin_views.mobile.base import MobileView, mobile_url
 from admin_views.mobile.pages import customer_page
 from admin_views.transaction import transaction
 from models import Contact, Customer, FollowUp, db
@@ -66,6 +66,11 @@ class FollowUpsView(MobileView):
     permission = "customer.view"  # as the admin's 联系记录 entry (admin_views/followups.py)
     mobile_url = "/followups"
     tab = "m_customers.index"
+
+    @expose("/")
+    def index(self) -> Any:
+        """A follow-up is written for a customer: the customer is found first."""
+        return redirect(mobile_url("m_customers.index") or url_for("m_home.index"))
 
     @expose("/new/<int:customer_id>/", methods=("GET", "POST"))
     def new(self, customer_id: int) -> Any:
