@@ -17,6 +17,7 @@ from admin_views.forms import CsrfForm
 from admin_views.mobile.base import MobileView
 from admin_views.mobile.pages import customer_list, customer_page
 from admin_views.pool import POOL_REASONS
+from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
 from models import Customer, db
 from rules import pool as pool_rules
@@ -60,7 +61,8 @@ class PoolView(MobileView):
                                          now=now(), today=local_today(), subject=CUSTOMERS),
                 lambda _event: gettext("已领用 %(n)d 位客户，可在“客户列表”中查看", n=1)):
             return redirect(customer_page(customer_id))
-        return redirect(url_for(".index"))
+        # Refused: back where the button was (the pool list, or the customer's 360 page).
+        return redirect(back_url(request.referrer, url_for(".index")))
 
     @expose("/<int:customer_id>/release", methods=("GET", "POST"))
     def release(self, customer_id: int) -> Any:
