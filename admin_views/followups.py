@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
@@ -16,7 +17,7 @@ from admin_views.base import ScopedModelView
 from admin_views.context import current_actor, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.filters import IdEqual, LazyOptions, LocalDateBetween, StaffInDepartment
-from admin_views.formatters import choice_label
+from admin_views.formatters import choice_label, fmt_location
 from admin_views.forms import CommentForm
 from admin_views.links import drill
 from admin_views.loaders import ScopedAjaxModelLoader
@@ -29,6 +30,16 @@ from rules.errors import OutOfScope
 from rules.links import DrillFilter as F
 
 WHO = {"mine": _l("我的"), "team": _l("我下属的"), "all": _l("全部")}
+
+
+def _content_cell(view: Any, context: Any, model: FollowUp, name: str) -> Markup | str:
+    """内容, and below it where it was written when the phone gave the location."""
+    text = (model.content or "")[:80]
+    place = fmt_location(model)
+    if not place:
+        return text
+    # Markup is safe here: both values pass through escape().
+    return Markup(f"{escape(text)}<div class='small text-muted'>{escape(place)}</div>")
 
 
 class ContributableCustomerLoader(ScopedAjaxModelLoader):
@@ -56,8 +67,7 @@ class FollowUpView(ScopedModelView):
                      "template": _l("跟进模板"), "customer.name": _l("客户名称")}
     column_default_sort = [("happened_at", True), ("id", True)]
     column_searchable_list = ["content", "customer.name"]
-    column_formatters = {"kind": choice_label(FOLLOW_UP_KIND_LABELS),
-                         "content": lambda v, c, m, n: (m.content or "")[:80]}
+    column_formatters = {"kind": choice_label(FOLLOW_UP_KIND_LABELS), "content": _content_cell}
     column_filters = [
         drill(F.HAPPENED_ON, LocalDateBetween(FollowUp.happened_at, _l("联系时间"))),
         drill(F.OWNER, IdEqual(FollowUp.user_id, _l("业务员"), options=LazyOptions(lambda: [
@@ -115,7 +125,7 @@ class FollowUpView(ScopedModelView):
         record = self.get_one(request.args.get("id"))
         return self.render(self.details_template, model=record, form=CommentForm(),
                            can_comment=current_actor().can("followup.comment"),
-                           kinds=FOLLOW_UP_KIND_LABELS, return_url=url_for(".index_view"))
+                           kinds=FOLLOW_UP_KIND_LABELS, location=fmt_location(record), return_url=url_for(".index_view"))
 
     @expose("/comment/", methods=["POST"])
     def comment_view(self) -> Any:

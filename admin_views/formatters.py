@@ -28,6 +28,17 @@ def fmt_date(value: date | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
+def fmt_location(record: Any) -> str:
+    """位置 of a record that has latitude, longitude and location_accuracy: "位置: 31.230400,
+    121.473700 (±35 米)", or "" when it has none."""
+    if getattr(record, "latitude", None) is None or getattr(record, "longitude", None) is None:
+        return ""
+    place = f"{Decimal(record.latitude):.6f}, {Decimal(record.longitude):.6f}"
+    if record.location_accuracy is None:
+        return gettext("位置: %(p)s", p=place)
+    return gettext("位置: %(p)s (±%(m)d 米)", p=place, m=record.location_accuracy)
+
+
 def fmt_money(value: Decimal | float | int | None) -> str:
     if value is None:
         return ""

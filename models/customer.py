@@ -260,6 +260,11 @@ class FollowUp(TimestampMixin, db.Model):
     # 跟进机会: the opportunity this follow-up was about (it also restarts that opportunity's
     # stale clock); FK by name, opportunities import this module.
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
+    # Where it was written, when the salesperson's phone allowed it (手机版): degrees, and the
+    # browser's accuracy radius in metres. Spoofing is out of scope; the radius is shown.
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    location_accuracy: Mapped[int | None] = mapped_column(Integer)
 
     customer: Mapped[Customer] = relationship()
     contact: Mapped[Contact | None] = relationship()

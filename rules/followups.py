@@ -1,7 +1,11 @@
 """联系记录, 点评 and the due-contact reminders (待回访)."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, select
@@ -28,8 +32,7 @@ def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime
         raise InvalidValue(_l("请填写联系内容"))
     follow_up.user_id = follow_up.user_id or actor.user_id
     follow_up.happened_at = follow_up.happened_at or now
-    if follow_up.next_contact_at is not None and follow_up.next_contact_at < today:
-        raise InvalidValue(_l("下次联系日期不能早于今天"))
+    check_next_contact(follow_up.next_contact_at, today)
     session.add(follow_up)
     session.flush()
     if follow_up.kind == FollowUpKind.MESSAGE:
@@ -45,6 +48,50 @@ def record(session: Session, follow_up: FollowUp, *, actor: Actor, now: datetime
     if customer.next_contact_at is not None and customer.next_contact_at <= today and customer.owner_id:
         remind_due(session, customer.owner_id, today=today, now=now)
     return follow_up
+
+
+def check_next_contact(day: date | None, today: date) -> None:
+    if day is not None and day < today:
+        raise InvalidValue(_l("下次联系日期不能早于今天"))
+
+
+def set_next_contact(session: Session, customer: Customer, day: date | None, *, now: datetime,
+                     today: date) -> None:
+    """下次联系 set on its own (the phone's 360 page), without writing a follow-up: the same date
+    a follow-up would set, under the same check; the next follow-up decides it again."""
+    if day is None:
+        raise InvalidValue(_l("请选择下次联系日期"))
+    check_next_contact(day, today)
+    customer.next_contact_at = day
+    session.flush()
+    if day <= today and customer.owner_id:
+        remind_due(session, customer.owner_id, today=today, now=now)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a follow-up was written: degrees (6 decimals, about 0.1 m) and the accuracy radius."""
+
+    latitude: Decimal
+    longitude: Decimal
+    accuracy: int | None
+
+
+def location(latitude: Any, longitude: Any, accuracy: Any = None) -> Location | None:
+    """The position a phone's browser reported, or None when there is none or it cannot be a
+    place on Earth: a follow-up is then saved without it, never refused for it."""
+    try:
+        lat, lng = float(str(latitude).strip()), float(str(longitude).strip())
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    try:
+        metres = float(str(accuracy).strip())
+        radius = int(round(metres)) if math.isfinite(metres) and 0 <= metres < 1e7 else None
+    except ValueError:
+        radius = None
+    return Location(Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}"), radius)
 
 
 def comment(session: Session, follow_up: FollowUp, *, actor: Actor, content: str, now: datetime) -> FollowUpComment:

@@ -12,10 +12,15 @@ from types import ModuleType
 from flask import Flask
 from flask_admin import BaseView
 
-from admin_views.mobile import base, customers, home, pwa
-from admin_views.mobile import checkins  # 外勤签到 (issue 23, checkin)
+from admin_views.mobile import (
+    approvals, base, checkins, customers, followups, home, me, opportunities, orders, pool, pwa,
+)
 
-MODULES: tuple[ModuleType, ...] = (home, customers, pwa, checkins)
+# The tab bar's order first (今日, 客户, 商机, 审批, 我的), then the pages reached from them.
+MODULES: tuple[ModuleType, ...] = (
+    home, customers, opportunities, approvals, me,
+    followups, checkins, pool, orders, pwa,
+)
 
 
 def views() -> list[BaseView]:
