@@ -8,7 +8,6 @@ Spoofed positions are out of scope; the accuracy the phone reported is kept and 
 worse than POOR_ACCURACY metres is marked 定位精度低."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,11 +33,9 @@ SIX_PLACES = Decimal("0.000001")
 Photo = tuple[BinaryIO, str | None]
 
 
-@dataclass(frozen=True)
-class Position:
-    latitude: Decimal
-    longitude: Decimal
-    accuracy: int | None
+# A check-in's position is a follow-up's (rules/followups.Location); a check-in refuses what a
+# follow-up would silently leave out (`position` below).
+Position = followups.Location
 
 
 def _number(value: Any) -> Decimal | None:
@@ -142,6 +139,9 @@ def check_in(session: Session, actor: Actor, customer: Customer, *, latitude: An
                      acc=accuracy_text(where.accuracy)))
     follow_up = _visit(session, actor, customer, content=content + (note or ""), contact_id=contact,
                        photo=photo, now=now, today=today, root=root)
+    # The 拜访 follow-up carries where it was written, as one written on the phone with the
+    # position allowed does (the admin's follow-up page shows it).
+    follow_up.latitude, follow_up.longitude, follow_up.location_accuracy = where.latitude, where.longitude, where.accuracy
     made = CheckIn(user_id=actor.user_id, customer_id=customer.id, contact_id=contact, latitude=where.latitude,
                    longitude=where.longitude, accuracy=where.accuracy, checked_at=now, note=note,
                    address=address[:255] if address else None, follow_up_id=follow_up.id)

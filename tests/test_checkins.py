@@ -71,6 +71,9 @@ def test_a_check_in_is_a_visit_with_its_position_and_accuracy(app, client, staff
     assert visit.kind == FollowUpKind.VISIT and visit.content == "外勤签到：上海市黄浦区南京东路100号（±35 米）谈了续约"
     with app.app_context():
         assert db.session.get(Customer, staff["cust"]).last_follow_up_at is not None  # the recycle clock restarts
+    # The admin's follow-up page shows where the visit was written.
+    shown = client.get(f"/admin/follow_up/details/?id={visit.id}").get_data(as_text=True)
+    assert "31.230400, 121.473700 (±35 米)" in shown
 
 
 def test_refusals_say_why_and_keep_the_note(app, client, staff):
