@@ -122,7 +122,7 @@ class ApprovalView(PermissionView):
 
     @expose("/<int:request_id>/")
     def detail(self, request_id: int) -> Any:
-        found = _in_scope(request_id)
+        found = request_in_scope(request_id)
         return self.render("admin/approvals/detail.html", approval=request_context(found),
                            document_url=document_url(self.admin, found.doc_type, found.doc_id))
 
@@ -130,7 +130,7 @@ class ApprovalView(PermissionView):
     def decide(self, request_id: int, move: str) -> Any:
         if not CsrfForm(request.form).validate():
             abort(400)
-        _in_scope(request_id)
+        request_in_scope(request_id)
         form, actor, at = request.form, current_actor(), now()
         messages = {"approve": gettext("已同意"), "reject": gettext("已驳回"), "withdraw": gettext("已撤回"),
                     "transfer": gettext("已转交")}
@@ -177,7 +177,7 @@ class ApprovalView(PermissionView):
                        text=gettext("您有新的待审批"), open=gettext("去审批"), close=gettext("关闭"))
 
 
-def _in_scope(request_id: int) -> ApprovalRequest:
+def request_in_scope(request_id: int) -> ApprovalRequest:
     try:
         return scope.get_in_scope(db.session, ApprovalRequest, request_id, current_actor())
     except OutOfScope:

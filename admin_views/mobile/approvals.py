@@ -12,7 +12,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from admin_views.approvals import _in_scope, document_url, request_context
+from admin_views.approvals import document_url, request_context, request_in_scope
 from admin_views.base import SIGNED_IN
 from admin_views.context import current_actor, now
 from admin_views.forms import CsrfForm
@@ -41,7 +41,7 @@ class ApprovalsView(MobileView):
 
     @expose("/<int:request_id>/")
     def detail(self, request_id: int) -> Any:
-        found = _in_scope(request_id)
+        found = request_in_scope(request_id)
         return self.render("mobile/approval_detail.html", title=approvals.doc_type_label(found.doc_type),
                            back=url_for(".index"), approval=request_context(found),
                            document_url=document_url(self.admin, found.doc_type, found.doc_id), csrf=CsrfForm())
@@ -51,7 +51,7 @@ class ApprovalsView(MobileView):
         """同意 or 驳回 (a reason is needed); one decided meanwhile by someone else says so."""
         if not CsrfForm(request.form).validate():
             abort(400)
-        _in_scope(request_id)
+        request_in_scope(request_id)
         form, actor, at = request.form, current_actor(), now()
         move = form.get("decision")
         if move not in ("approve", "reject"):
