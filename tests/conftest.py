@@ -593,11 +593,10 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser, live_server: str):
-    """A page that records every request, so a test can prove nothing left the machine, and
-    every refusal of the Content-Security-Policy."""
-    context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
+def _watched_tab(browser, live_server: str, **context_options):
+    """A tab that records every request, so a test can prove nothing left the machine, and every
+    refusal of the Content-Security-Policy."""
+    context = browser.new_context(locale="zh-CN", **context_options)
     tab = context.new_page()
     tab.requested = []
     tab.on("request", lambda request: tab.requested.append(request.url))
@@ -613,23 +612,19 @@ def page(browser, live_server: str):
 
 
 @pytest.fixture
+def page(browser, live_server: str):
+    """A desktop browser window."""
+    yield from _watched_tab(browser, live_server, viewport={"width": 1366, "height": 860})
+
+
+@pytest.fixture
 def phone_page(browser, live_server: str):
-    """A phone at 390×844 with touch, as a salesperson holds it (the mobile workspace, /m/): the
-    same request log and CSP watch as `page`. Geolocation is granted and set to a spot in
-    Shanghai; a test that wants it refused calls `phone_page.context.clear_permissions()`."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", permissions=["geolocation"],
-                                  geolocation={"latitude": 31.2304, "longitude": 121.4737, "accuracy": 35})
-    tab = context.new_page()
-    tab.requested = []
-    tab.on("request", lambda request: tab.requested.append(request.url))
-    tab.base = live_server
-    tab.csp_violations = []
-    tab.on("console", lambda m: tab.csp_violations.append(f"{tab.url}: {m.text}")
-           if "Content Security Policy" in m.text else None)
-    yield tab
-    context.close()
-    assert tab.csp_violations == []
+    """A phone at 390×844 with touch, as a salesperson holds it (the mobile workspace, /m/).
+    Geolocation is granted and set to a spot in Shanghai; a test that wants it refused calls
+    `phone_page.context.clear_permissions()`."""
+    yield from _watched_tab(browser, live_server, viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                            is_mobile=True, has_touch=True, permissions=["geolocation"],
+                            geolocation={"latitude": 31.2304, "longitude": 121.4737, "accuracy": 35})
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
