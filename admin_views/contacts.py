@@ -74,7 +74,9 @@ class ContactView(CustomFieldsMixin, ScopedModelView):
     form_args = {
         "gender": {"choices": [("", "—")] + list(GENDER_LABELS.items()),
                    "description": _l("留空则按身份证号填写")},
-        "id_number": {"description": _l("18位；填写后校验，生日和性别为空时按身份证填写；15位旧号码自动升级为18位")},
+        # Tidied before the column's length check: "110105 19491231 002X" as typed is 18 characters.
+        "id_number": {"description": _l("18位；填写后校验，生日和性别为空时按身份证填写；15位旧号码自动升级为18位"),
+                      "filters": [lambda value: id_numbers.tidy(value) or None]},
         "birthday": {"description": _l("留空则按身份证号填写")},
         "birthday_calendar": {"choices": list(BIRTHDAY_CALENDAR_LABELS.items()),
                               "default": BirthdayCalendar.SOLAR.value},

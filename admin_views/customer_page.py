@@ -41,8 +41,7 @@ class CustomerPageMixin:
     def _page_context(self, customer: Customer) -> dict[str, Any]:
         actor = current_actor()
         can_edit = bool(editable_ids([customer.id])) and self.can_edit
-        can_contribute = db.session.scalar(select(Customer.id).where(
-            scope.customer_contribute_clause(actor), Customer.id == customer.id)) is not None
+        can_contribute = scope.may_contribute(db.session, actor, customer.id)
         timeline = list(db.session.scalars(
             select(FollowUp).where(FollowUp.customer_id == customer.id)
             .options(joinedload(FollowUp.user), joinedload(FollowUp.contact), selectinload(FollowUp.comments))

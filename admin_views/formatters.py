@@ -25,6 +25,10 @@ def fmt_datetime(value: datetime | None) -> str:
 
 
 def fmt_date(value: date | None) -> str:
+    """2026-11-22; a moment (a datetime) is dated where the firm is, not in UTC: a follow-up
+    written at 07:30 in Shanghai is on that day, though it is still yesterday in UTC."""
+    if isinstance(value, datetime):
+        value = local(value).date()
     return value.strftime("%Y-%m-%d") if value else ""
 
 

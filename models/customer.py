@@ -170,6 +170,7 @@ class Customer(TimestampMixin, db.Model):
 class Contact(TimestampMixin, db.Model):
     __tablename__ = "contacts"
     __audited__ = True
+    __audit_masked__ = frozenset({"id_number"})  # 身份证号: the log is no way round the mask
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = version_column()

@@ -182,12 +182,13 @@ def birthday_care(session: Session, *, now: datetime, tz: str) -> int:
     recipients = messaging.collect(session, customers, channel=Channel.SMS, contacts=contacts)
     if not recipients.send:
         return 0
-    year = local.year
+    day = local.date().isoformat()
     batch = messaging.queue_messages(
         session, recipients.send, channel=Channel.SMS, body=template.body, sender=None, now=now,
         title=f"生日关怀 {local.date().isoformat()}", template_id=template.id, respect_quiet_hours=True,
         source="care", skipped=len(recipients.skipped), owner_as_sender=True,
-        key=lambda r: f"care:birthday:{year}:{r.customer.id}:{r.contact.id if r.contact else 0}")
+        # Keyed by the day greeted: a lunar birthday in 冬月 or 腊月 can fall twice in one solar year.
+        key=lambda r: f"care:birthday:{day}:{r.customer.id}:{r.contact.id if r.contact else 0}")
     if batch.total == 0:
         session.delete(batch)
         session.flush()

@@ -28,6 +28,7 @@ from rules.errors import InvalidValue, OutOfScope
 from rules.exporting import ExportColumn
 
 POOR_ACCURACY = 500  # metres: beyond this the position says little about where the visit was
+MAX_ACCURACY = 10_000_000  # metres (a quarter of the Earth): larger is no measurement (rules/followups.location too)
 SIX_PLACES = Decimal("0.000001")
 
 Photo = tuple[BinaryIO, str | None]
@@ -61,6 +62,8 @@ def position(latitude: Any, longitude: Any, accuracy: Any) -> Position:
         raise InvalidValue(_l("坐标超出范围（纬度 -90 至 90，经度 -180 至 180），无法签到"))
     if acc is not None and acc < 0:
         raise InvalidValue(_l("定位精度不能为负数"))
+    if acc is not None and acc >= MAX_ACCURACY:
+        acc = None  # no phone reports that: an unknown accuracy, not a refused visit
     metres = int(acc.to_integral_value()) if acc is not None else None
     return Position(lat.quantize(SIX_PLACES), lng.quantize(SIX_PLACES), metres)
 
@@ -137,7 +140,7 @@ def check_in(session: Session, actor: Actor, customer: Customer, *, latitude: An
     address = address_of(customer) or None
     content = str(_l("外勤签到：%(a)s（%(acc)s）", a=address or str(_l("客户未登记地址")),
                      acc=accuracy_text(where.accuracy)))
-    follow_up = _visit(session, actor, customer, content=content + (note or ""), contact_id=contact,
+    follow_up = _visit(session, actor, customer, content=content + ("：" + note if note else ""), contact_id=contact,
                        photo=photo, now=now, today=today, root=root)
     # The 拜访 follow-up carries where it was written, as one written on the phone with the
     # position allowed does (the admin's follow-up page shows it).

@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from models.checkin import CheckIn
 from models.customer import (
     Contact, Customer, CustomerKey, CustomerKind, CustomerSearch, CustomerShare, FollowUp, OwnershipEvent,
     OwnershipReason,
@@ -255,6 +256,7 @@ def purge(session: Session, customer: Customer) -> list[str]:
              *attachments.drop_for_records(session, "contact", select(Contact.id).where(Contact.customer_id == customer.id)),
              *attachments.drop_for_records(session, "follow_up", follow_ups)]
     session.execute(delete(FollowUpComment).where(FollowUpComment.follow_up_id.in_(follow_ups)))
+    session.execute(delete(CheckIn).where(CheckIn.customer_id == customer.id))  # 外勤签到 point at its visits
     session.execute(delete(FollowUp).where(FollowUp.customer_id == customer.id))
     session.execute(delete(CustomerShare).where(CustomerShare.customer_id == customer.id))
     session.execute(delete(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id))
@@ -286,6 +288,8 @@ def merge(session: Session, keep: Customer, others: list[Customer], *, actor: Ac
                         .values(is_primary=False))
     session.execute(update(Contact).where(Contact.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(FollowUp).where(FollowUp.customer_id.in_(ids)).values(customer_id=keep.id))
+    # A check-in goes where its 拜访 follow-up went, so the day's check-in lists keep it.
+    session.execute(update(CheckIn).where(CheckIn.customer_id.in_(ids)).values(customer_id=keep.id))
     session.execute(update(CustomerShare).where(CustomerShare.customer_id.in_(ids)).values(customer_id=keep.id))
     attachments.move_records(session, "customer", ids, keep.id)  # issue 20: 附件 follow the kept customer
     _merge_sales(session, keep, others)

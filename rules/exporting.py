@@ -93,6 +93,8 @@ def contact_columns(session: Session) -> list[ExportColumn]:
     cols = [ExportColumn("customer", _l("所属客户"), _plain("customer")),
             ExportColumn("customer_code", _l("客户编号"), _plain("customer_code"))]
     for col in importing.CONTACT_COLUMNS[1:]:
+        if col.kind == "id_number":
+            continue  # 身份证号 is personal data: shown masked in lists, whole only to who may edit, never exported
         if col.kind == "gender":
             getter = _named("gender", GENDER_NAMES)
         elif col.kind == "bool":

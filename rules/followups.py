@@ -88,7 +88,7 @@ def location(latitude: Any, longitude: Any, accuracy: Any = None) -> Location | 
         return None
     try:
         metres = float(str(accuracy).strip())
-        radius = int(round(metres)) if math.isfinite(metres) and 0 <= metres < 1e7 else None
+        radius = int(round(metres)) if math.isfinite(metres) and 0 <= metres < 10_000_000 else None
     except ValueError:
         radius = None
     return Location(Decimal(f"{lat:.6f}"), Decimal(f"{lng:.6f}"), radius)

@@ -424,6 +424,8 @@ class CustomerImporter:
             value = getattr(source, name)
             if name in outcome.row.values and value not in (None, ""):
                 setattr(target, name, value)
+        if self.options.region_from_mobile and not target.province and "province" not in outcome.row.values:
+            target.province, target.city, target.district = source.province, source.city, None  # 按归属地补全
         phone_region.fill(target)
         if source.custom:
             target.custom = {**(target.custom or {}), **source.custom}
@@ -514,7 +516,11 @@ class ContactImporter:
             reason = str(exc)
             if values.get("id_number_was_a_number") and isinstance(exc, id_numbers.IdNumberRefused):
                 reason += str(_l("（表格把身份证号存成了数字，后几位已丢失：请把该列设为文本格式后重新填写）"))
-            return Outcome(parsed, RowOutcome.REJECTED, reason)
+            if self.options.strict or not isinstance(exc, id_numbers.IdNumberRefused):
+                return Outcome(parsed, RowOutcome.REJECTED, reason)
+            # As any other invalid optional cell: the contact comes in without it, and the row says why.
+            contact.id_number = None
+            warnings.append(str(_l("身份证号未导入：%(r)s", r=reason)))
         key = (customer_id, name.lower())
         if key in self.seen:
             return Outcome(parsed, RowOutcome.SKIPPED, str(_l("与文件第 %(n)s 行重复", n=self.seen[key])))
@@ -548,6 +554,9 @@ class ContactImporter:
                         setattr(target, name, getattr(contact, name))
                 if contact.custom:
                     target.custom = {**(target.custom or {}), **contact.custom}
+                if "id_number" in outcome.row.values and contact.id_number:
+                    # What the ID number says fills the kept contact's empty birthday and gender too.
+                    contact_identity.apply(target, today=self.today)
                 if contact.is_primary:
                     customers.set_primary(self.session, target)
                 touched.add(target.customer_id)

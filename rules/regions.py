@@ -60,7 +60,10 @@ def tree() -> dict[str, Region]:
 @lru_cache(maxsize=1)
 def _names_by_code() -> dict[str, str]:
     with _adcode_file().open(encoding="utf-8") as handle:
-        return {row["adcode"][:6]: row["name"] for row in csv.DictReader(handle)}
+        names = {row["adcode"][:6]: row["name"] for row in csv.DictReader(handle)}
+    # 港澳台居民居住证 numbers start 810000 / 820000 / 830000; the adcode file lists only the first two.
+    names.setdefault("830000", "台湾省")
+    return names
 
 
 def by_code(code: str) -> tuple[str | None, str | None, str | None]:

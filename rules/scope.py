@@ -165,6 +165,12 @@ def customer_contribute_clause(actor: Actor) -> ColumnElement[bool]:
                 or_(owned, Customer.id.in_(shared_with(actor, collaborate_only=True))))
 
 
+def may_contribute(session: Session, actor: Actor, customer_id: int) -> bool:
+    """Whether the customer's page offers 写跟进, 签到 and the next contact date to the actor."""
+    return session.scalar(select(Customer.id).where(customer_contribute_clause(actor),
+                                                    Customer.id == customer_id)) is not None
+
+
 def binned_clause(actor: Actor) -> ColumnElement[bool]:
     """Customers in the recycle bin whose owner is in the actor's scope."""
     return and_(Customer.deleted_at.is_not(None), owner_clause(Customer.owner_id, actor))

@@ -113,7 +113,7 @@ def test_birthday_care_goes_once_per_person_a_year(app, book, clock):
     with app.app_context():
         keys = db.session.scalars(select(Outbox.key).order_by(Outbox.id)).all()
         cares = db.session.scalars(select(CareRecord.content).where(CareRecord.kind == "birthday")).all()
-    assert keys == [f"care:birthday:2026:{book['mine']}:0", f"care:birthday:2027:{book['mine']}:0"]
+    assert keys == [f"care:birthday:2026-11-23:{book['mine']}:0", f"care:birthday:2027-11-23:{book['mine']}:0"]
     assert cares == ["甲方水务，祝您生日快乐！"] * 2
 
 

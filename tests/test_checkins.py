@@ -13,7 +13,8 @@ from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 
 import attachment_files as sample
-from models import Customer, FollowUp, FollowUpKind, db
+from conftest import FIXED_NOW
+from models import Customer, FollowUp, FollowUpKind, User, db
 from models.attachment import Attachment
 from models.checkin import CheckIn
 from rules import settings
@@ -68,7 +69,7 @@ def test_a_check_in_is_a_visit_with_its_position_and_accuracy(app, client, staff
     [made], [visit] = saved(app)
     assert (made.latitude, made.longitude, made.accuracy) == (Decimal("31.230400"), Decimal("121.473700"), 35)
     assert made.address == "上海市黄浦区南京东路100号" and made.note == "谈了续约" and made.follow_up_id == visit.id
-    assert visit.kind == FollowUpKind.VISIT and visit.content == "外勤签到：上海市黄浦区南京东路100号（±35 米）谈了续约"
+    assert visit.kind == FollowUpKind.VISIT and visit.content == "外勤签到：上海市黄浦区南京东路100号（±35 米）：谈了续约"
     with app.app_context():
         assert db.session.get(Customer, staff["cust"]).last_follow_up_at is not None  # the recycle clock restarts
     # The admin's follow-up page shows where the visit was written.
@@ -176,3 +177,30 @@ def test_the_day_exports_to_excel_as_the_page_lists_it(app, client, staff, new_c
     assert [row[1:7] for row in rows] == [("王小明", "华为技术有限公司", 31.2304, 121.4737, 35, None)]
     assert rows[0][-1] == "导出我"
     assert sheet_rows(client.get("/admin/checkin/export?department_id=999999")) == [header]
+
+
+def test_a_check_in_follows_its_customer_through_a_merge_and_goes_with_it_when_purged(app, client, staff,
+                                                                                      make_customer):
+    from rules import customers as customer_rules
+    from rules.actor import Actor
+
+    twin = make_customer("华为技术（上海）有限公司", staff["rep"])
+    brief = make_customer("临时客户", staff["rep"])
+    client.login("rep")
+    # An accuracy no phone reports is kept as unknown, not a crash that loses the note.
+    done = check_in(client, staff["cust"], note="谈了续约", latitude="31.2304", longitude="121.4737", accuracy="1e30")
+    assert "签到成功" in done.get_data(as_text=True)
+    [made], _ = saved(app)
+    assert made.accuracy is None and made.note == "谈了续约"
+    check_in(client, brief, **SHANGHAI)
+    with app.app_context():
+        rep = Actor.from_user(db.session.get(User, staff["rep"]), has_shares=False)
+        customer_rules.merge(db.session, db.session.get(Customer, twin), [db.session.get(Customer, staff["cust"])],
+                             actor=rep, now=FIXED_NOW)
+        db.session.commit()
+        assert db.session.get(CheckIn, made.id).customer_id == twin  # the day's lists still show the visit
+        binned = db.session.get(Customer, brief)
+        binned.deleted_at = FIXED_NOW
+        customer_rules.purge(db.session, binned)  # 彻底删除 from the bin: its check-in goes too
+        db.session.commit()
+        assert [c.id for c in db.session.scalars(select(CheckIn))] == [made.id]

@@ -9,7 +9,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from conftest import latest_job, list_table, start_import, upload_sheet
 from models import Contact, db
@@ -114,8 +114,19 @@ def test_the_contact_import_refuses_a_bad_id_number_with_its_reason(app, client,
     out = io.BytesIO()
     wb.save(out)
     client.login("chenxm")
+    # Without 任何无效的值都拒绝整行, as any invalid optional cell: the contacts come in without the
+    # number, and each row says why.
     upload_sheet(client, out.getvalue(), name="contacts.xlsx", entity="contact")
     start_import(client, latest_job(app).id)
+    job = latest_job(app)
+    assert (job.imported, job.warned, job.rejected) == (1, 3, 0)
+    with app.app_context():
+        assert db.session.scalar(select(Contact.id_number).where(Contact.name == "错校验")) is None
+        db.session.execute(delete(Contact).where(Contact.name.in_(["王芳", "错校验", "错日期", "数字格式"])))
+        db.session.commit()
+    # With it, the three rows are refused, each with its reason.
+    upload_sheet(client, out.getvalue(), name="contacts.xlsx", entity="contact")
+    start_import(client, latest_job(app).id, strict="1")
     job = latest_job(app)
     assert (job.imported, job.rejected) == (1, 3)
     with app.app_context():

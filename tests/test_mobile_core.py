@@ -166,3 +166,32 @@ def test_manifest_worker_and_offline_page_are_served_without_login_and_hold_no_d
     assert 'rel="manifest"' in client.get("/m/").get_data(as_text=True)
     logout = client.logout()
     assert logout.headers["Clear-Site-Data"] == '"cache"'
+
+
+def test_a_pool_customer_shows_only_what_the_pool_shows_and_the_page_needs_customer_view(
+        app, client, new_client, make_user, make_customer):
+    from conftest import FIXED_NOW
+    from models import Role
+    from rules import pool
+
+    make_user("rep1")
+    cid = make_customer("北京华宇科技有限公司", None, phone="010-62345678")
+    with app.app_context():
+        customer = db.session.get(Customer, cid)
+        waiting = pool.default_pool(db.session)
+        waiting.hidden_fields = ["mobile", "phone"]
+        customer.mobile, customer.address = "13812345678", "海淀区中关村大街1号"
+        customer.pool_id, customer.pool_reason, customer.pool_entered_at = waiting.id, "released", FIXED_NOW
+        db.session.add(Contact(customer_id=cid, name="王经理", mobile="13912345678", is_primary=True))
+        db.session.add(Role(name="仓管", data_scope="all", permissions=["order.view"]))
+        db.session.commit()
+    make_user("clerk", role="仓管")
+    client.login("rep1")
+    html = client.get(f"/m/customers/{cid}/").get_data(as_text=True)
+    assert "北京华宇科技有限公司" in html and "领取" in html
+    for hidden in ("13812345678", "62345678", "王经理", "13912345678", "中关村"):
+        assert hidden not in html  # what the pool keeps until the customer is claimed
+    clerk = new_client()
+    clerk.login("clerk")
+    assert clerk.get("/admin/customer/").status_code == clerk.get("/m/customers/").status_code == 403
+    assert clerk.get(f"/m/customers/{cid}/").status_code == 403

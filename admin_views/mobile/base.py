@@ -8,6 +8,9 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from admin_views.base import PermissionView
+from admin_views.context import current_actor
+from models import db
+from rules import attachments
 
 URL_PREFIX = "/m"
 
@@ -52,6 +55,24 @@ def tabs() -> list[tuple[Tab, str]]:
     return [(tab, url_for(tab.endpoint)) for tab in TABS if tab.endpoint in current_app.view_functions]
 
 
+def photo_context() -> dict[str, Any]:
+    """What templates/mobile/_photo.html needs: whether the user may upload, and the limit."""
+    limit = attachments.limits(db.session)["attachment_max_mb"]
+    return {"can_photo": current_actor().can(attachments.UPLOAD), "photo_max_mb": limit,
+            "photo_max_bytes": int(limit) * attachments.MB}
+
+
+# Pages whose form carries a photo: up to what an attachment upload may (rules/attachments), not
+# the site's request limit, so an oversized photo reaches the rule and is refused with the typed
+# text kept instead of a bare 413.
+PHOTO_ENDPOINTS = {"m_followups.new", "m_checkins.new"}
+
+
+def _photo_upload_limit() -> None:
+    if request.endpoint in PHOTO_ENDPOINTS:
+        request.max_content_length = attachments.request_limit(db.session)
+
+
 def mobile_url(endpoint: str, **values: Any) -> str | None:
     """The address of another mobile page, or None while that page does not exist: a page shows
     the button to it only when it can be followed."""
@@ -68,4 +89,6 @@ def _field_permissions(response: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.after_request(_field_permissions)
+    # Before params.refuse_nul_bytes, which reads the form of every request.
+    app.before_request_funcs.setdefault(None, []).insert(0, _photo_upload_limit)
     app.jinja_env.globals.update(mobile_tabs=tabs, mobile_url=mobile_url)

@@ -10,11 +10,12 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.forms import CsrfForm
-from admin_views.mobile.base import URL_PREFIX, MobileView, mobile_url
+from admin_views.mobile.base import URL_PREFIX, MobileView, mobile_url, photo_context
 from admin_views.transaction import transaction
 from models import Contact, db
 from rules import checkins
@@ -59,7 +60,12 @@ class CheckInView(MobileView):
         customer = _customer(customer_id)
         typed: dict[str, Any] = {}
         no_location = False
-        if request.method == "POST":
+        try:
+            posted = request.method == "POST" and request.form is not None
+        except RequestEntityTooLarge:  # past even an attachment's limit: the body was never read
+            flash(gettext("照片太大，没有上传；请重新填写并选择较小的照片"), "error")
+            posted = False
+        if posted:
             typed = {key: request.form.get(key, "") for key in ("latitude", "longitude", "accuracy", "note",
                                                                  "contact_id")}
             visit_only = request.form.get("action") == VISIT_ONLY
@@ -76,7 +82,7 @@ class CheckInView(MobileView):
         return self.render("mobile/checkin_new.html", title=_l("外勤签到"), customer=customer,
                            address=checkins.address_of(customer), contacts=contacts, typed=typed,
                            no_location=no_location, visit_only=VISIT_ONLY, poor_limit=checkins.POOR_ACCURACY,
-                           back=mobile_url("m_customers.detail", customer_id=customer.id))
+                           back=mobile_url("m_customers.detail", customer_id=customer.id), **photo_context())
 
     def _save(self, customer: Any, typed: dict[str, Any], *, visit_only: bool) -> bool:
         actor, moment = current_actor(), now()

@@ -13,16 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from admin_views import params
-from admin_views.base import SIGNED_IN
 from admin_views.context import current_actor, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.mobile.base import MobileView
 from admin_views.navigation import back_url
+from admin_views.pool import POOL_REASONS
 from models import Contact, Customer, FollowUp, Opportunity, Order, db
 from models.opportunity import Outcome
 from rules import orders, phones, pool, scope
 from rules import search as search_rules
 from rules.errors import OutOfScope
+from rules.pool_subject import CUSTOMERS
 
 PAGE = 20
 MAX_PAGE = 50  # "更多" stops here: beyond a thousand rows, a sharper search finds it faster
@@ -64,7 +65,7 @@ def customer_page(term: str, page: int) -> tuple[list[Customer], bool]:
 
 
 class CustomerMobileView(MobileView):
-    permission = SIGNED_IN  # what one sees is decided by the data scope, as in the admin
+    permission = "customer.view"  # as the admin's 客户列表; which customers, the data scope decides
     mobile_url = "/customers"
     tab = "m_customers.index"
 
@@ -81,15 +82,8 @@ class CustomerMobileView(MobileView):
         actor = current_actor()
         try:
             customer = scope.get_in_scope(db.session, Customer, customer_id, actor)
-            claimable = False
         except OutOfScope:
-            # A pool customer the user may claim shows too, with 领取 (rules/pool.pool_clause).
-            try:
-                customer = scope.get_in_scope(db.session, Customer, customer_id, actor,
-                                              clause=pool.pool_clause(db.session, actor, now=now()))
-            except OutOfScope:
-                abort(404)
-            claimable = True
+            return self._pool_customer(customer_id)
         contacts = list(db.session.scalars(select(Contact).where(Contact.customer_id == customer.id)
                                            .order_by(Contact.is_primary.desc(), Contact.id)))
         follow_ups = list(db.session.scalars(
@@ -104,9 +98,28 @@ class CustomerMobileView(MobileView):
             .order_by(Order.order_date.desc(), Order.id.desc()).limit(5)))
         return self.render(
             "mobile/customer_detail.html", title=customer.name, back=_back(), customer=customer,
-            contacts=contacts, follow_ups=follow_ups, deals=deals, orders=recent_orders, claimable=claimable,
-            mine=customer.owner_id == actor.user_id, address=_address(customer),
+            contacts=contacts, follow_ups=follow_ups, deals=deals, orders=recent_orders,
+            can_contribute=scope.may_contribute(db.session, actor, customer.id),
+            can_release=(customer.owner_id == actor.user_id and actor.can("pool.claim")
+                         and pool.enabled(db.session)),
+            address=_address(customer),
             follow_up_kinds=FOLLOW_UP_KIND_LABELS, order_states=orders.STATE_LABELS)
+
+
+    def _pool_customer(self, customer_id: int) -> Any:
+        """A pool customer the user may claim (rules/pool.pool_clause), as the admin's 公共客户 list
+        shows it: the name and why it is in the pool, with 领取 — not its numbers, contacts or
+        history, which the pool keeps until it is claimed."""
+        actor = current_actor()
+        if not (actor.can("pool.view") and pool.enabled(db.session)):
+            abort(404)
+        try:
+            customer = scope.get_in_scope(db.session, Customer, customer_id, actor,
+                                          clause=pool.pool_clause(db.session, actor, now=now()))
+        except OutOfScope:
+            abort(404)
+        return self.render("mobile/pool_customer.html", title=customer.name, back=_back(), customer=customer,
+                           reasons=POOL_REASONS, can_claim=actor.can(CUSTOMERS.claim_permission))
 
 
 def _back() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,7 @@ from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.forms import CsrfForm, FollowUpQuickForm
-from admin_views.mobile.base import MobileView, mobile_url
+from admin_views.mobile.base import MobileView, mobile_url, photo_context
 from admin_views.mobile.pages import customer_page
 from admin_views.transaction import transaction
 from models import Contact, Customer, FollowUp, db
@@ -25,7 +25,6 @@ from models.attachment import AttachmentEntity
 from rules import attachments, followups, scope
 from rules.errors import OutOfScope
 
-NEW_ENDPOINT = "m_followups.new"
 
 
 class MobileFollowUpForm(FollowUpQuickForm):
@@ -52,14 +51,6 @@ def _form(customer: Customer, formdata: Any = None) -> MobileFollowUpForm:
         (str(c.id), c.name) for c in db.session.scalars(select(Contact).where(Contact.customer_id == customer.id)
                                                         .order_by(Contact.is_primary.desc(), Contact.id))]
     return form
-
-
-def _upload_limit() -> None:
-    """A phone photo may be larger than the site's request limit: this form may carry up to what
-    an attachment upload may, so an oversized photo reaches the rule and is refused with the
-    typed text kept, instead of a bare 413."""
-    if request.endpoint == NEW_ENDPOINT:
-        request.max_content_length = attachments.request_limit(db.session)
 
 
 class FollowUpsView(MobileView):
@@ -110,15 +101,10 @@ class FollowUpsView(MobileView):
 
     def _page(self, customer: Customer, form: MobileFollowUpForm, *, photo_lost: bool = False,
               status: int = 200) -> Any:
-        actor = current_actor()
-        limit = attachments.limits(db.session)
         if photo_lost:
             flash(gettext("照片没有保存，请重新选择照片"), "warning")
         return self.render("mobile/followup_new.html", title=_l("写跟进"), back=customer_page(customer.id),
-                           customer=customer, form=form, today=local_today(),
-                           can_photo=actor.can(attachments.UPLOAD),
-                           photo_max_bytes=int(limit["attachment_max_mb"]) * attachments.MB,
-                           photo_max_mb=limit["attachment_max_mb"]), status
+                           customer=customer, form=form, today=local_today(), **photo_context()), status
 
     @expose("/next-contact/<int:customer_id>/", methods=("POST",))
     def next_contact(self, customer_id: int) -> Any:
@@ -136,11 +122,6 @@ class FollowUpsView(MobileView):
         with transaction(gettext("下次联系日期已设为 %(d)s", d=day.isoformat() if day else "")):
             followups.set_next_contact(db.session, customer, day, now=now(), today=local_today())
         return redirect(back)
-
-
-def init_app(app: Flask) -> None:
-    # Before params.refuse_nul_bytes, which reads the form of every request.
-    app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
 
 
 def views() -> list[BaseView]:

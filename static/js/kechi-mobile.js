@@ -15,4 +15,17 @@
     navigator.serviceWorker.register(manifest.getAttribute("data-sw"), { scope: manifest.getAttribute("data-scope") })
       .catch(function () { /* an old browser or a private window: the pages work without it */ });
   }
+  // A photo over the attachment limit (templates/mobile/_photo.html) is refused here, before the
+  // upload: a request past the site's limit would be refused without the page, losing what was typed.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (photo) {
+    var error = document.querySelector("[data-photo-error]");
+    if (!error) { return; }
+    photo.addEventListener("change", function () {
+      var file = photo.files && photo.files[0];
+      var tooLarge = file && file.size > Number(photo.getAttribute("data-max-bytes"));
+      error.hidden = !tooLarge;
+      error.textContent = tooLarge ? photo.getAttribute("data-too-large") : "";
+      if (tooLarge) { photo.value = ""; }
+    });
+  });
 })();

@@ -35,7 +35,7 @@ def test_check_in_with_and_without_the_position(app, phone_page, make_user, make
         [made] = db.session.scalars(select(CheckIn)).all()
         assert (made.latitude, made.longitude, made.accuracy) == (Decimal("31.230400"), Decimal("121.473700"), 35)
         visit = db.session.get(FollowUp, made.follow_up_id)
-        assert visit.kind == FollowUpKind.VISIT and "（±35 米）谈了续约" in visit.content
+        assert visit.kind == FollowUpKind.VISIT and "（±35 米）：谈了续约" in visit.content
     # Back on the customer's 360 page; the day's check-ins list it with its coordinates.
     page.goto(page.base + "/m/checkins/")
     expect(page.locator("[data-testid=checkins-mine]")).to_contain_text("31.230400, 121.473700")
