@@ -191,8 +191,9 @@ def test_opportunities_by_stage_and_the_detail_scope_match_the_admin(team, deals
 def test_a_refused_stage_move_explains_itself(app, team, deals, new_client):
     rep = signed_in(new_client, "rep")
     move = f"/m/opportunities/{deals['own']}/move"
-    refused = text(post(rep, move, {"do": "move", "stage_id": deals["方案报价"]}))
+    refused = text(post(rep, move, {"do": "move", "stage_id": deals["方案报价"], "note": "客户要正式报价"}))
     assert "进入「方案报价」需要先填写：预计成交日期" in refused
+    assert 'value="客户要正式报价"' in refused  # what was typed is on the page again
     assert "请选择输单原因" in text(post(rep, move, {"do": "lose", "reason_id": ""}))
     assert "已移到「需求确认」" in text(post(rep, move, {"do": "move", "stage_id": deals["需求确认"]}))
     assert post(signed_in(new_client, "rep2"), move, {"do": "win"}).status_code == 404

@@ -40,11 +40,13 @@ class ApprovalsView(MobileView):
                            doc_label=approvals.doc_type_label)
 
     @expose("/<int:request_id>/")
-    def detail(self, request_id: int) -> Any:
+    def detail(self, request_id: int, comment: str = "") -> Any:
+        """`comment`: a refused decision's 审批意见 as typed, shown again."""
         found = request_in_scope(request_id)
         return self.render("mobile/approval_detail.html", title=approvals.doc_type_label(found.doc_type),
                            back=url_for(".index"), approval=request_context(found),
-                           document_url=document_url(self.admin, found.doc_type, found.doc_id), csrf=CsrfForm())
+                           document_url=document_url(self.admin, found.doc_type, found.doc_id), csrf=CsrfForm(),
+                           comment=comment)
 
     @expose("/<int:request_id>/decide", methods=("POST",))
     def decide(self, request_id: int) -> Any:
@@ -63,7 +65,7 @@ class ApprovalsView(MobileView):
                 approvals.reject(db.session, request_id, actor=actor, now=at, reason=form.get("comment", ""))
         if outcome.ok:
             return redirect(url_for(".index"))
-        return redirect(url_for(".detail", request_id=request_id))
+        return self.detail(request_id, comment=form.get("comment", ""))
 
 
 def views() -> list[BaseView]:

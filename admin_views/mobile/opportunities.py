@@ -56,7 +56,8 @@ class OpportunitiesView(MobileView):
             abort(404)
 
     @expose("/<int:opportunity_id>/")
-    def detail(self, opportunity_id: int) -> Any:
+    def detail(self, opportunity_id: int, typed: dict[str, str] | None = None) -> Any:
+        """`typed`: a refused move's form as it was sent, shown again (the stage, reason and note)."""
         opportunity = self._one(opportunity_id)
         actor = current_actor()
         history = list(db.session.scalars(
@@ -70,7 +71,7 @@ class OpportunitiesView(MobileView):
             can_move=is_open and opportunity_stages.allows(actor, OpportunityAction.STAGE),
             reasons=loss_reasons(), outcome_labels=opportunities.OUTCOME_LABELS, outcome_badges=OUTCOME_BADGES,
             event_labels=opportunities.EVENT_LABELS, weighted=opportunities.weighted(opportunity),
-            admin_url=url_for("opportunity.details_view", id=opportunity.id), csrf=CsrfForm())
+            admin_url=url_for("opportunity.details_view", id=opportunity.id), csrf=CsrfForm(), typed=typed or {})
 
     @expose("/<int:opportunity_id>/move", methods=("POST",))
     def move(self, opportunity_id: int) -> Any:
@@ -97,7 +98,10 @@ class OpportunitiesView(MobileView):
                 outcome.done(gettext("已标记输单"))
             else:
                 abort(400)
-        return back
+        if outcome.ok:
+            return back
+        return self.detail(opportunity_id, typed={"do": do, "note": note or "", "stage_id": form.get("stage_id", ""),
+                                                  "reason_id": form.get("reason_id", "")})
 
 
 def views() -> list[BaseView]:
