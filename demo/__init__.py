@@ -17,7 +17,7 @@ from rules import clock
 from rules import customers as customer_rules
 from rules import pool as pool_rules
 from models.dictionary import CUSTOMER_DICT_KINDS
-from rules import dictionaries, messaging, normalize, notifications, numbering, org, regions, settings, setup
+from rules import dictionaries, messaging, normalize, notifications, numbering, org, phone_region, regions, settings, setup
 from rules.clock import local_date
 from rules.links import ListKind, ListLink
 from demo import calendar as demo_calendar
@@ -175,6 +175,7 @@ def _seed_customers(session: Session, users: list[User], count: int) -> None:
             custom={"annual_budget": rng.choice([20, 50, 120, 300, 800]),
                     "grade": rng.choice(["战略客户", "重要客户", "普通客户", "普通客户"])} if company else {},
         )
+        phone_region.fill(customer)  # 手机归属地, as a saved form stores it (the filter and report read it)
         session.add(customer)
         session.flush()
         session.add(OwnershipEvent(customer_id=customer.id, to_user_id=owner.id if owner else None,
