@@ -33,8 +33,13 @@ class PoolView(MobileView):
     mobile_url = "/pool"
     tab = "m_me.index"
 
-    def is_accessible(self) -> bool:
-        return super().is_accessible() and pool_rules.enabled(db.session)
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        # The pool switch is read when a page of it opens, not in is_accessible: the admin's menu
+        # asks every view that on each of its pages, and a phone page has no menu entry to earn it.
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and not pool_rules.enabled(db.session):
+            abort(403)
+        return refused
 
     @expose("/")
     def index(self) -> Any:
