@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.forms import CsrfForm
-from admin_views.mobile.base import URL_PREFIX, MobileView, mobile_url, photo_context
+from admin_views.mobile.base import URL_PREFIX, MobileView, photo_context
 from admin_views.transaction import transaction
 from models import Contact, db
 from rules import checkins
@@ -74,15 +74,14 @@ class CheckInView(MobileView):
             else:
                 saved = self._save(customer, typed, visit_only=visit_only)
                 if saved:
-                    return redirect(mobile_url("m_customers.detail", customer_id=customer.id)
-                                    or url_for(".index"))
+                    return redirect(url_for("m_customers.detail", customer_id=customer.id))
             no_location = not visit_only and not (typed["latitude"] and typed["longitude"])
         contacts = db.session.scalars(select(Contact).where(Contact.customer_id == customer.id)
                                       .order_by(Contact.is_primary.desc(), Contact.id)).all()
         return self.render("mobile/checkin_new.html", title=_l("外勤签到"), customer=customer,
                            address=checkins.address_of(customer), contacts=contacts, typed=typed,
                            no_location=no_location, visit_only=VISIT_ONLY, poor_limit=checkins.POOR_ACCURACY,
-                           back=mobile_url("m_customers.detail", customer_id=customer.id), **photo_context())
+                           back=url_for("m_customers.detail", customer_id=customer.id), **photo_context())
 
     def _save(self, customer: Any, typed: dict[str, Any], *, visit_only: bool) -> bool:
         actor, moment = current_actor(), now()

@@ -17,8 +17,7 @@ from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.customer_labels import FOLLOW_UP_KIND_LABELS
 from admin_views.forms import CsrfForm, FollowUpQuickForm
-from admin_views.mobile.base import MobileView, mobile_url, photo_context
-from admin_views.mobile.pages import customer_page
+from admin_views.mobile.base import MobileView, photo_context
 from admin_views.transaction import transaction
 from models import Contact, Customer, FollowUp, db
 from models.attachment import AttachmentEntity
@@ -61,7 +60,7 @@ class FollowUpsView(MobileView):
     @expose("/")
     def index(self) -> Any:
         """A follow-up is written for a customer: the customer is found first."""
-        return redirect(mobile_url("m_customers.index") or url_for("m_home.index"))
+        return redirect(url_for("m_customers.index"))
 
     @expose("/new/<int:customer_id>/", methods=("GET", "POST"))
     def new(self, customer_id: int) -> Any:
@@ -96,21 +95,22 @@ class FollowUpsView(MobileView):
                                    root=current_app.config["FILES_DIR"])
             outcome.done(gettext("已添加联系记录") if place else gettext("已添加联系记录（未记录位置）"))
         if outcome.ok:
-            return redirect(customer_page(customer.id))
+            return redirect(url_for("m_customers.detail", customer_id=customer.id))
         return self._page(customer, form, photo_lost=bool(photo and photo.filename))
 
     def _page(self, customer: Customer, form: MobileFollowUpForm, *, photo_lost: bool = False,
               status: int = 200) -> Any:
         if photo_lost:
             flash(gettext("照片没有保存，请重新选择照片"), "warning")
-        return self.render("mobile/followup_new.html", title=_l("写跟进"), back=customer_page(customer.id),
+        return self.render("mobile/followup_new.html", title=_l("写跟进"),
+                           back=url_for("m_customers.detail", customer_id=customer.id),
                            customer=customer, form=form, today=local_today(), **photo_context()), status
 
     @expose("/next-contact/<int:customer_id>/", methods=("POST",))
     def next_contact(self, customer_id: int) -> Any:
         """下次联系 from the 360 page: a past or malformed date is refused with the reason."""
         customer = _customer(customer_id)
-        back = customer_page(customer.id)
+        back = url_for("m_customers.detail", customer_id=customer.id)
         if not CsrfForm(request.form).validate():
             flash(gettext("页面已过期，请重新提交"), "error")
             return redirect(back)

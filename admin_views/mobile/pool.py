@@ -15,7 +15,6 @@ from admin_views import params
 from admin_views.context import current_actor, local_today, now
 from admin_views.forms import CsrfForm
 from admin_views.mobile.base import MobileView
-from admin_views.mobile.pages import customer_list, customer_page
 from admin_views.pool import POOL_REASONS
 from admin_views.navigation import back_url
 from admin_views.transaction import commit_or_explain
@@ -65,7 +64,7 @@ class PoolView(MobileView):
                 lambda: pool_rules.claim(db.session, customer_id, actor=actor, role_id=current_user.role_id,
                                          now=now(), today=local_today(), subject=CUSTOMERS),
                 lambda _event: gettext("已领用 %(n)d 位客户，可在“客户列表”中查看", n=1)):
-            return redirect(customer_page(customer_id))
+            return redirect(url_for("m_customers.detail", customer_id=customer_id))
         # Refused: back where the button was (the pool list, or the customer's 360 page).
         return redirect(back_url(request.referrer, url_for(".index")))
 
@@ -87,8 +86,9 @@ class PoolView(MobileView):
                     lambda: pool_rules.release(db.session, customer.id, actor=actor, now=now(), reason=reason,
                                                subject=CUSTOMERS),
                     lambda _event: gettext("已将 %(n)d 位客户放弃到客户池", n=1)):
-                return redirect(customer_list())
-        return self.render("mobile/pool_release.html", title=_l("释放到公海"), back=customer_page(customer.id),
+                return redirect(url_for("m_customers.index"))
+        return self.render("mobile/pool_release.html", title=_l("释放到公海"),
+                           back=url_for("m_customers.detail", customer_id=customer.id),
                            customer=customer, reason=reason, csrf=CsrfForm())
 
 
